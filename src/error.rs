@@ -1,0 +1,115 @@
+//! The one public error type.
+//!
+//! Every failure build-patch can report is an [`Error`]. Its kind is private so
+//! that context can grow without breaking users; [`Error::kind_name`] and the
+//! `Display` text are what a person or a test looks at. Messages follow one
+//! style: lowercase, no trailing period, paths in backticks, and a last line
+//! that says what to do next where there is something to do.
+
+use std::fmt;
+use std::io;
+use std::path::{Path, PathBuf};
+
+/// Everything that can go wrong while finding, staging or patching a crate.
+pub struct Error {
+    kind: Box<Kind>,
+}
+
+enum Kind {
+    /// A filesystem operation failed on a path.
+    Io {
+        action: &'static str,
+        path: PathBuf,
+        source: io::Error,
+    },
+    /// A patch did not parse or did not apply; the message carries the patch
+    /// file, the target file, the hunk and what was expected and found.
+    Patch(crate::patch::PatchError),
+    /// Anything else, already worded for a person.
+    Message { what: &'static str, text: String },
+}
+
+impl Error {
+    pub(crate) fn io(action: &'static str, path: &Path, source: io::Error) -> Error {
+        Error {
+            kind: Box::new(Kind::Io {
+                action,
+                path: path.to_path_buf(),
+                source,
+            }),
+        }
+    }
+
+    /// An error of category `what` (a short machine-friendly name, see
+    /// [`Error::kind_name`]) with a message worded for a person.
+    pub(crate) fn msg(what: &'static str, text: impl Into<String>) -> Error {
+        Error {
+            kind: Box::new(Kind::Message {
+                what,
+                text: text.into(),
+            }),
+        }
+    }
+
+    /// A short, stable name for the category of this error: `io`, `patch`,
+    /// `config`, `source`, `manifest`, `root`, `cargo`.
+    ///
+    /// Meant for tests and tools; the `Display` text is for people.
+    pub fn kind_name(&self) -> &'static str {
+        match &*self.kind {
+            Kind::Io { .. } => "io",
+            Kind::Patch(_) => "patch",
+            Kind::Message { what, .. } => what,
+        }
+    }
+
+    /// The patch error inside, when this error is about a patch.
+    pub fn as_patch_error(&self) -> Option<&crate::patch::PatchError> {
+        match &*self.kind {
+            Kind::Patch(p) => Some(p),
+            _ => None,
+        }
+    }
+}
+
+impl From<crate::patch::PatchError> for Error {
+    fn from(e: crate::patch::PatchError) -> Error {
+        Error {
+            kind: Box::new(Kind::Patch(e)),
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &*self.kind {
+            Kind::Io {
+                action,
+                path,
+                source,
+            } => write!(f, "failed to {action} `{}`: {source}", path.display()),
+            Kind::Patch(p) => fmt::Display::fmt(p, f),
+            Kind::Message { text, .. } => f.write_str(text),
+        }
+    }
+}
+
+impl fmt::Debug for Error {
+    // `fn main() -> Result<(), Error>` and `unwrap()` print Debug: make that
+    // the readable message too.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match &*self.kind {
+            Kind::Io { source, .. } => Some(source),
+            _ => None,
+        }
+    }
+}
+
+/// `Result` with build-patch's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
