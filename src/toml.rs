@@ -1,0 +1,1457 @@
+//! A small reader for TOML documents, used for Cargo manifests.
+//!
+//! Users write any valid TOML in their manifests, so this is a complete reader of TOML 1.0
+//! rather than a reader of the subset Cargo's templates produce. It also accepts the
+//! additions of TOML 1.1 that Cargo's own parser (the `toml` crate) accepts: newlines,
+//! comments and a trailing comma inside inline tables, the `\e` and `\xHH` escapes, and
+//! times without seconds. Rejecting a manifest that Cargo accepts would be a bug; accepting
+//! one Cargo rejects costs nothing, since Cargo reports it first.
+//!
+//! The library has no dependencies (see `Cargo.toml`), which is why this exists at all.
+//! There is no writer: build-patch never edits a manifest.
+
+// Until the whole pipeline reads manifests, some accessors have no caller yet.
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// A TOML value.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Value {
+    /// A string, with escapes resolved.
+    String(String),
+    /// An integer in any base.
+    Integer(i64),
+    /// A float, including `inf` and `nan`.
+    Float(f64),
+    /// `true` or `false`.
+    Boolean(bool),
+    /// An offset or local date-time, date or time, exactly as written.
+    Datetime(String),
+    /// An array, whether written inline or as an array of tables.
+    Array(Vec<Value>),
+    /// A table, whether written inline, with a header or with dotted keys.
+    Table(Table),
+}
+
+/// A TOML table: keys in sorted order.
+pub(crate) type Table = BTreeMap<String, Value>;
+
+impl Value {
+    /// The string, if this is a string.
+    pub(crate) fn as_str(&self) -> Option<&str> {
+        match self {
+            Value::String(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The integer, if this is an integer.
+    pub(crate) fn as_integer(&self) -> Option<i64> {
+        match self {
+            Value::Integer(i) => Some(*i),
+            _ => None,
+        }
+    }
+
+    /// The float, if this is a float.
+    pub(crate) fn as_float(&self) -> Option<f64> {
+        match self {
+            Value::Float(f) => Some(*f),
+            _ => None,
+        }
+    }
+
+    /// The boolean, if this is a boolean.
+    pub(crate) fn as_bool(&self) -> Option<bool> {
+        match self {
+            Value::Boolean(b) => Some(*b),
+            _ => None,
+        }
+    }
+
+    /// The elements, if this is an array.
+    pub(crate) fn as_array(&self) -> Option<&[Value]> {
+        match self {
+            Value::Array(a) => Some(a),
+            _ => None,
+        }
+    }
+
+    /// The table, if this is a table.
+    pub(crate) fn as_table(&self) -> Option<&Table> {
+        match self {
+            Value::Table(t) => Some(t),
+            _ => None,
+        }
+    }
+
+    /// The TOML name of this value's type, for error messages such as
+    /// "expected a string, found an integer".
+    pub(crate) fn type_name(&self) -> &'static str {
+        match self {
+            Value::String(_) => "string",
+            Value::Integer(_) => "integer",
+            Value::Float(_) => "float",
+            Value::Boolean(_) => "boolean",
+            Value::Datetime(_) => "datetime",
+            Value::Array(_) => "array",
+            Value::Table(_) => "table",
+        }
+    }
+}
+
+/// Looks up a value by its dotted path, e.g. `&["package", "metadata", "build-patch"]`.
+///
+/// Every component but the last must name a table; an empty path finds nothing.
+pub(crate) fn get<'a>(table: &'a Table, dotted: &[&str]) -> Option<&'a Value> {
+    let (last, parents) = dotted.split_last()?;
+    let mut table = table;
+    for key in parents {
+        table = table.get(*key)?.as_table()?;
+    }
+    table.get(*last)
+}
+
+/// Why a document is not valid TOML, and where.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct TomlError {
+    line: usize,
+    column: usize,
+    message: String,
+}
+
+impl TomlError {
+    /// The 1-based line of the problem.
+    pub(crate) fn line(&self) -> usize {
+        self.line
+    }
+
+    /// The 1-based column of the problem, counted in characters.
+    pub(crate) fn column(&self) -> usize {
+        self.column
+    }
+
+    /// What is wrong, without the position.
+    pub(crate) fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+impl fmt::Display for TomlError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "line {}, column {}: {}",
+            self.line, self.column, self.message
+        )
+    }
+}
+
+impl std::error::Error for TomlError {}
+
+/// Parses a whole TOML document into its root table.
+pub(crate) fn parse(text: &str) -> Result<Table, TomlError> {
+    let mut parser = Parser {
+        src: text,
+        pos: 0,
+        depth: 0,
+    };
+    let root = parser.document()?;
+    Ok(root.into_table())
+}
+
+/// How deeply arrays and inline tables may nest. The parser is recursive, and a hostile
+/// manifest must produce an error rather than overflow the stack.
+const MAX_DEPTH: usize = 128;
+
+/// How a table came to exist, which decides whether it may be extended later.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// Created only as the parent of a header, e.g. `a` by `[a.b]`; a later `[a]` may
+    /// still define it.
+    Implicit,
+    /// Defined by a `[header]` or `[[header]]` (or the root).
+    Header,
+    /// Created by a dotted key, e.g. `a` by `a.b = 1`; later headers may add sub-tables
+    /// to it but not define it.
+    Dotted,
+}
+
+/// A table while the document is being read, with what the redefinition rules need.
+#[derive(Debug)]
+struct Section {
+    kind: Kind,
+    entries: BTreeMap<String, Node>,
+}
+
+/// An entry of a [`Section`].
+#[derive(Debug)]
+enum Node {
+    /// A value that can no longer be extended: a scalar, an inline array or an inline
+    /// table.
+    Leaf(Value),
+    /// A table defined by headers or dotted keys.
+    Table(Section),
+    /// An array of tables; never empty.
+    Tables(Vec<Section>),
+}
+
+impl Section {
+    fn new(kind: Kind) -> Section {
+        Section {
+            kind,
+            entries: BTreeMap::new(),
+        }
+    }
+
+    fn into_table(self) -> Table {
+        self.entries
+            .into_iter()
+            .map(|(key, node)| {
+                let value = match node {
+                    Node::Leaf(value) => value,
+                    Node::Table(section) => Value::Table(section.into_table()),
+                    Node::Tables(sections) => Value::Array(
+                        sections
+                            .into_iter()
+                            .map(|s| Value::Table(s.into_table()))
+                            .collect(),
+                    ),
+                };
+                (key, value)
+            })
+            .collect()
+    }
+
+    /// Inserts `keys = value` into this table, creating the tables of a dotted key.
+    fn insert(&mut self, keys: &[String], value: Value) -> Result<(), String> {
+        let Some((last, parents)) = keys.split_last() else {
+            return Err("expected a key".to_string());
+        };
+        let mut table = self;
+        for (i, key) in parents.iter().enumerate() {
+            let node = table
+                .entries
+                .entry(key.clone())
+                .or_insert_with(|| Node::Table(Section::new(Kind::Dotted)));
+            table = match node {
+                Node::Table(section) if section.kind == Kind::Dotted => section,
+                _ => {
+                    return Err(format!(
+                        "cannot add key `{}`: `{}` is already defined",
+                        display_key(keys),
+                        display_key(&keys[..=i])
+                    ))
+                }
+            };
+        }
+        if table.entries.contains_key(last) {
+            return Err(format!("duplicate key `{}`", display_key(keys)));
+        }
+        table.entries.insert(last.clone(), Node::Leaf(value));
+        Ok(())
+    }
+}
+
+/// Defines the table (or appends to the array of tables) named by a header.
+fn open_section(root: &mut Section, keys: &[String], array: bool) -> Result<(), String> {
+    let Some((last, parents)) = keys.split_last() else {
+        return Err("expected a key".to_string());
+    };
+    let mut table = root;
+    for (i, key) in parents.iter().enumerate() {
+        let node = table
+            .entries
+            .entry(key.clone())
+            .or_insert_with(|| Node::Table(Section::new(Kind::Implicit)));
+        table = match node {
+            Node::Table(section) => section,
+            Node::Tables(sections) => match sections.last_mut() {
+                Some(section) => section,
+                None => return Err("internal error: empty array of tables".to_string()),
+            },
+            Node::Leaf(value) => {
+                return Err(format!(
+                    "cannot define table `{}`: `{}` is already defined as {} {}",
+                    display_key(keys),
+                    display_key(&keys[..=i]),
+                    article(value.type_name()),
+                    value.type_name()
+                ))
+            }
+        };
+    }
+    let name = display_key(keys);
+    match table.entries.get_mut(last) {
+        None => {
+            let node = if array {
+                Node::Tables(vec![Section::new(Kind::Header)])
+            } else {
+                Node::Table(Section::new(Kind::Header))
+            };
+            table.entries.insert(last.clone(), node);
+            Ok(())
+        }
+        Some(Node::Tables(sections)) if array => {
+            sections.push(Section::new(Kind::Header));
+            Ok(())
+        }
+        Some(Node::Table(section)) if !array && section.kind == Kind::Implicit => {
+            section.kind = Kind::Header;
+            Ok(())
+        }
+        Some(Node::Table(_)) if array => Err(format!(
+            "cannot define array of tables `{name}`: `{name}` is already a table"
+        )),
+        Some(Node::Tables(_)) => Err(format!(
+            "cannot define table `{name}`: `{name}` is already an array of tables"
+        )),
+        Some(Node::Table(_)) => Err(format!("table `{name}` is defined twice")),
+        Some(Node::Leaf(value)) => Err(format!(
+            "cannot define {} `{name}`: `{name}` is already defined as {} {}",
+            if array { "array of tables" } else { "table" },
+            article(value.type_name()),
+            value.type_name()
+        )),
+    }
+}
+
+/// Finds the table that key/value pairs go into after the header `keys`.
+fn section_mut<'a>(root: &'a mut Section, keys: &[String]) -> Option<&'a mut Section> {
+    let mut table = root;
+    for key in keys {
+        table = match table.entries.get_mut(key)? {
+            Node::Table(section) => section,
+            Node::Tables(sections) => sections.last_mut()?,
+            Node::Leaf(_) => return None,
+        };
+    }
+    Some(table)
+}
+
+fn article(type_name: &str) -> &'static str {
+    match type_name {
+        "integer" | "array" => "an",
+        _ => "a",
+    }
+}
+
+/// A dotted key as it would be written, quoting components that are not bare keys.
+fn display_key(keys: &[String]) -> String {
+    let parts: Vec<String> = keys
+        .iter()
+        .map(|k| {
+            if !k.is_empty() && k.bytes().all(is_bare_key_byte) {
+                k.clone()
+            } else {
+                format!("{k:?}")
+            }
+        })
+        .collect();
+    parts.join(".")
+}
+
+fn is_bare_key_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_' || b == b'-'
+}
+
+/// Bytes that may form integers, floats, booleans and datetimes (apart from the space
+/// between a date and a time, handled separately).
+fn is_scalar_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'_' | b'+' | b'-' | b'.' | b':')
+}
+
+/// Control characters that TOML forbids in strings and comments (tab is allowed, and
+/// newlines are handled by the callers).
+fn is_forbidden_control(c: char) -> bool {
+    matches!(c, '\u{0}'..='\u{8}' | '\u{a}'..='\u{1f}' | '\u{7f}')
+}
+
+struct Parser<'a> {
+    src: &'a str,
+    /// Byte offset of the next unread character.
+    pos: usize,
+    /// Current nesting of arrays and inline tables.
+    depth: usize,
+}
+
+impl Parser<'_> {
+    fn error_at(&self, pos: usize, message: impl Into<String>) -> TomlError {
+        let pos = pos.min(self.src.len());
+        let before = &self.src[..pos];
+        let line = before.matches('\n').count() + 1;
+        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        let column = before[line_start..].chars().count() + 1;
+        TomlError {
+            line,
+            column,
+            message: message.into(),
+        }
+    }
+
+    fn error(&self, message: impl Into<String>) -> TomlError {
+        self.error_at(self.pos, message)
+    }
+
+    fn peek(&self) -> Option<u8> {
+        self.src.as_bytes().get(self.pos).copied()
+    }
+
+    fn peek_at(&self, offset: usize) -> Option<u8> {
+        self.src.as_bytes().get(self.pos + offset).copied()
+    }
+
+    fn peek_char(&self) -> Option<char> {
+        self.src[self.pos..].chars().next()
+    }
+
+    fn rest(&self) -> &str {
+        &self.src[self.pos..]
+    }
+
+    fn eat(&mut self, b: u8) -> bool {
+        if self.peek() == Some(b) {
+            self.pos += 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    fn expect(&mut self, b: u8, message: &str) -> Result<(), TomlError> {
+        if self.eat(b) {
+            Ok(())
+        } else {
+            Err(self.error(message))
+        }
+    }
+
+    fn skip_whitespace(&mut self) {
+        while matches!(self.peek(), Some(b' ' | b'\t')) {
+            self.pos += 1;
+        }
+    }
+
+    /// Reads one newline (LF or CRLF), if there is one here.
+    fn eat_newline(&mut self) -> Result<bool, TomlError> {
+        match self.peek() {
+            Some(b'\n') => {
+                self.pos += 1;
+                Ok(true)
+            }
+            Some(b'\r') => {
+                if self.peek_at(1) == Some(b'\n') {
+                    self.pos += 2;
+                    Ok(true)
+                } else {
+                    Err(self.error("carriage return not followed by a line feed"))
+                }
+            }
+            _ => Ok(false),
+        }
+    }
+
+    /// Reads a comment up to (not including) the end of its line, if there is one here.
+    fn skip_comment(&mut self) -> Result<(), TomlError> {
+        if self.peek() != Some(b'#') {
+            return Ok(());
+        }
+        self.pos += 1;
+        while let Some(c) = self.peek_char() {
+            match c {
+                '\n' => break,
+                '\r' if self.peek_at(1) == Some(b'\n') => break,
+                c if is_forbidden_control(c) => {
+                    return Err(self.error(format!(
+                        "control character U+{:04X} is not allowed in a comment",
+                        c as u32
+                    )))
+                }
+                c => self.pos += c.len_utf8(),
+            }
+        }
+        Ok(())
+    }
+
+    /// Skips whitespace, comments and newlines, as allowed between array elements.
+    fn skip_blank(&mut self) -> Result<(), TomlError> {
+        loop {
+            self.skip_whitespace();
+            self.skip_comment()?;
+            if !self.eat_newline()? {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Requires the rest of the line to be empty apart from whitespace and a comment.
+    fn end_of_line(&mut self, after: &str) -> Result<(), TomlError> {
+        self.skip_whitespace();
+        self.skip_comment()?;
+        if self.pos == self.src.len() || self.eat_newline()? {
+            Ok(())
+        } else {
+            Err(self.error(format!("expected a newline after {after}")))
+        }
+    }
+
+    fn document(&mut self) -> Result<Section, TomlError> {
+        let mut root = Section::new(Kind::Header);
+        let mut current: Vec<String> = Vec::new();
+        loop {
+            self.skip_whitespace();
+            self.skip_comment()?;
+            if self.eat_newline()? {
+                continue;
+            }
+            let start = self.pos;
+            match self.peek() {
+                None => break,
+                Some(b'[') => {
+                    self.pos += 1;
+                    let array = self.eat(b'[');
+                    self.skip_whitespace();
+                    let keys = self.key()?;
+                    self.skip_whitespace();
+                    if array {
+                        if !(self.eat(b']') && self.eat(b']')) {
+                            return Err(
+                                self.error("expected `]]` to close the array of tables header")
+                            );
+                        }
+                    } else {
+                        self.expect(b']', "expected `]` to close the table header")?;
+                    }
+                    open_section(&mut root, &keys, array).map_err(|m| self.error_at(start, m))?;
+                    current = keys;
+                    self.end_of_line("a table header")?;
+                }
+                Some(_) => {
+                    let keys = self.key()?;
+                    self.skip_whitespace();
+                    self.expect(b'=', "expected `=` after key")?;
+                    self.skip_whitespace();
+                    let value = self.value()?;
+                    let section = section_mut(&mut root, &current).ok_or_else(|| {
+                        self.error_at(start, "internal error: lost the current table")
+                    })?;
+                    section
+                        .insert(&keys, value)
+                        .map_err(|m| self.error_at(start, m))?;
+                    self.end_of_line("a key/value pair")?;
+                }
+            }
+        }
+        Ok(root)
+    }
+
+    /// Reads a possibly dotted key.
+    fn key(&mut self) -> Result<Vec<String>, TomlError> {
+        let mut keys = vec![self.simple_key()?];
+        loop {
+            let save = self.pos;
+            self.skip_whitespace();
+            if self.eat(b'.') {
+                self.skip_whitespace();
+                keys.push(self.simple_key()?);
+            } else {
+                self.pos = save;
+                return Ok(keys);
+            }
+        }
+    }
+
+    fn simple_key(&mut self) -> Result<String, TomlError> {
+        match self.peek() {
+            Some(b'"') => {
+                if self.rest().starts_with("\"\"\"") {
+                    return Err(self.error("multi-line strings are not allowed as keys"));
+                }
+                self.basic_string()
+            }
+            Some(b'\'') => {
+                if self.rest().starts_with("'''") {
+                    return Err(self.error("multi-line strings are not allowed as keys"));
+                }
+                self.literal_string()
+            }
+            Some(b) if is_bare_key_byte(b) => {
+                let start = self.pos;
+                while self.peek().is_some_and(is_bare_key_byte) {
+                    self.pos += 1;
+                }
+                Ok(self.src[start..self.pos].to_string())
+            }
+            _ => Err(self.error("expected a key")),
+        }
+    }
+
+    fn value(&mut self) -> Result<Value, TomlError> {
+        match self.peek() {
+            Some(b'"') => {
+                if self.rest().starts_with("\"\"\"") {
+                    self.multiline_basic_string().map(Value::String)
+                } else {
+                    self.basic_string().map(Value::String)
+                }
+            }
+            Some(b'\'') => {
+                if self.rest().starts_with("'''") {
+                    self.multiline_literal_string().map(Value::String)
+                } else {
+                    self.literal_string().map(Value::String)
+                }
+            }
+            Some(b'[') => self.nested(Parser::array),
+            Some(b'{') => self.nested(Parser::inline_table),
+            Some(b) if is_scalar_byte(b) => self.scalar(),
+            _ => Err(self.error("expected a value")),
+        }
+    }
+
+    fn nested(
+        &mut self,
+        read: fn(&mut Self) -> Result<Value, TomlError>,
+    ) -> Result<Value, TomlError> {
+        if self.depth >= MAX_DEPTH {
+            return Err(self.error(format!(
+                "arrays and inline tables are nested more than {MAX_DEPTH} deep"
+            )));
+        }
+        self.depth += 1;
+        let value = read(self);
+        self.depth -= 1;
+        value
+    }
+
+    fn array(&mut self) -> Result<Value, TomlError> {
+        self.pos += 1; // `[`
+        let mut items = Vec::new();
+        loop {
+            self.skip_blank()?;
+            if self.eat(b']') {
+                break;
+            }
+            items.push(self.value()?);
+            self.skip_blank()?;
+            if self.eat(b']') {
+                break;
+            }
+            self.expect(b',', "expected `,` or `]` after an array element")?;
+        }
+        Ok(Value::Array(items))
+    }
+
+    fn inline_table(&mut self) -> Result<Value, TomlError> {
+        self.pos += 1; // `{`
+        let mut table = Section::new(Kind::Dotted);
+        loop {
+            self.skip_blank()?;
+            if self.eat(b'}') {
+                break;
+            }
+            let start = self.pos;
+            let keys = self.key()?;
+            self.skip_whitespace();
+            self.expect(b'=', "expected `=` after key")?;
+            self.skip_whitespace();
+            let value = self.value()?;
+            table
+                .insert(&keys, value)
+                .map_err(|m| self.error_at(start, m))?;
+            self.skip_blank()?;
+            if self.eat(b'}') {
+                break;
+            }
+            self.expect(b',', "expected `,` or `}` after an inline table entry")?;
+        }
+        Ok(Value::Table(table.into_table()))
+    }
+
+    /// Reads an integer, float, boolean or datetime.
+    fn scalar(&mut self) -> Result<Value, TomlError> {
+        let start = self.pos;
+        while self.peek().is_some_and(is_scalar_byte) {
+            self.pos += 1;
+        }
+        // A date may be followed by a space and a time.
+        if is_full_date(&self.src[start..self.pos])
+            && self.peek() == Some(b' ')
+            && self.peek_at(1).is_some_and(|b| b.is_ascii_digit())
+            && self.peek_at(2).is_some_and(|b| b.is_ascii_digit())
+            && self.peek_at(3) == Some(b':')
+        {
+            self.pos += 1;
+            while self.peek().is_some_and(is_scalar_byte) {
+                self.pos += 1;
+            }
+        }
+        let token = &self.src[start..self.pos];
+        let b = token.as_bytes();
+        let result = if token == "true" {
+            Ok(Value::Boolean(true))
+        } else if token == "false" {
+            Ok(Value::Boolean(false))
+        } else if (b.len() >= 5 && b[..4].iter().all(u8::is_ascii_digit) && b[4] == b'-')
+            || (b.len() >= 3 && b[..2].iter().all(u8::is_ascii_digit) && b[2] == b':')
+        {
+            check_datetime(token).map(|()| Value::Datetime(token.to_string()))
+        } else {
+            number(token)
+        };
+        result.map_err(|m| self.error_at(start, m))
+    }
+
+    /// Reads one escape sequence after its backslash, appending the character.
+    fn escape(&mut self, out: &mut String) -> Result<(), TomlError> {
+        let start = self.pos - 1;
+        let Some(c) = self.peek_char() else {
+            return Err(self.error("unterminated string"));
+        };
+        self.pos += c.len_utf8();
+        let c = match c {
+            'b' => '\u{8}',
+            't' => '\t',
+            'n' => '\n',
+            'f' => '\u{c}',
+            'r' => '\r',
+            'e' => '\u{1b}',
+            '"' => '"',
+            '\\' => '\\',
+            'x' | 'u' | 'U' => {
+                let len = match c {
+                    'x' => 2,
+                    'u' => 4,
+                    _ => 8,
+                };
+                let hex = self.src.get(self.pos..self.pos + len).unwrap_or("");
+                if hex.len() != len || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+                    return Err(self.error_at(
+                        start,
+                        format!("expected {len} hexadecimal digits after `\\{c}`"),
+                    ));
+                }
+                self.pos += len;
+                let code = u32::from_str_radix(hex, 16).unwrap_or(u32::MAX);
+                char::from_u32(code).ok_or_else(|| {
+                    self.error_at(start, format!("`\\{c}{hex}` is not a Unicode scalar value"))
+                })?
+            }
+            other => {
+                return Err(self.error_at(
+                    start,
+                    format!("invalid escape sequence `\\{}`", other.escape_debug()),
+                ))
+            }
+        };
+        out.push(c);
+        Ok(())
+    }
+
+    fn basic_string(&mut self) -> Result<String, TomlError> {
+        let start = self.pos;
+        self.pos += 1;
+        let mut out = String::new();
+        loop {
+            match self.peek_char() {
+                None | Some('\n') | Some('\r') => {
+                    return Err(self.error_at(start, "unterminated string"))
+                }
+                Some('"') => {
+                    self.pos += 1;
+                    return Ok(out);
+                }
+                Some('\\') => {
+                    self.pos += 1;
+                    self.escape(&mut out)?;
+                }
+                Some(c) if is_forbidden_control(c) => {
+                    return Err(self.error(format!(
+                        "control character U+{:04X} must be escaped in a string",
+                        c as u32
+                    )))
+                }
+                Some(c) => {
+                    out.push(c);
+                    self.pos += c.len_utf8();
+                }
+            }
+        }
+    }
+
+    fn literal_string(&mut self) -> Result<String, TomlError> {
+        let start = self.pos;
+        self.pos += 1;
+        let content_start = self.pos;
+        loop {
+            match self.peek_char() {
+                None | Some('\n') | Some('\r') => {
+                    return Err(self.error_at(start, "unterminated string"))
+                }
+                Some('\'') => {
+                    let s = self.src[content_start..self.pos].to_string();
+                    self.pos += 1;
+                    return Ok(s);
+                }
+                Some(c) if is_forbidden_control(c) => {
+                    return Err(self.error(format!(
+                        "control character U+{:04X} is not allowed in a literal string",
+                        c as u32
+                    )))
+                }
+                Some(c) => self.pos += c.len_utf8(),
+            }
+        }
+    }
+
+    /// Handles the end of a multi-line string: a run of three to five quotes closes it,
+    /// the quotes beyond three being content. Returns whether the string ended.
+    fn multiline_close(&mut self, quote: u8, out: &mut String) -> Result<bool, TomlError> {
+        let run = self.src.as_bytes()[self.pos..]
+            .iter()
+            .take_while(|&&b| b == quote)
+            .count();
+        if run < 3 {
+            for _ in 0..run {
+                out.push(quote as char);
+            }
+            self.pos += run;
+            return Ok(false);
+        }
+        if run > 5 {
+            return Err(self.error_at(
+                self.pos + 5,
+                "too many quotes at the end of a multi-line string",
+            ));
+        }
+        for _ in 3..run {
+            out.push(quote as char);
+        }
+        self.pos += run;
+        Ok(true)
+    }
+
+    fn multiline_basic_string(&mut self) -> Result<String, TomlError> {
+        let start = self.pos;
+        self.pos += 3;
+        self.eat_newline()?;
+        let mut out = String::new();
+        loop {
+            match self.peek_char() {
+                None => return Err(self.error_at(start, "unterminated multi-line string")),
+                Some('"') => {
+                    if self.multiline_close(b'"', &mut out)? {
+                        return Ok(out);
+                    }
+                }
+                Some('\\') => {
+                    self.pos += 1;
+                    // A backslash at the end of a line trims it and all whitespace and
+                    // newlines that follow.
+                    let save = self.pos;
+                    self.skip_whitespace();
+                    if self.eat_newline()? {
+                        loop {
+                            self.skip_whitespace();
+                            if !self.eat_newline()? {
+                                break;
+                            }
+                        }
+                    } else {
+                        self.pos = save;
+                        self.escape(&mut out)?;
+                    }
+                }
+                Some('\n') | Some('\r') => {
+                    let before = self.pos;
+                    self.eat_newline()?;
+                    out.push_str(&self.src[before..self.pos]);
+                }
+                Some(c) if is_forbidden_control(c) => {
+                    return Err(self.error(format!(
+                        "control character U+{:04X} must be escaped in a string",
+                        c as u32
+                    )))
+                }
+                Some(c) => {
+                    out.push(c);
+                    self.pos += c.len_utf8();
+                }
+            }
+        }
+    }
+
+    fn multiline_literal_string(&mut self) -> Result<String, TomlError> {
+        let start = self.pos;
+        self.pos += 3;
+        self.eat_newline()?;
+        let mut out = String::new();
+        loop {
+            match self.peek_char() {
+                None => return Err(self.error_at(start, "unterminated multi-line string")),
+                Some('\'') => {
+                    if self.multiline_close(b'\'', &mut out)? {
+                        return Ok(out);
+                    }
+                }
+                Some('\n') | Some('\r') => {
+                    let before = self.pos;
+                    self.eat_newline()?;
+                    out.push_str(&self.src[before..self.pos]);
+                }
+                Some(c) if is_forbidden_control(c) => {
+                    return Err(self.error(format!(
+                        "control character U+{:04X} is not allowed in a literal string",
+                        c as u32
+                    )))
+                }
+                Some(c) => {
+                    out.push(c);
+                    self.pos += c.len_utf8();
+                }
+            }
+        }
+    }
+}
+
+/// Whether `s` is exactly `YYYY-MM-DD` in shape.
+fn is_full_date(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 10
+        && b.iter().enumerate().all(|(i, &c)| {
+            if i == 4 || i == 7 {
+                c == b'-'
+            } else {
+                c.is_ascii_digit()
+            }
+        })
+}
+
+/// Checks an RFC 3339 date-time, date or time as TOML allows it.
+fn check_datetime(s: &str) -> Result<(), String> {
+    let invalid = || Err(format!("invalid datetime `{s}`"));
+    let b = s.as_bytes();
+    let digits = |from: usize, len: usize| -> Option<u32> {
+        let part = b.get(from..from + len)?;
+        if part.iter().all(u8::is_ascii_digit) {
+            Some(part.iter().fold(0, |n, &d| n * 10 + u32::from(d - b'0')))
+        } else {
+            None
+        }
+    };
+    let mut i = 0;
+    let has_date = b.get(4) == Some(&b'-');
+    if has_date {
+        let (Some(year), Some(month), Some(day)) = (digits(0, 4), digits(5, 2), digits(8, 2))
+        else {
+            return invalid();
+        };
+        if b.get(7) != Some(&b'-') {
+            return invalid();
+        }
+        let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+        let days = match month {
+            1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+            4 | 6 | 9 | 11 => 30,
+            2 if leap => 29,
+            2 => 28,
+            _ => return Err(format!("invalid month in datetime `{s}`")),
+        };
+        if day < 1 || day > days {
+            return Err(format!("invalid day in datetime `{s}`"));
+        }
+        i = 10;
+        if i == b.len() {
+            return Ok(());
+        }
+        if !matches!(b[i], b'T' | b't' | b' ') {
+            return invalid();
+        }
+        i += 1;
+    }
+    let (Some(hour), Some(minute)) = (digits(i, 2), digits(i + 3, 2)) else {
+        return invalid();
+    };
+    if b.get(i + 2) != Some(&b':') || hour > 23 || minute > 59 {
+        return invalid();
+    }
+    i += 5;
+    if b.get(i) == Some(&b':') {
+        match digits(i + 1, 2) {
+            Some(second) if second <= 60 => i += 3,
+            _ => return invalid(),
+        }
+        if b.get(i) == Some(&b'.') {
+            i += 1;
+            let n = b[i..].iter().take_while(|d| d.is_ascii_digit()).count();
+            if n == 0 {
+                return invalid();
+            }
+            i += n;
+        }
+    }
+    if has_date {
+        match b.get(i) {
+            Some(b'Z' | b'z') => i += 1,
+            Some(b'+' | b'-') => {
+                let (Some(hour), Some(minute)) = (digits(i + 1, 2), digits(i + 4, 2)) else {
+                    return invalid();
+                };
+                if b.get(i + 3) != Some(&b':') || hour > 23 || minute > 59 {
+                    return invalid();
+                }
+                i += 6;
+            }
+            _ => {}
+        }
+    }
+    if i == b.len() {
+        Ok(())
+    } else {
+        invalid()
+    }
+}
+
+/// Removes the underscores of a run of digits, checking each sits between two digits.
+fn digits_without_underscores(s: &str, is_digit: fn(&u8) -> bool) -> Option<String> {
+    let b = s.as_bytes();
+    if b.is_empty() || !is_digit(&b[0]) || !is_digit(&b[b.len() - 1]) {
+        return None;
+    }
+    let mut out = String::with_capacity(s.len());
+    let mut prev_underscore = false;
+    for &c in b {
+        if c == b'_' {
+            if prev_underscore {
+                return None;
+            }
+            prev_underscore = true;
+        } else if is_digit(&c) {
+            prev_underscore = false;
+            out.push(c as char);
+        } else {
+            return None;
+        }
+    }
+    Some(out)
+}
+
+/// Reads an integer or float token.
+fn number(token: &str) -> Result<Value, String> {
+    let invalid = || format!("invalid number `{token}`");
+    let (sign, rest) = match token.as_bytes().first() {
+        Some(b'+') => ("+", &token[1..]),
+        Some(b'-') => ("-", &token[1..]),
+        _ => ("", token),
+    };
+    match rest {
+        "inf" => {
+            return Ok(Value::Float(if sign == "-" {
+                f64::NEG_INFINITY
+            } else {
+                f64::INFINITY
+            }))
+        }
+        "nan" => return Ok(Value::Float(if sign == "-" { -f64::NAN } else { f64::NAN })),
+        _ => {}
+    }
+    for (prefix, radix, is_digit) in [
+        ("0x", 16, u8::is_ascii_hexdigit as fn(&u8) -> bool),
+        ("0o", 8, |b: &u8| (b'0'..=b'7').contains(b)),
+        ("0b", 2, |b: &u8| matches!(b, b'0' | b'1')),
+    ] {
+        if let Some(body) = rest.strip_prefix(prefix) {
+            if !sign.is_empty() {
+                return Err(format!(
+                    "a sign is not allowed on `{prefix}` integers: `{token}`"
+                ));
+            }
+            let cleaned = digits_without_underscores(body, is_digit).ok_or_else(invalid)?;
+            return i64::from_str_radix(&cleaned, radix)
+                .map(Value::Integer)
+                .map_err(|_| format!("integer `{token}` does not fit in 64 bits"));
+        }
+    }
+    let int_end = rest.find(['.', 'e', 'E']).unwrap_or(rest.len());
+    let int_part =
+        digits_without_underscores(&rest[..int_end], u8::is_ascii_digit).ok_or_else(invalid)?;
+    if int_part.len() > 1 && int_part.starts_with('0') {
+        return Err(format!("leading zeros are not allowed: `{token}`"));
+    }
+    if int_end == rest.len() {
+        return format!("{sign}{int_part}")
+            .parse()
+            .map(Value::Integer)
+            .map_err(|_| format!("integer `{token}` does not fit in 64 bits"));
+    }
+    let mut float = format!("{sign}{int_part}");
+    let mut tail = &rest[int_end..];
+    if let Some(after_dot) = tail.strip_prefix('.') {
+        let frac_end = after_dot.find(['e', 'E']).unwrap_or(after_dot.len());
+        let frac = digits_without_underscores(&after_dot[..frac_end], u8::is_ascii_digit)
+            .ok_or_else(invalid)?;
+        float.push('.');
+        float.push_str(&frac);
+        tail = &after_dot[frac_end..];
+    }
+    if let Some(exponent) = tail.strip_prefix(['e', 'E']) {
+        let (exp_sign, exp_digits) = match exponent.as_bytes().first() {
+            Some(b'+') => ("+", &exponent[1..]),
+            Some(b'-') => ("-", &exponent[1..]),
+            _ => ("", exponent),
+        };
+        let exp = digits_without_underscores(exp_digits, u8::is_ascii_digit).ok_or_else(invalid)?;
+        float.push('e');
+        float.push_str(exp_sign);
+        float.push_str(&exp);
+    } else if !tail.is_empty() {
+        return Err(invalid());
+    }
+    float.parse().map(Value::Float).map_err(|_| invalid())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{get, parse, Table, Value};
+    use serde_json::{json, Value as Json};
+    use std::path::{Path, PathBuf};
+
+    /// Our value in a form comparable with the `toml` crate's: floats and datetimes as
+    /// tagged strings (JSON has no `nan`, and datetimes are normalized by `toml`).
+    fn ours_to_json(value: &Value) -> Json {
+        match value {
+            Value::String(s) => json!(s),
+            Value::Integer(i) => json!(i),
+            Value::Float(f) => json!(format!("float:{f:?}")),
+            Value::Boolean(b) => json!(b),
+            Value::Datetime(d) => {
+                let normalized = d
+                    .parse::<::toml::value::Datetime>()
+                    .map_or_else(|e| format!("unparsable `{d}`: {e}"), |d| d.to_string());
+                json!(format!("datetime:{normalized}"))
+            }
+            Value::Array(a) => Json::Array(a.iter().map(ours_to_json).collect()),
+            Value::Table(t) => ours_table_to_json(t),
+        }
+    }
+
+    fn ours_table_to_json(table: &Table) -> Json {
+        Json::Object(
+            table
+                .iter()
+                .map(|(k, v)| (k.clone(), ours_to_json(v)))
+                .collect(),
+        )
+    }
+
+    fn theirs_to_json(value: &::toml::Value) -> Json {
+        match value {
+            ::toml::Value::String(s) => json!(s),
+            ::toml::Value::Integer(i) => json!(i),
+            ::toml::Value::Float(f) => json!(format!("float:{f:?}")),
+            ::toml::Value::Boolean(b) => json!(b),
+            ::toml::Value::Datetime(d) => json!(format!("datetime:{d}")),
+            ::toml::Value::Array(a) => Json::Array(a.iter().map(theirs_to_json).collect()),
+            ::toml::Value::Table(t) => Json::Object(
+                t.iter()
+                    .map(|(k, v)| (k.clone(), theirs_to_json(v)))
+                    .collect(),
+            ),
+        }
+    }
+
+    /// Parses `text` with both readers and requires the same outcome.
+    fn differential(name: &str, text: &str) {
+        let theirs = text.parse::<::toml::Table>();
+        let ours = parse(text);
+        match (ours, theirs) {
+            (Ok(ours), Ok(theirs)) => {
+                let theirs = theirs_to_json(&::toml::Value::Table(theirs));
+                assert_eq!(ours_table_to_json(&ours), theirs, "{name}:\n{text}");
+            }
+            (Err(_), Err(_)) => {}
+            (Ok(ours), Err(e)) => {
+                panic!("{name}: we accept what `toml` rejects ({e}):\n{text}\nours: {ours:?}")
+            }
+            (Err(e), Ok(_)) => panic!("{name}: we reject what `toml` accepts ({e}):\n{text}"),
+        }
+    }
+
+    const TRICKY: &[&str] = &[
+        "",
+        "# only a comment",
+        "\n\n\r\n  \t\n",
+        "a = 1",
+        "a = 1 # comment\nb = 2",
+        "\"quoted key\" = 1\n'literal key' = 2\n\"\" = 3",
+        "a.b.c = 1\na.b.d = 2\na . \"e f\" . 'g' = 3",
+        "3.14159 = \"pi\"",
+        "1234 = 5",
+        "-_- = 1",
+        "s = \"tab\\there \\\"quoted\\\" \\\\ \\b\\f\\n\\r\\u00e9\\U0001F600\"",
+        "s = \"\\e\\x41\"",
+        "s = 'C:\\Users\\nodejs\\templates'",
+        "s = '<\\i\\c*\\s*>'",
+        "s = \"\"\"\nRoses are red\nViolets are blue\"\"\"",
+        "s = \"\"\"\r\nwindows\r\nline\"\"\"",
+        "s = \"\"\"\nThe quick brown \\\n\n\n  fox jumps over \\\n    the lazy dog.\"\"\"",
+        "s = \"\"\"\\\n       The quick brown \\\n       fox.\\\n       \"\"\"",
+        "s = \"\"\"Here are two quotation marks: \"\". Simple enough.\"\"\"",
+        "s = \"\"\"Here are three quotation marks: \"\"\\\".\"\"\"",
+        "s = \"\"\"\"This,\" she said, \"is just a pointless statement.\"\"\"\"",
+        "s = \"\"\"two at the end\"\"\"\"\"",
+        "s = '''\nThe first newline is\ntrimmed in raw strings.\n   All other whitespace\n   is preserved.\n'''",
+        "s = '''I [dw]on't need \\d{2} apples'''",
+        "s = ''''That,' she said, 'is still pointless.''''",
+        "s = \"\"\"trailing backslash-space \\   \n  ok\"\"\"",
+        "s = \"unicode ünïcödé 日本語\"",
+        "s = \"a\\tb\"\nt = 'a\tb'",
+        "i = [+99, 42, 0, -17, 1_000, 5_349_221, 53_49_221, 1_2_3_4_5, +0, -0]",
+        "i = [0xDEADBEEF, 0xdeadbeef, 0xdead_beef, 0o01234567, 0o755, 0b11010110, 0x0, 0b0]",
+        "i = [9223372036854775807, -9223372036854775808, 0x7FFFFFFFFFFFFFFF]",
+        "f = [+1.0, 3.1415, -0.01, 5e+22, 1e06, -2E-2, 6.626e-34, 224_617.445_991_228, -0.0, +0.0]",
+        "f = [inf, +inf, -inf, nan, +nan, -nan, 1e1_0, 0e0, 0.0e-0]",
+        "b = [true, false]",
+        "d = [1979-05-27T07:32:00Z, 1979-05-27T00:32:00-07:00, 1979-05-27T00:32:00.999999-07:00]",
+        "d = [1979-05-27 07:32:00Z, 1979-05-27t07:32:00z, 1979-05-27T07:32:00, 1979-05-27T00:32:00.999999]",
+        "d = [1979-05-27, 07:32:00, 00:32:00.999999, 2000-02-29, 23:59:60]",
+        "d = 1979-05-27 # a date then a comment",
+        "d = 1979-05-27T07:32",
+        "d = 07:32",
+        "a = [ 1, 2, 3, ]",
+        "a = [\n  1,\n  2, # comment\n  # another\n  3\n  ,\n]",
+        "a = [ [ 1, 2 ], [\"a\", 'b', \"\"\"c\"\"\"], [[[]]] ]",
+        "a = [ 0.1, 0.2, 0.5, 1, 2, 5, \"x\", {a = 1}, [] ]",
+        "a = []\nb = [\n]",
+        "t = { first = \"Tom\", last = \"Preston-Werner\" }",
+        "t = { x = 1, y.z = 2, y.w = { q = [1, {r = 2}] } }",
+        "t = {}\nu = { }",
+        "t = {\n  a = 1, # comment\n  b = 2,\n}",
+        "[table]\nkey = 1\n[table.sub]\nkey = 2",
+        "[ a . b . 'c' ]\nx = 1",
+        "[a.b.c]\n[a]\nx = 1",
+        "[a.b]\nc = 1\n[a.d]\ne = 2",
+        "[fruit]\napple.color = \"red\"\napple.taste.sweet = true\n[fruit.apple.texture]\nsmooth = true",
+        "[[products]]\nname = \"Hammer\"\nsku = 738594937\n[[products]]\n[[products]]\nname = \"Nail\"",
+        "[[fruits]]\nname = \"apple\"\n[fruits.physical]\ncolor = \"red\"\n[[fruits.varieties]]\nname = \"red delicious\"\n[[fruits.varieties]]\nname = \"granny smith\"\n[[fruits]]\nname = \"banana\"\n[[fruits.varieties]]\nname = \"plantain\"",
+        "[[a.b]]\nx = 1\n[a]\ny = 2",
+        "a.b = 1\n[a.c]\nd = 2",
+        "[\"quoted . header\"]\nx = 1\n['a'.\"b\"]\ny = 2",
+        "[package]\nname = \"x\"\n[package.metadata.build-patch]\npatches = [\"a.patch\"]\n[dependencies]\nserde = { version = \"1\", features = [\"derive\"] }\n[target.'cfg(unix)'.dependencies]\nlibc = \"0.2\"",
+        "x = 1\r\ny = 2\r\n[t]\r\nz = 3\r\n",
+        "x=1\ny   =   2\n\t z\t=\t3\t",
+        "k = \"# not a comment\" # comment with \"quotes\" and ünïcode\t",
+        // Invalid inputs: both readers must reject these.
+        "a",
+        "a =",
+        "= 1",
+        "a = 1 b = 2",
+        "a = 1\na = 2",
+        "a.b = 1\na = 2",
+        "a = {}\na.b = 1",
+        "a = [1]\n[[a]]",
+        "[a]\n[a]",
+        "[a]\nb = 1\n[a.b]",
+        "[a.b]\n[a]\nb.c = 1",
+        "[a.b.c]\n[a]\nb.c.t = 1",
+        "[[a.b]]\n[a]\nb.y = 2",
+        "[fruit]\napple.color = 'red'\n[fruit.apple]",
+        "[a]\n[[a]]",
+        "[[a]]\n[a]",
+        "a = 1\n[a]",
+        "t = { x = 1, x = 2 }",
+        "t = { x = {}, x.y = 1 }",
+        "t = { a = 1 }\n[t.b]",
+        "t = { a = 1 }\nt.b = 2",
+        "[a]b = 1",
+        "[a",
+        "[[a]",
+        "[ [a]]",
+        "[]",
+        "[a.]",
+        "a..b = 1",
+        ".a = 1",
+        "a. = 1",
+        "\"\"\"multi\"\"\" = 1",
+        "a = \"unterminated",
+        "a = \"new\nline\"",
+        "a = 'new\nline'",
+        "a = \"\"\"unterminated",
+        "a = '''unterminated",
+        "a = \"\\q\"",
+        "a = \"\\u12\"",
+        "a = \"\\uD800\"",
+        "a = \"\\U00110000\"",
+        "a = \"\"\"a\"\"\"\"\"\"",
+        "a = \"\u{1}\"",
+        "a = \"\u{7f}\"",
+        "# comment \u{1}",
+        "a = 1\r",
+        "a = 01",
+        "a = +0x1",
+        "a = 0X1",
+        "a = 1__0",
+        "a = _1",
+        "a = 1_",
+        "a = 0x_1",
+        "a = 9223372036854775808",
+        "a = -9223372036854775809",
+        "a = 0xG",
+        "a = 0o8",
+        "a = 0b2",
+        "a = 1.",
+        "a = .1",
+        "a = 1.e2",
+        "a = 1e",
+        "a = 1e_2",
+        "a = 1.2.3",
+        "a = 01.5",
+        "a = infinity",
+        "a = NaN",
+        "a = True",
+        "a = truex",
+        "a = 1979-13-01",
+        "a = 1979-02-30",
+        "a = 1900-02-29",
+        "a = 1979-05-27T25:00:00",
+        "a = 1979-05-27T07:60:00",
+        "a = 1979-05-27T07:32:61",
+        "a = 1979-05-27T07:32:00.",
+        "a = 1979-05-27T07:32:00+25:00",
+        "a = 1979-5-27",
+        "a = 07:32:00Z",
+        "a = [1 2]",
+        "a = [,]",
+        "a = [1,,2]",
+        "a = [",
+        "a = {",
+        "a = { b = 1 c = 2 }",
+        "a = { , }",
+        "a = { b = 1,, }",
+        "a = bare",
+        "a = 'x' 'y'",
+        "[a] # ok\n[b] x",
+    ];
+
+    #[test]
+    fn matches_the_toml_crate_on_tricky_cases() {
+        for (i, case) in TRICKY.iter().enumerate() {
+            differential(&format!("case {i}"), case);
+        }
+    }
+
+    fn find_toml_files(dir: &Path, out: &mut Vec<PathBuf>) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            if path.is_dir() {
+                find_toml_files(&path, out);
+            } else if name.ends_with(".toml") || name == "Cargo.toml.orig" {
+                out.push(path);
+            }
+        }
+    }
+
+    /// Every manifest in the local registry cache, when there is one: real-world TOML.
+    #[test]
+    fn matches_the_toml_crate_on_registry_manifests() {
+        let Some(home) = std::env::var_os("CARGO_HOME")
+            .map(PathBuf::from)
+            .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
+        else {
+            return;
+        };
+        let mut files = Vec::new();
+        find_toml_files(&home.join("registry").join("src"), &mut files);
+        find_toml_files(Path::new(env!("CARGO_MANIFEST_DIR")), &mut files);
+        assert!(
+            !files.is_empty(),
+            "the crate's own manifest is always there"
+        );
+        for file in files {
+            if file.components().any(|c| c.as_os_str() == "target") {
+                continue;
+            }
+            if let Ok(text) = std::fs::read_to_string(&file) {
+                differential(&file.display().to_string(), &text);
+            }
+        }
+    }
+
+    /// Every prefix of the tricky cases, and a few hostile inputs: errors, never panics.
+    #[test]
+    fn never_panics() {
+        for case in TRICKY {
+            for (i, _) in case.char_indices() {
+                let _ = parse(&case[..i]);
+            }
+        }
+        let deep = format!("a = {}1{}", "[".repeat(100_000), "]".repeat(100_000));
+        assert!(parse(&deep).is_err());
+        let deep = format!("a = {}", "{b=".repeat(100_000));
+        assert!(parse(&deep).is_err());
+    }
+
+    fn check_error(input: &str, expected: &str) {
+        assert_eq!(parse(input).unwrap_err().to_string(), expected, "{input:?}");
+    }
+
+    #[test]
+    fn errors_name_line_and_column() {
+        check_error(
+            "a = 1\nb = 2\nc 3",
+            "line 3, column 3: expected `=` after key",
+        );
+        check_error("a = 1\na = 2", "line 2, column 1: duplicate key `a`");
+        check_error("[a]\n[a]", "line 2, column 1: table `a` is defined twice");
+        check_error(
+            "a = \"é\\q\"",
+            "line 1, column 7: invalid escape sequence `\\q`",
+        );
+        check_error(
+            "[x]\n\"a b\".c = 1\n\"a b\" = 2",
+            "line 3, column 1: duplicate key `\"a b\"`",
+        );
+        check_error(
+            "a = 1 b",
+            "line 1, column 7: expected a newline after a key/value pair",
+        );
+        check_error(
+            "v = 1\n[v.w]",
+            "line 2, column 1: cannot define table `v.w`: `v` is already defined as an integer",
+        );
+        check_error(
+            "p = 99999999999999999999",
+            "line 1, column 5: integer `99999999999999999999` does not fit in 64 bits",
+        );
+    }
+
+    #[test]
+    fn accessors() {
+        let t = parse(
+            "[package]\nname = \"x\"\nversion = 3\nok = true\n[package.metadata.build-patch]\npatches = [\"a.patch\"]",
+        )
+        .unwrap();
+        let bp = get(&t, &["package", "metadata", "build-patch"]).unwrap();
+        assert_eq!(bp.type_name(), "table");
+        let patches = bp.as_table().unwrap()["patches"].as_array().unwrap();
+        assert_eq!(patches[0].as_str(), Some("a.patch"));
+        assert_eq!(
+            get(&t, &["package", "version"]).unwrap().as_integer(),
+            Some(3)
+        );
+        assert_eq!(get(&t, &["package", "ok"]).unwrap().as_bool(), Some(true));
+        assert_eq!(get(&t, &["package", "name", "x"]), None);
+        assert_eq!(get(&t, &["nope"]), None);
+        assert_eq!(get(&t, &[]), None);
+        let d = parse("d = 1979-05-27 07:32:00Z").unwrap();
+        assert_eq!(d["d"], Value::Datetime("1979-05-27 07:32:00Z".into()));
+        assert_eq!(d["d"].type_name(), "datetime");
+    }
+}
