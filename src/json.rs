@@ -1,0 +1,573 @@
+//! A small JSON reader for the output of `cargo metadata --format-version 1`.
+//!
+//! The library has no dependencies (see `Cargo.toml`), so it reads Cargo's JSON itself.
+//! The output can be megabytes long, so the reader is a single pass over the bytes; it
+//! is recursive, so nesting is limited to keep hostile input from overflowing the stack.
+//! Numbers are kept as written: build-patch only ever compares or prints them.
+
+// Some accessors are for callers still to come and for tests.
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// A JSON value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Json {
+    /// `null`.
+    Null,
+    /// `true` or `false`.
+    Bool(bool),
+    /// A number, exactly as written (already checked against the JSON grammar).
+    Number(String),
+    /// A string, with escapes resolved.
+    String(String),
+    /// An array.
+    Array(Vec<Json>),
+    /// An object; when a key repeats, the last value wins, as in `serde_json`.
+    Object(BTreeMap<String, Json>),
+}
+
+impl Json {
+    /// The value of `key`, if this is an object that has it.
+    pub(crate) fn get(&self, key: &str) -> Option<&Json> {
+        match self {
+            Json::Object(map) => map.get(key),
+            _ => None,
+        }
+    }
+
+    /// The string, if this is a string.
+    pub(crate) fn as_str(&self) -> Option<&str> {
+        match self {
+            Json::String(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The elements, if this is an array.
+    pub(crate) fn as_array(&self) -> Option<&[Json]> {
+        match self {
+            Json::Array(a) => Some(a),
+            _ => None,
+        }
+    }
+
+    /// The entries, if this is an object.
+    pub(crate) fn as_object(&self) -> Option<&BTreeMap<String, Json>> {
+        match self {
+            Json::Object(map) => Some(map),
+            _ => None,
+        }
+    }
+
+    /// The boolean, if this is a boolean.
+    pub(crate) fn as_bool(&self) -> Option<bool> {
+        match self {
+            Json::Bool(b) => Some(*b),
+            _ => None,
+        }
+    }
+
+    /// Whether this is `null`.
+    pub(crate) fn is_null(&self) -> bool {
+        matches!(self, Json::Null)
+    }
+}
+
+/// Why a text is not valid JSON, and where.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct JsonError {
+    line: usize,
+    column: usize,
+    message: String,
+}
+
+impl JsonError {
+    /// The 1-based line of the problem.
+    pub(crate) fn line(&self) -> usize {
+        self.line
+    }
+
+    /// The 1-based column of the problem, counted in characters.
+    pub(crate) fn column(&self) -> usize {
+        self.column
+    }
+
+    /// What is wrong, without the position.
+    pub(crate) fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+impl fmt::Display for JsonError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "line {}, column {}: {}",
+            self.line, self.column, self.message
+        )
+    }
+}
+
+impl std::error::Error for JsonError {}
+
+/// How deeply arrays and objects may nest; `cargo metadata` output nests about ten deep.
+const MAX_DEPTH: usize = 256;
+
+/// Parses one JSON value, with only whitespace around it.
+pub(crate) fn parse(text: &str) -> Result<Json, JsonError> {
+    let mut parser = Parser {
+        src: text,
+        pos: 0,
+        depth: 0,
+    };
+    parser.skip_whitespace();
+    let value = parser.value()?;
+    parser.skip_whitespace();
+    if parser.pos != text.len() {
+        return Err(parser.error("unexpected text after the JSON value"));
+    }
+    Ok(value)
+}
+
+struct Parser<'a> {
+    src: &'a str,
+    /// Byte offset of the next unread character.
+    pos: usize,
+    /// Current nesting of arrays and objects.
+    depth: usize,
+}
+
+impl Parser<'_> {
+    fn error_at(&self, pos: usize, message: impl Into<String>) -> JsonError {
+        let pos = pos.min(self.src.len());
+        let before = &self.src[..pos];
+        let line = before.matches('\n').count() + 1;
+        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        let column = before[line_start..].chars().count() + 1;
+        JsonError {
+            line,
+            column,
+            message: message.into(),
+        }
+    }
+
+    fn error(&self, message: impl Into<String>) -> JsonError {
+        self.error_at(self.pos, message)
+    }
+
+    fn peek(&self) -> Option<u8> {
+        self.src.as_bytes().get(self.pos).copied()
+    }
+
+    fn eat(&mut self, b: u8) -> bool {
+        if self.peek() == Some(b) {
+            self.pos += 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    fn skip_whitespace(&mut self) {
+        while matches!(self.peek(), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+            self.pos += 1;
+        }
+    }
+
+    fn value(&mut self) -> Result<Json, JsonError> {
+        match self.peek() {
+            Some(b'{') => self.nested(Parser::object),
+            Some(b'[') => self.nested(Parser::array),
+            Some(b'"') => self.string().map(Json::String),
+            Some(b'-' | b'0'..=b'9') => self.number(),
+            Some(b't') => self.word("true", Json::Bool(true)),
+            Some(b'f') => self.word("false", Json::Bool(false)),
+            Some(b'n') => self.word("null", Json::Null),
+            None => Err(self.error("expected a value, found the end of the text")),
+            Some(_) => Err(self.error("expected a value")),
+        }
+    }
+
+    fn word(&mut self, word: &str, value: Json) -> Result<Json, JsonError> {
+        if self.src[self.pos..].starts_with(word) {
+            self.pos += word.len();
+            Ok(value)
+        } else {
+            Err(self.error("expected a value"))
+        }
+    }
+
+    fn nested(
+        &mut self,
+        read: fn(&mut Self) -> Result<Json, JsonError>,
+    ) -> Result<Json, JsonError> {
+        if self.depth >= MAX_DEPTH {
+            return Err(self.error(format!(
+                "arrays and objects are nested more than {MAX_DEPTH} deep"
+            )));
+        }
+        self.depth += 1;
+        let value = read(self);
+        self.depth -= 1;
+        value
+    }
+
+    fn array(&mut self) -> Result<Json, JsonError> {
+        self.pos += 1; // `[`
+        let mut items = Vec::new();
+        self.skip_whitespace();
+        if self.eat(b']') {
+            return Ok(Json::Array(items));
+        }
+        loop {
+            self.skip_whitespace();
+            items.push(self.value()?);
+            self.skip_whitespace();
+            if self.eat(b']') {
+                return Ok(Json::Array(items));
+            }
+            if !self.eat(b',') {
+                return Err(self.error("expected `,` or `]` after an array element"));
+            }
+        }
+    }
+
+    fn object(&mut self) -> Result<Json, JsonError> {
+        self.pos += 1; // `{`
+        let mut map = BTreeMap::new();
+        self.skip_whitespace();
+        if self.eat(b'}') {
+            return Ok(Json::Object(map));
+        }
+        loop {
+            self.skip_whitespace();
+            if self.peek() != Some(b'"') {
+                return Err(self.error("expected a string as the object key"));
+            }
+            let key = self.string()?;
+            self.skip_whitespace();
+            if !self.eat(b':') {
+                return Err(self.error("expected `:` after the object key"));
+            }
+            self.skip_whitespace();
+            let value = self.value()?;
+            map.insert(key, value);
+            self.skip_whitespace();
+            if self.eat(b'}') {
+                return Ok(Json::Object(map));
+            }
+            if !self.eat(b',') {
+                return Err(self.error("expected `,` or `}` after an object entry"));
+            }
+        }
+    }
+
+    fn number(&mut self) -> Result<Json, JsonError> {
+        let start = self.pos;
+        let bytes = self.src.as_bytes();
+        let digits = |mut i: usize| {
+            while bytes.get(i).is_some_and(u8::is_ascii_digit) {
+                i += 1;
+            }
+            i
+        };
+        let mut i = start;
+        if bytes.get(i) == Some(&b'-') {
+            i += 1;
+        }
+        match bytes.get(i) {
+            Some(b'0') => i += 1,
+            Some(b'1'..=b'9') => i = digits(i),
+            _ => return Err(self.error_at(i, "expected a digit")),
+        }
+        if bytes.get(i) == Some(&b'.') {
+            let end = digits(i + 1);
+            if end == i + 1 {
+                return Err(self.error_at(end, "expected a digit after the decimal point"));
+            }
+            i = end;
+        }
+        if matches!(bytes.get(i), Some(b'e' | b'E')) {
+            i += 1;
+            if matches!(bytes.get(i), Some(b'+' | b'-')) {
+                i += 1;
+            }
+            let end = digits(i);
+            if end == i {
+                return Err(self.error_at(end, "expected a digit in the exponent"));
+            }
+            i = end;
+        }
+        self.pos = i;
+        Ok(Json::Number(self.src[start..i].to_string()))
+    }
+
+    /// Reads four hexadecimal digits after `\u`.
+    fn hex4(&mut self) -> Result<u32, JsonError> {
+        let hex = self.src.get(self.pos..self.pos + 4).unwrap_or("");
+        if hex.len() != 4 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(self.error("expected four hexadecimal digits after `\\u`"));
+        }
+        self.pos += 4;
+        u32::from_str_radix(hex, 16).map_err(|_| self.error("invalid `\\u` escape"))
+    }
+
+    fn string(&mut self) -> Result<String, JsonError> {
+        let start = self.pos;
+        self.pos += 1; // `"`
+        let mut out = String::new();
+        loop {
+            // Copy the run of ordinary characters in one go: strings in `cargo metadata`
+            // output are long and rarely escaped.
+            let run_start = self.pos;
+            let rest = &self.src.as_bytes()[self.pos..];
+            let run = rest
+                .iter()
+                .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
+                .unwrap_or(rest.len());
+            self.pos += run;
+            out.push_str(&self.src[run_start..self.pos]);
+            match self.peek() {
+                None => return Err(self.error_at(start, "unterminated string")),
+                Some(b'"') => {
+                    self.pos += 1;
+                    return Ok(out);
+                }
+                Some(b'\\') => {
+                    let escape_start = self.pos;
+                    self.pos += 1;
+                    let Some(c) = self.peek() else {
+                        return Err(self.error_at(start, "unterminated string"));
+                    };
+                    self.pos += 1;
+                    let c = match c {
+                        b'"' => '"',
+                        b'\\' => '\\',
+                        b'/' => '/',
+                        b'b' => '\u{8}',
+                        b'f' => '\u{c}',
+                        b'n' => '\n',
+                        b'r' => '\r',
+                        b't' => '\t',
+                        b'u' => self.unicode_escape(escape_start)?,
+                        _ => {
+                            return Err(self.error_at(escape_start, "invalid escape sequence"));
+                        }
+                    };
+                    out.push(c);
+                }
+                Some(_) => {
+                    return Err(self.error("control characters must be escaped in a string"));
+                }
+            }
+        }
+    }
+
+    /// Reads the rest of a `\u` escape, including the low half of a surrogate pair.
+    fn unicode_escape(&mut self, escape_start: usize) -> Result<char, JsonError> {
+        let high = self.hex4()?;
+        let code = match high {
+            0xD800..=0xDBFF => {
+                if !self.src[self.pos..].starts_with("\\u") {
+                    return Err(self.error_at(escape_start, "unpaired surrogate in a `\\u` escape"));
+                }
+                self.pos += 2;
+                let low = self.hex4()?;
+                if !(0xDC00..=0xDFFF).contains(&low) {
+                    return Err(self.error_at(escape_start, "unpaired surrogate in a `\\u` escape"));
+                }
+                0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00)
+            }
+            0xDC00..=0xDFFF => {
+                return Err(self.error_at(escape_start, "unpaired surrogate in a `\\u` escape"))
+            }
+            code => code,
+        };
+        char::from_u32(code).ok_or_else(|| self.error_at(escape_start, "invalid `\\u` escape"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{parse, Json};
+    use serde_json::Value;
+
+    /// Our value in `serde_json`'s form; numbers are compared as parsed by `serde_json`.
+    fn to_serde(json: &Json) -> Value {
+        match json {
+            Json::Null => Value::Null,
+            Json::Bool(b) => Value::Bool(*b),
+            Json::Number(n) => serde_json::from_str(n).expect("numbers are valid JSON"),
+            Json::String(s) => Value::String(s.clone()),
+            Json::Array(a) => Value::Array(a.iter().map(to_serde).collect()),
+            Json::Object(m) => {
+                Value::Object(m.iter().map(|(k, v)| (k.clone(), to_serde(v))).collect())
+            }
+        }
+    }
+
+    fn differential(text: &str) {
+        let theirs = serde_json::from_str::<Value>(text);
+        let ours = parse(text);
+        match (ours, theirs) {
+            (Ok(ours), Ok(theirs)) => assert_eq!(to_serde(&ours), theirs, "{text:?}"),
+            (Err(_), Err(_)) => {}
+            (Ok(ours), Err(e)) => {
+                panic!("we accept what serde_json rejects ({e}): {text:?}\nours: {ours:?}")
+            }
+            (Err(e), Ok(_)) => panic!("we reject what serde_json accepts ({e}): {text:?}"),
+        }
+    }
+
+    const TRICKY: &[&str] = &[
+        "null",
+        "true",
+        "false",
+        "0",
+        "-0",
+        "1",
+        "-1",
+        "123456789012345678901234567890",
+        "1.5",
+        "-0.0",
+        "1e10",
+        "1E+10",
+        "1e-10",
+        "2.5e3",
+        "\"\"",
+        "\"plain\"",
+        "\"\\\" \\\\ \\/ \\b \\f \\n \\r \\t\"",
+        "\"\\u0041\\u00e9\\u20AC\"",
+        "\"\\ud83d\\ude00\"",
+        "\"\\uD834\\uDD1E\"",
+        "\"ünïcödé 日本語 😀\"",
+        "[]",
+        "[ ]",
+        "{}",
+        "{ }",
+        " \t\r\n[1, \"a\", null, true, false, {\"k\": []}] \n",
+        "{\"a\": 1, \"b\": {\"c\": [1, 2, {\"d\": null}]}}",
+        "{\"dup\": 1, \"dup\": 2}",
+        "{\"\": \"empty key\"}",
+        "{\"packages\":[{\"name\":\"serde\",\"version\":\"1.0.0\",\"manifest_path\":\"/x/Cargo.toml\",\"features\":{}}],\"resolve\":null}",
+        // Invalid inputs: both readers must reject these.
+        "",
+        " ",
+        "nul",
+        "True",
+        "01",
+        "-",
+        "+1",
+        ".5",
+        "1.",
+        "1e",
+        "1e+",
+        "0x10",
+        "NaN",
+        "Infinity",
+        "\"unterminated",
+        "\"bad \\x escape\"",
+        "\"\\u12\"",
+        "\"\\uD800\"",
+        "\"\\uDC00\"",
+        "\"\\uD800\\u0041\"",
+        "\"\\uD800x\"",
+        "\"raw\ttab\"",
+        "\"raw\nnewline\"",
+        "[1,]",
+        "[,1]",
+        "[1 2]",
+        "{\"a\":1,}",
+        "{\"a\" 1}",
+        "{a: 1}",
+        "{1: 1}",
+        "[",
+        "{",
+        "]",
+        "1 2",
+        "[] []",
+        "// comment\n1",
+    ];
+
+    #[test]
+    fn matches_serde_json_on_tricky_cases() {
+        for case in TRICKY {
+            differential(case);
+        }
+    }
+
+    #[test]
+    fn never_panics() {
+        for case in TRICKY {
+            for (i, _) in case.char_indices() {
+                let _ = parse(&case[..i]);
+            }
+        }
+        let deep = "[".repeat(1_000_000);
+        assert!(parse(&deep).unwrap_err().message().contains("nested"));
+        let deep = "{\"a\":".repeat(1_000_000);
+        assert!(parse(&deep).is_err());
+        let ok = format!("{}1{}", "[".repeat(200), "]".repeat(200));
+        assert!(parse(&ok).is_ok());
+    }
+
+    #[test]
+    fn large_documents() {
+        let package = r#"{"name":"p","version":"1.0.0","id":"registry+https://github.com/rust-lang/crates.io-index#p@1.0.0","manifest_path":"/home/u/.cargo/registry/src/index/p-1.0.0/Cargo.toml","targets":[{"kind":["lib"],"name":"p","src_path":"/x/src/lib.rs","edition":"2021","doctest":true}],"features":{"default":["std"],"std":[]},"description":"a \"quoted\" description\nwith lines"}"#;
+        let text = format!(
+            "{{\"packages\":[{}],\"version\":1}}",
+            vec![package; 5_000].join(",")
+        );
+        differential(&text);
+        let parsed = parse(&text).unwrap();
+        assert_eq!(
+            parsed.get("packages").unwrap().as_array().unwrap().len(),
+            5_000
+        );
+    }
+
+    fn check_error(input: &str, expected: &str) {
+        assert_eq!(parse(input).unwrap_err().to_string(), expected, "{input:?}");
+    }
+
+    #[test]
+    fn errors_name_line_and_column() {
+        check_error(
+            "{\n  \"a\": 1,\n  \"b\" 2\n}",
+            "line 3, column 7: expected `:` after the object key",
+        );
+        check_error("[1,\n]", "line 2, column 1: expected a value");
+        check_error(
+            "\"\\uD800\"",
+            "line 1, column 2: unpaired surrogate in a `\\u` escape",
+        );
+        check_error(
+            "1 2",
+            "line 1, column 3: unexpected text after the JSON value",
+        );
+        check_error(
+            "",
+            "line 1, column 1: expected a value, found the end of the text",
+        );
+    }
+
+    #[test]
+    fn accessors() {
+        let json =
+            parse(r#"{"s": "x", "a": [1, "2"], "b": false, "n": null, "num": -1.5e3}"#).unwrap();
+        assert_eq!(json.get("s").and_then(Json::as_str), Some("x"));
+        assert_eq!(
+            json.get("a").and_then(Json::as_array).map(<[Json]>::len),
+            Some(2)
+        );
+        assert_eq!(json.get("b").and_then(Json::as_bool), Some(false));
+        assert!(json.get("n").is_some_and(Json::is_null));
+        assert_eq!(json.get("num"), Some(&Json::Number("-1.5e3".into())));
+        assert_eq!(json.get("missing"), None);
+        assert_eq!(json.get("s").unwrap().get("x"), None);
+        assert_eq!(json.as_object().map(|m| m.len()), Some(5));
+        assert_eq!(json.as_str(), None);
+    }
+}
