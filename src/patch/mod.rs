@@ -1,20 +1,669 @@
-//! The patch engine: parse patch files and apply them to a directory,
-//! all or nothing, the way GNU patch does at fuzz 0.
+//! The patch engine: parse patch files and apply them to a directory, all or
+//! nothing, the way GNU patch does at fuzz 0.
 //!
-//! (Being written; see the engine issue.)
+//! - [`load_patch_list`] turns the user's list (files, directories, quilt
+//!   `series` files) into [`PatchFile`]s, in order.
+//! - [`apply_to_dir`] applies them to a directory: every change is computed
+//!   in memory first, and the directory is written only when every hunk of
+//!   every patch applies.
+//!
+//! Unified diffs are understood in all the usual flavours (`diff -u`, git
+//! diffs with renames, copies, modes, creations and deletions, `git
+//! format-patch` mails, quilt and Debian DEP-3 patches). Hunks are placed as
+//! GNU patch places them: at the line they name, or at the nearest offset
+//! where their context matches exactly; fuzz is opt-in with
+//! [`ApplyOptions::fuzz`].
+//!
+//! Names in patches are untrusted: a name that could reach outside the
+//! directory (`..`, absolute, drive letters, backslashes, `.git`) is refused,
+//! and nothing is read or written through a symbolic link.
 
-use std::fmt;
+mod apply;
+mod error;
+mod fs;
+mod parse;
+mod paths;
+mod series;
 
-/// A patch that did not parse or did not apply.
-#[derive(Debug)]
-pub struct PatchError {
-    message: String,
+use std::path::{Path, PathBuf};
+
+pub use error::PatchError;
+
+use apply::Failure;
+use error::{HunkDetail, Kind};
+use fs::{FileState, Overlay};
+use parse::{FilePatch, Hunk, ParseErrorKind};
+
+/// How patches are applied.
+///
+/// The default strips one leading path component (`-p1`, as for `a/` and
+/// `b/` prefixes) and allows no fuzz.
+#[derive(Debug, Clone)]
+pub struct ApplyOptions {
+    strip: usize,
+    fuzz: usize,
 }
 
-impl fmt::Display for PatchError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
+impl Default for ApplyOptions {
+    fn default() -> Self {
+        ApplyOptions { strip: 1, fuzz: 0 }
     }
 }
 
-impl std::error::Error for PatchError {}
+impl ApplyOptions {
+    /// The default options: strip 1, fuzz 0.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Leading path components to strip from names in the patches, like
+    /// `patch -pN`. A [`PatchFile::strip`] overrides it for one file.
+    pub fn strip(&mut self, n: usize) -> &mut Self {
+        self.strip = n;
+        self
+    }
+
+    /// Context lines that may be ignored at each end of a hunk to make it
+    /// match, like `patch -F N`. Every position is tried without fuzz first.
+    pub fn fuzz(&mut self, n: usize) -> &mut Self {
+        self.fuzz = n;
+        self
+    }
+}
+
+/// One patch file to apply, in order.
+#[derive(Debug, Clone)]
+pub struct PatchFile {
+    /// How errors name the patch, e.g. `patches/fix.patch`, relative to the
+    /// shim.
+    pub display: String,
+    /// The patch's bytes.
+    pub bytes: Vec<u8>,
+    /// A strip level for this patch only (from a quilt series `-pN`),
+    /// overriding [`ApplyOptions::strip`].
+    pub strip: Option<usize>,
+}
+
+/// Expands the user's list of patches.
+///
+/// Each entry is resolved against `base` when relative:
+///
+/// - a file is itself;
+/// - a directory contributes its `*.patch` and `*.diff` files in byte-wise
+///   name order, or, if it contains a `series` file, that series;
+/// - a file named `series` is a quilt series: one patch per line, relative to
+///   the series file's directory, `#` comments, blank lines skipped, and an
+///   optional `-pN` per line.
+///
+/// Returns the patches in order, and every path that was read (files and the
+/// directories listed), for `cargo::rerun-if-changed`. Each
+/// [`PatchFile::display`] is its path relative to `base`.
+pub fn load_patch_list(
+    base: &Path,
+    entries: &[PathBuf],
+) -> Result<(Vec<PatchFile>, Vec<PathBuf>), crate::Error> {
+    series::load(base, entries)
+}
+
+/// Where one hunk was applied.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HunkReport {
+    file: String,
+    number: usize,
+    line: usize,
+    offset: isize,
+    fuzz: usize,
+}
+
+impl HunkReport {
+    /// The file the hunk changed, relative to the directory.
+    pub fn file(&self) -> &str {
+        &self.file
+    }
+
+    /// The hunk's 1-based number within its file's part of the patch.
+    pub fn number(&self) -> usize {
+        self.number
+    }
+
+    /// The 1-based line of the file (before this patch) where the hunk's
+    /// first line was found.
+    pub fn line(&self) -> usize {
+        self.line
+    }
+
+    /// How many lines away from where the hunk said (after the offset of
+    /// earlier hunks in the same file) it was found; 0 for an exact fit.
+    pub fn offset(&self) -> isize {
+        self.offset
+    }
+
+    /// Context lines ignored to make it fit; 0 unless fuzz was allowed.
+    pub fn fuzz(&self) -> usize {
+        self.fuzz
+    }
+}
+
+/// What one patch file did.
+#[derive(Debug, Clone)]
+pub struct PatchReport {
+    display: String,
+    hunks: Vec<HunkReport>,
+}
+
+impl PatchReport {
+    /// The patch, as [`PatchFile::display`] names it.
+    pub fn display(&self) -> &str {
+        &self.display
+    }
+
+    /// Every hunk of the patch, in order, with where it was applied.
+    pub fn hunks(&self) -> &[HunkReport] {
+        &self.hunks
+    }
+}
+
+/// The outcome of [`apply_to_dir`]: which files changed and where each hunk
+/// was applied.
+#[derive(Debug, Clone, Default)]
+pub struct Applied {
+    patches: Vec<PatchReport>,
+    created: Vec<PathBuf>,
+    changed: Vec<PathBuf>,
+    deleted: Vec<PathBuf>,
+}
+
+impl Applied {
+    /// One report per patch file, in the order applied.
+    pub fn patches(&self) -> &[PatchReport] {
+        &self.patches
+    }
+
+    /// Files that did not exist and now do, relative to the directory.
+    pub fn created(&self) -> &[PathBuf] {
+        &self.created
+    }
+
+    /// Files whose content or executable bit changed.
+    pub fn changed(&self) -> &[PathBuf] {
+        &self.changed
+    }
+
+    /// Files that were deleted.
+    pub fn deleted(&self) -> &[PathBuf] {
+        &self.deleted
+    }
+
+    /// One line per hunk that did not apply exactly where it said, e.g.
+    /// ``hunk #2 of `patches/fix.patch` applied to `src/lib.rs` at offset 3
+    /// (line 43)``, for a build script to show as warnings.
+    pub fn warnings(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for p in &self.patches {
+            for h in &p.hunks {
+                if h.offset == 0 && h.fuzz == 0 {
+                    continue;
+                }
+                let mut s = format!(
+                    "hunk #{} of `{}` applied to `{}`",
+                    h.number, p.display, h.file
+                );
+                if h.offset != 0 {
+                    s += &format!(" at offset {}", h.offset);
+                }
+                if h.fuzz != 0 {
+                    s += &format!(" with fuzz {}", h.fuzz);
+                }
+                s += &format!(" (line {})", h.line);
+                out.push(s);
+            }
+        }
+        out
+    }
+}
+
+/// Applies `patches` in order to the directory `dir`, all or nothing.
+///
+/// Every change is computed in memory first, with later patches seeing what
+/// earlier ones did; the directory is written only if every hunk of every
+/// patch applies. Nothing outside `dir` is read or written, nothing is read
+/// or written through a symbolic link, and only regular files and
+/// directories are touched. On error the directory is unchanged.
+pub fn apply_to_dir(
+    dir: &Path,
+    patches: &[PatchFile],
+    opts: &ApplyOptions,
+) -> Result<Applied, crate::Error> {
+    let mut overlay = Overlay::new(dir);
+    let mut budget = apply::WORK_BUDGET;
+    let mut reports = Vec::with_capacity(patches.len());
+    for patch in patches {
+        let report = apply_patch(&mut overlay, patch, opts, &mut budget)
+            .map_err(|e| e.with_patch(&patch.display))?;
+        reports.push(report);
+    }
+    let written = overlay.write()?;
+    Ok(Applied {
+        patches: reports,
+        created: written.created,
+        changed: written.changed,
+        deleted: written.deleted,
+    })
+}
+
+fn apply_patch(
+    overlay: &mut Overlay<'_>,
+    patch: &PatchFile,
+    opts: &ApplyOptions,
+    budget: &mut u64,
+) -> Result<PatchReport, PatchError> {
+    let parsed = parse::parse(&patch.bytes).map_err(|e| {
+        let kind = match e.kind {
+            ParseErrorKind::NotAPatch => Kind::NotAPatch,
+            ParseErrorKind::Unsupported => Kind::Unsupported,
+            ParseErrorKind::Malformed => Kind::Malformed,
+        };
+        let err = PatchError::new(kind, e.message).with_line(e.line);
+        match e.kind {
+            ParseErrorKind::NotAPatch => err.with_help(
+                "check that the file is a unified diff (`diff -u` or `git diff` output)",
+            ),
+            _ => err,
+        }
+    })?;
+    let strip = patch.strip.unwrap_or(opts.strip);
+    let mut report = PatchReport {
+        display: patch.display.clone(),
+        hunks: Vec::new(),
+    };
+    for fp in &parsed.files {
+        apply_file(overlay, fp, strip, opts.fuzz, budget, &mut report).map_err(|e| {
+            if e.patch_line().is_none() {
+                e.with_line(fp.line)
+            } else {
+                e
+            }
+        })?;
+    }
+    Ok(report)
+}
+
+/// What a file patch does, with its names resolved and checked.
+enum Op {
+    Modify(String),
+    Create(String),
+    Delete(String),
+    Rename(String, String),
+    Copy(String, String),
+}
+
+fn checked(name: &[u8], strip: usize) -> Result<String, PatchError> {
+    paths::safe_path(name, strip).map_err(|u| {
+        PatchError::new(
+            Kind::UnsafePath,
+            format!("unsafe file name `{}`: {}", u.name, u.reason),
+        )
+        .with_help("build-patch only changes files inside the crate; fix the file names in the patch (or the strip level)")
+    })
+}
+
+fn resolve(overlay: &mut Overlay<'_>, fp: &FilePatch, strip: usize) -> Result<Op, PatchError> {
+    if let Some(g) = &fp.git {
+        // `rename from`/`copy from` names carry no `a/` prefix.
+        let bare = strip.saturating_sub(1);
+        if let (Some(f), Some(t)) = (&g.rename_from, &g.rename_to) {
+            return Ok(Op::Rename(checked(f, bare)?, checked(t, bare)?));
+        }
+        if let (Some(f), Some(t)) = (&g.copy_from, &g.copy_to) {
+            return Ok(Op::Copy(checked(f, bare)?, checked(t, bare)?));
+        }
+        let old = fp
+            .old
+            .as_ref()
+            .filter(|n| !n.dev_null)
+            .map(|n| n.raw.clone())
+            .or(g.a.clone());
+        let new = fp
+            .new
+            .as_ref()
+            .filter(|n| !n.dev_null)
+            .map(|n| n.raw.clone())
+            .or(g.b.clone());
+        let creates = g.new_file_mode.is_some() || fp.old.as_ref().is_some_and(|n| n.dev_null);
+        let deletes = g.deleted_file_mode.is_some() || fp.new.as_ref().is_some_and(|n| n.dev_null);
+        let missing = || {
+            PatchError::new(
+                Kind::Malformed,
+                "the `diff --git` line names no file that can be told apart",
+            )
+        };
+        return Ok(if creates {
+            Op::Create(checked(&new.ok_or_else(missing)?, strip)?)
+        } else if deletes {
+            Op::Delete(checked(&old.ok_or_else(missing)?, strip)?)
+        } else {
+            let old = checked(&old.ok_or_else(missing)?, strip)?;
+            let new = checked(&new.ok_or_else(missing)?, strip)?;
+            if old != new {
+                // A git diff between two names without a rename header: GNU
+                // patch patches the old name; so do we.
+                let _ = new;
+            }
+            Op::Modify(old)
+        });
+    }
+    let (Some(old), Some(new)) = (&fp.old, &fp.new) else {
+        return Err(PatchError::new(
+            Kind::Malformed,
+            "file header without names",
+        ));
+    };
+    let no_old_lines = fp.hunks.iter().all(|h| h.old_count == 0);
+    let no_new_lines = fp.hunks.iter().all(|h| h.new_count == 0);
+    let creates = old.dev_null || (old.epoch && no_old_lines);
+    let deletes = new.dev_null || (new.epoch && no_new_lines);
+    if creates && deletes {
+        return Err(PatchError::new(
+            Kind::Malformed,
+            "the diff has no file on either side",
+        ));
+    }
+    if creates {
+        return Ok(Op::Create(checked(&new.raw, strip)?));
+    }
+    if deletes {
+        return Ok(Op::Delete(checked(&old.raw, strip)?));
+    }
+    let old_p = checked(&old.raw, strip)?;
+    let new_p = checked(&new.raw, strip)?;
+    // As GNU patch: among the names that exist, the one with the fewest
+    // components, then the shortest base name, then the shortest name.
+    let mut candidates = vec![old_p.clone(), new_p.clone()];
+    if let Some(ix) = &fp.index {
+        if let Ok(p) = paths::safe_path(ix, strip) {
+            candidates.push(p);
+        }
+    }
+    let mut existing = Vec::new();
+    for c in &candidates {
+        if overlay.get(c)?.is_some() && !existing.contains(c) {
+            existing.push(c.clone());
+        }
+    }
+    let key = |p: &String| {
+        let base = p.rsplit('/').next().unwrap_or(p).len();
+        (p.split('/').count(), base, p.len())
+    };
+    if let Some(best) = existing.iter().min_by_key(|p| key(p)) {
+        return Ok(Op::Modify(best.clone()));
+    }
+    if no_old_lines {
+        // Only additions, to a file that does not exist: GNU patch creates it.
+        return Ok(Op::Create(new_p));
+    }
+    Ok(Op::Modify(old_p))
+}
+
+fn exec_of(mode: Option<u32>) -> Option<bool> {
+    mode.map(|m| m & 0o111 != 0)
+}
+
+fn apply_file(
+    overlay: &mut Overlay<'_>,
+    fp: &FilePatch,
+    strip: usize,
+    fuzz: usize,
+    budget: &mut u64,
+    report: &mut PatchReport,
+) -> Result<(), PatchError> {
+    let op = resolve(overlay, fp, strip)?;
+    let new_mode = fp.git.as_ref().and_then(|g| exec_of(g.new_mode));
+    match op {
+        Op::Modify(t) => {
+            let Some(cur) = overlay.get(&t)? else {
+                return Err(
+                    PatchError::new(Kind::MissingFile, "the file does not exist")
+                        .with_target(&t)
+                        .with_help(
+                            "check the strip level and that the patch was made against this crate",
+                        ),
+                );
+            };
+            let bytes = run_hunks(&cur.bytes, &fp.hunks, &t, fuzz, budget, report)?;
+            let exec = new_mode.unwrap_or(cur.exec);
+            overlay.set(&t, Some(FileState { bytes, exec }))
+        }
+        Op::Create(t) => {
+            let exec = fp
+                .git
+                .as_ref()
+                .and_then(|g| exec_of(g.new_file_mode))
+                .unwrap_or(false);
+            let cur = overlay.get(&t)?;
+            let bytes = match run_hunks(b"", &fp.hunks, &t, fuzz, budget, report) {
+                Ok(b) => b,
+                Err(e) => return Err(e),
+            };
+            match cur {
+                Some(c) if !c.bytes.is_empty() => {
+                    if c.bytes == bytes {
+                        return Err(PatchError::new(
+                            Kind::AlreadyApplied,
+                            "the file it creates already exists with the same content",
+                        )
+                        .with_target(&t)
+                        .with_help("the crate already contains this change; remove this patch from the list"));
+                    }
+                    Err(PatchError::new(
+                        Kind::FileExists,
+                        "the patch creates the file, but it already exists",
+                    )
+                    .with_target(&t)
+                    .with_help("refresh the patch against this version of the crate"))
+                }
+                _ => overlay.set(&t, Some(FileState { bytes, exec })),
+            }
+        }
+        Op::Delete(t) => {
+            let Some(cur) = overlay.get(&t)? else {
+                return Err(PatchError::new(
+                    Kind::MissingFile,
+                    "the patch deletes the file, but it does not exist",
+                )
+                .with_target(&t)
+                .with_help(
+                    "if the crate no longer has this file, remove the patch from the list",
+                ));
+            };
+            let rest = match run_hunks(&cur.bytes, &fp.hunks, &t, fuzz, budget, report) {
+                Ok(b) => b,
+                Err(e) if e.kind_name() == "hunk-failed" => {
+                    return Err(PatchError::new(
+                        Kind::DeleteMismatch,
+                        "the patch deletes the file, but its content differs from what the patch removes",
+                    )
+                    .with_target(&t)
+                    .with_help("refresh the patch against this version of the crate"))
+                }
+                Err(e) => return Err(e),
+            };
+            if !rest.is_empty() {
+                return Err(PatchError::new(
+                    Kind::DeleteMismatch,
+                    "the patch deletes the file, but the file has content the patch does not remove",
+                )
+                .with_target(&t)
+                .with_help("refresh the patch against this version of the crate"));
+            }
+            overlay.set(&t, None)
+        }
+        Op::Rename(from, to) | Op::Copy(from, to) if from == to => Err(PatchError::new(
+            Kind::Malformed,
+            "renames or copies a file onto itself",
+        )
+        .with_target(&to)),
+        Op::Rename(from, to) => {
+            let cur = source_of(overlay, &from)?;
+            ensure_absent(overlay, &to)?;
+            let bytes = run_hunks(&cur.bytes, &fp.hunks, &to, fuzz, budget, report)?;
+            overlay.set(&from, None)?;
+            let exec = new_mode.unwrap_or(cur.exec);
+            overlay.set(&to, Some(FileState { bytes, exec }))
+        }
+        Op::Copy(from, to) => {
+            let cur = source_of(overlay, &from)?;
+            ensure_absent(overlay, &to)?;
+            let bytes = run_hunks(&cur.bytes, &fp.hunks, &to, fuzz, budget, report)?;
+            let exec = new_mode.unwrap_or(cur.exec);
+            overlay.set(&to, Some(FileState { bytes, exec }))
+        }
+    }
+}
+
+fn source_of(overlay: &mut Overlay<'_>, from: &str) -> Result<FileState, PatchError> {
+    overlay.get(from)?.ok_or_else(|| {
+        PatchError::new(
+            Kind::MissingFile,
+            "the file to rename or copy from does not exist",
+        )
+        .with_target(from)
+    })
+}
+
+fn ensure_absent(overlay: &mut Overlay<'_>, to: &str) -> Result<(), PatchError> {
+    match overlay.get(to)? {
+        Some(_) => Err(PatchError::new(
+            Kind::FileExists,
+            "the patch renames or copies a file to this name, but it already exists",
+        )
+        .with_target(to)),
+        None => Ok(()),
+    }
+}
+
+/// Applies the hunks to one file's bytes, recording where they went, or
+/// explains why not (including when the patch is already applied).
+fn run_hunks(
+    old: &[u8],
+    hunks: &[Hunk],
+    target: &str,
+    fuzz: usize,
+    budget: &mut u64,
+    report: &mut PatchReport,
+) -> Result<Vec<u8>, PatchError> {
+    match apply::apply_hunks(old, hunks, false, fuzz, budget) {
+        Ok((bytes, places)) => {
+            for (i, p) in places.iter().enumerate() {
+                report.hunks.push(HunkReport {
+                    file: target.to_string(),
+                    number: i + 1,
+                    line: p.line,
+                    offset: p.offset,
+                    fuzz: p.fuzz,
+                });
+            }
+            Ok(bytes)
+        }
+        Err(failure) => {
+            if !hunks.is_empty() && apply::apply_hunks(old, hunks, true, 0, budget).is_ok() {
+                return Err(PatchError::new(
+                    Kind::AlreadyApplied,
+                    "every hunk matches the file as it is after the change",
+                )
+                .with_target(target)
+                .with_help(
+                    "the crate already contains this change; remove this patch from the list",
+                ));
+            }
+            Err(hunk_error(failure, hunks, target, fuzz))
+        }
+    }
+}
+
+fn hunk_error(failure: Failure, hunks: &[Hunk], target: &str, fuzz: usize) -> PatchError {
+    let fuzz_help = if fuzz == 0 {
+        "refresh the patch against this version of the crate, or allow fuzz with `fuzz = 2` in [package.metadata.build-patch]"
+    } else {
+        "refresh the patch against this version of the crate"
+    };
+    match failure {
+        Failure::NoMatch {
+            hunk,
+            expected_line,
+            expected,
+            closest,
+            line_endings_differ,
+        } => {
+            let h = &hunks[hunk];
+            let searched = searched_text(hunks, hunk, fuzz);
+            let mut e = PatchError::new(Kind::HunkFailed, "no match")
+                .with_target(target)
+                .with_line(h.line)
+                .with_hunk(HunkDetail {
+                    number: hunk + 1,
+                    header: h.header.clone(),
+                    expected_line,
+                    expected,
+                    searched,
+                    closest,
+                });
+            e = if line_endings_differ {
+                e.with_help("the patch and the file use different line endings (CRLF vs LF); regenerate the patch from the file as it is")
+            } else {
+                e.with_help(fuzz_help)
+            };
+            e
+        }
+        Failure::Misordered { hunk, line } => PatchError::new(
+            Kind::HunkFailed,
+            format!(
+                "hunk #{} only matches at line {line}, before the changes of the hunk before it",
+                hunk + 1
+            ),
+        )
+        .with_target(target)
+        .with_line(hunks[hunk].line)
+        .with_help(fuzz_help),
+        Failure::TooExpensive { hunk } => PatchError::new(
+            Kind::TooExpensive,
+            format!(
+                "gave up placing hunk #{}: the patch needs more matching work than any real patch does",
+                hunk + 1
+            ),
+        )
+        .with_target(target)
+        .with_line(hunks[hunk].line),
+    }
+}
+
+fn searched_text(hunks: &[Hunk], index: usize, fuzz: usize) -> String {
+    let h = &hunks[index];
+    let lead = h
+        .lines
+        .iter()
+        .take_while(|l| l.kind == parse::LineKind::Context)
+        .count();
+    let trail = h
+        .lines
+        .iter()
+        .rev()
+        .take_while(|l| l.kind == parse::LineKind::Context)
+        .count();
+    let how = if fuzz == 0 {
+        "no exact match".to_string()
+    } else {
+        format!("no match with fuzz up to {fuzz}")
+    };
+    if lead + fuzz < trail && h.old_start <= 1 {
+        format!("the hunk starts the file, so it must match there; {how}")
+    } else if trail + fuzz < lead {
+        format!("the hunk ends the file, so it must match there; {how}")
+    } else if index > 0 {
+        format!("searched the file after hunk #{index}, {how}")
+    } else {
+        format!("searched the whole file, {how}")
+    }
+}
+
+#[cfg(test)]
+mod tests;

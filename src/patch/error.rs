@@ -1,0 +1,297 @@
+//! The patch engine's error: structured fields, and a `Display` a person
+//! can act on (lowercase, no trailing period, paths in backticks).
+
+use std::fmt;
+
+use super::apply::Closest;
+
+/// A patch that could not be read, parsed or applied.
+///
+/// The `Display` text is the full message a person reads: which patch file,
+/// which target file, which hunk, the lines expected and the closest lines
+/// found, and what to do. The accessors give the same facts to programs.
+pub struct PatchError {
+    inner: Box<Inner>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    NotAPatch,
+    Unsupported,
+    Malformed,
+    UnsafePath,
+    HunkFailed,
+    AlreadyApplied,
+    MissingFile,
+    FileExists,
+    DeleteMismatch,
+    Symlink,
+    SpecialFile,
+    Conflict,
+    TooExpensive,
+    Series,
+}
+
+#[derive(Debug)]
+struct Inner {
+    kind: Kind,
+    patch: Option<String>,
+    target: Option<String>,
+    patch_line: Option<usize>,
+    reason: String,
+    hunk: Option<HunkDetail>,
+    help: Option<String>,
+}
+
+/// What a failed hunk expected and what was found instead.
+#[derive(Debug, Clone)]
+pub(crate) struct HunkDetail {
+    /// 1-based hunk number within its file.
+    pub(crate) number: usize,
+    pub(crate) header: String,
+    pub(crate) expected_line: usize,
+    pub(crate) expected: Vec<Vec<u8>>,
+    pub(crate) searched: String,
+    pub(crate) closest: Option<Closest>,
+}
+
+impl PatchError {
+    pub(crate) fn new(kind: Kind, reason: impl Into<String>) -> PatchError {
+        PatchError {
+            inner: Box::new(Inner {
+                kind,
+                patch: None,
+                target: None,
+                patch_line: None,
+                reason: reason.into(),
+                hunk: None,
+                help: None,
+            }),
+        }
+    }
+
+    pub(crate) fn with_patch(mut self, patch: &str) -> PatchError {
+        self.inner.patch = Some(patch.to_string());
+        self
+    }
+
+    pub(crate) fn with_target(mut self, target: &str) -> PatchError {
+        self.inner.target = Some(target.to_string());
+        self
+    }
+
+    pub(crate) fn with_line(mut self, line: usize) -> PatchError {
+        if line > 0 {
+            self.inner.patch_line = Some(line);
+        }
+        self
+    }
+
+    pub(crate) fn with_hunk(mut self, hunk: HunkDetail) -> PatchError {
+        self.inner.hunk = Some(hunk);
+        self
+    }
+
+    pub(crate) fn with_help(mut self, help: impl Into<String>) -> PatchError {
+        self.inner.help = Some(help.into());
+        self
+    }
+
+    /// A short, stable name for what went wrong: `not-a-patch`,
+    /// `unsupported`, `malformed`, `unsafe-path`, `hunk-failed`,
+    /// `already-applied`, `missing-file`, `file-exists`, `delete-mismatch`,
+    /// `symlink`, `special-file`, `conflict`, `too-expensive` or `series`.
+    pub fn kind_name(&self) -> &'static str {
+        match self.inner.kind {
+            Kind::NotAPatch => "not-a-patch",
+            Kind::Unsupported => "unsupported",
+            Kind::Malformed => "malformed",
+            Kind::UnsafePath => "unsafe-path",
+            Kind::HunkFailed => "hunk-failed",
+            Kind::AlreadyApplied => "already-applied",
+            Kind::MissingFile => "missing-file",
+            Kind::FileExists => "file-exists",
+            Kind::DeleteMismatch => "delete-mismatch",
+            Kind::Symlink => "symlink",
+            Kind::SpecialFile => "special-file",
+            Kind::Conflict => "conflict",
+            Kind::TooExpensive => "too-expensive",
+            Kind::Series => "series",
+        }
+    }
+
+    /// How the patch file is named (as given in [`super::PatchFile::display`]).
+    pub fn patch_file(&self) -> Option<&str> {
+        self.inner.patch.as_deref()
+    }
+
+    /// The file of the tree the error is about, relative to the tree's root.
+    pub fn target(&self) -> Option<&str> {
+        self.inner.target.as_deref()
+    }
+
+    /// The 1-based line of the patch file the error is about, if any.
+    pub fn patch_line(&self) -> Option<usize> {
+        self.inner.patch_line
+    }
+
+    /// The reason, in a few words, without the patch and target names.
+    pub fn reason(&self) -> &str {
+        &self.inner.reason
+    }
+
+    /// The 1-based number of the hunk that failed, within its file.
+    pub fn hunk_number(&self) -> Option<usize> {
+        self.inner.hunk.as_ref().map(|h| h.number)
+    }
+
+    /// The `@@` header line of the hunk that failed.
+    pub fn hunk_header(&self) -> Option<&str> {
+        self.inner.hunk.as_ref().map(|h| h.header.as_str())
+    }
+
+    /// The 1-based line of the target where the failed hunk was expected.
+    pub fn expected_line(&self) -> Option<usize> {
+        self.inner.hunk.as_ref().map(|h| h.expected_line)
+    }
+
+    /// The lines the failed hunk expected to find (with line terminators).
+    pub fn expected_lines(&self) -> Vec<&[u8]> {
+        match &self.inner.hunk {
+            Some(h) => h.expected.iter().map(Vec::as_slice).collect(),
+            None => Vec::new(),
+        }
+    }
+
+    /// The 1-based line of the target where the lines most like the failed
+    /// hunk's start, if any line was alike.
+    pub fn closest_line(&self) -> Option<usize> {
+        self.inner
+            .hunk
+            .as_ref()
+            .and_then(|h| h.closest.as_ref())
+            .map(|c| c.line)
+    }
+
+    /// The lines of the target at [`PatchError::closest_line`].
+    pub fn closest_lines(&self) -> Vec<&[u8]> {
+        match self.inner.hunk.as_ref().and_then(|h| h.closest.as_ref()) {
+            Some(c) => c.lines.iter().map(|(l, _)| l.as_slice()).collect(),
+            None => Vec::new(),
+        }
+    }
+
+    /// What to do about it, when there is something to suggest.
+    pub fn help(&self) -> Option<&str> {
+        self.inner.help.as_deref()
+    }
+}
+
+/// Renders one line of a file for a message: without its terminator, a
+/// carriage return shown as `^M`, long lines cut.
+fn show_line(line: &[u8]) -> String {
+    let line = line.strip_suffix(b"\n").unwrap_or(line);
+    let mut s = String::new();
+    for c in String::from_utf8_lossy(line).chars() {
+        if s.len() > 160 {
+            s.push_str(" ...");
+            break;
+        }
+        match c {
+            '\r' => s.push_str("^M"),
+            '\t' => s.push_str("    "),
+            c if c.is_control() => s.push_str(&format!("\\x{:02x}", c as u32)),
+            c => s.push(c),
+        }
+    }
+    s
+}
+
+const SHOWN_LINES: usize = 12;
+
+impl fmt::Display for PatchError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let i = &self.inner;
+        let patch = i.patch.as_deref().unwrap_or("<patch>");
+        let line = i
+            .patch_line
+            .map(|l| format!(", line {l}"))
+            .unwrap_or_default();
+        match (i.kind, &i.target) {
+            (Kind::HunkFailed, Some(t)) => {
+                let n = i.hunk.as_ref().map_or(0, |h| h.number);
+                write!(
+                    f,
+                    "patch `{patch}` does not apply to `{t}`: hunk #{n} failed"
+                )?;
+                if i.hunk.is_none() {
+                    write!(f, ": {}", i.reason)?;
+                }
+            }
+            (Kind::AlreadyApplied, Some(t)) => write!(
+                f,
+                "patch `{patch}` seems already applied to `{t}`: {}",
+                i.reason
+            )?,
+            (Kind::Series, _) => write!(f, "patch series `{patch}`{line}: {}", i.reason)?,
+            (_, Some(t)) => write!(
+                f,
+                "patch `{patch}` cannot be applied to `{t}`: {}",
+                i.reason
+            )?,
+            (_, None) => write!(f, "patch `{patch}`{line}: {}", i.reason)?,
+        }
+        if let Some(h) = &i.hunk {
+            write!(f, "\n  {}", h.header)?;
+            write!(
+                f,
+                "\n  expected at line {} ({}):",
+                h.expected_line, h.searched
+            )?;
+            for (k, l) in h.expected.iter().enumerate().take(SHOWN_LINES) {
+                write!(f, "\n    {:>5} | {}", h.expected_line + k, show_line(l))?;
+            }
+            if h.expected.len() > SHOWN_LINES {
+                write!(
+                    f,
+                    "\n          | ... {} more",
+                    h.expected.len() - SHOWN_LINES
+                )?;
+            }
+            match &h.closest {
+                Some(c) => {
+                    write!(
+                        f,
+                        "\n  closest match found at line {} ({} of {} lines differ):",
+                        c.line,
+                        c.differing,
+                        h.expected.len()
+                    )?;
+                    for (k, (l, differs)) in c.lines.iter().enumerate().take(SHOWN_LINES) {
+                        let mark = if *differs { "!" } else { " " };
+                        write!(f, "\n  {mark} {:>5} | {}", c.line + k, show_line(l))?;
+                    }
+                    if c.lines.len() > SHOWN_LINES {
+                        write!(f, "\n          | ... {} more", c.lines.len() - SHOWN_LINES)?;
+                    }
+                }
+                None if !h.expected.is_empty() => {
+                    write!(f, "\n  no line of the file matches any line of the hunk")?
+                }
+                None => {}
+            }
+        }
+        if let Some(help) = &i.help {
+            write!(f, "\n  help: {help}")?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for PatchError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+impl std::error::Error for PatchError {}

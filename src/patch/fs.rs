@@ -1,0 +1,294 @@
+//! The thin filesystem layer: an in-memory overlay over the tree being
+//! patched.
+//!
+//! Every file a patch touches is read once into the overlay; later patches
+//! in the list see earlier patches' results there; nothing is written until
+//! every patch has applied. Reads never go through a symbolic link: each
+//! component of a path is checked with `symlink_metadata`, and only regular
+//! files and directories are accepted.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use super::error::{Kind, PatchError};
+
+/// A file's content and executable bit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct FileState {
+    pub(crate) bytes: Vec<u8>,
+    pub(crate) exec: bool,
+}
+
+/// The tree as the patches so far have left it.
+pub(crate) struct Overlay<'a> {
+    root: &'a Path,
+    /// Current state of every path touched; `None` = does not exist.
+    current: BTreeMap<String, Option<FileState>>,
+    /// State on disk when first touched.
+    original: BTreeMap<String, Option<FileState>>,
+}
+
+fn io_error(action: &str, path: &str, e: &io::Error) -> PatchError {
+    PatchError::new(Kind::SpecialFile, format!("failed to {action}: {e}")).with_target(path)
+}
+
+#[cfg(unix)]
+fn is_exec(meta: &fs::Metadata) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    meta.permissions().mode() & 0o111 != 0
+}
+
+#[cfg(not(unix))]
+fn is_exec(_meta: &fs::Metadata) -> bool {
+    false
+}
+
+/// What changed on disk when the overlay was written.
+#[derive(Debug, Default)]
+pub(crate) struct Written {
+    pub(crate) created: Vec<PathBuf>,
+    pub(crate) changed: Vec<PathBuf>,
+    pub(crate) deleted: Vec<PathBuf>,
+}
+
+impl<'a> Overlay<'a> {
+    pub(crate) fn new(root: &'a Path) -> Overlay<'a> {
+        Overlay {
+            root,
+            current: BTreeMap::new(),
+            original: BTreeMap::new(),
+        }
+    }
+
+    fn disk_path(&self, rel: &str) -> PathBuf {
+        let mut p = self.root.to_path_buf();
+        for part in rel.split('/') {
+            p.push(part);
+        }
+        p
+    }
+
+    /// Checks that no proper ancestor of `rel` is a symlink, a special file
+    /// or a file, on disk or in the overlay. Returns false if an ancestor
+    /// does not exist on disk (so neither does `rel`).
+    fn check_ancestors(&self, rel: &str) -> Result<bool, PatchError> {
+        let parts: Vec<&str> = rel.split('/').collect();
+        let mut prefix = String::new();
+        let mut on_disk = true;
+        for part in &parts[..parts.len() - 1] {
+            if !prefix.is_empty() {
+                prefix.push('/');
+            }
+            prefix.push_str(part);
+            if let Some(Some(_)) = self.current.get(&prefix) {
+                return Err(PatchError::new(
+                    Kind::Conflict,
+                    format!("`{prefix}` is a file, so it cannot contain `{rel}`"),
+                )
+                .with_target(rel));
+            }
+            if !on_disk {
+                continue;
+            }
+            match fs::symlink_metadata(self.disk_path(&prefix)) {
+                Ok(m) if m.file_type().is_symlink() => {
+                    return Err(PatchError::new(
+                        Kind::Symlink,
+                        format!("`{prefix}` is a symbolic link; build-patch never reads or writes through a link"),
+                    )
+                    .with_target(rel))
+                }
+                Ok(m) if m.is_dir() => {}
+                Ok(_) => {
+                    // A file that the overlay has deleted no longer blocks.
+                    if let Some(None) = self.current.get(&prefix) {
+                        on_disk = false;
+                        continue;
+                    }
+                    return Err(PatchError::new(
+                        Kind::Conflict,
+                        format!("`{prefix}` is not a directory, so it cannot contain `{rel}`"),
+                    )
+                    .with_target(rel));
+                }
+                Err(e) if e.kind() == io::ErrorKind::NotFound => on_disk = false,
+                Err(e) => return Err(io_error("inspect", &prefix, &e)),
+            }
+        }
+        Ok(on_disk)
+    }
+
+    /// The current state of `rel`, reading it from disk the first time.
+    pub(crate) fn get(&mut self, rel: &str) -> Result<Option<FileState>, PatchError> {
+        if let Some(s) = self.current.get(rel) {
+            return Ok(s.clone());
+        }
+        let state = self.read_disk(rel)?;
+        if state.is_none() {
+            // A directory created by the overlay makes `rel` unusable as a file.
+            let dir_prefix = format!("{rel}/");
+            if self
+                .current
+                .range(dir_prefix.clone()..)
+                .take_while(|(k, _)| k.starts_with(&dir_prefix))
+                .any(|(_, v)| v.is_some())
+            {
+                return Err(
+                    PatchError::new(Kind::Conflict, format!("`{rel}` is a directory"))
+                        .with_target(rel),
+                );
+            }
+        }
+        self.original.insert(rel.to_string(), state.clone());
+        self.current.insert(rel.to_string(), state.clone());
+        Ok(state)
+    }
+
+    fn read_disk(&self, rel: &str) -> Result<Option<FileState>, PatchError> {
+        if !self.check_ancestors(rel)? {
+            return Ok(None);
+        }
+        let path = self.disk_path(rel);
+        let meta = match fs::symlink_metadata(&path) {
+            Ok(m) => m,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(io_error("inspect", rel, &e)),
+        };
+        let ft = meta.file_type();
+        if ft.is_symlink() {
+            return Err(PatchError::new(
+                Kind::Symlink,
+                "the file is a symbolic link; build-patch never reads or writes through a link",
+            )
+            .with_target(rel));
+        }
+        if ft.is_dir() {
+            return Err(
+                PatchError::new(Kind::Conflict, "it is a directory, not a file").with_target(rel),
+            );
+        }
+        if !ft.is_file() {
+            return Err(PatchError::new(
+                Kind::SpecialFile,
+                "it is not a regular file (a device, socket or pipe); only regular files are patched",
+            )
+            .with_target(rel));
+        }
+        let bytes = fs::read(&path).map_err(|e| io_error("read", rel, &e))?;
+        Ok(Some(FileState {
+            bytes,
+            exec: is_exec(&meta),
+        }))
+    }
+
+    /// Sets `rel` to `state` (`None` deletes it). `rel` must have been read
+    /// with [`Overlay::get`] first.
+    pub(crate) fn set(&mut self, rel: &str, state: Option<FileState>) -> Result<(), PatchError> {
+        if !self.current.contains_key(rel) {
+            self.get(rel)?;
+        }
+        if state.is_some() {
+            self.check_ancestors(rel)?;
+        }
+        self.current.insert(rel.to_string(), state);
+        Ok(())
+    }
+
+    /// Writes every change to disk: deletions first, then files in path
+    /// order. Directories are created as needed (never through a link), and
+    /// directories left empty by a deletion are removed.
+    pub(crate) fn write(self) -> Result<Written, crate::Error> {
+        let mut written = Written::default();
+        for (rel, state) in &self.current {
+            let orig = self.original.get(rel).cloned().flatten();
+            if state.is_none() && orig.is_some() {
+                // Re-check right before acting: nothing must be a link.
+                self.check_ancestors(rel)?;
+                let path = self.disk_path(rel);
+                crate::fs::remove_file(&path)?;
+                let mut dir = path.parent();
+                while let Some(d) = dir {
+                    if d == self.root || fs::remove_dir(d).is_err() {
+                        break;
+                    }
+                    dir = d.parent();
+                }
+                written.deleted.push(PathBuf::from(rel));
+            }
+        }
+        for (rel, state) in &self.current {
+            let Some(state) = state else { continue };
+            let orig = self.original.get(rel).cloned().flatten();
+            if orig.as_ref() == Some(state) {
+                continue;
+            }
+            self.make_parents(rel)?;
+            let path = self.disk_path(rel);
+            if let Ok(m) = fs::symlink_metadata(&path) {
+                if !m.is_file() {
+                    return Err(PatchError::new(
+                        Kind::SpecialFile,
+                        "it is no longer a regular file",
+                    )
+                    .with_target(rel)
+                    .into());
+                }
+            }
+            crate::fs::write_if_changed(&path, &state.bytes)?;
+            set_exec(&path, state.exec)?;
+            if orig.is_some() {
+                written.changed.push(PathBuf::from(rel));
+            } else {
+                written.created.push(PathBuf::from(rel));
+            }
+        }
+        Ok(written)
+    }
+
+    fn make_parents(&self, rel: &str) -> Result<(), crate::Error> {
+        let parts: Vec<&str> = rel.split('/').collect();
+        let mut path = self.root.to_path_buf();
+        for part in &parts[..parts.len() - 1] {
+            path.push(part);
+            match fs::symlink_metadata(&path) {
+                Ok(m) if m.is_dir() && !m.file_type().is_symlink() => {}
+                Ok(_) => {
+                    return Err(PatchError::new(
+                        Kind::Symlink,
+                        format!("`{}` is not a plain directory", path.display()),
+                    )
+                    .with_target(rel)
+                    .into())
+                }
+                Err(_) => fs::create_dir(&path)
+                    .map_err(|e| crate::Error::io("create directory", &path, e))?,
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(unix)]
+fn set_exec(path: &Path, exec: bool) -> Result<(), crate::Error> {
+    use std::os::unix::fs::PermissionsExt;
+    let meta = fs::metadata(path).map_err(|e| crate::Error::io("inspect", path, e))?;
+    let mode = meta.permissions().mode();
+    // Executable for whoever may read it, as `chmod +x` under a usual umask.
+    let want = if exec {
+        mode | ((mode & 0o444) >> 2)
+    } else {
+        mode & !0o111
+    };
+    if want != mode {
+        fs::set_permissions(path, fs::Permissions::from_mode(want))
+            .map_err(|e| crate::Error::io("set permissions of", path, e))?;
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn set_exec(_path: &Path, _exec: bool) -> Result<(), crate::Error> {
+    Ok(())
+}

@@ -1,0 +1,939 @@
+//! Parsing: patch bytes in, a list of per-file changes out.
+//!
+//! Only unified diffs are understood, in the flavours real projects send:
+//! `diff -u`/`diff -ruN` output with timestamps, git diffs (with their
+//! extended headers), `git format-patch` mails, quilt patches with `Index:`
+//! lines and Debian patches with a DEP-3 description on top. Everything that
+//! is not part of a diff (mail headers, descriptions, diffstats, signatures) is
+//! skipped, as GNU patch skips it. Other diff formats are refused rather than
+//! guessed at; ed scripts in particular are never executed.
+//!
+//! Lines are byte slices that keep their line terminator, so CRLF files and
+//! non-UTF-8 bytes go through untouched.
+
+/// One patch file: the changes it makes to each file, in order.
+#[derive(Debug, Clone)]
+pub(crate) struct Patch {
+    pub(crate) files: Vec<FilePatch>,
+}
+
+/// A name from a `---`/`+++` line, before any prefix is stripped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct HeaderName {
+    /// The name, unquoted; empty for `/dev/null`.
+    pub(crate) raw: Vec<u8>,
+    /// The name is `/dev/null`: this side of the diff does not exist.
+    pub(crate) dev_null: bool,
+    /// The timestamp is the epoch, which `diff -N` uses for a missing file.
+    pub(crate) epoch: bool,
+}
+
+/// The extended header lines of a git diff.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct GitHeader {
+    /// Names from the `diff --git a/x b/y` line, when they could be split.
+    pub(crate) a: Option<Vec<u8>>,
+    pub(crate) b: Option<Vec<u8>>,
+    pub(crate) old_mode: Option<u32>,
+    pub(crate) new_mode: Option<u32>,
+    pub(crate) new_file_mode: Option<u32>,
+    pub(crate) deleted_file_mode: Option<u32>,
+    pub(crate) rename_from: Option<Vec<u8>>,
+    pub(crate) rename_to: Option<Vec<u8>>,
+    pub(crate) copy_from: Option<Vec<u8>>,
+    pub(crate) copy_to: Option<Vec<u8>>,
+}
+
+/// The change a patch makes to one file.
+#[derive(Debug, Clone)]
+pub(crate) struct FilePatch {
+    /// 1-based line of the patch where this file's header starts.
+    pub(crate) line: usize,
+    pub(crate) git: Option<GitHeader>,
+    pub(crate) old: Option<HeaderName>,
+    pub(crate) new: Option<HeaderName>,
+    /// The name from a quilt/CVS `Index:` line.
+    pub(crate) index: Option<Vec<u8>>,
+    pub(crate) hunks: Vec<Hunk>,
+}
+
+/// What a line of a hunk does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum LineKind {
+    Context,
+    Delete,
+    Insert,
+}
+
+/// One line of a hunk body, its text with its line terminator (if any).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct HunkLine {
+    pub(crate) kind: LineKind,
+    pub(crate) text: Vec<u8>,
+}
+
+/// One `@@` hunk.
+#[derive(Debug, Clone)]
+pub(crate) struct Hunk {
+    /// 1-based line of the `@@` header in the patch.
+    pub(crate) line: usize,
+    /// The `@@` header as written, without its line terminator.
+    pub(crate) header: String,
+    pub(crate) old_start: usize,
+    pub(crate) old_count: usize,
+    pub(crate) new_start: usize,
+    pub(crate) new_count: usize,
+    pub(crate) lines: Vec<HunkLine>,
+}
+
+/// Why a patch could not be parsed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum ParseErrorKind {
+    /// Nothing that looks like a diff.
+    NotAPatch,
+    /// A diff in a format build-patch does not apply.
+    Unsupported,
+    /// A unified diff that is damaged.
+    Malformed,
+}
+
+/// A parse failure at a line of the patch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ParseError {
+    pub(crate) kind: ParseErrorKind,
+    /// 1-based line of the patch, 0 when not about one line.
+    pub(crate) line: usize,
+    pub(crate) message: String,
+}
+
+fn err(kind: ParseErrorKind, line: usize, message: impl Into<String>) -> ParseError {
+    ParseError {
+        kind,
+        line,
+        message: message.into(),
+    }
+}
+
+/// Splits `bytes` into lines, each keeping its `\n`; the last line may lack one.
+pub(crate) fn split_lines(bytes: &[u8]) -> Vec<&[u8]> {
+    let mut lines = Vec::new();
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        if b == b'\n' {
+            lines.push(&bytes[start..=i]);
+            start = i + 1;
+        }
+    }
+    if start < bytes.len() {
+        lines.push(&bytes[start..]);
+    }
+    lines
+}
+
+/// The line without its `\n` or `\r\n`.
+fn trim_eol(line: &[u8]) -> &[u8] {
+    let line = line.strip_suffix(b"\n").unwrap_or(line);
+    line.strip_suffix(b"\r").unwrap_or(line)
+}
+
+fn lossy(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Parses a whole patch file.
+pub(crate) fn parse(bytes: &[u8]) -> Result<Patch, ParseError> {
+    let lines = split_lines(bytes);
+    let mut files = Vec::new();
+    let mut i = 0;
+    let mut index: Option<Vec<u8>> = None;
+    let mut saw_other_format: Option<(usize, &'static str)> = None;
+    while i < lines.len() {
+        let line = lines[i];
+        let t = trim_eol(line);
+        if t.starts_with(b"diff --git ") {
+            let (fp, next) = parse_git(&lines, i, index.take())?;
+            files.push(fp);
+            i = next;
+            continue;
+        }
+        if let Some(rest) = t.strip_prefix(b"Index: ") {
+            index = Some(rest.to_vec());
+            i += 1;
+            continue;
+        }
+        if t.starts_with(b"--- ")
+            && i + 1 < lines.len()
+            && trim_eol(lines[i + 1]).starts_with(b"+++ ")
+        {
+            let (fp, next) = parse_unified_file(&lines, i, None, index.take())?;
+            files.push(fp);
+            i = next;
+            continue;
+        }
+        if t.starts_with(b"*** ")
+            && i + 1 < lines.len()
+            && trim_eol(lines[i + 1]).starts_with(b"--- ")
+            && lines
+                .get(i + 2)
+                .is_some_and(|l| trim_eol(l).starts_with(b"***************"))
+        {
+            return Err(err(
+                ParseErrorKind::Unsupported,
+                i + 1,
+                "unsupported format: this is a context diff (`***`/`---`); only unified diffs are supported, regenerate it with `diff -u` or `git diff`",
+            ));
+        }
+        if t.starts_with(b"Binary files ") && t.ends_with(b" differ") {
+            return Err(err(
+                ParseErrorKind::Unsupported,
+                i + 1,
+                "unsupported: binary file changes (`Binary files ... differ`) carry no content to apply",
+            ));
+        }
+        if saw_other_format.is_none() {
+            if let Some(what) = classic_command(t) {
+                saw_other_format = Some((i + 1, what));
+            }
+        }
+        i += 1;
+    }
+    if files.is_empty() {
+        if let Some((line, what)) = saw_other_format {
+            return Err(err(
+                ParseErrorKind::Unsupported,
+                line,
+                format!("unsupported format: this looks like {what}; only unified diffs are supported, regenerate it with `diff -u` or `git diff`"),
+            ));
+        }
+        return Err(err(
+            ParseErrorKind::NotAPatch,
+            0,
+            "not a patch: no `---`/`+++` or `diff --git` header found",
+        ));
+    }
+    Ok(Patch { files })
+}
+
+/// Recognises the command lines of normal diffs (`5c5`, `3,4d2`) and ed
+/// scripts (`5c`, `3,4d`), so that such a file gets a precise refusal.
+fn classic_command(t: &[u8]) -> Option<&'static str> {
+    let mut i = 0;
+    let num = |i: &mut usize| {
+        let s = *i;
+        while *i < t.len() && t[*i].is_ascii_digit() {
+            *i += 1;
+        }
+        *i > s
+    };
+    if !num(&mut i) {
+        return None;
+    }
+    if i < t.len() && t[i] == b',' {
+        i += 1;
+        if !num(&mut i) {
+            return None;
+        }
+    }
+    if i >= t.len() || !matches!(t[i], b'a' | b'c' | b'd') {
+        return None;
+    }
+    i += 1;
+    if i == t.len() {
+        return Some("an ed script");
+    }
+    if !num(&mut i) {
+        return None;
+    }
+    if i < t.len() && t[i] == b',' {
+        i += 1;
+        if !num(&mut i) {
+            return None;
+        }
+    }
+    (i == t.len()).then_some("a normal diff (`diff` without `-u`)")
+}
+
+/// Decodes a C-quoted git name (`"a/x\tb"`), returning it and the rest of
+/// the input after the closing quote.
+pub(crate) fn unquote(s: &[u8]) -> Option<(Vec<u8>, &[u8])> {
+    let s = s.strip_prefix(b"\"")?;
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < s.len() {
+        match s[i] {
+            b'"' => return Some((out, &s[i + 1..])),
+            b'\\' => {
+                let c = *s.get(i + 1)?;
+                i += 2;
+                match c {
+                    b'a' => out.push(7),
+                    b'b' => out.push(8),
+                    b't' => out.push(b'\t'),
+                    b'n' => out.push(b'\n'),
+                    b'v' => out.push(11),
+                    b'f' => out.push(12),
+                    b'r' => out.push(b'\r'),
+                    b'\\' | b'"' => out.push(c),
+                    b'0'..=b'7' => {
+                        let mut v = u32::from(c - b'0');
+                        for _ in 0..2 {
+                            match s.get(i) {
+                                Some(d @ b'0'..=b'7') => {
+                                    v = v * 8 + u32::from(d - b'0');
+                                    i += 1;
+                                }
+                                _ => return None,
+                            }
+                        }
+                        out.push(u8::try_from(v).ok()?);
+                    }
+                    _ => return None,
+                }
+            }
+            b => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    None
+}
+
+fn is_epoch(ts: &[u8]) -> bool {
+    let ts = String::from_utf8_lossy(ts);
+    let ts = ts.trim();
+    ts.starts_with("1970-01-01 00:00:00")
+        || ts.starts_with("1969-12-31 ")
+        || (ts.contains("Jan  1") && ts.contains(" 1970"))
+        || (ts.contains("Dec 31") && ts.contains(" 1969"))
+}
+
+/// Parses the name part of a `---`/`+++` line: a quoted name, or a name up
+/// to a tab, or a name followed by a date.
+fn header_name(rest: &[u8], line: usize) -> Result<HeaderName, ParseError> {
+    let (name, ts): (Vec<u8>, &[u8]) = if rest.starts_with(b"\"") {
+        match unquote(rest) {
+            Some((n, after)) => (n, after),
+            None => {
+                return Err(err(
+                    ParseErrorKind::Malformed,
+                    line,
+                    "malformed quoted file name",
+                ))
+            }
+        }
+    } else if let Some(tab) = rest.iter().position(|&b| b == b'\t') {
+        (rest[..tab].to_vec(), &rest[tab + 1..])
+    } else {
+        // No tab: a date may still follow after a space (`diff -u` of some
+        // tools). A date starts with a digit, as in `2020-01-01 ...`.
+        let mut cut = rest.len();
+        for (i, w) in rest.windows(2).enumerate() {
+            if w[0] == b' ' && w[1].is_ascii_digit() && looks_like_date(&rest[i + 1..]) {
+                cut = i;
+                break;
+            }
+        }
+        let ts = if cut < rest.len() {
+            &rest[cut + 1..]
+        } else {
+            &[][..]
+        };
+        (rest[..cut].to_vec(), ts)
+    };
+    let dev_null = name == b"/dev/null";
+    Ok(HeaderName {
+        raw: if dev_null { Vec::new() } else { name },
+        dev_null,
+        epoch: is_epoch(ts),
+    })
+}
+
+fn looks_like_date(s: &[u8]) -> bool {
+    s.len() >= 10
+        && s[..4].iter().all(u8::is_ascii_digit)
+        && s[4] == b'-'
+        && s[5..7].iter().all(u8::is_ascii_digit)
+        && s[7] == b'-'
+}
+
+/// Parses a `diff --git` section starting at `start`.
+fn parse_git(
+    lines: &[&[u8]],
+    start: usize,
+    index: Option<Vec<u8>>,
+) -> Result<(FilePatch, usize), ParseError> {
+    let first = trim_eol(lines[start]);
+    let rest = &first[b"diff --git ".len()..];
+    let (a, b) = split_git_names(rest);
+    let mut git = GitHeader {
+        a,
+        b,
+        ..GitHeader::default()
+    };
+    let mut i = start + 1;
+    while i < lines.len() {
+        let t = trim_eol(lines[i]);
+        let lineno = i + 1;
+        let mode = |s: &[u8]| -> Result<u32, ParseError> {
+            let s = std::str::from_utf8(s).ok().map(str::trim);
+            let m = s.and_then(|s| u32::from_str_radix(s, 8).ok());
+            let m =
+                m.ok_or_else(|| err(ParseErrorKind::Malformed, lineno, "malformed file mode"))?;
+            check_mode(m, lineno)?;
+            Ok(m)
+        };
+        let name = |s: &[u8]| -> Vec<u8> {
+            if s.starts_with(b"\"") {
+                if let Some((n, _)) = unquote(s) {
+                    return n;
+                }
+            }
+            s.to_vec()
+        };
+        if let Some(r) = t.strip_prefix(b"old mode ") {
+            git.old_mode = Some(mode(r)?);
+        } else if let Some(r) = t.strip_prefix(b"new mode ") {
+            git.new_mode = Some(mode(r)?);
+        } else if let Some(r) = t.strip_prefix(b"new file mode ") {
+            git.new_file_mode = Some(mode(r)?);
+        } else if let Some(r) = t.strip_prefix(b"deleted file mode ") {
+            git.deleted_file_mode = Some(mode(r)?);
+        } else if let Some(r) = t.strip_prefix(b"rename from ") {
+            git.rename_from = Some(name(r));
+        } else if let Some(r) = t.strip_prefix(b"rename to ") {
+            git.rename_to = Some(name(r));
+        } else if let Some(r) = t.strip_prefix(b"copy from ") {
+            git.copy_from = Some(name(r));
+        } else if let Some(r) = t.strip_prefix(b"copy to ") {
+            git.copy_to = Some(name(r));
+        } else if let Some(r) = t.strip_prefix(b"index ") {
+            // `index abc..def 100644`: the mode, if any, must be one we handle.
+            if let Some(sp) = r.iter().position(|&c| c == b' ') {
+                mode(&r[sp + 1..])?;
+            }
+        } else if t.starts_with(b"similarity index ") || t.starts_with(b"dissimilarity index ") {
+        } else if t.starts_with(b"GIT binary patch")
+            || (t.starts_with(b"Binary files ") && t.ends_with(b" differ"))
+        {
+            return Err(err(
+                ParseErrorKind::Unsupported,
+                lineno,
+                "unsupported: binary patch (`GIT binary patch`); build-patch applies text diffs only",
+            ));
+        } else {
+            break;
+        }
+        i += 1;
+    }
+    check_git_pairs(&git, start + 1)?;
+    if i + 1 < lines.len()
+        && trim_eol(lines[i]).starts_with(b"--- ")
+        && trim_eol(lines[i + 1]).starts_with(b"+++ ")
+    {
+        return parse_unified_file(lines, i, Some((git, start + 1)), index);
+    }
+    if i < lines.len() && trim_eol(lines[i]).starts_with(b"@@ ") {
+        return Err(err(
+            ParseErrorKind::Malformed,
+            i + 1,
+            "hunk without `---`/`+++` header lines",
+        ));
+    }
+    Ok((
+        FilePatch {
+            line: start + 1,
+            git: Some(git),
+            old: None,
+            new: None,
+            index,
+            hunks: Vec::new(),
+        },
+        i,
+    ))
+}
+
+fn check_mode(m: u32, line: usize) -> Result<(), ParseError> {
+    match m & 0o170000 {
+        0o120000 => Err(err(
+            ParseErrorKind::Unsupported,
+            line,
+            "unsupported: symbolic links (mode 120000) are never created or changed by build-patch",
+        )),
+        0o160000 => Err(err(
+            ParseErrorKind::Unsupported,
+            line,
+            "unsupported: git submodules (mode 160000) cannot be patched",
+        )),
+        0o100000 | 0 => Ok(()),
+        _ => Err(err(
+            ParseErrorKind::Unsupported,
+            line,
+            format!("unsupported file mode {m:o}: only regular files are patched"),
+        )),
+    }
+}
+
+fn check_git_pairs(git: &GitHeader, line: usize) -> Result<(), ParseError> {
+    if git.rename_from.is_some() != git.rename_to.is_some() {
+        return Err(err(
+            ParseErrorKind::Malformed,
+            line,
+            "rename header names only one side (`rename from` and `rename to` must both be present)",
+        ));
+    }
+    if git.copy_from.is_some() != git.copy_to.is_some() {
+        return Err(err(
+            ParseErrorKind::Malformed,
+            line,
+            "copy header names only one side (`copy from` and `copy to` must both be present)",
+        ));
+    }
+    if git.rename_from.is_some() && git.copy_from.is_some() {
+        return Err(err(
+            ParseErrorKind::Malformed,
+            line,
+            "a git diff cannot both rename and copy a file",
+        ));
+    }
+    if git.new_file_mode.is_some() && git.deleted_file_mode.is_some() {
+        return Err(err(
+            ParseErrorKind::Malformed,
+            line,
+            "a git diff cannot both create and delete a file",
+        ));
+    }
+    Ok(())
+}
+
+/// Splits `a/x b/y` from a `diff --git` line. Unquoted names may contain
+/// spaces, so when both are unquoted the line is split where the two halves
+/// name the same path (which they do unless the file is renamed, and then
+/// `rename from`/`rename to` give the names).
+fn split_git_names(rest: &[u8]) -> (Option<Vec<u8>>, Option<Vec<u8>>) {
+    if rest.starts_with(b"\"") {
+        let Some((a, after)) = unquote(rest) else {
+            return (None, None);
+        };
+        let after = after.strip_prefix(b" ").unwrap_or(after);
+        let b = if after.starts_with(b"\"") {
+            unquote(after).map(|(b, _)| b)
+        } else {
+            Some(after.to_vec())
+        };
+        return (Some(a), b);
+    }
+    if let Some(q) = rest.windows(2).position(|w| w == b" \"") {
+        let b = unquote(&rest[q + 1..]).map(|(b, _)| b);
+        return (Some(rest[..q].to_vec()), b);
+    }
+    // Symmetric split: "P/x Q/x" with the same x after the first slash.
+    let n = rest.len();
+    if n % 2 == 1 {
+        let half = n / 2;
+        if rest[half] == b' ' {
+            let (a, b) = (&rest[..half], &rest[half + 1..]);
+            let tail = |s: &[u8]| s.iter().position(|&c| c == b'/').map(|p| s[p..].to_vec());
+            if tail(a).is_some() && tail(a) == tail(b) {
+                return (Some(a.to_vec()), Some(b.to_vec()));
+            }
+        }
+    }
+    // Otherwise split at the last " b/"-like boundary, best effort.
+    match rest.windows(3).rposition(|w| w[0] == b' ' && w[2] == b'/') {
+        Some(p) => (Some(rest[..p].to_vec()), Some(rest[p + 1..].to_vec())),
+        None => (None, None),
+    }
+}
+
+/// Parses `---`, `+++` and the hunks that follow, starting at `start`.
+fn parse_unified_file(
+    lines: &[&[u8]],
+    start: usize,
+    git: Option<(GitHeader, usize)>,
+    index: Option<Vec<u8>>,
+) -> Result<(FilePatch, usize), ParseError> {
+    let old = header_name(&trim_eol(lines[start])[4..], start + 1)?;
+    let new = header_name(&trim_eol(lines[start + 1])[4..], start + 2)?;
+    let mut i = start + 2;
+    let mut hunks = Vec::new();
+    while i < lines.len() && trim_eol(lines[i]).starts_with(b"@@ ") {
+        let (hunk, next) = parse_hunk(lines, i, hunks.len() + 1)?;
+        hunks.push(hunk);
+        i = next;
+    }
+    if hunks.is_empty() && git.is_none() {
+        return Err(err(
+            ParseErrorKind::Malformed,
+            start + 3,
+            "file header not followed by a `@@` hunk",
+        ));
+    }
+    let (git, line) = match git {
+        Some((g, l)) => (Some(g), l),
+        None => (None, start + 1),
+    };
+    Ok((
+        FilePatch {
+            line,
+            git,
+            old: Some(old),
+            new: Some(new),
+            index,
+            hunks,
+        },
+        i,
+    ))
+}
+
+/// Parses `-a,b +c,d` out of a `@@` line.
+fn hunk_range(header: &[u8], line: usize) -> Result<(usize, usize, usize, usize), ParseError> {
+    let bad = |what: &str| {
+        err(
+            ParseErrorKind::Malformed,
+            line,
+            format!("malformed hunk header `{}`: {what}", lossy(header)),
+        )
+    };
+    let rest = &header[3..];
+    let end = rest
+        .windows(3)
+        .position(|w| w == b" @@")
+        .ok_or_else(|| bad("no closing `@@`"))?;
+    let body = std::str::from_utf8(&rest[..end]).map_err(|_| bad("not ASCII"))?;
+    let mut parts = body.split(' ').filter(|s| !s.is_empty());
+    let (o, n) = (parts.next(), parts.next());
+    if parts.next().is_some() {
+        return Err(bad("unexpected text in the line ranges"));
+    }
+    let range = |s: Option<&str>, sign: char| -> Result<(usize, usize), ParseError> {
+        let s = s
+            .and_then(|s| s.strip_prefix(sign))
+            .ok_or_else(|| bad("expected `-start,count +start,count`"))?;
+        let num = |t: &str| -> Result<usize, ParseError> {
+            if t.is_empty() || !t.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(bad("line numbers must be decimal numbers"));
+            }
+            match t.parse::<usize>() {
+                // Keep line arithmetic far from overflow.
+                Ok(v) if v <= (isize::MAX as usize) / 4 => Ok(v),
+                _ => Err(bad("line number too large")),
+            }
+        };
+        match s.split_once(',') {
+            Some((a, b)) => Ok((num(a)?, num(b)?)),
+            None => Ok((num(s)?, 1)),
+        }
+    };
+    let (os, oc) = range(o, '-')?;
+    let (ns, nc) = range(n, '+')?;
+    Ok((os, oc, ns, nc))
+}
+
+fn parse_hunk(lines: &[&[u8]], start: usize, number: usize) -> Result<(Hunk, usize), ParseError> {
+    let header = trim_eol(lines[start]);
+    let (old_start, old_count, new_start, new_count) = hunk_range(header, start + 1)?;
+    let mut body: Vec<HunkLine> = Vec::new();
+    let (mut olds, mut news) = (0usize, 0usize);
+    let mut i = start + 1;
+    let short = |i: usize, olds: usize, news: usize| {
+        err(
+            ParseErrorKind::Malformed,
+            i + 1,
+            format!(
+                "hunk #{number} (`{}`) is truncated: expected {old_count} old and {new_count} new lines, found {olds} and {news}",
+                lossy(header)
+            ),
+        )
+    };
+    while olds < old_count || news < new_count {
+        let Some(&line) = lines.get(i) else {
+            return Err(short(i, olds, news));
+        };
+        let (kind, text) = match line[0] {
+            b' ' => (LineKind::Context, &line[1..]),
+            b'-' => (LineKind::Delete, &line[1..]),
+            b'+' => (LineKind::Insert, &line[1..]),
+            // An empty line stands for an empty context line: some mailers
+            // and editors strip the trailing space.
+            b'\n' => (LineKind::Context, line),
+            b'\r' if line == b"\r\n" => (LineKind::Context, line),
+            b'\\' => {
+                no_newline(&mut body, i)?;
+                i += 1;
+                continue;
+            }
+            _ => return Err(short(i, olds, news)),
+        };
+        match kind {
+            LineKind::Context => {
+                olds += 1;
+                news += 1;
+            }
+            LineKind::Delete => olds += 1,
+            LineKind::Insert => news += 1,
+        }
+        if olds > old_count || news > new_count {
+            return Err(err(
+                ParseErrorKind::Malformed,
+                i + 1,
+                format!(
+                    "hunk #{number} (`{}`) has more lines than its header says ({old_count} old, {new_count} new)",
+                    lossy(header)
+                ),
+            ));
+        }
+        body.push(HunkLine {
+            kind,
+            text: text.to_vec(),
+        });
+        i += 1;
+    }
+    if i < lines.len() && lines[i].starts_with(b"\\") {
+        no_newline(&mut body, i)?;
+        i += 1;
+    }
+    Ok((
+        Hunk {
+            line: start + 1,
+            header: lossy(header),
+            old_start,
+            old_count,
+            new_start,
+            new_count,
+            lines: body,
+        },
+        i,
+    ))
+}
+
+/// Handles `\ No newline at end of file`: the line before it has no
+/// line terminator.
+fn no_newline(body: &mut [HunkLine], i: usize) -> Result<(), ParseError> {
+    match body.last_mut() {
+        Some(last) if last.text.ends_with(b"\n") => {
+            last.text.pop();
+            Ok(())
+        }
+        _ => Err(err(
+            ParseErrorKind::Malformed,
+            i + 1,
+            "`\\ No newline at end of file` does not follow a hunk line",
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Renders a parse result compactly: one line per file, one per hunk.
+    fn render(p: &Patch) -> String {
+        let mut s = String::new();
+        for f in &p.files {
+            let name = |n: &Option<HeaderName>| match n {
+                None => "-".to_string(),
+                Some(n) if n.dev_null => "/dev/null".to_string(),
+                Some(n) => format!("{}{}", lossy(&n.raw), if n.epoch { "@epoch" } else { "" }),
+            };
+            s += &format!("file {} {}", name(&f.old), name(&f.new));
+            if let Some(g) = &f.git {
+                s += &format!(
+                    " git[{} {}",
+                    lossy(g.a.as_deref().unwrap_or(b"?")),
+                    lossy(g.b.as_deref().unwrap_or(b"?"))
+                );
+                for (k, v) in [
+                    ("old", g.old_mode),
+                    ("new", g.new_mode),
+                    ("newfile", g.new_file_mode),
+                    ("deleted", g.deleted_file_mode),
+                ] {
+                    if let Some(v) = v {
+                        s += &format!(" {k}={v:o}");
+                    }
+                }
+                for (k, v) in [
+                    ("rename", &g.rename_from),
+                    ("to", &g.rename_to),
+                    ("copy", &g.copy_from),
+                    ("to", &g.copy_to),
+                ] {
+                    if let Some(v) = v {
+                        s += &format!(" {k}={}", lossy(v));
+                    }
+                }
+                s += "]";
+            }
+            if let Some(ix) = &f.index {
+                s += &format!(" index={}", lossy(ix));
+            }
+            s += "\n";
+            for h in &f.hunks {
+                s += &format!(
+                    "  hunk -{},{} +{},{}:",
+                    h.old_start, h.old_count, h.new_start, h.new_count
+                );
+                for l in &h.lines {
+                    let c = match l.kind {
+                        LineKind::Context => ' ',
+                        LineKind::Delete => '-',
+                        LineKind::Insert => '+',
+                    };
+                    s += &format!(" {c}{:?}", lossy(&l.text));
+                }
+                s += "\n";
+            }
+        }
+        s
+    }
+
+    fn check(input: &str, expected: &str) {
+        let got = match parse(input.as_bytes()) {
+            Ok(p) => render(&p),
+            Err(e) => format!("error {:?} at {}: {}\n", e.kind, e.line, e.message),
+        };
+        assert_eq!(got.trim_end(), expected.trim_end(), "input:\n{input}");
+    }
+
+    #[test]
+    fn plain_unified() {
+        check(
+            "--- a/x\t2020-01-01 00:00:00.000000000 +0000\n+++ b/x\t2020-01-02 00:00:00.000000000 +0000\n@@ -1,2 +1,2 @@\n a\n-b\n+c\n",
+            "file a/x b/x\n  hunk -1,2 +1,2:  \"a\\n\" -\"b\\n\" +\"c\\n\"",
+        );
+    }
+
+    #[test]
+    fn omitted_counts_mean_one() {
+        check(
+            "--- a/x\n+++ b/x\n@@ -5 +5 @@\n-b\n+c\n",
+            "file a/x b/x\n  hunk -5,1 +5,1: -\"b\\n\" +\"c\\n\"",
+        );
+    }
+
+    #[test]
+    fn no_newline_marker() {
+        check(
+            "--- a/x\n+++ b/x\n@@ -1 +1 @@\n-b\n\\ No newline at end of file\n+c\n",
+            "file a/x b/x\n  hunk -1,1 +1,1: -\"b\" +\"c\\n\"",
+        );
+        check(
+            "--- a/x\n+++ b/x\n@@ -1 +1 @@\n-b\n+c\n\\ No newline at end of file\n",
+            "file a/x b/x\n  hunk -1,1 +1,1: -\"b\\n\" +\"c\"",
+        );
+    }
+
+    #[test]
+    fn dev_null_and_epoch() {
+        check(
+            "--- /dev/null\n+++ b/new\n@@ -0,0 +1 @@\n+n\n",
+            "file /dev/null b/new\n  hunk -0,0 +1,1: +\"n\\n\"",
+        );
+        check(
+            "--- a/old\t1970-01-01 00:00:00.000000000 +0000\n+++ b/old\t2020-01-01 00:00:00.000000000 +0000\n@@ -0,0 +1 @@\n+n\n",
+            "file a/old@epoch b/old\n  hunk -0,0 +1,1: +\"n\\n\"",
+        );
+    }
+
+    #[test]
+    fn git_headers() {
+        check(
+            "diff --git a/x b/x\nold mode 100644\nnew mode 100755\n",
+            "file - - git[a/x b/x old=100644 new=100755]",
+        );
+        check(
+            "diff --git a/o b/n\nsimilarity index 90%\nrename from o\nrename to n\n--- a/o\n+++ b/n\n@@ -1 +1 @@\n-a\n+b\n",
+            "file a/o b/n git[a/o b/n rename=o to=n]\n  hunk -1,1 +1,1: -\"a\\n\" +\"b\\n\"",
+        );
+        check(
+            "diff --git a/new b/new\nnew file mode 100755\nindex 0000000..e69de29\n",
+            "file - - git[a/new b/new newfile=100755]",
+        );
+        check(
+            "diff --git \"a/x\\tb\" \"b/x\\tb\"\nindex 1..2 100644\n--- \"a/x\\tb\"\n+++ \"b/x\\tb\"\n@@ -1 +1 @@\n-a\n+b\n",
+            "file a/x\tb b/x\tb git[a/x\tb b/x\tb]\n  hunk -1,1 +1,1: -\"a\\n\" +\"b\\n\"",
+        );
+        check(
+            "diff --git a/with space b/with space\nnew file mode 100644\n",
+            "file - - git[a/with space b/with space newfile=100644]",
+        );
+    }
+
+    #[test]
+    fn refusals() {
+        check(
+            "",
+            "error NotAPatch at 0: not a patch: no `---`/`+++` or `diff --git` header found",
+        );
+        check(
+            "hello\nworld\n",
+            "error NotAPatch at 0: not a patch: no `---`/`+++` or `diff --git` header found",
+        );
+        check("5c5\n< a\n---\n> b\n", "error Unsupported at 1: unsupported format: this looks like a normal diff (`diff` without `-u`); only unified diffs are supported, regenerate it with `diff -u` or `git diff`");
+        check("5c\nfoo\n.\n", "error Unsupported at 1: unsupported format: this looks like an ed script; only unified diffs are supported, regenerate it with `diff -u` or `git diff`");
+        check("*** a/x\n--- b/x\n***************\n*** 1 ****\n", "error Unsupported at 1: unsupported format: this is a context diff (`***`/`---`); only unified diffs are supported, regenerate it with `diff -u` or `git diff`");
+        check("diff --git a/l b/l\nnew file mode 120000\n", "error Unsupported at 2: unsupported: symbolic links (mode 120000) are never created or changed by build-patch");
+        check(
+            "diff --git a/l b/l\nindex 1..2 160000\n",
+            "error Unsupported at 2: unsupported: git submodules (mode 160000) cannot be patched",
+        );
+        check("diff --git a/b b/b\nindex 1..2\nGIT binary patch\nliteral 0\n", "error Unsupported at 3: unsupported: binary patch (`GIT binary patch`); build-patch applies text diffs only");
+        check("diff --git a/b b/b\nindex 1..2\nBinary files a/b and b/b differ\n", "error Unsupported at 3: unsupported: binary patch (`GIT binary patch`); build-patch applies text diffs only");
+        check("diff --git a/o b/n\nrename from o\n", "error Malformed at 1: rename header names only one side (`rename from` and `rename to` must both be present)");
+    }
+
+    #[test]
+    fn malformed_hunks() {
+        check("--- a/x\n+++ b/x\n@@ -1,3 +1,3 @@\n a\n-b\n", "error Malformed at 6: hunk #1 (`@@ -1,3 +1,3 @@`) is truncated: expected 3 old and 3 new lines, found 2 and 1");
+        check("--- a/x\n+++ b/x\n@@ -1,2 +1,1 @@\n a\n b\n", "error Malformed at 5: hunk #1 (`@@ -1,2 +1,1 @@`) has more lines than its header says (2 old, 1 new)");
+        // Text after a complete hunk is not part of it (as for GNU patch).
+        check(
+            "--- a/x\n+++ b/x\n@@ -1 +1 @@\n a\n b\n",
+            "file a/x b/x\n  hunk -1,1 +1,1:  \"a\\n\"",
+        );
+        check("--- a/x\n+++ b/x\n@@ -99999999999999999999999,1 +1 @@\n-a\n", "error Malformed at 3: malformed hunk header `@@ -99999999999999999999999,1 +1 @@`: line number too large");
+        check("--- a/x\n+++ b/x\n@@ -1,x +1 @@\n-a\n", "error Malformed at 3: malformed hunk header `@@ -1,x +1 @@`: line numbers must be decimal numbers");
+        check(
+            "--- a/x\n+++ b/x\nnot a hunk\n",
+            "error Malformed at 3: file header not followed by a `@@` hunk",
+        );
+        check(
+            "--- a/x\n+++ b/x\n@@ -1 +1\n",
+            "error Malformed at 3: malformed hunk header `@@ -1 +1`: no closing `@@`",
+        );
+    }
+
+    #[test]
+    fn mail_with_description_and_signature() {
+        check(
+            "From 123 Mon Sep 17 00:00:00 2001\nFrom: A <a@b>\nSubject: [PATCH] fix\n\nBody text\n---\n x | 2 +-\n 1 file changed\n\ndiff --git a/x b/x\nindex 1..2 100644\n--- a/x\n+++ b/x\n@@ -1 +1 @@\n-a\n+b\n-- \n2.39.0\n\n",
+            "file a/x b/x git[a/x b/x]\n  hunk -1,1 +1,1: -\"a\\n\" +\"b\\n\"",
+        );
+    }
+
+    #[test]
+    fn quilt_index_and_several_files() {
+        check(
+            "Description: thing\nAuthor: me\n\nIndex: pkg/a\n===================================================================\n--- pkg.orig/a\n+++ pkg/a\n@@ -1 +1 @@\n-a\n+b\nIndex: pkg/b\n--- pkg.orig/b\n+++ pkg/b\n@@ -2,0 +3 @@\n+c\n",
+            "file pkg.orig/a pkg/a index=pkg/a\n  hunk -1,1 +1,1: -\"a\\n\" +\"b\\n\"\nfile pkg.orig/b pkg/b index=pkg/b\n  hunk -2,0 +3,1: +\"c\\n\"",
+        );
+    }
+
+    #[test]
+    fn crlf_and_non_utf8_are_kept() {
+        let p = parse(b"--- a/x\n+++ b/x\n@@ -1 +1 @@\n-a\r\n+\xff\r\n").unwrap();
+        assert_eq!(p.files[0].hunks[0].lines[0].text, b"a\r\n");
+        assert_eq!(p.files[0].hunks[0].lines[1].text, b"\xff\r\n");
+    }
+
+    #[test]
+    fn unquote_escapes() {
+        assert_eq!(
+            unquote(b"\"a\\tb\\\\c\\\"d\\303\\251\"").unwrap().0,
+            "a\tb\\c\"dé".as_bytes()
+        );
+        assert_eq!(unquote(b"\"abc"), None);
+        assert_eq!(unquote(b"\"a\\q\""), None);
+    }
+}
