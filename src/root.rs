@@ -1,0 +1,921 @@
+//! Splitting the upstream library root into its crate-level attributes and the rest.
+//!
+//! The shim compiles the staged copy with `include!`, and `include!` rejects inner
+//! attributes (`#![...]`) and inner doc comments (`//!`, `/*! */`). So the compile root is
+//! the upstream root with its leading ones blanked out, and the crate-level attributes
+//! that change compilation must instead sit in the shim's own `src/lib.rs`, which
+//! [`compare`] checks.
+//!
+//! Blanking replaces characters with spaces and keeps every line break, so the line and
+//! column of all remaining code are unchanged and rustc's messages point at the right
+//! place in the staged copy.
+//!
+//! This is a lexer for just enough of Rust: comments (nested block comments too),
+//! string, byte string, C string and raw string literals, char literals as opposed to
+//! lifetimes, and brackets.
+
+// Some accessors are for callers still to come and for tests.
+#![allow(dead_code)]
+
+use std::fmt;
+
+/// One inner attribute of the leading region of a library root.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct InnerAttr {
+    /// The attribute exactly as written, e.g. `#![cfg_attr(not(feature = "std"), no_std)]`;
+    /// it may span lines.
+    pub(crate) text: String,
+    /// The 1-based line its `#` is on.
+    pub(crate) line: usize,
+    /// Whether it changes what or how rustc compiles (`no_std`, `feature`, `cfg`,
+    /// `recursion_limit`...), as opposed to lints and documentation.
+    pub(crate) affects_compilation: bool,
+}
+
+/// A library root split into its leading crate-level attributes and the code to include.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct SplitRoot {
+    /// The leading inner attributes, in order.
+    pub(crate) attrs: Vec<InnerAttr>,
+    /// The whole file with its byte order mark dropped, its shebang line and every
+    /// leading inner attribute and inner doc comment replaced by spaces, line breaks kept.
+    pub(crate) body: String,
+}
+
+/// Why a library root cannot be split: an unterminated comment, literal or bracket.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct RootError {
+    line: usize,
+    message: String,
+}
+
+impl RootError {
+    /// The 1-based line where the unterminated construct starts.
+    pub(crate) fn line(&self) -> usize {
+        self.line
+    }
+
+    /// What is wrong, without the line.
+    pub(crate) fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+impl fmt::Display for RootError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "line {}: {}", self.line, self.message)
+    }
+}
+
+impl std::error::Error for RootError {}
+
+/// Splits a library root: see [`SplitRoot`].
+///
+/// The leading region runs from the start of the file (after a byte order mark and a
+/// shebang line) through whitespace, comments, inner doc comments and inner attributes,
+/// up to the first other token. Inner attributes after it belong to inner modules and
+/// functions and are left alone.
+pub(crate) fn split_root(src: &str) -> Result<SplitRoot, RootError> {
+    let src = src.strip_prefix('\u{feff}').unwrap_or(src);
+    let mut lexer = Lexer { src, pos: 0 };
+    // Byte ranges to blank out.
+    let mut blank = Vec::new();
+    let mut attrs = Vec::new();
+    if let Some(end) = shebang_end(src) {
+        blank.push((0, end));
+        lexer.pos = end;
+    }
+    loop {
+        lexer.skip_whitespace();
+        let start = lexer.pos;
+        let rest = lexer.rest();
+        if rest.starts_with("//!") {
+            lexer.skip_line_comment();
+            blank.push((start, lexer.pos));
+        } else if rest.starts_with("/*!") {
+            lexer.skip_block_comment()?;
+            blank.push((start, lexer.pos));
+        } else if (rest.starts_with("///") && !rest.starts_with("////"))
+            || (rest.starts_with("/**") && !rest.starts_with("/***") && !rest.starts_with("/**/"))
+        {
+            // An outer doc comment documents the first item: the region ends.
+            break;
+        } else if rest.starts_with("//") {
+            lexer.skip_line_comment();
+        } else if rest.starts_with("/*") {
+            lexer.skip_block_comment()?;
+        } else if rest.starts_with('#') {
+            lexer.pos += 1;
+            lexer.skip_trivia()?;
+            if !lexer.rest().starts_with('!') {
+                break;
+            }
+            lexer.pos += 1;
+            lexer.skip_trivia()?;
+            if !lexer.rest().starts_with('[') {
+                // `#!` not followed by `[` is not an attribute; leave it for rustc.
+                break;
+            }
+            lexer.pos += 1;
+            let trees = lexer.group(']', start)?;
+            attrs.push(InnerAttr {
+                text: src[start..lexer.pos].to_string(),
+                line: lexer.line_of(start),
+                affects_compilation: affects_compilation(&trees),
+            });
+            blank.push((start, lexer.pos));
+        } else {
+            break;
+        }
+    }
+    Ok(SplitRoot {
+        attrs,
+        body: blank_out(src, &blank),
+    })
+}
+
+/// The attribute with whitespace and comments outside literals removed, for comparing
+/// two attributes written differently.
+pub(crate) fn normalized(attr_text: &str) -> String {
+    let mut lexer = Lexer {
+        src: attr_text,
+        pos: 0,
+    };
+    let mut out = String::with_capacity(attr_text.len());
+    while let Some(c) = lexer.peek() {
+        let start = lexer.pos;
+        let rest = lexer.rest();
+        if is_whitespace(c) {
+            lexer.pos += c.len_utf8();
+        } else if rest.starts_with("//") {
+            lexer.skip_line_comment();
+        } else if rest.starts_with("/*") {
+            if lexer.skip_block_comment().is_err() {
+                out.push_str(rest);
+                break;
+            }
+        } else {
+            match lexer.token() {
+                Ok(_) => {}
+                Err(_) => {
+                    // Unterminated: keep the rest as it is.
+                    out.push_str(rest);
+                    break;
+                }
+            }
+            // A single token never contains whitespace outside a literal.
+            out.push_str(&attr_text[start..lexer.pos]);
+        }
+    }
+    out
+}
+
+/// Checks that the shim carries exactly the upstream root's compile-affecting crate
+/// attributes (in any order; whitespace does not matter). Returns what to change, if
+/// anything.
+pub(crate) fn compare(upstream: &[InnerAttr], shim: &[InnerAttr]) -> Option<String> {
+    let upstream: Vec<&InnerAttr> = upstream.iter().filter(|a| a.affects_compilation).collect();
+    let mut extra: Vec<&InnerAttr> = shim.iter().filter(|a| a.affects_compilation).collect();
+    let mut missing = Vec::new();
+    for attr in upstream {
+        let key = normalized(&attr.text);
+        match extra.iter().position(|a| normalized(&a.text) == key) {
+            Some(i) => {
+                extra.remove(i);
+            }
+            None => missing.push(attr),
+        }
+    }
+    if missing.is_empty() && extra.is_empty() {
+        return None;
+    }
+    let mut message = String::from(
+        "the shim's `src/lib.rs` does not carry the crate-level attributes \
+         of the patched upstream root",
+    );
+    let mut list = |heading: &str, attrs: &[&InnerAttr]| {
+        if attrs.is_empty() {
+            return;
+        }
+        message.push_str("\n  ");
+        message.push_str(heading);
+        for attr in attrs {
+            for line in attr.text.lines() {
+                message.push_str("\n    ");
+                message.push_str(line);
+            }
+        }
+    };
+    list(
+        "missing (copy these lines above the `include!` line):",
+        &missing,
+    );
+    list("extra (remove these lines):", &extra);
+    Some(message)
+}
+
+/// Attributes that never change what rustc compiles: lints and documentation. Dropping
+/// them from the compile root only loses warnings and docs.
+const NOT_AFFECTING: &[&str] = &[
+    "allow",
+    "warn",
+    "deny",
+    "forbid",
+    "expect",
+    "doc",
+    "deprecated",
+    "rustfmt_skip",
+];
+
+/// Decides from the tokens inside `#![...]` whether the attribute affects compilation.
+///
+/// Unknown attributes count as affecting it: the shim then has to carry them, which is
+/// safer than silently compiling the upstream without them. Tool attributes such as
+/// `rustfmt::skip` or `clippy::msrv` only configure tools.
+fn affects_compilation(trees: &[Tree]) -> bool {
+    let mut path = Vec::new();
+    let mut i = 0;
+    loop {
+        while trees.get(i) == Some(&Tree::Punct(':')) {
+            i += 1;
+        }
+        match trees.get(i) {
+            Some(Tree::Ident(name)) => {
+                path.push(name.as_str());
+                i += 1;
+            }
+            _ => break,
+        }
+        if trees.get(i) != Some(&Tree::Punct(':')) {
+            break;
+        }
+    }
+    let args = match trees.get(i) {
+        Some(Tree::Group('(', inner)) => Some(inner.as_slice()),
+        _ => None,
+    };
+    match (path.as_slice(), args) {
+        (["unsafe"], Some(inner)) => affects_compilation(inner),
+        (["cfg_attr"], Some(inner)) => {
+            // `cfg_attr(predicate, attr, attr, ...)`: whatever it may apply.
+            inner
+                .split(|t| *t == Tree::Punct(','))
+                .skip(1)
+                .filter(|attr| !attr.is_empty())
+                .any(affects_compilation)
+        }
+        ([name], _) => !NOT_AFFECTING.contains(name),
+        ([], _) => true,
+        _ => false,
+    }
+}
+
+/// Where the shebang line ends, if the file has one: `#!` not followed (after
+/// whitespace and comments) by `[`, as rustc decides.
+fn shebang_end(src: &str) -> Option<usize> {
+    let after = src.strip_prefix("#!")?;
+    let mut lexer = Lexer { src: after, pos: 0 };
+    if lexer.skip_trivia().is_ok() && lexer.rest().starts_with('[') {
+        return None;
+    }
+    Some(src.find('\n').unwrap_or(src.len()))
+}
+
+/// Replaces the characters in `ranges` by spaces, keeping line breaks and tabs.
+fn blank_out(src: &str, ranges: &[(usize, usize)]) -> String {
+    let mut out = String::with_capacity(src.len());
+    let mut copied = 0;
+    for &(start, end) in ranges {
+        out.push_str(&src[copied..start]);
+        for c in src[start..end].chars() {
+            out.push(if matches!(c, '\n' | '\r' | '\t') {
+                c
+            } else {
+                ' '
+            });
+        }
+        copied = end;
+    }
+    out.push_str(&src[copied..]);
+    out
+}
+
+/// Rust's whitespace (Unicode `Pattern_White_Space`).
+fn is_whitespace(c: char) -> bool {
+    matches!(
+        c,
+        '\t' | '\n'
+            | '\u{b}'
+            | '\u{c}'
+            | '\r'
+            | ' '
+            | '\u{85}'
+            | '\u{200e}'
+            | '\u{200f}'
+            | '\u{2028}'
+            | '\u{2029}'
+    )
+}
+
+fn is_ident_start(c: char) -> bool {
+    c == '_' || c.is_alphabetic()
+}
+
+fn is_ident_continue(c: char) -> bool {
+    c == '_' || c.is_alphanumeric()
+}
+
+/// A token tree, as much of one as deciding `affects_compilation` needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Tree {
+    Ident(String),
+    Punct(char),
+    /// A literal or lifetime; its content does not matter here.
+    Literal,
+    /// A delimited group, by its opening delimiter.
+    Group(char, Vec<Tree>),
+}
+
+struct Lexer<'a> {
+    src: &'a str,
+    /// Byte offset of the next unread character.
+    pos: usize,
+}
+
+impl<'a> Lexer<'a> {
+    fn rest(&self) -> &'a str {
+        &self.src[self.pos..]
+    }
+
+    fn peek(&self) -> Option<char> {
+        self.rest().chars().next()
+    }
+
+    fn peek_nth(&self, n: usize) -> Option<char> {
+        self.rest().chars().nth(n)
+    }
+
+    fn line_of(&self, pos: usize) -> usize {
+        self.src[..pos].matches('\n').count() + 1
+    }
+
+    fn error(&self, start: usize, message: impl Into<String>) -> RootError {
+        RootError {
+            line: self.line_of(start),
+            message: message.into(),
+        }
+    }
+
+    fn skip_whitespace(&mut self) {
+        while let Some(c) = self.peek().filter(|&c| is_whitespace(c)) {
+            self.pos += c.len_utf8();
+        }
+    }
+
+    /// Skips whitespace and comments of any kind.
+    fn skip_trivia(&mut self) -> Result<(), RootError> {
+        loop {
+            self.skip_whitespace();
+            if self.rest().starts_with("//") {
+                self.skip_line_comment();
+            } else if self.rest().starts_with("/*") {
+                self.skip_block_comment()?;
+            } else {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Skips a `//` comment up to (not including) its line break.
+    fn skip_line_comment(&mut self) {
+        let rest = self.rest();
+        let end = rest.find('\n').unwrap_or(rest.len());
+        // A CRLF line break stays a line break.
+        let end = if rest[..end].ends_with('\r') {
+            end - 1
+        } else {
+            end
+        };
+        self.pos += end;
+    }
+
+    /// Skips a `/* */` comment, which may nest.
+    fn skip_block_comment(&mut self) -> Result<(), RootError> {
+        let start = self.pos;
+        self.pos += 2;
+        let mut depth = 1;
+        while depth > 0 {
+            let rest = self.rest();
+            if rest.starts_with("/*") {
+                depth += 1;
+                self.pos += 2;
+            } else if rest.starts_with("*/") {
+                depth -= 1;
+                self.pos += 2;
+            } else if let Some(c) = rest.chars().next() {
+                self.pos += c.len_utf8();
+            } else {
+                return Err(self.error(start, "unterminated block comment"));
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads the token trees up to the delimiter `close`, which it consumes.
+    /// `attr_start` is where the attribute starts, for error messages.
+    fn group(&mut self, close: char, attr_start: usize) -> Result<Vec<Tree>, RootError> {
+        let open_pos = self.pos.saturating_sub(1);
+        let mut trees = Vec::new();
+        loop {
+            self.skip_trivia()?;
+            let Some(c) = self.peek() else {
+                return Err(self.error(
+                    attr_start,
+                    format!(
+                        "unterminated attribute: the `{}` on line {} is never closed",
+                        opening(close),
+                        self.line_of(open_pos)
+                    ),
+                ));
+            };
+            if c == close {
+                self.pos += 1;
+                return Ok(trees);
+            }
+            if matches!(c, ')' | ']' | '}') {
+                return Err(self.error(
+                    self.pos,
+                    format!(
+                        "mismatched `{c}` in an attribute: the `{}` on line {} is closed by `{close}`",
+                        opening(close),
+                        self.line_of(open_pos)
+                    ),
+                ));
+            }
+            if let Some(close) = match c {
+                '(' => Some(')'),
+                '[' => Some(']'),
+                '{' => Some('}'),
+                _ => None,
+            } {
+                self.pos += 1;
+                let inner = self.group(close, attr_start)?;
+                trees.push(Tree::Group(c, inner));
+            } else {
+                trees.push(self.token()?);
+            }
+        }
+    }
+
+    /// Reads one token other than a delimiter, at a position that is not whitespace or
+    /// a comment.
+    fn token(&mut self) -> Result<Tree, RootError> {
+        let start = self.pos;
+        let Some(c) = self.peek() else {
+            return Err(self.error(start, "unexpected end of file"));
+        };
+        if c == '"' {
+            self.quoted('"')?;
+            return Ok(Tree::Literal);
+        }
+        if c == '\'' {
+            return self.char_or_lifetime();
+        }
+        if c.is_ascii_digit() {
+            self.pos += 1;
+            while let Some(c) = self.peek() {
+                if is_ident_continue(c)
+                    || (c == '.' && self.peek_nth(1).is_some_and(|d| d.is_ascii_digit()))
+                {
+                    self.pos += c.len_utf8();
+                } else {
+                    break;
+                }
+            }
+            return Ok(Tree::Literal);
+        }
+        if !is_ident_start(c) {
+            self.pos += c.len_utf8();
+            return Ok(Tree::Punct(c));
+        }
+        while let Some(c) = self.peek().filter(|&c| is_ident_continue(c)) {
+            self.pos += c.len_utf8();
+        }
+        let ident = &self.src[start..self.pos];
+        let next = self.peek();
+        match (ident, next) {
+            ("r" | "br" | "cr", Some('"' | '#')) => {
+                let hashes = self.rest().chars().take_while(|&c| c == '#').count();
+                if self.rest()[hashes..].starts_with('"') {
+                    self.raw_string(start, hashes)?;
+                    return Ok(Tree::Literal);
+                }
+                if ident == "r" && hashes == 1 {
+                    // A raw identifier such as `r#type`.
+                    self.pos += 1;
+                    let name_start = self.pos;
+                    while let Some(c) = self.peek().filter(|&c| is_ident_continue(c)) {
+                        self.pos += c.len_utf8();
+                    }
+                    return Ok(Tree::Ident(self.src[name_start..self.pos].to_string()));
+                }
+            }
+            ("b" | "c", Some('"')) => {
+                self.quoted('"')?;
+                return Ok(Tree::Literal);
+            }
+            ("b", Some('\'')) => {
+                self.quoted('\'')?;
+                return Ok(Tree::Literal);
+            }
+            _ => {}
+        }
+        Ok(Tree::Ident(ident.to_string()))
+    }
+
+    /// Reads a string or char literal with escapes, from its opening quote.
+    fn quoted(&mut self, quote: char) -> Result<(), RootError> {
+        let start = self.pos;
+        self.pos += 1;
+        loop {
+            match self.peek() {
+                None => {
+                    let what = if quote == '"' { "string" } else { "character" };
+                    return Err(self.error(start, format!("unterminated {what} literal")));
+                }
+                Some('\\') => {
+                    self.pos += 1;
+                    if let Some(c) = self.peek() {
+                        self.pos += c.len_utf8();
+                    }
+                }
+                Some(c) => {
+                    self.pos += c.len_utf8();
+                    if c == quote {
+                        return Ok(());
+                    }
+                }
+            }
+        }
+    }
+
+    /// Reads a raw string from its opening quote, after the prefix and `hashes` hashes.
+    fn raw_string(&mut self, start: usize, hashes: usize) -> Result<(), RootError> {
+        self.pos += hashes + 1;
+        let terminator = format!("\"{}", "#".repeat(hashes));
+        match self.rest().find(&terminator) {
+            Some(i) => {
+                self.pos += i + terminator.len();
+                Ok(())
+            }
+            None => Err(self.error(start, "unterminated raw string literal")),
+        }
+    }
+
+    /// Reads a char literal (`'a'`, `'\''`, `'\u{1F600}'`) or a lifetime (`'a`).
+    fn char_or_lifetime(&mut self) -> Result<Tree, RootError> {
+        let start = self.pos;
+        match (self.peek_nth(1), self.peek_nth(2)) {
+            (Some('\\'), _) => {
+                self.quoted('\'')?;
+                Ok(Tree::Literal)
+            }
+            (Some(c), Some('\'')) => {
+                self.pos += 1 + c.len_utf8() + 1;
+                Ok(Tree::Literal)
+            }
+            (Some(c), _) if is_ident_start(c) => {
+                self.pos += 1;
+                while let Some(c) = self.peek().filter(|&c| is_ident_continue(c)) {
+                    self.pos += c.len_utf8();
+                }
+                Ok(Tree::Literal)
+            }
+            _ => Err(self.error(start, "unterminated character literal")),
+        }
+    }
+}
+
+fn opening(close: char) -> char {
+    match close {
+        ')' => '(',
+        ']' => '[',
+        _ => '{',
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{compare, normalized, split_root, InnerAttr};
+
+    /// Renders a split as one line per attribute (`line`, `+` when it affects
+    /// compilation, text), `--`, then the body with trailing spaces trimmed from each line;
+    /// and checks that blanking kept every line's length.
+    fn render(input: &str) -> String {
+        let split = match split_root(input) {
+            Ok(split) => split,
+            Err(e) => return format!("error: {e}"),
+        };
+        let without_bom = input.strip_prefix('\u{feff}').unwrap_or(input);
+        let lengths = |s: &str| s.split('\n').map(|l| l.chars().count()).collect::<Vec<_>>();
+        assert_eq!(lengths(&split.body), lengths(without_bom), "{input:?}");
+        let mut out = String::new();
+        for attr in &split.attrs {
+            let mark = if attr.affects_compilation { '+' } else { '-' };
+            out.push_str(&format!("{} {mark} {}\n", attr.line, attr.text));
+        }
+        out.push_str("--\n");
+        let body: Vec<&str> = split.body.split('\n').map(str::trim_end).collect();
+        out.push_str(&body.join("\n"));
+        out
+    }
+
+    fn check(input: &str, expected: &str) {
+        assert_eq!(render(input), expected, "input: {input:?}");
+    }
+
+    #[test]
+    fn leading_attributes_and_docs() {
+        check("", "--\n");
+        check("fn main() {}", "--\nfn main() {}");
+        check("#![no_std]\nuse x;", "1 + #![no_std]\n--\n\nuse x;");
+        check(
+            "//! Docs.\n//! More.\n\npub fn f() {}",
+            "--\n\n\n\npub fn f() {}",
+        );
+        check(
+            "/*! Block\n docs. */ pub fn f() {}",
+            "--\n\n          pub fn f() {}",
+        );
+        check(
+            "/*! outer /* nested */ still */\nfn f() {}",
+            "--\n\nfn f() {}",
+        );
+        check(
+            "#![doc = include_str!(\"../README.md\")]\n#![no_std]\nmod a;",
+            "1 - #![doc = include_str!(\"../README.md\")]\n2 + #![no_std]\n--\n\n\nmod a;",
+        );
+        check(
+            "#![cfg_attr(docsrs, feature(doc_cfg))]\nmod a;",
+            "1 + #![cfg_attr(docsrs, feature(doc_cfg))]\n--\n\nmod a;",
+        );
+        check(
+            "#![doc = r#\"contains ] and \"quotes\"\"#]\nmod a;",
+            "1 - #![doc = r#\"contains ] and \"quotes\"\"#]\n--\n\nmod a;",
+        );
+        check(
+            "#![cfg_attr(\n    not(feature = \"std\"),\n    no_std\n)]\nmod a;",
+            "1 + #![cfg_attr(\n    not(feature = \"std\"),\n    no_std\n)]\n--\n\n\n\n\nmod a;",
+        );
+        check(
+            "use std::io;\n#![allow(unused)]\n",
+            "--\nuse std::io;\n#![allow(unused)]\n",
+        );
+        check(
+            "#![deny(missing_docs)]\n//! Docs between.\n#![warn(clippy::all)]\n// A plain comment stays.\n/* So does this. */\n#![recursion_limit = \"256\"]\nfn f() { #![allow(unused)] }",
+            "1 - #![deny(missing_docs)]\n3 - #![warn(clippy::all)]\n6 + #![recursion_limit = \"256\"]\n--\n\n\n\n// A plain comment stays.\n/* So does this. */\n\nfn f() { #![allow(unused)] }",
+        );
+    }
+
+    #[test]
+    fn outer_doc_comments_and_attributes_end_the_region() {
+        check(
+            "/// Item docs.\n#![no_std]",
+            "--\n/// Item docs.\n#![no_std]",
+        );
+        check(
+            "/** Item docs. */\n#![no_std]",
+            "--\n/** Item docs. */\n#![no_std]",
+        );
+        check(
+            "//// Not a doc.\n/***/\n/**/\n#![no_std]",
+            "4 + #![no_std]\n--\n//// Not a doc.\n/***/\n/**/\n",
+        );
+        check("#[cfg(test)]\n#![no_std]", "--\n#[cfg(test)]\n#![no_std]");
+        check(
+            "# ! /* odd */ [no_std]\nfn f() {}",
+            "1 + # ! /* odd */ [no_std]\n--\n\nfn f() {}",
+        );
+    }
+
+    #[test]
+    fn bom_shebang_and_line_endings() {
+        check(
+            "\u{feff}#![no_std]\nfn f() {}",
+            "1 + #![no_std]\n--\n\nfn f() {}",
+        );
+        check(
+            "#!/usr/bin/env run-cargo-script\n#![allow(x)]\nfn main() {}",
+            "2 - #![allow(x)]\n--\n\n\nfn main() {}",
+        );
+        check("#![no_std]", "1 + #![no_std]\n--\n");
+        check(
+            "//! Docs.\r\n#![no_std]\r\n\r\nfn f() {}\r\n",
+            "2 + #![no_std]\n--\n\n\n\nfn f() {}\n",
+        );
+        let split = split_root("//! D\r\n#![no_std]\r\nfn f() {}").unwrap();
+        assert_eq!(split.body, "     \r\n          \r\nfn f() {}");
+        assert_eq!(split.attrs[0].line, 2);
+        let split = split_root("#![doc = \"é\"] fn f() {}").unwrap();
+        assert_eq!(split.body, "              fn f() {}");
+    }
+
+    #[test]
+    fn literals_inside_attributes() {
+        let ok = |attr: &str| {
+            let split = split_root(&format!("{attr}\nfn f() {{}}")).unwrap();
+            assert_eq!(split.attrs.len(), 1, "{attr}");
+            assert_eq!(split.attrs[0].text, attr);
+        };
+        ok("#![doc = \"a ] b [ c \\\" ]\"]");
+        ok("#![doc = r\"raw ] \\\"]");
+        ok("#![doc = r##\"raw \"# ] still\"##]");
+        ok("#![doc = b\"bytes ]\"]");
+        ok("#![doc = br#\"raw bytes ] \"#]");
+        ok("#![doc = c\"c string ]\"]");
+        ok("#![x(']', '\\'', '\\u{5d}', b']', '[')]");
+        ok("#![x(for<'a> &'a T, 'static, ']')]");
+        ok("#![x(r#type = \"]\")]");
+        ok("#![x(/* ] */ a, // ]\n b)]");
+        ok("#![x(/* /* nested ] */ ] */ a)]");
+        ok("#![x([({})], {[]}, 1.5, 0x5d)]");
+        ok("#![doc = \"multi\nline ] string\"]");
+    }
+
+    #[test]
+    fn unterminated_constructs_are_errors() {
+        check(
+            "#![no_std",
+            "error: line 1: unterminated attribute: the `[` on line 1 is never closed",
+        );
+        check(
+            "\n#![cfg_attr(x,\n  no_std]",
+            "error: line 3: mismatched `]` in an attribute: the `(` on line 2 is closed by `)`",
+        );
+        check(
+            "/* never closed",
+            "error: line 1: unterminated block comment",
+        );
+        check("/* /* */", "error: line 1: unterminated block comment");
+        check("\n\n/*! docs", "error: line 3: unterminated block comment");
+        check(
+            "#![doc = \"open]\n",
+            "error: line 1: unterminated string literal",
+        );
+        check(
+            "#![doc = r#\"open\"]",
+            "error: line 1: unterminated raw string literal",
+        );
+        check(
+            "#![x(/* open)]",
+            "error: line 1: unterminated block comment",
+        );
+        check(
+            "#![x('\\']",
+            "error: line 1: unterminated character literal",
+        );
+        // Past the leading region nothing is lexed, so nothing there can fail.
+        check("fn f() {\n/* open", "--\nfn f() {\n/* open");
+    }
+
+    #[test]
+    fn never_panics_on_prefixes() {
+        let text = "\u{feff}//! é\r\n/*! /* n */ */\n#![doc = r#\"a ] \"#]\n#![x('\\'', b'x', 'a, \"\\\"\", c\"\")]\n# ! [y]\nfn f() {}";
+        for (i, _) in text.char_indices() {
+            let _ = split_root(&text[..i]);
+            let _ = normalized(&text[..i]);
+        }
+    }
+
+    fn check_affects(attr: &str, expected: bool) {
+        let split = split_root(attr).unwrap();
+        assert_eq!(split.attrs.len(), 1, "{attr}");
+        assert_eq!(split.attrs[0].affects_compilation, expected, "{attr}");
+    }
+
+    #[test]
+    fn which_attributes_affect_compilation() {
+        for attr in [
+            "#![no_std]",
+            "#![no_core]",
+            "#![no_implicit_prelude]",
+            "#![recursion_limit = \"256\"]",
+            "#![type_length_limit = \"1048576\"]",
+            "#![feature(doc_cfg)]",
+            "#![cfg(unix)]",
+            "#![no_builtins]",
+            "#![no_main]",
+            "#![windows_subsystem = \"windows\"]",
+            "#![crate_type = \"lib\"]",
+            "#![crate_name = \"x\"]",
+            "#![register_tool(my_tool)]",
+            "#![test_runner(crate::runner)]",
+            "#![reexport_test_harness_main = \"test_main\"]",
+            "#![compiler_builtins]",
+            "#![panic_runtime]",
+            "#![needs_panic_runtime]",
+            "#![default_lib_allocator]",
+            "#![debugger_visualizer(natvis_file = \"x.natvis\")]",
+            "#![unsafe(no_mangle)]",
+            "#![some_unknown_attribute]",
+            "#![cfg_attr(not(feature = \"std\"), no_std)]",
+            "#![cfg_attr(docsrs, feature(doc_cfg))]",
+            "#![cfg_attr(all(), allow(x), no_std)]",
+            "#![cfg_attr(a, cfg_attr(b, no_std))]",
+            "#![cfg_attr(any(a, b), feature(x, y), doc = \"z\")]",
+        ] {
+            check_affects(attr, true);
+        }
+        for attr in [
+            "#![allow(dead_code)]",
+            "#![warn(missing_docs)]",
+            "#![deny(unsafe_code)]",
+            "#![forbid(unsafe_code)]",
+            "#![expect(unused)]",
+            "#![doc = include_str!(\"../README.md\")]",
+            "#![doc(html_root_url = \"https://docs.rs/x/1.0.0\")]",
+            "#![doc(test(attr(deny(warnings))))]",
+            "#![rustfmt::skip]",
+            "#![clippy::msrv = \"1.60\"]",
+            "#![cfg_attr(docsrs, doc(cfg_hide(doc)))]",
+            "#![cfg_attr(test, allow(x), deny(y))]",
+            "#![cfg_attr(a, cfg_attr(b, allow(x)))]",
+            "#![cfg_attr(feature = \"x\",)]",
+        ] {
+            check_affects(attr, false);
+        }
+    }
+
+    #[test]
+    fn normalizing() {
+        let check = |a: &str, expected: &str| assert_eq!(normalized(a), expected, "{a:?}");
+        check("#![no_std]", "#![no_std]");
+        check("# ! [ no_std ]", "#![no_std]");
+        check(
+            "#![cfg_attr(\n    not(feature = \"std\"), // why\n    no_std /* note */\n)]",
+            "#![cfg_attr(not(feature=\"std\"),no_std)]",
+        );
+        check("#![doc = \"keep  spaces \"]", "#![doc=\"keep  spaces \"]");
+        check("#![doc = r#\" raw \"# ]", "#![doc=r#\" raw \"#]");
+        check("#![x(' ', b' ', 'a)]", "#![x(' ',b' ','a)]");
+    }
+
+    fn attrs(src: &str) -> Vec<InnerAttr> {
+        split_root(src).unwrap().attrs
+    }
+
+    fn check_compare(upstream: &str, shim: &str, expected: Option<&str>) {
+        assert_eq!(
+            compare(&attrs(upstream), &attrs(shim)).as_deref(),
+            expected,
+            "upstream {upstream:?}, shim {shim:?}"
+        );
+    }
+
+    #[test]
+    fn comparing_upstream_and_shim() {
+        let include = "include!(concat!(env!(\"OUT_DIR\"), \"/build-patch/lib.rs\"));";
+        check_compare("fn f() {}", include, None);
+        check_compare(
+            "//! Docs.\n#![no_std]\n#![deny(missing_docs)]\nfn f() {}",
+            &format!("#![no_std]\n#![allow(clippy::all)]\n{include}"),
+            None,
+        );
+        check_compare(
+            "#![cfg_attr(not(feature = \"std\"), no_std)]\n#![feature(x)]",
+            &format!("#![feature( x )]\n#![cfg_attr(\n  not(feature = \"std\"),\n  no_std,\n)]\n{include}")
+                .replace("no_std,\n", "no_std\n"),
+            None,
+        );
+        check_compare(
+            "#![no_std]\n#![cfg_attr(\n    docsrs,\n    feature(doc_cfg)\n)]\nfn f() {}",
+            &format!("#![recursion_limit = \"256\"]\n#![deny(warnings)]\n{include}"),
+            Some(
+                "the shim's `src/lib.rs` does not carry the crate-level attributes of the patched upstream root\n  \
+                 missing (copy these lines above the `include!` line):\n    \
+                 #![no_std]\n    \
+                 #![cfg_attr(\n        docsrs,\n        feature(doc_cfg)\n    )]\n  \
+                 extra (remove these lines):\n    \
+                 #![recursion_limit = \"256\"]",
+            ),
+        );
+        check_compare(
+            "#![no_std]\n#![no_std]",
+            &format!("#![no_std]\n{include}"),
+            Some(
+                "the shim's `src/lib.rs` does not carry the crate-level attributes of the patched upstream root\n  \
+                 missing (copy these lines above the `include!` line):\n    \
+                 #![no_std]",
+            ),
+        );
+        check_compare(
+            "fn f() {}",
+            &format!("#![no_std]\n{include}"),
+            Some(
+                "the shim's `src/lib.rs` does not carry the crate-level attributes of the patched upstream root\n  \
+                 extra (remove these lines):\n    \
+                 #![no_std]",
+            ),
+        );
+    }
+}
