@@ -249,7 +249,8 @@ impl fmt::Display for PatchError {
                 h.expected_line, h.searched
             )?;
             for (k, l) in h.expected.iter().enumerate().take(SHOWN_LINES) {
-                write!(f, "\n    {:>5} | {}", h.expected_line + k, show_line(l))?;
+                let num = (h.expected_line + k).to_string();
+                write!(f, "\n{num:>9} | {}", show_line(l))?;
             }
             if h.expected.len() > SHOWN_LINES {
                 write!(
@@ -268,11 +269,12 @@ impl fmt::Display for PatchError {
                         h.expected.len()
                     )?;
                     for (k, (l, differs)) in c.lines.iter().enumerate().take(SHOWN_LINES) {
-                        let mark = if *differs { "!" } else { " " };
-                        write!(f, "\n  {mark} {:>5} | {}", c.line + k, show_line(l))?;
+                        let mark = if *differs { "! " } else { "" };
+                        let num = format!("{mark}{}", c.line + k);
+                        write!(f, "\n{num:>9} | {}", show_line(l))?;
                     }
                     if c.lines.len() > SHOWN_LINES {
-                        write!(f, "\n          | ... {} more", c.lines.len() - SHOWN_LINES)?;
+                        write!(f, "\n{:>9} | ... {} more", "", c.lines.len() - SHOWN_LINES)?;
                     }
                 }
                 None if !h.expected.is_empty() => {

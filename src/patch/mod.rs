@@ -429,7 +429,7 @@ fn apply_file(
                         ),
                 );
             };
-            let bytes = run_hunks(&cur.bytes, &fp.hunks, &t, fuzz, budget, report)?;
+            let bytes = run_hunks(&cur.bytes, &fp.hunks, true, &t, fuzz, budget, report)?;
             let exec = new_mode.unwrap_or(cur.exec);
             overlay.set(&t, Some(FileState { bytes, exec }))
         }
@@ -440,7 +440,7 @@ fn apply_file(
                 .and_then(|g| exec_of(g.new_file_mode))
                 .unwrap_or(false);
             let cur = overlay.get(&t)?;
-            let bytes = match run_hunks(b"", &fp.hunks, &t, fuzz, budget, report) {
+            let bytes = match run_hunks(b"", &fp.hunks, false, &t, fuzz, budget, report) {
                 Ok(b) => b,
                 Err(e) => return Err(e),
             };
@@ -475,7 +475,7 @@ fn apply_file(
                     "if the crate no longer has this file, remove the patch from the list",
                 ));
             };
-            let rest = match run_hunks(&cur.bytes, &fp.hunks, &t, fuzz, budget, report) {
+            let rest = match run_hunks(&cur.bytes, &fp.hunks, false, &t, fuzz, budget, report) {
                 Ok(b) => b,
                 Err(e) if e.kind_name() == "hunk-failed" => {
                     return Err(PatchError::new(
@@ -505,7 +505,7 @@ fn apply_file(
         Op::Rename(from, to) => {
             let cur = source_of(overlay, &from)?;
             ensure_absent(overlay, &to)?;
-            let bytes = run_hunks(&cur.bytes, &fp.hunks, &to, fuzz, budget, report)?;
+            let bytes = run_hunks(&cur.bytes, &fp.hunks, true, &to, fuzz, budget, report)?;
             overlay.set(&from, None)?;
             let exec = new_mode.unwrap_or(cur.exec);
             overlay.set(&to, Some(FileState { bytes, exec }))
@@ -513,7 +513,7 @@ fn apply_file(
         Op::Copy(from, to) => {
             let cur = source_of(overlay, &from)?;
             ensure_absent(overlay, &to)?;
-            let bytes = run_hunks(&cur.bytes, &fp.hunks, &to, fuzz, budget, report)?;
+            let bytes = run_hunks(&cur.bytes, &fp.hunks, true, &to, fuzz, budget, report)?;
             let exec = new_mode.unwrap_or(cur.exec);
             overlay.set(&to, Some(FileState { bytes, exec }))
         }
@@ -546,6 +546,7 @@ fn ensure_absent(overlay: &mut Overlay<'_>, to: &str) -> Result<(), PatchError> 
 fn run_hunks(
     old: &[u8],
     hunks: &[Hunk],
+    detect_applied: bool,
     target: &str,
     fuzz: usize,
     budget: &mut u64,
@@ -565,7 +566,13 @@ fn run_hunks(
             Ok(bytes)
         }
         Err(failure) => {
-            if !hunks.is_empty() && apply::apply_hunks(old, hunks, true, 0, budget).is_ok() {
+            // Reversed, a hunk that adds nothing would match anywhere; only
+            // a patch whose every hunk adds lines can be recognised.
+            let recognisable = !hunks.is_empty() && hunks.iter().all(|h| h.new_count > 0);
+            if detect_applied
+                && recognisable
+                && apply::apply_hunks(old, hunks, true, 0, budget).is_ok()
+            {
                 return Err(PatchError::new(
                     Kind::AlreadyApplied,
                     "every hunk matches the file as it is after the change",
