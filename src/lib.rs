@@ -1,8 +1,501 @@
-//! build-patch: patch any Cargo dependency with ordinary patch files.
+//! Patch any Cargo dependency with ordinary patch files, from a build script,
+//! with plain `cargo build`.
+//!
+//! A workspace adds a small *shim* crate for each patched dependency. The
+//! shim's build script calls build-patch, which finds the pristine source of
+//! the dependency at one exact version, copies it into `OUT_DIR`, applies the
+//! patch files in order, and writes a compile root; the shim's `src/lib.rs`
+//! includes that root, so rustc compiles the patched copy as the shim crate.
+//!
+//! # A shim
+//!
+//! `patched/shlex/Cargo.toml`:
+//!
+//! ```toml
+//! [package]
+//! name = "shlex"            # the upstream name, to patch it graph-wide,
+//! version = "1.1.0"         # at the upstream version
+//! edition = "2015"          # the upstream edition
+//!
+//! [package.metadata.build-patch]
+//! patches = ["../../patches/shlex-quote-braces.patch"]
+//!
+//! [build-dependencies]
+//! build-patch = "0.1"
+//! ```
+//!
+//! `patched/shlex/build.rs`:
+//!
+//! ```no_run
+//! fn main() {
+//!     build_patch::build();
+//! }
+//! ```
+//!
+//! `patched/shlex/src/lib.rs`: the crate-level attributes of the upstream
+//! root that change compilation (`no_std`, `feature`, ...), then the include
+//! line:
+//!
+//! ```ignore
+//! include!(concat!(env!("OUT_DIR"), "/build-patch/lib.rs"));
+//! ```
+//!
+//! and in the workspace's `Cargo.toml`, either a renamed dependency for the
+//! workspace's own code, or a graph-wide replacement:
+//!
+//! ```toml
+//! [patch.crates-io]
+//! shlex = { path = "patched/shlex" }
+//! ```
+//!
+//! # Configuration
+//!
+//! `[package.metadata.build-patch]` in the shim's `Cargo.toml`:
+//!
+//! | key | meaning | default |
+//! | --- | --- | --- |
+//! | `crate` | the upstream package | the shim's name |
+//! | `version` | the exact upstream version | the shim's version |
+//! | `patches` | patch files, directories of `*.patch`/`*.diff`, or quilt `series` files, in order, relative to the shim | none |
+//! | `strip` | leading path components to strip, like `patch -p` | `1` |
+//! | `fuzz` | context lines a hunk may ignore, like `patch -F` | `0` |
+//! | `source` | a local pristine copy (e.g. from `cargo vendor`) instead of Cargo's | Cargo's |
+//!
+//! Every setting can also be given on the [`Config`] builder, which wins over
+//! the table.
+//!
+//! # Environment
+//!
+//! In a build script build-patch reads what Cargo sets: `OUT_DIR`,
+//! `CARGO_MANIFEST_DIR`, `CARGO_PKG_NAME`, `CARGO_PKG_VERSION`, `CARGO`,
+//! `CARGO_HOME` and `TARGET`. Each can be overridden on the builder, so tests
+//! and tools never change the process environment. The nested `cargo` call
+//! (made only when the source is not in Cargo's cache) also honours
+//! `CARGO_NET_OFFLINE` and the workspace's `.cargo/config.toml`.
+//!
+//! # What the patched code sees
+//!
+//! `env!("CARGO_MANIFEST_DIR")` is the staged copy, and `CARGO_PKG_NAME`,
+//! `CARGO_PKG_VERSION` and the other `CARGO_PKG_*` variables are the
+//! upstream package's, as they would be when compiling it from the registry.
+
 #![deny(missing_docs)]
 
+mod config;
+mod directives;
 mod error;
 mod fs;
+mod json;
 pub mod patch;
+mod root;
+mod source;
+mod stage;
+mod toml;
+mod upstream;
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
 
 pub use error::{Error, Result};
+
+use config::Settings;
+use directives::Directives;
+
+/// Builds a shim with the configuration in its `Cargo.toml`, printing the
+/// error and exiting the build script when it fails. The whole `build.rs` of
+/// a typical shim.
+pub fn build() {
+    Config::new().build();
+}
+
+/// Like [`build`], but returns the error instead of exiting.
+pub fn try_build() -> Result<Output> {
+    Config::new().try_build()
+}
+
+/// The builder: settings that override `[package.metadata.build-patch]`, and
+/// overrides of what Cargo's environment would say.
+#[derive(Debug, Clone)]
+pub struct Config {
+    settings: Settings,
+    out_dir: Option<PathBuf>,
+    manifest_dir: Option<PathBuf>,
+    package_name: Option<String>,
+    package_version: Option<String>,
+    cargo: Option<PathBuf>,
+    cargo_home: Option<PathBuf>,
+    target: Option<String>,
+    offline: Option<bool>,
+    emit: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Config {
+    /// A configuration that reads everything from the shim's `Cargo.toml`
+    /// and Cargo's environment.
+    pub fn new() -> Config {
+        Config {
+            settings: Settings::default(),
+            out_dir: None,
+            manifest_dir: None,
+            package_name: None,
+            package_version: None,
+            cargo: None,
+            cargo_home: None,
+            target: None,
+            offline: None,
+            emit: true,
+        }
+    }
+
+    /// The upstream package and its exact version (`crate` and `version`).
+    pub fn upstream(&mut self, name: &str, version: &str) -> &mut Config {
+        self.settings.crate_name = Some(name.to_string());
+        self.settings.version = Some(version.to_string());
+        self
+    }
+
+    /// Adds a patch file, a directory of patches or a quilt `series` file,
+    /// relative to the shim's directory. Once called, the `patches` of the
+    /// manifest are not used.
+    pub fn patch(&mut self, path: impl AsRef<Path>) -> &mut Config {
+        self.settings
+            .patches
+            .get_or_insert_with(Vec::new)
+            .push(path.as_ref().to_path_buf());
+        self
+    }
+
+    /// Leading path components to strip from names in patches (`patch -p`).
+    pub fn strip(&mut self, n: usize) -> &mut Config {
+        self.settings.strip = Some(n);
+        self
+    }
+
+    /// Context lines a hunk may ignore when it does not match exactly
+    /// (`patch -F`). Zero, the default, means exact context.
+    pub fn fuzz(&mut self, n: usize) -> &mut Config {
+        self.settings.fuzz = Some(n);
+        self
+    }
+
+    /// A local directory holding the pristine source (a vendored copy or an
+    /// unpacked crate), instead of Cargo's.
+    pub fn source(&mut self, dir: impl AsRef<Path>) -> &mut Config {
+        self.settings.source = Some(dir.as_ref().to_path_buf());
+        self
+    }
+
+    /// Overrides `OUT_DIR`.
+    pub fn out_dir(&mut self, dir: impl AsRef<Path>) -> &mut Config {
+        self.out_dir = Some(dir.as_ref().to_path_buf());
+        self
+    }
+
+    /// Overrides `CARGO_MANIFEST_DIR`, the shim's directory.
+    pub fn manifest_dir(&mut self, dir: impl AsRef<Path>) -> &mut Config {
+        self.manifest_dir = Some(dir.as_ref().to_path_buf());
+        self
+    }
+
+    /// Overrides `CARGO_PKG_NAME` and `CARGO_PKG_VERSION`, the shim's own
+    /// name and version (the defaults of `crate` and `version`).
+    pub fn package(&mut self, name: &str, version: &str) -> &mut Config {
+        self.package_name = Some(name.to_string());
+        self.package_version = Some(version.to_string());
+        self
+    }
+
+    /// Overrides `CARGO`, the `cargo` binary used to fetch a source that is
+    /// not in Cargo's cache.
+    pub fn cargo(&mut self, path: impl AsRef<Path>) -> &mut Config {
+        self.cargo = Some(path.as_ref().to_path_buf());
+        self
+    }
+
+    /// Overrides `CARGO_HOME`, where Cargo's registry cache is.
+    pub fn cargo_home(&mut self, dir: impl AsRef<Path>) -> &mut Config {
+        self.cargo_home = Some(dir.as_ref().to_path_buf());
+        self
+    }
+
+    /// Overrides `TARGET`.
+    pub fn target(&mut self, triple: &str) -> &mut Config {
+        self.target = Some(triple.to_string());
+        self
+    }
+
+    /// Whether fetching a source may use the network. By default it may,
+    /// unless the outer Cargo was started with `--offline` or `--frozen`.
+    pub fn offline(&mut self, offline: bool) -> &mut Config {
+        self.offline = Some(offline);
+        self
+    }
+
+    /// Whether to print `cargo::` directives (default: yes). Off, the
+    /// directives are only returned in the [`Output`].
+    pub fn cargo_directives(&mut self, emit: bool) -> &mut Config {
+        self.emit = emit;
+        self
+    }
+
+    /// Stages the patched crate, printing the error and exiting with status 1
+    /// when that fails.
+    pub fn build(&self) -> Output {
+        match self.try_build() {
+            Ok(out) => out,
+            Err(e) => {
+                eprintln!("error: {e}");
+                std::process::exit(1);
+            }
+        }
+    }
+
+    /// Stages the patched crate: finds the pristine source, copies it into
+    /// `OUT_DIR/build-patch`, applies the patches, writes the compile root,
+    /// and (unless turned off) prints the `cargo::` directives.
+    pub fn try_build(&self) -> Result<Output> {
+        let out = pipeline(self)?;
+        if self.emit {
+            out.directives
+                .emit(&mut std::io::stdout().lock())
+                .map_err(|e| Error::io("write to", Path::new("<stdout>"), e))?;
+        }
+        Ok(out.output)
+    }
+
+    fn required(&self, value: &Option<PathBuf>, var: &str) -> Result<PathBuf> {
+        value
+            .clone()
+            .or_else(|| env_var(var).map(PathBuf::from))
+            .ok_or_else(|| {
+                Error::msg(
+                    "config",
+                    format!(
+                        "`{var}` is not set: build-patch runs from a build script (`build.rs`), \
+                     where Cargo sets it; elsewhere set it on the `Config`"
+                    ),
+                )
+            })
+    }
+}
+
+/// What a build did: where the staged copy is, and what it printed for Cargo.
+#[derive(Debug)]
+pub struct Output {
+    staged_dir: PathBuf,
+    entry: PathBuf,
+    restaged: bool,
+    directives: Vec<String>,
+}
+
+impl Output {
+    /// The staged, patched copy of the upstream crate.
+    pub fn staged_dir(&self) -> &Path {
+        &self.staged_dir
+    }
+
+    /// The file the shim's `include!` line names
+    /// (`OUT_DIR/build-patch/lib.rs`).
+    pub fn entry(&self) -> &Path {
+        &self.entry
+    }
+
+    /// Whether this run staged anew; `false` when an up-to-date copy from an
+    /// earlier run was reused.
+    pub fn restaged(&self) -> bool {
+        self.restaged
+    }
+
+    /// The `cargo::` directives of this run, one per line.
+    pub fn directives(&self) -> &[String] {
+        &self.directives
+    }
+}
+
+struct PipelineOutput {
+    output: Output,
+    directives: Directives,
+}
+
+/// The only reader of the process environment.
+fn env_var(name: &str) -> Option<OsString> {
+    std::env::var_os(name).filter(|v| !v.is_empty())
+}
+
+fn pipeline(cfg: &Config) -> Result<PipelineOutput> {
+    let mut directives = Directives::default();
+    let manifest_dir = cfg.required(&cfg.manifest_dir, "CARGO_MANIFEST_DIR")?;
+    let out_dir = cfg.required(&cfg.out_dir, "OUT_DIR")?;
+
+    // The shim's manifest: its settings, and where its own root is.
+    let shim_manifest_path = manifest_dir.join("Cargo.toml");
+    directives.rerun_if_changed(&shim_manifest_path);
+    let shim = config::parse_shim_manifest(
+        &fs::read_to_string(&shim_manifest_path)?,
+        &shim_manifest_path,
+    )?;
+    let settings = cfg.settings.clone().or(shim.settings);
+    let name = settings
+        .crate_name
+        .clone()
+        .or_else(|| cfg.package_name.clone())
+        .or_else(|| env_var("CARGO_PKG_NAME").and_then(|v| v.into_string().ok()))
+        .ok_or_else(|| missing_setting("crate", &shim_manifest_path))?;
+    let version = settings
+        .version
+        .clone()
+        .or_else(|| cfg.package_version.clone())
+        .or_else(|| env_var("CARGO_PKG_VERSION").and_then(|v| v.into_string().ok()))
+        .ok_or_else(|| missing_setting("version", &shim_manifest_path))?;
+    if !config::is_exact_version(&version) {
+        return Err(Error::msg(
+            "config",
+            format!(
+                "`version = \"{version}\"` in `{}` is not one exact version\n  \
+                 help: patches are made against one release: write it as `1.2.3`",
+                shim_manifest_path.display()
+            ),
+        ));
+    }
+
+    // The patches, read once; every file read is watched.
+    let (patches, read_paths) =
+        patch::load_patch_list(&manifest_dir, settings.patches.as_deref().unwrap_or(&[]))?;
+    for p in &read_paths {
+        directives.rerun_if_changed(p);
+    }
+
+    // The pristine source.
+    let work_dir = out_dir.join("build-patch");
+    let local = settings.source.as_ref().map(|s| manifest_dir.join(s));
+    if let Some(dir) = &local {
+        directives.rerun_if_changed(dir);
+    }
+    let cargo_home = cfg
+        .cargo_home
+        .clone()
+        .or_else(|| source::default_cargo_home(env_var("CARGO_HOME")));
+    let cargo = cfg
+        .cargo
+        .clone()
+        .or_else(|| env_var("CARGO").map(PathBuf::from))
+        .unwrap_or_else(|| PathBuf::from("cargo"));
+    let target = cfg
+        .target
+        .clone()
+        .or_else(|| env_var("TARGET").and_then(|v| v.into_string().ok()));
+    let fetch_dir = work_dir.join("fetch");
+    let request = source::Request {
+        name: &name,
+        version: &version,
+        local: local.as_deref(),
+        cargo_home: cargo_home.as_deref(),
+        cargo: &cargo,
+        cwd: &manifest_dir,
+        work_dir: &fetch_dir,
+        target: target.as_deref(),
+        offline: cfg.offline.unwrap_or_else(source::parent_cargo_is_offline),
+    };
+    let pristine = source::find(&request)?;
+
+    // The staged copy.
+    let staged = stage::stage(&stage::StageRequest {
+        name: &name,
+        version: &version,
+        pristine: &pristine,
+        patches: &patches,
+        strip: settings.strip.unwrap_or(1),
+        fuzz: settings.fuzz.unwrap_or(0),
+        work_dir: &work_dir,
+    })?;
+    if staged.manifest.name != name || staged.manifest.version != version {
+        return Err(Error::msg(
+            "source",
+            format!(
+                "the source found for `{name} {version}` at `{}` is `{} {}`",
+                pristine.dir.display(),
+                staged.manifest.name,
+                staged.manifest.version
+            ),
+        ));
+    }
+    for s in &staged.skipped {
+        directives.warning(&format!(
+            "build-patch: not copied from `{name} {version}`: {s}"
+        ));
+    }
+
+    // The shim must carry the crate-level attributes include! cannot.
+    let shim_root = manifest_dir.join(&shim.lib_path);
+    directives.rerun_if_changed(&shim_root);
+    check_crate_attributes(&staged, &shim_root, &shim.lib_path)?;
+
+    // What the patched code sees at compile time.
+    directives.rustc_env("CARGO_MANIFEST_DIR", &staged.dir.display().to_string());
+    directives.rustc_env(
+        "CARGO_MANIFEST_PATH",
+        &staged.dir.join("Cargo.toml").display().to_string(),
+    );
+    for (key, value) in staged.manifest.pkg_env() {
+        directives.rustc_env(key, &value);
+    }
+
+    let output = Output {
+        staged_dir: staged.dir.clone(),
+        entry: staged.entry.clone(),
+        restaged: staged.restaged,
+        directives: directives.lines().to_vec(),
+    };
+    Ok(PipelineOutput { output, directives })
+}
+
+fn missing_setting(key: &str, manifest: &Path) -> Error {
+    Error::msg(
+        "config",
+        format!(
+            "no `{key}` for build-patch: set it in `[package.metadata.build-patch]` of `{}`",
+            manifest.display()
+        ),
+    )
+}
+
+/// Compares the compile-affecting crate attributes of the patched upstream
+/// root with those of the shim's own root.
+fn check_crate_attributes(staged: &stage::Staged, shim_root: &Path, shim_rel: &Path) -> Result<()> {
+    let upstream_path = staged.dir.join(&staged.manifest.lib_path);
+    let upstream = root::split_root(&fs::read_to_string(&upstream_path)?).map_err(|e| {
+        Error::msg(
+            "root",
+            format!(
+                "cannot read the attributes of `{}`: {e}",
+                upstream_path.display()
+            ),
+        )
+    })?;
+    let shim = root::split_root(&fs::read_to_string(shim_root)?).map_err(|e| {
+        Error::msg(
+            "root",
+            format!(
+                "cannot read the attributes of `{}`: {e}",
+                shim_root.display()
+            ),
+        )
+    })?;
+    match root::compare(&upstream.attrs, &shim.attrs) {
+        None => Ok(()),
+        Some(message) => Err(Error::msg(
+            "root",
+            format!(
+                "{message}\n  (the shim's root is `{}`; the patched upstream root is `{}`)",
+                shim_rel.display(),
+                upstream_path.display()
+            ),
+        )),
+    }
+}

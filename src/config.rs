@@ -1,0 +1,270 @@
+//! What to patch: the `[package.metadata.build-patch]` table of the shim's
+//! `Cargo.toml`, merged with whatever the builder set in `build.rs`.
+//!
+//! ```toml
+//! [package.metadata.build-patch]
+//! crate = "shlex"        # upstream package; default: the shim's own name
+//! version = "1.1.0"      # exact upstream version; default: the shim's own version
+//! patches = ["patches/"] # files, directories or quilt `series` files, in order
+//! strip = 1              # leading path components to strip (`patch -p`); default 1
+//! fuzz = 0               # context lines a hunk may ignore (`patch -F`); default 0
+//! source = "../vendor/shlex-1.1.0"  # optional: a local pristine source instead of Cargo's
+//! ```
+
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+use crate::toml::{self, Value};
+
+/// The keys `[package.metadata.build-patch]` accepts.
+const KEYS: &[&str] = &["crate", "version", "patches", "strip", "fuzz", "source"];
+
+/// The settings of one shim, after merging the manifest with the builder.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Settings {
+    pub crate_name: Option<String>,
+    pub version: Option<String>,
+    pub patches: Option<Vec<PathBuf>>,
+    pub strip: Option<usize>,
+    pub fuzz: Option<usize>,
+    pub source: Option<PathBuf>,
+}
+
+impl Settings {
+    /// Fills every field the builder left unset from `other` (the manifest).
+    pub fn or(self, other: Settings) -> Settings {
+        Settings {
+            crate_name: self.crate_name.or(other.crate_name),
+            version: self.version.or(other.version),
+            patches: self.patches.or(other.patches),
+            strip: self.strip.or(other.strip),
+            fuzz: self.fuzz.or(other.fuzz),
+            source: self.source.or(other.source),
+        }
+    }
+}
+
+/// The parts of the shim's own manifest build-patch needs.
+#[derive(Debug)]
+pub(crate) struct ShimManifest {
+    pub settings: Settings,
+    /// The shim's `[lib] path`, relative to its manifest directory.
+    pub lib_path: PathBuf,
+}
+
+/// Reads the shim's manifest. `path` is only used in messages.
+pub(crate) fn parse_shim_manifest(text: &str, path: &Path) -> Result<ShimManifest> {
+    let doc = toml::parse(text).map_err(|e| {
+        Error::msg(
+            "config",
+            format!("failed to parse `{}`: {e}", path.display()),
+        )
+    })?;
+    let lib_path = toml::get(&doc, &["lib", "path"])
+        .and_then(Value::as_str)
+        .unwrap_or("src/lib.rs");
+    let settings = match toml::get(&doc, &["package", "metadata", "build-patch"]) {
+        None => Settings::default(),
+        Some(Value::Table(t)) => settings_from_table(t, path)?,
+        Some(other) => {
+            return Err(config_error(
+                path,
+                format!(
+                    "`package.metadata.build-patch` must be a table, found {}",
+                    other.type_name()
+                ),
+            ))
+        }
+    };
+    Ok(ShimManifest {
+        settings,
+        lib_path: PathBuf::from(lib_path),
+    })
+}
+
+fn settings_from_table(t: &toml::Table, path: &Path) -> Result<Settings> {
+    if let Some(unknown) = t.keys().find(|k| !KEYS.contains(&k.as_str())) {
+        return Err(config_error(
+            path,
+            format!(
+                "unknown key `{unknown}` in `[package.metadata.build-patch]`\n  \
+                 help: the keys are {}",
+                KEYS.iter()
+                    .map(|k| format!("`{k}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        ));
+    }
+    let string = |key: &str| -> Result<Option<String>> {
+        match t.get(key) {
+            None => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s.clone())),
+            Some(v) => Err(config_error(
+                path,
+                format!("`{key}` must be a string, found {}", v.type_name()),
+            )),
+        }
+    };
+    let count = |key: &str| -> Result<Option<usize>> {
+        match t.get(key) {
+            None => Ok(None),
+            Some(Value::Integer(n)) if (0..=1000).contains(n) => Ok(Some(*n as usize)),
+            Some(v) => Err(config_error(
+                path,
+                format!(
+                    "`{key}` must be a small non-negative integer, found {}",
+                    describe(v)
+                ),
+            )),
+        }
+    };
+    let patches = match t.get("patches") {
+        None => None,
+        Some(Value::String(s)) => Some(vec![PathBuf::from(s)]),
+        Some(Value::Array(items)) => {
+            let mut out = Vec::with_capacity(items.len());
+            for item in items {
+                match item {
+                    Value::String(s) => out.push(PathBuf::from(s)),
+                    v => {
+                        return Err(config_error(
+                            path,
+                            format!(
+                                "`patches` must be a list of paths, found an item that is {}",
+                                v.type_name()
+                            ),
+                        ))
+                    }
+                }
+            }
+            Some(out)
+        }
+        Some(v) => {
+            return Err(config_error(
+                path,
+                format!("`patches` must be a list of paths, found {}", v.type_name()),
+            ))
+        }
+    };
+    Ok(Settings {
+        crate_name: string("crate")?,
+        version: string("version")?,
+        patches,
+        strip: count("strip")?,
+        fuzz: count("fuzz")?,
+        source: string("source")?.map(PathBuf::from),
+    })
+}
+
+fn describe(v: &Value) -> String {
+    match v {
+        Value::Integer(n) => n.to_string(),
+        other => other.type_name().to_string(),
+    }
+}
+
+fn config_error(path: &Path, text: String) -> Error {
+    Error::msg(
+        "config",
+        format!(
+            "invalid build-patch configuration in `{}`: {text}",
+            path.display()
+        ),
+    )
+}
+
+/// Whether `version` is one exact semver version (`1.2.3`, `1.2.3-rc.1`,
+/// `0.1.11+1.0.8`), not a requirement.
+pub(crate) fn is_exact_version(version: &str) -> bool {
+    let core = version.split(['-', '+']).next().unwrap_or("");
+    let parts: Vec<&str> = core.split('.').collect();
+    parts.len() == 3
+        && parts
+            .iter()
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<ShimManifest> {
+        parse_shim_manifest(text, Path::new("shim/Cargo.toml"))
+    }
+
+    #[test]
+    fn reads_the_table() {
+        let m = parse(
+            r#"
+[package]
+name = "shlex"
+version = "1.1.0"
+[package.metadata.build-patch]
+crate = "shlex"
+version = "1.1.0"
+patches = ["a.patch", "dir/"]
+strip = 0
+fuzz = 2
+"#,
+        )
+        .unwrap();
+        let s = m.settings;
+        assert_eq!(s.crate_name.as_deref(), Some("shlex"));
+        assert_eq!(s.version.as_deref(), Some("1.1.0"));
+        assert_eq!(
+            s.patches.unwrap(),
+            vec![PathBuf::from("a.patch"), PathBuf::from("dir/")]
+        );
+        assert_eq!((s.strip, s.fuzz), (Some(0), Some(2)));
+        assert_eq!(m.lib_path, PathBuf::from("src/lib.rs"));
+    }
+
+    #[test]
+    fn custom_lib_path_and_no_table() {
+        let m = parse("[package]\nname='x'\n[lib]\npath = 'lib.rs'\n").unwrap();
+        assert_eq!(m.lib_path, PathBuf::from("lib.rs"));
+        assert!(m.settings.patches.is_none());
+    }
+
+    #[test]
+    fn errors_name_the_key_and_the_file() {
+        let check = |text: &str, expected: &str| {
+            let err = parse(text).unwrap_err().to_string();
+            assert!(err.contains(expected), "{err}\n---\nwanted: {expected}");
+            assert!(err.contains("`shim/Cargo.toml`"), "{err}");
+        };
+        check(
+            "[package.metadata.build-patch]\npatchs = []",
+            "unknown key `patchs`",
+        );
+        check(
+            "[package.metadata.build-patch]\npatches = 3",
+            "`patches` must be a list of paths, found integer",
+        );
+        check(
+            "[package.metadata.build-patch]\npatches = [1]",
+            "found an item that is integer",
+        );
+        check(
+            "[package.metadata.build-patch]\nstrip = -1",
+            "`strip` must be a small non-negative integer, found -1",
+        );
+        check(
+            "[package.metadata.build-patch]\nversion = 1",
+            "`version` must be a string",
+        );
+        check("[package.metadata]\nbuild-patch = 1", "must be a table");
+        check("[package\n", "failed to parse");
+    }
+
+    #[test]
+    fn exact_versions() {
+        for v in ["1.2.3", "0.0.1", "1.0.0-rc.1", "0.1.11+1.0.8"] {
+            assert!(is_exact_version(v), "{v}");
+        }
+        for v in ["1.2", "^1.2.3", "=1.2.3", ">=0.8", "1.2.x", "", "1..3"] {
+            assert!(!is_exact_version(v), "{v}");
+        }
+    }
+}

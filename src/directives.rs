@@ -1,0 +1,62 @@
+//! The `cargo::` lines a build script prints, and nothing else prints them.
+//!
+//! Directives are collected first and printed at the very end, so a failing
+//! build script never leaves half a set behind (for example a
+//! `rustc-env=CARGO_MANIFEST_DIR` pointing at a tree that was not finished).
+
+use std::io::{self, Write};
+use std::path::Path;
+
+/// Directives for Cargo, in the order they were added.
+#[derive(Debug, Default)]
+pub(crate) struct Directives {
+    lines: Vec<String>,
+}
+
+impl Directives {
+    /// `cargo::rerun-if-changed=PATH`: rerun the build script when the file
+    /// (or anything under the directory) at `path` changes.
+    pub fn rerun_if_changed(&mut self, path: &Path) {
+        self.push("rerun-if-changed", &path.display().to_string());
+    }
+
+    /// `cargo::rerun-if-env-changed=VAR`.
+    #[allow(dead_code)] // used once build-patch reads variables of its own
+    pub fn rerun_if_env_changed(&mut self, var: &str) {
+        self.push("rerun-if-env-changed", var);
+    }
+
+    /// `cargo::rustc-env=KEY=VALUE`: an environment variable that `env!`
+    /// sees while the crate compiles. Directives are line based, so line
+    /// breaks in the value become spaces (Cargo's own `CARGO_PKG_DESCRIPTION`
+    /// keeps them; see docs/limits.md).
+    pub fn rustc_env(&mut self, key: &str, value: &str) {
+        let value = value.replace(['\r', '\n'], " ");
+        self.push("rustc-env", &format!("{key}={value}"));
+    }
+
+    /// `cargo::warning=MESSAGE`, one directive per line of the message.
+    pub fn warning(&mut self, message: &str) {
+        for line in message.lines() {
+            self.push("warning", line);
+        }
+    }
+
+    fn push(&mut self, directive: &str, value: &str) {
+        debug_assert!(!value.contains('\n'), "{directive} value has a newline");
+        self.lines.push(format!("cargo::{directive}={value}"));
+    }
+
+    /// The lines, without the trailing newlines.
+    pub fn lines(&self) -> &[String] {
+        &self.lines
+    }
+
+    /// Prints every directive to `out`.
+    pub fn emit(&self, out: &mut dyn Write) -> io::Result<()> {
+        for line in &self.lines {
+            writeln!(out, "{line}")?;
+        }
+        out.flush()
+    }
+}

@@ -1,0 +1,373 @@
+//! Finding the pristine source of exactly one upstream version.
+//!
+//! In order:
+//! 1. a local directory named in the configuration (`source = "..."`): a
+//!    vendored copy or an unpacked crate;
+//! 2. Cargo's registry source cache, `$CARGO_HOME/registry/src/*/NAME-VERSION`,
+//!    when Cargo finished unpacking it (its `.cargo-ok` marker is there);
+//! 3. Cargo itself: a nested `cargo metadata` on a private manifest that
+//!    depends on `NAME = "=VERSION"`. It runs in the shim's directory, so the
+//!    workspace's source replacement, vendoring and offline settings apply, and
+//!    it is offline first, so a crate Cargo already has never touches the
+//!    network.
+//!
+//! Nothing here writes anywhere but into the private folder under `OUT_DIR`.
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use crate::error::{Error, Result};
+use crate::{fs, json, toml};
+
+/// Where a pristine source was found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Origin {
+    /// Unpacked by Cargo in its registry source cache. Never changes.
+    RegistryCache,
+    /// Resolved by a nested Cargo call, from the source Cargo named.
+    Cargo { source_id: String },
+    /// A directory named in the configuration; it can change under us.
+    Local,
+}
+
+/// The pristine source of the upstream crate.
+#[derive(Debug, Clone)]
+pub(crate) struct Pristine {
+    pub dir: PathBuf,
+    pub origin: Origin,
+}
+
+/// Everything needed to find a source; built by the pipeline from the
+/// build-script environment or the builder's overrides.
+#[derive(Debug)]
+pub(crate) struct Request<'a> {
+    pub name: &'a str,
+    pub version: &'a str,
+    /// A configured local source directory, already absolute.
+    pub local: Option<&'a Path>,
+    pub cargo_home: Option<&'a Path>,
+    /// The `cargo` binary for the nested call (`$CARGO` in a build script).
+    pub cargo: &'a Path,
+    /// Where the nested call runs: the shim's directory, so that the
+    /// workspace's `.cargo/config.toml` applies.
+    pub cwd: &'a Path,
+    /// A private folder for the nested call's manifest and lock file.
+    pub work_dir: &'a Path,
+    /// `--filter-platform` for the nested call, so it only downloads what
+    /// this target needs.
+    pub target: Option<&'a str>,
+    /// Whether the outer build runs offline; the nested call then never
+    /// tries the network.
+    pub offline: bool,
+}
+
+/// Finds the pristine source; see the module docs for the order.
+pub(crate) fn find(req: &Request<'_>) -> Result<Pristine> {
+    if let Some(dir) = req.local {
+        check_local(dir, req.name, req.version)?;
+        return Ok(Pristine {
+            dir: dir.to_path_buf(),
+            origin: Origin::Local,
+        });
+    }
+    if let Some(home) = req.cargo_home {
+        if let Some(dir) = find_in_registry_cache(home, req.name, req.version) {
+            return Ok(Pristine {
+                dir,
+                origin: Origin::RegistryCache,
+            });
+        }
+    }
+    fetch_with_cargo(req)
+}
+
+/// `$CARGO_HOME/registry/src/<index>/<name>-<version>`, in a fixed order of
+/// index folders, counting only directories Cargo finished unpacking.
+pub(crate) fn find_in_registry_cache(home: &Path, name: &str, version: &str) -> Option<PathBuf> {
+    let src = home.join("registry").join("src");
+    let mut indexes: Vec<PathBuf> = std::fs::read_dir(&src)
+        .ok()?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    indexes.sort();
+    indexes.into_iter().find_map(|index| {
+        let dir = index.join(format!("{name}-{version}"));
+        let unpacked = dir.join(".cargo-ok").is_file() && dir.join("Cargo.toml").is_file();
+        unpacked.then_some(dir)
+    })
+}
+
+fn check_local(dir: &Path, name: &str, version: &str) -> Result<()> {
+    let manifest = dir.join("Cargo.toml");
+    if !manifest.is_file() {
+        return Err(Error::msg(
+            "source",
+            format!(
+                "the configured source `{}` has no `Cargo.toml`\n  \
+                 help: `source` must name the directory of an unpacked crate, such as \
+                 `vendor/{name}` made by `cargo vendor`",
+                dir.display()
+            ),
+        ));
+    }
+    let text = fs::read_to_string(&manifest)?;
+    let doc = toml::parse(&text).map_err(|e| {
+        Error::msg(
+            "source",
+            format!("failed to parse `{}`: {e}", manifest.display()),
+        )
+    })?;
+    let found_name = toml::get(&doc, &["package", "name"]).and_then(toml::Value::as_str);
+    let found_version = toml::get(&doc, &["package", "version"]).and_then(toml::Value::as_str);
+    if found_name != Some(name) || found_version != Some(version) {
+        return Err(Error::msg(
+            "source",
+            format!(
+                "the configured source `{}` is `{} {}`, not `{name} {version}`\n  \
+                 help: point `source` at a copy of `{name} {version}`, or change `version`",
+                dir.display(),
+                found_name.unwrap_or("?"),
+                found_version.unwrap_or("?"),
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Asks Cargo for the source: offline first, then (unless the outer build is
+/// offline) with the network.
+fn fetch_with_cargo(req: &Request<'_>) -> Result<Pristine> {
+    fs::create_dir_all(req.work_dir)?;
+    let manifest = req.work_dir.join("Cargo.toml");
+    fs::write_if_changed(&manifest, fetch_manifest(req.name, req.version).as_bytes())?;
+    fs::write_if_changed(&req.work_dir.join("lib.rs"), b"")?;
+    // A lock file from an earlier attempt could pin something stale.
+    fs::remove_file(&req.work_dir.join("Cargo.lock"))?;
+
+    let mut attempt = run_metadata(req, &manifest, true)?;
+    if attempt.is_err() && !req.offline {
+        attempt = run_metadata(req, &manifest, false)?;
+    }
+    let stdout = attempt.map_err(|stderr| not_available(req, &manifest, &stderr))?;
+    let metadata = json::parse(&stdout).map_err(|e| {
+        Error::msg(
+            "cargo",
+            format!("`cargo metadata` printed output build-patch cannot read: {e}"),
+        )
+    })?;
+    pick_package(&metadata, req.name, req.version)
+}
+
+/// The private manifest of the nested call: a package with one dependency,
+/// its own workspace root (it lives inside the user's target directory).
+fn fetch_manifest(name: &str, version: &str) -> String {
+    format!(
+        "# @generated by build-patch: asks Cargo for the pristine source of `{name} {version}`\n\
+         [package]\n\
+         name = \"build-patch-fetch\"\n\
+         version = \"0.0.0\"\n\
+         edition = \"2021\"\n\
+         publish = false\n\
+         \n\
+         [lib]\n\
+         path = \"lib.rs\"\n\
+         \n\
+         [dependencies]\n\
+         {name} = {{ version = \"={version}\", default-features = false }}\n\
+         \n\
+         [workspace]\n"
+    )
+}
+
+/// Runs `cargo metadata`; `Ok(Err(stderr))` when Cargo ran and failed.
+fn run_metadata(
+    req: &Request<'_>,
+    manifest: &Path,
+    offline: bool,
+) -> Result<std::result::Result<String, String>> {
+    let mut cmd = Command::new(req.cargo);
+    cmd.arg("metadata")
+        .arg("--format-version=1")
+        .arg("--manifest-path")
+        .arg(manifest)
+        .current_dir(req.cwd)
+        // Never the outer build's target directory: its lock is held while
+        // this build script runs.
+        .env("CARGO_TARGET_DIR", req.work_dir.join("target"))
+        .env_remove("CARGO_MAKEFLAGS")
+        .stdin(Stdio::null());
+    if let Some(target) = req.target {
+        cmd.arg("--filter-platform").arg(target);
+    }
+    if offline {
+        cmd.arg("--offline");
+    }
+    let out = cmd.output().map_err(|e| {
+        Error::msg(
+            "cargo",
+            format!(
+                "failed to run `{} metadata` to fetch `{} {}`: {e}",
+                req.cargo.display(),
+                req.name,
+                req.version
+            ),
+        )
+    })?;
+    if out.status.success() {
+        Ok(Ok(String::from_utf8_lossy(&out.stdout).into_owned()))
+    } else {
+        Ok(Err(String::from_utf8_lossy(&out.stderr).trim().to_string()))
+    }
+}
+
+fn not_available(req: &Request<'_>, manifest: &Path, stderr: &str) -> Error {
+    let (name, version) = (req.name, req.version);
+    let mut text = format!(
+        "cannot get the pristine source of `{name} {version}`: it is not in Cargo's cache and \
+         Cargo could not fetch it"
+    );
+    if req.offline {
+        text.push_str(" (this build is offline)");
+    }
+    text.push_str("\n  cargo said:\n");
+    for line in stderr.lines() {
+        text.push_str("    ");
+        text.push_str(line);
+        text.push('\n');
+    }
+    text.push_str(&format!(
+        "  help: check that `{name} {version}` exists and is not yanked; with network access, \
+         fetch it once with `cargo metadata --manifest-path {}`; or point `source` in \
+         [package.metadata.build-patch] at an unpacked copy (`cargo vendor` makes one)",
+        manifest.display()
+    ));
+    Error::msg("source", text)
+}
+
+/// The directory of `name version` in `cargo metadata` output, refusing a
+/// path package (a `[patch]` in the config could send the nested call to the
+/// shim itself).
+fn pick_package(metadata: &json::Json, name: &str, version: &str) -> Result<Pristine> {
+    let packages = metadata
+        .get("packages")
+        .and_then(json::Json::as_array)
+        .unwrap_or(&[]);
+    for p in packages {
+        let field = |k: &str| p.get(k).and_then(json::Json::as_str);
+        if field("name") != Some(name) || field("version") != Some(version) {
+            continue;
+        }
+        let manifest = field("manifest_path").map(PathBuf::from).ok_or_else(|| {
+            Error::msg(
+                "cargo",
+                "`cargo metadata` gave a package with no `manifest_path`",
+            )
+        })?;
+        let dir = manifest.parent().unwrap_or(Path::new("")).to_path_buf();
+        let Some(source_id) = field("source") else {
+            return Err(Error::msg(
+                "source",
+                format!(
+                    "Cargo resolved `{name} {version}` to the local path `{}`, not to a \
+                     registry\n  help: a `[patch]` in `.cargo/config.toml` may point at the shim \
+                     itself; put graph-wide shims under `[patch.crates-io]` in the workspace's \
+                     `Cargo.toml`, or name the pristine copy with `source`",
+                    dir.display()
+                ),
+            ));
+        };
+        return Ok(Pristine {
+            dir,
+            origin: Origin::Cargo {
+                source_id: source_id.to_string(),
+            },
+        });
+    }
+    Err(Error::msg(
+        "cargo",
+        format!("`cargo metadata` succeeded but did not list `{name} {version}`"),
+    ))
+}
+
+/// Whether the Cargo that runs this build script was started with
+/// `--offline` or `--frozen`. Cargo does not tell build scripts, so on Linux
+/// this reads the parent's command line; elsewhere it answers `false` and
+/// only `CARGO_NET_OFFLINE` / `net.offline` (which the nested call reads by
+/// itself) keep it offline. See docs/limits.md.
+pub(crate) fn parent_cargo_is_offline() -> bool {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return false;
+    };
+    // The fields after the command name, which is in parentheses and may
+    // itself hold spaces: state, then the parent's pid.
+    let after = stat.rsplit_once(')').map(|(_, rest)| rest).unwrap_or("");
+    let Some(ppid) = after.split_whitespace().nth(1) else {
+        return false;
+    };
+    let Ok(cmdline) = std::fs::read(format!("/proc/{ppid}/cmdline")) else {
+        return false;
+    };
+    cmdline
+        .split(|b| *b == 0)
+        .any(|arg| arg == b"--offline" || arg == b"--frozen")
+}
+
+/// The Cargo home: `$CARGO_HOME`, else `~/.cargo`, as Cargo decides it.
+pub(crate) fn default_cargo_home(env_value: Option<OsString>) -> Option<PathBuf> {
+    if let Some(v) = env_value.filter(|v| !v.is_empty()) {
+        return Some(PathBuf::from(v));
+    }
+    std::env::var_os("HOME")
+        .or_else(|| std::env::var_os("USERPROFILE"))
+        .map(|h| PathBuf::from(h).join(".cargo"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn registry_cache_needs_the_unpacked_marker() {
+        let home = tempfile::tempdir().unwrap();
+        let idx = home.path().join("registry/src/index.example-0123");
+        let half = idx.join("foo-1.0.0");
+        std::fs::create_dir_all(&half).unwrap();
+        std::fs::write(half.join("Cargo.toml"), "").unwrap();
+        assert_eq!(find_in_registry_cache(home.path(), "foo", "1.0.0"), None);
+        std::fs::write(half.join(".cargo-ok"), r#"{"v":1}"#).unwrap();
+        assert_eq!(
+            find_in_registry_cache(home.path(), "foo", "1.0.0"),
+            Some(half)
+        );
+        assert_eq!(find_in_registry_cache(home.path(), "foo", "1.0.1"), None);
+    }
+
+    #[test]
+    fn picks_the_registry_package_and_refuses_a_path_one() {
+        let meta = |source: &str| {
+            json::parse(&format!(
+                r#"{{"packages":[
+                {{"name":"build-patch-fetch","version":"0.0.0","source":null,"manifest_path":"/w/Cargo.toml"}},
+                {{"name":"foo","version":"1.0.0","source":{source},"manifest_path":"/reg/foo-1.0.0/Cargo.toml"}}]}}"#
+            ))
+            .unwrap()
+        };
+        let p = pick_package(&meta(r#""registry+https://example""#), "foo", "1.0.0").unwrap();
+        assert_eq!(p.dir, PathBuf::from("/reg/foo-1.0.0"));
+        let err = pick_package(&meta("null"), "foo", "1.0.0").unwrap_err();
+        assert!(err.to_string().contains("to the local path"), "{err}");
+        let err = pick_package(&meta("null"), "foo", "2.0.0").unwrap_err();
+        assert!(
+            err.to_string().contains("did not list `foo 2.0.0`"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn fetch_manifest_is_its_own_workspace() {
+        let m = fetch_manifest("foo-bar", "1.2.3");
+        assert!(m.contains("foo-bar = { version = \"=1.2.3\", default-features = false }"));
+        assert!(m.contains("[workspace]"));
+    }
+}

@@ -1,0 +1,401 @@
+//! Staging: the patched copy of the upstream crate inside `OUT_DIR`.
+//!
+//! Layout, all under `OUT_DIR/build-patch/`:
+//!
+//! ```text
+//! NAME-VERSION/              the staged copy: pristine source + patches + compile root
+//!     src/.build-patch-root.rs   the compile root (the library root, minus what include! rejects)
+//! NAME-VERSION.stamp         what the staged copy was made from; written last
+//! lib.rs                     the file the shim's include! line names
+//! .lock                      held while staging, so two builds never race
+//! fetch/                     the nested Cargo call's private manifest, when one is needed
+//! ```
+//!
+//! A staged copy is built in a temporary sibling folder and renamed into
+//! place only when every patch applied; its stamp is written after the
+//! rename. A build killed at any point leaves either no stamp (the next build
+//! restages) or a complete tree with its stamp. The pristine source is only
+//! ever read.
+
+use std::fmt::Write as _;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+use crate::patch::{self, ApplyOptions, PatchFile};
+use crate::source::{Origin, Pristine};
+use crate::upstream::UpstreamManifest;
+use crate::{fs, root};
+
+/// The name of the compile root, written next to the upstream library root
+/// so that its `mod` declarations resolve inside the staged copy (`include!`
+/// resolves modules relative to the included file).
+pub(crate) const ROOT_FILE: &str = ".build-patch-root.rs";
+
+/// What staging needs.
+pub(crate) struct StageRequest<'a> {
+    pub name: &'a str,
+    pub version: &'a str,
+    pub pristine: &'a Pristine,
+    pub patches: &'a [PatchFile],
+    pub strip: usize,
+    pub fuzz: usize,
+    /// `OUT_DIR/build-patch`.
+    pub work_dir: &'a Path,
+}
+
+/// A staged copy, ready to compile.
+#[derive(Debug)]
+pub(crate) struct Staged {
+    /// The staged crate root (what `CARGO_MANIFEST_DIR` becomes).
+    pub dir: PathBuf,
+    /// The patched upstream manifest.
+    pub manifest: UpstreamManifest,
+    /// The file the shim's `include!` line names.
+    pub entry: PathBuf,
+    /// Whether this run staged anew (false: an up-to-date copy was there).
+    pub restaged: bool,
+    /// Files in the pristine source that were not copied, with the reason.
+    pub skipped: Vec<String>,
+}
+
+/// Stages the patched copy, or reuses an up-to-date one.
+pub(crate) fn stage(req: &StageRequest<'_>) -> Result<Staged> {
+    fs::create_dir_all(req.work_dir)?;
+    let lock_path = req.work_dir.join(".lock");
+    let lock = File::create(&lock_path).map_err(|e| Error::io("create", &lock_path, e))?;
+    lock.lock().map_err(|e| Error::io("lock", &lock_path, e))?;
+
+    let dir_name = format!("{}-{}", req.name, req.version);
+    let dir = req.work_dir.join(&dir_name);
+    let stamp_path = req.work_dir.join(format!("{dir_name}.stamp"));
+    let stamp = stamp_text(req)?;
+
+    let up_to_date = dir.is_dir()
+        && std::fs::read(&stamp_path).is_ok_and(|existing| existing == stamp.as_bytes());
+    let mut skipped = Vec::new();
+    if !up_to_date {
+        // Invalidate first: from here until the new stamp is written, a
+        // killed build leaves no stamp and the next one restages.
+        fs::remove_file(&stamp_path)?;
+        let tmp = req
+            .work_dir
+            .join(format!(".{dir_name}.tmp-{}", std::process::id()));
+        fs::remove_dir_all(&tmp)?;
+        let built = build_tree(req, &tmp, &mut skipped);
+        if let Err(e) = built {
+            let _ = fs::remove_dir_all(&tmp);
+            return Err(e);
+        }
+        replace_dir(&tmp, &dir)?;
+        fs::write_if_changed(&stamp_path, stamp.as_bytes())?;
+    }
+
+    let manifest_path = dir.join("Cargo.toml");
+    let manifest =
+        UpstreamManifest::parse(&fs::read_to_string(&manifest_path)?, &manifest_path, &dir)?;
+    let entry = req.work_dir.join("lib.rs");
+    fs::write_if_changed(&entry, entry_file(&dir_name, &manifest).as_bytes())?;
+    drop(lock);
+    Ok(Staged {
+        dir,
+        manifest,
+        entry,
+        restaged: !up_to_date,
+        skipped,
+    })
+}
+
+/// Copies, patches and writes the compile root into `tmp`.
+fn build_tree(req: &StageRequest<'_>, tmp: &Path, skipped: &mut Vec<String>) -> Result<()> {
+    let skip_top: &[&str] = match req.pristine.origin {
+        // A path source may be a working copy with build output in it.
+        Origin::Local => &[".cargo-ok", ".cargo-checksum.json", "target", ".git"],
+        _ => &[".cargo-ok", ".cargo-checksum.json"],
+    };
+    copy_tree(&req.pristine.dir, tmp, skip_top, skipped)?;
+    let mut options = ApplyOptions::new();
+    options.strip(req.strip).fuzz(req.fuzz);
+    patch::apply_to_dir(tmp, req.patches, &options)?;
+
+    let manifest_path = tmp.join("Cargo.toml");
+    let manifest =
+        UpstreamManifest::parse(&fs::read_to_string(&manifest_path)?, &manifest_path, tmp)?;
+    write_compile_root(tmp, &manifest.lib_path)
+}
+
+/// Writes the compile root beside the patched library root.
+fn write_compile_root(tree: &Path, lib_path: &Path) -> Result<()> {
+    let lib = tree.join(lib_path);
+    let text = fs::read_to_string(&lib)?;
+    let split = root::split_root(&text).map_err(|e| {
+        Error::msg(
+            "root",
+            format!(
+                "cannot read the leading attributes of the upstream library root `{}`: {e}",
+                lib_path.display()
+            ),
+        )
+    })?;
+    let root_path = lib.with_file_name(ROOT_FILE);
+    fs::write_if_changed(&root_path, split.body.as_bytes())?;
+    Ok(())
+}
+
+/// The file the shim includes: one `include!` of the compile root, by a
+/// path relative to itself, so nothing absolute is baked into it.
+fn entry_file(dir_name: &str, manifest: &UpstreamManifest) -> String {
+    let root = manifest.lib_path.with_file_name(ROOT_FILE);
+    let rel: Vec<String> = root
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    format!(
+        "// @generated by build-patch: the patched `{} {}`, compiled as this crate.\n\
+         // Do not edit: it is rewritten on every build. Edit the patches instead.\n\
+         include!(\"{dir_name}/{}\");\n",
+        manifest.name,
+        manifest.version,
+        rel.join("/")
+    )
+}
+
+/// Moves the finished `tmp` tree to `dir`, replacing whatever is there.
+fn replace_dir(tmp: &Path, dir: &Path) -> Result<()> {
+    if dir.exists() {
+        let old = dir.with_extension(format!("old-{}", std::process::id()));
+        fs::remove_dir_all(&old)?;
+        fs::rename(dir, &old)?;
+        fs::rename(tmp, dir)?;
+        fs::remove_dir_all(&old)?;
+    } else {
+        fs::rename(tmp, dir)?;
+    }
+    Ok(())
+}
+
+/// Everything the staged copy is a function of. Equal stamps mean the copy
+/// on disk is the one these inputs make.
+fn stamp_text(req: &StageRequest<'_>) -> Result<String> {
+    let mut s = String::new();
+    let _ = writeln!(s, "build-patch {}", env!("CARGO_PKG_VERSION"));
+    let _ = writeln!(s, "crate {} {}", req.name, req.version);
+    let _ = writeln!(s, "source {}", req.pristine.dir.display());
+    if req.pristine.origin == Origin::Local {
+        // A local source can change: fingerprint its files.
+        let _ = writeln!(
+            s,
+            "fingerprint {:016x}",
+            fingerprint_dir(&req.pristine.dir)?
+        );
+    }
+    let _ = writeln!(s, "strip {} fuzz {}", req.strip, req.fuzz);
+    for p in req.patches {
+        let _ = writeln!(
+            s,
+            "patch {} -p{:?} {} {:016x}",
+            p.display,
+            p.strip,
+            p.bytes.len(),
+            fnv1a(&p.bytes)
+        );
+    }
+    Ok(s)
+}
+
+/// FNV-1a, 64 bits: stable across Rust versions and platforms, unlike
+/// `DefaultHasher`. Not a defence against crafted collisions; it only has to
+/// notice edits.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}
+
+/// Paths, sizes and modification times of every file under `dir`.
+fn fingerprint_dir(dir: &Path) -> Result<u64> {
+    let mut acc = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let mut entries = read_dir_sorted(&d)?;
+        entries.reverse();
+        for (path, meta) in entries {
+            acc.extend_from_slice(path.to_string_lossy().as_bytes());
+            if meta.is_dir() {
+                stack.push(path);
+            } else {
+                let mtime = meta
+                    .modified()
+                    .ok()
+                    .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                    .map_or(0, |d| d.as_nanos());
+                let _ = write!(AsString(&mut acc), " {} {mtime}\n", meta.len());
+            }
+        }
+    }
+    Ok(fnv1a(&acc))
+}
+
+struct AsString<'a>(&'a mut Vec<u8>);
+impl std::fmt::Write for AsString<'_> {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        self.0.extend_from_slice(s.as_bytes());
+        Ok(())
+    }
+}
+
+fn read_dir_sorted(dir: &Path) -> Result<Vec<(PathBuf, std::fs::Metadata)>> {
+    let mut out = Vec::new();
+    let rd = std::fs::read_dir(dir).map_err(|e| Error::io("read directory", dir, e))?;
+    for entry in rd {
+        let entry = entry.map_err(|e| Error::io("read directory", dir, e))?;
+        let path = entry.path();
+        let meta = std::fs::symlink_metadata(&path).map_err(|e| Error::io("inspect", &path, e))?;
+        out.push((path, meta));
+    }
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(out)
+}
+
+/// Copies the regular files and directories of `src` into `dst` (created).
+///
+/// Links are never followed out of the tree: a symbolic link to a file
+/// inside the tree is copied as that file; any other link, and any special
+/// file, is left out and reported in `skipped`. Copied files get mode 644 or
+/// 755 (keeping only the executable bit), so the staged copy is writable and
+/// the same on every machine.
+pub(crate) fn copy_tree(
+    src: &Path,
+    dst: &Path,
+    skip_top: &[&str],
+    skipped: &mut Vec<String>,
+) -> Result<()> {
+    let canonical_src = std::fs::canonicalize(src).map_err(|e| Error::io("open", src, e))?;
+    fs::create_dir_all(dst)?;
+    let mut stack = vec![(src.to_path_buf(), dst.to_path_buf(), true)];
+    while let Some((from_dir, to_dir, top)) = stack.pop() {
+        for (from, meta) in read_dir_sorted(&from_dir)? {
+            let name = from.file_name().unwrap_or_default();
+            if top && skip_top.iter().any(|s| name == *s) {
+                continue;
+            }
+            let to = to_dir.join(name);
+            let rel = from
+                .strip_prefix(src)
+                .unwrap_or(&from)
+                .display()
+                .to_string();
+            let ft = meta.file_type();
+            if ft.is_dir() {
+                std::fs::create_dir(&to).map_err(|e| Error::io("create directory", &to, e))?;
+                stack.push((from, to, false));
+            } else if ft.is_file() {
+                copy_file(&from, &to, &meta)?;
+            } else if ft.is_symlink() {
+                match std::fs::canonicalize(&from) {
+                    Ok(target) if target.starts_with(&canonical_src) && target.is_file() => {
+                        let meta = std::fs::metadata(&target)
+                            .map_err(|e| Error::io("inspect", &target, e))?;
+                        copy_file(&target, &to, &meta)?;
+                    }
+                    _ => skipped.push(format!(
+                        "`{rel}` is a symbolic link that does not lead to a file inside the crate"
+                    )),
+                }
+            } else {
+                skipped.push(format!("`{rel}` is not a regular file"));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn copy_file(from: &Path, to: &Path, meta: &std::fs::Metadata) -> Result<()> {
+    std::fs::copy(from, to).map_err(|e| Error::io("copy", from, e))?;
+    set_normal_mode(to, is_executable(meta))
+}
+
+#[cfg(unix)]
+fn is_executable(meta: &std::fs::Metadata) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    meta.permissions().mode() & 0o111 != 0
+}
+
+#[cfg(not(unix))]
+fn is_executable(_meta: &std::fs::Metadata) -> bool {
+    false
+}
+
+#[cfg(unix)]
+fn set_normal_mode(path: &Path, executable: bool) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = if executable { 0o755 } else { 0o644 };
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+        .map_err(|e| Error::io("set permissions of", path, e))
+}
+
+#[cfg(not(unix))]
+fn set_normal_mode(path: &Path, _executable: bool) -> Result<()> {
+    let mut perms = std::fs::metadata(path)
+        .map_err(|e| Error::io("inspect", path, e))?
+        .permissions();
+    #[allow(clippy::permissions_set_readonly_false)]
+    perms.set_readonly(false);
+    std::fs::set_permissions(path, perms).map_err(|e| Error::io("set permissions of", path, e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fnv_notices_one_byte() {
+        assert_ne!(fnv1a(b"abc"), fnv1a(b"abd"));
+        assert_eq!(fnv1a(b""), 0xcbf2_9ce4_8422_2325);
+    }
+
+    #[test]
+    fn entry_file_is_relative() {
+        let m = UpstreamManifest {
+            name: "foo".into(),
+            version: "1.0.0".into(),
+            lib_path: PathBuf::from("src/lib.rs"),
+            ..Default::default()
+        };
+        let text = entry_file("foo-1.0.0", &m);
+        assert!(text.ends_with("include!(\"foo-1.0.0/src/.build-patch-root.rs\");\n"));
+        let m = UpstreamManifest {
+            lib_path: PathBuf::from("lib.rs"),
+            ..m
+        };
+        assert!(
+            entry_file("foo-1.0.0", &m).contains("include!(\"foo-1.0.0/.build-patch-root.rs\")")
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn copy_tree_never_follows_links_out() {
+        let src = tempfile::tempdir().unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        std::fs::write(outside.path().join("secret"), "s").unwrap();
+        std::fs::create_dir(src.path().join("src")).unwrap();
+        std::fs::write(src.path().join("src/lib.rs"), "x").unwrap();
+        std::fs::write(src.path().join(".cargo-ok"), "").unwrap();
+        std::os::unix::fs::symlink(outside.path().join("secret"), src.path().join("leak")).unwrap();
+        std::os::unix::fs::symlink(outside.path(), src.path().join("leakdir")).unwrap();
+        std::os::unix::fs::symlink("src/lib.rs", src.path().join("alias.rs")).unwrap();
+        let dst = tempfile::tempdir().unwrap();
+        let out = dst.path().join("copy");
+        let mut skipped = Vec::new();
+        copy_tree(src.path(), &out, &[".cargo-ok"], &mut skipped).unwrap();
+        assert_eq!(std::fs::read_to_string(out.join("alias.rs")).unwrap(), "x");
+        assert!(!out.join("leak").exists() && !out.join("leakdir").exists());
+        assert!(!out.join(".cargo-ok").exists());
+        assert_eq!(skipped.len(), 2, "{skipped:?}");
+        assert!(!std::fs::symlink_metadata(out.join("alias.rs"))
+            .unwrap()
+            .file_type()
+            .is_symlink());
+    }
+}

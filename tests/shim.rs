@@ -1,0 +1,303 @@
+//! End to end: shims built by the real `cargo` against a local registry,
+//! asserting what the compiled programs do.
+
+mod support;
+
+use support::{unified_diff, Package, Shim, TestEnv};
+
+const GREET_V1: &str = r#"pub fn greet(name: &str) -> String {
+    format!("Hello {}", name)
+}
+"#;
+
+const GREET_FIXED: &str = r#"pub fn greet(name: &str) -> String {
+    format!("Hello, {}!", name)
+}
+"#;
+
+/// `greet 1.0.0` (with the "bug": no comma), and two crates that use it.
+fn publish_greet_family(env: &TestEnv) {
+    env.publish(&Package::new("greet", "1.0.0").file("src/lib.rs", GREET_V1));
+    for f in ["feature1", "feature2"] {
+        env.publish(&Package::new(f, "1.0.0").dep("greet", "1.0").file(
+            "src/lib.rs",
+            &format!("pub fn run() -> String {{ greet::greet(\"{f}\") }}\n"),
+        ));
+    }
+    env.file(
+        "patches/greet-comma.patch",
+        &unified_diff("src/lib.rs", GREET_V1, GREET_FIXED),
+    );
+}
+
+#[test]
+fn renamed_shim_patches_only_the_workspace_code() {
+    let env = TestEnv::new();
+    publish_greet_family(&env);
+    env.shim(
+        "patched/greet",
+        &Shim::renamed("greet-patched", "greet", "1.0.0").patch("../../patches/greet-comma.patch"),
+    );
+    env.file(
+        "Cargo.toml",
+        r#"[package]
+name = "app"
+version = "0.1.0"
+edition = "2021"
+
+[dependencies]
+greet = { package = "greet-patched", path = "patched/greet" }
+feature1 = "1.0"
+"#,
+    )
+    .file(
+        "src/main.rs",
+        r#"fn main() {
+    println!("{}", greet::greet("app"));
+    println!("{}", feature1::run());
+}
+"#,
+    );
+    let run = env.ok(&["run", "-q"]);
+    // The workspace's code sees the fix; feature1 still has the original.
+    assert_eq!(run.stdout, "Hello, app!\nHello feature1\n");
+}
+
+#[test]
+fn graph_wide_shim_reaches_dependencies_of_dependencies() {
+    let env = TestEnv::new();
+    publish_greet_family(&env);
+    env.shim(
+        "patched/greet",
+        &Shim::graph_wide("greet", "1.0.0").patch("../../patches/greet-comma.patch"),
+    );
+    env.file(
+        "Cargo.toml",
+        r#"[package]
+name = "app"
+version = "0.1.0"
+edition = "2021"
+
+[dependencies]
+feature1 = "1.0"
+feature2 = "1.0"
+
+[patch.crates-io]
+greet = { path = "patched/greet" }
+"#,
+    )
+    .file(
+        "src/main.rs",
+        "fn main() {\n    println!(\"{}\", feature1::run());\n    println!(\"{}\", feature2::run());\n}\n",
+    );
+    let run = env.ok(&["run", "-q"]);
+    assert_eq!(run.stdout, "Hello, feature1!\nHello, feature2!\n");
+    // Only the patched copy is in the graph.
+    let tree = env.ok(&["tree", "-q", "--prefix", "none"]);
+    let greets: Vec<&str> = tree
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("greet "))
+        .collect();
+    assert!(
+        greets.iter().all(|l| l.contains("patched/greet")),
+        "{}",
+        tree.stdout
+    );
+}
+
+/// A crate that exercises what `include!` makes delicate: nested modules in
+/// both styles, `#[path]`, `include_str!` two ways, exported macros with
+/// `$crate`, private items through `crate::`, inner attributes and docs.
+fn tricky_crate() -> Package {
+    Package::new("tricky", "0.3.1")
+        .file(
+            "src/lib.rs",
+            r#"//! Crate docs, which include! would reject.
+#![cfg_attr(feature = "never", deny(warnings))]
+#![allow(clippy::all)]
+/*! More inner docs. */
+
+mod a;
+mod m;
+#[path = "elsewhere/x.rs"]
+mod x;
+
+pub use a::b::deep;
+
+/// Exported, and used through `$crate`.
+#[macro_export]
+macro_rules! twice {
+    ($e:expr) => { $crate::helper($e) * 2 };
+}
+
+#[doc(hidden)]
+pub fn helper(v: u32) -> u32 { v + crate::m::OFFSET }
+
+pub fn answer() -> u32 { twice!(20) }
+pub fn data() -> &'static str { a::DATA }
+pub fn manifest_data() -> &'static str {
+    include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/assets/manifest.txt"))
+}
+pub fn from_path_mod() -> &'static str { x::NAME }
+pub fn pkg() -> String { format!("{} {}", env!("CARGO_PKG_NAME"), env!("CARGO_PKG_VERSION")) }
+pub fn line() -> u32 { line!() }
+"#,
+        )
+        .file(
+            "src/a.rs",
+            "pub mod b;\npub const DATA: &str = include_str!(\"data.txt\");\n",
+        )
+        .file("src/a/b.rs", "pub fn deep() -> &'static str { \"deep\" }\n")
+        .file("src/data.txt", "relative data")
+        .file("src/m/mod.rs", "pub(crate) const OFFSET: u32 = 1;\n")
+        .file(
+            "src/elsewhere/x.rs",
+            "pub const NAME: &str = \"path attr\";\n",
+        )
+        .file("assets/manifest.txt", "through CARGO_MANIFEST_DIR")
+}
+
+#[test]
+fn modules_macros_includes_and_identity_survive_the_shim() {
+    let env = TestEnv::new();
+    env.publish(&tricky_crate());
+    // Patch `deep` so we know the patched copy is what compiled.
+    env.file(
+        "patches/deep.patch",
+        &unified_diff(
+            "src/a/b.rs",
+            "pub fn deep() -> &'static str { \"deep\" }\n",
+            "pub fn deep() -> &'static str { \"deep, patched\" }\n",
+        ),
+    );
+    env.shim(
+        "patched/tricky",
+        &Shim::graph_wide("tricky", "0.3.1")
+            .patch("../../patches/deep.patch")
+            .attrs("#![cfg_attr(feature = \"never\", deny(warnings))]\n"),
+    );
+    env.file(
+        "Cargo.toml",
+        r#"[package]
+name = "app"
+version = "0.1.0"
+edition = "2021"
+
+[dependencies]
+tricky = "0.3"
+
+[patch.crates-io]
+tricky = { path = "patched/tricky" }
+"#,
+    )
+    .file(
+        "src/main.rs",
+        r#"fn main() {
+    println!("{}", tricky::answer());
+    println!("{}", tricky::twice!(1));
+    println!("{}", tricky::deep());
+    println!("{}", tricky::data());
+    println!("{}", tricky::manifest_data());
+    println!("{}", tricky::from_path_mod());
+    println!("{}", tricky::pkg());
+    println!("{}", tricky::line());
+}
+"#,
+    );
+    let run = env.ok(&["run", "-q"]);
+    assert_eq!(
+        run.stdout,
+        "42\n4\ndeep, patched\nrelative data\nthrough CARGO_MANIFEST_DIR\npath attr\ntricky 0.3.1\n29\n"
+    );
+    // `cargo test`, `cargo check` and `cargo doc` work on it as well.
+    env.ok(&["check", "-q"]);
+    env.ok(&["test", "-q"]);
+    env.ok(&["doc", "-q", "--no-deps", "-p", "tricky"]);
+}
+
+#[test]
+fn no_std_crate_needs_its_attribute_in_the_shim() {
+    let env = TestEnv::new();
+    env.publish(&Package::new("tiny", "1.0.0").file(
+        "src/lib.rs",
+        "#![no_std]\n//! A no_std crate.\npub fn add(a: u32, b: u32) -> u32 { a + b }\n",
+    ));
+    env.file(
+        "patches/add.patch",
+        &unified_diff(
+            "src/lib.rs",
+            "#![no_std]\n//! A no_std crate.\npub fn add(a: u32, b: u32) -> u32 { a + b }\n",
+            "#![no_std]\n//! A no_std crate.\npub fn add(a: u32, b: u32) -> u32 { a.wrapping_add(b) }\n",
+        ),
+    );
+    let app = r#"[package]
+name = "app"
+version = "0.1.0"
+edition = "2021"
+
+[dependencies]
+tiny = { package = "tiny-patched", path = "patched/tiny" }
+"#;
+    env.file("Cargo.toml", app).file(
+        "src/main.rs",
+        "fn main() { println!(\"{}\", tiny::add(u32::MAX, 2)); }\n",
+    );
+
+    // Without the attribute, the build fails and says which line to add.
+    let shim = Shim::renamed("tiny-patched", "tiny", "1.0.0").patch("../../patches/add.patch");
+    env.shim("patched/tiny", &shim);
+    let run = env.fails(&["build", "-q"]);
+    assert!(run.stderr.contains("#![no_std]"), "{}", run.stderr);
+    assert!(run.stderr.contains("missing"), "{}", run.stderr);
+
+    env.shim("patched/tiny", &shim.attrs("#![no_std]\n"));
+    assert_eq!(env.ok(&["run", "-q"]).stdout, "1\n");
+}
+
+#[test]
+fn proc_macro_crate_through_a_shim() {
+    let env = TestEnv::new();
+    let lib = r#"extern crate proc_macro;
+use proc_macro::TokenStream;
+
+#[proc_macro]
+pub fn answer(_input: TokenStream) -> TokenStream {
+    "41".parse().unwrap()
+}
+"#;
+    env.publish(
+        &Package::new("answer-macro", "1.0.0")
+            .file("src/lib.rs", lib)
+            .manifest_extra("\n[lib]\nproc-macro = true\n"),
+    );
+    env.file(
+        "patches/answer.patch",
+        &unified_diff("src/lib.rs", lib, &lib.replace("\"41\"", "\"42\"")),
+    );
+    env.shim(
+        "patched/answer-macro",
+        &Shim::graph_wide("answer-macro", "1.0.0")
+            .patch("../../patches/answer.patch")
+            .manifest_extra("\n[lib]\nproc-macro = true\n"),
+    );
+    env.file(
+        "Cargo.toml",
+        r#"[package]
+name = "app"
+version = "0.1.0"
+edition = "2021"
+
+[dependencies]
+answer-macro = "1"
+
+[patch.crates-io]
+answer-macro = { path = "patched/answer-macro" }
+"#,
+    )
+    .file(
+        "src/main.rs",
+        "fn main() { println!(\"{}\", answer_macro::answer!()); }\n",
+    );
+    assert_eq!(env.ok(&["run", "-q"]).stdout, "42\n");
+}

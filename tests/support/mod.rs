@@ -1,0 +1,484 @@
+//! The integration-test harness: throwaway workspaces built by the real
+//! `cargo`, offline, against a local registry of small fixture crates.
+//!
+//! Each [`TestEnv`] is a temporary folder holding its own `CARGO_HOME` (whose
+//! `config.toml` replaces crates.io with the local registry), the registry
+//! itself, and one workspace. Nothing reaches the network or the user's own
+//! `~/.cargo`.
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use sha2::{Digest, Sha256};
+
+/// The build-patch repository, for the shims' `build-patch = { path = ... }`.
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A target directory shared by the tests that do not care about theirs, so
+/// that build-patch itself is compiled once for all of them.
+pub fn shared_target_dir() -> PathBuf {
+    repo_root().join("target").join("test-workspaces")
+}
+
+pub struct TestEnv {
+    _tmp: tempfile::TempDir,
+    pub root: PathBuf,
+    pub home: PathBuf,
+    pub registry: PathBuf,
+    pub ws: PathBuf,
+    pub target_dir: PathBuf,
+}
+
+impl TestEnv {
+    /// A fresh environment with an empty registry and workspace; its target
+    /// directory is the shared one.
+    pub fn new() -> TestEnv {
+        let tmp = tempfile::Builder::new()
+            .prefix("build-patch-test-")
+            .tempdir()
+            .unwrap();
+        let root = tmp.path().to_path_buf();
+        let home = root.join("cargo-home");
+        let registry = root.join("registry");
+        let ws = root.join("ws");
+        for d in [&home, &registry.join("index"), &ws] {
+            std::fs::create_dir_all(d).unwrap();
+        }
+        std::fs::write(
+            home.join("config.toml"),
+            format!(
+                "[source.crates-io]\nreplace-with = \"fixtures\"\n\n\
+                 [source.fixtures]\nlocal-registry = {:?}\n\n\
+                 [net]\noffline = true\n",
+                registry.display().to_string()
+            ),
+        )
+        .unwrap();
+        TestEnv {
+            _tmp: tmp,
+            root,
+            home,
+            registry,
+            ws,
+            target_dir: shared_target_dir(),
+        }
+    }
+
+    /// Gives this environment its own target directory (for tests of
+    /// rebuilds, `cargo clean` and killed builds).
+    pub fn isolated_target(mut self) -> TestEnv {
+        self.target_dir = self.root.join("target");
+        self
+    }
+
+    /// Publishes a fixture crate to the local registry.
+    pub fn publish(&self, pkg: &Package) {
+        pkg.publish_to(&self.registry);
+    }
+
+    /// Writes a file of the workspace (parents created).
+    pub fn file(&self, rel: &str, contents: &str) -> &TestEnv {
+        write(&self.ws.join(rel), contents);
+        self
+    }
+
+    /// A `cargo` command in the workspace with this environment's
+    /// `CARGO_HOME` and target directory, and nothing of the outer Cargo's
+    /// environment.
+    pub fn cargo(&self, args: &[&str]) -> Command {
+        let mut cmd = cargo_command();
+        cmd.args(args)
+            .current_dir(&self.ws)
+            .env("CARGO_HOME", &self.home)
+            .env("CARGO_TARGET_DIR", &self.target_dir)
+            .env("CARGO_TERM_COLOR", "never");
+        cmd
+    }
+
+    /// Runs cargo and returns its outcome.
+    pub fn run(&self, args: &[&str]) -> Run {
+        Run::of(self.cargo(args), args)
+    }
+
+    /// Runs cargo and panics with its output unless it succeeded.
+    pub fn ok(&self, args: &[&str]) -> Run {
+        let r = self.run(args);
+        assert!(
+            r.success,
+            "`cargo {}` failed:\n{}",
+            args.join(" "),
+            r.stderr
+        );
+        r
+    }
+
+    /// Runs cargo and panics unless it failed.
+    pub fn fails(&self, args: &[&str]) -> Run {
+        let r = self.run(args);
+        assert!(
+            !r.success,
+            "`cargo {}` succeeded, expected a failure:\n{}",
+            args.join(" "),
+            r.stderr
+        );
+        r
+    }
+
+    /// The registry source cache of this environment's `CARGO_HOME`.
+    pub fn registry_src(&self) -> PathBuf {
+        self.home.join("registry").join("src")
+    }
+
+    /// The unpacked pristine copy of `name-version` in the registry cache.
+    pub fn cached_source(&self, name: &str, version: &str) -> Option<PathBuf> {
+        let src = self.registry_src();
+        std::fs::read_dir(&src).ok()?.find_map(|e| {
+            let d = e.ok()?.path().join(format!("{name}-{version}"));
+            d.is_dir().then_some(d)
+        })
+    }
+
+    /// Writes a shim crate at `dir` (relative to the workspace).
+    pub fn shim(&self, dir: &str, shim: &Shim) -> &TestEnv {
+        let mut manifest = format!(
+            "[package]\nname = {:?}\nversion = {:?}\nedition = {:?}\n",
+            shim.name, shim.version, shim.edition
+        );
+        manifest.push_str(&shim.package_extra);
+        manifest.push_str("\n[package.metadata.build-patch]\n");
+        if let Some((c, v)) = &shim.upstream {
+            let _ = writeln!(manifest, "crate = {c:?}\nversion = {v:?}");
+        }
+        let _ = writeln!(
+            manifest,
+            "patches = [{}]",
+            shim.patches
+                .iter()
+                .map(|p| format!("{p:?}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        manifest.push_str(&shim.metadata_extra);
+        let _ = writeln!(
+            manifest,
+            "\n[build-dependencies]\nbuild-patch = {{ path = {:?} }}",
+            repo_root().display().to_string()
+        );
+        manifest.push_str(&shim.manifest_extra);
+        self.file(&format!("{dir}/Cargo.toml"), &manifest);
+        self.file(
+            &format!("{dir}/build.rs"),
+            "fn main() {\n    build_patch::build();\n}\n",
+        );
+        let mut lib = shim.attrs.clone();
+        lib.push_str("include!(concat!(env!(\"OUT_DIR\"), \"/build-patch/lib.rs\"));\n");
+        self.file(&format!("{dir}/src/lib.rs"), &lib);
+        self
+    }
+}
+
+/// A shim to write with [`TestEnv::shim`].
+#[derive(Clone)]
+pub struct Shim {
+    pub name: String,
+    pub version: String,
+    pub edition: String,
+    /// `crate` and `version` in the metadata table, for a renamed shim.
+    pub upstream: Option<(String, String)>,
+    pub patches: Vec<String>,
+    /// Crate-level attributes for `src/lib.rs`, before the include line.
+    pub attrs: String,
+    /// Lines appended to `[package]`.
+    pub package_extra: String,
+    /// Lines appended to `[package.metadata.build-patch]`.
+    pub metadata_extra: String,
+    /// Tables appended at the end (`[dependencies]`, `[lib]`, ...).
+    pub manifest_extra: String,
+}
+
+impl Shim {
+    /// A graph-wide shim: the upstream's own name and version.
+    pub fn graph_wide(name: &str, version: &str) -> Shim {
+        Shim {
+            name: name.into(),
+            version: version.into(),
+            edition: "2021".into(),
+            upstream: None,
+            patches: Vec::new(),
+            attrs: String::new(),
+            package_extra: String::new(),
+            metadata_extra: String::new(),
+            manifest_extra: String::new(),
+        }
+    }
+
+    /// A renamed shim: its own name, patching `upstream version`.
+    pub fn renamed(name: &str, upstream: &str, version: &str) -> Shim {
+        Shim {
+            upstream: Some((upstream.into(), version.into())),
+            ..Shim::graph_wide(name, "0.1.0")
+        }
+    }
+
+    pub fn patch(mut self, p: &str) -> Shim {
+        self.patches.push(p.into());
+        self
+    }
+
+    pub fn attrs(mut self, a: &str) -> Shim {
+        self.attrs = a.into();
+        self
+    }
+
+    pub fn edition(mut self, e: &str) -> Shim {
+        self.edition = e.into();
+        self
+    }
+
+    pub fn manifest_extra(mut self, m: &str) -> Shim {
+        self.manifest_extra = m.into();
+        self
+    }
+
+    pub fn metadata_extra(mut self, m: &str) -> Shim {
+        self.metadata_extra = m.into();
+        self
+    }
+}
+
+/// What a cargo run did.
+pub struct Run {
+    pub success: bool,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    fn of(mut cmd: Command, args: &[&str]) -> Run {
+        let out = cmd
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run `cargo {}`: {e}", args.join(" ")));
+        Run {
+            success: out.status.success(),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    /// Whether the build script of package `name` ran (from `-v` output).
+    pub fn ran_build_script_of(&self, name: &str) -> bool {
+        self.stderr.lines().any(|l| {
+            l.contains("Running `")
+                && l.contains("build-script-build")
+                && l.contains(&format!("/{name}-"))
+        })
+    }
+}
+
+/// The `cargo` running these tests, with none of the variables the outer
+/// Cargo set for them (they would leak into the builds under test).
+pub fn cargo_command() -> Command {
+    let mut cmd = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    for (k, _) in std::env::vars_os() {
+        let k = k.to_string_lossy().into_owned();
+        let keep = matches!(
+            k.as_str(),
+            "CARGO" | "CARGO_HOME" | "RUSTUP_HOME" | "RUSTUP_TOOLCHAIN"
+        );
+        if !keep && (k.starts_with("CARGO") || k.starts_with("RUST") || k == "OUT_DIR") {
+            cmd.env_remove(&k);
+        }
+    }
+    cmd
+}
+
+/// A fixture crate for the local registry.
+#[derive(Clone)]
+pub struct Package {
+    name: String,
+    version: String,
+    edition: String,
+    files: Vec<(String, Vec<u8>)>,
+    deps: Vec<(String, String)>,
+    manifest_extra: String,
+}
+
+impl Package {
+    pub fn new(name: &str, version: &str) -> Package {
+        Package {
+            name: name.into(),
+            version: version.into(),
+            edition: "2021".into(),
+            files: Vec::new(),
+            deps: Vec::new(),
+            manifest_extra: String::new(),
+        }
+    }
+
+    pub fn file(mut self, path: &str, contents: &str) -> Package {
+        self.files.push((path.into(), contents.as_bytes().to_vec()));
+        self
+    }
+
+    pub fn file_bytes(mut self, path: &str, contents: &[u8]) -> Package {
+        self.files.push((path.into(), contents.to_vec()));
+        self
+    }
+
+    pub fn dep(mut self, name: &str, req: &str) -> Package {
+        self.deps.push((name.into(), req.into()));
+        self
+    }
+
+    pub fn edition(mut self, e: &str) -> Package {
+        self.edition = e.into();
+        self
+    }
+
+    /// Text appended to the generated `Cargo.toml`.
+    pub fn manifest_extra(mut self, m: &str) -> Package {
+        self.manifest_extra = m.into();
+        self
+    }
+
+    fn manifest(&self) -> String {
+        let mut m = format!(
+            "[package]\nname = {:?}\nversion = {:?}\nedition = {:?}\n",
+            self.name, self.version, self.edition
+        );
+        if !self.deps.is_empty() {
+            m.push_str("\n[dependencies]\n");
+            for (n, r) in &self.deps {
+                let _ = writeln!(m, "{n} = {r:?}");
+            }
+        }
+        m.push_str(&self.manifest_extra);
+        m
+    }
+
+    fn publish_to(&self, registry: &Path) {
+        let prefix = format!("{}-{}", self.name, self.version);
+        let mut files = self.files.clone();
+        if !files.iter().any(|(p, _)| p == "Cargo.toml") {
+            files.push(("Cargo.toml".into(), self.manifest().into_bytes()));
+        }
+        let mut tar = tar::Builder::new(Vec::new());
+        for (path, data) in &files {
+            let mut h = tar::Header::new_gnu();
+            h.set_size(data.len() as u64);
+            h.set_mode(if path.ends_with(".sh") { 0o755 } else { 0o644 });
+            h.set_mtime(0);
+            h.set_cksum();
+            tar.append_data(&mut h, format!("{prefix}/{path}"), &data[..])
+                .unwrap();
+        }
+        let tar = tar.into_inner().unwrap();
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(&tar).unwrap();
+        let crate_bytes = gz.finish().unwrap();
+        std::fs::write(registry.join(format!("{prefix}.crate")), &crate_bytes).unwrap();
+
+        let deps: Vec<String> = self
+            .deps
+            .iter()
+            .map(|(n, r)| {
+                format!(
+                    r#"{{"name":"{n}","req":"{r}","features":[],"optional":false,"default_features":true,"target":null,"kind":"normal"}}"#
+                )
+            })
+            .collect();
+        let line = format!(
+            r#"{{"name":"{}","vers":"{}","deps":[{}],"cksum":"{}","features":{{}},"yanked":false}}"#,
+            self.name,
+            self.version,
+            deps.join(","),
+            hex(&Sha256::digest(&crate_bytes))
+        );
+        let index = registry.join("index").join(index_path(&self.name));
+        std::fs::create_dir_all(index.parent().unwrap()).unwrap();
+        let mut f = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(index)
+            .unwrap();
+        writeln!(f, "{line}").unwrap();
+    }
+}
+
+fn index_path(name: &str) -> PathBuf {
+    let n = name.to_lowercase();
+    match n.len() {
+        1 => PathBuf::from("1").join(&n),
+        2 => PathBuf::from("2").join(&n),
+        3 => PathBuf::from("3").join(&n[..1]).join(&n),
+        _ => PathBuf::from(&n[..2]).join(&n[2..4]).join(&n),
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+pub fn write(path: &Path, contents: &str) {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, contents).unwrap();
+}
+
+/// Every file under `dir` with its SHA-256 and mode: compare two of these to
+/// show a tree did not change.
+pub fn hash_tree(dir: &Path) -> BTreeMap<String, (String, u32)> {
+    let mut out = BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            let meta = std::fs::symlink_metadata(&p).unwrap();
+            if meta.is_dir() {
+                stack.push(p);
+            } else {
+                #[cfg(unix)]
+                let mode = std::os::unix::fs::PermissionsExt::mode(&meta.permissions());
+                #[cfg(not(unix))]
+                let mode = 0;
+                let rel = p.strip_prefix(dir).unwrap().display().to_string();
+                out.insert(
+                    rel,
+                    (
+                        hex(&Sha256::digest(std::fs::read(&p).unwrap_or_default())),
+                        mode,
+                    ),
+                );
+            }
+        }
+    }
+    out
+}
+
+/// A unified diff turning `old` into `new` for one file, made with the
+/// system's `diff -u` so the tests do not rely on build-patch to write
+/// patches.
+pub fn unified_diff(path: &str, old: &str, new: &str) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+    write(&a.join(path), old);
+    write(&b.join(path), new);
+    let out = Command::new("diff")
+        .args([
+            "-u",
+            "--label",
+            &format!("a/{path}"),
+            "--label",
+            &format!("b/{path}"),
+        ])
+        .arg(a.join(path))
+        .arg(b.join(path))
+        .output()
+        .expect("the `diff` command is needed by the tests");
+    String::from_utf8(out.stdout).unwrap()
+}
