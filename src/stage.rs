@@ -78,10 +78,10 @@ pub(crate) fn stage(req: &StageRequest<'_>) -> Result<Staged> {
         // Invalidate first: from here until the new stamp is written, a
         // killed build leaves no stamp and the next one restages.
         fs::remove_file(&stamp_path)?;
+        remove_leftovers(req.work_dir, &dir_name)?;
         let tmp = req
             .work_dir
             .join(format!(".{dir_name}.tmp-{}", std::process::id()));
-        fs::remove_dir_all(&tmp)?;
         let built = build_tree(req, &tmp, &mut skipped);
         if let Err(e) = built {
             let _ = fs::remove_dir_all(&tmp);
@@ -160,10 +160,26 @@ fn entry_file(dir_name: &str, manifest: &UpstreamManifest) -> String {
     )
 }
 
+/// Removes the temporary and replaced trees a killed build left behind. Safe
+/// because the caller holds the staging lock: no other build is using them.
+fn remove_leftovers(work_dir: &Path, dir_name: &str) -> Result<()> {
+    let tmp_prefix = format!(".{dir_name}.tmp-");
+    let old_prefix = format!("{dir_name}.old-");
+    for (path, meta) in read_dir_sorted(work_dir)? {
+        let name = path.file_name().unwrap_or_default().to_string_lossy();
+        if meta.is_dir() && (name.starts_with(&tmp_prefix) || name.starts_with(&old_prefix)) {
+            fs::remove_dir_all(&path)?;
+        }
+    }
+    Ok(())
+}
+
 /// Moves the finished `tmp` tree to `dir`, replacing whatever is there.
 fn replace_dir(tmp: &Path, dir: &Path) -> Result<()> {
     if dir.exists() {
-        let old = dir.with_extension(format!("old-{}", std::process::id()));
+        // Not `with_extension`: `shlex-1.1.0` has the "extension" `0`.
+        let name = dir.file_name().unwrap_or_default().to_string_lossy();
+        let old = dir.with_file_name(format!("{name}.old-{}", std::process::id()));
         fs::remove_dir_all(&old)?;
         fs::rename(dir, &old)?;
         fs::rename(tmp, dir)?;

@@ -3,8 +3,6 @@
 
 mod support;
 
-use std::path::Path;
-
 /// Runs `cargo run` in `examples/<name>` and returns what the program printed.
 fn run_example(name: &str) -> String {
     let dir = support::repo_root().join("examples").join(name);
@@ -24,8 +22,9 @@ fn run_example(name: &str) -> String {
         "example `{name}` failed:\n{stdout}\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    // Examples never leave a lock file or anything else in the repository.
-    assert!(!Path::new(&dir).join("target").exists());
+    // Upstream warnings are allowed in the shims: a clean build says nothing.
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("warning"), "{stderr}");
     stdout
 }
 
