@@ -301,3 +301,42 @@ answer-macro = { path = "patched/answer-macro" }
     );
     assert_eq!(env.ok(&["run", "-q"]).stdout, "42\n");
 }
+
+#[test]
+fn patches_from_a_quilt_series_apply_in_its_order() {
+    let env = TestEnv::new();
+    let v0 = "pub fn steps() -> Vec<&'static str> {\n    vec![\"zero\"]\n}\n";
+    let v1 = "pub fn steps() -> Vec<&'static str> {\n    vec![\"zero\", \"one\"]\n}\n";
+    let v2 = "pub fn steps() -> Vec<&'static str> {\n    vec![\"zero\", \"one\", \"two\"]\n}\n";
+    env.publish(&Package::new("steps", "1.0.0").file("src/lib.rs", v0));
+    // Name order would apply `a-second` first and fail: the series decides.
+    env.file(
+        "patches/steps/b-first.patch",
+        &unified_diff("src/lib.rs", v0, v1),
+    )
+    .file(
+        "patches/steps/a-second.diff",
+        &unified_diff("src/lib.rs", v1, v2),
+    )
+    .file(
+        "patches/steps/series",
+        "# applied in this order\nb-first.patch\na-second.diff -p1\n",
+    );
+    env.shim(
+        "patched/steps",
+        &Shim::renamed("steps-patched", "steps", "1.0.0").patch("../../patches/steps/"),
+    );
+    env.file(
+        "Cargo.toml",
+        "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n\
+         [dependencies]\nsteps = { package = \"steps-patched\", path = \"patched/steps\" }\n",
+    )
+    .file(
+        "src/main.rs",
+        "fn main() { println!(\"{:?}\", steps::steps()); }\n",
+    );
+    assert_eq!(
+        env.ok(&["run", "-q"]).stdout,
+        "[\"zero\", \"one\", \"two\"]\n"
+    );
+}

@@ -1,0 +1,155 @@
+//! The nested Cargo call that fetches a pristine source the outer build never
+//! downloaded: under every Cargo command, in parallel, offline, and never
+//! deadlocking with the outer build.
+
+mod support;
+
+use support::{unified_diff, Package, Shim, TestEnv};
+
+/// Two crates, each behind a graph-wide shim, so that neither is ever
+/// unpacked by the outer build: both shims must ask Cargo for them.
+fn two_shims(env: &TestEnv) {
+    for (name, value) in [("alpha", 1), ("beta", 2)] {
+        let old = format!("pub fn value() -> u32 {{ {value} }}\n");
+        let new = format!("pub fn value() -> u32 {{ {value}0 }}\n");
+        env.publish(
+            &Package::new(name, "1.0.0")
+                .file("src/lib.rs", &old)
+                .file("tests/upstream.rs", "#[test] fn never_run() { panic!() }\n"),
+        );
+        env.file(
+            &format!("patches/{name}.patch"),
+            &unified_diff("src/lib.rs", &old, &new),
+        );
+        env.shim(
+            &format!("patched/{name}"),
+            &Shim::graph_wide(name, "1.0.0").patch(&format!("../../patches/{name}.patch")),
+        );
+    }
+    env.file(
+        "Cargo.toml",
+        r#"[package]
+name = "app"
+version = "0.1.0"
+edition = "2021"
+
+[dependencies]
+alpha = "1"
+beta = "1"
+
+[patch.crates-io]
+alpha = { path = "patched/alpha" }
+beta = { path = "patched/beta" }
+"#,
+    )
+    .file(
+        "src/lib.rs",
+        "pub fn sum() -> u32 { alpha::value() + beta::value() }\n\
+         #[test] fn patched() { assert_eq!(sum(), 30); }\n",
+    );
+}
+
+#[test]
+fn first_command_can_be_test_doc_or_check_with_two_shims_fetching_at_once() {
+    for first in [
+        &["test", "-q"][..],
+        &["doc", "-q"],
+        &["check", "-q"],
+        &["build", "-q", "-j2"],
+    ] {
+        let env = TestEnv::new().isolated_target();
+        two_shims(&env);
+        assert!(env.cached_source("alpha", "1.0.0").is_none());
+        let run = env.ok(first);
+        if first[0] == "test" {
+            assert!(run.stdout.contains("1 passed"), "{}", run.stdout);
+        }
+        // Both were fetched through the nested call, into the same Cargo home.
+        assert!(env.cached_source("alpha", "1.0.0").is_some());
+        assert!(env.cached_source("beta", "1.0.0").is_some());
+    }
+}
+
+#[test]
+fn an_offline_build_never_lets_the_nested_call_go_online() {
+    let env = TestEnv::new();
+    env.publish(&Package::new("gamma", "1.0.0").file("src/lib.rs", "pub fn g() {}\n"));
+    env.file(
+        "patches/g.patch",
+        &unified_diff("src/lib.rs", "pub fn g() {}\n", "pub fn g() { }\n"),
+    );
+    env.shim(
+        "patched/gamma",
+        &Shim::renamed("gamma-patched", "gamma", "1.0.1").patch("../../patches/g.patch"),
+    );
+    env.file(
+        "Cargo.toml",
+        "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n\
+         [dependencies]\ngamma = { package = \"gamma-patched\", path = \"patched/gamma\" }\n",
+    )
+    .file("src/lib.rs", "");
+    // `--offline` on the command line is seen, and said in the error.
+    let run = env.fails(&["build", "--offline"]);
+    assert!(
+        run.stderr.contains("(this build is offline)"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("gamma 1.0.1"), "{}", run.stderr);
+}
+
+#[test]
+fn a_vendored_source_is_used_as_configured() {
+    let env = TestEnv::new();
+    // A copy of the crate in the workspace, as `cargo vendor` leaves it; the
+    // registry does not have it at all.
+    env.file(
+        "vendor/delta/Cargo.toml",
+        "[package]\nname = \"delta\"\nversion = \"0.4.0\"\nedition = \"2021\"\n",
+    )
+    .file(
+        "vendor/delta/src/lib.rs",
+        "pub fn d() -> &'static str { \"vendored\" }\n",
+    )
+    .file(
+        "vendor/delta/.cargo-checksum.json",
+        "{\"files\":{},\"package\":null}",
+    );
+    env.file(
+        "patches/d.patch",
+        &unified_diff(
+            "src/lib.rs",
+            "pub fn d() -> &'static str { \"vendored\" }\n",
+            "pub fn d() -> &'static str { \"vendored, patched\" }\n",
+        ),
+    );
+    env.shim(
+        "patched/delta",
+        &Shim::renamed("delta-patched", "delta", "0.4.0")
+            .patch("../../patches/d.patch")
+            .metadata_extra("source = \"../../vendor/delta\"\n"),
+    );
+    env.file(
+        "Cargo.toml",
+        "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n\
+         [dependencies]\ndelta = { package = \"delta-patched\", path = \"patched/delta\" }\n\n\
+         [workspace]\nexclude = [\"vendor\"]\n",
+    )
+    .file(
+        "src/main.rs",
+        "fn main() { println!(\"{}\", delta::d()); }\n",
+    );
+    assert_eq!(env.ok(&["run", "-q"]).stdout, "vendored, patched\n");
+
+    // A source of another version is refused with both versions named.
+    env.file(
+        "vendor/delta/Cargo.toml",
+        "[package]\nname = \"delta\"\nversion = \"0.5.0\"\nedition = \"2021\"\n",
+    );
+    let run = env.fails(&["build"]);
+    assert!(
+        run.stderr.contains("is `delta 0.5.0`, not `delta 0.4.0`"),
+        "{}",
+        run.stderr
+    );
+}
