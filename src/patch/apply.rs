@@ -478,10 +478,10 @@ pub(crate) fn closest_match(
     let start = (best as isize - (k as isize - 1)).clamp(0, n.saturating_sub(k) as isize) as usize;
     let mut lines = Vec::new();
     let mut differing = 0;
-    for i in 0..k {
+    for (i, want) in pattern.iter().enumerate() {
         match text.lines.get(start + i) {
             Some(l) => {
-                let differs = *l != pattern[i];
+                let differs = l != want;
                 differing += usize::from(differs);
                 lines.push((l.to_vec(), differs));
             }

@@ -440,10 +440,7 @@ fn apply_file(
                 .and_then(|g| exec_of(g.new_file_mode))
                 .unwrap_or(false);
             let cur = overlay.get(&t)?;
-            let bytes = match run_hunks(b"", &fp.hunks, false, &t, fuzz, budget, report) {
-                Ok(b) => b,
-                Err(e) => return Err(e),
-            };
+            let bytes = run_hunks(b"", &fp.hunks, false, &t, fuzz, budget, report)?;
             match cur {
                 Some(c) if !c.bytes.is_empty() => {
                     if c.bytes == bytes {

@@ -1,0 +1,469 @@
+//! Differential tests: `apply_to_dir` against GNU patch (`patch -p1 -F0`).
+//!
+//! For every case the same tree and patch go to both; they must agree on
+//! whether the patch applies, and when it does, on every byte of the result.
+//! Cases are generated (random files with many repeated lines, edited, diffed
+//! with the real `diff`, then applied to a shifted or altered copy) and
+//! hand-made (the tricky placements). Skipped, with a note, when `patch` or
+//! `diff` is not installed.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::Path;
+use std::process::Command;
+
+use build_patch::patch::{apply_to_dir, ApplyOptions, PatchFile};
+
+type Tree = BTreeMap<String, Vec<u8>>;
+
+fn have(tool: &str) -> bool {
+    let ok = Command::new(tool)
+        .arg("--version")
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
+    if !ok {
+        eprintln!("note: `{tool}` is not installed; skipping the GNU patch differential test");
+    }
+    ok
+}
+
+fn write_tree(root: &Path, tree: &Tree) {
+    for (path, bytes) in tree {
+        let p = root.join(path);
+        fs::create_dir_all(p.parent().unwrap()).unwrap();
+        fs::write(p, bytes).unwrap();
+    }
+}
+
+fn read_tree(root: &Path) -> Tree {
+    fn walk(root: &Path, dir: &Path, out: &mut Tree) {
+        for e in fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                walk(root, &p, out);
+                continue;
+            }
+            let rel = p
+                .strip_prefix(root)
+                .unwrap()
+                .to_string_lossy()
+                .replace('\\', "/");
+            if rel.ends_with(".rej") || rel.ends_with(".orig") {
+                continue;
+            }
+            out.insert(rel, fs::read(&p).unwrap());
+        }
+    }
+    let mut out = Tree::new();
+    walk(root, root, &mut out);
+    out
+}
+
+/// GNU patch's result, or `None` if it reported any failure.
+fn gnu(tree: &Tree, patch: &[u8]) -> Option<Tree> {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("t");
+    fs::create_dir(&root).unwrap();
+    write_tree(&root, tree);
+    let pf = dir.path().join("p.patch");
+    fs::write(&pf, patch).unwrap();
+    let out = Command::new("patch")
+        .args(["-p1", "-F0", "-N", "-s", "--no-backup-if-mismatch", "-i"])
+        .arg(&pf)
+        .current_dir(&root)
+        .output()
+        .unwrap();
+    out.status.success().then(|| read_tree(&root))
+}
+
+/// Our result, or `None` with the error.
+fn ours(tree: &Tree, patch: &[u8]) -> Result<Tree, String> {
+    let dir = tempfile::tempdir().unwrap();
+    write_tree(dir.path(), tree);
+    let pf = PatchFile {
+        display: "p.patch".into(),
+        bytes: patch.to_vec(),
+        strip: None,
+    };
+    match apply_to_dir(dir.path(), &[pf], &ApplyOptions::new()) {
+        Ok(_) => Ok(read_tree(dir.path())),
+        Err(e) => {
+            assert_eq!(
+                read_tree(dir.path()),
+                *tree,
+                "failed apply changed the tree"
+            );
+            Err(e.to_string())
+        }
+    }
+}
+
+fn show(t: &Tree) -> String {
+    t.iter()
+        .map(|(k, v)| format!("== {k}\n{}", String::from_utf8_lossy(v)))
+        .collect()
+}
+
+/// Asserts that GNU patch and `apply_to_dir` agree; returns whether it applied.
+fn agree(name: &str, tree: &Tree, patch: &[u8]) -> bool {
+    let g = gnu(tree, patch);
+    let o = ours(tree, patch);
+    match (&g, &o) {
+        (Some(g), Ok(o)) => {
+            assert!(
+                g == o,
+                "{name}: results differ\npatch:\n{}\ntree:\n{}\nGNU:\n{}\nours:\n{}",
+                String::from_utf8_lossy(patch),
+                show(tree),
+                show(g),
+                show(o)
+            );
+            true
+        }
+        (None, Err(_)) => false,
+        (Some(g), Err(e)) => panic!(
+            "{name}: GNU patch applies, we refuse: {e}\npatch:\n{}\ntree:\n{}\nGNU:\n{}",
+            String::from_utf8_lossy(patch),
+            show(tree),
+            show(g)
+        ),
+        (None, Ok(o)) => panic!(
+            "{name}: GNU patch fails, we apply\npatch:\n{}\ntree:\n{}\nours:\n{}",
+            String::from_utf8_lossy(patch),
+            show(tree),
+            show(o)
+        ),
+    }
+}
+
+/// A small deterministic PRNG (xorshift64*), so failures reproduce.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+    fn chance(&mut self, percent: usize) -> bool {
+        self.below(100) < percent
+    }
+}
+
+/// A line from a small vocabulary, so that blocks repeat and the nearest
+/// match matters; sometimes a unique line.
+fn random_line(rng: &mut Rng, serial: &mut usize) -> Vec<u8> {
+    if rng.chance(30) {
+        *serial += 1;
+        format!("unique {serial}\n").into_bytes()
+    } else {
+        const WORDS: [&str; 6] = ["a", "b", "c", "{", "}", ""];
+        format!("{}\n", WORDS[rng.below(WORDS.len())]).into_bytes()
+    }
+}
+
+fn random_file(rng: &mut Rng, serial: &mut usize) -> Vec<Vec<u8>> {
+    let n = rng.below(40);
+    (0..n).map(|_| random_line(rng, serial)).collect()
+}
+
+/// Random edits: deletions, insertions, replacements.
+fn edit(rng: &mut Rng, lines: &[Vec<u8>], serial: &mut usize, edits: usize) -> Vec<Vec<u8>> {
+    let mut out = lines.to_vec();
+    for _ in 0..edits {
+        let at = rng.below(out.len() + 1);
+        match rng.below(3) {
+            0 if at < out.len() => {
+                out.remove(at);
+            }
+            1 if at < out.len() => out[at] = random_line(rng, serial),
+            _ => out.insert(at, random_line(rng, serial)),
+        }
+    }
+    out
+}
+
+fn join(lines: &[Vec<u8>], drop_last_newline: bool) -> Vec<u8> {
+    let mut v: Vec<u8> = lines.concat();
+    if drop_last_newline && v.last() == Some(&b'\n') {
+        v.pop();
+    }
+    v
+}
+
+/// `diff -ruN -U<context> a b` over two trees.
+fn diff(old: &Tree, new: &Tree, context: usize) -> Vec<u8> {
+    let dir = tempfile::tempdir().unwrap();
+    write_tree(&dir.path().join("a"), old);
+    write_tree(&dir.path().join("b"), new);
+    fs::create_dir_all(dir.path().join("a")).unwrap();
+    fs::create_dir_all(dir.path().join("b")).unwrap();
+    let out = Command::new("diff")
+        .arg("-ruN")
+        .arg(format!("-U{context}"))
+        .args(["a", "b"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.code() != Some(2),
+        "diff failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
+fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+#[test]
+fn generated_cases_agree_with_gnu_patch() {
+    if !have("patch") || !have("diff") {
+        return;
+    }
+    // `PATCH_GNU_CASES=5000` for a longer run; `PATCH_GNU_SEED` to vary.
+    let cases: usize = env_or("PATCH_GNU_CASES", 400);
+    let mut rng = Rng(env_or("PATCH_GNU_SEED", 0x9e37_79b9_7f4a_7c15));
+    let (mut applied, mut refused) = (0, 0);
+    for case in 0..cases {
+        let mut serial = 0;
+        let mut old = Tree::new();
+        let mut new = Tree::new();
+        let mut target = Tree::new();
+        for f in 0..1 + rng.below(3) {
+            let name = format!("d{}/f{f}.txt", rng.below(2));
+            let lines = random_file(&mut rng, &mut serial);
+            let n = 1 + rng.below(5);
+            let newer = edit(&mut rng, &lines, &mut serial, n);
+            let no_eol_old = rng.chance(10);
+            let no_eol_new = rng.chance(10);
+            // The file the patch meets: the old one, shifted or altered.
+            let moved = if rng.chance(70) {
+                let n = rng.below(4);
+                edit(&mut rng, &lines, &mut serial, n)
+            } else {
+                lines.clone()
+            };
+            if rng.chance(8) {
+                new.insert(name.clone(), join(&newer, no_eol_new));
+                continue; // a created file
+            }
+            old.insert(name.clone(), join(&lines, no_eol_old));
+            target.insert(name.clone(), join(&moved, no_eol_old));
+            if !rng.chance(5) {
+                new.insert(name, join(&newer, no_eol_new));
+            }
+        }
+        let patch = diff(&old, &new, rng.below(4));
+        if patch.is_empty() {
+            continue;
+        }
+        if agree(&format!("case {case}"), &target, &patch) {
+            applied += 1;
+        } else {
+            refused += 1;
+        }
+    }
+    eprintln!("generated: {applied} applied, {refused} refused, all agreeing with GNU patch");
+    assert!(
+        applied > 50 && refused > 20,
+        "{applied} applied, {refused} refused"
+    );
+}
+
+#[test]
+fn diff_output_applied_to_old_gives_new() {
+    if !have("diff") {
+        return;
+    }
+    let mut rng = Rng(0x1234_5678_9abc_def1);
+    for case in 0..300 {
+        let mut serial = 0;
+        let lines = random_file(&mut rng, &mut serial);
+        let n = 1 + rng.below(8);
+        let newer = edit(&mut rng, &lines, &mut serial, n);
+        let mut old = Tree::new();
+        let mut new = Tree::new();
+        old.insert("f".into(), join(&lines, rng.chance(15)));
+        new.insert("f".into(), join(&newer, rng.chance(15)));
+        let patch = diff(&old, &new, rng.below(5));
+        if patch.is_empty() {
+            continue;
+        }
+        let got = ours(&old, &patch).unwrap_or_else(|e| {
+            panic!(
+                "case {case}: {e}\npatch:\n{}",
+                String::from_utf8_lossy(&patch)
+            )
+        });
+        let mut expected = new.clone();
+        if new["f"].is_empty() && !old["f"].is_empty() {
+            // `diff -N` marks nothing as deleted: an emptied file stays.
+            expected.insert("f".into(), Vec::new());
+        }
+        assert_eq!(
+            got,
+            expected,
+            "case {case}\npatch:\n{}",
+            String::from_utf8_lossy(&patch)
+        );
+    }
+}
+
+fn tree(files: &[(&str, &str)]) -> Tree {
+    files
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.as_bytes().to_vec()))
+        .collect()
+}
+
+fn numbered(n: usize) -> String {
+    (1..=n).map(|i| format!("{i}\n")).collect()
+}
+
+#[test]
+fn hand_made_cases_agree_with_gnu_patch() {
+    if !have("patch") {
+        return;
+    }
+    let block = "a\nb\nc\n";
+    let cases: Vec<(&str, Tree, String)> = vec![
+        (
+            "nearest of two repeated blocks, forward",
+            tree(&[("f", &format!("{block}4\n5\n6\n7\n8\n{block}"))]),
+            "--- a/f\n+++ b/f\n@@ -6,3 +6,3 @@\n a\n-b\n+B\n c\n".into(),
+        ),
+        (
+            "nearest of two repeated blocks, equal distance prefers after",
+            tree(&[("f", &format!("{block}4\n5\n{block}"))]),
+            "--- a/f\n+++ b/f\n@@ -4,3 +4,3 @@\n a\n-b\n+B\n c\n".into(),
+        ),
+        (
+            "three repeated blocks, guess on the middle one",
+            tree(&[("f", &format!("{block}x\n{block}y\n{block}"))]),
+            "--- a/f\n+++ b/f\n@@ -5,3 +5,3 @@\n a\n-b\n+B\n c\n".into(),
+        ),
+        (
+            "second hunk follows the first hunk's offset",
+            tree(&[("f", &format!("new\nnew\n{}", numbered(30)))]),
+            "--- a/f\n+++ b/f\n@@ -2,3 +2,3 @@\n 2\n-3\n+three\n 4\n@@ -20,3 +20,3 @@\n 20\n-21\n+x\n 22\n".into(),
+        ),
+        (
+            "overlapping context of consecutive hunks",
+            tree(&[("f", &numbered(10))]),
+            "--- a/f\n+++ b/f\n@@ -2,3 +2,3 @@\n 2\n-3\n+3x\n 4\n@@ -3,3 +3,3 @@\n 3\n-4\n+4x\n 5\n".into(),
+        ),
+        (
+            "hunks out of order",
+            tree(&[("f", &numbered(20))]),
+            "--- a/f\n+++ b/f\n@@ -15,3 +15,3 @@\n 15\n-16\n+x\n 17\n@@ -2,3 +2,3 @@\n 2\n-3\n+y\n 4\n".into(),
+        ),
+        (
+            "start-of-file hunk on a file with a new first line",
+            tree(&[("f", &format!("0\n{}", numbered(5)))]),
+            "--- a/f\n+++ b/f\n@@ -1,3 +1,3 @@\n-1\n+one\n 2\n 3\n".into(),
+        ),
+        (
+            "end-of-file hunk on a file with a new last line",
+            tree(&[("f", &format!("{}6\n", numbered(5)))]),
+            "--- a/f\n+++ b/f\n@@ -3,3 +3,3 @@\n 3\n 4\n-5\n+five\n".into(),
+        ),
+        (
+            "end-of-file hunk, exact",
+            tree(&[("f", &numbered(5))]),
+            "--- a/f\n+++ b/f\n@@ -3,3 +3,3 @@\n 3\n 4\n-5\n+five\n".into(),
+        ),
+        (
+            "zero context insertion after a moved line",
+            tree(&[("f", &format!("x\n{}", numbered(5)))]),
+            "--- a/f\n+++ b/f\n@@ -3,0 +4,2 @@\n+p\n+q\n".into(),
+        ),
+        (
+            "zero context replacement that moved",
+            tree(&[("f", &format!("x\ny\n{}", numbered(9)))]),
+            "--- a/f\n+++ b/f\n@@ -5 +5 @@\n-5\n+five\n@@ -8,0 +9 @@\n+after8\n".into(),
+        ),
+        (
+            "insertion at the top of an empty-context hunk",
+            tree(&[("f", &numbered(3))]),
+            "--- a/f\n+++ b/f\n@@ -0,0 +1,2 @@\n+top\n+top2\n".into(),
+        ),
+        (
+            "hunk beyond the end of the file",
+            tree(&[("f", &numbered(5))]),
+            "--- a/f\n+++ b/f\n@@ -40,3 +40,3 @@\n 3\n-4\n+four\n 5\n".into(),
+        ),
+        (
+            "no newline at end, changed",
+            tree(&[("f", "1\n2\n3")]),
+            "--- a/f\n+++ b/f\n@@ -2,2 +2,2 @@\n 2\n-3\n\\ No newline at end of file\n+three\n".into(),
+        ),
+        (
+            "no newline added",
+            tree(&[("f", "1\n2\n3\n")]),
+            "--- a/f\n+++ b/f\n@@ -2,2 +2,2 @@\n 2\n-3\n+3\n\\ No newline at end of file\n".into(),
+        ),
+        (
+            "no-newline mismatch refused",
+            tree(&[("f", "1\n2\n3\n")]),
+            "--- a/f\n+++ b/f\n@@ -2,2 +2,2 @@\n 2\n-3\n\\ No newline at end of file\n+three\n".into(),
+        ),
+        (
+            "crlf file",
+            tree(&[("f", "1\r\n2\r\n3\r\n")]),
+            "--- a/f\n+++ b/f\n@@ -1,3 +1,3 @@\n 1\r\n-2\r\n+two\r\n 3\r\n".into(),
+        ),
+        (
+            "crlf patch, lf file",
+            tree(&[("f", "1\n2\n3\n")]),
+            "--- a/f\n+++ b/f\n@@ -1,3 +1,3 @@\n 1\r\n-2\r\n+two\r\n 3\r\n".into(),
+        ),
+        (
+            "omitted counts",
+            tree(&[("f", &numbered(5))]),
+            "--- a/f\n+++ b/f\n@@ -3 +3 @@\n-3\n+three\n".into(),
+        ),
+        (
+            "empty context line written as an empty line",
+            tree(&[("f", "1\n\n3\n")]),
+            "--- a/f\n+++ b/f\n@@ -1,3 +1,3 @@\n-1\n+one\n\n 3\n".into(),
+        ),
+        (
+            "create a new file",
+            tree(&[("f", "x\n")]),
+            "--- /dev/null\n+++ b/g/new\n@@ -0,0 +1,2 @@\n+1\n+2\n".into(),
+        ),
+        (
+            "delete a file",
+            tree(&[("f", "x\n"), ("g", "1\n2\n")]),
+            "--- a/g\n+++ /dev/null\n@@ -1,2 +0,0 @@\n-1\n-2\n".into(),
+        ),
+        (
+            "git diff with description and two files",
+            tree(&[("f", &numbered(6)), ("g", &numbered(3))]),
+            "Subject: x\n\nSome text.\n---\n f | 2 +-\n\ndiff --git a/f b/f\nindex 1..2 100644\n--- a/f\n+++ b/f\n@@ -4,3 +4,3 @@\n 4\n-5\n+five\n 6\ndiff --git a/g b/g\n--- a/g\n+++ b/g\n@@ -1,2 +1,2 @@\n-1\n+one\n 2\n-- \n2.30.0\n".into(),
+        ),
+        (
+            "already applied",
+            tree(&[("f", "1\ntwo\n3\n")]),
+            "--- a/f\n+++ b/f\n@@ -1,3 +1,3 @@\n 1\n-2\n+two\n 3\n".into(),
+        ),
+        (
+            "second hunk fails",
+            tree(&[("f", &numbered(20))]),
+            "--- a/f\n+++ b/f\n@@ -2,3 +2,3 @@\n 2\n-3\n+three\n 4\n@@ -12,3 +12,3 @@\n 12\n-nope\n+x\n 14\n".into(),
+        ),
+    ];
+    for (name, t, patch) in cases {
+        agree(name, &t, patch.as_bytes());
+    }
+}
