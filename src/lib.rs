@@ -27,6 +27,7 @@
 //! `patched/shlex/build.rs`:
 //!
 //! ```no_run
+//! # #[allow(clippy::needless_doctest_main)]
 //! fn main() {
 //!     build_patch::build();
 //! }

@@ -230,14 +230,12 @@ fn fnv1a(bytes: &[u8]) -> u64 {
 
 /// Paths, sizes and modification times of every file under `dir`.
 fn fingerprint_dir(dir: &Path) -> Result<u64> {
-    let mut acc = Vec::new();
+    let mut acc = String::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
-        let mut entries = read_dir_sorted(&d)?;
-        entries.reverse();
-        for (path, meta) in entries {
-            acc.extend_from_slice(path.to_string_lossy().as_bytes());
+        for (path, meta) in read_dir_sorted(&d)? {
             if meta.is_dir() {
+                let _ = writeln!(acc, "{}/", path.display());
                 stack.push(path);
             } else {
                 let mtime = meta
@@ -245,19 +243,11 @@ fn fingerprint_dir(dir: &Path) -> Result<u64> {
                     .ok()
                     .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
                     .map_or(0, |d| d.as_nanos());
-                let _ = write!(AsString(&mut acc), " {} {mtime}\n", meta.len());
+                let _ = writeln!(acc, "{} {} {mtime}", path.display(), meta.len());
             }
         }
     }
-    Ok(fnv1a(&acc))
-}
-
-struct AsString<'a>(&'a mut Vec<u8>);
-impl std::fmt::Write for AsString<'_> {
-    fn write_str(&mut self, s: &str) -> std::fmt::Result {
-        self.0.extend_from_slice(s.as_bytes());
-        Ok(())
-    }
+    Ok(fnv1a(acc.as_bytes()))
 }
 
 fn read_dir_sorted(dir: &Path) -> Result<Vec<(PathBuf, std::fs::Metadata)>> {
