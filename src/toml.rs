@@ -3,7 +3,7 @@
 //! Users write any valid TOML in their manifests, so this is a complete reader of TOML 1.0
 //! rather than a reader of the subset Cargo's templates produce. It also accepts the
 //! additions of TOML 1.1 that Cargo's own parser (the `toml` crate) accepts: newlines,
-//! comments and a trailing comma inside inline tables, the `\e` and `\xHH` escapes, and
+//! comments and a trailing comma inside inline tables (even around an entry's `=`), the `\e` and `\xHH` escapes, and
 //! times without seconds. Rejecting a manifest that Cargo accepts would be a bug; accepting
 //! one Cargo rejects costs nothing, since Cargo reports it first.
 //!
@@ -654,9 +654,11 @@ impl Parser<'_> {
             }
             let start = self.pos;
             let keys = self.key()?;
-            self.skip_whitespace();
+            // Cargo's parser also allows line breaks and comments around the `=` of an
+            // inline table entry.
+            self.skip_blank()?;
             self.expect(b'=', "expected `=` after key")?;
-            self.skip_whitespace();
+            self.skip_blank()?;
             let value = self.value()?;
             table
                 .insert(&keys, value)
@@ -1109,12 +1111,18 @@ fn number(token: &str) -> Result<Value, String> {
     } else if !tail.is_empty() {
         return Err(invalid());
     }
-    float.parse().map(Value::Float).map_err(|_| invalid())
+    match float.parse::<f64>() {
+        // Like the `toml` crate, reject a finite literal too large for a float rather
+        // than read it as infinity.
+        Ok(f) if f.is_infinite() => Err(format!("float `{token}` is out of range")),
+        Ok(f) => Ok(Value::Float(f)),
+        Err(_) => Err(invalid()),
+    }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::{get, parse, Table, Value};
+    use super::{get, parse, Table, TomlError, Value};
     use serde_json::{json, Value as Json};
     use std::path::{Path, PathBuf};
 
@@ -1229,6 +1237,7 @@ mod tests {
         "t = { x = 1, y.z = 2, y.w = { q = [1, {r = 2}] } }",
         "t = {}\nu = { }",
         "t = {\n  a = 1, # comment\n  b = 2,\n}",
+        "t = { a # comment\n = # comment\n 1 }",
         "[table]\nkey = 1\n[table.sub]\nkey = 2",
         "[ a . b . 'c' ]\nx = 1",
         "[a.b.c]\n[a]\nx = 1",
@@ -1381,6 +1390,58 @@ mod tests {
             if let Ok(text) = std::fs::read_to_string(&file) {
                 differential(&file.display().to_string(), &text);
             }
+        }
+    }
+
+    /// A small deterministic pseudo-random generator (xorshift), so that the mutation
+    /// test needs no dependency and always runs the same cases.
+    struct Xorshift(u64);
+
+    impl Xorshift {
+        fn below(&mut self, n: usize) -> usize {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            (self.0 % n as u64) as usize
+        }
+    }
+
+    /// Inserts and deletes characters that matter to the grammar in the tricky cases, and
+    /// requires the same outcome as the `toml` crate.
+    #[test]
+    fn matches_the_toml_crate_on_mutated_cases() {
+        let alphabet: Vec<char> = "\"'\\\n\r #=[]{},.a1_-+:eTZ\tuxé\u{1}0".chars().collect();
+        let mut rng = Xorshift(0x9E37_79B9_7F4A_7C15);
+        for _ in 0..20_000 {
+            let mut text = TRICKY[rng.below(TRICKY.len())].to_string();
+            for _ in 0..1 + rng.below(3) {
+                let boundaries: Vec<usize> = text
+                    .char_indices()
+                    .map(|(i, _)| i)
+                    .chain([text.len()])
+                    .collect();
+                let at = boundaries[rng.below(boundaries.len())];
+                if at == text.len() || rng.below(2) == 0 {
+                    text.insert(at, alphabet[rng.below(alphabet.len())]);
+                } else {
+                    text.remove(at);
+                }
+            }
+            // The `toml` crate lets a dotted key of three or more parts reach into a
+            // table defined by a header (`[a.x.y]`, `[a]`, `x.z.w = 1`, or `[[c.a]]`,
+            // `[c]`, `a.b.c = 1`) though it rejects the same with two parts (`x.z = 1`);
+            // TOML forbids both, and so do we.
+            let long_dotted_key = |e: &TomlError| {
+                e.message().starts_with("cannot add key")
+                    && e.message()
+                        .split('`')
+                        .nth(1)
+                        .is_some_and(|k| k.matches('.').count() >= 2)
+            };
+            if parse(&text).is_err_and(|e| long_dotted_key(&e)) {
+                continue;
+            }
+            differential("mutated case", &text);
         }
     }
 
