@@ -50,6 +50,9 @@ pub(crate) struct ShimManifest {
     pub settings: Settings,
     /// The shim's `[lib] path`, relative to its manifest directory.
     pub lib_path: PathBuf,
+    /// What the shim's manifest says Cargo builds, to compare with the
+    /// patched upstream's.
+    pub model: crate::manifest::Model,
 }
 
 /// Reads the shim's manifest. `path` is only used in messages.
@@ -79,6 +82,7 @@ pub(crate) fn parse_shim_manifest(text: &str, path: &Path) -> Result<ShimManifes
     Ok(ShimManifest {
         settings,
         lib_path: PathBuf::from(lib_path),
+        model: crate::manifest::model(&doc),
     })
 }
 

@@ -87,6 +87,7 @@ mod directives;
 mod error;
 mod fs;
 mod json;
+mod manifest;
 pub mod patch;
 mod root;
 mod source;
@@ -257,6 +258,29 @@ impl Config {
         }
     }
 
+    /// Stages the patched upstream crate without a shim: for tools such as
+    /// `cargo build-patch new`. Needs [`Config::upstream`] and
+    /// [`Config::out_dir`]; relative patch paths and the nested Cargo call
+    /// start from [`Config::manifest_dir`] (default: the current directory).
+    /// Prints no directives.
+    pub fn stage(&self) -> Result<Output> {
+        let base = match &self.manifest_dir {
+            Some(d) => d.clone(),
+            None => std::env::current_dir()
+                .map_err(|e| Error::io("read", Path::new("the current directory"), e))?,
+        };
+        let (Some(name), Some(version)) = (&self.settings.crate_name, &self.settings.version)
+        else {
+            return Err(Error::msg(
+                "config",
+                "`Config::stage` needs the upstream crate and version: call `Config::upstream`",
+            ));
+        };
+        let mut directives = Directives::default();
+        let staged = stage_upstream(self, &self.settings, &base, name, version, &mut directives)?;
+        Ok(Output::new(&staged, &directives))
+    }
+
     /// Stages the patched crate: finds the pristine source, copies it into
     /// `OUT_DIR/build-patch`, applies the patches, writes the compile root,
     /// and (unless turned off) prints the `cargo::` directives.
@@ -291,11 +315,36 @@ impl Config {
 pub struct Output {
     staged_dir: PathBuf,
     entry: PathBuf,
+    lib_path: PathBuf,
     restaged: bool,
     directives: Vec<String>,
 }
 
 impl Output {
+    fn new(staged: &stage::Staged, directives: &Directives) -> Output {
+        Output {
+            staged_dir: staged.dir.clone(),
+            entry: staged.entry.clone(),
+            lib_path: staged.manifest.lib_path.clone(),
+            restaged: staged.restaged,
+            directives: directives.lines().to_vec(),
+        }
+    }
+
+    /// The `src/lib.rs` a shim of this patched crate needs: the crate-level
+    /// attributes of the patched upstream root that change compilation, and
+    /// the `include!` line. What `cargo build-patch new` and `sync` write.
+    pub fn shim_lib_rs(&self) -> Result<String> {
+        let path = self.staged_dir.join(&self.lib_path);
+        let split = root::split_root(&fs::read_to_string(&path)?).map_err(|e| {
+            Error::msg(
+                "root",
+                format!("cannot read the attributes of `{}`: {e}", path.display()),
+            )
+        })?;
+        Ok(shim_lib_rs(&split.attrs))
+    }
+
     /// The staged, patched copy of the upstream crate.
     pub fn staged_dir(&self) -> &Path {
         &self.staged_dir
@@ -329,52 +378,106 @@ fn env_var(name: &str) -> Option<OsString> {
     std::env::var_os(name).filter(|v| !v.is_empty())
 }
 
+fn env_string(name: &str) -> Option<String> {
+    env_var(name).and_then(|v| v.into_string().ok())
+}
+
+/// A shim's build: read the shim, stage, check the shim against the patched
+/// upstream, and say what the compiled code sees.
 fn pipeline(cfg: &Config) -> Result<PipelineOutput> {
     let mut directives = Directives::default();
     let manifest_dir = cfg.required(&cfg.manifest_dir, "CARGO_MANIFEST_DIR")?;
-    let out_dir = cfg.required(&cfg.out_dir, "OUT_DIR")?;
 
-    // The shim's manifest: its settings, and where its own root is.
     let shim_manifest_path = manifest_dir.join("Cargo.toml");
     directives.rerun_if_changed(&shim_manifest_path);
     let shim = config::parse_shim_manifest(
         &fs::read_to_string(&shim_manifest_path)?,
         &shim_manifest_path,
     )?;
-    let settings = cfg.settings.clone().or(shim.settings);
+    let settings = cfg.settings.clone().or(shim.settings.clone());
     let name = settings
         .crate_name
         .clone()
         .or_else(|| cfg.package_name.clone())
-        .or_else(|| env_var("CARGO_PKG_NAME").and_then(|v| v.into_string().ok()))
+        .or_else(|| env_string("CARGO_PKG_NAME"))
         .ok_or_else(|| missing_setting("crate", &shim_manifest_path))?;
     let version = settings
         .version
         .clone()
         .or_else(|| cfg.package_version.clone())
-        .or_else(|| env_var("CARGO_PKG_VERSION").and_then(|v| v.into_string().ok()))
+        .or_else(|| env_string("CARGO_PKG_VERSION"))
         .ok_or_else(|| missing_setting("version", &shim_manifest_path))?;
-    if !config::is_exact_version(&version) {
+
+    let staged = stage_upstream(
+        cfg,
+        &settings,
+        &manifest_dir,
+        &name,
+        &version,
+        &mut directives,
+    )?;
+
+    // The shim must say what the patched upstream says: its manifest (Cargo
+    // resolves from it) and its crate-level attributes (include! drops them).
+    let differences = manifest::compare(&staged.manifest.model, &shim.model);
+    if !differences.is_empty() {
+        return Err(manifest_mismatch(
+            &name,
+            &version,
+            &shim_manifest_path,
+            &manifest_dir,
+            &differences,
+        ));
+    }
+    let shim_root = manifest_dir.join(&shim.lib_path);
+    directives.rerun_if_changed(&shim_root);
+    check_crate_attributes(&staged, &shim_root, &shim.lib_path)?;
+
+    // What the patched code sees at compile time.
+    directives.rustc_env("CARGO_MANIFEST_DIR", &staged.dir.display().to_string());
+    directives.rustc_env(
+        "CARGO_MANIFEST_PATH",
+        &staged.dir.join("Cargo.toml").display().to_string(),
+    );
+    for (key, value) in staged.manifest.pkg_env() {
+        directives.rustc_env(key, &value);
+    }
+    Ok(PipelineOutput {
+        output: Output::new(&staged, &directives),
+        directives,
+    })
+}
+
+/// Finds, stages and patches the upstream; everything but the shim.
+fn stage_upstream(
+    cfg: &Config,
+    settings: &Settings,
+    base_dir: &Path,
+    name: &str,
+    version: &str,
+    directives: &mut Directives,
+) -> Result<stage::Staged> {
+    let out_dir = cfg.required(&cfg.out_dir, "OUT_DIR")?;
+    if !config::is_exact_version(version) {
         return Err(Error::msg(
             "config",
             format!(
-                "`version = \"{version}\"` in `{}` is not one exact version\n  \
-                 help: patches are made against one release: write it as `1.2.3`",
-                shim_manifest_path.display()
+                "`version = \"{version}\"` for `{name}` is not one exact version\n  \
+                 help: patches are made against one release: write it as `1.2.3`"
             ),
         ));
     }
 
     // The patches, read once; every file read is watched.
     let (patches, read_paths) =
-        patch::load_patch_list(&manifest_dir, settings.patches.as_deref().unwrap_or(&[]))?;
+        patch::load_patch_list(base_dir, settings.patches.as_deref().unwrap_or(&[]))?;
     for p in &read_paths {
         directives.rerun_if_changed(p);
     }
 
     // The pristine source.
     let work_dir = out_dir.join("build-patch");
-    let local = settings.source.as_ref().map(|s| manifest_dir.join(s));
+    let local = settings.source.as_ref().map(|s| base_dir.join(s));
     if let Some(dir) = &local {
         directives.rerun_if_changed(dir);
     }
@@ -387,28 +490,23 @@ fn pipeline(cfg: &Config) -> Result<PipelineOutput> {
         .clone()
         .or_else(|| env_var("CARGO").map(PathBuf::from))
         .unwrap_or_else(|| PathBuf::from("cargo"));
-    let target = cfg
-        .target
-        .clone()
-        .or_else(|| env_var("TARGET").and_then(|v| v.into_string().ok()));
+    let target = cfg.target.clone().or_else(|| env_string("TARGET"));
     let fetch_dir = work_dir.join("fetch");
-    let request = source::Request {
-        name: &name,
-        version: &version,
+    let pristine = source::find(&source::Request {
+        name,
+        version,
         local: local.as_deref(),
         cargo_home: cargo_home.as_deref(),
         cargo: &cargo,
-        cwd: &manifest_dir,
+        cwd: base_dir,
         work_dir: &fetch_dir,
         target: target.as_deref(),
         offline: cfg.offline.unwrap_or_else(source::parent_cargo_is_offline),
-    };
-    let pristine = source::find(&request)?;
+    })?;
 
-    // The staged copy.
     let staged = stage::stage(&stage::StageRequest {
-        name: &name,
-        version: &version,
+        name,
+        version,
         pristine: &pristine,
         patches: &patches,
         strip: settings.strip.unwrap_or(1),
@@ -431,29 +529,30 @@ fn pipeline(cfg: &Config) -> Result<PipelineOutput> {
             "build-patch: not copied from `{name} {version}`: {s}"
         ));
     }
+    Ok(staged)
+}
 
-    // The shim must carry the crate-level attributes include! cannot.
-    let shim_root = manifest_dir.join(&shim.lib_path);
-    directives.rerun_if_changed(&shim_root);
-    check_crate_attributes(&staged, &shim_root, &shim.lib_path)?;
-
-    // What the patched code sees at compile time.
-    directives.rustc_env("CARGO_MANIFEST_DIR", &staged.dir.display().to_string());
-    directives.rustc_env(
-        "CARGO_MANIFEST_PATH",
-        &staged.dir.join("Cargo.toml").display().to_string(),
+fn manifest_mismatch(
+    name: &str,
+    version: &str,
+    shim_manifest: &Path,
+    shim_dir: &Path,
+    differences: &[String],
+) -> Error {
+    let mut text = format!(
+        "the shim's manifest `{}` does not match the patched manifest of `{name} {version}`:",
+        shim_manifest.display()
     );
-    for (key, value) in staged.manifest.pkg_env() {
-        directives.rustc_env(key, &value);
+    for d in differences {
+        text.push_str("\n  - ");
+        text.push_str(d);
     }
-
-    let output = Output {
-        staged_dir: staged.dir.clone(),
-        entry: staged.entry.clone(),
-        restaged: staged.restaged,
-        directives: directives.lines().to_vec(),
-    };
-    Ok(PipelineOutput { output, directives })
+    text.push_str(&format!(
+        "\n  Cargo resolves the shim from its own manifest, so these must agree.\n  \
+         help: run `cargo build-patch sync {}` to regenerate it from the patched upstream",
+        shim_dir.display()
+    ));
+    Error::msg("manifest", text)
 }
 
 fn missing_setting(key: &str, manifest: &Path) -> Error {
@@ -464,6 +563,27 @@ fn missing_setting(key: &str, manifest: &Path) -> Error {
             manifest.display()
         ),
     )
+}
+
+/// The text of a shim's `src/lib.rs` for an upstream root with these
+/// leading attributes.
+fn shim_lib_rs(attrs: &[root::InnerAttr]) -> String {
+    let mut text = String::from(
+        "// A build-patch shim: rustc compiles the patched upstream crate as this one.\n\
+         // The crate-level attributes of the upstream root that change compilation\n\
+         // (`include!` cannot carry them); the build checks they stay in sync.\n",
+    );
+    for a in attrs.iter().filter(|a| a.affects_compilation) {
+        text.push_str(&a.text);
+        text.push('\n');
+    }
+    text.push_str(
+        "// Cargo caps the lints of registry dependencies; a shim is a path\n\
+         // dependency, so it says so itself.\n\
+         #![allow(warnings)]\n\n\
+         include!(concat!(env!(\"OUT_DIR\"), \"/build-patch/lib.rs\"));\n",
+    );
+    text
 }
 
 /// Compares the compile-affecting crate attributes of the patched upstream

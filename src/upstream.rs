@@ -23,6 +23,8 @@ pub(crate) struct UpstreamManifest {
     pub license_file: String,
     pub rust_version: String,
     pub readme: String,
+    /// What the manifest says Cargo builds.
+    pub model: crate::manifest::Model,
 }
 
 impl UpstreamManifest {
@@ -95,6 +97,7 @@ impl UpstreamManifest {
             license_file: s(&["package", "license-file"]),
             rust_version: s(&["package", "rust-version"]),
             readme,
+            model: crate::manifest::model(&doc),
         })
     }
 

@@ -1,0 +1,425 @@
+//! Does the shim's `Cargo.toml` say what the patched upstream `Cargo.toml`
+//! says?
+//!
+//! Cargo resolves a shim's dependencies and features from the shim's own
+//! manifest, never from the staged copy, so a patch that changes the
+//! upstream `Cargo.toml` (relaxing a requirement, dropping a dependency)
+//! would otherwise change nothing. The build script compares the parts that
+//! decide what Cargo builds and fails, with a readable list, when they
+//! differ. `cargo build-patch sync` regenerates the shim's manifest.
+//!
+//! Compared: the edition; the library's name (graph-wide shims only: its
+//! dependents refer to it by that name) and kind (`proc-macro`); `links`;
+//! the `[features]` table; every normal dependency, target-specific ones
+//! included, by name in code, package, requirement, `optional`,
+//! `default-features` and `features`. Not compared: dev-dependencies (never
+//! built for a dependency), the shim's own build-dependencies, metadata.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+
+use crate::toml::{self, Table, Value};
+
+/// What a manifest says about how Cargo builds the package.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub(crate) struct Model {
+    pub name: String,
+    pub edition: String,
+    pub lib_name: String,
+    pub proc_macro: bool,
+    pub links: Option<String>,
+    pub features: BTreeMap<String, BTreeSet<String>>,
+    pub deps: BTreeMap<DepKey, Dep>,
+}
+
+/// A dependency's identity: its table and the name the code uses.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct DepKey {
+    /// `None` for `[dependencies]`, else the `cfg(...)` or triple of
+    /// `[target.'...'.dependencies]`.
+    pub target: Option<String>,
+    pub name: String,
+}
+
+impl fmt::Display for DepKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.target {
+            None => write!(f, "[dependencies] `{}`", self.name),
+            Some(t) => write!(f, "[target.'{t}'.dependencies] `{}`", self.name),
+        }
+    }
+}
+
+/// What is asked of one dependency.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub(crate) struct Dep {
+    /// The package, when it differs from the name in code (`package = ...`).
+    pub package: Option<String>,
+    /// The requirement, normalised (`1.0` is `^1.0`).
+    pub req: String,
+    pub optional: bool,
+    pub default_features: bool,
+    pub features: BTreeSet<String>,
+    /// A `path` or `git` dependency: the shim points at another local copy on
+    /// purpose, so its package and requirement are not compared.
+    pub local: bool,
+}
+
+/// Reads the model of a manifest.
+pub(crate) fn model(doc: &Table) -> Model {
+    let s = |keys: &[&str]| {
+        toml::get(doc, keys)
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    };
+    let name = s(&["package", "name"]).unwrap_or_default();
+    let lib_name = s(&["lib", "name"]).unwrap_or_else(|| name.replace('-', "_"));
+    let proc_macro = ["proc-macro", "proc_macro"]
+        .iter()
+        .any(|k| toml::get(doc, &["lib", k]).and_then(Value::as_bool) == Some(true));
+    let mut features = BTreeMap::new();
+    if let Some(Value::Table(t)) = doc.get("features") {
+        for (k, v) in t {
+            let items = v
+                .as_array()
+                .map(|a| {
+                    a.iter()
+                        .filter_map(Value::as_str)
+                        .map(str::to_string)
+                        .collect()
+                })
+                .unwrap_or_default();
+            features.insert(k.clone(), items);
+        }
+    }
+    let mut deps = BTreeMap::new();
+    read_deps(doc.get("dependencies"), None, &mut deps);
+    if let Some(Value::Table(targets)) = doc.get("target") {
+        for (target, table) in targets {
+            if let Value::Table(table) = table {
+                read_deps(table.get("dependencies"), Some(target), &mut deps);
+            }
+        }
+    }
+    Model {
+        edition: s(&["package", "edition"]).unwrap_or_else(|| "2015".to_string()),
+        lib_name,
+        proc_macro,
+        links: s(&["package", "links"]),
+        features,
+        deps,
+        name,
+    }
+}
+
+fn read_deps(table: Option<&Value>, target: Option<&str>, out: &mut BTreeMap<DepKey, Dep>) {
+    let Some(Value::Table(table)) = table else {
+        return;
+    };
+    for (name, spec) in table {
+        let key = DepKey {
+            target: target.map(str::to_string),
+            name: name.clone(),
+        };
+        let dep = match spec {
+            Value::String(req) => Dep {
+                req: normalize_req(req),
+                default_features: true,
+                ..Dep::default()
+            },
+            Value::Table(t) => {
+                let b = |k: &str| t.get(k).and_then(Value::as_bool);
+                Dep {
+                    package: t.get("package").and_then(Value::as_str).map(str::to_string),
+                    req: normalize_req(t.get("version").and_then(Value::as_str).unwrap_or("*")),
+                    optional: b("optional").unwrap_or(false),
+                    default_features: b("default-features")
+                        .or_else(|| b("default_features"))
+                        .unwrap_or(true),
+                    features: t
+                        .get("features")
+                        .and_then(Value::as_array)
+                        .map(|a| {
+                            a.iter()
+                                .filter_map(Value::as_str)
+                                .map(str::to_string)
+                                .collect()
+                        })
+                        .unwrap_or_default(),
+                    local: t.contains_key("path") || t.contains_key("git"),
+                }
+            }
+            _ => continue,
+        };
+        out.insert(key, dep);
+    }
+}
+
+/// `1.0` and `^1.0` ask the same; so do `>= 0.8` and `>=0.8`.
+pub(crate) fn normalize_req(req: &str) -> String {
+    req.split(',')
+        .map(|part| {
+            let part: String = part.chars().filter(|c| !c.is_whitespace()).collect();
+            if part.starts_with(|c: char| c.is_ascii_digit()) {
+                format!("^{part}")
+            } else {
+                part
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The differences between the patched upstream manifest and the shim's, one
+/// line each; empty when the shim builds what the upstream would.
+pub(crate) fn compare(upstream: &Model, shim: &Model) -> Vec<String> {
+    let mut out = Vec::new();
+    let graph_wide = upstream.name == shim.name;
+    if upstream.edition != shim.edition {
+        out.push(format!(
+            "edition: upstream `{}`, the shim `{}`",
+            upstream.edition, shim.edition
+        ));
+    }
+    if graph_wide && upstream.lib_name != shim.lib_name {
+        out.push(format!(
+            "[lib] name: upstream `{}`, the shim `{}` (its dependents use the upstream's)",
+            upstream.lib_name, shim.lib_name
+        ));
+    }
+    if upstream.proc_macro != shim.proc_macro {
+        out.push(format!(
+            "[lib] proc-macro: upstream `{}`, the shim `{}`",
+            upstream.proc_macro, shim.proc_macro
+        ));
+    }
+    if upstream.links != shim.links {
+        out.push(format!(
+            "links: upstream {}, the shim {}",
+            show_opt(&upstream.links),
+            show_opt(&shim.links)
+        ));
+    }
+    for name in upstream
+        .features
+        .keys()
+        .chain(shim.features.keys())
+        .collect::<BTreeSet<_>>()
+    {
+        match (upstream.features.get(name), shim.features.get(name)) {
+            (Some(u), Some(s)) if u != s => out.push(format!(
+                "[features] `{name}`: upstream {}, the shim {}",
+                show_list(u),
+                show_list(s)
+            )),
+            (Some(u), None) => out.push(format!(
+                "[features] `{name}`: missing in the shim (upstream: {})",
+                show_list(u)
+            )),
+            (None, Some(_)) => out.push(format!("[features] `{name}`: not in the upstream")),
+            _ => {}
+        }
+    }
+    for key in upstream
+        .deps
+        .keys()
+        .chain(shim.deps.keys())
+        .collect::<BTreeSet<_>>()
+    {
+        match (upstream.deps.get(key), shim.deps.get(key)) {
+            (Some(u), Some(s)) => {
+                let mut diffs = Vec::new();
+                if !s.local && u.req != s.req {
+                    diffs.push(format!(
+                        "requirement upstream `{}`, the shim `{}`",
+                        u.req, s.req
+                    ));
+                }
+                if !s.local && u.package != s.package {
+                    diffs.push(format!(
+                        "package upstream {}, the shim {}",
+                        show_opt(&u.package),
+                        show_opt(&s.package)
+                    ));
+                }
+                if u.optional != s.optional {
+                    diffs.push(format!(
+                        "optional upstream `{}`, the shim `{}`",
+                        u.optional, s.optional
+                    ));
+                }
+                if u.default_features != s.default_features {
+                    diffs.push(format!(
+                        "default-features upstream `{}`, the shim `{}`",
+                        u.default_features, s.default_features
+                    ));
+                }
+                if u.features != s.features {
+                    diffs.push(format!(
+                        "features upstream {}, the shim {}",
+                        show_list(&u.features),
+                        show_list(&s.features)
+                    ));
+                }
+                if !diffs.is_empty() {
+                    out.push(format!("{key}: {}", diffs.join("; ")));
+                }
+            }
+            (Some(u), None) => out.push(format!(
+                "{key}: missing in the shim (upstream requires `{}`)",
+                u.req
+            )),
+            (None, Some(_)) => out.push(format!("{key}: not in the upstream")),
+            (None, None) => {}
+        }
+    }
+    out
+}
+
+fn show_opt(v: &Option<String>) -> String {
+    match v {
+        Some(v) => format!("`{v}`"),
+        None => "none".to_string(),
+    }
+}
+
+fn show_list(items: &BTreeSet<String>) -> String {
+    let quoted: Vec<String> = items.iter().map(|i| format!("{i:?}")).collect();
+    format!("[{}]", quoted.join(", "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn m(text: &str) -> Model {
+        model(&toml::parse(text).unwrap())
+    }
+
+    /// `check(upstream, shim, expected lines)`.
+    fn check(upstream: &str, shim: &str, expected: &[&str]) {
+        let got = compare(&m(upstream), &m(shim));
+        assert_eq!(got, expected, "\nupstream:\n{upstream}\nshim:\n{shim}");
+    }
+
+    const UP: &str = r#"
+[package]
+name = "foo"
+version = "1.0.0"
+edition = "2018"
+links = "foo"
+[features]
+default = ["std"]
+std = ["dep:serde", "log?/std"]
+[dependencies]
+serde = { version = "1.0.100", optional = true, default-features = false, features = ["derive"] }
+log = { version = ">= 0.4", optional = true }
+[target.'cfg(unix)'.dependencies]
+libc = "0.2"
+[dev-dependencies]
+tempfile = "3"
+"#;
+
+    #[test]
+    fn equal_manifests_have_no_differences() {
+        // Formatting, `^`, spacing, key spelling, dev-dependencies and the
+        // shim's own build-dependencies do not count.
+        let shim = r#"
+[package]
+name = "foo"
+version = "1.0.0"
+edition = "2018"
+links = "foo"
+publish = false
+[features]
+std = ["log?/std", "dep:serde"]
+default = ["std"]
+[dependencies.serde]
+version = "^1.0.100"
+optional = true
+default_features = false
+features = ["derive"]
+[dependencies]
+log = { version = ">=0.4", optional = true }
+[target."cfg(unix)".dependencies]
+libc = "^0.2"
+[build-dependencies]
+build-patch = "0.1"
+"#;
+        check(UP, shim, &[]);
+    }
+
+    #[test]
+    fn each_difference_is_one_line() {
+        check(
+            UP,
+            r#"
+[package]
+name = "foo"
+edition = "2021"
+[features]
+default = []
+extra = []
+[dependencies]
+serde = { version = "1.0.90", features = ["derive", "rc"] }
+log = { version = ">= 0.4", optional = true }
+rand = "0.8"
+"#,
+            &[
+                "edition: upstream `2018`, the shim `2021`",
+                "links: upstream `foo`, the shim none",
+                "[features] `default`: upstream [\"std\"], the shim []",
+                "[features] `extra`: not in the upstream",
+                "[features] `std`: missing in the shim (upstream: [\"dep:serde\", \"log?/std\"])",
+                "[dependencies] `rand`: not in the upstream",
+                "[dependencies] `serde`: requirement upstream `^1.0.100`, the shim `^1.0.90`; \
+                 optional upstream `true`, the shim `false`; default-features upstream `false`, \
+                 the shim `true`; features upstream [\"derive\"], the shim [\"derive\", \"rc\"]",
+                "[target.'cfg(unix)'.dependencies] `libc`: missing in the shim (upstream requires `^0.2`)",
+            ],
+        );
+    }
+
+    #[test]
+    fn lib_name_counts_only_for_graph_wide_shims() {
+        let up = "[package]\nname = \"foo-rs\"\n[lib]\nname = \"foo\"\n";
+        check(
+            up,
+            "[package]\nname = \"foo-rs\"\n",
+            &["[lib] name: upstream `foo`, the shim `foo_rs` (its dependents use the upstream's)"],
+        );
+        check(
+            up,
+            "[package]\nname = \"foo-rs\"\n[lib]\nname = \"foo\"\n",
+            &[],
+        );
+        check(up, "[package]\nname = \"foo-patched\"\n", &[]);
+        check(
+            "[package]\nname = \"m\"\n[lib]\nproc-macro = true\n",
+            "[package]\nname = \"m\"\n",
+            &["[lib] proc-macro: upstream `true`, the shim `false`"],
+        );
+    }
+
+    #[test]
+    fn a_local_dependency_in_the_shim_is_a_deliberate_override() {
+        check(
+            "[package]\nname = \"a\"\n[dependencies]\nb = \"1.2\"\n",
+            "[package]\nname = \"a\"\n[dependencies]\nb = { package = \"b-patched\", path = \"../b\" }\n",
+            &[],
+        );
+    }
+
+    #[test]
+    fn requirements_normalise() {
+        for (a, b) in [
+            ("1.0", "^1.0"),
+            (">= 0.8", ">=0.8"),
+            (">=1, <2", ">= 1,<2"),
+            ("=1.2.3", "= 1.2.3"),
+        ] {
+            assert_eq!(normalize_req(a), normalize_req(b), "{a} vs {b}");
+        }
+        assert_ne!(normalize_req(">=0.8"), normalize_req("0.8"));
+    }
+}
