@@ -525,7 +525,7 @@ impl<'a> Lexer<'a> {
                 return Ok(Tree::Literal);
             }
             ("b", Some('\'')) => {
-                self.quoted('\'')?;
+                self.char_or_lifetime()?;
                 return Ok(Tree::Literal);
             }
             _ => {}
