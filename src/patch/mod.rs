@@ -265,6 +265,9 @@ fn apply_patch(
         };
         let err = PatchError::new(kind, e.message).with_line(e.line);
         match e.kind {
+            ParseErrorKind::NotAPatch if patch.bytes.iter().all(u8::is_ascii_whitespace) => {
+                err.with_help("the file is empty; remove it from the patch list")
+            }
             ParseErrorKind::NotAPatch => err.with_help(
                 "check that the file is a unified diff (`diff -u` or `git diff` output)",
             ),
