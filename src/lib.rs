@@ -331,6 +331,46 @@ impl Output {
         }
     }
 
+    /// `existing` (a shim's `src/lib.rs`) with its compile-affecting
+    /// crate-level attributes replaced by those of the patched upstream root,
+    /// and everything else (comments, docs, lint attributes) kept. Returns
+    /// `existing` unchanged when it already agrees.
+    pub fn sync_shim_lib_rs(&self, existing: &str) -> Result<String> {
+        let path = self.staged_dir.join(&self.lib_path);
+        let upstream = root::split_root(&fs::read_to_string(&path)?)
+            .map_err(|e| Error::msg("root", format!("cannot read `{}`: {e}", path.display())))?;
+        let shim = root::split_root(existing)
+            .map_err(|e| Error::msg("root", format!("cannot read the shim's root: {e}")))?;
+        if root::compare(&upstream.attrs, &shim.attrs).is_none() {
+            return Ok(existing.to_string());
+        }
+        let mut text = existing.to_string();
+        let mut insert_at = None;
+        for a in shim.attrs.iter().filter(|a| a.affects_compilation) {
+            if let Some(pos) = text.find(&a.text) {
+                let mut end = pos + a.text.len();
+                if text[end..].starts_with("\r\n") {
+                    end += 2;
+                } else if text[end..].starts_with('\n') {
+                    end += 1;
+                }
+                text.replace_range(pos..end, "");
+                insert_at = Some(insert_at.map_or(pos, |p: usize| p.min(pos)));
+            }
+        }
+        let at = insert_at
+            .or_else(|| text.find("include!"))
+            .unwrap_or(text.len());
+        let block: String = upstream
+            .attrs
+            .iter()
+            .filter(|a| a.affects_compilation)
+            .map(|a| format!("{}\n", a.text))
+            .collect();
+        text.insert_str(at, &block);
+        Ok(text)
+    }
+
     /// The `src/lib.rs` a shim of this patched crate needs: the crate-level
     /// attributes of the patched upstream root that change compilation, and
     /// the `include!` line. What `cargo build-patch new` and `sync` write.

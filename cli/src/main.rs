@@ -4,12 +4,16 @@
 //! `cargo-build-patch build-patch ARGS`, hence the outer `cargo` command with
 //! one subcommand. Errors exit with status 101, like Cargo's.
 
-use std::io::{IsTerminal, Write};
-use std::path::{Path, PathBuf};
+mod apply;
+mod shell;
+mod shim;
+
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-use build_patch::patch::{self, ApplyOptions};
 use clap::{Args, Parser, Subcommand};
+
+use shell::Shell;
 
 #[derive(Parser, Debug)]
 #[command(name = "cargo", bin_name = "cargo")]
@@ -29,19 +33,50 @@ struct BuildPatch {
 enum Command {
     /// Apply patches to a directory, all or nothing, as `patch -p1 -d DIR` would.
     Apply(ApplyArgs),
+    /// Write a shim crate for CRATE@VERSION with the given patches applied.
+    New(NewArgs),
+    /// Bring a shim's manifest and `src/lib.rs` back in line with the patched upstream.
+    Sync(SyncArgs),
 }
 
 #[derive(Args, Debug)]
-struct ApplyArgs {
+struct NewArgs {
+    /// The upstream crate and its exact version, e.g. `shlex@1.1.0`.
+    #[arg(value_name = "CRATE@VERSION")]
+    spec: String,
+    /// Where to write the shim [default: patched/CRATE].
+    #[arg(long, value_name = "DIR")]
+    path: Option<PathBuf>,
+    /// A patch file, directory of patches or quilt series; repeat for more, in order.
+    #[arg(long = "patch", value_name = "FILE")]
+    pub patches: Vec<PathBuf>,
+    /// Name the shim NAME (a renamed shim, for the workspace's own code) instead of
+    /// the upstream's name (a graph-wide shim, for `[patch.crates-io]`).
+    #[arg(long, value_name = "NAME")]
+    rename: Option<String>,
+    /// Depend on build-patch by path instead of by version (for developing build-patch).
+    #[arg(long, value_name = "DIR", hide = true)]
+    build_patch_path: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+struct SyncArgs {
+    /// The shim's directory.
+    #[arg(value_name = "DIR")]
+    pub dir: PathBuf,
+}
+
+#[derive(Args, Debug)]
+pub struct ApplyArgs {
     /// Leading path components to strip from names in the patches.
     #[arg(short = 'p', long = "strip", value_name = "N", default_value_t = 1)]
-    strip: usize,
+    pub strip: usize,
     /// Context lines a hunk may ignore when it does not match exactly.
     #[arg(long, value_name = "N", default_value_t = 0)]
-    fuzz: usize,
+    pub fuzz: usize,
     /// Check that everything applies, without changing DIR.
     #[arg(long)]
-    dry_run: bool,
+    pub dry_run: bool,
     /// The directory to patch.
     dir: PathBuf,
     /// Patch files, directories of patches, or quilt `series` files, in order.
@@ -53,7 +88,9 @@ fn main() -> ExitCode {
     let Cargo::BuildPatch(args) = Cargo::parse();
     let shell = Shell::new();
     let result = match args.command {
-        Command::Apply(a) => apply(&shell, &a),
+        Command::Apply(a) => apply::apply(&shell, &a),
+        Command::New(a) => new(&shell, &a),
+        Command::Sync(a) => shim::sync(&shell, &a.dir),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -64,96 +101,28 @@ fn main() -> ExitCode {
     }
 }
 
-fn apply(shell: &Shell, args: &ApplyArgs) -> Result<(), String> {
-    let cwd =
-        std::env::current_dir().map_err(|e| format!("cannot read the current directory: {e}"))?;
-    let (patches, _) = patch::load_patch_list(&cwd, &args.patches).map_err(|e| e.to_string())?;
-    let mut options = ApplyOptions::new();
-    options.strip(args.strip).fuzz(args.fuzz);
-
-    // A dry run applies to a scratch copy, so DIR is never touched.
-    let scratch;
-    let target: &Path = if args.dry_run {
-        scratch =
-            tempfile::tempdir().map_err(|e| format!("cannot create a scratch folder: {e}"))?;
-        copy_dir(&args.dir, scratch.path())?;
-        scratch.path()
-    } else {
-        &args.dir
-    };
-    let applied = patch::apply_to_dir(target, &patches, &options).map_err(|e| e.to_string())?;
-    for report in applied.patches() {
-        let verb = if args.dry_run { "Checked" } else { "Applied" };
-        shell.status(
-            verb,
-            &format!("{} ({} hunks)", report.display(), report.hunks().len()),
-        );
-    }
-    for w in applied.warnings() {
-        shell.warn(&w);
-    }
-    Ok(())
-}
-
-fn copy_dir(from: &Path, to: &Path) -> Result<(), String> {
-    let rd =
-        std::fs::read_dir(from).map_err(|e| format!("cannot read `{}`: {e}", from.display()))?;
-    for entry in rd {
-        let entry = entry.map_err(|e| format!("cannot read `{}`: {e}", from.display()))?;
-        let (src, dst) = (entry.path(), to.join(entry.file_name()));
-        let ft = entry
-            .file_type()
-            .map_err(|e| format!("cannot inspect `{}`: {e}", src.display()))?;
-        if ft.is_dir() {
-            std::fs::create_dir(&dst)
-                .map_err(|e| format!("cannot create `{}`: {e}", dst.display()))?;
-            copy_dir(&src, &dst)?;
-        } else if ft.is_file() {
-            std::fs::copy(&src, &dst)
-                .map_err(|e| format!("cannot copy `{}`: {e}", src.display()))?;
-        }
-    }
-    Ok(())
-}
-
-/// Status output in Cargo's style: a right-aligned word in 12 columns,
-/// coloured only on a terminal.
-struct Shell {
-    color: bool,
-}
-
-impl Shell {
-    fn new() -> Shell {
-        Shell {
-            color: std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
-        }
-    }
-
-    fn print(&self, word: &str, code: &str, text: &str, align: bool) {
-        let word = if align {
-            format!("{word:>12}")
-        } else {
-            word.to_string()
-        };
-        let mut err = std::io::stderr().lock();
-        let _ = if self.color {
-            writeln!(err, "\x1b[1;{code}m{word}\x1b[0m {text}")
-        } else {
-            writeln!(err, "{word} {text}")
-        };
-    }
-
-    fn status(&self, word: &str, text: &str) {
-        self.print(word, "32", text, true);
-    }
-
-    fn warn(&self, text: &str) {
-        self.print("warning:", "33", text, false);
-    }
-
-    fn error(&self, text: &str) {
-        self.print("error:", "31", text, false);
-    }
+fn new(shell: &Shell, args: &NewArgs) -> Result<(), String> {
+    let (name, version) = args.spec.split_once('@').ok_or_else(|| {
+        format!(
+            "`{}` names no version\n  help: write the crate and its exact version, e.g. `shlex@1.1.0`",
+            args.spec
+        )
+    })?;
+    let dir = args
+        .path
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("patched").join(name));
+    shim::new(
+        shell,
+        &shim::NewShim {
+            name,
+            version,
+            dir: &dir,
+            patches: &args.patches,
+            rename: args.rename.as_deref(),
+            build_patch_dep: shim::build_patch_dep(args.build_patch_path.as_deref()),
+        },
+    )
 }
 
 #[cfg(test)]

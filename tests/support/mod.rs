@@ -15,9 +15,14 @@ use std::process::Command;
 
 use sha2::{Digest, Sha256};
 
-/// The build-patch repository, for the shims' `build-patch = { path = ... }`.
+/// The build-patch repository, for the shims' `build-patch = { path = ... }`
+/// (this harness also serves the tests of `cli/`).
 pub fn repo_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    let here = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    here.ancestors()
+        .find(|d| d.join("ARCHITECTURE.md").is_file())
+        .unwrap_or(&here)
+        .to_path_buf()
 }
 
 /// A target directory shared by the tests that do not care about theirs, so
@@ -298,6 +303,97 @@ pub fn cargo_command() -> Command {
     cmd
 }
 
+/// A dependency of a fixture crate, as both its manifest and the registry
+/// index say it.
+#[derive(Clone)]
+pub struct Dep {
+    pub name: String,
+    pub req: String,
+    pub optional: bool,
+    pub default_features: bool,
+    pub features: Vec<String>,
+    pub target: Option<String>,
+    /// The package, when `name` is a rename.
+    pub package: Option<String>,
+}
+
+impl Dep {
+    pub fn new(name: &str, req: &str) -> Dep {
+        Dep {
+            name: name.into(),
+            req: req.into(),
+            optional: false,
+            default_features: true,
+            features: Vec::new(),
+            target: None,
+            package: None,
+        }
+    }
+
+    pub fn optional(mut self) -> Dep {
+        self.optional = true;
+        self
+    }
+
+    pub fn no_default_features(mut self) -> Dep {
+        self.default_features = false;
+        self
+    }
+
+    pub fn features(mut self, f: &[&str]) -> Dep {
+        self.features = f.iter().map(|s| s.to_string()).collect();
+        self
+    }
+
+    pub fn target(mut self, t: &str) -> Dep {
+        self.target = Some(t.into());
+        self
+    }
+
+    pub fn package(mut self, p: &str) -> Dep {
+        self.package = Some(p.into());
+        self
+    }
+
+    fn toml(&self) -> String {
+        let mut t = format!("{} = {{ version = {:?}", self.name, self.req);
+        if self.optional {
+            t.push_str(", optional = true");
+        }
+        if !self.default_features {
+            t.push_str(", default-features = false");
+        }
+        if !self.features.is_empty() {
+            let _ = write!(t, ", features = {:?}", self.features);
+        }
+        if let Some(p) = &self.package {
+            let _ = write!(t, ", package = {p:?}");
+        }
+        t.push_str(" }");
+        t
+    }
+
+    fn index_json(&self) -> String {
+        // The index names a renamed dependency by its new name, and the
+        // original in `package`.
+        let name = &self.name;
+        let package = match &self.package {
+            Some(p) => format!(",\"package\":{p:?}"),
+            None => String::new(),
+        };
+        format!(
+            r#"{{"name":{name:?},"req":{:?},"features":{:?},"optional":{},"default_features":{},"target":{},"kind":"normal"{package}}}"#,
+            self.req,
+            self.features,
+            self.optional,
+            self.default_features,
+            self.target
+                .as_ref()
+                .map_or("null".to_string(), |t| format!("{t:?}")),
+        )
+    }
+}
+
 /// A fixture crate for the local registry.
 #[derive(Clone)]
 pub struct Package {
@@ -305,7 +401,8 @@ pub struct Package {
     version: String,
     edition: String,
     files: Vec<(String, Vec<u8>)>,
-    deps: Vec<(String, String)>,
+    deps: Vec<Dep>,
+    features: Vec<(String, Vec<String>)>,
     manifest_extra: String,
 }
 
@@ -317,6 +414,7 @@ impl Package {
             edition: "2021".into(),
             files: Vec::new(),
             deps: Vec::new(),
+            features: Vec::new(),
             manifest_extra: String::new(),
         }
     }
@@ -332,7 +430,18 @@ impl Package {
     }
 
     pub fn dep(mut self, name: &str, req: &str) -> Package {
-        self.deps.push((name.into(), req.into()));
+        self.deps.push(Dep::new(name, req));
+        self
+    }
+
+    pub fn dep_full(mut self, dep: Dep) -> Package {
+        self.deps.push(dep);
+        self
+    }
+
+    pub fn feature(mut self, name: &str, enables: &[&str]) -> Package {
+        self.features
+            .push((name.into(), enables.iter().map(|s| s.to_string()).collect()));
         self
     }
 
@@ -352,13 +461,27 @@ impl Package {
             "[package]\nname = {:?}\nversion = {:?}\nedition = {:?}\n",
             self.name, self.version, self.edition
         );
-        if !self.deps.is_empty() {
-            m.push_str("\n[dependencies]\n");
-            for (n, r) in &self.deps {
-                let _ = writeln!(m, "{n} = {r:?}");
+        m.push_str(&self.manifest_extra);
+        if !self.features.is_empty() {
+            m.push_str("\n[features]\n");
+            for (f, enables) in &self.features {
+                let _ = writeln!(m, "{f} = {enables:?}");
             }
         }
-        m.push_str(&self.manifest_extra);
+        let mut targets: Vec<Option<&String>> =
+            self.deps.iter().map(|d| d.target.as_ref()).collect();
+        targets.dedup();
+        for target in targets {
+            match target {
+                None => m.push_str("\n[dependencies]\n"),
+                Some(t) => {
+                    let _ = write!(m, "\n[target.{t:?}.dependencies]\n");
+                }
+            }
+            for d in self.deps.iter().filter(|d| d.target.as_ref() == target) {
+                let _ = writeln!(m, "{}", d.toml());
+            }
+        }
         m
     }
 
@@ -384,21 +507,19 @@ impl Package {
         let crate_bytes = gz.finish().unwrap();
         std::fs::write(registry.join(format!("{prefix}.crate")), &crate_bytes).unwrap();
 
-        let deps: Vec<String> = self
-            .deps
+        let deps: Vec<String> = self.deps.iter().map(Dep::index_json).collect();
+        let features: Vec<String> = self
+            .features
             .iter()
-            .map(|(n, r)| {
-                format!(
-                    r#"{{"name":"{n}","req":"{r}","features":[],"optional":false,"default_features":true,"target":null,"kind":"normal"}}"#
-                )
-            })
+            .map(|(f, e)| format!("{f:?}:{e:?}"))
             .collect();
         let line = format!(
-            r#"{{"name":"{}","vers":"{}","deps":[{}],"cksum":"{}","features":{{}},"yanked":false}}"#,
+            r#"{{"name":"{}","vers":"{}","deps":[{}],"cksum":"{}","features":{{{}}},"yanked":false,"v":2}}"#,
             self.name,
             self.version,
             deps.join(","),
-            hex(&Sha256::digest(&crate_bytes))
+            hex(&Sha256::digest(&crate_bytes)),
+            features.join(",")
         );
         let index = registry.join("index").join(index_path(&self.name));
         std::fs::create_dir_all(index.parent().unwrap()).unwrap();

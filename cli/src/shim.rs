@@ -1,0 +1,555 @@
+//! `new` and `sync`: write a shim from the patched upstream, and bring an
+//! existing one back in line with it.
+//!
+//! Both stage the patched upstream with the library (`Config::stage`, into a
+//! scratch folder), then derive the shim's manifest from the patched
+//! `Cargo.toml` with a format-preserving editor, so `sync` keeps whatever
+//! the user added: a `[workspace]` table, other metadata, comments.
+
+use std::path::{Component, Path, PathBuf};
+
+use build_patch::Config;
+use toml_edit::{value, Array, DocumentMut, Item, Table};
+
+use crate::shell::Shell;
+
+/// What `new` was asked for.
+pub struct NewShim<'a> {
+    pub name: &'a str,
+    pub version: &'a str,
+    /// The shim's directory.
+    pub dir: &'a Path,
+    /// Patch files, relative to the current directory.
+    pub patches: &'a [PathBuf],
+    /// The shim's package name when it is not the upstream's.
+    pub rename: Option<&'a str>,
+    /// The `build-patch` build-dependency, as a TOML value.
+    pub build_patch_dep: Item,
+}
+
+/// The `build-patch` build-dependency to write: this CLI's version, or a
+/// path (for developing build-patch itself).
+pub fn build_patch_dep(path: Option<&Path>) -> Item {
+    match path {
+        Some(p) => {
+            let mut t = toml_edit::InlineTable::new();
+            t.insert("path", p.display().to_string().into());
+            value(t)
+        }
+        None => {
+            let v = env!("CARGO_PKG_VERSION");
+            let major_minor: Vec<&str> = v.split('.').take(2).collect();
+            value(major_minor.join("."))
+        }
+    }
+}
+
+pub fn new(shell: &Shell, req: &NewShim<'_>) -> Result<(), String> {
+    if req.dir.join("Cargo.toml").exists() {
+        return Err(format!(
+            "`{}` already holds a crate\n  help: pick another `--path`, or run `cargo build-patch sync {}` to update that shim",
+            req.dir.display(),
+            req.dir.display()
+        ));
+    }
+    let cwd = current_dir()?;
+    let abs_dir = cwd.join(req.dir);
+    // Patches are recorded relative to the shim, as the build reads them.
+    let patch_paths: Vec<String> = req
+        .patches
+        .iter()
+        .map(|p| relative_path(&abs_dir, &cwd.join(p)))
+        .collect();
+
+    let scratch =
+        tempfile::tempdir().map_err(|e| format!("cannot create a scratch folder: {e}"))?;
+    let mut cfg = Config::new();
+    cfg.upstream(req.name, req.version)
+        .manifest_dir(&cwd)
+        .out_dir(scratch.path());
+    for p in req.patches {
+        cfg.patch(p);
+    }
+    shell.status("Staging", &format!("{} {}", req.name, req.version));
+    let out = cfg.stage().map_err(|e| e.to_string())?;
+    let upstream = read_doc(&out.staged_dir().join("Cargo.toml"))?;
+
+    let shim_name = req.rename.unwrap_or(req.name);
+    let mut doc = DocumentMut::new();
+    doc.decor_mut().set_prefix(format!(
+        "# A build-patch shim: compiles {} {} with the patches below applied.\n\
+         # `cargo build-patch sync` regenerates the parts that mirror the upstream\n\
+         # (edition, [lib], [features], dependencies) and keeps everything else.\n",
+        req.name, req.version
+    ));
+    let mut package = Table::new();
+    package.insert("name", value(shim_name));
+    package.insert("version", value(req.version));
+    package.insert("publish", value(false));
+    doc.insert("package", Item::Table(package));
+
+    let mut meta = Table::new();
+    if req.rename.is_some() {
+        meta.insert("crate", value(req.name));
+        meta.insert("version", value(req.version));
+    }
+    let mut patches = Array::new();
+    for p in &patch_paths {
+        patches.push(p.as_str());
+    }
+    meta.insert("patches", value(patches));
+    let mut metadata = Table::new();
+    metadata.set_implicit(true);
+    metadata.insert("build-patch", Item::Table(meta));
+    doc["package"]["metadata"] = Item::Table(metadata);
+
+    mirror_upstream(&mut doc, &upstream, req.rename.is_none());
+    let mut build_deps = Table::new();
+    build_deps.insert("build-patch", req.build_patch_dep.clone());
+    doc.insert("build-dependencies", Item::Table(build_deps));
+
+    let lib_rs = out.shim_lib_rs().map_err(|e| e.to_string())?;
+    write(&abs_dir.join("Cargo.toml"), &doc.to_string())?;
+    write(
+        &abs_dir.join("build.rs"),
+        "fn main() {\n    build_patch::build();\n}\n",
+    )?;
+    write(&abs_dir.join("src/lib.rs"), &lib_rs)?;
+    shell.status(
+        "Created",
+        &format!("shim `{shim_name}` in `{}`", req.dir.display()),
+    );
+
+    let dir = req.dir.display().to_string().replace('\\', "/");
+    let lines = match req.rename {
+        None => format!("[patch.crates-io]\n{} = {{ path = \"{dir}\" }}", req.name),
+        Some(r) => format!(
+            "[dependencies]\n{} = {{ package = \"{r}\", path = \"{dir}\" }}",
+            req.name
+        ),
+    };
+    shell.note(&format!(
+        "add to the workspace's `Cargo.toml`:\n\n{}\n",
+        indent(&lines)
+    ));
+    Ok(())
+}
+
+pub fn sync(shell: &Shell, dir: &Path) -> Result<(), String> {
+    let manifest_path = dir.join("Cargo.toml");
+    let mut doc = read_doc(&manifest_path)?;
+    let shim_name = doc
+        .get("package")
+        .and_then(|p| p.get("name"))
+        .and_then(Item::as_str)
+        .ok_or_else(|| format!("`{}` has no package name", manifest_path.display()))?
+        .to_string();
+    let meta = doc
+        .get("package")
+        .and_then(|p| p.get("metadata"))
+        .and_then(|m| m.get("build-patch"))
+        .ok_or_else(|| {
+            format!(
+                "`{}` has no `[package.metadata.build-patch]` table: it is not a build-patch shim",
+                manifest_path.display()
+            )
+        })?;
+    let get = |k: &str| meta.get(k).and_then(Item::as_str).map(str::to_string);
+    let name = get("crate").unwrap_or_else(|| shim_name.clone());
+    let version = get("version")
+        .or_else(|| {
+            doc.get("package")
+                .and_then(|p| p.get("version"))
+                .and_then(Item::as_str)
+                .map(str::to_string)
+        })
+        .ok_or_else(|| format!("`{}` names no version", manifest_path.display()))?;
+
+    let scratch =
+        tempfile::tempdir().map_err(|e| format!("cannot create a scratch folder: {e}"))?;
+    let mut cfg = Config::new();
+    cfg.upstream(&name, &version)
+        .manifest_dir(dir)
+        .out_dir(scratch.path());
+    match meta.get("patches") {
+        Some(Item::Value(toml_edit::Value::Array(a))) => {
+            for p in a.iter().filter_map(|v| v.as_str()) {
+                cfg.patch(p);
+            }
+        }
+        Some(Item::Value(toml_edit::Value::String(s))) => {
+            cfg.patch(s.value());
+        }
+        _ => {}
+    }
+    for (key, set) in [("strip", 0), ("fuzz", 1)] {
+        if let Some(n) = meta.get(key).and_then(Item::as_integer) {
+            let n = usize::try_from(n).map_err(|_| format!("`{key}` must not be negative"))?;
+            if set == 0 {
+                cfg.strip(n);
+            } else {
+                cfg.fuzz(n);
+            }
+        }
+    }
+    if let Some(src) = get("source") {
+        cfg.source(src);
+    }
+    shell.status("Staging", &format!("{name} {version}"));
+    let out = cfg.stage().map_err(|e| e.to_string())?;
+    let upstream = read_doc(&out.staged_dir().join("Cargo.toml"))?;
+
+    let before = doc.to_string();
+    mirror_upstream(&mut doc, &upstream, shim_name == name);
+    let after = doc.to_string();
+    if before != after {
+        write(&manifest_path, &after)?;
+        shell.status("Updated", &format!("`{}`", manifest_path.display()));
+    }
+    let lib_path = doc
+        .get("lib")
+        .and_then(|l| l.get("path"))
+        .and_then(Item::as_str)
+        .unwrap_or("src/lib.rs")
+        .to_string();
+    let lib_file = dir.join(lib_path);
+    let lib_text = std::fs::read_to_string(&lib_file)
+        .map_err(|e| format!("cannot read `{}`: {e}", lib_file.display()))?;
+    let synced = out.sync_shim_lib_rs(&lib_text).map_err(|e| e.to_string())?;
+    if synced != lib_text {
+        write(&lib_file, &synced)?;
+        shell.status("Updated", &format!("`{}`", lib_file.display()));
+    }
+    if before == after && synced == lib_text {
+        shell.status(
+            "Fresh",
+            &format!("shim `{shim_name}` already matches {name} {version}"),
+        );
+    }
+    Ok(())
+}
+
+/// Makes the parts of `doc` that decide what Cargo builds say what the
+/// patched upstream manifest says: edition and `links`, `[lib]` name (for a
+/// graph-wide shim) and kind, `[features]`, `[dependencies]` and every
+/// `[target.*.dependencies]`. Items that already agree are left as they are,
+/// with their comments and formatting.
+fn mirror_upstream(doc: &mut DocumentMut, upstream: &DocumentMut, graph_wide: bool) {
+    let up_package = upstream.get("package");
+    let up_str = |k: &str| up_package.and_then(|p| p.get(k)).and_then(Item::as_str);
+    let package = doc["package"].as_table_mut().expect("[package] is a table");
+    set_or_remove(package, "edition", up_str("edition").map(value));
+    set_or_remove(package, "links", up_str("links").map(value));
+    if let Some(rv) = up_str("rust-version") {
+        if package.get("rust-version").and_then(Item::as_str) != Some(rv) {
+            package.insert("rust-version", value(rv));
+        }
+    }
+
+    // [lib]: the name only matters for a graph-wide shim (dependents use it);
+    // the path is always the shim's own `src/lib.rs`.
+    let up_lib = upstream.get("lib");
+    let up_name = up_package
+        .and_then(|p| p.get("name"))
+        .and_then(Item::as_str)
+        .unwrap_or("");
+    let lib_name = up_lib
+        .and_then(|l| l.get("name"))
+        .and_then(Item::as_str)
+        .filter(|n| graph_wide && *n != up_name.replace('-', "_"));
+    let proc_macro = ["proc-macro", "proc_macro"]
+        .iter()
+        .any(|k| up_lib.and_then(|l| l.get(k)).and_then(Item::as_bool) == Some(true));
+    if lib_name.is_some() || proc_macro || doc.contains_key("lib") {
+        let lib = doc
+            .entry("lib")
+            .or_insert_with(|| Item::Table(Table::new()))
+            .as_table_mut()
+            .expect("[lib] is a table");
+        if graph_wide {
+            set_or_remove(lib, "name", lib_name.map(value));
+        }
+        lib.remove("proc_macro");
+        set_or_remove(lib, "proc-macro", proc_macro.then(|| value(true)));
+        if lib.is_empty() {
+            doc.remove("lib");
+        }
+    }
+
+    mirror_table(doc.as_table_mut(), upstream.get("features"), "features");
+    mirror_table(
+        doc.as_table_mut(),
+        upstream.get("dependencies"),
+        "dependencies",
+    );
+
+    // [target.'cfg'.dependencies]: mirror each; keep other target tables.
+    let up_targets: Vec<(String, Item)> = upstream
+        .get("target")
+        .and_then(Item::as_table_like)
+        .map(|t| {
+            t.iter()
+                .filter_map(|(k, v)| v.get("dependencies").map(|d| (k.to_string(), d.clone())))
+                .collect()
+        })
+        .unwrap_or_default();
+    if let Some(targets) = doc.get_mut("target").and_then(Item::as_table_like_mut) {
+        let keys: Vec<String> = targets.iter().map(|(k, _)| k.to_string()).collect();
+        for k in keys {
+            if !up_targets.iter().any(|(t, _)| *t == k) {
+                if let Some(t) = targets.get_mut(&k).and_then(Item::as_table_like_mut) {
+                    t.remove("dependencies");
+                    if t.is_empty() {
+                        targets.remove(&k);
+                    }
+                }
+            }
+        }
+    }
+    if !up_targets.is_empty() {
+        let targets = doc
+            .entry("target")
+            .or_insert_with(|| {
+                let mut t = Table::new();
+                t.set_implicit(true);
+                Item::Table(t)
+            })
+            .as_table_mut()
+            .expect("[target] is a table");
+        for (k, deps) in up_targets {
+            let t = targets
+                .entry(&k)
+                .or_insert_with(|| {
+                    let mut t = Table::new();
+                    t.set_implicit(true);
+                    Item::Table(t)
+                })
+                .as_table_mut()
+                .expect("target table");
+            mirror_table(t, Some(&deps), "dependencies");
+        }
+    }
+    if doc
+        .get("target")
+        .and_then(Item::as_table_like)
+        .is_some_and(|t| t.is_empty())
+    {
+        doc.remove("target");
+    }
+}
+
+/// Makes `parent[key]` hold the entries of `upstream`, keeping entries whose
+/// value already agrees (and their decoration) untouched.
+fn mirror_table(parent: &mut Table, upstream: Option<&Item>, key: &str) {
+    let Some(up) = upstream.and_then(Item::as_table_like) else {
+        parent.remove(key);
+        return;
+    };
+    if up.is_empty() {
+        parent.remove(key);
+        return;
+    }
+    let table = parent
+        .entry(key)
+        .or_insert_with(|| Item::Table(Table::new()))
+        .as_table_like_mut()
+        .expect("a table");
+    let stale: Vec<String> = table
+        .iter()
+        .filter(|(k, _)| !up.contains_key(k))
+        .map(|(k, _)| k.to_string())
+        .collect();
+    for k in stale {
+        table.remove(&k);
+    }
+    for (k, v) in up.iter() {
+        let same = table.get(k).is_some_and(|mine| same_value(mine, v));
+        if !same {
+            table.insert(k, plain(v));
+        }
+    }
+}
+
+/// Whether two items hold the same data, whatever their formatting.
+fn same_value(a: &Item, b: &Item) -> bool {
+    canonical_item(a) == canonical_item(b)
+}
+
+/// A text that is the same for equal data: table keys sorted, no decoration.
+fn canonical_item(item: &Item) -> String {
+    match item {
+        Item::Value(v) => canonical_value(v),
+        Item::Table(t) => canonical_table(t.iter().map(|(k, v)| (k, canonical_item(v)))),
+        Item::ArrayOfTables(a) => {
+            let parts: Vec<String> = a
+                .iter()
+                .map(|t| canonical_table(t.iter().map(|(k, v)| (k, canonical_item(v)))))
+                .collect();
+            format!("[{}]", parts.join(","))
+        }
+        Item::None => String::new(),
+    }
+}
+
+fn canonical_value(v: &toml_edit::Value) -> String {
+    use toml_edit::Value as V;
+    match v {
+        V::String(s) => format!("{:?}", s.value()),
+        V::Integer(i) => i.value().to_string(),
+        V::Float(f) => f.value().to_string(),
+        V::Boolean(b) => b.value().to_string(),
+        V::Datetime(d) => d.value().to_string(),
+        V::Array(a) => {
+            let parts: Vec<String> = a.iter().map(canonical_value).collect();
+            format!("[{}]", parts.join(","))
+        }
+        V::InlineTable(t) => canonical_table(t.iter().map(|(k, v)| (k, canonical_value(v)))),
+    }
+}
+
+fn canonical_table<'a>(entries: impl Iterator<Item = (&'a str, String)>) -> String {
+    let mut entries: Vec<(&str, String)> = entries.collect();
+    entries.sort();
+    let parts: Vec<String> = entries.iter().map(|(k, v)| format!("{k:?}={v}")).collect();
+    format!("{{{}}}", parts.join(","))
+}
+
+/// `item` as a plain value: tables become inline tables, decoration dropped.
+fn plain(item: &Item) -> Item {
+    let mut item = item.clone();
+    if let Item::Table(t) = item {
+        let mut inline = t.into_inline_table();
+        inline.fmt();
+        item = value(inline);
+    }
+    if let Item::Value(v) = &mut item {
+        v.decor_mut().clear();
+    }
+    item
+}
+
+fn set_or_remove(table: &mut Table, key: &str, item: Option<Item>) {
+    match item {
+        Some(new) => {
+            if !table.get(key).is_some_and(|old| same_value(old, &new)) {
+                table.insert(key, new);
+            }
+        }
+        None => {
+            table.remove(key);
+        }
+    }
+}
+
+fn read_doc(path: &Path) -> Result<DocumentMut, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
+    text.parse()
+        .map_err(|e| format!("cannot parse `{}`: {e}", path.display()))
+}
+
+fn write(path: &Path, text: &str) -> Result<(), String> {
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)
+            .map_err(|e| format!("cannot create `{}`: {e}", parent.display()))?;
+    }
+    std::fs::write(path, text).map_err(|e| format!("cannot write `{}`: {e}", path.display()))
+}
+
+fn current_dir() -> Result<PathBuf, String> {
+    std::env::current_dir().map_err(|e| format!("cannot read the current directory: {e}"))
+}
+
+fn indent(text: &str) -> String {
+    text.lines().map(|l| format!("    {l}\n")).collect()
+}
+
+/// `to` relative to the directory `from`, both absolute, with `/`.
+pub fn relative_path(from: &Path, to: &Path) -> String {
+    let from: Vec<Component> = from.components().collect();
+    let to: Vec<Component> = to.components().collect();
+    let common = from.iter().zip(&to).take_while(|(a, b)| a == b).count();
+    let mut parts: Vec<String> = vec!["..".to_string(); from.len() - common];
+    parts.extend(
+        to[common..]
+            .iter()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned()),
+    );
+    parts.join("/")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relative_paths() {
+        assert_eq!(
+            relative_path(Path::new("/w/patched/foo"), Path::new("/w/patches/a.patch")),
+            "../../patches/a.patch"
+        );
+        assert_eq!(relative_path(Path::new("/w"), Path::new("/w/p/x")), "p/x");
+    }
+
+    fn doc(s: &str) -> DocumentMut {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn mirroring_keeps_what_the_user_added_and_what_agrees() {
+        let mut shim = doc(r#"# my comment
+[package]
+name = "foo"
+version = "1.0.0"
+edition = "2018"
+
+[dependencies]
+# keep me
+serde = { version = "1", features = ["derive"] }
+gone = "1"
+
+[workspace]
+"#);
+        let up = doc(r#"[package]
+name = "foo"
+version = "1.0.0"
+edition = "2021"
+[features]
+std = []
+[dependencies.serde]
+version = "1"
+features = ["derive"]
+[dependencies.log]
+version = "0.4"
+optional = true
+[target.'cfg(unix)'.dependencies]
+libc = "0.2"
+[dev-dependencies]
+x = "1"
+"#);
+        mirror_upstream(&mut shim, &up, true);
+        let text = shim.to_string();
+        assert!(text.starts_with("# my comment"), "{text}");
+        assert!(text.contains("edition = \"2021\""), "{text}");
+        assert!(
+            text.contains("# keep me\nserde = { version = \"1\", features = [\"derive\"] }"),
+            "{text}"
+        );
+        assert!(!text.contains("gone"), "{text}");
+        assert!(
+            text.contains("log = { version = \"0.4\", optional = true }"),
+            "{text}"
+        );
+        assert!(text.contains(".dependencies]\nlibc = \"0.2\""), "{text}");
+        assert!(text.contains("[features]\nstd = []"), "{text}");
+        assert!(text.contains("[workspace]"), "{text}");
+        assert!(!text.contains("dev-dependencies"), "{text}");
+        // Mirroring twice changes nothing.
+        let again = {
+            let mut d = doc(&text);
+            mirror_upstream(&mut d, &up, true);
+            d.to_string()
+        };
+        assert_eq!(again, text);
+    }
+}

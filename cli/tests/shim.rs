@@ -1,0 +1,259 @@
+//! `cargo build-patch new` and `sync` on throwaway workspaces: the shims
+//! they write build with the real `cargo`, against a local registry.
+
+#[path = "../../tests/support/mod.rs"]
+mod support;
+
+use std::process::Command;
+
+use support::{repo_root, unified_diff, Dep, Package, TestEnv};
+
+/// Runs the CLI in the workspace of `env`, as `cargo build-patch ARGS`.
+fn cli(env: &TestEnv, args: &[&str]) -> (bool, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_cargo-build-patch"))
+        .arg("build-patch")
+        .args(args)
+        .current_dir(&env.ws)
+        .env("CARGO_HOME", &env.home)
+        .env(
+            "CARGO",
+            std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()),
+        )
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
+}
+
+const RICH_LIB: &str = r#"//! A crate whose manifest uses everything a shim must mirror.
+#![cfg_attr(not(feature = "std"), no_std)]
+
+pub fn describe() -> &'static str {
+    if cfg!(feature = "extra") { "rich with extra" } else { "rich" }
+}
+
+#[cfg(feature = "extra")]
+pub fn helper() -> u32 { helper_dep::value() }
+"#;
+
+/// `rich 1.2.3`: edition 2018, a lib name other than the package's, a
+/// custom lib path, features with `dep:` and `?/`, optional,
+/// target-specific and renamed dependencies.
+fn publish_rich(env: &TestEnv) {
+    env.publish(
+        &Package::new("helper", "1.0.0")
+            .file("src/lib.rs", "pub fn value() -> u32 { 7 }\n")
+            .feature("std", &[]),
+    );
+    env.publish(&Package::new("unix-only", "0.2.0").file("src/lib.rs", ""));
+    env.publish(&Package::new("never-used", "0.1.0").file("src/lib.rs", ""));
+    env.publish(
+        &Package::new("rich", "1.2.3")
+            .edition("2018")
+            .manifest_extra("\n[lib]\nname = \"rich_lib\"\npath = \"lib/root.rs\"\n")
+            .dep_full(Dep::new("helper_dep", "1").package("helper").optional())
+            .dep_full(
+                Dep::new("never-used", "0.1")
+                    .optional()
+                    .no_default_features(),
+            )
+            .dep_full(Dep::new("unix-only", "0.2").target("cfg(unix)"))
+            .feature("default", &["std"])
+            .feature("std", &["helper_dep?/std"])
+            .feature("extra", &["dep:helper_dep"])
+            .file("lib/root.rs", RICH_LIB),
+    );
+}
+
+fn app(env: &TestEnv, deps: &str, patch: &str) {
+    env.file(
+        "Cargo.toml",
+        &format!(
+            "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n\
+             [dependencies]\n{deps}\n\n{patch}\n"
+        ),
+    );
+}
+
+#[test]
+fn new_writes_a_graph_wide_shim_that_builds() {
+    let env = TestEnv::new();
+    publish_rich(&env);
+    env.file(
+        "patches/describe.patch",
+        &unified_diff(
+            "lib/root.rs",
+            RICH_LIB,
+            &RICH_LIB.replace("\"rich\" }", "\"rich, patched\" }"),
+        ),
+    );
+    let root = repo_root().display().to_string();
+    let (ok, out) = cli(
+        &env,
+        &[
+            "new",
+            "rich@1.2.3",
+            "--patch",
+            "patches/describe.patch",
+            "--build-patch-path",
+            &root,
+        ],
+    );
+    assert!(ok, "{out}");
+    assert!(
+        out.contains("[patch.crates-io]\n    rich = { path = \"patched/rich\" }"),
+        "{out}"
+    );
+    let manifest = std::fs::read_to_string(env.ws.join("patched/rich/Cargo.toml")).unwrap();
+    for expected in [
+        "name = \"rich\"",
+        "edition = \"2018\"",
+        "name = \"rich_lib\"",
+        "patches = [\"../../patches/describe.patch\"]",
+        "extra = [\"dep:helper_dep\"]",
+        "helper_dep = { version = \"1\", optional = true, package = \"helper\" }",
+    ] {
+        assert!(
+            manifest.contains(expected),
+            "missing {expected:?} in\n{manifest}"
+        );
+    }
+    let lib = std::fs::read_to_string(env.ws.join("patched/rich/src/lib.rs")).unwrap();
+    assert!(
+        lib.contains("#![cfg_attr(not(feature = \"std\"), no_std)]\n"),
+        "{lib}"
+    );
+
+    app(
+        &env,
+        "rich = { version = \"1.2\", features = [\"extra\"] }",
+        "[patch.crates-io]\nrich = { path = \"patched/rich\" }",
+    );
+    env.file(
+        "src/main.rs",
+        "fn main() { println!(\"{} {}\", rich_lib::describe(), rich_lib::helper()); }\n",
+    );
+    assert_eq!(env.ok(&["run", "-q"]).stdout, "rich with extra 7\n");
+    // Without features, the patched branch shows.
+    app(
+        &env,
+        "rich = \"1.2\"",
+        "[patch.crates-io]\nrich = { path = \"patched/rich\" }",
+    );
+    env.file(
+        "src/main.rs",
+        "fn main() { println!(\"{}\", rich_lib::describe()); }\n",
+    );
+    assert_eq!(env.ok(&["run", "-q"]).stdout, "rich, patched\n");
+}
+
+#[test]
+fn new_writes_a_renamed_shim_and_refuses_to_overwrite() {
+    let env = TestEnv::new();
+    publish_rich(&env);
+    let root = repo_root().display().to_string();
+    let args = [
+        "new",
+        "rich@1.2.3",
+        "--rename",
+        "rich-patched",
+        "--path",
+        "shims/rich",
+        "--build-patch-path",
+        &root,
+    ];
+    let (ok, out) = cli(&env, &args);
+    assert!(ok, "{out}");
+    assert!(
+        out.contains("rich = { package = \"rich-patched\", path = \"shims/rich\" }"),
+        "{out}"
+    );
+    app(
+        &env,
+        "rich = { package = \"rich-patched\", path = \"shims/rich\" }",
+        "",
+    );
+    env.file(
+        "src/main.rs",
+        "fn main() { println!(\"{}\", rich::describe()); }\n",
+    );
+    assert_eq!(env.ok(&["run", "-q"]).stdout, "rich\n");
+
+    let (ok, out) = cli(&env, &args);
+    assert!(!ok);
+    assert!(out.contains("already holds a crate"), "{out}");
+}
+
+#[test]
+fn sync_follows_a_manifest_patch_and_keeps_the_users_additions() {
+    let env = TestEnv::new();
+    env.publish(&Package::new("base", "0.8.0").file("src/lib.rs", "pub const V: u32 = 8;\n"));
+    env.publish(&Package::new("base", "0.11.0").file("src/lib.rs", "pub const V: u32 = 11;\n"));
+    let manifest = "[package]\nname = \"uses-base\"\nversion = \"1.0.0\"\nedition = \"2021\"\n\n[dependencies]\nbase = \"0.8\"\n";
+    env.publish(
+        &Package::new("uses-base", "1.0.0")
+            .file("Cargo.toml", manifest)
+            .file("src/lib.rs", "#![no_std]\npub fn v() -> u32 { base::V }\n"),
+    );
+    let root = repo_root().display().to_string();
+    let (ok, out) = cli(
+        &env,
+        &["new", "uses-base@1.0.0", "--build-patch-path", &root],
+    );
+    assert!(ok, "{out}");
+    app(
+        &env,
+        "uses-base = \"1\"",
+        "[patch.crates-io]\nuses-base = { path = \"patched/uses-base\" }",
+    );
+    env.file(
+        "src/main.rs",
+        "fn main() { println!(\"{}\", uses_base::v()); }\n",
+    );
+    assert_eq!(env.ok(&["run", "-q"]).stdout, "8\n");
+
+    // The user adds to the shim; then a patch to the upstream manifest.
+    let shim_manifest = env.ws.join("patched/uses-base/Cargo.toml");
+    let mut text = std::fs::read_to_string(&shim_manifest).unwrap();
+    text = text.replace("patches = []", "patches = [\"../../patches/caret.patch\"]");
+    text.push_str("\n# mine: keep\n[package.metadata.other-tool]\nsetting = 1\n");
+    std::fs::write(&shim_manifest, &text).unwrap();
+    env.file(
+        "patches/caret.patch",
+        &unified_diff(
+            "Cargo.toml",
+            manifest,
+            &manifest.replace("\"0.8\"", "\"0.11\""),
+        ),
+    );
+    app(
+        &env,
+        "uses-base = \"1\"",
+        "[patch.crates-io]\nuses-base = { path = \"patched/uses-base\" }",
+    );
+    let run = env.fails(&["build"]);
+    assert!(
+        run.stderr.contains("cargo build-patch sync"),
+        "{}",
+        run.stderr
+    );
+
+    let (ok, out) = cli(&env, &["sync", "patched/uses-base"]);
+    assert!(ok, "{out}");
+    assert!(out.contains("Updated"), "{out}");
+    let synced = std::fs::read_to_string(&shim_manifest).unwrap();
+    assert!(synced.contains("base = \"0.11\""), "{synced}");
+    assert!(
+        synced.contains("# mine: keep\n[package.metadata.other-tool]\nsetting = 1"),
+        "{synced}"
+    );
+    assert_eq!(env.ok(&["run", "-q"]).stdout, "11\n");
+
+    // A second sync has nothing to do.
+    let (ok, out) = cli(&env, &["sync", "patched/uses-base"]);
+    assert!(ok && out.contains("Fresh"), "{out}");
+}
