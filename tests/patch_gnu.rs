@@ -14,7 +14,29 @@ use std::process::Command;
 
 use build_patch::patch::{apply_to_dir, ApplyOptions, PatchFile};
 
+/// Path to content; a path ending in `*` is an executable file.
 type Tree = BTreeMap<String, Vec<u8>>;
+
+#[cfg(unix)]
+fn set_exec(p: &Path, exec: bool) {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = if exec { 0o755 } else { 0o644 };
+    fs::set_permissions(p, fs::Permissions::from_mode(mode)).unwrap();
+}
+
+#[cfg(not(unix))]
+fn set_exec(_p: &Path, _exec: bool) {}
+
+#[cfg(unix)]
+fn is_exec(p: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    fs::metadata(p).unwrap().permissions().mode() & 0o111 != 0
+}
+
+#[cfg(not(unix))]
+fn is_exec(_p: &Path) -> bool {
+    false
+}
 
 fn have(tool: &str) -> bool {
     let ok = Command::new(tool)
@@ -30,9 +52,14 @@ fn have(tool: &str) -> bool {
 
 fn write_tree(root: &Path, tree: &Tree) {
     for (path, bytes) in tree {
+        let (path, exec) = match path.strip_suffix('*') {
+            Some(p) => (p, true),
+            None => (path.as_str(), false),
+        };
         let p = root.join(path);
         fs::create_dir_all(p.parent().unwrap()).unwrap();
-        fs::write(p, bytes).unwrap();
+        fs::write(&p, bytes).unwrap();
+        set_exec(&p, exec);
     }
 }
 
@@ -52,7 +79,8 @@ fn read_tree(root: &Path) -> Tree {
             if rel.ends_with(".rej") || rel.ends_with(".orig") {
                 continue;
             }
-            out.insert(rel, fs::read(&p).unwrap());
+            let star = if is_exec(&p) { "*" } else { "" };
+            out.insert(format!("{rel}{star}"), fs::read(&p).unwrap());
         }
     }
     let mut out = Tree::new();
@@ -61,7 +89,7 @@ fn read_tree(root: &Path) -> Tree {
 }
 
 /// GNU patch's result, or `None` if it reported any failure.
-fn gnu(tree: &Tree, patch: &[u8]) -> Option<Tree> {
+fn gnu(tree: &Tree, patch: &[u8], fuzz: usize) -> Option<Tree> {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join("t");
     fs::create_dir(&root).unwrap();
@@ -69,7 +97,8 @@ fn gnu(tree: &Tree, patch: &[u8]) -> Option<Tree> {
     let pf = dir.path().join("p.patch");
     fs::write(&pf, patch).unwrap();
     let out = Command::new("patch")
-        .args(["-p1", "-F0", "-N", "-s", "--no-backup-if-mismatch", "-i"])
+        .arg(format!("-F{fuzz}"))
+        .args(["-p1", "-N", "-s", "--no-backup-if-mismatch", "-i"])
         .arg(&pf)
         .current_dir(&root)
         .output()
@@ -78,7 +107,7 @@ fn gnu(tree: &Tree, patch: &[u8]) -> Option<Tree> {
 }
 
 /// Our result, or `None` with the error.
-fn ours(tree: &Tree, patch: &[u8]) -> Result<Tree, String> {
+fn ours(tree: &Tree, patch: &[u8], fuzz: usize) -> Result<Tree, String> {
     let dir = tempfile::tempdir().unwrap();
     write_tree(dir.path(), tree);
     let pf = PatchFile {
@@ -86,7 +115,7 @@ fn ours(tree: &Tree, patch: &[u8]) -> Result<Tree, String> {
         bytes: patch.to_vec(),
         strip: None,
     };
-    match apply_to_dir(dir.path(), &[pf], &ApplyOptions::new()) {
+    match apply_to_dir(dir.path(), &[pf], ApplyOptions::new().fuzz(fuzz)) {
         Ok(_) => Ok(read_tree(dir.path())),
         Err(e) => {
             assert_eq!(
@@ -107,8 +136,13 @@ fn show(t: &Tree) -> String {
 
 /// Asserts that GNU patch and `apply_to_dir` agree; returns whether it applied.
 fn agree(name: &str, tree: &Tree, patch: &[u8]) -> bool {
-    let g = gnu(tree, patch);
-    let o = ours(tree, patch);
+    agree_at(name, tree, patch, 0)
+}
+
+/// [`agree`] with `patch -F<fuzz>` and [`ApplyOptions::fuzz`].
+fn agree_at(name: &str, tree: &Tree, patch: &[u8], fuzz: usize) -> bool {
+    let g = gnu(tree, patch, fuzz);
+    let o = ours(tree, patch, fuzz);
     match (&g, &o) {
         (Some(g), Ok(o)) => {
             assert!(
@@ -225,59 +259,76 @@ fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
         .unwrap_or(default)
 }
 
-#[test]
-fn generated_cases_agree_with_gnu_patch() {
+/// One generated case: a tree, and a `diff -ruN` patch made against a
+/// slightly different version of it (so hunks move, or stop matching).
+fn generate_case(rng: &mut Rng) -> (Tree, Vec<u8>) {
+    let mut serial = 0;
+    let mut old = Tree::new();
+    let mut new = Tree::new();
+    let mut target = Tree::new();
+    for f in 0..1 + rng.below(3) {
+        let name = format!("d{}/f{f}.txt", rng.below(2));
+        let lines = random_file(rng, &mut serial);
+        let n = 1 + rng.below(5);
+        let newer = edit(rng, &lines, &mut serial, n);
+        let no_eol_old = rng.chance(10);
+        let no_eol_new = rng.chance(10);
+        // The file the patch meets: the old one, shifted or altered.
+        let moved = if rng.chance(70) {
+            let n = rng.below(4);
+            edit(rng, &lines, &mut serial, n)
+        } else {
+            lines.clone()
+        };
+        if rng.chance(8) {
+            new.insert(name.clone(), join(&newer, no_eol_new));
+            continue; // a created file
+        }
+        old.insert(name.clone(), join(&lines, no_eol_old));
+        target.insert(name.clone(), join(&moved, no_eol_old));
+        if !rng.chance(5) {
+            new.insert(name, join(&newer, no_eol_new));
+        }
+    }
+    let patch = diff(&old, &new, rng.below(4));
+    (target, patch)
+}
+
+fn run_generated(fuzz: usize, default_cases: usize, seed: u64) {
     if !have("patch") || !have("diff") {
         return;
     }
     // `PATCH_GNU_CASES=5000` for a longer run; `PATCH_GNU_SEED` to vary.
-    let cases: usize = env_or("PATCH_GNU_CASES", 400);
-    let mut rng = Rng(env_or("PATCH_GNU_SEED", 0x9e37_79b9_7f4a_7c15));
+    let cases: usize = env_or("PATCH_GNU_CASES", default_cases);
+    let mut rng = Rng(env_or("PATCH_GNU_SEED", seed));
     let (mut applied, mut refused) = (0, 0);
     for case in 0..cases {
-        let mut serial = 0;
-        let mut old = Tree::new();
-        let mut new = Tree::new();
-        let mut target = Tree::new();
-        for f in 0..1 + rng.below(3) {
-            let name = format!("d{}/f{f}.txt", rng.below(2));
-            let lines = random_file(&mut rng, &mut serial);
-            let n = 1 + rng.below(5);
-            let newer = edit(&mut rng, &lines, &mut serial, n);
-            let no_eol_old = rng.chance(10);
-            let no_eol_new = rng.chance(10);
-            // The file the patch meets: the old one, shifted or altered.
-            let moved = if rng.chance(70) {
-                let n = rng.below(4);
-                edit(&mut rng, &lines, &mut serial, n)
-            } else {
-                lines.clone()
-            };
-            if rng.chance(8) {
-                new.insert(name.clone(), join(&newer, no_eol_new));
-                continue; // a created file
-            }
-            old.insert(name.clone(), join(&lines, no_eol_old));
-            target.insert(name.clone(), join(&moved, no_eol_old));
-            if !rng.chance(5) {
-                new.insert(name, join(&newer, no_eol_new));
-            }
-        }
-        let patch = diff(&old, &new, rng.below(4));
+        let (target, patch) = generate_case(&mut rng);
         if patch.is_empty() {
             continue;
         }
-        if agree(&format!("case {case}"), &target, &patch) {
+        if agree_at(&format!("case {case} (fuzz {fuzz})"), &target, &patch, fuzz) {
             applied += 1;
         } else {
             refused += 1;
         }
     }
-    eprintln!("generated: {applied} applied, {refused} refused, all agreeing with GNU patch");
+    eprintln!("generated at fuzz {fuzz}: {applied} applied, {refused} refused, all agreeing with GNU patch");
     assert!(
-        applied > 50 && refused > 20,
+        applied > cases / 8 && refused > cases / 20,
         "{applied} applied, {refused} refused"
     );
+}
+
+#[test]
+fn generated_cases_agree_with_gnu_patch() {
+    run_generated(0, 400, 0x9e37_79b9_7f4a_7c15);
+}
+
+#[test]
+fn generated_cases_agree_with_gnu_patch_with_fuzz() {
+    run_generated(1, 200, 0x0123_4567_89ab_cdef);
+    run_generated(2, 200, 0x0fed_cba9_8765_4321);
 }
 
 #[test]
@@ -299,7 +350,7 @@ fn diff_output_applied_to_old_gives_new() {
         if patch.is_empty() {
             continue;
         }
-        let got = ours(&old, &patch).unwrap_or_else(|e| {
+        let got = ours(&old, &patch, 0).unwrap_or_else(|e| {
             panic!(
                 "case {case}: {e}\npatch:\n{}",
                 String::from_utf8_lossy(&patch)
@@ -466,4 +517,180 @@ fn hand_made_cases_agree_with_gnu_patch() {
     for (name, t, patch) in cases {
         agree(name, &t, patch.as_bytes());
     }
+}
+
+fn git(dir: &Path, args: &[&str]) -> Vec<u8> {
+    let out = Command::new("git")
+        .args([
+            "-c",
+            "user.name=t",
+            "-c",
+            "user.email=t@example.com",
+            "-c",
+            "core.autocrlf=false",
+            "-c",
+            "color.ui=never",
+        ])
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
+/// A case made by git: a committed tree, then edits, renames, copies, mode
+/// changes, deletions and creations, diffed with `git diff -M -C`.
+fn generate_git_case(rng: &mut Rng) -> (Tree, Vec<u8>) {
+    let mut serial = 0;
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path();
+    git(repo, &["init", "-q"]);
+    let mut old = Tree::new();
+    let count = 1 + rng.below(4);
+    for f in 0..count {
+        let star = if rng.chance(15) { "*" } else { "" };
+        let mut lines = random_file(rng, &mut serial);
+        // Enough unique lines for git to recognise renames and copies.
+        for _ in 0..4 {
+            lines.push(random_line(rng, &mut 1000));
+            serial += 1;
+            lines.push(format!("line {serial} of file {f}\n").into_bytes());
+        }
+        old.insert(
+            format!("d{}/f{f}.txt{star}", rng.below(2)),
+            join(&lines, rng.chance(10)),
+        );
+    }
+    write_tree(repo, &old);
+    git(repo, &["add", "-A"]);
+    git(repo, &["commit", "-qm", "old"]);
+    let mut new = old.clone();
+    for (name, bytes) in &old {
+        let plain = name.trim_end_matches('*');
+        let exec = name.ends_with('*');
+        let lines: Vec<Vec<u8>> = bytes
+            .split_inclusive(|&b| b == b'\n')
+            .map(<[u8]>::to_vec)
+            .collect();
+        let edits = 1 + rng.below(2);
+        let edited = join(&edit(rng, &lines, &mut serial, edits), false);
+        match rng.below(10) {
+            0..=3 => {
+                new.insert(name.clone(), edited);
+            }
+            4 | 5 => {
+                new.remove(name);
+                let to = format!(
+                    "r{}/g{}.txt{}",
+                    rng.below(2),
+                    rng.below(100),
+                    if exec { "*" } else { "" }
+                );
+                new.insert(
+                    to,
+                    if rng.chance(50) {
+                        edited
+                    } else {
+                        bytes.clone()
+                    },
+                );
+            }
+            6 => {
+                new.remove(name);
+                let flipped = if exec {
+                    plain.to_string()
+                } else {
+                    format!("{plain}*")
+                };
+                new.insert(flipped, bytes.clone());
+            }
+            7 => {
+                new.remove(name);
+            }
+            8 => {
+                new.insert(format!("c/{}.copy", rng.below(100)), bytes.clone());
+                new.insert(name.clone(), edited);
+            }
+            _ => {}
+        }
+    }
+    if rng.chance(30) {
+        let lines = random_file(rng, &mut serial);
+        let star = if rng.chance(30) { "*" } else { "" };
+        new.insert(
+            format!("new/n{}.txt{star}", rng.below(10)),
+            join(&lines, false),
+        );
+    }
+    for entry in fs::read_dir(repo).unwrap() {
+        let p = entry.unwrap().path();
+        if p.file_name().unwrap() != ".git" {
+            fs::remove_dir_all(&p).unwrap();
+        }
+    }
+    write_tree(repo, &new);
+    git(repo, &["add", "-A"]);
+    let patch = git(repo, &["diff", "--cached", "-M", "-C"]);
+    // The tree the patch meets: the old one, some files shifted down.
+    let mut target = Tree::new();
+    for (name, bytes) in old {
+        let mut b = bytes;
+        if rng.chance(25) {
+            let mut shifted = b"inserted\nlines\n".to_vec();
+            shifted.extend_from_slice(&b);
+            b = shifted;
+        }
+        target.insert(name, b);
+    }
+    (target, patch)
+}
+
+#[test]
+fn git_generated_cases_agree_with_gnu_patch() {
+    if !have("patch") || !have("git") {
+        return;
+    }
+    let cases: usize = env_or("PATCH_GNU_CASES", 150);
+    let mut rng = Rng(env_or("PATCH_GNU_SEED", 0x5555_aaaa_1234_4321));
+    let (mut applied, mut refused) = (0, 0);
+    const FEATURES: [&str; 7] = [
+        "rename from",
+        "copy from",
+        "new mode",
+        "new file mode 100755",
+        "new file mode 100644",
+        "deleted file mode",
+        "No newline",
+    ];
+    let mut seen = [0usize; FEATURES.len()];
+    for case in 0..cases {
+        let (target, patch) = generate_git_case(&mut rng);
+        if patch.is_empty() {
+            continue;
+        }
+        for (i, f) in FEATURES.iter().enumerate() {
+            if patch.windows(f.len()).any(|w| w == f.as_bytes()) {
+                seen[i] += 1;
+            }
+        }
+        if agree(&format!("git case {case}"), &target, &patch) {
+            applied += 1;
+        } else {
+            refused += 1;
+        }
+    }
+    eprintln!("git-generated: {applied} applied, {refused} refused, all agreeing with GNU patch");
+    for (f, n) in FEATURES.iter().zip(seen) {
+        eprintln!("  patches with `{f}`: {n}");
+    }
+    assert!(applied > cases / 4, "{applied} applied, {refused} refused");
+    assert!(
+        seen.iter().all(|&n| n > 0),
+        "every git feature is exercised"
+    );
 }
