@@ -509,6 +509,41 @@ fn hand_made_cases_agree_with_gnu_patch() {
             "--- a/f\n+++ b/f\n@@ -1,3 +1,3 @@\n 1\n-2\n+two\n 3\n".into(),
         ),
         (
+            "two sections for the same file",
+            tree(&[("f", &numbered(20))]),
+            "--- a/f\n+++ b/f\n@@ -2,3 +2,3 @@\n 2\n-3\n+three\n 4\n--- a/f\n+++ b/f\n@@ -10,3 +10,3 @@\n 10\n-11\n+eleven\n 12\n".into(),
+        ),
+        (
+            "only additions to a missing file create it",
+            tree(&[("f", "x\n")]),
+            "--- a/g\n+++ b/g\n@@ -0,0 +1,2 @@\n+1\n+2\n".into(),
+        ),
+        (
+            "git creation over an existing file",
+            tree(&[("f", "x\n")]),
+            "diff --git a/f b/f\nnew file mode 100644\n--- /dev/null\n+++ b/f\n@@ -0,0 +1 @@\n+y\n".into(),
+        ),
+        (
+            "deleting a file whose content differs",
+            tree(&[("f", "x\ny\n")]),
+            "--- a/f\n+++ /dev/null\n@@ -1,2 +0,0 @@\n-x\n-z\n".into(),
+        ),
+        (
+            "old and new names differ, old exists",
+            tree(&[("src/x", &numbered(3))]),
+            "--- pkg.orig/src/x\n+++ pkg/src/x\n@@ -1,3 +1,3 @@\n 1\n-2\n+two\n 3\n".into(),
+        ),
+        (
+            "quilt Index line",
+            tree(&[("src/x", &numbered(3))]),
+            "Index: pkg/src/x\n===================================================================\n--- pkg.orig/src/x\n+++ pkg/src/x\n@@ -1,3 +1,3 @@\n 1\n-2\n+two\n 3\n".into(),
+        ),
+        (
+            "DEP-3 header then diff",
+            tree(&[("Cargo.toml", "[dependencies]\nfoo = \"1\"\nbar = \"2\"\n")]),
+            "Description: relax foo\nAuthor: someone\nForwarded: not-needed\n---\nThis patch header follows DEP-3.\n--- a/Cargo.toml\n+++ b/Cargo.toml\n@@ -1,3 +1,3 @@\n [dependencies]\n-foo = \"1\"\n+foo = \">= 1, < 3\"\n bar = \"2\"\n".into(),
+        ),
+        (
             "second hunk fails",
             tree(&[("f", &numbered(20))]),
             "--- a/f\n+++ b/f\n@@ -2,3 +2,3 @@\n 2\n-3\n+three\n 4\n@@ -12,3 +12,3 @@\n 12\n-nope\n+x\n 14\n".into(),
@@ -516,6 +551,44 @@ fn hand_made_cases_agree_with_gnu_patch() {
     ];
     for (name, t, patch) in cases {
         agree(name, &t, patch.as_bytes());
+    }
+}
+
+/// Where build-patch refuses on purpose what GNU patch does: each case must
+/// be applied by GNU patch and refused by us, with the reason given.
+#[test]
+fn deliberate_divergences_from_gnu_patch() {
+    if !have("patch") {
+        return;
+    }
+    let cases: Vec<(&str, Tree, &str, &str)> = vec![
+        (
+            // GNU patch overwrites `g`; `git apply` refuses, and so do we:
+            // silently losing a file is worse than asking.
+            "git rename onto an existing file",
+            tree(&[("f", "x\n"), ("g", "y\n")]),
+            "diff --git a/f b/g\nsimilarity index 100%\nrename from f\nrename to g\n",
+            "but it already exists",
+        ),
+        (
+            // GNU patch and quilt accept an empty patch file silently; an
+            // entry in a patch list that does nothing is more likely a
+            // mistake.
+            "empty patch file",
+            tree(&[("f", "x\n")]),
+            "",
+            "not a patch",
+        ),
+    ];
+    for (name, t, patch, reason) in cases {
+        assert!(
+            gnu(&t, patch.as_bytes(), 0).is_some(),
+            "{name}: GNU patch now refuses"
+        );
+        match ours(&t, patch.as_bytes(), 0) {
+            Ok(_) => panic!("{name}: applied"),
+            Err(e) => assert!(e.contains(reason), "{name}: {e}"),
+        }
     }
 }
 
