@@ -156,6 +156,16 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<Patch, ParseError> {
             i = next;
             continue;
         }
+        if t.starts_with(b"@@ -") {
+            return Err(err(
+                ParseErrorKind::Malformed,
+                i + 1,
+                format!(
+                    "hunk header `{}` does not follow a file header (`---`/`+++` or `diff --git`)",
+                    lossy(t)
+                ),
+            ));
+        }
         if let Some(rest) = t.strip_prefix(b"Index: ") {
             index = Some(rest.to_vec());
             i += 1;
@@ -562,6 +572,30 @@ fn parse_unified_file(
         hunks.push(hunk);
         i = next;
     }
+    // GNU patch ignores body lines past a hunk's counts; that would silently
+    // drop changes from a hand-edited patch, so they are an error here. A
+    // mail signature (`-- `) and the next file's header are not body lines.
+    if let (Some(h), Some(&next)) = (hunks.last(), lines.get(i)) {
+        let t = trim_eol(next);
+        let body_like = match next.first() {
+            Some(b'+') | Some(b' ') => true,
+            Some(b'-') => t != b"-- " && t != b"--" && !t.starts_with(b"--- "),
+            _ => false,
+        };
+        if body_like {
+            return Err(err(
+                ParseErrorKind::Malformed,
+                i + 1,
+                format!(
+                    "hunk #{} (`{}`) has more lines than its header says ({} old, {} new)",
+                    hunks.len(),
+                    h.header,
+                    h.old_count,
+                    h.new_count
+                ),
+            ));
+        }
+    }
     if hunks.is_empty() && git.is_none() {
         return Err(err(
             ParseErrorKind::Malformed,
@@ -887,11 +921,15 @@ mod tests {
     fn malformed_hunks() {
         check("--- a/x\n+++ b/x\n@@ -1,3 +1,3 @@\n a\n-b\n", "error Malformed at 6: hunk #1 (`@@ -1,3 +1,3 @@`) is truncated: expected 3 old and 3 new lines, found 2 and 1");
         check("--- a/x\n+++ b/x\n@@ -1,2 +1,1 @@\n a\n b\n", "error Malformed at 5: hunk #1 (`@@ -1,2 +1,1 @@`) has more lines than its header says (2 old, 1 new)");
-        // Text after a complete hunk is not part of it (as for GNU patch).
+        // Body lines past a hunk's counts (GNU patch ignores them).
+        check("--- a/x\n+++ b/x\n@@ -1 +1 @@\n a\n b\n", "error Malformed at 5: hunk #1 (`@@ -1 +1 @@`) has more lines than its header says (1 old, 1 new)");
+        check("--- a/x\n+++ b/x\n@@ -1 +1 @@\n-a\n+b\n+c\n", "error Malformed at 6: hunk #1 (`@@ -1 +1 @@`) has more lines than its header says (1 old, 1 new)");
+        // Text that is not a body line ends the file's diff.
         check(
-            "--- a/x\n+++ b/x\n@@ -1 +1 @@\n a\n b\n",
+            "--- a/x\n+++ b/x\n@@ -1 +1 @@\n a\nother text\n",
             "file a/x b/x\n  hunk -1,1 +1,1:  \"a\\n\"",
         );
+        check("--- a/x\n+++ b/x\n@@ -1 +1 @@\n a\ntext\n@@ -5 +5 @@\n-a\n+b\n", "error Malformed at 6: hunk header `@@ -5 +5 @@` does not follow a file header (`---`/`+++` or `diff --git`)");
         check("--- a/x\n+++ b/x\n@@ -99999999999999999999999,1 +1 @@\n-a\n", "error Malformed at 3: malformed hunk header `@@ -99999999999999999999999,1 +1 @@`: line number too large");
         check("--- a/x\n+++ b/x\n@@ -1,x +1 @@\n-a\n", "error Malformed at 3: malformed hunk header `@@ -1,x +1 @@`: line numbers must be decimal numbers");
         check(
