@@ -1,4 +1,4 @@
-//! The `cargo::` lines a build script prints, and nothing else prints them.
+//! The `cargo:` lines a build script prints, and nothing else prints them.
 //!
 //! Directives are collected first and printed at the very end, so a failing
 //! build script never leaves half a set behind (for example a
@@ -14,19 +14,19 @@ pub(crate) struct Directives {
 }
 
 impl Directives {
-    /// `cargo::rerun-if-changed=PATH`: rerun the build script when the file
+    /// `cargo:rerun-if-changed=PATH`: rerun the build script when the file
     /// (or anything under the directory) at `path` changes.
     pub fn rerun_if_changed(&mut self, path: &Path) {
         self.push("rerun-if-changed", &path.display().to_string());
     }
 
-    /// `cargo::rerun-if-env-changed=VAR`.
+    /// `cargo:rerun-if-env-changed=VAR`.
     #[allow(dead_code)] // used once build-patch reads variables of its own
     pub fn rerun_if_env_changed(&mut self, var: &str) {
         self.push("rerun-if-env-changed", var);
     }
 
-    /// `cargo::rustc-env=KEY=VALUE`: an environment variable that `env!`
+    /// `cargo:rustc-env=KEY=VALUE`: an environment variable that `env!`
     /// sees while the crate compiles. Directives are line based, so line
     /// breaks in the value become spaces (Cargo's own `CARGO_PKG_DESCRIPTION`
     /// keeps them; see docs/limits.md).
@@ -35,7 +35,7 @@ impl Directives {
         self.push("rustc-env", &format!("{key}={value}"));
     }
 
-    /// `cargo::warning=MESSAGE`, one directive per line of the message.
+    /// `cargo:warning=MESSAGE`, one directive per line of the message.
     pub fn warning(&mut self, message: &str) {
         for line in message.lines() {
             self.push("warning", line);
@@ -44,7 +44,10 @@ impl Directives {
 
     fn push(&mut self, directive: &str, value: &str) {
         debug_assert!(!value.contains('\n'), "{directive} value has a newline");
-        self.lines.push(format!("cargo::{directive}={value}"));
+        // The single-colon form: Cargo refuses `cargo::` in a package whose
+        // `rust-version` is older than 1.77, and a shim mirrors the
+        // upstream's `rust-version`.
+        self.lines.push(format!("cargo:{directive}={value}"));
     }
 
     /// The lines, without the trailing newlines.

@@ -276,7 +276,8 @@ fn mirror_upstream(doc: &mut DocumentMut, upstream: &DocumentMut, graph_wide: bo
         }
     }
 
-    mirror_table(doc.as_table_mut(), upstream.get("features"), "features");
+    let features = features_without_dev_deps(upstream);
+    mirror_table(doc.as_table_mut(), features.as_ref(), "features");
     mirror_table(
         doc.as_table_mut(),
         upstream.get("dependencies"),
@@ -336,6 +337,52 @@ fn mirror_upstream(doc: &mut DocumentMut, upstream: &DocumentMut, graph_wide: bo
     {
         doc.remove("target");
     }
+}
+
+/// The upstream `[features]` without the items that enable dev-dependencies
+/// (`bumpalo/allocator_api` where bumpalo is only a dev-dependency): Cargo
+/// allows them in a registry crate, for its own tests, but a shim has no
+/// dev-dependencies. The build-time check drops them the same way.
+fn features_without_dev_deps(upstream: &DocumentMut) -> Option<Item> {
+    let mut features = upstream.get("features")?.clone();
+    let names = |key: &str| -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        let mut add = |t: Option<&Item>| {
+            if let Some(t) = t.and_then(Item::as_table_like) {
+                out.extend(t.iter().map(|(k, _)| k.to_string()));
+            }
+        };
+        add(upstream.get(key));
+        if let Some(targets) = upstream.get("target").and_then(Item::as_table_like) {
+            for (_, t) in targets.iter() {
+                add(t.get(key));
+            }
+        }
+        out
+    };
+    let normal: Vec<String> = ["dependencies", "build-dependencies", "build_dependencies"]
+        .iter()
+        .flat_map(|k| names(k))
+        .collect();
+    let dev_only: Vec<String> = ["dev-dependencies", "dev_dependencies"]
+        .iter()
+        .flat_map(|k| names(k))
+        .filter(|d| !normal.contains(d))
+        .collect();
+    if let Some(table) = features.as_table_like_mut() {
+        for (_, enables) in table.iter_mut() {
+            if let Some(array) = enables.as_array_mut() {
+                array.retain(|v| {
+                    let item = v.as_str().unwrap_or("");
+                    let dep = item
+                        .strip_prefix("dep:")
+                        .or_else(|| item.split_once('/').map(|(d, _)| d.trim_end_matches('?')));
+                    !dep.is_some_and(|d| dev_only.iter().any(|x| x == d))
+                });
+            }
+        }
+    }
+    Some(features)
 }
 
 /// Makes `parent[key]` hold the entries of `upstream`, keeping entries whose
