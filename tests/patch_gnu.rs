@@ -554,6 +554,53 @@ fn hand_made_cases_agree_with_gnu_patch() {
     }
 }
 
+#[test]
+fn hand_made_fuzz_cases_agree_with_gnu_patch() {
+    if !have("patch") {
+        return;
+    }
+    let cases: Vec<(&str, usize, Tree, &str)> = vec![
+        (
+            // Forward it needs fuzz 1; reversed it matches exactly: GNU
+            // patch calls it already applied before trying fuzz.
+            "first hunk matches reversed before fuzz",
+            1,
+            tree(&[("f", "{\nx\nc\n")]),
+            "--- a/f\n+++ b/f\n@@ -1,2 +1 @@\n c\n-c\n",
+        ),
+        (
+            "one context line differs at each end",
+            2,
+            tree(&[("f", "0\nX\n2\n3\n4\nY\n6\n")]),
+            "--- a/f\n+++ b/f\n@@ -1,7 +1,7 @@\n 0\n 1\n 2\n-3\n+three\n 4\n 5\n 6\n",
+        ),
+        (
+            "fuzz 1 is not enough",
+            1,
+            tree(&[("f", "0\nX\n2\n3\n4\nY\n6\n")]),
+            "--- a/f\n+++ b/f\n@@ -1,7 +1,7 @@\n 0\n 1\n 2\n-3\n+three\n 4\n 5\n 6\n",
+        ),
+        (
+            "exact match far away beats a fuzzy match nearby",
+            2,
+            tree(&[(
+                "f",
+                "a\nX\nc\nd\ne\n1\n2\n3\n4\n5\n6\n7\n8\na\nb\nc\nd\ne\n",
+            )]),
+            "--- a/f\n+++ b/f\n@@ -1,5 +1,5 @@\n a\n b\n-c\n+C\n d\n e\n",
+        ),
+        (
+            "fuzz at the start of the file",
+            2,
+            tree(&[("f", "new\n1\n2\n3\n")]),
+            "--- a/f\n+++ b/f\n@@ -1,3 +1,3 @@\n-1\n+one\n 2\n 3\n",
+        ),
+    ];
+    for (name, fuzz, t, patch) in cases {
+        agree_at(name, &t, patch.as_bytes(), fuzz);
+    }
+}
+
 /// Where build-patch refuses on purpose what GNU patch does: each case must
 /// be applied by GNU patch and refused by us, with the reason given.
 #[test]

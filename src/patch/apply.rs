@@ -54,6 +54,10 @@ pub(crate) enum Failure {
         /// The hunk's lines end in CRLF and the file's in LF, or the reverse.
         line_endings_differ: bool,
     },
+    /// The file's first hunk did not match, but matches reversed: the change
+    /// seems already made. GNU patch checks this before trying more fuzz, so
+    /// such a hunk is never fuzzed into place.
+    Reversed { hunk: usize, line: usize },
     /// The hunk matched only at a place before an earlier hunk's changes.
     Misordered { hunk: usize, line: usize },
     /// The work budget ran out.
@@ -366,6 +370,26 @@ pub(crate) fn apply_hunks(
                 found = Some((at, fuzz));
                 break;
             }
+            // As GNU patch: when a file's first hunk fails at this fuzz, try
+            // it reversed at the same fuzz before going on. (A reversed hunk
+            // that needs no lines would match anywhere and proves nothing.)
+            if index == 0 && !reverse {
+                let back = view(hunk, true);
+                if !back.pattern.is_empty() {
+                    let mut probe = Matcher {
+                        text: &text,
+                        in_offset: 0,
+                        frozen: 0,
+                        budget: &mut *m.budget,
+                    };
+                    if let Some(at) = probe.locate(&back, fuzz) {
+                        return Err(Failure::Reversed {
+                            hunk: index,
+                            line: at.max(1) as usize,
+                        });
+                    }
+                }
+            }
         }
         if *m.budget == 0 {
             return Err(Failure::TooExpensive { hunk: index });
@@ -664,6 +688,17 @@ mod tests {
         assert_eq!(
             run(old, p, 2, false),
             "1\nX\nthree\n4\n5\n#1 at 1 offset 0 fuzz 2\n"
+        );
+    }
+
+    #[test]
+    fn reversed_first_hunk_is_not_fuzzed_into_place() {
+        // Forward, the hunk needs fuzz 1; reversed it matches exactly at the
+        // end of the file, so (as GNU patch) the file counts as patched.
+        let p = "--- a/f\n+++ b/f\n@@ -1,2 +1 @@\n c\n-c\n";
+        assert_eq!(
+            run("{\nx\nc\n", p, 1, false),
+            "Reversed { hunk: 0, line: 3 }\n"
         );
     }
 

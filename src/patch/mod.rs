@@ -621,6 +621,16 @@ fn hunk_error(failure: Failure, hunks: &[Hunk], target: &str, fuzz: usize) -> Pa
             };
             e
         }
+        Failure::Reversed { hunk, line } => PatchError::new(
+            Kind::AlreadyApplied,
+            format!(
+                "hunk #{} does not match, but matches reversed at line {line}: the change it makes seems already there",
+                hunk + 1
+            ),
+        )
+        .with_target(target)
+        .with_line(hunks[hunk].line)
+        .with_help("if the crate already contains this change, remove this patch from the list; otherwise refresh the patch against this version of the crate"),
         Failure::Misordered { hunk, line } => PatchError::new(
             Kind::HunkFailed,
             format!(
