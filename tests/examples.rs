@@ -44,3 +44,34 @@ fn transitive() {
     assert!(out.contains("feature1: echo \"{a,b}\""), "{out}");
     assert!(out.contains("feature2: cp \"{x,y}\" dest"), "{out}");
 }
+
+#[test]
+fn relax_requirement() {
+    let out = run_example("relax-requirement");
+    assert!(
+        out.contains("filetime works") && out.contains("getrandom works"),
+        "{out}"
+    );
+    // One copy of cfg-if: the patched manifest of filetime reached Cargo.
+    let dir = support::repo_root().join("examples/relax-requirement");
+    let tree = support::cargo_command()
+        .args(["tree", "-d", "--manifest-path"])
+        .arg(dir.join("Cargo.toml"))
+        .env(
+            "CARGO_TARGET_DIR",
+            support::repo_root().join("target/examples/relax-requirement"),
+        )
+        .output()
+        .unwrap();
+    let tree = String::from_utf8_lossy(&tree.stdout);
+    assert!(
+        !tree.contains("cfg-if"),
+        "cfg-if is in the graph twice:\n{tree}"
+    );
+}
+
+#[test]
+fn backport() {
+    let out = run_example("backport");
+    assert!(out.contains("insert_many put 100 items in order"), "{out}");
+}

@@ -120,7 +120,7 @@ fn new(shell: &Shell, args: &NewArgs) -> Result<(), String> {
             dir: &dir,
             patches: &args.patches,
             rename: args.rename.as_deref(),
-            build_patch_dep: shim::build_patch_dep(args.build_patch_path.as_deref()),
+            build_patch_path: args.build_patch_path.as_deref(),
         },
     )
 }

@@ -23,17 +23,18 @@ pub struct NewShim<'a> {
     pub patches: &'a [PathBuf],
     /// The shim's package name when it is not the upstream's.
     pub rename: Option<&'a str>,
-    /// The `build-patch` build-dependency, as a TOML value.
-    pub build_patch_dep: Item,
+    /// Depend on build-patch by this path (relative to the current
+    /// directory) instead of by version.
+    pub build_patch_path: Option<&'a Path>,
 }
 
 /// The `build-patch` build-dependency to write: this CLI's version, or a
-/// path (for developing build-patch itself).
-pub fn build_patch_dep(path: Option<&Path>) -> Item {
+/// path (for developing build-patch itself), made relative to the shim.
+fn build_patch_dep(path: Option<&Path>, shim_dir: &Path, cwd: &Path) -> Item {
     match path {
         Some(p) => {
             let mut t = toml_edit::InlineTable::new();
-            t.insert("path", p.display().to_string().into());
+            t.insert("path", relative_path(shim_dir, &cwd.join(p)).into());
             value(t)
         }
         None => {
@@ -85,6 +86,13 @@ pub fn new(shell: &Shell, req: &NewShim<'_>) -> Result<(), String> {
     let mut package = Table::new();
     package.insert("name", value(shim_name));
     package.insert("version", value(req.version));
+    if let Some(edition) = upstream
+        .get("package")
+        .and_then(|p| p.get("edition"))
+        .and_then(Item::as_str)
+    {
+        package.insert("edition", value(edition));
+    }
     package.insert("publish", value(false));
     doc.insert("package", Item::Table(package));
 
@@ -103,18 +111,33 @@ pub fn new(shell: &Shell, req: &NewShim<'_>) -> Result<(), String> {
     metadata.insert("build-patch", Item::Table(meta));
     doc["package"]["metadata"] = Item::Table(metadata);
 
-    mirror_upstream(&mut doc, &upstream, req.rename.is_none());
     let mut build_deps = Table::new();
-    build_deps.insert("build-patch", req.build_patch_dep.clone());
+    build_deps.insert(
+        "build-patch",
+        build_patch_dep(req.build_patch_path, &abs_dir, &cwd),
+    );
     doc.insert("build-dependencies", Item::Table(build_deps));
+    mirror_upstream(&mut doc, &upstream, req.rename.is_none());
 
     let lib_rs = out.shim_lib_rs().map_err(|e| e.to_string())?;
+    let build_files = out.shim_build_files(None).map_err(|e| e.to_string())?;
+    check_build_files(&build_files, "src/lib.rs")?;
     write(&abs_dir.join("Cargo.toml"), &doc.to_string())?;
-    write(
-        &abs_dir.join("build.rs"),
-        "fn main() {\n    build_patch::build();\n}\n",
-    )?;
+    for (rel, bytes) in &build_files {
+        write_bytes(&abs_dir.join(rel), bytes)?;
+    }
     write(&abs_dir.join("src/lib.rs"), &lib_rs)?;
+    if let Some(script) = out.upstream_build_script() {
+        shell.status(
+            "Copied",
+            &format!(
+                "the patched upstream build script `{}` ({} file{})",
+                script.display(),
+                build_files.len(),
+                if build_files.len() == 1 { "" } else { "s" }
+            ),
+        );
+    }
     shell.status(
         "Created",
         &format!("shim `{shim_name}` in `{}`", req.dir.display()),
@@ -212,7 +235,7 @@ pub fn sync(shell: &Shell, dir: &Path) -> Result<(), String> {
         .and_then(Item::as_str)
         .unwrap_or("src/lib.rs")
         .to_string();
-    let lib_file = dir.join(lib_path);
+    let lib_file = dir.join(&lib_path);
     let lib_text = std::fs::read_to_string(&lib_file)
         .map_err(|e| format!("cannot read `{}`: {e}", lib_file.display()))?;
     let synced = out.sync_shim_lib_rs(&lib_text).map_err(|e| e.to_string())?;
@@ -220,13 +243,70 @@ pub fn sync(shell: &Shell, dir: &Path) -> Result<(), String> {
         write(&lib_file, &synced)?;
         shell.status("Updated", &format!("`{}`", lib_file.display()));
     }
-    if before == after && synced == lib_text {
+    let build_changed = sync_build_files(shell, dir, &doc, &out, &lib_path)?;
+    if before == after && synced == lib_text && !build_changed {
         shell.status(
             "Fresh",
             &format!("shim `{shim_name}` already matches {name} {version}"),
         );
     }
     Ok(())
+}
+
+/// The shim's build script files must not overwrite what makes it a shim.
+fn check_build_files(files: &[(PathBuf, Vec<u8>)], lib_path: &str) -> Result<(), String> {
+    for (rel, _) in files {
+        if rel == Path::new("Cargo.toml") || rel == Path::new(lib_path) {
+            return Err(format!(
+                "the upstream build script reads `{}` at compile time, which a shim cannot \
+                 hold (it is the shim's own)\n  see docs/limits.md, \"Upstream build scripts\"",
+                rel.display()
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Writes the shim's build script and the files it reads from the patched
+/// upstream, keeping the glue after the marker line of the current script.
+/// Returns whether anything changed.
+fn sync_build_files(
+    shell: &Shell,
+    dir: &Path,
+    doc: &DocumentMut,
+    out: &build_patch::Output,
+    lib_path: &str,
+) -> Result<bool, String> {
+    let current = doc
+        .get("package")
+        .and_then(|p| p.get("build"))
+        .and_then(Item::as_str)
+        .unwrap_or("build.rs")
+        .to_string();
+    let existing = std::fs::read_to_string(dir.join(&current)).ok();
+    if out.upstream_build_script().is_none() {
+        // Back to the plain build script, unless the user wrote their own.
+        let generated = existing
+            .as_deref()
+            .is_some_and(build_patch::Output::is_generated_build_script);
+        if existing.is_some() && !generated {
+            return Ok(false);
+        }
+    }
+    let files = out
+        .shim_build_files(existing.as_deref())
+        .map_err(|e| e.to_string())?;
+    check_build_files(&files, lib_path)?;
+    let mut changed = false;
+    for (rel, bytes) in &files {
+        let path = dir.join(rel);
+        if std::fs::read(&path).ok().as_deref() != Some(&bytes[..]) {
+            write_bytes(&path, bytes)?;
+            shell.status("Updated", &format!("`{}`", path.display()));
+            changed = true;
+        }
+    }
+    Ok(changed)
 }
 
 /// Makes the parts of `doc` that decide what Cargo builds say what the
@@ -240,6 +320,9 @@ fn mirror_upstream(doc: &mut DocumentMut, upstream: &DocumentMut, graph_wide: bo
     let package = doc["package"].as_table_mut().expect("[package] is a table");
     set_or_remove(package, "edition", up_str("edition").map(value));
     set_or_remove(package, "links", up_str("links").map(value));
+    // The shim's build script is the upstream's, at the same path (or the
+    // plain `build.rs` when the upstream has none).
+    set_or_remove(package, "build", up_str("build").map(value));
     if let Some(rv) = up_str("rust-version") {
         if package.get("rust-version").and_then(Item::as_str) != Some(rv) {
             package.insert("rust-version", value(rv));
@@ -283,52 +366,32 @@ fn mirror_upstream(doc: &mut DocumentMut, upstream: &DocumentMut, graph_wide: bo
         upstream.get("dependencies"),
         "dependencies",
     );
-
-    // [target.'cfg'.dependencies]: mirror each; keep other target tables.
-    let up_targets: Vec<(String, Item)> = upstream
-        .get("target")
-        .and_then(Item::as_table_like)
-        .map(|t| {
-            t.iter()
-                .filter_map(|(k, v)| v.get("dependencies").map(|d| (k.to_string(), d.clone())))
-                .collect()
-        })
-        .unwrap_or_default();
-    if let Some(targets) = doc.get_mut("target").and_then(Item::as_table_like_mut) {
-        let keys: Vec<String> = targets.iter().map(|(k, _)| k.to_string()).collect();
-        for k in keys {
-            if !up_targets.iter().any(|(t, _)| *t == k) {
-                if let Some(t) = targets.get_mut(&k).and_then(Item::as_table_like_mut) {
-                    t.remove("dependencies");
-                    if t.is_empty() {
-                        targets.remove(&k);
-                    }
-                }
-            }
+    // The upstream's build-dependencies compile its build script in the
+    // shim's; the shim's own `build-patch` stays.
+    let build_patch = doc
+        .get("build-dependencies")
+        .and_then(|t| t.get(BUILD_PATCH))
+        .cloned();
+    mirror_table(
+        doc.as_table_mut(),
+        upstream.get("build-dependencies"),
+        "build-dependencies",
+    );
+    if let Some(bp) = build_patch {
+        let table = doc
+            .entry("build-dependencies")
+            .or_insert_with(|| Item::Table(Table::new()))
+            .as_table_like_mut()
+            .expect("a table");
+        if table.get(BUILD_PATCH).is_none() {
+            table.insert(BUILD_PATCH, bp);
         }
     }
-    if !up_targets.is_empty() {
-        let targets = doc
-            .entry("target")
-            .or_insert_with(|| {
-                let mut t = Table::new();
-                t.set_implicit(true);
-                Item::Table(t)
-            })
-            .as_table_mut()
-            .expect("[target] is a table");
-        for (k, deps) in up_targets {
-            let t = targets
-                .entry(&k)
-                .or_insert_with(|| {
-                    let mut t = Table::new();
-                    t.set_implicit(true);
-                    Item::Table(t)
-                })
-                .as_table_mut()
-                .expect("target table");
-            mirror_table(t, Some(&deps), "dependencies");
-        }
+
+    // [target.'cfg'.dependencies] and build-dependencies: mirror each; keep
+    // other target tables.
+    for kind in ["dependencies", "build-dependencies"] {
+        mirror_target_tables(doc, upstream, kind);
     }
     if doc
         .get("target")
@@ -384,6 +447,58 @@ fn features_without_dev_deps(upstream: &DocumentMut) -> Option<Item> {
     }
     Some(features)
 }
+
+/// Mirrors `[target.*.KIND]` of `upstream` into `doc`.
+fn mirror_target_tables(doc: &mut DocumentMut, upstream: &DocumentMut, kind: &str) {
+    let up_targets: Vec<(String, Item)> = upstream
+        .get("target")
+        .and_then(Item::as_table_like)
+        .map(|t| {
+            t.iter()
+                .filter_map(|(k, v)| v.get(kind).map(|d| (k.to_string(), d.clone())))
+                .collect()
+        })
+        .unwrap_or_default();
+    if let Some(targets) = doc.get_mut("target").and_then(Item::as_table_like_mut) {
+        let keys: Vec<String> = targets.iter().map(|(k, _)| k.to_string()).collect();
+        for k in keys {
+            if !up_targets.iter().any(|(t, _)| *t == k) {
+                if let Some(t) = targets.get_mut(&k).and_then(Item::as_table_like_mut) {
+                    t.remove(kind);
+                    if t.is_empty() {
+                        targets.remove(&k);
+                    }
+                }
+            }
+        }
+    }
+    if !up_targets.is_empty() {
+        let targets = doc
+            .entry("target")
+            .or_insert_with(|| {
+                let mut t = Table::new();
+                t.set_implicit(true);
+                Item::Table(t)
+            })
+            .as_table_mut()
+            .expect("[target] is a table");
+        for (k, deps) in up_targets {
+            let t = targets
+                .entry(&k)
+                .or_insert_with(|| {
+                    let mut t = Table::new();
+                    t.set_implicit(true);
+                    Item::Table(t)
+                })
+                .as_table_mut()
+                .expect("target table");
+            mirror_table(t, Some(&deps), kind);
+        }
+    }
+}
+
+/// The shim's own build-dependency.
+const BUILD_PATCH: &str = "build-patch";
 
 /// Makes `parent[key]` hold the entries of `upstream`, keeping entries whose
 /// value already agrees (and their decoration) untouched.
@@ -495,6 +610,14 @@ fn read_doc(path: &Path) -> Result<DocumentMut, String> {
         .map_err(|e| format!("cannot parse `{}`: {e}", path.display()))
 }
 
+fn write_bytes(path: &Path, bytes: &[u8]) -> Result<(), String> {
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)
+            .map_err(|e| format!("cannot create `{}`: {e}", parent.display()))?;
+    }
+    std::fs::write(path, bytes).map_err(|e| format!("cannot write `{}`: {e}", path.display()))
+}
+
 fn write(path: &Path, text: &str) -> Result<(), String> {
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent)
@@ -513,8 +636,8 @@ fn indent(text: &str) -> String {
 
 /// `to` relative to the directory `from`, both absolute, with `/`.
 pub fn relative_path(from: &Path, to: &Path) -> String {
-    let from: Vec<Component> = from.components().collect();
-    let to: Vec<Component> = to.components().collect();
+    let from = normalize(from);
+    let to = normalize(to);
     let common = from.iter().zip(&to).take_while(|(a, b)| a == b).count();
     let mut parts: Vec<String> = vec!["..".to_string(); from.len() - common];
     parts.extend(
@@ -525,12 +648,34 @@ pub fn relative_path(from: &Path, to: &Path) -> String {
     parts.join("/")
 }
 
+/// `path` with `.` and `..` resolved lexically (no filesystem access).
+fn normalize(path: &Path) -> Vec<Component<'_>> {
+    let mut out: Vec<Component> = Vec::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir if matches!(out.last(), Some(Component::Normal(_))) => {
+                out.pop();
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn relative_paths() {
+        assert_eq!(
+            relative_path(
+                Path::new("/w/ex/b/patched/s"),
+                Path::new("/w/ex/b/../../p/x.patch")
+            ),
+            "../../../../p/x.patch"
+        );
         assert_eq!(
             relative_path(Path::new("/w/patched/foo"), Path::new("/w/patches/a.patch")),
             "../../patches/a.patch"
