@@ -53,6 +53,10 @@ pub(crate) struct ShimManifest {
     /// What the shim's manifest says Cargo builds, to compare with the
     /// patched upstream's.
     pub model: crate::manifest::Model,
+    /// `[package] name` and `version` when written as plain strings (not
+    /// inherited from a workspace): the defaults of `crate` and `version`.
+    pub name: Option<String>,
+    pub version: Option<String>,
 }
 
 /// Reads the shim's manifest. `path` is only used in messages.
@@ -83,6 +87,12 @@ pub(crate) fn parse_shim_manifest(text: &str, path: &Path) -> Result<ShimManifes
         settings,
         lib_path: PathBuf::from(lib_path),
         model: crate::manifest::model(&doc),
+        name: toml::get(&doc, &["package", "name"])
+            .and_then(Value::as_str)
+            .map(str::to_string),
+        version: toml::get(&doc, &["package", "version"])
+            .and_then(Value::as_str)
+            .map(str::to_string),
     })
 }
 

@@ -439,12 +439,14 @@ fn pipeline(cfg: &Config) -> Result<PipelineOutput> {
         .crate_name
         .clone()
         .or_else(|| cfg.package_name.clone())
+        .or_else(|| shim.name.clone())
         .or_else(|| env_string("CARGO_PKG_NAME"))
         .ok_or_else(|| missing_setting("crate", &shim_manifest_path))?;
     let version = settings
         .version
         .clone()
         .or_else(|| cfg.package_version.clone())
+        .or_else(|| shim.version.clone())
         .or_else(|| env_string("CARGO_PKG_VERSION"))
         .ok_or_else(|| missing_setting("version", &shim_manifest_path))?;
 
