@@ -539,6 +539,11 @@ fn hand_made_cases_agree_with_gnu_patch() {
             "Index: pkg/src/x\n===================================================================\n--- pkg.orig/src/x\n+++ pkg/src/x\n@@ -1,3 +1,3 @@\n 1\n-2\n+two\n 3\n".into(),
         ),
         (
+            "Index name is not used when the --- and +++ names are missing",
+            tree(&[("x", &numbered(3))]),
+            "Index: p/x\n--- a/src/x\n+++ b/src/x\n@@ -1,3 +1,3 @@\n 1\n-2\n+two\n 3\n".into(),
+        ),
+        (
             "DEP-3 header then diff",
             tree(&[("Cargo.toml", "[dependencies]\nfoo = \"1\"\nbar = \"2\"\n")]),
             "Description: relax foo\nAuthor: someone\nForwarded: not-needed\n---\nThis patch header follows DEP-3.\n--- a/Cargo.toml\n+++ b/Cargo.toml\n@@ -1,3 +1,3 @@\n [dependencies]\n-foo = \"1\"\n+foo = \">= 1, < 3\"\n bar = \"2\"\n".into(),

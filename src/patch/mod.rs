@@ -380,15 +380,10 @@ fn resolve(overlay: &mut Overlay<'_>, fp: &FilePatch, strip: usize) -> Result<Op
     let old_p = checked(&old.raw, strip)?;
     let new_p = checked(&new.raw, strip)?;
     // As GNU patch: among the names that exist, the one with the fewest
-    // components, then the shortest base name, then the shortest name.
-    let mut candidates = vec![old_p.clone(), new_p.clone()];
-    if let Some(ix) = &fp.index {
-        if let Ok(p) = paths::safe_path(ix, strip) {
-            candidates.push(p);
-        }
-    }
+    // components, then the shortest base name, then the shortest name. Like
+    // GNU patch, a quilt `Index:` name is not used when `---`/`+++` name files.
     let mut existing = Vec::new();
-    for c in &candidates {
+    for c in [&old_p, &new_p] {
         if overlay.get(c)?.is_some() && !existing.contains(c) {
             existing.push(c.clone());
         }

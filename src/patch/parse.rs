@@ -52,8 +52,6 @@ pub(crate) struct FilePatch {
     pub(crate) git: Option<GitHeader>,
     pub(crate) old: Option<HeaderName>,
     pub(crate) new: Option<HeaderName>,
-    /// The name from a quilt/CVS `Index:` line.
-    pub(crate) index: Option<Vec<u8>>,
     pub(crate) hunks: Vec<Hunk>,
 }
 
@@ -145,13 +143,12 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<Patch, ParseError> {
     let lines = split_lines(bytes);
     let mut files = Vec::new();
     let mut i = 0;
-    let mut index: Option<Vec<u8>> = None;
     let mut saw_other_format: Option<(usize, &'static str)> = None;
     while i < lines.len() {
         let line = lines[i];
         let t = trim_eol(line);
         if t.starts_with(b"diff --git ") {
-            let (fp, next) = parse_git(&lines, i, index.take())?;
+            let (fp, next) = parse_git(&lines, i)?;
             files.push(fp);
             i = next;
             continue;
@@ -166,16 +163,13 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<Patch, ParseError> {
                 ),
             ));
         }
-        if let Some(rest) = t.strip_prefix(b"Index: ") {
-            index = Some(rest.to_vec());
-            i += 1;
-            continue;
-        }
+        // Quilt's `Index:` lines are skipped: like GNU patch, the names on
+        // the `---`/`+++` lines decide.
         if t.starts_with(b"--- ")
             && i + 1 < lines.len()
             && trim_eol(lines[i + 1]).starts_with(b"+++ ")
         {
-            let (fp, next) = parse_unified_file(&lines, i, None, index.take())?;
+            let (fp, next) = parse_unified_file(&lines, i, None)?;
             files.push(fp);
             i = next;
             continue;
@@ -368,11 +362,7 @@ fn looks_like_date(s: &[u8]) -> bool {
 }
 
 /// Parses a `diff --git` section starting at `start`.
-fn parse_git(
-    lines: &[&[u8]],
-    start: usize,
-    index: Option<Vec<u8>>,
-) -> Result<(FilePatch, usize), ParseError> {
+fn parse_git(lines: &[&[u8]], start: usize) -> Result<(FilePatch, usize), ParseError> {
     let first = trim_eol(lines[start]);
     let rest = &first[b"diff --git ".len()..];
     let (a, b) = split_git_names(rest);
@@ -441,7 +431,7 @@ fn parse_git(
         && trim_eol(lines[i]).starts_with(b"--- ")
         && trim_eol(lines[i + 1]).starts_with(b"+++ ")
     {
-        return parse_unified_file(lines, i, Some((git, start + 1)), index);
+        return parse_unified_file(lines, i, Some((git, start + 1)));
     }
     if i < lines.len() && trim_eol(lines[i]).starts_with(b"@@ ") {
         return Err(err(
@@ -456,7 +446,6 @@ fn parse_git(
             git: Some(git),
             old: None,
             new: None,
-            index,
             hunks: Vec::new(),
         },
         i,
@@ -561,7 +550,6 @@ fn parse_unified_file(
     lines: &[&[u8]],
     start: usize,
     git: Option<(GitHeader, usize)>,
-    index: Option<Vec<u8>>,
 ) -> Result<(FilePatch, usize), ParseError> {
     let old = header_name(&trim_eol(lines[start])[4..], start + 1)?;
     let new = header_name(&trim_eol(lines[start + 1])[4..], start + 2)?;
@@ -613,7 +601,6 @@ fn parse_unified_file(
             git,
             old: Some(old),
             new: Some(new),
-            index,
             hunks,
         },
         i,
@@ -799,9 +786,6 @@ mod tests {
                 }
                 s += "]";
             }
-            if let Some(ix) = &f.index {
-                s += &format!(" index={}", lossy(ix));
-            }
             s += "\n";
             for h in &f.hunks {
                 s += &format!(
@@ -954,7 +938,7 @@ mod tests {
     fn quilt_index_and_several_files() {
         check(
             "Description: thing\nAuthor: me\n\nIndex: pkg/a\n===================================================================\n--- pkg.orig/a\n+++ pkg/a\n@@ -1 +1 @@\n-a\n+b\nIndex: pkg/b\n--- pkg.orig/b\n+++ pkg/b\n@@ -2,0 +3 @@\n+c\n",
-            "file pkg.orig/a pkg/a index=pkg/a\n  hunk -1,1 +1,1: -\"a\\n\" +\"b\\n\"\nfile pkg.orig/b pkg/b index=pkg/b\n  hunk -2,0 +3,1: +\"c\\n\"",
+            "file pkg.orig/a pkg/a\n  hunk -1,1 +1,1: -\"a\\n\" +\"b\\n\"\nfile pkg.orig/b pkg/b\n  hunk -2,0 +3,1: +\"c\\n\"",
         );
     }
 
