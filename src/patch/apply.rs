@@ -53,6 +53,9 @@ pub(crate) enum Failure {
         closest: Option<Closest>,
         /// The hunk's lines end in CRLF and the file's in LF, or the reverse.
         line_endings_differ: bool,
+        /// The fuzz (at most [`MAX_SUGGESTED_FUZZ`]) and line at which the
+        /// hunk would have been placed, had that fuzz been allowed.
+        fits_with: Option<(usize, usize)>,
     },
     /// The file's first hunk did not match, but matches reversed: the change
     /// seems already made. GNU patch checks this before trying more fuzz, so
@@ -63,6 +66,9 @@ pub(crate) enum Failure {
     /// The work budget ran out.
     TooExpensive { hunk: usize },
 }
+
+/// The most fuzz an error message suggests (GNU patch's default).
+pub(crate) const MAX_SUGGESTED_FUZZ: usize = 2;
 
 /// How much matching work (line comparisons and hash probes) one call of
 /// `apply_to_dir` may do; far above anything a real patch series needs.
@@ -395,7 +401,26 @@ pub(crate) fn apply_hunks(
             return Err(Failure::TooExpensive { hunk: index });
         }
         let Some((at, fuzz)) = found else {
-            return Err(no_match(&text, &v, index, guess, m.budget));
+            // Would a little more fuzz have placed it? Worth saying in the
+            // error; probed on a copy of the state, nothing is applied.
+            let mut fits_with = None;
+            for more in fuzz_limit + 1..=MAX_SUGGESTED_FUZZ.min(v.prefix.max(v.suffix)) {
+                let mut probe = Matcher {
+                    text: &text,
+                    in_offset: m.in_offset,
+                    frozen: m.frozen,
+                    budget: &mut *m.budget,
+                };
+                if let Some(at) = probe.locate(&v, more) {
+                    fits_with = Some((more, at.max(1) as usize));
+                    break;
+                }
+            }
+            let mut failure = no_match(&text, &v, index, guess, m.budget);
+            if let Failure::NoMatch { fits_with: f, .. } = &mut failure {
+                *f = fits_with;
+            }
+            return Err(failure);
         };
         placements.push(Placement {
             line: at.max(0) as usize,
@@ -452,6 +477,7 @@ fn no_match(text: &Text<'_>, v: &View<'_>, hunk: usize, guess: isize, budget: &m
         expected: v.pattern.iter().map(|l| l.to_vec()).collect(),
         closest,
         line_endings_differ,
+        fits_with: None,
     }
 }
 

@@ -595,10 +595,11 @@ fn hunk_error(failure: Failure, hunks: &[Hunk], target: &str, fuzz: usize) -> Pa
             expected,
             closest,
             line_endings_differ,
+            fits_with,
         } => {
             let h = &hunks[hunk];
             let searched = searched_text(hunks, hunk, fuzz);
-            let mut e = PatchError::new(Kind::HunkFailed, "no match")
+            let e = PatchError::new(Kind::HunkFailed, "no match")
                 .with_target(target)
                 .with_line(h.line)
                 .with_hunk(HunkDetail {
@@ -609,12 +610,15 @@ fn hunk_error(failure: Failure, hunks: &[Hunk], target: &str, fuzz: usize) -> Pa
                     searched,
                     closest,
                 });
-            e = if line_endings_differ {
+            if line_endings_differ {
                 e.with_help("the patch and the file use different line endings (CRLF vs LF); regenerate the patch from the file as it is")
+            } else if let Some((f, line)) = fits_with {
+                e.with_help(format!("refresh the patch against this version of the crate, or allow fuzz with `fuzz = {f}` in [package.metadata.build-patch] (this hunk would then apply at line {line})"))
+            } else if fuzz < apply::MAX_SUGGESTED_FUZZ {
+                e.with_help(format!("refresh the patch against this version of the crate (fuzz up to {} would not make this hunk apply)", apply::MAX_SUGGESTED_FUZZ))
             } else {
                 e.with_help(fuzz_help)
-            };
-            e
+            }
         }
         Failure::Reversed { hunk, line } => PatchError::new(
             Kind::AlreadyApplied,

@@ -127,7 +127,7 @@ fn later_patches_see_earlier_results() {
         1 | 1
       ! 2 | 2
         3 | 3
-  help: refresh the patch against this version of the crate, or allow fuzz with `fuzz = 2` in [package.metadata.build-patch]",
+  help: refresh the patch against this version of the crate (fuzz up to 2 would not make this hunk apply)",
     );
 }
 
@@ -406,7 +406,11 @@ fn strip_levels() {
 fn fuzz_option() {
     let p = "--- a/f\n+++ b/f\n@@ -1,5 +1,5 @@\n 1\n 2\n-3\n+three\n 4\n 5\n";
     let dir = tree(&[("f", "1\nX\n3\n4\n5\n")]);
-    assert!(apply_to_dir(dir.path(), &patch_files(&[p]), &ApplyOptions::new()).is_err());
+    let err = apply_to_dir(dir.path(), &patch_files(&[p]), &ApplyOptions::new()).unwrap_err();
+    assert_eq!(
+        err.as_patch_error().unwrap().help(),
+        Some("refresh the patch against this version of the crate, or allow fuzz with `fuzz = 2` in [package.metadata.build-patch] (this hunk would then apply at line 1)")
+    );
     let applied =
         apply_to_dir(dir.path(), &patch_files(&[p]), ApplyOptions::new().fuzz(2)).unwrap();
     assert_eq!(dump(dir.path()), "f: 1|X|three|4|5|");
