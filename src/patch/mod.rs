@@ -17,6 +17,20 @@
 //! Names in patches are untrusted: a name that could reach outside the
 //! directory (`..`, absolute, drive letters, backslashes, `.git`) is refused,
 //! and nothing is read or written through a symbolic link.
+//!
+//! Codemap (pure functions on bytes, then one thin filesystem layer):
+//!
+//! - `parse.rs`: patch bytes to per-file changes and hunks; refuses other
+//!   formats.
+//! - `apply.rs`: one file's old bytes plus hunks to new bytes; GNU patch's
+//!   hunk placement, fuzz, closest-match search for errors; bounded work.
+//! - `paths.rs`: a name from a patch to a safe relative path, or a refusal.
+//! - `fs.rs`: the in-memory overlay over the directory; the only code that
+//!   reads or writes it, and only after every patch has applied.
+//! - `series.rs`: expanding files, directories and quilt `series` files.
+//! - `error.rs`: [`PatchError`] and its message.
+//! - this file: the public API, and the rules for creating, deleting,
+//!   renaming and copying files.
 
 mod apply;
 mod error;
