@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Benchmark 2: what build-patch adds to a user's clean build. A package that
+# build-depends on build-patch (default features, dev profile) is built from
+# clean, against the same package build-depending on `cc`. Both come from the
+# same vendored source (a `directory` source replacing crates.io), as crates.io
+# would give them: not a path dependency, so no incremental compilation and
+# capped lints, like any registry crate. build-patch is packaged from the work
+# tree with `cargo package`.
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+W=$WORK/dep
+rm -rf "$W"
+mkdir -p "$W/vendor"
+
+# build-patch as crates.io would serve it.
+CARGO_TARGET_DIR=$W/package cargo package -q --no-verify --allow-dirty \
+    --manifest-path "$REPO/Cargo.toml" -p build-patch
+crate=$(ls "$W"/package/package/build-patch-*.crate)
+tar -xzf "$crate" -C "$W/vendor"
+printf '{"files":{},"package":"%s"}' "$(sha256sum "$crate" | cut -d' ' -f1)" \
+    >"$W/vendor/$(basename "$crate" .crate)/.cargo-checksum.json"
+
+# user_package NAME DEPENDENCY USE: a package whose build script uses DEPENDENCY.
+user_package() {
+    local dir=$W/$1
+    mkdir -p "$dir/src" "$dir/.cargo"
+    printf '[package]\nname = "user"\nversion = "0.0.0"\nedition = "2021"\npublish = false\n\n[build-dependencies]\n%s\n\n[workspace]\n' \
+        "$2" >"$dir/Cargo.toml"
+    printf 'fn main() {\n    %s\n}\n' "$3" >"$dir/build.rs"
+    echo "" >"$dir/src/lib.rs"
+    printf '[source.crates-io]\nreplace-with = "vendored"\n\n[source.vendored]\ndirectory = "%s"\n' \
+        "$W/vendor" >"$dir/.cargo/config.toml"
+}
+user_package cc 'cc = "1"' 'let _ = cc::Build::new();'
+user_package build-patch 'build-patch = "0.1"' 'let _ = build_patch::Config::new();'
+user_package build-patch-path "build-patch = { path = \"$REPO\" }" 'let _ = build_patch::Config::new();'
+
+# cc and its dependencies, vendored from Cargo's cache (or crates.io).
+(cd "$W/cc" && mv .cargo/config.toml config.off &&
+    cargo vendor -q --versioned-dirs "$W/vendor-cc" >/dev/null && mv config.off .cargo/config.toml)
+cp -r "$W"/vendor-cc/* "$W/vendor/"
+# Cargo reads `.cargo/config.toml` from the current directory: build from there.
+for p in cc build-patch build-patch-path; do
+    (cd "$W/$p" && cargo generate-lockfile -q --offline && cargo build -q --offline)
+done
+echo "cc's build-dependency graph: $(cd "$W/cc" && cargo tree -q --offline -e normal,build --prefix none | sort -u | tr '\n' ' ')"
+
+build() { echo "cd '$W/$1' && cargo build -q --offline"; }
+clean() { echo "cd '$W/$1' && cargo clean -q"; }
+compare compile-dep "${RUNS:-5}" 1 -- \
+    "cc (registry)" "$(clean cc)" "$(build cc)" \
+    "build-patch (registry)" "$(clean build-patch)" "$(build build-patch)" \
+    "build-patch (path dependency)" "$(clean build-patch-path)" "$(build build-patch-path)"
+
+for p in cc build-patch build-patch-path; do
+    eval "$(clean $p)"
+    peak "compile-dep $p" bash -c "$(build $p)"
+done
