@@ -42,6 +42,11 @@ impl Directives {
         }
     }
 
+    /// A line as it is: what the upstream build script printed.
+    pub fn raw(&mut self, line: &str) {
+        self.lines.push(line.to_string());
+    }
+
     fn push(&mut self, directive: &str, value: &str) {
         debug_assert!(!value.contains('\n'), "{directive} value has a newline");
         // The single-colon form: Cargo refuses `cargo::` in a package whose

@@ -79,9 +79,24 @@
 //! `env!("CARGO_MANIFEST_DIR")` is the staged copy, and `CARGO_PKG_NAME`,
 //! `CARGO_PKG_VERSION` and the other `CARGO_PKG_*` variables are the
 //! upstream package's, as they would be when compiling it from the registry.
+//!
+//! # Upstream build scripts
+//!
+//! When the upstream crate has a build script, the shim's build script *is*
+//! the patched upstream one (its `fn main` renamed), followed by a glue
+//! `main` that calls [`Config::upstream_build_script`]; `cargo build-patch
+//! new` and `sync` write it, with the local files it needs and the
+//! upstream's `[build-dependencies]`. At build time build-patch checks that
+//! copy against the patched upstream, then runs the upstream `main` in a
+//! child process with the environment Cargo would give it (working
+//! directory and `CARGO_MANIFEST_DIR` the staged copy, `CARGO_PKG_*` the
+//! upstream's, the rest as Cargo set it for the shim) and forwards its
+//! directives (`rustc-cfg`, `rustc-env`, `rustc-link-lib`, metadata for
+//! `links`, ...).
 
 #![deny(missing_docs)]
 
+mod build_script;
 mod config;
 mod directives;
 mod error;
@@ -97,6 +112,7 @@ mod upstream;
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
+use std::process::ExitCode;
 
 pub use error::{Error, Result};
 
@@ -129,6 +145,7 @@ pub struct Config {
     target: Option<String>,
     offline: Option<bool>,
     emit: bool,
+    upstream_main: Option<fn() -> ExitCode>,
 }
 
 impl Default for Config {
@@ -152,6 +169,7 @@ impl Config {
             target: None,
             offline: None,
             emit: true,
+            upstream_main: None,
         }
     }
 
@@ -246,6 +264,27 @@ impl Config {
         self
     }
 
+    /// The upstream build script's `main`, compiled into the shim's build
+    /// script (see the crate docs, "Upstream build scripts"). The generated
+    /// glue passes a function that calls it and reports its result:
+    ///
+    /// ```ignore
+    /// fn main() {
+    ///     build_patch::Config::new()
+    ///         .upstream_build_script(__build_patch_upstream_main_report)
+    ///         .build();
+    /// }
+    /// ```
+    ///
+    /// [`Config::build`] then runs it, after staging, in a child process with
+    /// the upstream's environment, and forwards what it prints for Cargo.
+    /// In that child process (started with a private argument) `build` only
+    /// calls `main` and exits with its status.
+    pub fn upstream_build_script(&mut self, main: fn() -> ExitCode) -> &mut Config {
+        self.upstream_main = Some(main);
+        self
+    }
+
     /// Stages the patched crate, printing the error and exiting with status 1
     /// when that fails.
     pub fn build(&self) -> Output {
@@ -277,7 +316,8 @@ impl Config {
             ));
         };
         let mut directives = Directives::default();
-        let staged = stage_upstream(self, &self.settings, &base, name, version, &mut directives)?;
+        let (staged, _) =
+            stage_upstream(self, &self.settings, &base, name, version, &mut directives)?;
         Ok(Output::new(&staged, &directives))
     }
 
@@ -285,6 +325,18 @@ impl Config {
     /// `OUT_DIR/build-patch`, applies the patches, writes the compile root,
     /// and (unless turned off) prints the `cargo::` directives.
     pub fn try_build(&self) -> Result<Output> {
+        if let Some(main) = self.upstream_main {
+            if std::env::args_os()
+                .nth(1)
+                .is_some_and(|a| a == build_script::CHILD_ARG)
+            {
+                // The child process: only the upstream build script.
+                let code = main();
+                use std::io::Write as _;
+                let _ = std::io::stdout().flush();
+                std::process::exit(if code == ExitCode::SUCCESS { 0 } else { 1 });
+            }
+        }
         let out = pipeline(self)?;
         if self.emit {
             out.directives
@@ -318,6 +370,7 @@ pub struct Output {
     lib_path: PathBuf,
     restaged: bool,
     directives: Vec<String>,
+    build_script: Option<PathBuf>,
 }
 
 impl Output {
@@ -328,7 +381,45 @@ impl Output {
             lib_path: staged.manifest.lib_path.clone(),
             restaged: staged.restaged,
             directives: directives.lines().to_vec(),
+            build_script: build_script::script_path(&staged.manifest.model.build, &staged.dir),
         }
+    }
+
+    /// The patched upstream's build script, relative to its root, if it has
+    /// one.
+    pub fn upstream_build_script(&self) -> Option<&Path> {
+        self.build_script.as_deref()
+    }
+
+    /// The files a shim needs to run the patched upstream build script,
+    /// relative to the shim's directory: the script at the upstream's path
+    /// with its `fn main` renamed and the glue that runs it appended, then
+    /// the local files it reads at compile time (`mod` files, `include!`
+    /// and friends), as they are. Without an upstream build script, the
+    /// plain one-line `build.rs`. `existing_script` is the shim's current
+    /// script, whose glue (what follows the marker line) is kept.
+    /// What `cargo build-patch new` and `sync` write.
+    pub fn shim_build_files(
+        &self,
+        existing_script: Option<&str>,
+    ) -> Result<Vec<(PathBuf, Vec<u8>)>> {
+        match &self.build_script {
+            None => Ok(vec![(
+                PathBuf::from("build.rs"),
+                build_script::PLAIN_BUILD_RS.as_bytes().to_vec(),
+            )]),
+            Some(script) => build_script::shim_files(
+                &self.staged_dir,
+                script,
+                existing_script.and_then(build_script::existing_glue),
+            ),
+        }
+    }
+
+    /// Whether `text` is a build script written by [`Output::shim_build_files`]
+    /// for an upstream build script (it has the marker line before the glue).
+    pub fn is_generated_build_script(text: &str) -> bool {
+        build_script::existing_glue(text).is_some()
     }
 
     /// `existing` (a shim's `src/lib.rs`) with its compile-affecting
@@ -450,7 +541,7 @@ fn pipeline(cfg: &Config) -> Result<PipelineOutput> {
         .or_else(|| env_string("CARGO_PKG_VERSION"))
         .ok_or_else(|| missing_setting("version", &shim_manifest_path))?;
 
-    let staged = stage_upstream(
+    let (staged, pristine_dir) = stage_upstream(
         cfg,
         &settings,
         &manifest_dir,
@@ -484,13 +575,98 @@ fn pipeline(cfg: &Config) -> Result<PipelineOutput> {
     for (key, value) in staged.manifest.pkg_env() {
         directives.rustc_env(key, &value);
     }
+
+    // The upstream build script, compiled into the shim's: check the copy,
+    // then run it.
+    upstream_build_script(
+        cfg,
+        &staged,
+        &pristine_dir,
+        &shim,
+        &manifest_dir,
+        &mut directives,
+    )?;
     Ok(PipelineOutput {
         output: Output::new(&staged, &directives),
         directives,
     })
 }
 
-/// Finds, stages and patches the upstream; everything but the shim.
+/// Checks the shim's copy of the patched upstream build script and runs it.
+fn upstream_build_script(
+    cfg: &Config,
+    staged: &stage::Staged,
+    pristine_dir: &Path,
+    shim: &config::ShimManifest,
+    shim_dir: &Path,
+    directives: &mut Directives,
+) -> Result<()> {
+    let what = format!("{} {}", staged.manifest.name, staged.manifest.version);
+    let sync_help = format!(
+        "help: run `cargo build-patch sync {}` to write it from the patched upstream",
+        shim_dir.display()
+    );
+    let script = build_script::script_path(&staged.manifest.model.build, &staged.dir);
+    let (script, _main) = match (script, cfg.upstream_main) {
+        (None, None) => return Ok(()),
+        (Some(script), None) => {
+            return Err(Error::msg(
+                "build-script",
+                format!(
+                    "the patched `{what}` has a build script (`{}`), and the shim's build script \
+                     does not run it: the crate would compile without its cfgs, generated code \
+                     and link directives\n  {sync_help}",
+                    script.display()
+                ),
+            ))
+        }
+        (None, Some(_)) => {
+            return Err(Error::msg(
+                "build-script",
+                format!(
+                    "the shim's build script runs an upstream build script, but the patched \
+                     `{what}` has none\n  {sync_help}"
+                ),
+            ))
+        }
+        (Some(script), Some(main)) => (script, main),
+    };
+    let shim_script = build_script::script_path(&shim.model.build, shim_dir);
+    let mut differences = Vec::new();
+    if shim_script.as_deref() != Some(script.as_path()) {
+        differences.push(format!(
+            "[package] build: upstream `{}`, the shim {}",
+            script.display(),
+            shim_script.map_or("none".to_string(), |s| format!("`{}`", s.display()))
+        ));
+    } else {
+        differences.extend(build_script::compare(&staged.dir, &script, shim_dir)?);
+    }
+    if !differences.is_empty() {
+        let mut text =
+            format!("the shim's copy of the build script of the patched `{what}` is out of date:");
+        for d in &differences {
+            text.push_str("\n  - ");
+            text.push_str(d);
+        }
+        text.push_str(&format!(
+            "\n  Cargo compiles the shim's copy, so it must be the patched upstream one.\n  {sync_help}"
+        ));
+        return Err(Error::msg("build-script", text));
+    }
+    build_script::run(
+        &build_script::Run {
+            staged: &staged.dir,
+            pristine: pristine_dir,
+            pkg_env: staged.manifest.pkg_env(),
+            what,
+        },
+        directives,
+    )
+}
+
+/// Finds, stages and patches the upstream; everything but the shim. Returns
+/// the staged copy and the pristine source's directory.
 fn stage_upstream(
     cfg: &Config,
     settings: &Settings,
@@ -498,7 +674,7 @@ fn stage_upstream(
     name: &str,
     version: &str,
     directives: &mut Directives,
-) -> Result<stage::Staged> {
+) -> Result<(stage::Staged, PathBuf)> {
     let out_dir = cfg.required(&cfg.out_dir, "OUT_DIR")?;
     if !config::is_exact_version(version) {
         return Err(Error::msg(
@@ -571,7 +747,7 @@ fn stage_upstream(
             "build-patch: not copied from `{name} {version}`: {s}"
         ));
     }
-    Ok(staged)
+    Ok((staged, pristine.dir))
 }
 
 fn manifest_mismatch(

@@ -12,8 +12,11 @@
 //! dependents refer to it by that name) and kind (`proc-macro`); `links`;
 //! the `[features]` table; every normal dependency, target-specific ones
 //! included, by name in code, package, requirement, `optional`,
-//! `default-features` and `features`. Not compared: dev-dependencies (never
-//! built for a dependency), the shim's own build-dependencies, metadata.
+//! `default-features` and `features`; every build-dependency the same way
+//! (the shim compiles the upstream build script, see `build_script`), except
+//! the shim's own `build-patch`. Not compared: dev-dependencies (never built
+//! for a dependency), metadata. The `build` key is checked with the build
+//! script itself.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -30,11 +33,42 @@ pub(crate) struct Model {
     pub links: Option<String>,
     pub features: BTreeMap<String, BTreeSet<String>>,
     pub deps: BTreeMap<DepKey, Dep>,
+    /// `[package] build`, when set.
+    pub build: Option<BuildSetting>,
 }
+
+/// The `build` key of `[package]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum BuildSetting {
+    /// `build = "path"`.
+    Path(String),
+    /// `build = false`.
+    Off,
+}
+
+/// The dependency tables a model compares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum DepKind {
+    Normal,
+    Build,
+}
+
+impl DepKind {
+    fn table(self) -> &'static str {
+        match self {
+            DepKind::Normal => "dependencies",
+            DepKind::Build => "build-dependencies",
+        }
+    }
+}
+
+/// The shim's own build-dependency, which the upstream does not have.
+const BUILD_PATCH: &str = "build-patch";
 
 /// A dependency's identity: its table and the name the code uses.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) struct DepKey {
+    pub kind: DepKind,
     /// `None` for `[dependencies]`, else the `cfg(...)` or triple of
     /// `[target.'...'.dependencies]`.
     pub target: Option<String>,
@@ -43,9 +77,10 @@ pub(crate) struct DepKey {
 
 impl fmt::Display for DepKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let table = self.kind.table();
         match &self.target {
-            None => write!(f, "[dependencies] `{}`", self.name),
-            Some(t) => write!(f, "[target.'{t}'.dependencies] `{}`", self.name),
+            None => write!(f, "[{table}] `{}`", self.name),
+            Some(t) => write!(f, "[target.'{t}'.{table}] `{}`", self.name),
         }
     }
 }
@@ -77,6 +112,34 @@ pub(crate) fn model(doc: &Table) -> Model {
     let proc_macro = ["proc-macro", "proc_macro"]
         .iter()
         .any(|k| toml::get(doc, &["lib", k]).and_then(Value::as_bool) == Some(true));
+    let mut deps = BTreeMap::new();
+    for kind in [DepKind::Normal, DepKind::Build] {
+        fn tables(t: &Table, kind: DepKind) -> Vec<Option<&Value>> {
+            let mut v = vec![t.get(kind.table())];
+            if kind == DepKind::Build {
+                v.push(t.get("build_dependencies"));
+            }
+            v
+        }
+        for table in tables(doc, kind) {
+            read_deps(table, kind, None, &mut deps);
+        }
+        if let Some(Value::Table(targets)) = doc.get("target") {
+            for (target, table) in targets {
+                if let Value::Table(table) = table {
+                    for t in tables(table, kind) {
+                        read_deps(t, kind, Some(target), &mut deps);
+                    }
+                }
+            }
+        }
+    }
+    let build = match toml::get(doc, &["package", "build"]) {
+        Some(Value::String(p)) => Some(BuildSetting::Path(p.clone())),
+        Some(Value::Boolean(false)) => Some(BuildSetting::Off),
+        _ => None,
+    };
+    let dev_only = dev_only_deps(doc);
     let mut features = BTreeMap::new();
     if let Some(Value::Table(t)) = doc.get("features") {
         for (k, v) in t {
@@ -85,20 +148,14 @@ pub(crate) fn model(doc: &Table) -> Model {
                 .map(|a| {
                     a.iter()
                         .filter_map(Value::as_str)
+                        .filter(|item| {
+                            !feature_item_dep(item).is_some_and(|d| dev_only.contains(d))
+                        })
                         .map(str::to_string)
                         .collect()
                 })
                 .unwrap_or_default();
             features.insert(k.clone(), items);
-        }
-    }
-    let mut deps = BTreeMap::new();
-    read_deps(doc.get("dependencies"), None, &mut deps);
-    if let Some(Value::Table(targets)) = doc.get("target") {
-        for (target, table) in targets {
-            if let Value::Table(table) = table {
-                read_deps(table.get("dependencies"), Some(target), &mut deps);
-            }
         }
     }
     Model {
@@ -108,16 +165,70 @@ pub(crate) fn model(doc: &Table) -> Model {
         links: s(&["package", "links"]),
         features,
         deps,
+        build,
         name,
     }
 }
 
-fn read_deps(table: Option<&Value>, target: Option<&str>, out: &mut BTreeMap<DepKey, Dep>) {
+/// The dependency a feature item refers to: `dep:x`, `x/feat` and `x?/feat`
+/// name `x`; a plain feature name names none.
+pub(crate) fn feature_item_dep(item: &str) -> Option<&str> {
+    if let Some(dep) = item.strip_prefix("dep:") {
+        return Some(dep);
+    }
+    let (dep, _) = item.split_once('/')?;
+    Some(dep.strip_suffix('?').unwrap_or(dep))
+}
+
+/// Names that are dev-dependencies and nothing else. Cargo lets a registry
+/// crate's features enable features of its dev-dependencies (used by its own
+/// tests); a shim has no dev-dependencies, so such feature items are dropped
+/// on both sides of the comparison, and by the generator.
+pub(crate) fn dev_only_deps(doc: &Table) -> BTreeSet<String> {
+    let names = |table: Option<&Value>| -> Vec<String> {
+        match table {
+            Some(Value::Table(t)) => t.keys().cloned().collect(),
+            _ => Vec::new(),
+        }
+    };
+    let mut dev: BTreeSet<String> = BTreeSet::new();
+    let mut other: BTreeSet<String> = BTreeSet::new();
+    for (key, is_dev) in [
+        ("dev-dependencies", true),
+        ("dev_dependencies", true),
+        ("dependencies", false),
+        ("build-dependencies", false),
+        ("build_dependencies", false),
+    ] {
+        let set = if is_dev { &mut dev } else { &mut other };
+        set.extend(names(doc.get(key)));
+        if let Some(Value::Table(targets)) = doc.get("target") {
+            for t in targets.values() {
+                if let Value::Table(t) = t {
+                    set.extend(names(t.get(key)));
+                }
+            }
+        }
+    }
+    dev.retain(|d| !other.contains(d));
+    dev
+}
+
+fn read_deps(
+    table: Option<&Value>,
+    kind: DepKind,
+    target: Option<&str>,
+    out: &mut BTreeMap<DepKey, Dep>,
+) {
     let Some(Value::Table(table)) = table else {
         return;
     };
     for (name, spec) in table {
+        if kind == DepKind::Build && name == BUILD_PATCH {
+            continue;
+        }
         let key = DepKey {
+            kind,
             target: target.map(str::to_string),
             name: name.clone(),
         };
@@ -381,6 +492,34 @@ rand = "0.8"
     }
 
     #[test]
+    fn build_dependencies_count_except_build_patch() {
+        let up = "[package]\nname = \"s\"\nbuild = \"build/main.rs\"\n[build-dependencies]\ncc = \"1.0\"\n\
+                  [target.'cfg(windows)'.build-dependencies]\nvcpkg = \"0.2\"\n";
+        check(
+            up,
+            "[package]\nname = \"s\"\n[build-dependencies]\nbuild-patch = \"0.1\"\ncc = \"1.1\"\n",
+            &[
+                "[build-dependencies] `cc`: requirement upstream `^1.0`, the shim `^1.1`",
+                "[target.'cfg(windows)'.build-dependencies] `vcpkg`: missing in the shim (upstream requires `^0.2`)",
+            ],
+        );
+        check(
+            up,
+            "[package]\nname = \"s\"\n[build-dependencies]\nbuild-patch = { path = \"../bp\" }\ncc = \"1.0\"\n\
+             [target.\"cfg(windows)\".build-dependencies]\nvcpkg = \"^0.2\"\n",
+            &[],
+        );
+        assert_eq!(
+            m(up).build,
+            Some(BuildSetting::Path("build/main.rs".into()))
+        );
+        assert_eq!(
+            m("[package]\nbuild = false\n").build,
+            Some(BuildSetting::Off)
+        );
+    }
+
+    #[test]
     fn lib_name_counts_only_for_graph_wide_shims() {
         let up = "[package]\nname = \"foo-rs\"\n[lib]\nname = \"foo\"\n";
         check(
@@ -408,6 +547,22 @@ rand = "0.8"
             "[package]\nname = \"a\"\n[dependencies]\nb = { package = \"b-patched\", path = \"../b\" }\n",
             &[],
         );
+    }
+
+    #[test]
+    fn feature_items_of_dev_only_dependencies_do_not_count() {
+        // hashbrown 0.15: `nightly = ["bumpalo/allocator_api"]`, bumpalo a
+        // dev-dependency.
+        check(
+            "[package]\nname = \"h\"\n[features]\nnightly = [\"bumpalo/allocator_api\", \"x\"]\nx = []\n\
+             [dev-dependencies]\nbumpalo = \"3\"\n",
+            "[package]\nname = \"h\"\n[features]\nnightly = [\"x\"]\nx = []\n",
+            &[],
+        );
+        assert_eq!(feature_item_dep("dep:a"), Some("a"));
+        assert_eq!(feature_item_dep("a?/f"), Some("a"));
+        assert_eq!(feature_item_dep("a/f"), Some("a"));
+        assert_eq!(feature_item_dep("std"), None);
     }
 
     #[test]

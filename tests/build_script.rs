@@ -1,0 +1,475 @@
+//! Upstream build scripts run through the shim as they do from the registry:
+//! cfgs, code generated into `OUT_DIR`, environment variables, features,
+//! build-dependencies, `links` metadata, link directives, failures, and
+//! reruns only when Cargo would rerun them.
+//!
+//! The shims' build files are written with the library's own
+//! `Output::shim_build_files` (what `cargo build-patch new` writes), from a
+//! staged copy of the fixture crate.
+
+mod support;
+
+use std::io::Read as _;
+use std::path::{Path, PathBuf};
+
+use support::{unified_diff, write, Package, Shim, TestEnv};
+
+/// Unpacks a published fixture crate (the pristine source).
+fn unpack(env: &TestEnv, name: &str, version: &str) -> PathBuf {
+    let file = env.registry.join(format!("{name}-{version}.crate"));
+    let mut gz = flate2::read::GzDecoder::new(std::fs::File::open(file).unwrap());
+    let mut bytes = Vec::new();
+    gz.read_to_end(&mut bytes).unwrap();
+    let dest = env.root.join("unpacked");
+    tar::Archive::new(&bytes[..]).unpack(&dest).unwrap();
+    dest.join(format!("{name}-{version}"))
+}
+
+/// Writes the build files of the shim at `dir` for `name version` with the
+/// patches (paths relative to the shim), as `cargo build-patch new` would:
+/// the upstream build script with its `main` renamed and the glue, and the
+/// files it reads.
+fn write_build_files(env: &TestEnv, dir: &str, name: &str, version: &str, patches: &[&str]) {
+    let pristine = unpack(env, name, version);
+    let scratch = tempfile::tempdir().unwrap();
+    let shim_dir = env.ws.join(dir);
+    let mut cfg = build_patch::Config::new();
+    cfg.upstream(name, version)
+        .source(&pristine)
+        .manifest_dir(&shim_dir)
+        .out_dir(scratch.path());
+    for p in patches {
+        cfg.patch(p);
+    }
+    let out = cfg.stage().unwrap();
+    let plain = shim_dir.join("build.rs");
+    let _ = std::fs::remove_file(&plain);
+    for (rel, bytes) in out.shim_build_files(None).unwrap() {
+        write(&shim_dir.join(rel), &String::from_utf8(bytes).unwrap());
+    }
+}
+
+/// Adds a build-dependency to a published fixture's index entry (the
+/// harness writes normal dependencies only).
+fn add_build_dep_to_index(env: &TestEnv, name: &str, dep: &str, req: &str) {
+    let n = name.to_lowercase();
+    let index = env
+        .registry
+        .join("index")
+        .join(&n[..2])
+        .join(&n[2..4])
+        .join(&n);
+    let text = std::fs::read_to_string(&index).unwrap();
+    let entry = format!(
+        r#"{{"name":"{dep}","req":"{req}","features":[],"optional":false,"default_features":true,"target":null,"kind":"build"}}"#
+    );
+    let text = text.replace("\"deps\":[]", &format!("\"deps\":[{entry}]"));
+    std::fs::write(index, text).unwrap();
+}
+
+const PROBE_BUILD: &str = r#"use std::env;
+use std::fs;
+use std::path::Path;
+
+fn main() {
+    println!("cargo:rerun-if-changed=build.rs");
+    println!("cargo:rerun-if-changed=data");
+    println!("cargo:rustc-check-cfg=cfg(probe_rustc, probe_fast)");
+    // A version probe, as autocfg and friends do.
+    let rustc = env::var("RUSTC").expect("RUSTC");
+    let out = std::process::Command::new(rustc).arg("--version").output().unwrap();
+    if out.status.success() {
+        println!("cargo:rustc-cfg=probe_rustc");
+    }
+    if env::var_os("CARGO_FEATURE_FAST").is_some() {
+        println!("cargo:rustc-cfg=probe_fast");
+    }
+    // Read from the crate (the working directory) and through
+    // CARGO_MANIFEST_DIR; generate code into OUT_DIR.
+    let words = fs::read_to_string("data/words.txt").unwrap();
+    let dir = env::var("CARGO_MANIFEST_DIR").unwrap();
+    assert_eq!(fs::read_to_string(Path::new(&dir).join("data/words.txt")).unwrap(), words);
+    let list: Vec<&str> = words.lines().collect();
+    let out_dir = env::var("OUT_DIR").unwrap();
+    fs::write(
+        Path::new(&out_dir).join("words.rs"),
+        format!("pub const WORDS: &[&str] = &{:?};\n", list),
+    )
+    .unwrap();
+    println!(
+        "cargo:rustc-env=PROBE_SAW={} {} profile={}",
+        env::var("CARGO_PKG_NAME").unwrap(),
+        env::var("CARGO_PKG_VERSION").unwrap(),
+        env::var("PROFILE").unwrap(),
+    );
+}
+"#;
+
+const PROBE_LIB: &str = r#"include!(concat!(env!("OUT_DIR"), "/words.rs"));
+
+pub fn report() -> String {
+    format!(
+        "rustc={} fast={} saw={} words={}",
+        cfg!(probe_rustc),
+        cfg!(probe_fast),
+        env!("PROBE_SAW"),
+        WORDS.join(",")
+    )
+}
+"#;
+
+fn probe_crate() -> Package {
+    Package::new("probe", "1.0.0")
+        .manifest_extra("build = \"build.rs\"\n")
+        .feature("fast", &[])
+        .file("build.rs", PROBE_BUILD)
+        .file("src/lib.rs", PROBE_LIB)
+        .file("data/words.txt", "alpha\nbeta\n")
+}
+
+fn app(env: &TestEnv, dep: &str, patch: bool) {
+    let patch = if patch {
+        "\n[patch.crates-io]\nprobe = { path = \"patched/probe\" }\n"
+    } else {
+        ""
+    };
+    env.file(
+        "Cargo.toml",
+        &format!(
+            "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n\
+             [dependencies]\nprobe = {dep}\n{patch}"
+        ),
+    )
+    .file(
+        "src/main.rs",
+        "fn main() { println!(\"{}\", probe::report()); }\n",
+    );
+}
+
+fn probe_shim(env: &TestEnv, patches: &[&str]) {
+    let mut shim = Shim::graph_wide("probe", "1.0.0").manifest_extra("\n[features]\nfast = []\n");
+    shim.package_extra = "build = \"build.rs\"\n".into();
+    for p in patches {
+        shim = shim.patch(p);
+    }
+    env.shim("patched/probe", &shim);
+    write_build_files(env, "patched/probe", "probe", "1.0.0", patches);
+}
+
+#[test]
+fn cfgs_generated_code_env_and_features_match_the_registry_build() {
+    let env = TestEnv::new().isolated_target();
+    env.publish(&probe_crate());
+    app(&env, "\"1\"", false);
+    let registry = env.ok(&["run", "-q"]).stdout;
+    assert_eq!(
+        registry,
+        "rustc=true fast=false saw=probe 1.0.0 profile=debug words=alpha,beta\n"
+    );
+
+    probe_shim(&env, &[]);
+    app(&env, "\"1\"", true);
+    assert_eq!(env.ok(&["run", "-q"]).stdout, registry);
+
+    // Features reach the upstream script as CARGO_FEATURE_*.
+    app(&env, "{ version = \"1\", features = [\"fast\"] }", true);
+    assert_eq!(
+        env.ok(&["run", "-q"]).stdout,
+        "rustc=true fast=true saw=probe 1.0.0 profile=debug words=alpha,beta\n"
+    );
+    assert_eq!(
+        env.ok(&["run", "-q", "--release"]).stdout,
+        "rustc=true fast=true saw=probe 1.0.0 profile=release words=alpha,beta\n"
+    );
+
+    // Nothing changed: Cargo does not rerun the shim's build script, even
+    // though the upstream one watches files of its own.
+    let noop = env.ok(&["build", "-v"]);
+    assert!(!noop.ran_build_script_of("probe"), "{}", noop.stderr);
+}
+
+#[test]
+fn a_patch_to_the_build_script_and_its_data_takes_effect_once_the_shim_is_synced() {
+    let env = TestEnv::new().isolated_target();
+    env.publish(&probe_crate());
+    env.file(
+        "patches/words.patch",
+        &unified_diff("data/words.txt", "alpha\nbeta\n", "alpha\nbeta\ngamma\n"),
+    );
+    probe_shim(&env, &["../../patches/words.patch"]);
+    app(&env, "\"1\"", true);
+    // A patch to a file the script reads at run time: no sync needed.
+    assert_eq!(
+        env.ok(&["run", "-q"]).stdout,
+        "rustc=true fast=false saw=probe 1.0.0 profile=debug words=alpha,beta,gamma\n"
+    );
+    let noop = env.ok(&["build", "-v"]);
+    assert!(!noop.ran_build_script_of("probe"), "{}", noop.stderr);
+
+    // A patch to the build script itself: the shim's compiled copy is now
+    // stale, and the build says so.
+    let patched_build = PROBE_BUILD.replace(
+        "println!(\"cargo:rustc-cfg=probe_fast\");",
+        "println!(\"cargo:rustc-cfg=probe_fast\");\n    } else {\n        println!(\"cargo:rustc-cfg=probe_fast\");",
+    );
+    env.file(
+        "patches/build.patch",
+        &unified_diff("build.rs", PROBE_BUILD, &patched_build),
+    );
+    let mut shim = Shim::graph_wide("probe", "1.0.0")
+        .manifest_extra("\n[features]\nfast = []\n")
+        .patch("../../patches/words.patch")
+        .patch("../../patches/build.patch");
+    shim.package_extra = "build = \"build.rs\"\n".into();
+    let old_build = std::fs::read_to_string(env.ws.join("patched/probe/build.rs")).unwrap();
+    env.shim("patched/probe", &shim);
+    env.file("patched/probe/build.rs", &old_build);
+    let run = env.fails(&["build"]);
+    for expected in [
+        "the shim's copy of the build script of the patched `probe 1.0.0` is out of date",
+        "`build.rs`: differs from the patched upstream's",
+        "cargo build-patch sync",
+    ] {
+        assert!(
+            run.stderr.contains(expected),
+            "missing {expected:?}:\n{}",
+            run.stderr
+        );
+    }
+    write_build_files(
+        &env,
+        "patched/probe",
+        "probe",
+        "1.0.0",
+        &["../../patches/words.patch", "../../patches/build.patch"],
+    );
+    assert_eq!(
+        env.ok(&["run", "-q"]).stdout,
+        "rustc=true fast=true saw=probe 1.0.0 profile=debug words=alpha,beta,gamma\n"
+    );
+}
+
+#[test]
+fn a_shim_that_does_not_run_the_upstream_build_script_is_an_error() {
+    let env = TestEnv::new();
+    env.publish(&probe_crate());
+    let mut shim = Shim::graph_wide("probe", "1.0.0").manifest_extra("\n[features]\nfast = []\n");
+    shim.package_extra = "build = \"build.rs\"\n".into();
+    env.shim("patched/probe", &shim);
+    app(&env, "\"1\"", true);
+    let run = env.fails(&["build"]);
+    for expected in [
+        "the patched `probe 1.0.0` has a build script (`build.rs`)",
+        "cargo build-patch sync",
+    ] {
+        assert!(
+            run.stderr.contains(expected),
+            "missing {expected:?}:\n{}",
+            run.stderr
+        );
+    }
+}
+
+#[test]
+fn a_failing_build_script_fails_the_build_with_its_own_output() {
+    let env = TestEnv::new();
+    env.publish(
+        &Package::new("failing", "1.0.0")
+            .file(
+                "build.rs",
+                "fn main() {\n    println!(\"checking for libfrob\");\n    \
+                 eprintln!(\"libfrob not found: install libfrob-dev\");\n    std::process::exit(3);\n}\n",
+            )
+            .file("src/lib.rs", ""),
+    );
+    env.publish(
+        &Package::new("erring", "1.0.0")
+            .file(
+                "build.rs",
+                "fn main() -> Result<(), String> {\n    Err(\"no frobnicator\".to_string())\n}\n",
+            )
+            .file("src/lib.rs", ""),
+    );
+    for (name, expected) in [
+        ("failing", "libfrob not found: install libfrob-dev"),
+        ("erring", "Error: \"no frobnicator\""),
+    ] {
+        env.shim(&format!("patched/{name}"), &Shim::graph_wide(name, "1.0.0"));
+        write_build_files(&env, &format!("patched/{name}"), name, "1.0.0", &[]);
+        env.file(
+            "Cargo.toml",
+            &format!(
+                "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n\
+                 [dependencies]\n{name} = \"1\"\n\n[patch.crates-io]\n{name} = {{ path = \"patched/{name}\" }}\n"
+            ),
+        )
+        .file("src/main.rs", "fn main() {}\n");
+        let run = env.fails(&["build"]);
+        for e in [
+            expected,
+            &format!("the build script of `{name} 1.0.0` failed"),
+        ] {
+            assert!(run.stderr.contains(e), "missing {e:?}:\n{}", run.stderr);
+        }
+        if name == "failing" {
+            assert!(
+                run.stderr.contains("checking for libfrob"),
+                "{}",
+                run.stderr
+            );
+        }
+    }
+}
+
+#[test]
+fn edition_2015_build_dependencies_and_local_modules() {
+    let env = TestEnv::new();
+    env.publish(
+        &Package::new("twice", "1.0.0")
+            .edition("2015")
+            .file("src/lib.rs", "pub fn twice(x: u32) -> u32 { x * 2 }\n"),
+    );
+    // A 2015 build script at `build/main.rs` with `extern crate`, `use` of
+    // the extern crate, a local module and an include_str!.
+    let manifest =
+        "[package]\nname = \"gencode\"\nversion = \"0.5.0\"\nbuild = \"build/main.rs\"\n\n\
+                    [build-dependencies]\ntwice = \"1\"\n";
+    env.publish(
+        &Package::new("gencode", "0.5.0")
+            .file("Cargo.toml", manifest)
+            .file(
+                "build/main.rs",
+                "#![allow(unused)]\nextern crate twice;\n\nuse std::env;\nuse twice::twice;\n\nmod table;\n\n\
+                 fn main() {\n    let out = env::var(\"OUT_DIR\").unwrap();\n    \
+                 let code = format!(\"pub const N: u32 = {};\\npub const NAME: &'static str = {:?};\\n\", twice(table::BASE), table::NAME.trim());\n    \
+                 std::fs::write(std::path::Path::new(&out).join(\"gen.rs\"), code).unwrap();\n}\n",
+            )
+            .file(
+                "build/table.rs",
+                "pub const BASE: u32 = 21;\npub const NAME: &'static str = include_str!(\"name.txt\");\n",
+            )
+            .file("build/name.txt", "the table\n")
+            .file(
+                "src/lib.rs",
+                "include!(concat!(env!(\"OUT_DIR\"), \"/gen.rs\"));\n",
+            ),
+    );
+    add_build_dep_to_index(&env, "gencode", "twice", "^1");
+    let mut shim = Shim::graph_wide("gencode", "0.5.0")
+        .edition("2015")
+        .manifest_extra("twice = \"1\"\n");
+    shim.package_extra = "build = \"build/main.rs\"\n".into();
+    env.shim("patched/gencode", &shim);
+    write_build_files(&env, "patched/gencode", "gencode", "0.5.0", &[]);
+    for f in ["build/table.rs", "build/name.txt"] {
+        assert!(
+            env.ws.join("patched/gencode").join(f).is_file(),
+            "{f} not copied"
+        );
+    }
+    env.file(
+        "Cargo.toml",
+        "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n\
+         [dependencies]\ngencode = \"0.5\"\n",
+    )
+    .file(
+        "src/main.rs",
+        "fn main() { println!(\"{} {}\", gencode::N, gencode::NAME); }\n",
+    );
+    let registry = env.ok(&["run", "-q"]).stdout;
+    assert_eq!(registry, "42 the table\n");
+    let mut text = std::fs::read_to_string(env.ws.join("Cargo.toml")).unwrap();
+    text.push_str("\n[patch.crates-io]\ngencode = { path = \"patched/gencode\" }\n");
+    env.file("Cargo.toml", &text);
+    assert_eq!(env.ok(&["run", "-q"]).stdout, registry);
+
+    // Another requirement for the build-dependency: the manifest check
+    // says so. (Without it at all, the shim's build script would not
+    // compile: Cargo's "can't find crate for `twice`".)
+    let mut shim = Shim::graph_wide("gencode", "0.5.0")
+        .edition("2015")
+        .manifest_extra("twice = \"1.0\"\n");
+    shim.package_extra = "build = \"build/main.rs\"\n".into();
+    env.shim("patched/gencode", &shim);
+    let run = env.fails(&["build"]);
+    assert!(
+        run.stderr
+            .contains("[build-dependencies] `twice`: requirement upstream `^1`, the shim `^1.0`"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn links_metadata_reaches_dependents_and_link_directives_apply() {
+    let env = TestEnv::new();
+    // `native` links a C library (zlib, present on the test machines) and
+    // tells its dependents where its headers are, through `links`.
+    env.publish(
+        &Package::new("native", "1.0.0")
+            .manifest_extra("links = \"native\"\n")
+            .file(
+                "build.rs",
+                "fn main() {\n    println!(\"cargo:rustc-link-lib=z\");\n    \
+                 println!(\"cargo:include=/opt/native/include\");\n    \
+                 println!(\"cargo::metadata=version=1.2.3\");\n}\n",
+            )
+            .file(
+                "src/lib.rs",
+                "extern \"C\" { fn zlibVersion() -> *const std::os::raw::c_char; }\n\
+                 pub fn zlib_version() -> String {\n    \
+                 unsafe { std::ffi::CStr::from_ptr(zlibVersion()) }.to_string_lossy().into_owned()\n}\n",
+            ),
+    );
+    env.publish(
+        &Package::new("uses-native", "1.0.0")
+            .manifest_extra("build = \"build.rs\"\n")
+            .dep("native", "1")
+            .file(
+                "build.rs",
+                "fn main() {\n    println!(\"cargo:rustc-env=NATIVE_INCLUDE={}\", std::env::var(\"DEP_NATIVE_INCLUDE\").unwrap());\n    \
+                 println!(\"cargo:rustc-env=NATIVE_VERSION={}\", std::env::var(\"DEP_NATIVE_VERSION\").unwrap());\n}\n",
+            )
+            .file(
+                "src/lib.rs",
+                "pub fn info() -> String { format!(\"{} {} zlib={}\", env!(\"NATIVE_INCLUDE\"), env!(\"NATIVE_VERSION\"), !native::zlib_version().is_empty()) }\n",
+            ),
+    );
+    let mut shim = Shim::graph_wide("native", "1.0.0");
+    shim.package_extra = "links = \"native\"\n".into();
+    env.shim("patched/native", &shim);
+    write_build_files(&env, "patched/native", "native", "1.0.0", &[]);
+    env.file(
+        "Cargo.toml",
+        "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n\
+         [dependencies]\nuses-native = \"1\"\n\n[patch.crates-io]\nnative = { path = \"patched/native\" }\n",
+    )
+    .file(
+        "src/main.rs",
+        "fn main() { println!(\"{}\", uses_native::info()); }\n",
+    );
+    assert_eq!(
+        env.ok(&["run", "-q"]).stdout,
+        "/opt/native/include 1.2.3 zlib=true\n"
+    );
+}
+
+#[test]
+fn shim_build_files_of_a_crate_without_a_build_script_is_the_plain_one() {
+    let env = TestEnv::new();
+    env.publish(&Package::new("plain", "1.0.0").file("src/lib.rs", ""));
+    let pristine = unpack(&env, "plain", "1.0.0");
+    let scratch = tempfile::tempdir().unwrap();
+    let out = build_patch::Config::new()
+        .upstream("plain", "1.0.0")
+        .source(&pristine)
+        .manifest_dir(Path::new(&env.ws))
+        .out_dir(scratch.path())
+        .stage()
+        .unwrap();
+    assert_eq!(out.upstream_build_script(), None);
+    let files = out.shim_build_files(None).unwrap();
+    assert_eq!(files.len(), 1);
+    assert_eq!(files[0].0, PathBuf::from("build.rs"));
+    assert!(String::from_utf8_lossy(&files[0].1).contains("build_patch::build()"));
+}
