@@ -544,6 +544,16 @@ fn hand_made_cases_agree_with_gnu_patch() {
             "Index: p/x\n--- a/src/x\n+++ b/src/x\n@@ -1,3 +1,3 @@\n 1\n-2\n+two\n 3\n".into(),
         ),
         (
+            "zero-context insertion before an earlier hunk's change",
+            tree(&[("f", &numbered(10))]),
+            "--- a/f\n+++ b/f\n@@ -5 +5 @@\n-5\n+five\n@@ -1,0 +2 @@\n+new\n".into(),
+        ),
+        (
+            "zero-context insertion right after an earlier hunk's change",
+            tree(&[("f", &numbered(10))]),
+            "--- a/f\n+++ b/f\n@@ -5 +5 @@\n-5\n+five\n@@ -5,0 +6 @@\n+new\n".into(),
+        ),
+        (
             "DEP-3 header then diff",
             tree(&[("Cargo.toml", "[dependencies]\nfoo = \"1\"\nbar = \"2\"\n")]),
             "Description: relax foo\nAuthor: someone\nForwarded: not-needed\n---\nThis patch header follows DEP-3.\n--- a/Cargo.toml\n+++ b/Cargo.toml\n@@ -1,3 +1,3 @@\n [dependencies]\n-foo = \"1\"\n+foo = \">= 1, < 3\"\n bar = \"2\"\n".into(),
