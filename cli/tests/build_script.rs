@@ -1,0 +1,181 @@
+//! `cargo build-patch new` and `sync` for crates with a build script: the
+//! shim gets the patched upstream build script (and the files it reads),
+//! the upstream's build-dependencies, and `sync` follows a patch to the
+//! script while keeping the shim's own glue.
+
+#[path = "../../tests/support/mod.rs"]
+mod support;
+
+use std::process::Command;
+
+use support::{repo_root, unified_diff, Package, TestEnv};
+
+/// Runs the CLI in the workspace of `env`, as `cargo build-patch ARGS`.
+fn cli(env: &TestEnv, args: &[&str]) -> (bool, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_cargo-build-patch"))
+        .arg("build-patch")
+        .args(args)
+        .current_dir(&env.ws)
+        .env("CARGO_HOME", &env.home)
+        .env(
+            "CARGO",
+            std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()),
+        )
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
+}
+
+/// Adds a build-dependency to a published fixture's index entry.
+fn add_build_dep_to_index(env: &TestEnv, name: &str, dep: &str, req: &str) {
+    let n = name.to_lowercase();
+    let index = env
+        .registry
+        .join("index")
+        .join(&n[..2])
+        .join(&n[2..4])
+        .join(&n);
+    let text = std::fs::read_to_string(&index).unwrap();
+    let entry = format!(
+        r#"{{"name":"{dep}","req":"{req}","features":[],"optional":false,"default_features":true,"target":null,"kind":"build"}}"#
+    );
+    std::fs::write(
+        index,
+        text.replace("\"deps\":[]", &format!("\"deps\":[{entry}]")),
+    )
+    .unwrap();
+}
+
+const BUILD: &str = r#"//! Generates the greeting.
+#![allow(unused)]
+extern crate twice;
+
+mod words;
+
+fn main() {
+    let out = std::env::var("OUT_DIR").unwrap();
+    let n = twice::twice(words::BASE);
+    std::fs::write(
+        std::path::Path::new(&out).join("greeting.rs"),
+        format!("pub const GREETING: &str = \"{} x{}\";\n", words::WORD, n),
+    )
+    .unwrap();
+    println!("cargo:rustc-cfg=greeting_generated");
+    println!("cargo:rustc-check-cfg=cfg(greeting_generated)");
+}
+"#;
+
+fn publish(env: &TestEnv) {
+    env.publish(
+        &Package::new("twice", "1.0.0")
+            .file("src/lib.rs", "pub fn twice(x: u32) -> u32 { x * 2 }\n"),
+    );
+    let manifest = "[package]\nname = \"greeter\"\nversion = \"0.3.0\"\nedition = \"2018\"\n\
+                    build = \"build/main.rs\"\n\n[build-dependencies]\ntwice = \"1\"\n";
+    env.publish(
+        &Package::new("greeter", "0.3.0")
+            .file("Cargo.toml", manifest)
+            .file("build/main.rs", BUILD)
+            .file(
+                "build/words.rs",
+                "pub const WORD: &str = \"hello\";\npub const BASE: u32 = 2;\n",
+            )
+            .file(
+                "src/lib.rs",
+                "include!(concat!(env!(\"OUT_DIR\"), \"/greeting.rs\"));\n\
+                 pub fn generated() -> bool { cfg!(greeting_generated) }\n",
+            ),
+    );
+    add_build_dep_to_index(env, "greeter", "twice", "^1");
+    env.file(
+        "Cargo.toml",
+        "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n\
+         [dependencies]\ngreeter = \"0.3\"\n\n[patch.crates-io]\ngreeter = { path = \"patched/greeter\" }\n",
+    )
+    .file(
+        "src/main.rs",
+        "fn main() { println!(\"{} {}\", greeter::GREETING, greeter::generated()); }\n",
+    );
+}
+
+#[test]
+fn new_copies_the_build_script_and_sync_follows_a_patch_to_it() {
+    let env = TestEnv::new();
+    publish(&env);
+    let root = repo_root().display().to_string();
+    let (ok, out) = cli(&env, &["new", "greeter@0.3.0", "--build-patch-path", &root]);
+    assert!(ok, "{out}");
+    assert!(out.contains("build/main.rs"), "{out}");
+    let shim = env.ws.join("patched/greeter");
+    let manifest = std::fs::read_to_string(shim.join("Cargo.toml")).unwrap();
+    for expected in [
+        "build = \"build/main.rs\"",
+        "twice = \"1\"",
+        "build-patch = {",
+    ] {
+        assert!(
+            manifest.contains(expected),
+            "missing {expected:?}:\n{manifest}"
+        );
+    }
+    let script = std::fs::read_to_string(shim.join("build/main.rs")).unwrap();
+    assert!(
+        script.starts_with("//! Generates the greeting.\n#![allow(unused)]\n"),
+        "{script}"
+    );
+    assert!(
+        script.contains("fn __build_patch_upstream_main() {"),
+        "{script}"
+    );
+    assert!(script.contains(".upstream_build_script("), "{script}");
+    assert!(shim.join("build/words.rs").is_file());
+    assert!(!shim.join("build.rs").exists());
+    assert_eq!(env.ok(&["run", "-q"]).stdout, "hello x4 true\n");
+
+    // The user adds to the glue; then a patch to a file the script compiles in.
+    let script_path = shim.join("build/main.rs");
+    std::fs::write(
+        &script_path,
+        script.replace(
+            "fn main() {\n    build_patch::Config::new()",
+            "fn main() {\n    // mine: keep\n    build_patch::Config::new()",
+        ),
+    )
+    .unwrap();
+    let words = "pub const WORD: &str = \"hello\";\npub const BASE: u32 = 2;\n";
+    env.file(
+        "patches/words.patch",
+        &unified_diff("build/words.rs", words, &words.replace("hello", "howdy")),
+    );
+    let manifest_path = shim.join("Cargo.toml");
+    let text = std::fs::read_to_string(&manifest_path)
+        .unwrap()
+        .replace("patches = []", "patches = [\"../../patches/words.patch\"]");
+    std::fs::write(&manifest_path, text).unwrap();
+    let run = env.fails(&["build"]);
+    for expected in [
+        "`build/words.rs`: differs from the patched upstream's",
+        "cargo build-patch sync",
+    ] {
+        assert!(
+            run.stderr.contains(expected),
+            "missing {expected:?}:\n{}",
+            run.stderr
+        );
+    }
+
+    let (ok, out) = cli(&env, &["sync", "patched/greeter"]);
+    assert!(ok, "{out}");
+    assert!(out.contains("build/words.rs"), "{out}");
+    let synced = std::fs::read_to_string(&script_path).unwrap();
+    assert!(synced.contains("// mine: keep"), "{synced}");
+    assert_eq!(env.ok(&["run", "-q"]).stdout, "howdy x4 true\n");
+
+    let (ok, out) = cli(&env, &["sync", "patched/greeter"]);
+    assert!(ok && out.contains("Fresh"), "{out}");
+}
