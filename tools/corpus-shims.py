@@ -1,0 +1,350 @@
+#!/usr/bin/env python3
+"""Scaffolded shims over the Debian corpus dev list.
+
+For each `crate version source-package` line of the dev list, in order:
+
+1. registry: a throwaway workspace whose library depends on `crate = "=VERSION"`,
+   then `cargo check`;
+2. shim, no patch: `cargo build-patch new crate@VERSION` plus a
+   `[patch.crates-io]` entry, then `cargo check`;
+3. shim, Debian's patches: the same with `--patch pkgs/<pkg>/patches/series`.
+
+Steps 2 and 3 run only for crates that pass step 1 (the population is "builds
+as a plain registry dependency today"). `cargo check`, not `cargo build`: it
+type-checks the shim's crate (what the include, the crate attributes and the
+manifest decide) at a fraction of the time; codegen is the same for a shim and
+a registry crate. All runs share one CARGO_TARGET_DIR, and each shim workspace
+starts from the registry run's Cargo.lock, so the three steps resolve the same
+versions unless a patch changes a requirement.
+
+Results are appended to a TSV (one line per crate); crates already in it are
+skipped, so a run can be stopped and resumed. Full logs go next to it.
+
+    nice -n 19 python3 tools/corpus-shims.py run [--limit N] [--only a,b]
+    python3 tools/corpus-shims.py summary        # the markdown for docs/conformance.md
+
+Standard library only (python3 >= 3.11, for tomllib).
+"""
+
+import argparse
+import datetime
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import tomllib
+from pathlib import Path
+
+HOME = Path.home()
+CORPUS = Path(os.environ.get("CORPUS_DATA", HOME / ".cache/debian-rust-patches"))
+DEV_LIST = Path(__file__).resolve().parent.parent.parent / "shared/corpus/dev.txt"
+STATE = Path(os.environ.get("CORPUS_SHIMS_DIR", HOME / ".cache/build-patch-corpus-shims"))
+COLUMNS = [
+    "crate", "version", "package", "build_rs", "proc_macro",
+    "registry", "registry_error",
+    "nopatch", "nopatch_error",
+    "debian", "debian_error",
+    "seconds", "date",
+]
+TIMEOUT = int(os.environ.get("CORPUS_SHIMS_TIMEOUT", "900"))
+
+
+def dev_list(path):
+    out = []
+    for line in path.read_text().splitlines():
+        parts = line.split()
+        if len(parts) >= 3 and not line.startswith("#"):
+            out.append((parts[0], parts[1], parts[2]))
+    return out
+
+
+def read_results(path):
+    rows = []
+    if not path.exists():
+        return rows
+    lines = path.read_text().splitlines()
+    for line in lines[1:]:
+        if not line.strip():
+            continue
+        vals = line.split("\t")
+        vals += [""] * (len(COLUMNS) - len(vals))
+        rows.append(dict(zip(COLUMNS, vals)))
+    # with --redo a crate appears again: its last line wins
+    last = {(r["crate"], r["version"]): r for r in rows}
+    return list(last.values())
+
+
+def upstream_facts(pristine):
+    """(has a build script, is a proc-macro) from the pristine manifest."""
+    try:
+        manifest = tomllib.loads((pristine / "Cargo.toml").read_text())
+    except Exception:
+        return ("?", "?")
+    pkg = manifest.get("package", {})
+    build = pkg.get("build")
+    if build is False:
+        has_build = False
+    elif isinstance(build, str):
+        has_build = (pristine / build).exists()
+    else:
+        has_build = (pristine / "build.rs").exists()
+    lib = manifest.get("lib", {})
+    proc_macro = bool(lib.get("proc-macro") or lib.get("proc_macro"))
+    return ("yes" if has_build else "no", "yes" if proc_macro else "no")
+
+
+def run(cmd, cwd, env, log):
+    """Run cmd; return (status, stderr text). Status: ok, fail or timeout."""
+    start = time.time()
+    with open(log, "ab") as f:
+        f.write(f"$ {' '.join(map(str, cmd))}  (in {cwd})\n".encode())
+        f.flush()
+        p = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            out, _ = p.communicate(timeout=TIMEOUT)
+            status = "ok" if p.returncode == 0 else "fail"
+        except subprocess.TimeoutExpired:
+            os.killpg(p.pid, signal.SIGKILL)
+            out, _ = p.communicate()
+            status = "timeout"
+        f.write(out)
+        f.write(f"[{status}, {time.time() - start:.0f}s]\n\n".encode())
+    return status, out.decode("utf-8", "replace")
+
+
+def first_error(text):
+    """The first error line(s), on one line: cargo's own error, with the
+    build script's stderr or rustc's first diagnostic when there is one."""
+    lines = [l.rstrip() for l in text.splitlines()]
+    picked = []
+    for i, l in enumerate(lines):
+        s = l.strip()
+        if s.startswith("--- stderr"):
+            picked += [x.strip() for x in lines[i + 1:i + 6] if x.strip()][:4]
+            break
+        if re.match(r"^(error|warning: Patch `)", s) or re.search(r": error(\[E\d+\])?:", s):
+            if s.startswith("error: could not compile") and picked:
+                continue
+            picked.append(s)
+            # the "caused by" chain of cargo errors
+            for x in lines[i + 1:i + 8]:
+                xs = x.strip()
+                if xs and not xs.startswith("error") and (x.startswith("  ") or xs.startswith("Caused by")):
+                    if xs != "Caused by:":
+                        picked.append(xs)
+                if len(picked) >= 4:
+                    break
+            if len(picked) >= 3:
+                break
+    if not picked:
+        picked = [l.strip() for l in lines if l.strip()][-2:]
+    msg = " ⏎ ".join(picked)
+    return msg.replace("\t", " ")[:600]
+
+
+def write_app(ws, crate, version, shim):
+    (ws / "src").mkdir(parents=True, exist_ok=True)
+    (ws / "src/lib.rs").write_text("")
+    text = (
+        '[package]\nname = "corpus-app"\nversion = "0.0.0"\nedition = "2021"\npublish = false\n\n'
+        f'[workspace]\n\n[dependencies]\n"{crate}" = "={version}"\n'
+    )
+    if shim:
+        text += f'\n[patch.crates-io]\n"{crate}" = {{ path = "patched/{crate}" }}\n'
+    (ws / "Cargo.toml").write_text(text)
+
+
+def shim_in_lock(ws, crate, version):
+    try:
+        lock = tomllib.loads((ws / "Cargo.lock").read_text())
+    except Exception:
+        return False
+    return any(p.get("name") == crate and p.get("version") == version and "source" not in p
+               for p in lock.get("package", []))
+
+
+def shim_step(crate, version, ws, env, log, cli, bp_path, patches, lockfile):
+    if ws.exists():
+        shutil.rmtree(ws)
+    ws.mkdir(parents=True)
+    write_app(ws, crate, version, shim=True)
+    if lockfile.exists():
+        shutil.copy(lockfile, ws / "Cargo.lock")
+    cmd = [cli, "build-patch", "new", f"{crate}@{version}", "--build-patch-path", bp_path]
+    for p in patches:
+        cmd += ["--patch", p]
+    status, out = run(cmd, ws, env, log)
+    if status != "ok":
+        return ("new-" + status, first_error(out))
+    status, out = run(["cargo", "check", "--lib"], ws, env, log)
+    if status != "ok":
+        return ("check-" + status, first_error(out))
+    if "was not used in the crate graph" in out or not shim_in_lock(ws, crate, version):
+        return ("unused", first_error(out))
+    return ("ok", "")
+
+
+def measure(crate, version, pkg, args, env):
+    t0 = time.time()
+    pristine = CORPUS / "pkgs" / pkg / "pristine"
+    build_rs, proc_macro = upstream_facts(pristine)
+    base = STATE / "ws" / f"{crate}-{version}"
+    logs = STATE / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    log = logs / f"{crate}-{version}.log"
+    log.write_bytes(b"")
+    row = dict(crate=crate, version=version, package=pkg, build_rs=build_rs,
+               proc_macro=proc_macro, registry="", registry_error="", nopatch="skipped",
+               nopatch_error="", debian="skipped", debian_error="")
+
+    reg = base / "registry"
+    if reg.exists():
+        shutil.rmtree(reg)
+    reg.mkdir(parents=True)
+    write_app(reg, crate, version, shim=False)
+    status, out = run(["cargo", "check", "--lib"], reg, env, log)
+    row["registry"] = status
+    if status != "ok":
+        row["registry_error"] = first_error(out)
+    else:
+        lock = reg / "Cargo.lock"
+        row["nopatch"], row["nopatch_error"] = shim_step(
+            crate, version, base / "nopatch", env, log, args.cli, args.build_patch_path, [], lock)
+        series = CORPUS / "pkgs" / pkg / "patches" / "series"
+        if series.exists():
+            row["debian"], row["debian_error"] = shim_step(
+                crate, version, base / "debian", env, log, args.cli, args.build_patch_path,
+                [str(series)], lock)
+        else:
+            row["debian"] = "no-series"
+    if not args.keep:
+        shutil.rmtree(base, ignore_errors=True)
+    row["seconds"] = f"{time.time() - t0:.0f}"
+    row["date"] = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return row
+
+
+def cmd_run(args):
+    results = Path(args.results)
+    results.parent.mkdir(parents=True, exist_ok=True)
+    if not results.exists():
+        results.write_text("\t".join(COLUMNS) + "\n")
+    done = {(r["crate"], r["version"]) for r in read_results(results)}
+    only = set(args.only.split(",")) if args.only else None
+    env = dict(os.environ)
+    env.update(CARGO_TARGET_DIR=str(args.target_dir), CARGO_TERM_COLOR="never",
+               CARGO_INCREMENTAL="0")
+    env.pop("RUSTFLAGS", None)
+    todo = [(c, v, p) for c, v, p in dev_list(Path(args.dev_list))
+            if (only is None or c in only) and (args.redo or (c, v) not in done)]
+    if args.limit is not None:
+        todo = todo[:args.limit]
+    for i, (crate, version, pkg) in enumerate(todo, 1):
+        print(f"[{i}/{len(todo)}] {crate} {version}", flush=True)
+        row = measure(crate, version, pkg, args, env)
+        with open(results, "a") as f:
+            f.write("\t".join(row.get(c, "").replace("\t", " ").replace("\n", " ") for c in COLUMNS) + "\n")
+        print(f"    registry={row['registry']} nopatch={row['nopatch']} debian={row['debian']}"
+              f" ({row['seconds']}s)", flush=True)
+
+
+# Causes, tried in order against a failure's error text: (label, pattern).
+CAUSES = [
+    ("patch does not apply", r"does not apply|cannot apply|hunk .*(failed|does not match)|no file to patch|not a patch"),
+    ("shim manifest out of sync with the patched upstream", r"build-patch sync|out of sync|does not match the shim"),
+    ("crate-level attributes missing from the shim", r"crate-level attribute|src/lib\.rs.*(missing|lacks)"),
+    ("upstream manifest cannot be read or mirrored", r"cannot parse|invalid manifest|failed to parse manifest|TOML parse"),
+    ("dependency resolution fails", r"failed to select a version|no matching package|failed to resolve patches|cyclic package dependency"),
+    ("shim not used in the graph", r"was not used in the crate graph"),
+    ("env var of Cargo's build-script or package set missing", r"environment variable `[A-Z_]+` not defined|env!\(|OUT_DIR"),
+    ("include! path or file relative to the source", r"couldn't read|No such file or directory|include_str!|include_bytes!"),
+    ("cfg from the upstream build script missing", r"cfg\(|unexpected_cfgs|cannot find .* in this scope|unresolved import"),
+]
+
+
+def classify(row, step):
+    err = row[f"{step}_error"]
+    status = row[step]
+    if status.endswith("timeout"):
+        return "timeout"
+    if status == "unused":
+        return "shim not used in the graph"
+    for label, pat in CAUSES:
+        if re.search(pat, err, re.I):
+            return label
+    return "other (" + status + ")"
+
+
+def pct(a, b):
+    return f"{100 * a / b:.0f}%" if b else "-"
+
+
+def cmd_summary(args):
+    rows = read_results(Path(args.results))
+    dev = dev_list(Path(args.dev_list))
+    reg_ok = [r for r in rows if r["registry"] == "ok"]
+    out = []
+    w = out.append
+    w(f"Measured: {len(rows)} of the {len(dev)} crates of the dev list (in list order"
+      + (f", up to `{rows[-1]['crate']}`" if rows and len(rows) < len(dev) else "") + ").\n")
+    w("| step | crates | builds | share |")
+    w("|---|---|---|---|")
+    w(f"| registry dependency `crate = \"=VERSION\"` | {len(rows)} | {len(reg_ok)} | {pct(len(reg_ok), len(rows))} |")
+    for step, label in (("nopatch", "shim, no patch"), ("debian", "shim, Debian's patches")):
+        ok = [r for r in reg_ok if r[step] == "ok"]
+        w(f"| {label} | {len(reg_ok)} | {len(ok)} | {pct(len(ok), len(reg_ok))} |")
+        nb = [r for r in reg_ok if r["build_rs"] == "no"]
+        okb = [r for r in nb if r[step] == "ok"]
+        w(f"| {label}, crates without a build script | {len(nb)} | {len(okb)} | {pct(len(okb), len(nb))} |")
+    w("")
+    for step, label in (("nopatch", "Shim, no patch"), ("debian", "Shim, Debian's patches")):
+        fails = [r for r in reg_ok if r[step] != "ok"]
+        w(f"### {label}: {len(fails)} failures\n")
+        groups = {}
+        for r in fails:
+            key = ("has build.rs: " if r["build_rs"] == "yes" else "") + classify(r, step)
+            groups.setdefault(key, []).append(r)
+        for key, rs in sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0])):
+            w(f"- **{key}** ({len(rs)}): " + ", ".join(f"{r['crate']} {r['version']}" for r in rs))
+            for r in rs[:args.examples]:
+                w(f"  - `{r['crate']} {r['version']}`: {r[step + '_error'][:300]}")
+        w("")
+    reg_fail = [r for r in rows if r["registry"] != "ok"]
+    if reg_fail:
+        w(f"Not in the population (fail as a registry dependency, {len(reg_fail)}): "
+          + ", ".join(f"{r['crate']} {r['version']}" for r in reg_fail) + ".")
+    print("\n".join(out))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    for name in ("run", "summary"):
+        p = sub.add_parser(name)
+        p.add_argument("--results", default=str(STATE / "results.tsv"))
+        p.add_argument("--dev-list", default=str(DEV_LIST))
+        if name == "run":
+            p.add_argument("--cli", default=str(STATE / "bin/cargo-build-patch"),
+                           help="the cargo-build-patch binary (a stable copy)")
+            p.add_argument("--build-patch-path", default=str(Path(__file__).resolve().parent.parent),
+                           help="the build-patch library the shims depend on")
+            p.add_argument("--target-dir", default=str(STATE / "target"))
+            p.add_argument("--limit", type=int)
+            p.add_argument("--only", help="comma-separated crate names")
+            p.add_argument("--redo", action="store_true", help="measure crates already in the results again")
+            p.add_argument("--keep", action="store_true", help="keep the workspaces")
+        else:
+            p.add_argument("--examples", type=int, default=3)
+    args = ap.parse_args()
+    if args.cmd == "run":
+        cmd_run(args)
+    else:
+        cmd_summary(args)
+
+
+if __name__ == "__main__":
+    main()
