@@ -274,12 +274,20 @@ fn generate_case(rng: &mut Rng) -> (Tree, Vec<u8>) {
         let no_eol_old = rng.chance(10);
         let no_eol_new = rng.chance(10);
         // The file the patch meets: the old one, shifted or altered.
-        let moved = if rng.chance(70) {
+        let mut moved = if rng.chance(70) {
             let n = rng.below(4);
             edit(rng, &lines, &mut serial, n)
         } else {
             lines.clone()
         };
+        if rng.chance(30) && !moved.is_empty() {
+            // Duplicate a block elsewhere, so the nearest copy must win.
+            let from = rng.below(moved.len());
+            let len = 1 + rng.below((moved.len() - from).min(8));
+            let block: Vec<Vec<u8>> = moved[from..from + len].to_vec();
+            let at = rng.below(moved.len() + 1);
+            moved.splice(at..at, block);
+        }
         if rng.chance(8) {
             new.insert(name.clone(), join(&newer, no_eol_new));
             continue; // a created file
