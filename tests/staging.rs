@@ -59,12 +59,18 @@ fn a_rerun_with_nothing_changed_does_no_work() {
     let first = fx.config("out").try_build().unwrap();
     assert!(first.restaged());
     let staged = first.staged_dir().to_path_buf();
-    let marker = std::fs::metadata(staged.join("src/lib.rs")).unwrap().modified().unwrap();
+    let marker = std::fs::metadata(staged.join("src/lib.rs"))
+        .unwrap()
+        .modified()
+        .unwrap();
 
     let second = fx.config("out").try_build().unwrap();
     assert!(!second.restaged());
     assert_eq!(
-        std::fs::metadata(staged.join("src/lib.rs")).unwrap().modified().unwrap(),
+        std::fs::metadata(staged.join("src/lib.rs"))
+            .unwrap()
+            .modified()
+            .unwrap(),
         marker,
         "the staged copy was rewritten"
     );
@@ -76,7 +82,9 @@ fn a_rerun_with_nothing_changed_does_no_work() {
     );
     let third = fx.config("out").try_build().unwrap();
     assert!(third.restaged());
-    assert!(std::fs::read_to_string(staged.join("src/lib.rs")).unwrap().contains('3'));
+    assert!(std::fs::read_to_string(staged.join("src/lib.rs"))
+        .unwrap()
+        .contains('3'));
 }
 
 #[test]
@@ -156,6 +164,9 @@ fn a_failing_patch_leaves_the_last_good_copy_and_the_pristine_source() {
 fn assert_no_temporary_folders(dir: &Path) {
     for e in std::fs::read_dir(dir).unwrap() {
         let name = e.unwrap().file_name().to_string_lossy().into_owned();
-        assert!(!name.contains(".tmp-") && !name.contains(".old-"), "left behind: {name}");
+        assert!(
+            !name.contains(".tmp-") && !name.contains(".old-"),
+            "left behind: {name}"
+        );
     }
 }

@@ -5,8 +5,12 @@
 //! one subcommand. Errors exit with status 101, like Cargo's.
 
 mod apply;
+mod check;
+mod diff;
+mod edit;
 mod shell;
 mod shim;
+mod workspace;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -37,6 +41,49 @@ enum Command {
     New(NewArgs),
     /// Bring a shim's manifest and `src/lib.rs` back in line with the patched upstream.
     Sync(SyncArgs),
+    /// Open an editable copy of a shim's upstream with its patches applied.
+    Edit(EditArgs),
+    /// Write the edits made since `edit` as a new patch of the shim.
+    Save(SaveArgs),
+    /// Check that shims build: patches apply, manifests in sync, versions recorded.
+    Check(CheckArgs),
+    /// Move a shim to another upstream version, refreshing its patches.
+    Upgrade(UpgradeArgs),
+}
+
+#[derive(Args, Debug)]
+struct EditArgs {
+    /// The shim: its directory, or its package name in this workspace.
+    shim: String,
+    /// Throw away unsaved edits and start again.
+    #[arg(long)]
+    force: bool,
+}
+
+#[derive(Args, Debug)]
+struct SaveArgs {
+    /// The shim: its directory, or its package name in this workspace.
+    shim: String,
+    /// The patch's file name, without number or extension [default: from the message].
+    #[arg(long)]
+    name: Option<String>,
+    /// What the patch does, recorded in its header.
+    #[arg(long, short = 'm', value_name = "TEXT")]
+    message: Option<String>,
+}
+
+#[derive(Args, Debug)]
+struct CheckArgs {
+    /// Shims to check [default: every shim the workspace uses].
+    shims: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+struct UpgradeArgs {
+    /// The shim: its directory, or its package name in this workspace.
+    shim: String,
+    /// The exact upstream version to move to.
+    version: String,
 }
 
 #[derive(Args, Debug)]
@@ -91,6 +138,20 @@ fn main() -> ExitCode {
         Command::Apply(a) => apply::apply(&shell, &a),
         Command::New(a) => new(&shell, &a),
         Command::Sync(a) => shim::sync(&shell, &a.dir),
+        Command::Edit(a) => cwd().and_then(|cwd| edit::edit(&shell, &cwd, &a.shim, a.force)),
+        Command::Save(a) => cwd().and_then(|cwd| {
+            edit::save(
+                &shell,
+                &cwd,
+                &a.shim,
+                a.name.as_deref(),
+                a.message.as_deref(),
+            )
+        }),
+        Command::Check(a) => cwd().and_then(|cwd| check::check(&shell, &cwd, &a.shims)),
+        Command::Upgrade(a) => {
+            cwd().and_then(|cwd| check::upgrade(&shell, &cwd, &a.shim, &a.version))
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -99,6 +160,10 @@ fn main() -> ExitCode {
             ExitCode::from(101)
         }
     }
+}
+
+fn cwd() -> Result<PathBuf, String> {
+    std::env::current_dir().map_err(|e| format!("cannot read the current directory: {e}"))
 }
 
 fn new(shell: &Shell, args: &NewArgs) -> Result<(), String> {

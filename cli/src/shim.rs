@@ -12,6 +12,7 @@ use build_patch::Config;
 use toml_edit::{value, Array, DocumentMut, Item, Table};
 
 use crate::shell::Shell;
+use crate::workspace::{read_doc, ShimInfo};
 
 /// What `new` was asked for.
 pub struct NewShim<'a> {
@@ -161,69 +162,17 @@ pub fn new(shell: &Shell, req: &NewShim<'_>) -> Result<(), String> {
 pub fn sync(shell: &Shell, dir: &Path) -> Result<(), String> {
     let manifest_path = dir.join("Cargo.toml");
     let mut doc = read_doc(&manifest_path)?;
-    let shim_name = doc
-        .get("package")
-        .and_then(|p| p.get("name"))
-        .and_then(Item::as_str)
-        .ok_or_else(|| format!("`{}` has no package name", manifest_path.display()))?
-        .to_string();
-    let meta = doc
-        .get("package")
-        .and_then(|p| p.get("metadata"))
-        .and_then(|m| m.get("build-patch"))
-        .ok_or_else(|| {
-            format!(
-                "`{}` has no `[package.metadata.build-patch]` table: it is not a build-patch shim",
-                manifest_path.display()
-            )
-        })?;
-    let get = |k: &str| meta.get(k).and_then(Item::as_str).map(str::to_string);
-    let name = get("crate").unwrap_or_else(|| shim_name.clone());
-    let version = get("version")
-        .or_else(|| {
-            doc.get("package")
-                .and_then(|p| p.get("version"))
-                .and_then(Item::as_str)
-                .map(str::to_string)
-        })
-        .ok_or_else(|| format!("`{}` names no version", manifest_path.display()))?;
-
+    let info = ShimInfo::read(dir)?;
+    let (shim_name, name, version) = (&info.name, &info.upstream, &info.version);
     let scratch =
         tempfile::tempdir().map_err(|e| format!("cannot create a scratch folder: {e}"))?;
-    let mut cfg = Config::new();
-    cfg.upstream(&name, &version)
-        .manifest_dir(dir)
-        .out_dir(scratch.path());
-    match meta.get("patches") {
-        Some(Item::Value(toml_edit::Value::Array(a))) => {
-            for p in a.iter().filter_map(|v| v.as_str()) {
-                cfg.patch(p);
-            }
-        }
-        Some(Item::Value(toml_edit::Value::String(s))) => {
-            cfg.patch(s.value());
-        }
-        _ => {}
-    }
-    for (key, set) in [("strip", 0), ("fuzz", 1)] {
-        if let Some(n) = meta.get(key).and_then(Item::as_integer) {
-            let n = usize::try_from(n).map_err(|_| format!("`{key}` must not be negative"))?;
-            if set == 0 {
-                cfg.strip(n);
-            } else {
-                cfg.fuzz(n);
-            }
-        }
-    }
-    if let Some(src) = get("source") {
-        cfg.source(src);
-    }
+    let cfg = info.config(scratch.path());
     shell.status("Staging", &format!("{name} {version}"));
     let out = cfg.stage().map_err(|e| e.to_string())?;
     let upstream = read_doc(&out.staged_dir().join("Cargo.toml"))?;
 
     let before = doc.to_string();
-    mirror_upstream(&mut doc, &upstream, shim_name == name);
+    mirror_upstream(&mut doc, &upstream, info.graph_wide());
     let after = doc.to_string();
     if before != after {
         write(&manifest_path, &after)?;
@@ -601,13 +550,6 @@ fn set_or_remove(table: &mut Table, key: &str, item: Option<Item>) {
             table.remove(key);
         }
     }
-}
-
-fn read_doc(path: &Path) -> Result<DocumentMut, String> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
-    text.parse()
-        .map_err(|e| format!("cannot parse `{}`: {e}", path.display()))
 }
 
 fn write_bytes(path: &Path, bytes: &[u8]) -> Result<(), String> {

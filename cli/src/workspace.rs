@@ -1,0 +1,192 @@
+//! Finding shims: what a shim's manifest says, which packages of a
+//! workspace are shims, and where the workspace's target directory is.
+
+use std::path::{Path, PathBuf};
+
+use build_patch::Config;
+use toml_edit::{DocumentMut, Item};
+
+/// What a shim's `Cargo.toml` says about the patched crate.
+#[derive(Debug, Clone)]
+pub struct ShimInfo {
+    /// The shim's directory.
+    pub dir: PathBuf,
+    /// The shim's package name.
+    pub name: String,
+    /// The upstream crate and version.
+    pub upstream: String,
+    pub version: String,
+    /// The `patches` entries, as written (relative to the shim).
+    pub patches: Vec<String>,
+    pub strip: Option<usize>,
+    pub fuzz: Option<usize>,
+    pub source: Option<String>,
+}
+
+impl ShimInfo {
+    /// Reads the shim in `dir`.
+    pub fn read(dir: &Path) -> Result<ShimInfo, String> {
+        let manifest_path = dir.join("Cargo.toml");
+        let doc = read_doc(&manifest_path)?;
+        let package = doc.get("package");
+        let name = package
+            .and_then(|p| p.get("name"))
+            .and_then(Item::as_str)
+            .ok_or_else(|| format!("`{}` has no package name", manifest_path.display()))?
+            .to_string();
+        let meta = package
+            .and_then(|p| p.get("metadata"))
+            .and_then(|m| m.get("build-patch"))
+            .ok_or_else(|| {
+                format!(
+                    "`{}` has no `[package.metadata.build-patch]` table: it is not a build-patch shim",
+                    manifest_path.display()
+                )
+            })?;
+        let get = |k: &str| meta.get(k).and_then(Item::as_str).map(str::to_string);
+        let count = |k: &str| -> Result<Option<usize>, String> {
+            match meta.get(k).and_then(Item::as_integer) {
+                None => Ok(None),
+                Some(n) => usize::try_from(n).map(Some).map_err(|_| {
+                    format!(
+                        "`{k}` in `{}` must not be negative",
+                        manifest_path.display()
+                    )
+                }),
+            }
+        };
+        let version = get("version")
+            .or_else(|| {
+                package
+                    .and_then(|p| p.get("version"))
+                    .and_then(Item::as_str)
+                    .map(str::to_string)
+            })
+            .ok_or_else(|| format!("`{}` names no version", manifest_path.display()))?;
+        let patches = match meta.get("patches") {
+            Some(Item::Value(toml_edit::Value::Array(a))) => a
+                .iter()
+                .filter_map(|v| v.as_str())
+                .map(str::to_string)
+                .collect(),
+            Some(Item::Value(toml_edit::Value::String(s))) => vec![s.value().clone()],
+            _ => Vec::new(),
+        };
+        Ok(ShimInfo {
+            dir: dir.to_path_buf(),
+            upstream: get("crate").unwrap_or_else(|| name.clone()),
+            name,
+            version,
+            patches,
+            strip: count("strip")?,
+            fuzz: count("fuzz")?,
+            source: get("source"),
+        })
+    }
+
+    /// Whether the shim has the upstream's name (wired through
+    /// `[patch.crates-io]`) rather than its own.
+    pub fn graph_wide(&self) -> bool {
+        self.name == self.upstream
+    }
+
+    /// A library configuration that stages this shim's patched upstream into
+    /// `out_dir`, with `patches` instead of the shim's own list.
+    pub fn config_with(&self, out_dir: &Path, patches: &[String], version: &str) -> Config {
+        let mut cfg = Config::new();
+        cfg.upstream(&self.upstream, version)
+            .manifest_dir(&self.dir)
+            .out_dir(out_dir)
+            .cargo_directives(false);
+        for p in patches {
+            cfg.patch(p);
+        }
+        if let Some(n) = self.strip {
+            cfg.strip(n);
+        }
+        if let Some(n) = self.fuzz {
+            cfg.fuzz(n);
+        }
+        if let Some(src) = &self.source {
+            cfg.source(src);
+        }
+        cfg
+    }
+
+    /// A library configuration that stages this shim's patched upstream.
+    pub fn config(&self, out_dir: &Path) -> Config {
+        self.config_with(out_dir, &self.patches, &self.version)
+    }
+}
+
+/// The shims a workspace uses, and its target directory, from
+/// `cargo metadata` run in `cwd` (offline first, as the build does).
+pub struct Workspace {
+    pub target_dir: PathBuf,
+    pub shims: Vec<PathBuf>,
+}
+
+impl Workspace {
+    pub fn load(cwd: &Path) -> Result<Workspace, String> {
+        let mut cmd = cargo_metadata::MetadataCommand::new();
+        cmd.current_dir(cwd)
+            .other_options(vec!["--offline".to_string()]);
+        let metadata = match cmd.exec() {
+            Ok(m) => m,
+            Err(_) => cargo_metadata::MetadataCommand::new()
+                .current_dir(cwd)
+                .exec()
+                .map_err(|e| format!("`cargo metadata` failed in `{}`: {e}", cwd.display()))?,
+        };
+        let mut shims: Vec<PathBuf> = metadata
+            .packages
+            .iter()
+            .filter(|p| p.source.is_none() && p.metadata.get("build-patch").is_some())
+            .filter_map(|p| {
+                p.manifest_path
+                    .parent()
+                    .map(|d| d.as_std_path().to_path_buf())
+            })
+            .collect();
+        shims.sort();
+        shims.dedup();
+        Ok(Workspace {
+            target_dir: metadata.target_directory.into_std_path_buf(),
+            shims,
+        })
+    }
+
+    /// The shim a user named: a directory, or the package name of one of the
+    /// workspace's shims.
+    pub fn find(&self, cwd: &Path, arg: &str) -> Result<PathBuf, String> {
+        let as_dir = cwd.join(arg);
+        if as_dir.join("Cargo.toml").is_file() {
+            return Ok(as_dir);
+        }
+        for dir in &self.shims {
+            if ShimInfo::read(dir).is_ok_and(|s| s.name == arg || s.upstream == arg) {
+                return Ok(dir.clone());
+            }
+        }
+        Err(format!(
+            "no shim `{arg}`: it is neither a directory with a `Cargo.toml` nor the name of a shim \
+             of this workspace\n  help: the workspace's shims are: {}",
+            if self.shims.is_empty() {
+                "none".to_string()
+            } else {
+                self.shims
+                    .iter()
+                    .map(|d| format!("`{}`", d.display()))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            }
+        ))
+    }
+}
+
+pub fn read_doc(path: &Path) -> Result<DocumentMut, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
+    text.parse()
+        .map_err(|e| format!("cannot parse `{}`: {e}", path.display()))
+}

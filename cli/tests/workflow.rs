@@ -1,0 +1,231 @@
+//! Making and maintaining patches with the CLI: edit, save, check, upgrade,
+//! on throwaway workspaces built by the real `cargo`.
+
+#[path = "../../tests/support/mod.rs"]
+mod support;
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use support::{hash_tree, repo_root, Package, TestEnv};
+
+fn cli(env: &TestEnv, args: &[&str]) -> (bool, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_cargo-build-patch"))
+        .arg("build-patch")
+        .args(args)
+        .current_dir(&env.ws)
+        .env("CARGO_HOME", &env.home)
+        .env(
+            "CARGO",
+            std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()),
+        )
+        .env_remove("CARGO_TARGET_DIR")
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
+}
+
+fn ok(env: &TestEnv, args: &[&str]) -> String {
+    let (ok, out) = cli(env, args);
+    assert!(ok, "`cargo build-patch {}` failed:\n{out}", args.join(" "));
+    out
+}
+
+fn fails(env: &TestEnv, args: &[&str]) -> String {
+    let (ok, out) = cli(env, args);
+    assert!(
+        !ok,
+        "`cargo build-patch {}` succeeded:\n{out}",
+        args.join(" ")
+    );
+    out
+}
+
+/// `greet` with `pad` filler lines above the function, so that versions
+/// can move it around (and a hunk has context above it).
+fn greet(version: &str, pad: usize, body: &str) -> Package {
+    let mut lib = String::new();
+    for _ in 0..pad {
+        lib.push_str("// filler\n");
+    }
+    lib.push_str(&format!(
+        "pub fn greet(name: &str) -> String {{\n    {body}\n}}\n\npub fn version() -> &'static str {{\n    env!(\"CARGO_PKG_VERSION\")\n}}\n"
+    ));
+    Package::new("greet", version).file("src/lib.rs", &lib)
+}
+
+const V1_BODY: &str = "format!(\"Hello {}\", name)";
+
+/// A workspace with a graph-wide shim of greet 1.0.0, made with `new`.
+fn setup() -> TestEnv {
+    let env = TestEnv::new();
+    env.publish(&greet("1.0.0", 3, V1_BODY));
+    let root = repo_root().display().to_string();
+    ok(&env, &["new", "greet@1.0.0", "--build-patch-path", &root]);
+    env.file(
+        "Cargo.toml",
+        "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n\
+         [dependencies]\ngreet = \"1\"\n\n[patch.crates-io]\ngreet = { path = \"patched/greet\" }\n",
+    )
+    .file(
+        "src/main.rs",
+        "fn main() { println!(\"{} ({})\", greet::greet(\"you\"), greet::version()); }\n",
+    );
+    env
+}
+
+fn edit_tree(env: &TestEnv) -> PathBuf {
+    env.ws.join("target/build-patch/edit/greet/tree")
+}
+
+fn replace_in(path: &PathBuf, from: &str, to: &str) {
+    let text = std::fs::read_to_string(path).unwrap();
+    assert!(
+        text.contains(from),
+        "{from:?} not in {}:\n{text}",
+        path.display()
+    );
+    std::fs::write(path, text.replace(from, to)).unwrap();
+}
+
+/// Edit twice and save twice: two ordered patches, and the shim builds.
+fn make_two_patches(env: &TestEnv) {
+    let out = ok(env, &["edit", "greet"]);
+    assert!(out.contains("Editing greet 1.0.0"), "{out}");
+    let lib = edit_tree(env).join("src/lib.rs");
+    replace_in(&lib, "Hello {}", "Hello, {}");
+    ok(env, &["save", "greet", "--message", "Add a comma"]);
+    replace_in(&lib, "Hello, {}", "Hello, {}!");
+    ok(env, &["save", "greet", "-m", "Exclaim"]);
+}
+
+#[test]
+fn edit_then_save_makes_ordered_patches_that_build() {
+    let env = setup();
+    make_two_patches(&env);
+    let shim = env.ws.join("patched/greet");
+    let first = std::fs::read_to_string(shim.join("patches/0001-add-a-comma.patch")).unwrap();
+    assert!(
+        first.starts_with("Description: Add a comma\nApplies-to: greet 1.0.0\n"),
+        "{first}"
+    );
+    assert!(
+        first
+            .contains("diff --git a/src/lib.rs b/src/lib.rs\n--- a/src/lib.rs\n+++ b/src/lib.rs\n"),
+        "{first}"
+    );
+    let manifest = std::fs::read_to_string(shim.join("Cargo.toml")).unwrap();
+    assert!(
+        manifest.contains(
+            "patches = [\"patches/0001-add-a-comma.patch\", \"patches/0002-exclaim.patch\"]"
+        ),
+        "{manifest}"
+    );
+    assert_eq!(env.ok(&["run", "-q"]).stdout, "Hello, you! (1.0.0)\n");
+
+    // Nothing more to save.
+    let out = fails(&env, &["save", "greet"]);
+    assert!(out.contains("nothing changed"), "{out}");
+    // A Cargo.toml edit updates the shim's manifest too.
+    env.publish(&Package::new("extra", "1.0.0").file("src/lib.rs", "pub const X: u8 = 1;\n"));
+    let toml = edit_tree(&env).join("Cargo.toml");
+    let mut text = std::fs::read_to_string(&toml).unwrap();
+    text.push_str("\n[dependencies.extra]\nversion = \"1\"\n");
+    std::fs::write(&toml, text).unwrap();
+    ok(&env, &["save", "greet", "-m", "Depend on extra"]);
+    let manifest = std::fs::read_to_string(shim.join("Cargo.toml")).unwrap();
+    assert!(manifest.contains("extra"), "{manifest}");
+    env.ok(&["build", "-q"]);
+    ok(&env, &["check"]);
+}
+
+#[test]
+fn check_fails_for_each_reason() {
+    let env = setup();
+    make_two_patches(&env);
+    ok(&env, &["check"]);
+    let shim = env.ws.join("patched/greet");
+    let first = shim.join("patches/0001-add-a-comma.patch");
+    let original = std::fs::read_to_string(&first).unwrap();
+
+    // A patch recorded against another version.
+    std::fs::write(&first, original.replace("greet 1.0.0", "greet 0.9.0")).unwrap();
+    let out = fails(&env, &["check"]);
+    assert!(
+        out.contains("was made against `greet 0.9.0`, the shim is `greet 1.0.0`"),
+        "{out}"
+    );
+
+    // A patch that does not apply.
+    std::fs::write(
+        &first,
+        original.replace("-    format!(\"Hello {}\"", "-    format!(\"Howdy {}\""),
+    )
+    .unwrap();
+    let out = fails(&env, &["check", "greet"]);
+    assert!(out.contains("hunk #1"), "{out}");
+    std::fs::write(&first, &original).unwrap();
+
+    // A manifest out of sync.
+    let manifest = shim.join("Cargo.toml");
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    std::fs::write(&manifest, format!("{text}\n[features]\nsurprise = []\n")).unwrap();
+    let out = fails(&env, &["check", "patched/greet"]);
+    assert!(
+        out.contains("[features] `surprise`: not in the upstream"),
+        "{out}"
+    );
+    assert!(out.contains("1 of 1 shim(s) failed the check"), "{out}");
+}
+
+#[test]
+fn upgrade_refreshes_drops_and_stops_on_a_conflict() {
+    let env = setup();
+    make_two_patches(&env);
+    let shim = env.ws.join("patched/greet");
+
+    // 1.1.0 moved the function down: both patches apply with an offset.
+    env.publish(&greet("1.1.0", 8, V1_BODY));
+    let out = ok(&env, &["upgrade", "greet", "1.1.0"]);
+    assert!(
+        out.contains("Refreshed") && out.contains("Upgraded"),
+        "{out}"
+    );
+    let first = std::fs::read_to_string(shim.join("patches/0001-add-a-comma.patch")).unwrap();
+    assert!(first.contains("Applies-to: greet 1.1.0"), "{first}");
+    assert!(first.contains("@@ -7,7 +7,7 @@"), "{first}");
+    assert_eq!(env.ok(&["run", "-q"]).stdout, "Hello, you! (1.1.0)\n");
+    ok(&env, &["check"]);
+
+    // 2.0.0 rewrote the line: nothing may change, and an edit folder is left.
+    env.publish(&greet("2.0.0", 3, "format!(\"Hi {}\", name)"));
+    let before = hash_tree(&shim);
+    let out = fails(&env, &["upgrade", "greet", "2.0.0"]);
+    assert!(
+        out.contains("hunk #1") && out.contains("nothing was changed"),
+        "{out}"
+    );
+    assert_eq!(hash_tree(&shim), before);
+    assert!(edit_tree(&env).join("src/lib.rs").is_file());
+
+    // 1.2.0 took the first patch upstream: it is dropped, the second stays.
+    env.publish(&greet("1.2.0", 3, "format!(\"Hello, {}\", name)"));
+    let out = ok(&env, &["upgrade", "greet", "1.2.0"]);
+    assert!(
+        out.contains("Dropped") && out.contains("0001-add-a-comma.patch"),
+        "{out}"
+    );
+    assert!(!shim.join("patches/0001-add-a-comma.patch").exists());
+    let manifest = std::fs::read_to_string(shim.join("Cargo.toml")).unwrap();
+    assert!(
+        manifest.contains("patches = [\"patches/0002-exclaim.patch\"]"),
+        "{manifest}"
+    );
+    assert!(manifest.contains("version = \"1.2.0\""), "{manifest}");
+    assert_eq!(env.ok(&["run", "-q"]).stdout, "Hello, you! (1.2.0)\n");
+}
