@@ -9,6 +9,7 @@
 //! strip = 1              # leading path components to strip (`patch -p`); default 1
 //! fuzz = 0               # context lines a hunk may ignore (`patch -F`); default 0
 //! source = "../vendor/shlex-1.1.0"  # optional: a local pristine source instead of Cargo's
+//! version-mismatch = "warn"  # a patch recording another version: "warn" (default) or "error"
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -17,7 +18,15 @@ use crate::error::{Error, Result};
 use crate::toml::{self, Value};
 
 /// The keys `[package.metadata.build-patch]` accepts.
-const KEYS: &[&str] = &["crate", "version", "patches", "strip", "fuzz", "source"];
+const KEYS: &[&str] = &[
+    "crate",
+    "version",
+    "patches",
+    "strip",
+    "fuzz",
+    "source",
+    "version-mismatch",
+];
 
 /// The settings of one shim, after merging the manifest with the builder.
 #[derive(Debug, Clone, Default)]
@@ -28,6 +37,9 @@ pub(crate) struct Settings {
     pub strip: Option<usize>,
     pub fuzz: Option<usize>,
     pub source: Option<PathBuf>,
+    /// Whether a patch that records another upstream version fails the build
+    /// (`true`) or warns (`false`, the default).
+    pub version_mismatch_is_error: Option<bool>,
 }
 
 impl Settings {
@@ -40,6 +52,9 @@ impl Settings {
             strip: self.strip.or(other.strip),
             fuzz: self.fuzz.or(other.fuzz),
             source: self.source.or(other.source),
+            version_mismatch_is_error: self
+                .version_mismatch_is_error
+                .or(other.version_mismatch_is_error),
         }
     }
 }
@@ -161,7 +176,18 @@ fn settings_from_table(t: &toml::Table, path: &Path) -> Result<Settings> {
             ))
         }
     };
+    let version_mismatch_is_error = match string("version-mismatch")?.as_deref() {
+        None | Some("warn") => None,
+        Some("error") => Some(true),
+        Some(other) => {
+            return Err(config_error(
+                path,
+                format!("`version-mismatch` must be \"warn\" or \"error\", found \"{other}\""),
+            ))
+        }
+    };
     Ok(Settings {
+        version_mismatch_is_error,
         crate_name: string("crate")?,
         version: string("version")?,
         patches,

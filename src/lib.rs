@@ -61,6 +61,7 @@
 //! | `strip` | leading path components to strip, like `patch -p` | `1` |
 //! | `fuzz` | context lines a hunk may ignore, like `patch -F` | `0` |
 //! | `source` | a local pristine copy (e.g. from `cargo vendor`) instead of Cargo's | Cargo's |
+//! | `version-mismatch` | a patch whose `Applies-to:` line names another version: `"warn"` or `"error"` | `"warn"` |
 //!
 //! Every setting can also be given on the [`Config`] builder, which wins over
 //! the table.
@@ -692,6 +693,7 @@ fn stage_upstream(
     for p in &read_paths {
         directives.rerun_if_changed(p);
     }
+    check_recorded_versions(&patches, name, version, settings, directives)?;
 
     // The pristine source.
     let work_dir = out_dir.join("build-patch");
@@ -748,6 +750,66 @@ fn stage_upstream(
         ));
     }
     Ok((staged, pristine.dir))
+}
+
+/// Warns (or, with `version-mismatch = "error"`, fails) when a patch says
+/// it was made against another version of the crate.
+fn check_recorded_versions(
+    patches: &[patch::PatchFile],
+    name: &str,
+    version: &str,
+    settings: &Settings,
+    directives: &mut Directives,
+) -> Result<()> {
+    let expected = format!("{name} {version}");
+    for p in patches {
+        let Some(recorded) = recorded_version(&p.bytes) else {
+            continue;
+        };
+        if recorded == expected {
+            continue;
+        }
+        let text = format!(
+            "patch `{}` was made against `{recorded}`, and is applied to `{expected}`",
+            p.display
+        );
+        if settings.version_mismatch_is_error == Some(true) {
+            return Err(Error::msg(
+                "patch",
+                format!(
+                    "{text}\n  help: refresh it with `cargo build-patch upgrade`, or set \
+                     `version-mismatch = \"warn\"` in [package.metadata.build-patch]"
+                ),
+            ));
+        }
+        directives.warning(&format!("build-patch: {text}"));
+    }
+    Ok(())
+}
+
+/// The crate and version a patch says it was made against, from an
+/// `Applies-to: NAME VERSION` line in its header (before the first diff), as
+/// `cargo build-patch save` writes it. `None` when the patch records none.
+///
+/// ```
+/// let patch = b"Description: fix\nApplies-to: shlex 1.1.0\n\n--- a/src/lib.rs\n+++ b/src/lib.rs\n";
+/// assert_eq!(build_patch::recorded_version(patch).as_deref(), Some("shlex 1.1.0"));
+/// ```
+pub fn recorded_version(patch: &[u8]) -> Option<String> {
+    for line in patch.split(|b| *b == b'\n') {
+        let line = String::from_utf8_lossy(line);
+        let line = line.trim_end_matches('\r');
+        if line.starts_with("diff --git ")
+            || line.starts_with("--- ")
+            || line.starts_with("Index: ")
+        {
+            return None;
+        }
+        if let Some(rest) = line.strip_prefix("Applies-to:") {
+            return Some(rest.trim().to_string());
+        }
+    }
+    None
 }
 
 fn manifest_mismatch(

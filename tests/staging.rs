@@ -170,3 +170,30 @@ fn assert_no_temporary_folders(dir: &Path) {
         );
     }
 }
+
+#[test]
+fn a_patch_recorded_against_another_version_warns_or_fails_as_configured() {
+    let fx = Fixture::new();
+    let patch = std::fs::read_to_string(fx.root.join("shim/fix.patch")).unwrap();
+    write(
+        &fx.root.join("shim/fix.patch"),
+        &format!("Description: fix\nApplies-to: lib1 0.9.0\n\n{patch}"),
+    );
+    let out = fx.config("out").try_build().unwrap();
+    let warning = out
+        .directives()
+        .iter()
+        .find(|d| d.starts_with("cargo:warning="))
+        .expect("a warning");
+    assert!(
+        warning
+            .contains("`fix.patch` was made against `lib1 0.9.0`, and is applied to `lib1 1.0.0`"),
+        "{warning}"
+    );
+
+    let manifest = fx.root.join("shim/Cargo.toml");
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    write(&manifest, &format!("{text}version-mismatch = \"error\"\n"));
+    let err = fx.config("out").try_build().unwrap_err().to_string();
+    assert!(err.contains("cargo build-patch upgrade"), "{err}");
+}

@@ -10,30 +10,13 @@
 use std::path::{Path, PathBuf};
 
 use build_patch::patch::{self, ApplyOptions, PatchFile};
+use build_patch::recorded_version;
 use toml_edit::{value, Item};
 
 use crate::diff::{copy_tree, diff_trees};
 use crate::edit::{edit_dir, lay_out};
 use crate::shell::Shell;
 use crate::workspace::{read_doc, ShimInfo, Workspace};
-
-/// The crate and version a patch says it was made against: its
-/// `Applies-to: NAME VERSION` line, before the first diff.
-pub fn recorded_version(bytes: &[u8]) -> Option<String> {
-    let text = String::from_utf8_lossy(bytes);
-    for line in text.lines() {
-        if line.starts_with("diff --git ")
-            || line.starts_with("--- ")
-            || line.starts_with("Index: ")
-        {
-            return None;
-        }
-        if let Some(rest) = line.strip_prefix("Applies-to:") {
-            return Some(rest.trim().to_string());
-        }
-    }
-    None
-}
 
 pub fn check(shell: &Shell, cwd: &Path, args: &[String]) -> Result<(), String> {
     let ws = Workspace::load(cwd)?;
@@ -308,19 +291,6 @@ fn refresh(original: &[u8], diff: &str, name: &str, version: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn recorded_versions() {
-        assert_eq!(
-            recorded_version(b"Description: x\nApplies-to: foo 1.2.3\n\ndiff --git a/x b/x\n")
-                .as_deref(),
-            Some("foo 1.2.3")
-        );
-        assert_eq!(
-            recorded_version(b"--- a/x\n+++ b/x\nApplies-to: no\n"),
-            None
-        );
-    }
 
     #[test]
     fn refresh_keeps_the_header_and_updates_the_version() {
