@@ -75,3 +75,17 @@ fn backport() {
     let out = run_example("backport");
     assert!(out.contains("insert_many put 100 items in order"), "{out}");
 }
+
+#[test]
+fn build_script() {
+    let out = run_example("build-script");
+    assert!(
+        out.contains("bzip2 round trip: 860 bytes -> 97 bytes -> 860 bytes"),
+        "{out}"
+    );
+    // Debian's patch to bzip2-sys's build script: the system library.
+    assert!(
+        out.contains("ok: linked against the system libbz2"),
+        "{out}"
+    );
+}

@@ -112,13 +112,16 @@ pub fn new(shell: &Shell, req: &NewShim<'_>) -> Result<(), String> {
     metadata.insert("build-patch", Item::Table(meta));
     doc["package"]["metadata"] = Item::Table(metadata);
 
-    let mut build_deps = Table::new();
-    build_deps.insert(
-        "build-patch",
-        build_patch_dep(req.build_patch_path, &abs_dir, &cwd),
-    );
-    doc.insert("build-dependencies", Item::Table(build_deps));
     mirror_upstream(&mut doc, &upstream, req.rename.is_none());
+    // After the upstream's build-dependencies, if any.
+    doc.entry("build-dependencies")
+        .or_insert_with(|| Item::Table(Table::new()))
+        .as_table_like_mut()
+        .expect("[build-dependencies] is a table")
+        .insert(
+            BUILD_PATCH,
+            build_patch_dep(req.build_patch_path, &abs_dir, &cwd),
+        );
 
     let lib_rs = out.shim_lib_rs().map_err(|e| e.to_string())?;
     let build_files = out.shim_build_files(None).map_err(|e| e.to_string())?;
