@@ -422,6 +422,11 @@ fn hand_made_cases_agree_with_gnu_patch() {
             "--- a/f\n+++ b/f\n@@ -2,3 +2,3 @@\n 2\n-3\n+3x\n 4\n@@ -3,3 +3,3 @@\n 3\n-4\n+4x\n 5\n".into(),
         ),
         (
+            "second hunk's context overlaps the first hunk's change, far guess",
+            tree(&[("f", &numbered(20))]),
+            "--- a/f\n+++ b/f\n@@ -4,3 +4,3 @@\n 4\n-5\n+five\n 6\n@@ -10,3 +10,3 @@\n 5\n-6\n+six\n 7\n".into(),
+        ),
+        (
             "hunks out of order",
             tree(&[("f", &numbered(20))]),
             "--- a/f\n+++ b/f\n@@ -15,3 +15,3 @@\n 15\n-16\n+x\n 17\n@@ -2,3 +2,3 @@\n 2\n-3\n+y\n 4\n".into(),
@@ -611,6 +616,14 @@ fn hand_made_fuzz_cases_agree_with_gnu_patch() {
                 "a\nX\nc\nd\ne\n1\n2\n3\n4\n5\n6\n7\n8\na\nb\nc\nd\ne\n",
             )]),
             "--- a/f\n+++ b/f\n@@ -1,5 +1,5 @@\n a\n b\n-c\n+C\n d\n e\n",
+        ),
+        (
+            // GNU patch 2.7.6 does not let the second hunk start within the
+            // lines the first one consumed, even as context.
+            "end-anchored hunk after a fuzzed hunk",
+            2,
+            tree(&[("f", "c\n{\nb\nb\na\n{\nb\nb\nu1\nu2\nu3\nb\nc\n\nu4\nu5\nu6\na\n")]),
+            "--- a/f\n+++ b/f\n@@ -1,4 +1,6 @@\n c\n+a\n+\n \n b\n b\n@@ -11,8 +13,8 @@\n u3\n b\n c\n-\n u4\n u5\n u6\n a\n+{\n",
         ),
         (
             "fuzz at the start of the file",

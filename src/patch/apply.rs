@@ -242,7 +242,11 @@ impl Matcher<'_, '_> {
         let mut prefix_fuzz = fuzz as isize + prefix - context;
         let suffix_fuzz = fuzz as isize + suffix - context;
         let max_where = n - (pat - suffix_fuzz) + 1;
-        let min_where = self.frozen + 1 - (prefix - prefix_fuzz);
+        // GNU patch 2.7.6: nothing at or before the last line consumed by
+        // the previous hunk. (Later versions subtract the unfuzzed leading
+        // context here; 2.7.6 reaches such overlaps only through the
+        // `min_offset` start below.)
+        let min_where = self.frozen + 1;
         let max_pos = max_where - first_guess;
         let mut max_neg = first_guess - min_where;
         let max_offset = max_pos.max(max_neg);
