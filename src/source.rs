@@ -149,7 +149,7 @@ fn fetch_with_cargo(req: &Request<'_>) -> Result<Pristine> {
     if attempt.is_err() && !req.offline {
         attempt = run_metadata(req, &manifest, false)?;
     }
-    let stdout = attempt.map_err(|stderr| not_available(req, &manifest, &stderr))?;
+    let stdout = attempt.map_err(|stderr| not_available(req, &stderr))?;
     let metadata = json::parse(&stdout).map_err(|e| {
         Error::msg(
             "cargo",
@@ -221,7 +221,7 @@ fn run_metadata(
     }
 }
 
-fn not_available(req: &Request<'_>, manifest: &Path, stderr: &str) -> Error {
+fn not_available(req: &Request<'_>, stderr: &str) -> Error {
     let (name, version) = (req.name, req.version);
     let mut text = format!(
         "cannot get the pristine source of `{name} {version}`: it is not in Cargo's cache and \
@@ -237,10 +237,10 @@ fn not_available(req: &Request<'_>, manifest: &Path, stderr: &str) -> Error {
         text.push('\n');
     }
     text.push_str(&format!(
-        "  help: check that `{name} {version}` exists and is not yanked; with network access, \
-         fetch it once with `cargo metadata --manifest-path {}`; or point `source` in \
-         [package.metadata.build-patch] at an unpacked copy (`cargo vendor` makes one)",
-        manifest.display()
+        "  help: check that `{name} {version}` exists and is not yanked (`cargo info \
+         {name}@{version}`); if it is only missing from the cache, build once with network \
+         access, or point `source` in [package.metadata.build-patch] at an unpacked copy \
+         (`cargo vendor` makes one)"
     ));
     Error::msg("source", text)
 }
