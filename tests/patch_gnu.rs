@@ -502,6 +502,11 @@ fn hand_made_cases_agree_with_gnu_patch() {
             "--- a/f\n+++ b/f\n@@ -1,3 +1,3 @@\n-1\n+one\n\n 3\n".into(),
         ),
         (
+            "context line whose leading space became part of a tab",
+            tree(&[("f", "1\n\tx\n3\n")]),
+            "--- a/f\n+++ b/f\n@@ -1,3 +1,3 @@\n 1\n\tx\n-3\n+three\n".into(),
+        ),
+        (
             "create a new file",
             tree(&[("f", "x\n")]),
             "--- /dev/null\n+++ b/g/new\n@@ -0,0 +1,2 @@\n+1\n+2\n".into(),

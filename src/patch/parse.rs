@@ -679,6 +679,9 @@ fn parse_hunk(lines: &[&[u8]], start: usize, number: usize) -> Result<(Hunk, usi
             // and editors strip the trailing space.
             b'\n' => (LineKind::Context, line),
             b'\r' if line == b"\r\n" => (LineKind::Context, line),
+            // A line starting with a tab is a context line whose leading
+            // space was eaten (GNU patch reads it the same way).
+            b'\t' => (LineKind::Context, line),
             b'\\' => {
                 no_newline(&mut body, i)?;
                 i += 1;
@@ -939,6 +942,18 @@ mod tests {
         check(
             "Description: thing\nAuthor: me\n\nIndex: pkg/a\n===================================================================\n--- pkg.orig/a\n+++ pkg/a\n@@ -1 +1 @@\n-a\n+b\nIndex: pkg/b\n--- pkg.orig/b\n+++ pkg/b\n@@ -2,0 +3 @@\n+c\n",
             "file pkg.orig/a pkg/a\n  hunk -1,1 +1,1: -\"a\\n\" +\"b\\n\"\nfile pkg.orig/b pkg/b\n  hunk -2,0 +3,1: +\"c\\n\"",
+        );
+    }
+
+    #[test]
+    fn eaten_leading_space() {
+        check(
+            "--- a/x\n+++ b/x\n@@ -1,3 +1,3 @@\n a\n\n\tt\n-b\n+c\n",
+            "error Malformed at 7: hunk #1 (`@@ -1,3 +1,3 @@`) has more lines than its header says (3 old, 3 new)",
+        );
+        check(
+            "--- a/x\n+++ b/x\n@@ -1,4 +1,4 @@\n a\n\n\tt\n-b\n+c\n",
+            "file a/x b/x\n  hunk -1,4 +1,4:  \"a\\n\"  \"\\n\"  \"\\tt\\n\" -\"b\\n\" +\"c\\n\"",
         );
     }
 
