@@ -89,3 +89,12 @@ fn build_script() {
         "{out}"
     );
 }
+
+#[test]
+fn multiple_patches() {
+    let out = run_example("multiple-patches");
+    assert!(
+        out.contains("ok: shlex 1.1.0 with 2 patches, applied in order"),
+        "{out}"
+    );
+}

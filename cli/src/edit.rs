@@ -140,7 +140,8 @@ pub fn save(
         .lines()
         .filter(|l| l.starts_with("diff --git "))
         .count();
-    shell.status("Saved", &format!("`{}` ({files} file(s))", file.display()));
+    let shown = crate::shim::relative_path(cwd, &file);
+    shell.status("Saved", &format!("`{shown}` ({files} file(s))"));
 
     if diff.contains("diff --git a/Cargo.toml b/Cargo.toml") {
         crate::shim::sync(shell, &shim.dir)?;
