@@ -41,6 +41,11 @@ use crate::manifest::BuildSetting;
 /// instead of building the shim.
 pub(crate) const CHILD_ARG: &str = "--build-patch-upstream-build-script";
 
+/// Put before the first line of the shim's copy of the upstream build
+/// script, on the same line (line numbers do not move): Cargo caps the lints
+/// of a registry dependency, and a shim is a path dependency.
+pub(crate) const ALLOW_WARNINGS: &str = "#![allow(warnings)] ";
+
 /// What the upstream `fn main` of the build script is renamed to in the
 /// shim's copy.
 pub(crate) const RENAMED_MAIN: &str = "__build_patch_upstream_main";
@@ -94,7 +99,9 @@ pub(crate) fn shim_files(
     glue: Option<&str>,
 ) -> Result<Vec<(PathBuf, Vec<u8>)>> {
     let text = fs::read_to_string(&staged.join(script))?;
-    let mut script_text = rename_main(&text).map_err(|m| script_error(script, &m))?;
+    let renamed = rename_main(&text).map_err(|m| script_error(script, &m))?;
+    let body = renamed.strip_prefix('\u{feff}').unwrap_or(&renamed);
+    let mut script_text = format!("{ALLOW_WARNINGS}{body}");
     if !script_text.ends_with('\n') {
         script_text.push('\n');
     }
@@ -216,11 +223,24 @@ pub(crate) fn run(req: &Run<'_>, directives: &mut Directives) -> Result<()> {
 /// A line of the upstream build script's stdout as the shim's build script
 /// prints it: `rerun-if-changed` paths inside the crate point at the
 /// pristine source (Cargo reads relative ones against the shim's directory,
-/// and the staged copy is rewritten when restaged); everything else as is.
+/// and the staged copy is rewritten when restaged); relative
+/// `rustc-link-search` paths at the staged copy (rustc would read them
+/// against the user's workspace); everything else as is.
 pub(crate) fn map_line(line: &str, staged: &Path, pristine: &Path) -> String {
     for prefix in ["cargo::rerun-if-changed=", "cargo:rerun-if-changed="] {
         if let Some(value) = line.strip_prefix(prefix) {
             return format!("{prefix}{}", map_watched(value, staged, pristine).display());
+        }
+    }
+    for prefix in ["cargo::rustc-link-search=", "cargo:rustc-link-search="] {
+        if let Some(value) = line.strip_prefix(prefix) {
+            let (kind, path) = match value.split_once('=') {
+                Some((k, p)) => (format!("{k}="), p),
+                None => (String::new(), value),
+            };
+            if !path.is_empty() && Path::new(path).is_relative() {
+                return format!("{prefix}{kind}{}", staged.join(path).display());
+            }
         }
     }
     line.to_string()
@@ -780,7 +800,7 @@ fn main() {
         let shim = shim_files(dir.path(), script, None).unwrap();
         let text = String::from_utf8(shim[0].1.clone()).unwrap();
         assert!(text.starts_with(
-            "mod op;\nmod tests;\nmod absent;\nfn __build_patch_upstream_main() {}\n"
+            "#![allow(warnings)] mod op;\nmod tests;\nmod absent;\nfn __build_patch_upstream_main() {}\n"
         ));
         assert!(text.contains(GLUE_MARKER));
         assert_eq!(existing_glue(&text), Some(GLUE));
@@ -819,5 +839,16 @@ fn main() {
             "cargo:rerun-if-changed=/usr/include/zlib.h"
         );
         assert_eq!(map("cargo:rustc-cfg=foo"), "cargo:rustc-cfg=foo");
+        assert_eq!(
+            map("cargo:rustc-link-search=native=lib/x86_64"),
+            format!(
+                "cargo:rustc-link-search=native={}",
+                staged.join("lib/x86_64").display()
+            )
+        );
+        assert_eq!(
+            map("cargo::rustc-link-search=/usr/lib"),
+            "cargo::rustc-link-search=/usr/lib"
+        );
     }
 }

@@ -660,10 +660,23 @@ fn upstream_build_script(
             staged: &staged.dir,
             pristine: pristine_dir,
             pkg_env: staged.manifest.pkg_env(),
-            what,
+            what: what.clone(),
         },
         directives,
-    )
+    )?;
+    // The upstream script shares OUT_DIR with build-patch, which owns
+    // `OUT_DIR/build-patch/`.
+    if !staged.entry.is_file() || !staged.dir.is_dir() {
+        return Err(Error::msg(
+            "build-script",
+            format!(
+                "the build script of `{what}` removed `{}`, which build-patch owns in OUT_DIR\n  \
+                 see docs/limits.md, \"Upstream build scripts\"",
+                staged.entry.parent().unwrap_or(&staged.entry).display()
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// Finds, stages and patches the upstream; everything but the shim. Returns

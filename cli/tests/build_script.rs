@@ -125,7 +125,7 @@ fn new_copies_the_build_script_and_sync_follows_a_patch_to_it() {
     }
     let script = std::fs::read_to_string(shim.join("build/main.rs")).unwrap();
     assert!(
-        script.starts_with("//! Generates the greeting.\n#![allow(unused)]\n"),
+        script.starts_with("#![allow(warnings)] //! Generates the greeting.\n#![allow(unused)]\n"),
         "{script}"
     );
     assert!(
