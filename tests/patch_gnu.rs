@@ -507,6 +507,11 @@ fn hand_made_cases_agree_with_gnu_patch() {
             "--- a/f\n+++ b/f\n@@ -1,3 +1,3 @@\n 1\n\tx\n-3\n+three\n".into(),
         ),
         (
+            "git diff between two names without a rename header",
+            tree(&[("x", &numbered(3)), ("y", &numbered(3))]),
+            "diff --git a/x b/y\n--- a/x\n+++ b/y\n@@ -1,3 +1,3 @@\n 1\n-2\n+two\n 3\n".into(),
+        ),
+        (
             "create a new file",
             tree(&[("f", "x\n")]),
             "--- /dev/null\n+++ b/g/new\n@@ -0,0 +1,2 @@\n+1\n+2\n".into(),

@@ -359,13 +359,10 @@ fn resolve(overlay: &mut Overlay<'_>, fp: &FilePatch, strip: usize) -> Result<Op
         } else if deletes {
             Op::Delete(checked(&old.ok_or_else(missing)?, strip)?)
         } else {
+            // Between two names without a rename header, GNU patch patches
+            // the old name; so do we. The new name must still be safe.
             let old = checked(&old.ok_or_else(missing)?, strip)?;
-            let new = checked(&new.ok_or_else(missing)?, strip)?;
-            if old != new {
-                // A git diff between two names without a rename header: GNU
-                // patch patches the old name; so do we.
-                let _ = new;
-            }
+            checked(&new.ok_or_else(missing)?, strip)?;
             Op::Modify(old)
         });
     }
