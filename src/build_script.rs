@@ -19,7 +19,7 @@
 //! At build time the shim's build script stages the patched copy, checks that
 //! its own copy of the build script is what the patched upstream says (else
 //! the build fails with `cargo build-patch sync DIR`, like the manifest
-//! check), then runs *itself* again as a child process with [`CHILD_ARG`]:
+//! check), then runs *itself* again as a child process with [`CHILD_ENV`]:
 //! the child only calls the upstream `main`, in the staged copy, with the
 //! upstream's `CARGO_MANIFEST_DIR` and `CARGO_PKG_*` and everything else Cargo
 //! gave the shim's build script (`OUT_DIR`, `TARGET`, `CARGO_FEATURE_*`,
@@ -37,9 +37,11 @@ use crate::error::{Error, Result};
 use crate::fs;
 use crate::manifest::BuildSetting;
 
-/// The argument that makes a shim's build script run the upstream `main`
-/// instead of building the shim.
-pub(crate) const CHILD_ARG: &str = "--build-patch-upstream-build-script";
+/// The environment variable that makes a shim's build script run the
+/// upstream `main` instead of building the shim. The child removes it before
+/// calling `main`, so the upstream script sees the arguments and environment
+/// Cargo gives build scripts, and whatever it starts does not inherit it.
+pub(crate) const CHILD_ENV: &str = "__BUILD_PATCH_RUN_UPSTREAM_BUILD_SCRIPT";
 
 /// Put before the first line of the shim's copy of the upstream build
 /// script, on the same line (line numbers do not move): Cargo caps the lints
@@ -183,14 +185,14 @@ pub(crate) struct Run<'a> {
     pub what: String,
 }
 
-/// Runs the upstream build script (this very executable, with [`CHILD_ARG`])
+/// Runs the upstream build script (this very executable, with [`CHILD_ENV`])
 /// and adds its directives to `directives`. When it fails, returns an error
 /// after printing its stdout (Cargo shows it with the error).
 pub(crate) fn run(req: &Run<'_>, directives: &mut Directives) -> Result<()> {
     let exe = std::env::current_exe()
         .map_err(|e| Error::io("find", Path::new("the running build script"), e))?;
     let mut cmd = Command::new(&exe);
-    cmd.arg(CHILD_ARG)
+    cmd.env(CHILD_ENV, "1")
         .current_dir(req.staged)
         .env("CARGO_MANIFEST_DIR", req.staged)
         .env("CARGO_MANIFEST_PATH", req.staged.join("Cargo.toml"))

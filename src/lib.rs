@@ -279,8 +279,9 @@ impl Config {
     ///
     /// [`Config::build`] then runs it, after staging, in a child process with
     /// the upstream's environment, and forwards what it prints for Cargo.
-    /// In that child process (started with a private argument) `build` only
-    /// calls `main` and exits with its status.
+    /// In that child process (marked by a private environment variable,
+    /// removed before `main` runs) `build` only calls `main` and exits with
+    /// its status.
     pub fn upstream_build_script(&mut self, main: fn() -> ExitCode) -> &mut Config {
         self.upstream_main = Some(main);
         self
@@ -327,11 +328,10 @@ impl Config {
     /// and (unless turned off) prints the `cargo::` directives.
     pub fn try_build(&self) -> Result<Output> {
         if let Some(main) = self.upstream_main {
-            if std::env::args_os()
-                .nth(1)
-                .is_some_and(|a| a == build_script::CHILD_ARG)
-            {
-                // The child process: only the upstream build script.
+            if env_var(build_script::CHILD_ENV).is_some() {
+                // The child process: only the upstream build script, which
+                // must not see (nor pass on) the marker.
+                std::env::remove_var(build_script::CHILD_ENV);
                 let code = main();
                 use std::io::Write as _;
                 let _ = std::io::stdout().flush();

@@ -73,8 +73,12 @@ use std::fs;
 use std::path::Path;
 
 fn main() {
+    // As Cargo runs it: no arguments, nothing of build-patch's.
+    assert_eq!(env::args().count(), 1);
+    assert!(env::vars().all(|(k, _)| !k.contains("BUILD_PATCH")));
     println!("cargo:rerun-if-changed=build.rs");
     println!("cargo:rerun-if-changed=data");
+    println!("cargo:rerun-if-env-changed=PROBE_GREETING");
     println!("cargo:rustc-check-cfg=cfg(probe_rustc, probe_fast)");
     // A version probe, as autocfg and friends do.
     let rustc = env::var("RUSTC").expect("RUSTC");
@@ -190,6 +194,19 @@ fn cfgs_generated_code_env_and_features_match_the_registry_build() {
     // though the upstream one watches files of its own.
     let noop = env.ok(&["build", "-v"]);
     assert!(!noop.ran_build_script_of("probe"), "{}", noop.stderr);
+
+    // A variable the upstream script watches reruns it, once.
+    let with_var = || {
+        let out = env
+            .cargo(&["build", "-v"])
+            .env("PROBE_GREETING", "hi")
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        String::from_utf8_lossy(&out.stderr).contains("build-script-build")
+    };
+    assert!(with_var(), "PROBE_GREETING did not rerun the script");
+    assert!(!with_var(), "PROBE_GREETING reran the script twice");
 }
 
 #[test]
