@@ -120,30 +120,56 @@ def first_error(text):
     """The first error line(s), on one line: cargo's own error, with the
     build script's stderr or rustc's first diagnostic when there is one."""
     lines = [l.rstrip() for l in text.splitlines()]
+    for i, l in enumerate(lines):
+        if l.strip().startswith("error: failed to run custom build command"):
+            picked = [l.strip()]
+            for j in range(i + 1, len(lines)):
+                if lines[j].strip().startswith("--- stderr"):
+                    picked += [x.strip() for x in lines[j + 1:j + 12]
+                               if x.strip() and not x.strip().startswith(("warning:", "cargo:", "cargo::"))][:4]
+                    break
+            return " ⏎ ".join(picked).replace("\t", " ")[:600]
     picked = []
     for i, l in enumerate(lines):
         s = l.strip()
-        if s.startswith("--- stderr"):
-            picked += [x.strip() for x in lines[i + 1:i + 6] if x.strip()][:4]
-            break
         if re.match(r"^(error|warning: Patch `)", s) or re.search(r": error(\[E\d+\])?:", s):
-            if s.startswith("error: could not compile") and picked:
+            if s.startswith(("error: could not compile", "error: aborting")) and picked:
                 continue
             picked.append(s)
-            # the "caused by" chain of cargo errors
+            # the "caused by" chain of cargo errors, or rustc's location
             for x in lines[i + 1:i + 8]:
                 xs = x.strip()
-                if xs and not xs.startswith("error") and (x.startswith("  ") or xs.startswith("Caused by")):
-                    if xs != "Caused by:":
-                        picked.append(xs)
+                if xs.startswith("-->"):
+                    picked.append(xs)
+                    break
+                if xs and not xs.startswith(("error", "|")) and x.startswith("  ") and xs != "Caused by:":
+                    picked.append(xs)
                 if len(picked) >= 4:
                     break
-            if len(picked) >= 3:
+            if len(picked) >= 2:
                 break
     if not picked:
         picked = [l.strip() for l in lines if l.strip()][-2:]
+    m = re.search(r"#\[deny\(([a-z0-9_]+)\)\]`.* on by default", text)
+    if m:
+        picked.append(f"[deny-by-default lint `{m.group(1)}`]")
     msg = " ⏎ ".join(picked)
     return msg.replace("\t", " ")[:600]
+
+
+def errors_from_log(log):
+    """{step: error} from a crate's log: the last failed command of each step."""
+    out = {}
+    if not log.exists():
+        return out
+    text = log.read_text(errors="replace")
+    for sec in re.split(r"(?m)^\$ ", text)[1:]:
+        head = sec.splitlines()[0] if sec else ""
+        m = re.search(r"\(in .*/(registry|nopatch|debian)\)$", head)
+        st = re.search(r"(?m)^\[(ok|fail|timeout), \d+s\]$", sec)
+        if m and st and st.group(1) != "ok":
+            out[m.group(1)] = first_error(sec)
+    return out
 
 
 def write_app(ws, crate, version, shim):
@@ -252,39 +278,64 @@ def cmd_run(args):
               f" ({row['seconds']}s)", flush=True)
 
 
-# Causes, tried in order against a failure's error text: (label, pattern).
+# Causes, tried in order against a failure's error text: (label, pattern,
+# whether an upstream build script may be the reason).
 CAUSES = [
-    ("patch does not apply", r"does not apply|cannot apply|hunk .*(failed|does not match)|no file to patch|not a patch"),
-    ("shim manifest out of sync with the patched upstream", r"build-patch sync|out of sync|does not match the shim"),
-    ("crate-level attributes missing from the shim", r"crate-level attribute|src/lib\.rs.*(missing|lacks)"),
-    ("upstream manifest cannot be read or mirrored", r"cannot parse|invalid manifest|failed to parse manifest|TOML parse"),
-    ("dependency resolution fails", r"failed to select a version|no matching package|failed to resolve patches|cyclic package dependency"),
-    ("shim not used in the graph", r"was not used in the crate graph"),
-    ("env var of Cargo's build-script or package set missing", r"environment variable `[A-Z_]+` not defined|env!\(|OUT_DIR"),
-    ("include! path or file relative to the source", r"couldn't read|No such file or directory|include_str!|include_bytes!"),
-    ("cfg from the upstream build script missing", r"cfg\(|unexpected_cfgs|cannot find .* in this scope|unresolved import"),
+    ("Debian patch does not apply", r"does not apply|cannot apply|hunk .*(failed|does not match)|no file to patch|not a patch", False),
+    ("deny-by-default lint (a registry dependency gets `--cap-lints allow`, the shim does not)", r"deny-by-default lint", False),
+    ("shim manifest out of sync with the patched upstream", r"build-patch sync|out of sync|does not match the shim", False),
+    ("crate-level attributes missing from the shim", r"crate-level attribute|src/lib\.rs.*(missing|lacks)", False),
+    ("upstream manifest cannot be read or mirrored", r"cannot parse|invalid manifest|failed to parse manifest|TOML parse", False),
+    ("dependency resolution fails", r"failed to select a version|no matching package|failed to resolve patches|cyclic package dependency", False),
+    ("shim not used in the graph", r"was not used in the crate graph", False),
+    ("file generated by the build script missing (OUT_DIR, env!)", r"environment variable `[A-Z_]+` not defined|OUT_DIR|couldn't read", True),
+    ("cfg or link set by the build script missing", r"cfg\(|unexpected_cfgs|cannot find .* in this scope|unresolved import|cannot find", True),
 ]
 
 
 def classify(row, step):
     err = row[f"{step}_error"]
     status = row[step]
+    build = row["build_rs"] == "yes"
     if status.endswith("timeout"):
         return "timeout"
     if status == "unused":
         return "shim not used in the graph"
-    for label, pat in CAUSES:
+    for label, pat, build_related in CAUSES:
         if re.search(pat, err, re.I):
-            return label
-    return "other (" + status + ")"
+            return ("has build.rs: " if build and build_related else "") + label
+    return ("has build.rs: " if build else "") + "other (" + status + ")"
 
 
 def pct(a, b):
     return f"{100 * a / b:.0f}%" if b else "-"
 
 
+def shorten(err):
+    err = re.sub(r"/\S*/out/build-patch/", "OUT_DIR/build-patch/", err)
+    err = re.sub(r"/\S*/registry/src/[^/]+/", "REGISTRY/", err)
+    err = re.sub(r"/\S*/build-patch-corpus-shims/ws/[^/]+/", "WS/", err)
+    return err
+
+
+def oracle_note(pkg):
+    """How GNU patch (default fuzz) fares with the package's series."""
+    try:
+        import json
+        res = json.loads((CORPUS / "oracle" / pkg / "result.json").read_text())
+    except Exception:
+        return ""
+    st = [p.get("status", "?") for p in res.get("patches", [])]
+    bad = sorted({x for x in st if x not in ("clean", "offset")})
+    return f" (GNU patch: {', '.join(bad)})" if bad else " (GNU patch: clean)"
+
+
 def cmd_summary(args):
     rows = read_results(Path(args.results))
+    for r in rows:
+        for step, err in errors_from_log(STATE / "logs" / f"{r['crate']}-{r['version']}.log").items():
+            if r.get(step) not in ("ok", ""):
+                r[step + "_error"] = err
     dev = dev_list(Path(args.dev_list))
     reg_ok = [r for r in rows if r["registry"] == "ok"]
     out = []
@@ -306,12 +357,13 @@ def cmd_summary(args):
         w(f"### {label}: {len(fails)} failures\n")
         groups = {}
         for r in fails:
-            key = ("has build.rs: " if r["build_rs"] == "yes" else "") + classify(r, step)
+            key = classify(r, step)
             groups.setdefault(key, []).append(r)
         for key, rs in sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0])):
             w(f"- **{key}** ({len(rs)}): " + ", ".join(f"{r['crate']} {r['version']}" for r in rs))
             for r in rs[:args.examples]:
-                w(f"  - `{r['crate']} {r['version']}`: {r[step + '_error'][:300]}")
+                note = oracle_note(r["package"]) if key.endswith("patch does not apply") else ""
+                w(f"  - `{r['crate']} {r['version']}`{note}: {shorten(r[step + '_error'])[:300]}")
         w("")
     reg_fail = [r for r in rows if r["registry"] != "ok"]
     if reg_fail:
