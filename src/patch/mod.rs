@@ -413,6 +413,31 @@ fn resolve(overlay: &mut Overlay<'_>, fp: &FilePatch, strip: usize) -> Result<Op
     Ok(Op::Modify(old_p))
 }
 
+/// For a patch whose file is missing: another strip level (0 to 3) under
+/// which one of its names exists, and that name.
+fn strip_hint(overlay: &mut Overlay<'_>, fp: &FilePatch, strip: usize) -> Option<(usize, String)> {
+    let mut names: Vec<&[u8]> = Vec::new();
+    for n in [&fp.old, &fp.new].into_iter().flatten() {
+        if !n.dev_null {
+            names.push(&n.raw);
+        }
+    }
+    if let Some(g) = &fp.git {
+        names.extend(g.a.as_deref());
+        names.extend(g.b.as_deref());
+    }
+    for n in (0..=3).filter(|&n| n != strip) {
+        for name in &names {
+            if let Ok(p) = paths::safe_path(name, n) {
+                if let Ok(Some(_)) = overlay.get(&p) {
+                    return Some((n, p));
+                }
+            }
+        }
+    }
+    None
+}
+
 fn exec_of(mode: Option<u32>) -> Option<bool> {
     mode.map(|m| m & 0o111 != 0)
 }
@@ -430,12 +455,14 @@ fn apply_file(
     match op {
         Op::Modify(t) => {
             let Some(cur) = overlay.get(&t)? else {
+                let help = match strip_hint(overlay, fp, strip) {
+                    Some((n, name)) => format!("`{name}` exists: this patch needs strip level {n} (`-p{n}` after its name in a quilt series)"),
+                    None => "check the strip level and that the patch was made against this crate".to_string(),
+                };
                 return Err(
                     PatchError::new(Kind::MissingFile, "the file does not exist")
                         .with_target(&t)
-                        .with_help(
-                            "check the strip level and that the patch was made against this crate",
-                        ),
+                        .with_help(help),
                 );
             };
             let bytes = run_hunks(&cur.bytes, &fp.hunks, true, &t, fuzz, budget, report)?;

@@ -162,6 +162,17 @@ fn missing_file() {
 }
 
 #[test]
+fn missing_file_suggests_a_strip_level() {
+    let p0 = "--- src/f\n+++ src/f\n@@ -1,3 +1,3 @@\n 1\n-2\n+two\n 3\n";
+    check(
+        &[("src/f", "1\n2\n3\n")],
+        &[p0],
+        "error: patch `patches/1.patch` cannot be applied to `f`: the file does not exist
+  help: `src/f` exists: this patch needs strip level 0 (`-p0` after its name in a quilt series)",
+    );
+}
+
+#[test]
 fn create_and_delete() {
     let create = "--- /dev/null\n+++ b/d/new\n@@ -0,0 +1,2 @@\n+a\n+b\n";
     check(&[("f", "x\n")], &[create], "d/new: a|b|\nf: x|");
