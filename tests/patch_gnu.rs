@@ -261,32 +261,38 @@ fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
 
 /// One generated case: a tree, and a `diff -ruN` patch made against a
 /// slightly different version of it (so hunks move, or stop matching).
-fn generate_case(rng: &mut Rng) -> (Tree, Vec<u8>) {
+fn generate_case(rng: &mut Rng, large: bool) -> (Tree, Vec<u8>) {
     let mut serial = 0;
     let mut old = Tree::new();
     let mut new = Tree::new();
     let mut target = Tree::new();
-    for f in 0..1 + rng.below(3) {
+    let files = if large { 1 } else { 1 + rng.below(3) };
+    for f in 0..files {
         let name = format!("d{}/f{f}.txt", rng.below(2));
-        let lines = random_file(rng, &mut serial);
-        let n = 1 + rng.below(5);
+        let mut lines = random_file(rng, &mut serial);
+        if large {
+            // Long files with many hunks: offsets accumulate between hunks.
+            for _ in 0..3 {
+                lines.extend(random_file(rng, &mut serial));
+            }
+        }
+        let n = if large {
+            3 + rng.below(12)
+        } else {
+            1 + rng.below(5)
+        };
         let newer = edit(rng, &lines, &mut serial, n);
         let no_eol_old = rng.chance(10);
         let no_eol_new = rng.chance(10);
         // The file the patch meets: the old one, shifted or altered.
         let mut moved = if rng.chance(70) {
-            let n = rng.below(4);
+            let n = if large { rng.below(8) } else { rng.below(4) };
             edit(rng, &lines, &mut serial, n)
         } else {
             lines.clone()
         };
-        if rng.chance(30) && !moved.is_empty() {
-            // Duplicate a block elsewhere, so the nearest copy must win.
-            let from = rng.below(moved.len());
-            let len = 1 + rng.below((moved.len() - from).min(8));
-            let block: Vec<Vec<u8>> = moved[from..from + len].to_vec();
-            let at = rng.below(moved.len() + 1);
-            moved.splice(at..at, block);
+        for _ in 0..if large { 3 } else { 1 } {
+            duplicate_block(rng, &mut moved);
         }
         if rng.chance(8) {
             new.insert(name.clone(), join(&newer, no_eol_new));
@@ -302,7 +308,19 @@ fn generate_case(rng: &mut Rng) -> (Tree, Vec<u8>) {
     (target, patch)
 }
 
-fn run_generated(fuzz: usize, default_cases: usize, seed: u64) {
+/// Sometimes copies a block of lines elsewhere, so the nearest copy of a
+/// hunk's context must win.
+fn duplicate_block(rng: &mut Rng, moved: &mut Vec<Vec<u8>>) {
+    if rng.chance(30) && !moved.is_empty() {
+        let from = rng.below(moved.len());
+        let len = 1 + rng.below((moved.len() - from).min(8));
+        let block: Vec<Vec<u8>> = moved[from..from + len].to_vec();
+        let at = rng.below(moved.len() + 1);
+        moved.splice(at..at, block);
+    }
+}
+
+fn run_generated(fuzz: usize, default_cases: usize, seed: u64, large: bool) {
     if !have("patch") || !have("diff") {
         return;
     }
@@ -311,7 +329,7 @@ fn run_generated(fuzz: usize, default_cases: usize, seed: u64) {
     let mut rng = Rng(env_or("PATCH_GNU_SEED", seed));
     let (mut applied, mut refused) = (0, 0);
     for case in 0..cases {
-        let (target, patch) = generate_case(&mut rng);
+        let (target, patch) = generate_case(&mut rng, large);
         if patch.is_empty() {
             continue;
         }
@@ -321,7 +339,8 @@ fn run_generated(fuzz: usize, default_cases: usize, seed: u64) {
             refused += 1;
         }
     }
-    eprintln!("generated at fuzz {fuzz}: {applied} applied, {refused} refused, all agreeing with GNU patch");
+    let size = if large { "large " } else { "" };
+    eprintln!("generated {size}at fuzz {fuzz}: {applied} applied, {refused} refused, all agreeing with GNU patch");
     assert!(
         applied > cases / 8 && refused > cases / 20,
         "{applied} applied, {refused} refused"
@@ -330,13 +349,19 @@ fn run_generated(fuzz: usize, default_cases: usize, seed: u64) {
 
 #[test]
 fn generated_cases_agree_with_gnu_patch() {
-    run_generated(0, 400, 0x9e37_79b9_7f4a_7c15);
+    run_generated(0, 400, 0x9e37_79b9_7f4a_7c15, false);
 }
 
 #[test]
 fn generated_cases_agree_with_gnu_patch_with_fuzz() {
-    run_generated(1, 200, 0x0123_4567_89ab_cdef);
-    run_generated(2, 200, 0x0fed_cba9_8765_4321);
+    run_generated(1, 200, 0x0123_4567_89ab_cdef, false);
+    run_generated(2, 200, 0x0fed_cba9_8765_4321, false);
+}
+
+#[test]
+fn generated_large_cases_agree_with_gnu_patch() {
+    run_generated(0, 150, 0x7777_1111_2222_3333, true);
+    run_generated(2, 100, 0x4444_5555_6666_7777, true);
 }
 
 #[test]
