@@ -473,6 +473,23 @@ fn links_metadata_reaches_dependents_and_link_directives_apply() {
         env.ok(&["run", "-q"]).stdout,
         "/opt/native/include 1.2.3 zlib=true\n"
     );
+
+    // The other way round: a shimmed crate's build script reads the
+    // DEP_* metadata of a registry `links` crate it depends on.
+    let mut shim = Shim::graph_wide("uses-native", "1.0.0")
+        .manifest_extra("\n[dependencies]\nnative = \"1\"\n");
+    shim.package_extra = "build = \"build.rs\"\n".into();
+    env.shim("patched/uses-native", &shim);
+    write_build_files(&env, "patched/uses-native", "uses-native", "1.0.0", &[]);
+    env.file(
+        "Cargo.toml",
+        "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n\
+         [dependencies]\nuses-native = \"1\"\n\n[patch.crates-io]\nuses-native = { path = \"patched/uses-native\" }\n",
+    );
+    assert_eq!(
+        env.ok(&["run", "-q"]).stdout,
+        "/opt/native/include 1.2.3 zlib=true\n"
+    );
 }
 
 #[test]
