@@ -159,6 +159,7 @@ const SEEDS: &[&str] = &[
     "diff --git a/n b/n\nnew file mode 100755\n--- /dev/null\n+++ b/n\n@@ -0,0 +1 @@\n+x\n\\ No newline at end of file\n",
     "--- a/f\n+++ /dev/null\n@@ -1,3 +0,0 @@\n-1\n-2\n-3\n",
     "diff --git \"a/q\\tx\" \"b/q\\tx\"\nnew file mode 100644\n",
+    "--- a/f\n+++ b/f\n@@ -1,3 +1,4 @@\n 1\n+x\n 2\n 3\n@@ -3 +4,0 @@\n-3\n",
 ];
 
 /// Mutated and random patches: never a panic, never a change to the tree
@@ -189,7 +190,8 @@ fn fuzzed_patches_never_panic_or_escape() {
             }
         }
         let before = snapshot(&root);
-        let result = apply_to_dir(&root, &patch(bytes), &ApplyOptions::new());
+        let fuzz = rng.below(4);
+        let result = apply_to_dir(&root, &patch(bytes), ApplyOptions::new().fuzz(fuzz));
         if result.is_err() {
             assert_eq!(snapshot(&root), before);
         }

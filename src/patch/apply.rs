@@ -215,7 +215,9 @@ impl Matcher<'_, '_> {
     ) -> bool {
         *self.budget = self.budget.saturating_sub(1);
         let n = self.text.len() as isize;
-        let k = v.pattern.len() - pf - sf;
+        let Some(k) = v.pattern.len().checked_sub(pf + sf) else {
+            return false;
+        };
         let from = at - 1 + pf as isize;
         if from < 0 || from + k as isize > n {
             return false;

@@ -717,6 +717,14 @@ fn parse_hunk(lines: &[&[u8]], start: usize, number: usize) -> Result<(Hunk, usi
         no_newline(&mut body, i)?;
         i += 1;
     }
+    if body.iter().all(|l| l.kind == LineKind::Context) {
+        // GNU patch calls this malformed too; it changes nothing.
+        return Err(err(
+            ParseErrorKind::Malformed,
+            start + 1,
+            format!("hunk #{number} (`{}`) changes nothing", lossy(header)),
+        ));
+    }
     Ok((
         Hunk {
             line: start + 1,
@@ -909,14 +917,14 @@ mod tests {
         check("--- a/x\n+++ b/x\n@@ -1,3 +1,3 @@\n a\n-b\n", "error Malformed at 6: hunk #1 (`@@ -1,3 +1,3 @@`) is truncated: expected 3 old and 3 new lines, found 2 and 1");
         check("--- a/x\n+++ b/x\n@@ -1,2 +1,1 @@\n a\n b\n", "error Malformed at 5: hunk #1 (`@@ -1,2 +1,1 @@`) has more lines than its header says (2 old, 1 new)");
         // Body lines past a hunk's counts (GNU patch ignores them).
-        check("--- a/x\n+++ b/x\n@@ -1 +1 @@\n a\n b\n", "error Malformed at 5: hunk #1 (`@@ -1 +1 @@`) has more lines than its header says (1 old, 1 new)");
+        check("--- a/x\n+++ b/x\n@@ -1 +1 @@\n-a\n+b\n b\n", "error Malformed at 6: hunk #1 (`@@ -1 +1 @@`) has more lines than its header says (1 old, 1 new)");
         check("--- a/x\n+++ b/x\n@@ -1 +1 @@\n-a\n+b\n+c\n", "error Malformed at 6: hunk #1 (`@@ -1 +1 @@`) has more lines than its header says (1 old, 1 new)");
         // Text that is not a body line ends the file's diff.
         check(
-            "--- a/x\n+++ b/x\n@@ -1 +1 @@\n a\nother text\n",
-            "file a/x b/x\n  hunk -1,1 +1,1:  \"a\\n\"",
+            "--- a/x\n+++ b/x\n@@ -1 +1 @@\n-a\n+b\nother text\n",
+            "file a/x b/x\n  hunk -1,1 +1,1: -\"a\\n\" +\"b\\n\"",
         );
-        check("--- a/x\n+++ b/x\n@@ -1 +1 @@\n a\ntext\n@@ -5 +5 @@\n-a\n+b\n", "error Malformed at 6: hunk header `@@ -5 +5 @@` does not follow a file header (`---`/`+++` or `diff --git`)");
+        check("--- a/x\n+++ b/x\n@@ -1 +1 @@\n-a\n+b\ntext\n@@ -5 +5 @@\n-a\n+b\n", "error Malformed at 7: hunk header `@@ -5 +5 @@` does not follow a file header (`---`/`+++` or `diff --git`)");
         check("--- a/x\n+++ b/x\n@@ -99999999999999999999999,1 +1 @@\n-a\n", "error Malformed at 3: malformed hunk header `@@ -99999999999999999999999,1 +1 @@`: line number too large");
         check("--- a/x\n+++ b/x\n@@ -1,x +1 @@\n-a\n", "error Malformed at 3: malformed hunk header `@@ -1,x +1 @@`: line numbers must be decimal numbers");
         check(
@@ -926,6 +934,10 @@ mod tests {
         check(
             "--- a/x\n+++ b/x\n@@ -1 +1\n",
             "error Malformed at 3: malformed hunk header `@@ -1 +1`: no closing `@@`",
+        );
+        check(
+            "--- a/x\n+++ b/x\n@@ -1,2 +1,2 @@\n a\n b\n",
+            "error Malformed at 3: hunk #1 (`@@ -1,2 +1,2 @@`) changes nothing",
         );
     }
 
@@ -948,8 +960,8 @@ mod tests {
     #[test]
     fn eaten_leading_space() {
         check(
-            "--- a/x\n+++ b/x\n@@ -1,3 +1,3 @@\n a\n\n\tt\n-b\n+c\n",
-            "error Malformed at 7: hunk #1 (`@@ -1,3 +1,3 @@`) has more lines than its header says (3 old, 3 new)",
+            "--- a/x\n+++ b/x\n@@ -1,3 +1,3 @@\n a\n\n-x\n+y\n-b\n",
+            "error Malformed at 8: hunk #1 (`@@ -1,3 +1,3 @@`) has more lines than its header says (3 old, 3 new)",
         );
         check(
             "--- a/x\n+++ b/x\n@@ -1,4 +1,4 @@\n a\n\n\tt\n-b\n+c\n",
