@@ -371,9 +371,10 @@ fn references(src: &str) -> std::result::Result<Vec<Ref>, String> {
     while i < tokens.len() {
         match &tokens[i].kind {
             Tok::Open(_) => depth += 1,
-            Tok::Close(_) => {
+            Tok::Close(c) => {
                 depth = depth.saturating_sub(1);
-                if depth == 0 {
+                // The end of an item (not of another attribute).
+                if depth == 0 && *c != ']' {
                     pending_path = None;
                 }
             }
@@ -728,6 +729,7 @@ mod tests {
 #![allow(dead_code)]
 mod version;
 #[path = "gen/probe.rs"]
+#[cfg(unix)]
 mod probe;
 pub(crate) mod inline { mod nested; }
 fn main() {
