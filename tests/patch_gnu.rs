@@ -492,6 +492,16 @@ fn hand_made_cases_agree_with_gnu_patch() {
             "--- a/f\n+++ b/f\n@@ -40,3 +40,3 @@\n 3\n-4\n+four\n 5\n".into(),
         ),
         (
+            "zero-context insertion far past the end",
+            tree(&[("f", &numbered(5))]),
+            "--- a/f\n+++ b/f\n@@ -40,0 +41 @@\n+x\n".into(),
+        ),
+        (
+            "two zero-context insertions past the end",
+            tree(&[("f", &numbered(5))]),
+            "--- a/f\n+++ b/f\n@@ -40,0 +41 @@\n+x\n@@ -50,0 +52 @@\n+y\n".into(),
+        ),
+        (
             "no newline at end, changed",
             tree(&[("f", "1\n2\n3")]),
             "--- a/f\n+++ b/f\n@@ -2,2 +2,2 @@\n 2\n-3\n\\ No newline at end of file\n+three\n".into(),

@@ -341,12 +341,14 @@ fn copy_till(text: &Text<'_>, out: &mut Out, frozen: &mut isize, till: isize) ->
     if *frozen > till {
         return false;
     }
-    while *frozen < till {
+    // Lines past the end of the file copy nothing; skip them in one step so
+    // that a hunk claiming a huge line number costs nothing.
+    let last = till.min(text.len() as isize);
+    while *frozen < last {
         *frozen += 1;
-        if let Some(l) = text.lines.get((*frozen - 1) as usize) {
-            out.push(l);
-        }
+        out.push(text.lines[(*frozen - 1) as usize]);
     }
+    *frozen = till;
     true
 }
 
