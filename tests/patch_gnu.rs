@@ -552,6 +552,21 @@ fn hand_made_cases_agree_with_gnu_patch() {
             "--- /dev/null\n+++ b/g/new\n@@ -0,0 +1,2 @@\n+1\n+2\n".into(),
         ),
         (
+            "create over an existing empty file",
+            tree(&[("f", "x\n"), ("g/new", "")]),
+            "--- /dev/null\n+++ b/g/new\n@@ -0,0 +1,2 @@\n+1\n+2\n".into(),
+        ),
+        (
+            "create over an existing non-empty file",
+            tree(&[("f", "x\n"), ("g/new", "old\n")]),
+            "--- /dev/null\n+++ b/g/new\n@@ -0,0 +1,2 @@\n+1\n+2\n".into(),
+        ),
+        (
+            "delete with an epoch-dated new side",
+            tree(&[("f", "x\n"), ("g", "1\n2\n")]),
+            "--- a/g\t2020-01-01 00:00:00.000000000 +0000\n+++ b/g\t1970-01-01 00:00:00.000000000 +0000\n@@ -1,2 +0,0 @@\n-1\n-2\n".into(),
+        ),
+        (
             "delete a file",
             tree(&[("f", "x\n"), ("g", "1\n2\n")]),
             "--- a/g\n+++ /dev/null\n@@ -1,2 +0,0 @@\n-1\n-2\n".into(),
