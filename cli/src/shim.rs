@@ -267,6 +267,7 @@ fn sync_build_files(
 /// `[target.*.dependencies]`. Items that already agree are left as they are,
 /// with their comments and formatting.
 fn mirror_upstream(doc: &mut DocumentMut, upstream: &DocumentMut, graph_wide: bool) {
+    let upstream = &without_publish_paths(upstream);
     let up_package = upstream.get("package");
     let up_str = |k: &str| up_package.and_then(|p| p.get(k)).and_then(Item::as_str);
     let package = doc["package"].as_table_mut().expect("[package] is a table");
@@ -352,6 +353,47 @@ fn mirror_upstream(doc: &mut DocumentMut, upstream: &DocumentMut, graph_wide: bo
     {
         doc.remove("target");
     }
+}
+
+/// The upstream manifest without the `path` of dependencies that also give a
+/// `version`: crates published by old Cargo kept `path = "../sibling"`, which
+/// Cargo ignores for a registry package but would follow from a shim.
+fn without_publish_paths(upstream: &DocumentMut) -> DocumentMut {
+    let mut doc = upstream.clone();
+    let kinds = [
+        "dependencies",
+        "build-dependencies",
+        "build_dependencies",
+        "dev-dependencies",
+        "dev_dependencies",
+    ];
+    let strip = |parent: &mut dyn toml_edit::TableLike| {
+        for kind in kinds {
+            let Some(deps) = parent.get_mut(kind).and_then(Item::as_table_like_mut) else {
+                continue;
+            };
+            for (_, dep) in deps.iter_mut() {
+                if let Some(t) = dep.as_inline_table_mut() {
+                    if t.contains_key("version") && t.remove("path").is_some() {
+                        t.fmt();
+                    }
+                } else if let Some(t) = dep.as_table_like_mut() {
+                    if t.contains_key("version") {
+                        t.remove("path");
+                    }
+                }
+            }
+        }
+    };
+    strip(doc.as_table_mut());
+    if let Some(targets) = doc.get_mut("target").and_then(Item::as_table_like_mut) {
+        for (_, t) in targets.iter_mut() {
+            if let Some(t) = t.as_table_like_mut() {
+                strip(t);
+            }
+        }
+    }
+    doc
 }
 
 /// The upstream `[features]` without the items that enable dev-dependencies
@@ -630,6 +672,28 @@ mod tests {
 
     fn doc(s: &str) -> DocumentMut {
         s.parse().unwrap()
+    }
+
+    #[test]
+    fn paths_left_by_old_publishes_are_dropped() {
+        // commoncrypto 0.2.0, as published in 2016.
+        let mut shim = doc("[package]\nname = \"commoncrypto\"\nversion = \"0.2.0\"\n");
+        let up = doc(r#"[package]
+name = "commoncrypto"
+version = "0.2.0"
+[dependencies]
+commoncrypto-sys = { version = "0.2.0", path = "../commoncrypto-sys" }
+[target.'cfg(unix)'.dependencies.sib]
+version = "1"
+path = "../sib"
+"#);
+        mirror_upstream(&mut shim, &up, true);
+        let text = shim.to_string();
+        assert!(!text.contains("path"), "{text}");
+        assert!(
+            text.contains("commoncrypto-sys = { version = \"0.2.0\" }"),
+            "{text}"
+        );
     }
 
     #[test]
