@@ -150,6 +150,11 @@ def first_error(text):
                 break
     if not picked:
         picked = [l.strip() for l in lines if l.strip()][-2:]
+    causes = [i for i, l in enumerate(lines) if l.strip() == "Caused by:"]
+    if causes and picked and not picked[0].startswith("error["):
+        root = next((l.strip() for l in lines[causes[-1] + 1:] if l.strip()), "")
+        if root and root not in picked:
+            picked = picked[:1] + ["…", root]
     m = re.search(r"#\[deny\(([a-z0-9_]+)\)\]`.* on by default", text)
     if m:
         picked.append(f"[deny-by-default lint `{m.group(1)}`]")
@@ -281,6 +286,11 @@ def cmd_run(args):
 # Causes, tried in order against a failure's error text: (label, pattern,
 # whether an upstream build script may be the reason).
 CAUSES = [
+    ("empty patch file in the series (refused on purpose, see above)", r"the file is empty", False),
+    ("binary-only crate: no library to compile through a shim", r"has no library target", False),
+    ("`#[macro_use] extern crate` inside `include!` shadows a macro (RFC 1560)", r"may not shadow existing macros|is already in scope", False),
+    ("scaffold bug: a feature names an upstream build-dependency the shim lacks (fixed at HEAD, which mirrors build-dependencies)", r"neither a dependency nor another feature", False),
+    ("scaffold bug: an upstream dependency keeps `path = \"../sibling\"` from an old publish (fixed in 0ea5d17)", r"failed to get `[^`]+` as a dependency.*No such file", False),
     ("Debian patch does not apply", r"does not apply|cannot apply|hunk .*(failed|does not match)|no file to patch|not a patch", False),
     ("deny-by-default lint (a registry dependency gets `--cap-lints allow`, the shim does not)", r"deny-by-default lint", False),
     ("shim manifest out of sync with the patched upstream", r"build-patch sync|out of sync|does not match the shim", False),
