@@ -5,7 +5,8 @@
 # same vendored source (a `directory` source replacing crates.io), as crates.io
 # would give them: not a path dependency, so no incremental compilation and
 # capped lints, like any registry crate. build-patch is packaged from the work
-# tree with `cargo package`.
+# tree with `cargo package`. A third variant has build-patch as a path
+# dependency, as the examples have it.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 W=$WORK/dep
@@ -13,12 +14,10 @@ rm -rf "$W"
 mkdir -p "$W/vendor"
 
 # build-patch as crates.io would serve it.
-CARGO_TARGET_DIR=$W/package cargo package -q --no-verify --allow-dirty \
-    --manifest-path "$REPO/Cargo.toml" -p build-patch
-crate=$(ls "$W"/package/package/build-patch-*.crate)
-tar -xzf "$crate" -C "$W/vendor"
-printf '{"files":{},"package":"%s"}' "$(sha256sum "$crate" | cut -d' ' -f1)" \
-    >"$W/vendor/$(basename "$crate" .crate)/.cargo-checksum.json"
+snapshot >/dev/null
+cp -r "$SNAPSHOT" "$W/vendor/"
+printf '{"files":{},"package":"%s"}' "$(sha256sum "$SNAPSHOT.crate" | cut -d' ' -f1)" \
+    >"$W/vendor/$(basename "$SNAPSHOT")/.cargo-checksum.json"
 
 # user_package NAME DEPENDENCY USE: a package whose build script uses DEPENDENCY.
 user_package() {
@@ -33,7 +32,7 @@ user_package() {
 }
 user_package cc 'cc = "1"' 'let _ = cc::Build::new();'
 user_package build-patch 'build-patch = "0.1"' 'let _ = build_patch::Config::new();'
-user_package build-patch-path "build-patch = { path = \"$REPO\" }" 'let _ = build_patch::Config::new();'
+user_package build-patch-path "build-patch = { path = \"$SNAPSHOT\" }" 'let _ = build_patch::Config::new();'
 
 # cc and its dependencies, vendored from Cargo's cache (or crates.io).
 (cd "$W/cc" && mv .cargo/config.toml config.off &&
@@ -52,7 +51,3 @@ compare compile-dep "${RUNS:-5}" 1 -- \
     "build-patch (registry)" "$(clean build-patch)" "$(build build-patch)" \
     "build-patch (path dependency)" "$(clean build-patch-path)" "$(build build-patch-path)"
 
-for p in cc build-patch build-patch-path; do
-    eval "$(clean $p)"
-    peak "compile-dep $p" bash -c "$(build $p)"
-done

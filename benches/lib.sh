@@ -8,9 +8,21 @@ REPO=$(dirname "$BENCH_DIR")
 # lives here; `rm -rf target/bench` starts over.
 WORK=${BENCH_WORK:-$REPO/target/bench}
 RESULTS=$WORK/results
-CARGO_HOME=${CARGO_HOME:-$HOME/.cargo}
-export CARGO_HOME CARGO_TERM_COLOR=never
 mkdir -p "$WORK" "$RESULTS"
+
+# A private CARGO_HOME: Cargo takes a lock on its home's package cache, and a
+# no-op build that waits for another build's lock (other users of the machine)
+# measures that wait. Its registry starts as a copy of the user's index and
+# downloaded crates; what is missing is fetched from crates.io.
+USER_CARGO_HOME=${CARGO_HOME:-$HOME/.cargo}
+CARGO_HOME=$WORK/cargo-home
+if [[ ! -d $CARGO_HOME/registry ]]; then
+    mkdir -p "$CARGO_HOME/registry"
+    for d in index cache; do
+        [[ -d $USER_CARGO_HOME/registry/$d ]] && cp -r "$USER_CARGO_HOME/registry/$d" "$CARGO_HOME/registry/"
+    done
+fi
+export CARGO_HOME CARGO_TERM_COLOR=never
 
 need() {
     local missing=()
@@ -23,7 +35,7 @@ need() {
             { apt-get update >/dev/null && apt-get install -y "${missing[@]}" >/dev/null; }
     fi
 }
-need patch time
+need patch time awk
 
 # The benchmark driver, in the profile Cargo compiles build scripts with
 # (dev: opt-level 0), and in release for comparison.
@@ -50,17 +62,24 @@ compare() {
     echo
 }
 
-# peak NAME CMD...: runs CMD once under GNU time and prints its peak resident
-# set size. For a command that starts others (cargo), GNU time reports the
-# largest of the process and its waited-for descendants, one process, not a sum.
-peak() {
-    local name=$1
-    shift
-    local kb
-    /usr/bin/time -f %M -o "$RESULTS/peak.tmp" "$@" >/dev/null 2>"$RESULTS/peak.err" || [[ ${PEAK_MAY_FAIL:-} ]] ||
-        { cat "$RESULTS/peak.err" >&2; return 1; }
-    kb=$(tail -1 "$RESULTS/peak.tmp")
-    echo "$name: peak RSS $((kb / 1024)) MiB ($kb KiB)" | tee -a "$RESULTS/summary.txt"
+# snapshot: build-patch packaged from the work tree (`cargo package`, so as
+# crates.io would serve it), unpacked once per run of a script into
+# $WORK/snapshot/build-patch-VERSION, whose path it prints, with the .crate
+# beside it. Benchmarks build against the snapshot, so an edit to the work
+# tree during a benchmark does not rebuild build-patch in a timed run.
+snapshot() {
+    if [[ -z ${SNAPSHOT:-} ]]; then
+        rm -rf "$WORK/snapshot"
+        mkdir -p "$WORK/snapshot"
+        CARGO_TARGET_DIR=$WORK/snapshot/target cargo package -q --no-verify --allow-dirty \
+            --manifest-path "$REPO/Cargo.toml" -p build-patch
+        local crate
+        crate=$(ls "$WORK"/snapshot/target/package/build-patch-*.crate)
+        cp "$crate" "$WORK/snapshot/"
+        tar -xzf "$crate" -C "$WORK/snapshot"
+        SNAPSHOT=$WORK/snapshot/$(basename "$crate" .crate)
+    fi
+    echo "$SNAPSHOT"
 }
 
 # upstream_tables CARGO_TOML: the `[features]` and dependency tables of a
@@ -127,7 +146,7 @@ publish = false
 patches = ["../../../one.patch"]
 
 [build-dependencies]
-build-patch = { path = "$REPO" }
+build-patch = { path = "$SNAPSHOT" }
 
 $(upstream_tables "$src/Cargo.toml")
 TOML
@@ -155,6 +174,22 @@ TOML
     echo "$ws"
 }
 
+# web_setup [VARIANT...]: writes the four variants of web_workspace in one
+# target directory (so the dependencies are compiled once for all), and
+# builds the ones named.
+WEB_VARIANTS=(registry shim shim-noinc shim-lints)
+web_setup() {
+    export CARGO_TARGET_DIR=$WORK/web/target
+    snapshot >/dev/null
+    local v
+    for v in "${WEB_VARIANTS[@]}"; do
+        web_workspace "$v" "$v" >/dev/null
+    done
+    for v in "$@"; do
+        cargo build -q --manifest-path "$WORK/web/$v/Cargo.toml" 2>/dev/null
+    done
+}
+
 # The pristine web-sys in Cargo's registry cache, fetched when missing.
 web_source() {
     local src
@@ -162,7 +197,7 @@ web_source() {
     if [[ ! -d $src ]]; then
         mkdir -p "$WORK/web/fetch/src"
         touch "$WORK/web/fetch/src/lib.rs"
-        printf '[package]\nname = "fetch"\nversion = "0.0.0"\nedition = "2021"\n[dependencies]\nweb-sys = "=%s"\n' \
+        printf '[package]\nname = "fetch"\nversion = "0.0.0"\nedition = "2021"\n[dependencies]\nweb-sys = "=%s"\n[workspace]\n' \
             "$WEB_VERSION" >"$WORK/web/fetch/Cargo.toml"
         cargo fetch -q --manifest-path "$WORK/web/fetch/Cargo.toml"
         src=$(ls -d "$CARGO_HOME"/registry/src/*/web-sys-$WEB_VERSION | head -1)

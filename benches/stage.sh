@@ -14,7 +14,7 @@ src=$(ls -d "$CARGO_HOME"/registry/src/*/$CRATE-$VERSION 2>/dev/null | head -1 |
 if [[ ! -d $src ]]; then
     mkdir -p "$W/fetch/src"
     touch "$W/fetch/src/lib.rs"
-    printf '[package]\nname = "fetch"\nversion = "0.0.0"\nedition = "2021"\n[dependencies]\n%s = "=%s"\n' \
+    printf '[package]\nname = "fetch"\nversion = "0.0.0"\nedition = "2021"\n[dependencies]\n%s = "=%s"\n[workspace]\n' \
         "$CRATE" "$VERSION" >"$W/fetch/Cargo.toml"
     cargo fetch -q --manifest-path "$W/fetch/Cargo.toml"
     src=$(ls -d "$CARGO_HOME"/registry/src/*/$CRATE-$VERSION | head -1)
@@ -66,9 +66,4 @@ compare stage-windows "${RUNS:-10}" 1 -- \
     "build-patch, dev profile (as in a build script)" "$clean" "'$dev' stage '$W/shim' '$W/out' '$CARGO_HOME'" \
     "build-patch, release profile" "$clean" "'$rel' stage '$W/shim' '$W/out' '$CARGO_HOME'"
 
-rm -rf "$W/out" "$W/cp"
-peak "stage-windows cp -r + patch -p1" bash -c "cp -r '$src' '$W/cp' && patch -s -p1 -d '$W/cp' < '$W/one.patch'"
-peak "stage-windows build-patch (dev)" "$dev" stage "$W/shim" "$W/out" "$CARGO_HOME"
-rm -rf "$W/out"
-peak "stage-windows build-patch (release)" "$rel" stage "$W/shim" "$W/out" "$CARGO_HOME"
 rm -rf "$W/out" "$W/cp"

@@ -256,7 +256,11 @@ fn read_dir_sorted(dir: &Path) -> Result<Vec<(PathBuf, std::fs::Metadata)>> {
     for entry in rd {
         let entry = entry.map_err(|e| Error::io("read directory", dir, e))?;
         let path = entry.path();
-        let meta = std::fs::symlink_metadata(&path).map_err(|e| Error::io("inspect", &path, e))?;
+        // Not following links, like `symlink_metadata`, but relative to the
+        // open directory: no walk of the whole path for every entry.
+        let meta = entry
+            .metadata()
+            .map_err(|e| Error::io("inspect", &path, e))?;
         out.push((path, meta));
     }
     out.sort_by(|a, b| a.0.cmp(&b.0));
@@ -270,6 +274,11 @@ fn read_dir_sorted(dir: &Path) -> Result<Vec<(PathBuf, std::fs::Metadata)>> {
 /// file, is left out and reported in `skipped`. Copied files get mode 644 or
 /// 755 (keeping only the executable bit), so the staged copy is writable and
 /// the same on every machine.
+///
+/// Every file is a new, independent copy (never a hard link), so nothing
+/// written to the staged copy can reach the pristine source. The directories
+/// are made in one walk, then the files are copied by a few threads (see
+/// [`copy_files`]).
 pub(crate) fn copy_tree(
     src: &Path,
     dst: &Path,
@@ -278,6 +287,7 @@ pub(crate) fn copy_tree(
 ) -> Result<()> {
     let canonical_src = std::fs::canonicalize(src).map_err(|e| Error::io("open", src, e))?;
     fs::create_dir_all(dst)?;
+    let mut files = Vec::new();
     let mut stack = vec![(src.to_path_buf(), dst.to_path_buf(), true)];
     while let Some((from_dir, to_dir, top)) = stack.pop() {
         for (from, meta) in read_dir_sorted(&from_dir)? {
@@ -296,13 +306,17 @@ pub(crate) fn copy_tree(
                 std::fs::create_dir(&to).map_err(|e| Error::io("create directory", &to, e))?;
                 stack.push((from, to, false));
             } else if ft.is_file() {
-                copy_file(&from, &to, &meta)?;
+                files.push(FileCopy { from, to, meta });
             } else if ft.is_symlink() {
                 match std::fs::canonicalize(&from) {
                     Ok(target) if target.starts_with(&canonical_src) && target.is_file() => {
                         let meta = std::fs::metadata(&target)
                             .map_err(|e| Error::io("inspect", &target, e))?;
-                        copy_file(&target, &to, &meta)?;
+                        files.push(FileCopy {
+                            from: target,
+                            to,
+                            meta,
+                        });
                     }
                     _ => skipped.push(format!(
                         "`{rel}` is a symbolic link that does not lead to a file inside the crate"
@@ -313,12 +327,92 @@ pub(crate) fn copy_tree(
             }
         }
     }
+    copy_files(&files)
+}
+
+/// One file of the staged copy: where from, where to, and the source's
+/// metadata (for its mode).
+struct FileCopy {
+    from: PathBuf,
+    to: PathBuf,
+    meta: std::fs::Metadata,
+}
+
+/// At most this many threads copy files.
+const MAX_COPY_THREADS: usize = 4;
+
+/// A thread is worth starting for this many files.
+const FILES_PER_COPY_THREAD: usize = 64;
+
+/// Copies `files`, with a few threads when there are many.
+///
+/// Copying is mostly kernel work per file (open, create, copy the bytes,
+/// close), which a single thread does one file at a time; a crate like
+/// `windows` has hundreds of files. The threads take files from a shared
+/// counter, so each file is copied exactly once. On an error the threads stop
+/// taking files, and the error of the first failed file in walk order is
+/// returned, so the message does not depend on scheduling.
+fn copy_files(files: &[FileCopy]) -> Result<()> {
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+    let threads = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZeroUsize::get)
+        .min(MAX_COPY_THREADS)
+        .min(files.len() / FILES_PER_COPY_THREAD)
+        .max(1);
+    if threads == 1 {
+        return files.iter().try_for_each(copy_file);
+    }
+    let next = AtomicUsize::new(0);
+    let failed = AtomicBool::new(false);
+    let worker = || {
+        while !failed.load(Ordering::Relaxed) {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            let Some(file) = files.get(i) else { break };
+            if let Err(e) = copy_file(file) {
+                failed.store(true, Ordering::Relaxed);
+                return Some((i, e));
+            }
+        }
+        None
+    };
+    let first_error = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads).map(|_| scope.spawn(worker)).collect();
+        handles
+            .into_iter()
+            .filter_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .min_by_key(|(i, _)| *i)
+    });
+    match first_error {
+        Some((_, e)) => Err(e),
+        None => Ok(()),
+    }
+}
+
+/// Copies one file (`std::fs::copy`: `copy_file_range` on Linux, which
+/// shares blocks copy-on-write where the filesystem can, and `clonefile` on
+/// macOS; either way a separate file) and gives it its normal mode.
+fn copy_file(file: &FileCopy) -> Result<()> {
+    std::fs::copy(&file.from, &file.to).map_err(|e| Error::io("copy", &file.from, e))?;
+    let executable = is_executable(&file.meta);
+    if !has_normal_mode(&file.meta, executable) {
+        set_normal_mode(&file.to, executable)?;
+    }
     Ok(())
 }
 
-fn copy_file(from: &Path, to: &Path, meta: &std::fs::Metadata) -> Result<()> {
-    std::fs::copy(from, to).map_err(|e| Error::io("copy", from, e))?;
-    set_normal_mode(to, is_executable(meta))
+/// Whether a copy of this file already has mode 644 or 755: on Unix
+/// `std::fs::copy` gives the copy exactly the source's permissions, so the
+/// usual registry file needs no second `chmod`.
+#[cfg(unix)]
+fn has_normal_mode(meta: &std::fs::Metadata, executable: bool) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    meta.permissions().mode() & 0o7777 == if executable { 0o755 } else { 0o644 }
+}
+
+#[cfg(not(unix))]
+fn has_normal_mode(meta: &std::fs::Metadata, _executable: bool) -> bool {
+    !meta.permissions().readonly()
 }
 
 #[cfg(unix)]
@@ -377,6 +471,77 @@ mod tests {
         assert!(
             entry_file("foo-1.0.0", &m).contains("include!(\"foo-1.0.0/.build-patch-root.rs\")")
         );
+    }
+
+    /// The staged copy is made of new files: writing to every one of them
+    /// (as patches do) leaves the pristine source byte-identical, with its
+    /// modes and link counts. Enough files that several threads copy them.
+    #[cfg(unix)]
+    #[test]
+    fn copy_tree_makes_independent_copies() {
+        use std::os::unix::fs::{MetadataExt, PermissionsExt};
+        let src = tempfile::tempdir().unwrap();
+        let n = FILES_PER_COPY_THREAD * MAX_COPY_THREADS * 2;
+        for i in 0..n {
+            let dir = src
+                .path()
+                .join(format!("d{}", i % 7))
+                .join(format!("e{}", i % 3));
+            std::fs::create_dir_all(&dir).unwrap();
+            let path = dir.join(format!("f{i}.rs"));
+            std::fs::write(&path, format!("file {i}\n").repeat(i % 50 + 1)).unwrap();
+            let mode = [0o644, 0o755, 0o444, 0o600, 0o700][i % 5];
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
+        }
+        let snapshot = |root: &Path| {
+            let mut files = Vec::new();
+            let mut stack = vec![root.to_path_buf()];
+            while let Some(d) = stack.pop() {
+                for (path, meta) in read_dir_sorted(&d).unwrap() {
+                    if meta.is_dir() {
+                        stack.push(path);
+                    } else {
+                        let rel = path.strip_prefix(root).unwrap().to_path_buf();
+                        let bytes = std::fs::read(&path).unwrap();
+                        files.push((rel, bytes, meta.mode(), meta.nlink(), meta.ino()));
+                    }
+                }
+            }
+            files.sort();
+            files
+        };
+        let before = snapshot(src.path());
+        assert_eq!(before.len(), n);
+
+        let dst = tempfile::tempdir().unwrap();
+        let out = dst.path().join("copy");
+        let mut skipped = Vec::new();
+        copy_tree(src.path(), &out, &[], &mut skipped).unwrap();
+        assert!(skipped.is_empty(), "{skipped:?}");
+        let copied = snapshot(&out);
+        assert_eq!(copied.len(), n);
+        for (s, c) in before.iter().zip(&copied) {
+            assert_eq!((&s.0, &s.1), (&c.0, &c.1), "content of {}", s.0.display());
+            let normal = if s.2 & 0o111 != 0 { 0o755 } else { 0o644 };
+            assert_eq!(c.2 & 0o7777, normal, "mode of {}", c.0.display());
+            assert_eq!(c.3, 1, "{} is a hard link", c.0.display());
+            assert_ne!(s.4, c.4, "{} shares its inode", c.0.display());
+        }
+
+        // Patch every staged file, in place and by replacement.
+        for (i, c) in copied.iter().enumerate() {
+            let path = out.join(&c.0);
+            if i % 2 == 0 {
+                let mut f = std::fs::OpenOptions::new()
+                    .append(true)
+                    .open(&path)
+                    .unwrap();
+                std::io::Write::write_all(&mut f, b"patched\n").unwrap();
+            } else {
+                std::fs::write(&path, b"replaced\n").unwrap();
+            }
+        }
+        assert_eq!(snapshot(src.path()), before);
     }
 
     #[cfg(unix)]

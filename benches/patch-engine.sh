@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Benchmark 5: the patch engine (`build_patch::patch::apply_to_dir`, driven by
+# benches/harness) against GNU patch, both at fuzz 0, on
+#   big:      10,000 hunks over a 1,000,000-line file;
+#   nowhere:  one hunk that matches nowhere in a 1,000,000-line file (both fail;
+#             GNU patch with --dry-run, as build-patch writes nothing on failure);
+#   xxhash:   Debian's patch of xxhash-rust 0.8.5 (one 360 KB patch rewriting the
+#             test vectors), when the corpus is in ~/.cache/debian-rust-patches
+#             (or $CORPUS_DATA).
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+W=$WORK/patch
+mkdir -p "$W"
+dev=$(harness dev)
+rel=$(harness release)
+
+if [[ ! -f $W/big.patch ]]; then
+    awk 'BEGIN { for (i = 1; i <= 1000000; i++) print "line " i }' >"$W/big.txt"
+    awk '{ print (NR % 100 == 50) ? "changed " NR : $0 }' "$W/big.txt" >"$W/big-changed.txt"
+    diff -u --label a/big.txt --label b/big.txt "$W/big.txt" "$W/big-changed.txt" >"$W/big.patch" || [[ $? == 1 ]]
+    {
+        printf -- '--- a/big.txt\n+++ b/big.txt\n@@ -500000,7 +500000,7 @@\n'
+        printf ' no such line %s\n' 1 2 3
+        printf -- '-no such line 4\n+changed\n'
+        printf ' no such line %s\n' 5 6 7
+    } >"$W/nowhere.patch"
+fi
+echo "big.patch: $(grep -c '^@@' "$W/big.patch") hunks over $(wc -l <"$W/big.txt") lines"
+
+# Each check: the engine's result is GNU patch's.
+fresh() { echo "rm -rf '$W/$1' && mkdir -p '$W/$1' && cp '$W/big.txt' '$W/$1/'"; }
+eval "$(fresh gnu)" && patch -s -p1 -F0 -d "$W/gnu" <"$W/big.patch"
+eval "$(fresh bp)" && "$rel" apply "$W/bp" 1 "$W/big.patch"
+cmp "$W/gnu/big.txt" "$W/bp/big.txt"
+eval "$(fresh bp)"
+if "$rel" apply "$W/bp" 1 "$W/nowhere.patch" 2>/dev/null; then
+    echo "the hunk that matches nowhere applied" >&2
+    exit 1
+fi
+
+compare patch-big "${RUNS:-10}" 1 -- \
+    "GNU patch" "$(fresh gnu)" "patch -s -p1 -F0 -d '$W/gnu' < '$W/big.patch'" \
+    "build-patch, dev profile" "$(fresh bp)" "'$dev' apply '$W/bp' 1 '$W/big.patch'" \
+    "build-patch, release profile" "$(fresh bp)" "'$rel' apply '$W/bp' 1 '$W/big.patch'"
+compare patch-nowhere "${RUNS:-10}" 1 --may-fail -- \
+    "GNU patch --dry-run" "" "patch -s -p1 -F0 --dry-run -d '$W/gnu' < '$W/nowhere.patch'" \
+    "build-patch, dev profile" "" "'$dev' apply '$W/bp' 1 '$W/nowhere.patch'" \
+    "build-patch, release profile" "" "'$rel' apply '$W/bp' 1 '$W/nowhere.patch'"
+
+
+corpus=${CORPUS_DATA:-$HOME/.cache/debian-rust-patches}/pkgs/rust-xxhash-rust
+if [[ -d $corpus ]]; then
+    series=$corpus/patches/series
+    xfresh() { echo "rm -rf '$W/$1' && cp -r '$corpus/pristine' '$W/$1'"; }
+    gnu_series="while read -r p; do patch -s -p1 -F0 -d '$W/xgnu' < '$corpus/patches/'\$p || exit 1; done < '$series'"
+    eval "$(xfresh xgnu)" && bash -c "$gnu_series"
+    eval "$(xfresh xbp)" && "$rel" apply "$W/xbp" 1 "$series"
+    diff -r "$W/xgnu" "$W/xbp" >/dev/null
+    compare patch-xxhash "${RUNS:-10}" 1 -- \
+        "GNU patch" "$(xfresh xgnu)" "$gnu_series" \
+        "build-patch, dev profile" "$(xfresh xbp)" "'$dev' apply '$W/xbp' 1 '$series'" \
+        "build-patch, release profile" "$(xfresh xbp)" "'$rel' apply '$W/xbp' 1 '$series'"
+else
+    echo "patch-xxhash: skipped, no corpus at $corpus" | tee "$RESULTS/patch-xxhash.md"
+fi
