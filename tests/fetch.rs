@@ -26,21 +26,9 @@ fn two_shims(env: &TestEnv) {
             &Shim::graph_wide(name, "1.0.0").patch(&format!("../../patches/{name}.patch")),
         );
     }
-    env.file(
-        "Cargo.toml",
-        r#"[package]
-name = "app"
-version = "0.1.0"
-edition = "2021"
-
-[dependencies]
-alpha = "1"
-beta = "1"
-
-[patch.crates-io]
-alpha = { path = "patched/alpha" }
-beta = { path = "patched/beta" }
-"#,
+    env.app(
+        "alpha = \"1\"\nbeta = \"1\"",
+        "[patch.crates-io]\nalpha = { path = \"patched/alpha\" }\nbeta = { path = \"patched/beta\" }",
     )
     .file(
         "src/lib.rs",
@@ -82,10 +70,9 @@ fn an_offline_build_never_lets_the_nested_call_go_online() {
         "patched/gamma",
         &Shim::renamed("gamma-patched", "gamma", "1.0.1").patch("../../patches/g.patch"),
     );
-    env.file(
-        "Cargo.toml",
-        "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n\
-         [dependencies]\ngamma = { package = \"gamma-patched\", path = \"patched/gamma\" }\n",
+    env.app(
+        "gamma = { package = \"gamma-patched\", path = \"patched/gamma\" }",
+        "",
     )
     .file("src/lib.rs", "");
     // `--offline` on the command line is seen, and said in the error.
@@ -129,11 +116,9 @@ fn a_vendored_source_is_used_as_configured() {
             .patch("../../patches/d.patch")
             .metadata_extra("source = \"../../vendor/delta\"\n"),
     );
-    env.file(
-        "Cargo.toml",
-        "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n\
-         [dependencies]\ndelta = { package = \"delta-patched\", path = \"patched/delta\" }\n\n\
-         [workspace]\nexclude = [\"vendor\"]\n",
+    env.app(
+        "delta = { package = \"delta-patched\", path = \"patched/delta\" }",
+        "[workspace]\nexclude = [\"vendor\"]",
     )
     .file(
         "src/main.rs",

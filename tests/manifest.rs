@@ -28,12 +28,14 @@ fn a_cargo_toml_patch_must_be_mirrored_by_the_shim() {
             .manifest_extra(&format!("\n[dependencies]\nbase = \"{req}\"\n"))
     };
     env.shim("patched/uses-base", &shim(">= 0.8"));
-    env.file(
-        "Cargo.toml",
-        "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n\
-         [dependencies]\nuses-base = \"1\"\n\n[patch.crates-io]\nuses-base = { path = \"patched/uses-base\" }\n",
+    env.app(
+        "uses-base = \"1\"",
+        "[patch.crates-io]\nuses-base = { path = \"patched/uses-base\" }",
     )
-    .file("src/main.rs", "fn main() { println!(\"{}\", uses_base::v()); }\n");
+    .file(
+        "src/main.rs",
+        "fn main() { println!(\"{}\", uses_base::v()); }\n",
+    );
 
     let run = env.fails(&["build"]);
     for expected in [

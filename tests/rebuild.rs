@@ -20,19 +20,9 @@ fn setup(env: &TestEnv, patched: &str) {
         "patched/counter",
         &Shim::graph_wide("counter", "2.0.0").patch("../../patches/value.patch"),
     );
-    env.file(
-        "Cargo.toml",
-        r#"[package]
-name = "app"
-version = "0.1.0"
-edition = "2021"
-
-[dependencies]
-counter = "2"
-
-[patch.crates-io]
-counter = { path = "patched/counter" }
-"#,
+    env.app(
+        "counter = \"2\"",
+        "[patch.crates-io]\ncounter = { path = \"patched/counter\" }",
     )
     .file(
         "src/main.rs",
@@ -158,10 +148,9 @@ fn missing_version_is_a_clear_error() {
         "patched/counter",
         &Shim::renamed("counter-patched", "counter", "2.0.9").patch("../../patches/value.patch"),
     );
-    env.file(
-        "Cargo.toml",
-        "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n\
-         [dependencies]\ncounter = { package = \"counter-patched\", path = \"patched/counter\" }\n",
+    env.app(
+        "counter = { package = \"counter-patched\", path = \"patched/counter\" }",
+        "",
     )
     .file("src/main.rs", "fn main() {}\n");
     let run = env.fails(&["build"]);

@@ -38,17 +38,9 @@ fn renamed_shim_patches_only_the_workspace_code() {
         "patched/greet",
         &Shim::renamed("greet-patched", "greet", "1.0.0").patch("../../patches/greet-comma.patch"),
     );
-    env.file(
-        "Cargo.toml",
-        r#"[package]
-name = "app"
-version = "0.1.0"
-edition = "2021"
-
-[dependencies]
-greet = { package = "greet-patched", path = "patched/greet" }
-feature1 = "1.0"
-"#,
+    env.app(
+        "greet = { package = \"greet-patched\", path = \"patched/greet\" }\nfeature1 = \"1.0\"",
+        "",
     )
     .file(
         "src/main.rs",
@@ -71,20 +63,9 @@ fn graph_wide_shim_reaches_dependencies_of_dependencies() {
         "patched/greet",
         &Shim::graph_wide("greet", "1.0.0").patch("../../patches/greet-comma.patch"),
     );
-    env.file(
-        "Cargo.toml",
-        r#"[package]
-name = "app"
-version = "0.1.0"
-edition = "2021"
-
-[dependencies]
-feature1 = "1.0"
-feature2 = "1.0"
-
-[patch.crates-io]
-greet = { path = "patched/greet" }
-"#,
+    env.app(
+        "feature1 = \"1.0\"\nfeature2 = \"1.0\"",
+        "[patch.crates-io]\ngreet = { path = \"patched/greet\" }",
     )
     .file(
         "src/main.rs",
@@ -177,19 +158,9 @@ fn modules_macros_includes_and_identity_survive_the_shim() {
             .patch("../../patches/deep.patch")
             .attrs("#![cfg_attr(feature = \"never\", deny(warnings))]\n"),
     );
-    env.file(
-        "Cargo.toml",
-        r#"[package]
-name = "app"
-version = "0.1.0"
-edition = "2021"
-
-[dependencies]
-tricky = "0.3"
-
-[patch.crates-io]
-tricky = { path = "patched/tricky" }
-"#,
+    env.app(
+        "tricky = \"0.3\"",
+        "[patch.crates-io]\ntricky = { path = \"patched/tricky\" }",
     )
     .file(
         "src/main.rs",
@@ -231,15 +202,11 @@ fn no_std_crate_needs_its_attribute_in_the_shim() {
             "#![no_std]\n//! A no_std crate.\npub fn add(a: u32, b: u32) -> u32 { a.wrapping_add(b) }\n",
         ),
     );
-    let app = r#"[package]
-name = "app"
-version = "0.1.0"
-edition = "2021"
-
-[dependencies]
-tiny = { package = "tiny-patched", path = "patched/tiny" }
-"#;
-    env.file("Cargo.toml", app).file(
+    env.app(
+        "tiny = { package = \"tiny-patched\", path = \"patched/tiny\" }",
+        "",
+    )
+    .file(
         "src/main.rs",
         "fn main() { println!(\"{}\", tiny::add(u32::MAX, 2)); }\n",
     );
@@ -281,19 +248,9 @@ pub fn answer(_input: TokenStream) -> TokenStream {
             .patch("../../patches/answer.patch")
             .manifest_extra("\n[lib]\nproc-macro = true\n"),
     );
-    env.file(
-        "Cargo.toml",
-        r#"[package]
-name = "app"
-version = "0.1.0"
-edition = "2021"
-
-[dependencies]
-answer-macro = "1"
-
-[patch.crates-io]
-answer-macro = { path = "patched/answer-macro" }
-"#,
+    env.app(
+        "answer-macro = \"1\"",
+        "[patch.crates-io]\nanswer-macro = { path = \"patched/answer-macro\" }",
     )
     .file(
         "src/main.rs",
@@ -326,10 +283,9 @@ fn patches_from_a_quilt_series_apply_in_its_order() {
         "patched/steps",
         &Shim::renamed("steps-patched", "steps", "1.0.0").patch("../../patches/steps/"),
     );
-    env.file(
-        "Cargo.toml",
-        "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n\
-         [dependencies]\nsteps = { package = \"steps-patched\", path = \"patched/steps\" }\n",
+    env.app(
+        "steps = { package = \"steps-patched\", path = \"patched/steps\" }",
+        "",
     )
     .file(
         "src/main.rs",

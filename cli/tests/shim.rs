@@ -4,29 +4,11 @@
 #[path = "../../tests/support/mod.rs"]
 mod support;
 
-use std::process::Command;
-
 use support::{repo_root, unified_diff, Dep, Package, TestEnv};
 
 /// Runs the CLI in the workspace of `env`, as `cargo build-patch ARGS`.
 fn cli(env: &TestEnv, args: &[&str]) -> (bool, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_cargo-build-patch"))
-        .arg("build-patch")
-        .args(args)
-        .current_dir(&env.ws)
-        .env("CARGO_HOME", &env.home)
-        .env(
-            "CARGO",
-            std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()),
-        )
-        .output()
-        .unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.success(), text)
+    env.cli(env!("CARGO_BIN_EXE_cargo-build-patch"), args)
 }
 
 const RICH_LIB: &str = r#"//! A crate whose manifest uses everything a shim must mirror.
@@ -70,13 +52,7 @@ fn publish_rich(env: &TestEnv) {
 }
 
 fn app(env: &TestEnv, deps: &str, patch: &str) {
-    env.file(
-        "Cargo.toml",
-        &format!(
-            "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n\
-             [dependencies]\n{deps}\n\n{patch}\n"
-        ),
-    );
+    env.app(deps, patch);
 }
 
 #[test]

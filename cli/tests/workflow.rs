@@ -5,29 +5,10 @@
 mod support;
 
 use std::path::PathBuf;
-use std::process::Command;
-
 use support::{hash_tree, repo_root, Package, TestEnv};
 
 fn cli(env: &TestEnv, args: &[&str]) -> (bool, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_cargo-build-patch"))
-        .arg("build-patch")
-        .args(args)
-        .current_dir(&env.ws)
-        .env("CARGO_HOME", &env.home)
-        .env(
-            "CARGO",
-            std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()),
-        )
-        .env_remove("CARGO_TARGET_DIR")
-        .output()
-        .unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.success(), text)
+    env.cli(env!("CARGO_BIN_EXE_cargo-build-patch"), args)
 }
 
 fn ok(env: &TestEnv, args: &[&str]) -> String {
@@ -67,10 +48,9 @@ fn setup() -> TestEnv {
     env.publish(&greet("1.0.0", 3, V1_BODY));
     let root = repo_root().display().to_string();
     ok(&env, &["new", "greet@1.0.0", "--build-patch-path", &root]);
-    env.file(
-        "Cargo.toml",
-        "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n\
-         [dependencies]\ngreet = \"1\"\n\n[patch.crates-io]\ngreet = { path = \"patched/greet\" }\n",
+    env.app(
+        "greet = \"1\"",
+        "[patch.crates-io]\ngreet = { path = \"patched/greet\" }",
     )
     .file(
         "src/main.rs",

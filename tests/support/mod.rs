@@ -93,6 +93,43 @@ impl TestEnv {
         self
     }
 
+    /// Writes the workspace's root manifest: a package `app` (edition 2021)
+    /// with `deps` under `[dependencies]`, then `tail` (e.g. a
+    /// `[patch.crates-io]` table).
+    pub fn app(&self, deps: &str, tail: &str) -> &TestEnv {
+        self.file(
+            "Cargo.toml",
+            &format!(
+                "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n\
+                 [dependencies]\n{deps}\n\n{tail}\n"
+            ),
+        )
+    }
+
+    /// Runs the `cargo-build-patch` binary at `bin` as `cargo build-patch
+    /// ARGS` in the workspace, with this environment's Cargo home. Returns
+    /// whether it succeeded, and stdout followed by stderr.
+    pub fn cli(&self, bin: &str, args: &[&str]) -> (bool, String) {
+        let out = Command::new(bin)
+            .arg("build-patch")
+            .args(args)
+            .current_dir(&self.ws)
+            .env("CARGO_HOME", &self.home)
+            .env(
+                "CARGO",
+                std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()),
+            )
+            .env_remove("CARGO_TARGET_DIR")
+            .output()
+            .unwrap();
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (out.status.success(), text)
+    }
+
     /// A `cargo` command in the workspace with this environment's
     /// `CARGO_HOME` and target directory, and nothing of the outer Cargo's
     /// environment.
