@@ -179,6 +179,75 @@ impl Tally {
     }
 }
 
+/// One package's outcome: the table row, why it disagrees (if it does),
+/// and our error (if any). `None` when the oracle has no result for it.
+type Outcome = (&'static str, Option<String>, Option<String>);
+
+fn judge(data: &Path, pkg: &str) -> Option<Outcome> {
+    let oracle = data.join("oracle").join(pkg);
+    let Ok(result) = fs::read_to_string(oracle.join("result.json")) else {
+        return None;
+    };
+    let result: serde_json::Value = serde_json::from_str(&result).unwrap();
+    let statuses: Vec<String> = result["patches"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|p| p["status"].as_str().unwrap_or("?").to_string())
+                .collect()
+        })
+        .unwrap_or_default();
+    let gnu_failed = statuses
+        .iter()
+        .any(|s| s != "clean" && s != "offset" && s != "fuzz");
+    // The oracle marks a series with a failed patch incomplete; its
+    // statuses still say what GNU patch did.
+    if statuses.is_empty()
+        || (result["oracle_complete"] != serde_json::Value::Bool(true) && !gnu_failed)
+    {
+        return Some(("skipped: oracle incomplete", None, None));
+    }
+    let gnu_fuzz = statuses.iter().any(|s| s == "fuzz");
+    let expected = read_manifest(&oracle.join("manifest.tsv"));
+    let pkg_dir = data.join("pkgs").join(pkg);
+    let ours = apply(&pkg_dir, 0);
+    let outcome: (&'static str, Option<String>) = match (&ours, gnu_failed, gnu_fuzz) {
+        (Ok(m), false, false) => {
+            let d = manifest_diff(&expected, m);
+            if d.is_empty() {
+                ("agree: applied, same tree (GNU clean/offset)", None)
+            } else {
+                ("DISAGREE: applied, different tree", Some(d.join(", ")))
+            }
+        }
+        // By design an empty patch file is an error (GNU patch and quilt
+        // accept it silently): a patch list entry that does nothing is
+        // more likely a mistake than an intent.
+        (Err(e), false, false) if e.contains("not a patch:") => {
+            ("by design: refused an empty patch file GNU accepts", None)
+        }
+        (Err(e), false, false) => ("DISAGREE: refused, GNU applies", Some(first_line(e))),
+        (Err(_), false, true) => match apply(&pkg_dir, 2) {
+            Ok(m) if manifest_diff(&expected, &m).is_empty() => (
+                "agree: fuzz needed, refused at fuzz 0, same tree at fuzz 2",
+                None,
+            ),
+            Ok(m) => (
+                "DISAGREE: fuzz 2 gives a different tree",
+                Some(manifest_diff(&expected, &m).join(", ")),
+            ),
+            Err(e) => (
+                "DISAGREE: fuzz 2 refused, GNU applies with fuzz",
+                Some(first_line(&e)),
+            ),
+        },
+        (Ok(_), false, true) => ("DISAGREE: applied at fuzz 0, GNU needed fuzz", None),
+        (Err(_), true, _) => ("agree: GNU fails a patch, refused", None),
+        (Ok(_), true, _) => ("DISAGREE: applied, GNU fails a patch", None),
+    };
+    Some((outcome.0, outcome.1, ours.err()))
+}
+
 #[test]
 fn debian_corpus_agrees_with_gnu_patch() {
     let Some(data) = corpus_dir() else {
@@ -191,89 +260,43 @@ fn debian_corpus_agrees_with_gnu_patch() {
     let mut pkgs: Vec<String> = fs::read_dir(data.join("oracle"))
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|p| only.as_ref().is_none_or(|o| o == p))
         .collect();
     pkgs.sort();
     let start = std::time::Instant::now();
-    for pkg in pkgs {
-        if only.as_ref().is_some_and(|o| *o != pkg) {
-            continue;
-        }
-        let oracle = data.join("oracle").join(&pkg);
-        let Ok(result) = fs::read_to_string(oracle.join("result.json")) else {
-            continue;
-        };
-        let result: serde_json::Value = serde_json::from_str(&result).unwrap();
-        let statuses: Vec<String> = result["patches"]
-            .as_array()
-            .map(|a| {
-                a.iter()
-                    .map(|p| p["status"].as_str().unwrap_or("?").to_string())
-                    .collect()
+    // Packages are independent: judge them on every core, report in order.
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let chunk = pkgs.len().div_ceil(threads).max(1);
+    let outcomes: Vec<(String, Option<Outcome>)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = pkgs
+            .chunks(chunk)
+            .map(|part| {
+                let data = &data;
+                scope.spawn(move || {
+                    part.iter()
+                        .map(|pkg| (pkg.clone(), judge(data, pkg)))
+                        .collect::<Vec<_>>()
+                })
             })
-            .unwrap_or_default();
-        let gnu_failed = statuses
-            .iter()
-            .any(|s| s != "clean" && s != "offset" && s != "fuzz");
-        // The oracle marks a series with a failed patch incomplete; its
-        // statuses still say what GNU patch did.
-        if statuses.is_empty()
-            || (result["oracle_complete"] != serde_json::Value::Bool(true) && !gnu_failed)
-        {
-            tally.add("skipped: oracle incomplete");
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap())
+            .collect()
+    });
+    for (pkg, outcome) in outcomes {
+        let Some((row, why, ours)) = outcome else {
             continue;
-        }
-        let gnu_fuzz = statuses.iter().any(|s| s == "fuzz");
-        let expected = read_manifest(&oracle.join("manifest.tsv"));
-        let pkg_dir = data.join("pkgs").join(&pkg);
-        let ours = apply(&pkg_dir, 0);
-        let outcome: (&'static str, Option<String>) = match (&ours, gnu_failed, gnu_fuzz) {
-            (Ok(m), false, false) => {
-                let d = manifest_diff(&expected, m);
-                if d.is_empty() {
-                    ("agree: applied, same tree (GNU clean/offset)", None)
-                } else {
-                    ("DISAGREE: applied, different tree", Some(d.join(", ")))
-                }
-            }
-            // By design an empty patch file is an error (GNU patch and quilt
-            // accept it silently): a patch list entry that does nothing is
-            // more likely a mistake than an intent.
-            (Err(e), false, false) if e.contains("not a patch:") => {
-                ("by design: refused an empty patch file GNU accepts", None)
-            }
-            (Err(e), false, false) => ("DISAGREE: refused, GNU applies", Some(first_line(e))),
-            (Err(_), false, true) => match apply(&pkg_dir, 2) {
-                Ok(m) if manifest_diff(&expected, &m).is_empty() => (
-                    "agree: fuzz needed, refused at fuzz 0, same tree at fuzz 2",
-                    None,
-                ),
-                Ok(m) => (
-                    "DISAGREE: fuzz 2 gives a different tree",
-                    Some(manifest_diff(&expected, &m).join(", ")),
-                ),
-                Err(e) => (
-                    "DISAGREE: fuzz 2 refused, GNU applies with fuzz",
-                    Some(first_line(&e)),
-                ),
-            },
-            (Ok(_), false, true) => ("DISAGREE: applied at fuzz 0, GNU needed fuzz", None),
-            (Err(_), true, _) => ("agree: GNU fails a patch, refused", None),
-            (Ok(_), true, _) => ("DISAGREE: applied, GNU fails a patch", None),
         };
-        tally.add(outcome.0);
+        tally.add(row);
         if verbose {
-            eprintln!("{pkg}: {}", outcome.0);
-            if let Err(e) = &ours {
+            eprintln!("{pkg}: {row}");
+            if let Some(e) = &ours {
                 eprintln!("{e}\n");
             }
         }
-        if let Some(why) = outcome
-            .1
-            .or_else(|| outcome.0.starts_with("DISAGREE").then(String::new))
-        {
-            tally
-                .disagreements
-                .push(format!("{pkg}: {}: {why}", outcome.0));
+        if let Some(why) = why.or_else(|| row.starts_with("DISAGREE").then(String::new)) {
+            tally.disagreements.push(format!("{pkg}: {row}: {why}"));
         }
     }
     eprintln!("\n| outcome | packages |\n|---|---|");
