@@ -1,0 +1,112 @@
+//! `cargo build-patch apply`: the engine on any directory, all or nothing.
+
+#[path = "../../tests/support/mod.rs"]
+mod support;
+
+use std::path::Path;
+use std::process::Command;
+
+use support::{hash_tree, unified_diff, write};
+
+fn apply(cwd: &Path, args: &[&str]) -> (bool, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_cargo-build-patch"))
+        .args(["build-patch", "apply"])
+        .args(args)
+        .current_dir(cwd)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+const OLD: &str = "one\ntwo\nthree\nfour\nfive\n";
+
+fn fixture() -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().unwrap();
+    write(&tmp.path().join("tree/a.txt"), OLD);
+    write(&tmp.path().join("tree/b.txt"), OLD);
+    write(
+        &tmp.path().join("patches/1-a.patch"),
+        &unified_diff("a.txt", OLD, &OLD.replace("three", "THREE")),
+    );
+    write(
+        &tmp.path().join("patches/2-b.patch"),
+        &unified_diff("b.txt", OLD, &OLD.replace("two", "TWO")),
+    );
+    tmp
+}
+
+#[test]
+fn applies_a_directory_of_patches_in_name_order() {
+    let tmp = fixture();
+    let (ok, out) = apply(tmp.path(), &["tree", "patches"]);
+    assert!(ok, "{out}");
+    assert!(out.contains("Applied patches/1-a.patch (1 hunks)"), "{out}");
+    let a = std::fs::read_to_string(tmp.path().join("tree/a.txt")).unwrap();
+    let b = std::fs::read_to_string(tmp.path().join("tree/b.txt")).unwrap();
+    assert!(a.contains("THREE") && b.contains("TWO"), "{a}{b}");
+}
+
+#[test]
+fn a_dry_run_changes_nothing() {
+    let tmp = fixture();
+    let before = hash_tree(&tmp.path().join("tree"));
+    let (ok, out) = apply(tmp.path(), &["--dry-run", "tree", "patches"]);
+    assert!(ok, "{out}");
+    assert!(out.contains("Checked patches/2-b.patch"), "{out}");
+    assert_eq!(hash_tree(&tmp.path().join("tree")), before);
+}
+
+#[test]
+fn a_failing_patch_changes_nothing_and_exits_101() {
+    let tmp = fixture();
+    // The second patch fails: the first must not be left applied.
+    write(
+        &tmp.path().join("patches/2-b.patch"),
+        &unified_diff("b.txt", "not\nwhat\nis\nthere\n", "x\n"),
+    );
+    let before = hash_tree(&tmp.path().join("tree"));
+    let out = Command::new(env!("CARGO_BIN_EXE_cargo-build-patch"))
+        .args(["build-patch", "apply", "tree", "patches"])
+        .current_dir(tmp.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(101));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("`patches/2-b.patch`") && stderr.contains("hunk #1"),
+        "{stderr}"
+    );
+    assert_eq!(hash_tree(&tmp.path().join("tree")), before);
+}
+
+#[test]
+fn a_quilt_series_and_a_strip_level() {
+    let tmp = fixture();
+    // -p0 names, listed in a series in reverse name order.
+    write(
+        &tmp.path().join("q/x.patch"),
+        &unified_diff("a.txt", OLD, &OLD.replace("one", "ONE"))
+            .replace("a/a.txt", "a.txt")
+            .replace("b/a.txt", "a.txt"),
+    );
+    write(
+        &tmp.path().join("q/w.patch"),
+        &unified_diff(
+            "a.txt",
+            &OLD.replace("one", "ONE"),
+            &OLD.replace("one", "ONE!"),
+        )
+        .replace("a/a.txt", "a.txt")
+        .replace("b/a.txt", "a.txt"),
+    );
+    write(&tmp.path().join("q/series"), "x.patch\nw.patch\n");
+    let (ok, out) = apply(tmp.path(), &["-p", "0", "tree", "q/series"]);
+    assert!(ok, "{out}");
+    assert!(std::fs::read_to_string(tmp.path().join("tree/a.txt"))
+        .unwrap()
+        .starts_with("ONE!\n"));
+}
