@@ -27,10 +27,9 @@ pub fn apply(shell: &Shell, args: &ApplyArgs) -> Result<(), String> {
     let applied = patch::apply_to_dir(target, &patches, &options).map_err(|e| e.to_string())?;
     for report in applied.patches() {
         let verb = if args.dry_run { "Checked" } else { "Applied" };
-        shell.status(
-            verb,
-            &format!("{} ({} hunks)", report.display(), report.hunks().len()),
-        );
+        let n = report.hunks().len();
+        let plural = if n == 1 { "" } else { "s" };
+        shell.status(verb, &format!("{} ({n} hunk{plural})", report.display()));
     }
     for w in applied.warnings() {
         shell.warn(&w);

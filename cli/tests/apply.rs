@@ -44,7 +44,7 @@ fn applies_a_directory_of_patches_in_name_order() {
     let tmp = fixture();
     let (ok, out) = apply(tmp.path(), &["tree", "patches"]);
     assert!(ok, "{out}");
-    assert!(out.contains("Applied patches/1-a.patch (1 hunks)"), "{out}");
+    assert!(out.contains("Applied patches/1-a.patch (1 hunk)"), "{out}");
     let a = std::fs::read_to_string(tmp.path().join("tree/a.txt")).unwrap();
     let b = std::fs::read_to_string(tmp.path().join("tree/b.txt")).unwrap();
     assert!(a.contains("THREE") && b.contains("TWO"), "{a}{b}");
