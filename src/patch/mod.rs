@@ -7,6 +7,24 @@
 //!   in memory first, and the directory is written only when every hunk of
 //!   every patch applies.
 //!
+//! ```no_run
+//! use std::path::{Path, PathBuf};
+//! use build_patch::patch::{apply_to_dir, load_patch_list, ApplyOptions};
+//!
+//! # fn main() -> Result<(), build_patch::Error> {
+//! let shim = Path::new("shim");
+//! let (patches, read) = load_patch_list(shim, &[PathBuf::from("patches")])?;
+//! for path in &read {
+//!     println!("cargo::rerun-if-changed={}", path.display());
+//! }
+//! let applied = apply_to_dir(Path::new("staged"), &patches, &ApplyOptions::new())?;
+//! for warning in applied.warnings() {
+//!     println!("cargo::warning={warning}");
+//! }
+//! # Ok(())
+//! # }
+//! ```
+//!
 //! Unified diffs are understood in all the usual flavours (`diff -u`, git
 //! diffs with renames, copies, modes, creations and deletions, `git
 //! format-patch` mails, quilt and Debian DEP-3 patches). Hunks are placed as
