@@ -351,6 +351,19 @@ fn symlinks_are_never_followed() {
     assert_eq!(dump(dir.path()), "d -> link\nlnk -> link\nreal/f: 1|2|3|");
 }
 
+#[cfg(unix)]
+#[test]
+fn special_files_are_refused() {
+    let dir = tree(&[("f", "x\n")]);
+    let _socket = std::os::unix::net::UnixListener::bind(dir.path().join("sock")).unwrap();
+    let p = "--- a/sock\n+++ b/sock\n@@ -1 +1 @@\n-a\n+b\n";
+    let err = apply_to_dir(dir.path(), &patch_files(&[p]), &ApplyOptions::new()).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "patch `patches/1.patch` cannot be applied to `sock`: it is not a regular file (a device, socket or pipe); only regular files are patched"
+    );
+}
+
 #[test]
 fn file_and_directory_conflicts_in_a_series() {
     let make_file = "--- /dev/null\n+++ b/d\n@@ -0,0 +1 @@\n+x\n";
