@@ -303,13 +303,49 @@ pub(crate) fn unquote(s: &[u8]) -> Option<(Vec<u8>, &[u8])> {
     None
 }
 
+/// Whether a `---`/`+++` timestamp is the Unix epoch, which `diff -N`
+/// writes for a file that does not exist: `1970-01-01 00:00:00[.f] +0000`,
+/// or the same instant in another zone (`1969-12-31 19:00:00 -0500`). A
+/// timestamp without a zone is taken as UTC; the traditional `Thu Jan  1
+/// 00:00:00 1970` form is recognised too.
 fn is_epoch(ts: &[u8]) -> bool {
     let ts = String::from_utf8_lossy(ts);
     let ts = ts.trim();
-    ts.starts_with("1970-01-01 00:00:00")
-        || ts.starts_with("1969-12-31 ")
-        || (ts.contains("Jan  1") && ts.contains(" 1970"))
-        || (ts.contains("Dec 31") && ts.contains(" 1969"))
+    if ts.starts_with("Thu Jan  1 00:00:00") && ts.ends_with(" 1970") {
+        return true;
+    }
+    let mut parts = ts.split_whitespace();
+    let (Some(date), Some(time)) = (parts.next(), parts.next()) else {
+        return false;
+    };
+    let day = match date {
+        "1970-01-01" => 0,
+        "1969-12-31" => -1,
+        _ => return false,
+    };
+    let time = time.split('.').next().unwrap_or(time);
+    let hms: Vec<i64> = time.split(':').filter_map(|p| p.parse().ok()).collect();
+    let [h, m, sec] = hms[..] else {
+        return false;
+    };
+    let zone = match parts.next() {
+        None => 0,
+        Some(z) => {
+            let (sign, digits) = match z.as_bytes().first() {
+                Some(b'+') => (1, &z[1..]),
+                Some(b'-') => (-1, &z[1..]),
+                _ => return false,
+            };
+            let (Ok(zh), Ok(zm)) = (
+                digits.get(..2).unwrap_or("x").parse::<i64>(),
+                digits.get(2..).unwrap_or("x").parse::<i64>(),
+            ) else {
+                return false;
+            };
+            sign * (zh * 3600 + zm * 60)
+        }
+    };
+    day * 86400 + h * 3600 + m * 60 + sec - zone == 0
 }
 
 /// Parses the name part of a `---`/`+++` line: a quoted name, or a name up
@@ -863,6 +899,25 @@ mod tests {
             "--- a/old\t1970-01-01 00:00:00.000000000 +0000\n+++ b/old\t2020-01-01 00:00:00.000000000 +0000\n@@ -0,0 +1 @@\n+n\n",
             "file a/old@epoch b/old\n  hunk -0,0 +1,1: +\"n\\n\"",
         );
+    }
+
+    #[test]
+    fn epoch_timestamps() {
+        for (ts, epoch) in [
+            ("1970-01-01 00:00:00.000000000 +0000", true),
+            ("1970-01-01 00:00:00", true),
+            ("1970-01-01 01:00:00.000000000 +0100", true),
+            ("1969-12-31 19:00:00.000000000 -0500", true),
+            ("1969-12-31 19:00:00 +0000", false),
+            ("1970-01-01 00:00:01 +0000", false),
+            ("Thu Jan  1 00:00:00 1970", true),
+            ("2020-01-01 00:00:00 +0000", false),
+            ("", false),
+            ("1970-01-01", false),
+            ("1970-01-01 00:00:00 +01", false),
+        ] {
+            assert_eq!(is_epoch(ts.as_bytes()), epoch, "{ts}");
+        }
     }
 
     #[test]
