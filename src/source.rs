@@ -98,13 +98,24 @@ pub(crate) fn find_in_registry_cache(home: &Path, name: &str, version: &str) -> 
     })
 }
 
+/// Whether `path` is a regular file, or a link to one, inside `dir`: what
+/// the staged copy holds, since links are never followed out of a source
+/// (see `stage::copy_tree`). So a manifest linked from elsewhere is not read.
+fn is_file_inside(dir: &Path, path: &Path) -> bool {
+    match (std::fs::canonicalize(dir), std::fs::canonicalize(path)) {
+        (Ok(dir), Ok(path)) => path.starts_with(dir) && path.is_file(),
+        _ => false,
+    }
+}
+
 fn check_local(dir: &Path, name: &str, version: &str) -> Result<()> {
     let manifest = dir.join("Cargo.toml");
-    if !manifest.is_file() {
+    if !is_file_inside(dir, &manifest) {
         return Err(Error::msg(
             "source",
             format!(
-                "the configured source `{}` has no `Cargo.toml`\n  \
+                "the configured source `{}` has no `Cargo.toml` (a link out of it does not \
+                 count: links are never followed out of a source)\n  \
                  help: `source` must name the directory of an unpacked crate, such as \
                  `vendor/{name}` made by `cargo vendor`",
                 dir.display()
