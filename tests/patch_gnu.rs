@@ -522,6 +522,26 @@ fn hand_made_cases_agree_with_gnu_patch() {
             "--- a/f\n+++ b/f\n@@ -1,3 +1,3 @@\n 1\r\n-2\r\n+two\r\n 3\r\n".into(),
         ),
         (
+            "patch file converted to crlf, lf file",
+            tree(&[("f", "1\n2\n3\n")]),
+            "--- a/f\r\n+++ b/f\r\n@@ -1,3 +1,3 @@\r\n 1\r\n-2\r\n+two\r\n 3\r\n".into(),
+        ),
+        (
+            "patch file converted to crlf, crlf file",
+            tree(&[("f", "1\r\n2\r\n3\r\n")]),
+            "--- a/f\r\n+++ b/f\r\n@@ -1,3 +1,3 @@\r\n 1\r\n-2\r\n+two\r\n 3\r\n".into(),
+        ),
+        (
+            "only the +++ line decides about crlf",
+            tree(&[("f", "1\n2\n3\n")]),
+            "--- a/f\r\n+++ b/f\n@@ -1,3 +1,3 @@\n 1\r\n-2\r\n+two\r\n 3\r\n".into(),
+        ),
+        (
+            "two files, the second with a crlf header",
+            tree(&[("f", "1\n2\n3\n"), ("g", "1\n2\n3\n")]),
+            "--- a/f\n+++ b/f\n@@ -1,3 +1,3 @@\n 1\n-2\n+two\n 3\n--- a/g\r\n+++ b/g\r\n@@ -1,3 +1,3 @@\r\n 1\r\n-2\r\n+two\r\n 3\r\n".into(),
+        ),
+        (
             "crlf patch, lf file",
             tree(&[("f", "1\n2\n3\n")]),
             "--- a/f\n+++ b/f\n@@ -1,3 +1,3 @@\n 1\r\n-2\r\n+two\r\n 3\r\n".into(),

@@ -589,10 +589,14 @@ fn parse_unified_file(
 ) -> Result<(FilePatch, usize), ParseError> {
     let old = header_name(&trim_eol(lines[start])[4..], start + 1)?;
     let new = header_name(&trim_eol(lines[start + 1])[4..], start + 2)?;
+    // As GNU patch: a `+++` line ending in CRLF means the patch file itself
+    // was converted to CRLF (say by a Windows checkout), so the CR of every
+    // hunk line is not part of the text.
+    let strip_cr = lines[start + 1].ends_with(b"\r\n");
     let mut i = start + 2;
     let mut hunks = Vec::new();
     while i < lines.len() && trim_eol(lines[i]).starts_with(b"@@ ") {
-        let (hunk, next) = parse_hunk(lines, i, hunks.len() + 1)?;
+        let (hunk, next) = parse_hunk(lines, i, hunks.len() + 1, strip_cr)?;
         hunks.push(hunk);
         i = next;
     }
@@ -687,7 +691,14 @@ fn hunk_range(header: &[u8], line: usize) -> Result<(usize, usize, usize, usize)
     Ok((os, oc, ns, nc))
 }
 
-fn parse_hunk(lines: &[&[u8]], start: usize, number: usize) -> Result<(Hunk, usize), ParseError> {
+/// Parses one hunk. With `strip_cr`, a `\r` before each line's `\n` is
+/// dropped (see [`parse_unified_file`]).
+fn parse_hunk(
+    lines: &[&[u8]],
+    start: usize,
+    number: usize,
+    strip_cr: bool,
+) -> Result<(Hunk, usize), ParseError> {
     let header = trim_eol(lines[start]);
     let (old_start, old_count, new_start, new_count) = hunk_range(header, start + 1)?;
     let mut body: Vec<HunkLine> = Vec::new();
@@ -743,10 +754,11 @@ fn parse_hunk(lines: &[&[u8]], start: usize, number: usize) -> Result<(Hunk, usi
                 ),
             ));
         }
-        body.push(HunkLine {
-            kind,
-            text: text.to_vec(),
-        });
+        let mut text = text.to_vec();
+        if strip_cr && text.ends_with(b"\r\n") {
+            text.remove(text.len() - 2);
+        }
+        body.push(HunkLine { kind, text });
         i += 1;
     }
     if i < lines.len() && lines[i].starts_with(b"\\") {
@@ -1022,6 +1034,20 @@ mod tests {
             "--- a/x\n+++ b/x\n@@ -1,4 +1,4 @@\n a\n\n\tt\n-b\n+c\n",
             "file a/x b/x\n  hunk -1,4 +1,4:  \"a\\n\"  \"\\n\"  \"\\tt\\n\" -\"b\\n\" +\"c\\n\"",
         );
+    }
+
+    #[test]
+    fn crlf_patch_files_lose_their_cr() {
+        let p = parse(
+            b"--- a/x\r\n+++ b/x\r\n@@ -1,2 +1 @@\r\n a\r\n-b\r\n\\ No newline at end of file\r\n",
+        )
+        .unwrap();
+        let h = &p.files[0].hunks[0];
+        assert_eq!(h.lines[0].text, b"a\n");
+        assert_eq!(h.lines[1].text, b"b");
+        // Only the `+++` line decides, as for GNU patch.
+        let p = parse(b"--- a/x\r\n+++ b/x\n@@ -1 +1 @@\n-a\r\n+b\r\n").unwrap();
+        assert_eq!(p.files[0].hunks[0].lines[0].text, b"a\r\n");
     }
 
     #[test]
