@@ -304,7 +304,35 @@ fn generate_case(rng: &mut Rng, large: bool) -> (Tree, Vec<u8>) {
             new.insert(name, join(&newer, no_eol_new));
         }
     }
-    let patch = diff(&old, &new, rng.below(4));
+    let mut patch = diff(&old, &new, rng.below(4));
+    if rng.chance(10) {
+        // Some files use CRLF; sometimes the patch file itself was
+        // converted to CRLF (GNU patch then drops the CRs of its lines).
+        let crlf = |b: &[u8]| -> Vec<u8> {
+            let mut out = Vec::with_capacity(b.len() * 2);
+            for &c in b {
+                if c == b'\n' {
+                    out.push(b'\r');
+                }
+                out.push(c);
+            }
+            out
+        };
+        if rng.chance(50) {
+            patch = crlf(&patch);
+        } else {
+            for (_, bytes) in old.iter_mut().chain(new.iter_mut()) {
+                *bytes = crlf(bytes);
+            }
+            for (_, bytes) in target.iter_mut() {
+                *bytes = crlf(bytes);
+            }
+            patch = diff(&old, &new, rng.below(4));
+            if rng.chance(30) {
+                patch = crlf(&patch);
+            }
+        }
+    }
     (target, patch)
 }
 
