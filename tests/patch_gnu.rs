@@ -772,6 +772,12 @@ fn deliberate_divergences_from_gnu_patch() {
             "but it already exists",
         ),
         (
+            "git copy onto an existing file",
+            tree(&[("f", "x\n"), ("g", "y\n")]),
+            "diff --git a/f b/g\nsimilarity index 100%\ncopy from f\ncopy to g\n",
+            "but it already exists",
+        ),
+        (
             // GNU patch and quilt accept an empty patch file silently; an
             // entry in a patch list that does nothing is more likely a
             // mistake.
