@@ -593,10 +593,17 @@ fn parse_unified_file(
     // was converted to CRLF (say by a Windows checkout), so the CR of every
     // hunk line is not part of the text.
     let strip_cr = lines[start + 1].ends_with(b"\r\n");
+    // Errors in the hunks say which file's diff they are in.
+    let shown = if new.dev_null { &old.raw } else { &new.raw };
+    let shown = lossy(shown);
+    let in_file = |mut e: ParseError| {
+        e.message = format!("{} (in the diff of `{shown}`)", e.message);
+        e
+    };
     let mut i = start + 2;
     let mut hunks = Vec::new();
     while i < lines.len() && trim_eol(lines[i]).starts_with(b"@@ ") {
-        let (hunk, next) = parse_hunk(lines, i, hunks.len() + 1, strip_cr)?;
+        let (hunk, next) = parse_hunk(lines, i, hunks.len() + 1, strip_cr).map_err(in_file)?;
         hunks.push(hunk);
         i = next;
     }
@@ -611,7 +618,7 @@ fn parse_unified_file(
             _ => false,
         };
         if body_like {
-            return Err(err(
+            return Err(in_file(err(
                 ParseErrorKind::Malformed,
                 i + 1,
                 format!(
@@ -621,7 +628,7 @@ fn parse_unified_file(
                     h.old_count,
                     h.new_count
                 ),
-            ));
+            )));
         }
     }
     if hunks.is_empty() && git.is_none() {
@@ -981,30 +988,30 @@ mod tests {
 
     #[test]
     fn malformed_hunks() {
-        check("--- a/x\n+++ b/x\n@@ -1,3 +1,3 @@\n a\n-b\n", "error Malformed at 6: hunk #1 (`@@ -1,3 +1,3 @@`) is truncated: expected 3 old and 3 new lines, found 2 and 1");
-        check("--- a/x\n+++ b/x\n@@ -1,2 +1,1 @@\n a\n b\n", "error Malformed at 5: hunk #1 (`@@ -1,2 +1,1 @@`) has more lines than its header says (2 old, 1 new)");
+        check("--- a/x\n+++ b/x\n@@ -1,3 +1,3 @@\n a\n-b\n", "error Malformed at 6: hunk #1 (`@@ -1,3 +1,3 @@`) is truncated: expected 3 old and 3 new lines, found 2 and 1 (in the diff of `b/x`)");
+        check("--- a/x\n+++ b/x\n@@ -1,2 +1,1 @@\n a\n b\n", "error Malformed at 5: hunk #1 (`@@ -1,2 +1,1 @@`) has more lines than its header says (2 old, 1 new) (in the diff of `b/x`)");
         // Body lines past a hunk's counts (GNU patch ignores them).
-        check("--- a/x\n+++ b/x\n@@ -1 +1 @@\n-a\n+b\n b\n", "error Malformed at 6: hunk #1 (`@@ -1 +1 @@`) has more lines than its header says (1 old, 1 new)");
-        check("--- a/x\n+++ b/x\n@@ -1 +1 @@\n-a\n+b\n+c\n", "error Malformed at 6: hunk #1 (`@@ -1 +1 @@`) has more lines than its header says (1 old, 1 new)");
+        check("--- a/x\n+++ b/x\n@@ -1 +1 @@\n-a\n+b\n b\n", "error Malformed at 6: hunk #1 (`@@ -1 +1 @@`) has more lines than its header says (1 old, 1 new) (in the diff of `b/x`)");
+        check("--- a/x\n+++ b/x\n@@ -1 +1 @@\n-a\n+b\n+c\n", "error Malformed at 6: hunk #1 (`@@ -1 +1 @@`) has more lines than its header says (1 old, 1 new) (in the diff of `b/x`)");
         // Text that is not a body line ends the file's diff.
         check(
             "--- a/x\n+++ b/x\n@@ -1 +1 @@\n-a\n+b\nother text\n",
             "file a/x b/x\n  hunk -1,1 +1,1: -\"a\\n\" +\"b\\n\"",
         );
         check("--- a/x\n+++ b/x\n@@ -1 +1 @@\n-a\n+b\ntext\n@@ -5 +5 @@\n-a\n+b\n", "error Malformed at 7: hunk header `@@ -5 +5 @@` does not follow a file header (`---`/`+++` or `diff --git`)");
-        check("--- a/x\n+++ b/x\n@@ -99999999999999999999999,1 +1 @@\n-a\n", "error Malformed at 3: malformed hunk header `@@ -99999999999999999999999,1 +1 @@`: line number too large");
-        check("--- a/x\n+++ b/x\n@@ -1,x +1 @@\n-a\n", "error Malformed at 3: malformed hunk header `@@ -1,x +1 @@`: line numbers must be decimal numbers");
+        check("--- a/x\n+++ b/x\n@@ -99999999999999999999999,1 +1 @@\n-a\n", "error Malformed at 3: malformed hunk header `@@ -99999999999999999999999,1 +1 @@`: line number too large (in the diff of `b/x`)");
+        check("--- a/x\n+++ b/x\n@@ -1,x +1 @@\n-a\n", "error Malformed at 3: malformed hunk header `@@ -1,x +1 @@`: line numbers must be decimal numbers (in the diff of `b/x`)");
         check(
             "--- a/x\n+++ b/x\nnot a hunk\n",
             "error Malformed at 3: file header not followed by a `@@` hunk",
         );
         check(
             "--- a/x\n+++ b/x\n@@ -1 +1\n",
-            "error Malformed at 3: malformed hunk header `@@ -1 +1`: no closing `@@`",
+            "error Malformed at 3: malformed hunk header `@@ -1 +1`: no closing `@@` (in the diff of `b/x`)",
         );
         check(
             "--- a/x\n+++ b/x\n@@ -1,2 +1,2 @@\n a\n b\n",
-            "error Malformed at 3: hunk #1 (`@@ -1,2 +1,2 @@`) changes nothing",
+            "error Malformed at 3: hunk #1 (`@@ -1,2 +1,2 @@`) changes nothing (in the diff of `b/x`)",
         );
     }
 
@@ -1028,7 +1035,7 @@ mod tests {
     fn eaten_leading_space() {
         check(
             "--- a/x\n+++ b/x\n@@ -1,3 +1,3 @@\n a\n\n-x\n+y\n-b\n",
-            "error Malformed at 8: hunk #1 (`@@ -1,3 +1,3 @@`) has more lines than its header says (3 old, 3 new)",
+            "error Malformed at 8: hunk #1 (`@@ -1,3 +1,3 @@`) has more lines than its header says (3 old, 3 new) (in the diff of `b/x`)",
         );
         check(
             "--- a/x\n+++ b/x\n@@ -1,4 +1,4 @@\n a\n\n\tt\n-b\n+c\n",
