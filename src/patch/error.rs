@@ -278,7 +278,7 @@ impl fmt::Display for PatchError {
                     }
                 }
                 None if !h.expected.is_empty() => {
-                    write!(f, "\n  no line of the file matches any line of the hunk")?
+                    write!(f, "\n  no similar lines found in the file")?
                 }
                 None => {}
             }
