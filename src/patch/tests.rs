@@ -355,7 +355,12 @@ fn symlinks_are_never_followed() {
 #[test]
 fn special_files_are_refused() {
     let dir = tree(&[("f", "x\n")]);
-    let _socket = std::os::unix::net::UnixListener::bind(dir.path().join("sock")).unwrap();
+    // A socket is the special file std can make; its path may be too long
+    // for the platform's limit under some temporary directories.
+    let Ok(_socket) = std::os::unix::net::UnixListener::bind(dir.path().join("sock")) else {
+        eprintln!("note: cannot create a socket in the temporary directory; skipping");
+        return;
+    };
     let p = "--- a/sock\n+++ b/sock\n@@ -1 +1 @@\n-a\n+b\n";
     let err = apply_to_dir(dir.path(), &patch_files(&[p]), &ApplyOptions::new()).unwrap_err();
     assert_eq!(
