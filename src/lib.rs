@@ -873,7 +873,10 @@ fn shim_lib_rs(attrs: &[root::InnerAttr]) -> String {
     text.push_str(
         "// Cargo caps the lints of registry dependencies; a shim is a path\n\
          // dependency, so it says so itself.\n\
-         #![allow(warnings)]\n\n\
+         #![allow(warnings)]\n\
+         // Upstream code may call its own exported macros as `$crate::name!`,\n\
+         // which rustc refuses inside `include!` unless this is allowed.\n\
+         #![allow(macro_expanded_macro_exports_accessed_by_absolute_paths)]\n\n\
          include!(concat!(env!(\"OUT_DIR\"), \"/build-patch/lib.rs\"));\n",
     );
     text

@@ -233,3 +233,26 @@ fn sync_follows_a_manifest_patch_and_keeps_the_users_additions() {
     let (ok, out) = cli(&env, &["sync", "patched/uses-base"]);
     assert!(ok && out.contains("Fresh"), "{out}");
 }
+
+#[test]
+fn new_writes_a_shim_for_a_crate_that_calls_its_exported_macros_by_crate_paths() {
+    // serde_core does this: rustc refuses `$crate::name!` to a
+    // `#[macro_export]` macro defined inside `include!`d code, unless the
+    // lint is allowed, which the generated `src/lib.rs` does.
+    let env = TestEnv::new();
+    env.publish(&Package::new("macros", "1.0.0").file(
+        "src/lib.rs",
+        "#[macro_export]\nmacro_rules! inner { () => { 20 } }\n\
+         #[macro_export]\nmacro_rules! outer { () => { $crate::inner!() + 1 } }\n\
+         pub fn via_path() -> u32 { crate::outer!() * 2 }\n",
+    ));
+    let root = repo_root().display().to_string();
+    let (ok, out) = cli(&env, &["new", "macros@1.0.0", "--build-patch-path", &root]);
+    assert!(ok, "{out}");
+    app(&env, "macros = \"1\"", "[patch.crates-io]\nmacros = { path = \"patched/macros\" }");
+    env.file(
+        "src/main.rs",
+        "fn main() { println!(\"{} {}\", macros::outer!(), macros::via_path()); }\n",
+    );
+    assert_eq!(env.ok(&["run", "-q"]).stdout, "21 42\n");
+}
