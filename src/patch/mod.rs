@@ -36,6 +36,13 @@
 //! directory (`..`, absolute, drive letters, backslashes, `.git`) is refused,
 //! and nothing is read or written through a symbolic link.
 //!
+//! The reference is GNU patch 2.7.6 (`patch -p1 -F0`): same decision to
+//! apply or not, same bytes when applied, tested differentially and on
+//! Debian's patches for Rust crates (`docs/conformance.md`). Where GNU patch
+//! would go on, this engine refuses: a rename or copy onto an existing file,
+//! an empty patch file, binary patches, body lines past a hunk's counts, any
+//! hunk that fails (GNU patch writes the rest and a `.rej` file).
+//!
 //! Codemap (pure functions on bytes, then one thin filesystem layer):
 //!
 //! - `parse.rs`: patch bytes to per-file changes and hunks; refuses other
