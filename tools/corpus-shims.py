@@ -348,6 +348,9 @@ def cmd_summary(args):
                 r[step + "_error"] = err
     dev = dev_list(Path(args.dev_list))
     reg_ok = [r for r in rows if r["registry"] == "ok"]
+    recheck = {}
+    if args.recheck:
+        recheck = {(r["crate"], r["version"]): r for r in read_results(Path(args.recheck))}
     out = []
     w = out.append
     w(f"Measured: {len(rows)} of the {len(dev)} crates of the dev list (in list order"
@@ -365,12 +368,19 @@ def cmd_summary(args):
     for step, label in (("nopatch", "Shim, no patch"), ("debian", "Shim, Debian's patches")):
         fails = [r for r in reg_ok if r[step] != "ok"]
         w(f"### {label}: {len(fails)} failures\n")
+        if recheck:
+            again = [recheck[(r["crate"], r["version"])] for r in fails if (r["crate"], r["version"]) in recheck]
+            fixed = [a for a in again if a[step] == "ok"]
+            w(f"Measured again with {args.recheck_label}: {len(again)} of them; {len(fixed)} build there.\n")
         groups = {}
         for r in fails:
             key = classify(r, step)
             groups.setdefault(key, []).append(r)
         for key, rs in sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0])):
-            w(f"- **{key}** ({len(rs)}): " + ", ".join(f"{r['crate']} {r['version']}" for r in rs))
+            def name(r):
+                again = recheck.get((r["crate"], r["version"]))
+                return f"{r['crate']} {r['version']}" + (f" ({args.recheck_label}: {again[step]})" if again else "")
+            w(f"- **{key}** ({len(rs)}): " + ", ".join(name(r) for r in rs))
             for r in rs[:args.examples]:
                 note = oracle_note(r["package"]) if key.endswith("patch does not apply") else ""
                 w(f"  - `{r['crate']} {r['version']}`{note}: {shorten(r[step + '_error'])[:300]}")
@@ -401,6 +411,8 @@ def main():
             p.add_argument("--keep", action="store_true", help="keep the workspaces")
         else:
             p.add_argument("--examples", type=int, default=3)
+            p.add_argument("--recheck", help="results of a later run over (some of) the failures")
+            p.add_argument("--recheck-label", default="later")
     args = ap.parse_args()
     if args.cmd == "run":
         cmd_run(args)
