@@ -21,8 +21,9 @@ pub fn lib_with(v: u32) -> String {
     format!("pub fn value() -> u32 {{\n    {v}\n}}\n")
 }
 
-/// The patch that makes `value()` return `v`.
+/// The patch that makes `value()` return `v` (not 1, which it returns).
 pub fn value_patch(v: u32) -> String {
+    assert_ne!(v, 1, "an empty patch");
     unified_diff("src/lib.rs", LIB, &lib_with(v))
 }
 
@@ -307,6 +308,27 @@ pub fn set_tree_modes(dir: &Path, dir_mode: u32, file_mode: u32) {
         }
     }
     set_mode(dir, dir_mode);
+}
+
+/// `cmd` run by `sh -c "SETUP && exec cmd..."`, with its folder and
+/// environment: for `ulimit`, `umask` and `trap` in front of a command.
+pub fn in_sh(setup: &str, cmd: &Command) -> Command {
+    let mut sh = Command::new("sh");
+    sh.arg("-c")
+        .arg(format!("{setup} && exec \"$@\""))
+        .arg("sh")
+        .arg(cmd.get_program())
+        .args(cmd.get_args());
+    if let Some(dir) = cmd.get_current_dir() {
+        sh.current_dir(dir);
+    }
+    for (k, v) in cmd.get_envs() {
+        match v {
+            Some(v) => sh.env(k, v),
+            None => sh.env_remove(k),
+        };
+    }
+    sh
 }
 
 /// Runs a command and returns (success, stdout, stderr).
