@@ -45,6 +45,10 @@ pub(crate) fn rename(from: &Path, to: &Path) -> Result<()> {
 /// reader never sees a half-written file. Does nothing when the file already
 /// holds exactly these bytes (its mtime is left alone, so nothing that watches
 /// it reruns). Returns whether it wrote.
+///
+/// The file gets mode 644 whatever the umask of the build, like the copied
+/// files (see `stage::copy_tree`): the staged tree must be the same bytes and
+/// modes on every machine.
 pub(crate) fn write_if_changed(path: &Path, contents: &[u8]) -> Result<bool> {
     if let Ok(existing) = fs::read(path) {
         if existing == contents {
@@ -55,6 +59,7 @@ pub(crate) fn write_if_changed(path: &Path, contents: &[u8]) -> Result<bool> {
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
     let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
     let mut f = fs::File::create(&tmp).map_err(|e| Error::io("create", &tmp, e))?;
+    normal_mode(&f).map_err(|e| Error::io("set permissions of", &tmp, e))?;
     f.write_all(contents)
         .and_then(|()| f.sync_all())
         .map_err(|e| Error::io("write", &tmp, e))?;
@@ -64,4 +69,15 @@ pub(crate) fn write_if_changed(path: &Path, contents: &[u8]) -> Result<bool> {
         Error::io("rename into place", path, e)
     })?;
     Ok(true)
+}
+
+#[cfg(unix)]
+fn normal_mode(f: &fs::File) -> io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    f.set_permissions(fs::Permissions::from_mode(0o644))
+}
+
+#[cfg(not(unix))]
+fn normal_mode(_f: &fs::File) -> io::Result<()> {
+    Ok(())
 }

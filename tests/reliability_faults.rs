@@ -133,23 +133,9 @@ fn a_file_size_limit_mid_copy_is_a_clear_error_and_the_next_build_works() {
     let good = hash_tree(&work.join("bulky-1.0.0"));
 
     env.file("patches/value.patch", &value_patch(8));
-    let cargo = env.cargo(&["build"]);
-    let mut limited = std::process::Command::new("sh");
     // 1 MiB in bash's 1024-byte blocks, 512 KiB in dash's 512-byte ones:
     // below LARGE either way, and above anything else this build writes.
-    limited
-        .arg("-c")
-        .arg("trap '' XFSZ; ulimit -f 1024 && exec \"$@\"")
-        .arg("sh")
-        .arg(cargo.get_program())
-        .args(cargo.get_args())
-        .current_dir(&env.ws);
-    for (k, v) in cargo.get_envs() {
-        match v {
-            Some(v) => limited.env(k, v),
-            None => limited.env_remove(k),
-        };
-    }
+    let limited = in_sh("trap '' XFSZ; ulimit -f 1024", &env.cargo(&["build"]));
     let (ok, _, stderr) = output(limited);
     assert!(!ok, "the limited build succeeded:\n{stderr}");
     assert!(
