@@ -204,6 +204,48 @@ fn a_read_only_vendored_source_builds() {
     assert_eq!(staged.len(), 4, "{staged:?}");
 }
 
+/// A file of the source the build cannot read (mode 000, no permission
+/// override even for root): a clear error naming it, and nothing staged.
+#[test]
+fn an_unreadable_file_in_the_source_is_a_clear_error_naming_it() {
+    let env = TestEnv::new();
+    env.file(
+        "vendor/nr/Cargo.toml",
+        "[package]\nname = \"nr\"\nversion = \"0.3.0\"\nedition = \"2021\"\n",
+    )
+    .file("vendor/nr/src/lib.rs", LIB)
+    .file("vendor/nr/src/secret.rs", "// unreadable\n")
+    .file("patches/value.patch", &value_patch(3));
+    env.shim(
+        "patched/nr",
+        &Shim::renamed("nr-patched", "nr", "0.3.0")
+            .patch("../../patches/value.patch")
+            .metadata_extra("source = \"../../vendor/nr\"\n"),
+    );
+    env.file(
+        "Cargo.toml",
+        "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n\
+         [dependencies]\nnr = { package = \"nr-patched\", path = \"patched/nr\" }\n\n\
+         [workspace]\nexclude = [\"vendor\"]\n",
+    )
+    .file(
+        "src/main.rs",
+        "fn main() { println!(\"{}\", nr::value()); }\n",
+    );
+    let secret = env.ws.join("vendor/nr/src/secret.rs");
+    set_mode(&secret, 0o000);
+    let (ok, _, stderr) = output(without_permission_override(env.cargo(&["build"])));
+    set_mode(&secret, 0o644);
+    assert!(!ok, "built with an unreadable file:\n{stderr}");
+    assert!(
+        stderr.contains("failed to copy `")
+            && stderr.contains("vendor/nr/src/secret.rs`: Permission denied"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(env.ok(&["run", "-q"]).stdout, "3\n");
+}
+
 /// `OUT_DIR/build-patch` made read-only after a good build: the next restage
 /// fails with an error that names the folder it could not write, the earlier
 /// copy is intact, and once writable again the build works.
