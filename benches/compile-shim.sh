@@ -7,10 +7,11 @@
 # compiling and running its build script (staging) as well as the crate.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-# Setup: the dependencies, compiled once (the timed runs compile web-sys and,
-# for a shim, its build script).
-web_setup registry
-cargo build -q -p build-patch --manifest-path "$WORK/web/shim/Cargo.toml"
+# Setup: the dependencies, and build-patch, compiled once (the timed runs
+# compile web-sys and, for a shim, its build script). (`cargo build -p
+# build-patch` would do for the latter, but Cargo 1.95 panics on `-p` of a
+# package that is only a build-dependency.)
+web_setup registry shim
 
 build() { echo "cargo build -q --manifest-path '$WORK/web/$1/Cargo.toml'"; }
 clean() { echo "cargo clean -q -p web-sys --manifest-path '$WORK/web/$1/Cargo.toml'"; }

@@ -35,7 +35,7 @@ need() {
             { apt-get update >/dev/null && apt-get install -y "${missing[@]}" >/dev/null; }
     fi
 }
-need patch time awk
+need patch awk
 
 # The benchmark driver, in the profile Cargo compiles build scripts with
 # (dev: opt-level 0), and in release for comparison.
@@ -63,21 +63,26 @@ compare() {
 }
 
 # snapshot: build-patch packaged from the work tree (`cargo package`, so as
-# crates.io would serve it), unpacked once per run of a script into
-# $WORK/snapshot/build-patch-VERSION, whose path it prints, with the .crate
-# beside it. Benchmarks build against the snapshot, so an edit to the work
-# tree during a benchmark does not rebuild build-patch in a timed run.
+# crates.io would serve it) and unpacked into $WORK/snapshot/build-patch-VERSION,
+# whose path it prints (and sets as SNAPSHOT), with the .crate beside it.
+# Benchmarks build against the snapshot, so an edit to the work tree during a
+# benchmark does not rebuild build-patch in a timed run. Unpacked again only
+# when the package changed, so that an unchanged one is not rebuilt.
 snapshot() {
     if [[ -z ${SNAPSHOT:-} ]]; then
-        rm -rf "$WORK/snapshot"
         mkdir -p "$WORK/snapshot"
+        rm -rf "$WORK/snapshot/target/package"
         CARGO_TARGET_DIR=$WORK/snapshot/target cargo package -q --no-verify --allow-dirty \
             --manifest-path "$REPO/Cargo.toml" -p build-patch
-        local crate
+        local crate name
         crate=$(ls "$WORK"/snapshot/target/package/build-patch-*.crate)
-        cp "$crate" "$WORK/snapshot/"
-        tar -xzf "$crate" -C "$WORK/snapshot"
-        SNAPSHOT=$WORK/snapshot/$(basename "$crate" .crate)
+        name=$(basename "$crate" .crate)
+        if ! cmp -s "$crate" "$WORK/snapshot/$name.crate" || [[ ! -d $WORK/snapshot/$name ]]; then
+            rm -rf "${WORK:?}/snapshot/$name"
+            cp "$crate" "$WORK/snapshot/"
+            tar -xzf "$crate" -C "$WORK/snapshot"
+        fi
+        SNAPSHOT=$WORK/snapshot/$name
     fi
     echo "$SNAPSHOT"
 }

@@ -6,7 +6,7 @@
 #   benches/run.sh stage noop        some: stage, patch-engine, noop, compile-dep, compile-shim
 #   RUNS=20 benches/run.sh stage     more rounds (each script has its default)
 #
-# Needs a Rust toolchain, GNU patch, GNU time and awk (installed with apt-get
+# Needs a Rust toolchain, GNU patch and awk (installed with apt-get
 # when missing), and crates.io for the crates that are not in Cargo's cache.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 

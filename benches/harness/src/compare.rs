@@ -5,9 +5,9 @@
 //! of the next, so a change of load between the two blocks shows as a ratio.
 //! Here every round runs each command once, in an order rotated from round to
 //! round, and each candidate's figure is the median over rounds of its time
-//! divided by the baseline's time *in the same round*. Each run is also
-//! timed by GNU time for its CPU time and peak memory: on a loaded machine
-//! CPU time varies far less than wall time.
+//! divided by the baseline's time *in the same round*. Each run's CPU time
+//! and peak memory come from `wait4`: on a loaded machine CPU time varies far
+//! less than wall time.
 
 use std::process::{Command, Stdio};
 use std::time::Instant;
@@ -40,7 +40,8 @@ pub fn compare(opts: &Options, benches: &[Bench]) -> Result<String, String> {
             let mut s =
                 run(&b.command, opts.may_fail).map_err(|e| format!("`{}`: {e}", b.label))?;
             if round >= opts.warmup {
-                s.wall = (s.wall - shell).max(0.0);
+                s.wall = (s.wall - shell.0).max(0.0);
+                s.cpu = (s.cpu - shell.1).max(0.0);
                 samples[i].push(s);
             }
         }
@@ -62,58 +63,63 @@ struct Sample {
     peak_kib: u64,
 }
 
-/// Runs `sh -c command` under GNU time, quietly, and returns what it
-/// measured.
+/// Runs `sh -c command`, quietly, and returns what it measured. The child is
+/// reaped with `wait4`, whose resource usage covers the shell and everything
+/// it waited for, with microsecond CPU times (GNU time prints hundredths).
 fn run(command: &str, may_fail: bool) -> Result<Sample, String> {
+    let err_path =
+        std::env::temp_dir().join(format!("build-patch-bench-{}.stderr", std::process::id()));
+    let err_file = std::fs::File::create(&err_path).map_err(|e| e.to_string())?;
     let start = Instant::now();
-    let stats = std::env::temp_dir().join(format!("build-patch-bench-{}.time", std::process::id()));
-    let out = Command::new("/usr/bin/time")
-        .arg("-f")
-        .arg("%e %U %S %M")
-        .arg("-o")
-        .arg(&stats)
-        .args(["sh", "-c", command])
+    let child = Command::new("sh")
+        .args(["-c", command])
         .stdin(Stdio::null())
         .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .output()
-        .map_err(|e| format!("cannot run /usr/bin/time: {e}"))?;
+        .stderr(err_file)
+        .spawn()
+        .map_err(|e| format!("cannot run sh: {e}"))?;
+    let pid = child.id() as libc::pid_t;
+    let mut status: libc::c_int = 0;
+    // SAFETY: `rusage` is plain data, valid when zeroed; `wait4` writes it
+    // and `status` for our own child, which `Child` never waits for itself.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    loop {
+        let r = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+        if r == pid {
+            break;
+        }
+        let e = std::io::Error::last_os_error();
+        if e.kind() != std::io::ErrorKind::Interrupted {
+            return Err(format!("wait4: {e}"));
+        }
+    }
     let wall = start.elapsed().as_secs_f64();
-    if !out.status.success() && !may_fail {
+    drop(child);
+    let ok = libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0;
+    if !ok && !may_fail {
         return Err(format!(
-            "failed ({}):\n{}",
-            out.status,
-            String::from_utf8_lossy(&out.stderr)
+            "failed (wait status {status}):\n{}",
+            std::fs::read_to_string(&err_path).unwrap_or_default()
         ));
     }
-    let text = std::fs::read_to_string(&stats).map_err(|e| e.to_string())?;
-    // GNU time writes "Command exited with non-zero status N" first when the
-    // command failed: the figures are on the last line.
-    let fields: Vec<f64> = text
-        .lines()
-        .last()
-        .unwrap_or_default()
-        .split_whitespace()
-        .map(|f| f.parse().unwrap_or(f64::NAN))
-        .collect();
-    match fields[..] {
-        // GNU time's own wall figure has a resolution of 10 ms: not used.
-        [_, user, sys, peak] => Ok(Sample {
-            wall,
-            cpu: user + sys,
-            peak_kib: peak as u64,
-        }),
-        _ => Err(format!("cannot read GNU time's output: {text:?}")),
-    }
+    let seconds = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    Ok(Sample {
+        wall,
+        cpu: seconds(usage.ru_utime) + seconds(usage.ru_stime),
+        // Linux reports it in KiB.
+        peak_kib: usage.ru_maxrss as u64,
+    })
 }
 
-/// The median wall time of starting GNU time and a shell that do nothing,
-/// subtracted from every measurement (as hyperfine subtracts its shell's).
-fn shell_overhead() -> Result<f64, String> {
-    let mut t: Vec<f64> = (0..20)
-        .map(|_| run("true", false).map(|s| s.wall))
+/// The median wall and CPU time of a shell that does nothing, subtracted
+/// from every measurement (as hyperfine subtracts its shell's).
+fn shell_overhead() -> Result<(f64, f64), String> {
+    let samples: Vec<Sample> = (0..20)
+        .map(|_| run("true", false))
         .collect::<Result<_, _>>()?;
-    Ok(median(&mut t))
+    let mut wall: Vec<f64> = samples.iter().map(|s| s.wall).collect();
+    let mut cpu: Vec<f64> = samples.iter().map(|s| s.cpu).collect();
+    Ok((median(&mut wall), median(&mut cpu)))
 }
 
 fn median(v: &mut [f64]) -> f64 {
