@@ -17,13 +17,14 @@ use std::process::Command;
 
 use support::{cargo_command, repo_root};
 
-/// serde and proc-macro2 probe rustc and set cfgs; libc sets cfgs
+/// serde_core, serde and proc-macro2 probe rustc and set cfgs; libc sets cfgs
 /// from the target and rustc; anyhow compiles a probe file; typenum 1.15
 /// generates code into OUT_DIR from `build/main.rs` and its modules;
 /// rustversion (a proc-macro) writes a file from `build/build.rs` and
 /// `mod rustc;`; libz-sys is a `links` crate that finds the system zlib
 /// with pkg-config and passes its include path to dependents.
 const CRATES: &[&str] = &[
+    "serde_core@1.0.229",
     "serde@1.0.229",
     "proc-macro2@1.0.107",
     "libc@0.2.191",
