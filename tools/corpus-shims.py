@@ -311,6 +311,10 @@ def classify(row, step):
         return "timeout"
     if status == "unused":
         return "shim not used in the graph"
+    if step == "debian" and row["nopatch"] == "ok" and re.match(r"error\[E\d+\]", err) \
+            and not re.search(r"deny-by-default lint", err):
+        return ("builds without the patches; with them, rustc rejects the code "
+                "(Debian's changed requirements resolve today to versions it does not compile with)")
     for label, pat, build_related in CAUSES:
         if re.search(pat, err, re.I):
             return ("has build.rs: " if build and build_related else "") + label
