@@ -194,10 +194,21 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<Patch, ParseError> {
                 "unsupported: binary file changes (`Binary files ... differ`) carry no content to apply",
             ));
         }
-        if saw_other_format.is_none() {
-            if let Some(what) = classic_command(t) {
-                saw_other_format = Some((i + 1, what));
+        if let Some(what) = classic_command(t) {
+            // A normal diff's command followed by its `<`/`>` lines is
+            // unmistakable: refuse it even next to unified diffs, rather than
+            // skip its changes.
+            let next = lines.get(i + 1).copied().unwrap_or_default();
+            if what.starts_with("a normal diff")
+                && (next.starts_with(b"< ") || next.starts_with(b"> "))
+            {
+                return Err(err(
+                    ParseErrorKind::Unsupported,
+                    i + 1,
+                    format!("unsupported format: this looks like {what}; only unified diffs are supported, regenerate it with `diff -u` or `git diff`"),
+                ));
             }
+            saw_other_format.get_or_insert((i + 1, what));
         }
         i += 1;
     }
@@ -984,6 +995,19 @@ mod tests {
         check("diff --git a/b b/b\nindex 1..2\nGIT binary patch\nliteral 0\n", "error Unsupported at 3: unsupported: binary patch (`GIT binary patch`); build-patch applies text diffs only");
         check("diff --git a/b b/b\nindex 1..2\nBinary files a/b and b/b differ\n", "error Unsupported at 3: unsupported: binary patch (`GIT binary patch`); build-patch applies text diffs only");
         check("diff --git a/o b/n\nrename from o\n", "error Malformed at 1: rename header names only one side (`rename from` and `rename to` must both be present)");
+    }
+
+    #[test]
+    fn normal_diff_next_to_a_unified_one() {
+        check(
+            "--- a/x\n+++ b/x\n@@ -1 +1 @@\n-a\n+b\n3c3\n< c\n---\n> d\n",
+            "error Unsupported at 6: unsupported format: this looks like a normal diff (`diff` without `-u`); only unified diffs are supported, regenerate it with `diff -u` or `git diff`",
+        );
+        // A description line that merely looks like a command is text.
+        check(
+            "Fixes 3c3.\n1a2\n--- a/x\n+++ b/x\n@@ -1 +1 @@\n-a\n+b\n",
+            "file a/x b/x\n  hunk -1,1 +1,1: -\"a\\n\" +\"b\\n\"",
+        );
     }
 
     #[test]
