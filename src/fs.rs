@@ -57,7 +57,11 @@ pub(crate) fn write_if_changed(path: &Path, contents: &[u8]) -> Result<bool> {
     }
     let dir = path.parent().unwrap_or(Path::new("."));
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    // Unique to this call, not only to this process: threads of one process
+    // (the library called twice at once) write the same files.
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let tmp = dir.join(format!(".{name}.{}-{n}.tmp", std::process::id()));
     let mut f = fs::File::create(&tmp).map_err(|e| Error::io("create", &tmp, e))?;
     normal_mode(&f).map_err(|e| Error::io("set permissions of", &tmp, e))?;
     f.write_all(contents)

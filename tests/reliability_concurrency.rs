@@ -174,6 +174,79 @@ fn one_build_script_run_several_times_at_once_on_one_out_dir() {
     assert_eq!(env.ok(&["run", "-q"]).stdout, format!("{last}\n"));
 }
 
+/// The library called from several threads of one process at once, on one
+/// `OUT_DIR`, with the source missing from Cargo's cache, so every call also
+/// runs the nested fetch in the same folder: all succeed with one complete
+/// tree. (Threads share a process id, so any temporary name made from it
+/// alone collides.)
+#[test]
+fn threads_of_one_process_fetch_and_stage_one_out_dir_at_once() {
+    let env = TestEnv::new();
+    env.publish(&bulky(100, 0));
+    bulky_workspace(&env, 5);
+    // The nested call must use this environment's Cargo home, without
+    // changing this process's environment.
+    let wrapper = env.root.join("cargo-here");
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    support::write(
+        &wrapper,
+        &format!(
+            "#!/bin/sh\nCARGO_HOME='{}' exec '{cargo}' \"$@\"\n",
+            env.home.display()
+        ),
+    );
+    set_mode(&wrapper, 0o755);
+    let target = host();
+    let out_dir = env.root.join("shared-out");
+    let config = || {
+        let mut cfg = build_patch::Config::new();
+        cfg.manifest_dir(env.ws.join("patched/bulky"))
+            .out_dir(&out_dir)
+            .cargo_home(&env.home)
+            .cargo(&wrapper)
+            .target(&target)
+            .offline(true)
+            .cargo_directives(false);
+        cfg
+    };
+    let rounds = env_count("BUILD_PATCH_CONCURRENT_ROUNDS", 6);
+    let mut pristine_hash = None;
+    for round in 0..rounds {
+        let v = 200 + round as u32;
+        env.file("patches/value.patch", &value_patch(v));
+        if let Some(p) = env.cached_source("bulky", "1.0.0") {
+            std::fs::remove_dir_all(p).unwrap();
+        }
+        let results: Vec<_> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..4)
+                .map(|_| s.spawn(|| config().try_build().map(|o| o.staged_dir().to_path_buf())))
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        for r in &results {
+            if let Err(e) = r {
+                panic!("round {round}: {e}");
+            }
+        }
+        let pristine = env.cached_source("bulky", "1.0.0").unwrap();
+        let hash = hash_tree(&pristine);
+        assert_eq!(pristine_hash.get_or_insert_with(|| hash.clone()), &hash);
+        let staged = results[0].as_ref().unwrap();
+        let tree = hash_tree(staged);
+        let reference = reference_tree(&pristine, &lib_with(v));
+        assert!(
+            tree == reference,
+            "round {round}: {}",
+            tree_difference(&tree, &reference)
+        );
+        assert_eq!(
+            leftovers(staged.parent().unwrap()),
+            Vec::<String>::new(),
+            "round {round}"
+        );
+    }
+}
+
 /// Opens one of Cargo's package cache lock files.
 fn lock_file(home: &Path, name: &str) -> std::fs::File {
     std::fs::OpenOptions::new()
