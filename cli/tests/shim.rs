@@ -249,7 +249,11 @@ fn new_writes_a_shim_for_a_crate_that_calls_its_exported_macros_by_crate_paths()
     let root = repo_root().display().to_string();
     let (ok, out) = cli(&env, &["new", "macros@1.0.0", "--build-patch-path", &root]);
     assert!(ok, "{out}");
-    app(&env, "macros = \"1\"", "[patch.crates-io]\nmacros = { path = \"patched/macros\" }");
+    app(
+        &env,
+        "macros = \"1\"",
+        "[patch.crates-io]\nmacros = { path = \"patched/macros\" }",
+    );
     env.file(
         "src/main.rs",
         "fn main() { println!(\"{} {}\", macros::outer!(), macros::via_path()); }\n",
