@@ -217,3 +217,35 @@ fn fuzzed_patches_never_panic_or_escape() {
         assert!(apply_to_dir(&root, &patch(bytes), &ApplyOptions::new()).is_err() || root.exists());
     }
 }
+
+#[test]
+fn hunks_that_each_search_the_whole_file() {
+    // Every hunk names a line half a file away from where it is, so each
+    // search walks ~500,000 positions: the work budget stops it.
+    let dir = tempfile::tempdir().unwrap();
+    let n: i64 = 1_000_000;
+    let text: String = (0..n).map(|i| format!("{i}\n")).collect();
+    fs::write(dir.path().join("f"), &text).unwrap();
+    let mut p = String::from("--- a/f\n+++ b/f\n");
+    let hunks: i64 = 2000;
+    let mut offset: i64 = 0;
+    for k in 0..hunks {
+        let actual = 1 + k * (n / hunks);
+        // Claim a start so that the guess (claim + offset so far) is far.
+        let far = if k % 2 == 0 { n / 2 } else { -(n / 2) };
+        let guess = (actual + far).clamp(1, n);
+        let claim = (guess - offset).max(1);
+        offset = actual - claim;
+        p += &format!("@@ -{claim} +{claim} @@\n-{}\n+x\n", actual - 1);
+    }
+    let result = timed("2000 hunks each half a file from their guess", || {
+        apply_to_dir(dir.path(), &patch(p.into_bytes()), &ApplyOptions::new())
+    });
+    let err = result.unwrap_err();
+    eprintln!("  {}", err.to_string().lines().next().unwrap_or(""));
+    assert_eq!(
+        err.as_patch_error().unwrap().kind_name(),
+        "too-expensive",
+        "{err}"
+    );
+}

@@ -70,9 +70,13 @@ pub(crate) enum Failure {
 /// The most fuzz an error message suggests (GNU patch's default).
 pub(crate) const MAX_SUGGESTED_FUZZ: usize = 2;
 
-/// How much matching work (line comparisons and hash probes) one call of
-/// `apply_to_dir` may do; far above anything a real patch series needs.
-pub(crate) const WORK_BUDGET: u64 = 2_000_000_000;
+/// How much matching work one call of `apply_to_dir` may do, in units of
+/// about one first-line probe (a few nanoseconds); far above anything a real
+/// patch series needs (the whole Debian corpus needs a few million).
+pub(crate) const WORK_BUDGET: u64 = 200_000_000;
+
+/// Work units charged for comparing a whole window by its rolling hash.
+const WINDOW_COST: u64 = 10;
 
 /// A hunk seen from one direction (forward, or reversed to test whether a
 /// patch is already applied).
@@ -80,6 +84,8 @@ struct View<'h> {
     /// GNU's `pch_first`: the first old line, or the line to insert before.
     first: isize,
     pattern: Vec<&'h [u8]>,
+    /// `line_hash` of each pattern line.
+    pattern_hashes: Vec<u64>,
     ops: Vec<(LineKind, &'h [u8])>,
     prefix: usize,
     suffix: usize,
@@ -122,9 +128,11 @@ fn view(h: &Hunk, reverse: bool) -> View<'_> {
     };
     // A hunk that removes nothing inserts before the line after `start`.
     let first = if count == 0 { start + 1 } else { start };
+    let pattern_hashes = pattern.iter().map(|l| line_hash(l)).collect();
     View {
         first: first as isize,
         pattern,
+        pattern_hashes,
         ops,
         prefix,
         suffix,
@@ -223,6 +231,15 @@ impl Matcher<'_, '_> {
             return false;
         }
         let from = from as usize;
+        if k == 0 {
+            return true;
+        }
+        // Cheapest test first: the first line's hash, then the whole
+        // window's (which costs more, and is charged so).
+        if self.text.hashes[from] != v.pattern_hashes[pf] {
+            return false;
+        }
+        *self.budget = self.budget.saturating_sub(WINDOW_COST);
         if self.text.window(from, from + k) != pattern_hash {
             return false;
         }
