@@ -325,9 +325,12 @@ fn mirror_upstream(doc: &mut DocumentMut, upstream: &DocumentMut, graph_wide: bo
         .get("build-dependencies")
         .and_then(|t| t.get(BUILD_PATCH))
         .cloned();
+    // (Old manifests may spell it `build_dependencies`.)
     mirror_table(
         doc.as_table_mut(),
-        upstream.get("build-dependencies"),
+        upstream
+            .get("build-dependencies")
+            .or_else(|| upstream.get("build_dependencies")),
         "build-dependencies",
     );
     if let Some(bp) = build_patch {
@@ -449,7 +452,11 @@ fn mirror_target_tables(doc: &mut DocumentMut, upstream: &DocumentMut, kind: &st
         .and_then(Item::as_table_like)
         .map(|t| {
             t.iter()
-                .filter_map(|(k, v)| v.get(kind).map(|d| (k.to_string(), d.clone())))
+                .filter_map(|(k, v)| {
+                    v.get(kind)
+                        .or_else(|| v.get(kind.replace('-', "_")))
+                        .map(|d| (k.to_string(), d.clone()))
+                })
                 .collect()
         })
         .unwrap_or_default();
@@ -672,6 +679,30 @@ mod tests {
 
     fn doc(s: &str) -> DocumentMut {
         s.parse().unwrap()
+    }
+
+    #[test]
+    fn mirroring_build_dependencies_keeps_build_patch() {
+        let mut shim = doc("[package]\nname = \"s\"\nversion = \"1.0.0\"\n\n\
+             [build-dependencies]\nbuild-patch = { path = \"../bp\" }\nstale = \"1\"\n");
+        let up = doc(
+            "[package]\nname = \"s\"\nversion = \"1.0.0\"\nbuild = \"build/main.rs\"\n\
+             [build_dependencies]\ncc = \"1.0\"\n\
+             [target.'cfg(windows)'.build-dependencies]\nvcpkg = \"0.2\"\n",
+        );
+        mirror_upstream(&mut shim, &up, true);
+        let text = shim.to_string();
+        assert!(text.contains("build = \"build/main.rs\""), "{text}");
+        assert!(
+            text.contains("build-patch = { path = \"../bp\" }"),
+            "{text}"
+        );
+        assert!(text.contains("cc = \"1.0\""), "{text}");
+        assert!(!text.contains("stale"), "{text}");
+        assert!(
+            text.contains(".build-dependencies]\nvcpkg = \"0.2\""),
+            "{text}"
+        );
     }
 
     #[test]
