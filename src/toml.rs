@@ -155,7 +155,9 @@ impl std::error::Error for TomlError {}
 pub(crate) fn parse(text: &str) -> Result<Table, TomlError> {
     let mut parser = Parser {
         src: text,
-        pos: 0,
+        // A byte order mark is not part of the document (the `toml` crate
+        // skips it too).
+        pos: if text.starts_with('\u{feff}') { 3 } else { 0 },
         depth: 0,
     };
     let root = parser.document()?;
