@@ -72,7 +72,7 @@ pub(crate) const MAX_SUGGESTED_FUZZ: usize = 2;
 
 /// How much matching work one call of `apply_to_dir` may do, in units of
 /// about one first-line probe (a few nanoseconds); far above anything a real
-/// patch series needs (the whole Debian corpus needs a few million).
+/// patch series needs (every Debian corpus series applies within it).
 pub(crate) const WORK_BUDGET: u64 = 200_000_000;
 
 /// Work units charged for comparing a whole window by its rolling hash.
