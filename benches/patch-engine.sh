@@ -38,11 +38,11 @@ if "$rel" apply "$W/bp" 1 "$W/nowhere.patch" 2>/dev/null; then
     exit 1
 fi
 
-compare patch-big "${RUNS:-10}" 1 -- \
+compare patch-big "${RUNS:-5}" 1 -- \
     "GNU patch" "$(fresh gnu)" "patch -s -p1 -F0 -d '$W/gnu' < '$W/big.patch'" \
     "build-patch, dev profile" "$(fresh bp)" "'$dev' apply '$W/bp' 1 '$W/big.patch'" \
     "build-patch, release profile" "$(fresh bp)" "'$rel' apply '$W/bp' 1 '$W/big.patch'"
-compare patch-nowhere "${RUNS:-10}" 1 --may-fail -- \
+compare patch-nowhere "${RUNS:-5}" 1 --may-fail -- \
     "GNU patch --dry-run" "" "patch -s -p1 -F0 --dry-run -d '$W/gnu' < '$W/nowhere.patch'" \
     "build-patch, dev profile" "" "'$dev' apply '$W/bp' 1 '$W/nowhere.patch'" \
     "build-patch, release profile" "" "'$rel' apply '$W/bp' 1 '$W/nowhere.patch'"

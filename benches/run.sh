@@ -13,6 +13,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 all=(stage patch-engine noop compile-dep compile-shim)
 (($#)) || set -- "${all[@]}"
 start=$SECONDS
+marker=$RESULTS/.run-start
+touch "$marker"
 for b in "$@"; do
     echo "== $b" >&2
     t=$SECONDS
@@ -21,11 +23,11 @@ for b in "$@"; do
 done
 {
     echo "<!-- benches/run.sh $*, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg) -->"
-    for b in "$@"; do
-        for f in "$RESULTS/$b"*.md; do
-            cat "$f"
-            echo
-        done
+    # The tables this run wrote (a script may write several), oldest first.
+    find "$RESULTS" -name '*.md' ! -name all.md -newer "$marker" -printf '%T@ %p\n' |
+        sort -n | cut -d' ' -f2- | while read -r f; do
+        cat "$f"
+        echo
     done
 } >"$RESULTS/all.md"
 echo "all in $((SECONDS - start)) s; tables in $RESULTS/all.md" >&2

@@ -61,9 +61,26 @@ diff -r -x .cargo-ok -x .cargo_vcs_info.json -x .cargo-checksum.json -x .build-p
     { echo "staged copy differs from cp -r + patch" >&2; exit 1; }
 
 clean="rm -rf '$W/out' '$W/cp' && sync"
+# BASELINE_REV=<git revision>: also time build-patch as it was at that
+# revision (dev profile), e.g. to see what a change to staging did.
+extra=()
+if [[ -n ${BASELINE_REV:-} ]]; then
+    old=$W/rev/$BASELINE_REV
+    if [[ ! -d $old ]]; then
+        mkdir -p "$old/build-patch"
+        git -C "$REPO" archive "$BASELINE_REV" Cargo.toml src | tar -x -C "$old/build-patch"
+        cp -r "$BENCH_DIR/harness" "$old/harness"
+        sed -i "s|^build-patch = { path = \"../..\" }|build-patch = { path = \"$old/build-patch\" }|" \
+            "$old/harness/Cargo.toml"
+    fi
+    CARGO_TARGET_DIR=$old/target cargo build -q --manifest-path "$old/harness/Cargo.toml"
+    extra=("build-patch at $BASELINE_REV, dev profile" "$clean"
+        "'$old/target/debug/build-patch-bench' stage '$W/shim' '$W/out' '$CARGO_HOME'")
+fi
 compare stage-windows "${RUNS:-10}" 1 -- \
     "\`cp -r\` + \`patch -p1\`" "$clean" "cp -r '$src' '$W/cp' && patch -s -p1 -d '$W/cp' < '$W/one.patch'" \
     "build-patch, dev profile (as in a build script)" "$clean" "'$dev' stage '$W/shim' '$W/out' '$CARGO_HOME'" \
-    "build-patch, release profile" "$clean" "'$rel' stage '$W/shim' '$W/out' '$CARGO_HOME'"
+    "build-patch, release profile" "$clean" "'$rel' stage '$W/shim' '$W/out' '$CARGO_HOME'" \
+    "${extra[@]}"
 
 rm -rf "$W/out" "$W/cp"
