@@ -219,6 +219,10 @@ fn fuzzed_patches_never_panic_or_escape() {
 }
 
 #[test]
+#[cfg_attr(
+    debug_assertions,
+    ignore = "spends the whole work budget, slow without optimisations: run with --release"
+)]
 fn hunks_that_each_search_the_whole_file() {
     // Every hunk names a line half a file away from where it is, so each
     // search walks ~500,000 positions: the work budget stops it.
