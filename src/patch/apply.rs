@@ -3,19 +3,21 @@
 //! Placement follows GNU patch's `locate_hunk`: the first guess is the line
 //! the hunk names plus the offset earlier hunks of the same file were found
 //! at; the search goes outward from there, trying each distance after the
-//! guess before the same distance before it, and never places a hunk's
-//! changes before the end of the previous hunk's changes. A hunk with less
-//! leading than trailing context must sit at the start of the file, and one
-//! with less trailing context at the end, because `diff` only produces such
-//! hunks at the file's edges. With fuzz N, up to N context lines at each end
-//! are ignored, every position being tried at fuzz 0 before any at fuzz 1.
+//! guess before the same distance before it, and does not search back past
+//! the last line the previous hunk consumed (GNU patch 2.7.6's bound); a hunk
+//! whose changes would still come before that fails ("misordered"). A hunk
+//! with less leading than trailing context must sit at the start of the file,
+//! and one with less trailing context at the end, because `diff` only produces
+//! such hunks at the file's edges. With fuzz N, up to N context lines at each
+//! end are ignored, every position being tried at fuzz 0 before any at fuzz 1;
+//! a file's first hunk that matches reversed is not fuzzed into place.
 //!
 //! All hunks of a file are matched against the file as it was before the
 //! patch (as GNU patch does), and the output is assembled as they are placed.
 //!
-//! Work is bounded: candidate positions are filtered with a rolling hash of
-//! the lines, so a search costs time proportional to the file, and a global
-//! budget stops pathological patches.
+//! Work is bounded: candidate positions are filtered by the hash of their
+//! first line and a rolling hash of the window, so a search costs time
+//! proportional to the file, and a budget per call stops pathological patches.
 
 use super::parse::{Hunk, LineKind};
 
