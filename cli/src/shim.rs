@@ -155,9 +155,14 @@ pub fn new(shell: &Shell, req: &NewShim<'_>) -> Result<(), String> {
             req.name
         ),
     };
+    // A path dependency gets incremental compilation, which costs a large
+    // crate about a fifth more to compile from scratch (docs/benchmarks.md).
+    let profile = format!("[profile.dev.package.{}]\nincremental = false", shim_name);
     shell.note(&format!(
-        "add to the workspace's `Cargo.toml`:\n\n{}\n",
-        indent(&lines)
+        "add to the workspace's `Cargo.toml`:\n\n{}\n\
+         and, for a large crate, to compile it as fast as from the registry:\n\n{}\n",
+        indent(&lines),
+        indent(&profile)
     ));
     Ok(())
 }
