@@ -272,6 +272,10 @@ pub fn without_permission_override(cmd: Command) -> Command {
     if !ignores_permissions() {
         return cmd;
     }
+    assert!(
+        Command::new("setpriv").arg("--version").output().is_ok(),
+        "run as root, this test needs `setpriv` (util-linux) to drop the permission override"
+    );
     let mut wrapped = Command::new("setpriv");
     wrapped
         .arg("--bounding-set=-dac_override,-dac_read_search,-fowner,-linux_immutable")
