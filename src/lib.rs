@@ -871,12 +871,12 @@ fn shim_lib_rs(attrs: &[root::InnerAttr]) -> String {
         text.push('\n');
     }
     text.push_str(
-        "// Cargo caps the lints of registry dependencies; a shim is a path\n\
-         // dependency, so it says so itself.\n\
-         #![allow(warnings)]\n\
-         // Upstream code may call its own exported macros as `$crate::name!`,\n\
-         // which rustc refuses inside `include!` unless this is allowed.\n\
-         #![allow(macro_expanded_macro_exports_accessed_by_absolute_paths)]\n\n\
+        "// Cargo caps the lints of registry dependencies (`--cap-lints allow`); a\n\
+         // shim is a path dependency, so it allows them itself, deny-by-default\n\
+         // ones included (such as `$crate::` paths to exported macros, which rustc\n\
+         // refuses inside `include!` unless allowed).\n\
+         #![allow(warnings, future_incompatible, rust_2024_compatibility)]\n\
+         #![allow(macro_expanded_macro_exports_accessed_by_absolute_paths, dangerous_implicit_autorefs)]\n\n\
          include!(concat!(env!(\"OUT_DIR\"), \"/build-patch/lib.rs\"));\n",
     );
     text
