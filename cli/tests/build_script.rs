@@ -6,29 +6,11 @@
 #[path = "../../tests/support/mod.rs"]
 mod support;
 
-use std::process::Command;
-
 use support::{repo_root, unified_diff, Package, TestEnv};
 
 /// Runs the CLI in the workspace of `env`, as `cargo build-patch ARGS`.
 fn cli(env: &TestEnv, args: &[&str]) -> (bool, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_cargo-build-patch"))
-        .arg("build-patch")
-        .args(args)
-        .current_dir(&env.ws)
-        .env("CARGO_HOME", &env.home)
-        .env(
-            "CARGO",
-            std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()),
-        )
-        .output()
-        .unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.success(), text)
+    env.cli(env!("CARGO_BIN_EXE_cargo-build-patch"), args)
 }
 
 /// Adds a build-dependency to a published fixture's index entry.
