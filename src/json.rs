@@ -141,11 +141,7 @@ struct Parser<'a> {
 
 impl Parser<'_> {
     fn error_at(&self, pos: usize, message: impl Into<String>) -> JsonError {
-        let pos = pos.min(self.src.len());
-        let before = &self.src[..pos];
-        let line = before.matches('\n').count() + 1;
-        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-        let column = before[line_start..].chars().count() + 1;
+        let (line, column) = crate::toml::line_and_column(self.src, pos);
         JsonError {
             line,
             column,

@@ -371,6 +371,16 @@ fn is_forbidden_control(c: char) -> bool {
     matches!(c, '\u{0}'..='\u{8}' | '\u{a}'..='\u{1f}' | '\u{7f}')
 }
 
+/// The 1-based line and column (in characters) of byte offset `pos` of
+/// `src`, for error messages; shared with the JSON reader.
+pub(crate) fn line_and_column(src: &str, pos: usize) -> (usize, usize) {
+    let pos = pos.min(src.len());
+    let before = &src[..pos];
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    (line, before[line_start..].chars().count() + 1)
+}
+
 struct Parser<'a> {
     src: &'a str,
     /// Byte offset of the next unread character.
@@ -381,11 +391,7 @@ struct Parser<'a> {
 
 impl Parser<'_> {
     fn error_at(&self, pos: usize, message: impl Into<String>) -> TomlError {
-        let pos = pos.min(self.src.len());
-        let before = &self.src[..pos];
-        let line = before.matches('\n').count() + 1;
-        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-        let column = before[line_start..].chars().count() + 1;
+        let (line, column) = line_and_column(self.src, pos);
         TomlError {
             line,
             column,

@@ -49,24 +49,6 @@ fn write_build_files(env: &TestEnv, dir: &str, name: &str, version: &str, patche
     }
 }
 
-/// Adds a build-dependency to a published fixture's index entry (the
-/// harness writes normal dependencies only).
-fn add_build_dep_to_index(env: &TestEnv, name: &str, dep: &str, req: &str) {
-    let n = name.to_lowercase();
-    let index = env
-        .registry
-        .join("index")
-        .join(&n[..2])
-        .join(&n[2..4])
-        .join(&n);
-    let text = std::fs::read_to_string(&index).unwrap();
-    let entry = format!(
-        r#"{{"name":"{dep}","req":"{req}","features":[],"optional":false,"default_features":true,"target":null,"kind":"build"}}"#
-    );
-    let text = text.replace("\"deps\":[]", &format!("\"deps\":[{entry}]"));
-    std::fs::write(index, text).unwrap();
-}
-
 const PROBE_BUILD: &str = r#"use std::collections::HashMap; // unused: warns
 use std::env;
 use std::fs;
@@ -375,7 +357,7 @@ fn edition_2015_build_dependencies_and_local_modules() {
                 "include!(concat!(env!(\"OUT_DIR\"), \"/gen.rs\"));\n",
             ),
     );
-    add_build_dep_to_index(&env, "gencode", "twice", "^1");
+    env.add_build_dep_to_index("gencode", "twice", "^1");
     let mut shim = Shim::graph_wide("gencode", "0.5.0")
         .edition("2015")
         .manifest_extra("twice = \"1\"\n");

@@ -13,26 +13,6 @@ fn cli(env: &TestEnv, args: &[&str]) -> (bool, String) {
     env.cli(env!("CARGO_BIN_EXE_cargo-build-patch"), args)
 }
 
-/// Adds a build-dependency to a published fixture's index entry.
-fn add_build_dep_to_index(env: &TestEnv, name: &str, dep: &str, req: &str) {
-    let n = name.to_lowercase();
-    let index = env
-        .registry
-        .join("index")
-        .join(&n[..2])
-        .join(&n[2..4])
-        .join(&n);
-    let text = std::fs::read_to_string(&index).unwrap();
-    let entry = format!(
-        r#"{{"name":"{dep}","req":"{req}","features":[],"optional":false,"default_features":true,"target":null,"kind":"build"}}"#
-    );
-    std::fs::write(
-        index,
-        text.replace("\"deps\":[]", &format!("\"deps\":[{entry}]")),
-    )
-    .unwrap();
-}
-
 const BUILD: &str = r#"//! Generates the greeting.
 #![allow(unused)]
 extern crate twice;
@@ -73,7 +53,7 @@ fn publish(env: &TestEnv) {
                  pub fn generated() -> bool { cfg!(greeting_generated) }\n",
             ),
     );
-    add_build_dep_to_index(env, "greeter", "twice", "^1");
+    env.add_build_dep_to_index("greeter", "twice", "^1");
     env.file(
         "Cargo.toml",
         "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n\

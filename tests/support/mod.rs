@@ -172,6 +172,19 @@ impl TestEnv {
         r
     }
 
+    /// Adds a build-dependency to the index entry of a published fixture
+    /// that has no dependencies (the `Package` builder writes normal ones
+    /// only).
+    pub fn add_build_dep_to_index(&self, name: &str, dep: &str, req: &str) {
+        let index = self.registry.join("index").join(index_path(name));
+        let text = std::fs::read_to_string(&index).unwrap();
+        let entry = format!(
+            r#"{{"name":"{dep}","req":"{req}","features":[],"optional":false,"default_features":true,"target":null,"kind":"build"}}"#
+        );
+        let text = text.replace("\"deps\":[]", &format!("\"deps\":[{entry}]"));
+        std::fs::write(index, text).unwrap();
+    }
+
     /// The registry source cache of this environment's `CARGO_HOME`.
     pub fn registry_src(&self) -> PathBuf {
         self.home.join("registry").join("src")
