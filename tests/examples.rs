@@ -98,3 +98,16 @@ fn multiple_patches() {
         "{out}"
     );
 }
+
+#[test]
+fn proc_macro() {
+    let out = run_example("proc-macro");
+    // The program calls `new_http_server()`: that it compiled at all means
+    // the patched paste named it.
+    assert!(out.contains("HTTPServer -> fn new_http_server()"), "{out}");
+    assert!(out.contains("IOError -> fn new_io_error()"), "{out}");
+    assert!(
+        out.contains("ok: the patched paste 1.0.15 snake-cases acronyms as one word"),
+        "{out}"
+    );
+}
