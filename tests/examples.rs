@@ -1,19 +1,40 @@
 //! Every example workspace under `examples/` builds and runs, against the
-//! real crates.io (through the machine's own Cargo cache), as a user would.
+//! real crates.io (through the machine's own Cargo cache), as a user would:
+//! `cargo run` in the example's directory, as its README says. The
+//! vendored-offline example builds with no Cargo cache and no network.
 
 mod support;
 
-/// Runs `cargo run` in `examples/<name>` and returns what the program printed.
-fn run_example(name: &str) -> String {
-    let dir = support::repo_root().join("examples").join(name);
-    let target = support::repo_root()
+use std::ffi::OsStr;
+use std::path::PathBuf;
+
+/// The example's own directory: where its README says to run `cargo`.
+fn example_dir(name: &str) -> PathBuf {
+    support::repo_root().join("examples").join(name)
+}
+
+/// A target directory per example, under the repository's.
+fn example_target(name: &str) -> PathBuf {
+    support::repo_root()
         .join("target")
         .join("examples")
-        .join(name);
+        .join(name)
+}
+
+/// Runs `cargo run -q` in `examples/<name>` and returns what the program printed.
+fn run_example(name: &str) -> String {
+    run_example_with(name, &[], &[])
+}
+
+/// Runs `cargo run -q ARGS` in `examples/<name>` with `envs` set, and
+/// returns what the program printed.
+fn run_example_with(name: &str, args: &[&str], envs: &[(&str, &OsStr)]) -> String {
     let out = support::cargo_command()
-        .args(["run", "-q", "--manifest-path"])
-        .arg(dir.join("Cargo.toml"))
-        .env("CARGO_TARGET_DIR", &target)
+        .args(["run", "-q"])
+        .args(args)
+        .current_dir(example_dir(name))
+        .env("CARGO_TARGET_DIR", example_target(name))
+        .envs(envs.iter().copied())
         .output()
         .expect("cannot run cargo");
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
@@ -53,14 +74,10 @@ fn relax_requirement() {
         "{out}"
     );
     // One copy of cfg-if: the patched manifest of filetime reached Cargo.
-    let dir = support::repo_root().join("examples/relax-requirement");
     let tree = support::cargo_command()
-        .args(["tree", "-d", "--manifest-path"])
-        .arg(dir.join("Cargo.toml"))
-        .env(
-            "CARGO_TARGET_DIR",
-            support::repo_root().join("target/examples/relax-requirement"),
-        )
+        .args(["tree", "-d"])
+        .current_dir(example_dir("relax-requirement"))
+        .env("CARGO_TARGET_DIR", example_target("relax-requirement"))
         .output()
         .unwrap();
     let tree = String::from_utf8_lossy(&tree.stdout);
@@ -110,4 +127,60 @@ fn proc_macro() {
         out.contains("ok: the patched paste 1.0.15 snake-cases acronyms as one word"),
         "{out}"
     );
+}
+
+#[test]
+fn vendored_offline() {
+    let name = "vendored-offline";
+    let vendored = example_dir(name).join("vendor/shlex");
+    let before = support::hash_tree(&vendored);
+    // No Cargo cache to fall back on and no network: every crate, and the
+    // pristine source the shim patches, must come from `vendor/`.
+    let empty_home = tempfile::tempdir().unwrap();
+    let out = run_example_with(
+        name,
+        &["--offline"],
+        &[
+            ("CARGO_HOME", empty_home.path().as_os_str()),
+            ("CARGO_NET_OFFLINE", OsStr::new("true")),
+        ],
+    );
+    assert!(out.contains("shlex::quote(\"{a,b}\") = \"{a,b}\""), "{out}");
+    assert!(
+        out.contains("ok: the patched shlex 1.1.0, from vendor/, quotes braces"),
+        "{out}"
+    );
+
+    // The stamp of the staged copy names the source it was made from.
+    let build = example_target(name).join("debug/build");
+    let stamps: Vec<String> = std::fs::read_dir(&build)
+        .unwrap()
+        .map(|e| e.unwrap().path().join("out/build-patch/shlex-1.1.0.stamp"))
+        .filter_map(|stamp| std::fs::read_to_string(stamp).ok())
+        .collect();
+    assert!(
+        !stamps.is_empty()
+            && stamps
+                .iter()
+                .all(|s| s.contains(&*vendored.to_string_lossy())),
+        "the shim did not stage from {}: {stamps:?}",
+        vendored.display()
+    );
+
+    // The vendored copy is untouched, so `cargo vendor`'s checksums still hold.
+    let after = support::hash_tree(&vendored);
+    assert_eq!(after, before, "the vendored source changed");
+    let checksums: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(vendored.join(".cargo-checksum.json")).unwrap(),
+    )
+    .unwrap();
+    let files = checksums["files"].as_object().unwrap();
+    assert!(!files.is_empty());
+    for (file, sum) in files {
+        assert_eq!(
+            after.get(file).map(|(hash, _mode)| hash.as_str()),
+            sum.as_str(),
+            "{file}"
+        );
+    }
 }
