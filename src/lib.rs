@@ -34,8 +34,8 @@
 //! ```
 //!
 //! `patched/shlex/src/lib.rs`: the crate-level attributes of the upstream
-//! root that change compilation (`no_std`, `feature`, ...), then the include
-//! line:
+//! root that change compilation (`no_std`, `feature`, ...) and its top-level
+//! `extern crate` items, then the include line:
 //!
 //! ```ignore
 //! include!(concat!(env!("OUT_DIR"), "/build-patch/lib.rs"));
@@ -424,57 +424,53 @@ impl Output {
     }
 
     /// `existing` (a shim's `src/lib.rs`) with its compile-affecting
-    /// crate-level attributes replaced by those of the patched upstream root,
-    /// and everything else (comments, docs, lint attributes) kept. Returns
-    /// `existing` unchanged when it already agrees.
+    /// crate-level attributes and its top-level `extern crate` items replaced
+    /// by those of the patched upstream root, and everything else (comments,
+    /// docs, lint attributes) kept. Returns `existing` unchanged when it
+    /// already agrees.
     pub fn sync_shim_lib_rs(&self, existing: &str) -> Result<String> {
-        let path = self.staged_dir.join(&self.lib_path);
-        let upstream = root::split_root(&fs::read_to_string(&path)?)
-            .map_err(|e| Error::msg("root", format!("cannot read `{}`: {e}", path.display())))?;
-        let shim = root::split_root(existing)
-            .map_err(|e| Error::msg("root", format!("cannot read the shim's root: {e}")))?;
-        if root::compare(&upstream.attrs, &shim.attrs).is_none() {
+        let upstream = self.split_upstream_root()?;
+        let shim = split_shim_root(existing)?;
+        if root::compare(&upstream, &shim).is_none() {
             return Ok(existing.to_string());
         }
-        let mut text = existing.to_string();
-        let mut insert_at = None;
-        for a in shim.attrs.iter().filter(|a| a.affects_compilation) {
-            if let Some(pos) = text.find(&a.text) {
-                let mut end = pos + a.text.len();
-                if text[end..].starts_with("\r\n") {
-                    end += 2;
-                } else if text[end..].starts_with('\n') {
-                    end += 1;
-                }
-                text.replace_range(pos..end, "");
-                insert_at = Some(insert_at.map_or(pos, |p: usize| p.min(pos)));
-            }
-        }
-        let at = insert_at
-            .or_else(|| text.find("include!"))
-            .unwrap_or(text.len());
-        let block: String = upstream
-            .attrs
-            .iter()
-            .filter(|a| a.affects_compilation)
-            .map(|a| format!("{}\n", a.text))
-            .collect();
-        text.insert_str(at, &block);
-        Ok(text)
+        let attrs = shim.attrs.iter().filter(|a| a.affects_compilation);
+        let text = replace_items(
+            existing,
+            attrs.map(|a| a.text.as_str()),
+            upstream
+                .attrs
+                .iter()
+                .filter(|a| a.affects_compilation)
+                .map(|a| a.text.as_str()),
+            shim.first_item,
+        );
+        // Read again: the attributes moved the items.
+        let shim = split_shim_root(&text)?;
+        Ok(replace_items(
+            &text,
+            shim.extern_crates.iter().map(|e| e.text.as_str()),
+            upstream.extern_crates.iter().map(|e| e.text.as_str()),
+            shim.first_item,
+        ))
     }
 
     /// The `src/lib.rs` a shim of this patched crate needs: the crate-level
-    /// attributes of the patched upstream root that change compilation, and
-    /// the `include!` line. What `cargo build-patch new` and `sync` write.
+    /// attributes of the patched upstream root that change compilation, its
+    /// top-level `extern crate` items, and the `include!` line. What
+    /// `cargo build-patch new` and `sync` write.
     pub fn shim_lib_rs(&self) -> Result<String> {
+        Ok(shim_lib_rs(&self.split_upstream_root()?))
+    }
+
+    fn split_upstream_root(&self) -> Result<root::SplitRoot> {
         let path = self.staged_dir.join(&self.lib_path);
-        let split = root::split_root(&fs::read_to_string(&path)?).map_err(|e| {
+        root::split_root(&fs::read_to_string(&path)?).map_err(|e| {
             Error::msg(
                 "root",
                 format!("cannot read the attributes of `{}`: {e}", path.display()),
             )
-        })?;
-        Ok(shim_lib_rs(&split.attrs))
+        })
     }
 
     /// The staged, patched copy of the upstream crate.
@@ -565,7 +561,7 @@ fn pipeline(cfg: &Config) -> Result<PipelineOutput> {
     }
     let shim_root = manifest_dir.join(&shim.lib_path);
     directives.rerun_if_changed(&shim_root);
-    check_crate_attributes(&staged, &shim_root, &shim.lib_path)?;
+    check_crate_attributes(&staged, &shim_root, &shim.lib_path, &manifest_dir)?;
 
     // What the patched code sees at compile time.
     directives.rustc_env("CARGO_MANIFEST_DIR", &staged.dir.display().to_string());
@@ -858,15 +854,49 @@ fn missing_setting(key: &str, manifest: &Path) -> Error {
     )
 }
 
-/// The text of a shim's `src/lib.rs` for an upstream root with these
-/// leading attributes.
-fn shim_lib_rs(attrs: &[root::InnerAttr]) -> String {
+fn split_shim_root(text: &str) -> Result<root::SplitRoot> {
+    root::split_root(text)
+        .map_err(|e| Error::msg("root", format!("cannot read the shim's root: {e}")))
+}
+
+/// `text` with the items `old` (found in it, as written) removed, each with
+/// its line break, and the items `new` inserted, one a line, where the first
+/// removed one was, or else at `first_item` (where the shim's leading
+/// attributes and comments end).
+fn replace_items<'a>(
+    text: &str,
+    old: impl Iterator<Item = &'a str>,
+    new: impl Iterator<Item = &'a str>,
+    first_item: usize,
+) -> String {
+    let mut text = text.to_string();
+    let mut insert_at = None;
+    for item in old {
+        if let Some(pos) = text.find(item) {
+            let mut end = pos + item.len();
+            if text[end..].starts_with("\r\n") {
+                end += 2;
+            } else if text[end..].starts_with('\n') {
+                end += 1;
+            }
+            text.replace_range(pos..end, "");
+            insert_at = Some(insert_at.map_or(pos, |p: usize| p.min(pos)));
+        }
+    }
+    let at = insert_at.unwrap_or(first_item.min(text.len()));
+    let block: String = new.map(|item| format!("{item}\n")).collect();
+    text.insert_str(at, &block);
+    text
+}
+
+/// The text of a shim's `src/lib.rs` for this upstream root.
+fn shim_lib_rs(upstream: &root::SplitRoot) -> String {
     let mut text = String::from(
         "// A build-patch shim: rustc compiles the patched upstream crate as this one.\n\
          // The crate-level attributes of the upstream root that change compilation\n\
          // (`include!` cannot carry them); the build checks they stay in sync.\n",
     );
-    for a in attrs.iter().filter(|a| a.affects_compilation) {
+    for a in upstream.attrs.iter().filter(|a| a.affects_compilation) {
         text.push_str(&a.text);
         text.push('\n');
     }
@@ -876,15 +906,33 @@ fn shim_lib_rs(attrs: &[root::InnerAttr]) -> String {
          // ones included (such as `$crate::` paths to exported macros, which rustc\n\
          // refuses inside `include!` unless allowed).\n\
          #![allow(warnings, future_incompatible, rust_2024_compatibility)]\n\
-         #![allow(macro_expanded_macro_exports_accessed_by_absolute_paths, dangerous_implicit_autorefs)]\n\n\
-         include!(concat!(env!(\"OUT_DIR\"), \"/build-patch/lib.rs\"));\n",
+         #![allow(macro_expanded_macro_exports_accessed_by_absolute_paths, dangerous_implicit_autorefs)]\n\n",
     );
+    if !upstream.extern_crates.is_empty() {
+        text.push_str(
+            "// The `extern crate` items of the upstream root: rustc refuses some of them\n\
+             // inside `include!` (a `#[macro_use]` that shadows a macro, a rename that\n\
+             // shadows an `--extern` name); the build checks they stay in sync.\n",
+        );
+        for e in &upstream.extern_crates {
+            text.push_str(&e.text);
+            text.push('\n');
+        }
+        text.push('\n');
+    }
+    text.push_str("include!(concat!(env!(\"OUT_DIR\"), \"/build-patch/lib.rs\"));\n");
     text
 }
 
-/// Compares the compile-affecting crate attributes of the patched upstream
-/// root with those of the shim's own root.
-fn check_crate_attributes(staged: &stage::Staged, shim_root: &Path, shim_rel: &Path) -> Result<()> {
+/// Compares the compile-affecting crate attributes and the top-level
+/// `extern crate` items of the patched upstream root with those of the shim's
+/// own root.
+fn check_crate_attributes(
+    staged: &stage::Staged,
+    shim_root: &Path,
+    shim_rel: &Path,
+    shim_dir: &Path,
+) -> Result<()> {
     let upstream_path = staged.dir.join(&staged.manifest.lib_path);
     let upstream = root::split_root(&fs::read_to_string(&upstream_path)?).map_err(|e| {
         Error::msg(
@@ -904,14 +952,16 @@ fn check_crate_attributes(staged: &stage::Staged, shim_root: &Path, shim_rel: &P
             ),
         )
     })?;
-    match root::compare(&upstream.attrs, &shim.attrs) {
+    match root::compare(&upstream, &shim) {
         None => Ok(()),
         Some(message) => Err(Error::msg(
             "root",
             format!(
-                "{message}\n  (the shim's root is `{}`; the patched upstream root is `{}`)",
+                "{message}\n  (the shim's root is `{}`; the patched upstream root is `{}`)\n  \
+                 help: run `cargo build-patch sync {}` to write them from the patched upstream",
                 shim_rel.display(),
-                upstream_path.display()
+                upstream_path.display(),
+                shim_dir.display()
             ),
         )),
     }

@@ -1,10 +1,28 @@
-//! Splitting the upstream library root into its crate-level attributes and the rest.
+//! Splitting the upstream library root into what the shim's own `src/lib.rs` must
+//! carry and the rest, which the shim `include!`s.
 //!
-//! The shim compiles the staged copy with `include!`, and `include!` rejects inner
-//! attributes (`#![...]`) and inner doc comments (`//!`, `/*! */`). So the compile root is
-//! the upstream root with its leading ones blanked out, and the crate-level attributes
-//! that change compilation must instead sit in the shim's own `src/lib.rs`, which
-//! [`compare`] checks.
+//! The shim compiles the staged copy with `include!`, and two kinds of top-level
+//! code cannot stay in the included file:
+//!
+//! - Inner attributes (`#![...]`) and inner doc comments (`//!`, `/*! */`), which
+//!   `include!` rejects. The leading ones are blanked out of the compile root, and
+//!   those that change compilation must sit in the shim's `src/lib.rs`.
+//! - `extern crate` items. rustc treats items that come out of a macro (`include!` is
+//!   one) more strictly: a macro-expanded `#[macro_use] extern crate` may not shadow a
+//!   macro already in scope (RFC 1560: `#[macro_use] extern crate alloc;` after
+//!   `extern crate std` clashes on `vec`), and a macro-expanded
+//!   `extern crate foo as core;` may not shadow a name passed with `--extern`. Every
+//!   top-level `extern crate` item (with its outer attributes and doc comments) is
+//!   blanked out of the compile root and must sit in the shim's `src/lib.rs` instead,
+//!   where it means exactly what it meant at the upstream root: the crate root is the
+//!   same module, and `#[macro_use]` imports go to the crate-wide `macro_use`
+//!   prelude, whatever their position. All of them move, not only those that clash:
+//!   whether one clashes depends on the macros a dependency exports and on the names
+//!   Cargo passes with `--extern`, which the library does not see, and a rule that
+//!   depends on neither is one a reader can check by eye. `extern crate self as foo;`
+//!   names no dependency and stays; so do items inside modules and macro calls.
+//!
+//! [`compare`] checks that the shim carries both.
 //!
 //! Blanking replaces characters with spaces and keeps every line break, so the line and
 //! column of all remaining code are unchanged and rustc's messages point at the right
@@ -32,13 +50,30 @@ pub(crate) struct InnerAttr {
     pub(crate) affects_compilation: bool,
 }
 
-/// A library root split into its leading crate-level attributes and the code to include.
+/// One top-level `extern crate` item of a library root.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ExternCrate {
+    /// The item exactly as written, from its first outer attribute or doc comment to
+    /// its `;`, e.g. `#[macro_use]\nextern crate nom;`; it may span lines.
+    pub(crate) text: String,
+    /// The 1-based line it starts on.
+    pub(crate) line: usize,
+}
+
+/// A library root split into what the shim's root must carry and the code to include.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct SplitRoot {
     /// The leading inner attributes, in order.
     pub(crate) attrs: Vec<InnerAttr>,
-    /// The whole file with its byte order mark dropped, its shebang line and every
-    /// leading inner attribute and inner doc comment replaced by spaces, line breaks kept.
+    /// The top-level `extern crate` items (but `extern crate self`), in order.
+    pub(crate) extern_crates: Vec<ExternCrate>,
+    /// Where the leading region ends: the byte offset, in the text as given (a byte
+    /// order mark included), of the first token after it, or the end of the file.
+    /// Items go there.
+    pub(crate) first_item: usize,
+    /// The whole file with its byte order mark dropped, and its shebang line, every
+    /// leading inner attribute and inner doc comment and every item of
+    /// `extern_crates` replaced by spaces, line breaks kept.
     pub(crate) body: String,
 }
 
@@ -75,8 +110,8 @@ impl std::error::Error for RootError {}
 /// shebang line) through whitespace, comments, inner doc comments and inner attributes,
 /// up to the first other token. Inner attributes after it belong to inner modules and
 /// functions and are left alone.
-pub(crate) fn split_root(src: &str) -> Result<SplitRoot, RootError> {
-    let src = src.strip_prefix('\u{feff}').unwrap_or(src);
+pub(crate) fn split_root(text: &str) -> Result<SplitRoot, RootError> {
+    let src = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut lexer = Lexer { src, pos: 0 };
     // Byte ranges to blank out.
     let mut blank = Vec::new();
@@ -95,9 +130,7 @@ pub(crate) fn split_root(src: &str) -> Result<SplitRoot, RootError> {
         } else if rest.starts_with("/*!") {
             lexer.skip_block_comment()?;
             blank.push((start, lexer.pos));
-        } else if (rest.starts_with("///") && !rest.starts_with("////"))
-            || (rest.starts_with("/**") && !rest.starts_with("/***") && !rest.starts_with("/**/"))
-        {
+        } else if is_outer_doc(rest) {
             // An outer doc comment documents the first item: the region ends.
             break;
         } else if rest.starts_with("//") {
@@ -108,12 +141,15 @@ pub(crate) fn split_root(src: &str) -> Result<SplitRoot, RootError> {
             lexer.pos += 1;
             lexer.skip_trivia()?;
             if !lexer.rest().starts_with('!') {
+                // An outer attribute: the first item starts here.
+                lexer.pos = start;
                 break;
             }
             lexer.pos += 1;
             lexer.skip_trivia()?;
             if !lexer.rest().starts_with('[') {
                 // `#!` not followed by `[` is not an attribute; leave it for rustc.
+                lexer.pos = start;
                 break;
             }
             lexer.pos += 1;
@@ -128,10 +164,97 @@ pub(crate) fn split_root(src: &str) -> Result<SplitRoot, RootError> {
             break;
         }
     }
+    let first_item = lexer.pos + (text.len() - src.len());
+    let mut extern_crates = Vec::new();
+    for (start, end) in top_level_extern_crates(&mut lexer) {
+        extern_crates.push(ExternCrate {
+            text: src[start..end].to_string(),
+            line: lexer.line_of(start),
+        });
+        blank.push((start, end));
+    }
     Ok(SplitRoot {
         attrs,
+        extern_crates,
+        first_item,
         body: blank_out(src, &blank),
     })
+}
+
+/// The byte ranges of the top-level `extern crate` items from the lexer's position
+/// on, each from its first outer attribute or doc comment to its `;`.
+///
+/// Items are told apart well enough for this: an item ends at a `;` or a `{...}`
+/// group outside brackets, and an `extern crate` item is outer attributes, an
+/// optional visibility, then `extern crate NAME`. Where the lexer cannot follow the
+/// code (an unterminated comment or literal, a stray bracket), scanning stops: the
+/// items found so far still move, and rustc reports the problem in the staged copy.
+fn top_level_extern_crates(lexer: &mut Lexer<'_>) -> Vec<(usize, usize)> {
+    let mut found = Vec::new();
+    let mut item_start = None;
+    let mut item = Vec::new();
+    loop {
+        if lexer.skip_plain_trivia().is_err() {
+            break;
+        }
+        let start = lexer.pos;
+        let rest = lexer.rest();
+        if rest.is_empty() {
+            break;
+        }
+        item_start.get_or_insert(start);
+        if is_outer_doc(rest) {
+            if rest.starts_with("///") {
+                lexer.skip_line_comment();
+            } else if lexer.skip_block_comment().is_err() {
+                break;
+            }
+            continue;
+        }
+        let Ok(tree) = lexer.tree() else {
+            break;
+        };
+        let ends_item = matches!(tree, Tree::Punct(';') | Tree::Group('{', _));
+        item.push(tree);
+        if ends_item {
+            if let Some(start) = item_start.take() {
+                if is_extern_crate(&item) {
+                    found.push((start, lexer.pos));
+                }
+            }
+            item.clear();
+        }
+    }
+    found
+}
+
+/// Whether the token trees of an item, up to its `;`, are an `extern crate` item
+/// other than `extern crate self`.
+fn is_extern_crate(item: &[Tree]) -> bool {
+    let ident = |i: usize, name: &str| matches!(item.get(i), Some(Tree::Ident(n)) if n == name);
+    let mut i = 0;
+    while item.get(i) == Some(&Tree::Punct('#'))
+        && matches!(item.get(i + 1), Some(Tree::Group('[', _)))
+    {
+        i += 2;
+    }
+    if ident(i, "pub") {
+        i += 1;
+        if matches!(item.get(i), Some(Tree::Group('(', _))) {
+            i += 1;
+        }
+    }
+    ident(i, "extern")
+        && ident(i + 1, "crate")
+        && matches!(item.get(i + 2), Some(Tree::Ident(_)))
+        && !ident(i + 2, "self")
+}
+
+/// Whether the text starts with an outer doc comment (`///`, `/** */`), which belongs
+/// to the item after it.
+fn is_outer_doc(rest: &str) -> bool {
+    (rest.starts_with("///") && !rest.starts_with("////"))
+        || (rest.starts_with("/**") && !rest.starts_with("/***") && !rest.starts_with("/**/"))
 }
 
 /// The attribute with whitespace and comments outside literals removed, for comparing
@@ -170,37 +293,38 @@ pub(crate) fn normalized(attr_text: &str) -> String {
     out
 }
 
-/// Checks that the shim carries exactly the upstream root's compile-affecting crate
-/// attributes (in any order; whitespace does not matter). Returns what to change, if
-/// anything.
-pub(crate) fn compare(upstream: &[InnerAttr], shim: &[InnerAttr]) -> Option<String> {
-    let upstream: Vec<&InnerAttr> = upstream.iter().filter(|a| a.affects_compilation).collect();
-    let mut extra: Vec<&InnerAttr> = shim.iter().filter(|a| a.affects_compilation).collect();
-    let mut missing = Vec::new();
-    for attr in upstream {
-        let key = normalized(&attr.text);
-        match extra.iter().position(|a| normalized(&a.text) == key) {
-            Some(i) => {
-                extra.remove(i);
-            }
-            None => missing.push(attr),
-        }
+/// Checks that the shim's root carries exactly the upstream root's compile-affecting
+/// crate attributes and its top-level `extern crate` items (in any order; whitespace
+/// and comments do not matter). Returns what to change, if anything.
+pub(crate) fn compare(upstream: &SplitRoot, shim: &SplitRoot) -> Option<String> {
+    fn affecting(root: &SplitRoot) -> Vec<&str> {
+        let attrs = root.attrs.iter().filter(|a| a.affects_compilation);
+        attrs.map(|a| a.text.as_str()).collect()
     }
-    if missing.is_empty() && extra.is_empty() {
+    fn crates(root: &SplitRoot) -> Vec<&str> {
+        root.extern_crates.iter().map(|e| e.text.as_str()).collect()
+    }
+    let (missing_attrs, mut extra_attrs) = differences(affecting(upstream), affecting(shim));
+    let (missing_crates, extra_crates) = differences(crates(upstream), crates(shim));
+    if missing_attrs.is_empty()
+        && extra_attrs.is_empty()
+        && missing_crates.is_empty()
+        && extra_crates.is_empty()
+    {
         return None;
     }
     let mut message = String::from(
         "the shim's `src/lib.rs` does not carry the crate-level attributes \
-         of the patched upstream root",
+         and `extern crate` items of the patched upstream root",
     );
-    let mut list = |heading: &str, attrs: &[&InnerAttr]| {
-        if attrs.is_empty() {
+    let mut list = |heading: &str, items: &[&str]| {
+        if items.is_empty() {
             return;
         }
         message.push_str("\n  ");
         message.push_str(heading);
-        for attr in attrs {
-            for line in attr.text.lines() {
+        for item in items {
+            for line in item.lines() {
                 message.push_str("\n    ");
                 message.push_str(line);
             }
@@ -208,10 +332,35 @@ pub(crate) fn compare(upstream: &[InnerAttr], shim: &[InnerAttr]) -> Option<Stri
     };
     list(
         "missing (copy these lines above the `include!` line):",
-        &missing,
+        &missing_attrs,
     );
-    list("extra (remove these lines):", &extra);
+    list(
+        "missing `extern crate` items (copy these lines after the `#![...]` lines, \
+         above the `include!` line):",
+        &missing_crates,
+    );
+    extra_attrs.extend(extra_crates);
+    list("extra (remove these lines):", &extra_attrs);
     Some(message)
+}
+
+/// What `upstream` has that `shim` lacks, and the reverse, comparing
+/// [`normalized`] texts as multisets; each list in its own order.
+fn differences<'a>(
+    upstream: Vec<&'a str>,
+    mut extra: Vec<&'a str>,
+) -> (Vec<&'a str>, Vec<&'a str>) {
+    let mut missing = Vec::new();
+    for text in upstream {
+        let key = normalized(text);
+        match extra.iter().position(|e| normalized(e) == key) {
+            Some(i) => {
+                extra.remove(i);
+            }
+            None => missing.push(text),
+        }
+    }
+    (missing, extra)
 }
 
 /// Attributes that never change what rustc compiles: lints and documentation. Dropping
@@ -384,6 +533,41 @@ impl<'a> Lexer<'a> {
                 return Ok(());
             }
         }
+    }
+
+    /// Skips whitespace and comments other than outer doc comments.
+    fn skip_plain_trivia(&mut self) -> Result<(), RootError> {
+        loop {
+            self.skip_whitespace();
+            let rest = self.rest();
+            if is_outer_doc(rest) {
+                return Ok(());
+            } else if rest.starts_with("//") {
+                self.skip_line_comment();
+            } else if rest.starts_with("/*") {
+                self.skip_block_comment()?;
+            } else {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Reads one token tree: a delimited group or a single token, at a position that
+    /// is not whitespace or a comment.
+    fn tree(&mut self) -> Result<Tree, RootError> {
+        let start = self.pos;
+        let close = match self.peek() {
+            Some('(') => ')',
+            Some('[') => ']',
+            Some('{') => '}',
+            Some(c @ (')' | ']' | '}')) => {
+                return Err(self.error(start, format!("unexpected `{c}`")));
+            }
+            _ => return self.token(),
+        };
+        let open = self.peek().unwrap_or_default();
+        self.pos += 1;
+        Ok(Tree::Group(open, self.group(close, start)?))
     }
 
     /// Skips a `//` comment up to (not including) its line break.
@@ -606,7 +790,7 @@ fn opening(close: char) -> char {
 
 #[cfg(test)]
 mod tests {
-    use super::{compare, normalized, split_root, InnerAttr};
+    use super::{compare, normalized, split_root};
 
     /// Renders a split as one line per attribute (`line`, `+` when it affects
     /// compilation, text), `--`, then the body with trailing spaces trimmed from each line;
@@ -623,6 +807,9 @@ mod tests {
         for attr in &split.attrs {
             let mark = if attr.affects_compilation { '+' } else { '-' };
             out.push_str(&format!("{} {mark} {}\n", attr.line, attr.text));
+        }
+        for item in &split.extern_crates {
+            out.push_str(&format!("{} e {}\n", item.line, item.text));
         }
         out.push_str("--\n");
         let body: Vec<&str> = split.body.split('\n').map(str::trim_end).collect();
@@ -774,8 +961,17 @@ mod tests {
             "#![x('\\']",
             "error: line 1: unterminated character literal",
         );
-        // Past the leading region nothing is lexed, so nothing there can fail.
+        // Past the leading region, what the lexer cannot follow ends the search for
+        // `extern crate` items without an error: rustc reports it.
         check("fn f() {\n/* open", "--\nfn f() {\n/* open");
+        check(
+            "extern crate a;\nfn f() { \"open }\nextern crate b;",
+            "1 e extern crate a;\n--\n\nfn f() { \"open }\nextern crate b;",
+        );
+        check(
+            "extern crate a;\n) extern crate b;",
+            "1 e extern crate a;\n--\n\n) extern crate b;",
+        );
     }
 
     #[test]
@@ -785,6 +981,38 @@ mod tests {
             let _ = split_root(&text[..i]);
             let _ = normalized(&text[..i]);
         }
+    }
+
+    #[test]
+    fn top_level_extern_crates_move_with_their_attributes() {
+        check(
+            "#![no_std]\n\n#[cfg(feature = \"std\")]\n#[macro_use]\nextern crate std;\n\n#[macro_use] extern crate alloc;\nuse alloc::vec::Vec;",
+            "1 + #![no_std]\n3 e #[cfg(feature = \"std\")]\n#[macro_use]\nextern crate std;\n7 e #[macro_use] extern crate alloc;\n--\n\n\n\n\n\n\n\nuse alloc::vec::Vec;",
+        );
+        check(
+            "extern crate serial_core as core;\npub extern crate libc;\npub(crate) extern crate ioctl_rs as ioctl;",
+            "1 e extern crate serial_core as core;\n2 e pub extern crate libc;\n3 e pub(crate) extern crate ioctl_rs as ioctl;\n--\n\n\n",
+        );
+        // Outer doc comments belong to the item; plain comments before it stay.
+        check(
+            "// Plain.\n/// The re-export.\n#[doc(inline)]\npub extern crate dep;",
+            "2 e /// The re-export.\n#[doc(inline)]\npub extern crate dep;\n--\n// Plain.\n\n\n",
+        );
+        // After other items, with braces and semicolons inside them.
+        check(
+            "mod a;\nuse b::{c, d};\nconst X: S = S { a: [1; 2] };\nfn f() { extern crate inner; }\nmacro_rules! m { () => { extern crate in_macro; } }\nextern crate last;",
+            "6 e extern crate last;\n--\nmod a;\nuse b::{c, d};\nconst X: S = S { a: [1; 2] };\nfn f() { extern crate inner; }\nmacro_rules! m { () => { extern crate in_macro; } }\n",
+        );
+        // Left alone: `extern crate self`, modules, macro calls, `extern` blocks and fns.
+        check(
+            "extern crate self as me;\nmod m { extern crate a; }\ncfg_if! { if #[cfg(x)] { extern crate b; } }\nextern \"C\" { fn g(); }\nextern \"C\" fn h() {}",
+            "--\nextern crate self as me;\nmod m { extern crate a; }\ncfg_if! { if #[cfg(x)] { extern crate b; } }\nextern \"C\" { fn g(); }\nextern \"C\" fn h() {}",
+        );
+        // Literals and lifetimes that hold brackets or semicolons do not confuse it.
+        check(
+            "const S: &str = \"};\";\nconst C: char = '}';\nfn f<'a>(x: &'a str) -> &'a str { r#\"{\"# ; x }\nextern crate z;",
+            "4 e extern crate z;\n--\nconst S: &str = \"};\";\nconst C: char = '}';\nfn f<'a>(x: &'a str) -> &'a str { r#\"{\"# ; x }\n",
+        );
     }
 
     fn check_affects(attr: &str, expected: bool) {
@@ -860,13 +1088,9 @@ mod tests {
         check("#![x(' ', b' ', 'a)]", "#![x(' ',b' ','a)]");
     }
 
-    fn attrs(src: &str) -> Vec<InnerAttr> {
-        split_root(src).unwrap().attrs
-    }
-
     fn check_compare(upstream: &str, shim: &str, expected: Option<&str>) {
         assert_eq!(
-            compare(&attrs(upstream), &attrs(shim)).as_deref(),
+            compare(&split_root(upstream).unwrap(), &split_root(shim).unwrap()).as_deref(),
             expected,
             "upstream {upstream:?}, shim {shim:?}"
         );
@@ -891,7 +1115,7 @@ mod tests {
             "#![no_std]\n#![cfg_attr(\n    docsrs,\n    feature(doc_cfg)\n)]\nfn f() {}",
             &format!("#![recursion_limit = \"256\"]\n#![deny(warnings)]\n{include}"),
             Some(
-                "the shim's `src/lib.rs` does not carry the crate-level attributes of the patched upstream root\n  \
+                "the shim's `src/lib.rs` does not carry the crate-level attributes and `extern crate` items of the patched upstream root\n  \
                  missing (copy these lines above the `include!` line):\n    \
                  #![no_std]\n    \
                  #![cfg_attr(\n        docsrs,\n        feature(doc_cfg)\n    )]\n  \
@@ -903,16 +1127,33 @@ mod tests {
             "#![no_std]\n#![no_std]",
             &format!("#![no_std]\n{include}"),
             Some(
-                "the shim's `src/lib.rs` does not carry the crate-level attributes of the patched upstream root\n  \
+                "the shim's `src/lib.rs` does not carry the crate-level attributes and `extern crate` items of the patched upstream root\n  \
                  missing (copy these lines above the `include!` line):\n    \
                  #![no_std]",
+            ),
+        );
+        check_compare(
+            "#[macro_use]\nextern crate nom;\nextern crate a as core;\nfn f() {}",
+            &format!("extern crate a as core;\n#[macro_use] extern crate nom;\n{include}"),
+            None,
+        );
+        check_compare(
+            "#![no_std]\n#[macro_use]\nextern crate alloc;\nfn f() {}",
+            &format!("#![no_std]\nextern crate std;\n{include}"),
+            Some(
+                "the shim's `src/lib.rs` does not carry the crate-level attributes and `extern crate` items of the patched upstream root\n  \
+                 missing `extern crate` items (copy these lines after the `#![...]` lines, above the `include!` line):\n    \
+                 #[macro_use]\n    \
+                 extern crate alloc;\n  \
+                 extra (remove these lines):\n    \
+                 extern crate std;",
             ),
         );
         check_compare(
             "fn f() {}",
             &format!("#![no_std]\n{include}"),
             Some(
-                "the shim's `src/lib.rs` does not carry the crate-level attributes of the patched upstream root\n  \
+                "the shim's `src/lib.rs` does not carry the crate-level attributes and `extern crate` items of the patched upstream root\n  \
                  extra (remove these lines):\n    \
                  #![no_std]",
             ),

@@ -296,3 +296,83 @@ fn patches_from_a_quilt_series_apply_in_its_order() {
         "[\"zero\", \"one\", \"two\"]\n"
     );
 }
+
+#[test]
+fn extern_crate_items_of_the_root_move_into_the_shim() {
+    let env = TestEnv::new();
+    // A dependency whose exported macro shadows std's `vec!`, and one that an
+    // old crate root renames to `core`: rustc refuses both items inside
+    // `include!` ("`vec` is already in scope", "macro-expanded `extern crate`
+    // items cannot shadow names passed with `--extern`").
+    env.publish(&Package::new("vecmac", "1.0.0").file(
+        "src/lib.rs",
+        "#[macro_export]\nmacro_rules! vec {\n    () => { \"vecmac's vec\" };\n}\n",
+    ));
+    env.publish(&Package::new("serialcore", "0.4.0").file(
+        "src/lib.rs",
+        "pub fn name() -> &'static str { \"serialcore\" }\n",
+    ));
+    let root = r#"//! An old-style crate root.
+#![deny(missing_docs)]
+
+#[macro_use]
+extern crate vecmac;
+extern crate serialcore as core;
+
+/// Which `vec!`.
+pub fn made() -> &'static str { vec![] }
+/// Which `core`.
+pub fn name() -> &'static str { core::name() }
+/// The line of this call, unchanged by the move.
+pub fn line() -> u32 { line!() }
+"#;
+    env.publish(
+        &Package::new("oldstyle", "0.4.0")
+            .dep("vecmac", "1.0")
+            .dep("serialcore", "0.4")
+            .file("src/lib.rs", root),
+    );
+    env.app(
+        "oldstyle = \"0.4\"",
+        "[patch.crates-io]\noldstyle = { path = \"patched/oldstyle\" }",
+    )
+    .file(
+        "src/main.rs",
+        "fn main() {\n    println!(\"{} {} {}\", oldstyle::made(), oldstyle::name(), oldstyle::line());\n}\n",
+    );
+    let shim = Shim::graph_wide("oldstyle", "0.4.0")
+        .manifest_extra("\n[dependencies]\nvecmac = \"1.0\"\nserialcore = \"0.4\"\n");
+
+    // Without the items, the build names them and the command that writes them.
+    env.shim("patched/oldstyle", &shim);
+    let run = env.fails(&["build", "-q"]);
+    let lines: Vec<&str> = run.stderr.lines().map(str::trim).collect();
+    let at = lines
+        .iter()
+        .position(|l| l.starts_with("missing `extern crate` items"))
+        .unwrap_or_else(|| panic!("{}", run.stderr));
+    assert_eq!(
+        lines[at + 1..at + 4],
+        [
+            "#[macro_use]",
+            "extern crate vecmac;",
+            "extern crate serialcore as core;"
+        ],
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("help: run `cargo build-patch sync "),
+        "{}",
+        run.stderr
+    );
+
+    env.shim(
+        "patched/oldstyle",
+        &shim.attrs("#[macro_use]\nextern crate vecmac;\nextern crate serialcore as core;\n"),
+    );
+    assert_eq!(
+        env.ok(&["run", "-q"]).stdout,
+        "vecmac's vec serialcore 13\n"
+    );
+}

@@ -260,3 +260,84 @@ fn new_writes_a_shim_for_a_crate_that_calls_its_exported_macros_by_crate_paths()
     );
     assert_eq!(env.ok(&["run", "-q"]).stdout, "21 42\n");
 }
+
+#[test]
+fn new_and_sync_carry_the_roots_extern_crate_items() {
+    // rustc refuses, inside `include!`, a `#[macro_use] extern crate` whose
+    // macro shadows one in scope (iso8601, failure_derive) and an
+    // `extern crate x as core;` (serial-unix): the shim's root carries them.
+    let env = TestEnv::new();
+    env.publish(&Package::new("vecmac", "1.0.0").file(
+        "src/lib.rs",
+        "#[macro_export]\nmacro_rules! vec { () => { \"vecmac's vec\" } }\n\
+         pub fn name() -> &'static str { \"vecmac\" }\n",
+    ));
+    let lib = "#![no_std]\n\n#[macro_use]\nextern crate vecmac;\n\npub fn made() -> &'static str { vec![] }\n";
+    env.publish(
+        &Package::new("oldroot", "0.1.0")
+            .dep("vecmac", "1")
+            .file("src/lib.rs", lib),
+    );
+    let root = repo_root().display().to_string();
+    let (ok, out) = cli(&env, &["new", "oldroot@0.1.0", "--build-patch-path", &root]);
+    assert!(ok, "{out}");
+    let lib_rs = env.ws.join("patched/oldroot/src/lib.rs");
+    let written = std::fs::read_to_string(&lib_rs).unwrap();
+    assert!(
+        written.contains("#![no_std]\n")
+            && written.contains("\n#[macro_use]\nextern crate vecmac;\n\ninclude!"),
+        "{written}"
+    );
+    app(
+        &env,
+        "oldroot = \"0.1\"",
+        "[patch.crates-io]\noldroot = { path = \"patched/oldroot\" }",
+    );
+    env.file(
+        "src/main.rs",
+        "fn main() { println!(\"{}\", oldroot::made()); }\n",
+    );
+    assert_eq!(env.ok(&["run", "-q"]).stdout, "vecmac's vec\n");
+
+    // A patch renames the crate to `core`; the user's comment in the shim stays.
+    let patched = lib.replace(
+        "\n#[macro_use]\nextern crate vecmac;\n",
+        "\n#[macro_use]\nextern crate vecmac;\nextern crate vecmac as core;\n",
+    ) + "pub fn name() -> &'static str { core::name() }\n";
+    env.file(
+        "patched/oldroot/as-core.patch",
+        &unified_diff("src/lib.rs", lib, &patched),
+    );
+    let manifest = env.ws.join("patched/oldroot/Cargo.toml");
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    std::fs::write(
+        &manifest,
+        text.replace("patches = []", "patches = [\"as-core.patch\"]"),
+    )
+    .unwrap();
+    // A shim written before `new` carried `extern crate` items lacks them all.
+    let older = written.replace("#[macro_use]\nextern crate vecmac;\n", "");
+    std::fs::write(&lib_rs, format!("// mine: keep\n{older}")).unwrap();
+    env.file(
+        "src/main.rs",
+        "fn main() { println!(\"{} {}\", oldroot::made(), oldroot::name()); }\n",
+    );
+    let run = env.fails(&["build"]);
+    assert!(
+        run.stderr.contains("extern crate vecmac as core;")
+            && run.stderr.contains("cargo build-patch sync"),
+        "{}",
+        run.stderr
+    );
+    let (ok, out) = cli(&env, &["sync", "patched/oldroot"]);
+    assert!(ok && out.contains("Updated"), "{out}");
+    let synced = std::fs::read_to_string(&lib_rs).unwrap();
+    assert!(
+        synced.starts_with("// mine: keep\n// A build-patch shim")
+            && synced.contains(
+                "\n#[macro_use]\nextern crate vecmac;\nextern crate vecmac as core;\ninclude!"
+            ),
+        "{synced}"
+    );
+    assert_eq!(env.ok(&["run", "-q"]).stdout, "vecmac's vec vecmac\n");
+}
