@@ -47,13 +47,19 @@ pub(crate) fn parse_series(text: &str) -> Result<Vec<SeriesEntry>, (usize, Strin
     Ok(out)
 }
 
+/// How errors name a patch file: relative to the shim with `/` on every
+/// platform, or, outside it, the path as the platform writes it.
 fn display_name(base: &Path, path: &Path) -> String {
-    let rel = path.strip_prefix(base).unwrap_or(path);
-    let s: Vec<String> = rel
-        .components()
-        .map(|c| c.as_os_str().to_string_lossy().into_owned())
-        .collect();
-    s.join("/")
+    match path.strip_prefix(base) {
+        Ok(rel) => {
+            let s: Vec<String> = rel
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                .collect();
+            s.join("/")
+        }
+        Err(_) => path.display().to_string(),
+    }
 }
 
 fn is_patch_name(name: &str) -> bool {
@@ -175,5 +181,18 @@ mod tests {
             "error at 1: unsupported option `-R` for `a.patch` (only `-pN` is understood)\n",
         );
         check("", "");
+    }
+
+    #[test]
+    fn display_names() {
+        let base = Path::new("/ws/patched/foo");
+        let name = |p: &str| display_name(base, Path::new(p));
+        assert_eq!(name("/ws/patched/foo/patches/a.patch"), "patches/a.patch");
+        assert_eq!(name("/ws/patched/foo/../../p/b.diff"), "../../p/b.diff");
+        // Outside the shim: one leading slash, not `//ws/...`.
+        assert_eq!(
+            name("/srv/debian/series/c.diff"),
+            "/srv/debian/series/c.diff"
+        );
     }
 }
