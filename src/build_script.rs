@@ -28,7 +28,6 @@
 //! the pristine source (which never changes; the patches are watched
 //! already), so that a no-op build does not rerun the script.
 
-use std::collections::BTreeSet;
 use std::path::{Component, Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -36,6 +35,7 @@ use crate::directives::Directives;
 use crate::error::{Error, Result};
 use crate::fs;
 use crate::manifest::BuildSetting;
+use crate::map::Set;
 
 /// The environment variable that makes a shim's build script run the
 /// upstream `main` instead of building the shim. The child removes it before
@@ -297,8 +297,8 @@ fn join_inside(base: &Path, rel: &str) -> Option<PathBuf> {
 /// path (relative to the file, or `concat!(env!("CARGO_MANIFEST_DIR"),
 /// "/...")`). Files that do not exist are left out (a `cfg` may never use
 /// them).
-fn aux_files(root: &Path, script: &Path, text: &str) -> Result<BTreeSet<PathBuf>> {
-    let mut found = BTreeSet::new();
+fn aux_files(root: &Path, script: &Path, text: &str) -> Result<Set<PathBuf>> {
+    let mut found = Set::new();
     // (file, its text, the directory its `mod` declarations resolve in)
     let dir = script.parent().unwrap_or(Path::new("")).to_path_buf();
     let mut queue = vec![(script.to_path_buf(), text.to_string(), dir)];

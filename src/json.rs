@@ -8,8 +8,9 @@
 // Some accessors are for callers still to come and for tests.
 #![allow(dead_code)]
 
-use std::collections::BTreeMap;
 use std::fmt;
+
+use crate::map::Map;
 
 /// A JSON value.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,7 +26,7 @@ pub(crate) enum Json {
     /// An array.
     Array(Vec<Json>),
     /// An object; when a key repeats, the last value wins, as in `serde_json`.
-    Object(BTreeMap<String, Json>),
+    Object(Map<String, Json>),
 }
 
 impl Json {
@@ -54,7 +55,7 @@ impl Json {
     }
 
     /// The entries, if this is an object.
-    pub(crate) fn as_object(&self) -> Option<&BTreeMap<String, Json>> {
+    pub(crate) fn as_object(&self) -> Option<&Map<String, Json>> {
         match self {
             Json::Object(map) => Some(map),
             _ => None,
@@ -232,7 +233,7 @@ impl Parser<'_> {
 
     fn object(&mut self) -> Result<Json, JsonError> {
         self.pos += 1; // `{`
-        let mut map = BTreeMap::new();
+        let mut map = Map::new();
         self.skip_whitespace();
         if self.eat(b'}') {
             return Ok(Json::Object(map));
@@ -398,9 +399,11 @@ mod tests {
             Json::Number(n) => serde_json::from_str(n).expect("numbers are valid JSON"),
             Json::String(s) => Value::String(s.clone()),
             Json::Array(a) => Value::Array(a.iter().map(to_serde).collect()),
-            Json::Object(m) => {
-                Value::Object(m.iter().map(|(k, v)| (k.clone(), to_serde(v))).collect())
-            }
+            Json::Object(m) => Value::Object(
+                m.into_iter()
+                    .map(|(k, v)| (k.clone(), to_serde(v)))
+                    .collect(),
+            ),
         }
     }
 
@@ -608,7 +611,7 @@ mod tests {
         assert_eq!(json.get("num"), Some(&Json::Number("-1.5e3".into())));
         assert_eq!(json.get("missing"), None);
         assert_eq!(json.get("s").unwrap().get("x"), None);
-        assert_eq!(json.as_object().map(|m| m.len()), Some(5));
+        assert_eq!(json.as_object().map(|m| m.keys().count()), Some(5));
         assert_eq!(json.as_str(), None);
     }
 }

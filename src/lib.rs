@@ -104,6 +104,7 @@ mod error;
 mod fs;
 mod json;
 mod manifest;
+mod map;
 pub mod patch;
 mod root;
 mod source;

@@ -18,9 +18,9 @@
 //! for a dependency), metadata. The `build` key is checked with the build
 //! script itself.
 
-use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
+use crate::map::{Map, Set};
 use crate::toml::{self, Table, Value};
 
 /// What a manifest says about how Cargo builds the package.
@@ -31,8 +31,8 @@ pub(crate) struct Model {
     pub lib_name: String,
     pub proc_macro: bool,
     pub links: Option<String>,
-    pub features: BTreeMap<String, BTreeSet<String>>,
-    pub deps: BTreeMap<DepKey, Dep>,
+    pub features: Map<String, Set<String>>,
+    pub deps: Map<DepKey, Dep>,
     /// `[package] build`, when set.
     pub build: Option<BuildSetting>,
 }
@@ -94,7 +94,7 @@ pub(crate) struct Dep {
     pub req: String,
     pub optional: bool,
     pub default_features: bool,
-    pub features: BTreeSet<String>,
+    pub features: Set<String>,
     /// A `path` or `git` dependency: the shim points at another local copy on
     /// purpose, so its package and requirement are not compared.
     pub local: bool,
@@ -112,7 +112,7 @@ pub(crate) fn model(doc: &Table) -> Model {
     let proc_macro = ["proc-macro", "proc_macro"]
         .iter()
         .any(|k| toml::get(doc, &["lib", k]).and_then(Value::as_bool) == Some(true));
-    let mut deps = BTreeMap::new();
+    let mut deps = Map::new();
     for kind in [DepKind::Normal, DepKind::Build] {
         fn tables(t: &Table, kind: DepKind) -> Vec<Option<&Value>> {
             let mut v = vec![t.get(kind.table())];
@@ -140,7 +140,7 @@ pub(crate) fn model(doc: &Table) -> Model {
         _ => None,
     };
     let dev_only = dev_only_deps(doc);
-    let mut features = BTreeMap::new();
+    let mut features = Map::new();
     if let Some(Value::Table(t)) = doc.get("features") {
         for (k, v) in t {
             let items = v
@@ -184,15 +184,15 @@ pub(crate) fn feature_item_dep(item: &str) -> Option<&str> {
 /// crate's features enable features of its dev-dependencies (used by its own
 /// tests); a shim has no dev-dependencies, so such feature items are dropped
 /// on both sides of the comparison, and by the generator.
-pub(crate) fn dev_only_deps(doc: &Table) -> BTreeSet<String> {
+pub(crate) fn dev_only_deps(doc: &Table) -> Set<String> {
     let names = |table: Option<&Value>| -> Vec<String> {
         match table {
             Some(Value::Table(t)) => t.keys().cloned().collect(),
             _ => Vec::new(),
         }
     };
-    let mut dev: BTreeSet<String> = BTreeSet::new();
-    let mut other: BTreeSet<String> = BTreeSet::new();
+    let mut dev: Set<String> = Set::new();
+    let mut other: Set<String> = Set::new();
     for (key, is_dev) in [
         ("dev-dependencies", true),
         ("dev_dependencies", true),
@@ -218,7 +218,7 @@ fn read_deps(
     table: Option<&Value>,
     kind: DepKind,
     target: Option<&str>,
-    out: &mut BTreeMap<DepKey, Dep>,
+    out: &mut Map<DepKey, Dep>,
 ) {
     let Some(Value::Table(table)) = table else {
         return;
@@ -315,7 +315,7 @@ pub(crate) fn compare(upstream: &Model, shim: &Model) -> Vec<String> {
         .features
         .keys()
         .chain(shim.features.keys())
-        .collect::<BTreeSet<_>>()
+        .collect::<Set<_>>()
     {
         match (upstream.features.get(name), shim.features.get(name)) {
             (Some(u), Some(s)) if u != s => out.push(format!(
@@ -335,7 +335,7 @@ pub(crate) fn compare(upstream: &Model, shim: &Model) -> Vec<String> {
         .deps
         .keys()
         .chain(shim.deps.keys())
-        .collect::<BTreeSet<_>>()
+        .collect::<Set<_>>()
     {
         match (upstream.deps.get(key), shim.deps.get(key)) {
             (Some(u), Some(s)) => {
@@ -394,7 +394,7 @@ fn show_opt(v: &Option<String>) -> String {
     }
 }
 
-fn show_list(items: &BTreeSet<String>) -> String {
+fn show_list(items: &Set<String>) -> String {
     let quoted: Vec<String> = items.iter().map(|i| format!("{i:?}")).collect();
     format!("[{}]", quoted.join(", "))
 }

@@ -18,6 +18,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use crate::error::{Error, Result};
+use crate::map::Set;
 use crate::{fs, json, toml};
 
 /// Where a pristine source was found.
@@ -86,11 +87,10 @@ pub(crate) fn find(req: &Request<'_>) -> Result<Pristine> {
 /// index folders, counting only directories Cargo finished unpacking.
 pub(crate) fn find_in_registry_cache(home: &Path, name: &str, version: &str) -> Option<PathBuf> {
     let src = home.join("registry").join("src");
-    let mut indexes: Vec<PathBuf> = std::fs::read_dir(&src)
+    let indexes: Set<PathBuf> = std::fs::read_dir(&src)
         .ok()?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .collect();
-    indexes.sort();
     indexes.into_iter().find_map(|index| {
         let dir = index.join(format!("{name}-{version}"));
         let unpacked = dir.join(".cargo-ok").is_file() && dir.join("Cargo.toml").is_file();

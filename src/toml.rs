@@ -13,8 +13,9 @@
 // Until the whole pipeline reads manifests, some accessors have no caller yet.
 #![allow(dead_code)]
 
-use std::collections::BTreeMap;
 use std::fmt;
+
+use crate::map::Map;
 
 /// A TOML value.
 #[derive(Debug, Clone, PartialEq)]
@@ -36,7 +37,7 @@ pub(crate) enum Value {
 }
 
 /// A TOML table: keys in sorted order.
-pub(crate) type Table = BTreeMap<String, Value>;
+pub(crate) type Table = Map<String, Value>;
 
 impl Value {
     /// The string, if this is a string.
@@ -185,7 +186,7 @@ enum Kind {
 #[derive(Debug)]
 struct Section {
     kind: Kind,
-    entries: BTreeMap<String, Node>,
+    entries: Map<String, Node>,
 }
 
 /// An entry of a [`Section`].
@@ -204,7 +205,7 @@ impl Section {
     fn new(kind: Kind) -> Section {
         Section {
             kind,
-            entries: BTreeMap::new(),
+            entries: Map::new(),
         }
     }
 
@@ -236,8 +237,7 @@ impl Section {
         for (i, key) in parents.iter().enumerate() {
             let node = table
                 .entries
-                .entry(key.clone())
-                .or_insert_with(|| Node::Table(Section::new(Kind::Dotted)));
+                .get_or_insert_with(key.clone(), || Node::Table(Section::new(Kind::Dotted)));
             table = match node {
                 Node::Table(section) if section.kind == Kind::Dotted => section,
                 _ => {
@@ -266,8 +266,7 @@ fn open_section(root: &mut Section, keys: &[String], array: bool) -> Result<(), 
     for (i, key) in parents.iter().enumerate() {
         let node = table
             .entries
-            .entry(key.clone())
-            .or_insert_with(|| Node::Table(Section::new(Kind::Implicit)));
+            .get_or_insert_with(key.clone(), || Node::Table(Section::new(Kind::Implicit)));
         table = match node {
             Node::Table(section) => section,
             Node::Tables(sections) => match sections.last_mut() {
@@ -1156,7 +1155,7 @@ mod tests {
     fn ours_table_to_json(table: &Table) -> Json {
         Json::Object(
             table
-                .iter()
+                .into_iter()
                 .map(|(k, v)| (k.clone(), ours_to_json(v)))
                 .collect(),
         )
@@ -1509,7 +1508,13 @@ mod tests {
         .unwrap();
         let bp = get(&t, &["package", "metadata", "build-patch"]).unwrap();
         assert_eq!(bp.type_name(), "table");
-        let patches = bp.as_table().unwrap()["patches"].as_array().unwrap();
+        let patches = bp
+            .as_table()
+            .unwrap()
+            .get("patches")
+            .unwrap()
+            .as_array()
+            .unwrap();
         assert_eq!(patches[0].as_str(), Some("a.patch"));
         assert_eq!(
             get(&t, &["package", "version"]).unwrap().as_integer(),
@@ -1520,7 +1525,8 @@ mod tests {
         assert_eq!(get(&t, &["nope"]), None);
         assert_eq!(get(&t, &[]), None);
         let d = parse("d = 1979-05-27 07:32:00Z").unwrap();
-        assert_eq!(d["d"], Value::Datetime("1979-05-27 07:32:00Z".into()));
-        assert_eq!(d["d"].type_name(), "datetime");
+        let d = d.get("d").unwrap();
+        assert_eq!(*d, Value::Datetime("1979-05-27 07:32:00Z".into()));
+        assert_eq!(d.type_name(), "datetime");
     }
 }

@@ -1,0 +1,262 @@
+//! `Map` and `Set`: sorted vectors, for the tables of the TOML and JSON
+//! readers and the manifest comparison.
+//!
+//! Why not `BTreeMap`: every user compiles build-patch on every clean build
+//! (`docs/benchmarks.md`, 2), and the standard B-tree compiles to some 5,000
+//! lines of LLVM IR for each pair of key and value types it is used with; a
+//! sorted vector needs a few hundred. The tables here hold tens of entries,
+//! usually added in key order, so a lookup is a binary search and an insertion
+//! rarely moves anything.
+
+use std::borrow::Borrow;
+use std::fmt;
+
+/// A map whose entries are kept sorted by key, each key once.
+#[derive(Clone, PartialEq, Eq)]
+pub(crate) struct Map<K, V> {
+    entries: Vec<(K, V)>,
+}
+
+impl<K, V> Map<K, V> {
+    /// An empty map.
+    pub(crate) fn new() -> Self {
+        Map {
+            entries: Vec::new(),
+        }
+    }
+
+    /// The keys, in order.
+    pub(crate) fn keys(&self) -> impl Iterator<Item = &K> {
+        self.entries.iter().map(|(k, _)| k)
+    }
+
+    /// The values, in key order.
+    pub(crate) fn values(&self) -> impl Iterator<Item = &V> {
+        self.entries.iter().map(|(_, v)| v)
+    }
+}
+
+impl<K: Ord, V> Map<K, V> {
+    /// Where `key` is (`Ok`), or where it would go (`Err`).
+    fn find<Q: Ord + ?Sized>(&self, key: &Q) -> Result<usize, usize>
+    where
+        K: Borrow<Q>,
+    {
+        self.entries.binary_search_by(|(k, _)| k.borrow().cmp(key))
+    }
+
+    /// The value of `key`.
+    pub(crate) fn get<Q: Ord + ?Sized>(&self, key: &Q) -> Option<&V>
+    where
+        K: Borrow<Q>,
+    {
+        let i = self.find(key).ok()?;
+        Some(&self.entries[i].1)
+    }
+
+    /// The value of `key`, to change it.
+    pub(crate) fn get_mut<Q: Ord + ?Sized>(&mut self, key: &Q) -> Option<&mut V>
+    where
+        K: Borrow<Q>,
+    {
+        let i = self.find(key).ok()?;
+        Some(&mut self.entries[i].1)
+    }
+
+    /// Whether `key` has a value.
+    pub(crate) fn contains_key<Q: Ord + ?Sized>(&self, key: &Q) -> bool
+    where
+        K: Borrow<Q>,
+    {
+        self.find(key).is_ok()
+    }
+
+    /// Sets the value of `key`, returning the one it replaces.
+    pub(crate) fn insert(&mut self, key: K, value: V) -> Option<V> {
+        match self.find(&key) {
+            Ok(i) => Some(std::mem::replace(&mut self.entries[i].1, value)),
+            Err(i) => {
+                self.entries.insert(i, (key, value));
+                None
+            }
+        }
+    }
+
+    /// The value of `key`, inserting `make()` first if there is none.
+    pub(crate) fn get_or_insert_with(&mut self, key: K, make: impl FnOnce() -> V) -> &mut V {
+        let i = match self.find(&key) {
+            Ok(i) => i,
+            Err(i) => {
+                self.entries.insert(i, (key, make()));
+                i
+            }
+        };
+        &mut self.entries[i].1
+    }
+}
+
+impl<K, V> Default for Map<K, V> {
+    fn default() -> Self {
+        Map::new()
+    }
+}
+
+impl<K: fmt::Debug, V: fmt::Debug> fmt::Debug for Map<K, V> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map()
+            .entries(self.entries.iter().map(|(k, v)| (k, v)))
+            .finish()
+    }
+}
+
+/// Later entries replace earlier ones with the same key.
+impl<K: Ord, V> FromIterator<(K, V)> for Map<K, V> {
+    fn from_iter<I: IntoIterator<Item = (K, V)>>(iter: I) -> Self {
+        let mut map = Map::new();
+        for (k, v) in iter {
+            map.insert(k, v);
+        }
+        map
+    }
+}
+
+impl<'a, K, V> IntoIterator for &'a Map<K, V> {
+    type Item = &'a (K, V);
+    type IntoIter = std::slice::Iter<'a, (K, V)>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.entries.iter()
+    }
+}
+
+impl<K, V> IntoIterator for Map<K, V> {
+    type Item = (K, V);
+    type IntoIter = std::vec::IntoIter<(K, V)>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.entries.into_iter()
+    }
+}
+
+/// A set whose items are kept sorted, each once.
+#[derive(Clone, PartialEq, Eq)]
+pub(crate) struct Set<T> {
+    items: Vec<T>,
+}
+
+impl<T> Set<T> {
+    /// An empty set.
+    pub(crate) fn new() -> Self {
+        Set { items: Vec::new() }
+    }
+
+    /// The items, in order.
+    pub(crate) fn iter(&self) -> std::slice::Iter<'_, T> {
+        self.items.iter()
+    }
+}
+
+impl<T: Ord> Set<T> {
+    /// Whether `item` is in the set.
+    pub(crate) fn contains<Q: Ord + ?Sized>(&self, item: &Q) -> bool
+    where
+        T: Borrow<Q>,
+    {
+        self.items
+            .binary_search_by(|i| i.borrow().cmp(item))
+            .is_ok()
+    }
+
+    /// Adds `item`; false if it was there already.
+    pub(crate) fn insert(&mut self, item: T) -> bool {
+        match self.items.binary_search(&item) {
+            Ok(_) => false,
+            Err(i) => {
+                self.items.insert(i, item);
+                true
+            }
+        }
+    }
+
+    /// Keeps only the items for which `keep` is true.
+    pub(crate) fn retain(&mut self, keep: impl FnMut(&T) -> bool) {
+        self.items.retain(keep);
+    }
+}
+
+impl<T> Default for Set<T> {
+    fn default() -> Self {
+        Set::new()
+    }
+}
+
+impl<T: fmt::Debug> fmt::Debug for Set<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_set().entries(&self.items).finish()
+    }
+}
+
+impl<T: Ord> Extend<T> for Set<T> {
+    fn extend<I: IntoIterator<Item = T>>(&mut self, iter: I) {
+        for item in iter {
+            self.insert(item);
+        }
+    }
+}
+
+impl<T: Ord> FromIterator<T> for Set<T> {
+    fn from_iter<I: IntoIterator<Item = T>>(iter: I) -> Self {
+        let mut set = Set::new();
+        set.extend(iter);
+        set
+    }
+}
+
+impl<'a, T> IntoIterator for &'a Set<T> {
+    type Item = &'a T;
+    type IntoIter = std::slice::Iter<'a, T>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.items.iter()
+    }
+}
+
+impl<T> IntoIterator for Set<T> {
+    type Item = T;
+    type IntoIter = std::vec::IntoIter<T>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.items.into_iter()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Map, Set};
+
+    #[test]
+    fn map_keeps_keys_sorted_and_once() {
+        let mut map = Map::new();
+        assert_eq!(map.insert("b".to_string(), 1), None);
+        assert_eq!(map.insert("a".to_string(), 2), None);
+        assert_eq!(map.insert("b".to_string(), 3), Some(1));
+        *map.get_or_insert_with("c".to_string(), || 0) += 4;
+        *map.get_or_insert_with("a".to_string(), || 0) += 4;
+        let entries: Vec<(&str, i32)> = (&map).into_iter().map(|(k, v)| (k.as_str(), *v)).collect();
+        assert_eq!(entries, [("a", 6), ("b", 3), ("c", 4)]);
+        assert_eq!(map.get("b"), Some(&3));
+        assert!(!map.contains_key("d"));
+        assert_eq!(format!("{map:?}"), r#"{"a": 6, "b": 3, "c": 4}"#);
+    }
+
+    #[test]
+    fn set_keeps_items_sorted_and_once() {
+        let mut set: Set<String> = ["b", "a", "b"].iter().map(|s| s.to_string()).collect();
+        assert!(set.insert("c".to_string()));
+        assert!(!set.insert("a".to_string()));
+        set.retain(|s| s != "b");
+        assert_eq!(set.iter().collect::<Vec<_>>(), ["a", "c"]);
+        assert!(set.contains("c") && !set.contains("b"));
+        assert_eq!(format!("{set:?}"), r#"{"a", "c"}"#);
+    }
+}
