@@ -37,6 +37,12 @@
 
 use std::fmt;
 
+/// The version of what [`split_root`] blanks out of the compile root. Staged copies
+/// record it in their stamp, so one made by a build-patch that blanked less (before
+/// `extern crate` items moved, format 1) is staged again. Bump it with every such
+/// change.
+pub(crate) const FORMAT: u32 = 2;
+
 /// One inner attribute of the leading region of a library root.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct InnerAttr {

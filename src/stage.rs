@@ -195,6 +195,7 @@ fn replace_dir(tmp: &Path, dir: &Path) -> Result<()> {
 fn stamp_text(req: &StageRequest<'_>) -> Result<String> {
     let mut s = String::new();
     let _ = writeln!(s, "build-patch {}", env!("CARGO_PKG_VERSION"));
+    let _ = writeln!(s, "compile root format {}", root::FORMAT);
     let _ = writeln!(s, "crate {} {}", req.name, req.version);
     let _ = writeln!(s, "source {}", req.pristine.dir.display());
     if req.pristine.origin == Origin::Local {

@@ -5,7 +5,8 @@
 //! Together they cover: editions 2015 to 2024, features with `dep:` and
 //! `?/`, optional, target-specific and renamed dependencies, a proc-macro
 //! crate, a library name other than the package's, a library root outside
-//! `src/`, and upstream code that warns under today's rustc.
+//! `src/`, upstream code that warns under today's rustc, and `extern crate`
+//! items that rustc refuses inside `include!`.
 
 #[path = "../../tests/support/mod.rs"]
 mod support;
@@ -74,6 +75,23 @@ const CASES: &[Case] = &[
         deps: "shlex = \"1\"",
         main: "println!(\"{}\", shlex::quote(\"a b\"));",
         expected: "\"a b\"",
+    },
+    // `#[macro_use] extern crate alloc;` after `extern crate std;`: inside
+    // `include!`, rustc refuses it ("`vec` is already in scope"), so the
+    // shim's root carries the `extern crate` items.
+    Case {
+        spec: "iso8601@0.4.1",
+        deps: "iso8601 = \"=0.4.1\"",
+        main: "println!(\"{}\", iso8601::date(\"2015-06-26\").is_ok());",
+        expected: "true",
+    },
+    // `extern crate serial_core as core;`, which rustc refuses inside
+    // `include!` ("cannot shadow names passed with `--extern`").
+    Case {
+        spec: "serial-unix@0.4.0",
+        deps: "serial-unix = \"=0.4.0\"",
+        main: "println!(\"{}\", serial_unix::TTYPort::open(std::path::Path::new(\"/nonexistent\")).is_err());",
+        expected: "true",
     },
 ];
 
