@@ -87,6 +87,29 @@ snapshot() {
     echo "$SNAPSHOT"
 }
 
+# snapshot_git: the snapshot committed to a git repository under
+# $WORK/snapshot-git, whose file:// URL it prints (and sets as SNAPSHOT_GIT).
+# A shim that takes build-patch from there gets it as a user gets it from
+# crates.io: a non-local package, which Cargo neither checks file by file on
+# a no-op build nor compiles incrementally, and whose lints it caps. (A path
+# dependency would add the costs of a package under development to every
+# figure.) A new commit is made only when the snapshot changed.
+snapshot_git() {
+    if [[ -z ${SNAPSHOT_GIT:-} ]]; then
+        snapshot >/dev/null
+        local repo=$WORK/snapshot-git/build-patch
+        mkdir -p "$repo"
+        [[ -d $repo/.git ]] || git -C "$repo" init -q
+        find "$repo" -mindepth 1 -maxdepth 1 ! -name .git -exec rm -rf {} +
+        cp -r "$SNAPSHOT/." "$repo/"
+        git -C "$repo" add -A
+        git -C "$repo" -c user.name=bench -c user.email=bench@localhost \
+            commit -q -m snapshot >/dev/null 2>&1 || true
+        SNAPSHOT_GIT=file://$repo
+    fi
+    echo "$SNAPSHOT_GIT"
+}
+
 # upstream_tables CARGO_TOML: the `[features]` and dependency tables of a
 # published (normalised) manifest, verbatim, which a shim must repeat.
 upstream_tables() {
@@ -151,7 +174,7 @@ publish = false
 patches = ["../../../one.patch"]
 
 [build-dependencies]
-build-patch = { path = "$SNAPSHOT" }
+build-patch = { git = "$SNAPSHOT_GIT" }
 
 $(upstream_tables "$src/Cargo.toml")
 TOML
@@ -174,6 +197,10 @@ TOML
     if [[ -f $WORK/web/Cargo.lock ]]; then
         cp "$WORK/web/Cargo.lock" "$ws/Cargo.lock"
     fi
+    # The lock file pins build-patch's commit: move it to the snapshot's.
+    if [[ $kind != registry ]] && grep -qs '^name = "build-patch"' "$ws/Cargo.lock"; then
+        cargo update -q -p build-patch --manifest-path "$ws/Cargo.toml"
+    fi
     cargo fetch -q --manifest-path "$ws/Cargo.toml"
     [[ -f $WORK/web/Cargo.lock ]] || cp "$ws/Cargo.lock" "$WORK/web/Cargo.lock"
     echo "$ws"
@@ -185,7 +212,7 @@ TOML
 WEB_VARIANTS=(registry shim shim-noinc shim-lints)
 web_setup() {
     export CARGO_TARGET_DIR=$WORK/web/target
-    snapshot >/dev/null
+    snapshot_git >/dev/null
     local v
     for v in "${WEB_VARIANTS[@]}"; do
         web_workspace "$v" "$v" >/dev/null
