@@ -11,6 +11,15 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 /// Everything that can go wrong while finding, staging or patching a crate.
+///
+/// Its `Display` text is the whole message, worded for a person;
+/// [`Error::kind_name`] says which kind of failure it is:
+///
+/// ```
+/// let err = build_patch::Config::new().stage().unwrap_err();
+/// assert_eq!(err.kind_name(), "config");
+/// assert!(err.to_string().contains("call `Config::upstream`"));
+/// ```
 pub struct Error {
     kind: Box<Kind>,
 }

@@ -123,18 +123,66 @@ use directives::Directives;
 
 /// Builds a shim with the configuration in its `Cargo.toml`, printing the
 /// error and exiting the build script when it fails. The whole `build.rs` of
-/// a typical shim.
+/// a typical shim:
+///
+/// ```no_run
+/// # #[allow(clippy::needless_doctest_main)]
+/// fn main() {
+///     build_patch::build();
+/// }
+/// ```
 pub fn build() {
     Config::new().build();
 }
 
 /// Like [`build`], but returns the error instead of exiting.
+///
+/// ```no_run
+/// // build.rs of a shim that adds a hint of its own to a failure.
+/// # #[allow(clippy::needless_doctest_main)]
+/// fn main() {
+///     if let Err(e) = build_patch::try_build() {
+///         eprintln!("error: {e}");
+///         eprintln!("note: the patches are in patches/, see patches/README");
+///         std::process::exit(1);
+///     }
+/// }
+/// ```
 pub fn try_build() -> Result<Output> {
     Config::new().try_build()
 }
 
 /// The builder: settings that override `[package.metadata.build-patch]`, and
 /// overrides of what Cargo's environment would say.
+///
+/// In a shim's `build.rs`, the settings of the metadata table in code:
+///
+/// ```no_run
+/// # #[allow(clippy::needless_doctest_main)]
+/// fn main() {
+///     build_patch::Config::new()
+///         .upstream("shlex", "1.1.0")
+///         .patch("patches/")
+///         .strip(1)
+///         .build();
+/// }
+/// ```
+///
+/// Outside a build script (a tool, a test), every input Cargo would give is
+/// set on the builder, and nothing is printed for Cargo:
+///
+/// ```no_run
+/// let out = build_patch::Config::new()
+///     .upstream("shlex", "1.1.0")
+///     .patch("patches/shlex-quote-braces.patch")
+///     .manifest_dir("patched/shlex")
+///     .out_dir("target/staged")
+///     .offline(true)
+///     .cargo_directives(false)
+///     .stage()?;
+/// println!("patched copy in {}", out.staged_dir().display());
+/// # Ok::<(), build_patch::Error>(())
+/// ```
 #[derive(Debug, Clone)]
 pub struct Config {
     settings: Settings,
@@ -365,6 +413,17 @@ impl Config {
 }
 
 /// What a build did: where the staged copy is, and what it printed for Cargo.
+///
+/// ```no_run
+/// // build.rs: stage, then look at the result.
+/// # #[allow(clippy::needless_doctest_main)]
+/// fn main() {
+///     let out = build_patch::Config::new().build();
+///     if out.restaged() {
+///         println!("cargo:warning=staged {}", out.staged_dir().display());
+///     }
+/// }
+/// ```
 #[derive(Debug)]
 pub struct Output {
     staged_dir: PathBuf,
