@@ -13,11 +13,21 @@
 //! a file's first hunk that matches reversed is not fuzzed into place.
 //!
 //! All hunks of a file are matched against the file as it was before the
-//! patch (as GNU patch does), and the output is assembled as they are placed.
+//! patch (as GNU patch does), and the output is assembled as they are placed,
+//! unchanged runs of lines being copied in one piece.
 //!
-//! Work is bounded: candidate positions are filtered by the hash of their
-//! first line and a rolling hash of the window, so a search costs time
-//! proportional to the file, and a budget per call stops pathological patches.
+//! Cost: like GNU patch, a search first compares lines directly, at the
+//! first few positions ([`DIRECT_PROBES`]), which is where nearly every hunk
+//! of a real patch is found; so a patch whose hunks all fit where they say
+//! costs time proportional to the patch, plus one pass to split the file into
+//! lines. Only a search that goes further hashes the file's lines (once per
+//! file, on first need); positions are then filtered by the hash of their
+//! first line, and a window by its lines' hashes or, when long, by a rolling
+//! hash (built on first need too), before any line is compared. A search
+//! therefore costs time proportional to the file whatever the input, and a
+//! budget per call stops pathological patches.
+
+use std::cell::OnceCell;
 
 use super::parse::{Hunk, LineKind};
 
@@ -80,6 +90,17 @@ pub(crate) const WORK_BUDGET: u64 = 200_000_000;
 /// Work units charged for comparing a whole window by its rolling hash.
 const WINDOW_COST: u64 = 10;
 
+/// Positions a search compares line by line, as GNU patch does, before it
+/// hashes the file: enough for a hunk found at its line or a few lines off.
+const DIRECT_PROBES: u32 = 8;
+
+/// Windows up to this many lines are compared by their lines' hashes, longer
+/// ones by the rolling hash.
+const SHORT_WINDOW: usize = WINDOW_COST as usize;
+
+/// Bytes of a line compared per work unit, beyond the unit for the line.
+const BYTES_PER_UNIT: usize = 64;
+
 /// A hunk seen from one direction (forward, or reversed to test whether a
 /// patch is already applied).
 struct View<'h> {
@@ -99,38 +120,34 @@ fn view(h: &Hunk, reverse: bool) -> View<'_> {
     } else {
         (h.old_start, h.old_count)
     };
-    let ops: Vec<(LineKind, &[u8])> = h
-        .lines
-        .iter()
-        .map(|l| {
-            let kind = match (l.kind, reverse) {
-                (LineKind::Delete, true) => LineKind::Insert,
-                (LineKind::Insert, true) => LineKind::Delete,
-                (k, _) => k,
-            };
-            (kind, l.text.as_slice())
-        })
-        .collect();
-    let pattern: Vec<&[u8]> = ops
-        .iter()
-        .filter(|(k, _)| *k != LineKind::Insert)
-        .map(|(_, t)| *t)
-        .collect();
+    let mut ops: Vec<(LineKind, &[u8])> = Vec::with_capacity(h.lines.len());
+    let mut pattern: Vec<&[u8]> = Vec::with_capacity(h.lines.len());
+    let mut pattern_hashes = Vec::with_capacity(h.lines.len());
     // Leading and trailing context, counted on the old side.
-    let first_change = ops.iter().position(|(k, _)| *k != LineKind::Context);
+    let mut first_change = None;
+    let mut last_change = 0;
+    for (i, l) in h.lines.iter().enumerate() {
+        let kind = match (l.kind, reverse) {
+            (LineKind::Delete, true) => LineKind::Insert,
+            (LineKind::Insert, true) => LineKind::Delete,
+            (k, _) => k,
+        };
+        if kind != LineKind::Insert {
+            pattern.push(l.text.as_slice());
+            pattern_hashes.push(line_hash(&l.text));
+        }
+        if kind != LineKind::Context {
+            first_change.get_or_insert(i);
+            last_change = i;
+        }
+        ops.push((kind, l.text.as_slice()));
+    }
     let (prefix, suffix) = match first_change {
         None => (pattern.len(), pattern.len()),
-        Some(f) => {
-            let last = ops
-                .iter()
-                .rposition(|(k, _)| *k != LineKind::Context)
-                .unwrap_or(f);
-            (f, ops.len() - 1 - last)
-        }
+        Some(f) => (f, ops.len() - 1 - last_change),
     };
     // A hunk that removes nothing inserts before the line after `start`.
     let first = if count == 0 { start + 1 } else { start };
-    let pattern_hashes = pattern.iter().map(|l| line_hash(l)).collect();
     View {
         first: first as isize,
         pattern,
@@ -141,66 +158,175 @@ fn view(h: &Hunk, reverse: bool) -> View<'_> {
     }
 }
 
+/// The rolling hash works modulo the Mersenne prime 2^61 - 1, so reducing
+/// needs a shift, a mask and an add, not a division.
 const HASH_MOD: u64 = (1 << 61) - 1;
 const HASH_BASE: u64 = 1_000_003;
 
-fn mulmod(a: u64, b: u64) -> u64 {
-    ((u128::from(a) * u128::from(b)) % u128::from(HASH_MOD)) as u64
-}
-
-fn line_hash(line: &[u8]) -> u64 {
-    // FNV-1a, reduced into the field of the rolling hash.
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for &b in line {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+/// `x` modulo [`HASH_MOD`], for any `x`.
+fn reduce(x: u64) -> u64 {
+    let r = (x & HASH_MOD) + (x >> 61);
+    if r >= HASH_MOD {
+        r - HASH_MOD
+    } else {
+        r
     }
-    h % HASH_MOD
 }
 
-/// The old file, split into lines, with prefix hashes so that any run of
-/// lines can be compared with a hunk in constant time.
+/// `a * b` modulo [`HASH_MOD`], for `a` and `b` below it.
+fn mulmod(a: u64, b: u64) -> u64 {
+    let p = u128::from(a) * u128::from(b);
+    // p < 2^122, so both halves are below 2^61 and their sum below 2^62.
+    let r = (p as u64 & HASH_MOD) + (p >> 61) as u64;
+    if r >= HASH_MOD {
+        r - HASH_MOD
+    } else {
+        r
+    }
+}
+
+/// The rolling hash of a run of lines extended by one line's hash.
+fn extend(acc: u64, line_hash: u64) -> u64 {
+    reduce(mulmod(acc, HASH_BASE) + line_hash + 1)
+}
+
+/// [`HASH_BASE`] to the power `k`, modulo [`HASH_MOD`].
+fn power(mut k: usize) -> u64 {
+    let (mut result, mut base) = (1, HASH_BASE);
+    while k > 0 {
+        if k & 1 == 1 {
+            result = mulmod(result, base);
+        }
+        base = mulmod(base, base);
+        k >>= 1;
+    }
+    result
+}
+
+/// A hash of one line, below [`HASH_MOD`], read eight bytes at a time (the
+/// last word overlapping the one before; a short line as up to eight bytes).
+/// Equal lines have equal hashes; the converse is checked byte by byte.
+fn line_hash(line: &[u8]) -> u64 {
+    const K: u64 = 0x9e37_79b9_7f4a_7c15;
+    let len = line.len();
+    let mut h = (len as u64).wrapping_mul(K);
+    let last = if let Some(&end) = line.last_chunk::<8>() {
+        // Every whole word but the last, which `end` covers.
+        let (words, _) = line[..len - 1].as_chunks::<8>();
+        let mut w = 0;
+        while w < words.len() {
+            h = (h ^ u64::from_le_bytes(words[w])).wrapping_mul(K);
+            h ^= h >> 32;
+            w += 1;
+        }
+        u64::from_le_bytes(end)
+    } else {
+        let mut word = 0;
+        let mut i = 0;
+        while i < len {
+            word |= (line[i] as u64) << (8 * i);
+            i += 1;
+        }
+        word
+    };
+    h = (h ^ last).wrapping_mul(K);
+    h ^= h >> 29;
+    h = h.wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    h ^= h >> 32;
+    reduce(h >> 3)
+}
+
+/// The old file, split into lines. The hashes of its lines and their
+/// running rolling hash are computed on first need only, since most patches
+/// are placed without them.
 pub(crate) struct Text<'a> {
-    lines: Vec<&'a [u8]>,
-    hashes: Vec<u64>,
-    prefix: Vec<u64>,
-    powers: Vec<u64>,
+    bytes: &'a [u8],
+    /// Line `i` is `bytes[starts[i]..starts[i + 1]]`.
+    starts: Vec<usize>,
+    hashes: OnceCell<Vec<u64>>,
+    /// `prefix[i]`: rolling hash of lines `[0, i)`.
+    prefix: OnceCell<Vec<u64>>,
 }
 
 impl<'a> Text<'a> {
     pub(crate) fn new(bytes: &'a [u8]) -> Text<'a> {
-        let lines = super::parse::split_lines(bytes);
-        let hashes: Vec<u64> = lines.iter().map(|l| line_hash(l)).collect();
-        let mut prefix = Vec::with_capacity(lines.len() + 1);
-        let mut powers = Vec::with_capacity(lines.len() + 1);
-        prefix.push(0);
-        powers.push(1);
-        for (i, &h) in hashes.iter().enumerate() {
-            prefix.push((mulmod(prefix[i], HASH_BASE) + h + 1) % HASH_MOD);
-            powers.push(mulmod(powers[i], HASH_BASE));
-        }
         Text {
-            lines,
-            hashes,
-            prefix,
-            powers,
+            bytes,
+            starts: super::parse::line_starts(bytes),
+            hashes: OnceCell::new(),
+            prefix: OnceCell::new(),
         }
-    }
-
-    /// Hash of lines `[from, to)` (0-based).
-    fn window(&self, from: usize, to: usize) -> u64 {
-        let sub = mulmod(self.prefix[from], self.powers[to - from]);
-        (self.prefix[to] + HASH_MOD - sub) % HASH_MOD
     }
 
     fn len(&self) -> usize {
-        self.lines.len()
+        self.starts.len() - 1
+    }
+
+    /// Line `i` (0-based), with its terminator.
+    fn line(&self, i: usize) -> &'a [u8] {
+        &self.bytes[self.starts[i]..self.starts[i + 1]]
+    }
+
+    /// Lines `[from, to)` (0-based) as one slice.
+    fn span(&self, from: usize, to: usize) -> &'a [u8] {
+        &self.bytes[self.starts[from]..self.starts[to]]
+    }
+
+    fn hashes(&self) -> &[u64] {
+        self.hashes.get_or_init(|| {
+            let mut hashes = Vec::with_capacity(self.len());
+            for i in 0..self.len() {
+                hashes.push(line_hash(self.line(i)));
+            }
+            hashes
+        })
+    }
+
+    /// Rolling hash of lines `[from, to)` (0-based); `power` is
+    /// `power(to - from)`.
+    fn window(&self, from: usize, to: usize, power: u64) -> u64 {
+        let prefix = self.prefix.get_or_init(|| {
+            let hashes = self.hashes();
+            let mut prefix = Vec::with_capacity(hashes.len() + 1);
+            let mut acc = 0;
+            prefix.push(acc);
+            for &h in hashes {
+                acc = extend(acc, h);
+                prefix.push(acc);
+            }
+            prefix
+        });
+        reduce(prefix[to] + HASH_MOD - mulmod(prefix[from], power))
     }
 }
 
-fn seq_hash(lines: &[&[u8]]) -> u64 {
-    lines.iter().fold(0, |acc, l| {
-        (mulmod(acc, HASH_BASE) + line_hash(l) + 1) % HASH_MOD
+/// What one search looks for: the pattern without `pf` leading lines, `k`
+/// lines long; with its rolling hash and `power(k)` when longer than
+/// [`SHORT_WINDOW`].
+struct Window {
+    pf: usize,
+    k: usize,
+    hash: u64,
+    power: u64,
+}
+
+/// The window of `v` without `pf` leading and `sf` trailing lines (negative
+/// counts as 0), or `None` when that leaves less than nothing.
+fn window(v: &View<'_>, pf: isize, sf: isize) -> Option<Window> {
+    let (pf, sf) = (pf.max(0) as usize, sf.max(0) as usize);
+    let k = v.pattern.len().checked_sub(pf + sf)?;
+    let (mut hash, mut pow) = (0, 0);
+    if k > SHORT_WINDOW {
+        for &h in &v.pattern_hashes[pf..pf + k] {
+            hash = extend(hash, h);
+        }
+        pow = power(k);
+    }
+    Some(Window {
+        pf,
+        k,
+        hash,
+        power: pow,
     })
 }
 
@@ -210,51 +336,139 @@ struct Matcher<'t, 'a> {
     in_offset: isize,
     frozen: isize,
     budget: &'t mut u64,
+    /// Positions the current search may still compare without hashes.
+    direct: u32,
 }
 
 impl Matcher<'_, '_> {
-    /// Whether the pattern, without `pf` leading and `sf` trailing lines,
-    /// matches at 1-based line `at` (where the pattern's first line would be).
-    fn matches(
-        &mut self,
-        v: &View<'_>,
-        pattern_hash: u64,
-        at: isize,
-        pf: usize,
-        sf: usize,
-    ) -> bool {
+    /// Whether window `w` of the pattern matches at 1-based line `at`
+    /// (where the pattern's first line would be).
+    fn matches(&mut self, v: &View<'_>, w: &Option<Window>, at: isize) -> bool {
         *self.budget = self.budget.saturating_sub(1);
-        let n = self.text.len() as isize;
-        let Some(k) = v.pattern.len().checked_sub(pf + sf) else {
+        let Some(w) = w else {
             return false;
         };
-        let from = at - 1 + pf as isize;
-        if from < 0 || from + k as isize > n {
+        let from = at - 1 + w.pf as isize;
+        if from < 0 || from + w.k as isize > self.text.len() as isize {
             return false;
         }
         let from = from as usize;
-        if k == 0 {
+        if w.k == 0 {
             return true;
         }
-        // Cheapest test first: the first line's hash, then the whole
-        // window's (which costs more, and is charged so).
-        if self.text.hashes[from] != v.pattern_hashes[pf] {
+        let pattern = &v.pattern[w.pf..w.pf + w.k];
+        if self.direct > 0 {
+            self.direct -= 1;
+            return self.same_lines(pattern, from);
+        }
+        // Cheapest test first: the first line's hash, then the window's
+        // (which costs more, and is charged so).
+        let hashes = self.text.hashes();
+        let want = &v.pattern_hashes[w.pf..w.pf + w.k];
+        if hashes[from] != want[0] {
             return false;
         }
-        *self.budget = self.budget.saturating_sub(WINDOW_COST);
-        if self.text.window(from, from + k) != pattern_hash {
-            return false;
+        if w.k <= SHORT_WINDOW {
+            *self.budget = self.budget.saturating_sub(w.k as u64);
+            if hashes[from..from + w.k] != *want {
+                return false;
+            }
+        } else {
+            *self.budget = self.budget.saturating_sub(WINDOW_COST);
+            if self.text.window(from, from + w.k, w.power) != w.hash {
+                return false;
+            }
         }
-        *self.budget = self.budget.saturating_sub(k as u64);
-        v.pattern[pf..pf + k]
-            .iter()
-            .zip(&self.text.lines[from..from + k])
-            .all(|(p, l)| p == l)
+        self.same_lines(pattern, from)
+    }
+
+    /// Compares the pattern with the file's lines from 0-based `from`, up to
+    /// the first difference, charging for each line compared.
+    fn same_lines(&mut self, pattern: &[&[u8]], from: usize) -> bool {
+        for (i, want) in pattern.iter().enumerate() {
+            let line = self.text.line(from + i);
+            let cost = 1 + (line.len() / BYTES_PER_UNIT) as u64;
+            *self.budget = self.budget.saturating_sub(cost);
+            if line != *want {
+                return false;
+            }
+        }
+        true
+    }
+
+    /// The search loop of [`Matcher::locate`] without the comparisons: from
+    /// distance `offset` on, the first distance at which a position after
+    /// (up to `max_pos`) or before (up to `max_neg`) the guess has the
+    /// window's first line by its hash, charging one unit per position
+    /// passed. Returns a distance past `max_offset` if there is none. Each
+    /// side is scanned a block of distances at a time, a plain pass over the
+    /// hashes.
+    #[allow(clippy::too_many_arguments)]
+    fn skip(
+        &mut self,
+        v: &View<'_>,
+        w: &Window,
+        first_guess: isize,
+        mut offset: isize,
+        max_offset: isize,
+        max_pos: isize,
+        max_neg: isize,
+    ) -> isize {
+        const BLOCK: isize = 1024;
+        if w.k == 0 {
+            return offset;
+        }
+        let hashes = self.text.hashes();
+        let want = v.pattern_hashes[w.pf];
+        // 0-based index of the window's first line at distance 0, and the
+        // last index where a window still fits in the file.
+        let base = first_guess - 1 + w.pf as isize;
+        let last = self.text.len() as isize - w.k as isize;
+        // Positions at distances `offset..=to` on both sides.
+        let positions = |offset: isize, to: isize| {
+            let side = |max: isize| (to.min(max) - offset + 1).max(0) as u64;
+            side(max_pos) + side(max_neg)
+        };
+        while offset <= max_offset && *self.budget > 0 {
+            let end = (offset + BLOCK - 1).min(max_offset);
+            let mut found = None;
+            // After the guess: index base + o, within [0, last].
+            let (lo, hi) = (offset.max(-base), end.min(max_pos).min(last - base));
+            if lo <= hi {
+                let (mut i, end) = ((base + lo) as usize, (base + hi) as usize);
+                while i < end && hashes[i] != want {
+                    i += 1;
+                }
+                if hashes[i] == want {
+                    found = Some(i as isize - base);
+                }
+            }
+            // Before: index base - o, within [0, last]; nearest first.
+            let (lo, hi) = (offset.max(base - last), end.min(max_neg).min(base));
+            if lo <= hi {
+                let (mut i, end) = ((base - lo) as usize, (base - hi) as usize);
+                while i > end && hashes[i] != want {
+                    i -= 1;
+                }
+                if hashes[i] == want {
+                    let o = base - i as isize;
+                    found = Some(found.map_or(o, |f: isize| f.min(o)));
+                }
+            }
+            if let Some(o) = found {
+                *self.budget = self.budget.saturating_sub(positions(offset, o - 1));
+                return o;
+            }
+            *self.budget = self.budget.saturating_sub(positions(offset, end));
+            offset = end + 1;
+        }
+        offset
     }
 
     /// GNU patch's `locate_hunk` at one fuzz level: the 1-based line where
     /// the hunk goes, or `None`.
     fn locate(&mut self, v: &View<'_>, fuzz: usize) -> Option<isize> {
+        self.direct = DIRECT_PROBES;
         let n = self.text.len() as isize;
         let first_guess = v.first + self.in_offset;
         let pat = v.pattern.len() as isize;
@@ -277,21 +491,14 @@ impl Matcher<'_, '_> {
         if first_guess <= max_neg {
             max_neg = first_guess - 1;
         }
-        let hash_for = |pf: isize, sf: isize| {
-            let (pf, sf) = (pf.max(0) as usize, sf.max(0) as usize);
-            if pf + sf > v.pattern.len() {
-                return (pf, sf, 0);
-            }
-            (pf, sf, seq_hash(&v.pattern[pf..v.pattern.len() - sf]))
-        };
         if prefix_fuzz < 0 && v.first <= 1 {
             // Can only match at the start of the file.
             if suffix_fuzz < 0 && (pat != n || prefix < self.frozen) {
                 return None;
             }
             let offset = 1 - first_guess;
-            let (pf, sf, h) = hash_for(0, suffix_fuzz);
-            if self.frozen <= prefix && offset <= max_pos && self.matches(v, h, 1, pf, sf) {
+            let w = window(v, 0, suffix_fuzz);
+            if self.frozen <= prefix && offset <= max_pos && self.matches(v, &w, 1) {
                 self.in_offset += offset;
                 return Some(1);
             }
@@ -302,14 +509,14 @@ impl Matcher<'_, '_> {
         if suffix_fuzz < 0 {
             // Can only match at the end of the file.
             let offset = first_guess - (n - pat + 1);
-            let (pf, sf, h) = hash_for(prefix_fuzz, 0);
-            if offset <= max_neg && self.matches(v, h, first_guess - offset, pf, sf) {
+            let w = window(v, prefix_fuzz, 0);
+            if offset <= max_neg && self.matches(v, &w, first_guess - offset) {
                 self.in_offset -= offset;
                 return Some(first_guess - offset);
             }
             return None;
         }
-        let (pf, sf, h) = hash_for(prefix_fuzz, suffix_fuzz);
+        let w = window(v, prefix_fuzz, suffix_fuzz);
         let min_offset = if max_pos < 0 {
             first_guess - max_where
         } else if max_neg < 0 {
@@ -322,11 +529,19 @@ impl Matcher<'_, '_> {
             if *self.budget == 0 {
                 return None;
             }
-            if offset <= max_pos && self.matches(v, h, first_guess + offset, pf, sf) {
+            if self.direct == 0 {
+                if let Some(w) = &w {
+                    offset = self.skip(v, w, first_guess, offset, max_offset, max_pos, max_neg);
+                    if offset > max_offset || *self.budget == 0 {
+                        return None;
+                    }
+                }
+            }
+            if offset <= max_pos && self.matches(v, &w, first_guess + offset) {
                 self.in_offset += offset;
                 return Some(first_guess + offset);
             }
-            if offset <= max_neg && self.matches(v, h, first_guess - offset, pf, sf) {
+            if offset <= max_neg && self.matches(v, &w, first_guess - offset) {
                 self.in_offset -= offset;
                 return Some(first_guess - offset);
             }
@@ -343,55 +558,63 @@ struct Out {
 }
 
 impl Out {
-    fn push(&mut self, line: &[u8]) {
-        if line.is_empty() {
+    /// Appends one line, or a run of lines of which only the last may lack
+    /// its terminator.
+    fn push(&mut self, lines: &[u8]) {
+        if lines.is_empty() {
             return;
         }
         if self.bytes.last().is_some_and(|&b| b != b'\n') {
             self.bytes.push(b'\n');
         }
-        self.bytes.extend_from_slice(line);
+        self.bytes.extend_from_slice(lines);
     }
 }
 
-/// Copies old lines through 1-based line `till`; false if `till` is
-/// before what is already consumed (GNU's "misordered hunks").
+/// Copies old lines through 1-based line `till`, in one piece; false if
+/// `till` is before what is already consumed (GNU's "misordered hunks").
 fn copy_till(text: &Text<'_>, out: &mut Out, frozen: &mut isize, till: isize) -> bool {
     if *frozen > till {
         return false;
     }
-    // Lines past the end of the file copy nothing; skip them in one step so
-    // that a hunk claiming a huge line number costs nothing.
+    // Lines past the end of the file copy nothing, so that a hunk claiming a
+    // huge line number costs nothing.
     let last = till.min(text.len() as isize);
-    while *frozen < last {
-        *frozen += 1;
-        out.push(text.lines[(*frozen - 1) as usize]);
+    if *frozen < last {
+        out.push(text.span(*frozen as usize, last as usize));
     }
     *frozen = till;
     true
 }
 
-/// Applies `hunks` to `old`, returning the new bytes and where each hunk went.
+/// Applies `hunks` to the file `text`, returning the new bytes and where each
+/// hunk went.
 ///
 /// With `reverse`, the hunks are applied backwards (to test whether a patch
 /// is already applied). `max_fuzz` is the most context lines ignored.
 pub(crate) fn apply_hunks(
-    old: &[u8],
+    text: &Text<'_>,
     hunks: &[Hunk],
     reverse: bool,
     max_fuzz: usize,
     budget: &mut u64,
 ) -> Result<(Vec<u8>, Vec<Placement>), Failure> {
-    let text = Text::new(old);
+    let mut capacity = text.bytes.len();
+    for h in hunks {
+        for l in &h.lines {
+            capacity += l.text.len();
+        }
+    }
     let mut out = Out {
-        bytes: Vec::with_capacity(old.len()),
+        bytes: Vec::with_capacity(capacity),
     };
     let mut placements = Vec::with_capacity(hunks.len());
     let mut m = Matcher {
-        text: &text,
+        text,
         in_offset: 0,
         frozen: 0,
         budget,
+        direct: 0,
     };
     for (index, hunk) in hunks.iter().enumerate() {
         let v = view(hunk, reverse);
@@ -410,10 +633,11 @@ pub(crate) fn apply_hunks(
                 let back = view(hunk, true);
                 if !back.pattern.is_empty() {
                     let mut probe = Matcher {
-                        text: &text,
+                        text,
                         in_offset: 0,
                         frozen: 0,
                         budget: &mut *m.budget,
+                        direct: 0,
                     };
                     if let Some(at) = probe.locate(&back, fuzz) {
                         return Err(Failure::Reversed {
@@ -433,17 +657,18 @@ pub(crate) fn apply_hunks(
             let mut fits_with = None;
             for more in fuzz_limit + 1..=MAX_SUGGESTED_FUZZ.min(v.prefix.max(v.suffix)) {
                 let mut probe = Matcher {
-                    text: &text,
+                    text,
                     in_offset: m.in_offset,
                     frozen: m.frozen,
                     budget: &mut *m.budget,
+                    direct: 0,
                 };
                 if let Some(at) = probe.locate(&v, more) {
                     fits_with = Some((more, at.max(1) as usize));
                     break;
                 }
             }
-            let mut failure = no_match(&text, &v, index, guess, m.budget);
+            let mut failure = no_match(text, &v, index, guess, m.budget);
             if let Failure::NoMatch { fits_with: f, .. } = &mut failure {
                 *f = fits_with;
             }
@@ -461,7 +686,7 @@ pub(crate) fn apply_hunks(
             match kind {
                 LineKind::Context => old_idx += 1,
                 LineKind::Delete => {
-                    if !copy_till(&text, &mut out, &mut m.frozen, at + old_idx - 1) {
+                    if !copy_till(text, &mut out, &mut m.frozen, at + old_idx - 1) {
                         return Err(Failure::Misordered {
                             hunk: index,
                             line: at.max(0) as usize,
@@ -471,7 +696,7 @@ pub(crate) fn apply_hunks(
                     old_idx += 1;
                 }
                 LineKind::Insert => {
-                    if !copy_till(&text, &mut out, &mut m.frozen, at + old_idx - 1) {
+                    if !copy_till(text, &mut out, &mut m.frozen, at + old_idx - 1) {
                         return Err(Failure::Misordered {
                             hunk: index,
                             line: at.max(0) as usize,
@@ -484,7 +709,7 @@ pub(crate) fn apply_hunks(
     }
     let n = text.len() as isize;
     if m.frozen < n {
-        copy_till(&text, &mut out, &mut m.frozen, n);
+        copy_till(text, &mut out, &mut m.frozen, n);
     }
     Ok((out.bytes, placements))
 }
@@ -494,7 +719,8 @@ fn no_match(text: &Text<'_>, v: &View<'_>, hunk: usize, guess: isize, budget: &m
     let expected_line = guess.max(1) as usize;
     let closest = closest_match(text, &v.pattern, expected_line, budget);
     let crlf = |l: &[u8]| l.ends_with(b"\r\n");
-    let line_endings_differ = match (v.pattern.first(), text.lines.first()) {
+    let first_line = (text.len() > 0).then(|| text.line(0));
+    let line_endings_differ = match (v.pattern.first(), first_line) {
         (Some(p), Some(t)) if p.ends_with(b"\n") && t.ends_with(b"\n") => crlf(p) != crlf(t),
         _ => false,
     };
@@ -525,44 +751,60 @@ pub(crate) fn closest_match(
         return None;
     }
     let mut by_hash: std::collections::HashMap<u64, Vec<usize>> = std::collections::HashMap::new();
+    // A 4096-bit filter on the hashes of the pattern's lines spares most
+    // lines of the file a look-up in `by_hash`.
+    let mut filter = [0u64; 64];
     for (i, l) in pattern.iter().enumerate() {
-        by_hash.entry(line_hash(l)).or_default().push(i);
+        let h = line_hash(l);
+        filter[(h >> 6) as usize & 63] |= 1 << (h & 63);
+        by_hash.entry(h).or_default().push(i);
     }
     // votes[s] counts pattern lines agreeing when the pattern starts at
-    // 0-based file line s - (k - 1) (shifted to stay non-negative).
+    // 0-based file line s - (k - 1) (shifted to stay non-negative); `voted`
+    // lists the positions with a vote.
     let mut votes = vec![0u32; n + k];
-    for (j, h) in text.hashes.iter().enumerate() {
-        if let Some(idx) = by_hash.get(h) {
+    let mut voted = Vec::new();
+    for (j, &h) in text.hashes().iter().enumerate() {
+        if filter[(h >> 6) as usize & 63] & (1 << (h & 63)) == 0 {
+            continue;
+        }
+        if let Some(idx) = by_hash.get(&h) {
             if idx.len() > MAX_REPEATS {
                 continue;
             }
             *budget = budget.saturating_sub(idx.len() as u64);
             for &i in idx {
-                if pattern[i] == text.lines[j] {
-                    votes[j + k - 1 - i] += 1;
+                if pattern[i] == text.line(j) {
+                    let s = j + k - 1 - i;
+                    if votes[s] == 0 {
+                        voted.push(s);
+                    }
+                    votes[s] += 1;
                 }
             }
         }
     }
+    // The most votes, then the nearest to the expected line, then the later.
     let target = (expected as isize - 1) + (k as isize - 1);
-    let best = votes
-        .iter()
-        .enumerate()
-        .filter(|(_, &v)| v > 0)
-        .max_by_key(|(s, &v)| (v, std::cmp::Reverse((*s as isize - target).unsigned_abs())))?
-        .0;
+    let best = voted.iter().copied().max_by_key(|&s| {
+        (
+            votes[s],
+            std::cmp::Reverse((s as isize - target).unsigned_abs()),
+            s,
+        )
+    })?;
     // Clamp the window to the file and report it line by line.
     let start = (best as isize - (k as isize - 1)).clamp(0, n.saturating_sub(k) as isize) as usize;
     let mut lines = Vec::new();
     let mut differing = 0;
     for (i, want) in pattern.iter().enumerate() {
-        match text.lines.get(start + i) {
-            Some(l) => {
-                let differs = l != want;
-                differing += usize::from(differs);
-                lines.push((l.to_vec(), differs));
-            }
-            None => differing += 1,
+        if start + i < n {
+            let l = text.line(start + i);
+            let differs = l != *want;
+            differing += usize::from(differs);
+            lines.push((l.to_vec(), differs));
+        } else {
+            differing += 1;
         }
     }
     Some(Closest {
@@ -584,7 +826,7 @@ mod tests {
         let p = parse(patch.as_bytes()).expect("test patch parses");
         let mut budget = WORK_BUDGET;
         match apply_hunks(
-            old.as_bytes(),
+            &Text::new(old.as_bytes()),
             &p.files[0].hunks,
             reverse,
             fuzz,
@@ -789,7 +1031,7 @@ mod tests {
         let parsed = parse(p.as_bytes()).unwrap();
         let mut budget = WORK_BUDGET;
         let out = apply_hunks(
-            old.as_bytes(),
+            &Text::new(old.as_bytes()),
             &parsed.files[0].hunks,
             false,
             0,

@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 
 use super::error::{Kind, PatchError};
 
@@ -21,13 +22,14 @@ pub(crate) struct FileState {
     pub(crate) exec: bool,
 }
 
-/// The tree as the patches so far have left it.
+/// The tree as the patches so far have left it. A file's content is shared
+/// (not copied) between the two maps and the callers of [`Overlay::get`].
 pub(crate) struct Overlay<'a> {
     root: &'a Path,
     /// Current state of every path touched; `None` = does not exist.
-    current: BTreeMap<String, Option<FileState>>,
+    current: BTreeMap<String, Option<Rc<FileState>>>,
     /// State on disk when first touched.
-    original: BTreeMap<String, Option<FileState>>,
+    original: BTreeMap<String, Option<Rc<FileState>>>,
 }
 
 fn io_error(action: &str, path: &str, e: &io::Error) -> PatchError {
@@ -121,7 +123,7 @@ impl<'a> Overlay<'a> {
     }
 
     /// The current state of `rel`, reading it from disk the first time.
-    pub(crate) fn get(&mut self, rel: &str) -> Result<Option<FileState>, PatchError> {
+    pub(crate) fn get(&mut self, rel: &str) -> Result<Option<Rc<FileState>>, PatchError> {
         if let Some(s) = self.current.get(rel) {
             return Ok(s.clone());
         }
@@ -146,7 +148,7 @@ impl<'a> Overlay<'a> {
         Ok(state)
     }
 
-    fn read_disk(&self, rel: &str) -> Result<Option<FileState>, PatchError> {
+    fn read_disk(&self, rel: &str) -> Result<Option<Rc<FileState>>, PatchError> {
         if !self.check_ancestors(rel)? {
             return Ok(None);
         }
@@ -177,10 +179,10 @@ impl<'a> Overlay<'a> {
             .with_target(rel));
         }
         let bytes = fs::read(&path).map_err(|e| io_error("read", rel, &e))?;
-        Ok(Some(FileState {
+        Ok(Some(Rc::new(FileState {
             bytes,
             exec: is_exec(&meta),
-        }))
+        })))
     }
 
     /// Sets `rel` to `state` (`None` deletes it). `rel` must have been read
@@ -192,7 +194,7 @@ impl<'a> Overlay<'a> {
         if state.is_some() {
             self.check_ancestors(rel)?;
         }
-        self.current.insert(rel.to_string(), state);
+        self.current.insert(rel.to_string(), state.map(Rc::new));
         Ok(())
     }
 

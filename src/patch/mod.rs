@@ -65,6 +65,7 @@ mod paths;
 mod series;
 
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 
 pub use error::PatchError;
 
@@ -578,7 +579,7 @@ fn apply_file(
     }
 }
 
-fn source_of(overlay: &mut Overlay<'_>, from: &str) -> Result<FileState, PatchError> {
+fn source_of(overlay: &mut Overlay<'_>, from: &str) -> Result<Rc<FileState>, PatchError> {
     overlay.get(from)?.ok_or_else(|| {
         PatchError::new(
             Kind::MissingFile,
@@ -610,7 +611,8 @@ fn run_hunks(
     budget: &mut u64,
     report: &mut PatchReport,
 ) -> Result<Vec<u8>, PatchError> {
-    match apply::apply_hunks(old, hunks, false, fuzz, budget) {
+    let text = apply::Text::new(old);
+    match apply::apply_hunks(&text, hunks, false, fuzz, budget) {
         Ok((bytes, places)) => {
             for (i, p) in places.iter().enumerate() {
                 report.hunks.push(HunkReport {
@@ -629,7 +631,7 @@ fn run_hunks(
             let recognisable = !hunks.is_empty() && hunks.iter().all(|h| h.new_count > 0);
             if detect_applied
                 && recognisable
-                && apply::apply_hunks(old, hunks, true, 0, budget).is_ok()
+                && apply::apply_hunks(&text, hunks, true, 0, budget).is_ok()
             {
                 return Err(PatchError::new(
                     Kind::AlreadyApplied,
