@@ -276,7 +276,12 @@ fn mirror_upstream(doc: &mut DocumentMut, upstream: &DocumentMut, graph_wide: bo
     let up_package = upstream.get("package");
     let up_str = |k: &str| up_package.and_then(|p| p.get(k)).and_then(Item::as_str);
     let package = doc["package"].as_table_mut().expect("[package] is a table");
-    set_or_remove(package, "edition", up_str("edition").map(value));
+    // An upstream that names no edition is 2015: a shim that says so
+    // explicitly (perhaps with a comment) already agrees.
+    let edition = up_str("edition");
+    if !(edition.is_none() && package.get("edition").and_then(Item::as_str) == Some("2015")) {
+        set_or_remove(package, "edition", edition.map(value));
+    }
     set_or_remove(package, "links", up_str("links").map(value));
     // The shim's build script is the upstream's, at the same path (or the
     // plain `build.rs` when the upstream has none).
@@ -318,36 +323,24 @@ fn mirror_upstream(doc: &mut DocumentMut, upstream: &DocumentMut, graph_wide: bo
     }
 
     let features = features_without_dev_deps(upstream);
-    mirror_table(doc.as_table_mut(), features.as_ref(), "features");
+    mirror_table(doc.as_table_mut(), features.as_ref(), "features", None);
     mirror_table(
         doc.as_table_mut(),
         upstream.get("dependencies"),
         "dependencies",
+        None,
     );
     // The upstream's build-dependencies compile its build script in the
-    // shim's; the shim's own `build-patch` stays.
-    let build_patch = doc
-        .get("build-dependencies")
-        .and_then(|t| t.get(BUILD_PATCH))
-        .cloned();
-    // (Old manifests may spell it `build_dependencies`.)
+    // shim's; the shim's own `build-patch` stays, and so does the table, in
+    // its place. (Old manifests may spell it `build_dependencies`.)
     mirror_table(
         doc.as_table_mut(),
         upstream
             .get("build-dependencies")
             .or_else(|| upstream.get("build_dependencies")),
         "build-dependencies",
+        Some(BUILD_PATCH),
     );
-    if let Some(bp) = build_patch {
-        let table = doc
-            .entry("build-dependencies")
-            .or_insert_with(|| Item::Table(Table::new()))
-            .as_table_like_mut()
-            .expect("a table");
-        if table.get(BUILD_PATCH).is_none() {
-            table.insert(BUILD_PATCH, bp);
-        }
-    }
 
     // [target.'cfg'.dependencies] and build-dependencies: mirror each; keep
     // other target tables.
@@ -498,7 +491,7 @@ fn mirror_target_tables(doc: &mut DocumentMut, upstream: &DocumentMut, kind: &st
                 })
                 .as_table_mut()
                 .expect("target table");
-            mirror_table(t, Some(&deps), kind);
+            mirror_table(t, Some(&deps), kind, None);
         }
     }
 }
@@ -507,29 +500,37 @@ fn mirror_target_tables(doc: &mut DocumentMut, upstream: &DocumentMut, kind: &st
 const BUILD_PATCH: &str = "build-patch";
 
 /// Makes `parent[key]` hold the entries of `upstream`, keeping entries whose
-/// value already agrees (and their decoration) untouched.
-fn mirror_table(parent: &mut Table, upstream: Option<&Item>, key: &str) {
-    let Some(up) = upstream.and_then(Item::as_table_like) else {
-        parent.remove(key);
+/// value already agrees (and their decoration) untouched, and the entry
+/// named `keep` whatever the upstream says. An existing table stays where it
+/// is in the document, unless nothing is left in it.
+fn mirror_table(parent: &mut Table, upstream: Option<&Item>, key: &str, keep: Option<&str>) {
+    let up = upstream
+        .and_then(Item::as_table_like)
+        .filter(|up| !up.is_empty());
+    let Some(table) = parent.get_mut(key).and_then(Item::as_table_like_mut) else {
+        if let Some(up) = up {
+            let mut table = Table::new();
+            for (k, v) in up.iter() {
+                table.insert(k, plain(v));
+            }
+            parent.insert(key, Item::Table(table));
+        }
         return;
     };
-    if up.is_empty() {
-        parent.remove(key);
-        return;
-    }
-    let table = parent
-        .entry(key)
-        .or_insert_with(|| Item::Table(Table::new()))
-        .as_table_like_mut()
-        .expect("a table");
     let stale: Vec<String> = table
         .iter()
-        .filter(|(k, _)| !up.contains_key(k))
+        .filter(|(k, _)| Some(*k) != keep && !up.is_some_and(|up| up.contains_key(k)))
         .map(|(k, _)| k.to_string())
         .collect();
     for k in stale {
         table.remove(&k);
     }
+    let Some(up) = up else {
+        if table.is_empty() {
+            parent.remove(key);
+        }
+        return;
+    };
     for (k, v) in up.iter() {
         let same = table.get(k).is_some_and(|mine| same_value(mine, v));
         if !same {
@@ -788,5 +789,49 @@ x = "1"
             d.to_string()
         };
         assert_eq!(again, text);
+    }
+
+    #[test]
+    fn mirroring_keeps_an_explicit_2015_edition_and_the_table_order() {
+        // examples/quickstart's shim: shlex 1.1.0 names no edition and has no
+        // build-dependencies.
+        let before = r#"[package]
+name = "shlex-patched"
+version = "0.1.0"
+edition = "2015"          # shlex 1.1.0's edition (it names none: 2015)
+
+[lib]
+name = "shlex_patched"
+
+[features]                # shlex 1.1.0's features
+default = ["std"]
+std = []
+
+[package.metadata.build-patch]
+crate = "shlex"
+
+[build-dependencies]
+build-patch = "0.1"   # a comment
+"#;
+        let up = doc(r#"[package]
+name = "shlex"
+version = "1.1.0"
+[features]
+default = ["std"]
+std = []
+"#);
+        let mut shim = doc(before);
+        mirror_upstream(&mut shim, &up, false);
+        assert_eq!(shim.to_string(), before);
+        // A later edition upstream still replaces it.
+        let up = doc("[package]\nname = \"shlex\"\nversion = \"1.1.0\"\nedition = \"2018\"\n");
+        mirror_upstream(&mut shim, &up, false);
+        let text = shim.to_string();
+        assert!(text.contains("edition = \"2018\""), "{text}");
+        assert!(!text.contains("[features]"), "{text}");
+        assert!(
+            text.ends_with("[build-dependencies]\nbuild-patch = \"0.1\"   # a comment\n"),
+            "{text}"
+        );
     }
 }
