@@ -203,37 +203,54 @@ fn power(mut k: usize) -> u64 {
     result
 }
 
-/// A hash of one line, below [`HASH_MOD`], read eight bytes at a time (the
-/// last word overlapping the one before; a short line as up to eight bytes).
-/// Equal lines have equal hashes; the converse is checked byte by byte.
+/// A hash of one line, below [`HASH_MOD`]. Equal lines have equal hashes;
+/// the converse is checked byte by byte.
 fn line_hash(line: &[u8]) -> u64 {
+    hash_bytes(line, 0, line.len())
+}
+
+/// [`line_hash`] of `bytes[from..to]`, read eight bytes at a time (the last
+/// word overlapping the one before; a short line as up to eight bytes).
+/// Plain indexing: build scripts run this unoptimised, once per line of a
+/// file, where taking a sub-slice or a chunk is a call with checks.
+fn hash_bytes(bytes: &[u8], from: usize, to: usize) -> u64 {
     const K: u64 = 0x9e37_79b9_7f4a_7c15;
-    let len = line.len();
-    let mut h = (len as u64).wrapping_mul(K);
-    let last = if let Some(&end) = line.last_chunk::<8>() {
-        // Every whole word but the last, which `end` covers.
-        let (words, _) = line[..len - 1].as_chunks::<8>();
-        let mut w = 0;
-        while w < words.len() {
-            h = (h ^ u64::from_le_bytes(words[w])).wrapping_mul(K);
+    // Ending the slice at `to` lets the optimiser see that every index
+    // below is in bounds, and read each word in one load.
+    let bytes = &bytes[..to];
+    let mut h = ((to - from) as u64).wrapping_mul(K);
+    let last = if to - from >= 8 {
+        let mut i = from;
+        while i + 8 < to {
+            h = (h ^ word_at(bytes, i)).wrapping_mul(K);
             h ^= h >> 32;
-            w += 1;
+            i += 8;
         }
-        u64::from_le_bytes(end)
+        word_at(bytes, to - 8)
     } else {
-        let mut word = 0;
-        let mut i = 0;
-        while i < len {
-            word |= (line[i] as u64) << (8 * i);
+        let mut last = 0;
+        let mut i = from;
+        while i < to {
+            last = last << 8 | bytes[i] as u64;
             i += 1;
         }
-        word
+        last
     };
     h = (h ^ last).wrapping_mul(K);
     h ^= h >> 29;
     h = h.wrapping_mul(0xbf58_476d_1ce4_e5b9);
     h ^= h >> 32;
     reduce(h >> 3)
+}
+
+/// The eight bytes of `bytes` at `i`, little-endian. Always inlined, also
+/// unoptimised, where a call would cost more than the load.
+#[inline(always)]
+fn word_at(bytes: &[u8], i: usize) -> u64 {
+    match bytes[i..i + 8].try_into() {
+        Ok(word) => u64::from_le_bytes(word),
+        Err(_) => unreachable!("eight bytes"),
+    }
 }
 
 /// The old file, split into lines. The hashes of its lines and their
@@ -274,9 +291,12 @@ impl<'a> Text<'a> {
 
     fn hashes(&self) -> &[u64] {
         self.hashes.get_or_init(|| {
+            let (bytes, starts) = (self.bytes, &self.starts);
             let mut hashes = Vec::with_capacity(self.len());
-            for i in 0..self.len() {
-                hashes.push(line_hash(self.line(i)));
+            let mut i = 0;
+            while i < self.len() {
+                hashes.push(hash_bytes(bytes, starts[i], starts[i + 1]));
+                i += 1;
             }
             hashes
         })
@@ -764,14 +784,15 @@ pub(crate) fn closest_match(
     // lists the positions with a vote.
     let mut votes = vec![0u32; n + k];
     let mut voted = Vec::new();
-    for (j, &h) in text.hashes().iter().enumerate() {
-        if filter[(h >> 6) as usize & 63] & (1 << (h & 63)) == 0 {
-            continue;
-        }
-        if let Some(idx) = by_hash.get(&h) {
-            if idx.len() > MAX_REPEATS {
-                continue;
-            }
+    // A plain loop: unoptimised, an iterator adapter costs more per line
+    // than the test it wraps.
+    let hashes = text.hashes();
+    let mut j = 0;
+    while j < n {
+        let h = hashes[j];
+        let maybe = filter[(h >> 6) as usize & 63] & (1 << (h & 63)) != 0;
+        let idx = if maybe { by_hash.get(&h) } else { None };
+        if let Some(idx) = idx.filter(|idx| idx.len() <= MAX_REPEATS) {
             *budget = budget.saturating_sub(idx.len() as u64);
             for &i in idx {
                 if pattern[i] == text.line(j) {
@@ -783,6 +804,7 @@ pub(crate) fn closest_match(
                 }
             }
         }
+        j += 1;
     }
     // The most votes, then the nearest to the expected line, then the later.
     let target = (expected as isize - 1) + (k as isize - 1);
