@@ -91,7 +91,7 @@ struct NewArgs {
     /// The upstream crate and its exact version, e.g. `shlex@1.1.0`.
     #[arg(value_name = "CRATE@VERSION")]
     spec: String,
-    /// Where to write the shim [default: patched/CRATE].
+    /// Where to write the shim [default: patched/CRATE in the workspace root].
     #[arg(long, value_name = "DIR")]
     path: Option<PathBuf>,
     /// A patch file, directory of patches or quilt series; repeat for more, in order.
@@ -173,10 +173,16 @@ fn new(shell: &Shell, args: &NewArgs) -> Result<(), String> {
             args.spec
         )
     })?;
-    let dir = args
-        .path
-        .clone()
-        .unwrap_or_else(|| PathBuf::from("patched").join(name));
+    // By default under the workspace root, wherever in the workspace it runs.
+    let dir = match &args.path {
+        Some(p) => p.clone(),
+        None => {
+            let cwd = cwd()?;
+            let root = shim::locate_manifest(&cwd, true);
+            let base = root.as_deref().and_then(|m| m.parent()).unwrap_or(&cwd);
+            PathBuf::from(shim::relative_path(&cwd, &base.join("patched").join(name)))
+        }
+    };
     shim::new(
         shell,
         &shim::NewShim {

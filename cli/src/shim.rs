@@ -147,24 +147,96 @@ pub fn new(shell: &Shell, req: &NewShim<'_>) -> Result<(), String> {
         &format!("shim `{shim_name}` in `{}`", req.dir.display()),
     );
 
-    let dir = req.dir.display().to_string().replace('\\', "/");
-    let lines = match req.rename {
-        None => format!("[patch.crates-io]\n{} = {{ path = \"{dir}\" }}", req.name),
-        Some(r) => format!(
-            "[dependencies]\n{} = {{ package = \"{r}\", path = \"{dir}\" }}",
-            req.name
-        ),
+    shell.note(&wiring_note(req, &cwd, &abs_dir, shim_name));
+    Ok(())
+}
+
+/// What to add to which manifest to use a new shim, worded for the
+/// manifest as it is: a graph-wide shim goes under the workspace root's
+/// `[patch.crates-io]` (which may exist already), a renamed one replaces the
+/// dependency of the package in the current directory. Paths are relative
+/// to the manifest that gets the line.
+fn wiring_note(req: &NewShim<'_>, cwd: &Path, abs_dir: &Path, shim_name: &str) -> String {
+    let root = locate_manifest(cwd, true);
+    let root_dir = root.as_deref().and_then(Path::parent).unwrap_or(cwd);
+    let name = req.name;
+    let wiring = match req.rename {
+        None => {
+            let manifest = root.as_deref().unwrap_or(Path::new("Cargo.toml"));
+            let entry = format!(
+                "{name} = {{ path = \"{}\" }}",
+                relative_path(root_dir, abs_dir)
+            );
+            let has_table = read_doc(manifest)
+                .ok()
+                .is_some_and(|d| d.get("patch").and_then(|p| p.get("crates-io")).is_some());
+            if has_table {
+                format!(
+                    "add under the `[patch.crates-io]` of `{}`:\n\n{}\n",
+                    relative_path(cwd, &cwd.join(manifest)),
+                    indent(&entry)
+                )
+            } else {
+                format!(
+                    "add to `{}`:\n\n{}\n",
+                    relative_path(cwd, &cwd.join(manifest)),
+                    indent(&format!("[patch.crates-io]\n{entry}"))
+                )
+            }
+        }
+        Some(r) => {
+            let manifest = locate_manifest(cwd, false).unwrap_or_else(|| cwd.join("Cargo.toml"));
+            let pkg_dir = manifest.parent().unwrap_or(cwd);
+            let entry = format!(
+                "{name} = {{ package = \"{r}\", path = \"{}\" }}",
+                relative_path(pkg_dir, abs_dir)
+            );
+            let has_dep = read_doc(&manifest)
+                .ok()
+                .is_some_and(|d| d.get("dependencies").and_then(|t| t.get(name)).is_some());
+            let verb = if has_dep {
+                format!("replace the `{name}` dependency of")
+            } else {
+                "add under the `[dependencies]` of".to_string()
+            };
+            format!(
+                "{verb} `{}` (and of each other package whose own code should see the patch):\n\n{}\n",
+                relative_path(cwd, &manifest),
+                indent(&entry)
+            )
+        }
     };
     // A path dependency gets incremental compilation, which costs a large
     // crate about a fifth more to compile from scratch (docs/benchmarks.md).
-    let profile = format!("[profile.dev.package.{}]\nincremental = false", shim_name);
-    shell.note(&format!(
-        "add to the workspace's `Cargo.toml`:\n\n{}\n\
-         and, for a large crate, to compile it as fast as from the registry:\n\n{}\n",
-        indent(&lines),
+    let profile = format!("[profile.dev.package.{shim_name}]\nincremental = false");
+    format!(
+        "{wiring}\
+         and, for a large crate, to compile it as fast as from the registry, to the \
+         workspace root's `Cargo.toml`:\n\n{}\n",
         indent(&profile)
-    ));
-    Ok(())
+    )
+}
+
+/// The `Cargo.toml` of the package (or, with `workspace`, of the workspace
+/// root) that `dir` is in, as `cargo locate-project` finds it; `None`
+/// outside a package.
+pub fn locate_manifest(dir: &Path, workspace: bool) -> Option<PathBuf> {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut cmd = std::process::Command::new(cargo);
+    cmd.args(["locate-project", "--message-format", "plain"]);
+    if workspace {
+        cmd.arg("--workspace");
+    }
+    let out = cmd
+        .current_dir(dir)
+        .stderr(std::process::Stdio::null())
+        .output()
+        .ok()?;
+    if !out.status.success() {
+        return None;
+    }
+    let path = String::from_utf8(out.stdout).ok()?;
+    Some(PathBuf::from(path.trim_end()))
 }
 
 pub fn sync(shell: &Shell, dir: &Path) -> Result<(), String> {

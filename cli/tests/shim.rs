@@ -341,3 +341,40 @@ fn new_and_sync_carry_the_roots_extern_crate_items() {
     );
     assert_eq!(env.ok(&["run", "-q"]).stdout, "vecmac's vec vecmac\n");
 }
+
+#[test]
+fn new_from_a_subdirectory_writes_under_the_root_and_words_the_wiring_for_the_manifest() {
+    let env = TestEnv::new();
+    publish_rich(&env);
+    app(&env, "rich = \"1.2\"", "[patch.crates-io]\n");
+    env.file("src/lib.rs", "");
+    let root = repo_root().display().to_string();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_cargo-build-patch"))
+        .args(["build-patch", "new", "rich@1.2.3", "--build-patch-path"])
+        .arg(&root)
+        .current_dir(env.ws.join("src"))
+        .env("CARGO_HOME", &env.home)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{text}");
+    assert!(env.ws.join("patched/rich/Cargo.toml").exists(), "{text}");
+    // The table exists already: one line to add under it, with the path
+    // relative to the root manifest.
+    assert!(
+        text.contains(
+            "add under the `[patch.crates-io]` of `../Cargo.toml`:\n\n    rich = { path = \"patched/rich\" }\n"
+        ),
+        "{text}"
+    );
+    env.file(
+        "Cargo.toml",
+        &std::fs::read_to_string(env.ws.join("Cargo.toml"))
+            .unwrap()
+            .replace(
+                "[patch.crates-io]\n",
+                "[patch.crates-io]\nrich = { path = \"patched/rich\" }\n",
+            ),
+    );
+    env.ok(&["build", "-q"]);
+}
