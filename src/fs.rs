@@ -55,6 +55,14 @@ pub(crate) fn write_if_changed(path: &Path, contents: &[u8]) -> Result<bool> {
             return Ok(false);
         }
     }
+    write_replacing(path, contents)?;
+    Ok(true)
+}
+
+/// [`write_if_changed`] without the comparison, for a caller that knows the
+/// file holds other bytes or does not exist (the patch engine's overlay,
+/// which read it): the same temporary file, rename and mode.
+pub(crate) fn write_replacing(path: &Path, contents: &[u8]) -> Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
     // Unique to this call, not only to this process: threads of one process
@@ -71,8 +79,7 @@ pub(crate) fn write_if_changed(path: &Path, contents: &[u8]) -> Result<bool> {
     fs::rename(&tmp, path).map_err(|e| {
         let _ = fs::remove_file(&tmp);
         Error::io("rename into place", path, e)
-    })?;
-    Ok(true)
+    })
 }
 
 #[cfg(unix)]

@@ -238,7 +238,12 @@ impl<'a> Overlay<'a> {
                     .into());
                 }
             }
-            crate::fs::write_if_changed(&path, &state.bytes)?;
+            // `orig` is what the file held when read: no need to read it
+            // again to see whether the bytes changed (a mode change alone
+            // leaves the file, and its mtime, alone).
+            if orig.as_ref().map(|o| &o.bytes) != Some(&state.bytes) {
+                crate::fs::write_replacing(&path, &state.bytes)?;
+            }
             set_exec(&path, state.exec)?;
             if orig.is_some() {
                 written.changed.push(PathBuf::from(rel));
