@@ -7,6 +7,9 @@
 #   xxhash:   Debian's patch of xxhash-rust 0.8.5 (one 360 KB patch rewriting the
 #             test vectors), when the corpus is in ~/.cache/debian-rust-patches
 #             (or $CORPUS_DATA).
+# With INSTRUCTIONS=1 (and valgrind installed), each command also runs once
+# under callgrind, for a table of instructions executed: a count that, unlike
+# time, does not depend on the machine's load.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 W=$WORK/patch
@@ -27,6 +30,38 @@ if [[ ! -f $W/big.patch ]]; then
 fi
 echo "big.patch: $(grep -c '^@@' "$W/big.patch") hunks over $(wc -l <"$W/big.txt") lines"
 
+# instructions NAME -- LABEL PREPARE COMMAND...: instructions each COMMAND
+# executes (callgrind, following child processes, less those of `bash -c :`),
+# after its PREPARE; a Markdown table with ratios to the first, also kept in
+# $RESULTS/NAME-instructions.md.
+instructions() {
+    local name=$1
+    shift 2
+    [[ ${INSTRUCTIONS:-} == 1 ]] || return 0
+    need valgrind
+    local dir=$W/callgrind base=0 first=0
+    count() {
+        rm -rf "$dir" && mkdir -p "$dir"
+        valgrind --tool=callgrind --trace-children=yes --callgrind-out-file="$dir/cg.%p" \
+            bash -c "$1" >/dev/null 2>&1 || true
+        cat "$dir"/cg.* | awk '/^(summary|totals):/ { n += $2 } END { print n }'
+    }
+    base=$(count :)
+    {
+        echo "| command | instructions | ratio |"
+        echo "| --- | ---: | ---: |"
+        while (($#)); do
+            local label=$1 prepare=$2 command=$3 n
+            shift 3
+            eval "$prepare"
+            n=$(($(count "$command") - base))
+            ((first)) || first=$n
+            echo "| $label | $(printf "%'d" "$n") | $(awk -v n="$n" -v f="$first" 'BEGIN { printf "%.3f", n / f }') |"
+        done
+    } | tee "$RESULTS/$name-instructions.md"
+    echo
+}
+
 # Each check: the engine's result is GNU patch's.
 fresh() { echo "rm -rf '$W/$1' && mkdir -p '$W/$1' && cp '$W/big.txt' '$W/$1/'"; }
 eval "$(fresh gnu)" && patch -s -p1 -F0 -d "$W/gnu" <"$W/big.patch"
@@ -38,14 +73,20 @@ if "$rel" apply "$W/bp" 1 "$W/nowhere.patch" 2>/dev/null; then
     exit 1
 fi
 
-compare patch-big "${RUNS:-5}" 1 -- \
-    "GNU patch" "$(fresh gnu)" "patch -s -p1 -F0 -d '$W/gnu' < '$W/big.patch'" \
-    "build-patch, dev profile" "$(fresh bp)" "'$dev' apply '$W/bp' 1 '$W/big.patch'" \
+big=(
+    "GNU patch" "$(fresh gnu)" "patch -s -p1 -F0 -d '$W/gnu' < '$W/big.patch'"
+    "build-patch, dev profile" "$(fresh bp)" "'$dev' apply '$W/bp' 1 '$W/big.patch'"
     "build-patch, release profile" "$(fresh bp)" "'$rel' apply '$W/bp' 1 '$W/big.patch'"
-compare patch-nowhere "${RUNS:-5}" 1 --may-fail -- \
-    "GNU patch --dry-run" "" "patch -s -p1 -F0 --dry-run -d '$W/gnu' < '$W/nowhere.patch'" \
-    "build-patch, dev profile" "" "'$dev' apply '$W/bp' 1 '$W/nowhere.patch'" \
+)
+nowhere=(
+    "GNU patch --dry-run" "" "patch -s -p1 -F0 --dry-run -d '$W/gnu' < '$W/nowhere.patch'"
+    "build-patch, dev profile" "" "'$dev' apply '$W/bp' 1 '$W/nowhere.patch'"
     "build-patch, release profile" "" "'$rel' apply '$W/bp' 1 '$W/nowhere.patch'"
+)
+compare patch-big "${RUNS:-5}" 1 -- "${big[@]}"
+instructions patch-big -- "${big[@]}"
+compare patch-nowhere "${RUNS:-5}" 1 --may-fail -- "${nowhere[@]}"
+instructions patch-nowhere -- "${nowhere[@]}"
 
 
 corpus=${CORPUS_DATA:-$HOME/.cache/debian-rust-patches}/pkgs/rust-xxhash-rust
@@ -56,10 +97,13 @@ if [[ -d $corpus ]]; then
     eval "$(xfresh xgnu)" && bash -c "$gnu_series"
     eval "$(xfresh xbp)" && "$rel" apply "$W/xbp" 1 "$series"
     diff -r "$W/xgnu" "$W/xbp" >/dev/null
-    compare patch-xxhash "${RUNS:-10}" 1 -- \
-        "GNU patch" "$(xfresh xgnu)" "$gnu_series" \
-        "build-patch, dev profile" "$(xfresh xbp)" "'$dev' apply '$W/xbp' 1 '$series'" \
+    xxhash=(
+        "GNU patch" "$(xfresh xgnu)" "$gnu_series"
+        "build-patch, dev profile" "$(xfresh xbp)" "'$dev' apply '$W/xbp' 1 '$series'"
         "build-patch, release profile" "$(xfresh xbp)" "'$rel' apply '$W/xbp' 1 '$series'"
+    )
+    compare patch-xxhash "${RUNS:-10}" 1 -- "${xxhash[@]}"
+    instructions patch-xxhash -- "${xxhash[@]}"
 else
     echo "patch-xxhash: skipped, no corpus at $corpus" | tee "$RESULTS/patch-xxhash.md"
 fi
