@@ -949,6 +949,56 @@ fn replace_items<'a>(
     text
 }
 
+/// The lints that are errors unless allowed (`rustc -W help`, rustc 1.95),
+/// which `--cap-lints allow` silences for a registry dependency. A name an
+/// older rustc does not know only raises `unknown_lints`, which the generated
+/// root allows too.
+const DENY_BY_DEFAULT_LINTS: &[&str] = &[
+    "ambiguous_associated_items",
+    "arithmetic_overflow",
+    "binary_asm_labels",
+    "bindings_with_variant_name",
+    "conflicting_repr_hints",
+    "dangerous_implicit_autorefs",
+    "default_overrides_default_fields",
+    "dependency_on_unit_never_type_fallback",
+    "deref_nullptr",
+    "elided_lifetimes_in_associated_constant",
+    "enum_intrinsics_non_enums",
+    "explicit_builtin_cfgs_in_flags",
+    "ill_formed_attribute_input",
+    "incomplete_include",
+    "ineffective_unstable_trait_impl",
+    "invalid_atomic_ordering",
+    "invalid_from_utf8_unchecked",
+    "invalid_macro_export_arguments",
+    "invalid_null_arguments",
+    "invalid_reference_casting",
+    "invalid_type_param_default",
+    "legacy_derive_helpers",
+    "let_underscore_lock",
+    "long_running_const_eval",
+    "macro_expanded_macro_exports_accessed_by_absolute_paths",
+    "mutable_transmutes",
+    "named_asm_labels",
+    "never_type_fallback_flowing_into_unsafe",
+    "no_mangle_const_items",
+    "out_of_scope_macro_calls",
+    "overflowing_literals",
+    "patterns_in_fns_without_body",
+    "proc_macro_derive_resolution_fallback",
+    "pub_use_of_private_extern_crate",
+    "repr_transparent_non_zst_fields",
+    "semicolon_in_expressions_from_macros",
+    "soft_unstable",
+    "text_direction_codepoint_in_comment",
+    "text_direction_codepoint_in_literal",
+    "unconditional_panic",
+    "undropped_manually_drops",
+    "unknown_crate_types",
+    "useless_deprecated",
+];
+
 /// The text of a shim's `src/lib.rs` for this upstream root.
 fn shim_lib_rs(upstream: &root::SplitRoot) -> String {
     let mut text = String::from(
@@ -965,9 +1015,16 @@ fn shim_lib_rs(upstream: &root::SplitRoot) -> String {
          // shim is a path dependency, so it allows them itself, deny-by-default\n\
          // ones included (such as `$crate::` paths to exported macros, which rustc\n\
          // refuses inside `include!` unless allowed).\n\
-         #![allow(warnings, future_incompatible, rust_2024_compatibility)]\n\
-         #![allow(macro_expanded_macro_exports_accessed_by_absolute_paths, dangerous_implicit_autorefs)]\n\n",
+         #![allow(unknown_lints, renamed_and_removed_lints)]\n\
+         #![allow(warnings, future_incompatible, rust_2024_compatibility)]\n",
     );
+    // The deny-by-default lints, a few to a line.
+    for names in DENY_BY_DEFAULT_LINTS.chunks(3) {
+        text.push_str("#![allow(");
+        text.push_str(&names.join(", "));
+        text.push_str(")]\n");
+    }
+    text.push('\n');
     if !upstream.extern_crates.is_empty() {
         text.push_str(
             "// The `extern crate` items of the upstream root: rustc refuses some of them\n\
