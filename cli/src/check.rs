@@ -14,7 +14,7 @@ use build_patch::recorded_version;
 use toml_edit::{value, Item};
 
 use crate::diff::{copy_tree, diff_trees};
-use crate::edit::{edit_dir, lay_out};
+use crate::edit::{commit_tree, edit_dir, lay_out};
 use crate::shell::Shell;
 use crate::workspace::{read_doc, ShimInfo, Workspace};
 
@@ -155,17 +155,27 @@ pub fn upgrade(shell: &Shell, cwd: &Path, arg: &str, version: &str) -> Result<()
                 // Leave an edit folder at the failing patch, to resolve by hand.
                 let dir = edit_dir(&ws, &shim);
                 let _ = std::fs::remove_dir_all(&dir);
-                copy_tree(&before, &dir.join("tree"))?;
+                let tree = dir.join("tree");
+                copy_tree(&before, &tree)?;
                 copy_tree(&before, &dir.join("base"))?;
+                commit_tree(
+                    &tree,
+                    &format!(
+                        "{} {version} with the patches before {}",
+                        shim.upstream, f.display
+                    ),
+                );
+                let tree = tree.display();
                 return Err(format!(
-                    "{e}\n  nothing was changed in `{}`\n  help: `{}` holds {} {version} with the patches \
-                     before `{}` applied; make that patch's change there by hand, save it with \
-                     `cargo build-patch save {}`, remove the old one from the list, and run the upgrade again",
+                    "{e}\n  nothing was changed in `{}`\n  help: `{tree}` (a git repository) holds {} \
+                     {version} with the patches before `{}` applied; redo that patch's change there by \
+                     hand, write it over the old one with `git -C {tree} add -A && git -C {tree} diff \
+                     --cached > {}` (then put back its description lines, if it had any), and run the \
+                     upgrade again",
                     shim.dir.display(),
-                    dir.join("tree").display(),
                     shim.upstream,
                     f.display,
-                    shim.name
+                    crate::shim::relative_path(cwd, &shim.dir.join(&f.display)),
                 ));
             }
         }

@@ -37,11 +37,14 @@ pub fn edit(shell: &Shell, cwd: &Path, arg: &str, force: bool) -> Result<(), Str
     let shim = ShimInfo::read(&ws.find(cwd, arg)?)?;
     let dir = edit_dir(&ws, &shim);
     if dir.exists() {
-        if !force {
+        // An open tree whose edits are all saved is laid out again, so that
+        // it follows the shim's patch list as it is now.
+        if !force && has_unsaved_edits(&dir)? {
             return Err(format!(
-                "`{}` already holds edits of `{}`\n  help: `cargo build-patch save {}` writes them as a \
-                 patch; `--force` throws them away and starts again",
-                dir.display(),
+                "`{}` holds unsaved edits of `{}`\n  help: keep editing there, then \
+                 `cargo build-patch save {}` writes them as a patch; `--force` throws them \
+                 away and starts again",
+                dir.join("tree").display(),
                 shim.name,
                 shim.name
             ));
@@ -68,6 +71,21 @@ pub fn edit(shell: &Shell, cwd: &Path, arg: &str, force: bool) -> Result<(), Str
         shim.name
     ));
     Ok(())
+}
+
+/// Makes `tree` a git repository with its content as the first commit
+/// (when git is installed), so that `git diff` shows what is edited next.
+pub fn commit_tree(tree: &Path, message: &str) {
+    Git::init(tree).commit(tree, message);
+}
+
+/// Whether the edit folder `dir` has changes that `save` has not written.
+fn has_unsaved_edits(dir: &Path) -> Result<bool, String> {
+    let (tree, base) = (dir.join("tree"), dir.join("base"));
+    if !tree.is_dir() || !base.is_dir() {
+        return Ok(false);
+    }
+    Ok(!diff_trees(&base, &tree)?.is_empty())
 }
 
 /// Stages the pristine `version` into `tree` and applies `patches` one at a

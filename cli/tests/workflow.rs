@@ -122,6 +122,14 @@ fn edit_then_save_makes_ordered_patches_that_build() {
     assert!(manifest.contains("extra"), "{manifest}");
     env.ok(&["build", "-q"]);
     ok(&env, &["check"]);
+    // Everything is saved: `edit` opens the tree again instead of refusing.
+    let out = ok(&env, &["edit", "greet"]);
+    assert!(out.contains("Editing"), "{out}");
+    // Unsaved edits are kept unless thrown away on purpose.
+    replace_in(&edit_tree(&env).join("src/lib.rs"), "Hello", "Hey");
+    let out = fails(&env, &["edit", "greet"]);
+    assert!(out.contains("holds unsaved edits"), "{out}");
+    ok(&env, &["edit", "greet", "--force"]);
 }
 
 #[test]
@@ -192,6 +200,10 @@ fn upgrade_refreshes_drops_and_stops_on_a_conflict() {
     );
     assert_eq!(hash_tree(&shim), before);
     assert!(edit_tree(&env).join("src/lib.rs").is_file());
+    // The tree left to redo the patch in is a git repository, and the help
+    // says how to write the redone change over the old patch.
+    assert!(edit_tree(&env).join(".git").is_dir());
+    assert!(out.contains("diff --cached >"), "{out}");
 
     // 1.2.0 took the first patch upstream: it is dropped, the second stays.
     env.publish(&greet("1.2.0", 3, "format!(\"Hello, {}\", name)"));
