@@ -818,6 +818,13 @@ fn stage_upstream(
             "build-patch: not copied from `{name} {version}`: {s}"
         ));
     }
+    // GNU patch says so too: context that no longer matches is a patch to
+    // refresh before it stops applying.
+    for s in &staged.fuzzed {
+        directives.warning(&format!(
+            "build-patch: {s}; refresh the patch with `cargo build-patch upgrade` to {version}"
+        ));
+    }
     Ok((staged, pristine.dir))
 }
 

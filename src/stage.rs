@@ -57,6 +57,8 @@ pub(crate) struct Staged {
     pub restaged: bool,
     /// Files in the pristine source that were not copied, with the reason.
     pub skipped: Vec<String>,
+    /// Hunks that applied only with fuzz (allowed by `fuzz`), described.
+    pub fuzzed: Vec<String>,
 }
 
 /// Stages the patched copy, or reuses an up-to-date one.
@@ -74,6 +76,7 @@ pub(crate) fn stage(req: &StageRequest<'_>) -> Result<Staged> {
     let up_to_date = dir.is_dir()
         && std::fs::read(&stamp_path).is_ok_and(|existing| existing == stamp.as_bytes());
     let mut skipped = Vec::new();
+    let mut fuzzed = Vec::new();
     if !up_to_date {
         // Invalidate first: from here until the new stamp is written, a
         // killed build leaves no stamp and the next one restages.
@@ -82,7 +85,7 @@ pub(crate) fn stage(req: &StageRequest<'_>) -> Result<Staged> {
         let tmp = req
             .work_dir
             .join(format!(".{dir_name}.tmp-{}", std::process::id()));
-        let built = build_tree(req, &tmp, &mut skipped);
+        let built = build_tree(req, &tmp, &mut skipped, &mut fuzzed);
         if let Err(e) = built {
             let _ = fs::remove_dir_all(&tmp);
             return Err(e);
@@ -103,11 +106,17 @@ pub(crate) fn stage(req: &StageRequest<'_>) -> Result<Staged> {
         entry,
         restaged: !up_to_date,
         skipped,
+        fuzzed,
     })
 }
 
 /// Copies, patches and writes the compile root into `tmp`.
-fn build_tree(req: &StageRequest<'_>, tmp: &Path, skipped: &mut Vec<String>) -> Result<()> {
+fn build_tree(
+    req: &StageRequest<'_>,
+    tmp: &Path,
+    skipped: &mut Vec<String>,
+    fuzzed: &mut Vec<String>,
+) -> Result<()> {
     let skip_top: &[&str] = match req.pristine.origin {
         // A path source may be a working copy with build output in it.
         Origin::Local => &[".cargo-ok", ".cargo-checksum.json", "target", ".git"],
@@ -116,7 +125,19 @@ fn build_tree(req: &StageRequest<'_>, tmp: &Path, skipped: &mut Vec<String>) -> 
     copy_tree(&req.pristine.dir, tmp, skip_top, skipped)?;
     let mut options = ApplyOptions::new();
     options.strip(req.strip).fuzz(req.fuzz);
-    patch::apply_to_dir(tmp, req.patches, &options)?;
+    let applied = patch::apply_to_dir(tmp, req.patches, &options)?;
+    for p in applied.patches() {
+        for h in p.hunks().iter().filter(|h| h.fuzz() > 0) {
+            fuzzed.push(format!(
+                "hunk #{} of `{}` applied to `{}` at line {} only with fuzz {}",
+                h.number(),
+                p.display(),
+                h.file(),
+                h.line(),
+                h.fuzz()
+            ));
+        }
+    }
 
     let manifest_path = tmp.join("Cargo.toml");
     let manifest =

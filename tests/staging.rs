@@ -197,3 +197,32 @@ fn a_patch_recorded_against_another_version_warns_or_fails_as_configured() {
     let err = fx.config("out").try_build().unwrap_err().to_string();
     assert!(err.contains("cargo build-patch upgrade"), "{err}");
 }
+
+#[test]
+fn a_hunk_that_applies_only_with_fuzz_is_warned_about() {
+    let fx = Fixture::new();
+    // The patch was made against a first line that has changed since.
+    let old = LIB.replace("pub fn f()", "pub fn f_old()");
+    write(
+        &fx.root.join("shim/fix.patch"),
+        &unified_diff("src/lib.rs", &old, &old.replace("    1", "    2")),
+    );
+    assert!(
+        fx.config("out").try_build().is_err(),
+        "fuzz 0 must refuse it"
+    );
+    let out = fx.config("out").fuzz(1).try_build().unwrap();
+    let staged = std::fs::read_to_string(out.staged_dir().join("src/lib.rs")).unwrap();
+    assert_eq!(staged, LIB.replace("    1", "    2"));
+    let warnings: Vec<&String> = out
+        .directives()
+        .iter()
+        .filter(|d| d.starts_with("cargo:warning="))
+        .collect();
+    assert!(
+        warnings.iter().any(|w| w
+            .contains("hunk #1 of `fix.patch` applied to `src/lib.rs` at line 1 only with fuzz 1")
+            && w.contains("cargo build-patch upgrade")),
+        "{warnings:?}"
+    );
+}
