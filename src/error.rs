@@ -22,6 +22,8 @@ use std::path::{Path, PathBuf};
 /// ```
 pub struct Error {
     kind: Box<Kind>,
+    /// One more `help:` line, from the context the error was met in.
+    help: Option<Box<str>>,
 }
 
 enum Kind {
@@ -41,6 +43,7 @@ enum Kind {
 impl Error {
     pub(crate) fn io(action: &'static str, path: &Path, source: io::Error) -> Error {
         Error {
+            help: None,
             kind: Box::new(Kind::Io {
                 action,
                 path: path.to_path_buf(),
@@ -53,6 +56,7 @@ impl Error {
     /// [`Error::kind_name`]) with a message worded for a person.
     pub(crate) fn msg(what: &'static str, text: impl Into<String>) -> Error {
         Error {
+            help: None,
             kind: Box::new(Kind::Message {
                 what,
                 text: text.into(),
@@ -72,6 +76,12 @@ impl Error {
         }
     }
 
+    /// Adds a `help:` line said after the message.
+    pub(crate) fn with_help(mut self, help: impl Into<String>) -> Error {
+        self.help = Some(help.into().into_boxed_str());
+        self
+    }
+
     /// The patch error inside, when this error is about a patch.
     pub fn as_patch_error(&self) -> Option<&crate::patch::PatchError> {
         match &*self.kind {
@@ -84,6 +94,7 @@ impl Error {
 impl From<crate::patch::PatchError> for Error {
     fn from(e: crate::patch::PatchError) -> Error {
         Error {
+            help: None,
             kind: Box::new(Kind::Patch(e)),
         }
     }
@@ -99,6 +110,10 @@ impl fmt::Display for Error {
             } => write!(f, "failed to {action} `{}`: {source}", path.display()),
             Kind::Patch(p) => fmt::Display::fmt(p, f),
             Kind::Message { text, .. } => f.write_str(text),
+        }?;
+        match &self.help {
+            Some(help) => write!(f, "\n  help: {help}"),
+            None => Ok(()),
         }
     }
 }

@@ -35,7 +35,7 @@
 //!
 //! `patched/shlex/src/lib.rs`: the crate-level attributes of the upstream
 //! root that change compilation (`no_std`, `feature`, ...) and its top-level
-//! `extern crate` items, then the include line:
+//! `extern crate` items with `#[macro_use]` or a rename, then the include line:
 //!
 //! ```ignore
 //! include!(concat!(env!("OUT_DIR"), "/build-patch/lib.rs"));
@@ -484,7 +484,8 @@ impl Output {
     }
 
     /// `existing` (a shim's `src/lib.rs`) with its compile-affecting
-    /// crate-level attributes and its top-level `extern crate` items replaced
+    /// crate-level attributes and its top-level `extern crate` items with
+    /// `#[macro_use]` or a rename replaced
     /// by those of the patched upstream root, and everything else (comments,
     /// docs, lint attributes) kept. Returns `existing` unchanged when it
     /// already agrees.
@@ -517,7 +518,8 @@ impl Output {
 
     /// The `src/lib.rs` a shim of this patched crate needs: the crate-level
     /// attributes of the patched upstream root that change compilation, its
-    /// top-level `extern crate` items, and the `include!` line. What
+    /// top-level `extern crate` items with `#[macro_use]` or a rename, and
+    /// the `include!` line. What
     /// `cargo build-patch new` and `sync` write.
     pub fn shim_lib_rs(&self) -> Result<String> {
         Ok(shim_lib_rs(&self.split_upstream_root()?))
@@ -605,7 +607,8 @@ fn pipeline(cfg: &Config) -> Result<PipelineOutput> {
         &name,
         &version,
         &mut directives,
-    )?;
+    )
+    .map_err(|e| with_refresh_help(e, &manifest_dir, &version))?;
 
     // The shim must say what the patched upstream says: its manifest (Cargo
     // resolves from it) and its crate-level attributes (include! drops them).
@@ -828,6 +831,21 @@ fn stage_upstream(
     Ok((staged, pristine.dir))
 }
 
+/// A patch that stopped applying, met in a shim's build: the CLI can help
+/// redo it.
+fn with_refresh_help(e: Error, shim_dir: &Path, version: &str) -> Error {
+    match e.as_patch_error().map(|p| p.kind_name()) {
+        Some("hunk-failed" | "missing-file" | "delete-mismatch" | "file-exists") => {
+            e.with_help(format!(
+                "`cargo build-patch upgrade {} {version}` re-applies the patches one by one and \
+                 leaves a tree to redo this one in",
+                shim_dir.display()
+            ))
+        }
+        _ => e,
+    }
+}
+
 /// Warns (or, with `version-mismatch = "error"`, fails) when a patch says
 /// it was made against another version of the crate.
 fn check_recorded_versions(
@@ -1034,9 +1052,10 @@ fn shim_lib_rs(upstream: &root::SplitRoot) -> String {
     text.push('\n');
     if !upstream.extern_crates.is_empty() {
         text.push_str(
-            "// The `extern crate` items of the upstream root: rustc refuses some of them\n\
-             // inside `include!` (a `#[macro_use]` that shadows a macro, a rename that\n\
-             // shadows an `--extern` name); the build checks they stay in sync.\n",
+            "// The upstream root's `extern crate` items with `#[macro_use]` or a rename,\n\
+             // which rustc may refuse inside `include!` (a macro that shadows one in\n\
+             // scope, a name that shadows an `--extern` one); the build checks they\n\
+             // stay in sync.\n",
         );
         for e in &upstream.extern_crates {
             text.push_str(&e.text);

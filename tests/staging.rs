@@ -156,6 +156,16 @@ fn a_failing_patch_leaves_the_last_good_copy_and_the_pristine_source() {
     );
     let err = fx.config("out").try_build().unwrap_err();
     assert_eq!(err.kind_name(), "patch", "{err}");
+    // The last line says how to redo it.
+    let shim = fx.root.join("shim");
+    assert!(
+        err.to_string().ends_with(&format!(
+            "\n  help: `cargo build-patch upgrade {} 1.0.0` re-applies the patches one by one \
+             and leaves a tree to redo this one in",
+            shim.display()
+        )),
+        "{err}"
+    );
     assert_eq!(hash_tree(good.staged_dir()), good_tree);
     assert_eq!(hash_tree(&fx.root.join("pristine")), pristine_before);
     assert_no_temporary_folders(good.staged_dir().parent().unwrap());
