@@ -7,20 +7,24 @@
 //! - Inner attributes (`#![...]`) and inner doc comments (`//!`, `/*! */`), which
 //!   `include!` rejects. The leading ones are blanked out of the compile root, and
 //!   those that change compilation must sit in the shim's `src/lib.rs`.
-//! - `extern crate` items. rustc treats items that come out of a macro (`include!` is
-//!   one) more strictly: a macro-expanded `#[macro_use] extern crate` may not shadow a
-//!   macro already in scope (RFC 1560: `#[macro_use] extern crate alloc;` after
-//!   `extern crate std` clashes on `vec`), and a macro-expanded
-//!   `extern crate foo as core;` may not shadow a name passed with `--extern`. Every
-//!   top-level `extern crate` item (with its outer attributes and doc comments) is
-//!   blanked out of the compile root and must sit in the shim's `src/lib.rs` instead,
-//!   where it means exactly what it meant at the upstream root: the crate root is the
-//!   same module, and `#[macro_use]` imports go to the crate-wide `macro_use`
-//!   prelude, whatever their position. All of them move, not only those that clash:
-//!   whether one clashes depends on the macros a dependency exports and on the names
-//!   Cargo passes with `--extern`, which the library does not see, and a rule that
-//!   depends on neither is one a reader can check by eye. `extern crate self as foo;`
-//!   names no dependency and stays; so do items inside modules and macro calls.
+//! - Some `extern crate` items. rustc treats items that come out of a macro
+//!   (`include!` is one) more strictly: a macro-expanded `#[macro_use] extern crate`
+//!   may not shadow a macro already in scope (RFC 1560: `#[macro_use] extern crate
+//!   alloc;` after `extern crate std` clashes on `vec`), and a macro-expanded
+//!   `extern crate foo as core;` may not shadow a name passed with `--extern`. So the
+//!   top-level `extern crate` items with `#[macro_use]` (also inside `cfg_attr`) or a
+//!   rename (`as name`) are blanked out of the compile root, with their outer
+//!   attributes and doc comments, and must sit in the shim's `src/lib.rs` instead,
+//!   where they mean what they meant at the upstream root: the crate root is the same
+//!   module, and `#[macro_use]` imports go to the crate-wide `macro_use` prelude,
+//!   whatever their position. Only those move: rustc accepts a plain
+//!   `extern crate foo;` inside `include!`, and leaving it there keeps the shim's root
+//!   short and the shims of the many 2015-style roots that have only plain ones
+//!   valid. Whether a moved one would actually clash depends on the macros a
+//!   dependency exports and on the names Cargo passes with `--extern`, which the
+//!   library does not see, so every one of those two forms moves. `extern crate
+//!   self as foo;` names no dependency and stays; so do items inside modules and
+//!   macro calls.
 //!
 //! [`compare`] checks that the shim carries both.
 //!
@@ -38,10 +42,10 @@
 use std::fmt;
 
 /// The version of what [`split_root`] blanks out of the compile root. Staged copies
-/// record it in their stamp, so one made by a build-patch that blanked less (before
-/// `extern crate` items moved, format 1) is staged again. Bump it with every such
-/// change.
-pub(crate) const FORMAT: u32 = 2;
+/// record it in their stamp, so one made by a build-patch that blanked something else
+/// (format 1: no `extern crate` items; 2: all top-level ones, never released; 3: those
+/// with `#[macro_use]` or a rename) is staged again. Bump it with every such change.
+pub(crate) const FORMAT: u32 = 3;
 
 /// One inner attribute of the leading region of a library root.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -71,7 +75,8 @@ pub(crate) struct ExternCrate {
 pub(crate) struct SplitRoot {
     /// The leading inner attributes, in order.
     pub(crate) attrs: Vec<InnerAttr>,
-    /// The top-level `extern crate` items (but `extern crate self`), in order.
+    /// The top-level `extern crate` items with `#[macro_use]` or a rename (but
+    /// `extern crate self`), in order: those rustc may refuse inside `include!`.
     pub(crate) extern_crates: Vec<ExternCrate>,
     /// Where the leading region ends: the byte offset, in the text as given (a byte
     /// order mark included), of the first token after it, or the end of the file.
@@ -187,8 +192,9 @@ pub(crate) fn split_root(text: &str) -> Result<SplitRoot, RootError> {
     })
 }
 
-/// The byte ranges of the top-level `extern crate` items from the lexer's position
-/// on, each from its first outer attribute or doc comment to its `;`.
+/// The byte ranges of the top-level `extern crate` items that must move (see the
+/// module docs) from the lexer's position on, each from its first outer attribute or
+/// doc comment to its `;`.
 ///
 /// Items are told apart well enough for this: an item ends at a `;` or a `{...}`
 /// group outside brackets, and an `extern crate` item is outer attributes, an
@@ -224,7 +230,7 @@ fn top_level_extern_crates(lexer: &mut Lexer<'_>) -> Vec<(usize, usize)> {
         item.push(tree);
         if ends_item {
             if let Some(start) = item_start.take() {
-                if is_extern_crate(&item) {
+                if must_move(&item) {
                     found.push((start, lexer.pos));
                 }
             }
@@ -235,13 +241,17 @@ fn top_level_extern_crates(lexer: &mut Lexer<'_>) -> Vec<(usize, usize)> {
 }
 
 /// Whether the token trees of an item, up to its `;`, are an `extern crate` item
-/// other than `extern crate self`.
-fn is_extern_crate(item: &[Tree]) -> bool {
+/// with `#[macro_use]` (also inside `cfg_attr`) or a rename, other than
+/// `extern crate self`.
+fn must_move(item: &[Tree]) -> bool {
     let ident = |i: usize, name: &str| matches!(item.get(i), Some(Tree::Ident(n)) if n == name);
     let mut i = 0;
-    while item.get(i) == Some(&Tree::Punct('#'))
-        && matches!(item.get(i + 1), Some(Tree::Group('[', _)))
-    {
+    let mut macro_use = false;
+    while item.get(i) == Some(&Tree::Punct('#')) {
+        let Some(Tree::Group('[', attr)) = item.get(i + 1) else {
+            break;
+        };
+        macro_use |= mentions(attr, "macro_use");
         i += 2;
     }
     if ident(i, "pub") {
@@ -254,6 +264,16 @@ fn is_extern_crate(item: &[Tree]) -> bool {
         && ident(i + 1, "crate")
         && matches!(item.get(i + 2), Some(Tree::Ident(_)))
         && !ident(i + 2, "self")
+        && (macro_use || ident(i + 3, "as"))
+}
+
+/// Whether the identifier `name` occurs in the token trees, at any depth.
+fn mentions(trees: &[Tree], name: &str) -> bool {
+    trees.iter().any(|t| match t {
+        Tree::Ident(n) => n == name,
+        Tree::Group(_, inner) => mentions(inner, name),
+        _ => false,
+    })
 }
 
 /// Whether the text starts with an outer doc comment (`///`, `/** */`), which belongs
@@ -971,12 +991,12 @@ mod tests {
         // `extern crate` items without an error: rustc reports it.
         check("fn f() {\n/* open", "--\nfn f() {\n/* open");
         check(
-            "extern crate a;\nfn f() { \"open }\nextern crate b;",
-            "1 e extern crate a;\n--\n\nfn f() { \"open }\nextern crate b;",
+            "extern crate a as b;\nfn f() { \"open }\nextern crate c as d;",
+            "1 e extern crate a as b;\n--\n\nfn f() { \"open }\nextern crate c as d;",
         );
         check(
-            "extern crate a;\n) extern crate b;",
-            "1 e extern crate a;\n--\n\n) extern crate b;",
+            "extern crate a as b;\n) extern crate c as d;",
+            "1 e extern crate a as b;\n--\n\n) extern crate c as d;",
         );
     }
 
@@ -997,17 +1017,23 @@ mod tests {
         );
         check(
             "extern crate serial_core as core;\npub extern crate libc;\npub(crate) extern crate ioctl_rs as ioctl;",
-            "1 e extern crate serial_core as core;\n2 e pub extern crate libc;\n3 e pub(crate) extern crate ioctl_rs as ioctl;\n--\n\n\n",
+            "1 e extern crate serial_core as core;\n3 e pub(crate) extern crate ioctl_rs as ioctl;\n--\n\npub extern crate libc;\n",
         );
         // Outer doc comments belong to the item; plain comments before it stay.
         check(
-            "// Plain.\n/// The re-export.\n#[doc(inline)]\npub extern crate dep;",
-            "2 e /// The re-export.\n#[doc(inline)]\npub extern crate dep;\n--\n// Plain.\n\n\n",
+            "// Plain.\n/// The re-export.\n#[doc(inline)]\n#[macro_use]\npub extern crate dep;",
+            "2 e /// The re-export.\n#[doc(inline)]\n#[macro_use]\npub extern crate dep;\n--\n// Plain.\n\n\n\n",
         );
         // After other items, with braces and semicolons inside them.
         check(
-            "mod a;\nuse b::{c, d};\nconst X: S = S { a: [1; 2] };\nfn f() { extern crate inner; }\nmacro_rules! m { () => { extern crate in_macro; } }\nextern crate last;",
-            "6 e extern crate last;\n--\nmod a;\nuse b::{c, d};\nconst X: S = S { a: [1; 2] };\nfn f() { extern crate inner; }\nmacro_rules! m { () => { extern crate in_macro; } }\n",
+            "mod a;\nuse b::{c, d};\nconst X: S = S { a: [1; 2] };\nfn f() { extern crate inner; }\nmacro_rules! m { () => { extern crate in_macro as m; } }\nextern crate last as l;",
+            "6 e extern crate last as l;\n--\nmod a;\nuse b::{c, d};\nconst X: S = S { a: [1; 2] };\nfn f() { extern crate inner; }\nmacro_rules! m { () => { extern crate in_macro as m; } }\n",
+        );
+        // Plain ones stay, as rustc accepts them inside `include!`; `#[macro_use]`
+        // inside `cfg_attr` and a rename to `_` move.
+        check(
+            "extern crate a;\n#[cfg(x)] extern crate b;\n#[cfg_attr(test, macro_use)] extern crate c;\nextern crate d as _;",
+            "3 e #[cfg_attr(test, macro_use)] extern crate c;\n4 e extern crate d as _;\n--\nextern crate a;\n#[cfg(x)] extern crate b;\n\n",
         );
         // Left alone: `extern crate self`, modules, macro calls, `extern` blocks and fns.
         check(
@@ -1016,8 +1042,8 @@ mod tests {
         );
         // Literals and lifetimes that hold brackets or semicolons do not confuse it.
         check(
-            "const S: &str = \"};\";\nconst C: char = '}';\nfn f<'a>(x: &'a str) -> &'a str { r#\"{\"# ; x }\nextern crate z;",
-            "4 e extern crate z;\n--\nconst S: &str = \"};\";\nconst C: char = '}';\nfn f<'a>(x: &'a str) -> &'a str { r#\"{\"# ; x }\n",
+            "const S: &str = \"};\";\nconst C: char = '}';\nfn f<'a>(x: &'a str) -> &'a str { r#\"{\"# ; x }\n#[macro_use] extern crate z;",
+            "4 e #[macro_use] extern crate z;\n--\nconst S: &str = \"};\";\nconst C: char = '}';\nfn f<'a>(x: &'a str) -> &'a str { r#\"{\"# ; x }\n",
         );
     }
 
@@ -1145,14 +1171,14 @@ mod tests {
         );
         check_compare(
             "#![no_std]\n#[macro_use]\nextern crate alloc;\nfn f() {}",
-            &format!("#![no_std]\nextern crate std;\n{include}"),
+            &format!("#![no_std]\nextern crate plain;\n#[macro_use] extern crate std;\n{include}"),
             Some(
                 "the shim's `src/lib.rs` does not carry the crate-level attributes and `extern crate` items of the patched upstream root\n  \
                  missing `extern crate` items (copy these lines after the `#![...]` lines, above the `include!` line):\n    \
                  #[macro_use]\n    \
                  extern crate alloc;\n  \
                  extra (remove these lines):\n    \
-                 extern crate std;",
+                 #[macro_use] extern crate std;",
             ),
         );
         check_compare(
