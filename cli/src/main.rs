@@ -45,7 +45,7 @@ enum Command {
     Edit(EditArgs),
     /// Write the edits made since `edit` as a new patch of the shim.
     Save(SaveArgs),
-    /// Check that shims build: patches apply, manifests in sync, versions recorded.
+    /// Check that shims build: patches apply, manifests in sync, recorded versions match.
     Check(CheckArgs),
     /// Move a shim to another upstream version, refreshing its patches.
     Upgrade(UpgradeArgs),

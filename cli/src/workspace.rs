@@ -136,7 +136,14 @@ impl Workspace {
             Err(_) => cargo_metadata::MetadataCommand::new()
                 .current_dir(cwd)
                 .exec()
-                .map_err(|e| format!("`cargo metadata` failed in `{}`: {e}", cwd.display()))?,
+                .map_err(|e| {
+                    format!(
+                        "`cargo metadata` failed in `{}`: {e}\n  help: run this in the Cargo \
+                         workspace that uses the shims (where a `Cargo.toml` is), or fix the error \
+                         Cargo reports",
+                        cwd.display()
+                    )
+                })?,
         };
         let mut shims: Vec<PathBuf> = metadata
             .packages
