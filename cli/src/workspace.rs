@@ -138,10 +138,11 @@ impl Workspace {
                 .exec()
                 .map_err(|e| {
                     format!(
-                        "`cargo metadata` failed in `{}`: {e}\n  help: run this in the Cargo \
+                        "`cargo metadata` failed in `{}`: {}\n  help: run this in the Cargo \
                          workspace that uses the shims (where a `Cargo.toml` is), or fix the error \
                          Cargo reports",
-                        cwd.display()
+                        cwd.display(),
+                        e.to_string().trim_end()
                     )
                 })?,
         };
