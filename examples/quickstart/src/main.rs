@@ -5,7 +5,9 @@ use std::process::Command;
 fn main() {
     let word = "{a,b}";
     let quoted = shlex::quote(word);
-    println!("shlex::quote({word:?}) = {quoted}");
+    // The patched `quote` wraps the word in double quotes; 1.1.0 as
+    // released returns it unchanged.
+    println!("shlex::quote({word:?}) = {quoted}   (shlex 1.1.0 unpatched: {word})");
 
     // Without the patch `quoted` is `{a,b}`, which bash expands to `a b`.
     match Command::new("bash")
