@@ -55,14 +55,20 @@ pub(crate) fn write_if_changed(path: &Path, contents: &[u8]) -> Result<bool> {
             return Ok(false);
         }
     }
-    write_replacing(path, contents)?;
+    write_through_temporary(path, contents, true)?;
     Ok(true)
 }
 
-/// [`write_if_changed`] without the comparison, for a caller that knows the
-/// file holds other bytes or does not exist (the patch engine's overlay,
-/// which read it): the same temporary file, rename and mode.
+/// [`write_if_changed`] without the comparison and without waiting for the
+/// disk (no `fsync`), for a caller that knows the file holds other bytes or
+/// does not exist: the patch engine's overlay, which read it, and whose files
+/// sit in the staged tree beside copies that are not synced either
+/// (`stage::copy_tree`). The same temporary file, rename and mode.
 pub(crate) fn write_replacing(path: &Path, contents: &[u8]) -> Result<()> {
+    write_through_temporary(path, contents, false)
+}
+
+fn write_through_temporary(path: &Path, contents: &[u8], sync: bool) -> Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
     // Unique to this call, not only to this process: threads of one process
@@ -73,7 +79,7 @@ pub(crate) fn write_replacing(path: &Path, contents: &[u8]) -> Result<()> {
     let mut f = fs::File::create(&tmp).map_err(|e| Error::io("create", &tmp, e))?;
     normal_mode(&f).map_err(|e| Error::io("set permissions of", &tmp, e))?;
     f.write_all(contents)
-        .and_then(|()| f.sync_all())
+        .and_then(|()| if sync { f.sync_all() } else { Ok(()) })
         .map_err(|e| Error::io("write", &tmp, e))?;
     drop(f);
     fs::rename(&tmp, path).map_err(|e| {
