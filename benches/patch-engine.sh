@@ -44,7 +44,7 @@ instructions() {
         rm -rf "$dir" && mkdir -p "$dir"
         valgrind --tool=callgrind --trace-children=yes --callgrind-out-file="$dir/cg.%p" \
             bash -c "$1" >/dev/null 2>&1 || true
-        cat "$dir"/cg.* | awk '/^(summary|totals):/ { n += $2 } END { print n }'
+        cat "$dir"/cg.* | awk '/^summary:/ { n += $2 } END { print n }'
     }
     base=$(count :)
     {
