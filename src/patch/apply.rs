@@ -107,11 +107,25 @@ struct View<'h> {
     /// GNU's `pch_first`: the first old line, or the line to insert before.
     first: isize,
     pattern: Vec<&'h [u8]>,
-    /// `line_hash` of each pattern line.
-    pattern_hashes: Vec<u64>,
+    /// `line_hash` of each pattern line, on first need (see `hashes`).
+    pattern_hashes: OnceCell<Vec<u64>>,
     ops: Vec<(LineKind, &'h [u8])>,
     prefix: usize,
     suffix: usize,
+}
+
+impl View<'_> {
+    /// The hashes of the pattern's lines: needed only once a search goes
+    /// past its direct probes, which most never do.
+    fn hashes(&self) -> &[u64] {
+        self.pattern_hashes.get_or_init(|| {
+            let mut hashes = Vec::with_capacity(self.pattern.len());
+            for line in &self.pattern {
+                hashes.push(line_hash(line));
+            }
+            hashes
+        })
+    }
 }
 
 fn view(h: &Hunk, reverse: bool) -> View<'_> {
@@ -122,7 +136,6 @@ fn view(h: &Hunk, reverse: bool) -> View<'_> {
     };
     let mut ops: Vec<(LineKind, &[u8])> = Vec::with_capacity(h.lines.len());
     let mut pattern: Vec<&[u8]> = Vec::with_capacity(h.lines.len());
-    let mut pattern_hashes = Vec::with_capacity(h.lines.len());
     // Leading and trailing context, counted on the old side.
     let mut first_change = None;
     let mut last_change = 0;
@@ -134,7 +147,6 @@ fn view(h: &Hunk, reverse: bool) -> View<'_> {
         };
         if kind != LineKind::Insert {
             pattern.push(l.text.as_slice());
-            pattern_hashes.push(line_hash(&l.text));
         }
         if kind != LineKind::Context {
             first_change.get_or_insert(i);
@@ -151,7 +163,7 @@ fn view(h: &Hunk, reverse: bool) -> View<'_> {
     View {
         first: first as isize,
         pattern,
-        pattern_hashes,
+        pattern_hashes: OnceCell::new(),
         ops,
         prefix,
         suffix,
@@ -321,13 +333,24 @@ impl<'a> Text<'a> {
 }
 
 /// What one search looks for: the pattern without `pf` leading lines, `k`
-/// lines long; with its rolling hash and `power(k)` when longer than
-/// [`SHORT_WINDOW`].
+/// lines long.
 struct Window {
     pf: usize,
     k: usize,
-    hash: u64,
-    power: u64,
+    /// The window's rolling hash and `power(k)`, on first need.
+    rolling: OnceCell<(u64, u64)>,
+}
+
+impl Window {
+    fn rolling(&self, v: &View<'_>) -> (u64, u64) {
+        *self.rolling.get_or_init(|| {
+            let mut hash = 0;
+            for &h in &v.hashes()[self.pf..self.pf + self.k] {
+                hash = extend(hash, h);
+            }
+            (hash, power(self.k))
+        })
+    }
 }
 
 /// The window of `v` without `pf` leading and `sf` trailing lines (negative
@@ -335,18 +358,10 @@ struct Window {
 fn window(v: &View<'_>, pf: isize, sf: isize) -> Option<Window> {
     let (pf, sf) = (pf.max(0) as usize, sf.max(0) as usize);
     let k = v.pattern.len().checked_sub(pf + sf)?;
-    let (mut hash, mut pow) = (0, 0);
-    if k > SHORT_WINDOW {
-        for &h in &v.pattern_hashes[pf..pf + k] {
-            hash = extend(hash, h);
-        }
-        pow = power(k);
-    }
     Some(Window {
         pf,
         k,
-        hash,
-        power: pow,
+        rolling: OnceCell::new(),
     })
 }
 
@@ -384,7 +399,7 @@ impl Matcher<'_, '_> {
         // Cheapest test first: the first line's hash, then the window's
         // (which costs more, and is charged so).
         let hashes = self.text.hashes();
-        let want = &v.pattern_hashes[w.pf..w.pf + w.k];
+        let want = &v.hashes()[w.pf..w.pf + w.k];
         if hashes[from] != want[0] {
             return false;
         }
@@ -395,7 +410,8 @@ impl Matcher<'_, '_> {
             }
         } else {
             *self.budget = self.budget.saturating_sub(WINDOW_COST);
-            if self.text.window(from, from + w.k, w.power) != w.hash {
+            let (hash, power) = w.rolling(v);
+            if self.text.window(from, from + w.k, power) != hash {
                 return false;
             }
         }
@@ -439,7 +455,7 @@ impl Matcher<'_, '_> {
             return offset;
         }
         let hashes = self.text.hashes();
-        let want = v.pattern_hashes[w.pf];
+        let want = v.hashes()[w.pf];
         // 0-based index of the window's first line at distance 0, and the
         // last index where a window still fits in the file.
         let base = first_guess - 1 + w.pf as isize;

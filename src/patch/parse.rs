@@ -753,7 +753,9 @@ fn parse_hunk(
 ) -> Result<(Hunk, usize), ParseError> {
     let header = trim_eol(lines[start]);
     let (old_start, old_count, new_start, new_count) = hunk_range(header, start + 1)?;
-    let mut body: Vec<HunkLine> = Vec::new();
+    // The header's counts bound the body, the rest of the patch bounds them.
+    let expected = old_count.saturating_add(new_count).min(lines.len() - start);
+    let mut body: Vec<HunkLine> = Vec::with_capacity(expected);
     let (mut olds, mut news) = (0usize, 0usize);
     let mut i = start + 1;
     let short = |i: usize, olds: usize, news: usize| {
