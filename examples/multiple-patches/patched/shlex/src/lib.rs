@@ -6,9 +6,4 @@
 // dependency, so it says so itself.
 #![allow(warnings)]
 
-// The `extern crate` items of the upstream root: rustc refuses some of them
-// inside `include!` (a `#[macro_use]` that shadows a macro, a rename that
-// shadows an `--extern` name); the build checks they stay in sync.
-extern crate alloc;
-
 include!(concat!(env!("OUT_DIR"), "/build-patch/lib.rs"));

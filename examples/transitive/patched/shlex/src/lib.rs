@@ -5,8 +5,4 @@
 // say it here: warnings in upstream code are not ours to fix.
 #![allow(warnings)]
 
-// shlex 1.1.0's `extern crate` item: it goes here too, since rustc refuses
-// some of them inside `include!`; checked the same way.
-extern crate alloc;
-
 include!(concat!(env!("OUT_DIR"), "/build-patch/lib.rs"));

@@ -9,9 +9,4 @@
 #![allow(warnings, future_incompatible, rust_2024_compatibility)]
 #![allow(macro_expanded_macro_exports_accessed_by_absolute_paths, dangerous_implicit_autorefs)]
 
-// The `extern crate` items of the upstream root: rustc refuses some of them
-// inside `include!` (a `#[macro_use]` that shadows a macro, a rename that
-// shadows an `--extern` name); the build checks they stay in sync.
-extern crate alloc;
-
 include!(concat!(env!("OUT_DIR"), "/build-patch/lib.rs"));
