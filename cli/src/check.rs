@@ -277,10 +277,13 @@ fn remove_dropped(
 /// set to the new version, followed by the freshly computed diff.
 fn refresh(original: &[u8], diff: &str, name: &str, version: &str) -> String {
     let text = String::from_utf8_lossy(original);
+    // The header ends where the first file's diff starts: its `diff`
+    // command line (`diff --git`, `diff -ruN ...`), `Index:` or `---` line.
+    // A patch that recorded no version keeps its header as it was.
     let mut header = String::new();
-    let mut recorded = false;
     for line in text.split_inclusive('\n') {
         if line.starts_with("diff --git ")
+            || line.starts_with("diff -")
             || line.starts_with("--- ")
             || line.starts_with("Index: ")
         {
@@ -288,13 +291,10 @@ fn refresh(original: &[u8], diff: &str, name: &str, version: &str) -> String {
         }
         if line.starts_with("Applies-to:") {
             header.push_str(&format!("Applies-to: {name} {version}\n"));
-            recorded = true;
         } else {
             header.push_str(line);
         }
     }
-    // A patch that recorded no version keeps its header as it was.
-    let _ = recorded;
     header + diff
 }
 
@@ -310,5 +310,9 @@ mod tests {
             new,
             "Description: fix\nApplies-to: foo 1.1.0\n\ndiff --git a/x b/x\nNEW\n"
         );
+        // A `diff -ruN` command line is the diff's, not the header's.
+        let old = "Fix it.\n\ndiff -ruN a/x b/x\n--- a/x\t2020-01-01\n+++ b/x\t2020-01-01\n@@ -1 +1 @@\n-a\n+b\n";
+        let new = refresh(old.as_bytes(), "diff --git a/x b/x\nNEW\n", "foo", "1.1.0");
+        assert_eq!(new, "Fix it.\n\ndiff --git a/x b/x\nNEW\n");
     }
 }
