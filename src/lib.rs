@@ -761,7 +761,15 @@ fn stage_upstream(
 
     // The patches, read once; every file read is watched.
     let (patches, read_paths) =
-        patch::load_patch_list(base_dir, settings.patches.as_deref().unwrap_or(&[]))?;
+        patch::load_patch_list(base_dir, settings.patches.as_deref().unwrap_or(&[])).map_err(
+            |e| match e.kind_name() {
+                "io" => e.with_help(format!(
+                    "patch paths are relative to `{}`: check the list of patches",
+                    base_dir.display()
+                )),
+                _ => e,
+            },
+        )?;
     for p in &read_paths {
         directives.rerun_if_changed(p);
     }

@@ -236,3 +236,18 @@ fn a_hunk_that_applies_only_with_fuzz_is_warned_about() {
         "{warnings:?}"
     );
 }
+
+#[test]
+fn a_missing_patch_file_says_where_paths_start() {
+    let fx = Fixture::new();
+    std::fs::remove_file(fx.root.join("shim/fix.patch")).unwrap();
+    let err = fx.config("out").try_build().unwrap_err().to_string();
+    assert!(err.contains("fix.patch"), "{err}");
+    assert!(
+        err.ends_with(&format!(
+            "help: patch paths are relative to `{}`: check the list of patches",
+            fx.root.join("shim").display()
+        )),
+        "{err}"
+    );
+}
