@@ -42,8 +42,10 @@ instructions() {
     local dir=$W/callgrind base=0 first=0
     count() {
         rm -rf "$dir" && mkdir -p "$dir"
+        # `; true`: bash must not exec a lone command in its place, which
+        # would overwrite bash's own count (same pid) instead of adding to it.
         valgrind --tool=callgrind --trace-children=yes --callgrind-out-file="$dir/cg.%p" \
-            bash -c "$1" >/dev/null 2>&1 || true
+            bash -c "$1; true" >/dev/null 2>&1 || true
         cat "$dir"/cg.* | awk '/^summary:/ { n += $2 } END { print n }'
     }
     base=$(count :)
