@@ -51,3 +51,61 @@ compare compile-dep "${RUNS:-5}" 1 -- \
     "build-patch (registry)" "$(clean build-patch)" "$(build build-patch)" \
     "build-patch (path dependency)" "$(clean build-patch-path)" "$(build build-patch-path)"
 
+
+# INSTRUCTIONS=1: also count the instructions rustc executes to compile each
+# library of the two graphs, with valgrind's cachegrind (about 5 minutes per
+# library). Unlike times, the count is the same on a loaded machine as on an
+# idle one, so it shows a change of a few percent that the timed rounds cannot.
+# Only the libraries are counted: the build scripts and Cargo are the same work
+# for both graphs. Cargo runs rustc through the wrapper below, so each library
+# is compiled exactly as in the timed builds.
+if [[ ${INSTRUCTIONS:-0} == 1 ]]; then
+    need valgrind
+    wrapper=$W/count-instructions
+    cat >"$wrapper" <<'WRAPPER'
+#!/usr/bin/env bash
+# RUSTC_WRAPPER: rustc under cachegrind for a library; one line "NAME COUNT"
+# appended to $COUNT_OUT.
+rustc=$1
+shift
+name=
+lib=0
+prev=
+for a in "$@"; do
+    [[ $prev == --crate-name ]] && name=$a
+    [[ $prev == --crate-type && $a == lib ]] && lib=1
+    prev=$a
+done
+if [[ $lib == 0 || $name == user ]]; then
+    exec "$rustc" "$@"
+fi
+log=$(mktemp)
+valgrind --tool=cachegrind --cache-sim=no --cachegrind-out-file=/dev/null --log-file="$log" "$rustc" "$@"
+status=$?
+echo "$name $(sed -n 's/.*I *refs: *//p' "$log" | tr -d ',')" >>"$COUNT_OUT"
+rm -f "$log"
+exit $status
+WRAPPER
+    chmod +x "$wrapper"
+    out=$RESULTS/compile-dep-instructions.md
+    {
+        echo "### compile-dep: instructions"
+        echo
+        echo "Instructions rustc executed to compile each library (cachegrind), in millions."
+        echo
+        echo "| graph | libraries | instructions | ratio |"
+        echo "| --- | --- | ---: | ---: |"
+    } >"$out"
+    base=
+    for p in cc build-patch; do
+        counts=$W/$p.instructions
+        rm -f "$counts"
+        (cd "$W/$p" && cargo clean -q &&
+            COUNT_OUT=$counts RUSTC_WRAPPER=$wrapper cargo build -q --offline)
+        total=$(awk '{s += $2} END {print s}' "$counts")
+        base=${base:-$total}
+        echo "| $p | $(awk '{printf "%s%s %.0f", (NR > 1 ? ", " : ""), $1, $2 / 1e6}' "$counts") | $(awk -v t="$total" 'BEGIN {printf "%.0f", t / 1e6}') | $(awk -v t="$total" -v b="$base" 'BEGIN {printf "%.3f", t / b}') |" >>"$out"
+    done
+    cat "$out"
+    echo
+fi
