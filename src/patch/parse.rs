@@ -701,6 +701,14 @@ fn parse_unified_file(
 
 /// Parses `-a,b +c,d` out of a `@@` line.
 fn hunk_range(header: &[u8], line: usize) -> Result<(usize, usize, usize, usize), ParseError> {
+    match plain_hunk_range(&header[3..]) {
+        Some(range) => Ok(range),
+        None => any_hunk_range(header, line),
+    }
+}
+
+/// [`hunk_range`] for any header, with the error that explains a bad one.
+fn any_hunk_range(header: &[u8], line: usize) -> Result<(usize, usize, usize, usize), ParseError> {
     let bad = |what: &str| {
         err(
             ParseErrorKind::Malformed,
@@ -741,6 +749,48 @@ fn hunk_range(header: &[u8], line: usize) -> Result<(usize, usize, usize, usize)
     let (os, oc) = range(o, '-')?;
     let (ns, nc) = range(n, '+')?;
     Ok((os, oc, ns, nc))
+}
+
+/// The usual hunk header, `-A,B +C,D @@` after the `@@ ` (`,B` and `,D`
+/// optional), read in one pass; `None` for anything else, which
+/// [`hunk_range`] then reads, or explains, in full. Every header it accepts,
+/// `hunk_range` reads the same way (no `@` before the closing ` @@`, at most
+/// 18 digits a number); unoptimised, in a build script, its splitting and
+/// closures cost thousands of instructions a header.
+fn plain_hunk_range(rest: &[u8]) -> Option<(usize, usize, usize, usize)> {
+    fn number(b: &[u8], i: &mut usize) -> Option<usize> {
+        let start = *i;
+        let mut value = 0;
+        while *i < b.len() && *i - start < 18 && b[*i].is_ascii_digit() {
+            value = value * 10 + (b[*i] - b'0') as usize;
+            *i += 1;
+        }
+        let more = *i < b.len() && b[*i].is_ascii_digit();
+        (*i > start && !more).then_some(value)
+    }
+    fn range(b: &[u8], i: &mut usize, sign: u8) -> Option<(usize, usize)> {
+        if b.get(*i) != Some(&sign) {
+            return None;
+        }
+        *i += 1;
+        let start = number(b, i)?;
+        if b.get(*i) != Some(&b',') {
+            return Some((start, 1));
+        }
+        *i += 1;
+        Some((start, number(b, i)?))
+    }
+    let mut i = 0;
+    let (old_start, old_count) = range(rest, &mut i, b'-')?;
+    if rest.get(i) != Some(&b' ') {
+        return None;
+    }
+    i += 1;
+    let (new_start, new_count) = range(rest, &mut i, b'+')?;
+    if rest.get(i..i + 3) != Some(b" @@".as_slice()) {
+        return None;
+    }
+    Some((old_start, old_count, new_start, new_count))
 }
 
 /// Parses one hunk. With `strip_cr`, a `\r` before each line's `\n` is
@@ -1122,6 +1172,44 @@ mod tests {
         let p = parse(b"--- a/x\n+++ b/x\n@@ -1 +1 @@\n-a\r\n+\xff\r\n").unwrap();
         assert_eq!(p.files[0].hunks[0].lines[0].text, b"a\r\n");
         assert_eq!(p.files[0].hunks[0].lines[1].text, b"\xff\r\n");
+    }
+
+    #[test]
+    fn plain_hunk_headers_read_as_any_header() {
+        // Headers built from pieces, valid and not: whenever the direct
+        // reader accepts one, the full reader reads the same numbers.
+        let numbers = [
+            "0",
+            "1",
+            "07",
+            "42",
+            "999999999999999999",
+            "9999999999999999999",
+            "",
+            "x",
+        ];
+        let mut accepted = 0;
+        for a in numbers {
+            for b in [None, Some("3"), Some(""), Some("2,3")] {
+                for sep in [" ", "  ", ","] {
+                    for tail in [" @@", " @@ fn f()", " @", "@@", " @@@"] {
+                        let old = match b {
+                            Some(b) => format!("-{a},{b}"),
+                            None => format!("-{a}"),
+                        };
+                        let header = format!("@@ {old}{sep}+5,{a}{tail}");
+                        let plain = plain_hunk_range(&header.as_bytes()[3..]);
+                        let any = any_hunk_range(header.as_bytes(), 1).ok();
+                        if plain.is_some() {
+                            accepted += 1;
+                            assert_eq!(plain, any, "{header}");
+                        }
+                    }
+                }
+            }
+        }
+        // 5 numbers, 2 counts, 1 separator and 3 endings are well formed.
+        assert_eq!(accepted, 30);
     }
 
     #[test]
