@@ -21,6 +21,7 @@ Results are appended to a TSV (one line per crate); crates already in it are
 skipped, so a run can be stopped and resumed. Full logs go next to it.
 
     nice -n 19 python3 tools/corpus-shims.py run [--limit N] [--only a,b]
+    CORPUS_SHIMS_CARGO=build ...                 # `cargo build` instead of `cargo check`
     python3 tools/corpus-shims.py summary        # the markdown for docs/conformance.md
 
 Standard library only (python3 >= 3.11, for tomllib).
@@ -50,6 +51,8 @@ COLUMNS = [
     "seconds", "date",
 ]
 TIMEOUT = int(os.environ.get("CORPUS_SHIMS_TIMEOUT", "900"))
+# `check` (the default) or `build` (codegen too; nothing links, the workspace is a library).
+CARGO_STEP = os.environ.get("CORPUS_SHIMS_CARGO", "check")
 
 
 def dev_list(path):
@@ -211,7 +214,7 @@ def shim_step(crate, version, ws, env, log, cli, bp_path, patches, lockfile):
     status, out = run(cmd, ws, env, log)
     if status != "ok":
         return ("new-" + status, first_error(out))
-    status, out = run(["cargo", "check", "--lib"], ws, env, log)
+    status, out = run(["cargo", CARGO_STEP, "--lib"], ws, env, log)
     if status != "ok":
         return ("check-" + status, first_error(out))
     if "was not used in the crate graph" in out or not shim_in_lock(ws, crate, version):
@@ -237,7 +240,7 @@ def measure(crate, version, pkg, args, env):
         shutil.rmtree(reg)
     reg.mkdir(parents=True)
     write_app(reg, crate, version, shim=False)
-    status, out = run(["cargo", "check", "--lib"], reg, env, log)
+    status, out = run(["cargo", CARGO_STEP, "--lib"], reg, env, log)
     row["registry"] = status
     if status != "ok":
         row["registry_error"] = first_error(out)
