@@ -526,13 +526,7 @@ impl Output {
     }
 
     fn split_upstream_root(&self) -> Result<root::SplitRoot> {
-        let path = self.staged_dir.join(&self.lib_path);
-        root::split_root(&fs::read_to_string(&path)?).map_err(|e| {
-            Error::msg(
-                "root",
-                format!("cannot read the attributes of `{}`: {e}", path.display()),
-            )
-        })
+        split_root_file(&self.staged_dir.join(&self.lib_path))
     }
 
     /// The staged, patched copy of the upstream crate.
@@ -947,6 +941,16 @@ fn missing_setting(key: &str, manifest: &Path) -> Error {
     )
 }
 
+/// Reads and splits a library root (the upstream's or the shim's).
+fn split_root_file(path: &Path) -> Result<root::SplitRoot> {
+    root::split_root(&fs::read_to_string(path)?).map_err(|e| {
+        Error::msg(
+            "root",
+            format!("cannot read the attributes of `{}`: {e}", path.display()),
+        )
+    })
+}
+
 fn split_shim_root(text: &str) -> Result<root::SplitRoot> {
     root::split_root(text)
         .map_err(|e| Error::msg("root", format!("cannot read the shim's root: {e}")))
@@ -1085,24 +1089,8 @@ fn check_crate_attributes(
     shim_dir: &Path,
 ) -> Result<()> {
     let upstream_path = staged.dir.join(&staged.manifest.lib_path);
-    let upstream = root::split_root(&fs::read_to_string(&upstream_path)?).map_err(|e| {
-        Error::msg(
-            "root",
-            format!(
-                "cannot read the attributes of `{}`: {e}",
-                upstream_path.display()
-            ),
-        )
-    })?;
-    let shim = root::split_root(&fs::read_to_string(shim_root)?).map_err(|e| {
-        Error::msg(
-            "root",
-            format!(
-                "cannot read the attributes of `{}`: {e}",
-                shim_root.display()
-            ),
-        )
-    })?;
+    let upstream = split_root_file(&upstream_path)?;
+    let shim = split_root_file(shim_root)?;
     match root::compare(&upstream, &shim) {
         None => Ok(()),
         Some(message) => Err(Error::msg(
