@@ -10,6 +10,28 @@ use super::apply::Closest;
 /// The `Display` text is the full message a person reads: which patch file,
 /// which target file, which hunk, the lines expected and the closest lines
 /// found, and what to do. The accessors give the same facts to programs.
+///
+/// ```
+/// use build_patch::patch::{apply_to_dir, ApplyOptions, PatchFile};
+///
+/// let dir = std::env::temp_dir().join(format!("bp-doc-error-{}", std::process::id()));
+/// std::fs::create_dir_all(&dir).unwrap();
+/// std::fs::write(dir.join("a.txt"), "one\ntwo\nthree\n").unwrap();
+/// let patch = PatchFile {
+///     display: "fix.patch".to_string(),
+///     bytes: b"--- a/a.txt\n+++ b/a.txt\n@@ -1,3 +1,3 @@\n one\n-TWO\n+2\n three\n".to_vec(),
+///     strip: None,
+/// };
+/// let err = apply_to_dir(&dir, &[patch], &ApplyOptions::new()).unwrap_err();
+/// let e = err.as_patch_error().unwrap();
+/// assert_eq!(e.kind_name(), "hunk-failed");
+/// assert_eq!((e.patch_file(), e.target(), e.hunk_number()), (Some("fix.patch"), Some("a.txt"), Some(1)));
+/// assert_eq!(e.closest_lines(), [&b"one\n"[..], b"two\n", b"three\n"]); // with their line breaks
+/// assert!(err.to_string().starts_with("patch `fix.patch` does not apply to `a.txt`: hunk #1 failed"));
+/// // The file is as it was.
+/// assert_eq!(std::fs::read_to_string(dir.join("a.txt")).unwrap(), "one\ntwo\nthree\n");
+/// # std::fs::remove_dir_all(&dir).unwrap();
+/// ```
 pub struct PatchError {
     inner: Box<Inner>,
 }

@@ -269,6 +269,30 @@ impl Applied {
 /// patch applies. Nothing outside `dir` is read or written, nothing is read
 /// or written through a symbolic link, and only regular files and
 /// directories are touched. On error the directory is unchanged.
+///
+/// ```
+/// use build_patch::patch::{apply_to_dir, ApplyOptions, PatchFile};
+///
+/// let dir = std::env::temp_dir().join(format!("bp-doc-apply-{}", std::process::id()));
+/// std::fs::create_dir_all(&dir).unwrap();
+/// std::fs::write(dir.join("hello.txt"), "hello\nworld\n").unwrap();
+///
+/// let patch = PatchFile {
+///     display: "greet.patch".to_string(),
+///     bytes: b"--- a/hello.txt\n+++ b/hello.txt\n@@ -1,2 +1,2 @@\n hello\n-world\n+there\n"
+///         .to_vec(),
+///     strip: None,
+/// };
+/// let applied = apply_to_dir(&dir, &[patch.clone()], &ApplyOptions::new()).unwrap();
+/// assert_eq!(std::fs::read_to_string(dir.join("hello.txt")).unwrap(), "hello\nthere\n");
+/// assert_eq!(applied.changed(), [std::path::PathBuf::from("hello.txt")]);
+/// assert_eq!(applied.patches()[0].hunks()[0].line(), 1);
+///
+/// // Applied twice, the patch is recognised as already there, and nothing changes.
+/// let err = apply_to_dir(&dir, &[patch], &ApplyOptions::new()).unwrap_err();
+/// assert_eq!(err.as_patch_error().unwrap().kind_name(), "already-applied");
+/// # std::fs::remove_dir_all(&dir).unwrap();
+/// ```
 pub fn apply_to_dir(
     dir: &Path,
     patches: &[PatchFile],
