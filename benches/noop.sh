@@ -6,7 +6,7 @@
 #
 # Two measures:
 #   - time, interleaved (`compare`), on web-sys: benchmark 3's workspaces;
-#   - instructions Cargo executes (valgrind's callgrind, when installed),
+#   - instructions Cargo executes (valgrind's callgrind, installed if missing),
 #     which do not depend on the machine's load: on web-sys, whose shim
 #     repeats a 1,500-feature table, and on shlex 1.1.0 (the quickstart's
 #     crate), a crate of ordinary size.
@@ -26,7 +26,7 @@ compare noop "${RUNS:-40}" 3 -- \
     "shim" "" "$(build shim)" \
     "shim, \`incremental = false\`" "" "$(build shim-noinc)"
 
-command -v valgrind >/dev/null || need valgrind
+need valgrind
 
 # small_workspace NAME KIND: a workspace whose binary depends on shlex 1.1.0,
 # from the registry (KIND registry) or through a graph-wide shim (shim).

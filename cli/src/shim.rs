@@ -87,13 +87,14 @@ pub fn new(shell: &Shell, req: &NewShim<'_>) -> Result<(), String> {
     let mut package = Table::new();
     package.insert("name", value(shim_name));
     package.insert("version", value(req.version));
-    if let Some(edition) = upstream
+    // Written even when the upstream names none (2015): Cargo warns about
+    // a path package without an edition on every build.
+    let edition = upstream
         .get("package")
         .and_then(|p| p.get("edition"))
         .and_then(Item::as_str)
-    {
-        package.insert("edition", value(edition));
-    }
+        .unwrap_or("2015");
+    package.insert("edition", value(edition));
     package.insert("publish", value(false));
     doc.insert("package", Item::Table(package));
 
@@ -167,10 +168,18 @@ fn wiring_note(req: &NewShim<'_>, cwd: &Path, abs_dir: &Path, shim_name: &str) -
                 "{name} = {{ path = \"{}\" }}",
                 relative_path(root_dir, abs_dir)
             );
-            let has_table = read_doc(manifest)
-                .ok()
-                .is_some_and(|d| d.get("patch").and_then(|p| p.get("crates-io")).is_some());
-            if has_table {
+            let doc = read_doc(manifest).ok();
+            let table = doc
+                .as_ref()
+                .and_then(|d| d.get("patch"))
+                .and_then(|p| p.get("crates-io"));
+            if table.is_some_and(|t| t.get(name).is_some()) {
+                format!(
+                    "replace the `{name}` entry of the `[patch.crates-io]` of `{}` with:\n\n{}\n",
+                    relative_path(cwd, &cwd.join(manifest)),
+                    indent(&entry)
+                )
+            } else if table.is_some() {
                 format!(
                     "add under the `[patch.crates-io]` of `{}`:\n\n{}\n",
                     relative_path(cwd, &cwd.join(manifest)),
@@ -191,8 +200,22 @@ fn wiring_note(req: &NewShim<'_>, cwd: &Path, abs_dir: &Path, shim_name: &str) -
                 "{name} = {{ package = \"{r}\", path = \"{}\" }}",
                 relative_path(pkg_dir, abs_dir)
             );
-            let has_dep = read_doc(&manifest)
-                .ok()
+            let doc = read_doc(&manifest).ok();
+            if doc.as_ref().is_some_and(|d| !d.contains_key("package")) {
+                // A virtual manifest has no dependencies of its own.
+                return format!(
+                    "in the `Cargo.toml` of each workspace member whose own code should see the \
+                     patch, replace its `{name}` dependency with this line (its path is relative \
+                     to the workspace root: make it relative to the member):\n\n{}\n{}",
+                    indent(&format!(
+                        "{name} = {{ package = \"{r}\", path = \"{}\" }}",
+                        relative_path(pkg_dir, abs_dir)
+                    )),
+                    profile_note(shim_name)
+                );
+            }
+            let has_dep = doc
+                .as_ref()
                 .is_some_and(|d| d.get("dependencies").and_then(|t| t.get(name)).is_some());
             let verb = if has_dep {
                 format!("replace the `{name}` dependency of")
@@ -206,12 +229,15 @@ fn wiring_note(req: &NewShim<'_>, cwd: &Path, abs_dir: &Path, shim_name: &str) -
             )
         }
     };
-    // A path dependency gets incremental compilation, which costs a large
-    // crate about a fifth more to compile from scratch (docs/benchmarks.md).
+    format!("{wiring}{}", profile_note(shim_name))
+}
+
+/// A path dependency gets incremental compilation, which costs a large crate
+/// about a fifth more to compile from scratch (docs/benchmarks.md).
+fn profile_note(shim_name: &str) -> String {
     let profile = format!("[profile.dev.package.{shim_name}]\nincremental = false");
     format!(
-        "{wiring}\
-         and, for a large crate, to compile it as fast as from the registry, to the \
+        "and, for a large crate, to compile it as fast as from the registry, to the \
          workspace root's `Cargo.toml`:\n\n{}\n",
         indent(&profile)
     )
@@ -348,11 +374,11 @@ fn mirror_upstream(doc: &mut DocumentMut, upstream: &DocumentMut, graph_wide: bo
     let up_package = upstream.get("package");
     let up_str = |k: &str| up_package.and_then(|p| p.get(k)).and_then(Item::as_str);
     let package = doc["package"].as_table_mut().expect("[package] is a table");
-    // An upstream that names no edition is 2015: a shim that says so
-    // explicitly (perhaps with a comment) already agrees.
-    let edition = up_str("edition");
-    if !(edition.is_none() && package.get("edition").and_then(Item::as_str) == Some("2015")) {
-        set_or_remove(package, "edition", edition.map(value));
+    // An upstream that names no edition is 2015; the shim says so
+    // explicitly (Cargo warns about a path package without an edition).
+    let edition = up_str("edition").unwrap_or("2015");
+    if package.get("edition").and_then(Item::as_str) != Some(edition) {
+        package.insert("edition", value(edition));
     }
     set_or_remove(package, "links", up_str("links").map(value));
     // The shim's build script is the upstream's, at the same path (or the
@@ -884,6 +910,9 @@ crate = "shlex"
 
 [build-dependencies]
 build-patch = "0.1"   # a comment
+
+[lints.rust]
+unsafe_code = "forbid"
 "#;
         let up = doc(r#"[package]
 name = "shlex"
@@ -902,7 +931,9 @@ std = []
         assert!(text.contains("edition = \"2018\""), "{text}");
         assert!(!text.contains("[features]"), "{text}");
         assert!(
-            text.ends_with("[build-dependencies]\nbuild-patch = \"0.1\"   # a comment\n"),
+            text.contains(
+                "[build-dependencies]\nbuild-patch = \"0.1\"   # a comment\n\n[lints.rust]"
+            ),
             "{text}"
         );
     }

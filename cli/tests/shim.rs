@@ -377,4 +377,41 @@ fn new_from_a_subdirectory_writes_under_the_root_and_words_the_wiring_for_the_ma
             ),
     );
     env.ok(&["build", "-q"]);
+
+    // Now the entry exists: it is to be replaced, not added again.
+    let root_arg = ["--build-patch-path", root.as_str()];
+    let (ok, out) = cli(
+        &env,
+        &[
+            &["new", "rich@1.2.3", "--path", "patched/rich2"][..],
+            &root_arg,
+        ]
+        .concat(),
+    );
+    assert!(ok, "{out}");
+    assert!(
+        out.contains("replace the `rich` entry of the `[patch.crates-io]` of `Cargo.toml` with:\n\n    rich = { path = \"patched/rich2\" }"),
+        "{out}"
+    );
+    // A renamed shim replaces the dependency of the package.
+    let (ok, out) = cli(
+        &env,
+        &[
+            &[
+                "new",
+                "rich@1.2.3",
+                "--rename",
+                "rich-patched",
+                "--path",
+                "patched/rich3",
+            ][..],
+            &root_arg,
+        ]
+        .concat(),
+    );
+    assert!(ok, "{out}");
+    assert!(
+        out.contains("replace the `rich` dependency of `Cargo.toml` (and of each other package whose own code should see the patch):\n\n    rich = { package = \"rich-patched\", path = \"patched/rich3\" }"),
+        "{out}"
+    );
 }
