@@ -758,7 +758,8 @@ fn stage_upstream(
         patch::load_patch_list(base_dir, settings.patches.as_deref().unwrap_or(&[])).map_err(
             |e| match e.kind_name() {
                 "io" => e.with_help(format!(
-                    "patch paths are relative to `{}`: check the list of patches",
+                    "patch paths are relative to `{}` (those in a quilt `series`, to the series' \
+                     directory): check the list of patches",
                     base_dir.display()
                 )),
                 _ => e,
@@ -827,7 +828,8 @@ fn stage_upstream(
     // refresh before it stops applying.
     for s in &staged.fuzzed {
         directives.warning(&format!(
-            "build-patch: {s}; refresh the patch with `cargo build-patch upgrade` to {version}"
+            "build-patch: {s}; refresh the patch with {}",
+            upgrade_command(base_dir, version)
         ));
     }
     Ok((staged, pristine.dir))
@@ -839,13 +841,24 @@ fn with_refresh_help(e: Error, shim_dir: &Path, version: &str) -> Error {
     match e.as_patch_error().map(|p| p.kind_name()) {
         Some("hunk-failed" | "missing-file" | "delete-mismatch" | "file-exists") => {
             e.with_help(format!(
-                "`cargo build-patch upgrade {} {version}` re-applies the patches one by one and \
-                 leaves a tree to redo this one in",
-                shim_dir.display()
+                "{} re-applies the patches one by one and leaves a tree to redo this one in",
+                upgrade_command(shim_dir, version)
             ))
         }
         _ => e,
     }
+}
+
+/// The CLI command that refreshes a shim's patches, ready to copy (the
+/// directory quoted when it has a space).
+fn upgrade_command(shim_dir: &Path, version: &str) -> String {
+    let dir = shim_dir.display().to_string();
+    let dir = if dir.contains(' ') {
+        format!("\"{dir}\"")
+    } else {
+        dir
+    };
+    format!("`cargo build-patch upgrade {dir} {version}`")
 }
 
 /// Warns (or, with `version-mismatch = "error"`, fails) when a patch says

@@ -245,7 +245,7 @@ fn a_missing_patch_file_says_where_paths_start() {
     assert!(err.contains("fix.patch"), "{err}");
     assert!(
         err.ends_with(&format!(
-            "help: patch paths are relative to `{}`: check the list of patches",
+            "help: patch paths are relative to `{}` (those in a quilt `series`, to the series' directory): check the list of patches",
             fx.root.join("shim").display()
         )),
         "{err}"
