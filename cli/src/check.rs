@@ -14,7 +14,7 @@ use build_patch::recorded_version;
 use toml_edit::{value, Item};
 
 use crate::diff::{copy_tree, diff_trees};
-use crate::edit::{commit_tree, edit_dir, lay_out};
+use crate::edit::{commit_tree, edit_dir, lay_out, write_upgrade_marker};
 use crate::shell::Shell;
 use crate::workspace::{read_doc, ShimInfo, Workspace};
 
@@ -165,17 +165,19 @@ pub fn upgrade(shell: &Shell, cwd: &Path, arg: &str, version: &str) -> Result<()
                         shim.upstream, f.display
                     ),
                 );
-                let tree = tree.display();
+                write_upgrade_marker(&dir, &f.display, version)?;
                 return Err(format!(
-                    "{e}\n  nothing was changed in `{}`\n  help: `{tree}` (a git repository) holds {} \
-                     {version} with the patches before `{}` applied; redo that patch's change there by \
-                     hand, write it over the old one with `git -C {tree} add -A && git -C {tree} diff \
-                     --cached > {}` (then put back its description lines, if it had any), and run the \
-                     upgrade again",
+                    "{e}\n  nothing was changed in `{}`\n  help: `{}` holds {} {version} with the \
+                     patches before `{}` applied: redo that patch's change there by hand, then \
+                     `cargo build-patch save {}` writes it over `{}`; then run `cargo build-patch \
+                     upgrade {} {version}` again",
                     shim.dir.display(),
+                    tree.display(),
                     shim.upstream,
                     f.display,
-                    crate::shim::relative_path(cwd, &shim.dir.join(&f.display)),
+                    shim.name,
+                    f.display,
+                    shim.name,
                 ));
             }
         }
@@ -275,7 +277,7 @@ fn remove_dropped(
 
 /// A patch's header (everything before its first diff) with `Applies-to`
 /// set to the new version, followed by the freshly computed diff.
-fn refresh(original: &[u8], diff: &str, name: &str, version: &str) -> String {
+pub fn refresh(original: &[u8], diff: &str, name: &str, version: &str) -> String {
     let text = String::from_utf8_lossy(original);
     // The header ends where the first file's diff starts: its `diff`
     // command line (`diff --git`, `diff -ruN ...`), `Index:` or `---` line.

@@ -39,6 +39,16 @@ pub fn edit(shell: &Shell, cwd: &Path, arg: &str, force: bool) -> Result<(), Str
     if dir.exists() {
         // An open tree whose edits are all saved is laid out again, so that
         // it follows the shim's patch list as it is now.
+        if let (false, Some((patch, version))) = (force, read_upgrade_marker(&dir)) {
+            return Err(format!(
+                "`{}` holds {} {version} for an upgrade, waiting for `{patch}` to be redone\n  \
+                 help: redo it there and run `cargo build-patch save {}`; `--force` throws the \
+                 upgrade's tree away and starts an edit",
+                dir.join("tree").display(),
+                shim.upstream,
+                shim.name
+            ));
+        }
         if !force && has_unsaved_edits(&dir)? {
             return Err(format!(
                 "`{}` holds unsaved edits of `{}`\n  help: keep editing there, then \
@@ -73,6 +83,52 @@ pub fn edit(shell: &Shell, cwd: &Path, arg: &str, force: bool) -> Result<(), Str
     Ok(())
 }
 
+/// The file in an edit folder that says it holds an upgrade's tree, stopped
+/// at a patch to redo: the patch (as the shim lists it) and the version.
+const UPGRADE_MARKER: &str = "upgrade";
+
+/// Marks the edit folder `dir` as an upgrade to `version` stopped at `patch`.
+pub fn write_upgrade_marker(dir: &Path, patch: &str, version: &str) -> Result<(), String> {
+    let path = dir.join(UPGRADE_MARKER);
+    std::fs::write(&path, format!("{patch}\n{version}\n"))
+        .map_err(|e| format!("cannot write `{}`: {e}", path.display()))
+}
+
+fn read_upgrade_marker(dir: &Path) -> Option<(String, String)> {
+    let text = std::fs::read_to_string(dir.join(UPGRADE_MARKER)).ok()?;
+    let mut lines = text.lines();
+    Some((lines.next()?.to_string(), lines.next()?.to_string()))
+}
+
+/// `save` after an upgrade stopped: the redone change replaces the diff of
+/// the patch that stopped it (its header kept, its version updated), and
+/// the upgrade's tree is dropped. The shim itself is not built: it is still
+/// at its old version until the upgrade runs again.
+fn save_over(
+    shell: &Shell,
+    shim: &ShimInfo,
+    dir: &Path,
+    patch: &str,
+    version: &str,
+    diff: &str,
+) -> Result<(), String> {
+    let path = shim.dir.join(patch);
+    let original =
+        std::fs::read(&path).map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
+    let text = crate::check::refresh(&original, diff, &shim.upstream, version);
+    std::fs::write(&path, text).map_err(|e| format!("cannot write `{}`: {e}", path.display()))?;
+    std::fs::remove_dir_all(dir).map_err(|e| format!("cannot remove `{}`: {e}", dir.display()))?;
+    shell.status(
+        "Redone",
+        &format!("`{patch}` against {} {version}", shim.upstream),
+    );
+    shell.note(&format!(
+        "run `cargo build-patch upgrade {} {version}` again",
+        shim.name
+    ));
+    Ok(())
+}
+
 /// Makes `tree` a git repository with its content as the first commit
 /// (when git is installed), so that `git diff` shows what is edited next.
 pub fn commit_tree(tree: &Path, message: &str) {
@@ -82,10 +138,11 @@ pub fn commit_tree(tree: &Path, message: &str) {
 /// Whether the edit folder `dir` has changes that `save` has not written.
 fn has_unsaved_edits(dir: &Path) -> Result<bool, String> {
     let (tree, base) = (dir.join("tree"), dir.join("base"));
-    if !tree.is_dir() || !base.is_dir() {
+    if !tree.is_dir() {
         return Ok(false);
     }
-    Ok(!diff_trees(&base, &tree)?.is_empty())
+    // Without its base a tree cannot be compared: keep it.
+    Ok(!base.is_dir() || !diff_trees(&base, &tree)?.is_empty())
 }
 
 /// Stages the pristine `version` into `tree` and applies `patches` one at a
@@ -139,6 +196,9 @@ pub fn save(
             "nothing changed in `{}` since the last patch\n  help: edit the files there first",
             tree.display()
         ));
+    }
+    if let Some((patch, version)) = read_upgrade_marker(&dir) {
+        return save_over(shell, &shim, &dir, &patch, &version, &diff);
     }
     let message = message.unwrap_or("Changes made with cargo build-patch edit");
     let text = format!(

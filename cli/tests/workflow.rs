@@ -200,10 +200,14 @@ fn upgrade_refreshes_drops_and_stops_on_a_conflict() {
     );
     assert_eq!(hash_tree(&shim), before);
     assert!(edit_tree(&env).join("src/lib.rs").is_file());
-    // The tree left to redo the patch in is a git repository, and the help
-    // says how to write the redone change over the old patch.
-    assert!(edit_tree(&env).join(".git").is_dir());
-    assert!(out.contains("diff --cached >"), "{out}");
+    // The help says how to redo the patch (see the next test).
+    assert!(
+        out.contains("`cargo build-patch save greet` writes it over"),
+        "{out}"
+    );
+    // Going back to 1.x drops that unfinished upgrade.
+    ok(&env, &["edit", "greet", "--force"]);
+    std::fs::remove_dir_all(env.ws.join("target/build-patch/edit")).unwrap();
 
     // 1.2.0 took the first patch upstream: it is dropped, the second stays.
     env.publish(&greet("1.2.0", 3, "format!(\"Hello, {}\", name)"));
@@ -220,4 +224,43 @@ fn upgrade_refreshes_drops_and_stops_on_a_conflict() {
     );
     assert!(manifest.contains("version = \"1.2.0\""), "{manifest}");
     assert_eq!(env.ok(&["run", "-q"]).stdout, "Hello, you! (1.2.0)\n");
+}
+
+#[test]
+fn a_patch_an_upgrade_stopped_at_is_redone_in_its_tree_and_saved_over() {
+    let env = setup();
+    make_two_patches(&env);
+    let shim = env.ws.join("patched/greet");
+    env.publish(&greet("2.0.0", 3, "format!(\"Hi {}\", name)"));
+    let lib = edit_tree(&env).join("src/lib.rs");
+
+    // The first patch stops the upgrade; redo it where the help says.
+    let out = fails(&env, &["upgrade", "greet", "2.0.0"]);
+    assert!(out.contains("0001-add-a-comma.patch"), "{out}");
+    let out = fails(&env, &["edit", "greet"]);
+    assert!(out.contains("waiting for"), "{out}");
+    replace_in(&lib, "Hi {}", "Hi, {}");
+    let out = ok(&env, &["save", "greet"]);
+    assert!(out.contains("Redone"), "{out}");
+    let first = std::fs::read_to_string(shim.join("patches/0001-add-a-comma.patch")).unwrap();
+    assert!(
+        first.starts_with("Description: Add a comma\nApplies-to: greet 2.0.0\n"),
+        "{first}"
+    );
+    assert!(first.contains("+    format!(\"Hi, {}\", name)"), "{first}");
+
+    // Again: now the second one stops it.
+    let out = fails(&env, &["upgrade", "greet", "2.0.0"]);
+    assert!(out.contains("0002-exclaim.patch"), "{out}");
+    replace_in(&lib, "Hi, {}", "Hi, {}!");
+    ok(&env, &["save", "greet"]);
+    let out = ok(&env, &["upgrade", "greet", "2.0.0"]);
+    assert!(out.contains("Upgraded"), "{out}");
+    // (The app asked for greet 1.x: it now asks for 2.)
+    env.app(
+        "greet = \"2\"",
+        "[patch.crates-io]\ngreet = { path = \"patched/greet\" }",
+    );
+    assert_eq!(env.ok(&["run", "-q"]).stdout, "Hi, you! (2.0.0)\n");
+    ok(&env, &["check"]);
 }
