@@ -57,6 +57,7 @@ if [[ ${INSTRUCTIONS:-0} == 1 ]]; then
             kind=$(echo "$cmd" | sed -n 's/.*--crate-name \([^ ]*\).*/rustc \1/p')
             [[ -n $kind ]] || kind=$(basename "${cmd%% *}")
             n=$(sed -n 's/^summary: *//p' "$f" | head -1)
+            n=${n:-0}
             count[$v/$kind]=$((${count[$v/$kind]:-0} + n))
             count[$v/total]=$((${count[$v/total]:-0} + n))
         done

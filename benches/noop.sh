@@ -61,6 +61,10 @@ TOML
         printf '#![cfg_attr(not(feature = "std"), no_std)]\n#![allow(warnings)]\ninclude!(concat!(env!("OUT_DIR"), "/build-patch/lib.rs"));\n' \
             >"$ws/shim/shlex/src/lib.rs"
     fi
+    # A lock file from an earlier run pins an older snapshot of build-patch.
+    if [[ $2 == shim ]] && grep -qs '^name = "build-patch"' "$ws/Cargo.lock"; then
+        cargo update -q -p build-patch --manifest-path "$ws/Cargo.toml"
+    fi
     cargo build -q --manifest-path "$ws/Cargo.toml"
     echo "$ws/Cargo.toml"
 }
