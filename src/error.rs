@@ -21,9 +21,14 @@ use std::path::{Path, PathBuf};
 /// assert!(err.to_string().contains("call `Config::upstream`"));
 /// ```
 pub struct Error {
-    kind: Box<Kind>,
+    // One pointer, so that `Result<T, Error>` stays small.
+    inner: Box<Inner>,
+}
+
+struct Inner {
+    kind: Kind,
     /// One more `help:` line, from the context the error was met in.
-    help: Option<Box<str>>,
+    help: Option<String>,
 }
 
 enum Kind {
@@ -43,11 +48,13 @@ enum Kind {
 impl Error {
     pub(crate) fn io(action: &'static str, path: &Path, source: io::Error) -> Error {
         Error {
-            help: None,
-            kind: Box::new(Kind::Io {
-                action,
-                path: path.to_path_buf(),
-                source,
+            inner: Box::new(Inner {
+                kind: Kind::Io {
+                    action,
+                    path: path.to_path_buf(),
+                    source,
+                },
+                help: None,
             }),
         }
     }
@@ -56,10 +63,12 @@ impl Error {
     /// [`Error::kind_name`]) with a message worded for a person.
     pub(crate) fn msg(what: &'static str, text: impl Into<String>) -> Error {
         Error {
-            help: None,
-            kind: Box::new(Kind::Message {
-                what,
-                text: text.into(),
+            inner: Box::new(Inner {
+                kind: Kind::Message {
+                    what,
+                    text: text.into(),
+                },
+                help: None,
             }),
         }
     }
@@ -69,7 +78,7 @@ impl Error {
     ///
     /// Meant for tests and tools; the `Display` text is for people.
     pub fn kind_name(&self) -> &'static str {
-        match &*self.kind {
+        match &self.inner.kind {
             Kind::Io { .. } => "io",
             Kind::Patch(_) => "patch",
             Kind::Message { what, .. } => what,
@@ -78,13 +87,13 @@ impl Error {
 
     /// Adds a `help:` line said after the message.
     pub(crate) fn with_help(mut self, help: impl Into<String>) -> Error {
-        self.help = Some(help.into().into_boxed_str());
+        self.inner.help = Some(help.into());
         self
     }
 
     /// The patch error inside, when this error is about a patch.
     pub fn as_patch_error(&self) -> Option<&crate::patch::PatchError> {
-        match &*self.kind {
+        match &self.inner.kind {
             Kind::Patch(p) => Some(p),
             _ => None,
         }
@@ -94,15 +103,17 @@ impl Error {
 impl From<crate::patch::PatchError> for Error {
     fn from(e: crate::patch::PatchError) -> Error {
         Error {
-            help: None,
-            kind: Box::new(Kind::Patch(e)),
+            inner: Box::new(Inner {
+                kind: Kind::Patch(e),
+                help: None,
+            }),
         }
     }
 }
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &*self.kind {
+        match &self.inner.kind {
             Kind::Io {
                 action,
                 path,
@@ -111,7 +122,7 @@ impl fmt::Display for Error {
             Kind::Patch(p) => fmt::Display::fmt(p, f),
             Kind::Message { text, .. } => f.write_str(text),
         }?;
-        match &self.help {
+        match &self.inner.help {
             Some(help) => write!(f, "\n  help: {help}"),
             None => Ok(()),
         }
@@ -128,7 +139,7 @@ impl fmt::Debug for Error {
 
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match &*self.kind {
+        match &self.inner.kind {
             Kind::Io { source, .. } => Some(source),
             _ => None,
         }
