@@ -602,7 +602,15 @@ fn pipeline(cfg: &Config) -> Result<PipelineOutput> {
         &version,
         &mut directives,
     )
-    .map_err(|e| with_refresh_help(e, &manifest_dir, &version))?;
+    .map_err(|e| {
+        // `upgrade` refreshes the patches the manifest lists, not those a
+        // build script gives in code.
+        if cfg.settings.patches.is_none() {
+            with_refresh_help(e, &manifest_dir, &version)
+        } else {
+            e
+        }
+    })?;
 
     // The shim must say what the patched upstream says: its manifest (Cargo
     // resolves from it) and its crate-level attributes (include! drops them).
@@ -828,8 +836,12 @@ fn stage_upstream(
     // refresh before it stops applying.
     for s in &staged.fuzzed {
         directives.warning(&format!(
-            "build-patch: {s}; refresh the patch with {}",
-            upgrade_command(base_dir, version)
+            "build-patch: {s}; refresh the patch{}",
+            if cfg.settings.patches.is_none() {
+                format!(" with {}", upgrade_command(base_dir, version))
+            } else {
+                String::new()
+            }
         ));
     }
     Ok((staged, pristine.dir))
