@@ -506,11 +506,16 @@ impl Output {
                 .map(|a| a.text.as_str()),
             shim.first_item,
         );
-        // Read again: the attributes moved the items.
+        // Read again: the attributes moved the items. Plain `extern crate`
+        // items the compile root keeps go too, where the shim repeats them.
         let shim = split_shim_root(&text)?;
+        let repeated = root::repeated_kept_crates(&upstream, &shim);
         Ok(replace_items(
             &text,
-            shim.extern_crates.iter().map(|e| e.text.as_str()),
+            shim.extern_crates
+                .iter()
+                .chain(repeated)
+                .map(|e| e.text.as_str()),
             upstream.extern_crates.iter().map(|e| e.text.as_str()),
             shim.first_item,
         ))

@@ -78,6 +78,10 @@ pub(crate) struct SplitRoot {
     /// The top-level `extern crate` items with `#[macro_use]` or a rename (but
     /// `extern crate self`), in order: those rustc may refuse inside `include!`.
     pub(crate) extern_crates: Vec<ExternCrate>,
+    /// The other top-level `extern crate` items, which stay where they are:
+    /// for an upstream root, in the compile root; in a shim's root, a
+    /// repetition of one of the upstream's would define the name twice.
+    pub(crate) kept_extern_crates: Vec<ExternCrate>,
     /// Where the leading region ends: the byte offset, in the text as given (a byte
     /// order mark included), of the first token after it, or the end of the file.
     /// Items go there.
@@ -177,31 +181,38 @@ pub(crate) fn split_root(text: &str) -> Result<SplitRoot, RootError> {
     }
     let first_item = lexer.pos + (text.len() - src.len());
     let mut extern_crates = Vec::new();
-    for (start, end) in top_level_extern_crates(&mut lexer) {
-        extern_crates.push(ExternCrate {
+    let mut kept_extern_crates = Vec::new();
+    for (start, end, moves) in top_level_extern_crates(&mut lexer) {
+        let item = ExternCrate {
             text: src[start..end].to_string(),
             line: lexer.line_of(start),
-        });
-        blank.push((start, end));
+        };
+        if moves {
+            extern_crates.push(item);
+            blank.push((start, end));
+        } else {
+            kept_extern_crates.push(item);
+        }
     }
     Ok(SplitRoot {
         attrs,
         extern_crates,
+        kept_extern_crates,
         first_item,
         body: blank_out(src, &blank),
     })
 }
 
-/// The byte ranges of the top-level `extern crate` items that must move (see the
-/// module docs) from the lexer's position on, each from its first outer attribute or
-/// doc comment to its `;`.
+/// The byte ranges of the top-level `extern crate` items from the lexer's position
+/// on, each from its first outer attribute or doc comment to its `;`, and whether it
+/// must move (see the module docs).
 ///
 /// Items are told apart well enough for this: an item ends at a `;` or a `{...}`
 /// group outside brackets, and an `extern crate` item is outer attributes, an
 /// optional visibility, then `extern crate NAME`. Where the lexer cannot follow the
 /// code (an unterminated comment or literal, a stray bracket), scanning stops: the
 /// items found so far still move, and rustc reports the problem in the staged copy.
-fn top_level_extern_crates(lexer: &mut Lexer<'_>) -> Vec<(usize, usize)> {
+fn top_level_extern_crates(lexer: &mut Lexer<'_>) -> Vec<(usize, usize, bool)> {
     let mut found = Vec::new();
     let mut item_start = None;
     let mut item = Vec::new();
@@ -230,8 +241,8 @@ fn top_level_extern_crates(lexer: &mut Lexer<'_>) -> Vec<(usize, usize)> {
         item.push(tree);
         if ends_item {
             if let Some(start) = item_start.take() {
-                if must_move(&item) {
-                    found.push((start, lexer.pos));
+                if let Some(moves) = extern_crate_moves(&item) {
+                    found.push((start, lexer.pos, moves));
                 }
             }
             item.clear();
@@ -240,10 +251,10 @@ fn top_level_extern_crates(lexer: &mut Lexer<'_>) -> Vec<(usize, usize)> {
     found
 }
 
-/// Whether the token trees of an item, up to its `;`, are an `extern crate` item
-/// with `#[macro_use]` (also inside `cfg_attr`) or a rename, other than
-/// `extern crate self`.
-fn must_move(item: &[Tree]) -> bool {
+/// For an item's token trees, up to its `;`: `None` when it is not an `extern
+/// crate` item (or is `extern crate self`), else whether it must move: it has
+/// `#[macro_use]` (also inside `cfg_attr`) or a rename.
+fn extern_crate_moves(item: &[Tree]) -> Option<bool> {
     let ident = |i: usize, name: &str| matches!(item.get(i), Some(Tree::Ident(n)) if n == name);
     let mut i = 0;
     let mut macro_use = false;
@@ -260,11 +271,11 @@ fn must_move(item: &[Tree]) -> bool {
             i += 1;
         }
     }
-    ident(i, "extern")
+    let is_extern_crate = ident(i, "extern")
         && ident(i + 1, "crate")
         && matches!(item.get(i + 2), Some(Tree::Ident(_)))
-        && !ident(i + 2, "self")
-        && (macro_use || ident(i + 3, "as"))
+        && !ident(i + 2, "self");
+    is_extern_crate.then(|| macro_use || ident(i + 3, "as"))
 }
 
 /// Whether the identifier `name` occurs in the token trees, at any depth.
@@ -331,7 +342,8 @@ pub(crate) fn compare(upstream: &SplitRoot, shim: &SplitRoot) -> Option<String> 
         root.extern_crates.iter().map(|e| e.text.as_str()).collect()
     }
     let (missing_attrs, mut extra_attrs) = differences(affecting(upstream), affecting(shim));
-    let (missing_crates, extra_crates) = differences(crates(upstream), crates(shim));
+    let (missing_crates, mut extra_crates) = differences(crates(upstream), crates(shim));
+    extra_crates.extend(repeated_kept_crates(upstream, shim).map(|e| e.text.as_str()));
     if missing_attrs.is_empty()
         && extra_attrs.is_empty()
         && missing_crates.is_empty()
@@ -368,6 +380,23 @@ pub(crate) fn compare(upstream: &SplitRoot, shim: &SplitRoot) -> Option<String> 
     extra_attrs.extend(extra_crates);
     list("extra (remove these lines):", &extra_attrs);
     Some(message)
+}
+
+/// The plain `extern crate` items of the shim's root that repeat one the
+/// upstream root keeps in the compile root: rustc would see the name defined
+/// twice (E0259), so they are extra.
+pub(crate) fn repeated_kept_crates<'a>(
+    upstream: &SplitRoot,
+    shim: &'a SplitRoot,
+) -> impl Iterator<Item = &'a ExternCrate> {
+    let kept: Vec<String> = upstream
+        .kept_extern_crates
+        .iter()
+        .map(|e| normalized(&e.text))
+        .collect();
+    shim.kept_extern_crates
+        .iter()
+        .filter(move |e| kept.contains(&normalized(&e.text)))
 }
 
 /// What `upstream` has that `shim` lacks, and the reverse, comparing
@@ -1168,6 +1197,18 @@ mod tests {
             "#[macro_use]\nextern crate nom;\nextern crate a as core;\nfn f() {}",
             &format!("extern crate a as core;\n#[macro_use] extern crate nom;\n{include}"),
             None,
+        );
+        // A plain `extern crate` stays in the compile root: repeated in the
+        // shim it would be defined twice; one the upstream lacks is the
+        // shim's own business.
+        check_compare(
+            "extern crate alloc;\nfn f() {}",
+            &format!("extern crate alloc;\nextern crate std;\n{include}"),
+            Some(
+                "the shim's `src/lib.rs` does not carry the crate-level attributes and `extern crate` items of the patched upstream root\n  \
+                 extra (remove these lines):\n    \
+                 extern crate alloc;",
+            ),
         );
         check_compare(
             "#![no_std]\n#[macro_use]\nextern crate alloc;\nfn f() {}",
