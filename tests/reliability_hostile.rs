@@ -142,21 +142,28 @@ fn stage_within_a_minute(cfg: Config) -> build_patch::Result<build_patch::Output
         .expect("staging hung (a FIFO was opened?)")
 }
 
-#[test]
-fn links_out_of_the_tree_and_special_files_are_never_followed_or_copied() {
-    let tmp = tempfile::tempdir().unwrap();
-    let root = tmp.path();
-    let src = hostile_source(root);
+/// The shim of `hostile` in `root/shim`, staging `root/vendor/hostile`, with
+/// `patches` (a `patches = [...]` line, or nothing) in its metadata.
+fn write_shim(root: &Path, patches: &str) {
     write(
         &root.join("shim/Cargo.toml"),
-        "[package]\nname = \"hostile\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n\
-         [package.metadata.build-patch]\npatches = [\"fix.patch\", \"readme.patch\"]\n\
-         source = \"../vendor/hostile\"\n",
+        &format!(
+            "[package]\nname = \"hostile\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n\
+             [package.metadata.build-patch]\n{patches}source = \"../vendor/hostile\"\n"
+        ),
     );
     write(
         &root.join("shim/src/lib.rs"),
         "include!(concat!(env!(\"OUT_DIR\"), \"/build-patch/lib.rs\"));\n",
     );
+}
+
+#[test]
+fn links_out_of_the_tree_and_special_files_are_never_followed_or_copied() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    let src = hostile_source(root);
+    write_shim(root, "patches = [\"fix.patch\", \"readme.patch\"]\n");
     write(&root.join("shim/fix.patch"), &value_patch(5));
     write(
         &root.join("shim/readme.patch"),
@@ -233,16 +240,7 @@ fn a_patch_through_a_link_out_of_the_tree_writes_nothing_outside() {
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path();
     let src = hostile_source(root);
-    write(
-        &root.join("shim/Cargo.toml"),
-        "[package]\nname = \"hostile\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n\
-         [package.metadata.build-patch]\npatches = [\"out.patch\"]\n\
-         source = \"../vendor/hostile\"\n",
-    );
-    write(
-        &root.join("shim/src/lib.rs"),
-        "include!(concat!(env!(\"OUT_DIR\"), \"/build-patch/lib.rs\"));\n",
-    );
+    write_shim(root, "patches = [\"out.patch\"]\n");
     let outside_before = listing(&root.join("outside"));
     let source_before = listing(&src);
     for (i, patch) in [
@@ -283,15 +281,7 @@ fn a_manifest_linked_from_outside_is_not_read() {
         root.join("vendor/hostile/Cargo.toml"),
     )
     .unwrap();
-    write(
-        &root.join("shim/Cargo.toml"),
-        "[package]\nname = \"hostile\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n\
-         [package.metadata.build-patch]\nsource = \"../vendor/hostile\"\n",
-    );
-    write(
-        &root.join("shim/src/lib.rs"),
-        "include!(concat!(env!(\"OUT_DIR\"), \"/build-patch/lib.rs\"));\n",
-    );
+    write_shim(root, "");
     let err = Config::new()
         .manifest_dir(root.join("shim"))
         .out_dir(root.join("out"))
