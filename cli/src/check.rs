@@ -16,6 +16,7 @@ use toml_edit::{value, Item};
 use crate::diff::{copy_tree, diff_trees};
 use crate::edit::{commit_tree, edit_dir, lay_out, write_upgrade_marker};
 use crate::shell::Shell;
+use crate::undo::Snapshot;
 use crate::workspace::{read_doc, ShimInfo, Workspace};
 
 pub fn check(shell: &Shell, cwd: &Path, args: &[String]) -> Result<(), String> {
@@ -24,20 +25,36 @@ pub fn check(shell: &Shell, cwd: &Path, args: &[String]) -> Result<(), String> {
         ws.shims.clone()
     } else {
         args.iter()
-            .map(|a| ws.find(cwd, a))
+            .map(|a| ws.find(cwd, a).map(|d| crate::graph::canonical(&d)))
             .collect::<Result<_, _>>()?
     };
     if dirs.is_empty() {
         return Err(
-            "this workspace uses no build-patch shim\n  help: name shim directories, or run from \
-             the workspace that uses them"
+            "this workspace wires no build-patch shim (no `[patch]` entry or dependency names \
+             one)\n  help: name shim directories, or run from the workspace that uses them"
                 .to_string(),
         );
     }
+    let findings = crate::graph::findings(&ws.metadata, &ws.wired);
     let mut failed = 0;
     for dir in &dirs {
-        let reasons = check_one(dir);
+        let mut reasons = check_one(dir);
         let label = dir.strip_prefix(cwd).unwrap_or(dir).display().to_string();
+        if !ws.wired.iter().any(|w| w.dir == *dir) {
+            reasons.push(
+                "no `[patch]` entry or dependency of this workspace names this shim, so no build \
+                 uses it\n  help: `cargo build-patch new` prints the wiring; a graph-wide shim \
+                 goes under `[patch.crates-io]` of the workspace root's `Cargo.toml`"
+                    .to_string(),
+            );
+        }
+        for f in findings.iter().filter(|f| f.dir == *dir) {
+            if f.error {
+                reasons.push(f.text.clone());
+            } else {
+                shell.warn(&format!("shim `{label}`: {}", f.text));
+            }
+        }
         if reasons.is_empty() {
             shell.status("Checked", &format!("`{label}`"));
         } else {
@@ -184,9 +201,48 @@ pub fn upgrade(shell: &Shell, cwd: &Path, arg: &str, version: &str) -> Result<()
     }
 
     // All applied: write the refreshed patches, drop the upstreamed ones,
-    // and move the shim to the new version.
+    // move the shim to the new version, and check that the graph takes it;
+    // on any failure every file is put back.
+    let mut snapshot = Snapshot::new();
+    snapshot.tree(&shim.dir)?;
+    for entry in &shim.patches {
+        let p = shim.dir.join(entry);
+        if p.is_dir() {
+            snapshot.tree(&p)?;
+        } else {
+            snapshot.file(&p)?;
+        }
+    }
+    for (f, _) in &outcomes {
+        snapshot.file(&shim.dir.join(&f.display))?;
+    }
+    snapshot.file(&ws.metadata.workspace_root.as_std_path().join("Cargo.lock"))?;
+    if let Err(e) = write_upgrade(shell, cwd, &shim, version, &outcomes) {
+        snapshot.restore()?;
+        return Err(format!(
+            "{e}\n  nothing was changed in `{}`",
+            shim.dir.display()
+        ));
+    }
+    shell.status(
+        "Upgraded",
+        &format!("`{}` to {} {version}", shim.name, shim.upstream),
+    );
+    Ok(())
+}
+
+/// Writes an upgrade whose patches all applied: refreshed patches, dropped
+/// ones removed, the manifest at the new version and synced; then resolves
+/// the workspace, which must use the shim.
+fn write_upgrade(
+    shell: &Shell,
+    cwd: &Path,
+    shim: &ShimInfo,
+    version: &str,
+    outcomes: &[(PatchFile, Option<String>)],
+) -> Result<(), String> {
     let mut dropped: Vec<String> = Vec::new();
-    for (f, refreshed) in &outcomes {
+    for (f, refreshed) in outcomes {
         let path = shim.dir.join(&f.display);
         match refreshed {
             Some(text) => std::fs::write(&path, text)
@@ -220,15 +276,25 @@ pub fn upgrade(shell: &Shell, cwd: &Path, arg: &str, version: &str) -> Result<()
     if meta.contains_key("version") || !shim.graph_wide() {
         meta.insert("version", value(version));
     }
-    remove_dropped(meta, &shim, &dropped)?;
+    remove_dropped(meta, shim, &dropped)?;
     std::fs::write(&manifest_path, doc.to_string())
         .map_err(|e| format!("cannot write `{}`: {e}", manifest_path.display()))?;
     crate::shim::sync(shell, &shim.dir)?;
-    shell.status(
-        "Upgraded",
-        &format!("`{}` to {} {version}", shim.name, shim.upstream),
-    );
-    Ok(())
+    // The shim moved; the graph must take it at its new version.
+    match crate::graph::verify(&Workspace::load(cwd)?, &shim.dir) {
+        Ok(warnings) => {
+            for w in warnings {
+                shell.warn(&w);
+            }
+            Ok(())
+        }
+        Err(e) => Err(format!(
+            "at {} {version}, the build would not use `{}`: {e}\n  help: make the graph admit \
+             {version} first (the requirements named above), then run the upgrade again",
+            shim.upstream,
+            shim.dir.display(),
+        )),
+    }
 }
 
 /// Takes dropped patches out of the shim's list or series.

@@ -8,8 +8,11 @@ mod apply;
 mod check;
 mod diff;
 mod edit;
+mod graph;
 mod shell;
 mod shim;
+mod undo;
+mod wire;
 mod workspace;
 
 use std::path::PathBuf;
@@ -88,7 +91,7 @@ struct UpgradeArgs {
 
 #[derive(Args, Debug)]
 struct NewArgs {
-    /// The upstream crate and its exact version, e.g. `shlex@1.1.0`.
+    /// The upstream crate and its exact version, e.g. `shlex@1.1.0` [default version: the one in `Cargo.lock`].
     #[arg(value_name = "CRATE@VERSION")]
     spec: String,
     /// Where to write the shim [default: patched/CRATE in the workspace root].
@@ -101,6 +104,9 @@ struct NewArgs {
     /// the upstream's name (a graph-wide shim, for `[patch.crates-io]`).
     #[arg(long, value_name = "NAME")]
     rename: Option<String>,
+    /// Do not add the wiring to the workspace's manifests: only print it.
+    #[arg(long)]
+    no_wire: bool,
     /// Depend on build-patch by path instead of by version (for developing build-patch).
     #[arg(long, value_name = "DIR", hide = true)]
     build_patch_path: Option<PathBuf>,
@@ -167,12 +173,11 @@ fn cwd() -> Result<PathBuf, String> {
 }
 
 fn new(shell: &Shell, args: &NewArgs) -> Result<(), String> {
-    let (name, version) = args.spec.split_once('@').ok_or_else(|| {
-        format!(
-            "`{}` names no version\n  help: write the crate and its exact version, e.g. `shlex@1.1.0`",
-            args.spec
-        )
-    })?;
+    let (name, version) = match args.spec.split_once('@') {
+        Some((name, version)) => (name, version.to_string()),
+        None => (args.spec.as_str(), locked_version(shell, &args.spec)?),
+    };
+    let version = version.as_str();
     // By default under the workspace root, wherever in the workspace it runs.
     let dir = match &args.path {
         Some(p) => p.clone(),
@@ -180,7 +185,12 @@ fn new(shell: &Shell, args: &NewArgs) -> Result<(), String> {
             let cwd = cwd()?;
             let root = shim::locate_manifest(&cwd, true);
             let base = root.as_deref().and_then(|m| m.parent()).unwrap_or(&cwd);
-            PathBuf::from(shim::relative_path(&cwd, &base.join("patched").join(name)))
+            // A second shim of the crate goes beside the first.
+            let mut dir = base.join("patched").join(name);
+            if dir.join("Cargo.toml").exists() {
+                dir = base.join("patched").join(format!("{name}-{version}"));
+            }
+            PathBuf::from(shim::relative_path(&cwd, &dir))
         }
     };
     shim::new(
@@ -192,8 +202,43 @@ fn new(shell: &Shell, args: &NewArgs) -> Result<(), String> {
             patches: &args.patches,
             rename: args.rename.as_deref(),
             build_patch_path: args.build_patch_path.as_deref(),
+            wire: !args.no_wire,
         },
     )
+}
+
+/// The one version of `name` the workspace's graph holds (from a registry or
+/// git), for `new NAME` without a version.
+fn locked_version(shell: &Shell, name: &str) -> Result<String, String> {
+    let help = "help: write the crate and its exact version, e.g. `shlex@1.1.0`";
+    let ws = cwd().and_then(|cwd| workspace::Workspace::load(&cwd)).map_err(|e| {
+        format!("`{name}` names no version, and there is no workspace to take it from: {e}\n  {help}")
+    })?;
+    let mut versions: Vec<String> = ws
+        .metadata
+        .packages
+        .iter()
+        .filter(|p| p.name.as_str() == name && p.source.is_some())
+        .map(|p| p.version.to_string())
+        .collect();
+    versions.sort();
+    versions.dedup();
+    match versions.as_slice() {
+        [one] => {
+            shell.status("Using", &format!("{name} {one}, the version in `Cargo.lock`"));
+            Ok(one.clone())
+        }
+        [] => Err(format!(
+            "`{name}` names no version, and the workspace's graph has no `{name}` to take it from\n  {help}"
+        )),
+        many => Err(format!(
+            "`{name}` names no version, and the workspace's graph has {} of them: {}\n  help: name \
+             one, e.g. `{name}@{}`",
+            many.len(),
+            many.join(", "),
+            many[0]
+        )),
+    }
 }
 
 #[cfg(test)]

@@ -27,6 +27,8 @@ pub struct NewShim<'a> {
     /// Depend on build-patch by this path (relative to the current
     /// directory) instead of by version.
     pub build_patch_path: Option<&'a Path>,
+    /// Write the wiring into the workspace (else only say what it is).
+    pub wire: bool,
 }
 
 /// The `build-patch` build-dependency to write: this CLI's version, or a
@@ -147,97 +149,120 @@ pub fn new(shell: &Shell, req: &NewShim<'_>) -> Result<(), String> {
         "Created",
         &format!("shim `{shim_name}` in `{}`", req.dir.display()),
     );
+    wire_and_verify(shell, req, &cwd, &abs_dir, is_large_crate(out.staged_dir()))
+}
 
-    shell.note(&wiring_note(req, &cwd, &abs_dir, shim_name));
+/// Wires the new shim into the workspace (or, with `--no-wire`, says
+/// how), then resolves the workspace: `new` succeeds only when the graph
+/// uses the shim. A wiring that breaks the workspace is taken back.
+fn wire_and_verify(
+    shell: &Shell,
+    req: &NewShim<'_>,
+    cwd: &Path,
+    abs_dir: &Path,
+    large: bool,
+) -> Result<(), String> {
+    let shim_name = req.rename.unwrap_or(req.name);
+    let profile = if large {
+        profile_note(shim_name)
+    } else {
+        String::new()
+    };
+    let plan = match crate::wire::plan(
+        &crate::wire::Request {
+            name: req.name,
+            version: req.version,
+            dir: abs_dir,
+            rename: req.rename,
+        },
+        cwd,
+    ) {
+        Ok(plan) => plan,
+        Err(crate::wire::NotWired::ByHand(text)) => {
+            shell.note(&format!("{text}{profile}"));
+            return Ok(());
+        }
+        Err(crate::wire::NotWired::Conflict(text)) => {
+            return Err(format!(
+                "the shim is written in `{}`, but not wired: {text}",
+                req.dir.display()
+            ))
+        }
+    };
+    if !req.wire {
+        shell.note(&format!("{}{profile}", plan.note(cwd)));
+        return Ok(());
+    }
+    let shown = relative_path(cwd, &plan.manifest);
+    if plan.present {
+        shell.status("Wired", &format!("already, as `{}` in `{shown}`", plan.key));
+    } else {
+        let before = plan.write()?;
+        if let Err(e) = crate::workspace::Workspace::load(cwd) {
+            write(&plan.manifest, &before)?;
+            return Err(format!(
+                "the shim is written in `{}`, but Cargo refuses the workspace with it wired, so \
+                 `{shown}` is as it was: {e}\n  help: to wire it by hand, {}",
+                req.dir.display(),
+                plan.note(cwd)
+            ));
+        }
+        shell.status(
+            "Wired",
+            &format!("`{}` in `{shown}` {}", plan.line(), plan.header()),
+        );
+    }
+    let ws = crate::workspace::Workspace::load(cwd)?;
+    match crate::graph::verify(&ws, abs_dir) {
+        Ok(warnings) => {
+            for w in warnings {
+                shell.warn(&w);
+            }
+        }
+        Err(e) => {
+            return Err(format!(
+                "the shim is written in `{}` and wired, but the build will not use it: {e}",
+                req.dir.display()
+            ))
+        }
+    }
+    if large {
+        shell.note(&profile);
+    }
     Ok(())
 }
 
-/// What to add to which manifest to use a new shim, worded for the
-/// manifest as it is: a graph-wide shim goes under the workspace root's
-/// `[patch.crates-io]` (which may exist already), a renamed one replaces the
-/// dependency of the package in the current directory. Paths are relative
-/// to the manifest that gets the line.
-fn wiring_note(req: &NewShim<'_>, cwd: &Path, abs_dir: &Path, shim_name: &str) -> String {
-    let root = locate_manifest(cwd, true);
-    let root_dir = root.as_deref().and_then(Path::parent).unwrap_or(cwd);
-    let name = req.name;
-    let wiring = match req.rename {
-        None => {
-            let manifest = root.as_deref().unwrap_or(Path::new("Cargo.toml"));
-            let entry = format!(
-                "{name} = {{ path = \"{}\" }}",
-                relative_path(root_dir, abs_dir)
-            );
-            let doc = read_doc(manifest).ok();
-            let table = doc
-                .as_ref()
-                .and_then(|d| d.get("patch"))
-                .and_then(|p| p.get("crates-io"));
-            if table.is_some_and(|t| t.get(name).is_some()) {
-                format!(
-                    "replace the `{name}` entry of the `[patch.crates-io]` of `{}` with:\n\n{}\n",
-                    relative_path(cwd, &cwd.join(manifest)),
-                    indent(&entry)
-                )
-            } else if table.is_some() {
-                format!(
-                    "add under the `[patch.crates-io]` of `{}`:\n\n{}\n",
-                    relative_path(cwd, &cwd.join(manifest)),
-                    indent(&entry)
-                )
-            } else {
-                format!(
-                    "add to `{}`:\n\n{}\n",
-                    relative_path(cwd, &cwd.join(manifest)),
-                    indent(&format!("[patch.crates-io]\n{entry}"))
-                )
+/// A path dependency gets incremental compilation, which costs a large crate
+/// about a fifth more to compile from scratch (docs/benchmarks.md): worth a
+/// profile line only for crates with this much Rust source.
+const LARGE_CRATE_BYTES: u64 = 1 << 20;
+
+/// Whether the staged crate in `dir` has more Rust source than
+/// [`LARGE_CRATE_BYTES`].
+fn is_large_crate(dir: &Path) -> bool {
+    fn rust_bytes(dir: &Path, total: &mut u64) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for e in entries.flatten() {
+            let Ok(kind) = e.file_type() else { continue };
+            let path = e.path();
+            if kind.is_dir() {
+                rust_bytes(&path, total);
+            } else if kind.is_file() && path.extension().is_some_and(|x| x == "rs") {
+                *total += e.metadata().map(|m| m.len()).unwrap_or(0);
             }
         }
-        Some(r) => {
-            let manifest = locate_manifest(cwd, false).unwrap_or_else(|| cwd.join("Cargo.toml"));
-            let pkg_dir = manifest.parent().unwrap_or(cwd);
-            let entry = format!(
-                "{name} = {{ package = \"{r}\", path = \"{}\" }}",
-                relative_path(pkg_dir, abs_dir)
-            );
-            let doc = read_doc(&manifest).ok();
-            if doc.as_ref().is_some_and(|d| !d.contains_key("package")) {
-                // A virtual manifest has no dependencies of its own.
-                return format!(
-                    "in the `Cargo.toml` of each workspace member whose own code should see the \
-                     patch, replace its `{name}` dependency with this line (its path is relative \
-                     to the workspace root: make it relative to the member):\n\n{}\n{}",
-                    indent(&format!(
-                        "{name} = {{ package = \"{r}\", path = \"{}\" }}",
-                        relative_path(pkg_dir, abs_dir)
-                    )),
-                    profile_note(shim_name)
-                );
-            }
-            let has_dep = doc
-                .as_ref()
-                .is_some_and(|d| d.get("dependencies").and_then(|t| t.get(name)).is_some());
-            let verb = if has_dep {
-                format!("replace the `{name}` dependency of")
-            } else {
-                "add under the `[dependencies]` of".to_string()
-            };
-            format!(
-                "{verb} `{}` (and of each other package whose own code should see the patch):\n\n{}\n",
-                relative_path(cwd, &manifest),
-                indent(&entry)
-            )
-        }
-    };
-    format!("{wiring}{}", profile_note(shim_name))
+    }
+    let mut total = 0;
+    rust_bytes(dir, &mut total);
+    total > LARGE_CRATE_BYTES
 }
 
-/// A path dependency gets incremental compilation, which costs a large crate
-/// about a fifth more to compile from scratch (docs/benchmarks.md).
 fn profile_note(shim_name: &str) -> String {
     let profile = format!("[profile.dev.package.{shim_name}]\nincremental = false");
     format!(
-        "and, for a large crate, to compile it as fast as from the registry, to the \
+        "{shim_name} is a large crate: to compile it as fast as from the registry, add to the \
          workspace root's `Cargo.toml`:\n\n{}\n",
         indent(&profile)
     )
@@ -269,6 +294,9 @@ pub fn sync(shell: &Shell, dir: &Path) -> Result<(), String> {
     let manifest_path = dir.join("Cargo.toml");
     let mut doc = read_doc(&manifest_path)?;
     let info = ShimInfo::read(dir)?;
+    if let Some(e) = info.claim_mismatch() {
+        return Err(format!("{e}\n  `sync` mirrors the upstream a shim names; it does not move a shim to another version"));
+    }
     let (shim_name, name, version) = (&info.name, &info.upstream, &info.version);
     let scratch =
         tempfile::tempdir().map_err(|e| format!("cannot create a scratch folder: {e}"))?;

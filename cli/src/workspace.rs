@@ -13,6 +13,9 @@ pub struct ShimInfo {
     pub dir: PathBuf,
     /// The shim's package name.
     pub name: String,
+    /// The shim's own package version (for a graph-wide shim, the version
+    /// Cargo puts in the graph).
+    pub package_version: String,
     /// The upstream crate and version.
     pub upstream: String,
     pub version: String,
@@ -55,13 +58,12 @@ impl ShimInfo {
                 }),
             }
         };
+        let package_version = package
+            .and_then(|p| p.get("version"))
+            .and_then(Item::as_str)
+            .map(str::to_string);
         let version = get("version")
-            .or_else(|| {
-                package
-                    .and_then(|p| p.get("version"))
-                    .and_then(Item::as_str)
-                    .map(str::to_string)
-            })
+            .or_else(|| package_version.clone())
             .ok_or_else(|| format!("`{}` names no version", manifest_path.display()))?;
         let patches = match meta.get("patches") {
             Some(Item::Value(toml_edit::Value::Array(a))) => a
@@ -76,11 +78,37 @@ impl ShimInfo {
             dir: dir.to_path_buf(),
             upstream: get("crate").unwrap_or_else(|| name.clone()),
             name,
+            package_version: package_version.unwrap_or_else(|| version.clone()),
             version,
             patches,
             strip: count("strip")?,
             fuzz: count("fuzz")?,
             source: get("source"),
+        })
+    }
+
+    /// For a graph-wide shim, a metadata `version` other than the package's:
+    /// Cargo would put the package's version in the graph while rustc
+    /// compiles the other version's code.
+    pub fn claim_mismatch(&self) -> Option<String> {
+        (self.graph_wide() && self.version != self.package_version).then(|| {
+            format!(
+                "the shim `{}` is the package `{} {}`, but its `[package.metadata.build-patch]` \
+                 says `version = \"{}\"`: the graph would get {}'s code as `{} {}`\n  help: \
+                 `cargo build-patch upgrade {} {}` moves the shim to {} (patches refreshed), or \
+                 set `version` to `{}`",
+                self.dir.display(),
+                self.name,
+                self.package_version,
+                self.version,
+                self.version,
+                self.name,
+                self.package_version,
+                self.dir.display(),
+                self.package_version,
+                self.package_version,
+                self.package_version,
+            )
         })
     }
 
@@ -119,11 +147,16 @@ impl ShimInfo {
     }
 }
 
-/// The shims a workspace uses, and its target directory, from
+/// The shims a workspace wires, and its target directory, from
 /// `cargo metadata` run in `cwd` (offline first, as the build does).
 pub struct Workspace {
     pub target_dir: PathBuf,
+    /// Every shim the workspace wires, whether the graph uses it or not.
     pub shims: Vec<PathBuf>,
+    /// The wired shims, each with how it is wired and whether it is used.
+    pub wired: Vec<crate::graph::WiredShim>,
+    /// What `cargo metadata` said: the resolved graph.
+    pub metadata: cargo_metadata::Metadata,
 }
 
 impl Workspace {
@@ -153,14 +186,19 @@ impl Workspace {
             .filter_map(|p| {
                 p.manifest_path
                     .parent()
-                    .map(|d| d.as_std_path().to_path_buf())
+                    .map(|d| crate::graph::canonical(d.as_std_path()))
             })
             .collect();
+        // Wired but not used: `[patch]` entries the graph dropped.
+        let wired = crate::graph::wired_shims(&metadata);
+        shims.extend(wired.iter().filter(|w| !w.used).map(|w| w.dir.clone()));
         shims.sort();
         shims.dedup();
         Ok(Workspace {
-            target_dir: metadata.target_directory.into_std_path_buf(),
+            target_dir: metadata.target_directory.clone().into_std_path_buf(),
             shims,
+            wired,
+            metadata,
         })
     }
 

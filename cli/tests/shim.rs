@@ -359,26 +359,22 @@ fn new_from_a_subdirectory_writes_under_the_root_and_words_the_wiring_for_the_ma
     let text = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{text}");
     assert!(env.ws.join("patched/rich/Cargo.toml").exists(), "{text}");
-    // The table exists already: one line to add under it, with the path
+    // The table exists already: the entry goes under it, with the path
     // relative to the root manifest.
     assert!(
         text.contains(
-            "add under the `[patch.crates-io]` of `../Cargo.toml`:\n\n    rich = { path = \"patched/rich\" }\n"
+            "Wired `rich = { path = \"patched/rich\" }` in `../Cargo.toml` [patch.crates-io]"
         ),
         "{text}"
     );
-    env.file(
-        "Cargo.toml",
-        &std::fs::read_to_string(env.ws.join("Cargo.toml"))
-            .unwrap()
-            .replace(
-                "[patch.crates-io]\n",
-                "[patch.crates-io]\nrich = { path = \"patched/rich\" }\n",
-            ),
+    let manifest = std::fs::read_to_string(env.ws.join("Cargo.toml")).unwrap();
+    assert!(
+        manifest.contains("[patch.crates-io]\nrich = { path = \"patched/rich\" }\n"),
+        "{manifest}"
     );
     env.ok(&["build", "-q"]);
 
-    // Now the entry exists: it is to be replaced, not added again.
+    // Another shim of the same version is not wired over the first.
     let root_arg = ["--build-patch-path", root.as_str()];
     let (ok, out) = cli(
         &env,
@@ -388,12 +384,18 @@ fn new_from_a_subdirectory_writes_under_the_root_and_words_the_wiring_for_the_ma
         ]
         .concat(),
     );
-    assert!(ok, "{out}");
+    assert!(!ok, "{out}");
     assert!(
-        out.contains("replace the `rich` entry of the `[patch.crates-io]` of `Cargo.toml` with:\n\n    rich = { path = \"patched/rich2\" }"),
+        out.contains("`[patch.crates-io] rich` of `")
+            && out.contains("already patches `rich` with `patched/rich` (rich 1.2.3)"),
         "{out}"
     );
-    // A renamed shim replaces the dependency of the package.
+    assert_eq!(
+        std::fs::read_to_string(env.ws.join("Cargo.toml")).unwrap(),
+        manifest
+    );
+    // A renamed shim replaces the dependency of the package; with
+    // `--no-wire`, `new` only says so.
     let (ok, out) = cli(
         &env,
         &[
@@ -404,6 +406,7 @@ fn new_from_a_subdirectory_writes_under_the_root_and_words_the_wiring_for_the_ma
                 "rich-patched",
                 "--path",
                 "patched/rich3",
+                "--no-wire",
             ][..],
             &root_arg,
         ]

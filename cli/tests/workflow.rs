@@ -254,13 +254,15 @@ fn a_patch_an_upgrade_stopped_at_is_redone_in_its_tree_and_saved_over() {
     assert!(out.contains("0002-exclaim.patch"), "{out}");
     replace_in(&lib, "Hi, {}", "Hi, {}!");
     ok(&env, &["save", "greet"]);
-    let out = ok(&env, &["upgrade", "greet", "2.0.0"]);
-    assert!(out.contains("Upgraded"), "{out}");
-    // (The app asked for greet 1.x: it now asks for 2.)
+    // The app asks for greet 1.x: the graph would not use a 2.0.0 shim.
+    let out = fails(&env, &["upgrade", "greet", "2.0.0"]);
+    assert!(out.contains("requires `greet = \"^1\"`"), "{out}");
     env.app(
         "greet = \"2\"",
         "[patch.crates-io]\ngreet = { path = \"patched/greet\" }",
     );
+    let out = ok(&env, &["upgrade", "greet", "2.0.0"]);
+    assert!(out.contains("Upgraded"), "{out}");
     assert_eq!(env.ok(&["run", "-q"]).stdout, "Hi, you! (2.0.0)\n");
     ok(&env, &["check"]);
 }

@@ -1,0 +1,424 @@
+//! Is every shim the workspace wires in the resolved graph, at the version
+//! it claims?
+//!
+//! Cargo quietly drops a `[patch]` entry the graph cannot use (a warning,
+//! and a `[[patch.unused]]` table in `Cargo.lock`), and then builds the
+//! registry crate, without the fix. Here every wired shim is looked up in
+//! the graph `cargo metadata` resolved; one that is not there gets the
+//! reason (the requirement that excludes its version, the lock file, an
+//! optional dependency not enabled, nothing depending on the crate) and the
+//! command that fixes it. A shim that is used while an unpatched copy of the
+//! same crate, in a semver-compatible version, is also in the graph is
+//! reported too: part of the graph builds without the fix.
+
+use std::path::{Path, PathBuf};
+
+use cargo_metadata::semver::Version;
+use cargo_metadata::{DependencyKind, Metadata, Package};
+use toml_edit::Item;
+
+use crate::workspace::{read_doc, ShimInfo};
+
+/// How a shim is wired into the workspace.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Wiring {
+    /// `[patch.SOURCE] KEY = { path = … }` in the root manifest.
+    Patch { source: String, key: String },
+    /// A path dependency of a package of the graph (a renamed shim).
+    Dependency { dependent: String },
+}
+
+/// One shim the workspace wires, and whether the graph uses it.
+#[derive(Debug, Clone)]
+pub struct WiredShim {
+    pub dir: PathBuf,
+    pub wiring: Wiring,
+    pub used: bool,
+}
+
+/// What is wrong with a wired shim; `error` is false for what only deserves
+/// a warning.
+#[derive(Debug, Clone)]
+pub struct Finding {
+    pub dir: PathBuf,
+    pub error: bool,
+    pub text: String,
+}
+
+/// Every shim the workspace wires: the `[patch]` entries of the root
+/// manifest and the path dependencies of the graph's packages whose
+/// directory holds a build-patch shim, each with whether the resolved graph
+/// holds it.
+pub fn wired_shims(metadata: &Metadata) -> Vec<WiredShim> {
+    let in_graph = |dir: &Path| {
+        let manifest = canonical(&dir.join("Cargo.toml"));
+        metadata
+            .packages
+            .iter()
+            .any(|p| canonical(p.manifest_path.as_std_path()) == manifest)
+    };
+    let mut out: Vec<WiredShim> = Vec::new();
+    let mut add = |dir: PathBuf, wiring: Wiring| {
+        let dir = canonical(&dir);
+        if !is_shim(&dir) || out.iter().any(|w| w.dir == dir) {
+            return;
+        }
+        let used = in_graph(&dir);
+        out.push(WiredShim { dir, wiring, used });
+    };
+    let root = metadata.workspace_root.as_std_path();
+    for (source, key, dir) in patch_entries(&root.join("Cargo.toml")) {
+        add(dir, Wiring::Patch { source, key });
+    }
+    for p in &metadata.packages {
+        for d in &p.dependencies {
+            if let Some(path) = &d.path {
+                add(
+                    path.as_std_path().to_path_buf(),
+                    Wiring::Dependency {
+                        dependent: format!("{} {}", p.name, p.version),
+                    },
+                );
+            }
+        }
+    }
+    out
+}
+
+/// The `[patch.SOURCE]` entries of `manifest` that have a `path`: source,
+/// key and absolute directory.
+pub fn patch_entries(manifest: &Path) -> Vec<(String, String, PathBuf)> {
+    let Ok(doc) = read_doc(manifest) else {
+        return Vec::new();
+    };
+    let base = manifest.parent().unwrap_or(Path::new("."));
+    let mut out = Vec::new();
+    let Some(sources) = doc.get("patch").and_then(Item::as_table_like) else {
+        return out;
+    };
+    for (source, table) in sources.iter() {
+        let Some(table) = table.as_table_like() else {
+            continue;
+        };
+        for (key, entry) in table.iter() {
+            if let Some(path) = entry.get("path").and_then(Item::as_str) {
+                out.push((source.to_string(), key.to_string(), base.join(path)));
+            }
+        }
+    }
+    out
+}
+
+fn is_shim(dir: &Path) -> bool {
+    ShimInfo::read(dir).is_ok()
+}
+
+pub fn canonical(path: &Path) -> PathBuf {
+    path.canonicalize().unwrap_or_else(|_| path.to_path_buf())
+}
+
+/// What is wrong with the shims in `wired`: for each unused one, why and
+/// what to do; for each used graph-wide one, the unpatched copies of its
+/// crate that are also in the graph.
+pub fn findings(metadata: &Metadata, wired: &[WiredShim]) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for w in wired {
+        let Ok(shim) = ShimInfo::read(&w.dir) else {
+            continue;
+        };
+        if let Some(text) = claim_mismatch(w, &shim) {
+            out.push(Finding {
+                dir: w.dir.clone(),
+                error: true,
+                text,
+            });
+        }
+        if !w.used {
+            out.push(Finding {
+                dir: w.dir.clone(),
+                error: true,
+                text: unused_reason(metadata, w, &shim),
+            });
+        } else if shim.graph_wide() {
+            out.extend(unpatched_copies(metadata, w, &shim));
+        }
+    }
+    out
+}
+
+/// What is wrong with the shim in `dir`, in the workspace `ws` as resolved:
+/// its errors joined into one message (`Err`), or its warnings (`Ok`). For
+/// `new` and `upgrade`, which must not report success for a shim the graph
+/// will not use.
+pub fn verify(ws: &crate::workspace::Workspace, dir: &Path) -> Result<Vec<String>, String> {
+    let dir = canonical(dir);
+    if !ws.wired.iter().any(|w| w.dir == dir) {
+        return Err(
+            "no `[patch]` entry or dependency of this workspace names the shim, so no build uses it"
+                .to_string(),
+        );
+    }
+    let (errors, warnings): (Vec<Finding>, Vec<Finding>) = findings(&ws.metadata, &ws.wired)
+        .into_iter()
+        .filter(|f| f.dir == dir)
+        .partition(|f| f.error);
+    if errors.is_empty() {
+        Ok(warnings.into_iter().map(|f| f.text).collect())
+    } else {
+        Err(errors
+            .into_iter()
+            .map(|f| f.text)
+            .collect::<Vec<_>>()
+            .join("\n"))
+    }
+}
+
+/// A shim wired as another crate, or another version, than the code it
+/// compiles: through `[patch]`, Cargo puts the package's name and version in
+/// the graph, so the metadata must name the same.
+fn claim_mismatch(w: &WiredShim, shim: &ShimInfo) -> Option<String> {
+    if let Some(e) = shim.claim_mismatch() {
+        return Some(e);
+    }
+    match &w.wiring {
+        Wiring::Patch { source, key } if shim.upstream != shim.name => Some(format!(
+            "`[patch.{source}] {key}` puts this shim in the graph as `{} {}`, but it compiles `{} \
+             {}` (its metadata says `crate = \"{}\"`)\n  help: a graph-wide shim has the \
+             upstream's name and version; for your own code only, wire it as a dependency \
+             (`{} = {{ package = \"{}\", path = … }}`) instead of a `[patch]`",
+            shim.name,
+            shim.package_version,
+            shim.upstream,
+            shim.version,
+            shim.upstream,
+            shim.upstream,
+            shim.name
+        )),
+        _ => None,
+    }
+}
+
+/// Why the graph does not use the shim `w`, and the fix.
+fn unused_reason(metadata: &Metadata, w: &WiredShim, shim: &ShimInfo) -> String {
+    let name = shim.name.as_str();
+    let Ok(version) = Version::parse(&shim.package_version) else {
+        return format!(
+            "the graph does not use this shim, and its version `{}` is not a version",
+            shim.package_version
+        );
+    };
+    let wiring = match &w.wiring {
+        Wiring::Patch { source, key } => format!("`[patch.{source}] {key}`"),
+        Wiring::Dependency { dependent } => format!("the path dependency of `{dependent}`"),
+    };
+    let mut text = format!(
+        "the graph does not use this shim: Cargo builds no `{name} {version}` from it, though \
+         {wiring} wires it (Cargo only warns: \"patch was not used in the crate graph\"), so the \
+         build does not have its patches"
+    );
+    if let Wiring::Dependency { .. } = w.wiring {
+        text.push_str(
+            "\n  help: the dependency is optional and not enabled, or for another target: \
+             enable it, or remove the shim",
+        );
+        return text;
+    }
+    // Every dependency of the graph on the crate, from a registry or git.
+    let deps = dependents(metadata, name);
+    if deps.is_empty() {
+        text.push_str(&format!(
+            "\n  nothing in the graph depends on `{name}`\n  help: depend on `{name}` from a \
+             workspace member, or remove the `[patch]` entry and the shim"
+        ));
+        return text;
+    }
+    let mut excluded = Vec::new();
+    let mut not_enabled = Vec::new();
+    let mut admitted = 0;
+    for (pkg, req, optional_off) in &deps {
+        let member = metadata.workspace_members.contains(&pkg.id);
+        let what = format!(
+            "`{} {}` requires `{name} = \"{req}\"`{}",
+            pkg.name,
+            pkg.version,
+            if member {
+                format!(" in `{}`", pkg.manifest_path)
+            } else {
+                String::new()
+            }
+        );
+        if !req.matches(&version) {
+            excluded.push((what, member));
+        } else if *optional_off {
+            not_enabled.push(what);
+        } else {
+            admitted += 1;
+        }
+    }
+    for (what, member) in &excluded {
+        text.push_str(&format!("\n  {what}, which {version} does not match"));
+        if *member {
+            text.push_str(&format!(
+                "\n  help: change that requirement to one {version} matches, e.g. `{name} = \"={version}\"`"
+            ));
+        } else {
+            text.push_str(&format!(
+                "\n  help: that requirement is in a dependency's manifest: shim the version it \
+                 asks for instead (`cargo build-patch upgrade {} VERSION`), or patch that \
+                 dependency's `Cargo.toml` too",
+                shim.dir.display()
+            ));
+        }
+    }
+    for what in &not_enabled {
+        text.push_str(&format!(
+            "\n  {what} as an optional dependency that is not enabled"
+        ));
+    }
+    if admitted > 0 {
+        // The requirements admit the shim: the lock file holds another copy.
+        let locked: Vec<&Package> = metadata
+            .packages
+            .iter()
+            .filter(|p| p.name.as_str() == name && p.source.is_some())
+            .collect();
+        for p in &locked {
+            text.push_str(&format!(
+                "\n  `Cargo.lock` locks `{name} {}` from `{}`\n  help: `cargo update -p \
+                 {name}@{} --precise {version}` moves the lock to the shim",
+                p.version,
+                p.source.as_ref().map(|s| s.repr.as_str()).unwrap_or("?"),
+                p.version
+            ));
+        }
+        if locked.is_empty() {
+            text.push_str(&format!(
+                "\n  help: `cargo update -p {name}` lets Cargo take the shim"
+            ));
+        }
+    }
+    text
+}
+
+/// The packages of the graph that depend on `name` from a registry or git
+/// (not by path), with the requirement and whether the dependency is
+/// optional and not enabled. Dev-dependencies count only for workspace
+/// members (Cargo resolves no others).
+fn dependents<'m>(
+    metadata: &'m Metadata,
+    name: &str,
+) -> Vec<(&'m Package, &'m cargo_metadata::semver::VersionReq, bool)> {
+    let mut out = Vec::new();
+    for p in &metadata.packages {
+        let member = metadata.workspace_members.contains(&p.id);
+        for d in &p.dependencies {
+            if d.name != name || d.path.is_some() {
+                continue;
+            }
+            if d.kind == DependencyKind::Development && !member {
+                continue;
+            }
+            let enabled = !d.optional || depends_in_resolve(metadata, p, name);
+            out.push((p, &d.req, !enabled));
+        }
+    }
+    out
+}
+
+/// Whether the resolved graph has `pkg` depending on a package named `name`.
+fn depends_in_resolve(metadata: &Metadata, pkg: &Package, name: &str) -> bool {
+    let Some(resolve) = &metadata.resolve else {
+        return true;
+    };
+    let Some(node) = resolve.nodes.iter().find(|n| n.id == pkg.id) else {
+        return true;
+    };
+    node.deps.iter().any(|d| {
+        metadata
+            .packages
+            .iter()
+            .any(|p| p.id == d.pkg && p.name.as_str() == name)
+    })
+}
+
+/// The copies of the crate of the used graph-wide shim `w` that the graph
+/// takes from elsewhere (unpatched): an error when semver-compatible with
+/// the shim (the graph meant to be patched builds that crate without the
+/// fix), a warning otherwise (another major series, which this shim cannot
+/// stand in for).
+fn unpatched_copies(metadata: &Metadata, w: &WiredShim, shim: &ShimInfo) -> Vec<Finding> {
+    let Ok(version) = Version::parse(&shim.package_version) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for p in &metadata.packages {
+        if p.name.as_str() != shim.name || p.source.is_none() {
+            continue;
+        }
+        let compatible = compatible(&p.version, &version);
+        let who: Vec<String> = dependents(metadata, &shim.name)
+            .into_iter()
+            .filter(|(_, req, off)| !off && req.matches(&p.version) && !req.matches(&version))
+            .map(|(d, req, _)| format!("`{} {}` (`{} = \"{req}\"`)", d.name, d.version, shim.name))
+            .collect();
+        let by = if who.is_empty() {
+            String::new()
+        } else {
+            format!(", required by {}", who.join(", "))
+        };
+        let text = if compatible {
+            format!(
+                "the graph also builds `{} {}` from `{}`, unpatched{by}: that part of the build does \
+                 not have the shim's patches\n  help: make those requirements admit {version}, \
+                 or add a second shim for {} (`cargo build-patch new {}@{}`)",
+                p.name,
+                p.version,
+                p.source.as_ref().map(|s| s.repr.as_str()).unwrap_or("?"),
+                p.version,
+                p.name,
+                p.version
+            )
+        } else {
+            format!(
+                "the graph also builds `{} {}` (another semver series than the shim's {version}), \
+                 unpatched{by}\n  help: if it needs the fix too, add a shim for it: `cargo \
+                 build-patch new {}@{}`",
+                p.name, p.version, p.name, p.version
+            )
+        };
+        out.push(Finding {
+            dir: w.dir.clone(),
+            error: compatible,
+            text,
+        });
+    }
+    out
+}
+
+/// Whether Cargo's caret rule treats `a` and `b` as one semver series.
+pub fn compatible(a: &Version, b: &Version) -> bool {
+    if a.major != b.major {
+        false
+    } else if a.major > 0 {
+        true
+    } else if a.minor != b.minor {
+        false
+    } else {
+        a.minor > 0 || a.patch == b.patch
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn semver_series() {
+        let v = |s: &str| Version::parse(s).unwrap();
+        assert!(compatible(&v("1.2.3"), &v("1.9.0")));
+        assert!(!compatible(&v("1.2.3"), &v("2.0.0")));
+        assert!(compatible(&v("0.9.1"), &v("0.9.7")));
+        assert!(!compatible(&v("0.9.1"), &v("0.10.0")));
+        assert!(!compatible(&v("0.0.1"), &v("0.0.2")));
+    }
+}

@@ -1,0 +1,414 @@
+//! A wired shim is in the graph at the version it claims, or a command
+//! fails and says why: `check`, `upgrade` and `new` against the graph the
+//! real `cargo` resolves.
+
+#[path = "../../tests/support/mod.rs"]
+mod support;
+
+use support::{hash_tree, repo_root, unified_diff, Package, TestEnv};
+
+const BIN: &str = env!("CARGO_BIN_EXE_cargo-build-patch");
+
+fn cli(env: &TestEnv, args: &[&str]) -> (bool, String) {
+    env.cli(BIN, args)
+}
+
+fn ok(env: &TestEnv, args: &[&str]) -> String {
+    env.cli_ok(BIN, args)
+}
+
+fn fails(env: &TestEnv, args: &[&str]) -> String {
+    env.cli_fails(BIN, args)
+}
+
+const LIB: &str = "pub fn greet(name: &str) -> String {\n    format!(\"Hello {}\", name)\n}\n";
+const FIXED: &str = "pub fn greet(name: &str) -> String {\n    format!(\"Hi {}\", name)\n}\n";
+
+fn greet(version: &str) -> Package {
+    Package::new("greet", version).file("src/lib.rs", LIB)
+}
+
+/// A registry with greet 1.0.0 and 1.0.1, a patch for both, and a program
+/// printing `greet("you")`.
+fn env_with_greet() -> TestEnv {
+    let env = TestEnv::new();
+    env.publish(&greet("1.0.0"));
+    env.publish(&greet("1.0.1"));
+    env.file("patches/hi.patch", &unified_diff("src/lib.rs", LIB, FIXED));
+    env.file(
+        "src/main.rs",
+        "fn main() { println!(\"{}\", greet::greet(\"you\")); }\n",
+    );
+    env
+}
+
+/// Writes the shim of greet `version` under `dir`, with the patch, without
+/// wiring it.
+fn shim(env: &TestEnv, version: &str, dir: &str) {
+    let root = repo_root().display().to_string();
+    ok(
+        env,
+        &[
+            "new",
+            &format!("greet@{version}"),
+            "--path",
+            dir,
+            "--patch",
+            "patches/hi.patch",
+            "--build-patch-path",
+            &root,
+            "--no-wire",
+        ],
+    );
+}
+
+#[test]
+fn an_upgrade_past_an_exact_requirement_fails_and_check_names_the_requirement() {
+    let env = env_with_greet();
+    shim(&env, "1.0.0", "patched/greet");
+    env.app(
+        "greet = \"=1.0.0\"",
+        "[patch.crates-io]\ngreet = { path = \"patched/greet\" }",
+    );
+    assert!(env.ok(&["run", "-q"]).stdout.contains("Hi you"));
+    ok(&env, &["check"]);
+
+    // Moving the shim to 1.0.1 would leave the graph on the registry's
+    // 1.0.0: the upgrade fails and changes nothing.
+    let before = hash_tree(&env.ws.join("patched"));
+    let lock = std::fs::read(env.ws.join("Cargo.lock")).unwrap();
+    let out = fails(&env, &["upgrade", "patched/greet", "1.0.1"]);
+    assert!(out.contains("the build would not use"), "{out}");
+    assert!(
+        out.contains("`app 0.1.0` requires `greet = \"=1.0.0\"`"),
+        "{out}"
+    );
+    assert!(out.contains("nothing was changed in"), "{out}");
+    assert!(!out.contains("Upgraded"), "{out}");
+    assert_eq!(hash_tree(&env.ws.join("patched")), before);
+    assert_eq!(std::fs::read(env.ws.join("Cargo.lock")).unwrap(), lock);
+    assert!(env.ok(&["run", "-q"]).stdout.contains("Hi you"));
+
+    // The requirement moved by hand: now the shim is unused, which check says.
+    env.app(
+        "greet = \"=1.0.1\"",
+        "[patch.crates-io]\ngreet = { path = \"patched/greet\" }",
+    );
+    let out = fails(&env, &["check"]);
+    assert!(out.contains("the graph does not use this shim"), "{out}");
+    assert!(
+        out.contains("`app 0.1.0` requires `greet = \"=1.0.1\"`"),
+        "{out}"
+    );
+    assert!(out.contains("`greet = \"=1.0.0\"`"), "{out}");
+    // What Cargo does meanwhile: the build succeeds without the patch.
+    assert!(env.ok(&["run", "-q"]).stdout.contains("Hello you"));
+    // The upgrade now lands, and the build has the patch again.
+    let out = ok(&env, &["upgrade", "patched/greet", "1.0.1"]);
+    assert!(out.contains("Upgraded"), "{out}");
+    ok(&env, &["check"]);
+    assert!(env.ok(&["run", "-q"]).stdout.contains("Hi you"));
+}
+
+#[test]
+fn check_fails_for_an_unused_shim_even_beside_a_used_one() {
+    let env = env_with_greet();
+    env.publish(&Package::new("other", "0.3.0").file("src/lib.rs", "pub fn x() {}\n"));
+    shim(&env, "1.0.1", "patched/greet");
+    let root = repo_root().display().to_string();
+    ok(
+        &env,
+        &[
+            "new",
+            "other@0.3.0",
+            "--build-patch-path",
+            &root,
+            "--no-wire",
+        ],
+    );
+    // Only the unused shim: check used to say the workspace had none.
+    env.app(
+        "greet = \"1\"",
+        "[patch.crates-io]\nother = { path = \"patched/other\" }",
+    );
+    let out = fails(&env, &["check"]);
+    assert!(
+        out.contains("nothing in the graph depends on `other`"),
+        "{out}"
+    );
+    // Beside a used one: check used to pass.
+    env.app(
+        "greet = \"1\"",
+        "[patch.crates-io]\ngreet = { path = \"patched/greet\" }\nother = { path = \"patched/other\" }",
+    );
+    let out = fails(&env, &["check"]);
+    assert!(out.contains("Checked `patched/greet`"), "{out}");
+    assert!(out.contains("shim `patched/other`"), "{out}");
+    assert!(out.contains("1 of 2 shim(s) failed"), "{out}");
+    // Naming the unused shim checks it too.
+    let out = fails(&env, &["check", "other"]);
+    assert!(
+        out.contains("nothing in the graph depends on `other`"),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_shim_the_lock_file_passes_over_is_reported_with_the_update_command() {
+    let env = env_with_greet();
+    // Locked to the registry's 1.0.0 before the shim of 1.0.1 exists.
+    env.app("greet = \"1\"", "");
+    env.ok(&["generate-lockfile"]);
+    env.ok(&["update", "-p", "greet", "--precise", "1.0.0"]);
+    shim(&env, "1.0.1", "patched/greet");
+    env.app(
+        "greet = \"1\"",
+        "[patch.crates-io]\ngreet = { path = \"patched/greet\" }",
+    );
+    let out = fails(&env, &["check"]);
+    assert!(out.contains("`Cargo.lock` locks `greet 1.0.0`"), "{out}");
+    assert!(
+        out.contains("cargo update -p greet@1.0.0 --precise 1.0.1"),
+        "{out}"
+    );
+    env.ok(&["update", "-p", "greet@1.0.0", "--precise", "1.0.1"]);
+    ok(&env, &["check"]);
+    assert!(env.ok(&["run", "-q"]).stdout.contains("Hi you"));
+}
+
+#[test]
+fn a_dependency_pinning_another_version_is_named() {
+    let env = env_with_greet();
+    // `pinned` keeps greet at =1.0.0 (Cargo then takes 1.0.0 for the whole
+    // 1.x series); the shim is 1.0.1.
+    env.publish(
+        &Package::new("pinned", "0.1.0").dep("greet", "=1.0.0").file(
+            "src/lib.rs",
+            "pub fn hello() -> String { greet::greet(\"pinned\") }\n",
+        ),
+    );
+    shim(&env, "1.0.1", "patched/greet");
+    env.app(
+        "greet = \"1\"\npinned = \"0.1\"",
+        "[patch.crates-io]\ngreet = { path = \"patched/greet\" }",
+    );
+    let out = fails(&env, &["check"]);
+    assert!(
+        out.contains("`pinned 0.1.0` requires `greet = \"=1.0.0\"`, which 1.0.1 does not match"),
+        "{out}"
+    );
+    assert!(out.contains("in a dependency's manifest"), "{out}");
+}
+
+#[test]
+fn an_unpatched_copy_of_another_series_is_a_warning() {
+    let env = env_with_greet();
+    env.publish(&greet("0.9.0"));
+    env.publish(&Package::new("old-user", "0.1.0").dep("greet", "0.9").file(
+        "src/lib.rs",
+        "pub fn hello() -> String { greet::greet(\"old\") }\n",
+    ));
+    shim(&env, "1.0.1", "patched/greet");
+    env.app(
+        "greet = \"1\"\nold-user = \"0.1\"",
+        "[patch.crates-io]\ngreet = { path = \"patched/greet\" }",
+    );
+    let out = ok(&env, &["check"]);
+    assert!(
+        out.contains("warning: shim `patched/greet`: the graph also builds `greet 0.9.0`"),
+        "{out}"
+    );
+    assert!(
+        out.contains("`old-user 0.1.0` (`greet = \"^0.9\"`)"),
+        "{out}"
+    );
+    assert!(out.contains("cargo build-patch new greet@0.9.0"), "{out}");
+}
+
+/// `new` with the wiring written for it, as a user runs it.
+fn new(env: &TestEnv, args: &[&str]) -> (bool, String) {
+    let root = repo_root().display().to_string();
+    let mut all: Vec<&str> = vec!["new"];
+    all.extend_from_slice(args);
+    all.extend_from_slice(&["--build-patch-path", &root]);
+    cli(env, &all)
+}
+
+fn manifest(env: &TestEnv) -> String {
+    std::fs::read_to_string(env.ws.join("Cargo.toml")).unwrap()
+}
+
+#[test]
+fn new_wires_the_shim_keeping_the_manifest_and_takes_the_locked_version() {
+    let env = env_with_greet();
+    env.app("greet = \"1\" # the greeter", "# patches go here\n");
+    env.ok(&["generate-lockfile"]);
+    let (ok, out) = new(&env, &["greet", "--patch", "patches/hi.patch"]);
+    assert!(ok, "{out}");
+    assert!(
+        out.contains("Using greet 1.0.1, the version in `Cargo.lock`"),
+        "{out}"
+    );
+    assert!(
+        out.contains("Wired `greet = { path = \"patched/greet\" }`"),
+        "{out}"
+    );
+    // A small crate: no advice about incremental compilation.
+    assert!(!out.contains("incremental"), "{out}");
+    let text = manifest(&env);
+    assert!(text.contains("greet = \"1\" # the greeter"), "{text}");
+    assert!(
+        text.contains(
+            "# patches go here\n\n[patch.crates-io]\ngreet = { path = \"patched/greet\" }\n"
+        ) || text.contains("[patch.crates-io]\ngreet = { path = \"patched/greet\" }\n"),
+        "{text}"
+    );
+    assert!(env.ok(&["run", "-q"]).stdout.contains("Hi you"));
+    ok_check(&env);
+}
+
+fn ok_check(env: &TestEnv) {
+    let out = ok(env, &["check"]);
+    assert!(!out.contains("warning"), "{out}");
+}
+
+#[test]
+fn new_fails_for_a_shim_the_graph_will_not_use() {
+    let env = env_with_greet();
+    env.publish(&Package::new("other", "0.3.0").file("src/lib.rs", "pub fn x() {}\n"));
+    env.app("greet = \"1\"", "");
+    env.ok(&["generate-lockfile"]);
+    // Nothing depends on `other`.
+    let (ok, out) = new(&env, &["other@0.3.0"]);
+    assert!(!ok, "{out}");
+    assert!(out.contains("the build will not use it"), "{out}");
+    assert!(
+        out.contains("nothing in the graph depends on `other`"),
+        "{out}"
+    );
+    // The lock holds greet 1.0.1: a shim of 1.0.0 is passed over.
+    let (ok, out) = new(&env, &["greet@1.0.0", "--patch", "patches/hi.patch"]);
+    assert!(!ok, "{out}");
+    assert!(
+        out.contains("cargo update -p greet@1.0.1 --precise 1.0.0"),
+        "{out}"
+    );
+    // Without a version, and a crate the graph does not have.
+    let (ok, out) = new(&env, &["absent"]);
+    assert!(!ok, "{out}");
+    assert!(
+        out.contains("the workspace's graph has no `absent`"),
+        "{out}"
+    );
+}
+
+#[test]
+fn two_shims_of_one_crate_are_wired_side_by_side_and_both_used() {
+    let env = env_with_greet();
+    env.publish(&greet("0.9.0"));
+    env.publish(&Package::new("old-user", "0.1.0").dep("greet", "0.9").file(
+        "src/lib.rs",
+        "pub fn hello() -> String { greet::greet(\"old\") }\n",
+    ));
+    env.app("greet = \"1\"\nold-user = \"0.1\"", "");
+    env.file(
+        "src/main.rs",
+        "fn main() { println!(\"{} / {}\", greet::greet(\"you\"), old_user::hello()); }\n",
+    );
+    env.ok(&["generate-lockfile"]);
+    // Without a version: the graph has two.
+    let (ok, out) = new(&env, &["greet", "--patch", "patches/hi.patch"]);
+    assert!(!ok, "{out}");
+    assert!(out.contains("has 2 of them: 0.9.0, 1.0.1"), "{out}");
+    let (ok, out) = new(&env, &["greet@1.0.1", "--patch", "patches/hi.patch"]);
+    assert!(ok, "{out}");
+    // Now only 0.9.0 comes from the registry; `patched/greet` is taken.
+    let (ok, out) = new(&env, &["greet", "--patch", "patches/hi.patch"]);
+    assert!(ok, "{out}");
+    assert!(out.contains("Using greet 0.9.0"), "{out}");
+    assert!(out.contains("in `patched/greet-0.9.0`"), "{out}");
+    let text = manifest(&env);
+    assert!(
+        text.contains(
+            "[patch.crates-io]\ngreet = { path = \"patched/greet\" }\ngreet09 = { package = \"greet\", path = \"patched/greet-0.9.0\" }\n"
+        ),
+        "{text}"
+    );
+    assert_eq!(env.ok(&["run", "-q"]).stdout, "Hi you / Hi old\n");
+    ok_check(&env);
+
+    // A third shim of a series that is patched already is not wired over it.
+    let before = manifest(&env);
+    let (ok, out) = new(
+        &env,
+        &[
+            "greet@1.0.1",
+            "--path",
+            "patched/greet-b",
+            "--patch",
+            "patches/hi.patch",
+        ],
+    );
+    assert!(!ok, "{out}");
+    assert!(
+        out.contains("already patches `greet` with `patched/greet`"),
+        "{out}"
+    );
+    assert_eq!(manifest(&env), before);
+}
+
+#[test]
+fn new_wires_a_renamed_shim_in_place_of_the_dependency() {
+    let env = env_with_greet();
+    env.app("greet = { version = \"1\", default-features = false }", "");
+    env.ok(&["generate-lockfile"]);
+    let (ok, out) = new(
+        &env,
+        &[
+            "greet@1.0.1",
+            "--rename",
+            "greet-patched",
+            "--patch",
+            "patches/hi.patch",
+        ],
+    );
+    assert!(ok, "{out}");
+    let text = manifest(&env);
+    assert!(
+        text.contains(
+            "greet = { package = \"greet-patched\", path = \"patched/greet\", default-features = false }"
+        ),
+        "{text}"
+    );
+    assert!(env.ok(&["run", "-q"]).stdout.contains("Hi you"));
+    ok_check(&env);
+}
+
+#[test]
+fn a_graph_wide_shim_claiming_another_version_fails_check_and_sync() {
+    let env = env_with_greet();
+    env.app("greet = \"1\"", "");
+    env.ok(&["generate-lockfile"]);
+    let (ok, out) = new(&env, &["greet@1.0.1", "--patch", "patches/hi.patch"]);
+    assert!(ok, "{out}");
+    // By hand: the metadata says 1.0.0 while the package stays 1.0.1.
+    let path = env.ws.join("patched/greet/Cargo.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let text = text.replace(
+        "[package.metadata.build-patch]\n",
+        "[package.metadata.build-patch]\nversion = \"1.0.0\"\n",
+    );
+    std::fs::write(&path, &text).unwrap();
+    let out = fails(&env, &["check"]);
+    assert!(
+        out.contains("is the package `greet 1.0.1`, but its `[package.metadata.build-patch]` says `version = \"1.0.0\"`"),
+        "{out}"
+    );
+    assert!(out.contains("cargo build-patch upgrade"), "{out}");
+    let out = fails(&env, &["sync", "patched/greet"]);
+    assert!(
+        out.contains("does not move a shim to another version"),
+        "{out}"
+    );
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), text);
+}
