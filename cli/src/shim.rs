@@ -209,7 +209,7 @@ fn wire_and_verify(
         }
         shell.status(
             "Wired",
-            &format!("`{}` in `{shown}` {}", plan.line(), plan.header()),
+            &format!("`{}` under `{}` of `{shown}`", plan.line(), plan.header()),
         );
     }
     let ws = crate::workspace::Workspace::load(cwd)?;

@@ -363,7 +363,7 @@ fn new_from_a_subdirectory_writes_under_the_root_and_words_the_wiring_for_the_ma
     // relative to the root manifest.
     assert!(
         text.contains(
-            "Wired `rich = { path = \"patched/rich\" }` in `../Cargo.toml` [patch.crates-io]"
+            "Wired `rich = { path = \"patched/rich\" }` under `[patch.crates-io]` of `../Cargo.toml`"
         ),
         "{text}"
     );
