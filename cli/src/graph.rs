@@ -50,12 +50,21 @@ pub struct Finding {
 /// directory holds a build-patch shim, each with whether the resolved graph
 /// holds it.
 pub fn wired_shims(metadata: &Metadata) -> Vec<WiredShim> {
+    // Used means depended on: a shim that is a workspace member is listed
+    // among the packages even when every dependent takes the registry copy.
     let in_graph = |dir: &Path| {
         let manifest = canonical(&dir.join("Cargo.toml"));
-        metadata
+        let ids: Vec<&cargo_metadata::PackageId> = metadata
             .packages
             .iter()
-            .any(|p| canonical(p.manifest_path.as_std_path()) == manifest)
+            .filter(|p| canonical(p.manifest_path.as_std_path()) == manifest)
+            .map(|p| &p.id)
+            .collect();
+        metadata.resolve.as_ref().is_some_and(|r| {
+            r.nodes
+                .iter()
+                .any(|n| n.deps.iter().any(|d| ids.contains(&&d.pkg)))
+        })
     };
     let mut out: Vec<WiredShim> = Vec::new();
     let mut add = |dir: PathBuf, wiring: Wiring| {

@@ -412,3 +412,21 @@ fn a_graph_wide_shim_claiming_another_version_fails_check_and_sync() {
     );
     assert_eq!(std::fs::read_to_string(&path).unwrap(), text);
 }
+
+#[test]
+fn a_shim_that_is_a_workspace_member_is_still_reported_unused() {
+    let env = env_with_greet();
+    shim(&env, "1.0.0", "patched/greet");
+    // A member of the workspace: `cargo metadata` lists it whatever the
+    // graph takes for `greet`.
+    env.app(
+        "greet = \"=1.0.1\"",
+        "[workspace]\nmembers = [\".\", \"patched/greet\"]\n\n[patch.crates-io]\ngreet = { path = \"patched/greet\" }",
+    );
+    let out = fails(&env, &["check"]);
+    assert!(out.contains("the graph does not use this shim"), "{out}");
+    assert!(
+        out.contains("`app 0.1.0` requires `greet = \"=1.0.1\"`"),
+        "{out}"
+    );
+}
