@@ -32,6 +32,16 @@ pub fn diff_trees(old: &Path, new: &Path) -> Result<String, String> {
     Ok(out)
 }
 
+/// The diff of one text file of a tree, from `old` to `new`; empty when they
+/// are the same.
+pub fn diff_text(path: &str, old: &str, new: &str) -> Result<String, String> {
+    let entry = |text: &str| Entry {
+        bytes: text.as_bytes().to_vec(),
+        executable: false,
+    };
+    diff_file(path, Some(&entry(old)), Some(&entry(new)))
+}
+
 fn mode(executable: bool) -> &'static str {
     if executable {
         "100755"

@@ -9,9 +9,11 @@ mod check;
 mod diff;
 mod edit;
 mod graph;
+mod require;
 mod shell;
 mod shim;
 mod undo;
+mod unify;
 mod wire;
 mod workspace;
 
@@ -52,6 +54,22 @@ enum Command {
     Check(CheckArgs),
     /// Move a shim to another upstream version, refreshing its patches.
     Upgrade(UpgradeArgs),
+    /// Make the graph hold one semver series of CRATE, patching the requirements of its dependents.
+    Unify(UnifyArgs),
+}
+
+#[derive(Args, Debug)]
+struct UnifyArgs {
+    /// The shared crate and the series to unify on, e.g. `vmm-sys-util@0.11`
+    /// [default series: the highest a caret requirement in the graph names].
+    #[arg(value_name = "CRATE[@VERSION]")]
+    spec: String,
+    /// Print the patches and what would change, writing nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// Depend on build-patch by path instead of by version (for developing build-patch).
+    #[arg(long, value_name = "DIR", hide = true)]
+    build_patch_path: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]
@@ -158,6 +176,17 @@ fn main() -> ExitCode {
         Command::Upgrade(a) => {
             cwd().and_then(|cwd| check::upgrade(&shell, &cwd, &a.shim, &a.version))
         }
+        Command::Unify(a) => cwd().and_then(|cwd| {
+            unify::unify(
+                &shell,
+                &cwd,
+                &unify::Request {
+                    spec: &a.spec,
+                    dry_run: a.dry_run,
+                    build_patch_path: a.build_patch_path.as_deref(),
+                },
+            )
+        }),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,0 +1,177 @@
+//! `cargo build-patch unify`: one copy of a shared crate across a stack of
+//! fixture crates whose requirements on it disagree (`>=`, `*`, an old
+//! caret), with the real `cargo`.
+
+#[path = "../../tests/support/mod.rs"]
+mod support;
+
+use support::{hash_tree, repo_root, Package, TestEnv};
+
+const BIN: &str = env!("CARGO_BIN_EXE_cargo-build-patch");
+
+fn unify(env: &TestEnv, args: &[&str]) -> (bool, String) {
+    let root = repo_root().display().to_string();
+    let mut all = vec!["unify"];
+    all.extend_from_slice(args);
+    all.extend_from_slice(&["--build-patch-path", &root]);
+    env.cli(BIN, &all)
+}
+
+/// `shared` in four series; `low` (`>=0.8.0`), `star` (`*`) and `old`
+/// (`0.10`) each hand out a `shared::Handle`; `mid` (`^0.11`) takes one.
+/// The program passes each to `mid`: it compiles only when the graph holds
+/// one `shared`.
+fn stack() -> TestEnv {
+    let env = TestEnv::new();
+    for v in ["0.8.0", "0.10.0", "0.11.0", "0.12.0"] {
+        env.publish(&Package::new("shared", v).file(
+            "src/lib.rs",
+            &format!("pub struct Handle(pub u32);\npub const VERSION: &str = \"{v}\";\n"),
+        ));
+    }
+    let maker = |name: &str, req: &str| {
+        Package::new(name, "1.0.0").dep("shared", req).file(
+            "src/lib.rs",
+            "pub fn make() -> shared::Handle { shared::Handle(1) }\n",
+        )
+    };
+    env.publish(&maker("low", ">=0.8.0"));
+    env.publish(&maker("star", "*"));
+    env.publish(&maker("old", "0.10"));
+    env.publish(
+        &Package::new("mid", "1.0.0")
+            .dep("shared", "0.11")
+            .dep("low", "1")
+            .file(
+                "src/lib.rs",
+                "pub fn take(h: shared::Handle) -> u32 { h.0 }\npub fn version() -> &'static str { shared::VERSION }\n",
+            ),
+    );
+    env.app("mid = \"1\"\nlow = \"1\"\nstar = \"1\"\nold = \"1\"", "");
+    env.file(
+        "src/main.rs",
+        "fn main() {\n    let n = mid::take(low::make()) + mid::take(star::make()) + mid::take(old::make());\n    println!(\"{n} with shared {}\", mid::version());\n}\n",
+    );
+    env
+}
+
+fn shared_versions(env: &TestEnv) -> String {
+    let r = env.ok(&["tree", "-i", "shared", "--depth", "0", "-e", "normal"]);
+    let mut v: Vec<&str> = r.stdout.lines().collect();
+    v.sort();
+    v.join("\n")
+}
+
+#[test]
+fn unify_patches_every_dependent_and_the_program_compiles() {
+    let env = stack();
+    // Two copies: the program does not compile.
+    let r = env.fails(&["build"]);
+    assert!(r.stderr.contains("E0308"), "{}", r.stderr);
+
+    // --dry-run prints and writes nothing.
+    let before = hash_tree(&env.ws);
+    let (ok, out) = unify(&env, &["shared@0.11", "--dry-run"]);
+    assert!(ok, "{out}");
+    assert!(
+        out.contains("low 1.0.0: `shared = \">=0.8.0\"` → `\"0.11\"`"),
+        "{out}"
+    );
+    assert!(out.contains("star 1.0.0"), "{out}");
+    assert!(out.contains("old 1.0.0"), "{out}");
+    assert!(!out.contains("mid 1.0.0:"), "{out}");
+    assert!(
+        out.contains("-shared = { version = \">=0.8.0\" }\n+shared = { version = \"0.11\" }"),
+        "{out}"
+    );
+    assert!(out.contains("Applies-to: low 1.0.0"), "{out}");
+    assert_eq!(hash_tree(&env.ws), before);
+
+    let (ok, out) = unify(&env, &["shared@0.11"]);
+    assert!(ok, "{out}");
+    assert!(
+        out.contains("shared in the graph: before 0.10.0, 0.11.0, 0.12.0; after 0.11.0"),
+        "{out}"
+    );
+    assert!(out.contains("dependent"), "{out}");
+    let patch = std::fs::read_to_string(env.ws.join("patches/low-1.0.0-require-shared-0.11.patch"))
+        .unwrap();
+    assert!(
+        patch.starts_with("Description: require shared `0.11` (was `>=0.8.0`)\n"),
+        "{patch}"
+    );
+    assert!(
+        patch.contains("\ndiff --git a/Cargo.toml b/Cargo.toml\n"),
+        "{patch}"
+    );
+    let manifest = std::fs::read_to_string(env.ws.join("Cargo.toml")).unwrap();
+    assert!(
+        manifest.contains("low = { path = \"patched/low\" }"),
+        "{manifest}"
+    );
+    assert_eq!(env.ok(&["run", "-q"]).stdout, "3 with shared 0.11.0\n");
+    assert_eq!(
+        shared_versions(&env)
+            .lines()
+            .filter(|l| l.starts_with("shared"))
+            .count(),
+        1
+    );
+
+    // Again: nothing to do, nothing written.
+    let before = hash_tree(&env.ws.join("patched"));
+    let manifest = std::fs::read_to_string(env.ws.join("Cargo.toml")).unwrap();
+    let (ok, out) = unify(&env, &["shared@0.11"]);
+    assert!(ok, "{out}");
+    assert!(out.contains("no dependent to patch"), "{out}");
+    assert_eq!(hash_tree(&env.ws.join("patched")), before);
+    assert_eq!(
+        std::fs::read_to_string(env.ws.join("Cargo.toml")).unwrap(),
+        manifest
+    );
+}
+
+#[test]
+fn a_dependent_with_a_shim_gets_the_patch_added_and_a_member_is_reported() {
+    let env = stack();
+    // `low` has a shim already (no patch yet).
+    let root = repo_root().display().to_string();
+    let (ok, out) = env.cli(BIN, &["new", "low@1.0.0", "--build-patch-path", &root]);
+    assert!(ok, "{out}");
+    // A member of the workspace asks for the old series itself.
+    env.file(
+        "Cargo.toml",
+        &std::fs::read_to_string(env.ws.join("Cargo.toml"))
+            .unwrap()
+            .replace("old = \"1\"", "old = \"1\"\nshared = \"0.10\""),
+    );
+    let (ok, out) = unify(&env, &["shared@0.11"]);
+    assert!(!ok, "{out}");
+    assert!(
+        out.contains("low 1.0.0: `shared = \">=0.8.0\"` → `\"0.11\"` (added to its shim)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("not patched, a workspace package: `app 0.1.0` requires `shared = \"^0.10\"` in `Cargo.toml`"),
+        "{out}"
+    );
+    assert!(out.contains("`app 0.1.0` keeps shared 0.10.0"), "{out}");
+    let shim = std::fs::read_to_string(env.ws.join("patched/low/Cargo.toml")).unwrap();
+    assert!(
+        shim.contains("patches = [\"../../patches/low-1.0.0-require-shared-0.11.patch\"]"),
+        "{shim}"
+    );
+    // The shim's manifest mirrors the patched requirement.
+    assert!(shim.contains("shared = { version = \"0.11\" }"), "{shim}");
+
+    // The member edited as it says: one copy, and the program builds.
+    env.file(
+        "Cargo.toml",
+        &std::fs::read_to_string(env.ws.join("Cargo.toml"))
+            .unwrap()
+            .replace("shared = \"0.10\"", "shared = \"0.11\""),
+    );
+    let (ok, out) = unify(&env, &["shared"]);
+    assert!(ok, "{out}");
+    assert_eq!(env.ok(&["run", "-q"]).stdout, "3 with shared 0.11.0\n");
+}
