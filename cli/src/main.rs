@@ -122,6 +122,10 @@ struct NewArgs {
     /// the upstream's name (a graph-wide shim, for `[patch.crates-io]`).
     #[arg(long, value_name = "NAME")]
     rename: Option<String>,
+    /// Also write a patch making the crate require REQ of its dependency DEP
+    /// (e.g. `vmm-sys-util=0.11`); repeat for more.
+    #[arg(long = "require", value_name = "DEP=REQ", value_parser = parse_require)]
+    requires: Vec<(String, String)>,
     /// Do not add the wiring to the workspace's manifests: only print it.
     #[arg(long)]
     no_wire: bool,
@@ -232,8 +236,20 @@ fn new(shell: &Shell, args: &NewArgs) -> Result<(), String> {
             rename: args.rename.as_deref(),
             build_patch_path: args.build_patch_path.as_deref(),
             wire: !args.no_wire,
+            requires: &args.requires,
         },
     )
+}
+
+/// `DEP=REQ` of `--require`.
+fn parse_require(text: &str) -> Result<(String, String), String> {
+    let (dep, req) = text
+        .split_once('=')
+        .filter(|(d, r)| !d.is_empty() && !r.is_empty())
+        .ok_or_else(|| format!("`{text}` is not DEP=REQ, e.g. `vmm-sys-util=0.11`"))?;
+    cargo_metadata::semver::VersionReq::parse(req)
+        .map_err(|e| format!("`{req}` is not a version requirement: {e}"))?;
+    Ok((dep.to_string(), req.to_string()))
 }
 
 /// The one version of `name` the workspace's graph holds (from a registry or

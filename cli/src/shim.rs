@@ -29,6 +29,58 @@ pub struct NewShim<'a> {
     pub build_patch_path: Option<&'a Path>,
     /// Write the wiring into the workspace (else only say what it is).
     pub wire: bool,
+    /// Requirement patches to write: `(dependency, requirement)`.
+    pub requires: &'a [(String, String)],
+}
+
+/// Writes one requirement patch per `--require DEP=REQ` of `req`, each on
+/// top of the last, into the `patches/` folder of the workspace root (or
+/// of the current directory); returns their paths, relative to `cwd`.
+fn write_requirement_patches(
+    shell: &Shell,
+    req: &NewShim<'_>,
+    cwd: &Path,
+    staged: &Path,
+) -> Result<Vec<PathBuf>, String> {
+    let manifest_path = staged.join("Cargo.toml");
+    let mut manifest = std::fs::read_to_string(&manifest_path)
+        .map_err(|e| format!("cannot read `{}`: {e}", manifest_path.display()))?;
+    let root = locate_manifest(cwd, true)
+        .and_then(|m| m.parent().map(Path::to_path_buf))
+        .unwrap_or_else(|| cwd.to_path_buf());
+    let mut out = Vec::new();
+    for (dep, requirement) in req.requires {
+        let why = format!("Written by `cargo build-patch new --require {dep}={requirement}`.");
+        let text = crate::require::requirement_patch(
+            req.name,
+            req.version,
+            &manifest,
+            dep,
+            requirement,
+            &why,
+        )?
+        .ok_or_else(|| {
+            format!(
+                "{} {} has no dependency `{dep}` to require `{requirement}` of, or requires \
+                 exactly that already\n  help: `--require` takes a dependency of the crate \
+                 (normal or build, any target) and its new requirement",
+                req.name, req.version
+            )
+        })?;
+        let (patched, _) = crate::require::set_requirement(&manifest, dep, requirement)?
+            .expect("the patch above found the dependency");
+        manifest = patched;
+        let file = root.join("patches").join(crate::require::patch_file_name(
+            req.name,
+            req.version,
+            dep,
+            requirement,
+        ));
+        write(&file, &text)?;
+        shell.status("Wrote", &format!("`{}`", relative_path(cwd, &file)));
+        out.push(PathBuf::from(relative_path(cwd, &file)));
+    }
+    Ok(out)
 }
 
 /// The `build-patch` build-dependency to write: this CLI's version, or a
@@ -58,24 +110,35 @@ pub fn new(shell: &Shell, req: &NewShim<'_>) -> Result<(), String> {
     }
     let cwd = current_dir()?;
     let abs_dir = cwd.join(req.dir);
+    let stage = |patches: &[PathBuf], scratch: &Path| {
+        let mut cfg = Config::new();
+        cfg.upstream(req.name, req.version)
+            .manifest_dir(&cwd)
+            .out_dir(scratch);
+        for p in patches {
+            cfg.patch(p);
+        }
+        cfg.stage().map_err(|e| e.to_string())
+    };
+    shell.status("Staging", &format!("{} {}", req.name, req.version));
+    let scratch =
+        tempfile::tempdir().map_err(|e| format!("cannot create a scratch folder: {e}"))?;
+    let mut out = stage(req.patches, scratch.path())?;
+    let mut patches = req.patches.to_vec();
+    if !req.requires.is_empty() {
+        patches.extend(write_requirement_patches(
+            shell,
+            req,
+            &cwd,
+            out.staged_dir(),
+        )?);
+        out = stage(&patches, scratch.path())?;
+    }
     // Patches are recorded relative to the shim, as the build reads them.
-    let patch_paths: Vec<String> = req
-        .patches
+    let patch_paths: Vec<String> = patches
         .iter()
         .map(|p| relative_path(&abs_dir, &cwd.join(p)))
         .collect();
-
-    let scratch =
-        tempfile::tempdir().map_err(|e| format!("cannot create a scratch folder: {e}"))?;
-    let mut cfg = Config::new();
-    cfg.upstream(req.name, req.version)
-        .manifest_dir(&cwd)
-        .out_dir(scratch.path());
-    for p in req.patches {
-        cfg.patch(p);
-    }
-    shell.status("Staging", &format!("{} {}", req.name, req.version));
-    let out = cfg.stage().map_err(|e| e.to_string())?;
     let upstream = read_doc(&out.staged_dir().join("Cargo.toml"))?;
 
     let shim_name = req.rename.unwrap_or(req.name);

@@ -429,6 +429,7 @@ fn new_shim(
             rename: None,
             build_patch_path,
             wire: true,
+            requires: &[],
         },
     )
 }

@@ -175,3 +175,50 @@ fn a_dependent_with_a_shim_gets_the_patch_added_and_a_member_is_reported() {
     assert!(ok, "{out}");
     assert_eq!(env.ok(&["run", "-q"]).stdout, "3 with shared 0.11.0\n");
 }
+
+#[test]
+fn new_with_require_writes_the_requirement_patch_for_one_shim() {
+    let env = stack();
+    let root = repo_root().display().to_string();
+    let (ok, out) = env.cli(
+        BIN,
+        &[
+            "new",
+            "old@1.0.0",
+            "--require",
+            "nothere=1",
+            "--build-patch-path",
+            &root,
+        ],
+    );
+    assert!(!ok, "{out}");
+    assert!(
+        out.contains("old 1.0.0 has no dependency `nothere`"),
+        "{out}"
+    );
+    assert!(!env.ws.join("patched/old").exists(), "{out}");
+    let (ok, out) = env.cli(
+        BIN,
+        &[
+            "new",
+            "old@1.0.0",
+            "--require",
+            "shared=0.11",
+            "--build-patch-path",
+            &root,
+        ],
+    );
+    assert!(ok, "{out}");
+    let patch = std::fs::read_to_string(env.ws.join("patches/old-1.0.0-require-shared-0.11.patch"))
+        .unwrap();
+    assert!(
+        patch.contains("-shared = { version = \"0.10\" }\n+shared = { version = \"0.11\" }"),
+        "{patch}"
+    );
+    let shim = std::fs::read_to_string(env.ws.join("patched/old/Cargo.toml")).unwrap();
+    assert!(shim.contains("shared = { version = \"0.11\" }"), "{shim}");
+    let tree = env
+        .ok(&["tree", "-i", "shared@0.11.0", "-e", "normal"])
+        .stdout;
+    assert!(tree.contains("old v1.0.0"), "{tree}");
+}
