@@ -344,26 +344,17 @@ fn remove_dropped(
 /// A patch's header (everything before its first diff) with `Applies-to`
 /// set to the new version, followed by the freshly computed diff.
 pub fn refresh(original: &[u8], diff: &str, name: &str, version: &str) -> String {
-    let text = String::from_utf8_lossy(original);
-    // The header ends where the first file's diff starts: its `diff`
-    // command line (`diff --git`, `diff -ruN ...`), `Index:` or `---` line.
     // A patch that recorded no version keeps its header as it was.
-    let mut header = String::new();
-    for line in text.split_inclusive('\n') {
-        if line.starts_with("diff --git ")
-            || line.starts_with("diff -")
-            || line.starts_with("--- ")
-            || line.starts_with("Index: ")
-        {
-            break;
-        }
+    let header = String::from_utf8_lossy(&original[..patch::header::header_len(original)]);
+    let mut out = String::new();
+    for line in header.split_inclusive('\n') {
         if line.starts_with("Applies-to:") {
-            header.push_str(&format!("Applies-to: {name} {version}\n"));
+            out.push_str(&format!("Applies-to: {name} {version}\n"));
         } else {
-            header.push_str(line);
+            out.push_str(line);
         }
     }
-    header + diff
+    out + diff
 }
 
 #[cfg(test)]

@@ -53,6 +53,7 @@
 //! - `fs.rs`: the in-memory overlay over the directory; the only code that
 //!   reads or writes it, and only after every patch has applied.
 //! - `series.rs`: expanding files, directories and quilt `series` files.
+//! - `header.rs`: the text before the first diff, and its DEP-3 fields.
 //! - `error.rs`: [`PatchError`] and its message.
 //! - this file: the public API, and the rules for creating, deleting,
 //!   renaming and copying files.
@@ -60,6 +61,7 @@
 mod apply;
 mod error;
 mod fs;
+pub mod header;
 mod parse;
 mod paths;
 mod series;

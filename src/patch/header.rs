@@ -1,0 +1,114 @@
+//! A patch's header: the text before its first file diff (a DEP-3
+//! paragraph, a `git format-patch` mail, free text), and the `Name: value`
+//! fields in it (`Description`, `Applies-to`, `Forwarded`, `Bug`, `Origin`,
+//! `Applied-Upstream`, …). The one reader of headers, for the library (which
+//! version a patch was made for) and the CLI (keeping a header when a patch
+//! is refreshed; provenance).
+
+/// The length in bytes of the header of `patch`: everything before the
+/// line that starts its first file diff (`diff --git `, another `diff -`
+/// command line, `--- `, or quilt's `Index: `).
+pub fn header_len(patch: &[u8]) -> usize {
+    let mut at = 0;
+    for line in patch.split_inclusive(|b| *b == b'\n') {
+        if starts_diff(line) {
+            return at;
+        }
+        at += line.len();
+    }
+    at
+}
+
+fn starts_diff(line: &[u8]) -> bool {
+    line.starts_with(b"diff --git ")
+        || line.starts_with(b"diff -")
+        || line.starts_with(b"--- ")
+        || line.starts_with(b"Index: ")
+}
+
+/// The `Name: value` fields of the header of `patch`, in order, with
+/// continuation lines (starting with a space or a tab) joined to their
+/// field by a newline, as DEP-3 writes them. Lines that are not fields
+/// (free text, blank lines) are skipped.
+pub fn fields(patch: &[u8]) -> Vec<(String, String)> {
+    let header = String::from_utf8_lossy(&patch[..header_len(patch)]);
+    let mut out: Vec<(String, String)> = Vec::new();
+    let mut open = false;
+    for line in header.lines() {
+        let line = line.trim_end_matches('\r');
+        if (line.starts_with(' ') || line.starts_with('\t')) && open {
+            if let Some((_, value)) = out.last_mut() {
+                value.push('\n');
+                value.push_str(line.trim());
+            }
+            continue;
+        }
+        open = false;
+        let Some((name, value)) = line.split_once(':') else {
+            continue;
+        };
+        let is_name = !name.is_empty()
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        if is_name {
+            out.push((name.to_string(), value.trim().to_string()));
+            open = true;
+        }
+    }
+    out
+}
+
+/// The value of the first field `name` (compared without case) of the
+/// header of `patch`.
+pub fn field(patch: &[u8], name: &str) -> Option<String> {
+    fields(patch)
+        .into_iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_header_ends_at_the_first_diff() {
+        for (patch, header) in [
+            (
+                "Description: x\n\ndiff --git a/f b/f\n",
+                "Description: x\n\n",
+            ),
+            ("Fix it.\n\ndiff -ruN a/f b/f\n--- a/f\n", "Fix it.\n\n"),
+            ("--- a/f\n+++ b/f\n", ""),
+            ("Index: f\n===\n--- f\n", ""),
+            ("only text\n", "only text\n"),
+        ] {
+            assert_eq!(&patch[..header_len(patch.as_bytes())], header, "{patch:?}");
+        }
+    }
+
+    #[test]
+    fn fields_with_continuations() {
+        let patch = b"From: Someone <a@b>\nDescription: fix the parser\n so that it works\n\tand more\nForwarded: https://example.org/pr/1\nfree text: not a field? it is one\nBug-Debian: https://bugs/1\n\n--- a/f\n+++ b/f\nApplied-Upstream: 9.9.9\n";
+        let f = fields(patch);
+        assert_eq!(
+            f[1],
+            (
+                "Description".into(),
+                "fix the parser\nso that it works\nand more".into()
+            )
+        );
+        assert_eq!(
+            field(patch, "forwarded").as_deref(),
+            Some("https://example.org/pr/1")
+        );
+        assert_eq!(
+            field(patch, "Bug-Debian").as_deref(),
+            Some("https://bugs/1")
+        );
+        // After the first diff nothing counts.
+        assert_eq!(field(patch, "Applied-Upstream"), None);
+        assert!(f.iter().all(|(n, _)| n != "free text"));
+    }
+}
