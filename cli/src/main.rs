@@ -9,6 +9,7 @@ mod check;
 mod diff;
 mod edit;
 mod graph;
+mod outdated;
 mod require;
 mod shell;
 mod shim;
@@ -56,6 +57,23 @@ enum Command {
     Upgrade(UpgradeArgs),
     /// Make the graph hold one semver series of CRATE, patching the requirements of its dependents.
     Unify(UnifyArgs),
+    /// Show newer releases of each shim's crate and what each patch does against them.
+    ///
+    /// Exits with 1 when something can be dropped or moved: a patch the release has
+    /// already, or a newer release every patch applies to.
+    Outdated(OutdatedArgs),
+}
+
+#[derive(Args, Debug)]
+struct OutdatedArgs {
+    /// Shims to look at [default: every shim the workspace wires].
+    shims: Vec<String>,
+    /// Use only what Cargo has already downloaded.
+    #[arg(long)]
+    offline: bool,
+    /// How to print the result.
+    #[arg(long, value_enum, default_value = "table")]
+    format: outdated::Format,
 }
 
 #[derive(Args, Debug)]
@@ -162,7 +180,21 @@ pub struct ApplyArgs {
 fn main() -> ExitCode {
     let Cargo::BuildPatch(args) = Cargo::parse();
     let shell = Shell::new();
+    // The one command whose success has two answers: 0 nothing to do, 1
+    // something can be dropped or moved.
+    if let Command::Outdated(a) = &args.command {
+        let found =
+            cwd().and_then(|cwd| outdated::outdated(&shell, &cwd, &a.shims, a.offline, a.format));
+        return match found {
+            Ok(found) => ExitCode::from(u8::from(found)),
+            Err(e) => {
+                shell.error(&e);
+                ExitCode::from(101)
+            }
+        };
+    }
     let result = match args.command {
+        Command::Outdated(_) => unreachable!("handled above"),
         Command::Apply(a) => apply::apply(&shell, &a),
         Command::New(a) => new(&shell, &a),
         Command::Sync(a) => shim::sync(&shell, &a.dir),

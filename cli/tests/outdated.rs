@@ -1,0 +1,142 @@
+//! `cargo build-patch outdated`: newer releases of a shim's crate and what
+//! each patch does against them, with the real `cargo` and a fixture
+//! registry that gains releases one by one.
+
+#[path = "../../tests/support/mod.rs"]
+mod support;
+
+use support::{repo_root, unified_diff, Package, TestEnv};
+
+const BIN: &str = env!("CARGO_BIN_EXE_cargo-build-patch");
+
+fn lib(pad: usize, body: &str) -> String {
+    let mut lib = "// filler\n".repeat(pad);
+    lib.push_str(&format!(
+        "pub fn greet(name: &str) -> String {{\n    {body}\n}}\n"
+    ));
+    lib
+}
+
+const HELLO: &str = "format!(\"Hello {}\", name)";
+const HI: &str = "format!(\"Hi {}\", name)";
+
+fn greet(env: &TestEnv, version: &str, pad: usize, body: &str) {
+    env.publish(&Package::new("greet", version).file("src/lib.rs", &lib(pad, body)));
+}
+
+/// Runs `outdated ARGS`: exit code and output.
+fn outdated(env: &TestEnv, args: &[&str]) -> (Option<i32>, String) {
+    let out = std::process::Command::new(BIN)
+        .arg("build-patch")
+        .arg("outdated")
+        .args(args)
+        .current_dir(&env.ws)
+        .env("CARGO_HOME", &env.home)
+        .env_remove("CARGO_TARGET_DIR")
+        .output()
+        .unwrap();
+    (
+        out.status.code(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
+}
+
+/// A shim of greet 1.0.0 with one patch (Hello → Hi), wired.
+fn setup() -> TestEnv {
+    let env = TestEnv::new();
+    greet(&env, "1.0.0", 3, HELLO);
+    env.file(
+        "patches/hi.patch",
+        &format!(
+            "Description: say hi\nForwarded: https://example.org/greet/pull/7\nApplies-to: greet 1.0.0\n\n{}",
+            unified_diff("src/lib.rs", &lib(3, HELLO), &lib(3, HI))
+        ),
+    );
+    env.app("greet = \"1\"", "");
+    env.file(
+        "src/main.rs",
+        "fn main() { println!(\"{}\", greet::greet(\"you\")); }\n",
+    );
+    env.ok(&["generate-lockfile"]);
+    let root = repo_root().display().to_string();
+    env.cli_ok(
+        BIN,
+        &[
+            "new",
+            "greet@1.0.0",
+            "--patch",
+            "patches/hi.patch",
+            "--build-patch-path",
+            &root,
+        ],
+    );
+    env
+}
+
+#[test]
+fn outdated_reports_each_outcome_as_releases_appear() {
+    let env = setup();
+    let (code, out) = outdated(&env, &[]);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("up to date"), "{out}");
+
+    // The same code again: applies as is.
+    greet(&env, "1.0.1", 3, HELLO);
+    let (code, out) = outdated(&env, &[]);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(
+        out.contains("newest compatible 1.0.1, newest 1.0.1"),
+        "{out}"
+    );
+    assert!(out.contains("patches/hi.patch  applies"), "{out}");
+    assert!(
+        out.contains("Forwarded: https://example.org/greet/pull/7"),
+        "{out}"
+    );
+
+    // Lines added above: applies with an offset.
+    greet(&env, "1.0.2", 5, HELLO);
+    let (_, out) = outdated(&env, &[]);
+    assert!(out.contains("applies, moved 2 line(s)"), "{out}");
+
+    // A release with the fix, and a major one that rewrote the line.
+    greet(&env, "1.1.0", 3, HI);
+    greet(&env, "2.0.0", 3, "format!(\"Hey {}\", name)");
+    let (code, out) = outdated(&env, &[]);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(
+        out.contains("newest compatible 1.1.0, newest 2.0.0"),
+        "{out}"
+    );
+    assert!(out.contains("upstream has it"), "{out}");
+    assert!(out.contains("conflicts"), "{out}");
+
+    // JSON, for bots: the same facts in a stable form.
+    let (code, out) = outdated(&env, &["--format", "json"]);
+    assert_eq!(code, Some(1), "{out}");
+    let json = out.lines().find(|l| l.starts_with('{')).unwrap();
+    assert_eq!(
+        json,
+        "{\"shims\":[{\"shim\":\"patched/greet\",\"crate\":\"greet\",\"version\":\"1.0.0\",\
+         \"compatible\":\"1.1.0\",\"latest\":\"2.0.0\",\"actionable\":true,\"patches\":[{\
+         \"file\":\"../../patches/hi.patch\",\"fields\":{\"Description\":\"say hi\",\
+         \"Forwarded\":\"https://example.org/greet/pull/7\",\"Applies-to\":\"greet 1.0.0\"},\
+         \"outcomes\":[{\"version\":\"1.1.0\",\"outcome\":\"upstream\"},\
+         {\"version\":\"2.0.0\",\"outcome\":\"conflicts\"}]}]}]}"
+    );
+}
+
+#[test]
+fn outdated_offline_uses_only_the_cache() {
+    let env = setup();
+    greet(&env, "1.0.1", 3, HELLO);
+    // The local registry is on disk, so "offline" still sees it: what is
+    // checked is that --offline reaches Cargo and works without a network.
+    let (code, out) = outdated(&env, &["--offline"]);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("newest compatible 1.0.1"), "{out}");
+}
