@@ -19,7 +19,7 @@ use crate::shell::Shell;
 use crate::undo::Snapshot;
 use crate::workspace::{read_doc, ShimInfo, Workspace};
 
-pub fn check(shell: &Shell, cwd: &Path, args: &[String]) -> Result<(), String> {
+pub fn check(shell: &Shell, cwd: &Path, args: &[String], strict: bool) -> Result<(), String> {
     let ws = Workspace::load(cwd)?;
     let dirs: Vec<PathBuf> = if args.is_empty() {
         ws.shims.clone()
@@ -38,7 +38,7 @@ pub fn check(shell: &Shell, cwd: &Path, args: &[String]) -> Result<(), String> {
     let findings = crate::graph::findings(&ws.metadata, &ws.wired);
     let mut failed = 0;
     for dir in &dirs {
-        let mut reasons = check_one(dir);
+        let mut reasons = check_one(dir, strict);
         let label = dir.strip_prefix(cwd).unwrap_or(dir).display().to_string();
         if !ws.wired.iter().any(|w| w.dir == *dir) {
             reasons.push(
@@ -74,7 +74,7 @@ pub fn check(shell: &Shell, cwd: &Path, args: &[String]) -> Result<(), String> {
 }
 
 /// Every reason the shim in `dir` would not build as it is.
-fn check_one(dir: &Path) -> Vec<String> {
+fn check_one(dir: &Path, strict: bool) -> Vec<String> {
     let shim = match ShimInfo::read(dir) {
         Ok(s) => s,
         Err(e) => return vec![e],
@@ -87,6 +87,17 @@ fn check_one(dir: &Path) -> Vec<String> {
     ) {
         Ok((files, _)) => {
             for f in files {
+                let described = ["Description", "Subject"]
+                    .iter()
+                    .any(|k| patch::header::field(&f.bytes, k).is_some_and(|d| !d.is_empty()));
+                if strict && !described {
+                    reasons.push(format!(
+                        "`{}` says nothing of what it does or why (no `Description:` or \
+                         `Subject:` in its header)\n  help: add a `Description:` line above its \
+                         first diff (DEP-3); `cargo build-patch save -m TEXT` writes one",
+                        f.display
+                    ));
+                }
                 if let Some(recorded) = recorded_version(&f.bytes) {
                     if recorded != expected {
                         reasons.push(format!(
@@ -111,9 +122,44 @@ fn check_one(dir: &Path) -> Vec<String> {
     reasons
 }
 
-pub fn upgrade(shell: &Shell, cwd: &Path, arg: &str, version: &str) -> Result<(), String> {
+/// Which version `upgrade` moves a shim to.
+pub enum Target<'a> {
+    /// This exact version.
+    Exact(&'a str),
+    /// The newest the graph's requirements admit.
+    Compatible,
+    /// The newest release.
+    Latest,
+}
+
+pub fn upgrade(shell: &Shell, cwd: &Path, arg: &str, target: Target<'_>) -> Result<(), String> {
     let ws = Workspace::load(cwd)?;
     let shim = ShimInfo::read(&ws.find(cwd, arg)?)?;
+    let chosen;
+    let version = match target {
+        Target::Exact(v) => v,
+        Target::Compatible | Target::Latest => {
+            let latest = matches!(target, Target::Latest);
+            chosen = crate::outdated::newest_release(&ws, &shim, latest)?.ok_or_else(|| {
+                format!(
+                    "no release of `{}` found to upgrade `{}` to",
+                    shim.upstream,
+                    shim.dir.display()
+                )
+            })?;
+            if chosen == shim.version {
+                shell.status(
+                    "Fresh",
+                    &format!(
+                        "`{}` is at {} {chosen}, the newest",
+                        shim.name, shim.upstream
+                    ),
+                );
+                return Ok(());
+            }
+            chosen.as_str()
+        }
+    };
     let listed: Vec<PathBuf> = shim.patches.iter().map(PathBuf::from).collect();
     let (files, _) = patch::load_patch_list(&shim.dir, &listed).map_err(|e| e.to_string())?;
     shell.status(
@@ -136,6 +182,17 @@ pub fn upgrade(shell: &Shell, cwd: &Path, arg: &str, version: &str) -> Result<()
         .fuzz(shim.fuzz.unwrap_or(0));
     let mut outcomes: Vec<(PatchFile, Option<String>)> = Vec::new();
     for (i, f) in files.iter().enumerate() {
+        if let Some(since) = crate::outdated::applied_upstream(f, version) {
+            shell.status(
+                "Dropped",
+                &format!(
+                    "`{}`: its header says `Applied-Upstream: {since}`",
+                    f.display
+                ),
+            );
+            outcomes.push((f.clone(), None));
+            continue;
+        }
         let before = scratch.path().join(format!("before-{i}"));
         copy_tree(&tree, &before)?;
         match patch::apply_to_dir(&tree, std::slice::from_ref(f), &options) {

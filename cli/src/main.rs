@@ -113,16 +113,26 @@ struct SaveArgs {
 
 #[derive(Args, Debug)]
 struct CheckArgs {
-    /// Shims to check [default: every shim the workspace uses].
+    /// Shims to check [default: every shim the workspace wires].
     shims: Vec<String>,
+    /// Also fail on a patch whose header does not say what it does (`Description:`).
+    #[arg(long)]
+    strict: bool,
 }
 
 #[derive(Args, Debug)]
+#[command(group = clap::ArgGroup::new("to").required(true).args(["version", "compatible", "latest"]))]
 struct UpgradeArgs {
     /// The shim: its directory, or its package name in this workspace.
     shim: String,
     /// The exact upstream version to move to.
-    version: String,
+    version: Option<String>,
+    /// Move to the newest release the graph's requirements admit.
+    #[arg(long)]
+    compatible: bool,
+    /// Move to the newest release.
+    #[arg(long)]
+    latest: bool,
 }
 
 #[derive(Args, Debug)]
@@ -208,9 +218,14 @@ fn main() -> ExitCode {
                 a.message.as_deref(),
             )
         }),
-        Command::Check(a) => cwd().and_then(|cwd| check::check(&shell, &cwd, &a.shims)),
+        Command::Check(a) => cwd().and_then(|cwd| check::check(&shell, &cwd, &a.shims, a.strict)),
         Command::Upgrade(a) => {
-            cwd().and_then(|cwd| check::upgrade(&shell, &cwd, &a.shim, &a.version))
+            let target = match (&a.version, a.latest) {
+                (Some(v), _) => check::Target::Exact(v),
+                (None, true) => check::Target::Latest,
+                (None, false) => check::Target::Compatible,
+            };
+            cwd().and_then(|cwd| check::upgrade(&shell, &cwd, &a.shim, target))
         }
         Command::Unify(a) => cwd().and_then(|cwd| {
             unify::unify(

@@ -177,6 +177,21 @@ pub fn report(ws: &Workspace, shim: ShimInfo, offline: bool) -> Result<Report, S
     Ok(report)
 }
 
+/// The newest release of the shim's crate: the newest the graph's
+/// requirements admit, or (`latest`) the newest of all.
+pub fn newest_release(
+    ws: &Workspace,
+    shim: &ShimInfo,
+    latest: bool,
+) -> Result<Option<String>, String> {
+    let req = if latest {
+        "*".to_string()
+    } else {
+        graph_requirements(ws, shim)
+    };
+    Ok(newest(ws, &shim.upstream, &req, false)?.map(|v| v.to_string()))
+}
+
 /// The requirements the graph puts on the shim's crate, as one
 /// requirement (comma-joined); for a renamed shim, the caret of its
 /// version.
@@ -292,6 +307,10 @@ fn try_patches(
             out.push(Outcome::Skipped);
             continue;
         }
+        if applied_upstream(&p.file, &version.to_string()).is_some() {
+            out.push(Outcome::Upstream);
+            continue;
+        }
         out.push(
             match patch::apply_to_dir(&tree, std::slice::from_ref(&p.file), &options) {
                 Ok(applied) => {
@@ -322,6 +341,19 @@ fn try_patches(
         );
     }
     Ok(out)
+}
+
+/// The `Applied-Upstream: VERSION` of a patch's header, when `version` is
+/// that release or a later one: the patch is upstream's now.
+pub fn applied_upstream(f: &PatchFile, version: &str) -> Option<String> {
+    let since = patch::header::field(&f.bytes, "Applied-Upstream")?;
+    // DEP-3: `Applied-Upstream: 1.2.3, https://…` (or a commit, which
+    // says nothing about releases).
+    let first = since
+        .split(|c: char| c.is_whitespace() || c == ',')
+        .find(|t| !t.is_empty())?;
+    let (since_v, target) = (Version::parse(first).ok()?, Version::parse(version).ok()?);
+    (target >= since_v).then(|| first.to_string())
 }
 
 fn print_table(cwd: &Path, reports: &[Report]) {

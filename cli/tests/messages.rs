@@ -82,6 +82,7 @@ fn help() {
         ("help-check", &["check", "--help"]),
         ("help-upgrade", &["upgrade", "--help"]),
         ("help-unify", &["unify", "--help"]),
+        ("help-outdated", &["outdated", "--help"]),
     ] {
         assert_snapshot(name, &run(dir.path(), dir.path(), None, args));
     }

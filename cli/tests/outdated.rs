@@ -12,7 +12,7 @@ const BIN: &str = env!("CARGO_BIN_EXE_cargo-build-patch");
 fn lib(pad: usize, body: &str) -> String {
     let mut lib = "// filler\n".repeat(pad);
     lib.push_str(&format!(
-        "pub fn greet(name: &str) -> String {{\n    {body}\n}}\n"
+        "pub fn greet(name: &str) -> String {{\n    {body}\n}}\n\npub fn tail() {{}}\n"
     ));
     lib
 }
@@ -139,4 +139,97 @@ fn outdated_offline_uses_only_the_cache() {
     let (code, out) = outdated(&env, &["--offline"]);
     assert_eq!(code, Some(1), "{out}");
     assert!(out.contains("newest compatible 1.0.1"), "{out}");
+}
+
+#[test]
+fn upgrade_compatible_lands_on_the_newest_in_range_and_drops_what_upstream_has() {
+    let env = setup();
+    // A second patch whose header says upstream took it in 1.1.0; against
+    // 1.1.0 it would conflict, so only the header can drop it.
+    env.file(
+        "patches/bye.patch",
+        &format!(
+            "Description: add bye\nApplied-Upstream: 1.1.0, https://example.org/greet/commit/1\n\n{}",
+            unified_diff(
+                "src/lib.rs",
+                &lib(3, HI),
+                &format!("{}pub fn bye() {{}}\n", lib(3, HI))
+            )
+        ),
+    );
+    let manifest = env.ws.join("patched/greet/Cargo.toml");
+    let text = std::fs::read_to_string(&manifest).unwrap().replace(
+        "patches = [\"../../patches/hi.patch\"]",
+        "patches = [\"../../patches/hi.patch\", \"../../patches/bye.patch\"]",
+    );
+    std::fs::write(&manifest, text).unwrap();
+    env.ok(&["build", "-q"]);
+    greet(&env, "1.0.1", 3, HELLO);
+    env.publish(&Package::new("greet", "1.1.0").file(
+        "src/lib.rs",
+        &format!("{}pub fn bye() {{ /* upstream's */ }}\n", lib(3, HI)),
+    ));
+    greet(&env, "2.0.0", 3, "format!(\"Hey {}\", name)");
+
+    // --latest: 2.0.0 conflicts, and nothing changes.
+    let before = support::hash_tree(&env.ws.join("patched"));
+    let out = env.cli_fails(BIN, &["upgrade", "patched/greet", "--latest"]);
+    assert!(out.contains("to 2.0.0"), "{out}");
+    assert_eq!(support::hash_tree(&env.ws.join("patched")), before);
+
+    // --compatible: 1.1.0, both patches dropped.
+    let out = env.cli_ok(BIN, &["upgrade", "patched/greet", "--compatible"]);
+    assert!(out.contains("to 1.1.0"), "{out}");
+    assert!(out.contains("Dropped `../../patches/hi.patch`"), "{out}");
+    assert!(
+        out.contains(
+            "Dropped `../../patches/bye.patch`: its header says `Applied-Upstream: 1.1.0`"
+        ),
+        "{out}"
+    );
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    assert!(text.contains("version = \"1.1.0\""), "{text}");
+    assert!(text.contains("patches = []"), "{text}");
+    assert_eq!(env.ok(&["run", "-q"]).stdout, "Hi you\n");
+    // At the newest already.
+    let out = env.cli_ok(BIN, &["upgrade", "patched/greet", "--compatible"]);
+    assert!(out.contains("the newest"), "{out}");
+}
+
+#[test]
+fn check_strict_wants_every_patch_described() {
+    let env = TestEnv::new();
+    greet(&env, "1.0.0", 3, HELLO);
+    env.file(
+        "patches/hi.patch",
+        &unified_diff("src/lib.rs", &lib(3, HELLO), &lib(3, HI)),
+    );
+    env.app("greet = \"1\"", "");
+    env.file("src/main.rs", "fn main() {}\n");
+    env.ok(&["generate-lockfile"]);
+    let root = repo_root().display().to_string();
+    env.cli_ok(
+        BIN,
+        &[
+            "new",
+            "greet@1.0.0",
+            "--patch",
+            "patches/hi.patch",
+            "--build-patch-path",
+            &root,
+        ],
+    );
+    env.cli_ok(BIN, &["check"]);
+    let out = env.cli_fails(BIN, &["check", "--strict"]);
+    assert!(
+        out.contains("`../../patches/hi.patch` says nothing of what it does"),
+        "{out}"
+    );
+    let text = std::fs::read_to_string(env.ws.join("patches/hi.patch")).unwrap();
+    std::fs::write(
+        env.ws.join("patches/hi.patch"),
+        format!("Description: say hi\n\n{text}"),
+    )
+    .unwrap();
+    env.cli_ok(BIN, &["check", "--strict"]);
 }
