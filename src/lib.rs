@@ -56,7 +56,7 @@
 //! | key | meaning | default |
 //! | --- | --- | --- |
 //! | `crate` | the upstream package | the shim's name |
-//! | `version` | the exact upstream version | the shim's version |
+//! | `version` | the exact upstream version; a graph-wide shim (named like the upstream) must patch its own | the shim's version |
 //! | `patches` | patch files, directories of `*.patch`/`*.diff`, or quilt `series` files, in order, relative to the shim | none |
 //! | `strip` | leading path components to strip, like `patch -p` | `1` |
 //! | `fuzz` | context lines a hunk may ignore, like `patch -F` | `0` |
@@ -372,6 +372,27 @@ impl Config {
         Ok(Output::new(&staged, &directives))
     }
 
+    /// Checks, without staging, what [`Config::try_build`] checks first: the
+    /// shim's manifest (in [`Config::manifest_dir`]) reads, names a crate
+    /// and an exact version, and, for a graph-wide shim (its package has the
+    /// upstream's name), patches the shim's own version. For tools that edit
+    /// a shim (`cargo build-patch check`, `sync`), which must not write
+    /// around a shim that compiles one version's code as another. Give it
+    /// the shim's own settings: [`Config::upstream`] with another version
+    /// (to stage it on purpose) fails here, as it would in the shim's build.
+    ///
+    /// ```no_run
+    /// build_patch::Config::new().manifest_dir("patched/foo").check_shim()?;
+    /// # Ok::<(), build_patch::Error>(())
+    /// ```
+    pub fn check_shim(&self) -> Result<()> {
+        let shim = read_shim(self, &mut Directives::default())?;
+        if !config::is_exact_version(&shim.version) {
+            return Err(inexact_version(&shim.name, &shim.version));
+        }
+        Ok(())
+    }
+
     /// Stages the patched crate: finds the pristine source, copies it into
     /// `OUT_DIR/build-patch`, applies the patches, writes the compile root,
     /// and (unless turned off) prints the `cargo::` directives.
@@ -575,29 +596,14 @@ fn env_string(name: &str) -> Option<String> {
 /// upstream, and say what the compiled code sees.
 fn pipeline(cfg: &Config) -> Result<PipelineOutput> {
     let mut directives = Directives::default();
-    let manifest_dir = cfg.required(&cfg.manifest_dir, "CARGO_MANIFEST_DIR")?;
-
-    let shim_manifest_path = manifest_dir.join("Cargo.toml");
-    directives.rerun_if_changed(&shim_manifest_path);
-    let shim = config::parse_shim_manifest(
-        &fs::read_to_string(&shim_manifest_path)?,
-        &shim_manifest_path,
-    )?;
-    let settings = cfg.settings.clone().or(shim.settings.clone());
-    let name = settings
-        .crate_name
-        .clone()
-        .or_else(|| cfg.package_name.clone())
-        .or_else(|| shim.name.clone())
-        .or_else(|| env_string("CARGO_PKG_NAME"))
-        .ok_or_else(|| missing_setting("crate", &shim_manifest_path))?;
-    let version = settings
-        .version
-        .clone()
-        .or_else(|| cfg.package_version.clone())
-        .or_else(|| shim.version.clone())
-        .or_else(|| env_string("CARGO_PKG_VERSION"))
-        .ok_or_else(|| missing_setting("version", &shim_manifest_path))?;
+    let Shim {
+        manifest_dir,
+        manifest_path: shim_manifest_path,
+        manifest: shim,
+        settings,
+        name,
+        version,
+    } = read_shim(cfg, &mut directives)?;
 
     let (staged, pristine_dir) = stage_upstream(
         cfg,
@@ -657,6 +663,110 @@ fn pipeline(cfg: &Config) -> Result<PipelineOutput> {
         output: Output::new(&staged, &directives),
         directives,
     })
+}
+
+/// A shim, read: its manifest, its settings merged with the builder's, and
+/// the upstream crate and version it patches.
+struct Shim {
+    manifest_dir: PathBuf,
+    manifest_path: PathBuf,
+    manifest: config::ShimManifest,
+    settings: Settings,
+    name: String,
+    version: String,
+}
+
+/// Reads the shim's manifest and settles what it patches; a graph-wide shim
+/// must patch its own version (see [`check_graph_wide_version`]).
+fn read_shim(cfg: &Config, directives: &mut Directives) -> Result<Shim> {
+    let manifest_dir = cfg.required(&cfg.manifest_dir, "CARGO_MANIFEST_DIR")?;
+    let manifest_path = manifest_dir.join("Cargo.toml");
+    directives.rerun_if_changed(&manifest_path);
+    let shim = config::parse_shim_manifest(&fs::read_to_string(&manifest_path)?, &manifest_path)?;
+    let settings = cfg.settings.clone().or(shim.settings.clone());
+    // The shim's own name and version: the builder's, its manifest's, or,
+    // in a build script (where Cargo's variables are the shim's), Cargo's.
+    let in_build_script = cfg.manifest_dir.is_none();
+    let cargo_says = |var: &str| env_string(var).filter(|_| in_build_script);
+    let package_name = cfg
+        .package_name
+        .clone()
+        .or_else(|| shim.name.clone())
+        .or_else(|| cargo_says("CARGO_PKG_NAME"));
+    let package_version = cfg
+        .package_version
+        .clone()
+        .or_else(|| shim.version.clone())
+        .or_else(|| cargo_says("CARGO_PKG_VERSION"));
+    let name = settings
+        .crate_name
+        .clone()
+        .or_else(|| package_name.clone())
+        .or_else(|| env_string("CARGO_PKG_NAME"))
+        .ok_or_else(|| missing_setting("crate", &manifest_path))?;
+    let version = settings
+        .version
+        .clone()
+        .or_else(|| package_version.clone())
+        .or_else(|| env_string("CARGO_PKG_VERSION"))
+        .ok_or_else(|| missing_setting("version", &manifest_path))?;
+    if let (Some(package_name), Some(package_version)) = (&package_name, &package_version) {
+        check_graph_wide_version(
+            package_name,
+            package_version,
+            &name,
+            &version,
+            shim.settings.version.as_deref(),
+            &manifest_path,
+        )?;
+    }
+    Ok(Shim {
+        manifest_dir,
+        manifest_path,
+        manifest: shim,
+        settings,
+        name,
+        version,
+    })
+}
+
+/// A shim whose package has the upstream's name replaces the upstream in the
+/// whole graph (through `[patch]`), at the shim's own version: it must
+/// stage that version, or rustc compiles one version's code under another's
+/// name. A renamed shim (another name) is a crate of its own, whose version
+/// is free.
+fn check_graph_wide_version(
+    package_name: &str,
+    package_version: &str,
+    name: &str,
+    version: &str,
+    metadata_version: Option<&str>,
+    manifest_path: &Path,
+) -> Result<()> {
+    if package_name != name || package_version == version {
+        return Ok(());
+    }
+    let said = if metadata_version == Some(version) {
+        format!("its `[package.metadata.build-patch]` says `version = \"{version}\"`")
+    } else {
+        format!("its build script stages `{name} {version}` (`Config::upstream`)")
+    };
+    let dir = manifest_path.parent().unwrap_or(Path::new("."));
+    Err(Error::msg(
+        "config",
+        format!(
+            "the graph-wide shim `{}` is `{name} {package_version}`, but {said}: rustc would \
+             compile {version}'s code as `{name} v{package_version}`\n  \
+             a shim named like its upstream replaces it in the whole graph at the shim's own \
+             version, so the two must agree\n  \
+             help: {} moves the shim to {package_version} (or {} keeps {version}): it \
+             refreshes the patches and sets both versions; or make `version` match the \
+             `[package] version` (or remove it: it defaults to the package's)",
+            manifest_path.display(),
+            upgrade_command(dir, package_version),
+            upgrade_command(dir, version),
+        ),
+    ))
 }
 
 /// Checks the shim's copy of the patched upstream build script and runs it.
@@ -757,13 +867,7 @@ fn stage_upstream(
 ) -> Result<(stage::Staged, PathBuf)> {
     let out_dir = cfg.required(&cfg.out_dir, "OUT_DIR")?;
     if !config::is_exact_version(version) {
-        return Err(Error::msg(
-            "config",
-            format!(
-                "`version = \"{version}\"` for `{name}` is not one exact version\n  \
-                 help: patches are made against one release: write it as `1.2.3`"
-            ),
-        ));
+        return Err(inexact_version(name, version));
     }
 
     // The patches, read once; every file read is watched.
@@ -959,6 +1063,16 @@ fn manifest_mismatch(
         shim_dir.display()
     ));
     Error::msg("manifest", text)
+}
+
+fn inexact_version(name: &str, version: &str) -> Error {
+    Error::msg(
+        "config",
+        format!(
+            "`version = \"{version}\"` for `{name}` is not one exact version\n  \
+             help: patches are made against one release: write it as `1.2.3`"
+        ),
+    )
 }
 
 fn missing_setting(key: &str, manifest: &Path) -> Error {

@@ -1,0 +1,104 @@
+//! A build either has the patch, or fails and says why: shims whose
+//! configuration disagrees with what Cargo builds, and the messages of a
+//! failed patch, with the real `cargo` against the local registry.
+
+mod support;
+
+use support::{unified_diff, Package, Shim, TestEnv};
+
+const GREET: &str = "pub fn greet(name: &str) -> String {\n    format!(\"Hello {}\", name)\n}\n";
+const GREET_FIXED: &str =
+    "pub fn greet(name: &str) -> String {\n    format!(\"Hello, {}!\", name)\n}\n";
+
+/// `greet` at `version`, whose `VERSION` constant says which one it is.
+fn greet(version: &str) -> Package {
+    Package::new("greet", version).file(
+        "src/lib.rs",
+        &format!("{GREET}pub const VERSION: &str = \"{version}\";\n"),
+    )
+}
+
+/// The comma fix, made with `diff -u` against any `greet`.
+fn comma_patch() -> String {
+    unified_diff("src/lib.rs", GREET, GREET_FIXED)
+}
+
+/// The workspace's `app`, which prints what it got from `greet`, wired to
+/// the graph-wide shim in `patched/greet`.
+fn graph_wide_app(env: &TestEnv) {
+    env.app(
+        "greet = \"1.0\"",
+        "[patch.crates-io]\ngreet = { path = \"patched/greet\" }",
+    )
+    .file(
+        "src/main.rs",
+        "fn main() {\n    println!(\"{} {}\", greet::greet(\"app\"), greet::VERSION);\n}\n",
+    );
+}
+
+#[test]
+fn a_graph_wide_shim_that_stages_another_version_than_its_own_fails() {
+    let env = TestEnv::new();
+    env.publish(&greet("1.0.0"));
+    env.publish(&greet("1.0.1"));
+    env.file("patches/comma.patch", &comma_patch());
+    // Named and versioned `greet 1.0.1`, configured for 1.0.0: rustc would
+    // compile 1.0.0's code as `greet v1.0.1`.
+    env.shim(
+        "patched/greet",
+        &Shim::graph_wide("greet", "1.0.1")
+            .patch("../../patches/comma.patch")
+            .metadata_extra("crate = \"greet\"\nversion = \"1.0.0\"\n"),
+    );
+    graph_wide_app(&env);
+    let err = env.fails(&["build"]).stderr;
+    let manifest = env.ws.join("patched/greet/Cargo.toml");
+    assert!(
+        err.contains(&format!(
+            "the graph-wide shim `{}` is `greet 1.0.1`, but its `[package.metadata.build-patch]` \
+             says `version = \"1.0.0\"`",
+            manifest.display()
+        )),
+        "{err}"
+    );
+    let dir = env.ws.join("patched/greet");
+    assert!(
+        err.contains(&format!(
+            "`cargo build-patch upgrade {} 1.0.1`",
+            dir.display()
+        )),
+        "{err}"
+    );
+    assert!(err.contains("make `version` match"), "{err}");
+
+    // With the versions agreeing, it builds 1.0.1, patched.
+    env.shim(
+        "patched/greet",
+        &Shim::graph_wide("greet", "1.0.1")
+            .patch("../../patches/comma.patch")
+            .metadata_extra("crate = \"greet\"\nversion = \"1.0.1\"\n"),
+    );
+    assert_eq!(env.ok(&["run", "-q"]).stdout, "Hello, app! 1.0.1\n");
+}
+
+#[test]
+fn a_renamed_shim_may_patch_another_version_than_its_own() {
+    let env = TestEnv::new();
+    env.publish(&greet("1.0.0"));
+    env.file("patches/comma.patch", &comma_patch());
+    // `greet-patched 1.0.1`, patching greet 1.0.0: a renamed shim has its
+    // own name and version.
+    let mut shim =
+        Shim::renamed("greet-patched", "greet", "1.0.0").patch("../../patches/comma.patch");
+    shim.version = "1.0.1".into();
+    env.shim("patched/greet", &shim);
+    env.app(
+        "greet = { package = \"greet-patched\", path = \"patched/greet\" }",
+        "",
+    )
+    .file(
+        "src/main.rs",
+        "fn main() {\n    println!(\"{} {}\", greet::greet(\"app\"), greet::VERSION);\n}\n",
+    );
+    assert_eq!(env.ok(&["run", "-q"]).stdout, "Hello, app! 1.0.0\n");
+}
