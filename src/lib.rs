@@ -885,7 +885,8 @@ fn stage_upstream(
     for p in &read_paths {
         directives.rerun_if_changed(p);
     }
-    check_recorded_versions(&patches, name, version, settings, directives)?;
+    let made_for =
+        check_recorded_versions(&patches, name, version, base_dir, settings, directives)?;
 
     // The pristine source.
     let work_dir = out_dir.join("build-patch");
@@ -924,6 +925,20 @@ fn stage_upstream(
         strip: settings.strip.unwrap_or(1),
         fuzz: settings.fuzz.unwrap_or(0),
         work_dir: &work_dir,
+    })
+    .map_err(|e| {
+        // A patch made for another version says so where it fails.
+        let made_for = e
+            .as_patch_error()
+            .and_then(|p| p.patch_file())
+            .and_then(|failed| made_for.iter().find(|(p, _)| p == failed));
+        match made_for {
+            Some((patch, recorded)) => e.with_note(format!(
+                "note: `{patch}` was made for `{recorded}` (its `Applies-to:` line), and this is \
+                 `{name} {version}`"
+            )),
+            None => e,
+        }
     })?;
     if staged.manifest.name != name || staged.manifest.version != version {
         return Err(Error::msg(
@@ -983,15 +998,18 @@ fn upgrade_command(shim_dir: &Path, version: &str) -> String {
 }
 
 /// Warns (or, with `version-mismatch = "error"`, fails) when a patch says
-/// it was made against another version of the crate.
+/// it was made against another version of the crate. Returns those patches,
+/// with the crate and version each records.
 fn check_recorded_versions(
     patches: &[patch::PatchFile],
     name: &str,
     version: &str,
+    shim_dir: &Path,
     settings: &Settings,
     directives: &mut Directives,
-) -> Result<()> {
+) -> Result<Vec<(String, String)>> {
     let expected = format!("{name} {version}");
+    let mut made_for = Vec::new();
     for p in patches {
         let Some(recorded) = recorded_version(&p.bytes) else {
             continue;
@@ -1007,14 +1025,16 @@ fn check_recorded_versions(
             return Err(Error::msg(
                 "patch",
                 format!(
-                    "{text}\n  help: refresh it with `cargo build-patch upgrade`, or set \
-                     `version-mismatch = \"warn\"` in [package.metadata.build-patch]"
+                    "{text}\n  help: refresh it with {}, or set \
+                     `version-mismatch = \"warn\"` in [package.metadata.build-patch]",
+                    upgrade_command(shim_dir, version)
                 ),
             ));
         }
         directives.warning(&format!("build-patch: {text}"));
+        made_for.push((p.display.clone(), recorded));
     }
-    Ok(())
+    Ok(made_for)
 }
 
 /// The crate and version a patch says it was made against, from an

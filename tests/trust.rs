@@ -102,3 +102,35 @@ fn a_renamed_shim_may_patch_another_version_than_its_own() {
     );
     assert_eq!(env.ok(&["run", "-q"]).stdout, "Hello, app! 1.0.0\n");
 }
+
+#[test]
+fn a_patch_made_for_another_version_says_so_when_it_fails() {
+    let env = TestEnv::new();
+    env.publish(&greet("1.0.0"));
+    // 1.1.0 rewrote the line the patch changes.
+    env.publish(&Package::new("greet", "1.1.0").file(
+        "src/lib.rs",
+        &format!(
+            "{}pub const VERSION: &str = \"1.1.0\";\n",
+            GREET.replace("Hello {}", "Hello there {}")
+        ),
+    ));
+    env.file(
+        "patches/comma.patch",
+        &format!(
+            "Description: a comma\nApplies-to: greet 1.0.0\n\n{}",
+            comma_patch()
+        ),
+    );
+    env.shim(
+        "patched/greet",
+        &Shim::graph_wide("greet", "1.1.0").patch("../../patches/comma.patch"),
+    );
+    graph_wide_app(&env);
+    let err = env.fails(&["build"]).stderr;
+    // Cargo indents the build script's output by two spaces.
+    let failure = "error: patch `../../patches/comma.patch` does not apply to `src/lib.rs`: \
+                   hunk #1 failed\n    note: `../../patches/comma.patch` was made for `greet 1.0.0` \
+                   (its `Applies-to:` line), and this is `greet 1.1.0`\n";
+    assert!(err.contains(failure), "{err}");
+}
