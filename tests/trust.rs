@@ -134,3 +134,36 @@ fn a_patch_made_for_another_version_says_so_when_it_fails() {
                    (its `Applies-to:` line), and this is `greet 1.1.0`\n";
     assert!(err.contains(failure), "{err}");
 }
+
+#[test]
+fn a_missing_patch_is_shown_normalised_with_the_close_name_that_exists() {
+    let env = TestEnv::new();
+    env.publish(&greet("1.0.0"));
+    env.file("patches/greet-comma.patch", &comma_patch());
+    env.shim(
+        "patched/greet",
+        &Shim::graph_wide("greet", "1.0.0").patch("./../../patches/greet-coma.patch"),
+    );
+    graph_wide_app(&env);
+    let err = env.fails(&["build"]).stderr;
+    assert!(
+        err.contains(&format!(
+            "error: patch `../../patches/greet-coma.patch` does not exist: there is no `{}`\n    \
+             help: did you mean `../../patches/greet-comma.patch`?\n",
+            env.ws.join("patches/greet-coma.patch").display()
+        )),
+        "{err}"
+    );
+    assert!(!err.contains("patched/greet/."), "{err}");
+
+    // One `..` short: the same path from the directory above.
+    env.shim(
+        "patched/greet",
+        &Shim::graph_wide("greet", "1.0.0").patch("../patches/greet-comma.patch"),
+    );
+    let err = env.fails(&["build"]).stderr;
+    assert!(
+        err.contains("help: did you mean `../../patches/greet-comma.patch`?"),
+        "{err}"
+    );
+}

@@ -498,7 +498,13 @@ fn load_list_of_files_dirs_and_series() {
     let (files, _) = load_patch_list(dir.path(), &[PathBuf::from("quilt/series")]).unwrap();
     assert_eq!(files.len(), 2);
     let err = load_patch_list(dir.path(), &[PathBuf::from("nope.patch")]).unwrap_err();
-    assert!(err.to_string().starts_with("failed to read `"), "{err}");
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "patch `nope.patch` does not exist: there is no `{}`",
+            dir.path().join("nope.patch").display()
+        )
+    );
 }
 
 #[test]
