@@ -167,3 +167,36 @@ fn a_missing_patch_is_shown_normalised_with_the_close_name_that_exists() {
         "{err}"
     );
 }
+
+#[test]
+fn a_wrong_strip_level_suggests_strip_in_the_metadata_and_in_a_series() {
+    let env = TestEnv::new();
+    env.publish(&greet("1.0.0"));
+    // Made from inside the crate: `src/lib.rs`, no `a/` and `b/`.
+    let p0 = comma_patch()
+        .replace("--- a/", "--- ")
+        .replace("+++ b/", "+++ ");
+    env.file("patches/comma.patch", &p0);
+    env.shim(
+        "patched/greet",
+        &Shim::graph_wide("greet", "1.0.0").patch("../../patches/comma.patch"),
+    );
+    graph_wide_app(&env);
+    let err = env.fails(&["build"]).stderr;
+    assert!(
+        err.contains(
+            "help: `src/lib.rs` exists: this patch needs strip level 0, not 1: set `strip = 0` \
+             in `[package.metadata.build-patch]` (for every patch of the shim), or write `-p0` \
+             after its name in a quilt series (for this one)"
+        ),
+        "{err}"
+    );
+    // As it says, it builds.
+    env.shim(
+        "patched/greet",
+        &Shim::graph_wide("greet", "1.0.0")
+            .patch("../../patches/comma.patch")
+            .metadata_extra("strip = 0\n"),
+    );
+    assert_eq!(env.ok(&["run", "-q"]).stdout, "Hello, app! 1.0.0\n");
+}
