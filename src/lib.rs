@@ -367,7 +367,7 @@ impl Config {
             ));
         };
         let mut directives = Directives::default();
-        let (staged, _) =
+        let (staged, _, _) =
             stage_upstream(self, &self.settings, &base, name, version, &mut directives)?;
         Ok(Output::new(&staged, &directives))
     }
@@ -605,7 +605,7 @@ fn pipeline(cfg: &Config) -> Result<PipelineOutput> {
         version,
     } = read_shim(cfg, &mut directives)?;
 
-    let (staged, pristine_dir) = stage_upstream(
+    let (staged, pristine_dir, made_for) = stage_upstream(
         cfg,
         &settings,
         &manifest_dir,
@@ -625,19 +625,24 @@ fn pipeline(cfg: &Config) -> Result<PipelineOutput> {
 
     // The shim must say what the patched upstream says: its manifest (Cargo
     // resolves from it) and its crate-level attributes (include! drops them).
+    let fix = ShimFix {
+        dir: &manifest_dir,
+        version: &version,
+        moved: moved_from(&name, &version, &made_for, &shim, &shim_manifest_path),
+    };
     let differences = manifest::compare(&staged.manifest.model, &shim.model);
     if !differences.is_empty() {
         return Err(manifest_mismatch(
             &name,
             &version,
             &shim_manifest_path,
-            &manifest_dir,
+            &fix,
             &differences,
         ));
     }
     let shim_root = manifest_dir.join(&shim.lib_path);
     directives.rerun_if_changed(&shim_root);
-    check_crate_attributes(&staged, &shim_root, &shim.lib_path, &manifest_dir)?;
+    check_crate_attributes(&staged, &shim_root, &shim.lib_path, &fix)?;
 
     // What the patched code sees at compile time.
     directives.rustc_env("CARGO_MANIFEST_DIR", &staged.dir.display().to_string());
@@ -657,6 +662,7 @@ fn pipeline(cfg: &Config) -> Result<PipelineOutput> {
         &pristine_dir,
         &shim,
         &manifest_dir,
+        &fix,
         &mut directives,
     )?;
     Ok(PipelineOutput {
@@ -776,13 +782,11 @@ fn upstream_build_script(
     pristine_dir: &Path,
     shim: &config::ShimManifest,
     shim_dir: &Path,
+    fix: &ShimFix<'_>,
     directives: &mut Directives,
 ) -> Result<()> {
     let what = format!("{} {}", staged.manifest.name, staged.manifest.version);
-    let sync_help = format!(
-        "help: run `cargo build-patch sync {}` to write it from the patched upstream",
-        shim_dir.display()
-    );
+    let sync_help = fix.help("write it");
     let script = build_script::script_path(&staged.manifest.model.build, &staged.dir);
     let (script, _main) = match (script, cfg.upstream_main) {
         (None, None) => return Ok(()),
@@ -864,7 +868,7 @@ fn stage_upstream(
     name: &str,
     version: &str,
     directives: &mut Directives,
-) -> Result<(stage::Staged, PathBuf)> {
+) -> Result<(stage::Staged, PathBuf, MadeFor)> {
     let out_dir = cfg.required(&cfg.out_dir, "OUT_DIR")?;
     if !config::is_exact_version(version) {
         return Err(inexact_version(name, version));
@@ -968,7 +972,7 @@ fn stage_upstream(
             }
         ));
     }
-    Ok((staged, pristine.dir))
+    Ok((staged, pristine.dir, made_for))
 }
 
 /// A patch that stopped applying, met in a shim's build: the CLI can help
@@ -1007,7 +1011,7 @@ fn check_recorded_versions(
     shim_dir: &Path,
     settings: &Settings,
     directives: &mut Directives,
-) -> Result<Vec<(String, String)>> {
+) -> Result<MadeFor> {
     let expected = format!("{name} {version}");
     let mut made_for = Vec::new();
     for p in patches {
@@ -1062,11 +1066,80 @@ pub fn recorded_version(patch: &[u8]) -> Option<String> {
     None
 }
 
+/// The patches that record another version than the one staged: each
+/// patch's name, and the `NAME VERSION` it records.
+type MadeFor = Vec<(String, String)>;
+
+/// What fixes a shim that disagrees with its patched upstream: `sync`, or,
+/// for a shim whose version was changed without moving its patches,
+/// `upgrade`.
+struct ShimFix<'a> {
+    dir: &'a Path,
+    version: &'a str,
+    /// What says the shim was made for another version, worded.
+    moved: Option<String>,
+}
+
+impl ShimFix<'_> {
+    /// The `help:` line (after a note when the shim was moved by hand);
+    /// `what` says what `sync` does: "write it".
+    fn help(&self, what: &str) -> String {
+        match &self.moved {
+            Some(moved) => format!(
+                "note: {moved}\n  help: {} moves a shim to another version: it re-applies and \
+                 refreshes the patches, then writes the shim's manifest, root and build script \
+                 from the patched upstream",
+                upgrade_command(self.dir, self.version)
+            ),
+            None => format!(
+                "help: run `cargo build-patch sync {}` to {what} from the patched upstream",
+                self.dir.display()
+            ),
+        }
+    }
+}
+
+/// What says the shim was made for another version of `name` than
+/// `version`: a patch's `Applies-to:` line, or the header `new` writes.
+fn moved_from(
+    name: &str,
+    version: &str,
+    made_for: &MadeFor,
+    shim: &config::ShimManifest,
+    manifest_path: &Path,
+) -> Option<String> {
+    let other = |recorded: &str| {
+        recorded
+            .strip_prefix(name)
+            .and_then(|v| v.strip_prefix(' '))
+            .is_some_and(|v| v != version)
+    };
+    let (recorded, source) = made_for
+        .iter()
+        .find(|(_, recorded)| other(recorded))
+        .map(|(patch, recorded)| {
+            (
+                recorded.clone(),
+                format!("the `Applies-to:` line of `{patch}`"),
+            )
+        })
+        .or_else(|| {
+            let header = shim.made_for.clone().filter(|h| other(h))?;
+            Some((
+                header,
+                format!("the header comment of `{}`", manifest_path.display()),
+            ))
+        })?;
+    Some(format!(
+        "the shim was made for `{recorded}` ({source}), and its version is now {version}"
+    ))
+}
+
 fn manifest_mismatch(
     name: &str,
     version: &str,
     shim_manifest: &Path,
-    shim_dir: &Path,
+    fix: &ShimFix<'_>,
     differences: &[String],
 ) -> Error {
     let mut text = format!(
@@ -1078,9 +1151,8 @@ fn manifest_mismatch(
         text.push_str(d);
     }
     text.push_str(&format!(
-        "\n  Cargo resolves the shim from its own manifest, so these must agree.\n  \
-         help: run `cargo build-patch sync {}` to regenerate it from the patched upstream",
-        shim_dir.display()
+        "\n  Cargo resolves the shim from its own manifest, so these must agree.\n  {}",
+        fix.help("regenerate it")
     ));
     Error::msg("manifest", text)
 }
@@ -1250,7 +1322,7 @@ fn check_crate_attributes(
     staged: &stage::Staged,
     shim_root: &Path,
     shim_rel: &Path,
-    shim_dir: &Path,
+    fix: &ShimFix<'_>,
 ) -> Result<()> {
     let upstream_path = staged.dir.join(&staged.manifest.lib_path);
     let upstream = split_root_file(&upstream_path)?;
@@ -1260,11 +1332,10 @@ fn check_crate_attributes(
         Some(message) => Err(Error::msg(
             "root",
             format!(
-                "{message}\n  (the shim's root is `{}`; the patched upstream root is `{}`)\n  \
-                 help: run `cargo build-patch sync {}` to write them from the patched upstream",
+                "{message}\n  (the shim's root is `{}`; the patched upstream root is `{}`)\n  {}",
                 shim_rel.display(),
                 upstream_path.display(),
-                shim_dir.display()
+                fix.help("write them")
             ),
         )),
     }

@@ -23,6 +23,15 @@ fn comma_patch() -> String {
     unified_diff("src/lib.rs", GREET, GREET_FIXED)
 }
 
+/// The comma fix with the header `cargo build-patch save` writes, recording
+/// the version it was made for.
+fn saved_comma_patch(version: &str) -> String {
+    format!(
+        "Description: a comma\nApplies-to: greet {version}\n\n{}",
+        comma_patch()
+    )
+}
+
 /// The workspace's `app`, which prints what it got from `greet`, wired to
 /// the graph-wide shim in `patched/greet`.
 fn graph_wide_app(env: &TestEnv) {
@@ -115,13 +124,7 @@ fn a_patch_made_for_another_version_says_so_when_it_fails() {
             GREET.replace("Hello {}", "Hello there {}")
         ),
     ));
-    env.file(
-        "patches/comma.patch",
-        &format!(
-            "Description: a comma\nApplies-to: greet 1.0.0\n\n{}",
-            comma_patch()
-        ),
-    );
+    env.file("patches/comma.patch", &saved_comma_patch("1.0.0"));
     env.shim(
         "patched/greet",
         &Shim::graph_wide("greet", "1.1.0").patch("../../patches/comma.patch"),
@@ -199,4 +202,96 @@ fn a_wrong_strip_level_suggests_strip_in_the_metadata_and_in_a_series() {
             .metadata_extra("strip = 0\n"),
     );
     assert_eq!(env.ok(&["run", "-q"]).stdout, "Hello, app! 1.0.0\n");
+}
+
+/// `greet 1.0.1`: the same code as 1.0.0, and a new feature in its manifest.
+fn greet_with_a_feature() -> Package {
+    greet("1.0.1").feature("extra", &[])
+}
+
+/// Bumps the version in the manifest of the shim at `patched/greet` by hand.
+fn bump(env: &TestEnv, from: &str, to: &str) {
+    let path = env.ws.join("patched/greet/Cargo.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let old = format!("version = \"{from}\"");
+    assert!(text.contains(&old), "{text}");
+    std::fs::write(
+        &path,
+        text.replacen(&old, &format!("version = \"{to}\""), 1),
+    )
+    .unwrap();
+}
+
+#[test]
+fn a_hand_bumped_shim_version_points_at_upgrade_not_sync() {
+    let env = TestEnv::new();
+    env.publish(&greet("1.0.0"));
+    env.publish(&greet_with_a_feature());
+    env.file("patches/comma.patch", &saved_comma_patch("1.0.0"));
+    env.shim(
+        "patched/greet",
+        &Shim::graph_wide("greet", "1.0.0").patch("../../patches/comma.patch"),
+    );
+    graph_wide_app(&env);
+    assert_eq!(env.ok(&["run", "-q"]).stdout, "Hello, app! 1.0.0\n");
+
+    bump(&env, "1.0.0", "1.0.1");
+    let err = env.fails(&["build"]).stderr;
+    let dir = env.ws.join("patched/greet");
+    assert!(
+        err.contains(
+            "the shim was made for `greet 1.0.0` (the `Applies-to:` line of \
+             `../../patches/comma.patch`), and its version is now 1.0.1"
+        ),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!(
+            "help: `cargo build-patch upgrade {} 1.0.1` moves a shim to another version",
+            dir.display()
+        )),
+        "{err}"
+    );
+    assert!(!err.contains("build-patch sync"), "{err}");
+}
+
+#[test]
+fn a_hand_bumped_shim_version_is_seen_from_the_header_new_writes() {
+    let env = TestEnv::new();
+    env.publish(&greet("1.0.0"));
+    env.publish(&greet_with_a_feature());
+    // A patch of the user's own, with no `Applies-to:`, and the header line
+    // `cargo build-patch new` writes.
+    env.file("patches/comma.patch", &comma_patch());
+    env.shim(
+        "patched/greet",
+        &Shim::graph_wide("greet", "1.0.0").patch("../../patches/comma.patch"),
+    );
+    let path = env.ws.join("patched/greet/Cargo.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(
+        &path,
+        format!(
+            "# A build-patch shim: compiles greet 1.0.0 with the patches below applied.\n{text}"
+        ),
+    )
+    .unwrap();
+    graph_wide_app(&env);
+    bump(&env, "1.0.0", "1.0.1");
+    let err = env.fails(&["build"]).stderr;
+    assert!(
+        err.contains(&format!(
+            "the shim was made for `greet 1.0.0` (the header comment of `{}`), and its version is now 1.0.1",
+            path.display()
+        )),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!(
+            "`cargo build-patch upgrade {} 1.0.1`",
+            env.ws.join("patched/greet").display()
+        )),
+        "{err}"
+    );
+    assert!(!err.contains("build-patch sync"), "{err}");
 }
