@@ -72,6 +72,10 @@ pub(crate) struct ShimManifest {
     /// inherited from a workspace): the defaults of `crate` and `version`.
     pub name: Option<String>,
     pub version: Option<String>,
+    /// The `NAME VERSION` the header comment of `cargo build-patch new`
+    /// (`# A build-patch shim: compiles NAME VERSION with ...`) names: what
+    /// the shim was made for, or last upgraded to.
+    pub made_for: Option<String>,
 }
 
 /// Reads the shim's manifest. `path` is only used in messages.
@@ -108,7 +112,21 @@ pub(crate) fn parse_shim_manifest(text: &str, path: &Path) -> Result<ShimManifes
         version: toml::get(&doc, &["package", "version"])
             .and_then(Value::as_str)
             .map(str::to_string),
+        made_for: header_names(text),
     })
+}
+
+/// The `NAME VERSION` of the header `cargo build-patch new` writes, among
+/// the comments that open the manifest.
+fn header_names(text: &str) -> Option<String> {
+    text.lines()
+        .map(str::trim)
+        .take_while(|l| l.is_empty() || l.starts_with('#'))
+        .find_map(|l| {
+            let rest = l.strip_prefix("# A build-patch shim: compiles ")?;
+            let mut words = rest.split_whitespace();
+            Some(format!("{} {}", words.next()?, words.next()?))
+        })
 }
 
 fn settings_from_table(t: &toml::Table, path: &Path) -> Result<Settings> {
@@ -258,6 +276,13 @@ fuzz = 2
         );
         assert_eq!((s.strip, s.fuzz), (Some(0), Some(2)));
         assert_eq!(m.lib_path, PathBuf::from("src/lib.rs"));
+        assert_eq!(m.made_for, None);
+        let header = "# A build-patch shim: compiles shlex 1.1.0 with the patches below applied.\n\
+                      # `cargo build-patch sync` regenerates...\n[package]\nname = 'shlex'\n";
+        assert_eq!(
+            parse(header).unwrap().made_for.as_deref(),
+            Some("shlex 1.1.0")
+        );
     }
 
     #[test]

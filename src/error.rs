@@ -29,6 +29,9 @@ struct Inner {
     kind: Kind,
     /// One more `help:` line, from the context the error was met in.
     help: Option<String>,
+    /// Lines said right after the message's first line (`note: ...`), from
+    /// the context the error was met in.
+    notes: Vec<String>,
 }
 
 enum Kind {
@@ -55,6 +58,7 @@ impl Error {
                     source,
                 },
                 help: None,
+                notes: Vec::new(),
             }),
         }
     }
@@ -69,6 +73,7 @@ impl Error {
                     text: text.into(),
                 },
                 help: None,
+                notes: Vec::new(),
             }),
         }
     }
@@ -91,6 +96,13 @@ impl Error {
         self
     }
 
+    /// Adds a line (`note: ...`, `help: ...`) said right after the first
+    /// line of the message, where the reader looks first.
+    pub(crate) fn with_note(mut self, line: impl Into<String>) -> Error {
+        self.inner.notes.push(line.into());
+        self
+    }
+
     /// The patch error inside, when this error is about a patch.
     pub fn as_patch_error(&self) -> Option<&crate::patch::PatchError> {
         match &self.inner.kind {
@@ -106,6 +118,7 @@ impl From<crate::patch::PatchError> for Error {
             inner: Box::new(Inner {
                 kind: Kind::Patch(e),
                 help: None,
+                notes: Vec::new(),
             }),
         }
     }
@@ -113,15 +126,23 @@ impl From<crate::patch::PatchError> for Error {
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.inner.kind {
+        let text = match &self.inner.kind {
             Kind::Io {
                 action,
                 path,
                 source,
-            } => write!(f, "failed to {action} `{}`: {source}", path.display()),
-            Kind::Patch(p) => fmt::Display::fmt(p, f),
-            Kind::Message { text, .. } => f.write_str(text),
-        }?;
+            } => format!("failed to {action} `{}`: {source}", path.display()),
+            Kind::Patch(p) => p.to_string(),
+            Kind::Message { text, .. } => text.clone(),
+        };
+        let (first, rest) = text.split_once('\n').unwrap_or((&text, ""));
+        f.write_str(first)?;
+        for note in &self.inner.notes {
+            write!(f, "\n  {note}")?;
+        }
+        if !rest.is_empty() {
+            write!(f, "\n{rest}")?;
+        }
         match &self.inner.help {
             Some(help) => write!(f, "\n  help: {help}"),
             None => Ok(()),

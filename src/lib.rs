@@ -56,7 +56,7 @@
 //! | key | meaning | default |
 //! | --- | --- | --- |
 //! | `crate` | the upstream package | the shim's name |
-//! | `version` | the exact upstream version | the shim's version |
+//! | `version` | the exact upstream version; a graph-wide shim (named like the upstream) must patch its own | the shim's version |
 //! | `patches` | patch files, directories of `*.patch`/`*.diff`, or quilt `series` files, in order, relative to the shim | none |
 //! | `strip` | leading path components to strip, like `patch -p` | `1` |
 //! | `fuzz` | context lines a hunk may ignore, like `patch -F` | `0` |
@@ -367,9 +367,30 @@ impl Config {
             ));
         };
         let mut directives = Directives::default();
-        let (staged, _) =
+        let (staged, _, _) =
             stage_upstream(self, &self.settings, &base, name, version, &mut directives)?;
         Ok(Output::new(&staged, &directives))
+    }
+
+    /// Checks, without staging, what [`Config::try_build`] checks first: the
+    /// shim's manifest (in [`Config::manifest_dir`]) reads, names a crate
+    /// and an exact version, and, for a graph-wide shim (its package has the
+    /// upstream's name), patches the shim's own version. For tools that edit
+    /// a shim (`cargo build-patch check`, `sync`), which must not write
+    /// around a shim that compiles one version's code as another. Give it
+    /// the shim's own settings: [`Config::upstream`] with another version
+    /// (to stage it on purpose) fails here, as it would in the shim's build.
+    ///
+    /// ```no_run
+    /// build_patch::Config::new().manifest_dir("patched/foo").check_shim()?;
+    /// # Ok::<(), build_patch::Error>(())
+    /// ```
+    pub fn check_shim(&self) -> Result<()> {
+        let shim = read_shim(self, &mut Directives::default())?;
+        if !config::is_exact_version(&shim.version) {
+            return Err(inexact_version(&shim.name, &shim.version));
+        }
+        Ok(())
     }
 
     /// Stages the patched crate: finds the pristine source, copies it into
@@ -575,31 +596,16 @@ fn env_string(name: &str) -> Option<String> {
 /// upstream, and say what the compiled code sees.
 fn pipeline(cfg: &Config) -> Result<PipelineOutput> {
     let mut directives = Directives::default();
-    let manifest_dir = cfg.required(&cfg.manifest_dir, "CARGO_MANIFEST_DIR")?;
+    let Shim {
+        manifest_dir,
+        manifest_path: shim_manifest_path,
+        manifest: shim,
+        settings,
+        name,
+        version,
+    } = read_shim(cfg, &mut directives)?;
 
-    let shim_manifest_path = manifest_dir.join("Cargo.toml");
-    directives.rerun_if_changed(&shim_manifest_path);
-    let shim = config::parse_shim_manifest(
-        &fs::read_to_string(&shim_manifest_path)?,
-        &shim_manifest_path,
-    )?;
-    let settings = cfg.settings.clone().or(shim.settings.clone());
-    let name = settings
-        .crate_name
-        .clone()
-        .or_else(|| cfg.package_name.clone())
-        .or_else(|| shim.name.clone())
-        .or_else(|| env_string("CARGO_PKG_NAME"))
-        .ok_or_else(|| missing_setting("crate", &shim_manifest_path))?;
-    let version = settings
-        .version
-        .clone()
-        .or_else(|| cfg.package_version.clone())
-        .or_else(|| shim.version.clone())
-        .or_else(|| env_string("CARGO_PKG_VERSION"))
-        .ok_or_else(|| missing_setting("version", &shim_manifest_path))?;
-
-    let (staged, pristine_dir) = stage_upstream(
+    let (staged, pristine_dir, made_for) = stage_upstream(
         cfg,
         &settings,
         &manifest_dir,
@@ -619,19 +625,24 @@ fn pipeline(cfg: &Config) -> Result<PipelineOutput> {
 
     // The shim must say what the patched upstream says: its manifest (Cargo
     // resolves from it) and its crate-level attributes (include! drops them).
+    let fix = ShimFix {
+        dir: &manifest_dir,
+        version: &version,
+        moved: moved_from(&name, &version, &made_for, &shim, &shim_manifest_path),
+    };
     let differences = manifest::compare(&staged.manifest.model, &shim.model);
     if !differences.is_empty() {
         return Err(manifest_mismatch(
             &name,
             &version,
             &shim_manifest_path,
-            &manifest_dir,
+            &fix,
             &differences,
         ));
     }
     let shim_root = manifest_dir.join(&shim.lib_path);
     directives.rerun_if_changed(&shim_root);
-    check_crate_attributes(&staged, &shim_root, &shim.lib_path, &manifest_dir)?;
+    check_crate_attributes(&staged, &shim_root, &shim.lib_path, &fix)?;
 
     // What the patched code sees at compile time.
     directives.rustc_env("CARGO_MANIFEST_DIR", &staged.dir.display().to_string());
@@ -651,12 +662,117 @@ fn pipeline(cfg: &Config) -> Result<PipelineOutput> {
         &pristine_dir,
         &shim,
         &manifest_dir,
+        &fix,
         &mut directives,
     )?;
     Ok(PipelineOutput {
         output: Output::new(&staged, &directives),
         directives,
     })
+}
+
+/// A shim, read: its manifest, its settings merged with the builder's, and
+/// the upstream crate and version it patches.
+struct Shim {
+    manifest_dir: PathBuf,
+    manifest_path: PathBuf,
+    manifest: config::ShimManifest,
+    settings: Settings,
+    name: String,
+    version: String,
+}
+
+/// Reads the shim's manifest and settles what it patches; a graph-wide shim
+/// must patch its own version (see [`check_graph_wide_version`]).
+fn read_shim(cfg: &Config, directives: &mut Directives) -> Result<Shim> {
+    let manifest_dir = cfg.required(&cfg.manifest_dir, "CARGO_MANIFEST_DIR")?;
+    let manifest_path = manifest_dir.join("Cargo.toml");
+    directives.rerun_if_changed(&manifest_path);
+    let shim = config::parse_shim_manifest(&fs::read_to_string(&manifest_path)?, &manifest_path)?;
+    let settings = cfg.settings.clone().or(shim.settings.clone());
+    // The shim's own name and version: the builder's, its manifest's, or,
+    // in a build script (where Cargo's variables are the shim's), Cargo's.
+    let in_build_script = cfg.manifest_dir.is_none();
+    let cargo_says = |var: &str| env_string(var).filter(|_| in_build_script);
+    let package_name = cfg
+        .package_name
+        .clone()
+        .or_else(|| shim.name.clone())
+        .or_else(|| cargo_says("CARGO_PKG_NAME"));
+    let package_version = cfg
+        .package_version
+        .clone()
+        .or_else(|| shim.version.clone())
+        .or_else(|| cargo_says("CARGO_PKG_VERSION"));
+    let name = settings
+        .crate_name
+        .clone()
+        .or_else(|| package_name.clone())
+        .or_else(|| env_string("CARGO_PKG_NAME"))
+        .ok_or_else(|| missing_setting("crate", &manifest_path))?;
+    let version = settings
+        .version
+        .clone()
+        .or_else(|| package_version.clone())
+        .or_else(|| env_string("CARGO_PKG_VERSION"))
+        .ok_or_else(|| missing_setting("version", &manifest_path))?;
+    if let (Some(package_name), Some(package_version)) = (&package_name, &package_version) {
+        check_graph_wide_version(
+            package_name,
+            package_version,
+            &name,
+            &version,
+            shim.settings.version.as_deref(),
+            &manifest_path,
+        )?;
+    }
+    Ok(Shim {
+        manifest_dir,
+        manifest_path,
+        manifest: shim,
+        settings,
+        name,
+        version,
+    })
+}
+
+/// A shim whose package has the upstream's name replaces the upstream in the
+/// whole graph (through `[patch]`), at the shim's own version: it must
+/// stage that version, or rustc compiles one version's code under another's
+/// name. A renamed shim (another name) is a crate of its own, whose version
+/// is free.
+fn check_graph_wide_version(
+    package_name: &str,
+    package_version: &str,
+    name: &str,
+    version: &str,
+    metadata_version: Option<&str>,
+    manifest_path: &Path,
+) -> Result<()> {
+    if package_name != name || package_version == version {
+        return Ok(());
+    }
+    let said = if metadata_version == Some(version) {
+        format!("its `[package.metadata.build-patch]` says `version = \"{version}\"`")
+    } else {
+        format!("its build script stages `{name} {version}` (`Config::upstream`)")
+    };
+    let dir = manifest_path.parent().unwrap_or(Path::new("."));
+    Err(Error::msg(
+        "config",
+        format!(
+            "the graph-wide shim `{}` is `{name} {package_version}`, but {said}: rustc would \
+             compile {version}'s code as `{name} v{package_version}`\n  \
+             a shim named like its upstream replaces it in the whole graph at the shim's own \
+             version, so the two must agree\n  \
+             help: {} moves the shim to {package_version} (or {} keeps {version}): it \
+             refreshes the patches and sets both versions; or make `version` match the \
+             `[package] version` (or remove it: it defaults to the package's)",
+            manifest_path.display(),
+            upgrade_command(dir, package_version),
+            upgrade_command(dir, version),
+        ),
+    ))
 }
 
 /// Checks the shim's copy of the patched upstream build script and runs it.
@@ -666,13 +782,11 @@ fn upstream_build_script(
     pristine_dir: &Path,
     shim: &config::ShimManifest,
     shim_dir: &Path,
+    fix: &ShimFix<'_>,
     directives: &mut Directives,
 ) -> Result<()> {
     let what = format!("{} {}", staged.manifest.name, staged.manifest.version);
-    let sync_help = format!(
-        "help: run `cargo build-patch sync {}` to write it from the patched upstream",
-        shim_dir.display()
-    );
+    let sync_help = fix.help("write it");
     let script = build_script::script_path(&staged.manifest.model.build, &staged.dir);
     let (script, _main) = match (script, cfg.upstream_main) {
         (None, None) => return Ok(()),
@@ -754,16 +868,10 @@ fn stage_upstream(
     name: &str,
     version: &str,
     directives: &mut Directives,
-) -> Result<(stage::Staged, PathBuf)> {
+) -> Result<(stage::Staged, PathBuf, MadeFor)> {
     let out_dir = cfg.required(&cfg.out_dir, "OUT_DIR")?;
     if !config::is_exact_version(version) {
-        return Err(Error::msg(
-            "config",
-            format!(
-                "`version = \"{version}\"` for `{name}` is not one exact version\n  \
-                 help: patches are made against one release: write it as `1.2.3`"
-            ),
-        ));
+        return Err(inexact_version(name, version));
     }
 
     // The patches, read once; every file read is watched.
@@ -781,7 +889,8 @@ fn stage_upstream(
     for p in &read_paths {
         directives.rerun_if_changed(p);
     }
-    check_recorded_versions(&patches, name, version, settings, directives)?;
+    let made_for =
+        check_recorded_versions(&patches, name, version, base_dir, settings, directives)?;
 
     // The pristine source.
     let work_dir = out_dir.join("build-patch");
@@ -820,6 +929,20 @@ fn stage_upstream(
         strip: settings.strip.unwrap_or(1),
         fuzz: settings.fuzz.unwrap_or(0),
         work_dir: &work_dir,
+    })
+    .map_err(|e| {
+        // A patch made for another version says so where it fails.
+        let made_for = e
+            .as_patch_error()
+            .and_then(|p| p.patch_file())
+            .and_then(|failed| made_for.iter().find(|(p, _)| p == failed));
+        match made_for {
+            Some((patch, recorded)) => e.with_note(format!(
+                "note: `{patch}` was made for `{recorded}` (its `Applies-to:` line), and this is \
+                 `{name} {version}`"
+            )),
+            None => e,
+        }
     })?;
     if staged.manifest.name != name || staged.manifest.version != version {
         return Err(Error::msg(
@@ -849,7 +972,7 @@ fn stage_upstream(
             }
         ));
     }
-    Ok((staged, pristine.dir))
+    Ok((staged, pristine.dir, made_for))
 }
 
 /// A patch that stopped applying, met in a shim's build: the CLI can help
@@ -879,15 +1002,18 @@ fn upgrade_command(shim_dir: &Path, version: &str) -> String {
 }
 
 /// Warns (or, with `version-mismatch = "error"`, fails) when a patch says
-/// it was made against another version of the crate.
+/// it was made against another version of the crate. Returns those patches,
+/// with the crate and version each records.
 fn check_recorded_versions(
     patches: &[patch::PatchFile],
     name: &str,
     version: &str,
+    shim_dir: &Path,
     settings: &Settings,
     directives: &mut Directives,
-) -> Result<()> {
+) -> Result<MadeFor> {
     let expected = format!("{name} {version}");
+    let mut made_for = Vec::new();
     for p in patches {
         let Some(recorded) = recorded_version(&p.bytes) else {
             continue;
@@ -903,14 +1029,16 @@ fn check_recorded_versions(
             return Err(Error::msg(
                 "patch",
                 format!(
-                    "{text}\n  help: refresh it with `cargo build-patch upgrade`, or set \
-                     `version-mismatch = \"warn\"` in [package.metadata.build-patch]"
+                    "{text}\n  help: refresh it with {}, or set \
+                     `version-mismatch = \"warn\"` in [package.metadata.build-patch]",
+                    upgrade_command(shim_dir, version)
                 ),
             ));
         }
         directives.warning(&format!("build-patch: {text}"));
+        made_for.push((p.display.clone(), recorded));
     }
-    Ok(())
+    Ok(made_for)
 }
 
 /// The crate and version a patch says it was made against, from an
@@ -938,11 +1066,80 @@ pub fn recorded_version(patch: &[u8]) -> Option<String> {
     None
 }
 
+/// The patches that record another version than the one staged: each
+/// patch's name, and the `NAME VERSION` it records.
+type MadeFor = Vec<(String, String)>;
+
+/// What fixes a shim that disagrees with its patched upstream: `sync`, or,
+/// for a shim whose version was changed without moving its patches,
+/// `upgrade`.
+struct ShimFix<'a> {
+    dir: &'a Path,
+    version: &'a str,
+    /// What says the shim was made for another version, worded.
+    moved: Option<String>,
+}
+
+impl ShimFix<'_> {
+    /// The `help:` line (after a note when the shim was moved by hand);
+    /// `what` says what `sync` does: "write it".
+    fn help(&self, what: &str) -> String {
+        match &self.moved {
+            Some(moved) => format!(
+                "note: {moved}\n  help: {} moves a shim to another version: it re-applies and \
+                 refreshes the patches, then writes the shim's manifest, root and build script \
+                 from the patched upstream",
+                upgrade_command(self.dir, self.version)
+            ),
+            None => format!(
+                "help: run `cargo build-patch sync {}` to {what} from the patched upstream",
+                self.dir.display()
+            ),
+        }
+    }
+}
+
+/// What says the shim was made for another version of `name` than
+/// `version`: a patch's `Applies-to:` line, or the header `new` writes.
+fn moved_from(
+    name: &str,
+    version: &str,
+    made_for: &MadeFor,
+    shim: &config::ShimManifest,
+    manifest_path: &Path,
+) -> Option<String> {
+    let other = |recorded: &str| {
+        recorded
+            .strip_prefix(name)
+            .and_then(|v| v.strip_prefix(' '))
+            .is_some_and(|v| v != version)
+    };
+    let (recorded, source) = made_for
+        .iter()
+        .find(|(_, recorded)| other(recorded))
+        .map(|(patch, recorded)| {
+            (
+                recorded.clone(),
+                format!("the `Applies-to:` line of `{patch}`"),
+            )
+        })
+        .or_else(|| {
+            let header = shim.made_for.clone().filter(|h| other(h))?;
+            Some((
+                header,
+                format!("the header comment of `{}`", manifest_path.display()),
+            ))
+        })?;
+    Some(format!(
+        "the shim was made for `{recorded}` ({source}), and its version is now {version}"
+    ))
+}
+
 fn manifest_mismatch(
     name: &str,
     version: &str,
     shim_manifest: &Path,
-    shim_dir: &Path,
+    fix: &ShimFix<'_>,
     differences: &[String],
 ) -> Error {
     let mut text = format!(
@@ -954,11 +1151,20 @@ fn manifest_mismatch(
         text.push_str(d);
     }
     text.push_str(&format!(
-        "\n  Cargo resolves the shim from its own manifest, so these must agree.\n  \
-         help: run `cargo build-patch sync {}` to regenerate it from the patched upstream",
-        shim_dir.display()
+        "\n  Cargo resolves the shim from its own manifest, so these must agree.\n  {}",
+        fix.help("regenerate it")
     ));
     Error::msg("manifest", text)
+}
+
+fn inexact_version(name: &str, version: &str) -> Error {
+    Error::msg(
+        "config",
+        format!(
+            "`version = \"{version}\"` for `{name}` is not one exact version\n  \
+             help: patches are made against one release: write it as `1.2.3`"
+        ),
+    )
 }
 
 fn missing_setting(key: &str, manifest: &Path) -> Error {
@@ -1116,7 +1322,7 @@ fn check_crate_attributes(
     staged: &stage::Staged,
     shim_root: &Path,
     shim_rel: &Path,
-    shim_dir: &Path,
+    fix: &ShimFix<'_>,
 ) -> Result<()> {
     let upstream_path = staged.dir.join(&staged.manifest.lib_path);
     let upstream = split_root_file(&upstream_path)?;
@@ -1126,11 +1332,10 @@ fn check_crate_attributes(
         Some(message) => Err(Error::msg(
             "root",
             format!(
-                "{message}\n  (the shim's root is `{}`; the patched upstream root is `{}`)\n  \
-                 help: run `cargo build-patch sync {}` to write them from the patched upstream",
+                "{message}\n  (the shim's root is `{}`; the patched upstream root is `{}`)\n  {}",
                 shim_rel.display(),
                 upstream_path.display(),
-                shim_dir.display()
+                fix.help("write them")
             ),
         )),
     }

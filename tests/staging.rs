@@ -251,3 +251,71 @@ fn a_missing_patch_file_says_where_paths_start() {
         "{err}"
     );
 }
+
+#[test]
+fn a_graph_wide_shim_must_stage_its_own_version_and_tools_may_stage_another() {
+    let fx = Fixture::new();
+    let manifest = fx.root.join("shim/Cargo.toml");
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    // The shim is `lib1 1.0.0`, graph-wide; its table says 0.9.0.
+    write(&manifest, &format!("{text}version = \"0.9.0\"\n"));
+    let err = fx.config("out").try_build().unwrap_err();
+    assert_eq!(err.kind_name(), "config");
+    let text = err.to_string();
+    assert!(
+        text.starts_with(&format!(
+            "the graph-wide shim `{}` is `lib1 1.0.0`, but its `[package.metadata.build-patch]` \
+             says `version = \"0.9.0\"`: rustc would compile 0.9.0's code as `lib1 v1.0.0`",
+            manifest.display()
+        )),
+        "{text}"
+    );
+    // What a tool calls to check the shim says the same, without staging.
+    let check = Config::new()
+        .manifest_dir(fx.root.join("shim"))
+        .check_shim()
+        .unwrap_err();
+    assert_eq!(check.to_string(), text);
+    assert!(!fx.root.join("out").exists());
+
+    // A tool that stages another version on purpose (`upgrade`, `edit`).
+    write(
+        &manifest,
+        &std::fs::read_to_string(&manifest)
+            .unwrap()
+            .replace("version = \"0.9.0\"\n", ""),
+    );
+    Config::new()
+        .manifest_dir(fx.root.join("shim"))
+        .check_shim()
+        .unwrap();
+    write(
+        &fx.root.join("pristine09/Cargo.toml"),
+        "[package]\nname = \"lib1\"\nversion = \"0.9.0\"\nedition = \"2021\"\n",
+    );
+    write(&fx.root.join("pristine09/src/lib.rs"), LIB);
+    fx.config("out")
+        .upstream("lib1", "0.9.0")
+        .patch("fix.patch")
+        .source("../pristine09")
+        .stage()
+        .unwrap();
+
+    // A renamed shim's version is its own.
+    let renamed = std::fs::read_to_string(&manifest)
+        .unwrap()
+        .replace(
+            "name = \"lib1\"\nversion = \"1.0.0\"",
+            "name = \"lib1-patched\"\nversion = \"0.9.0\"",
+        )
+        .replace(
+            "[package.metadata.build-patch]\n",
+            "[package.metadata.build-patch]\ncrate = \"lib1\"\nversion = \"1.0.0\"\n",
+        );
+    write(&manifest, &renamed);
+    Config::new()
+        .manifest_dir(fx.root.join("shim"))
+        .check_shim()
+        .unwrap();
+    fx.config("out").try_build().unwrap();
+}

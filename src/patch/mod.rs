@@ -346,7 +346,11 @@ fn apply_patch(
         hunks: Vec::new(),
     };
     for fp in &parsed.files {
-        apply_file(overlay, fp, strip, opts.fuzz, budget, &mut report).map_err(|e| {
+        let level = Level {
+            strip,
+            from_series: patch.strip.is_some(),
+        };
+        apply_file(overlay, fp, level, opts.fuzz, budget, &mut report).map_err(|e| {
             if e.patch_line().is_none() {
                 e.with_line(fp.line)
             } else {
@@ -490,6 +494,35 @@ fn strip_hint(overlay: &mut Overlay<'_>, fp: &FilePatch, strip: usize) -> Option
     None
 }
 
+/// The strip level a patch is applied at, and whether its quilt series gave
+/// it (`-pN`), for the hint when it is the wrong one.
+#[derive(Clone, Copy)]
+struct Level {
+    strip: usize,
+    from_series: bool,
+}
+
+/// The help for a patch whose names exist only at another strip level, or
+/// `None` when none makes them exist.
+fn strip_help(overlay: &mut Overlay<'_>, fp: &FilePatch, level: Level) -> Option<String> {
+    let (n, name) = strip_hint(overlay, fp, level.strip)?;
+    let how = if level.from_series {
+        format!(
+            "change its `-p{}` to `-p{n}` in the quilt series",
+            level.strip
+        )
+    } else {
+        format!(
+            "set `strip = {n}` in `[package.metadata.build-patch]` (for every patch of the \
+             shim), or write `-p{n}` after its name in a quilt series (for this one)"
+        )
+    };
+    Some(format!(
+        "`{name}` exists: this patch needs strip level {n}, not {}: {how}",
+        level.strip
+    ))
+}
+
 fn exec_of(mode: Option<u32>) -> Option<bool> {
     mode.map(|m| m & 0o111 != 0)
 }
@@ -497,20 +530,29 @@ fn exec_of(mode: Option<u32>) -> Option<bool> {
 fn apply_file(
     overlay: &mut Overlay<'_>,
     fp: &FilePatch,
-    strip: usize,
+    level: Level,
     fuzz: usize,
     budget: &mut u64,
     report: &mut PatchReport,
 ) -> Result<(), PatchError> {
-    let op = resolve(overlay, fp, strip)?;
+    let op = match resolve(overlay, fp, level.strip) {
+        // A name with fewer components than the strip level, say.
+        Err(e) if e.kind_name() == "unsafe-path" => {
+            return Err(match strip_help(overlay, fp, level) {
+                Some(help) => e.with_help(help),
+                None => e,
+            })
+        }
+        op => op?,
+    };
     let new_mode = fp.git.as_ref().and_then(|g| exec_of(g.new_mode));
     match op {
         Op::Modify(t) => {
             let Some(cur) = overlay.get(&t)? else {
-                let help = match strip_hint(overlay, fp, strip) {
-                    Some((n, name)) => format!("`{name}` exists: this patch needs strip level {n} (`-p{n}` after its name in a quilt series)"),
-                    None => "check the strip level and that the patch was made against this crate".to_string(),
-                };
+                let help = strip_help(overlay, fp, level).unwrap_or_else(|| {
+                    "check the strip level and that the patch was made against this crate"
+                        .to_string()
+                });
                 return Err(
                     PatchError::new(Kind::MissingFile, "the file does not exist")
                         .with_target(&t)
@@ -556,9 +598,10 @@ fn apply_file(
                     "the patch deletes the file, but it does not exist",
                 )
                 .with_target(&t)
-                .with_help(
-                    "if the crate no longer has this file, remove the patch from the list",
-                ));
+                .with_help(strip_help(overlay, fp, level).unwrap_or_else(|| {
+                    "if the crate no longer has this file, remove the patch from the list"
+                        .to_string()
+                })));
             };
             let rest = match run_hunks(&cur.bytes, &fp.hunks, false, &t, fuzz, budget, report) {
                 Ok(b) => b,

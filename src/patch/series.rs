@@ -2,7 +2,8 @@
 //! `series` files.
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::io;
+use std::path::{Component, Path, PathBuf};
 
 use super::error::{Kind, PatchError};
 use super::PatchFile;
@@ -94,7 +95,12 @@ impl Loader<'_> {
                 .with_line(line)
         })?;
         for e in entries {
-            self.file(&dir.join(&e.path), e.strip)?;
+            let patch = dir.join(&e.path);
+            if let Err(err) = fs::metadata(&patch) {
+                let series = display_name(self.base, path);
+                return Err(not_found(dir, &e.path, &patch, err, Some(&series)));
+            }
+            self.file(&patch, e.strip)?;
         }
         Ok(())
     }
@@ -141,7 +147,8 @@ pub(crate) fn load(
         } else {
             base.join(e)
         };
-        let meta = fs::metadata(&path).map_err(|err| crate::Error::io("read", &path, err))?;
+        let meta = fs::metadata(&path)
+            .map_err(|err| not_found(base, &e.to_string_lossy(), &path, err, None))?;
         if meta.is_dir() {
             l.dir(&path)?;
         } else if path.file_name().is_some_and(|n| n == "series") {
@@ -151,6 +158,131 @@ pub(crate) fn load(
         }
     }
     Ok((l.files, l.read))
+}
+
+/// A listed patch path that cannot be read: shown normalised (no `a/../`),
+/// with the path the user may have meant, when one exists.
+fn not_found(
+    base: &Path,
+    listed: &str,
+    path: &Path,
+    err: io::Error,
+    series: Option<&str>,
+) -> crate::Error {
+    let abs = normalise(path);
+    if err.kind() != io::ErrorKind::NotFound {
+        return crate::Error::io("read", &abs, err);
+    }
+    let listed = normalise(Path::new(listed));
+    let shown = listed.display().to_string();
+    let mut text = format!("patch `{shown}`");
+    if let Some(series) = series {
+        text += &format!(" (in the series `{series}`)");
+    }
+    text += " does not exist";
+    if abs != listed {
+        text += &format!(": there is no `{}`", abs.display());
+    }
+    let e = crate::Error::msg("io", text);
+    match close_path(base, &listed) {
+        Some(close) => e.with_note(format!("help: did you mean `{}`?", close.display())),
+        None => e,
+    }
+}
+
+/// `path` with `.` dropped and each `..` taking out the component before
+/// it, without asking the filesystem (for messages only).
+fn normalise(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir
+                if matches!(out.components().next_back(), Some(Component::Normal(_))) =>
+            {
+                out.pop();
+            }
+            Component::ParentDir if out.has_root() => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A path like `listed` (relative to `base`) that exists: a file of a close
+/// name in the same directory, or the same path from a directory above
+/// (`../../patches/x.patch` for `../patches/x.patch`).
+fn close_path(base: &Path, listed: &Path) -> Option<PathBuf> {
+    let name = listed.file_name()?.to_str()?;
+    let parent = listed.parent().unwrap_or(Path::new(""));
+    if let Some(close) = close_name(&base.join(parent), name) {
+        return Some(parent.join(close));
+    }
+    if listed.is_absolute() {
+        return None;
+    }
+    let up = listed
+        .components()
+        .take_while(|c| *c == Component::ParentDir)
+        .count();
+    let tail: PathBuf = listed.components().skip(up).collect();
+    (0..=up + 3).filter(|&n| n != up).find_map(|n| {
+        let candidate: PathBuf = std::iter::repeat_n(Path::new(".."), n)
+            .collect::<PathBuf>()
+            .join(&tail);
+        base.join(&candidate).exists().then_some(candidate)
+    })
+}
+
+/// The entry of `dir` whose name is closest to `name`: the same name but
+/// for the extension (`fix.diff` for `fix.patch`), or a few letters apart.
+fn close_name(dir: &Path, name: &str) -> Option<String> {
+    let stem = |n: &str| Path::new(n).file_stem().map(|s| s.to_os_string());
+    let stem_len = stem(name).map_or(0, |s| s.to_string_lossy().chars().count());
+    let limit = (stem_len / 4).clamp(1, 3);
+    let mut best: Option<(usize, String)> = None;
+    for entry in fs::read_dir(dir).ok()? {
+        let Ok(candidate) = entry.ok()?.file_name().into_string() else {
+            continue;
+        };
+        let score = if stem(&candidate) == stem(name)
+            || stem(&candidate).as_deref() == Some(name.as_ref())
+        {
+            0
+        } else {
+            distance(&name.to_lowercase(), &candidate.to_lowercase())
+        };
+        if candidate != name
+            && score <= limit
+            && best
+                .as_ref()
+                .is_none_or(|b| (score, &candidate) < (b.0, &b.1))
+        {
+            best = Some((score, candidate));
+        }
+    }
+    best.map(|(_, n)| n)
+}
+
+/// The edit distance between two strings (insertions, deletions and
+/// substitutions of one character each).
+fn distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let above = row[j + 1];
+            row[j + 1] = if ca == *cb {
+                diagonal
+            } else {
+                1 + diagonal.min(above).min(row[j])
+            };
+            diagonal = above;
+        }
+    }
+    row[b.len()]
 }
 
 #[cfg(test)]
@@ -181,6 +313,48 @@ mod tests {
             "error at 1: unsupported option `-R` for `a.patch` (only `-pN` is understood)\n",
         );
         check("", "");
+    }
+
+    #[test]
+    fn normalised_paths_and_close_names() {
+        let n = |p: &str| normalise(Path::new(p)).display().to_string();
+        assert_eq!(
+            n("/ws/patched/foo/../../patches/./a.patch"),
+            "/ws/patches/a.patch"
+        );
+        assert_eq!(n("./a/../b.patch"), "b.patch");
+        assert_eq!(n("../../p/x.patch"), "../../p/x.patch");
+        assert_eq!(n("/../x"), "/x");
+        assert_eq!(distance("greet-coma.patch", "greet-comma.patch"), 1);
+        assert_eq!(distance("abc", "cba"), 2);
+        assert_eq!(distance("", "ab"), 2);
+
+        let tmp = std::env::temp_dir().join(format!("bp-close-{}", std::process::id()));
+        let shim = tmp.join("patched/foo");
+        for f in [
+            "patched/foo/Cargo.toml",
+            "patches/greet-comma.patch",
+            "patches/fix.diff",
+        ] {
+            crate::fs::create_dir_all(tmp.join(f).parent().unwrap()).unwrap();
+            std::fs::write(tmp.join(f), "").unwrap();
+        }
+        let close =
+            |listed: &str| close_path(&shim, Path::new(listed)).map(|p| p.display().to_string());
+        assert_eq!(
+            close("../../patches/greet-coma.patch").as_deref(),
+            Some("../../patches/greet-comma.patch")
+        );
+        assert_eq!(
+            close("../../patches/fix.patch").as_deref(),
+            Some("../../patches/fix.diff")
+        );
+        assert_eq!(
+            close("../patches/fix.diff").as_deref(),
+            Some("../../patches/fix.diff")
+        );
+        assert_eq!(close("../../patches/other.patch"), None);
+        std::fs::remove_dir_all(&tmp).unwrap();
     }
 
     #[test]

@@ -168,7 +168,34 @@ fn missing_file_suggests_a_strip_level() {
         &[("src/f", "1\n2\n3\n")],
         &[p0],
         "error: patch `patches/1.patch` cannot be applied to `f`: the file does not exist
-  help: `src/f` exists: this patch needs strip level 0 (`-p0` after its name in a quilt series)",
+  help: `src/f` exists: this patch needs strip level 0, not 1: set `strip = 0` in `[package.metadata.build-patch]` (for every patch of the shim), or write `-p0` after its name in a quilt series (for this one)",
+    );
+    // A name with fewer components than the strip level.
+    let bare = "--- f\n+++ f\n@@ -1,3 +1,3 @@\n 1\n-2\n+two\n 3\n";
+    let err = apply_to_dir(
+        tree(&[("f", "1\n2\n3\n")]).path(),
+        &patch_files(&[bare]),
+        &ApplyOptions::new(),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.ends_with("help: `f` exists: this patch needs strip level 0, not 1: set `strip = 0` in `[package.metadata.build-patch]` (for every patch of the shim), or write `-p0` after its name in a quilt series (for this one)"),
+        "{err}"
+    );
+    // The series gave the level: change it there.
+    let mut files = patch_files(&[MODIFY]);
+    files[0].strip = Some(2);
+    let err = apply_to_dir(
+        tree(&[("f", "1\n2\n3\n")]).path(),
+        &files,
+        &ApplyOptions::new(),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.ends_with("help: `f` exists: this patch needs strip level 1, not 2: change its `-p2` to `-p1` in the quilt series"),
+        "{err}"
     );
 }
 
@@ -498,7 +525,13 @@ fn load_list_of_files_dirs_and_series() {
     let (files, _) = load_patch_list(dir.path(), &[PathBuf::from("quilt/series")]).unwrap();
     assert_eq!(files.len(), 2);
     let err = load_patch_list(dir.path(), &[PathBuf::from("nope.patch")]).unwrap_err();
-    assert!(err.to_string().starts_with("failed to read `"), "{err}");
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "patch `nope.patch` does not exist: there is no `{}`",
+            dir.path().join("nope.patch").display()
+        )
+    );
 }
 
 #[test]
