@@ -182,13 +182,11 @@ pub fn verify(ws: &crate::workspace::Workspace, dir: &Path) -> Result<Vec<String
     }
 }
 
-/// A shim wired as another crate, or another version, than the code it
-/// compiles: through `[patch]`, Cargo puts the package's name and version in
-/// the graph, so the metadata must name the same.
+/// A shim wired through `[patch]` as another crate than the code it
+/// compiles: Cargo puts the package's name in the graph. (Another version
+/// than the package's is the library's check, `Config::check_shim`, which
+/// the build and `check` run.)
 fn claim_mismatch(w: &WiredShim, shim: &ShimInfo) -> Option<String> {
-    if let Some(e) = shim.claim_mismatch() {
-        return Some(e);
-    }
     match &w.wiring {
         Wiring::Patch { source, key } if shim.upstream != shim.name => Some(format!(
             "`[patch.{source}] {key}` puts this shim in the graph as `{} {}`, but it compiles `{} \

@@ -357,13 +357,15 @@ pub fn sync(shell: &Shell, dir: &Path) -> Result<(), String> {
     let manifest_path = dir.join("Cargo.toml");
     let mut doc = read_doc(&manifest_path)?;
     let info = ShimInfo::read(dir)?;
-    if let Some(e) = info.claim_mismatch() {
-        return Err(format!("{e}\n  `sync` mirrors the upstream a shim names; it does not move a shim to another version"));
-    }
     let (shim_name, name, version) = (&info.name, &info.upstream, &info.version);
     let scratch =
         tempfile::tempdir().map_err(|e| format!("cannot create a scratch folder: {e}"))?;
     let cfg = info.config(scratch.path());
+    // A shim that compiles another version than it claims is not synced
+    // around: mirroring that version's manifest would hide the mismatch.
+    cfg.check_shim().map_err(|e| {
+        format!("{e}\n  `sync` mirrors the upstream a shim names; it does not move a shim to another version")
+    })?;
     shell.status("Staging", &format!("{name} {version}"));
     let out = cfg.stage().map_err(|e| e.to_string())?;
     let upstream = read_doc(&out.staged_dir().join("Cargo.toml"))?;

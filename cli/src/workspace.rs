@@ -87,31 +87,6 @@ impl ShimInfo {
         })
     }
 
-    /// For a graph-wide shim, a metadata `version` other than the package's:
-    /// Cargo would put the package's version in the graph while rustc
-    /// compiles the other version's code.
-    pub fn claim_mismatch(&self) -> Option<String> {
-        (self.graph_wide() && self.version != self.package_version).then(|| {
-            format!(
-                "the shim `{}` is the package `{} {}`, but its `[package.metadata.build-patch]` \
-                 says `version = \"{}\"`: the graph would get {}'s code as `{} {}`\n  help: \
-                 `cargo build-patch upgrade {} {}` moves the shim to {} (patches refreshed), or \
-                 set `version` to `{}`",
-                self.dir.display(),
-                self.name,
-                self.package_version,
-                self.version,
-                self.version,
-                self.name,
-                self.package_version,
-                self.dir.display(),
-                self.package_version,
-                self.package_version,
-                self.package_version,
-            )
-        })
-    }
-
     /// Whether the shim has the upstream's name (wired through
     /// `[patch.crates-io]`) rather than its own.
     pub fn graph_wide(&self) -> bool {

@@ -401,7 +401,7 @@ fn a_graph_wide_shim_claiming_another_version_fails_check_and_sync() {
     std::fs::write(&path, &text).unwrap();
     let out = fails(&env, &["check"]);
     assert!(
-        out.contains("is the package `greet 1.0.1`, but its `[package.metadata.build-patch]` says `version = \"1.0.0\"`"),
+        out.contains("is `greet 1.0.1`, but its `[package.metadata.build-patch]` says `version = \"1.0.0\"`"),
         "{out}"
     );
     assert!(out.contains("cargo build-patch upgrade"), "{out}");
