@@ -8,6 +8,7 @@ mod apply;
 mod check;
 mod diff;
 mod edit;
+mod fetch;
 mod shell;
 mod shim;
 mod workspace;
@@ -49,11 +50,13 @@ enum Command {
     Check(CheckArgs),
     /// Move a shim to another upstream version, refreshing its patches.
     Upgrade(UpgradeArgs),
+    /// Download the pristine source of every shim into Cargo's cache, for offline builds.
+    Fetch,
 }
 
 #[derive(Args, Debug)]
 struct EditArgs {
-    /// The shim: its directory, or its package name in this workspace.
+    /// The shim: its directory, or NAME or NAME@VERSION (package or upstream name, upstream version).
     shim: String,
     /// Throw away unsaved edits and start again.
     #[arg(long)]
@@ -62,7 +65,7 @@ struct EditArgs {
 
 #[derive(Args, Debug)]
 struct SaveArgs {
-    /// The shim: its directory, or its package name in this workspace.
+    /// The shim: its directory, or NAME or NAME@VERSION (package or upstream name, upstream version).
     shim: String,
     /// The patch's file name, without number or extension [default: from the message].
     #[arg(long)]
@@ -74,13 +77,13 @@ struct SaveArgs {
 
 #[derive(Args, Debug)]
 struct CheckArgs {
-    /// Shims to check [default: every shim the workspace uses].
+    /// Shims to check, each as for `edit` [default: every shim the workspace uses].
     shims: Vec<String>,
 }
 
 #[derive(Args, Debug)]
 struct UpgradeArgs {
-    /// The shim: its directory, or its package name in this workspace.
+    /// The shim: its directory, or NAME or NAME@VERSION (package or upstream name, upstream version).
     shim: String,
     /// The exact upstream version to move to.
     version: String,
@@ -152,6 +155,7 @@ fn main() -> ExitCode {
         Command::Upgrade(a) => {
             cwd().and_then(|cwd| check::upgrade(&shell, &cwd, &a.shim, &a.version))
         }
+        Command::Fetch => cwd().and_then(|cwd| fetch::fetch(&shell, &cwd)),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -84,6 +84,16 @@ impl ShimInfo {
         })
     }
 
+    /// Whether `arg` names this shim: its package name or the upstream's,
+    /// optionally with `@` and the upstream version.
+    pub fn is_named(&self, arg: &str) -> bool {
+        let (name, version) = match arg.split_once('@') {
+            Some((n, v)) => (n, Some(v)),
+            None => (arg, None),
+        };
+        (self.name == name || self.upstream == name) && version.is_none_or(|v| v == self.version)
+    }
+
     /// Whether the shim has the upstream's name (wired through
     /// `[patch.crates-io]`) rather than its own.
     pub fn graph_wide(&self) -> bool {
@@ -119,11 +129,15 @@ impl ShimInfo {
     }
 }
 
-/// The shims a workspace uses, and its target directory, from
+/// The shims a workspace uses, its root and its target directory, from
 /// `cargo metadata` run in `cwd` (offline first, as the build does).
 pub struct Workspace {
+    /// The directory of the workspace's root `Cargo.toml`.
+    pub root: PathBuf,
     pub target_dir: PathBuf,
     pub shims: Vec<PathBuf>,
+    /// `NAME@VERSION` of each shim as Cargo resolved it, by canonical directory.
+    specs: Vec<(PathBuf, String)>,
 }
 
 impl Workspace {
@@ -146,50 +160,127 @@ impl Workspace {
                     )
                 })?,
         };
-        let mut shims: Vec<PathBuf> = metadata
+        let mut found: Vec<(PathBuf, String)> = metadata
             .packages
             .iter()
             .filter(|p| p.source.is_none() && p.metadata.get("build-patch").is_some())
             .filter_map(|p| {
-                p.manifest_path
-                    .parent()
-                    .map(|d| d.as_std_path().to_path_buf())
+                let dir = p.manifest_path.parent()?.as_std_path().to_path_buf();
+                Some((dir, format!("{}@{}", p.name, p.version)))
             })
             .collect();
-        shims.sort();
-        shims.dedup();
+        found.sort();
+        found.dedup();
+        let shims: Vec<PathBuf> = found.iter().map(|(d, _)| d.clone()).collect();
+        let specs = found
+            .into_iter()
+            .map(|(d, spec)| (canonical(&d), spec))
+            .collect();
         Ok(Workspace {
+            root: metadata.workspace_root.into_std_path_buf(),
             target_dir: metadata.target_directory.into_std_path_buf(),
             shims,
+            specs,
         })
     }
 
-    /// The shim a user named: a directory, or the package name of one of the
-    /// workspace's shims.
+    /// The shim a user named: a directory, or `NAME` or `NAME@VERSION` of
+    /// one of the workspace's shims (`NAME` its package name or the
+    /// upstream's, `VERSION` the upstream version). A name that matches
+    /// more than one shim is refused with each of them listed.
     pub fn find(&self, cwd: &Path, arg: &str) -> Result<PathBuf, String> {
         let as_dir = cwd.join(arg);
         if as_dir.join("Cargo.toml").is_file() {
             return Ok(as_dir);
         }
-        for dir in &self.shims {
-            if ShimInfo::read(dir).is_ok_and(|s| s.name == arg || s.upstream == arg) {
-                return Ok(dir.clone());
-            }
+        let shims: Vec<ShimInfo> = self
+            .shims
+            .iter()
+            .filter_map(|d| ShimInfo::read(d).ok())
+            .collect();
+        let matching: Vec<&ShimInfo> = shims.iter().filter(|s| s.is_named(arg)).collect();
+        match matching[..] {
+            [one] => Ok(one.dir.clone()),
+            [] => Err(format!(
+                "no shim `{arg}`: it is neither a directory with a `Cargo.toml` nor the name of \
+                 a shim of this workspace\n  help: the workspace's shims are: {}",
+                if shims.is_empty() {
+                    "none".to_string()
+                } else {
+                    listing(cwd, &shims.iter().collect::<Vec<_>>(), &shims)
+                }
+            )),
+            _ => Err(format!(
+                "`{arg}` names {} shims of this workspace: {}\n  help: name one of them by its \
+                 directory or as NAME@VERSION, as listed",
+                matching.len(),
+                listing(cwd, &matching, &shims)
+            )),
         }
-        Err(format!(
-            "no shim `{arg}`: it is neither a directory with a `Cargo.toml` nor the name of a shim \
-             of this workspace\n  help: the workspace's shims are: {}",
-            if self.shims.is_empty() {
-                "none".to_string()
-            } else {
-                self.shims
-                    .iter()
-                    .map(|d| format!("`{}`", d.display()))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            }
-        ))
     }
+
+    /// The shortest argument that names `shim` and no other shim of the
+    /// workspace, for the commands build-patch suggests: its package name,
+    /// else `NAME@VERSION`, else its directory (relative to `cwd`).
+    pub fn arg_for(&self, cwd: &Path, shim: &ShimInfo) -> String {
+        let shims: Vec<ShimInfo> = self
+            .shims
+            .iter()
+            .filter_map(|d| ShimInfo::read(d).ok())
+            .collect();
+        unambiguous_arg(cwd, shim, &shims)
+    }
+
+    /// `NAME@VERSION` of the shim in `dir` as Cargo resolved it (for
+    /// `cargo check -p`), if the workspace's build uses it.
+    pub fn package_spec(&self, dir: &Path) -> Option<&str> {
+        let dir = canonical(dir);
+        self.specs
+            .iter()
+            .find(|(d, _)| *d == dir)
+            .map(|(_, spec)| spec.as_str())
+    }
+}
+
+/// `` `DIR` (NAME@VERSION) `` of each shim, for an error.
+fn listing(cwd: &Path, listed: &[&ShimInfo], all: &[ShimInfo]) -> String {
+    listed
+        .iter()
+        .map(|s| {
+            let dir = crate::shim::relative_path(cwd, &s.dir);
+            let arg = unambiguous_arg(cwd, s, all);
+            if arg == dir {
+                format!("`{dir}`")
+            } else {
+                format!("`{dir}` (`{arg}`)")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn unambiguous_arg(cwd: &Path, shim: &ShimInfo, all: &[ShimInfo]) -> String {
+    let unique = |arg: &str| {
+        let mut named = all.iter().filter(|s| s.is_named(arg));
+        named
+            .next()
+            .is_some_and(|s| canonical(&s.dir) == canonical(&shim.dir))
+            && named.next().is_none()
+    };
+    let candidates = [
+        shim.name.clone(),
+        format!("{}@{}", shim.upstream, shim.version),
+        format!("{}@{}", shim.name, shim.version),
+    ];
+    candidates
+        .into_iter()
+        .find(|c| unique(c) && !cwd.join(c).join("Cargo.toml").is_file())
+        .unwrap_or_else(|| crate::shim::relative_path(cwd, &shim.dir))
+}
+
+/// A directory as the file system names it, to compare two spellings.
+pub fn canonical(dir: &Path) -> PathBuf {
+    dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf())
 }
 
 pub fn read_doc(path: &Path) -> Result<DocumentMut, String> {

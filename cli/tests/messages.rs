@@ -81,6 +81,7 @@ fn help() {
         ("help-save", &["save", "--help"]),
         ("help-check", &["check", "--help"]),
         ("help-upgrade", &["upgrade", "--help"]),
+        ("help-fetch", &["fetch", "--help"]),
     ] {
         assert_snapshot(name, &run(dir.path(), dir.path(), None, args));
     }
