@@ -153,7 +153,7 @@ pub fn upgrade(shell: &Shell, cwd: &Path, arg: &str, version: &str) -> Result<()
             }
             Err(e) => {
                 // Leave an edit folder at the failing patch, to resolve by hand.
-                let dir = fresh_edit_dir(&shim)?;
+                let dir = fresh_edit_dir(&shim, false)?;
                 let tree = dir.join("tree");
                 copy_tree(&before, &tree)?;
                 copy_tree(&before, &dir.join("base"))?;

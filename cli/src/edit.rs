@@ -39,10 +39,21 @@ pub fn edit_dir(shim: &ShimInfo) -> PathBuf {
     shim.dir.join(EDIT_DIR)
 }
 
-/// The shim's edit folder, emptied (anything in it is thrown away) and
-/// ignored by git.
-pub fn fresh_edit_dir(shim: &ShimInfo) -> Result<PathBuf, String> {
+/// The shim's edit folder, emptied and ignored by git. Unsaved edits in it
+/// are refused unless `discard` says to throw them away.
+pub fn fresh_edit_dir(shim: &ShimInfo, discard: bool) -> Result<PathBuf, String> {
     let dir = edit_dir(shim);
+    if !discard && has_unsaved_edits(&dir)? {
+        return Err(format!(
+            "`{}` holds unsaved edits of `{}`, which this would throw away\n  nothing was \
+             changed\n  help: save them (`cargo build-patch save {}`) or throw them away \
+             (`cargo build-patch edit {} --force`), then run this again",
+            dir.join("tree").display(),
+            shim.name,
+            shim.dir.display(),
+            shim.dir.display()
+        ));
+    }
     if dir.exists() {
         std::fs::remove_dir_all(&dir)
             .map_err(|e| format!("cannot remove `{}`: {e}", dir.display()))?;
@@ -116,7 +127,8 @@ pub fn edit(shell: &Shell, cwd: &Path, arg: &str, force: bool) -> Result<(), Str
     )
     .map_err(|e| e.to_string())?
     .0;
-    let dir = fresh_edit_dir(&shim)?;
+    // (Unsaved edits were refused above, unless `--force`.)
+    let dir = fresh_edit_dir(&shim, true)?;
     let tree = dir.join("tree");
     lay_out(&shim, &tree, &patches, &shim.version)?;
     copy_tree(&tree, &dir.join("base"))?;

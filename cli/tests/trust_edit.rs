@@ -239,3 +239,37 @@ fn a_save_that_does_not_stage_writes_no_patch_and_no_list_entry() {
     assert_eq!(shim_files(&shim), before);
     assert!(!shim.join("patches/0002-exclaim.patch").exists());
 }
+
+#[test]
+fn an_upgrade_that_stops_keeps_unsaved_edits() {
+    let env = greet();
+    ok(&env, &["edit", "greet"]);
+    let lib = tree(&env, "patched/greet").join("src/lib.rs");
+    replace_in(&lib, "Hello {}", "Hello, {}");
+    ok(&env, &["save", "greet", "-m", "Comma"]);
+    replace_in(&lib, "Hello, {}", "Hello, {}!");
+    // 2.0.0 rewrote the line: the upgrade stops at the patch, and would
+    // leave its tree where the unsaved edit is.
+    env.publish(&Package::new("greet", "2.0.0").file(
+        "src/lib.rs",
+        "pub fn greet(name: &str) -> String {\n    format!(\"Hi {}\", name)\n}\n",
+    ));
+    let out = fails(&env, &["upgrade", "greet", "2.0.0"]);
+    assert!(out.contains("holds unsaved edits"), "{out}");
+    assert!(std::fs::read_to_string(&lib)
+        .unwrap()
+        .contains("Hello, {}!"));
+}
+
+#[test]
+fn a_tree_left_under_target_by_an_older_version_is_named() {
+    let env = greet();
+    std::fs::create_dir_all(env.ws.join("target/build-patch/edit/greet/tree/src")).unwrap();
+    let out = fails(&env, &["save", "greet"]);
+    assert!(
+        out.contains("target/build-patch/edit/greet/tree")
+            && out.contains("it is no longer read")
+            && out.contains("help: run `cargo build-patch edit greet` first"),
+        "{out}"
+    );
+}
