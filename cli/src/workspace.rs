@@ -193,11 +193,7 @@ impl Workspace {
         if as_dir.join("Cargo.toml").is_file() {
             return Ok(as_dir);
         }
-        let shims: Vec<ShimInfo> = self
-            .shims
-            .iter()
-            .filter_map(|d| ShimInfo::read(d).ok())
-            .collect();
+        let shims = self.read_shims();
         let matching: Vec<&ShimInfo> = shims.iter().filter(|s| s.is_named(arg)).collect();
         match matching[..] {
             [one] => Ok(one.dir.clone()),
@@ -223,12 +219,17 @@ impl Workspace {
     /// workspace, for the commands build-patch suggests: its package name,
     /// else `NAME@VERSION`, else its directory (relative to `cwd`).
     pub fn arg_for(&self, cwd: &Path, shim: &ShimInfo) -> String {
-        let shims: Vec<ShimInfo> = self
-            .shims
+        let shims = self.read_shims();
+        unambiguous_arg(cwd, shim, &shims)
+    }
+
+    /// What each shim's manifest says (those that cannot be read are left
+    /// out: commands that read one say why).
+    fn read_shims(&self) -> Vec<ShimInfo> {
+        self.shims
             .iter()
             .filter_map(|d| ShimInfo::read(d).ok())
-            .collect();
-        unambiguous_arg(cwd, shim, &shims)
+            .collect()
     }
 
     /// `NAME@VERSION` of the shim in `dir` as Cargo resolved it (for
@@ -247,7 +248,7 @@ fn listing(cwd: &Path, listed: &[&ShimInfo], all: &[ShimInfo]) -> String {
     listed
         .iter()
         .map(|s| {
-            let dir = crate::shim::relative_path(cwd, &s.dir);
+            let dir = shown_dir(cwd, &s.dir);
             let arg = unambiguous_arg(cwd, s, all);
             if arg == dir {
                 format!("`{dir}`")
@@ -275,7 +276,15 @@ fn unambiguous_arg(cwd: &Path, shim: &ShimInfo, all: &[ShimInfo]) -> String {
     candidates
         .into_iter()
         .find(|c| unique(c) && !cwd.join(c).join("Cargo.toml").is_file())
-        .unwrap_or_else(|| crate::shim::relative_path(cwd, &shim.dir))
+        .unwrap_or_else(|| shown_dir(cwd, &shim.dir))
+}
+
+/// A directory as the user can type it from `cwd`.
+fn shown_dir(cwd: &Path, dir: &Path) -> String {
+    match crate::shim::relative_path(cwd, dir) {
+        rel if rel.is_empty() => ".".to_string(),
+        rel => rel,
+    }
 }
 
 /// A directory as the file system names it, to compare two spellings.
