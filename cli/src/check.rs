@@ -14,7 +14,7 @@ use build_patch::recorded_version;
 use toml_edit::{value, Item};
 
 use crate::diff::{copy_tree, diff_trees};
-use crate::edit::{commit_tree, edit_dir, lay_out, write_upgrade_marker};
+use crate::edit::{commit_tree, fresh_edit_dir, lay_out, write_upgrade_marker};
 use crate::shell::Shell;
 use crate::undo::Snapshot;
 use crate::workspace::{read_doc, ShimInfo, Workspace};
@@ -25,7 +25,7 @@ pub fn check(shell: &Shell, cwd: &Path, args: &[String], strict: bool) -> Result
         ws.shims.clone()
     } else {
         args.iter()
-            .map(|a| ws.find(cwd, a).map(|d| crate::graph::canonical(&d)))
+            .map(|a| ws.find(cwd, a).map(|d| crate::workspace::canonical(&d)))
             .collect::<Result<_, _>>()?
     };
     if dirs.is_empty() {
@@ -227,8 +227,7 @@ pub fn upgrade(shell: &Shell, cwd: &Path, arg: &str, target: Target<'_>) -> Resu
             }
             Err(e) => {
                 // Leave an edit folder at the failing patch, to resolve by hand.
-                let dir = edit_dir(&ws, &shim);
-                let _ = std::fs::remove_dir_all(&dir);
+                let dir = fresh_edit_dir(&shim, false)?;
                 let tree = dir.join("tree");
                 copy_tree(&before, &tree)?;
                 copy_tree(&before, &dir.join("base"))?;
@@ -249,9 +248,9 @@ pub fn upgrade(shell: &Shell, cwd: &Path, arg: &str, target: Target<'_>) -> Resu
                     tree.display(),
                     shim.upstream,
                     f.display,
-                    shim.name,
+                    ws.arg_for(cwd, &shim),
                     f.display,
-                    shim.name,
+                    ws.arg_for(cwd, &shim),
                 ));
             }
         }

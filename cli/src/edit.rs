@@ -1,7 +1,8 @@
 //! `edit` and `save`: making a patch is editing files.
 //!
-//! `edit` lays out, under the workspace's target directory,
-//! `build-patch/edit/<shim>/`:
+//! `edit` lays out, in the shim's own directory, `.build-patch-edit/`
+//! (ignored by git through the `.gitignore` inside it, and never read by
+//! Cargo or by the shim's build, which watch named files only):
 //!
 //! ```text
 //! tree/   the upstream with the shim's patches applied: edit here. A git
@@ -10,9 +11,14 @@
 //! base/   the same tree as it was after the last patch: `save` diffs against it
 //! ```
 //!
+//! One folder per shim, so two shims of one crate never share one, and
+//! outside the target directory, so `cargo clean` keeps unsaved edits.
+//!
 //! `save` writes the difference between `base/` and `tree/` as a new patch,
 //! adds it to the shim's list, updates the shim's manifest if `Cargo.toml`
-//! changed, checks that the shim stages, and moves `base/` forward.
+//! changed, checks that the shim stages and that `cargo check` compiles it,
+//! and only then moves `base/` forward. When any of that fails, every file
+//! it wrote is put back as it was, and the tree is kept.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -22,45 +28,97 @@ use toml_edit::{value, Array, Item};
 
 use crate::diff::{copy_tree, diff_trees};
 use crate::shell::Shell;
+use crate::undo::Snapshot;
 use crate::workspace::{read_doc, ShimInfo, Workspace};
 
+/// The name of the edit folder inside a shim's directory.
+pub const EDIT_DIR: &str = ".build-patch-edit";
+
 /// The edit folder of a shim.
-pub fn edit_dir(ws: &Workspace, shim: &ShimInfo) -> PathBuf {
-    ws.target_dir
+pub fn edit_dir(shim: &ShimInfo) -> PathBuf {
+    shim.dir.join(EDIT_DIR)
+}
+
+/// The shim's edit folder, emptied and ignored by git. Unsaved edits in it
+/// are refused unless `discard` says to throw them away.
+pub fn fresh_edit_dir(shim: &ShimInfo, discard: bool) -> Result<PathBuf, String> {
+    let dir = edit_dir(shim);
+    if !discard && has_unsaved_edits(&dir)? {
+        return Err(format!(
+            "`{}` holds unsaved edits of `{}`, which this would throw away\n  nothing was \
+             changed\n  help: save them (`cargo build-patch save {}`) or throw them away \
+             (`cargo build-patch edit {} --force`), then run this again",
+            dir.join("tree").display(),
+            shim.name,
+            shim.dir.display(),
+            shim.dir.display()
+        ));
+    }
+    if dir.exists() {
+        std::fs::remove_dir_all(&dir)
+            .map_err(|e| format!("cannot remove `{}`: {e}", dir.display()))?;
+    }
+    std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create `{}`: {e}", dir.display()))?;
+    let ignore = dir.join(".gitignore");
+    std::fs::write(
+        &ignore,
+        "# written by cargo build-patch: the edit folder is never committed\n*\n",
+    )
+    .map_err(|e| format!("cannot write `{}`: {e}", ignore.display()))?;
+    Ok(dir)
+}
+
+/// Where cargo-build-patch 0.1 kept a shim's edit folder, under the target
+/// directory (which `cargo clean` deletes). It is no longer read.
+fn old_edit_dir(ws: &Workspace, shim: &ShimInfo) -> Option<PathBuf> {
+    let dir = ws
+        .target_dir
         .join("build-patch")
         .join("edit")
-        .join(&shim.name)
+        .join(&shim.name);
+    dir.join("tree").is_dir().then_some(dir)
+}
+
+/// A line about an edit folder at the old place, if there is one.
+fn old_edit_dir_note(ws: &Workspace, shim: &ShimInfo) -> Option<String> {
+    old_edit_dir(ws, shim).map(|old| {
+        format!(
+            "`{}` is an edit tree left by an older cargo-build-patch, which kept them under the \
+             target directory; it is no longer read: carry its changes over by hand \
+             (`diff -r {} {}` shows them), then delete it",
+            old.join("tree").display(),
+            old.join("base").display(),
+            old.join("tree").display()
+        )
+    })
 }
 
 pub fn edit(shell: &Shell, cwd: &Path, arg: &str, force: bool) -> Result<(), String> {
     let ws = Workspace::load(cwd)?;
     let shim = ShimInfo::read(&ws.find(cwd, arg)?)?;
-    let dir = edit_dir(&ws, &shim);
+    let arg = ws.arg_for(cwd, &shim);
+    let dir = edit_dir(&shim);
     if dir.exists() {
         // An open tree whose edits are all saved is laid out again, so that
         // it follows the shim's patch list as it is now.
         if let (false, Some((patch, version))) = (force, read_upgrade_marker(&dir)) {
             return Err(format!(
                 "`{}` holds {} {version} for an upgrade, waiting for `{patch}` to be redone\n  \
-                 help: redo it there and run `cargo build-patch save {}`; `--force` throws the \
+                 help: redo it there and run `cargo build-patch save {arg}`; `--force` throws the \
                  upgrade's tree away and starts an edit",
                 dir.join("tree").display(),
                 shim.upstream,
-                shim.name
             ));
         }
         if !force && has_unsaved_edits(&dir)? {
             return Err(format!(
                 "`{}` holds unsaved edits of `{}`\n  help: keep editing there, then \
-                 `cargo build-patch save {}` writes them as a patch; `--force` throws them \
+                 `cargo build-patch save {arg}` writes them as a patch; `--force` throws them \
                  away and starts again",
                 dir.join("tree").display(),
                 shim.name,
-                shim.name
             ));
         }
-        std::fs::remove_dir_all(&dir)
-            .map_err(|e| format!("cannot remove `{}`: {e}", dir.display()))?;
     }
     shell.status("Staging", &format!("{} {}", shim.upstream, shim.version));
     let patches = patch::load_patch_list(
@@ -69,6 +127,8 @@ pub fn edit(shell: &Shell, cwd: &Path, arg: &str, force: bool) -> Result<(), Str
     )
     .map_err(|e| e.to_string())?
     .0;
+    // (Unsaved edits were refused above, unless `--force`.)
+    let dir = fresh_edit_dir(&shim, true)?;
     let tree = dir.join("tree");
     lay_out(&shim, &tree, &patches, &shim.version)?;
     copy_tree(&tree, &dir.join("base"))?;
@@ -76,9 +136,11 @@ pub fn edit(shell: &Shell, cwd: &Path, arg: &str, force: bool) -> Result<(), Str
         "Editing",
         &format!("{} {} in `{}`", shim.upstream, shim.version, tree.display()),
     );
+    if let Some(note) = old_edit_dir_note(&ws, &shim) {
+        shell.warn(&note);
+    }
     shell.note(&format!(
-        "edit the files there, then run `cargo build-patch save {} --message \"...\"`",
-        shim.name
+        "edit the files there, then run `cargo build-patch save {arg} --message \"...\"`"
     ));
     Ok(())
 }
@@ -103,10 +165,12 @@ fn read_upgrade_marker(dir: &Path) -> Option<(String, String)> {
 /// `save` after an upgrade stopped: the redone change replaces the diff of
 /// the patch that stopped it (its header kept, its version updated), and
 /// the upgrade's tree is dropped. The shim itself is not built: it is still
-/// at its old version until the upgrade runs again.
+/// at its old version until the upgrade runs again. The patch is replaced
+/// in one rename, so it is either the old one or the new one.
 fn save_over(
     shell: &Shell,
     shim: &ShimInfo,
+    arg: &str,
     dir: &Path,
     patch: &str,
     version: &str,
@@ -116,15 +180,20 @@ fn save_over(
     let original =
         std::fs::read(&path).map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
     let text = crate::check::refresh(&original, diff, &shim.upstream, version);
-    std::fs::write(&path, text).map_err(|e| format!("cannot write `{}`: {e}", path.display()))?;
+    let folder = path.parent().unwrap_or(&shim.dir);
+    let mut temp = tempfile::NamedTempFile::new_in(folder)
+        .map_err(|e| format!("cannot create a file in `{}`: {e}", folder.display()))?;
+    std::io::Write::write_all(&mut temp, text.as_bytes())
+        .map_err(|e| format!("cannot write `{}`: {e}", temp.path().display()))?;
+    temp.persist(&path)
+        .map_err(|e| format!("cannot write `{}`: {e}", path.display()))?;
     std::fs::remove_dir_all(dir).map_err(|e| format!("cannot remove `{}`: {e}", dir.display()))?;
     shell.status(
         "Redone",
         &format!("`{patch}` against {} {version}", shim.upstream),
     );
     shell.note(&format!(
-        "run `cargo build-patch upgrade {} {version}` again",
-        shim.name
+        "run `cargo build-patch upgrade {arg} {version}` again"
     ));
     Ok(())
 }
@@ -182,13 +251,22 @@ pub fn save(
 ) -> Result<(), String> {
     let ws = Workspace::load(cwd)?;
     let shim = ShimInfo::read(&ws.find(cwd, arg)?)?;
-    let dir = edit_dir(&ws, &shim);
+    let arg = ws.arg_for(cwd, &shim);
+    let dir = edit_dir(&shim);
     let (tree, base) = (dir.join("tree"), dir.join("base"));
     if !tree.is_dir() || !base.is_dir() {
-        return Err(format!(
-            "no edits of `{}` to save\n  help: run `cargo build-patch edit {}` first",
-            shim.name, shim.name
+        let mut text = format!(
+            "no edits of `{}` to save (`{}` has none)",
+            shim.name,
+            tree.display()
+        );
+        if let Some(note) = old_edit_dir_note(&ws, &shim) {
+            text.push_str(&format!("\n  note: {note}"));
+        }
+        text.push_str(&format!(
+            "\n  help: run `cargo build-patch edit {arg}` first"
         ));
+        return Err(text);
     }
     let diff = diff_trees(&base, &tree)?;
     if diff.is_empty() {
@@ -198,8 +276,22 @@ pub fn save(
         ));
     }
     if let Some((patch, version)) = read_upgrade_marker(&dir) {
-        return save_over(shell, &shim, &dir, &patch, &version, &diff);
+        return save_over(shell, &shim, &arg, &dir, &patch, &version, &diff);
     }
+    // `cargo check` compiles the shim in the workspace, so the workspace
+    // must build it.
+    let Some(spec) = ws.package_spec(&shim.dir).map(str::to_string) else {
+        return Err(format!(
+            "the workspace does not build the shim in `{}` (`cargo metadata` in `{}` does not \
+             list it), so `save` cannot check that it compiles with the new patch\n  nothing \
+             was changed; the edits are kept in `{}`\n  help: wire the shim into the workspace \
+             (the lines `cargo build-patch new` printed), then run `cargo build-patch save \
+             {arg}` again",
+            shim.dir.display(),
+            ws.root.display(),
+            tree.display()
+        ));
+    };
     let message = message.unwrap_or("Changes made with cargo build-patch edit");
     let text = format!(
         "Description: {}\nApplies-to: {} {}\nGenerated-by: cargo build-patch save\n\n{diff}",
@@ -208,7 +300,45 @@ pub fn save(
         shim.version
     );
 
-    let (file, rel) = add_patch(&shim, name.unwrap_or(&slug(message)), &text)?;
+    // All or nothing: every file of the shim (and of the folder the patch
+    // goes to) is put back as it was when any step fails.
+    let target = PatchTarget::of(&shim);
+    let mut snapshot = Snapshot::new();
+    snapshot.tree(&shim.dir)?;
+    snapshot.tree(&target.folder)?;
+    let written = (|| {
+        let (file, rel) = add_patch(&shim, &target, name.unwrap_or(&slug(message)), &text)?;
+        if diff.contains("diff --git a/Cargo.toml b/Cargo.toml") {
+            crate::shim::sync(shell, &shim.dir)?;
+        }
+        // The shim must stage with the new patch, as a build would...
+        let scratch =
+            tempfile::tempdir().map_err(|e| format!("cannot create a scratch folder: {e}"))?;
+        ShimInfo::read(&shim.dir)?
+            .config(scratch.path())
+            .try_build()
+            .map_err(|e| format!("the shim does not build with `{rel}`: {e}"))?;
+        // ...and compile.
+        shell.status("Checking", &format!("`{spec}` with `{rel}`"));
+        cargo_check(&ws, &spec, &rel, &tree)?;
+        Ok::<_, String>(file)
+    })();
+    let file = match written {
+        Ok(file) => file,
+        Err(e) => {
+            let restored = snapshot.restore();
+            return Err(match restored {
+                Ok(()) => format!(
+                    "{e}\n  nothing was changed in `{}`; the edits are kept in `{}`\n  help: \
+                     fix them there and run `cargo build-patch save {arg}` again",
+                    shim.dir.display(),
+                    tree.display()
+                ),
+                Err(r) => format!("{e}\n  and putting the shim back failed: {r}"),
+            });
+        }
+    };
+
     let git = Git::open(&tree);
     git.commit(&tree, message);
     std::fs::remove_dir_all(&base)
@@ -220,40 +350,105 @@ pub fn save(
         .count();
     let shown = crate::shim::relative_path(cwd, &file);
     shell.status("Saved", &format!("`{shown}` ({files} file(s))"));
-
-    if diff.contains("diff --git a/Cargo.toml b/Cargo.toml") {
-        crate::shim::sync(shell, &shim.dir)?;
-    }
-    // The shim must stage with the new patch, as a build would.
-    let scratch =
-        tempfile::tempdir().map_err(|e| format!("cannot create a scratch folder: {e}"))?;
-    ShimInfo::read(&shim.dir)?
-        .config(scratch.path())
-        .try_build()
-        .map_err(|e| format!("the shim does not build with `{rel}`: {e}"))?;
     Ok(())
 }
 
-/// Writes a patch next to the shim's others and lists it: into the series
-/// or directory the shim's list names, else into `patches/` beside the
-/// shim's manifest and into `patches = [...]`. Returns the file and its path
-/// relative to the shim.
-fn add_patch(shim: &ShimInfo, name: &str, text: &str) -> Result<(PathBuf, String), String> {
-    let listed: Vec<PathBuf> = shim.patches.iter().map(|p| shim.dir.join(p)).collect();
-    let (folder, series) = match listed.last() {
-        Some(last) if last.is_dir() => {
-            let series = last.join("series");
-            (last.clone(), series.is_file().then_some(series))
+/// `cargo check -p SPEC` in the workspace: the shim compiles with the new
+/// patch. On failure, the first lines of what Cargo and rustc said.
+fn cargo_check(ws: &Workspace, spec: &str, rel: &str, tree: &Path) -> Result<(), String> {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let manifest = ws.root.join("Cargo.toml");
+    let out = Command::new(&cargo)
+        .args(["check", "--quiet", "-p", spec, "--manifest-path"])
+        .arg(&manifest)
+        .env("CARGO_TERM_COLOR", "never")
+        .output()
+        .map_err(|e| {
+            format!(
+                "cannot run `{} check`: {e}\n  help: set `CARGO` to the cargo binary",
+                Path::new(&cargo).display()
+            )
+        })?;
+    if out.status.success() {
+        return Ok(());
+    }
+    const SHOWN: usize = 40;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let lines: Vec<&str> = stderr.lines().collect();
+    let start = lines
+        .iter()
+        .position(|l| l.starts_with("error"))
+        .unwrap_or(0);
+    let mut said = String::new();
+    for line in lines.iter().skip(start).take(SHOWN) {
+        said.push_str("    ");
+        said.push_str(line);
+        said.push('\n');
+    }
+    if lines.len() > start + SHOWN {
+        said.push_str(&format!(
+            "    ... ({} more lines)\n",
+            lines.len() - start - SHOWN
+        ));
+    }
+    Err(format!(
+        "`{spec}` does not compile with `{rel}`: `cargo check -p {spec} --manifest-path {}` \
+         failed\n  cargo said:\n{said}  note: rustc names the file in the staged copy \
+         (`…/out/build-patch/NAME-VERSION/…`); the same path in `{}` is the one to fix",
+        manifest.display(),
+        tree.display()
+    ))
+}
+
+/// Where `save` puts a new patch and how it lists it: into the series or
+/// directory the shim's list ends with, else into `patches/` beside the
+/// shim's manifest and into `patches = [...]`.
+struct PatchTarget {
+    folder: PathBuf,
+    series: Option<PathBuf>,
+    /// Whether the list ends with a directory (its patches are read in name
+    /// order: nothing to list).
+    in_dir: bool,
+}
+
+impl PatchTarget {
+    fn of(shim: &ShimInfo) -> PatchTarget {
+        let listed: Vec<PathBuf> = shim.patches.iter().map(|p| shim.dir.join(p)).collect();
+        match listed.last() {
+            Some(last) if last.is_dir() => {
+                let series = last.join("series");
+                PatchTarget {
+                    folder: last.clone(),
+                    series: series.is_file().then_some(series),
+                    in_dir: true,
+                }
+            }
+            Some(last) if last.file_name().is_some_and(|n| n == "series") => PatchTarget {
+                folder: last.parent().unwrap_or(&shim.dir).to_path_buf(),
+                series: Some(last.clone()),
+                in_dir: false,
+            },
+            _ => PatchTarget {
+                folder: shim.dir.join("patches"),
+                series: None,
+                in_dir: false,
+            },
         }
-        Some(last) if last.file_name().is_some_and(|n| n == "series") => (
-            last.parent().unwrap_or(&shim.dir).to_path_buf(),
-            Some(last.clone()),
-        ),
-        _ => (shim.dir.join("patches"), None),
-    };
-    std::fs::create_dir_all(&folder)
+    }
+}
+
+/// Writes a patch next to the shim's others and lists it (see
+/// [`PatchTarget`]). Returns the file and its path relative to the shim.
+fn add_patch(
+    shim: &ShimInfo,
+    target: &PatchTarget,
+    name: &str,
+    text: &str,
+) -> Result<(PathBuf, String), String> {
+    let folder = &target.folder;
+    std::fs::create_dir_all(folder)
         .map_err(|e| format!("cannot create `{}`: {e}", folder.display()))?;
-    let count = std::fs::read_dir(&folder)
+    let count = std::fs::read_dir(folder)
         .map_err(|e| format!("cannot read `{}`: {e}", folder.display()))?
         .filter_map(|e| e.ok())
         .filter(|e| {
@@ -266,17 +461,17 @@ fn add_patch(shim: &ShimInfo, name: &str, text: &str) -> Result<(PathBuf, String
     std::fs::write(&file, text).map_err(|e| format!("cannot write `{}`: {e}", file.display()))?;
     let rel = crate::shim::relative_path(&shim.dir, &file);
 
-    if let Some(series) = series {
-        let mut s = std::fs::read_to_string(&series)
+    if let Some(series) = &target.series {
+        let mut s = std::fs::read_to_string(series)
             .map_err(|e| format!("cannot read `{}`: {e}", series.display()))?;
         if !s.is_empty() && !s.ends_with('\n') {
             s.push('\n');
         }
         s.push_str(&file_name);
         s.push('\n');
-        std::fs::write(&series, s)
+        std::fs::write(series, s)
             .map_err(|e| format!("cannot write `{}`: {e}", series.display()))?;
-    } else if !listed.last().is_some_and(|l| l.is_dir()) {
+    } else if !target.in_dir {
         // A plain list: append the new file.
         let manifest_path = shim.dir.join("Cargo.toml");
         let mut doc = read_doc(&manifest_path)?;

@@ -53,11 +53,11 @@ pub fn wired_shims(metadata: &Metadata) -> Vec<WiredShim> {
     // Used means depended on: a shim that is a workspace member is listed
     // among the packages even when every dependent takes the registry copy.
     let in_graph = |dir: &Path| {
-        let manifest = canonical(&dir.join("Cargo.toml"));
+        let manifest = crate::workspace::canonical(&dir.join("Cargo.toml"));
         let ids: Vec<&cargo_metadata::PackageId> = metadata
             .packages
             .iter()
-            .filter(|p| canonical(p.manifest_path.as_std_path()) == manifest)
+            .filter(|p| crate::workspace::canonical(p.manifest_path.as_std_path()) == manifest)
             .map(|p| &p.id)
             .collect();
         metadata.resolve.as_ref().is_some_and(|r| {
@@ -68,7 +68,7 @@ pub fn wired_shims(metadata: &Metadata) -> Vec<WiredShim> {
     };
     let mut out: Vec<WiredShim> = Vec::new();
     let mut add = |dir: PathBuf, wiring: Wiring| {
-        let dir = canonical(&dir);
+        let dir = crate::workspace::canonical(&dir);
         if !is_shim(&dir) || out.iter().any(|w| w.dir == dir) {
             return;
         }
@@ -122,10 +122,6 @@ fn is_shim(dir: &Path) -> bool {
     ShimInfo::read(dir).is_ok()
 }
 
-pub fn canonical(path: &Path) -> PathBuf {
-    path.canonicalize().unwrap_or_else(|_| path.to_path_buf())
-}
-
 /// What is wrong with the shims in `wired`: for each unused one, why and
 /// what to do; for each used graph-wide one, the unpatched copies of its
 /// crate that are also in the graph.
@@ -160,7 +156,7 @@ pub fn findings(metadata: &Metadata, wired: &[WiredShim]) -> Vec<Finding> {
 /// `new` and `upgrade`, which must not report success for a shim the graph
 /// will not use.
 pub fn verify(ws: &crate::workspace::Workspace, dir: &Path) -> Result<Vec<String>, String> {
-    let dir = canonical(dir);
+    let dir = crate::workspace::canonical(dir);
     if !ws.wired.iter().any(|w| w.dir == dir) {
         return Err(
             "no `[patch]` entry or dependency of this workspace names the shim, so no build uses it"

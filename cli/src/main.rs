@@ -8,6 +8,7 @@ mod apply;
 mod check;
 mod diff;
 mod edit;
+mod fetch;
 mod graph;
 mod outdated;
 mod require;
@@ -55,6 +56,8 @@ enum Command {
     Check(CheckArgs),
     /// Move a shim to another upstream version, refreshing its patches.
     Upgrade(UpgradeArgs),
+    /// Download the pristine source of every shim into Cargo's cache, for offline builds.
+    Fetch,
     /// Make the graph hold one semver series of CRATE, patching the requirements of its dependents.
     Unify(UnifyArgs),
     /// Show newer releases of each shim's crate and what each patch does against them.
@@ -92,7 +95,7 @@ struct UnifyArgs {
 
 #[derive(Args, Debug)]
 struct EditArgs {
-    /// The shim: its directory, or its package name in this workspace.
+    /// The shim: its directory, or NAME or NAME@VERSION (package or upstream name, upstream version).
     shim: String,
     /// Throw away unsaved edits and start again.
     #[arg(long)]
@@ -101,7 +104,7 @@ struct EditArgs {
 
 #[derive(Args, Debug)]
 struct SaveArgs {
-    /// The shim: its directory, or its package name in this workspace.
+    /// The shim: its directory, or NAME or NAME@VERSION (package or upstream name, upstream version).
     shim: String,
     /// The patch's file name, without number or extension [default: from the message].
     #[arg(long)]
@@ -113,7 +116,7 @@ struct SaveArgs {
 
 #[derive(Args, Debug)]
 struct CheckArgs {
-    /// Shims to check [default: every shim the workspace wires].
+    /// Shims to check, each as for `edit` [default: every shim the workspace wires].
     shims: Vec<String>,
     /// Also fail on a patch whose header does not say what it does (`Description:`).
     #[arg(long)]
@@ -123,7 +126,7 @@ struct CheckArgs {
 #[derive(Args, Debug)]
 #[command(group = clap::ArgGroup::new("to").required(true).args(["version", "compatible", "latest"]))]
 struct UpgradeArgs {
-    /// The shim: its directory, or its package name in this workspace.
+    /// The shim: its directory, or NAME or NAME@VERSION (package or upstream name, upstream version).
     shim: String,
     /// The exact upstream version to move to.
     version: Option<String>,
@@ -227,6 +230,7 @@ fn main() -> ExitCode {
             };
             cwd().and_then(|cwd| check::upgrade(&shell, &cwd, &a.shim, target))
         }
+        Command::Fetch => cwd().and_then(|cwd| fetch::fetch(&shell, &cwd)),
         Command::Unify(a) => cwd().and_then(|cwd| {
             unify::unify(
                 &shell,

@@ -9,8 +9,11 @@ use std::path::{Path, PathBuf};
 #[derive(Default)]
 pub struct Snapshot {
     files: Vec<(PathBuf, Option<Vec<u8>>)>,
-    /// Folders whose files created after the snapshot are removed again.
+    /// Folders whose files and folders created after the snapshot are
+    /// removed again.
     trees: Vec<PathBuf>,
+    /// The folders under `trees` at the snapshot.
+    dirs: Vec<PathBuf>,
 }
 
 impl Snapshot {
@@ -33,12 +36,14 @@ impl Snapshot {
     }
 
     /// Records every file under `dir` (not following links, skipping
-    /// `target` and `.git`), and that files created there later are to be
+    /// `target`, `.git` and a shim's edit folder), and that files created there later are to be
     /// removed by [`Snapshot::restore`].
     pub fn tree(&mut self, dir: &Path) -> Result<(), String> {
-        for f in files_under(dir)? {
+        let (files, dirs) = walk(dir)?;
+        for f in files {
             self.file(&f)?;
         }
+        self.dirs.extend(dirs);
         self.trees.push(dir.to_path_buf());
         Ok(())
     }
@@ -46,11 +51,17 @@ impl Snapshot {
     /// Puts every recorded file back as it was, and removes the files
     /// created since in the recorded trees.
     pub fn restore(&self) -> Result<(), String> {
-        for dir in &self.trees {
-            for f in files_under(dir)? {
+        for tree in &self.trees {
+            let (files, dirs) = walk(tree)?;
+            for f in files {
                 if !self.files.iter().any(|(p, _)| *p == f) {
                     std::fs::remove_file(&f)
                         .map_err(|e| format!("cannot remove `{}`: {e}", f.display()))?;
+                }
+            }
+            for d in dirs.iter().rev() {
+                if !self.dirs.contains(d) && d != tree {
+                    let _ = std::fs::remove_dir_all(d);
                 }
             }
         }
@@ -79,9 +90,10 @@ impl Snapshot {
     }
 }
 
-/// The regular files under `dir`, without `target/` and `.git/`.
-fn files_under(dir: &Path) -> Result<Vec<PathBuf>, String> {
-    let mut out = Vec::new();
+/// The regular files and the folders under `dir` (itself included),
+/// without `target/`, `.git/` and a shim's edit folder.
+fn walk(dir: &Path) -> Result<(Vec<PathBuf>, Vec<PathBuf>), String> {
+    let (mut files, mut dirs) = (Vec::new(), Vec::new());
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
         let entries = match std::fs::read_dir(&d) {
@@ -89,6 +101,7 @@ fn files_under(dir: &Path) -> Result<Vec<PathBuf>, String> {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
             Err(e) => return Err(format!("cannot read `{}`: {e}", d.display())),
         };
+        dirs.push(d.clone());
         for e in entries {
             let e = e.map_err(|e| format!("cannot read `{}`: {e}", d.display()))?;
             let kind = e
@@ -96,16 +109,17 @@ fn files_under(dir: &Path) -> Result<Vec<PathBuf>, String> {
                 .map_err(|err| format!("cannot read `{}`: {err}", e.path().display()))?;
             let name = e.file_name();
             if kind.is_dir() {
-                if name != "target" && name != ".git" {
+                if name != "target" && name != ".git" && name != crate::edit::EDIT_DIR {
                     stack.push(e.path());
                 }
             } else if kind.is_file() {
-                out.push(e.path());
+                files.push(e.path());
             }
         }
     }
-    out.sort();
-    Ok(out)
+    files.sort();
+    dirs.sort();
+    Ok((files, dirs))
 }
 
 #[cfg(test)]
@@ -115,10 +129,11 @@ mod tests {
     #[test]
     fn restore_puts_back_changed_removed_and_created_files() {
         let dir = tempfile::tempdir().unwrap();
-        let (a, b, c) = (
+        let (a, b, c, d) = (
             dir.path().join("a"),
             dir.path().join("sub/b"),
             dir.path().join("sub/c"),
+            dir.path().join("new/d"),
         );
         std::fs::create_dir_all(dir.path().join("sub")).unwrap();
         std::fs::write(&a, "a").unwrap();
@@ -131,11 +146,14 @@ mod tests {
         std::fs::write(&a, "changed").unwrap();
         std::fs::remove_file(&b).unwrap();
         std::fs::write(&c, "new").unwrap();
+        std::fs::create_dir_all(dir.path().join("new")).unwrap();
+        std::fs::write(&d, "new").unwrap();
         std::fs::write(&o, "new outside").unwrap();
         snap.restore().unwrap();
         assert_eq!(std::fs::read_to_string(&a).unwrap(), "a");
         assert_eq!(std::fs::read_to_string(&b).unwrap(), "b");
         assert!(!c.exists());
+        assert!(!dir.path().join("new").exists());
         assert!(!o.exists());
     }
 }

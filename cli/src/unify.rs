@@ -306,7 +306,7 @@ fn shim_of(ws: &Workspace, p: &Package) -> Option<ShimInfo> {
     if p.source.is_some() {
         return None;
     }
-    let dir = crate::graph::canonical(p.manifest_path.parent()?.as_std_path());
+    let dir = crate::workspace::canonical(p.manifest_path.parent()?.as_std_path());
     ws.wired
         .iter()
         .find(|w| w.dir == dir)
@@ -349,11 +349,9 @@ fn write_patch(file: &Path, text: &str) -> Result<(), String> {
 /// quilt series it names last).
 fn add_to_shim(shim: &ShimInfo, file: &Path) -> Result<(), String> {
     let rel = relative_path(&shim.dir, file);
-    if shim
-        .patches
-        .iter()
-        .any(|p| crate::graph::canonical(&shim.dir.join(p)) == crate::graph::canonical(file))
-    {
+    if shim.patches.iter().any(|p| {
+        crate::workspace::canonical(&shim.dir.join(p)) == crate::workspace::canonical(file)
+    }) {
         return Ok(());
     }
     if let Some(last) = shim.patches.last() {

@@ -292,7 +292,7 @@ impl Plan {
 }
 
 fn same_dir(a: &Path, b: &Path) -> bool {
-    crate::graph::canonical(a) == crate::graph::canonical(b)
+    crate::workspace::canonical(a) == crate::workspace::canonical(b)
 }
 
 /// Whether two versions are one semver series for Cargo.

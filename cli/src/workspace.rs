@@ -87,6 +87,16 @@ impl ShimInfo {
         })
     }
 
+    /// Whether `arg` names this shim: its package name or the upstream's,
+    /// optionally with `@` and the upstream version.
+    pub fn is_named(&self, arg: &str) -> bool {
+        let (name, version) = match arg.split_once('@') {
+            Some((n, v)) => (n, Some(v)),
+            None => (arg, None),
+        };
+        (self.name == name || self.upstream == name) && version.is_none_or(|v| v == self.version)
+    }
+
     /// Whether the shim has the upstream's name (wired through
     /// `[patch.crates-io]`) rather than its own.
     pub fn graph_wide(&self) -> bool {
@@ -122,9 +132,11 @@ impl ShimInfo {
     }
 }
 
-/// The shims a workspace wires, and its target directory, from
+/// The shims a workspace wires, its root and its target directory, from
 /// `cargo metadata` run in `cwd` (offline first, as the build does).
 pub struct Workspace {
+    /// The directory of the workspace's root `Cargo.toml`.
+    pub root: PathBuf,
     pub target_dir: PathBuf,
     /// Every shim the workspace wires, whether the graph uses it or not.
     pub shims: Vec<PathBuf>,
@@ -132,6 +144,8 @@ pub struct Workspace {
     pub wired: Vec<crate::graph::WiredShim>,
     /// What `cargo metadata` said: the resolved graph.
     pub metadata: cargo_metadata::Metadata,
+    /// `NAME@VERSION` of each shim as Cargo resolved it, by canonical directory.
+    specs: Vec<(PathBuf, String)>,
 }
 
 impl Workspace {
@@ -154,55 +168,139 @@ impl Workspace {
                     )
                 })?,
         };
-        let mut shims: Vec<PathBuf> = metadata
+        let mut found: Vec<(PathBuf, String)> = metadata
             .packages
             .iter()
             .filter(|p| p.source.is_none() && p.metadata.get("build-patch").is_some())
             .filter_map(|p| {
-                p.manifest_path
-                    .parent()
-                    .map(|d| crate::graph::canonical(d.as_std_path()))
+                let dir = canonical(p.manifest_path.parent()?.as_std_path());
+                Some((dir, format!("{}@{}", p.name, p.version)))
             })
             .collect();
+        found.sort();
+        found.dedup();
+        let mut shims: Vec<PathBuf> = found.iter().map(|(d, _)| d.clone()).collect();
         // Wired but not used: `[patch]` entries the graph dropped.
         let wired = crate::graph::wired_shims(&metadata);
         shims.extend(wired.iter().filter(|w| !w.used).map(|w| w.dir.clone()));
         shims.sort();
         shims.dedup();
         Ok(Workspace {
+            root: metadata.workspace_root.clone().into_std_path_buf(),
             target_dir: metadata.target_directory.clone().into_std_path_buf(),
             shims,
             wired,
             metadata,
+            specs: found,
         })
     }
 
-    /// The shim a user named: a directory, or the package name of one of the
-    /// workspace's shims.
+    /// The shim a user named: a directory, or `NAME` or `NAME@VERSION` of
+    /// one of the workspace's shims (`NAME` its package name or the
+    /// upstream's, `VERSION` the upstream version). A name that matches
+    /// more than one shim is refused with each of them listed.
     pub fn find(&self, cwd: &Path, arg: &str) -> Result<PathBuf, String> {
         let as_dir = cwd.join(arg);
         if as_dir.join("Cargo.toml").is_file() {
             return Ok(as_dir);
         }
-        for dir in &self.shims {
-            if ShimInfo::read(dir).is_ok_and(|s| s.name == arg || s.upstream == arg) {
-                return Ok(dir.clone());
-            }
+        let shims = self.read_shims();
+        let matching: Vec<&ShimInfo> = shims.iter().filter(|s| s.is_named(arg)).collect();
+        match matching[..] {
+            [one] => Ok(one.dir.clone()),
+            [] => Err(format!(
+                "no shim `{arg}`: it is neither a directory with a `Cargo.toml` nor the name of \
+                 a shim of this workspace\n  help: the workspace's shims are: {}",
+                if shims.is_empty() {
+                    "none".to_string()
+                } else {
+                    listing(cwd, &shims.iter().collect::<Vec<_>>(), &shims)
+                }
+            )),
+            _ => Err(format!(
+                "`{arg}` names {} shims of this workspace: {}\n  help: name one of them by its \
+                 directory or as NAME@VERSION, as listed",
+                matching.len(),
+                listing(cwd, &matching, &shims)
+            )),
         }
-        Err(format!(
-            "no shim `{arg}`: it is neither a directory with a `Cargo.toml` nor the name of a shim \
-             of this workspace\n  help: the workspace's shims are: {}",
-            if self.shims.is_empty() {
-                "none".to_string()
-            } else {
-                self.shims
-                    .iter()
-                    .map(|d| format!("`{}`", d.display()))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            }
-        ))
     }
+
+    /// The shortest argument that names `shim` and no other shim of the
+    /// workspace, for the commands build-patch suggests: its package name,
+    /// else `NAME@VERSION`, else its directory (relative to `cwd`).
+    pub fn arg_for(&self, cwd: &Path, shim: &ShimInfo) -> String {
+        let shims = self.read_shims();
+        unambiguous_arg(cwd, shim, &shims)
+    }
+
+    /// What each shim's manifest says (those that cannot be read are left
+    /// out: commands that read one say why).
+    fn read_shims(&self) -> Vec<ShimInfo> {
+        self.shims
+            .iter()
+            .filter_map(|d| ShimInfo::read(d).ok())
+            .collect()
+    }
+
+    /// `NAME@VERSION` of the shim in `dir` as Cargo resolved it (for
+    /// `cargo check -p`), if the workspace's build uses it.
+    pub fn package_spec(&self, dir: &Path) -> Option<&str> {
+        let dir = canonical(dir);
+        self.specs
+            .iter()
+            .find(|(d, _)| *d == dir)
+            .map(|(_, spec)| spec.as_str())
+    }
+}
+
+/// `` `DIR` (NAME@VERSION) `` of each shim, for an error.
+fn listing(cwd: &Path, listed: &[&ShimInfo], all: &[ShimInfo]) -> String {
+    listed
+        .iter()
+        .map(|s| {
+            let dir = shown_dir(cwd, &s.dir);
+            let arg = unambiguous_arg(cwd, s, all);
+            if arg == dir {
+                format!("`{dir}`")
+            } else {
+                format!("`{dir}` (`{arg}`)")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn unambiguous_arg(cwd: &Path, shim: &ShimInfo, all: &[ShimInfo]) -> String {
+    let unique = |arg: &str| {
+        let mut named = all.iter().filter(|s| s.is_named(arg));
+        named
+            .next()
+            .is_some_and(|s| canonical(&s.dir) == canonical(&shim.dir))
+            && named.next().is_none()
+    };
+    let candidates = [
+        shim.name.clone(),
+        format!("{}@{}", shim.upstream, shim.version),
+        format!("{}@{}", shim.name, shim.version),
+    ];
+    candidates
+        .into_iter()
+        .find(|c| unique(c) && !cwd.join(c).join("Cargo.toml").is_file())
+        .unwrap_or_else(|| shown_dir(cwd, &shim.dir))
+}
+
+/// A directory as the user can type it from `cwd`.
+fn shown_dir(cwd: &Path, dir: &Path) -> String {
+    match crate::shim::relative_path(cwd, dir) {
+        rel if rel.is_empty() => ".".to_string(),
+        rel => rel,
+    }
+}
+
+/// A directory as the file system names it, to compare two spellings.
+pub fn canonical(dir: &Path) -> PathBuf {
+    dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf())
 }
 
 pub fn read_doc(path: &Path) -> Result<DocumentMut, String> {

@@ -83,6 +83,7 @@ fn help() {
         ("help-upgrade", &["upgrade", "--help"]),
         ("help-unify", &["unify", "--help"]),
         ("help-outdated", &["outdated", "--help"]),
+        ("help-fetch", &["fetch", "--help"]),
     ] {
         assert_snapshot(name, &run(dir.path(), dir.path(), None, args));
     }

@@ -2,24 +2,13 @@
 //! fails and says why: `check`, `upgrade` and `new` against the graph the
 //! real `cargo` resolves.
 
+mod common;
 #[path = "../../tests/support/mod.rs"]
 mod support;
 
 use support::{hash_tree, repo_root, unified_diff, Package, TestEnv};
 
-const BIN: &str = env!("CARGO_BIN_EXE_cargo-build-patch");
-
-fn cli(env: &TestEnv, args: &[&str]) -> (bool, String) {
-    env.cli(BIN, args)
-}
-
-fn ok(env: &TestEnv, args: &[&str]) -> String {
-    env.cli_ok(BIN, args)
-}
-
-fn fails(env: &TestEnv, args: &[&str]) -> String {
-    env.cli_fails(BIN, args)
-}
+use common::{cli, fails, ok};
 
 const LIB: &str = "pub fn greet(name: &str) -> String {\n    format!(\"Hello {}\", name)\n}\n";
 const FIXED: &str = "pub fn greet(name: &str) -> String {\n    format!(\"Hi {}\", name)\n}\n";
@@ -401,7 +390,9 @@ fn a_graph_wide_shim_claiming_another_version_fails_check_and_sync() {
     std::fs::write(&path, &text).unwrap();
     let out = fails(&env, &["check"]);
     assert!(
-        out.contains("is `greet 1.0.1`, but its `[package.metadata.build-patch]` says `version = \"1.0.0\"`"),
+        out.contains(
+            "is `greet 1.0.1`, but its `[package.metadata.build-patch]` says `version = \"1.0.0\"`"
+        ),
         "{out}"
     );
     assert!(out.contains("cargo build-patch upgrade"), "{out}");

@@ -2,19 +2,18 @@
 //! fixture crates whose requirements on it disagree (`>=`, `*`, an old
 //! caret), with the real `cargo`.
 
+mod common;
 #[path = "../../tests/support/mod.rs"]
 mod support;
 
 use support::{hash_tree, repo_root, Package, TestEnv};
-
-const BIN: &str = env!("CARGO_BIN_EXE_cargo-build-patch");
 
 fn unify(env: &TestEnv, args: &[&str]) -> (bool, String) {
     let root = repo_root().display().to_string();
     let mut all = vec!["unify"];
     all.extend_from_slice(args);
     all.extend_from_slice(&["--build-patch-path", &root]);
-    env.cli(BIN, &all)
+    common::cli(env, &all)
 }
 
 /// `shared` in four series; `low` (`>=0.8.0`), `star` (`*`) and `old`
@@ -136,7 +135,7 @@ fn a_dependent_with_a_shim_gets_the_patch_added_and_a_member_is_reported() {
     let env = stack();
     // `low` has a shim already (no patch yet).
     let root = repo_root().display().to_string();
-    let (ok, out) = env.cli(BIN, &["new", "low@1.0.0", "--build-patch-path", &root]);
+    let (ok, out) = common::cli(&env, &["new", "low@1.0.0", "--build-patch-path", &root]);
     assert!(ok, "{out}");
     // A member of the workspace asks for the old series itself.
     env.file(
@@ -180,8 +179,8 @@ fn a_dependent_with_a_shim_gets_the_patch_added_and_a_member_is_reported() {
 fn new_with_require_writes_the_requirement_patch_for_one_shim() {
     let env = stack();
     let root = repo_root().display().to_string();
-    let (ok, out) = env.cli(
-        BIN,
+    let (ok, out) = common::cli(
+        &env,
         &[
             "new",
             "old@1.0.0",
@@ -197,8 +196,8 @@ fn new_with_require_writes_the_requirement_patch_for_one_shim() {
         "{out}"
     );
     assert!(!env.ws.join("patched/old").exists(), "{out}");
-    let (ok, out) = env.cli(
-        BIN,
+    let (ok, out) = common::cli(
+        &env,
         &[
             "new",
             "old@1.0.0",

@@ -4,28 +4,11 @@
 #[path = "../../tests/support/mod.rs"]
 mod support;
 
+mod common;
+
+use common::{fails, ok, replace_in, shim_files, wire_greet};
 use std::path::PathBuf;
-use support::{hash_tree, repo_root, Package, TestEnv};
-
-fn cli(env: &TestEnv, args: &[&str]) -> (bool, String) {
-    env.cli(env!("CARGO_BIN_EXE_cargo-build-patch"), args)
-}
-
-fn ok(env: &TestEnv, args: &[&str]) -> String {
-    let (ok, out) = cli(env, args);
-    assert!(ok, "`cargo build-patch {}` failed:\n{out}", args.join(" "));
-    out
-}
-
-fn fails(env: &TestEnv, args: &[&str]) -> String {
-    let (ok, out) = cli(env, args);
-    assert!(
-        !ok,
-        "`cargo build-patch {}` succeeded:\n{out}",
-        args.join(" ")
-    );
-    out
-}
+use support::{Package, TestEnv};
 
 /// `greet` with `pad` filler lines above the function, so that versions
 /// can move it around (and a hunk has context above it).
@@ -46,31 +29,15 @@ const V1_BODY: &str = "format!(\"Hello {}\", name)";
 fn setup() -> TestEnv {
     let env = TestEnv::new();
     env.publish(&greet("1.0.0", 3, V1_BODY));
-    let root = repo_root().display().to_string();
-    ok(&env, &["new", "greet@1.0.0", "--build-patch-path", &root]);
-    env.app(
-        "greet = \"1\"",
-        "[patch.crates-io]\ngreet = { path = \"patched/greet\" }",
-    )
-    .file(
-        "src/main.rs",
+    wire_greet(
+        &env,
         "fn main() { println!(\"{} ({})\", greet::greet(\"you\"), greet::version()); }\n",
     );
     env
 }
 
 fn edit_tree(env: &TestEnv) -> PathBuf {
-    env.ws.join("target/build-patch/edit/greet/tree")
-}
-
-fn replace_in(path: &PathBuf, from: &str, to: &str) {
-    let text = std::fs::read_to_string(path).unwrap();
-    assert!(
-        text.contains(from),
-        "{from:?} not in {}:\n{text}",
-        path.display()
-    );
-    std::fs::write(path, text.replace(from, to)).unwrap();
+    common::edit_tree(env, "patched/greet")
 }
 
 /// Edit twice and save twice: two ordered patches, and the shim builds.
@@ -192,13 +159,13 @@ fn upgrade_refreshes_drops_and_stops_on_a_conflict() {
 
     // 2.0.0 rewrote the line: nothing may change, and an edit folder is left.
     env.publish(&greet("2.0.0", 3, "format!(\"Hi {}\", name)"));
-    let before = hash_tree(&shim);
+    let before = shim_files(&shim);
     let out = fails(&env, &["upgrade", "greet", "2.0.0"]);
     assert!(
         out.contains("hunk #1") && out.contains("nothing was changed"),
         "{out}"
     );
-    assert_eq!(hash_tree(&shim), before);
+    assert_eq!(shim_files(&shim), before);
     assert!(edit_tree(&env).join("src/lib.rs").is_file());
     // The help says how to redo the patch (see the next test).
     assert!(
@@ -207,7 +174,7 @@ fn upgrade_refreshes_drops_and_stops_on_a_conflict() {
     );
     // Going back to 1.x drops that unfinished upgrade.
     ok(&env, &["edit", "greet", "--force"]);
-    std::fs::remove_dir_all(env.ws.join("target/build-patch/edit")).unwrap();
+    std::fs::remove_dir_all(env.ws.join("patched/greet/.build-patch-edit")).unwrap();
 
     // 1.2.0 took the first patch upstream: it is dropped, the second stays.
     env.publish(&greet("1.2.0", 3, "format!(\"Hello, {}\", name)"));

@@ -130,26 +130,6 @@ impl TestEnv {
         (out.status.success(), text)
     }
 
-    /// Runs the CLI as [`TestEnv::cli`] does and panics with its output
-    /// unless it succeeded; returns the output.
-    pub fn cli_ok(&self, bin: &str, args: &[&str]) -> String {
-        let (ok, out) = self.cli(bin, args);
-        assert!(ok, "`cargo build-patch {}` failed:\n{out}", args.join(" "));
-        out
-    }
-
-    /// Runs the CLI as [`TestEnv::cli`] does and panics unless it failed;
-    /// returns the output.
-    pub fn cli_fails(&self, bin: &str, args: &[&str]) -> String {
-        let (ok, out) = self.cli(bin, args);
-        assert!(
-            !ok,
-            "`cargo build-patch {}` succeeded:\n{out}",
-            args.join(" ")
-        );
-        out
-    }
-
     /// A `cargo` command in the workspace with this environment's
     /// `CARGO_HOME` and target directory, and nothing of the outer Cargo's
     /// environment.
