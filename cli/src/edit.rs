@@ -282,8 +282,8 @@ pub fn save(
     // must build it.
     let Some(spec) = ws.package_spec(&shim.dir).map(str::to_string) else {
         return Err(format!(
-            "the workspace does not build the shim in `{}` (`cargo metadata` in `{}` does not \
-             list it), so `save` cannot check that it compiles with the new patch\n  nothing \
+            "the workspace does not build the shim in `{}` (the graph `cargo metadata` resolves \
+             in `{}` does not use it: `cargo build-patch check` says why), so `save` cannot check that it compiles with the new patch\n  nothing \
              was changed; the edits are kept in `{}`\n  help: wire the shim into the workspace \
              (the lines `cargo build-patch new` printed), then run `cargo build-patch save \
              {arg}` again",

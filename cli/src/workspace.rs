@@ -247,6 +247,10 @@ impl Workspace {
     /// `cargo check -p`), if the workspace's build uses it.
     pub fn package_spec(&self, dir: &Path) -> Option<&str> {
         let dir = canonical(dir);
+        // A member that nothing depends on is listed, but not used.
+        if self.wired.iter().any(|w| w.dir == dir && !w.used) {
+            return None;
+        }
         self.specs
             .iter()
             .find(|(d, _)| *d == dir)
