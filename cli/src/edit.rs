@@ -248,6 +248,7 @@ pub fn save(
     arg: &str,
     name: Option<&str>,
     message: Option<&str>,
+    provenance: &[(&str, Option<&str>)],
 ) -> Result<(), String> {
     let ws = Workspace::load(cwd)?;
     let shim = ShimInfo::read(&ws.find(cwd, arg)?)?;
@@ -293,11 +294,16 @@ pub fn save(
         ));
     };
     let message = message.unwrap_or("Changes made with cargo build-patch edit");
+    // DEP-3 fields: what it does, where it went and came from, what for.
+    let mut fields = format!("Description: {}\n", message.replace('\n', "\n "));
+    for (field, value) in provenance {
+        if let Some(value) = value {
+            fields.push_str(&format!("{field}: {value}\n"));
+        }
+    }
     let text = format!(
-        "Description: {}\nApplies-to: {} {}\nGenerated-by: cargo build-patch save\n\n{diff}",
-        message.replace('\n', "\n "),
-        shim.upstream,
-        shim.version
+        "{fields}Applies-to: {} {}\nGenerated-by: cargo build-patch save\n\n{diff}",
+        shim.upstream, shim.version
     );
 
     // All or nothing: every file of the shim (and of the folder the patch

@@ -112,6 +112,15 @@ struct SaveArgs {
     /// What the patch does, recorded in its header.
     #[arg(long, short = 'm', value_name = "TEXT")]
     message: Option<String>,
+    /// Where the change was sent upstream (a pull request), recorded as `Forwarded:`.
+    #[arg(long, value_name = "URL")]
+    forwarded: Option<String>,
+    /// The bug the patch fixes, recorded as `Bug:`.
+    #[arg(long, value_name = "URL")]
+    bug: Option<String>,
+    /// Where the change comes from (an upstream commit), recorded as `Origin:`.
+    #[arg(long, value_name = "URL")]
+    origin: Option<String>,
 }
 
 #[derive(Args, Debug)]
@@ -213,12 +222,18 @@ fn main() -> ExitCode {
         Command::Sync(a) => shim::sync(&shell, &a.dir),
         Command::Edit(a) => cwd().and_then(|cwd| edit::edit(&shell, &cwd, &a.shim, a.force)),
         Command::Save(a) => cwd().and_then(|cwd| {
+            let provenance = [
+                ("Forwarded", a.forwarded.as_deref()),
+                ("Bug", a.bug.as_deref()),
+                ("Origin", a.origin.as_deref()),
+            ];
             edit::save(
                 &shell,
                 &cwd,
                 &a.shim,
                 a.name.as_deref(),
                 a.message.as_deref(),
+                &provenance,
             )
         }),
         Command::Check(a) => cwd().and_then(|cwd| check::check(&shell, &cwd, &a.shims, a.strict)),

@@ -48,7 +48,19 @@ fn make_two_patches(env: &TestEnv) {
     replace_in(&lib, "Hello {}", "Hello, {}");
     ok(env, &["save", "greet", "--message", "Add a comma"]);
     replace_in(&lib, "Hello, {}", "Hello, {}!");
-    ok(env, &["save", "greet", "-m", "Exclaim"]);
+    ok(
+        env,
+        &[
+            "save",
+            "greet",
+            "-m",
+            "Exclaim",
+            "--forwarded",
+            "https://example.org/greet/pull/2",
+            "--bug",
+            "https://example.org/greet/issues/1",
+        ],
+    );
 }
 
 #[test]
@@ -65,6 +77,14 @@ fn edit_then_save_makes_ordered_patches_that_build() {
         first
             .contains("diff --git a/src/lib.rs b/src/lib.rs\n--- a/src/lib.rs\n+++ b/src/lib.rs\n"),
         "{first}"
+    );
+    let second = std::fs::read_to_string(shim.join("patches/0002-exclaim.patch")).unwrap();
+    assert!(
+        second.starts_with(
+            "Description: Exclaim\nForwarded: https://example.org/greet/pull/2\n\
+             Bug: https://example.org/greet/issues/1\nApplies-to: greet 1.0.0\n"
+        ),
+        "{second}"
     );
     let manifest = std::fs::read_to_string(shim.join("Cargo.toml")).unwrap();
     assert!(
