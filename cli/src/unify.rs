@@ -58,6 +58,11 @@ pub fn unify(shell: &Shell, cwd: &Path, req: &Request<'_>) -> Result<(), String>
     let mut dependents: Vec<Dependent> = Vec::new();
     let mut members: Vec<String> = Vec::new();
     for p in &ws.metadata.packages {
+        if !crate::graph::depends_in_resolve(&ws.metadata, p, name) {
+            // Not in the graph, or an optional dependency on `name` that
+            // no feature turns on: Cargo builds no copy of it for `p`.
+            continue;
+        }
         let member = ws.metadata.workspace_members.contains(&p.id);
         let reqs: Vec<&VersionReq> = p
             .dependencies
@@ -563,6 +568,24 @@ fn check_compiles(shell: &Shell, root: &Path) -> Result<(), String> {
     ))
 }
 
+/// `NAME VERSION` of a package id, as `cargo tree` names it: a graph may
+/// build two versions of one dependent, and only one may fail.
+/// (`path+file:///…#name@1.0.0`, `registry+…#name@1.0.0`, or the older
+/// `name 1.0.0 (source)`.)
+fn package_of(id: &str) -> String {
+    match id.rsplit_once('#') {
+        Some((source, spec)) => match spec.split_once('@') {
+            Some((name, version)) => format!("{name} {version}"),
+            // `…/name#1.0.0`: the name is the source's last segment.
+            None => {
+                let name = source.rsplit('/').next().unwrap_or(source);
+                format!("{name} {spec}")
+            }
+        },
+        None => id.split(" (").next().unwrap_or(id).to_string(),
+    }
+}
+
 /// The package and first line of an error of one `cargo check
 /// --message-format json` line.
 fn first_error(line: &str) -> Result<(String, String), ()> {
@@ -574,8 +597,7 @@ fn first_error(line: &str) -> Result<(String, String), ()> {
         cargo_metadata::Message::CompilerMessage(m)
             if m.message.level == cargo_metadata::diagnostic::DiagnosticLevel::Error =>
         {
-            let name = m.target.name.clone();
-            Ok((name, m.message.message.clone()))
+            Ok((package_of(&m.package_id.repr), m.message.message.clone()))
         }
         _ => Err(()),
     }

@@ -5,7 +5,7 @@
 #[path = "../../tests/support/mod.rs"]
 mod support;
 
-use support::{hash_tree, repo_root, Package, TestEnv};
+use support::{hash_tree, repo_root, Dep, Package, TestEnv};
 
 const BIN: &str = env!("CARGO_BIN_EXE_cargo-build-patch");
 
@@ -53,6 +53,13 @@ fn stack() -> TestEnv {
         "fn main() {\n    let n = mid::take(low::make()) + mid::take(star::make()) + mid::take(old::make());\n    println!(\"{n} with shared {}\", mid::version());\n}\n",
     );
     env
+}
+
+/// Replaces `from` with `to` in the workspace's root `Cargo.toml`.
+fn edit_manifest(env: &TestEnv, from: &str, to: &str) {
+    let manifest = std::fs::read_to_string(env.ws.join("Cargo.toml")).unwrap();
+    assert!(manifest.contains(from), "{manifest}");
+    env.file("Cargo.toml", &manifest.replace(from, to));
 }
 
 fn shared_versions(env: &TestEnv) -> String {
@@ -139,12 +146,7 @@ fn a_dependent_with_a_shim_gets_the_patch_added_and_a_member_is_reported() {
     let (ok, out) = env.cli(BIN, &["new", "low@1.0.0", "--build-patch-path", &root]);
     assert!(ok, "{out}");
     // A member of the workspace asks for the old series itself.
-    env.file(
-        "Cargo.toml",
-        &std::fs::read_to_string(env.ws.join("Cargo.toml"))
-            .unwrap()
-            .replace("old = \"1\"", "old = \"1\"\nshared = \"0.10\""),
-    );
+    edit_manifest(&env, "old = \"1\"", "old = \"1\"\nshared = \"0.10\"");
     let (ok, out) = unify(&env, &["shared@0.11"]);
     assert!(!ok, "{out}");
     assert!(
@@ -165,12 +167,7 @@ fn a_dependent_with_a_shim_gets_the_patch_added_and_a_member_is_reported() {
     assert!(shim.contains("shared = { version = \"0.11\" }"), "{shim}");
 
     // The member edited as it says: one copy, and the program builds.
-    env.file(
-        "Cargo.toml",
-        &std::fs::read_to_string(env.ws.join("Cargo.toml"))
-            .unwrap()
-            .replace("shared = \"0.10\"", "shared = \"0.11\""),
-    );
+    edit_manifest(&env, "shared = \"0.10\"", "shared = \"0.11\"");
     let (ok, out) = unify(&env, &["shared"]);
     assert!(ok, "{out}");
     assert_eq!(env.ok(&["run", "-q"]).stdout, "3 with shared 0.11.0\n");
@@ -221,4 +218,64 @@ fn new_with_require_writes_the_requirement_patch_for_one_shim() {
         .ok(&["tree", "-i", "shared@0.11.0", "-e", "normal"])
         .stdout;
     assert!(tree.contains("old v1.0.0"), "{tree}");
+}
+
+/// A dependent whose dependency on the shared crate is optional and that
+/// no feature turns on builds no copy of it: nothing to patch, no shim
+/// (found on crates.io: vm-memory 0.18.0's optional vmm-sys-util).
+#[test]
+fn an_optional_dependency_no_feature_turns_on_is_not_patched() {
+    let env = stack();
+    env.publish(
+        &Package::new("opt", "1.0.0")
+            .dep_full(Dep::new("shared", ">=0.8.0").optional())
+            .file("src/lib.rs", "pub fn n() -> u32 { 1 }\n"),
+    );
+    edit_manifest(&env, "old = \"1\"", "old = \"1\"\nopt = \"1\"");
+    let (ok, out) = unify(&env, &["shared@0.11", "--dry-run"]);
+    assert!(ok, "{out}");
+    assert!(out.contains("low 1.0.0: `shared"), "{out}");
+    assert!(!out.contains("opt 1.0.0"), "{out}");
+    assert!(!out.contains("Applies-to: opt"), "{out}");
+    // Turned on, it is patched.
+    edit_manifest(
+        &env,
+        "opt = \"1\"",
+        "opt = { version = \"1\", features = [\"shared\"] }",
+    );
+    let (ok, out) = unify(&env, &["shared@0.11", "--dry-run"]);
+    assert!(ok, "{out}");
+    assert!(out.contains("Applies-to: opt 1.0.0"), "{out}");
+}
+
+/// Two versions of one dependent, and only the newer one does not compile
+/// against the unified series: the report names the version (found on
+/// crates.io: kvm-ioctls 0.11's `kvm-bindings >=0.5.0` brings kvm-bindings
+/// 0.14.2 next to 0.5.0, and only 0.14.2 needs vmm-sys-util 0.12+).
+#[test]
+fn a_dependent_that_does_not_compile_is_named_with_its_version() {
+    let env = stack();
+    // 1.0.0 compiles with any `shared`; 2.0.0 only with 0.12.
+    env.publish(
+        &Package::new("dual", "1.0.0")
+            .dep("shared", ">=0.8.0")
+            .file("src/lib.rs", "pub use shared::Handle;\n"),
+    );
+    env.publish(&Package::new("dual", "2.0.0").dep("shared", "0.12").file(
+        "src/lib.rs",
+        "pub const NEEDS_0_12: [(); 1] = [(); (shared::VERSION.as_bytes()[3] == b'2') as usize];\n",
+    ));
+    edit_manifest(
+        &env,
+        "old = \"1\"",
+        "old = \"1\"\ndual1 = { package = \"dual\", version = \"1\" }\n\
+         dual2 = { package = \"dual\", version = \"2\" }",
+    );
+    let (ok, out) = unify(&env, &["shared@0.11"]);
+    assert!(!ok, "{out}");
+    assert!(
+        out.contains("the graph is unified, but the workspace does not compile against it:\n  `dual 2.0.0`: mismatched types"),
+        "{out}"
+    );
+    assert!(!out.contains("`dual 1.0.0`"), "{out}");
 }
