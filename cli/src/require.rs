@@ -125,10 +125,28 @@ pub fn patch_file_name(krate: &str, version: &str, dep: &str, req: &str) -> Stri
 }
 
 /// Whether `req` keeps Cargo within the semver series of `target`: it
-/// admits `target`, and no version of another series (the next breaking
-/// release, or the highest of the series before).
+/// admits a version of the series (not necessarily `target` itself:
+/// `^0.11.2` and `=0.11.2` keep to the series of 0.11.0, and setting them
+/// to `0.11` would only loosen them), and no version of another series (the
+/// next breaking release, or the highest of the series before).
 pub fn keeps_to_series(req: &VersionReq, target: &Version) -> bool {
-    if !req.matches(target) {
+    let top = if target.major > 0 {
+        Version::new(target.major, u64::MAX, u64::MAX)
+    } else if target.minor > 0 {
+        Version::new(0, target.minor, u64::MAX)
+    } else {
+        target.clone()
+    };
+    let named = req
+        .comparators
+        .iter()
+        .map(|c| Version::new(c.major, c.minor.unwrap_or(0), c.patch.unwrap_or(0)));
+    let in_series = |v: &Version| crate::graph::compatible(v, target);
+    let admits_series = std::iter::once(target.clone())
+        .chain(std::iter::once(top))
+        .chain(named)
+        .any(|v| in_series(&v) && req.matches(&v));
+    if !admits_series {
         return false;
     }
     let next = if target.major > 0 {
@@ -197,9 +215,17 @@ mod tests {
         assert!(!keeps_to_series(&r("~0.10"), &t));
         assert!(!keeps_to_series(&r("^0.10"), &t));
         assert!(!keeps_to_series(&r(">=0.10, <0.12"), &t));
+        // Within the series, above the version asked for: kept as it is.
+        assert!(keeps_to_series(&r("^0.11.2"), &t));
+        assert!(keeps_to_series(&r("=0.11.2"), &t));
+        assert!(keeps_to_series(&r("~0.11.2"), &t));
+        assert!(!keeps_to_series(&r(">=0.11.2"), &t));
+        assert!(!keeps_to_series(&r("^0.12"), &t));
         let t = v("1.4.0");
         assert!(keeps_to_series(&r("1"), &t));
         assert!(keeps_to_series(&r("1.2"), &t));
         assert!(!keeps_to_series(&r(">=0.9"), &t));
+        assert!(keeps_to_series(&r("1.6"), &t));
+        assert!(!keeps_to_series(&r("2"), &t));
     }
 }

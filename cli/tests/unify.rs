@@ -279,3 +279,34 @@ fn a_dependent_that_does_not_compile_is_named_with_its_version() {
     );
     assert!(!out.contains("`dual 1.0.0`"), "{out}");
 }
+
+/// A dependent that asks for a later release of the series unified on
+/// (`^0.11.1`, `=0.11.1` when unifying on `0.11`) already keeps to it:
+/// not patched, since `0.11` would only loosen it (found on crates.io:
+/// parking_lot_core 0.8.6's `redox_syscall = "^0.2.8"` under `unify
+/// redox_syscall@0.2`).
+#[test]
+fn a_requirement_on_a_later_release_of_the_series_is_kept() {
+    let env = stack();
+    env.publish(&Package::new("shared", "0.11.1").file(
+        "src/lib.rs",
+        "pub struct Handle(pub u32);\npub const VERSION: &str = \"0.11.1\";\n",
+    ));
+    for (name, req) in [("later", "0.11.1"), ("pinned", "=0.11.1")] {
+        env.publish(
+            &Package::new(name, "1.0.0")
+                .dep("shared", req)
+                .file("src/lib.rs", "pub use shared::Handle;\n"),
+        );
+    }
+    edit_manifest(
+        &env,
+        "old = \"1\"",
+        "old = \"1\"\nlater = \"1\"\npinned = \"1\"",
+    );
+    let (ok, out) = unify(&env, &["shared@0.11", "--dry-run"]);
+    assert!(ok, "{out}");
+    assert!(out.contains("low 1.0.0: `shared"), "{out}");
+    assert!(!out.contains("later 1.0.0"), "{out}");
+    assert!(!out.contains("pinned 1.0.0"), "{out}");
+}
