@@ -159,19 +159,35 @@ pub fn unify(shell: &Shell, cwd: &Path, req: &Request<'_>) -> Result<(), String>
         );
     }
 
+    let mut shims = Vec::new();
     for (d, text, file) in &planned {
         write_patch(file, text)?;
         match &d.shim {
             Some(shim) => {
                 add_to_shim(shim, file)?;
                 crate::shim::sync(shell, &shim.dir)?;
+                shims.push(shim.dir.clone());
             }
-            None => new_shim(shell, cwd, &root, d.package, file, req.build_patch_path)?,
+            None => shims.push(new_shim(
+                shell,
+                cwd,
+                &root,
+                d.package,
+                file,
+                req.build_patch_path,
+            )?),
         }
     }
 
-    // What the graph holds now.
+    // What the graph holds now, and what it says of the shims once all
+    // are in (while they were written one by one, a version the next one
+    // stands for still looked unpatched).
     let after_ws = Workspace::load(cwd)?;
+    for dir in &shims {
+        for w in crate::graph::verify(&after_ws, dir)? {
+            shell.warn(&w);
+        }
+    }
     let after = versions_in_graph(&after_ws.metadata, name);
     print_table(&ws.metadata, &after_ws.metadata, name, &planned);
     println!(
@@ -408,7 +424,8 @@ fn add_to_shim(shim: &ShimInfo, file: &Path) -> Result<(), String> {
         .map_err(|e| format!("cannot write `{}`: {e}", manifest.display()))
 }
 
-/// A graph-wide shim of `p` with the requirement patch `file`, wired.
+/// A graph-wide shim of `p` with the requirement patch `file`, wired; its
+/// directory.
 fn new_shim(
     shell: &Shell,
     cwd: &Path,
@@ -416,7 +433,7 @@ fn new_shim(
     p: &Package,
     file: &Path,
     build_patch_path: Option<&Path>,
-) -> Result<(), String> {
+) -> Result<PathBuf, String> {
     let version = p.version.to_string();
     let mut dir = root.join("patched").join(p.name.as_str());
     if dir.join("Cargo.toml").exists() {
@@ -435,8 +452,10 @@ fn new_shim(
             build_patch_path,
             wire: true,
             requires: &[],
+            graph_warnings: false,
         },
-    )
+    )?;
+    Ok(cwd.join(dir))
 }
 
 /// Each patched dependent, its requirement before and after, and the
@@ -597,7 +616,20 @@ fn first_error(line: &str) -> Result<(String, String), ()> {
         cargo_metadata::Message::CompilerMessage(m)
             if m.message.level == cargo_metadata::diagnostic::DiagnosticLevel::Error =>
         {
-            Ok((package_of(&m.package_id.repr), m.message.message.clone()))
+            let build_script = m
+                .target
+                .kind
+                .iter()
+                .any(|k| k.to_string() == "custom-build");
+            let mut text = if build_script {
+                format!("its build script: {}", m.message.message)
+            } else {
+                m.message.message.clone()
+            };
+            if let Some(span) = m.message.spans.iter().find(|s| s.is_primary) {
+                text.push_str(&format!(" (`{}:{}`)", span.file_name, span.line_start));
+            }
+            Ok((package_of(&m.package_id.repr), text))
         }
         _ => Err(()),
     }

@@ -278,6 +278,11 @@ fn a_dependent_that_does_not_compile_is_named_with_its_version() {
         "{out}"
     );
     assert!(!out.contains("`dual 1.0.0`"), "{out}");
+    // Both versions of `dual` have a shim once unify is done: no warning
+    // that one of them is left unpatched.
+    assert!(!out.contains("unpatched"), "{out}");
+    // Where: the staged upstream file and line.
+    assert!(out.contains("/out/build-patch/dual-2.0.0/src/"), "{out}");
 }
 
 /// A dependent that asks for a later release of the series unified on
