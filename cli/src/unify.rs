@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use cargo_metadata::semver::{Version, VersionReq};
 use cargo_metadata::{DependencyKind, Metadata, Package, PackageId};
 
-use crate::require::{keeps_to_series, patch_file_name, requirement_patch};
+use crate::require::{above_series, keeps_to_series, patch_file_name, requirement_patch};
 use crate::shell::Shell;
 use crate::shim::relative_path;
 use crate::workspace::{ShimInfo, Workspace};
@@ -34,6 +34,8 @@ struct Dependent<'m> {
     package: &'m Package,
     old: Vec<String>,
     shim: Option<ShimInfo>,
+    /// It asks for a later series only: the patch moves it back.
+    later: bool,
 }
 
 pub fn unify(shell: &Shell, cwd: &Path, req: &Request<'_>) -> Result<(), String> {
@@ -75,6 +77,7 @@ pub fn unify(shell: &Shell, cwd: &Path, req: &Request<'_>) -> Result<(), String>
             continue;
         }
         let old: Vec<String> = reqs.iter().map(|r| r.to_string()).collect();
+        let later = reqs.iter().any(|r| above_series(r, &target));
         if member {
             members.push(format!(
                 "`{} {}` requires `{name} = \"{}\"` in `{}`: edit it to `\"{wanted}\"`",
@@ -101,6 +104,7 @@ pub fn unify(shell: &Shell, cwd: &Path, req: &Request<'_>) -> Result<(), String>
             package: p,
             old,
             shim,
+            later,
         });
     }
 
@@ -130,12 +134,17 @@ pub fn unify(shell: &Shell, cwd: &Path, req: &Request<'_>) -> Result<(), String>
         shell.status(
             "Patch",
             &format!(
-                "{} {}: `{name} = \"{}\"` → `\"{wanted}\"`{}",
+                "{} {}: `{name} = \"{}\"` → `\"{wanted}\"`{}{}",
                 d.package.name,
                 d.package.version,
                 d.old.join(", "),
                 if d.shim.is_some() {
                     " (added to its shim)"
+                } else {
+                    ""
+                },
+                if d.later {
+                    " (back from the later series it asks for: its code may need that one)"
                 } else {
                     ""
                 }
@@ -165,7 +174,8 @@ pub fn unify(shell: &Shell, cwd: &Path, req: &Request<'_>) -> Result<(), String>
         match &d.shim {
             Some(shim) => {
                 add_to_shim(shim, file)?;
-                crate::shim::sync(shell, &shim.dir)?;
+                // Named from the current directory, as `new` names its shims.
+                crate::shim::sync(shell, Path::new(&relative_path(cwd, &shim.dir)))?;
                 shims.push(shim.dir.clone());
             }
             None => shims.push(new_shim(

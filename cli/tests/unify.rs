@@ -158,6 +158,7 @@ fn a_dependent_with_a_shim_gets_the_patch_added_and_a_member_is_reported() {
         "{out}"
     );
     assert!(out.contains("`app 0.1.0` keeps shared 0.10.0"), "{out}");
+    assert!(out.contains("Updated `patched/low/Cargo.toml`"), "{out}");
     let shim = std::fs::read_to_string(env.ws.join("patched/low/Cargo.toml")).unwrap();
     assert!(
         shim.contains("patches = [\"../../patches/low-1.0.0-require-shared-0.11.patch\"]"),
@@ -278,6 +279,15 @@ fn a_dependent_that_does_not_compile_is_named_with_its_version() {
         "{out}"
     );
     assert!(!out.contains("`dual 1.0.0`"), "{out}");
+    // Said before it is built: 2.0.0 is moved back from the series it asks for.
+    assert!(
+        out.contains("Patch dual 2.0.0: `shared = \"^0.12\"` → `\"0.11\"` (back from the later series it asks for"),
+        "{out}"
+    );
+    assert!(
+        out.contains("Patch dual 1.0.0: `shared = \">=0.8.0\"` → `\"0.11\"`\n"),
+        "{out}"
+    );
     // Both versions of `dual` have a shim once unify is done: no warning
     // that one of them is left unpatched.
     assert!(!out.contains("unpatched"), "{out}");
