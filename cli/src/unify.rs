@@ -168,25 +168,40 @@ pub fn unify(shell: &Shell, cwd: &Path, req: &Request<'_>) -> Result<(), String>
         );
     }
 
+    // All or nothing: a shim that cannot be written or wired puts back
+    // every file written before it, so that a rerun starts clean.
+    let undo = Undo::record(&root, &planned)?;
     let mut shims = Vec::new();
-    for (d, text, file) in &planned {
-        write_patch(file, text)?;
-        match &d.shim {
-            Some(shim) => {
-                add_to_shim(shim, file)?;
-                // Named from the current directory, as `new` names its shims.
-                crate::shim::sync(shell, Path::new(&relative_path(cwd, &shim.dir)))?;
-                shims.push(shim.dir.clone());
+    let written = (|| {
+        for (d, text, file) in &planned {
+            write_patch(file, text)?;
+            match &d.shim {
+                Some(shim) => {
+                    add_to_shim(shim, file)?;
+                    // Named from the current directory, as `new` names its shims.
+                    crate::shim::sync(shell, Path::new(&relative_path(cwd, &shim.dir)))?;
+                    shims.push(shim.dir.clone());
+                }
+                None => shims.push(new_shim(
+                    shell,
+                    cwd,
+                    &root,
+                    d.package,
+                    file,
+                    req.build_patch_path,
+                )?),
             }
-            None => shims.push(new_shim(
-                shell,
-                cwd,
-                &root,
-                d.package,
-                file,
-                req.build_patch_path,
-            )?),
         }
+        Ok::<(), String>(())
+    })();
+    if let Err(e) = written {
+        let undone = undo.put_back();
+        return Err(match undone {
+            Ok(()) => format!(
+                "{e}\n  note: `unify` changed nothing: it put back every file it had written"
+            ),
+            Err(u) => format!("{e}\n  and could not put back what it had written: {u}"),
+        });
     }
 
     // What the graph holds now, and what it says of the shims once all
@@ -368,6 +383,80 @@ fn current_manifest(d: &Dependent) -> Result<String, String> {
     }
 }
 
+/// What the write of `planned` may change, recorded: the root manifest and
+/// lock, the patch files, the shims that get a patch added (and the quilt
+/// series they name); and the folders `patched/` holds now and whether
+/// `patches/` exists, so that what is created can go.
+struct Undo {
+    snapshot: crate::undo::Snapshot,
+    root: PathBuf,
+    shims_before: Vec<PathBuf>,
+    patched_existed: bool,
+    patches_existed: bool,
+}
+
+impl Undo {
+    fn record(root: &Path, planned: &[(&Dependent, String, PathBuf)]) -> Result<Undo, String> {
+        let mut snapshot = crate::undo::Snapshot::new();
+        snapshot.file(&root.join("Cargo.toml"))?;
+        snapshot.file(&root.join("Cargo.lock"))?;
+        for (d, _, file) in planned {
+            snapshot.file(file)?;
+            if let Some(shim) = &d.shim {
+                snapshot.tree(&shim.dir)?;
+                if let Some(last) = shim.patches.last().map(|l| shim.dir.join(l)) {
+                    snapshot.file(&if last.is_dir() {
+                        last.join("series")
+                    } else {
+                        last
+                    })?;
+                }
+            }
+        }
+        Ok(Undo {
+            snapshot,
+            root: root.to_path_buf(),
+            shims_before: dirs_in(&root.join("patched")),
+            patched_existed: root.join("patched").exists(),
+            patches_existed: root.join("patches").exists(),
+        })
+    }
+
+    /// Puts back what was recorded and removes the shim folders (and the
+    /// `patches/` folder) created since.
+    fn put_back(&self) -> Result<(), String> {
+        for dir in dirs_in(&self.root.join("patched")) {
+            if !self.shims_before.contains(&dir) {
+                std::fs::remove_dir_all(&dir)
+                    .map_err(|e| format!("cannot remove `{}`: {e}", dir.display()))?;
+            }
+        }
+        self.snapshot.restore()?;
+        // Empty once what was created is gone; left if anything else is in.
+        if !self.patches_existed {
+            let _ = std::fs::remove_dir(self.root.join("patches"));
+        }
+        if !self.patched_existed {
+            let _ = std::fs::remove_dir(self.root.join("patched"));
+        }
+        Ok(())
+    }
+}
+
+fn dirs_in(dir: &Path) -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .map(|e| e.path())
+                .filter(|p| p.is_dir())
+                .collect()
+        })
+        .unwrap_or_default();
+    out.sort();
+    out
+}
+
 fn write_patch(file: &Path, text: &str) -> Result<(), String> {
     if let Some(parent) = file.parent() {
         std::fs::create_dir_all(parent)
@@ -408,7 +497,9 @@ fn add_to_shim(shim: &ShimInfo, file: &Path) -> Result<(), String> {
         }
         if last.is_dir() {
             return Err(format!(
-                "`{}` takes its patches from the folder `{}`, in name order: add `{rel}` there by hand",
+                "`{}` takes its patches from the folder `{}`, in name order, so `unify` cannot \
+                 add `{rel}` at the end of its list\n  help: copy the patch into that folder \
+                 under a name that sorts last, or list the shim's patches one by one",
                 shim.dir.display(),
                 last.display()
             ));

@@ -325,3 +325,40 @@ fn a_requirement_on_a_later_release_of_the_series_is_kept() {
     assert!(!out.contains("later 1.0.0"), "{out}");
     assert!(!out.contains("pinned 1.0.0"), "{out}");
 }
+
+/// A shim that cannot be written (here: both folders it could go in hold a
+/// crate) puts back everything written before it: the rerun starts clean,
+/// in `patched/low`, not beside a leftover.
+#[test]
+fn a_shim_that_cannot_be_written_puts_back_everything() {
+    let env = stack();
+    for dir in ["patched/star", "patched/star-1.0.0"] {
+        env.file(
+            &format!("{dir}/Cargo.toml"),
+            "[package]\nname = \"taken\"\nversion = \"0.1.0\"\n",
+        );
+    }
+    // The lock as any cargo command leaves it: `unify` puts it back too.
+    env.ok(&["generate-lockfile"]);
+    let before = hash_tree(&env.ws);
+    let (ok, out) = unify(&env, &["shared@0.11"]);
+    assert!(!ok, "{out}");
+    assert!(out.contains("Created shim `low` in `patched/low`"), "{out}");
+    assert!(
+        out.contains("`patched/star-1.0.0` already holds a crate"),
+        "{out}"
+    );
+    assert!(
+        out.contains("note: `unify` changed nothing: it put back every file it had written"),
+        "{out}"
+    );
+    assert_eq!(hash_tree(&env.ws), before);
+    assert!(!env.ws.join("patched/low").exists());
+    assert!(!env.ws.join("patches").exists());
+
+    std::fs::remove_dir_all(env.ws.join("patched/star")).unwrap();
+    let (ok, out) = unify(&env, &["shared@0.11"]);
+    assert!(ok, "{out}");
+    assert!(out.contains("Created shim `low` in `patched/low`"), "{out}");
+    assert!(!env.ws.join("patched/low-1.0.0").exists(), "{out}");
+}
