@@ -192,27 +192,32 @@ pub fn unify(shell: &Shell, cwd: &Path, req: &Request<'_>) -> Result<(), String>
                 )?),
             }
         }
-        Ok::<(), String>(())
-    })();
-    if let Err(e) = written {
-        let undone = undo.put_back();
-        return Err(match undone {
-            Ok(()) => format!(
-                "{e}\n  note: `unify` changed nothing: it put back every file it had written"
-            ),
-            Err(u) => format!("{e}\n  and could not put back what it had written: {u}"),
-        });
-    }
-
-    // What the graph holds now, and what it says of the shims once all
-    // are in (while they were written one by one, a version the next one
-    // stands for still looked unpatched).
-    let after_ws = Workspace::load(cwd)?;
-    for dir in &shims {
-        for w in crate::graph::verify(&after_ws, dir)? {
-            shell.warn(&w);
+        // What the graph holds now, and what it says of the shims once all
+        // are in (while they were written one by one, a version the next
+        // one stands for still looked unpatched).
+        let after_ws = Workspace::load(cwd)?;
+        let mut warnings = Vec::new();
+        for dir in &shims {
+            warnings.extend(crate::graph::verify(&after_ws, dir)?);
         }
-    }
+        Ok::<_, String>((after_ws, warnings))
+    })();
+    let after_ws = match written {
+        Ok((after_ws, warnings)) => {
+            for w in warnings {
+                shell.warn(&w);
+            }
+            after_ws
+        }
+        Err(e) => {
+            return Err(match undo.put_back() {
+                Ok(()) => format!(
+                    "{e}\n  note: `unify` changed nothing: it put back every file it had written"
+                ),
+                Err(u) => format!("{e}\n  and could not put back what it had written: {u}"),
+            })
+        }
+    };
     let after = versions_in_graph(&after_ws.metadata, name);
     print_table(&ws.metadata, &after_ws.metadata, name, &planned);
     println!(
