@@ -263,6 +263,9 @@ pub fn unify(shell: &Shell, cwd: &Path, req: &Request<'_>) -> Result<(), String>
 fn highest_caret(metadata: &Metadata, name: &str) -> Result<String, String> {
     let mut best: Option<(Version, String)> = None;
     for p in &metadata.packages {
+        if !crate::graph::depends_in_resolve(metadata, p, name) {
+            continue;
+        }
         for d in p.dependencies.iter().filter(|d| d.name == name) {
             let [c] = d.req.comparators.as_slice() else {
                 continue;

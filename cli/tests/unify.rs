@@ -222,8 +222,10 @@ fn new_with_require_writes_the_requirement_patch_for_one_shim() {
 }
 
 /// A dependent whose dependency on the shared crate is optional and that
-/// no feature turns on builds no copy of it: nothing to patch, no shim
-/// (found on crates.io: vm-memory 0.18.0's optional vmm-sys-util).
+/// no feature turns on builds no copy of it: nothing to patch, no shim, and
+/// its requirement is not the series to unify on (found on crates.io:
+/// vm-memory 0.18.0's optional vmm-sys-util, vfio-bindings 0.7.0's optional
+/// `^0.15.0`).
 #[test]
 fn an_optional_dependency_no_feature_turns_on_is_not_patched() {
     let env = stack();
@@ -232,7 +234,20 @@ fn an_optional_dependency_no_feature_turns_on_is_not_patched() {
             .dep_full(Dep::new("shared", ">=0.8.0").optional())
             .file("src/lib.rs", "pub fn n() -> u32 { 1 }\n"),
     );
-    edit_manifest(&env, "old = \"1\"", "old = \"1\"\nopt = \"1\"");
+    env.publish(
+        &Package::new("later", "1.0.0")
+            .dep_full(Dep::new("shared", "0.12").optional())
+            .file("src/lib.rs", "pub fn n() -> u32 { 1 }\n"),
+    );
+    edit_manifest(
+        &env,
+        "old = \"1\"",
+        "old = \"1\"\nopt = \"1\"\nlater = \"1\"",
+    );
+    // No version: the highest caret requirement of the graph Cargo builds.
+    let (ok, out) = unify(&env, &["shared", "--dry-run"]);
+    assert!(ok, "{out}");
+    assert!(out.contains("Unifying shared on `0.11`"), "{out}");
     let (ok, out) = unify(&env, &["shared@0.11", "--dry-run"]);
     assert!(ok, "{out}");
     assert!(out.contains("low 1.0.0: `shared"), "{out}");
