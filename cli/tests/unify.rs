@@ -62,6 +62,21 @@ fn edit_manifest(env: &TestEnv, from: &str, to: &str) {
     env.file("Cargo.toml", &manifest.replace(from, to));
 }
 
+/// Publishes `NAME 1.0.0` with the one dependency `dep` for each of
+/// `dependents`, and makes the workspace depend on them.
+fn add_dependents(env: &TestEnv, dependents: &[(&str, Dep)]) {
+    let mut lines = String::from("old = \"1\"");
+    for (name, dep) in dependents {
+        env.publish(
+            &Package::new(name, "1.0.0")
+                .dep_full(dep.clone())
+                .file("src/lib.rs", "pub fn n() -> u32 { 1 }\n"),
+        );
+        lines.push_str(&format!("\n{name} = \"1\""));
+    }
+    edit_manifest(env, "old = \"1\"", &lines);
+}
+
 fn shared_versions(env: &TestEnv) -> String {
     let r = env.ok(&["tree", "-i", "shared", "--depth", "0", "-e", "normal"]);
     let mut v: Vec<&str> = r.stdout.lines().collect();
@@ -229,20 +244,12 @@ fn new_with_require_writes_the_requirement_patch_for_one_shim() {
 #[test]
 fn an_optional_dependency_no_feature_turns_on_is_not_patched() {
     let env = stack();
-    env.publish(
-        &Package::new("opt", "1.0.0")
-            .dep_full(Dep::new("shared", ">=0.8.0").optional())
-            .file("src/lib.rs", "pub fn n() -> u32 { 1 }\n"),
-    );
-    env.publish(
-        &Package::new("later", "1.0.0")
-            .dep_full(Dep::new("shared", "0.12").optional())
-            .file("src/lib.rs", "pub fn n() -> u32 { 1 }\n"),
-    );
-    edit_manifest(
+    add_dependents(
         &env,
-        "old = \"1\"",
-        "old = \"1\"\nopt = \"1\"\nlater = \"1\"",
+        &[
+            ("opt", Dep::new("shared", ">=0.8.0").optional()),
+            ("later", Dep::new("shared", "0.12").optional()),
+        ],
     );
     // No version: the highest caret requirement of the graph Cargo builds.
     let (ok, out) = unify(&env, &["shared", "--dry-run"]);
@@ -322,17 +329,12 @@ fn a_requirement_on_a_later_release_of_the_series_is_kept() {
         "src/lib.rs",
         "pub struct Handle(pub u32);\npub const VERSION: &str = \"0.11.1\";\n",
     ));
-    for (name, req) in [("later", "0.11.1"), ("pinned", "=0.11.1")] {
-        env.publish(
-            &Package::new(name, "1.0.0")
-                .dep("shared", req)
-                .file("src/lib.rs", "pub use shared::Handle;\n"),
-        );
-    }
-    edit_manifest(
+    add_dependents(
         &env,
-        "old = \"1\"",
-        "old = \"1\"\nlater = \"1\"\npinned = \"1\"",
+        &[
+            ("later", Dep::new("shared", "0.11.1")),
+            ("pinned", Dep::new("shared", "=0.11.1")),
+        ],
     );
     let (ok, out) = unify(&env, &["shared@0.11", "--dry-run"]);
     assert!(ok, "{out}");
