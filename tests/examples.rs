@@ -74,17 +74,53 @@ fn relax_requirement() {
         "{out}"
     );
     // One copy of cfg-if: the patched manifest of filetime reached Cargo.
+    assert_one_copy("relax-requirement", "cfg-if");
+}
+
+/// `cargo tree -d` in `examples/<name>` does not list `krate`: the graph
+/// holds one copy of it.
+fn assert_one_copy(name: &str, krate: &str) {
     let tree = support::cargo_command()
         .args(["tree", "-d"])
-        .current_dir(example_dir("relax-requirement"))
-        .env("CARGO_TARGET_DIR", example_target("relax-requirement"))
+        .current_dir(example_dir(name))
+        .env("CARGO_TARGET_DIR", example_target(name))
         .output()
         .unwrap();
     let tree = String::from_utf8_lossy(&tree.stdout);
     assert!(
-        !tree.contains("cfg-if"),
-        "cfg-if is in the graph twice:\n{tree}"
+        !tree.contains(&format!("{krate} v")),
+        "{krate} is in the graph twice:\n{tree}"
     );
+}
+
+#[test]
+fn unify_rust_vmm() {
+    // A fresh resolve, as in a new clone: a `Cargo.lock` left from an
+    // earlier run locks vmm-sys-util 0.11 and would hide the second copy
+    // the unpatched event-manager asks for.
+    let lock = support::cargo_command()
+        .arg("generate-lockfile")
+        .current_dir(example_dir("unify-rust-vmm"))
+        .output()
+        .unwrap();
+    assert!(
+        lock.status.success(),
+        "{}",
+        String::from_utf8_lossy(&lock.stderr)
+    );
+    // event-manager's `EventSet` reaches vhost-user-backend's
+    // `handle_event`: this compiles only with one vmm-sys-util.
+    let out = run_example("unify-rust-vmm");
+    assert!(out.contains("device event 0: IN"), "{out}");
+    assert!(
+        out.contains(
+            "ok: event-manager and vhost-user-backend share one vmm-sys-util (1 event handled)"
+        ),
+        "{out}"
+    );
+    // The requirement patch `unify` wrote reached Cargo: event-manager's
+    // `>=0.8.0` no longer pulls in the newest vmm-sys-util.
+    assert_one_copy("unify-rust-vmm", "vmm-sys-util");
 }
 
 #[test]

@@ -329,7 +329,7 @@ fn dependents<'m>(
 }
 
 /// Whether the resolved graph has `pkg` depending on a package named `name`.
-fn depends_in_resolve(metadata: &Metadata, pkg: &Package, name: &str) -> bool {
+pub fn depends_in_resolve(metadata: &Metadata, pkg: &Package, name: &str) -> bool {
     let Some(resolve) = &metadata.resolve else {
         return true;
     };

@@ -303,6 +303,7 @@ fn new(shell: &Shell, args: &NewArgs) -> Result<(), String> {
             build_patch_path: args.build_patch_path.as_deref(),
             wire: !args.no_wire,
             requires: &args.requires,
+            graph_warnings: true,
         },
     )
 }

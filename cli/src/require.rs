@@ -125,10 +125,17 @@ pub fn patch_file_name(krate: &str, version: &str, dep: &str, req: &str) -> Stri
 }
 
 /// Whether `req` keeps Cargo within the semver series of `target`: it
-/// admits `target`, and no version of another series (the next breaking
-/// release, or the highest of the series before).
+/// admits a version of the series (not necessarily `target` itself:
+/// `^0.11.2` and `=0.11.2` keep to the series of 0.11.0, and setting them
+/// to `0.11` would only loosen them), and no version of another series (the
+/// next breaking release, or the highest of the series before).
 pub fn keeps_to_series(req: &VersionReq, target: &Version) -> bool {
-    if !req.matches(target) {
+    let in_series = |v: &Version| crate::graph::compatible(v, target);
+    let admits_series = std::iter::once(target.clone())
+        .chain(std::iter::once(series_top(target)))
+        .chain(named(req))
+        .any(|v| in_series(&v) && req.matches(&v));
+    if !admits_series {
         return false;
     }
     let next = if target.major > 0 {
@@ -148,6 +155,37 @@ pub fn keeps_to_series(req: &VersionReq, target: &Version) -> bool {
         target.patch.checked_sub(1).map(|p| Version::new(0, 0, p))
     };
     !req.matches(&next) && !before.is_some_and(|b| req.matches(&b))
+}
+
+/// Whether `req` admits only versions above the series of `target` (`^0.15`
+/// under `unify …@0.11`): setting it to the series moves the dependent back
+/// to a release older than its code was written for.
+pub fn above_series(req: &VersionReq, target: &Version) -> bool {
+    let top = series_top(target);
+    let low = [Version::new(0, 0, 0), target.clone(), top.clone()];
+    let admits_low = low
+        .into_iter()
+        .chain(named(req))
+        .any(|v| v <= top && req.matches(&v));
+    !admits_low && named(req).any(|v| v > top && req.matches(&v))
+}
+
+/// The highest version of the semver series of `target`.
+fn series_top(target: &Version) -> Version {
+    if target.major > 0 {
+        Version::new(target.major, u64::MAX, u64::MAX)
+    } else if target.minor > 0 {
+        Version::new(0, target.minor, u64::MAX)
+    } else {
+        target.clone()
+    }
+}
+
+/// The versions the comparators of `req` name (`>=0.14, <=0.15` → 0.14.0, 0.15.0).
+fn named(req: &VersionReq) -> impl Iterator<Item = Version> + '_ {
+    req.comparators
+        .iter()
+        .map(|c| Version::new(c.major, c.minor.unwrap_or(0), c.patch.unwrap_or(0)))
 }
 
 #[cfg(test)]
@@ -197,9 +235,22 @@ mod tests {
         assert!(!keeps_to_series(&r("~0.10"), &t));
         assert!(!keeps_to_series(&r("^0.10"), &t));
         assert!(!keeps_to_series(&r(">=0.10, <0.12"), &t));
+        // Within the series, above the version asked for: kept as it is.
+        assert!(keeps_to_series(&r("^0.11.2"), &t));
+        assert!(keeps_to_series(&r("=0.11.2"), &t));
+        assert!(keeps_to_series(&r("~0.11.2"), &t));
+        assert!(!keeps_to_series(&r(">=0.11.2"), &t));
+        assert!(!keeps_to_series(&r("^0.12"), &t));
+        assert!(above_series(&r("^0.15"), &t));
+        assert!(above_series(&r(">=0.14, <=0.15"), &t));
+        assert!(!above_series(&r(">=0.8.0"), &t));
+        assert!(!above_series(&r("^0.10"), &t));
+        assert!(!above_series(&r("*"), &t));
         let t = v("1.4.0");
         assert!(keeps_to_series(&r("1"), &t));
         assert!(keeps_to_series(&r("1.2"), &t));
         assert!(!keeps_to_series(&r(">=0.9"), &t));
+        assert!(keeps_to_series(&r("1.6"), &t));
+        assert!(!keeps_to_series(&r("2"), &t));
     }
 }

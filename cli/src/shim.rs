@@ -31,6 +31,9 @@ pub struct NewShim<'a> {
     pub wire: bool,
     /// Requirement patches to write: `(dependency, requirement)`.
     pub requires: &'a [(String, String)],
+    /// Print what the graph warns about the wired shim (`unify`, which
+    /// writes several shims, prints them once all are in).
+    pub graph_warnings: bool,
 }
 
 /// Writes one requirement patch per `--require DEP=REQ` of `req`, each on
@@ -278,8 +281,8 @@ fn wire_and_verify(
     let ws = crate::workspace::Workspace::load(cwd)?;
     match crate::graph::verify(&ws, abs_dir) {
         Ok(warnings) => {
-            for w in warnings {
-                shell.warn(&w);
+            for w in warnings.iter().filter(|_| req.graph_warnings) {
+                shell.warn(w);
             }
         }
         Err(e) => {

@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use cargo_metadata::semver::{Version, VersionReq};
 use cargo_metadata::{DependencyKind, Metadata, Package, PackageId};
 
-use crate::require::{keeps_to_series, patch_file_name, requirement_patch};
+use crate::require::{above_series, keeps_to_series, patch_file_name, requirement_patch};
 use crate::shell::Shell;
 use crate::shim::relative_path;
 use crate::workspace::{ShimInfo, Workspace};
@@ -34,6 +34,8 @@ struct Dependent<'m> {
     package: &'m Package,
     old: Vec<String>,
     shim: Option<ShimInfo>,
+    /// It asks for a later series only: the patch moves it back.
+    later: bool,
 }
 
 pub fn unify(shell: &Shell, cwd: &Path, req: &Request<'_>) -> Result<(), String> {
@@ -58,6 +60,11 @@ pub fn unify(shell: &Shell, cwd: &Path, req: &Request<'_>) -> Result<(), String>
     let mut dependents: Vec<Dependent> = Vec::new();
     let mut members: Vec<String> = Vec::new();
     for p in &ws.metadata.packages {
+        if !crate::graph::depends_in_resolve(&ws.metadata, p, name) {
+            // Not in the graph, or an optional dependency on `name` that
+            // no feature turns on: Cargo builds no copy of it for `p`.
+            continue;
+        }
         let member = ws.metadata.workspace_members.contains(&p.id);
         let reqs: Vec<&VersionReq> = p
             .dependencies
@@ -70,6 +77,7 @@ pub fn unify(shell: &Shell, cwd: &Path, req: &Request<'_>) -> Result<(), String>
             continue;
         }
         let old: Vec<String> = reqs.iter().map(|r| r.to_string()).collect();
+        let later = reqs.iter().any(|r| above_series(r, &target));
         if member {
             members.push(format!(
                 "`{} {}` requires `{name} = \"{}\"` in `{}`: edit it to `\"{wanted}\"`",
@@ -96,6 +104,7 @@ pub fn unify(shell: &Shell, cwd: &Path, req: &Request<'_>) -> Result<(), String>
             package: p,
             old,
             shim,
+            later,
         });
     }
 
@@ -125,12 +134,17 @@ pub fn unify(shell: &Shell, cwd: &Path, req: &Request<'_>) -> Result<(), String>
         shell.status(
             "Patch",
             &format!(
-                "{} {}: `{name} = \"{}\"` → `\"{wanted}\"`{}",
+                "{} {}: `{name} = \"{}\"` → `\"{wanted}\"`{}{}",
                 d.package.name,
                 d.package.version,
                 d.old.join(", "),
                 if d.shim.is_some() {
                     " (added to its shim)"
+                } else {
+                    ""
+                },
+                if d.later {
+                    " (back from the later series it asks for: its code may need that one)"
                 } else {
                     ""
                 }
@@ -154,19 +168,56 @@ pub fn unify(shell: &Shell, cwd: &Path, req: &Request<'_>) -> Result<(), String>
         );
     }
 
-    for (d, text, file) in &planned {
-        write_patch(file, text)?;
-        match &d.shim {
-            Some(shim) => {
-                add_to_shim(shim, file)?;
-                crate::shim::sync(shell, &shim.dir)?;
+    // All or nothing: a shim that cannot be written or wired puts back
+    // every file written before it, so that a rerun starts clean.
+    let undo = Undo::record(&root, &planned)?;
+    let mut shims = Vec::new();
+    let written = (|| {
+        for (d, text, file) in &planned {
+            write_patch(file, text)?;
+            match &d.shim {
+                Some(shim) => {
+                    add_to_shim(shim, file)?;
+                    // Named from the current directory, as `new` names its shims.
+                    crate::shim::sync(shell, Path::new(&relative_path(cwd, &shim.dir)))?;
+                    shims.push(shim.dir.clone());
+                }
+                None => shims.push(new_shim(
+                    shell,
+                    cwd,
+                    &root,
+                    d.package,
+                    file,
+                    req.build_patch_path,
+                )?),
             }
-            None => new_shim(shell, cwd, &root, d.package, file, req.build_patch_path)?,
         }
-    }
-
-    // What the graph holds now.
-    let after_ws = Workspace::load(cwd)?;
+        // What the graph holds now, and what it says of the shims once all
+        // are in (while they were written one by one, a version the next
+        // one stands for still looked unpatched).
+        let after_ws = Workspace::load(cwd)?;
+        let mut warnings = Vec::new();
+        for dir in &shims {
+            warnings.extend(crate::graph::verify(&after_ws, dir)?);
+        }
+        Ok::<_, String>((after_ws, warnings))
+    })();
+    let after_ws = match written {
+        Ok((after_ws, warnings)) => {
+            for w in warnings {
+                shell.warn(&w);
+            }
+            after_ws
+        }
+        Err(e) => {
+            return Err(match undo.put_back() {
+                Ok(()) => format!(
+                    "{e}\n  note: `unify` changed nothing: it put back every file it had written"
+                ),
+                Err(u) => format!("{e}\n  and could not put back what it had written: {u}"),
+            })
+        }
+    };
     let after = versions_in_graph(&after_ws.metadata, name);
     print_table(&ws.metadata, &after_ws.metadata, name, &planned);
     println!(
@@ -212,6 +263,9 @@ pub fn unify(shell: &Shell, cwd: &Path, req: &Request<'_>) -> Result<(), String>
 fn highest_caret(metadata: &Metadata, name: &str) -> Result<String, String> {
     let mut best: Option<(Version, String)> = None;
     for p in &metadata.packages {
+        if !crate::graph::depends_in_resolve(metadata, p, name) {
+            continue;
+        }
         for d in p.dependencies.iter().filter(|d| d.name == name) {
             let [c] = d.req.comparators.as_slice() else {
                 continue;
@@ -337,6 +391,80 @@ fn current_manifest(d: &Dependent) -> Result<String, String> {
     }
 }
 
+/// What the write of `planned` may change, recorded: the root manifest and
+/// lock, the patch files, the shims that get a patch added (and the quilt
+/// series they name); and the folders `patched/` holds now and whether
+/// `patches/` exists, so that what is created can go.
+struct Undo {
+    snapshot: crate::undo::Snapshot,
+    root: PathBuf,
+    shims_before: Vec<PathBuf>,
+    patched_existed: bool,
+    patches_existed: bool,
+}
+
+impl Undo {
+    fn record(root: &Path, planned: &[(&Dependent, String, PathBuf)]) -> Result<Undo, String> {
+        let mut snapshot = crate::undo::Snapshot::new();
+        snapshot.file(&root.join("Cargo.toml"))?;
+        snapshot.file(&root.join("Cargo.lock"))?;
+        for (d, _, file) in planned {
+            snapshot.file(file)?;
+            if let Some(shim) = &d.shim {
+                snapshot.tree(&shim.dir)?;
+                if let Some(last) = shim.patches.last().map(|l| shim.dir.join(l)) {
+                    snapshot.file(&if last.is_dir() {
+                        last.join("series")
+                    } else {
+                        last
+                    })?;
+                }
+            }
+        }
+        Ok(Undo {
+            snapshot,
+            root: root.to_path_buf(),
+            shims_before: dirs_in(&root.join("patched")),
+            patched_existed: root.join("patched").exists(),
+            patches_existed: root.join("patches").exists(),
+        })
+    }
+
+    /// Puts back what was recorded and removes the shim folders (and the
+    /// `patches/` folder) created since.
+    fn put_back(&self) -> Result<(), String> {
+        for dir in dirs_in(&self.root.join("patched")) {
+            if !self.shims_before.contains(&dir) {
+                std::fs::remove_dir_all(&dir)
+                    .map_err(|e| format!("cannot remove `{}`: {e}", dir.display()))?;
+            }
+        }
+        self.snapshot.restore()?;
+        // Empty once what was created is gone; left if anything else is in.
+        if !self.patches_existed {
+            let _ = std::fs::remove_dir(self.root.join("patches"));
+        }
+        if !self.patched_existed {
+            let _ = std::fs::remove_dir(self.root.join("patched"));
+        }
+        Ok(())
+    }
+}
+
+fn dirs_in(dir: &Path) -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .map(|e| e.path())
+                .filter(|p| p.is_dir())
+                .collect()
+        })
+        .unwrap_or_default();
+    out.sort();
+    out
+}
+
 fn write_patch(file: &Path, text: &str) -> Result<(), String> {
     if let Some(parent) = file.parent() {
         std::fs::create_dir_all(parent)
@@ -375,7 +503,9 @@ fn add_to_shim(shim: &ShimInfo, file: &Path) -> Result<(), String> {
         }
         if last.is_dir() {
             return Err(format!(
-                "`{}` takes its patches from the folder `{}`, in name order: add `{rel}` there by hand",
+                "`{}` takes its patches from the folder `{}`, in name order, so `unify` cannot \
+                 add `{rel}` at the end of its list\n  help: copy the patch into that folder \
+                 under a name that sorts last, or list the shim's patches one by one",
                 shim.dir.display(),
                 last.display()
             ));
@@ -401,7 +531,8 @@ fn add_to_shim(shim: &ShimInfo, file: &Path) -> Result<(), String> {
         .map_err(|e| format!("cannot write `{}`: {e}", manifest.display()))
 }
 
-/// A graph-wide shim of `p` with the requirement patch `file`, wired.
+/// A graph-wide shim of `p` with the requirement patch `file`, wired; its
+/// directory.
 fn new_shim(
     shell: &Shell,
     cwd: &Path,
@@ -409,7 +540,7 @@ fn new_shim(
     p: &Package,
     file: &Path,
     build_patch_path: Option<&Path>,
-) -> Result<(), String> {
+) -> Result<PathBuf, String> {
     let version = p.version.to_string();
     let mut dir = root.join("patched").join(p.name.as_str());
     if dir.join("Cargo.toml").exists() {
@@ -428,8 +559,10 @@ fn new_shim(
             build_patch_path,
             wire: true,
             requires: &[],
+            graph_warnings: false,
         },
-    )
+    )?;
+    Ok(cwd.join(dir))
 }
 
 /// Each patched dependent, its requirement before and after, and the
@@ -561,6 +694,24 @@ fn check_compiles(shell: &Shell, root: &Path) -> Result<(), String> {
     ))
 }
 
+/// `NAME VERSION` of a package id, as `cargo tree` names it: a graph may
+/// build two versions of one dependent, and only one may fail.
+/// (`path+file:///…#name@1.0.0`, `registry+…#name@1.0.0`, or the older
+/// `name 1.0.0 (source)`.)
+fn package_of(id: &str) -> String {
+    match id.rsplit_once('#') {
+        Some((source, spec)) => match spec.split_once('@') {
+            Some((name, version)) => format!("{name} {version}"),
+            // `…/name#1.0.0`: the name is the source's last segment.
+            None => {
+                let name = source.rsplit('/').next().unwrap_or(source);
+                format!("{name} {spec}")
+            }
+        },
+        None => id.split(" (").next().unwrap_or(id).to_string(),
+    }
+}
+
 /// The package and first line of an error of one `cargo check
 /// --message-format json` line.
 fn first_error(line: &str) -> Result<(String, String), ()> {
@@ -572,8 +723,20 @@ fn first_error(line: &str) -> Result<(String, String), ()> {
         cargo_metadata::Message::CompilerMessage(m)
             if m.message.level == cargo_metadata::diagnostic::DiagnosticLevel::Error =>
         {
-            let name = m.target.name.clone();
-            Ok((name, m.message.message.clone()))
+            let build_script = m
+                .target
+                .kind
+                .iter()
+                .any(|k| k.to_string() == "custom-build");
+            let mut text = if build_script {
+                format!("its build script: {}", m.message.message)
+            } else {
+                m.message.message.clone()
+            };
+            if let Some(span) = m.message.spans.iter().find(|s| s.is_primary) {
+                text.push_str(&format!(" (`{}:{}`)", span.file_name, span.line_start));
+            }
+            Ok((package_of(&m.package_id.repr), text))
         }
         _ => Err(()),
     }

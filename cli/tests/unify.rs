@@ -6,7 +6,7 @@ mod common;
 #[path = "../../tests/support/mod.rs"]
 mod support;
 
-use support::{hash_tree, repo_root, Package, TestEnv};
+use support::{hash_tree, repo_root, Dep, Package, TestEnv};
 
 fn unify(env: &TestEnv, args: &[&str]) -> (bool, String) {
     let root = repo_root().display().to_string();
@@ -52,6 +52,28 @@ fn stack() -> TestEnv {
         "fn main() {\n    let n = mid::take(low::make()) + mid::take(star::make()) + mid::take(old::make());\n    println!(\"{n} with shared {}\", mid::version());\n}\n",
     );
     env
+}
+
+/// Replaces `from` with `to` in the workspace's root `Cargo.toml`.
+fn edit_manifest(env: &TestEnv, from: &str, to: &str) {
+    let manifest = std::fs::read_to_string(env.ws.join("Cargo.toml")).unwrap();
+    assert!(manifest.contains(from), "{manifest}");
+    env.file("Cargo.toml", &manifest.replace(from, to));
+}
+
+/// Publishes `NAME 1.0.0` with the one dependency `dep` for each of
+/// `dependents`, and makes the workspace depend on them.
+fn add_dependents(env: &TestEnv, dependents: &[(&str, Dep)]) {
+    let mut lines = String::from("old = \"1\"");
+    for (name, dep) in dependents {
+        env.publish(
+            &Package::new(name, "1.0.0")
+                .dep_full(dep.clone())
+                .file("src/lib.rs", "pub fn n() -> u32 { 1 }\n"),
+        );
+        lines.push_str(&format!("\n{name} = \"1\""));
+    }
+    edit_manifest(env, "old = \"1\"", &lines);
 }
 
 fn shared_versions(env: &TestEnv) -> String {
@@ -138,12 +160,7 @@ fn a_dependent_with_a_shim_gets_the_patch_added_and_a_member_is_reported() {
     let (ok, out) = common::cli(&env, &["new", "low@1.0.0", "--build-patch-path", &root]);
     assert!(ok, "{out}");
     // A member of the workspace asks for the old series itself.
-    env.file(
-        "Cargo.toml",
-        &std::fs::read_to_string(env.ws.join("Cargo.toml"))
-            .unwrap()
-            .replace("old = \"1\"", "old = \"1\"\nshared = \"0.10\""),
-    );
+    edit_manifest(&env, "old = \"1\"", "old = \"1\"\nshared = \"0.10\"");
     let (ok, out) = unify(&env, &["shared@0.11"]);
     assert!(!ok, "{out}");
     assert!(
@@ -155,6 +172,7 @@ fn a_dependent_with_a_shim_gets_the_patch_added_and_a_member_is_reported() {
         "{out}"
     );
     assert!(out.contains("`app 0.1.0` keeps shared 0.10.0"), "{out}");
+    assert!(out.contains("Updated `patched/low/Cargo.toml`"), "{out}");
     let shim = std::fs::read_to_string(env.ws.join("patched/low/Cargo.toml")).unwrap();
     assert!(
         shim.contains("patches = [\"../../patches/low-1.0.0-require-shared-0.11.patch\"]"),
@@ -164,12 +182,7 @@ fn a_dependent_with_a_shim_gets_the_patch_added_and_a_member_is_reported() {
     assert!(shim.contains("shared = { version = \"0.11\" }"), "{shim}");
 
     // The member edited as it says: one copy, and the program builds.
-    env.file(
-        "Cargo.toml",
-        &std::fs::read_to_string(env.ws.join("Cargo.toml"))
-            .unwrap()
-            .replace("shared = \"0.10\"", "shared = \"0.11\""),
-    );
+    edit_manifest(&env, "shared = \"0.10\"", "shared = \"0.11\"");
     let (ok, out) = unify(&env, &["shared"]);
     assert!(ok, "{out}");
     assert_eq!(env.ok(&["run", "-q"]).stdout, "3 with shared 0.11.0\n");
@@ -220,4 +233,148 @@ fn new_with_require_writes_the_requirement_patch_for_one_shim() {
         .ok(&["tree", "-i", "shared@0.11.0", "-e", "normal"])
         .stdout;
     assert!(tree.contains("old v1.0.0"), "{tree}");
+}
+
+/// A dependent whose dependency on the shared crate is optional and that
+/// no feature turns on builds no copy of it: nothing to patch, no shim, and
+/// its requirement is not the series to unify on (found on crates.io:
+/// vm-memory 0.18.0's optional vmm-sys-util, vfio-bindings 0.7.0's optional
+/// `^0.15.0`).
+#[test]
+fn an_optional_dependency_no_feature_turns_on_is_not_patched() {
+    let env = stack();
+    add_dependents(
+        &env,
+        &[
+            ("opt", Dep::new("shared", ">=0.8.0").optional()),
+            ("later", Dep::new("shared", "0.12").optional()),
+        ],
+    );
+    // No version: the highest caret requirement of the graph Cargo builds.
+    let (ok, out) = unify(&env, &["shared", "--dry-run"]);
+    assert!(ok, "{out}");
+    assert!(out.contains("Unifying shared on `0.11`"), "{out}");
+    let (ok, out) = unify(&env, &["shared@0.11", "--dry-run"]);
+    assert!(ok, "{out}");
+    assert!(out.contains("low 1.0.0: `shared"), "{out}");
+    assert!(!out.contains("opt 1.0.0"), "{out}");
+    assert!(!out.contains("Applies-to: opt"), "{out}");
+    // Turned on, it is patched.
+    edit_manifest(
+        &env,
+        "opt = \"1\"",
+        "opt = { version = \"1\", features = [\"shared\"] }",
+    );
+    let (ok, out) = unify(&env, &["shared@0.11", "--dry-run"]);
+    assert!(ok, "{out}");
+    assert!(out.contains("Applies-to: opt 1.0.0"), "{out}");
+}
+
+/// Two versions of one dependent, and only the newer one does not compile
+/// against the unified series: the report names the version (found on
+/// crates.io: kvm-ioctls 0.11's `kvm-bindings >=0.5.0` brings kvm-bindings
+/// 0.14.2 next to 0.5.0, and only 0.14.2 needs vmm-sys-util 0.12+).
+#[test]
+fn a_dependent_that_does_not_compile_is_named_with_its_version() {
+    let env = stack();
+    // 1.0.0 compiles with any `shared`; 2.0.0 only with 0.12.
+    env.publish(
+        &Package::new("dual", "1.0.0")
+            .dep("shared", ">=0.8.0")
+            .file("src/lib.rs", "pub use shared::Handle;\n"),
+    );
+    env.publish(&Package::new("dual", "2.0.0").dep("shared", "0.12").file(
+        "src/lib.rs",
+        "pub const NEEDS_0_12: [(); 1] = [(); (shared::VERSION.as_bytes()[3] == b'2') as usize];\n",
+    ));
+    edit_manifest(
+        &env,
+        "old = \"1\"",
+        "old = \"1\"\ndual1 = { package = \"dual\", version = \"1\" }\n\
+         dual2 = { package = \"dual\", version = \"2\" }",
+    );
+    let (ok, out) = unify(&env, &["shared@0.11"]);
+    assert!(!ok, "{out}");
+    assert!(
+        out.contains("the graph is unified, but the workspace does not compile against it:\n  `dual 2.0.0`: mismatched types"),
+        "{out}"
+    );
+    assert!(!out.contains("`dual 1.0.0`"), "{out}");
+    // Said before it is built: 2.0.0 is moved back from the series it asks for.
+    assert!(
+        out.contains("Patch dual 2.0.0: `shared = \"^0.12\"` → `\"0.11\"` (back from the later series it asks for"),
+        "{out}"
+    );
+    assert!(
+        out.contains("Patch dual 1.0.0: `shared = \">=0.8.0\"` → `\"0.11\"`\n"),
+        "{out}"
+    );
+    // Both versions of `dual` have a shim once unify is done: no warning
+    // that one of them is left unpatched.
+    assert!(!out.contains("unpatched"), "{out}");
+    // Where: the staged upstream file and line.
+    assert!(out.contains("/out/build-patch/dual-2.0.0/src/"), "{out}");
+}
+
+/// A dependent that asks for a later release of the series unified on
+/// (`^0.11.1`, `=0.11.1` when unifying on `0.11`) already keeps to it:
+/// not patched, since `0.11` would only loosen it (found on crates.io:
+/// parking_lot_core 0.8.6's `redox_syscall = "^0.2.8"` under `unify
+/// redox_syscall@0.2`).
+#[test]
+fn a_requirement_on_a_later_release_of_the_series_is_kept() {
+    let env = stack();
+    env.publish(&Package::new("shared", "0.11.1").file(
+        "src/lib.rs",
+        "pub struct Handle(pub u32);\npub const VERSION: &str = \"0.11.1\";\n",
+    ));
+    add_dependents(
+        &env,
+        &[
+            ("later", Dep::new("shared", "0.11.1")),
+            ("pinned", Dep::new("shared", "=0.11.1")),
+        ],
+    );
+    let (ok, out) = unify(&env, &["shared@0.11", "--dry-run"]);
+    assert!(ok, "{out}");
+    assert!(out.contains("low 1.0.0: `shared"), "{out}");
+    assert!(!out.contains("later 1.0.0"), "{out}");
+    assert!(!out.contains("pinned 1.0.0"), "{out}");
+}
+
+/// A shim that cannot be written (here: both folders it could go in hold a
+/// crate) puts back everything written before it: the rerun starts clean,
+/// in `patched/low`, not beside a leftover.
+#[test]
+fn a_shim_that_cannot_be_written_puts_back_everything() {
+    let env = stack();
+    for dir in ["patched/star", "patched/star-1.0.0"] {
+        env.file(
+            &format!("{dir}/Cargo.toml"),
+            "[package]\nname = \"taken\"\nversion = \"0.1.0\"\n",
+        );
+    }
+    // The lock as any cargo command leaves it: `unify` puts it back too.
+    env.ok(&["generate-lockfile"]);
+    let before = hash_tree(&env.ws);
+    let (ok, out) = unify(&env, &["shared@0.11"]);
+    assert!(!ok, "{out}");
+    assert!(out.contains("Created shim `low` in `patched/low`"), "{out}");
+    assert!(
+        out.contains("`patched/star-1.0.0` already holds a crate"),
+        "{out}"
+    );
+    assert!(
+        out.contains("note: `unify` changed nothing: it put back every file it had written"),
+        "{out}"
+    );
+    assert_eq!(hash_tree(&env.ws), before);
+    assert!(!env.ws.join("patched/low").exists());
+    assert!(!env.ws.join("patches").exists());
+
+    std::fs::remove_dir_all(env.ws.join("patched/star")).unwrap();
+    let (ok, out) = unify(&env, &["shared@0.11"]);
+    assert!(ok, "{out}");
+    assert!(out.contains("Created shim `low` in `patched/low`"), "{out}");
+    assert!(!env.ws.join("patched/low-1.0.0").exists(), "{out}");
 }
