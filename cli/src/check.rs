@@ -371,13 +371,7 @@ fn remove_dropped(
     }
     // Series files that list them.
     for entry in &shim.patches {
-        let p = shim.dir.join(entry);
-        let series = if p.is_dir() {
-            p.join("series")
-        } else {
-            p.clone()
-        };
-        if series.file_name().is_some_and(|n| n == "series") && series.is_file() {
+        if let Some(series) = crate::workspace::series_file(&shim.dir.join(entry)) {
             let dir = series.parent().unwrap_or(&shim.dir);
             let text = std::fs::read_to_string(&series)
                 .map_err(|e| format!("cannot read `{}`: {e}", series.display()))?;

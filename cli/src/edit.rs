@@ -24,12 +24,11 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use build_patch::patch::{self, ApplyOptions};
-use toml_edit::{value, Array, Item};
 
 use crate::diff::{copy_tree, diff_trees};
 use crate::shell::Shell;
 use crate::undo::Snapshot;
-use crate::workspace::{read_doc, ShimInfo, Workspace};
+use crate::workspace::{PatchTarget, ShimInfo, Workspace};
 
 /// The name of the edit folder inside a shim's directory.
 pub const EDIT_DIR: &str = ".build-patch-edit";
@@ -406,43 +405,6 @@ fn cargo_check(ws: &Workspace, spec: &str, rel: &str, tree: &Path) -> Result<(),
     ))
 }
 
-/// Where `save` puts a new patch and how it lists it: into the series or
-/// directory the shim's list ends with, else into `patches/` beside the
-/// shim's manifest and into `patches = [...]`.
-struct PatchTarget {
-    folder: PathBuf,
-    series: Option<PathBuf>,
-    /// Whether the list ends with a directory (its patches are read in name
-    /// order: nothing to list).
-    in_dir: bool,
-}
-
-impl PatchTarget {
-    fn of(shim: &ShimInfo) -> PatchTarget {
-        let listed: Vec<PathBuf> = shim.patches.iter().map(|p| shim.dir.join(p)).collect();
-        match listed.last() {
-            Some(last) if last.is_dir() => {
-                let series = last.join("series");
-                PatchTarget {
-                    folder: last.clone(),
-                    series: series.is_file().then_some(series),
-                    in_dir: true,
-                }
-            }
-            Some(last) if last.file_name().is_some_and(|n| n == "series") => PatchTarget {
-                folder: last.parent().unwrap_or(&shim.dir).to_path_buf(),
-                series: Some(last.clone()),
-                in_dir: false,
-            },
-            _ => PatchTarget {
-                folder: shim.dir.join("patches"),
-                series: None,
-                in_dir: false,
-            },
-        }
-    }
-}
-
 /// Writes a patch next to the shim's others and lists it (see
 /// [`PatchTarget`]). Returns the file and its path relative to the shim.
 fn add_patch(
@@ -465,39 +427,8 @@ fn add_patch(
     let file_name = format!("{:04}-{name}.patch", count + 1);
     let file = folder.join(&file_name);
     std::fs::write(&file, text).map_err(|e| format!("cannot write `{}`: {e}", file.display()))?;
+    target.list(shim, &file)?;
     let rel = crate::shim::relative_path(&shim.dir, &file);
-
-    if let Some(series) = &target.series {
-        let mut s = std::fs::read_to_string(series)
-            .map_err(|e| format!("cannot read `{}`: {e}", series.display()))?;
-        if !s.is_empty() && !s.ends_with('\n') {
-            s.push('\n');
-        }
-        s.push_str(&file_name);
-        s.push('\n');
-        std::fs::write(series, s)
-            .map_err(|e| format!("cannot write `{}`: {e}", series.display()))?;
-    } else if !target.in_dir {
-        // A plain list: append the new file.
-        let manifest_path = shim.dir.join("Cargo.toml");
-        let mut doc = read_doc(&manifest_path)?;
-        let meta = doc["package"]["metadata"]["build-patch"]
-            .as_table_like_mut()
-            .ok_or_else(|| format!("`{}` has no build-patch table", manifest_path.display()))?;
-        let mut list = match meta.get("patches") {
-            Some(Item::Value(toml_edit::Value::Array(a))) => a.clone(),
-            Some(Item::Value(toml_edit::Value::String(s))) => {
-                let mut a = Array::new();
-                a.push(s.value().as_str());
-                a
-            }
-            _ => Array::new(),
-        };
-        list.push(rel.as_str());
-        meta.insert("patches", value(list));
-        std::fs::write(&manifest_path, doc.to_string())
-            .map_err(|e| format!("cannot write `{}`: {e}", manifest_path.display()))?;
-    }
     Ok((file, rel))
 }
 

@@ -476,59 +476,12 @@ fn write_patch(file: &Path, text: &str) -> Result<(), String> {
 /// Appends `file` to the patch list of `shim` (its `patches` array, or the
 /// quilt series it names last).
 fn add_to_shim(shim: &ShimInfo, file: &Path) -> Result<(), String> {
-    let rel = relative_path(&shim.dir, file);
     if shim.patches.iter().any(|p| {
         crate::workspace::canonical(&shim.dir.join(p)) == crate::workspace::canonical(file)
     }) {
         return Ok(());
     }
-    if let Some(last) = shim.patches.last() {
-        let last = shim.dir.join(last);
-        let series = if last.is_dir() {
-            last.join("series")
-        } else {
-            last.clone()
-        };
-        if series.file_name().is_some_and(|n| n == "series") && series.is_file() {
-            let dir = series.parent().unwrap_or(&shim.dir);
-            let mut text = std::fs::read_to_string(&series)
-                .map_err(|e| format!("cannot read `{}`: {e}", series.display()))?;
-            if !text.is_empty() && !text.ends_with('\n') {
-                text.push('\n');
-            }
-            text.push_str(&relative_path(dir, file));
-            text.push('\n');
-            return std::fs::write(&series, text)
-                .map_err(|e| format!("cannot write `{}`: {e}", series.display()));
-        }
-        if last.is_dir() {
-            return Err(format!(
-                "`{}` takes its patches from the folder `{}`, in name order, so `unify` cannot \
-                 add `{rel}` at the end of its list\n  help: copy the patch into that folder \
-                 under a name that sorts last, or list the shim's patches one by one",
-                shim.dir.display(),
-                last.display()
-            ));
-        }
-    }
-    let manifest = shim.dir.join("Cargo.toml");
-    let mut doc = crate::workspace::read_doc(&manifest)?;
-    let meta = doc["package"]["metadata"]["build-patch"]
-        .as_table_like_mut()
-        .ok_or_else(|| format!("`{}` has no build-patch table", manifest.display()))?;
-    let mut list = match meta.get("patches") {
-        Some(toml_edit::Item::Value(toml_edit::Value::Array(a))) => a.clone(),
-        Some(toml_edit::Item::Value(toml_edit::Value::String(s))) => {
-            let mut a = toml_edit::Array::new();
-            a.push(s.value().as_str());
-            a
-        }
-        _ => toml_edit::Array::new(),
-    };
-    list.push(rel.as_str());
-    meta.insert("patches", toml_edit::value(list));
-    std::fs::write(&manifest, doc.to_string())
-        .map_err(|e| format!("cannot write `{}`: {e}", manifest.display()))
+    crate::workspace::PatchTarget::of(shim).list(shim, file)
 }
 
 /// A graph-wide shim of `p` with the requirement patch `file`, wired; its

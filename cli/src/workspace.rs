@@ -313,3 +313,98 @@ pub fn read_doc(path: &Path) -> Result<DocumentMut, String> {
     text.parse()
         .map_err(|e| format!("cannot parse `{}`: {e}", path.display()))
 }
+
+/// The quilt `series` file a `patches` entry names: the entry itself when it
+/// is one, or the `series` of a directory that has one.
+pub fn series_file(entry: &Path) -> Option<PathBuf> {
+    let series = if entry.is_dir() {
+        entry.join("series")
+    } else {
+        entry.to_path_buf()
+    };
+    (series.file_name().is_some_and(|n| n == "series") && series.is_file()).then_some(series)
+}
+
+/// Where a new patch of a shim goes and how it is listed, from what its
+/// `patches` list ends with: a quilt series (the patch goes beside it and
+/// into it), a directory (into it: read in name order), or files (into
+/// `patches/` beside the shim's manifest, and into `patches = [...]`).
+pub struct PatchTarget {
+    pub folder: PathBuf,
+    series: Option<PathBuf>,
+    /// Whether the list ends with a directory (its patches are read in name
+    /// order: nothing to list).
+    in_dir: bool,
+}
+
+impl PatchTarget {
+    pub fn of(shim: &ShimInfo) -> PatchTarget {
+        let last = shim.patches.last().map(|p| shim.dir.join(p));
+        let series = last.as_deref().and_then(series_file);
+        match (last, series) {
+            (Some(last), series) if last.is_dir() => PatchTarget {
+                folder: last,
+                series,
+                in_dir: true,
+            },
+            (Some(_), Some(series)) => PatchTarget {
+                folder: series.parent().unwrap_or(&shim.dir).to_path_buf(),
+                series: Some(series),
+                in_dir: false,
+            },
+            _ => PatchTarget {
+                folder: shim.dir.join("patches"),
+                series: None,
+                in_dir: false,
+            },
+        }
+    }
+
+    /// Adds `file` at the end of the shim's list: a line of the series, the
+    /// directory itself (when `file` is in it), or the manifest's array.
+    pub fn list(&self, shim: &ShimInfo, file: &Path) -> Result<(), String> {
+        if let Some(series) = &self.series {
+            let dir = series.parent().unwrap_or(&shim.dir);
+            let mut s = std::fs::read_to_string(series)
+                .map_err(|e| format!("cannot read `{}`: {e}", series.display()))?;
+            if !s.is_empty() && !s.ends_with('\n') {
+                s.push('\n');
+            }
+            s.push_str(&crate::shim::relative_path(dir, file));
+            s.push('\n');
+            return std::fs::write(series, s)
+                .map_err(|e| format!("cannot write `{}`: {e}", series.display()));
+        }
+        let rel = crate::shim::relative_path(&shim.dir, file);
+        if self.in_dir {
+            if file.parent().map(canonical) == Some(canonical(&self.folder)) {
+                return Ok(());
+            }
+            return Err(format!(
+                "`{}` takes its patches from the folder `{}`, in name order, so `{rel}` cannot \
+                 go at the end of its list\n  help: copy the patch into that folder under a \
+                 name that sorts last, or list the shim's patches one by one",
+                shim.dir.display(),
+                self.folder.display()
+            ));
+        }
+        let manifest_path = shim.dir.join("Cargo.toml");
+        let mut doc = read_doc(&manifest_path)?;
+        let meta = doc["package"]["metadata"]["build-patch"]
+            .as_table_like_mut()
+            .ok_or_else(|| format!("`{}` has no build-patch table", manifest_path.display()))?;
+        let mut list = match meta.get("patches") {
+            Some(Item::Value(toml_edit::Value::Array(a))) => a.clone(),
+            Some(Item::Value(toml_edit::Value::String(s))) => {
+                let mut a = toml_edit::Array::new();
+                a.push(s.value().as_str());
+                a
+            }
+            _ => toml_edit::Array::new(),
+        };
+        list.push(rel.as_str());
+        meta.insert("patches", toml_edit::value(list));
+        std::fs::write(&manifest_path, doc.to_string())
+            .map_err(|e| format!("cannot write `{}`: {e}", manifest_path.display()))
+    }
+}
