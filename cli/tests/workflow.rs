@@ -253,3 +253,27 @@ fn a_patch_an_upgrade_stopped_at_is_redone_in_its_tree_and_saved_over() {
     assert_eq!(env.ok(&["run", "-q"]).stdout, "Hi, you! (2.0.0)\n");
     ok(&env, &["check"]);
 }
+
+/// A shim whose patches come from a quilt series: `save` writes the new
+/// patch beside the series and appends it there, not to the manifest.
+#[test]
+fn save_appends_to_a_quilt_series() {
+    let env = setup();
+    let shim = env.ws.join("patched/greet");
+    support::write(&shim.join("quilt/series"), "# the shim's patches\n");
+    let manifest = shim.join("Cargo.toml");
+    let text = std::fs::read_to_string(&manifest)
+        .unwrap()
+        .replace("patches = []", "patches = [\"quilt/series\"]");
+    std::fs::write(&manifest, &text).unwrap();
+    ok(&env, &["edit", "greet"]);
+    replace_in(&edit_tree(&env).join("src/lib.rs"), "Hello {}", "Hello, {}");
+    ok(&env, &["save", "greet", "-m", "Add a comma"]);
+    assert!(shim.join("quilt/0001-add-a-comma.patch").is_file());
+    assert_eq!(
+        std::fs::read_to_string(shim.join("quilt/series")).unwrap(),
+        "# the shim's patches\n0001-add-a-comma.patch\n"
+    );
+    assert_eq!(std::fs::read_to_string(&manifest).unwrap(), text);
+    assert_eq!(env.ok(&["run", "-q"]).stdout, "Hello, you (1.0.0)\n");
+}
