@@ -240,3 +240,19 @@ fn check_strict_wants_every_patch_described() {
     .unwrap();
     common::ok(&env, &["check", "--strict"]);
 }
+
+#[test]
+fn upgrade_latest_lands_on_the_newest_and_drops_the_upstreamed_patch() {
+    let env = setup();
+    greet(&env, "1.0.1", 3, HELLO);
+    greet(&env, "1.2.0", 4, HI);
+    let out = common::ok(&env, &["upgrade", "greet", "--latest"]);
+    assert!(out.contains("from greet 1.0.0 to 1.2.0"), "{out}");
+    assert!(
+        out.contains("Dropped `../../patches/hi.patch`: greet 1.2.0 already has it"),
+        "{out}"
+    );
+    assert_eq!(env.ok(&["run", "-q"]).stdout, "Hi you\n");
+    let (code, out) = outdated(&env, &[]);
+    assert_eq!(code, Some(0), "{out}");
+}
