@@ -146,6 +146,8 @@ pub fn findings(metadata: &Metadata, wired: &[WiredShim]) -> Vec<Finding> {
             });
         } else if shim.graph_wide() {
             out.extend(unpatched_copies(metadata, w, &shim));
+        } else {
+            out.extend(beside_renamed(metadata, w, &shim));
         }
     }
     out
@@ -393,6 +395,42 @@ fn unpatched_copies(metadata: &Metadata, w: &WiredShim, shim: &ShimInfo) -> Vec<
             dir: w.dir.clone(),
             error: compatible,
             text,
+        });
+    }
+    out
+}
+
+/// The registry copies of a renamed shim's crate that the graph also
+/// builds: a renamed shim patches only the code that depends on it, so the
+/// other dependents get the unpatched crate (a warning: that may be meant).
+fn beside_renamed(metadata: &Metadata, w: &WiredShim, shim: &ShimInfo) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for p in &metadata.packages {
+        if p.name.as_str() != shim.upstream || p.source.is_none() {
+            continue;
+        }
+        let users: Vec<String> = dependents(metadata, &shim.upstream)
+            .into_iter()
+            .filter(|(_, req, off)| !off && req.matches(&p.version))
+            .map(|(d, _, _)| format!("`{} {}`", d.name, d.version))
+            .collect();
+        out.push(Finding {
+            dir: w.dir.clone(),
+            error: false,
+            text: format!(
+                "the graph also builds `{} {}` unpatched, for {}: a renamed shim patches only \
+                 the code that depends on it by its own name\n  help: to patch it for the \
+                 whole graph, use a graph-wide shim (`cargo build-patch new {}@{}`)",
+                p.name,
+                p.version,
+                if users.is_empty() {
+                    "other crates".to_string()
+                } else {
+                    users.join(", ")
+                },
+                p.name,
+                p.version
+            ),
         });
     }
     out

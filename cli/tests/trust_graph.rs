@@ -421,3 +421,34 @@ fn a_shim_that_is_a_workspace_member_is_still_reported_unused() {
         "{out}"
     );
 }
+
+#[test]
+fn a_renamed_shim_beside_an_unpatched_registry_copy_is_a_warning() {
+    let env = env_with_greet();
+    env.publish(&Package::new("other-user", "0.1.0").dep("greet", "1").file(
+        "src/lib.rs",
+        "pub fn hello() -> String { greet::greet(\"other\") }\n",
+    ));
+    env.app("greet = \"1\"\nother-user = \"0.1\"", "");
+    env.ok(&["generate-lockfile"]);
+    let (wrote, out) = new(
+        &env,
+        &[
+            "greet@1.0.1",
+            "--rename",
+            "greet-patched",
+            "--patch",
+            "patches/hi.patch",
+        ],
+    );
+    assert!(wrote, "{out}");
+    assert!(
+        out.contains("the graph also builds `greet 1.0.1` unpatched, for `other-user 0.1.0`"),
+        "{out}"
+    );
+    let out = ok(&env, &["check"]);
+    assert!(
+        out.contains("warning: shim `patched/greet`: the graph also builds"),
+        "{out}"
+    );
+}
