@@ -551,3 +551,26 @@ fn error_accessors() {
     assert_eq!(pe.closest_line(), Some(1));
     assert_eq!(pe.closest_lines(), vec![&b"1\n"[..], b"2\n", b"3\n"]);
 }
+
+#[test]
+fn a_listed_directory_or_series_that_gives_no_patch_is_an_error() {
+    // A `.gitignore` with `*.patch` leaves a fresh clone with this.
+    let dir = tree(&[
+        ("patches/README", "the patches of the shim"),
+        ("quilt/series", "# nothing yet\n\n"),
+        ("quilt2/series", "# in a directory\n"),
+    ]);
+    for (entry, expected) in [
+        ("patches", "the directory `patches` holds no patch"),
+        (
+            "quilt/series",
+            "the quilt series `quilt/series` lists no patch",
+        ),
+        ("quilt2", "the quilt series `quilt2/series` lists no patch"),
+    ] {
+        let err = load_patch_list(dir.path(), &[PathBuf::from(entry)]).unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains(expected), "{entry}: {text}");
+        assert!(text.contains("remove the entry from `patches`"), "{text}");
+    }
+}
