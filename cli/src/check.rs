@@ -39,6 +39,18 @@ pub fn check(shell: &Shell, cwd: &Path, args: &[String], strict: bool) -> Result
     let mut failed = 0;
     for dir in &dirs {
         let mut reasons = check_one(dir, strict);
+        if !strict {
+            if let Ok(shim) = ShimInfo::read(dir) {
+                let edits = crate::edit::edit_dir(&shim);
+                if crate::edit::has_unsaved_edits(&edits).unwrap_or(false) {
+                    shell.warn(&format!(
+                        "`{}` holds edits not saved as a patch: no build has them (`--strict` \
+                         makes this an error)",
+                        edits.join("tree").display()
+                    ));
+                }
+            }
+        }
         let label = dir.strip_prefix(cwd).unwrap_or(dir).display().to_string();
         if !ws.wired.iter().any(|w| w.dir == *dir) {
             reasons.push(
@@ -81,11 +93,26 @@ fn check_one(dir: &Path, strict: bool) -> Vec<String> {
     };
     let mut reasons = Vec::new();
     let expected = format!("{} {}", shim.upstream, shim.version);
+    // Edits made with `edit` are in no build until `save` writes them.
+    if strict && crate::edit::has_unsaved_edits(&crate::edit::edit_dir(&shim)).unwrap_or(false) {
+        reasons.push(format!(
+            "`{}` holds edits that are not saved as a patch: no build has them\n  help: `cargo \
+             build-patch save` writes them, or `cargo build-patch edit --force` throws them away",
+            crate::edit::edit_dir(&shim).join("tree").display()
+        ));
+    }
     match patch::load_patch_list(
         &shim.dir,
         &shim.patches.iter().map(PathBuf::from).collect::<Vec<_>>(),
     ) {
         Ok((files, _)) => {
+            if files.is_empty() {
+                reasons.push(format!(
+                    "the shim lists no patch, so its build compiles the pristine `{expected}`\n  \
+                     help: make one (`cargo build-patch edit`, then `save`), list the patch files \
+                     in `patches`, or remove the shim"
+                ));
+            }
             for f in files {
                 let described = ["Description", "Subject"]
                     .iter()

@@ -204,7 +204,7 @@ pub fn commit_tree(tree: &Path, message: &str) {
 }
 
 /// Whether the edit folder `dir` has changes that `save` has not written.
-fn has_unsaved_edits(dir: &Path) -> Result<bool, String> {
+pub fn has_unsaved_edits(dir: &Path) -> Result<bool, String> {
     let (tree, base) = (dir.join("tree"), dir.join("base"));
     if !tree.is_dir() {
         return Ok(false);

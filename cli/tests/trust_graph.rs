@@ -452,3 +452,36 @@ fn a_renamed_shim_beside_an_unpatched_registry_copy_is_a_warning() {
         "{out}"
     );
 }
+
+#[test]
+fn check_fails_for_a_shim_with_no_patch_and_strict_for_unsaved_edits() {
+    let env = env_with_greet();
+    env.app("greet = \"1\"", "");
+    env.ok(&["generate-lockfile"]);
+    let (wrote, out) = new(&env, &["greet@1.0.1"]);
+    assert!(wrote, "{out}");
+    let out = fails(&env, &["check"]);
+    assert!(
+        out.contains("the shim lists no patch, so its build compiles the pristine `greet 1.0.1`"),
+        "{out}"
+    );
+    // Edited, not saved: a warning, an error with --strict.
+    ok(&env, &["edit", "greet"]);
+    let lib = env
+        .ws
+        .join("patched/greet/.build-patch-edit/tree/src/lib.rs");
+    let text = std::fs::read_to_string(&lib)
+        .unwrap()
+        .replace("Hello", "Hi");
+    std::fs::write(&lib, text).unwrap();
+    let out = fails(&env, &["check"]);
+    assert!(out.contains("holds edits not saved as a patch"), "{out}");
+    let out = fails(&env, &["check", "--strict"]);
+    assert!(
+        out.contains("holds edits that are not saved as a patch"),
+        "{out}"
+    );
+    ok(&env, &["save", "greet", "-m", "Say hi"]);
+    ok(&env, &["check", "--strict"]);
+    assert!(env.ok(&["run", "-q"]).stdout.contains("Hi you"));
+}

@@ -157,42 +157,34 @@ pub(crate) fn load(
         } else {
             l.file(&path, None)?;
         }
-        if l.files.len() == before {
-            return Err(lists_nothing(base, &path, meta.is_dir()));
+        // An empty series is a start (`save` appends to it), like an empty
+        // list; a directory with no patch in it is what a `.gitignore` of
+        // `*.patch` leaves in a fresh clone.
+        if l.files.len() == before && meta.is_dir() && !path.join("series").is_file() {
+            return Err(lists_nothing(base, &path));
         }
     }
     Ok((l.files, l.read))
 }
 
-/// A listed directory or series that gives no patch at all: the build
-/// would compile the pristine crate while the list says it is patched (a
-/// `.gitignore` with `*.patch` leaves exactly that in a fresh clone).
-fn lists_nothing(base: &Path, path: &Path, dir: bool) -> crate::Error {
-    let series = dir && path.join("series").is_file();
-    let shown = display_name(
-        base,
-        &if series {
-            path.join("series")
-        } else {
-            path.to_path_buf()
-        },
-    );
-    let (reason, help) = if dir && !series {
-        (
-            format!("the directory `{shown}` holds no patch (no `*.patch` or `*.diff` file, and no quilt `series`)"),
-            "put the patches there (check that `.gitignore` does not leave them out of the \
-             repository), or remove the entry from `patches`",
-        )
-    } else {
-        (
-            format!("the quilt series `{shown}` lists no patch (every line is empty or a comment)"),
-            "list the patches in it, or remove the entry from `patches`",
-        )
-    };
-    PatchError::new(Kind::Series, reason)
-        .with_patch(&shown)
-        .with_help(help)
-        .into()
+/// A listed directory that holds no patch: the build would compile the
+/// pristine crate while the list says it is patched (a `.gitignore` with
+/// `*.patch` leaves exactly that in a fresh clone).
+fn lists_nothing(base: &Path, path: &Path) -> crate::Error {
+    let shown = display_name(base, path);
+    PatchError::new(
+        Kind::Series,
+        format!(
+            "the directory `{shown}` holds no patch (no `*.patch` or `*.diff` file, and no \
+             quilt `series`)"
+        ),
+    )
+    .with_patch(&shown)
+    .with_help(
+        "put the patches there (check that `.gitignore` does not leave them out of the \
+         repository), or remove the entry from `patches`",
+    )
+    .into()
 }
 
 /// A listed patch path that cannot be read: shown normalised (no `a/../`),
