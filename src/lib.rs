@@ -504,6 +504,14 @@ impl Output {
         build_script::existing_glue(text).is_some()
     }
 
+    /// The part of a shim's build script that calls build-patch: everything
+    /// after the glue marker of a generated one (the upstream's code comes
+    /// before it), else the whole text. For tools that read how a shim
+    /// configures build-patch.
+    pub fn build_script_glue(text: &str) -> &str {
+        build_script::existing_glue(text).unwrap_or(text)
+    }
+
     /// `existing` (a shim's `src/lib.rs`) with its compile-affecting
     /// crate-level attributes and its top-level `extern crate` items with
     /// `#[macro_use]` or a rename replaced

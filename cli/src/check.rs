@@ -91,6 +91,9 @@ fn check_one(dir: &Path, strict: bool) -> Vec<String> {
         Ok(s) => s,
         Err(e) => return vec![e],
     };
+    if let Some(e) = shim.settings_in_code() {
+        return vec![e];
+    }
     let mut reasons = Vec::new();
     let expected = format!("{} {}", shim.upstream, shim.version);
     // Edits made with `edit` are in no build until `save` writes them.

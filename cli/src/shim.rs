@@ -360,6 +360,9 @@ pub fn sync(shell: &Shell, dir: &Path) -> Result<(), String> {
     let manifest_path = dir.join("Cargo.toml");
     let mut doc = read_doc(&manifest_path)?;
     let info = ShimInfo::read(dir)?;
+    if let Some(e) = info.settings_in_code() {
+        return Err(e);
+    }
     let (shim_name, name, version) = (&info.name, &info.upstream, &info.version);
     let scratch =
         tempfile::tempdir().map_err(|e| format!("cannot create a scratch folder: {e}"))?;

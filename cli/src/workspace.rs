@@ -97,6 +97,59 @@ impl ShimInfo {
         (self.name == name || self.upstream == name) && version.is_none_or(|v| v == self.version)
     }
 
+    /// When the shim's build script gives build-patch settings in code
+    /// (`Config::patch`, `upstream`, `strip`, …, which win over the table),
+    /// the error to refuse it with: every command reads the table, so it
+    /// would check, save into or move a list the build does not use.
+    pub fn settings_in_code(&self) -> Option<String> {
+        let manifest = read_doc(&self.dir.join("Cargo.toml")).ok()?;
+        let script = manifest
+            .get("package")
+            .and_then(|p| p.get("build"))
+            .and_then(Item::as_str)
+            .unwrap_or("build.rs");
+        let path = self.dir.join(script);
+        let text = std::fs::read_to_string(&path).ok()?;
+        // Only the part that calls build-patch: a copied upstream build
+        // script before the glue may say anything.
+        let text = build_patch::Output::build_script_glue(&text);
+        const SETTERS: &[&str] = &[
+            ".patch(",
+            ".upstream(",
+            ".strip(",
+            ".fuzz(",
+            ".source(",
+            ".package(",
+            ".manifest_dir(",
+            ".git(",
+            ".rev(",
+            ".tag(",
+            ".branch(",
+            ".registry(",
+        ];
+        let found: Vec<&str> = SETTERS
+            .iter()
+            .copied()
+            .filter(|s| text.contains(s))
+            .collect();
+        if found.is_empty() {
+            return None;
+        }
+        Some(format!(
+            "`{}` gives build-patch settings in code ({}), which win over \
+             `[package.metadata.build-patch]`; `cargo build-patch` reads only that table, so it \
+             would check, save into or move a patch list or version the build does not use\n  \
+             help: move the settings into `[package.metadata.build-patch]` and call \
+             `build_patch::build()`",
+            path.display(),
+            found
+                .iter()
+                .map(|s| format!("`{}…)`", s.trim_start_matches('.')))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))
+    }
+
     /// Whether the shim has the upstream's name (wired through
     /// `[patch.crates-io]`) rather than its own.
     pub fn graph_wide(&self) -> bool {
@@ -200,6 +253,14 @@ impl Workspace {
     /// upstream's, `VERSION` the upstream version). A name that matches
     /// more than one shim is refused with each of them listed.
     pub fn find(&self, cwd: &Path, arg: &str) -> Result<PathBuf, String> {
+        let dir = self.find_any(cwd, arg)?;
+        if let Some(e) = ShimInfo::read(&dir).ok().and_then(|s| s.settings_in_code()) {
+            return Err(e);
+        }
+        Ok(dir)
+    }
+
+    fn find_any(&self, cwd: &Path, arg: &str) -> Result<PathBuf, String> {
         let as_dir = cwd.join(arg);
         if as_dir.join("Cargo.toml").is_file() {
             return Ok(as_dir);

@@ -485,3 +485,29 @@ fn check_fails_for_a_shim_with_no_patch_and_strict_for_unsaved_edits() {
     ok(&env, &["check", "--strict"]);
     assert!(env.ok(&["run", "-q"]).stdout.contains("Hi you"));
 }
+
+#[test]
+fn a_shim_configured_in_its_build_script_is_refused_not_misread() {
+    let env = env_with_greet();
+    env.app("greet = \"1\"", "");
+    env.ok(&["generate-lockfile"]);
+    let (wrote, out) = new(&env, &["greet@1.0.1", "--patch", "patches/hi.patch"]);
+    assert!(wrote, "{out}");
+    // The list in code wins over the table's: the CLI would read the wrong one.
+    env.file(
+        "patched/greet/build.rs",
+        "fn main() {\n    build_patch::Config::new().patch(\"../../patches/hi.patch\").build();\n}\n",
+    );
+    let out = fails(&env, &["check"]);
+    assert!(
+        out.contains("gives build-patch settings in code (`patch(…)`)"),
+        "{out}"
+    );
+    let out = fails(&env, &["edit", "greet"]);
+    assert!(
+        out.contains("move the settings into `[package.metadata.build-patch]`"),
+        "{out}"
+    );
+    fails(&env, &["upgrade", "greet", "1.0.0"]);
+    fails(&env, &["sync", "patched/greet"]);
+}
