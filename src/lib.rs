@@ -61,6 +61,9 @@
 //! | `strip` | leading path components to strip, like `patch -p` | `1` |
 //! | `fuzz` | context lines a hunk may ignore, like `patch -F` | `0` |
 //! | `source` | a local pristine copy (e.g. from `cargo vendor`) instead of Cargo's | Cargo's |
+//! | `git` | the upstream is the package of that name in this git repository (a workspace of several packages is fine) instead of crates.io; not with `registry` or `source` | crates.io |
+//! | `rev`, `tag`, `branch` | with `git`, at most one: which commit, as for a Cargo git dependency; a `branch` is the commit the workspace's `Cargo.lock` records for it, if any | the default branch |
+//! | `registry` | the upstream is in this alternative registry (a `[registries.NAME]` of the Cargo config) instead of crates.io | crates.io |
 //! | `version-mismatch` | a patch whose `Applies-to:` line names another version: `"warn"` or `"error"` | `"warn"` |
 //!
 //! Every setting can also be given on the [`Config`] builder, which wins over
@@ -258,6 +261,41 @@ impl Config {
     /// unpacked crate), instead of Cargo's.
     pub fn source(&mut self, dir: impl AsRef<Path>) -> &mut Config {
         self.settings.source = Some(dir.as_ref().to_path_buf());
+        self
+    }
+
+    /// The upstream is the package of its name in the git repository at
+    /// `url` (`git`), at the default branch unless [`Config::git_rev`],
+    /// [`Config::git_tag`] or [`Config::git_branch`] names another commit.
+    pub fn git(&mut self, url: &str) -> &mut Config {
+        self.settings.git = Some(url.to_string());
+        self
+    }
+
+    /// With [`Config::git`], the commit (`rev`); replaces a tag or branch.
+    pub fn git_rev(&mut self, rev: &str) -> &mut Config {
+        self.settings.git_ref = Some(config::GitRef::Rev(rev.to_string()));
+        self
+    }
+
+    /// With [`Config::git`], the tag (`tag`); replaces a rev or branch.
+    pub fn git_tag(&mut self, tag: &str) -> &mut Config {
+        self.settings.git_ref = Some(config::GitRef::Tag(tag.to_string()));
+        self
+    }
+
+    /// With [`Config::git`], the branch (`branch`); replaces a rev or tag.
+    /// It stands for the commit the workspace's `Cargo.lock` records for
+    /// this git source, when it records one, else for what Cargo resolves.
+    pub fn git_branch(&mut self, branch: &str) -> &mut Config {
+        self.settings.git_ref = Some(config::GitRef::Branch(branch.to_string()));
+        self
+    }
+
+    /// The upstream is in the alternative registry `name` (`registry`, a
+    /// `[registries.NAME]` of the Cargo config), not crates.io.
+    pub fn registry(&mut self, name: &str) -> &mut Config {
+        self.settings.registry = Some(name.to_string());
         self
     }
 
@@ -909,9 +947,11 @@ fn stage_upstream(
         .unwrap_or_else(|| PathBuf::from("cargo"));
     let target = cfg.target.clone().or_else(|| env_string("TARGET"));
     let fetch_dir = work_dir.join("fetch");
+    let remote = settings.remote(&base_dir.join("Cargo.toml"))?;
     let pristine = source::find(&source::Request {
         name,
         version,
+        remote: &remote,
         local: local.as_deref(),
         cargo_home: cargo_home.as_deref(),
         cargo: &cargo,
