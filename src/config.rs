@@ -136,7 +136,11 @@ impl Settings {
                 reference: self.git_ref.clone(),
             }),
             (None, _) if self.git_ref.is_some() => {
-                let (key, _) = self.git_ref.as_ref().map(GitRef::key_value).unwrap_or_default();
+                let (key, _) = self
+                    .git_ref
+                    .as_ref()
+                    .map(GitRef::key_value)
+                    .unwrap_or_default();
                 Err(config_error(
                     path,
                     format!("`{key}` names a git reference, but there is no `git`\n  {git_help}"),
@@ -466,9 +470,18 @@ fuzz = 2
             "git = 'u'\nrev = 'a'\nbranch = 'b'",
             "`rev` and `branch` name the git reference twice",
         );
-        err("tag = 'v1'", "`tag` names a git reference, but there is no `git`");
-        err("git = 'u'\nregistry = 'corp'", "`git` and `registry` name two sources");
-        err("git = 'u'\nsource = 'vendor/x'", "`git` and `source` name two sources");
+        err(
+            "tag = 'v1'",
+            "`tag` names a git reference, but there is no `git`",
+        );
+        err(
+            "git = 'u'\nregistry = 'corp'",
+            "`git` and `registry` name two sources",
+        );
+        err(
+            "git = 'u'\nsource = 'vendor/x'",
+            "`git` and `source` name two sources",
+        );
         err("git = 1", "`git` must be a string");
     }
 

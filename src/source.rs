@@ -353,10 +353,12 @@ fn not_available(req: &Request<'_>, stderr: &str) -> Error {
         Remote::Git { url, reference } => format!(
             "  help: check that `{url}` has {} (`git ls-remote {url}`) and a package named \
              `{name}` (Cargo finds it by name anywhere in the repository); {cached}",
-            reference.as_ref().map_or("a default branch".to_string(), |r| {
-                let (key, value) = r.key_value();
-                format!("the {key} `{value}`")
-            })
+            reference
+                .as_ref()
+                .map_or("a default branch".to_string(), |r| {
+                    let (key, value) = r.key_value();
+                    format!("the {key} `{value}`")
+                })
         ),
     });
     Error::msg("source", text)
@@ -414,19 +416,22 @@ fn pick_package(
         .get("packages")
         .and_then(json::Json::as_array)
         .unwrap_or(&[]);
-    let field = |p: &'_ json::Json, k: &str| p.get(k).and_then(json::Json::as_str).map(str::to_string);
+    let field =
+        |p: &'_ json::Json, k: &str| p.get(k).and_then(json::Json::as_str).map(str::to_string);
     let mut other_versions = Vec::new();
     let mut other_sources = Vec::new();
     for p in packages {
         if field(p, "name").as_deref() != Some(name) {
             continue;
         }
-        let manifest = field(p, "manifest_path").map(PathBuf::from).ok_or_else(|| {
-            Error::msg(
-                "cargo",
-                "`cargo metadata` gave a package with no `manifest_path`",
-            )
-        })?;
+        let manifest = field(p, "manifest_path")
+            .map(PathBuf::from)
+            .ok_or_else(|| {
+                Error::msg(
+                    "cargo",
+                    "`cargo metadata` gave a package with no `manifest_path`",
+                )
+            })?;
         let dir = manifest.parent().unwrap_or(Path::new("")).to_path_buf();
         let found_version = field(p, "version").unwrap_or_default();
         let Some(source_id) = field(p, "source") else {
@@ -575,7 +580,9 @@ mod tests {
         assert!(m.contains("[workspace]"));
         let m = fetch_manifest("foo", "1.2.3", &Remote::Registry("corp".into()));
         assert!(
-            m.contains(r#"foo = { version = "=1.2.3", registry = "corp", default-features = false }"#),
+            m.contains(
+                r#"foo = { version = "=1.2.3", registry = "corp", default-features = false }"#
+            ),
             "{m}"
         );
         let git = Remote::Git {
@@ -584,7 +591,9 @@ mod tests {
         };
         let m = fetch_manifest("foo", "1.2.3", &git);
         assert!(
-            m.contains(r#"foo = { git = "file:///r \"x\"", tag = "v1", default-features = false }"#),
+            m.contains(
+                r#"foo = { git = "file:///r \"x\"", tag = "v1", default-features = false }"#
+            ),
             "{m}"
         );
     }
@@ -601,19 +610,40 @@ mod tests {
             ))
             .unwrap()
         };
-        let p = pick_package(&meta(r#""git+file:///repos/foo#abc123""#, "1.0.0"), "foo", "1.0.0", &git).unwrap();
+        let p = pick_package(
+            &meta(r#""git+file:///repos/foo#abc123""#, "1.0.0"),
+            "foo",
+            "1.0.0",
+            &git,
+        )
+        .unwrap();
         assert_eq!(p.pinned.as_deref(), Some("git+file:///repos/foo#abc123"));
         let crates_io = r#""registry+https://github.com/rust-lang/crates.io-index""#;
         let err = pick_package(&meta(crates_io, "1.0.0"), "foo", "1.0.0", &git).unwrap_err();
-        assert!(err.to_string().contains("it found `foo 1.0.0` from `registry+"), "{err}");
-        let err = pick_package(&meta(r#""git+file:///repos/foo?tag=v2#abc""#, "2.0.0"), "foo", "1.0.0", &git)
-            .unwrap_err()
-            .to_string();
+        assert!(
+            err.to_string()
+                .contains("it found `foo 1.0.0` from `registry+"),
+            "{err}"
+        );
+        let err = pick_package(
+            &meta(r#""git+file:///repos/foo?tag=v2#abc""#, "2.0.0"),
+            "foo",
+            "1.0.0",
+            &git,
+        )
+        .unwrap_err()
+        .to_string();
         assert!(err.contains("is `foo 2.0.0`, not `foo 1.0.0`"), "{err}");
         assert!(err.contains("version = \"2.0.0\""), "{err}");
         let corp = Remote::Registry("corp".into());
         assert!(pick_package(&meta(crates_io, "1.0.0"), "foo", "1.0.0", &corp).is_err());
-        let p = pick_package(&meta(r#""registry+file:///corp-index""#, "1.0.0"), "foo", "1.0.0", &corp).unwrap();
+        let p = pick_package(
+            &meta(r#""registry+file:///corp-index""#, "1.0.0"),
+            "foo",
+            "1.0.0",
+            &corp,
+        )
+        .unwrap();
         assert_eq!(p.pinned.as_deref(), Some("registry+file:///corp-index"));
     }
 }
