@@ -146,6 +146,8 @@ impl Settings {
                     format!("`{key}` names a git reference, but there is no `git`\n  {git_help}"),
                 ))
             }
+            // Cargo's own name for crates.io.
+            (None, Some(name)) if name == "crates-io" => Ok(Remote::CratesIo),
             (None, Some(name)) => Ok(Remote::Registry(name.clone())),
             (None, None) => Ok(Remote::CratesIo),
         }

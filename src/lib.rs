@@ -985,15 +985,25 @@ fn stage_upstream(
         }
     })?;
     if staged.manifest.name != name || staged.manifest.version != version {
-        return Err(Error::msg(
-            "source",
-            format!(
-                "the source found for `{name} {version}` at `{}` is `{} {}`",
-                pristine.dir.display(),
-                staged.manifest.name,
-                staged.manifest.version
-            ),
-        ));
+        let mut text = format!(
+            "the source found for `{name} {version}` at `{}` is `{} {}`",
+            pristine.dir.display(),
+            staged.manifest.name,
+            staged.manifest.version
+        );
+        let manifest = std::fs::read_to_string(pristine.dir.join("Cargo.toml")).unwrap_or_default();
+        if manifest.contains("workspace = true") {
+            // A package of a git repository's workspace, not normalised as a
+            // published crate is.
+            text.push_str(
+                "\n  its `Cargo.toml` inherits fields from its workspace (`workspace = true`), \
+                 which build-patch cannot read\n  \
+                 help: see docs/limits.md, \"Git and alternative registries\"; a published \
+                 version of the crate, or a `source` copy whose `Cargo.toml` states its \
+                 fields, works",
+            );
+        }
+        return Err(Error::msg("source", text));
     }
     for s in &staged.skipped {
         directives.warning(&format!(

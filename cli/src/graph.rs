@@ -17,7 +17,8 @@ use cargo_metadata::semver::Version;
 use cargo_metadata::{DependencyKind, Metadata, Package};
 use toml_edit::Item;
 
-use crate::workspace::{read_doc, ShimInfo};
+use crate::wire::patch_header;
+use crate::workspace::{patches_source, read_doc, ShimInfo};
 
 /// How a shim is wired into the workspace.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -185,10 +186,11 @@ pub fn verify(ws: &crate::workspace::Workspace, dir: &Path) -> Result<Vec<String
 fn claim_mismatch(w: &WiredShim, shim: &ShimInfo) -> Option<String> {
     match &w.wiring {
         Wiring::Patch { source, key } if shim.upstream != shim.name => Some(format!(
-            "`[patch.{source}] {key}` puts this shim in the graph as `{} {}`, but it compiles `{} \
+            "`{} {key}` puts this shim in the graph as `{} {}`, but it compiles `{} \
              {}` (its metadata says `crate = \"{}\"`)\n  help: a graph-wide shim has the \
              upstream's name and version; for your own code only, wire it as a dependency \
              (`{} = {{ package = \"{}\", path = … }}`) instead of a `[patch]`",
+            patch_header(source),
             shim.name,
             shim.package_version,
             shim.upstream,
@@ -211,7 +213,7 @@ fn unused_reason(metadata: &Metadata, w: &WiredShim, shim: &ShimInfo) -> String 
         );
     };
     let wiring = match &w.wiring {
-        Wiring::Patch { source, key } => format!("`[patch.{source}] {key}`"),
+        Wiring::Patch { source, key } => format!("`{} {key}`", patch_header(source)),
         Wiring::Dependency { dependent } => format!("the path dependency of `{dependent}`"),
     };
     let mut text = format!(
@@ -226,8 +228,13 @@ fn unused_reason(metadata: &Metadata, w: &WiredShim, shim: &ShimInfo) -> String 
         );
         return text;
     }
-    // Every dependency of the graph on the crate, from a registry or git.
-    let deps = dependents(metadata, name);
+    // Every dependency of the graph on the crate from the source the
+    // `[patch]` table stands for.
+    let table = match &w.wiring {
+        Wiring::Patch { source, .. } => Some(source.as_str()),
+        Wiring::Dependency { .. } => None,
+    };
+    let deps = dependents(metadata, name, table);
     if deps.is_empty() {
         text.push_str(&format!(
             "\n  nothing in the graph depends on `{name}`\n  help: depend on `{name}` from a \
@@ -283,7 +290,7 @@ fn unused_reason(metadata: &Metadata, w: &WiredShim, shim: &ShimInfo) -> String 
         let locked: Vec<&Package> = metadata
             .packages
             .iter()
-            .filter(|p| p.name.as_str() == name && p.source.is_some())
+            .filter(|p| p.name.as_str() == name && from_table(metadata, table, p.source.as_ref()))
             .collect();
         for p in &locked {
             text.push_str(&format!(
@@ -303,19 +310,36 @@ fn unused_reason(metadata: &Metadata, w: &WiredShim, shim: &ShimInfo) -> String 
     text
 }
 
+/// Whether a package or dependency from `source` is one the `[patch]`
+/// table `table` stands for (any source but a path when `None`).
+fn from_table(
+    metadata: &Metadata,
+    table: Option<&str>,
+    source: Option<&cargo_metadata::Source>,
+) -> bool {
+    let id = source.map(|s| s.repr.as_str());
+    match table {
+        None => id.is_some(),
+        Some(t) => patches_source(t, id, metadata.workspace_root.as_std_path()),
+    }
+}
+
 /// The packages of the graph that depend on `name` from a registry or git
-/// (not by path), with the requirement and whether the dependency is
-/// optional and not enabled. Dev-dependencies count only for workspace
-/// members (Cargo resolves no others).
+/// (not by path), from the source the `[patch]` table `table` stands for
+/// when given, with the requirement and whether the dependency is optional
+/// and not enabled. Dev-dependencies count only for workspace members
+/// (Cargo resolves no others).
 fn dependents<'m>(
     metadata: &'m Metadata,
     name: &str,
+    table: Option<&str>,
 ) -> Vec<(&'m Package, &'m cargo_metadata::semver::VersionReq, bool)> {
     let mut out = Vec::new();
     for p in &metadata.packages {
         let member = metadata.workspace_members.contains(&p.id);
         for d in &p.dependencies {
-            if d.name != name || d.path.is_some() {
+            if d.name != name || d.path.is_some() || !from_table(metadata, table, d.source.as_ref())
+            {
                 continue;
             }
             if d.kind == DependencyKind::Development && !member {
@@ -359,7 +383,7 @@ fn unpatched_copies(metadata: &Metadata, w: &WiredShim, shim: &ShimInfo) -> Vec<
             continue;
         }
         let compatible = compatible(&p.version, &version);
-        let who: Vec<String> = dependents(metadata, &shim.name)
+        let who: Vec<String> = dependents(metadata, &shim.name, None)
             .into_iter()
             .filter(|(_, req, off)| !off && req.matches(&p.version) && !req.matches(&version))
             .map(|(d, req, _)| format!("`{} {}` (`{} = \"{req}\"`)", d.name, d.version, shim.name))
