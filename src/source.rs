@@ -338,7 +338,7 @@ fn not_available(req: &Request<'_>, stderr: &str) -> Error {
         text.push_str(line);
         text.push('\n');
     }
-    let cached = "if it is only missing from Cargo's cache, build once with network access";
+    let cached = "if it is only missing from the cache, build once with network access";
     text.push_str(&match req.remote {
         Remote::CratesIo => format!(
             "  help: check that `{name} {version}` exists and is not yanked (`cargo info \

@@ -235,6 +235,33 @@ fn unused_reason(metadata: &Metadata, w: &WiredShim, shim: &ShimInfo) -> String 
         Wiring::Dependency { .. } => None,
     };
     let deps = dependents(metadata, name, table);
+    if deps.is_empty() && table.is_some_and(|t| t != "crates-io") {
+        let elsewhere: Vec<String> = dependents(metadata, name, None)
+            .iter()
+            .map(|(p, req, _)| format!("`{} {}` (`{name} = \"{req}\"`)", p.name, p.version))
+            .collect();
+        let source = table.unwrap_or_default();
+        text.push_str(&format!(
+            "\n  nothing in the graph depends on `{name}` from `{source}`, the only source a \
+             `{}` entry stands for",
+            patch_header(source)
+        ));
+        if !elsewhere.is_empty() {
+            text.push_str(&format!(
+                "; {} take{} it from elsewhere\n  help: wire the shim under the `[patch]` table \
+                 of their source (`[patch.crates-io]` for crates.io), with a shim of that \
+                 source's `{name}`",
+                elsewhere.join(", "),
+                if elsewhere.len() == 1 { "s" } else { "" }
+            ));
+        } else {
+            text.push_str(&format!(
+                "\n  help: depend on `{name}` from `{source}`, or remove the `[patch]` entry and \
+                 the shim"
+            ));
+        }
+        return text;
+    }
     if deps.is_empty() {
         text.push_str(&format!(
             "\n  nothing in the graph depends on `{name}`\n  help: depend on `{name}` from a \

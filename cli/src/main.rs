@@ -365,8 +365,9 @@ fn parse_require(text: &str) -> Result<(String, String), String> {
 
 /// Where the workspace's graph takes `name version` from, for `new`
 /// without `--git` or `--registry`: crates.io unless the graph has it from
-/// one git repository or alternative registry (said, since it changes the
-/// shim). No workspace, or no such package: crates.io.
+/// one git repository or alternative registry, or a shim of it wired there
+/// does (said, since it changes the shim). No workspace, or no such
+/// package: crates.io.
 fn graph_source(shell: &Shell, name: &str, version: &str) -> Result<workspace::Upstream, String> {
     let Ok(ws) = cwd().and_then(|cwd| workspace::Workspace::load(&cwd)) else {
         return Ok(workspace::Upstream::CratesIo);
@@ -380,6 +381,15 @@ fn graph_source(shell: &Shell, name: &str, version: &str) -> Result<workspace::U
         let from = workspace::Upstream::of_package(p, &cwd)?;
         if !found.contains(&from) {
             found.push(from);
+        }
+    }
+    // A shim of it already stands in for the graph's copy: its source.
+    for w in &ws.wired {
+        let Ok(shim) = workspace::ShimInfo::read(&w.dir) else {
+            continue;
+        };
+        if shim.upstream == name && shim.version == version && !found.contains(&shim.from) {
+            found.push(shim.from);
         }
     }
     match found.as_slice() {

@@ -1,0 +1,231 @@
+//! The CLI on shims of git repositories and alternative registries: `new`
+//! (with flags, or the source the graph takes), the `[patch."URL"]` and
+//! `[patch.NAME]` wiring, edit/save, check, fetch, upgrade --tag, outdated.
+
+#[path = "../../tests/support/mod.rs"]
+mod support;
+
+mod common;
+
+use common::{edit_tree, fails, ok, replace_in};
+use support::{GitRepo, Package, TestEnv};
+
+const LIB: &str = "pub fn greet() -> &'static str {\n    \"hello\"\n}\n";
+
+fn manifest(version: &str) -> String {
+    format!("[package]\nname = \"greet\"\nversion = \"{version}\"\nedition = \"2021\"\n")
+}
+
+fn build_patch_path() -> String {
+    support::repo_root().display().to_string()
+}
+
+/// An environment that may fetch `file://` URLs, with a repository holding
+/// `greet 1.0.0` (tagged `v1`), and an app depending on it as `dep` says
+/// (`{url}` stands for the repository's URL).
+fn git_env(dep: &str) -> (TestEnv, GitRepo) {
+    let env = TestEnv::new();
+    env.allow_file_fetches("");
+    let repo = env.git_repo(
+        "greet",
+        &[("Cargo.toml", &manifest("1.0.0")), ("src/lib.rs", LIB)],
+    );
+    repo.git(&["tag", "v1"]);
+    env.app(&dep.replace("{url}", &repo.url()), "").file(
+        "src/main.rs",
+        "fn main() { println!(\"{}\", greet::greet()); }\n",
+    );
+    (env, repo)
+}
+
+/// `new greet@1.0.0 --git URL --tag v1`.
+fn new_at_v1(env: &TestEnv, url: &str) -> String {
+    let bp = build_patch_path();
+    let args = [
+        "new",
+        "greet@1.0.0",
+        "--git",
+        url,
+        "--tag",
+        "v1",
+        "--build-patch-path",
+        &bp,
+    ];
+    ok(env, &args)
+}
+
+/// Asserts that the workspace's file `rel` holds `needle`.
+fn file_has(env: &TestEnv, rel: &str, needle: &str) {
+    let text = std::fs::read_to_string(env.ws.join(rel)).unwrap();
+    assert!(
+        text.contains(needle),
+        "{rel}:\n{text}\n---\nwanted: {needle}"
+    );
+}
+
+/// `edit greet`, make it greet with `greeting`, `save greet`: the app says it.
+fn edit_and_save(env: &TestEnv, greeting: &str) {
+    ok(env, &["edit", "greet"]);
+    replace_in(
+        &edit_tree(env, "patched/greet").join("src/lib.rs"),
+        "\"hello\"",
+        &format!("{greeting:?}"),
+    );
+    ok(env, &["save", "greet", "-m", "Patch the greeting"]);
+    assert_eq!(run_app(env), format!("{greeting}\n"));
+}
+
+fn run_app(env: &TestEnv) -> String {
+    env.ok(&["run", "-q"]).stdout
+}
+
+#[test]
+fn new_with_git_flags_wires_the_repository_s_patch_table_and_edit_save_check_fetch_work() {
+    let (env, repo) = git_env("greet = { git = \"{url}\", tag = \"v1\" }");
+    let url = repo.url();
+    let out = new_at_v1(&env, &url);
+    assert!(
+        out.contains(&format!(
+            "Staging greet 1.0.0 from the git repository `{url}` (tag `v1`)"
+        )),
+        "{out}"
+    );
+    assert!(out.contains(&format!("under `[patch.\"{url}\"]`")), "{out}");
+    file_has(
+        &env,
+        "Cargo.toml",
+        &format!("[patch.\"{url}\"]\ngreet = {{ path = \"patched/greet\" }}"),
+    );
+    file_has(
+        &env,
+        "patched/greet/Cargo.toml",
+        &format!("git = \"{url}\"\ntag = \"v1\"\n"),
+    );
+
+    edit_and_save(&env, "hello, patched");
+    let out = ok(&env, &["check"]);
+    assert!(!out.contains("warning"), "{out}");
+    ok(&env, &["fetch"]);
+
+    // Another tag: the patch is re-applied there, the shim names the tag.
+    repo.commit(&[("src/lib.rs", &format!("// v2\n{LIB}"))], "a comment");
+    repo.git(&["tag", "v2"]);
+    let out = ok(&env, &["upgrade", "greet", "--tag", "v2"]);
+    assert!(out.contains("Upgraded"), "{out}");
+    file_has(&env, "patched/greet/Cargo.toml", "tag = \"v2\"");
+    assert_eq!(run_app(&env), "hello, patched\n");
+    let staged = std::fs::read_dir(env.target_dir.join("debug/build"))
+        .unwrap()
+        .filter_map(|e| {
+            let p = e
+                .ok()?
+                .path()
+                .join("out/build-patch/greet-1.0.0/src/lib.rs");
+            std::fs::read_to_string(p).ok()
+        })
+        .any(|lib| lib.starts_with("// v2\n"));
+    assert!(staged, "no staged copy of the v2 code");
+    let err = fails(&env, &["upgrade", "greet", "--compatible"]);
+    assert!(err.contains("has no releases to pick from"), "{err}");
+    assert!(err.contains("upgrade greet --rev REV"), "{err}");
+}
+
+#[test]
+fn new_without_flags_takes_the_git_source_of_the_graph_and_a_renamed_shim_too() {
+    let (env, repo) = git_env("greet = { git = \"{url}\", branch = \"main\" }");
+    let url = repo.url();
+    let out = ok(
+        &env,
+        &["new", "greet", "--build-patch-path", &build_patch_path()],
+    );
+    assert!(
+        out.contains(&format!(
+            "Using greet 1.0.0 from the git repository `{url}` (branch `main`), the source in `Cargo.lock`"
+        )),
+        "{out}"
+    );
+    file_has(&env, "Cargo.toml", &format!("[patch.\"{url}\"]"));
+    assert_eq!(run_app(&env), "hello\n");
+
+    // A renamed shim of the same source, as a dependency of the app.
+    let out = ok(
+        &env,
+        &[
+            "new",
+            "greet@1.0.0",
+            "--rename",
+            "greet-own",
+            "--path",
+            "patched/greet-own",
+            "--build-patch-path",
+            &build_patch_path(),
+            "--no-wire",
+        ],
+    );
+    assert!(out.contains("from the git repository"), "{out}");
+    file_has(
+        &env,
+        "patched/greet-own/Cargo.toml",
+        &format!("git = \"{url}\"\nbranch = \"main\""),
+    );
+}
+
+#[test]
+fn check_names_a_git_patch_that_no_dependency_from_that_repository_needs() {
+    let (env, repo) = git_env("greet = { git = \"{url}\", tag = \"v1\" }");
+    let url = repo.url();
+    new_at_v1(&env, &url);
+    // The app moves to crates.io's greet: the `[patch."URL"]` entry is
+    // left over, and the build is unpatched.
+    env.publish(&Package::new("greet", "1.0.0").file("src/lib.rs", LIB));
+    replace_in(
+        &env.ws.join("Cargo.toml"),
+        &format!("greet = {{ git = \"{url}\", tag = \"v1\" }}"),
+        "greet = \"1\"",
+    );
+    let err = fails(&env, &["check"]);
+    assert!(err.contains("the graph does not use this shim"), "{err}");
+    assert!(
+        err.contains(&format!(
+            "nothing in the graph depends on `greet` from `{url}`, the only source a `[patch.\"{url}\"]` entry stands for; `app 0.1.0` (`greet = \"^1\"`) takes it from elsewhere"
+        )),
+        "{err}"
+    );
+}
+
+#[test]
+fn an_alternative_registry_shim_from_the_graph_with_patch_name_and_outdated() {
+    let env = TestEnv::new();
+    let corp = env.alt_registry(
+        "corp",
+        &[
+            Package::new("greet", "1.0.0").file("src/lib.rs", LIB),
+            Package::new("greet", "1.1.0").file("src/lib.rs", LIB),
+        ],
+    );
+    env.allow_file_fetches(&corp);
+    env.app("greet = { version = \"=1.0.0\", registry = \"corp\" }", "")
+        .file(
+            "src/main.rs",
+            "fn main() { println!(\"{}\", greet::greet()); }\n",
+        );
+    let out = ok(
+        &env,
+        &["new", "greet", "--build-patch-path", &build_patch_path()],
+    );
+    assert!(
+        out.contains("Using greet 1.0.0 from the registry `corp`, the source in `Cargo.lock`"),
+        "{out}"
+    );
+    file_has(
+        &env,
+        "Cargo.toml",
+        "[patch.corp]\ngreet = { path = \"patched/greet\" }",
+    );
+    file_has(&env, "patched/greet/Cargo.toml", "registry = \"corp\"");
+    edit_and_save(&env, "hello, corp");
+    ok(&env, &["check"]);
+    // `outdated` asks corp, not crates.io (which has no greet at all).
+    let (_, out) = common::cli(&env, &["outdated"]);
+    assert!(out.contains("1.1.0"), "{out}");
+}
