@@ -261,6 +261,39 @@ fn git_errors_name_the_reference_the_package_and_the_version() {
     }
 }
 
+#[test]
+fn a_package_that_inherits_from_its_repository_s_workspace_is_refused_with_the_reason() {
+    let (env, _) = git_env();
+    let repo = env.git_repo(
+        "inherits",
+        &[
+            (
+                "Cargo.toml",
+                "[workspace]\nmembers = [\"foo\"]\n[workspace.package]\nversion = \"1.0.0\"\n",
+            ),
+            (
+                "foo/Cargo.toml",
+                "[package]\nname = \"foo\"\nversion.workspace = true\nedition = \"2021\"\n",
+            ),
+            ("foo/src/lib.rs", &lib(1)),
+        ],
+    );
+    env.shim("patched/foo", &git_shim(&repo.url(), ""));
+    env.app(
+        &format!("foo = {{ git = {:?} }}", repo.url()),
+        &format!(
+            "[patch.{:?}]\nfoo = {{ path = \"patched/foo\" }}",
+            repo.url()
+        ),
+    )
+    .file("src/lib.rs", "");
+    let err = env.fails(&["build"]).stderr;
+    assert!(
+        err.contains("inherits fields from its workspace (`workspace = true`)"),
+        "{err}"
+    );
+}
+
 /// `foo 1.0.0` in crates.io (the local registry) and in the alternative
 /// registry `corp`, with other code: a shim of corp's must never take
 /// crates.io's copy from Cargo's registry cache.

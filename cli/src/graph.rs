@@ -409,6 +409,34 @@ fn unpatched_copies(metadata: &Metadata, w: &WiredShim, shim: &ShimInfo) -> Vec<
         if p.name.as_str() != shim.name || p.source.is_none() {
             continue;
         }
+        let root = metadata.workspace_root.as_std_path();
+        let id = p.source.as_ref().map(|s| s.repr.as_str());
+        if !patches_source(shim.from.patch_table(), id, root) {
+            // Another source: another crate for Cargo, which this shim's
+            // `[patch]` table does not stand in for.
+            let flags = crate::workspace::Upstream::of_package(p, root)
+                .map(|u| u.flags())
+                .unwrap_or_default();
+            out.push(Finding {
+                dir: w.dir.clone(),
+                error: false,
+                text: format!(
+                    "the graph also builds `{} {}` from `{}`, unpatched: the shim stands in for \
+                     its crate from {} only\n  help: if that copy needs the fix too, add a shim \
+                     of it: `cargo build-patch new {}@{}{flags}`",
+                    p.name,
+                    p.version,
+                    id.unwrap_or("?"),
+                    match shim.from.patch_table() {
+                        "crates-io" => "crates.io".to_string(),
+                        t => format!("`{t}`"),
+                    },
+                    p.name,
+                    p.version
+                ),
+            });
+            continue;
+        }
         let compatible = compatible(&p.version, &version);
         let who: Vec<String> = dependents(metadata, &shim.name, None)
             .into_iter()

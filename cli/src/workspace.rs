@@ -114,6 +114,15 @@ impl Upstream {
         }
     }
 
+    /// The flags of `new` that name it (` --git URL --tag T`), or nothing
+    /// for crates.io.
+    pub fn flags(&self) -> String {
+        self.metadata_keys()
+            .iter()
+            .map(|(k, v)| format!(" --{k} {v}"))
+            .collect()
+    }
+
     /// The metadata keys that say it, as `(key, value)`.
     pub fn metadata_keys(&self) -> Vec<(&str, &str)> {
         match self {

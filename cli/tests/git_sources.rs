@@ -229,3 +229,53 @@ fn an_alternative_registry_shim_from_the_graph_with_patch_name_and_outdated() {
     let (_, out) = common::cli(&env, &["outdated"]);
     assert!(out.contains("1.1.0"), "{out}");
 }
+
+#[test]
+fn new_refuses_to_guess_between_two_sources_of_one_version() {
+    let (env, repo) = git_env(
+        "greet = { git = \"{url}\", tag = \"v1\" }\npublic = { package = \"greet\", version = \"1\" }",
+    );
+    env.publish(&Package::new("greet", "1.0.0").file("src/lib.rs", LIB));
+    let err = fails(
+        &env,
+        &[
+            "new",
+            "greet@1.0.0",
+            "--build-patch-path",
+            &build_patch_path(),
+        ],
+    );
+    let git = format!("the git repository `{}` (tag `v1`)", repo.url());
+    for wanted in [
+        "the workspace's graph has `greet 1.0.0` from 2 sources: ",
+        "crates.io",
+        &git,
+    ] {
+        assert!(err.contains(wanted), "{err}\n---\nwanted: {wanted}");
+    }
+    assert!(
+        err.contains("`--registry crates-io` for crates.io's"),
+        "{err}"
+    );
+    assert!(!env.ws.join("patched/greet").exists());
+    let out = ok(
+        &env,
+        &[
+            "new",
+            "greet@1.0.0",
+            "--registry",
+            "crates-io",
+            "--build-patch-path",
+            &build_patch_path(),
+        ],
+    );
+    assert!(out.contains("under `[patch.crates-io]`"), "{out}");
+    assert!(
+        out.contains(&format!(
+            "the shim stands in for its crate from crates.io only\n  help: if that copy needs the \
+             fix too, add a shim of it: `cargo build-patch new greet@1.0.0 --git {} --tag v1`",
+            repo.url()
+        )),
+        "{out}"
+    );
+}
