@@ -412,7 +412,8 @@ impl Config {
 
     /// Checks, without staging, what [`Config::try_build`] checks first: the
     /// shim's manifest (in [`Config::manifest_dir`]) reads, names a crate
-    /// and an exact version, and, for a graph-wide shim (its package has the
+    /// and an exact version and at most one source (`git`, `registry` or
+    /// `source`), and, for a graph-wide shim (its package has the
     /// upstream's name), patches the shim's own version. For tools that edit
     /// a shim (`cargo build-patch check`, `sync`), which must not write
     /// around a shim that compiles one version's code as another. Give it
@@ -428,6 +429,7 @@ impl Config {
         if !config::is_exact_version(&shim.version) {
             return Err(inexact_version(&shim.name, &shim.version));
         }
+        shim.settings.remote(&shim.manifest_path)?;
         Ok(())
     }
 

@@ -5,9 +5,10 @@
 //!    vendored copy or an unpacked crate;
 //! 2. Cargo's registry source cache, `$CARGO_HOME/registry/src/*/NAME-VERSION`,
 //!    when Cargo finished unpacking it (its `.cargo-ok` marker is there);
-//!    (crates.io shims only: that cache does not say which registry a
-//!    folder is for, and an alternative registry or a git repository may
-//!    hold another package of the same name and version);
+//!    (crates.io shims only, and only when one index folder has it: that
+//!    cache does not say which registry a folder is for, and an alternative
+//!    registry or a git repository may hold another package of the same
+//!    name and version);
 //! 3. Cargo itself: a nested `cargo metadata` on a private manifest that
 //!    depends on `NAME = "=VERSION"`, `{ version = "=VERSION", registry =
 //!    "NAME" }` or `{ git = "URL", rev|tag|branch = "..." }`. It runs in the
@@ -104,19 +105,22 @@ pub(crate) fn find(req: &Request<'_>) -> Result<Pristine> {
     fetch_with_cargo(req)
 }
 
-/// `$CARGO_HOME/registry/src/<index>/<name>-<version>`, in a fixed order of
-/// index folders, counting only directories Cargo finished unpacking.
+/// `$CARGO_HOME/registry/src/<index>/<name>-<version>`, counting only
+/// directories Cargo finished unpacking. Found under two index folders (two
+/// registries with a crate of that name and version), it is not used: the
+/// folder names do not say which is crates.io's, so Cargo is asked.
 pub(crate) fn find_in_registry_cache(home: &Path, name: &str, version: &str) -> Option<PathBuf> {
     let src = home.join("registry").join("src");
-    let indexes: Set<PathBuf> = std::fs::read_dir(&src)
+    let found: Set<PathBuf> = std::fs::read_dir(&src)
         .ok()?
-        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter_map(|e| e.ok().map(|e| e.path().join(format!("{name}-{version}"))))
+        .filter(|dir| dir.join(".cargo-ok").is_file() && dir.join("Cargo.toml").is_file())
         .collect();
-    indexes.into_iter().find_map(|index| {
-        let dir = index.join(format!("{name}-{version}"));
-        let unpacked = dir.join(".cargo-ok").is_file() && dir.join("Cargo.toml").is_file();
-        unpacked.then_some(dir)
-    })
+    let mut found = found.into_iter();
+    match (found.next(), found.next()) {
+        (Some(one), None) => Some(one),
+        _ => None,
+    }
 }
 
 /// Whether `path` is a regular file, or a link to one, inside `dir`: what
@@ -544,6 +548,12 @@ mod tests {
             Some(half)
         );
         assert_eq!(find_in_registry_cache(home.path(), "foo", "1.0.1"), None);
+        // Unpacked by two registries: ambiguous, so not taken.
+        let other = home.path().join("registry/src/corp.example-4567/foo-1.0.0");
+        std::fs::create_dir_all(&other).unwrap();
+        std::fs::write(other.join("Cargo.toml"), "").unwrap();
+        std::fs::write(other.join(".cargo-ok"), r#"{"v":1}"#).unwrap();
+        assert_eq!(find_in_registry_cache(home.path(), "foo", "1.0.0"), None);
     }
 
     #[test]

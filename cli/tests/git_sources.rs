@@ -279,3 +279,36 @@ fn new_refuses_to_guess_between_two_sources_of_one_version() {
         "{out}"
     );
 }
+
+/// A shim written by hand (`new` would fetch the repository itself), in a
+/// Cargo home that has never fetched it: `cargo fetch` and `cargo
+/// build-patch fetch`, then the repository is gone and the build is
+/// offline.
+#[test]
+fn fetch_then_an_offline_build_of_a_git_shim() {
+    let (env, repo) = git_env("greet = { git = \"{url}\", tag = \"v1\" }");
+    let url = repo.url();
+    env.file(
+        "patches/greet.patch",
+        &support::unified_diff("src/lib.rs", LIB, &LIB.replace("hello", "hello, fetched")),
+    );
+    env.shim(
+        "patched/greet",
+        &support::Shim::graph_wide("greet", "1.0.0")
+            .patch("../../patches/greet.patch")
+            .metadata_extra(&format!("git = {url:?}\ntag = \"v1\"\n")),
+    );
+    env.app(
+        &format!("greet = {{ git = {url:?}, tag = \"v1\" }}"),
+        &format!("[patch.{url:?}]\ngreet = {{ path = \"patched/greet\" }}"),
+    );
+    env.ok(&["fetch"]);
+    let out = ok(&env, &["fetch"]);
+    assert!(
+        out.contains("Fetched greet 1.0.0 for `patched/greet`"),
+        "{out}"
+    );
+    std::fs::remove_dir_all(&repo.dir).unwrap();
+    let run = env.ok(&["run", "-q", "--offline"]);
+    assert_eq!(run.stdout, "hello, fetched\n");
+}
