@@ -394,7 +394,10 @@ const CRATES_IO: &[&str] = &[
 /// Whether Cargo's source id `source_id` is the source `remote` names.
 fn is_from(source_id: &str, remote: &Remote) -> bool {
     match remote {
-        Remote::CratesIo => true,
+        // Whatever the Cargo config replaces crates.io with (Cargo still
+        // names it crates.io's), but not a git repository a `[patch]` of
+        // the config would send the crate to.
+        Remote::CratesIo => !source_id.starts_with("git+"),
         Remote::Registry(_) => {
             (source_id.starts_with("registry+") || source_id.starts_with("sparse+"))
                 && !CRATES_IO.contains(&source_id)
@@ -645,6 +648,9 @@ mod tests {
         .to_string();
         assert!(err.contains("is `foo 2.0.0`, not `foo 1.0.0`"), "{err}");
         assert!(err.contains("version = \"2.0.0\""), "{err}");
+        // A crates.io shim never takes a git copy (a `[patch]` in the config).
+        let git_copy = meta(r#""git+file:///repos/foo#abc123""#, "1.0.0");
+        assert!(pick_package(&git_copy, "foo", "1.0.0", &Remote::CratesIo).is_err());
         let corp = Remote::Registry("corp".into());
         assert!(pick_package(&meta(crates_io, "1.0.0"), "foo", "1.0.0", &corp).is_err());
         let p = pick_package(

@@ -294,6 +294,29 @@ fn a_package_that_inherits_from_its_repository_s_workspace_is_refused_with_the_r
     );
 }
 
+#[test]
+fn an_unknown_registry_says_where_registries_are_named() {
+    let (env, _) = git_env();
+    env.shim(
+        "patched/foo",
+        &Shim::renamed("foo-patched", "foo", "1.0.0")
+            .patch("../../patches/foo.patch")
+            .metadata_extra("registry = \"nope\"\n"),
+    );
+    env.app(
+        "foo = { package = \"foo-patched\", path = \"patched/foo\" }",
+        "",
+    )
+    .file("src/lib.rs", "");
+    let err = env.fails(&["build"]).stderr;
+    for wanted in [
+        "cannot get the pristine source of `foo 1.0.0` from the registry `nope`",
+        "help: check that your Cargo config has `[registries.nope]`",
+    ] {
+        assert!(err.contains(wanted), "{err}\n---\nwanted: {wanted}");
+    }
+}
+
 /// `foo 1.0.0` in crates.io (the local registry) and in the alternative
 /// registry `corp`, with other code: a shim of corp's must never take
 /// crates.io's copy from Cargo's registry cache.
