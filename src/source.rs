@@ -176,15 +176,24 @@ fn check_local(dir: &Path, name: &str, version: &str) -> Result<()> {
 fn fetch_with_cargo(req: &Request<'_>) -> Result<Pristine> {
     fs::create_dir_all(req.work_dir)?;
     let manifest = req.work_dir.join("Cargo.toml");
+    let mut locked_note = None;
     let remote = match req.remote {
         Remote::Git {
             url,
             reference: Some(GitRef::Branch(branch)),
         } => match locked_branch_commit(req.cwd, req.name, url, branch) {
-            Some(commit) => Remote::Git {
-                url: url.clone(),
-                reference: Some(GitRef::Rev(commit)),
-            },
+            Some((commit, lock)) => {
+                locked_note = Some(format!(
+                    "note: the branch `{branch}` stands for the commit {commit}, which `{}` \
+                     records for it; `cargo update -p {}` moves the lock to the branch's head",
+                    lock.display(),
+                    req.name
+                ));
+                Remote::Git {
+                    url: url.clone(),
+                    reference: Some(GitRef::Rev(commit)),
+                }
+            }
             None => req.remote.clone(),
         },
         other => other.clone(),
@@ -208,17 +217,25 @@ fn fetch_with_cargo(req: &Request<'_>) -> Result<Pristine> {
             format!("`cargo metadata` printed output build-patch cannot read: {e}"),
         )
     })?;
-    pick_package(&metadata, req.name, req.version, req.remote)
+    pick_package(&metadata, req.name, req.version, req.remote).map_err(|e| match locked_note {
+        Some(note) => e.with_note(note),
+        None => e,
+    })
 }
 
 /// The commit the nearest `Cargo.lock` above `start` records for package
-/// `name` from `git+URL?branch=BRANCH`, if any.
-fn locked_branch_commit(start: &Path, name: &str, url: &str, branch: &str) -> Option<String> {
+/// `name` from `git+URL?branch=BRANCH`, if any, and that lock file.
+fn locked_branch_commit(
+    start: &Path,
+    name: &str,
+    url: &str,
+    branch: &str,
+) -> Option<(String, PathBuf)> {
     let lock = start
         .ancestors()
         .map(|d| d.join("Cargo.lock"))
         .find(|p| p.is_file())?;
-    let doc = toml::parse(&std::fs::read_to_string(lock).ok()?).ok()?;
+    let doc = toml::parse(&std::fs::read_to_string(&lock).ok()?).ok()?;
     let prefix = format!("git+{url}?branch={branch}#");
     toml::get(&doc, &["package"])?
         .as_array()?
@@ -228,7 +245,7 @@ fn locked_branch_commit(start: &Path, name: &str, url: &str, branch: &str) -> Op
         .filter_map(|p| toml::get(p, &["source"]).and_then(toml::Value::as_str))
         .find_map(|s| s.strip_prefix(&prefix))
         .filter(|commit| !commit.is_empty() && commit.bytes().all(|b| b.is_ascii_hexdigit()))
-        .map(str::to_string)
+        .map(|commit| (commit.to_string(), lock.clone()))
 }
 
 /// The private manifest of the nested call: a package with one dependency,

@@ -320,12 +320,17 @@ fn unused_reason(metadata: &Metadata, w: &WiredShim, shim: &ShimInfo) -> String 
             .filter(|p| p.name.as_str() == name && from_table(metadata, table, p.source.as_ref()))
             .collect();
         for p in &locked {
+            let source = p.source.as_ref().map(|s| s.repr.as_str()).unwrap_or("?");
+            // `--precise` names a commit for a git package, not a version.
+            let update = if source.starts_with("git+") {
+                format!("`cargo update -p {name}@{}`", p.version)
+            } else {
+                format!("`cargo update -p {name}@{} --precise {version}`", p.version)
+            };
             text.push_str(&format!(
-                "\n  `Cargo.lock` locks `{name} {}` from `{}`\n  help: `cargo update -p \
-                 {name}@{} --precise {version}` moves the lock to the shim",
+                "\n  `Cargo.lock` locks `{name} {}` from `{source}`\n  help: {update} moves the \
+                 lock to the shim",
                 p.version,
-                p.source.as_ref().map(|s| s.repr.as_str()).unwrap_or("?"),
-                p.version
             ));
         }
         if locked.is_empty() {

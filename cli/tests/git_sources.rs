@@ -312,3 +312,47 @@ fn fetch_then_an_offline_build_of_a_git_shim() {
     let run = env.ok(&["run", "-q", "--offline"]);
     assert_eq!(run.stdout, "hello, fetched\n");
 }
+
+/// The branch moved on to 1.1.0 after the lock: the branch still stands
+/// for the locked 1.0.0, and a shim of the new commit is not used until the
+/// lock moves; both say how (no `--precise VERSION`: that takes a commit
+/// for a git package).
+#[test]
+fn a_shim_of_a_newer_branch_head_names_the_update_that_moves_the_lock() {
+    let (env, repo) = git_env("greet = { git = \"{url}\", branch = \"main\" }");
+    let url = repo.url();
+    env.ok(&["generate-lockfile"]);
+    let head = repo.commit(&[("Cargo.toml", &manifest("1.1.0"))], "1.1.0");
+    let bp = build_patch_path();
+    let new = |reference: &str, value: &str| {
+        let args = [
+            "new",
+            "greet@1.1.0",
+            "--git",
+            &url,
+            reference,
+            value,
+            "--build-patch-path",
+            &bp,
+        ];
+        let err = fails(&env, &args);
+        let _ = std::fs::remove_dir_all(env.ws.join("patched"));
+        err
+    };
+    let err = new("--branch", "main");
+    for wanted in [
+        "is `greet 1.0.0`, not `greet 1.1.0`",
+        "note: the branch `main` stands for the commit ",
+        "`cargo update -p greet` moves the lock to the branch's head",
+    ] {
+        assert!(err.contains(wanted), "{err}\n---\nwanted: {wanted}");
+    }
+    let err = new("--rev", &head);
+    for wanted in [
+        "the build will not use it",
+        &format!("`Cargo.lock` locks `greet 1.0.0` from `git+{url}?branch=main#"),
+        "help: `cargo update -p greet@1.0.0` moves the lock to the shim",
+    ] {
+        assert!(err.contains(wanted), "{err}\n---\nwanted: {wanted}");
+    }
+}
