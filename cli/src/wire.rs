@@ -225,12 +225,7 @@ impl Plan {
 
     /// The table the entry goes in, as a header.
     pub fn header(&self) -> String {
-        let keys: Vec<String> = self
-            .table
-            .iter()
-            .map(|k| toml_edit::Key::new(k.as_str()).display_repr().into_owned())
-            .collect();
-        format!("[{}]", keys.join("."))
+        table_header(&self.table)
     }
 
     /// Says, for `--no-wire`, what to add where.
@@ -305,7 +300,16 @@ impl Plan {
 /// `[patch.crates-io]`, `[patch.NAME]`, `[patch."file:///repo"]`: the
 /// header of the `[patch]` table for `source`, quoted as TOML needs.
 pub fn patch_header(source: &str) -> String {
-    format!("[patch.{}]", toml_edit::Key::new(source).display_repr())
+    table_header(&["patch".to_string(), source.to_string()])
+}
+
+/// The header of the table at `keys`, each quoted as TOML needs.
+fn table_header(keys: &[String]) -> String {
+    let keys: Vec<String> = keys
+        .iter()
+        .map(|k| toml_edit::Key::new(k.as_str()).display_repr().into_owned())
+        .collect();
+    format!("[{}]", keys.join("."))
 }
 
 fn same_dir(a: &Path, b: &Path) -> bool {
@@ -336,6 +340,16 @@ fn series_suffix(version: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn patch_headers_quote_urls() {
+        assert_eq!(patch_header("crates-io"), "[patch.crates-io]");
+        assert_eq!(patch_header("corp"), "[patch.corp]");
+        assert_eq!(
+            patch_header("https://example.com/foo.git"),
+            "[patch.\"https://example.com/foo.git\"]"
+        );
+    }
 
     #[test]
     fn series_suffixes() {
