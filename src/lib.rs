@@ -986,26 +986,37 @@ fn stage_upstream(
             None => e,
         }
     })?;
-    if staged.manifest.name != name || staged.manifest.version != version {
-        let mut text = format!(
-            "the source found for `{name} {version}` at `{}` is `{} {}`",
-            pristine.dir.display(),
-            staged.manifest.name,
-            staged.manifest.version
-        );
-        let manifest = std::fs::read_to_string(pristine.dir.join("Cargo.toml")).unwrap_or_default();
-        if manifest.contains("workspace = true") {
-            // A package of a git repository's workspace, not normalised as a
-            // published crate is.
-            text.push_str(
-                "\n  its `Cargo.toml` inherits fields from its workspace (`workspace = true`), \
-                 which build-patch cannot read\n  \
+    // A package of a git repository's workspace is not normalised as a
+    // published crate is: what it inherits is in another manifest.
+    let manifest_path = staged.dir.join("Cargo.toml");
+    if let Some(key) = fs::read_to_string(&manifest_path)
+        .ok()
+        .and_then(|text| toml::parse(&text).ok())
+        .and_then(|doc| inherited_key(&doc, ""))
+    {
+        return Err(Error::msg(
+            "source",
+            format!(
+                "the source found for `{name} {version}` at `{}` inherits `{key}` from its \
+                 workspace (`workspace = true`), which build-patch cannot read: the shim would \
+                 not say what Cargo builds\n  \
                  help: see docs/limits.md, \"Git and alternative registries\"; a published \
                  version of the crate, or a `source` copy whose `Cargo.toml` states its \
                  fields, works",
-            );
-        }
-        return Err(Error::msg("source", text));
+                pristine.dir.display()
+            ),
+        ));
+    }
+    if staged.manifest.name != name || staged.manifest.version != version {
+        return Err(Error::msg(
+            "source",
+            format!(
+                "the source found for `{name} {version}` at `{}` is `{} {}`",
+                pristine.dir.display(),
+                staged.manifest.name,
+                staged.manifest.version
+            ),
+        ));
     }
     for s in &staged.skipped {
         directives.warning(&format!(
@@ -1025,6 +1036,26 @@ fn stage_upstream(
         ));
     }
     Ok((staged, pristine.dir, made_for))
+}
+
+/// The first dotted key of a manifest that is `{ workspace = true }`
+/// (`package.version`, `dependencies.serde`), outside `[workspace]`.
+fn inherited_key(table: &toml::Table, prefix: &str) -> Option<String> {
+    table.into_iter().find_map(|(k, v)| {
+        let key = if prefix.is_empty() {
+            k.clone()
+        } else {
+            format!("{prefix}.{k}")
+        };
+        match v {
+            toml::Value::Table(_) if key == "workspace" => None,
+            toml::Value::Table(t) if t.get("workspace") == Some(&toml::Value::Boolean(true)) => {
+                Some(key)
+            }
+            toml::Value::Table(t) => inherited_key(t, &key),
+            _ => None,
+        }
+    })
 }
 
 /// A patch that stopped applying, met in a shim's build: the CLI can help
@@ -1390,5 +1421,37 @@ fn check_crate_attributes(
                 fix.help("write them")
             ),
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn inherited_keys_are_found_outside_the_workspace_table() {
+        let cases = [
+            ("[package]\nname = 'a'\nversion = '1.0.0'\n", None),
+            (
+                "[workspace]\nmembers = ['a']\n[workspace.package]\nversion = '1'\n",
+                None,
+            ),
+            (
+                "[package]\nedition.workspace = true\n",
+                Some("package.edition"),
+            ),
+            (
+                "[dependencies]\nserde = { workspace = true }\n",
+                Some("dependencies.serde"),
+            ),
+            (
+                "[target.'cfg(unix)'.dependencies]\nlibc = { workspace = true }\n",
+                Some("target.cfg(unix).dependencies.libc"),
+            ),
+        ];
+        for (text, expected) in cases {
+            let found = inherited_key(&toml::parse(text).unwrap(), "");
+            assert_eq!(found.as_deref(), expected, "{text}");
+        }
     }
 }

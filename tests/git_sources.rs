@@ -289,7 +289,7 @@ fn a_package_that_inherits_from_its_repository_s_workspace_is_refused_with_the_r
     .file("src/lib.rs", "");
     let err = env.fails(&["build"]).stderr;
     assert!(
-        err.contains("inherits fields from its workspace (`workspace = true`)"),
+        err.contains("inherits `package.version` from its workspace (`workspace = true`)"),
         "{err}"
     );
 }
