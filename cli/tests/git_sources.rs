@@ -65,14 +65,19 @@ fn file_has(env: &TestEnv, rel: &str, needle: &str) {
 
 /// `edit greet`, make it greet with `greeting`, `save greet`: the app says it.
 fn edit_and_save(env: &TestEnv, greeting: &str) {
-    ok(env, &["edit", "greet"]);
-    replace_in(
-        &edit_tree(env, "patched/greet").join("src/lib.rs"),
-        "\"hello\"",
-        &format!("{greeting:?}"),
-    );
-    ok(env, &["save", "greet", "-m", "Patch the greeting"]);
+    edit_and_save_file(env, "greet", "\"hello\"", &format!("{greeting:?}"));
     assert_eq!(run_app(env), format!("{greeting}\n"));
+}
+
+/// `edit SHIM`, replace `from` by `to` in its `src/lib.rs`, `save SHIM`.
+fn edit_and_save_file(env: &TestEnv, shim: &str, from: &str, to: &str) {
+    ok(env, &["edit", shim]);
+    replace_in(
+        &edit_tree(env, &format!("patched/{shim}")).join("src/lib.rs"),
+        from,
+        to,
+    );
+    ok(env, &["save", shim, "-m", "Patch it"]);
 }
 
 fn run_app(env: &TestEnv) -> String {
@@ -355,4 +360,67 @@ fn a_shim_of_a_newer_branch_head_names_the_update_that_moves_the_lock() {
     ] {
         assert!(err.contains(wanted), "{err}\n---\nwanted: {wanted}");
     }
+}
+
+/// A repository's workspace: `bar` depends on its sibling `foo` by path.
+/// A shim of `bar` names `foo` by the repository (as Cargo takes it), so
+/// the graph holds one `foo`.
+#[test]
+fn a_shim_of_a_package_with_a_sibling_path_dependency() {
+    let env = TestEnv::new();
+    env.allow_file_fetches("");
+    let foo = "pub fn name() -> &'static str { \"foo\" }\n";
+    let bar = "pub fn name() -> String { format!(\"bar+{}\", foo::name()) }\n";
+    let repo = env.git_repo(
+        "tools",
+        &[
+            ("Cargo.toml", "[workspace]\nmembers = [\"foo\", \"bar\"]\n"),
+            (
+                "foo/Cargo.toml",
+                "[package]\nname = \"foo\"\nversion = \"1.0.0\"\nedition = \"2021\"\n",
+            ),
+            ("foo/src/lib.rs", foo),
+            (
+                "bar/Cargo.toml",
+                "[package]\nname = \"bar\"\nversion = \"0.3.0\"\nedition = \"2021\"\n\
+                 [dependencies]\nfoo = { path = \"../foo\", version = \"1.0.0\" }\n",
+            ),
+            ("bar/src/lib.rs", bar),
+        ],
+    );
+    let url = repo.url();
+    env.app(
+        &format!(
+            "bar = {{ git = {url:?}, tag = \"v3\" }}\nfoo = {{ git = {url:?}, tag = \"v3\" }}"
+        ),
+        "",
+    )
+    .file(
+        "src/main.rs",
+        "fn main() { println!(\"{} {}\", bar::name(), foo::name()); }\n",
+    );
+    repo.git(&["tag", "v3"]);
+    let out = ok(
+        &env,
+        &[
+            "new",
+            "bar@0.3.0",
+            "--build-patch-path",
+            &build_patch_path(),
+        ],
+    );
+    assert!(
+        out.contains("(tag `v3`), the source in `Cargo.lock`"),
+        "{out}"
+    );
+    file_has(
+        &env,
+        "patched/bar/Cargo.toml",
+        &format!("foo = {{ version = \"1.0.0\", git = \"{url}\", tag = \"v3\" }}"),
+    );
+    edit_and_save_file(&env, "bar", "\"bar+{}\"", "\"patched bar+{}\"");
+    assert_eq!(run_app(&env), "patched bar+foo foo\n");
+    let lock = std::fs::read_to_string(env.ws.join("Cargo.lock")).unwrap();
+    assert_eq!(lock.matches("name = \"foo\"").count(), 1, "{lock}");
+    ok(&env, &["check"]);
 }
