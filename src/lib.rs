@@ -62,7 +62,7 @@
 //! | `fuzz` | context lines a hunk may ignore, like `patch -F` | `0` |
 //! | `source` | a local pristine copy (e.g. from `cargo vendor`) instead of Cargo's | Cargo's |
 //! | `git` | the upstream is the package of that name in this git repository (a workspace of several packages is fine) instead of crates.io; not with `registry` or `source` | crates.io |
-//! | `rev`, `tag`, `branch` | with `git`, at most one: which commit, as for a Cargo git dependency; a `branch` is the commit the workspace's `Cargo.lock` records for it, if any | the default branch |
+//! | `rev`, `tag`, `branch` | with `git`, at most one: which commit, as for a Cargo git dependency; a `branch` (or none: the default branch) is the commit the workspace's `Cargo.lock` records for it, if any | the default branch |
 //! | `registry` | the upstream is in this alternative registry (a `[registries.NAME]` of the Cargo config) instead of crates.io | crates.io |
 //! | `version-mismatch` | a patch whose `Applies-to:` line names another version: `"warn"` or `"error"` | `"warn"` |
 //!
@@ -266,7 +266,9 @@ impl Config {
 
     /// The upstream is the package of its name in the git repository at
     /// `url` (`git`), at the default branch unless [`Config::git_rev`],
-    /// [`Config::git_tag`] or [`Config::git_branch`] names another commit.
+    /// [`Config::git_tag`] or [`Config::git_branch`] names another commit
+    /// (the default branch, like a branch, is the commit the workspace's
+    /// `Cargo.lock` records for it when it records one).
     pub fn git(&mut self, url: &str) -> &mut Config {
         self.settings.git = Some(url.to_string());
         self

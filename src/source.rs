@@ -19,10 +19,11 @@
 //!    picks must come from the source asked for: never a path, never
 //!    crates.io for another source.
 //!
-//! A `branch` is resolved to the commit the workspace's `Cargo.lock` (the
-//! nearest one above the shim) records for that git source, when it records
-//! one, so the patched code is the locked code; otherwise to the commit
-//! Cargo resolves (offline first: the branch head in Cargo's git cache).
+//! A `branch` (or no reference: the default branch) is resolved to the
+//! commit the workspace's `Cargo.lock` (the nearest one above the shim)
+//! records for that git source, when it records one, so the patched code is
+//! the locked code; otherwise to the commit Cargo resolves (offline first:
+//! the branch head in Cargo's git cache).
 //!
 //! Nothing here writes anywhere but into the private folder under `OUT_DIR`.
 
@@ -177,26 +178,36 @@ fn fetch_with_cargo(req: &Request<'_>) -> Result<Pristine> {
     fs::create_dir_all(req.work_dir)?;
     let manifest = req.work_dir.join("Cargo.toml");
     let mut locked_note = None;
-    let remote = match req.remote {
+    // A branch (or the default one) is the commit the workspace locked.
+    let branch = match req.remote {
         Remote::Git {
             url,
-            reference: Some(GitRef::Branch(branch)),
-        } => match locked_branch_commit(req.cwd, req.name, url, branch) {
-            Some((commit, lock)) => {
-                locked_note = Some(format!(
-                    "note: the branch `{branch}` stands for the commit {commit}, which `{}` \
-                     records for it; `cargo update -p {}` moves the lock to the branch's head",
-                    lock.display(),
-                    req.name
-                ));
-                Remote::Git {
-                    url: url.clone(),
-                    reference: Some(GitRef::Rev(commit)),
-                }
+            reference: Some(GitRef::Branch(b)),
+        } => Some((url, Some(b.as_str()))),
+        Remote::Git {
+            url,
+            reference: None,
+        } => Some((url, None)),
+        _ => None,
+    };
+    let locked = branch.and_then(|(url, b)| locked_branch_commit(req.cwd, req.name, url, b));
+    let remote = match (locked, branch) {
+        (Some((commit, lock)), Some((url, b))) => {
+            locked_note = Some(format!(
+                "note: {} stands for the commit {commit}, which `{}` records for it; `cargo \
+                 update -p {}` moves the lock to the branch's head",
+                b.map_or("the default branch".to_string(), |b| format!(
+                    "the branch `{b}`"
+                )),
+                lock.display(),
+                req.name
+            ));
+            Remote::Git {
+                url: url.clone(),
+                reference: Some(GitRef::Rev(commit)),
             }
-            None => req.remote.clone(),
-        },
-        other => other.clone(),
+        }
+        _ => req.remote.clone(),
     };
     fs::write_if_changed(
         &manifest,
@@ -224,19 +235,23 @@ fn fetch_with_cargo(req: &Request<'_>) -> Result<Pristine> {
 }
 
 /// The commit the nearest `Cargo.lock` above `start` records for package
-/// `name` from `git+URL?branch=BRANCH`, if any, and that lock file.
+/// `name` from `git+URL?branch=BRANCH` (no branch: `git+URL`, the default
+/// branch), if any, and that lock file.
 fn locked_branch_commit(
     start: &Path,
     name: &str,
     url: &str,
-    branch: &str,
+    branch: Option<&str>,
 ) -> Option<(String, PathBuf)> {
     let lock = start
         .ancestors()
         .map(|d| d.join("Cargo.lock"))
         .find(|p| p.is_file())?;
     let doc = toml::parse(&std::fs::read_to_string(&lock).ok()?).ok()?;
-    let prefix = format!("git+{url}?branch={branch}#");
+    let prefix = match branch {
+        Some(b) => format!("git+{url}?branch={b}#"),
+        None => format!("git+{url}#"),
+    };
     toml::get(&doc, &["package"])?
         .as_array()?
         .iter()

@@ -157,6 +157,14 @@ fn a_renamed_shim_restages_when_its_rev_changes() {
 
 #[test]
 fn a_branch_is_the_commit_the_workspace_locked() {
+    for reference in [", branch = \"main\"", ""] {
+        branch_follows_the_lock(reference);
+    }
+}
+
+/// `reference` is what the git dependency adds to `git = URL`: a branch,
+/// or nothing (the default branch).
+fn branch_follows_the_lock(reference: &str) {
     let (env, repo) = git_env();
     let url = repo.url();
     // The app uses `foo` of the branch directly and through a renamed shim:
@@ -165,11 +173,14 @@ fn a_branch_is_the_commit_the_workspace_locked() {
         "patched/foo",
         &Shim::renamed("foo-patched", "foo", "1.0.0")
             .patch("../../patches/foo.patch")
-            .metadata_extra(&format!("git = {url:?}\nbranch = \"main\"\n")),
+            .metadata_extra(&format!(
+                "git = {url:?}\n{}\n",
+                reference.trim_start_matches(", ")
+            )),
     );
     env.app(
         &format!(
-            "foo = {{ git = {url:?}, branch = \"main\" }}\n\
+            "foo = {{ git = {url:?}{reference} }}\n\
              patched = {{ package = \"foo-patched\", path = \"patched/foo\" }}"
         ),
         "",
@@ -186,7 +197,7 @@ fn a_branch_is_the_commit_the_workspace_locked() {
     support::write(
         &other.join("Cargo.toml"),
         &format!(
-            "{}[dependencies]\nfoo = {{ git = {url:?}, branch = \"main\" }}\n",
+            "{}[dependencies]\nfoo = {{ git = {url:?}{reference} }}\n",
             manifest("other", "0.1.0", "")
         ),
     );
