@@ -113,23 +113,28 @@ fn new_with_git_flags_wires_the_repository_s_patch_table_and_edit_save_check_fet
     ok(&env, &["fetch"]);
 
     // Another tag: the patch is re-applied there, the shim names the tag.
-    repo.commit(&[("src/lib.rs", &format!("// v2\n{LIB}"))], "a comment");
+    let v2 = format!("{LIB}\n\n\npub fn tag() -> &'static str {{ \"v2\" }}\n");
+    repo.commit(&[("src/lib.rs", &v2)], "v2");
     repo.git(&["tag", "v2"]);
     let out = ok(&env, &["upgrade", "greet", "--tag", "v2"]);
     assert!(out.contains("Upgraded"), "{out}");
     file_has(&env, "patched/greet/Cargo.toml", "tag = \"v2\"");
-    assert_eq!(run_app(&env), "hello, patched\n");
-    let staged = std::fs::read_dir(env.target_dir.join("debug/build"))
-        .unwrap()
-        .filter_map(|e| {
-            let p = e
-                .ok()?
-                .path()
-                .join("out/build-patch/greet-1.0.0/src/lib.rs");
-            std::fs::read_to_string(p).ok()
-        })
-        .any(|lib| lib.starts_with("// v2\n"));
-    assert!(staged, "no staged copy of the v2 code");
+    env.file(
+        "src/main.rs",
+        "fn main() { println!(\"{} {}\", greet::greet(), greet::tag()); }\n",
+    );
+    assert_eq!(run_app(&env), "hello, patched v2\n");
+    // A tag of another version: the shim moves to it.
+    let v3 = v2.replace("v2", "v3");
+    repo.commit(
+        &[("Cargo.toml", &manifest("1.1.0")), ("src/lib.rs", &v3)],
+        "1.1.0",
+    );
+    repo.git(&["tag", "v3"]);
+    let out = ok(&env, &["upgrade", "greet", "--tag", "v3"]);
+    assert!(out.contains("Upgraded `greet` to greet 1.1.0"), "{out}");
+    file_has(&env, "patched/greet/Cargo.toml", "version = \"1.1.0\"");
+    assert_eq!(run_app(&env), "hello, patched v3\n");
     let err = fails(&env, &["upgrade", "greet", "--compatible"]);
     assert!(err.contains("has no releases to pick from"), "{err}");
     assert!(err.contains("upgrade greet --rev REV"), "{err}");
