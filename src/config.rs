@@ -10,6 +10,9 @@
 //! fuzz = 0               # context lines a hunk may ignore (`patch -F`); default 0
 //! source = "../vendor/shlex-1.1.0"  # optional: a local pristine source instead of Cargo's
 //! version-mismatch = "warn"  # a patch recording another version: "warn" (default) or "error"
+//! git = "https://example.com/shlex.git"  # optional: the upstream is in this git repository,
+//! rev = "0123abc"        # at this commit (or `tag = "..."`, or `branch = "..."`)
+//! registry = "company"   # optional: the upstream is in this `[registries.NAME]`, not crates.io
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -26,7 +29,48 @@ const KEYS: &[&str] = &[
     "fuzz",
     "source",
     "version-mismatch",
+    "git",
+    "rev",
+    "tag",
+    "branch",
+    "registry",
 ];
+
+/// Which commit of a git repository, as a Cargo git dependency says it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum GitRef {
+    /// `rev = "..."`: a commit (or any revision git can name).
+    Rev(String),
+    /// `tag = "..."`.
+    Tag(String),
+    /// `branch = "..."`.
+    Branch(String),
+}
+
+impl GitRef {
+    /// The key and its value, as a Cargo dependency writes them.
+    pub fn key_value(&self) -> (&'static str, &str) {
+        match self {
+            GitRef::Rev(r) => ("rev", r),
+            GitRef::Tag(t) => ("tag", t),
+            GitRef::Branch(b) => ("branch", b),
+        }
+    }
+}
+
+/// Where Cargo takes the pristine upstream from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Remote {
+    /// crates.io (or what the user's Cargo config replaces it with).
+    CratesIo,
+    /// An alternative registry, a `[registries.NAME]` of the Cargo config.
+    Registry(String),
+    /// A git repository at one reference (none: its default branch).
+    Git {
+        url: String,
+        reference: Option<GitRef>,
+    },
+}
 
 /// The settings of one shim, after merging the manifest with the builder.
 #[derive(Debug, Clone, Default)]
@@ -40,6 +84,12 @@ pub(crate) struct Settings {
     /// Whether a patch that records another upstream version fails the build
     /// (`true`) or warns (`false`, the default).
     pub version_mismatch_is_error: Option<bool>,
+    /// `git`: the repository holding the upstream.
+    pub git: Option<String>,
+    /// `rev`, `tag` or `branch` (at most one).
+    pub git_ref: Option<GitRef>,
+    /// `registry`: the alternative registry holding the upstream.
+    pub registry: Option<String>,
 }
 
 impl Settings {
@@ -55,6 +105,51 @@ impl Settings {
             version_mismatch_is_error: self
                 .version_mismatch_is_error
                 .or(other.version_mismatch_is_error),
+            git: self.git.or(other.git),
+            git_ref: self.git_ref.or(other.git_ref),
+            registry: self.registry.or(other.registry),
+        }
+    }
+
+    /// Where the upstream comes from, refusing settings that contradict
+    /// each other. `path` (the shim's manifest) is only used in messages.
+    pub fn remote(&self, path: &Path) -> Result<Remote> {
+        let git_help = "help: write `git = \"URL\"` with at most one of `rev`, `tag` or \
+                        `branch`, as for a Cargo git dependency";
+        match (&self.git, &self.registry) {
+            (Some(_), Some(_)) => Err(config_error(
+                path,
+                format!(
+                    "`git` and `registry` name two sources of the upstream; a crate comes \
+                     from one\n  {git_help}, or `registry = \"NAME\"` alone"
+                ),
+            )),
+            (Some(_), None) if self.source.is_some() => Err(config_error(
+                path,
+                "`git` and `source` name two sources of the upstream; a crate comes from one\n  \
+                 help: remove `source` to take the repository's package through Cargo, or \
+                 remove `git` to use the local copy"
+                    .to_string(),
+            )),
+            (Some(url), None) => Ok(Remote::Git {
+                url: url.clone(),
+                reference: self.git_ref.clone(),
+            }),
+            (None, _) if self.git_ref.is_some() => {
+                let (key, _) = self
+                    .git_ref
+                    .as_ref()
+                    .map(GitRef::key_value)
+                    .unwrap_or_default();
+                Err(config_error(
+                    path,
+                    format!("`{key}` names a git reference, but there is no `git`\n  {git_help}"),
+                ))
+            }
+            // Cargo's own name for crates.io.
+            (None, Some(name)) if name == "crates-io" => Ok(Remote::CratesIo),
+            (None, Some(name)) => Ok(Remote::Registry(name.clone())),
+            (None, None) => Ok(Remote::CratesIo),
         }
     }
 }
@@ -204,8 +299,34 @@ fn settings_from_table(t: &toml::Table, path: &Path) -> Result<Settings> {
             ))
         }
     };
+    let mut refs = Vec::new();
+    for (key, make) in [
+        ("rev", GitRef::Rev as fn(String) -> GitRef),
+        ("tag", GitRef::Tag),
+        ("branch", GitRef::Branch),
+    ] {
+        if let Some(value) = string(key)? {
+            refs.push((key, make(value)));
+        }
+    }
+    if refs.len() > 1 {
+        return Err(config_error(
+            path,
+            format!(
+                "{} name the git reference twice; a Cargo git dependency takes one\n  \
+                 help: keep one of `rev`, `tag` or `branch`",
+                refs.iter()
+                    .map(|(k, _)| format!("`{k}`"))
+                    .collect::<Vec<_>>()
+                    .join(" and ")
+            ),
+        ));
+    }
     Ok(Settings {
         version_mismatch_is_error,
+        git: string("git")?,
+        git_ref: refs.pop().map(|(_, r)| r),
+        registry: string("registry")?,
         crate_name: string("crate")?,
         version: string("version")?,
         patches,
@@ -321,6 +442,49 @@ fuzz = 2
         );
         check("[package.metadata]\nbuild-patch = 1", "must be a table");
         check("[package\n", "failed to parse");
+    }
+
+    #[test]
+    fn git_and_registry_sources() {
+        let remote = |table: &str| {
+            parse(&format!("[package.metadata.build-patch]\n{table}"))
+                .and_then(|m| m.settings.remote(Path::new("shim/Cargo.toml")))
+        };
+        assert_eq!(remote("").unwrap(), Remote::CratesIo);
+        assert_eq!(
+            remote("registry = 'corp'").unwrap(),
+            Remote::Registry("corp".into())
+        );
+        assert_eq!(
+            remote("git = 'file:///r'\ntag = 'v1'").unwrap(),
+            Remote::Git {
+                url: "file:///r".into(),
+                reference: Some(GitRef::Tag("v1".into()))
+            }
+        );
+        let err = |table: &str, expected: &str| {
+            let e = remote(table).unwrap_err().to_string();
+            assert!(e.contains(expected), "{e}\n---\nwanted: {expected}");
+            assert!(e.contains("`shim/Cargo.toml`"), "{e}");
+            assert!(e.contains("help:") || expected.contains("must be"), "{e}");
+        };
+        err(
+            "git = 'u'\nrev = 'a'\nbranch = 'b'",
+            "`rev` and `branch` name the git reference twice",
+        );
+        err(
+            "tag = 'v1'",
+            "`tag` names a git reference, but there is no `git`",
+        );
+        err(
+            "git = 'u'\nregistry = 'corp'",
+            "`git` and `registry` name two sources",
+        );
+        err(
+            "git = 'u'\nsource = 'vendor/x'",
+            "`git` and `source` name two sources",
+        );
+        err("git = 1", "`git` must be a string");
     }
 
     #[test]

@@ -61,6 +61,9 @@
 //! | `strip` | leading path components to strip, like `patch -p` | `1` |
 //! | `fuzz` | context lines a hunk may ignore, like `patch -F` | `0` |
 //! | `source` | a local pristine copy (e.g. from `cargo vendor`) instead of Cargo's | Cargo's |
+//! | `git` | the upstream is the package of that name in this git repository (a workspace of several packages is fine) instead of crates.io; not with `registry` or `source` | crates.io |
+//! | `rev`, `tag`, `branch` | with `git`, at most one: which commit, as for a Cargo git dependency; a `branch` (or none: the default branch) is the commit the workspace's `Cargo.lock` records for it, if any | the default branch |
+//! | `registry` | the upstream is in this alternative registry (a `[registries.NAME]` of the Cargo config) instead of crates.io | crates.io |
 //! | `version-mismatch` | a patch whose `Applies-to:` line names another version: `"warn"` or `"error"` | `"warn"` |
 //!
 //! Every setting can also be given on the [`Config`] builder, which wins over
@@ -261,6 +264,43 @@ impl Config {
         self
     }
 
+    /// The upstream is the package of its name in the git repository at
+    /// `url` (`git`), at the default branch unless [`Config::git_rev`],
+    /// [`Config::git_tag`] or [`Config::git_branch`] names another commit
+    /// (the default branch, like a branch, is the commit the workspace's
+    /// `Cargo.lock` records for it when it records one).
+    pub fn git(&mut self, url: &str) -> &mut Config {
+        self.settings.git = Some(url.to_string());
+        self
+    }
+
+    /// With [`Config::git`], the commit (`rev`); replaces a tag or branch.
+    pub fn git_rev(&mut self, rev: &str) -> &mut Config {
+        self.settings.git_ref = Some(config::GitRef::Rev(rev.to_string()));
+        self
+    }
+
+    /// With [`Config::git`], the tag (`tag`); replaces a rev or branch.
+    pub fn git_tag(&mut self, tag: &str) -> &mut Config {
+        self.settings.git_ref = Some(config::GitRef::Tag(tag.to_string()));
+        self
+    }
+
+    /// With [`Config::git`], the branch (`branch`); replaces a rev or tag.
+    /// It stands for the commit the workspace's `Cargo.lock` records for
+    /// this git source, when it records one, else for what Cargo resolves.
+    pub fn git_branch(&mut self, branch: &str) -> &mut Config {
+        self.settings.git_ref = Some(config::GitRef::Branch(branch.to_string()));
+        self
+    }
+
+    /// The upstream is in the alternative registry `name` (`registry`, a
+    /// `[registries.NAME]` of the Cargo config), not crates.io.
+    pub fn registry(&mut self, name: &str) -> &mut Config {
+        self.settings.registry = Some(name.to_string());
+        self
+    }
+
     /// Overrides `OUT_DIR`.
     pub fn out_dir(&mut self, dir: impl AsRef<Path>) -> &mut Config {
         self.out_dir = Some(dir.as_ref().to_path_buf());
@@ -374,7 +414,8 @@ impl Config {
 
     /// Checks, without staging, what [`Config::try_build`] checks first: the
     /// shim's manifest (in [`Config::manifest_dir`]) reads, names a crate
-    /// and an exact version, and, for a graph-wide shim (its package has the
+    /// and an exact version and at most one source (`git`, `registry` or
+    /// `source`), and, for a graph-wide shim (its package has the
     /// upstream's name), patches the shim's own version. For tools that edit
     /// a shim (`cargo build-patch check`, `sync`), which must not write
     /// around a shim that compiles one version's code as another. Give it
@@ -390,6 +431,7 @@ impl Config {
         if !config::is_exact_version(&shim.version) {
             return Err(inexact_version(&shim.name, &shim.version));
         }
+        shim.settings.remote(&shim.manifest_path)?;
         Ok(())
     }
 
@@ -917,9 +959,11 @@ fn stage_upstream(
         .unwrap_or_else(|| PathBuf::from("cargo"));
     let target = cfg.target.clone().or_else(|| env_string("TARGET"));
     let fetch_dir = work_dir.join("fetch");
+    let remote = settings.remote(&base_dir.join("Cargo.toml"))?;
     let pristine = source::find(&source::Request {
         name,
         version,
+        remote: &remote,
         local: local.as_deref(),
         cargo_home: cargo_home.as_deref(),
         cargo: &cargo,
@@ -952,6 +996,27 @@ fn stage_upstream(
             None => e,
         }
     })?;
+    // A package of a git repository's workspace is not normalised as a
+    // published crate is: what it inherits is in another manifest.
+    let manifest_path = staged.dir.join("Cargo.toml");
+    if let Some(key) = fs::read_to_string(&manifest_path)
+        .ok()
+        .and_then(|text| toml::parse(&text).ok())
+        .and_then(|doc| inherited_key(&doc, ""))
+    {
+        return Err(Error::msg(
+            "source",
+            format!(
+                "the source found for `{name} {version}` at `{}` inherits `{key}` from its \
+                 workspace (`workspace = true`), which build-patch cannot read: the shim would \
+                 not say what Cargo builds\n  \
+                 help: see docs/limits.md, \"Git and alternative registries\"; a published \
+                 version of the crate, or a `source` copy whose `Cargo.toml` states its \
+                 fields, works",
+                pristine.dir.display()
+            ),
+        ));
+    }
     if staged.manifest.name != name || staged.manifest.version != version {
         return Err(Error::msg(
             "source",
@@ -981,6 +1046,26 @@ fn stage_upstream(
         ));
     }
     Ok((staged, pristine.dir, made_for))
+}
+
+/// The first dotted key of a manifest that is `{ workspace = true }`
+/// (`package.version`, `dependencies.serde`), outside `[workspace]`.
+fn inherited_key(table: &toml::Table, prefix: &str) -> Option<String> {
+    table.into_iter().find_map(|(k, v)| {
+        let key = if prefix.is_empty() {
+            k.clone()
+        } else {
+            format!("{prefix}.{k}")
+        };
+        match v {
+            toml::Value::Table(_) if key == "workspace" => None,
+            toml::Value::Table(t) if t.get("workspace") == Some(&toml::Value::Boolean(true)) => {
+                Some(key)
+            }
+            toml::Value::Table(t) => inherited_key(t, &key),
+            _ => None,
+        }
+    })
 }
 
 /// A patch that stopped applying, met in a shim's build: the CLI can help
@@ -1346,5 +1431,37 @@ fn check_crate_attributes(
                 fix.help("write them")
             ),
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn inherited_keys_are_found_outside_the_workspace_table() {
+        let cases = [
+            ("[package]\nname = 'a'\nversion = '1.0.0'\n", None),
+            (
+                "[workspace]\nmembers = ['a']\n[workspace.package]\nversion = '1'\n",
+                None,
+            ),
+            (
+                "[package]\nedition.workspace = true\n",
+                Some("package.edition"),
+            ),
+            (
+                "[dependencies]\nserde = { workspace = true }\n",
+                Some("dependencies.serde"),
+            ),
+            (
+                "[target.'cfg(unix)'.dependencies]\nlibc = { workspace = true }\n",
+                Some("target.cfg(unix).dependencies.libc"),
+            ),
+        ];
+        for (text, expected) in cases {
+            let found = inherited_key(&toml::parse(text).unwrap(), "");
+            assert_eq!(found.as_deref(), expected, "{text}");
+        }
     }
 }

@@ -5,11 +5,25 @@
 //!    vendored copy or an unpacked crate;
 //! 2. Cargo's registry source cache, `$CARGO_HOME/registry/src/*/NAME-VERSION`,
 //!    when Cargo finished unpacking it (its `.cargo-ok` marker is there);
+//!    (crates.io shims only, and only when one index folder has it: that
+//!    cache does not say which registry a folder is for, and an alternative
+//!    registry or a git repository may hold another package of the same
+//!    name and version);
 //! 3. Cargo itself: a nested `cargo metadata` on a private manifest that
-//!    depends on `NAME = "=VERSION"`. It runs in the shim's directory, so the
-//!    workspace's source replacement, vendoring and offline settings apply, and
-//!    it is offline first, so a crate Cargo already has never touches the
-//!    network.
+//!    depends on `NAME = "=VERSION"`, `{ version = "=VERSION", registry =
+//!    "NAME" }` or `{ git = "URL", rev|tag|branch = "..." }`. It runs in the
+//!    shim's directory, so the workspace's source replacement, vendoring,
+//!    registries, `net.git-fetch-with-cli` and offline settings apply, and
+//!    it is offline first, so a crate Cargo already has (in its registry
+//!    cache or its git checkouts) never touches the network. The package it
+//!    picks must come from the source asked for: never a path, never
+//!    crates.io for another source.
+//!
+//! A `branch` (or no reference: the default branch) is resolved to the
+//! commit the workspace's `Cargo.lock` (the nearest one above the shim)
+//! records for that git source, when it records one, so the patched code is
+//! the locked code; otherwise to the commit Cargo resolves (offline first:
+//! the branch head in Cargo's git cache).
 //!
 //! Nothing here writes anywhere but into the private folder under `OUT_DIR`.
 
@@ -17,6 +31,7 @@ use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
+use crate::config::{GitRef, Remote};
 use crate::error::{Error, Result};
 use crate::map::Set;
 use crate::{fs, json, toml};
@@ -37,6 +52,10 @@ pub(crate) enum Origin {
 pub(crate) struct Pristine {
     pub dir: PathBuf,
     pub origin: Origin,
+    /// For a git or alternative-registry upstream, the source Cargo
+    /// resolved (`git+URL?rev=R#COMMIT`, `registry+URL`): the staging stamp
+    /// records it, so another commit restages.
+    pub pinned: Option<String>,
 }
 
 /// Everything needed to find a source; built by the pipeline from the
@@ -45,6 +64,8 @@ pub(crate) struct Pristine {
 pub(crate) struct Request<'a> {
     pub name: &'a str,
     pub version: &'a str,
+    /// Where the upstream comes from: crates.io, a registry, a git repository.
+    pub remote: &'a Remote,
     /// A configured local source directory, already absolute.
     pub local: Option<&'a Path>,
     pub cargo_home: Option<&'a Path>,
@@ -70,32 +91,37 @@ pub(crate) fn find(req: &Request<'_>) -> Result<Pristine> {
         return Ok(Pristine {
             dir: dir.to_path_buf(),
             origin: Origin::Local,
+            pinned: None,
         });
     }
-    if let Some(home) = req.cargo_home {
+    if let (Some(home), Remote::CratesIo) = (req.cargo_home, req.remote) {
         if let Some(dir) = find_in_registry_cache(home, req.name, req.version) {
             return Ok(Pristine {
                 dir,
                 origin: Origin::RegistryCache,
+                pinned: None,
             });
         }
     }
     fetch_with_cargo(req)
 }
 
-/// `$CARGO_HOME/registry/src/<index>/<name>-<version>`, in a fixed order of
-/// index folders, counting only directories Cargo finished unpacking.
+/// `$CARGO_HOME/registry/src/<index>/<name>-<version>`, counting only
+/// directories Cargo finished unpacking. Found under two index folders (two
+/// registries with a crate of that name and version), it is not used: the
+/// folder names do not say which is crates.io's, so Cargo is asked.
 pub(crate) fn find_in_registry_cache(home: &Path, name: &str, version: &str) -> Option<PathBuf> {
     let src = home.join("registry").join("src");
-    let indexes: Set<PathBuf> = std::fs::read_dir(&src)
+    let found: Set<PathBuf> = std::fs::read_dir(&src)
         .ok()?
-        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter_map(|e| e.ok().map(|e| e.path().join(format!("{name}-{version}"))))
+        .filter(|dir| dir.join(".cargo-ok").is_file() && dir.join("Cargo.toml").is_file())
         .collect();
-    indexes.into_iter().find_map(|index| {
-        let dir = index.join(format!("{name}-{version}"));
-        let unpacked = dir.join(".cargo-ok").is_file() && dir.join("Cargo.toml").is_file();
-        unpacked.then_some(dir)
-    })
+    let mut found = found.into_iter();
+    match (found.next(), found.next()) {
+        (Some(one), None) => Some(one),
+        _ => None,
+    }
 }
 
 /// Whether `path` is a regular file, or a link to one, inside `dir`: what
@@ -151,7 +177,42 @@ fn check_local(dir: &Path, name: &str, version: &str) -> Result<()> {
 fn fetch_with_cargo(req: &Request<'_>) -> Result<Pristine> {
     fs::create_dir_all(req.work_dir)?;
     let manifest = req.work_dir.join("Cargo.toml");
-    fs::write_if_changed(&manifest, fetch_manifest(req.name, req.version).as_bytes())?;
+    let mut locked_note = None;
+    // A branch (or the default one) is the commit the workspace locked.
+    let branch = match req.remote {
+        Remote::Git {
+            url,
+            reference: Some(GitRef::Branch(b)),
+        } => Some((url, Some(b.as_str()))),
+        Remote::Git {
+            url,
+            reference: None,
+        } => Some((url, None)),
+        _ => None,
+    };
+    let locked = branch.and_then(|(url, b)| locked_branch_commit(req.cwd, req.name, url, b));
+    let remote = match (locked, branch) {
+        (Some((commit, lock)), Some((url, b))) => {
+            locked_note = Some(format!(
+                "note: {} stands for the commit {commit}, which `{}` records for it; `cargo \
+                 update -p {}` moves the lock to the branch's head",
+                b.map_or("the default branch".to_string(), |b| format!(
+                    "the branch `{b}`"
+                )),
+                lock.display(),
+                req.name
+            ));
+            Remote::Git {
+                url: url.clone(),
+                reference: Some(GitRef::Rev(commit)),
+            }
+        }
+        _ => req.remote.clone(),
+    };
+    fs::write_if_changed(
+        &manifest,
+        fetch_manifest(req.name, req.version, &remote).as_bytes(),
+    )?;
     fs::write_if_changed(&req.work_dir.join("lib.rs"), b"")?;
     // A lock file from an earlier attempt could pin something stale.
     fs::remove_file(&req.work_dir.join("Cargo.lock"))?;
@@ -167,12 +228,60 @@ fn fetch_with_cargo(req: &Request<'_>) -> Result<Pristine> {
             format!("`cargo metadata` printed output build-patch cannot read: {e}"),
         )
     })?;
-    pick_package(&metadata, req.name, req.version)
+    pick_package(&metadata, req.name, req.version, req.remote).map_err(|e| match locked_note {
+        Some(note) => e.with_note(note),
+        None => e,
+    })
+}
+
+/// The commit the nearest `Cargo.lock` above `start` records for package
+/// `name` from `git+URL?branch=BRANCH` (no branch: `git+URL`, the default
+/// branch), if any, and that lock file.
+fn locked_branch_commit(
+    start: &Path,
+    name: &str,
+    url: &str,
+    branch: Option<&str>,
+) -> Option<(String, PathBuf)> {
+    let lock = start
+        .ancestors()
+        .map(|d| d.join("Cargo.lock"))
+        .find(|p| p.is_file())?;
+    let doc = toml::parse(&std::fs::read_to_string(&lock).ok()?).ok()?;
+    let prefix = match branch {
+        Some(b) => format!("git+{url}?branch={b}#"),
+        None => format!("git+{url}#"),
+    };
+    toml::get(&doc, &["package"])?
+        .as_array()?
+        .iter()
+        .filter_map(toml::Value::as_table)
+        .filter(|p| toml::get(p, &["name"]).and_then(toml::Value::as_str) == Some(name))
+        .filter_map(|p| toml::get(p, &["source"]).and_then(toml::Value::as_str))
+        .find_map(|s| s.strip_prefix(&prefix))
+        .filter(|commit| !commit.is_empty() && commit.bytes().all(|b| b.is_ascii_hexdigit()))
+        .map(|commit| (commit.to_string(), lock.clone()))
 }
 
 /// The private manifest of the nested call: a package with one dependency,
 /// its own workspace root (it lives inside the user's target directory).
-fn fetch_manifest(name: &str, version: &str) -> String {
+fn fetch_manifest(name: &str, version: &str, remote: &Remote) -> String {
+    let dependency = match remote {
+        Remote::CratesIo => format!("version = {}", quoted(&format!("={version}"))),
+        Remote::Registry(registry) => format!(
+            "version = {}, registry = {}",
+            quoted(&format!("={version}")),
+            quoted(registry)
+        ),
+        Remote::Git { url, reference } => {
+            let mut d = format!("git = {}", quoted(url));
+            if let Some(r) = reference {
+                let (key, value) = r.key_value();
+                d.push_str(&format!(", {key} = {}", quoted(value)));
+            }
+            d
+        }
+    };
     format!(
         "# @generated by build-patch: asks Cargo for the pristine source of `{name} {version}`\n\
          [package]\n\
@@ -185,10 +294,27 @@ fn fetch_manifest(name: &str, version: &str) -> String {
          path = \"lib.rs\"\n\
          \n\
          [dependencies]\n\
-         {name} = {{ version = \"={version}\", default-features = false }}\n\
+         {name} = {{ {dependency}, default-features = false }}\n\
          \n\
          [workspace]\n"
     )
+}
+
+/// A TOML basic string.
+fn quoted(s: &str) -> String {
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '"' | '\\' => {
+                out.push('\\');
+                out.push(c);
+            }
+            c if c.is_control() => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
 }
 
 /// Runs `cargo metadata`; `Ok(Err(stderr))` when Cargo ran and failed.
@@ -234,9 +360,10 @@ fn run_metadata(
 
 fn not_available(req: &Request<'_>, stderr: &str) -> Error {
     let (name, version) = (req.name, req.version);
+    let from = describe_remote(req.remote);
     let mut text = format!(
-        "cannot get the pristine source of `{name} {version}`: it is not in Cargo's cache and \
-         Cargo could not fetch it"
+        "cannot get the pristine source of `{name} {version}`{from}: it is not in Cargo's cache \
+         and Cargo could not fetch it"
     );
     if req.offline {
         text.push_str(" (this build is offline)");
@@ -247,58 +374,162 @@ fn not_available(req: &Request<'_>, stderr: &str) -> Error {
         text.push_str(line);
         text.push('\n');
     }
-    text.push_str(&format!(
-        "  help: check that `{name} {version}` exists and is not yanked (`cargo info \
-         {name}@{version}`); if it is only missing from the cache, build once with network \
-         access, or point `source` in [package.metadata.build-patch] at an unpacked copy \
-         (`cargo vendor` makes one)"
-    ));
+    let cached = "if it is only missing from the cache, build once with network access";
+    text.push_str(&match req.remote {
+        Remote::CratesIo => format!(
+            "  help: check that `{name} {version}` exists and is not yanked (`cargo info \
+             {name}@{version}`); {cached}, or point `source` in [package.metadata.build-patch] \
+             at an unpacked copy (`cargo vendor` makes one)"
+        ),
+        Remote::Registry(registry) => format!(
+            "  help: check that your Cargo config has `[registries.{registry}]` and that \
+             `{name} {version}` is published there (`cargo info {name}@{version} --registry \
+             {registry}`); {cached}"
+        ),
+        Remote::Git { url, reference } => format!(
+            "  help: check that `{url}` has {} (`git ls-remote {url}`) and a package named \
+             `{name}` (Cargo finds it by name anywhere in the repository); {cached}",
+            reference
+                .as_ref()
+                .map_or("a default branch".to_string(), |r| {
+                    let (key, value) = r.key_value();
+                    format!("the {key} `{value}`")
+                })
+        ),
+    });
     Error::msg("source", text)
 }
 
-/// The directory of `name version` in `cargo metadata` output, refusing a
-/// path package (a `[patch]` in the config could send the nested call to the
-/// shim itself).
-fn pick_package(metadata: &json::Json, name: &str, version: &str) -> Result<Pristine> {
+/// ` from the git repository `URL` (tag `T`)`, ` from the registry `NAME``,
+/// or nothing for crates.io.
+fn describe_remote(remote: &Remote) -> String {
+    match remote {
+        Remote::CratesIo => String::new(),
+        Remote::Registry(r) => format!(" from the registry `{r}`"),
+        Remote::Git { url, reference } => match reference {
+            None => format!(" from the git repository `{url}`"),
+            Some(r) => {
+                let (key, value) = r.key_value();
+                format!(" from the git repository `{url}` ({key} `{value}`)")
+            }
+        },
+    }
+}
+
+/// crates.io's source ids, as `cargo metadata` prints them (also when the
+/// user's config replaces crates.io with a mirror or a vendor directory).
+const CRATES_IO: &[&str] = &[
+    "registry+https://github.com/rust-lang/crates.io-index",
+    "sparse+https://index.crates.io/",
+];
+
+/// Whether Cargo's source id `source_id` is the source `remote` names.
+fn is_from(source_id: &str, remote: &Remote) -> bool {
+    match remote {
+        // Whatever the Cargo config replaces crates.io with (Cargo still
+        // names it crates.io's), but not a git repository a `[patch]` of
+        // the config would send the crate to.
+        Remote::CratesIo => !source_id.starts_with("git+"),
+        Remote::Registry(_) => {
+            (source_id.starts_with("registry+") || source_id.starts_with("sparse+"))
+                && !CRATES_IO.contains(&source_id)
+        }
+        Remote::Git { url, .. } => source_id
+            .strip_prefix("git+")
+            .and_then(|rest| rest.split(['?', '#']).next())
+            .is_some_and(|found| found.trim_end_matches('/') == url.trim_end_matches('/')),
+    }
+}
+
+/// The directory of `name version` in `cargo metadata` output, from the
+/// source `remote` names, refusing a path package (a `[patch]` in the config
+/// could send the nested call to the shim itself). A git repository says
+/// its package's version: another one than `version` is an error.
+fn pick_package(
+    metadata: &json::Json,
+    name: &str,
+    version: &str,
+    remote: &Remote,
+) -> Result<Pristine> {
     let packages = metadata
         .get("packages")
         .and_then(json::Json::as_array)
         .unwrap_or(&[]);
+    let field =
+        |p: &'_ json::Json, k: &str| p.get(k).and_then(json::Json::as_str).map(str::to_string);
+    let mut other_versions = Vec::new();
+    let mut other_sources = Vec::new();
     for p in packages {
-        let field = |k: &str| p.get(k).and_then(json::Json::as_str);
-        if field("name") != Some(name) || field("version") != Some(version) {
+        if field(p, "name").as_deref() != Some(name) {
             continue;
         }
-        let manifest = field("manifest_path").map(PathBuf::from).ok_or_else(|| {
-            Error::msg(
-                "cargo",
-                "`cargo metadata` gave a package with no `manifest_path`",
-            )
-        })?;
+        let manifest = field(p, "manifest_path")
+            .map(PathBuf::from)
+            .ok_or_else(|| {
+                Error::msg(
+                    "cargo",
+                    "`cargo metadata` gave a package with no `manifest_path`",
+                )
+            })?;
         let dir = manifest.parent().unwrap_or(Path::new("")).to_path_buf();
-        let Some(source_id) = field("source") else {
+        let found_version = field(p, "version").unwrap_or_default();
+        let Some(source_id) = field(p, "source") else {
+            if found_version != version {
+                continue;
+            }
             return Err(Error::msg(
                 "source",
                 format!(
-                    "Cargo resolved `{name} {version}` to the local path `{}`, not to a \
-                     registry\n  help: a `[patch]` in `.cargo/config.toml` may point at the shim \
-                     itself; put graph-wide shims under `[patch.crates-io]` in the workspace's \
-                     `Cargo.toml`, or name the pristine copy with `source`",
-                    dir.display()
+                    "Cargo resolved `{name} {version}` to the local path `{}`, not to {}\n  \
+                     help: a `[patch]` in `.cargo/config.toml` may point at the shim itself; put \
+                     graph-wide shims under `[patch]` in the workspace's `Cargo.toml`, or name \
+                     the pristine copy with `source`",
+                    dir.display(),
+                    match remote {
+                        Remote::Git { url, .. } => format!("the git repository `{url}`"),
+                        Remote::Registry(r) => format!("the registry `{r}`"),
+                        Remote::CratesIo => "a registry".to_string(),
+                    }
                 ),
             ));
         };
+        if !is_from(&source_id, remote) {
+            other_sources.push(format!("`{name} {found_version}` from `{source_id}`"));
+            continue;
+        }
+        if found_version != version {
+            other_versions.push(found_version);
+            continue;
+        }
+        let pinned = (*remote != Remote::CratesIo).then(|| source_id.clone());
         return Ok(Pristine {
             dir,
-            origin: Origin::Cargo {
-                source_id: source_id.to_string(),
-            },
+            origin: Origin::Cargo { source_id },
+            pinned,
         });
     }
-    Err(Error::msg(
-        "cargo",
-        format!("`cargo metadata` succeeded but did not list `{name} {version}`"),
-    ))
+    let from = describe_remote(remote);
+    if let (Some(found), Remote::Git { .. }) = (other_versions.first(), remote) {
+        return Err(Error::msg(
+            "source",
+            format!(
+                "the package `{name}`{from} is `{name} {found}`, not `{name} {version}`\n  \
+                 help: a git shim patches the version its repository holds: set `version = \
+                 \"{found}\"` in [package.metadata.build-patch] (for a graph-wide shim, also \
+                 its `[package] version`), or name the commit that holds {version} with `rev` \
+                 or `tag`"
+            ),
+        ));
+    }
+    let mut text = format!("`cargo metadata` succeeded but did not list `{name} {version}`{from}");
+    if !other_sources.is_empty() {
+        text.push_str(&format!(
+            "; it found {}\n  help: check for a `[patch]` or source replacement in your Cargo \
+             config that sends `{name}` elsewhere",
+            other_sources.join(", ")
+        ));
+    }
+    Err(Error::msg("cargo", text))
 }
 
 /// Whether the Cargo that runs this build script was started with
@@ -352,6 +583,12 @@ mod tests {
             Some(half)
         );
         assert_eq!(find_in_registry_cache(home.path(), "foo", "1.0.1"), None);
+        // Unpacked by two registries: ambiguous, so not taken.
+        let other = home.path().join("registry/src/corp.example-4567/foo-1.0.0");
+        std::fs::create_dir_all(&other).unwrap();
+        std::fs::write(other.join("Cargo.toml"), "").unwrap();
+        std::fs::write(other.join(".cargo-ok"), r#"{"v":1}"#).unwrap();
+        assert_eq!(find_in_registry_cache(home.path(), "foo", "1.0.0"), None);
     }
 
     #[test]
@@ -364,11 +601,17 @@ mod tests {
             ))
             .unwrap()
         };
-        let p = pick_package(&meta(r#""registry+https://example""#), "foo", "1.0.0").unwrap();
+        let p = pick_package(
+            &meta(r#""registry+https://example""#),
+            "foo",
+            "1.0.0",
+            &Remote::CratesIo,
+        )
+        .unwrap();
         assert_eq!(p.dir, PathBuf::from("/reg/foo-1.0.0"));
-        let err = pick_package(&meta("null"), "foo", "1.0.0").unwrap_err();
+        let err = pick_package(&meta("null"), "foo", "1.0.0", &Remote::CratesIo).unwrap_err();
         assert!(err.to_string().contains("to the local path"), "{err}");
-        let err = pick_package(&meta("null"), "foo", "2.0.0").unwrap_err();
+        let err = pick_package(&meta("null"), "foo", "2.0.0", &Remote::CratesIo).unwrap_err();
         assert!(
             err.to_string().contains("did not list `foo 2.0.0`"),
             "{err}"
@@ -377,8 +620,78 @@ mod tests {
 
     #[test]
     fn fetch_manifest_is_its_own_workspace() {
-        let m = fetch_manifest("foo-bar", "1.2.3");
+        let m = fetch_manifest("foo-bar", "1.2.3", &Remote::CratesIo);
         assert!(m.contains("foo-bar = { version = \"=1.2.3\", default-features = false }"));
         assert!(m.contains("[workspace]"));
+        let m = fetch_manifest("foo", "1.2.3", &Remote::Registry("corp".into()));
+        assert!(
+            m.contains(
+                r#"foo = { version = "=1.2.3", registry = "corp", default-features = false }"#
+            ),
+            "{m}"
+        );
+        let git = Remote::Git {
+            url: "file:///r \"x\"".into(),
+            reference: Some(GitRef::Tag("v1".into())),
+        };
+        let m = fetch_manifest("foo", "1.2.3", &git);
+        assert!(
+            m.contains(
+                r#"foo = { git = "file:///r \"x\"", tag = "v1", default-features = false }"#
+            ),
+            "{m}"
+        );
+    }
+
+    #[test]
+    fn a_git_shim_takes_only_its_repository_at_its_version() {
+        let git = Remote::Git {
+            url: "file:///repos/foo".into(),
+            reference: None,
+        };
+        let meta = |source: &str, version: &str| {
+            json::parse(&format!(
+                r#"{{"packages":[{{"name":"foo","version":"{version}","source":{source},"manifest_path":"/x/foo/Cargo.toml"}}]}}"#
+            ))
+            .unwrap()
+        };
+        let p = pick_package(
+            &meta(r#""git+file:///repos/foo#abc123""#, "1.0.0"),
+            "foo",
+            "1.0.0",
+            &git,
+        )
+        .unwrap();
+        assert_eq!(p.pinned.as_deref(), Some("git+file:///repos/foo#abc123"));
+        let crates_io = r#""registry+https://github.com/rust-lang/crates.io-index""#;
+        let err = pick_package(&meta(crates_io, "1.0.0"), "foo", "1.0.0", &git).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("it found `foo 1.0.0` from `registry+"),
+            "{err}"
+        );
+        let err = pick_package(
+            &meta(r#""git+file:///repos/foo?tag=v2#abc""#, "2.0.0"),
+            "foo",
+            "1.0.0",
+            &git,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("is `foo 2.0.0`, not `foo 1.0.0`"), "{err}");
+        assert!(err.contains("version = \"2.0.0\""), "{err}");
+        // A crates.io shim never takes a git copy (a `[patch]` in the config).
+        let git_copy = meta(r#""git+file:///repos/foo#abc123""#, "1.0.0");
+        assert!(pick_package(&git_copy, "foo", "1.0.0", &Remote::CratesIo).is_err());
+        let corp = Remote::Registry("corp".into());
+        assert!(pick_package(&meta(crates_io, "1.0.0"), "foo", "1.0.0", &corp).is_err());
+        let p = pick_package(
+            &meta(r#""registry+file:///corp-index""#, "1.0.0"),
+            "foo",
+            "1.0.0",
+            &corp,
+        )
+        .unwrap();
+        assert_eq!(p.pinned.as_deref(), Some("registry+file:///corp-index"));
     }
 }

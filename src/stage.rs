@@ -117,9 +117,16 @@ fn build_tree(
     skipped: &mut Vec<String>,
     fuzzed: &mut Vec<String>,
 ) -> Result<()> {
+    let git_checkout = req
+        .pristine
+        .pinned
+        .as_deref()
+        .is_some_and(|p| p.starts_with("git+"));
     let skip_top: &[&str] = match req.pristine.origin {
         // A path source may be a working copy with build output in it.
         Origin::Local => &[".cargo-ok", ".cargo-checksum.json", "target", ".git"],
+        // Cargo's git checkouts hold the repository's `.git`.
+        _ if git_checkout => &[".cargo-ok", ".cargo-checksum.json", ".git"],
         _ => &[".cargo-ok", ".cargo-checksum.json"],
     };
     copy_tree(&req.pristine.dir, tmp, skip_top, skipped)?;
@@ -219,6 +226,10 @@ fn stamp_text(req: &StageRequest<'_>) -> Result<String> {
     let _ = writeln!(s, "compile root format {}", root::FORMAT);
     let _ = writeln!(s, "crate {} {}", req.name, req.version);
     let _ = writeln!(s, "source {}", req.pristine.dir.display());
+    if let Some(pinned) = &req.pristine.pinned {
+        // A git commit or an alternative registry: another one restages.
+        let _ = writeln!(s, "from {pinned}");
+    }
     if req.pristine.origin == Origin::Local {
         // A local source can change: fingerprint its files.
         let _ = writeln!(

@@ -17,7 +17,7 @@ use crate::diff::{copy_tree, diff_trees};
 use crate::edit::{commit_tree, fresh_edit_dir, lay_out, write_upgrade_marker};
 use crate::shell::Shell;
 use crate::undo::Snapshot;
-use crate::workspace::{read_doc, ShimInfo, Workspace};
+use crate::workspace::{read_doc, ShimInfo, Upstream, Workspace, GIT_REFS};
 
 pub fn check(shell: &Shell, cwd: &Path, args: &[String], strict: bool) -> Result<(), String> {
     let ws = Workspace::load(cwd)?;
@@ -160,14 +160,38 @@ pub enum Target<'a> {
     Compatible,
     /// The newest release.
     Latest,
+    /// For a git shim: another `rev`, `tag` or `branch` (key and value),
+    /// at the version the repository holds there.
+    Git(&'static str, &'a str),
 }
 
 pub fn upgrade(shell: &Shell, cwd: &Path, arg: &str, target: Target<'_>) -> Result<(), String> {
     let ws = Workspace::load(cwd)?;
-    let shim = ShimInfo::read(&ws.find(cwd, arg)?)?;
+    let mut shim = ShimInfo::read(&ws.find(cwd, arg)?)?;
     let chosen;
     let version = match target {
         Target::Exact(v) => v,
+        Target::Git(key, reference) => {
+            chosen = git_target(&ws, &shim, key, reference)?;
+            if let Upstream::Git { url, .. } = &shim.from {
+                shim.from = Upstream::Git {
+                    url: url.clone(),
+                    reference: Some((key.to_string(), reference.to_string())),
+                };
+            }
+            chosen.as_str()
+        }
+        Target::Compatible | Target::Latest if matches!(shim.from, Upstream::Git { .. }) => {
+            return Err(format!(
+                "`{}` patches {}{}, which has no releases to pick from\n  help: name the \
+                 commit to move to: `cargo build-patch upgrade {} --rev REV` (or `--tag TAG`, \
+                 `--branch BRANCH`)",
+                shim.dir.display(),
+                shim.upstream,
+                shim.from.describe(),
+                ws.arg_for(cwd, &shim)
+            ))
+        }
         Target::Compatible | Target::Latest => {
             let latest = matches!(target, Target::Latest);
             chosen = crate::outdated::newest_release(&ws, &shim, latest)?.ok_or_else(|| {
@@ -317,6 +341,43 @@ pub fn upgrade(shell: &Shell, cwd: &Path, arg: &str, target: Target<'_>) -> Resu
     Ok(())
 }
 
+/// The version the git repository of `shim` holds at `key = reference`
+/// (`rev`, `tag` or `branch`), as Cargo resolves it.
+fn git_target(
+    ws: &Workspace,
+    shim: &ShimInfo,
+    key: &str,
+    reference: &str,
+) -> Result<String, String> {
+    let Upstream::Git { url, .. } = &shim.from else {
+        return Err(format!(
+            "`{}` does not patch a git repository ({} {} comes from {}), so `--{key}` does \
+             not apply\n  help: give the version to move to, or `--compatible` / `--latest`",
+            shim.dir.display(),
+            shim.upstream,
+            shim.version,
+            match &shim.from {
+                Upstream::Registry(r) => format!("the registry `{r}`"),
+                _ => "crates.io".to_string(),
+            }
+        ));
+    };
+    let dependency = format!("{{ git = {url:?}, {key} = {reference:?} }}");
+    let resolve =
+        |offline| crate::outdated::resolve_version(ws, &shim.upstream, &dependency, offline);
+    let found = match resolve(true) {
+        Ok(Some(v)) => Some(v),
+        _ => resolve(false)?,
+    };
+    found.map(|v| v.to_string()).ok_or_else(|| {
+        format!(
+            "`{url}` has no package `{}` at the {key} `{reference}`\n  help: check the {key} \
+             (`git ls-remote {url}`)",
+            shim.upstream
+        )
+    })
+}
+
 /// Writes an upgrade whose patches all applied: refreshed patches, dropped
 /// ones removed, the manifest at the new version and synced; then resolves
 /// the workspace, which must use the shim.
@@ -361,6 +422,15 @@ fn write_upgrade(
         .ok_or_else(|| format!("`{}` has no build-patch table", manifest_path.display()))?;
     if meta.contains_key("version") || !shim.graph_wide() {
         meta.insert("version", value(version));
+    }
+    if let Upstream::Git { .. } = shim.from {
+        // `upgrade --rev/--tag/--branch`: the new reference.
+        for key in GIT_REFS {
+            meta.remove(key);
+        }
+        for (key, v) in shim.from.metadata_keys() {
+            meta.insert(key, value(v));
+        }
     }
     remove_dropped(meta, shim, &dropped)?;
     std::fs::write(&manifest_path, doc.to_string())

@@ -17,7 +17,8 @@ use cargo_metadata::semver::Version;
 use cargo_metadata::{DependencyKind, Metadata, Package};
 use toml_edit::Item;
 
-use crate::workspace::{read_doc, ShimInfo};
+use crate::wire::patch_header;
+use crate::workspace::{patches_source, read_doc, ShimInfo};
 
 /// How a shim is wired into the workspace.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -187,10 +188,11 @@ pub fn verify(ws: &crate::workspace::Workspace, dir: &Path) -> Result<Vec<String
 fn claim_mismatch(w: &WiredShim, shim: &ShimInfo) -> Option<String> {
     match &w.wiring {
         Wiring::Patch { source, key } if shim.upstream != shim.name => Some(format!(
-            "`[patch.{source}] {key}` puts this shim in the graph as `{} {}`, but it compiles `{} \
+            "`{} {key}` puts this shim in the graph as `{} {}`, but it compiles `{} \
              {}` (its metadata says `crate = \"{}\"`)\n  help: a graph-wide shim has the \
              upstream's name and version; for your own code only, wire it as a dependency \
              (`{} = {{ package = \"{}\", path = … }}`) instead of a `[patch]`",
+            patch_header(source),
             shim.name,
             shim.package_version,
             shim.upstream,
@@ -213,7 +215,7 @@ fn unused_reason(metadata: &Metadata, w: &WiredShim, shim: &ShimInfo) -> String 
         );
     };
     let wiring = match &w.wiring {
-        Wiring::Patch { source, key } => format!("`[patch.{source}] {key}`"),
+        Wiring::Patch { source, key } => format!("`{} {key}`", patch_header(source)),
         Wiring::Dependency { dependent } => format!("the path dependency of `{dependent}`"),
     };
     let mut text = format!(
@@ -228,8 +230,40 @@ fn unused_reason(metadata: &Metadata, w: &WiredShim, shim: &ShimInfo) -> String 
         );
         return text;
     }
-    // Every dependency of the graph on the crate, from a registry or git.
-    let deps = dependents(metadata, name);
+    // Every dependency of the graph on the crate from the source the
+    // `[patch]` table stands for.
+    let table = match &w.wiring {
+        Wiring::Patch { source, .. } => Some(source.as_str()),
+        Wiring::Dependency { .. } => None,
+    };
+    let deps = dependents(metadata, name, table);
+    if deps.is_empty() && table.is_some_and(|t| t != "crates-io") {
+        let elsewhere: Vec<String> = dependents(metadata, name, None)
+            .iter()
+            .map(|(p, req, _)| format!("`{} {}` (`{name} = \"{req}\"`)", p.name, p.version))
+            .collect();
+        let source = table.unwrap_or_default();
+        text.push_str(&format!(
+            "\n  nothing in the graph depends on `{name}` from `{source}`, the only source a \
+             `{}` entry stands for",
+            patch_header(source)
+        ));
+        if !elsewhere.is_empty() {
+            text.push_str(&format!(
+                "; {} take{} it from elsewhere\n  help: wire the shim under the `[patch]` table \
+                 of their source (`[patch.crates-io]` for crates.io), with a shim of that \
+                 source's `{name}`",
+                elsewhere.join(", "),
+                if elsewhere.len() == 1 { "s" } else { "" }
+            ));
+        } else {
+            text.push_str(&format!(
+                "\n  help: depend on `{name}` from `{source}`, or remove the `[patch]` entry and \
+                 the shim"
+            ));
+        }
+        return text;
+    }
     if deps.is_empty() {
         text.push_str(&format!(
             "\n  nothing in the graph depends on `{name}`\n  help: depend on `{name}` from a \
@@ -285,15 +319,20 @@ fn unused_reason(metadata: &Metadata, w: &WiredShim, shim: &ShimInfo) -> String 
         let locked: Vec<&Package> = metadata
             .packages
             .iter()
-            .filter(|p| p.name.as_str() == name && p.source.is_some())
+            .filter(|p| p.name.as_str() == name && from_table(metadata, table, p.source.as_ref()))
             .collect();
         for p in &locked {
+            let source = p.source.as_ref().map(|s| s.repr.as_str()).unwrap_or("?");
+            // `--precise` names a commit for a git package, not a version.
+            let update = if source.starts_with("git+") {
+                format!("`cargo update -p {name}@{}`", p.version)
+            } else {
+                format!("`cargo update -p {name}@{} --precise {version}`", p.version)
+            };
             text.push_str(&format!(
-                "\n  `Cargo.lock` locks `{name} {}` from `{}`\n  help: `cargo update -p \
-                 {name}@{} --precise {version}` moves the lock to the shim",
+                "\n  `Cargo.lock` locks `{name} {}` from `{source}`\n  help: {update} moves the \
+                 lock to the shim",
                 p.version,
-                p.source.as_ref().map(|s| s.repr.as_str()).unwrap_or("?"),
-                p.version
             ));
         }
         if locked.is_empty() {
@@ -305,19 +344,36 @@ fn unused_reason(metadata: &Metadata, w: &WiredShim, shim: &ShimInfo) -> String 
     text
 }
 
+/// Whether a package or dependency from `source` is one the `[patch]`
+/// table `table` stands for (any source but a path when `None`).
+fn from_table(
+    metadata: &Metadata,
+    table: Option<&str>,
+    source: Option<&cargo_metadata::Source>,
+) -> bool {
+    let id = source.map(|s| s.repr.as_str());
+    match table {
+        None => id.is_some(),
+        Some(t) => patches_source(t, id, metadata.workspace_root.as_std_path()),
+    }
+}
+
 /// The packages of the graph that depend on `name` from a registry or git
-/// (not by path), with the requirement and whether the dependency is
-/// optional and not enabled. Dev-dependencies count only for workspace
-/// members (Cargo resolves no others).
+/// (not by path), from the source the `[patch]` table `table` stands for
+/// when given, with the requirement and whether the dependency is optional
+/// and not enabled. Dev-dependencies count only for workspace members
+/// (Cargo resolves no others).
 fn dependents<'m>(
     metadata: &'m Metadata,
     name: &str,
+    table: Option<&str>,
 ) -> Vec<(&'m Package, &'m cargo_metadata::semver::VersionReq, bool)> {
     let mut out = Vec::new();
     for p in &metadata.packages {
         let member = metadata.workspace_members.contains(&p.id);
         for d in &p.dependencies {
-            if d.name != name || d.path.is_some() {
+            if d.name != name || d.path.is_some() || !from_table(metadata, table, d.source.as_ref())
+            {
                 continue;
             }
             if d.kind == DependencyKind::Development && !member {
@@ -360,8 +416,36 @@ fn unpatched_copies(metadata: &Metadata, w: &WiredShim, shim: &ShimInfo) -> Vec<
         if p.name.as_str() != shim.name || p.source.is_none() {
             continue;
         }
+        let root = metadata.workspace_root.as_std_path();
+        let id = p.source.as_ref().map(|s| s.repr.as_str());
+        if !patches_source(shim.from.patch_table(), id, root) {
+            // Another source: another crate for Cargo, which this shim's
+            // `[patch]` table does not stand in for.
+            let flags = crate::workspace::Upstream::of_package(p, root)
+                .map(|u| u.flags())
+                .unwrap_or_default();
+            out.push(Finding {
+                dir: w.dir.clone(),
+                error: false,
+                text: format!(
+                    "the graph also builds `{} {}` from `{}`, unpatched: the shim stands in for \
+                     its crate from {} only\n  help: if that copy needs the fix too, add a shim \
+                     of it: `cargo build-patch new {}@{}{flags}`",
+                    p.name,
+                    p.version,
+                    id.unwrap_or("?"),
+                    match shim.from.patch_table() {
+                        "crates-io" => "crates.io".to_string(),
+                        t => format!("`{t}`"),
+                    },
+                    p.name,
+                    p.version
+                ),
+            });
+            continue;
+        }
         let compatible = compatible(&p.version, &version);
-        let who: Vec<String> = dependents(metadata, &shim.name)
+        let who: Vec<String> = dependents(metadata, &shim.name, None)
             .into_iter()
             .filter(|(_, req, off)| !off && req.matches(&p.version) && !req.matches(&version))
             .map(|(d, req, _)| format!("`{} {}` (`{} = \"{req}\"`)", d.name, d.version, shim.name))
@@ -409,7 +493,7 @@ fn beside_renamed(metadata: &Metadata, w: &WiredShim, shim: &ShimInfo) -> Vec<Fi
         if p.name.as_str() != shim.upstream || p.source.is_none() {
             continue;
         }
-        let users: Vec<String> = dependents(metadata, &shim.upstream)
+        let users: Vec<String> = dependents(metadata, &shim.upstream, None)
             .into_iter()
             .filter(|(_, req, off)| !off && req.matches(&p.version))
             .map(|(d, _, _)| format!("`{} {}`", d.name, d.version))

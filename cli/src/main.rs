@@ -133,7 +133,7 @@ struct CheckArgs {
 }
 
 #[derive(Args, Debug)]
-#[command(group = clap::ArgGroup::new("to").required(true).args(["version", "compatible", "latest"]))]
+#[command(group = clap::ArgGroup::new("to").required(true).args(["version", "compatible", "latest", "rev", "tag", "branch"]))]
 struct UpgradeArgs {
     /// The shim: its directory, or NAME or NAME@VERSION (package or upstream name, upstream version).
     shim: String,
@@ -145,6 +145,15 @@ struct UpgradeArgs {
     /// Move to the newest release.
     #[arg(long)]
     latest: bool,
+    /// For a shim of a git repository: move to this commit (at the version it holds).
+    #[arg(long, value_name = "REV")]
+    rev: Option<String>,
+    /// For a shim of a git repository: move to this tag.
+    #[arg(long, value_name = "TAG")]
+    tag: Option<String>,
+    /// For a shim of a git repository: move to this branch.
+    #[arg(long, value_name = "BRANCH")]
+    branch: Option<String>,
 }
 
 #[derive(Args, Debug)]
@@ -166,6 +175,22 @@ struct NewArgs {
     /// (e.g. `vmm-sys-util=0.11`); repeat for more.
     #[arg(long = "require", value_name = "DEP=REQ", value_parser = parse_require)]
     requires: Vec<(String, String)>,
+    /// Take the crate from this git repository (as a Cargo git dependency), not crates.io
+    /// [default: the source the workspace's graph takes it from].
+    #[arg(long, value_name = "URL", conflicts_with = "registry")]
+    git: Option<String>,
+    /// With `--git`: the commit.
+    #[arg(long, value_name = "REV", requires = "git", conflicts_with_all = ["tag", "branch"])]
+    rev: Option<String>,
+    /// With `--git`: the tag.
+    #[arg(long, value_name = "TAG", requires = "git", conflicts_with = "branch")]
+    tag: Option<String>,
+    /// With `--git`: the branch (the build patches the commit `Cargo.lock` records for it).
+    #[arg(long, value_name = "BRANCH", requires = "git")]
+    branch: Option<String>,
+    /// Take the crate from this alternative registry (a `[registries.NAME]` of the Cargo config).
+    #[arg(long, value_name = "NAME")]
+    registry: Option<String>,
     /// Do not add the wiring to the workspace's manifests: only print it.
     #[arg(long)]
     no_wire: bool,
@@ -238,10 +263,14 @@ fn main() -> ExitCode {
         }),
         Command::Check(a) => cwd().and_then(|cwd| check::check(&shell, &cwd, &a.shims, a.strict)),
         Command::Upgrade(a) => {
-            let target = match (&a.version, a.latest) {
-                (Some(v), _) => check::Target::Exact(v),
-                (None, true) => check::Target::Latest,
-                (None, false) => check::Target::Compatible,
+            let git = [("rev", &a.rev), ("tag", &a.tag), ("branch", &a.branch)]
+                .into_iter()
+                .find_map(|(k, v)| v.as_deref().map(|v| (k, v)));
+            let target = match (&a.version, a.latest, git) {
+                (_, _, Some((key, reference))) => check::Target::Git(key, reference),
+                (Some(v), _, _) => check::Target::Exact(v),
+                (None, true, _) => check::Target::Latest,
+                (None, false, _) => check::Target::Compatible,
             };
             cwd().and_then(|cwd| check::upgrade(&shell, &cwd, &a.shim, target))
         }
@@ -292,11 +321,27 @@ fn new(shell: &Shell, args: &NewArgs) -> Result<(), String> {
             PathBuf::from(shim::relative_path(&cwd, &dir))
         }
     };
+    let from = match (&args.git, &args.registry) {
+        (Some(url), _) => workspace::Upstream::Git {
+            url: url.clone(),
+            reference: [
+                ("rev", &args.rev),
+                ("tag", &args.tag),
+                ("branch", &args.branch),
+            ]
+            .into_iter()
+            .find_map(|(k, v)| v.as_ref().map(|v| (k.to_string(), v.clone()))),
+        },
+        (None, Some(r)) if r == "crates-io" => workspace::Upstream::CratesIo,
+        (None, Some(r)) => workspace::Upstream::Registry(r.clone()),
+        (None, None) => graph_source(shell, name, version)?,
+    };
     shim::new(
         shell,
         &shim::NewShim {
             name,
             version,
+            from: &from,
             dir: &dir,
             patches: &args.patches,
             rename: args.rename.as_deref(),
@@ -317,6 +362,63 @@ fn parse_require(text: &str) -> Result<(String, String), String> {
     cargo_metadata::semver::VersionReq::parse(req)
         .map_err(|e| format!("`{req}` is not a version requirement: {e}"))?;
     Ok((dep.to_string(), req.to_string()))
+}
+
+/// Where the workspace's graph takes `name version` from, for `new`
+/// without `--git` or `--registry`: crates.io unless the graph has it from
+/// one git repository or alternative registry, or a shim of it wired there
+/// does (said, since it changes the shim). No workspace, or no such
+/// package: crates.io.
+fn graph_source(shell: &Shell, name: &str, version: &str) -> Result<workspace::Upstream, String> {
+    let Ok(ws) = cwd().and_then(|cwd| workspace::Workspace::load(&cwd)) else {
+        return Ok(workspace::Upstream::CratesIo);
+    };
+    let cwd = cwd()?;
+    let mut found: Vec<workspace::Upstream> = Vec::new();
+    for p in &ws.metadata.packages {
+        if p.source.is_none() || p.name.as_str() != name || p.version.to_string() != version {
+            continue;
+        }
+        let from = workspace::Upstream::of_package(p, &cwd)?;
+        if !found.contains(&from) {
+            found.push(from);
+        }
+    }
+    // A shim of it already stands in for the graph's copy: its source.
+    for w in &ws.wired {
+        let Ok(shim) = workspace::ShimInfo::read(&w.dir) else {
+            continue;
+        };
+        if shim.upstream == name && shim.version == version && !found.contains(&shim.from) {
+            found.push(shim.from);
+        }
+    }
+    match found.as_slice() {
+        [] | [workspace::Upstream::CratesIo] => Ok(workspace::Upstream::CratesIo),
+        [one] => {
+            shell.status(
+                "Using",
+                &format!(
+                    "{name} {version}{}, the source in `Cargo.lock`",
+                    one.describe()
+                ),
+            );
+            Ok(one.clone())
+        }
+        many => Err(format!(
+            "the workspace's graph has `{name} {version}` from {} sources: {}\n  help: say which \
+             one the shim patches: `--git URL` (with `--rev`, `--tag` or `--branch`) or \
+             `--registry NAME` (`--registry crates-io` for crates.io's)",
+            many.len(),
+            many.iter()
+                .map(|u| match u {
+                    workspace::Upstream::CratesIo => "crates.io".to_string(),
+                    other => other.describe().trim_start_matches(" from ").to_string(),
+                })
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
+    }
 }
 
 /// The one version of `name` the workspace's graph holds (from a registry or

@@ -12,7 +12,7 @@ use cargo_metadata::DependencyKind;
 
 use crate::diff::copy_tree;
 use crate::shell::Shell;
-use crate::workspace::{ShimInfo, Workspace};
+use crate::workspace::{ShimInfo, Upstream, Workspace};
 
 /// What one patch does against one release.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -129,6 +129,18 @@ pub fn outdated(
     let mut reports = Vec::new();
     for dir in &dirs {
         let shim = ShimInfo::read(dir)?;
+        if let Upstream::Git { .. } = shim.from {
+            shell.note(&format!(
+                "`{}` patches {} {}{}, which has no releases to compare: `cargo build-patch \
+                 upgrade {} --rev REV` (or `--tag TAG`) moves it to another commit",
+                ws.arg_for(cwd, &shim),
+                shim.upstream,
+                shim.version,
+                shim.from.describe(),
+                ws.arg_for(cwd, &shim)
+            ));
+            continue;
+        }
         shell.status(
             "Looking",
             &format!(
@@ -148,8 +160,8 @@ pub fn outdated(
 /// The releases of a shim's crate and what its patches do against them.
 pub fn report(ws: &Workspace, shim: ShimInfo, offline: bool) -> Result<Report, String> {
     let reqs = graph_requirements(ws, &shim);
-    let compatible = newest(ws, &shim.upstream, &reqs, offline)?;
-    let latest = newest(ws, &shim.upstream, "*", offline)?;
+    let compatible = newest(ws, &shim, &reqs, offline)?;
+    let latest = newest(ws, &shim, "*", offline)?;
     let (files, _) = patch::load_patch_list(
         &shim.dir,
         &shim.patches.iter().map(PathBuf::from).collect::<Vec<_>>(),
@@ -189,7 +201,7 @@ pub fn newest_release(
     } else {
         graph_requirements(ws, shim)
     };
-    Ok(newest(ws, &shim.upstream, &req, false)?.map(|v| v.to_string()))
+    Ok(newest(ws, shim, &req, false)?.map(|v| v.to_string()))
 }
 
 /// The requirements the graph puts on the shim's crate, as one
@@ -201,8 +213,15 @@ fn graph_requirements(ws: &Workspace, shim: &ShimInfo) -> String {
         for p in &ws.metadata.packages {
             let member = ws.metadata.workspace_members.contains(&p.id);
             for d in &p.dependencies {
+                let from_its_source = shim.from == Upstream::CratesIo
+                    || crate::workspace::patches_source(
+                        shim.from.patch_table(),
+                        d.source.as_ref().map(|s| s.repr.as_str()),
+                        ws.root.as_path(),
+                    );
                 if d.name == shim.upstream
                     && d.path.is_none()
+                    && from_its_source
                     && (d.kind != DependencyKind::Development || member)
                 {
                     reqs.push(d.req.to_string());
@@ -218,11 +237,35 @@ fn graph_requirements(ws: &Workspace, shim: &ShimInfo) -> String {
     reqs.join(", ")
 }
 
-/// The newest version of `name` that `req` admits, as Cargo resolves it in
-/// a scratch workspace under the target directory (from the workspace
-/// root, so its Cargo configuration applies: source replacement, vendoring).
-fn newest(ws: &Workspace, name: &str, req: &str, offline: bool) -> Result<Option<Version>, String> {
+/// The newest version of the shim's crate that `req` admits, from the
+/// shim's registry (crates.io or an alternative one; a git shim has no
+/// releases: `None`).
+fn newest(
+    ws: &Workspace,
+    shim: &ShimInfo,
+    req: &str,
+    offline: bool,
+) -> Result<Option<Version>, String> {
     VersionReq::parse(req).map_err(|e| format!("`{req}` is not a requirement: {e}"))?;
+    let dependency = match &shim.from {
+        Upstream::CratesIo => format!("{req:?}"),
+        Upstream::Registry(r) => format!("{{ version = {req:?}, registry = {r:?} }}"),
+        Upstream::Git { .. } => return Ok(None),
+    };
+    resolve_version(ws, &shim.upstream, &dependency, offline)
+}
+
+/// The version of `name` Cargo resolves for the dependency `dependency`
+/// (an inline TOML value: `"^1.2"`, `{ git = "…", tag = "v2" }`) in a
+/// scratch workspace under the target directory (from the workspace root,
+/// so its Cargo configuration applies: source replacement, vendoring);
+/// `None` when nothing matches.
+pub fn resolve_version(
+    ws: &Workspace,
+    name: &str,
+    dependency: &str,
+    offline: bool,
+) -> Result<Option<Version>, String> {
     let scratch = ws.target_dir.join("build-patch").join("resolve").join(name);
     let _ = std::fs::remove_dir_all(&scratch);
     std::fs::create_dir_all(scratch.join("src"))
@@ -232,7 +275,7 @@ fn newest(ws: &Workspace, name: &str, req: &str, offline: bool) -> Result<Option
         &manifest,
         format!(
             "[package]\nname = \"build-patch-resolve\"\nversion = \"0.0.0\"\nedition = \"2021\"\n\
-             publish = false\n\n[dependencies]\n{name:?} = {req:?}\n\n[workspace]\n"
+             publish = false\n\n[dependencies]\n{name:?} = {dependency}\n\n[workspace]\n"
         ),
     )
     .and_then(|()| std::fs::write(scratch.join("src/lib.rs"), ""))

@@ -12,12 +12,14 @@ use build_patch::Config;
 use toml_edit::{value, Array, DocumentMut, Item, Table};
 
 use crate::shell::Shell;
-use crate::workspace::{read_doc, ShimInfo};
+use crate::workspace::{read_doc, ShimInfo, Upstream};
 
 /// What `new` was asked for.
 pub struct NewShim<'a> {
     pub name: &'a str,
     pub version: &'a str,
+    /// Where the upstream comes from.
+    pub from: &'a Upstream,
     /// The shim's directory.
     pub dir: &'a Path,
     /// Patch files, relative to the current directory.
@@ -121,9 +123,13 @@ pub fn new(shell: &Shell, req: &NewShim<'_>) -> Result<(), String> {
         for p in patches {
             cfg.patch(p);
         }
+        req.from.configure(&mut cfg);
         cfg.stage().map_err(|e| e.to_string())
     };
-    shell.status("Staging", &format!("{} {}", req.name, req.version));
+    shell.status(
+        "Staging",
+        &format!("{} {}{}", req.name, req.version, req.from.describe()),
+    );
     let scratch =
         tempfile::tempdir().map_err(|e| format!("cannot create a scratch folder: {e}"))?;
     let mut out = stage(req.patches, scratch.path())?;
@@ -171,6 +177,9 @@ pub fn new(shell: &Shell, req: &NewShim<'_>) -> Result<(), String> {
         meta.insert("crate", value(req.name));
         meta.insert("version", value(req.version));
     }
+    for (key, v) in req.from.metadata_keys() {
+        meta.insert(key, value(v));
+    }
     let mut patches = Array::new();
     for p in &patch_paths {
         patches.push(p.as_str());
@@ -181,7 +190,7 @@ pub fn new(shell: &Shell, req: &NewShim<'_>) -> Result<(), String> {
     metadata.insert("build-patch", Item::Table(meta));
     doc["package"]["metadata"] = Item::Table(metadata);
 
-    mirror_upstream(&mut doc, &upstream, req.rename.is_none());
+    mirror_upstream(&mut doc, &upstream, req.rename.is_none(), req.from);
     // After the upstream's build-dependencies, if any.
     doc.entry("build-dependencies")
         .or_insert_with(|| Item::Table(Table::new()))
@@ -240,6 +249,7 @@ fn wire_and_verify(
             version: req.version,
             dir: abs_dir,
             rename: req.rename,
+            from: req.from,
         },
         cwd,
     ) {
@@ -377,7 +387,7 @@ pub fn sync(shell: &Shell, dir: &Path) -> Result<(), String> {
     let upstream = read_doc(&out.staged_dir().join("Cargo.toml"))?;
 
     let before = doc.to_string();
-    mirror_upstream(&mut doc, &upstream, info.graph_wide());
+    mirror_upstream(&mut doc, &upstream, info.graph_wide(), &info.from);
     let after = doc.to_string();
     if before != after {
         write(&manifest_path, &after)?;
@@ -468,8 +478,13 @@ fn sync_build_files(
 /// graph-wide shim) and kind, `[features]`, `[dependencies]` and every
 /// `[target.*.dependencies]`. Items that already agree are left as they are,
 /// with their comments and formatting.
-fn mirror_upstream(doc: &mut DocumentMut, upstream: &DocumentMut, graph_wide: bool) {
-    let upstream = &without_publish_paths(upstream);
+fn mirror_upstream(
+    doc: &mut DocumentMut,
+    upstream: &DocumentMut,
+    graph_wide: bool,
+    from: &Upstream,
+) {
+    let upstream = &without_local_paths(upstream, from);
     let up_package = upstream.get("package");
     let up_str = |k: &str| up_package.and_then(|p| p.get(k)).and_then(Item::as_str);
     let package = doc["package"].as_table_mut().expect("[package] is a table");
@@ -555,8 +570,15 @@ fn mirror_upstream(doc: &mut DocumentMut, upstream: &DocumentMut, graph_wide: bo
 
 /// The upstream manifest without the `path` of dependencies that also give a
 /// `version`: crates published by old Cargo kept `path = "../sibling"`, which
-/// Cargo ignores for a registry package but would follow from a shim.
-fn without_publish_paths(upstream: &DocumentMut) -> DocumentMut {
+/// Cargo ignores for a registry package but would follow from a shim. In a
+/// git repository such a path names a package of the same repository, which
+/// Cargo takes from that repository: the shim names it by `git` (and the
+/// shim's reference), with or without a `version`.
+fn without_local_paths(upstream: &DocumentMut, from: &Upstream) -> DocumentMut {
+    let git = match from {
+        Upstream::Git { .. } => from.metadata_keys(),
+        _ => Vec::new(),
+    };
     let mut doc = upstream.clone();
     let kinds = [
         "dependencies",
@@ -571,14 +593,17 @@ fn without_publish_paths(upstream: &DocumentMut) -> DocumentMut {
                 continue;
             };
             for (_, dep) in deps.iter_mut() {
+                let Some(t) = dep.as_table_like_mut() else {
+                    continue;
+                };
+                if (git.is_empty() && !t.contains_key("version")) || t.remove("path").is_none() {
+                    continue;
+                }
+                for (k, v) in &git {
+                    t.insert(k, value(*v));
+                }
                 if let Some(t) = dep.as_inline_table_mut() {
-                    if t.contains_key("version") && t.remove("path").is_some() {
-                        t.fmt();
-                    }
-                } else if let Some(t) = dep.as_table_like_mut() {
-                    if t.contains_key("version") {
-                        t.remove("path");
-                    }
+                    t.fmt();
                 }
             }
         }
@@ -893,7 +918,7 @@ mod tests {
              [build_dependencies]\ncc = \"1.0\"\n\
              [target.'cfg(windows)'.build-dependencies]\nvcpkg = \"0.2\"\n",
         );
-        mirror_upstream(&mut shim, &up, true);
+        mirror_upstream(&mut shim, &up, true, &Upstream::CratesIo);
         let text = shim.to_string();
         assert!(text.contains("build = \"build/main.rs\""), "{text}");
         assert!(
@@ -921,7 +946,7 @@ commoncrypto-sys = { version = "0.2.0", path = "../commoncrypto-sys" }
 version = "1"
 path = "../sib"
 "#);
-        mirror_upstream(&mut shim, &up, true);
+        mirror_upstream(&mut shim, &up, true, &Upstream::CratesIo);
         let text = shim.to_string();
         assert!(!text.contains("path"), "{text}");
         assert!(
@@ -962,7 +987,7 @@ libc = "0.2"
 [dev-dependencies]
 x = "1"
 "#);
-        mirror_upstream(&mut shim, &up, true);
+        mirror_upstream(&mut shim, &up, true, &Upstream::CratesIo);
         let text = shim.to_string();
         assert!(text.starts_with("# my comment"), "{text}");
         assert!(text.contains("edition = \"2021\""), "{text}");
@@ -982,7 +1007,7 @@ x = "1"
         // Mirroring twice changes nothing.
         let again = {
             let mut d = doc(&text);
-            mirror_upstream(&mut d, &up, true);
+            mirror_upstream(&mut d, &up, true, &Upstream::CratesIo);
             d.to_string()
         };
         assert_eq!(again, text);
@@ -1021,11 +1046,11 @@ default = ["std"]
 std = []
 "#);
         let mut shim = doc(before);
-        mirror_upstream(&mut shim, &up, false);
+        mirror_upstream(&mut shim, &up, false, &Upstream::CratesIo);
         assert_eq!(shim.to_string(), before);
         // A later edition upstream still replaces it.
         let up = doc("[package]\nname = \"shlex\"\nversion = \"1.1.0\"\nedition = \"2018\"\n");
-        mirror_upstream(&mut shim, &up, false);
+        mirror_upstream(&mut shim, &up, false, &Upstream::CratesIo);
         let text = shim.to_string();
         assert!(text.contains("edition = \"2018\""), "{text}");
         assert!(!text.contains("[features]"), "{text}");
@@ -1035,5 +1060,34 @@ std = []
             ),
             "{text}"
         );
+    }
+
+    #[test]
+    fn a_git_upstream_s_path_dependencies_name_its_repository() {
+        let up = doc(
+            "[package]\nname = \"bar\"\nversion = \"0.3.0\"\n[dependencies]\n\
+             foo = { path = \"../foo\", version = \"1.0.0\" }\nbaz = { path = \"../baz\" }\n",
+        );
+        let git = Upstream::Git {
+            url: "file:///r".into(),
+            reference: Some(("tag".into(), "v1".into())),
+        };
+        let mut shim = doc("[package]\nname = \"bar\"\nversion = \"0.3.0\"\n");
+        mirror_upstream(&mut shim, &up, true, &git);
+        let text = shim.to_string();
+        assert!(
+            text.contains(r#"foo = { version = "1.0.0", git = "file:///r", tag = "v1" }"#),
+            "{text}"
+        );
+        assert!(
+            text.contains(r#"baz = { git = "file:///r", tag = "v1" }"#),
+            "{text}"
+        );
+        // From a registry, a published path is dropped where a version is.
+        let mut shim = doc("[package]\nname = \"bar\"\nversion = \"0.3.0\"\n");
+        mirror_upstream(&mut shim, &up, true, &Upstream::CratesIo);
+        let text = shim.to_string();
+        assert!(text.contains(r#"foo = { version = "1.0.0" }"#), "{text}");
+        assert!(text.contains(r#"baz = { path = "../baz" }"#), "{text}");
     }
 }

@@ -501,11 +501,13 @@ fn new_shim(
     }
     let dir = PathBuf::from(relative_path(cwd, &dir));
     let patches = [PathBuf::from(relative_path(cwd, file))];
+    let from = crate::workspace::Upstream::of_package(p, cwd)?;
     crate::shim::new(
         shell,
         &crate::shim::NewShim {
             name: &p.name,
             version: &version,
+            from: &from,
             dir: &dir,
             patches: &patches,
             rename: None,

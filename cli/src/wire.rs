@@ -1,5 +1,6 @@
 //! Wiring a new shim into the workspace: the `[patch.crates-io]` entry of a
-//! graph-wide shim in the workspace root's manifest, or the dependency of a
+//! graph-wide shim in the workspace root's manifest (`[patch."URL"]` for a
+//! git upstream, `[patch.NAME]` for an alternative registry's), or the dependency of a
 //! renamed shim in the current package's, written with `toml_edit` so the
 //! rest of the manifest keeps its formatting. Another shim's entry is never
 //! replaced: a second shim of a crate gets an entry of its own, under
@@ -11,7 +12,7 @@ use std::path::{Path, PathBuf};
 use toml_edit::{value, DocumentMut, InlineTable, Item, Table};
 
 use crate::shim::{locate_manifest, relative_path};
-use crate::workspace::{read_doc, ShimInfo};
+use crate::workspace::{read_doc, ShimInfo, Upstream};
 
 /// A shim to wire: the upstream crate, its version, the shim's directory
 /// (absolute) and, for a renamed shim, its package name.
@@ -20,13 +21,15 @@ pub struct Request<'a> {
     pub version: &'a str,
     pub dir: &'a Path,
     pub rename: Option<&'a str>,
+    /// Where the upstream comes from, which names the `[patch]` table.
+    pub from: &'a Upstream,
 }
 
 /// What wiring a shim would write: the manifest, the table (`patch.crates-io`
 /// or `dependencies`), the key and the entry.
 pub struct Plan {
     pub manifest: PathBuf,
-    table: Vec<&'static str>,
+    table: Vec<String>,
     pub key: String,
     entry: InlineTable,
     /// The entry is there already, as it should be.
@@ -53,10 +56,13 @@ pub fn plan(req: &Request<'_>, cwd: &Path) -> Result<Plan, NotWired> {
 }
 
 fn plan_patch(req: &Request<'_>, cwd: &Path) -> Result<Plan, NotWired> {
+    let source = req.from.patch_table();
+    let table_path = vec!["patch".to_string(), source.to_string()];
+    let header = patch_header(source);
     let manifest = locate_manifest(cwd, true).ok_or_else(|| {
         NotWired::ByHand(format!(
             "no Cargo workspace here to wire it into: add to the `Cargo.toml` of the workspace \
-             root (the path is relative to this directory):\n\n    [patch.crates-io]\n    {} = \
+             root (the path is relative to this directory):\n\n    {header}\n    {} = \
              {{ path = \"{}\" }}\n",
             req.name,
             relative_path(cwd, req.dir)
@@ -67,7 +73,7 @@ fn plan_patch(req: &Request<'_>, cwd: &Path) -> Result<Plan, NotWired> {
     let path = relative_path(root, req.dir);
     let existing = doc
         .get("patch")
-        .and_then(|p| p.get("crates-io"))
+        .and_then(|p| p.get(source))
         .and_then(Item::as_table_like);
     let mut key = req.name.to_string();
     let mut entry = InlineTable::new();
@@ -78,7 +84,7 @@ fn plan_patch(req: &Request<'_>, cwd: &Path) -> Result<Plan, NotWired> {
             if p.is_some_and(|p| same_dir(&root.join(p), req.dir)) {
                 return Ok(Plan {
                     manifest,
-                    table: vec!["patch", "crates-io"],
+                    table: table_path,
                     key: k.to_string(),
                     entry: InlineTable::new(),
                     present: true,
@@ -103,7 +109,7 @@ fn plan_patch(req: &Request<'_>, cwd: &Path) -> Result<Plan, NotWired> {
                 .is_some_and(|o| same_series(o, req.version))
             {
                 return Err(NotWired::Conflict(format!(
-                    "`[patch.crates-io] {k}` of `{}` already patches `{}` with `{other}` ({} {}), \
+                    "`{header} {k}` of `{}` already patches `{}` with `{other}` ({} {}), \
                      and Cargo takes one patch per semver series, so the new shim is not wired\n  \
                      help: to use the new shim instead, point that entry at `{path}`; to keep \
                      the old one, remove `{}`",
@@ -128,7 +134,7 @@ fn plan_patch(req: &Request<'_>, cwd: &Path) -> Result<Plan, NotWired> {
     entry.insert("path", path.as_str().into());
     Ok(Plan {
         manifest,
-        table: vec!["patch", "crates-io"],
+        table: table_path,
         key,
         entry,
         present: false,
@@ -176,7 +182,7 @@ fn plan_dependency(req: &Request<'_>, rename: &str, cwd: &Path) -> Result<Plan, 
         {
             return Ok(Plan {
                 manifest,
-                table: vec!["dependencies"],
+                table: vec!["dependencies".to_string()],
                 key: req.name.to_string(),
                 entry,
                 present: true,
@@ -201,7 +207,7 @@ fn plan_dependency(req: &Request<'_>, rename: &str, cwd: &Path) -> Result<Plan, 
     }
     Ok(Plan {
         manifest,
-        table: vec!["dependencies"],
+        table: vec!["dependencies".to_string()],
         key: req.name.to_string(),
         entry,
         present: false,
@@ -219,7 +225,7 @@ impl Plan {
 
     /// The table the entry goes in, as a header.
     pub fn header(&self) -> String {
-        format!("[{}]", self.table.join("."))
+        table_header(&self.table)
     }
 
     /// Says, for `--no-wire`, what to add where.
@@ -255,7 +261,7 @@ impl Plan {
         for (i, name) in self.table.iter().enumerate() {
             let implicit = i + 1 < self.table.len();
             table = table
-                .entry(name)
+                .entry(name.as_str())
                 .or_insert_with(|| {
                     let mut t = Table::new();
                     t.set_implicit(implicit);
@@ -291,6 +297,21 @@ impl Plan {
     }
 }
 
+/// `[patch.crates-io]`, `[patch.NAME]`, `[patch."file:///repo"]`: the
+/// header of the `[patch]` table for `source`, quoted as TOML needs.
+pub fn patch_header(source: &str) -> String {
+    table_header(&["patch".to_string(), source.to_string()])
+}
+
+/// The header of the table at `keys`, each quoted as TOML needs.
+fn table_header(keys: &[String]) -> String {
+    let keys: Vec<String> = keys
+        .iter()
+        .map(|k| toml_edit::Key::new(k.as_str()).display_repr().into_owned())
+        .collect();
+    format!("[{}]", keys.join("."))
+}
+
 fn same_dir(a: &Path, b: &Path) -> bool {
     crate::workspace::canonical(a) == crate::workspace::canonical(b)
 }
@@ -319,6 +340,16 @@ fn series_suffix(version: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn patch_headers_quote_urls() {
+        assert_eq!(patch_header("crates-io"), "[patch.crates-io]");
+        assert_eq!(patch_header("corp"), "[patch.corp]");
+        assert_eq!(
+            patch_header("https://example.com/foo.git"),
+            "[patch.\"https://example.com/foo.git\"]"
+        );
+    }
 
     #[test]
     fn series_suffixes() {

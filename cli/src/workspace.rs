@@ -24,6 +24,170 @@ pub struct ShimInfo {
     pub strip: Option<usize>,
     pub fuzz: Option<usize>,
     pub source: Option<String>,
+    /// Where the upstream comes from: crates.io, a registry, a git repository.
+    pub from: Upstream,
+}
+
+/// Where a shim's upstream comes from, as `[package.metadata.build-patch]`
+/// says it (`git` with `rev`/`tag`/`branch`, or `registry`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Upstream {
+    #[default]
+    CratesIo,
+    /// An alternative registry, by its name in the Cargo config.
+    Registry(String),
+    /// A git repository, with `rev`, `tag` or `branch` and its value.
+    Git {
+        url: String,
+        reference: Option<(String, String)>,
+    },
+}
+
+/// crates.io's source ids, as `cargo metadata` prints them (also when the
+/// Cargo config replaces crates.io with a mirror or vendor directory).
+pub const CRATES_IO: [&str; 2] = [
+    "registry+https://github.com/rust-lang/crates.io-index",
+    "sparse+https://index.crates.io/",
+];
+
+/// Whether a `[patch.TABLE]` entry stands for packages from Cargo's source
+/// `source_id` (a path package: none): `crates-io`, a git URL, or the name
+/// of an alternative registry of the Cargo configuration of `cwd`.
+pub fn patches_source(table: &str, source_id: Option<&str>, cwd: &Path) -> bool {
+    let Some(id) = source_id else {
+        return false;
+    };
+    if table == "crates-io" {
+        return CRATES_IO.contains(&id);
+    }
+    let trim = |u: &str| u.trim_end_matches('/').to_string();
+    if let Some(rest) = id.strip_prefix("git+") {
+        let url = rest.split(['?', '#']).next().unwrap_or(rest);
+        return trim(url) == trim(table);
+    }
+    let index = id.strip_prefix("registry+").unwrap_or(id);
+    trim(index) == trim(table) || registry_name(cwd, id).as_deref() == Some(table)
+}
+
+/// The keys that name a git reference.
+pub const GIT_REFS: [&str; 3] = ["rev", "tag", "branch"];
+
+impl Upstream {
+    /// The table of `[patch]` a graph-wide shim of it goes under.
+    pub fn patch_table(&self) -> &str {
+        match self {
+            Upstream::CratesIo => "crates-io",
+            Upstream::Registry(name) => name,
+            Upstream::Git { url, .. } => url,
+        }
+    }
+
+    /// ` from the git repository `URL` (tag `v1`)`, ` from the registry
+    /// `NAME``, or nothing for crates.io.
+    pub fn describe(&self) -> String {
+        match self {
+            Upstream::CratesIo => String::new(),
+            Upstream::Registry(r) => format!(" from the registry `{r}`"),
+            Upstream::Git { url, reference } => match reference {
+                None => format!(" from the git repository `{url}`"),
+                Some((k, v)) => format!(" from the git repository `{url}` ({k} `{v}`)"),
+            },
+        }
+    }
+
+    /// Sets the source on a library configuration.
+    pub fn configure(&self, cfg: &mut Config) {
+        match self {
+            Upstream::CratesIo => {}
+            Upstream::Registry(r) => {
+                cfg.registry(r);
+            }
+            Upstream::Git { url, reference } => {
+                cfg.git(url);
+                match reference {
+                    Some((k, v)) if k == "rev" => cfg.git_rev(v),
+                    Some((k, v)) if k == "tag" => cfg.git_tag(v),
+                    Some((_, v)) => cfg.git_branch(v),
+                    None => cfg,
+                };
+            }
+        }
+    }
+
+    /// The flags of `new` that name it (` --git URL --tag T`), or nothing
+    /// for crates.io.
+    pub fn flags(&self) -> String {
+        self.metadata_keys()
+            .iter()
+            .map(|(k, v)| format!(" --{k} {v}"))
+            .collect()
+    }
+
+    /// The metadata keys that say it, as `(key, value)`.
+    pub fn metadata_keys(&self) -> Vec<(&str, &str)> {
+        match self {
+            Upstream::CratesIo => Vec::new(),
+            Upstream::Registry(r) => vec![("registry", r)],
+            Upstream::Git { url, reference } => {
+                let mut keys = vec![("git", url.as_str())];
+                if let Some((k, v)) = reference {
+                    keys.push((k.as_str(), v.as_str()));
+                }
+                keys
+            }
+        }
+    }
+
+    /// Where the graph's package `p` comes from (crates.io for a path
+    /// package), the registry's name from the Cargo configuration of `cwd`.
+    pub fn of_package(p: &cargo_metadata::Package, cwd: &Path) -> Result<Upstream, String> {
+        let Some(source) = &p.source else {
+            return Ok(Upstream::CratesIo);
+        };
+        Upstream::from_source_id(&source.repr, |index| registry_name(cwd, index))
+            .map(Option::unwrap_or_default)
+            .map_err(|e| {
+                format!(
+                    "cannot tell where `{} {}` comes from: {e}",
+                    p.name, p.version
+                )
+            })
+    }
+
+    /// The source of a package as `cargo metadata` names it
+    /// (`git+URL?tag=v1#COMMIT`, `registry+URL`); `registry_name` finds the
+    /// name of an alternative registry from its index URL. `Ok(None)` for
+    /// crates.io.
+    pub fn from_source_id(
+        repr: &str,
+        registry_name: impl Fn(&str) -> Option<String>,
+    ) -> Result<Option<Upstream>, String> {
+        if let Some(rest) = repr.strip_prefix("git+") {
+            let rest = rest.split('#').next().unwrap_or(rest);
+            let (url, query) = rest.split_once('?').unwrap_or((rest, ""));
+            let reference = query.split('&').find_map(|kv| {
+                let (k, v) = kv.split_once('=')?;
+                GIT_REFS
+                    .contains(&k)
+                    .then(|| (k.to_string(), v.to_string()))
+            });
+            return Ok(Some(Upstream::Git {
+                url: url.to_string(),
+                reference,
+            }));
+        }
+        if CRATES_IO.contains(&repr) {
+            return Ok(None);
+        }
+        match registry_name(repr) {
+            Some(name) => Ok(Some(Upstream::Registry(name))),
+            None => Err(format!(
+                "the graph takes it from `{repr}`, which no `[registries.NAME]` of the Cargo \
+                 configuration names\n  help: pass `--registry NAME`, or `--git URL` for a \
+                 repository"
+            )),
+        }
+    }
 }
 
 impl ShimInfo {
@@ -84,6 +248,16 @@ impl ShimInfo {
             strip: count("strip")?,
             fuzz: count("fuzz")?,
             source: get("source"),
+            from: match (get("git"), get("registry")) {
+                (Some(url), _) => Upstream::Git {
+                    url,
+                    reference: GIT_REFS
+                        .iter()
+                        .find_map(|k| get(k).map(|v| (k.to_string(), v))),
+                },
+                (None, Some(r)) => Upstream::Registry(r),
+                (None, None) => Upstream::CratesIo,
+            },
         })
     }
 
@@ -151,7 +325,8 @@ impl ShimInfo {
     }
 
     /// Whether the shim has the upstream's name (wired through
-    /// `[patch.crates-io]`) rather than its own.
+    /// `[patch.crates-io]`, or the `[patch]` table of its git repository or
+    /// registry) rather than its own.
     pub fn graph_wide(&self) -> bool {
         self.name == self.upstream
     }
@@ -176,6 +351,7 @@ impl ShimInfo {
         if let Some(src) = &self.source {
             cfg.source(src);
         }
+        self.from.configure(&mut cfg);
         cfg
     }
 
@@ -361,6 +537,43 @@ fn shown_dir(cwd: &Path, dir: &Path) -> String {
         rel if rel.is_empty() => ".".to_string(),
         rel => rel,
     }
+}
+
+/// The name of the alternative registry whose index is `source_id`
+/// (`registry+URL`, `sparse+URL`), from the `[registries.NAME]` tables of
+/// the Cargo configuration that applies in `cwd` (its `.cargo/config.toml`
+/// files, then `$CARGO_HOME`'s) and `CARGO_REGISTRIES_NAME_INDEX`.
+pub fn registry_name(cwd: &Path, source_id: &str) -> Option<String> {
+    let index = source_id.strip_prefix("registry+").unwrap_or(source_id);
+    let same = |written: &str| written.trim_end_matches('/') == index.trim_end_matches('/');
+    for (key, value) in std::env::vars() {
+        let name = key
+            .strip_prefix("CARGO_REGISTRIES_")
+            .and_then(|k| k.strip_suffix("_INDEX"));
+        if let Some(name) = name.filter(|_| same(&value)) {
+            return Some(name.to_lowercase().replace('_', "-"));
+        }
+    }
+    let home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")));
+    let dirs = cwd.ancestors().map(|d| d.join(".cargo")).chain(home);
+    for dir in dirs {
+        for file in ["config.toml", "config"] {
+            let Ok(doc) = read_doc(&dir.join(file)) else {
+                continue;
+            };
+            let Some(registries) = doc.get("registries").and_then(Item::as_table_like) else {
+                continue;
+            };
+            for (name, r) in registries.iter() {
+                if r.get("index").and_then(Item::as_str).is_some_and(same) {
+                    return Some(name.to_string());
+                }
+            }
+        }
+    }
+    None
 }
 
 /// A directory as the file system names it, to compare two spellings.

@@ -185,6 +185,53 @@ impl TestEnv {
         std::fs::write(index, text).unwrap();
     }
 
+    /// Lets Cargo fetch `file://` git repositories and registries: the
+    /// Cargo config without `net.offline` (nothing leaves the machine, since
+    /// crates.io stays replaced by the local registry), plus `extra` (e.g.
+    /// a `[registries.NAME]` table).
+    pub fn allow_file_fetches(&self, extra: &str) -> &TestEnv {
+        let path = self.home.join("config.toml");
+        let text = std::fs::read_to_string(&path).unwrap();
+        let text = text.replace("[net]\noffline = true\n", "");
+        std::fs::write(path, format!("{text}\n{extra}\n")).unwrap();
+        self
+    }
+
+    /// A git repository under this environment holding `files`, committed;
+    /// returns it (its `file://` URL is [`GitRepo::url`]).
+    pub fn git_repo(&self, name: &str, files: &[(&str, &str)]) -> GitRepo {
+        let repo = GitRepo {
+            dir: self.root.join("git").join(name),
+        };
+        std::fs::create_dir_all(&repo.dir).unwrap();
+        repo.git(&["init", "-q", "-b", "main"]);
+        repo.commit(files, "initial");
+        repo
+    }
+
+    /// An alternative registry `name`: a git index over `file://` (the
+    /// layout of the local registry, with a `config.json` whose `dl` points
+    /// at the `.crate` files) holding `packages`, and the `[registries.NAME]`
+    /// table that names it, for [`TestEnv::allow_file_fetches`].
+    pub fn alt_registry(&self, name: &str, packages: &[Package]) -> String {
+        let dir = self.root.join(format!("registry-{name}"));
+        std::fs::create_dir_all(dir.join("index")).unwrap();
+        for p in packages {
+            p.publish_to(&dir);
+        }
+        let dl = format!("file://{}/{{crate}}-{{version}}.crate", dir.display());
+        write(
+            &dir.join("index/config.json"),
+            &format!("{{\"dl\": {dl:?}}}\n"),
+        );
+        let index = GitRepo {
+            dir: dir.join("index"),
+        };
+        index.git(&["init", "-q", "-b", "main"]);
+        index.commit(&[], "index");
+        format!("[registries.{name}]\nindex = \"{}\"\n", index.url())
+    }
+
     /// The registry source cache of this environment's `CARGO_HOME`.
     pub fn registry_src(&self) -> PathBuf {
         self.home.join("registry").join("src")
@@ -235,6 +282,53 @@ impl TestEnv {
         lib.push_str("include!(concat!(env!(\"OUT_DIR\"), \"/build-patch/lib.rs\"));\n");
         self.file(&format!("{dir}/src/lib.rs"), &lib);
         self
+    }
+}
+
+/// A local git repository, reached by its `file://` URL.
+pub struct GitRepo {
+    pub dir: PathBuf,
+}
+
+impl GitRepo {
+    pub fn url(&self) -> String {
+        format!("file://{}", self.dir.display())
+    }
+
+    /// Runs git in the repository; returns its trimmed stdout.
+    pub fn git(&self, args: &[&str]) -> String {
+        let out = Command::new("git")
+            .args([
+                "-c",
+                "user.name=t",
+                "-c",
+                "user.email=t@t",
+                "-c",
+                "commit.gpgsign=false",
+            ])
+            .args(args)
+            .current_dir(&self.dir)
+            .env_remove("GIT_DIR")
+            .env_remove("GIT_WORK_TREE")
+            .output()
+            .expect("the `git` command is needed by the tests");
+        assert!(
+            out.status.success(),
+            "git {}: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+
+    /// Writes `files` and commits everything; returns the commit.
+    pub fn commit(&self, files: &[(&str, &str)], message: &str) -> String {
+        for (path, contents) in files {
+            write(&self.dir.join(path), contents);
+        }
+        self.git(&["add", "-A"]);
+        self.git(&["commit", "-q", "--allow-empty", "-m", message]);
+        self.git(&["rev-parse", "HEAD"])
     }
 }
 
@@ -533,6 +627,11 @@ impl Package {
             }
         }
         m
+    }
+
+    /// The `Cargo.toml` the local registry would hold, for a git repository.
+    pub fn manifest_text(&self) -> String {
+        self.manifest()
     }
 
     fn publish_to(&self, registry: &Path) {
