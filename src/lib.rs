@@ -199,6 +199,7 @@ pub struct Config {
     offline: Option<bool>,
     emit: bool,
     upstream_main: Option<fn() -> ExitCode>,
+    verify_only: bool,
 }
 
 impl Default for Config {
@@ -223,6 +224,7 @@ impl Config {
             offline: None,
             emit: true,
             upstream_main: None,
+            verify_only: false,
         }
     }
 
@@ -373,6 +375,16 @@ impl Config {
     /// its status.
     pub fn upstream_build_script(&mut self, main: fn() -> ExitCode) -> &mut Config {
         self.upstream_main = Some(main);
+        self
+    }
+
+    /// For tools: [`Config::try_build`] checks everything a shim's build
+    /// checks (patches, manifest, crate attributes, the shim's copy of the
+    /// upstream build script) but does not run the upstream build script,
+    /// which only the shim's own build script can call. `cargo build-patch
+    /// check` uses it.
+    pub fn verify_only(&mut self, yes: bool) -> &mut Config {
+        self.verify_only = yes;
         self
     }
 
@@ -839,6 +851,24 @@ fn upstream_build_script(
     let sync_help = fix.help("write it");
     let script = build_script::script_path(&staged.manifest.model.build, &staged.dir);
     let (script, _main) = match (script, cfg.upstream_main) {
+        (Some(script), _) if cfg.verify_only => (script, cfg.upstream_main),
+        // A tool cannot see whether the shim's script calls an upstream
+        // `main`: its text says so.
+        (None, main) if cfg.verify_only => {
+            let generated = build_script::script_path(&shim.model.build, shim_dir)
+                .and_then(|s| std::fs::read_to_string(shim_dir.join(s)).ok())
+                .is_some_and(|t| build_script::existing_glue(&t).is_some());
+            if !generated && main.is_none() {
+                return Ok(());
+            }
+            return Err(Error::msg(
+                "build-script",
+                format!(
+                    "the shim's build script runs an upstream build script, but the patched \
+                     `{what}` has none\n  {sync_help}"
+                ),
+            ));
+        }
         (None, None) => return Ok(()),
         (Some(script), None) => {
             return Err(Error::msg(
@@ -860,7 +890,7 @@ fn upstream_build_script(
                 ),
             ))
         }
-        (Some(script), Some(main)) => (script, main),
+        (Some(script), Some(main)) => (script, Some(main)),
     };
     let shim_script = build_script::script_path(&shim.model.build, shim_dir);
     let mut differences = Vec::new();
@@ -884,6 +914,9 @@ fn upstream_build_script(
             "\n  Cargo compiles the shim's copy, so it must be the patched upstream one.\n  {sync_help}"
         ));
         return Err(Error::msg("build-script", text));
+    }
+    if cfg.verify_only {
+        return Ok(());
     }
     build_script::run(
         &build_script::Run {

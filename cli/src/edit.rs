@@ -313,9 +313,10 @@ pub fn save(
     snapshot.tree(&target.folder)?;
     let written = (|| {
         let (file, rel) = add_patch(&shim, &target, name.unwrap_or(&slug(message)), &text)?;
-        if diff.contains("diff --git a/Cargo.toml b/Cargo.toml") {
-            crate::shim::sync(shell, &shim.dir)?;
-        }
+        // The shim mirrors the patched upstream's manifest, crate attributes
+        // and build script: whatever the patch changed of them is synced.
+        crate::shim::sync(shell, &shim.dir)
+            .map_err(|e| format!("the shim does not build with `{rel}`: {e}"))?;
         // The shim must stage with the new patch, as a build would...
         let scratch =
             tempfile::tempdir().map_err(|e| format!("cannot create a scratch folder: {e}"))?;

@@ -338,7 +338,9 @@ impl ShimInfo {
         cfg.upstream(&self.upstream, version)
             .manifest_dir(&self.dir)
             .out_dir(out_dir)
-            .cargo_directives(false);
+            .cargo_directives(false)
+            // The upstream build script runs only in the shim's own build.
+            .verify_only(true);
         for p in patches {
             cfg.patch(p);
         }

@@ -140,4 +140,25 @@ fn new_copies_the_build_script_and_sync_follows_a_patch_to_it() {
 
     let (ok, out) = cli(&env, &["sync", "patched/greeter"]);
     assert!(ok && out.contains("Fresh"), "{out}");
+
+    // `check` and `save` see the shim as its build does (they used to fail:
+    // a tool cannot run the upstream build script).
+    let (ok, out) = cli(&env, &["check"]);
+    assert!(ok, "{out}");
+    let (ok, out) = cli(&env, &["edit", "greeter"]);
+    assert!(ok, "{out}");
+    let tree_words = shim.join(".build-patch-edit/tree/build/words.rs");
+    let text = std::fs::read_to_string(&tree_words).unwrap();
+    std::fs::write(&tree_words, text.replace("BASE: u32 = 2", "BASE: u32 = 3")).unwrap();
+    let (ok, out) = cli(&env, &["save", "greeter", "-m", "Base three"]);
+    assert!(ok, "{out}");
+    assert_eq!(env.ok(&["run", "-q"]).stdout, "howdy x6 true\n");
+    // A shim whose build script does not run the upstream one fails check.
+    std::fs::write(&script_path, "fn main() {\n    build_patch::build();\n}\n").unwrap();
+    let (ok, out) = cli(&env, &["check"]);
+    assert!(!ok, "{out}");
+    assert!(
+        out.contains("out of date") || out.contains("does not run it"),
+        "{out}"
+    );
 }
