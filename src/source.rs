@@ -361,10 +361,20 @@ fn run_metadata(
 fn not_available(req: &Request<'_>, stderr: &str) -> Error {
     let (name, version) = (req.name, req.version);
     let from = describe_remote(req.remote);
-    let mut text = format!(
-        "cannot get the pristine source of `{name} {version}`{from}: it is not in Cargo's cache \
-         and Cargo could not fetch it"
-    );
+    let mut text = if req.remote != &Remote::CratesIo
+        && stderr.contains(&format!("no matching package named `{name}` found"))
+    {
+        // Cargo reached the source: the package is not there.
+        format!(
+            "cannot get the pristine source of `{name} {version}`{from}: Cargo found no package \
+             named `{name}` there"
+        )
+    } else {
+        format!(
+            "cannot get the pristine source of `{name} {version}`{from}: it is not in Cargo's \
+             cache and Cargo could not fetch it"
+        )
+    };
     if req.offline {
         text.push_str(" (this build is offline)");
     }

@@ -250,7 +250,10 @@ fn git_errors_name_the_reference_the_package_and_the_version() {
         (
             ("nope", "1.0.0"),
             "tag = \"v1\"",
-            vec!["a package named `nope`".into()],
+            vec![
+                "Cargo found no package named `nope` there".into(),
+                "a package named `nope`".into(),
+            ],
         ),
         (
             ("foo", "1.2.0"),
