@@ -1126,6 +1126,19 @@ fn check_recorded_versions(
     Ok(made_for)
 }
 
+/// Whether two git URLs name one repository as Cargo compares them (a
+/// trailing `/` or `.git` aside, and on github.com any case): how a shim's
+/// `git` is matched with the source Cargo resolved, and, in `cargo
+/// build-patch`, a `[patch."URL"]` table with a dependency's source.
+///
+/// ```
+/// assert!(build_patch::same_git_url("https://github.com/A/b.git", "https://github.com/a/b"));
+/// assert!(!build_patch::same_git_url("https://example.com/A/b", "https://example.com/a/b"));
+/// ```
+pub fn same_git_url(a: &str, b: &str) -> bool {
+    source::same_git_url(a, b)
+}
+
 /// The crate and version a patch says it was made against, from an
 /// `Applies-to: NAME VERSION` line in its header (before the first diff), as
 /// `cargo build-patch save` writes it. `None` when the patch records none.

@@ -433,6 +433,21 @@ const CRATES_IO: &[&str] = &[
     "sparse+https://index.crates.io/",
 ];
 
+/// Whether two git URLs name one repository for Cargo, which ignores a
+/// trailing `/` or `.git` (and, on github.com, case).
+pub(crate) fn same_git_url(a: &str, b: &str) -> bool {
+    let canonical = |u: &str| {
+        let u = u.trim_end_matches('/');
+        let u = u.strip_suffix(".git").unwrap_or(u);
+        if u.contains("://github.com/") {
+            u.to_ascii_lowercase()
+        } else {
+            u.to_string()
+        }
+    };
+    canonical(a) == canonical(b)
+}
+
 /// Whether Cargo's source id `source_id` is the source `remote` names.
 fn is_from(source_id: &str, remote: &Remote) -> bool {
     match remote {
@@ -447,7 +462,7 @@ fn is_from(source_id: &str, remote: &Remote) -> bool {
         Remote::Git { url, .. } => source_id
             .strip_prefix("git+")
             .and_then(|rest| rest.split(['?', '#']).next())
-            .is_some_and(|found| found.trim_end_matches('/') == url.trim_end_matches('/')),
+            .is_some_and(|found| same_git_url(found, url)),
     }
 }
 
@@ -691,6 +706,14 @@ mod tests {
         assert!(err.contains("is `foo 2.0.0`, not `foo 1.0.0`"), "{err}");
         assert!(err.contains("version = \"2.0.0\""), "{err}");
         // A crates.io shim never takes a git copy (a `[patch]` in the config).
+        assert!(same_git_url(
+            "https://github.com/A/b.git",
+            "https://github.com/a/b/"
+        ));
+        assert!(!same_git_url(
+            "https://example.com/A/b",
+            "https://example.com/a/b"
+        ));
         let git_copy = meta(r#""git+file:///repos/foo#abc123""#, "1.0.0");
         assert!(pick_package(&git_copy, "foo", "1.0.0", &Remote::CratesIo).is_err());
         let corp = Remote::Registry("corp".into());
