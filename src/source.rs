@@ -248,9 +248,15 @@ fn locked_branch_commit(
         .map(|d| d.join("Cargo.lock"))
         .find(|p| p.is_file())?;
     let doc = toml::parse(&std::fs::read_to_string(&lock).ok()?).ok()?;
-    let prefix = match branch {
-        Some(b) => format!("git+{url}?branch={b}#"),
-        None => format!("git+{url}#"),
+    let query = branch.map(|b| format!("branch={b}"));
+    // `git+URL?branch=B#COMMIT`, or `git+URL#COMMIT` for the default branch.
+    let commit_of = |source: &str| -> Option<String> {
+        let (repo, commit) = source.strip_prefix("git+")?.split_once('#')?;
+        let (repo_url, found_query) = match repo.split_once('?') {
+            Some((u, q)) => (u, Some(q)),
+            None => (repo, None),
+        };
+        (same_git_url(repo_url, url) && found_query == query.as_deref()).then(|| commit.to_string())
     };
     toml::get(&doc, &["package"])?
         .as_array()?
@@ -258,9 +264,9 @@ fn locked_branch_commit(
         .filter_map(toml::Value::as_table)
         .filter(|p| toml::get(p, &["name"]).and_then(toml::Value::as_str) == Some(name))
         .filter_map(|p| toml::get(p, &["source"]).and_then(toml::Value::as_str))
-        .find_map(|s| s.strip_prefix(&prefix))
+        .find_map(commit_of)
         .filter(|commit| !commit.is_empty() && commit.bytes().all(|b| b.is_ascii_hexdigit()))
-        .map(|commit| (commit.to_string(), lock.clone()))
+        .map(|commit| (commit, lock.clone()))
 }
 
 /// The private manifest of the nested call: a package with one dependency,
@@ -641,6 +647,29 @@ mod tests {
             err.to_string().contains("did not list `foo 2.0.0`"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn a_branch_is_found_in_the_nearest_lock_file() {
+        let ws = tempfile::tempdir().unwrap();
+        let shim = ws.path().join("patched/foo");
+        std::fs::create_dir_all(&shim).unwrap();
+        std::fs::write(
+            ws.path().join("Cargo.lock"),
+            "version = 4\n\n\
+             [[package]]\nname = \"foo\"\nversion = \"1.0.0\"\n\
+             source = \"git+file:///r.git?branch=main#abc123\"\n\n\
+             [[package]]\nname = \"foo\"\nversion = \"0.9.0\"\n\
+             source = \"git+file:///r#def456\"\n\n\
+             [[package]]\nname = \"foo\"\nversion = \"0.8.0\"\n\
+             source = \"git+file:///r?rev=v8#0a0a0a\"\n",
+        )
+        .unwrap();
+        let commit = |branch| locked_branch_commit(&shim, "foo", "file:///r", branch).map(|c| c.0);
+        assert_eq!(commit(Some("main")).as_deref(), Some("abc123"));
+        assert_eq!(commit(None).as_deref(), Some("def456"));
+        assert_eq!(commit(Some("dev")), None);
+        assert_eq!(locked_branch_commit(&shim, "bar", "file:///r", None), None);
     }
 
     #[test]
