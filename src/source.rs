@@ -508,19 +508,22 @@ fn pick_package(
             if found_version != version {
                 continue;
             }
+            let (what, table) = match remote {
+                Remote::Git { url, .. } => (
+                    format!("the git repository `{url}`"),
+                    format!("[patch.\"{url}\"]"),
+                ),
+                Remote::Registry(r) => (format!("the registry `{r}`"), format!("[patch.{r}]")),
+                Remote::CratesIo => ("a registry".to_string(), "[patch.crates-io]".to_string()),
+            };
             return Err(Error::msg(
                 "source",
                 format!(
-                    "Cargo resolved `{name} {version}` to the local path `{}`, not to {}\n  \
+                    "Cargo resolved `{name} {version}` to the local path `{}`, not to {what}\n  \
                      help: a `[patch]` in `.cargo/config.toml` may point at the shim itself; put \
-                     graph-wide shims under `[patch]` in the workspace's `Cargo.toml`, or name \
+                     graph-wide shims under `{table}` in the workspace's `Cargo.toml`, or name \
                      the pristine copy with `source`",
                     dir.display(),
-                    match remote {
-                        Remote::Git { url, .. } => format!("the git repository `{url}`"),
-                        Remote::Registry(r) => format!("the registry `{r}`"),
-                        Remote::CratesIo => "a registry".to_string(),
-                    }
                 ),
             ));
         };
