@@ -85,9 +85,17 @@ fn a_tagged_git_dependency_is_patched_graph_wide_and_builds_offline_after_clean(
     )
     .file("src/lib.rs", &app_test("foo", "patched", 1));
     passes(&env, &["test", "-q"]);
-    // The source came from Cargo's git checkouts, not a registry.
+    // The source came from Cargo's git checkouts, not a registry, and the
+    // checkout's `.git` is not part of the staged copy.
     assert!(env.home.join("git/checkouts").is_dir());
     assert!(env.cached_source("foo", "1.0.0").is_none());
+    let staged: Vec<_> = std::fs::read_dir(env.target_dir.join("debug/build"))
+        .unwrap()
+        .map(|e| e.unwrap().path().join("out/build-patch/foo-1.0.0"))
+        .filter(|d| d.is_dir())
+        .collect();
+    assert_eq!(staged.len(), 1, "{staged:?}");
+    assert!(staged[0].join("src/lib.rs").is_file() && !staged[0].join(".git").exists());
 
     // Offline, from a clean target directory: Cargo's git cache suffices.
     env.ok(&["clean"]);
