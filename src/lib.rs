@@ -964,6 +964,13 @@ fn stage_upstream(
         target: target.as_deref(),
         offline: cfg.offline.unwrap_or_else(source::parent_cargo_is_offline),
     })?;
+    // A branch is what `Cargo.lock` says: `cargo update` that moves it
+    // restages.
+    if source::follows_lock(&remote) {
+        if let Some(lock) = source::nearest_lock(base_dir) {
+            directives.rerun_if_changed(&lock);
+        }
+    }
 
     let staged = stage::stage(&stage::StageRequest {
         name,

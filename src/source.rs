@@ -180,14 +180,13 @@ fn fetch_with_cargo(req: &Request<'_>) -> Result<Pristine> {
     let mut locked_note = None;
     // A branch (or the default one) is the commit the workspace locked.
     let branch = match req.remote {
-        Remote::Git {
+        Remote::Git { url, reference } if follows_lock(req.remote) => Some((
             url,
-            reference: Some(GitRef::Branch(b)),
-        } => Some((url, Some(b.as_str()))),
-        Remote::Git {
-            url,
-            reference: None,
-        } => Some((url, None)),
+            match reference {
+                Some(GitRef::Branch(b)) => Some(b.as_str()),
+                _ => None,
+            },
+        )),
         _ => None,
     };
     let locked = branch.and_then(|(url, b)| locked_branch_commit(req.cwd, req.name, url, b));
@@ -234,6 +233,26 @@ fn fetch_with_cargo(req: &Request<'_>) -> Result<Pristine> {
     })
 }
 
+/// Whether the commit of `remote` can come from `Cargo.lock`: a git
+/// branch, or the default one.
+pub(crate) fn follows_lock(remote: &Remote) -> bool {
+    matches!(
+        remote,
+        Remote::Git {
+            reference: None | Some(GitRef::Branch(_)),
+            ..
+        }
+    )
+}
+
+/// The nearest `Cargo.lock` in `start` or above: the workspace's.
+pub(crate) fn nearest_lock(start: &Path) -> Option<PathBuf> {
+    start
+        .ancestors()
+        .map(|d| d.join("Cargo.lock"))
+        .find(|p| p.is_file())
+}
+
 /// The commit the nearest `Cargo.lock` above `start` records for package
 /// `name` from `git+URL?branch=BRANCH` (no branch: `git+URL`, the default
 /// branch), if any, and that lock file.
@@ -243,10 +262,7 @@ fn locked_branch_commit(
     url: &str,
     branch: Option<&str>,
 ) -> Option<(String, PathBuf)> {
-    let lock = start
-        .ancestors()
-        .map(|d| d.join("Cargo.lock"))
-        .find(|p| p.is_file())?;
+    let lock = nearest_lock(start)?;
     let doc = toml::parse(&std::fs::read_to_string(&lock).ok()?).ok()?;
     let query = branch.map(|b| format!("branch={b}"));
     // `git+URL?branch=B#COMMIT`, or `git+URL#COMMIT` for the default branch.

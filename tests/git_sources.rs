@@ -222,6 +222,15 @@ fn branch_follows_the_lock(reference: &str) {
         String::from_utf8_lossy(&out.stderr)
     );
     passes(&env, &["test", "-q"]);
+    // `cargo update` moves the lock to the new head: both follow it.
+    env.ok(&["update", "-p", "foo@1.0.0"]);
+    passes(&env, &["test", "-q"]);
+    let run = env.ok(&["test", "-q", "--", "--list"]);
+    assert!(
+        run.stderr.is_empty() || !run.stderr.contains("warning"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]
