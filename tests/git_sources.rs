@@ -353,9 +353,21 @@ fn an_unknown_registry_says_where_registries_are_named() {
 /// crates.io's copy from Cargo's registry cache.
 #[test]
 fn an_alternative_registry_shim_takes_that_registry_s_copy() {
+    alternative_registry(TestEnv::alt_registry);
+}
+
+/// The same with a sparse index, over HTTP on 127.0.0.1.
+#[test]
+fn a_sparse_registry_shim_takes_that_registry_s_copy() {
+    alternative_registry(TestEnv::sparse_registry);
+}
+
+/// `make` writes the registry `corp` and returns its Cargo config table.
+fn alternative_registry(make: fn(&TestEnv, &str, &[Package]) -> String) {
     let env = TestEnv::new().isolated_target();
     env.publish(&Package::new("foo", "1.0.0").file("src/lib.rs", &lib(1)));
-    let corp = env.alt_registry(
+    let corp = make(
+        &env,
         "corp",
         &[Package::new("foo", "1.0.0").file("src/lib.rs", &lib(2))],
     );
