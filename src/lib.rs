@@ -1005,6 +1005,13 @@ fn stage_upstream(
         target: target.as_deref(),
         offline: cfg.offline.unwrap_or_else(source::parent_cargo_is_offline),
     })?;
+    // A branch is what `Cargo.lock` says: `cargo update` that moves it
+    // restages.
+    if source::follows_lock(&remote) {
+        if let Some(lock) = source::nearest_lock(base_dir) {
+            directives.rerun_if_changed(&lock);
+        }
+    }
 
     let staged = stage::stage(&stage::StageRequest {
         name,
@@ -1165,6 +1172,19 @@ fn check_recorded_versions(
         made_for.push((p.display.clone(), recorded));
     }
     Ok(made_for)
+}
+
+/// Whether two git URLs name one repository as Cargo compares them (a
+/// trailing `/` or `.git` aside, and on github.com any case): how a shim's
+/// `git` is matched with the source Cargo resolved, and, in `cargo
+/// build-patch`, a `[patch."URL"]` table with a dependency's source.
+///
+/// ```
+/// assert!(build_patch::same_git_url("https://github.com/A/b.git", "https://github.com/a/b"));
+/// assert!(!build_patch::same_git_url("https://example.com/A/b", "https://example.com/a/b"));
+/// ```
+pub fn same_git_url(a: &str, b: &str) -> bool {
+    source::same_git_url(a, b)
 }
 
 /// The crate and version a patch says it was made against, from an

@@ -180,14 +180,13 @@ fn fetch_with_cargo(req: &Request<'_>) -> Result<Pristine> {
     let mut locked_note = None;
     // A branch (or the default one) is the commit the workspace locked.
     let branch = match req.remote {
-        Remote::Git {
+        Remote::Git { url, reference } if follows_lock(req.remote) => Some((
             url,
-            reference: Some(GitRef::Branch(b)),
-        } => Some((url, Some(b.as_str()))),
-        Remote::Git {
-            url,
-            reference: None,
-        } => Some((url, None)),
+            match reference {
+                Some(GitRef::Branch(b)) => Some(b.as_str()),
+                _ => None,
+            },
+        )),
         _ => None,
     };
     let locked = branch.and_then(|(url, b)| locked_branch_commit(req.cwd, req.name, url, b));
@@ -234,6 +233,26 @@ fn fetch_with_cargo(req: &Request<'_>) -> Result<Pristine> {
     })
 }
 
+/// Whether the commit of `remote` can come from `Cargo.lock`: a git
+/// branch, or the default one.
+pub(crate) fn follows_lock(remote: &Remote) -> bool {
+    matches!(
+        remote,
+        Remote::Git {
+            reference: None | Some(GitRef::Branch(_)),
+            ..
+        }
+    )
+}
+
+/// The nearest `Cargo.lock` in `start` or above: the workspace's.
+pub(crate) fn nearest_lock(start: &Path) -> Option<PathBuf> {
+    start
+        .ancestors()
+        .map(|d| d.join("Cargo.lock"))
+        .find(|p| p.is_file())
+}
+
 /// The commit the nearest `Cargo.lock` above `start` records for package
 /// `name` from `git+URL?branch=BRANCH` (no branch: `git+URL`, the default
 /// branch), if any, and that lock file.
@@ -243,14 +262,17 @@ fn locked_branch_commit(
     url: &str,
     branch: Option<&str>,
 ) -> Option<(String, PathBuf)> {
-    let lock = start
-        .ancestors()
-        .map(|d| d.join("Cargo.lock"))
-        .find(|p| p.is_file())?;
+    let lock = nearest_lock(start)?;
     let doc = toml::parse(&std::fs::read_to_string(&lock).ok()?).ok()?;
-    let prefix = match branch {
-        Some(b) => format!("git+{url}?branch={b}#"),
-        None => format!("git+{url}#"),
+    let query = branch.map(|b| format!("branch={b}"));
+    // `git+URL?branch=B#COMMIT`, or `git+URL#COMMIT` for the default branch.
+    let commit_of = |source: &str| -> Option<String> {
+        let (repo, commit) = source.strip_prefix("git+")?.split_once('#')?;
+        let (repo_url, found_query) = match repo.split_once('?') {
+            Some((u, q)) => (u, Some(q)),
+            None => (repo, None),
+        };
+        (same_git_url(repo_url, url) && found_query == query.as_deref()).then(|| commit.to_string())
     };
     toml::get(&doc, &["package"])?
         .as_array()?
@@ -258,9 +280,9 @@ fn locked_branch_commit(
         .filter_map(toml::Value::as_table)
         .filter(|p| toml::get(p, &["name"]).and_then(toml::Value::as_str) == Some(name))
         .filter_map(|p| toml::get(p, &["source"]).and_then(toml::Value::as_str))
-        .find_map(|s| s.strip_prefix(&prefix))
+        .find_map(commit_of)
         .filter(|commit| !commit.is_empty() && commit.bytes().all(|b| b.is_ascii_hexdigit()))
-        .map(|commit| (commit.to_string(), lock.clone()))
+        .map(|commit| (commit, lock.clone()))
 }
 
 /// The private manifest of the nested call: a package with one dependency,
@@ -361,10 +383,20 @@ fn run_metadata(
 fn not_available(req: &Request<'_>, stderr: &str) -> Error {
     let (name, version) = (req.name, req.version);
     let from = describe_remote(req.remote);
-    let mut text = format!(
-        "cannot get the pristine source of `{name} {version}`{from}: it is not in Cargo's cache \
-         and Cargo could not fetch it"
-    );
+    let mut text = if req.remote != &Remote::CratesIo
+        && stderr.contains(&format!("no matching package named `{name}` found"))
+    {
+        // Cargo reached the source: the package is not there.
+        format!(
+            "cannot get the pristine source of `{name} {version}`{from}: Cargo found no package \
+             named `{name}` there"
+        )
+    } else {
+        format!(
+            "cannot get the pristine source of `{name} {version}`{from}: it is not in Cargo's \
+             cache and Cargo could not fetch it"
+        )
+    };
     if req.offline {
         text.push_str(" (this build is offline)");
     }
@@ -423,6 +455,21 @@ const CRATES_IO: &[&str] = &[
     "sparse+https://index.crates.io/",
 ];
 
+/// Whether two git URLs name one repository for Cargo, which ignores a
+/// trailing `/` or `.git` (and, on github.com, case).
+pub(crate) fn same_git_url(a: &str, b: &str) -> bool {
+    let canonical = |u: &str| {
+        let u = u.trim_end_matches('/');
+        let u = u.strip_suffix(".git").unwrap_or(u);
+        if u.contains("://github.com/") {
+            u.to_ascii_lowercase()
+        } else {
+            u.to_string()
+        }
+    };
+    canonical(a) == canonical(b)
+}
+
 /// Whether Cargo's source id `source_id` is the source `remote` names.
 fn is_from(source_id: &str, remote: &Remote) -> bool {
     match remote {
@@ -437,7 +484,7 @@ fn is_from(source_id: &str, remote: &Remote) -> bool {
         Remote::Git { url, .. } => source_id
             .strip_prefix("git+")
             .and_then(|rest| rest.split(['?', '#']).next())
-            .is_some_and(|found| found.trim_end_matches('/') == url.trim_end_matches('/')),
+            .is_some_and(|found| same_git_url(found, url)),
     }
 }
 
@@ -477,19 +524,22 @@ fn pick_package(
             if found_version != version {
                 continue;
             }
+            let (what, table) = match remote {
+                Remote::Git { url, .. } => (
+                    format!("the git repository `{url}`"),
+                    format!("[patch.\"{url}\"]"),
+                ),
+                Remote::Registry(r) => (format!("the registry `{r}`"), format!("[patch.{r}]")),
+                Remote::CratesIo => ("a registry".to_string(), "[patch.crates-io]".to_string()),
+            };
             return Err(Error::msg(
                 "source",
                 format!(
-                    "Cargo resolved `{name} {version}` to the local path `{}`, not to {}\n  \
+                    "Cargo resolved `{name} {version}` to the local path `{}`, not to {what}\n  \
                      help: a `[patch]` in `.cargo/config.toml` may point at the shim itself; put \
-                     graph-wide shims under `[patch]` in the workspace's `Cargo.toml`, or name \
+                     graph-wide shims under `{table}` in the workspace's `Cargo.toml`, or name \
                      the pristine copy with `source`",
                     dir.display(),
-                    match remote {
-                        Remote::Git { url, .. } => format!("the git repository `{url}`"),
-                        Remote::Registry(r) => format!("the registry `{r}`"),
-                        Remote::CratesIo => "a registry".to_string(),
-                    }
                 ),
             ));
         };
@@ -619,6 +669,29 @@ mod tests {
     }
 
     #[test]
+    fn a_branch_is_found_in_the_nearest_lock_file() {
+        let ws = tempfile::tempdir().unwrap();
+        let shim = ws.path().join("patched/foo");
+        std::fs::create_dir_all(&shim).unwrap();
+        std::fs::write(
+            ws.path().join("Cargo.lock"),
+            "version = 4\n\n\
+             [[package]]\nname = \"foo\"\nversion = \"1.0.0\"\n\
+             source = \"git+file:///r.git?branch=main#abc123\"\n\n\
+             [[package]]\nname = \"foo\"\nversion = \"0.9.0\"\n\
+             source = \"git+file:///r#def456\"\n\n\
+             [[package]]\nname = \"foo\"\nversion = \"0.8.0\"\n\
+             source = \"git+file:///r?rev=v8#0a0a0a\"\n",
+        )
+        .unwrap();
+        let commit = |branch| locked_branch_commit(&shim, "foo", "file:///r", branch).map(|c| c.0);
+        assert_eq!(commit(Some("main")).as_deref(), Some("abc123"));
+        assert_eq!(commit(None).as_deref(), Some("def456"));
+        assert_eq!(commit(Some("dev")), None);
+        assert_eq!(locked_branch_commit(&shim, "bar", "file:///r", None), None);
+    }
+
+    #[test]
     fn fetch_manifest_is_its_own_workspace() {
         let m = fetch_manifest("foo-bar", "1.2.3", &Remote::CratesIo);
         assert!(m.contains("foo-bar = { version = \"=1.2.3\", default-features = false }"));
@@ -681,6 +754,14 @@ mod tests {
         assert!(err.contains("is `foo 2.0.0`, not `foo 1.0.0`"), "{err}");
         assert!(err.contains("version = \"2.0.0\""), "{err}");
         // A crates.io shim never takes a git copy (a `[patch]` in the config).
+        assert!(same_git_url(
+            "https://github.com/A/b.git",
+            "https://github.com/a/b/"
+        ));
+        assert!(!same_git_url(
+            "https://example.com/A/b",
+            "https://example.com/a/b"
+        ));
         let git_copy = meta(r#""git+file:///repos/foo#abc123""#, "1.0.0");
         assert!(pick_package(&git_copy, "foo", "1.0.0", &Remote::CratesIo).is_err());
         let corp = Remote::Registry("corp".into());

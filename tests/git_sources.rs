@@ -85,9 +85,17 @@ fn a_tagged_git_dependency_is_patched_graph_wide_and_builds_offline_after_clean(
     )
     .file("src/lib.rs", &app_test("foo", "patched", 1));
     passes(&env, &["test", "-q"]);
-    // The source came from Cargo's git checkouts, not a registry.
+    // The source came from Cargo's git checkouts, not a registry, and the
+    // checkout's `.git` is not part of the staged copy.
     assert!(env.home.join("git/checkouts").is_dir());
     assert!(env.cached_source("foo", "1.0.0").is_none());
+    let staged: Vec<_> = std::fs::read_dir(env.target_dir.join("debug/build"))
+        .unwrap()
+        .map(|e| e.unwrap().path().join("out/build-patch/foo-1.0.0"))
+        .filter(|d| d.is_dir())
+        .collect();
+    assert_eq!(staged.len(), 1, "{staged:?}");
+    assert!(staged[0].join("src/lib.rs").is_file() && !staged[0].join(".git").exists());
 
     // Offline, from a clean target directory: Cargo's git cache suffices.
     env.ok(&["clean"]);
@@ -214,6 +222,15 @@ fn branch_follows_the_lock(reference: &str) {
         String::from_utf8_lossy(&out.stderr)
     );
     passes(&env, &["test", "-q"]);
+    // `cargo update` moves the lock to the new head: both follow it.
+    env.ok(&["update", "-p", "foo@1.0.0"]);
+    passes(&env, &["test", "-q"]);
+    let run = env.ok(&["test", "-q", "--", "--list"]);
+    assert!(
+        run.stderr.is_empty() || !run.stderr.contains("warning"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]
@@ -250,7 +267,10 @@ fn git_errors_name_the_reference_the_package_and_the_version() {
         (
             ("nope", "1.0.0"),
             "tag = \"v1\"",
-            vec!["a package named `nope`".into()],
+            vec![
+                "Cargo found no package named `nope` there".into(),
+                "a package named `nope`".into(),
+            ],
         ),
         (
             ("foo", "1.2.0"),
@@ -333,9 +353,21 @@ fn an_unknown_registry_says_where_registries_are_named() {
 /// crates.io's copy from Cargo's registry cache.
 #[test]
 fn an_alternative_registry_shim_takes_that_registry_s_copy() {
+    alternative_registry(TestEnv::alt_registry);
+}
+
+/// The same with a sparse index, over HTTP on 127.0.0.1.
+#[test]
+fn a_sparse_registry_shim_takes_that_registry_s_copy() {
+    alternative_registry(TestEnv::sparse_registry);
+}
+
+/// `make` writes the registry `corp` and returns its Cargo config table.
+fn alternative_registry(make: fn(&TestEnv, &str, &[Package]) -> String) {
     let env = TestEnv::new().isolated_target();
     env.publish(&Package::new("foo", "1.0.0").file("src/lib.rs", &lib(1)));
-    let corp = env.alt_registry(
+    let corp = make(
+        &env,
         "corp",
         &[Package::new("foo", "1.0.0").file("src/lib.rs", &lib(2))],
     );

@@ -60,12 +60,12 @@ pub fn patches_source(table: &str, source_id: Option<&str>, cwd: &Path) -> bool 
     if table == "crates-io" {
         return CRATES_IO.contains(&id);
     }
-    let trim = |u: &str| u.trim_end_matches('/').to_string();
     if let Some(rest) = id.strip_prefix("git+") {
         let url = rest.split(['?', '#']).next().unwrap_or(rest);
-        return trim(url) == trim(table);
+        return build_patch::same_git_url(url, table);
     }
     let index = id.strip_prefix("registry+").unwrap_or(id);
+    let trim = |u: &str| u.trim_end_matches('/').to_string();
     trim(index) == trim(table) || registry_name(cwd, id).as_deref() == Some(table)
 }
 

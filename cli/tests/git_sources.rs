@@ -205,8 +205,20 @@ fn check_names_a_git_patch_that_no_dependency_from_that_repository_needs() {
 
 #[test]
 fn an_alternative_registry_shim_from_the_graph_with_patch_name_and_outdated() {
+    alternative_registry(TestEnv::alt_registry);
+}
+
+/// The same with a sparse index, over HTTP on 127.0.0.1.
+#[test]
+fn a_sparse_registry_shim_from_the_graph_with_patch_name_and_outdated() {
+    alternative_registry(TestEnv::sparse_registry);
+}
+
+/// `make` writes the registry `corp` and returns its Cargo config table.
+fn alternative_registry(make: fn(&TestEnv, &str, &[Package]) -> String) {
     let env = TestEnv::new();
-    let corp = env.alt_registry(
+    let corp = make(
+        &env,
         "corp",
         &[
             Package::new("greet", "1.0.0").file("src/lib.rs", LIB),

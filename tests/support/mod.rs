@@ -120,6 +120,8 @@ impl TestEnv {
                 std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()),
             )
             .env_remove("CARGO_TARGET_DIR")
+            .env("no_proxy", "127.0.0.1")
+            .env("NO_PROXY", "127.0.0.1")
             .output()
             .unwrap();
         let text = format!(
@@ -214,22 +216,38 @@ impl TestEnv {
     /// at the `.crate` files) holding `packages`, and the `[registries.NAME]`
     /// table that names it, for [`TestEnv::allow_file_fetches`].
     pub fn alt_registry(&self, name: &str, packages: &[Package]) -> String {
-        let dir = self.root.join(format!("registry-{name}"));
-        std::fs::create_dir_all(dir.join("index")).unwrap();
-        for p in packages {
-            p.publish_to(&dir);
-        }
-        let dl = format!("file://{}/{{crate}}-{{version}}.crate", dir.display());
-        write(
-            &dir.join("index/config.json"),
-            &format!("{{\"dl\": {dl:?}}}\n"),
-        );
+        let dir = self.registry_dir(name, packages, &format!("file://{}", self.root.display()));
         let index = GitRepo {
             dir: dir.join("index"),
         };
         index.git(&["init", "-q", "-b", "main"]);
         index.commit(&[], "index");
         format!("[registries.{name}]\nindex = \"{}\"\n", index.url())
+    }
+
+    /// Like [`TestEnv::alt_registry`], a sparse index served over HTTP by a
+    /// thread of the test process on 127.0.0.1.
+    pub fn sparse_registry(&self, name: &str, packages: &[Package]) -> String {
+        let base = serve_dir(&self.root);
+        self.registry_dir(name, packages, &base);
+        format!("[registries.{name}]\nindex = \"sparse+{base}/registry-{name}/index/\"\n")
+    }
+
+    /// `registry-NAME` under the root: the index of `packages` and their
+    /// `.crate` files, which `config.json` says are at `base` (the root's URL)
+    /// + `/registry-NAME/`.
+    fn registry_dir(&self, name: &str, packages: &[Package], base: &str) -> PathBuf {
+        let dir = self.root.join(format!("registry-{name}"));
+        std::fs::create_dir_all(dir.join("index")).unwrap();
+        for p in packages {
+            p.publish_to(&dir);
+        }
+        let dl = format!("{base}/registry-{name}/{{crate}}-{{version}}.crate");
+        write(
+            &dir.join("index/config.json"),
+            &format!("{{\"dl\": {dl:?}}}\n"),
+        );
+        dir
     }
 
     /// The registry source cache of this environment's `CARGO_HOME`.
@@ -283,6 +301,47 @@ impl TestEnv {
         self.file(&format!("{dir}/src/lib.rs"), &lib);
         self
     }
+}
+
+/// Serves the files under `dir` over HTTP/1.1 on 127.0.0.1, from threads
+/// of the test process that live as long as it; returns the base URL.
+pub fn serve_dir(dir: &Path) -> String {
+    use std::io::{BufRead, BufReader};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let dir = dir.to_path_buf();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let dir = dir.clone();
+            std::thread::spawn(move || {
+                let mut stream = stream;
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut request = String::new();
+                let _ = reader.read_line(&mut request);
+                let mut header = String::new();
+                while reader.read_line(&mut header).is_ok_and(|n| n > 2) {
+                    header.clear();
+                }
+                let path = request.split_whitespace().nth(1).unwrap_or("/");
+                let path = path
+                    .split('?')
+                    .next()
+                    .unwrap_or("/")
+                    .trim_start_matches('/');
+                let (status, body) = match std::fs::read(dir.join(path)) {
+                    Ok(body) => ("200 OK", body),
+                    Err(_) => ("404 Not Found", Vec::new()),
+                };
+                let head = format!(
+                    "HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                    body.len()
+                );
+                let _ = stream.write_all(head.as_bytes());
+                let _ = stream.write_all(&body);
+            });
+        }
+    });
+    base
 }
 
 /// A local git repository, reached by its `file://` URL.
@@ -444,6 +503,9 @@ pub fn cargo_command() -> Command {
             cmd.env_remove(&k);
         }
     }
+    // The sparse registry of the tests is on this machine.
+    cmd.env("no_proxy", "127.0.0.1")
+        .env("NO_PROXY", "127.0.0.1");
     cmd
 }
 
