@@ -216,6 +216,7 @@ pub fn upgrade(shell: &Shell, cwd: &Path, arg: &str, target: Target<'_>) -> Resu
     };
     let listed: Vec<PathBuf> = shim.patches.iter().map(PathBuf::from).collect();
     let (files, _) = patch::load_patch_list(&shim.dir, &listed).map_err(|e| e.to_string())?;
+    refuse_before_upgrade(&ws, &shim, version, &files)?;
     shell.status(
         "Upgrading",
         &format!(
@@ -376,6 +377,73 @@ fn git_target(
             shim.upstream
         )
     })
+}
+
+/// What stops an upgrade before it starts, so that it neither leaves a
+/// tree to redo a patch for a version the graph will not take, nor rewrites
+/// a patch another shim lists, nor builds on unsaved edits.
+fn refuse_before_upgrade(
+    ws: &Workspace,
+    shim: &ShimInfo,
+    version: &str,
+    files: &[PatchFile],
+) -> Result<(), String> {
+    if shim.graph_wide() {
+        if let Ok(v) = cargo_metadata::semver::Version::parse(version) {
+            let excluded = crate::graph::excluded_by(&ws.metadata, &shim.dir, &shim.name, &v);
+            if !excluded.is_empty() {
+                return Err(format!(
+                    "the graph would not use `{}` at {} {version}: {}\n  nothing was changed\n  \
+                     help: make those requirements admit {version} first (for a dependency's, \
+                     `cargo build-patch unify {}@{version}` or `new --require`), then upgrade",
+                    shim.dir.display(),
+                    shim.upstream,
+                    excluded.join(", "),
+                    shim.upstream
+                ));
+            }
+        }
+    }
+    // A patch file another shim lists too would change under it.
+    let mine: Vec<PathBuf> = files
+        .iter()
+        .map(|f| crate::workspace::canonical(&shim.dir.join(&f.display)))
+        .collect();
+    for other in &ws.shims {
+        if crate::workspace::canonical(other) == crate::workspace::canonical(&shim.dir) {
+            continue;
+        }
+        let Ok(info) = ShimInfo::read(other) else {
+            continue;
+        };
+        let listed: Vec<PathBuf> = info.patches.iter().map(PathBuf::from).collect();
+        let Ok((theirs, _)) = patch::load_patch_list(&info.dir, &listed) else {
+            continue;
+        };
+        for f in theirs {
+            let path = crate::workspace::canonical(&info.dir.join(&f.display));
+            if mine.contains(&path) {
+                return Err(format!(
+                    "`{}` is a patch of `{}` too: upgrading `{}` would rewrite or remove it \
+                     under the other shim\n  nothing was changed\n  help: give each shim its \
+                     own copy of the patch (copy the file and list the copy), then upgrade",
+                    path.display(),
+                    info.dir.display(),
+                    shim.dir.display()
+                ));
+            }
+        }
+    }
+    let edits = crate::edit::edit_dir(shim);
+    if crate::edit::has_unsaved_edits(&edits).unwrap_or(false) {
+        return Err(format!(
+            "`{}` holds unsaved edits (not saved as a patch); an upgrade would make them edits \
+             of another version\n  nothing was changed\n  help: `cargo build-patch save` them first, or \
+             `cargo build-patch edit --force` throws them away",
+            edits.join("tree").display()
+        ));
+    }
+    Ok(())
 }
 
 /// Writes an upgrade whose patches all applied: refreshed patches, dropped

@@ -520,6 +520,56 @@ fn beside_renamed(metadata: &Metadata, w: &WiredShim, shim: &ShimInfo) -> Vec<Fi
     out
 }
 
+/// Before a graph-wide shim moves to `version`: the requirements of the
+/// packages that use it now and that `version` would not match (the graph
+/// would drop the shim and build the registry copy). Empty when it admits
+/// it, or when the shim is not used now (the check after writing says why).
+pub fn excluded_by(metadata: &Metadata, dir: &Path, name: &str, version: &Version) -> Vec<String> {
+    let manifest = crate::workspace::canonical(&dir.join("Cargo.toml"));
+    let Some(shim) = metadata
+        .packages
+        .iter()
+        .find(|p| crate::workspace::canonical(p.manifest_path.as_std_path()) == manifest)
+    else {
+        return Vec::new();
+    };
+    let Some(resolve) = &metadata.resolve else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for node in &resolve.nodes {
+        if !node.deps.iter().any(|d| d.pkg == shim.id) {
+            continue;
+        }
+        let Some(p) = metadata.packages.iter().find(|p| p.id == node.id) else {
+            continue;
+        };
+        for d in p
+            .dependencies
+            .iter()
+            .filter(|d| d.name == name && d.path.is_none())
+        {
+            if d.req.matches(&shim.version) && !d.req.matches(version) {
+                let member = metadata.workspace_members.contains(&p.id);
+                out.push(format!(
+                    "`{} {}` requires `{name} = \"{}\"`{}",
+                    p.name,
+                    p.version,
+                    d.req,
+                    if member {
+                        format!(" in `{}`", p.manifest_path)
+                    } else {
+                        String::new()
+                    }
+                ));
+            }
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
 /// Whether Cargo's caret rule treats `a` and `b` as one semver series.
 pub fn compatible(a: &Version, b: &Version) -> bool {
     if a.major != b.major {

@@ -172,8 +172,8 @@ fn upgrade_compatible_lands_on_the_newest_in_range_and_drops_what_upstream_has()
     ));
     greet(&env, "2.0.0", 3, "format!(\"Hey {}\", name)");
 
-    // --latest: 2.0.0 conflicts, and nothing of the shim changes (the edit
-    // tree to redo the patch in is left beside it).
+    // --latest: the app asks for greet 1, so a 2.0.0 shim would go unused:
+    // refused before any patch is tried, nothing of the shim changes.
     let shim_files = || {
         let mut files = support::hash_tree(&env.ws.join("patched"));
         files.retain(|k, _| !k.contains(".build-patch-edit"));
@@ -181,7 +181,15 @@ fn upgrade_compatible_lands_on_the_newest_in_range_and_drops_what_upstream_has()
     };
     let before = shim_files();
     let out = common::fails(&env, &["upgrade", "patched/greet", "--latest"]);
-    assert!(out.contains("to 2.0.0"), "{out}");
+    assert!(out.contains("the graph would not use"), "{out}");
+    assert!(
+        out.contains("at greet 2.0.0: `app 0.1.0` requires `greet = \"^1\"`"),
+        "{out}"
+    );
+    assert!(
+        !env.ws.join("patched/greet/.build-patch-edit").exists(),
+        "{out}"
+    );
     assert_eq!(shim_files(), before);
 
     // --compatible: 1.1.0, both patches dropped.

@@ -248,13 +248,13 @@ fn an_upgrade_that_stops_keeps_unsaved_edits() {
     replace_in(&lib, "Hello {}", "Hello, {}");
     ok(&env, &["save", "greet", "-m", "Comma"]);
     replace_in(&lib, "Hello, {}", "Hello, {}!");
-    // 2.0.0 rewrote the line: the upgrade stops at the patch, and would
+    // 1.1.0 rewrote the line: the upgrade stops at the patch, and would
     // leave its tree where the unsaved edit is.
-    env.publish(&Package::new("greet", "2.0.0").file(
+    env.publish(&Package::new("greet", "1.1.0").file(
         "src/lib.rs",
         "pub fn greet(name: &str) -> String {\n    format!(\"Hi {}\", name)\n}\n",
     ));
-    let out = fails(&env, &["upgrade", "greet", "2.0.0"]);
+    let out = fails(&env, &["upgrade", "greet", "1.1.0"]);
     assert!(out.contains("holds unsaved edits"), "{out}");
     assert!(std::fs::read_to_string(&lib)
         .unwrap()
