@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use toml_edit::{value, DocumentMut, InlineTable, Item, Table};
 
 use crate::shim::{locate_manifest, relative_path};
-use crate::workspace::{read_doc, ShimInfo, Upstream};
+use crate::workspace::{read_doc, Upstream};
 
 /// A shim to wire: the upstream crate, its version, the shim's directory
 /// (absolute) and, for a renamed shim, its package name.
@@ -92,35 +92,19 @@ fn plan_patch(req: &Request<'_>, cwd: &Path) -> Result<Plan, NotWired> {
                 });
             }
         }
-        // Another patch of the same semver series cannot stand beside it.
-        for (k, v) in table.iter() {
-            let crate_name = v.get("package").and_then(Item::as_str).unwrap_or(k);
-            if crate_name != req.name {
-                continue;
-            }
-            let Some(other) = v.get("path").and_then(Item::as_str) else {
-                continue;
-            };
-            let other_version = ShimInfo::read(&root.join(other))
-                .map(|s| s.package_version)
-                .ok();
-            if other_version
-                .as_deref()
-                .is_some_and(|o| same_series(o, req.version))
-            {
-                return Err(NotWired::Conflict(format!(
-                    "`{header} {k}` of `{}` already patches `{}` with `{other}` ({} {}), \
-                     and Cargo takes one patch per semver series, so the new shim is not wired\n  \
-                     help: to use the new shim instead, point that entry at `{path}`; to keep \
-                     the old one, remove `{}`",
-                    manifest.display(),
-                    req.name,
-                    req.name,
-                    other_version.unwrap_or_default(),
-                    relative_path(cwd, req.dir),
-                )));
-            }
-        }
+    }
+    // Another patch of the same semver series, shim or not, cannot stand
+    // beside it (Cargo would drop one of them).
+    if let Some(conflict) = same_series_patch(&doc, source, root, req) {
+        return Err(NotWired::Conflict(format!(
+            "{conflict} in `{}`, and Cargo takes one patch per semver series, so the new shim \
+             is not wired\n  help: to use the new shim instead, point that entry at `{path}`; \
+             to keep the old one, remove `{}`",
+            manifest.display(),
+            relative_path(cwd, req.dir),
+        )));
+    }
+    if let Some(table) = existing {
         if table.contains_key(&key) {
             key = format!("{}{}", req.name, series_suffix(req.version));
             let mut n = 2;
@@ -140,6 +124,75 @@ fn plan_patch(req: &Request<'_>, cwd: &Path) -> Result<Plan, NotWired> {
         present: false,
         replaces: false,
     })
+}
+
+/// The `[patch]` tables that stand for one source: crates.io answers to
+/// `crates-io` and to its index URLs.
+fn same_source_tables(source: &str) -> Vec<&str> {
+    const CRATES_IO: &[&str] = &[
+        "crates-io",
+        "https://github.com/rust-lang/crates.io-index",
+        "sparse+https://index.crates.io/",
+    ];
+    if CRATES_IO.contains(&source) {
+        CRATES_IO.to_vec()
+    } else {
+        vec![source]
+    }
+}
+
+/// An existing `[patch]` entry, for the same source, of the crate of `req`
+/// in its semver series (a path of that series, or a git patch, whose
+/// version cannot be known without resolving): what it is, for the error.
+fn same_series_patch(
+    doc: &DocumentMut,
+    source: &str,
+    root: &Path,
+    req: &Request<'_>,
+) -> Option<String> {
+    for table_name in same_source_tables(source) {
+        let Some(table) = doc
+            .get("patch")
+            .and_then(|p| p.get(table_name))
+            .and_then(Item::as_table_like)
+        else {
+            continue;
+        };
+        for (k, v) in table.iter() {
+            let crate_name = v.get("package").and_then(Item::as_str).unwrap_or(k);
+            if crate_name != req.name {
+                continue;
+            }
+            let header = patch_header(table_name);
+            let Some(other) = v.get("path").and_then(Item::as_str) else {
+                return Some(format!(
+                    "`{header} {k}` already patches `{}` from another place (no `path`: a \
+                     git or registry patch, of a version not known here)",
+                    req.name
+                ));
+            };
+            let version = read_doc(&root.join(other).join("Cargo.toml"))
+                .ok()
+                .and_then(|d| {
+                    d.get("package")
+                        .and_then(|p| p.get("version"))
+                        .and_then(Item::as_str)
+                        .map(str::to_string)
+                });
+            if version
+                .as_deref()
+                .is_none_or(|o| same_series(o, req.version))
+            {
+                return Some(format!(
+                    "`{header} {k}` already patches `{}` with `{other}` ({} {})",
+                    req.name,
+                    req.name,
+                    version.unwrap_or_else(|| "of an unknown version".to_string())
+                ));
+            }
+        }
+    }
+    None
 }
 
 fn plan_dependency(req: &Request<'_>, rename: &str, cwd: &Path) -> Result<Plan, NotWired> {

@@ -386,8 +386,9 @@ fn new_from_a_subdirectory_writes_under_the_root_and_words_the_wiring_for_the_ma
     );
     assert!(!ok, "{out}");
     assert!(
-        out.contains("`[patch.crates-io] rich` of `")
-            && out.contains("already patches `rich` with `patched/rich` (rich 1.2.3)"),
+        out.contains(
+            "`[patch.crates-io] rich` already patches `rich` with `patched/rich` (rich 1.2.3)"
+        ),
         "{out}"
     );
     assert_eq!(

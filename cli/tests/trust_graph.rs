@@ -527,3 +527,43 @@ fn a_shim_configured_in_its_build_script_is_refused_not_misread() {
     fails(&env, &["upgrade", "greet", "1.0.0"]);
     fails(&env, &["sync", "patched/greet"]);
 }
+
+#[test]
+fn new_never_wires_a_shim_beside_another_patch_of_the_series() {
+    let env = env_with_greet();
+    // A vendored fork of greet 1.0.1, not a shim, wired already; and the
+    // same source named by its index URL.
+    env.file(
+        "vendor/greet-fork/Cargo.toml",
+        "[package]\nname = \"greet\"\nversion = \"1.0.1\"\nedition = \"2021\"\n",
+    );
+    env.file("vendor/greet-fork/src/lib.rs", FIXED);
+    for table in [
+        "crates-io",
+        "\"https://github.com/rust-lang/crates.io-index\"",
+    ] {
+        env.app(
+            "greet = \"1\"",
+            &format!("[patch.{table}]\ngreet = {{ path = \"vendor/greet-fork\" }}"),
+        );
+        let before = manifest(&env);
+        let (wrote, out) = new(
+            &env,
+            &[
+                "greet@1.0.1",
+                "--path",
+                "patched/g",
+                "--patch",
+                "patches/hi.patch",
+                "--no-wire",
+            ],
+        );
+        assert!(!wrote, "{out}");
+        assert!(
+            out.contains("already patches `greet` with `vendor/greet-fork` (greet 1.0.1)"),
+            "{out}"
+        );
+        assert_eq!(manifest(&env), before);
+        std::fs::remove_dir_all(env.ws.join("patched/g")).unwrap();
+    }
+}
