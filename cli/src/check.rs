@@ -28,6 +28,17 @@ pub fn check(shell: &Shell, cwd: &Path, args: &[String], strict: bool) -> Result
             .map(|a| ws.find(cwd, a).map(|d| crate::workspace::canonical(&d)))
             .collect::<Result<_, _>>()?
     };
+    // Wiring that patches nothing, outside the shims checked below.
+    let problems = crate::graph::workspace_problems(&ws);
+    for p in &problems {
+        shell.error(p);
+    }
+    if dirs.is_empty() && !problems.is_empty() {
+        return Err(format!(
+            "{} problem(s) with the workspace's `[patch]`",
+            problems.len()
+        ));
+    }
     if dirs.is_empty() {
         return Err(
             "this workspace wires no build-patch shim (no `[patch]` entry or dependency names \
@@ -80,6 +91,12 @@ pub fn check(shell: &Shell, cwd: &Path, args: &[String], strict: bool) -> Result
         return Err(format!(
             "{failed} of {} shim(s) failed the check",
             dirs.len()
+        ));
+    }
+    if !problems.is_empty() {
+        return Err(format!(
+            "{} problem(s) with the workspace's `[patch]`",
+            problems.len()
         ));
     }
     Ok(())

@@ -570,6 +570,73 @@ pub fn excluded_by(metadata: &Metadata, dir: &Path, name: &str, version: &Versio
     out
 }
 
+/// What is wrong with the workspace's wiring outside its wired shims: a
+/// `[patch]` the graph does not use that is none of them (`Cargo.lock`'s
+/// `[[patch.unused]]`: a vendored fork, a shim wired in
+/// `.cargo/config.toml`), and `[patch]` tables of members' manifests, which
+/// Cargo ignores (only the root's count).
+pub fn workspace_problems(ws: &crate::workspace::Workspace) -> Vec<String> {
+    let mut out = Vec::new();
+    let root = ws.metadata.workspace_root.as_std_path();
+    if let Ok(lock) = crate::workspace::read_doc(&root.join("Cargo.lock")) {
+        let unused = lock
+            .get("patch")
+            .and_then(|p| p.get("unused"))
+            .and_then(Item::as_array_of_tables);
+        for entry in unused.into_iter().flat_map(|a| a.iter()) {
+            let field = |k: &str| entry.get(k).and_then(Item::as_str).unwrap_or("?");
+            let (name, version) = (field("name"), field("version"));
+            let reported = ws.wired.iter().any(|w| {
+                !w.used
+                    && ShimInfo::read(&w.dir)
+                        .is_ok_and(|s| s.name == name && s.package_version == version)
+            });
+            if !reported {
+                out.push(format!(
+                    "`Cargo.lock` records a `[patch]` of `{name} {version}` that the graph does not \
+                     use (`[[patch.unused]]`), so the build has the registry's `{name}`, not that \
+                     patch\n  help: see why with `cargo tree -i {name}`; if it is a shim wired \
+                     in `.cargo/config.toml`, wire it in the workspace root's `Cargo.toml`, where \
+                     `cargo build-patch check` sees it"
+                ));
+            }
+        }
+    }
+    for p in &ws.metadata.packages {
+        if !ws.metadata.workspace_members.contains(&p.id) {
+            continue;
+        }
+        let manifest = p.manifest_path.as_std_path();
+        if crate::workspace::canonical(manifest)
+            == crate::workspace::canonical(&root.join("Cargo.toml"))
+        {
+            continue;
+        }
+        let Ok(doc) = crate::workspace::read_doc(manifest) else {
+            continue;
+        };
+        if let Some(tables) = doc.get("patch").and_then(Item::as_table_like) {
+            let entries: Vec<String> = tables
+                .iter()
+                .flat_map(|(source, t)| {
+                    t.as_table_like()
+                        .into_iter()
+                        .flat_map(|t| t.iter().map(|(k, _)| k.to_string()))
+                        .map(move |k| format!("`[patch.{source}] {k}`"))
+                })
+                .collect();
+            out.push(format!(
+                "`{}` has {}, which Cargo ignores: only the workspace root's `[patch]` \
+                 counts, so they patch nothing\n  help: move them to `{}`",
+                manifest.display(),
+                entries.join(", "),
+                root.join("Cargo.toml").display()
+            ));
+        }
+    }
+    out
+}
+
 /// Whether Cargo's caret rule treats `a` and `b` as one semver series.
 pub fn compatible(a: &Version, b: &Version) -> bool {
     if a.major != b.major {

@@ -567,3 +567,54 @@ fn new_never_wires_a_shim_beside_another_patch_of_the_series() {
         std::fs::remove_dir_all(env.ws.join("patched/g")).unwrap();
     }
 }
+
+#[test]
+fn check_fails_for_patches_the_graph_ignores_outside_the_root_manifest() {
+    let env = env_with_greet();
+    env.publish(&Package::new("other", "0.3.0").file("src/lib.rs", "pub fn x() {}\n"));
+    shim(&env, "1.0.1", "patched/greet");
+    let root = repo_root().display().to_string();
+    ok(
+        &env,
+        &[
+            "new",
+            "other@0.3.0",
+            "--build-patch-path",
+            &root,
+            "--no-wire",
+        ],
+    );
+    env.app(
+        "greet = \"1\"",
+        "[patch.crates-io]\ngreet = { path = \"patched/greet\" }",
+    );
+    ok(&env, &["check"]);
+    // A shim wired in `.cargo/config.toml`, where check does not read
+    // wiring: Cargo.lock still says its patch is unused.
+    env.file(
+        ".cargo/config.toml",
+        "[patch.crates-io]\nother = { path = \"patched/other\" }\n",
+    );
+    let out = fails(&env, &["check"]);
+    assert!(
+        out.contains("records a `[patch]` of `other 0.3.0` that the graph does not use"),
+        "{out}"
+    );
+    std::fs::remove_file(env.ws.join(".cargo/config.toml")).unwrap();
+    // A `[patch]` in a member's manifest, which Cargo ignores.
+    env.file(
+        "member/Cargo.toml",
+        "[package]\nname = \"member\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n\
+         [dependencies]\ngreet = \"1\"\n\n[patch.crates-io]\nother = { path = \"../patched/other\" }\n",
+    );
+    env.file("member/src/lib.rs", "");
+    env.app(
+        "greet = \"1\"\nmember = { path = \"member\" }",
+        "[workspace]\n\n[patch.crates-io]\ngreet = { path = \"patched/greet\" }",
+    );
+    let out = fails(&env, &["check"]);
+    assert!(
+        out.contains("has `[patch.crates-io] other`, which Cargo ignores"),
+        "{out}"
+    );
+}

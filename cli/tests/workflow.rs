@@ -177,8 +177,15 @@ fn upgrade_refreshes_drops_and_stops_on_a_conflict() {
     assert_eq!(env.ok(&["run", "-q"]).stdout, "Hello, you! (1.1.0)\n");
     ok(&env, &["check"]);
 
-    // 2.0.0 rewrote the line: nothing may change, and an edit folder is left.
+    // 2.0.0 rewrote the line: nothing may change, and an edit folder is left
+    // (the app asks for 2, else the upgrade is refused before it starts).
     env.publish(&greet("2.0.0", 3, "format!(\"Hi {}\", name)"));
+    let out = fails(&env, &["upgrade", "greet", "2.0.0"]);
+    assert!(out.contains("the graph would not use"), "{out}");
+    env.app(
+        "greet = \"2\"",
+        "[patch.crates-io]\ngreet = { path = \"patched/greet\" }",
+    );
     let before = shim_files(&shim);
     let out = fails(&env, &["upgrade", "greet", "2.0.0"]);
     assert!(
@@ -193,6 +200,10 @@ fn upgrade_refreshes_drops_and_stops_on_a_conflict() {
         "{out}"
     );
     // Going back to 1.x drops that unfinished upgrade.
+    env.app(
+        "greet = \"1\"",
+        "[patch.crates-io]\ngreet = { path = \"patched/greet\" }",
+    );
     ok(&env, &["edit", "greet", "--force"]);
     std::fs::remove_dir_all(env.ws.join("patched/greet/.build-patch-edit")).unwrap();
 
@@ -220,6 +231,13 @@ fn a_patch_an_upgrade_stopped_at_is_redone_in_its_tree_and_saved_over() {
     let shim = env.ws.join("patched/greet");
     env.publish(&greet("2.0.0", 3, "format!(\"Hi {}\", name)"));
     let lib = edit_tree(&env).join("src/lib.rs");
+    // The app asks for greet 1.x: the graph would not use a 2.0.0 shim.
+    let out = fails(&env, &["upgrade", "greet", "2.0.0"]);
+    assert!(out.contains("requires `greet = \"^1\"`"), "{out}");
+    env.app(
+        "greet = \"2\"",
+        "[patch.crates-io]\ngreet = { path = \"patched/greet\" }",
+    );
 
     // The first patch stops the upgrade; redo it where the help says.
     let out = fails(&env, &["upgrade", "greet", "2.0.0"]);
@@ -241,13 +259,6 @@ fn a_patch_an_upgrade_stopped_at_is_redone_in_its_tree_and_saved_over() {
     assert!(out.contains("0002-exclaim.patch"), "{out}");
     replace_in(&lib, "Hi, {}", "Hi, {}!");
     ok(&env, &["save", "greet"]);
-    // The app asks for greet 1.x: the graph would not use a 2.0.0 shim.
-    let out = fails(&env, &["upgrade", "greet", "2.0.0"]);
-    assert!(out.contains("requires `greet = \"^1\"`"), "{out}");
-    env.app(
-        "greet = \"2\"",
-        "[patch.crates-io]\ngreet = { path = \"patched/greet\" }",
-    );
     let out = ok(&env, &["upgrade", "greet", "2.0.0"]);
     assert!(out.contains("Upgraded"), "{out}");
     assert_eq!(env.ok(&["run", "-q"]).stdout, "Hi, you! (2.0.0)\n");
