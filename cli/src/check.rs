@@ -211,19 +211,28 @@ pub fn upgrade(shell: &Shell, cwd: &Path, arg: &str, target: Target<'_>) -> Resu
         }
         Target::Compatible | Target::Latest => {
             let latest = matches!(target, Target::Latest);
-            chosen = crate::outdated::newest_release(&ws, &shim, latest)?.ok_or_else(|| {
-                format!(
-                    "no release of `{}` found to upgrade `{}` to",
+            chosen =
+                crate::outdated::newest_release(&ws, &shim, latest)?.ok_or_else(|| {
+                    format!(
+                    "no release of `{}` found to upgrade `{}` to{}\n  help: `cargo build-patch \
+                     outdated` shows the releases; `upgrade SHIM VERSION` names one",
                     shim.upstream,
-                    shim.dir.display()
+                    shim.dir.display(),
+                    if latest { "" } else { " within the graph's requirements" }
                 )
-            })?;
+                })?;
             if chosen == shim.version {
                 shell.status(
                     "Fresh",
                     &format!(
-                        "`{}` is at {} {chosen}, the newest",
-                        shim.name, shim.upstream
+                        "`{}` is at {} {chosen}, the newest {}",
+                        shim.name,
+                        shim.upstream,
+                        if latest {
+                            "release"
+                        } else {
+                            "the graph's requirements admit (`--latest`: the newest of all)"
+                        }
                     ),
                 );
                 return Ok(());

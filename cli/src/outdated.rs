@@ -209,6 +209,10 @@ pub fn newest_release(
 /// version.
 fn graph_requirements(ws: &Workspace, shim: &ShimInfo) -> String {
     let mut reqs: Vec<String> = Vec::new();
+    // Only the requirements the shim meets now: the others belong to another
+    // series of the crate (another shim's, or the registry's copy).
+    let current = Version::parse(&shim.version).ok();
+    let meets = |r: &VersionReq| current.as_ref().is_none_or(|v| r.matches(v));
     if shim.graph_wide() {
         for p in &ws.metadata.packages {
             let member = ws.metadata.workspace_members.contains(&p.id);
@@ -223,6 +227,7 @@ fn graph_requirements(ws: &Workspace, shim: &ShimInfo) -> String {
                     && d.path.is_none()
                     && from_its_source
                     && (d.kind != DependencyKind::Development || member)
+                    && meets(&d.req)
                 {
                     reqs.push(d.req.to_string());
                 }

@@ -335,6 +335,9 @@ fn two_shims_of_one_crate_are_wired_side_by_side_and_both_used() {
     assert_eq!(env.ok(&["run", "-q"]).stdout, "Hi you / Hi old\n");
     ok_check(&env);
 
+    // Each shim's releases are its own series'.
+    let (_, out) = cli(&env, &["outdated", "greet@0.9.0"]);
+    assert!(out.contains("newest compatible 0.9.0"), "{out}");
     // Both list `patches/hi.patch`: upgrading one would rewrite it under
     // the other.
     let out = fails(&env, &["upgrade", "greet@1.0.1", "1.0.1"]);
