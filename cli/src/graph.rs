@@ -314,8 +314,10 @@ fn unused_reason(metadata: &Metadata, w: &WiredShim, shim: &ShimInfo) -> String 
             "\n  {what} as an optional dependency that is not enabled"
         ));
     }
-    if admitted > 0 {
-        // The requirements admit the shim: the lock file holds another copy.
+    // Every requirement admits the shim: the lock file holds another copy.
+    // (With one that excludes it, moving the lock cannot work: Cargo keeps
+    // the copy that requirement needs.)
+    if admitted > 0 && excluded.is_empty() {
         let locked: Vec<&Package> = metadata
             .packages
             .iter()
