@@ -62,7 +62,10 @@ pub fn check(shell: &Shell, cwd: &Path, args: &[String], strict: bool) -> Result
                 }
             }
         }
-        let label = dir.strip_prefix(cwd).unwrap_or(dir).display().to_string();
+        let label = match crate::shim::relative_path(cwd, dir) {
+            rel if rel.is_empty() => ".".to_string(),
+            rel => rel,
+        };
         if !ws.wired.iter().any(|w| w.dir == *dir) {
             reasons.push(
                 "no `[patch]` entry or dependency of this workspace names this shim, so no build \

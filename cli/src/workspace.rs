@@ -381,6 +381,21 @@ pub struct Workspace {
 
 impl Workspace {
     pub fn load(cwd: &Path) -> Result<Workspace, String> {
+        // Inside a shim that is not a workspace of its own, Cargo would take
+        // the shim for the workspace (and write a `Cargo.lock` into it): the
+        // workspace is the one around it.
+        let around;
+        let cwd = match crate::shim::locate_manifest(cwd, false) {
+            Some(m) if in_own_shim(&m) => {
+                around = m
+                    .parent()
+                    .and_then(Path::parent)
+                    .unwrap_or(cwd)
+                    .to_path_buf();
+                around.as_path()
+            }
+            _ => cwd,
+        };
         let mut cmd = cargo_metadata::MetadataCommand::new();
         cmd.current_dir(cwd)
             .other_options(vec!["--offline".to_string()]);
@@ -495,6 +510,17 @@ impl Workspace {
             .find(|(d, _)| *d == dir)
             .map(|(_, spec)| spec.as_str())
     }
+}
+
+/// Whether `manifest` is a shim's that names no `[workspace]` of its own.
+fn in_own_shim(manifest: &Path) -> bool {
+    read_doc(manifest).is_ok_and(|d| {
+        !d.contains_key("workspace")
+            && d.get("package")
+                .and_then(|p| p.get("metadata"))
+                .and_then(|m| m.get("build-patch"))
+                .is_some()
+    })
 }
 
 /// `` `DIR` (NAME@VERSION) `` of each shim, for an error.

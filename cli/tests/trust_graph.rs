@@ -621,3 +621,26 @@ fn check_fails_for_patches_the_graph_ignores_outside_the_root_manifest() {
         "{out}"
     );
 }
+
+#[test]
+fn check_from_inside_a_shim_checks_the_workspace_around_it() {
+    let env = env_with_greet();
+    shim(&env, "1.0.1", "patched/greet");
+    env.app(
+        "greet = \"1\"",
+        "[patch.crates-io]\ngreet = { path = \"patched/greet\" }",
+    );
+    env.ok(&["generate-lockfile"]);
+    let shim_dir = env.ws.join("patched/greet");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_cargo-build-patch"))
+        .args(["build-patch", "check"])
+        .current_dir(&shim_dir)
+        .env("CARGO_HOME", &env.home)
+        .env_remove("CARGO_TARGET_DIR")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("Checked `.`"), "{text}");
+    assert!(!shim_dir.join("Cargo.lock").exists(), "{text}");
+}
