@@ -110,7 +110,9 @@ fn read_tree(root: &Path) -> Result<BTreeMap<String, Entry>, String> {
             let entry = entry.map_err(|e| format!("cannot read `{}`: {e}", dir.display()))?;
             let path = entry.path();
             let name = entry.file_name().to_string_lossy().into_owned();
-            if IGNORED.contains(&name.as_str()) {
+            // A `cargo build` in the edit tree leaves `target/`: never a
+            // patch (a published crate holds no `target/` either).
+            if IGNORED.contains(&name.as_str()) || (dir == root && name == "target") {
                 continue;
             }
             let meta = std::fs::symlink_metadata(&path)

@@ -279,8 +279,11 @@ fn save_appends_to_a_quilt_series() {
     std::fs::write(&manifest, &text).unwrap();
     ok(&env, &["edit", "greet"]);
     replace_in(&edit_tree(&env).join("src/lib.rs"), "Hello {}", "Hello, {}");
+    // What a `cargo build` in the tree leaves is not part of the patch.
+    support::write(&edit_tree(&env).join("target/debug/.fingerprint/x"), "x");
     ok(&env, &["save", "greet", "-m", "Add a comma"]);
-    assert!(shim.join("quilt/0001-add-a-comma.patch").is_file());
+    let patch = std::fs::read_to_string(shim.join("quilt/0001-add-a-comma.patch")).unwrap();
+    assert!(!patch.contains("target/"), "{patch}");
     assert_eq!(
         std::fs::read_to_string(shim.join("quilt/series")).unwrap(),
         "# the shim's patches\n0001-add-a-comma.patch\n"
