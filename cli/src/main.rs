@@ -127,7 +127,8 @@ struct SaveArgs {
 struct CheckArgs {
     /// Shims to check, each as for `edit` [default: every shim the workspace wires].
     shims: Vec<String>,
-    /// Also fail on a patch whose header does not say what it does (`Description:`).
+    /// Also fail on a patch whose header does not say what it does (`Description:`), on
+    /// unsaved edits, and on an unpatched copy of the crate beside a shim.
     #[arg(long)]
     strict: bool,
 }

@@ -221,6 +221,11 @@ fn an_unpatched_copy_of_another_series_is_a_warning() {
         "{out}"
     );
     assert!(out.contains("cargo build-patch new greet@0.9.0"), "{out}");
+    let out = fails(&env, &["check", "--strict"]);
+    assert!(
+        out.contains("error: shim `patched/greet`: the graph also builds `greet 0.9.0`"),
+        "{out}"
+    );
 }
 
 /// `new` with the wiring written for it, as a user runs it.
