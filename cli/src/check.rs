@@ -66,7 +66,10 @@ pub fn check(shell: &Shell, cwd: &Path, args: &[String], strict: bool) -> Result
             rel if rel.is_empty() => ".".to_string(),
             rel => rel,
         };
-        if !ws.wired.iter().any(|w| w.dir == *dir) {
+        // Wired where check does not read wiring (`.cargo/config.toml`) but
+        // in the graph all the same: used.
+        let in_graph = crate::graph::depended_on(&ws.metadata, dir);
+        if !in_graph && !ws.wired.iter().any(|w| w.dir == *dir) {
             reasons.push(
                 "no `[patch]` entry or dependency of this workspace names this shim, so no build \
                  uses it\n  help: `cargo build-patch new` prints the wiring; a graph-wide shim \

@@ -51,22 +51,7 @@ pub struct Finding {
 /// directory holds a build-patch shim, each with whether the resolved graph
 /// holds it.
 pub fn wired_shims(metadata: &Metadata) -> Vec<WiredShim> {
-    // Used means depended on: a shim that is a workspace member is listed
-    // among the packages even when every dependent takes the registry copy.
-    let in_graph = |dir: &Path| {
-        let manifest = crate::workspace::canonical(&dir.join("Cargo.toml"));
-        let ids: Vec<&cargo_metadata::PackageId> = metadata
-            .packages
-            .iter()
-            .filter(|p| crate::workspace::canonical(p.manifest_path.as_std_path()) == manifest)
-            .map(|p| &p.id)
-            .collect();
-        metadata.resolve.as_ref().is_some_and(|r| {
-            r.nodes
-                .iter()
-                .any(|n| n.deps.iter().any(|d| ids.contains(&&d.pkg)))
-        })
-    };
+    let in_graph = |dir: &Path| depended_on(metadata, dir);
     let mut out: Vec<WiredShim> = Vec::new();
     let mut add = |dir: PathBuf, wiring: Wiring| {
         let dir = crate::workspace::canonical(&dir);
@@ -93,6 +78,25 @@ pub fn wired_shims(metadata: &Metadata) -> Vec<WiredShim> {
         }
     }
     out
+}
+
+/// Whether something in the resolved graph depends on the package in
+/// `dir`. Used means depended on: a shim that is a workspace member is
+/// listed among the packages even when every dependent takes the registry
+/// copy.
+pub fn depended_on(metadata: &Metadata, dir: &Path) -> bool {
+    let manifest = crate::workspace::canonical(&dir.join("Cargo.toml"));
+    let ids: Vec<&cargo_metadata::PackageId> = metadata
+        .packages
+        .iter()
+        .filter(|p| crate::workspace::canonical(p.manifest_path.as_std_path()) == manifest)
+        .map(|p| &p.id)
+        .collect();
+    metadata.resolve.as_ref().is_some_and(|r| {
+        r.nodes
+            .iter()
+            .any(|n| n.deps.iter().any(|d| ids.contains(&&d.pkg)))
+    })
 }
 
 /// The `[patch.SOURCE]` entries of `manifest` that have a `path`: source,

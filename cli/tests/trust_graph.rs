@@ -649,3 +649,17 @@ fn check_from_inside_a_shim_checks_the_workspace_around_it() {
     assert!(text.contains("Checked `.`"), "{text}");
     assert!(!shim_dir.join("Cargo.lock").exists(), "{text}");
 }
+
+#[test]
+fn a_shim_wired_in_cargo_config_and_used_passes_check() {
+    let env = env_with_greet();
+    shim(&env, "1.0.1", "patched/greet");
+    env.app("greet = \"1\"", "");
+    env.file(
+        ".cargo/config.toml",
+        "[patch.crates-io]\ngreet = { path = \"patched/greet\" }\n",
+    );
+    let out = ok(&env, &["check"]);
+    assert!(out.contains("Checked `patched/greet`"), "{out}");
+    assert!(env.ok(&["run", "-q"]).stdout.contains("Hi you"));
+}
