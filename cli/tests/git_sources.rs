@@ -249,7 +249,29 @@ fn alternative_registry(make: fn(&TestEnv, &str, &[Package]) -> String) {
     ok(&env, &["check"]);
     // `outdated` asks corp, not crates.io (which has no greet at all).
     let (_, out) = common::cli(&env, &["outdated"]);
-    assert!(out.contains("1.1.0"), "{out}");
+    assert!(out.contains(", newest 1.1.0"), "{out}");
+
+    // A release published since: `--offline` answers from the index Cargo
+    // has (without it), the next online look sees it.
+    let dir = env.root.join("registry-corp");
+    Package::new("greet", "1.2.0")
+        .file("src/lib.rs", LIB)
+        .publish_to(&dir);
+    if dir.join("index/.git").is_dir() {
+        for args in [&["add", "-A"][..], &["commit", "-q", "-m", "1.2.0"]] {
+            let st = std::process::Command::new("git")
+                .args(["-c", "user.name=t", "-c", "user.email=t@t"])
+                .args(args)
+                .current_dir(dir.join("index"))
+                .status()
+                .unwrap();
+            assert!(st.success());
+        }
+    }
+    let (_, out) = common::cli(&env, &["outdated", "--offline"]);
+    assert!(out.contains(", newest 1.1.0"), "{out}");
+    let (_, out) = common::cli(&env, &["outdated"]);
+    assert!(out.contains(", newest 1.2.0"), "{out}");
 }
 
 #[test]

@@ -696,7 +696,7 @@ impl Package {
         self.manifest()
     }
 
-    fn publish_to(&self, registry: &Path) {
+    pub fn publish_to(&self, registry: &Path) {
         let prefix = format!("{}-{}", self.name, self.version);
         let mut files = self.files.clone();
         if !files.iter().any(|(p, _)| p == "Cargo.toml") {
