@@ -360,6 +360,18 @@ enum Ref {
     IncludeFromRoot { path: String, rust: bool },
 }
 
+/// For the fuzz targets (`crate::__fuzz`): the file references of a script (as
+/// debug text) and the script with its `fn main` renamed.
+pub(crate) fn fuzz_entry(
+    src: &str,
+) -> (
+    std::result::Result<Vec<String>, String>,
+    std::result::Result<String, String>,
+) {
+    let refs = references(src).map(|refs| refs.iter().map(|r| format!("{r:?}")).collect());
+    (refs, rename_main(src))
+}
+
 /// The file references of a source file: top-level `mod` declarations, and
 /// include macros anywhere.
 fn references(src: &str) -> std::result::Result<Vec<Ref>, String> {

@@ -97,6 +97,9 @@
 
 #![deny(missing_docs)]
 
+#[doc(hidden)]
+#[path = "fuzz.rs"]
+pub mod __fuzz;
 mod build_script;
 mod config;
 mod directives;

@@ -1,0 +1,281 @@
+//! The checks of the fuzz targets, shared with the corpus replays of `cargo test`
+//! (`tests/fuzz_replay.rs` includes this file): each takes one input and panics when a
+//! reader gets it wrong. See docs/reliability.md ("Fuzzing the readers").
+
+// Each fuzz target uses one of the checks.
+#![allow(dead_code)]
+
+use build_patch::__fuzz::{self, Value};
+
+/// How long an input may take, far above what any reader needs (they are linear):
+/// a reader that loops or goes quadratic on some input fails here.
+const BOUND: std::time::Duration = std::time::Duration::from_secs(2);
+
+fn timed<T>(what: &str, text: &str, f: impl FnOnce() -> T) -> T {
+    let start = std::time::Instant::now();
+    let out = f();
+    let took = start.elapsed();
+    assert!(
+        took < BOUND || text.len() > 1 << 20,
+        "{what} took {took:?} on {} bytes",
+        text.len()
+    );
+    out
+}
+
+/// The manifest reader against the `toml` crate (Cargo's own reader): the same
+/// accept/reject, and the same values for everything accepted. No exception is
+/// needed: where the reader accepts TOML 1.1 additions, it accepts exactly those the
+/// `toml` crate accepts.
+pub fn toml(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let ours = timed("the TOML reader", text, || __fuzz::toml(text));
+    let theirs = text.parse::<toml::Table>();
+    match (ours, theirs) {
+        (Ok(ours), Ok(theirs)) => {
+            let theirs = from_toml(&toml::Value::Table(theirs));
+            assert_eq!(normalize_toml(ours), theirs, "values differ on {text:?}");
+        }
+        (Err(_), Err(_)) => {}
+        (Ok(ours), Err(e)) => {
+            panic!("we accept what `toml` rejects ({e}): {text:?}\nours: {ours:?}")
+        }
+        (Err(e), Ok(_)) => panic!("we reject what `toml` accepts ({e}): {text:?}"),
+    }
+}
+
+fn from_toml(value: &toml::Value) -> Value {
+    match value {
+        toml::Value::String(s) => Value::String(s.clone()),
+        toml::Value::Integer(i) => Value::Integer(*i),
+        // Compared as text: `nan` is not equal to itself.
+        toml::Value::Float(f) => Value::Datetime(format!("float:{f:?}")),
+        toml::Value::Boolean(b) => Value::Bool(*b),
+        toml::Value::Datetime(d) => Value::Datetime(d.to_string()),
+        toml::Value::Array(a) => Value::Array(a.iter().map(from_toml).collect()),
+        toml::Value::Table(t) => {
+            Value::Table(t.iter().map(|(k, v)| (k.clone(), from_toml(v))).collect())
+        }
+    }
+}
+
+/// Our value with floats as text and datetimes as `toml` prints them (it normalizes
+/// `t` to `T`, a space to `T`, ...; we keep them as written).
+fn normalize_toml(value: Value) -> Value {
+    match value {
+        Value::Float(f) => Value::Datetime(format!("float:{f:?}")),
+        Value::Datetime(d) => Value::Datetime(
+            d.parse::<toml::value::Datetime>()
+                .map_or_else(|e| format!("unparsable `{d}`: {e}"), |d| d.to_string()),
+        ),
+        Value::Array(a) => Value::Array(a.into_iter().map(normalize_toml).collect()),
+        Value::Table(t) => {
+            Value::Table(t.into_iter().map(|(k, v)| (k, normalize_toml(v))).collect())
+        }
+        other => other,
+    }
+}
+
+/// The `cargo metadata` reader against `serde_json`: the same accept/reject and
+/// values, but for two deliberate differences. Numbers are kept as written, so one
+/// too large for a float is no error; and arrays and objects may nest 256 deep where
+/// `serde_json` stops at 128 (`cargo metadata` nests about ten deep; both limits only
+/// keep the stack safe).
+pub fn json(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let ours = timed("the JSON reader", text, || __fuzz::json(text));
+    let theirs = serde_json::from_str::<serde_json::Value>(text);
+    match (ours, theirs) {
+        (Ok(_), Err(e))
+            if e.to_string().starts_with("number out of range")
+                || e.to_string().starts_with("recursion limit exceeded") => {}
+        (Ok(ours), Ok(theirs)) => {
+            assert_eq!(to_serde(&ours), theirs, "values differ on {text:?}")
+        }
+        (Err(_), Err(_)) => {}
+        (Ok(ours), Err(e)) => {
+            panic!("we accept what serde_json rejects ({e}): {text:?}\nours: {ours:?}")
+        }
+        (Err(e), Ok(_)) => panic!("we reject what serde_json accepts ({e}): {text:?}"),
+    }
+}
+
+fn to_serde(value: &Value) -> serde_json::Value {
+    match value {
+        Value::Null => serde_json::Value::Null,
+        Value::Bool(b) => serde_json::Value::Bool(*b),
+        Value::Number(n) => serde_json::from_str(n).expect("numbers are valid JSON"),
+        Value::String(s) => serde_json::Value::String(s.clone()),
+        Value::Array(a) => serde_json::Value::Array(a.iter().map(to_serde).collect()),
+        Value::Table(t) => {
+            serde_json::Value::Object(t.iter().map(|(k, v)| (k.clone(), to_serde(v))).collect())
+        }
+        other => panic!("the JSON reader made a TOML value: {other:?}"),
+    }
+}
+
+/// The root splitter. On any input: the compile root keeps every character outside
+/// what it blanks, blanks only to spaces (tabs and line breaks kept), so every line
+/// keeps its length in characters; what it reports is at the line it says. Where
+/// `syn` parses the root, against `syn`: the reported attributes are the file's inner
+/// attributes (inner doc comments blanked, not reported), the moved `extern crate`
+/// items are exactly the top-level ones with `#[macro_use]` (also in `cfg_attr`) or a
+/// rename (but `extern crate self`), the kept ones the other top-level ones, and the
+/// compile root parses to the same items less the moved ones, with no inner
+/// attribute left.
+pub fn root(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let Ok(split) = timed("the root splitter", text, || __fuzz::split_root(text)) else {
+        return;
+    };
+    let src = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut body = split.body.chars();
+    for (i, c) in src.chars().enumerate() {
+        let b = body
+            .next()
+            .unwrap_or_else(|| panic!("the compile root is shorter: {text:?}"));
+        assert!(
+            b == c || (b == ' ' && !matches!(c, '\n' | '\r' | '\t')),
+            "character {i} changed from {c:?} to {b:?} in {text:?}"
+        );
+    }
+    assert_eq!(body.next(), None, "the compile root is longer: {text:?}");
+    let lines: Vec<&str> = src.split('\n').collect();
+    for (line, item) in split
+        .attrs
+        .iter()
+        .chain(&split.extern_crates)
+        .chain(&split.kept_extern_crates)
+    {
+        let at: usize = lines[..line - 1].iter().map(|l| l.len() + 1).sum();
+        let first = item.split('\n').next().unwrap_or_default();
+        let on_line = &src[at..];
+        let offset = on_line
+            .find(first)
+            .filter(|&o| o <= lines[line - 1].len())
+            .unwrap_or_else(|| panic!("{item:?} is not on line {line} of {text:?}"));
+        assert!(
+            on_line[offset..].starts_with(item.as_str()),
+            "{item:?} at line {line}"
+        );
+    }
+    for (_, item) in split.attrs.iter().chain(&split.extern_crates) {
+        // Blanked: the compile root has only whitespace there. (Found by text: the
+        // same item may repeat, and then every copy must be blanked or kept alike.)
+        let at = src.find(item.as_str()).expect("found above");
+        let blanked = body_at(&split.body, src, at, item.len())
+            .chars()
+            .all(char::is_whitespace);
+        if !blanked {
+            // A repetition earlier in the file (say in a comment) was found first.
+            assert!(
+                src.matches(item.as_str()).count() > 1,
+                "{item:?} is still in the compile root of {text:?}"
+            );
+        }
+    }
+    against_syn(text, &split);
+}
+
+/// The part of the compile root that stands for `src[at..at + len]`: blanking maps
+/// each character to one, so the offsets are counted in characters.
+fn body_at<'a>(body: &'a str, src: &str, at: usize, len: usize) -> &'a str {
+    let start_chars = src[..at].chars().count();
+    let len_chars = src[at..at + len].chars().count();
+    let offset = |n: usize| body.char_indices().nth(n).map_or(body.len(), |(i, _)| i);
+    &body[offset(start_chars)..offset(start_chars + len_chars)]
+}
+
+fn tokens(t: &impl quote::ToTokens) -> String {
+    t.to_token_stream().to_string()
+}
+
+fn against_syn(text: &str, split: &__fuzz::Split) {
+    let Ok(file) = syn::parse_file(text) else {
+        return;
+    };
+    // Inner attributes, inner doc comments left out (syn gives them as `doc`
+    // attributes; the splitter blanks them without reporting them).
+    let is_doc_comment = |a: &syn::Attribute| {
+        matches!(&a.meta, syn::Meta::NameValue(nv) if nv.path.is_ident("doc"))
+            && matches!(a.style, syn::AttrStyle::Inner(_))
+            && !tokens(a).is_empty()
+    };
+    let ours: Vec<String> = split
+        .attrs
+        .iter()
+        .map(|(_, t)| {
+            let parsed = syn::parse::Parser::parse_str(syn::Attribute::parse_inner, t)
+                .unwrap_or_else(|e| panic!("{t:?} is no inner attribute ({e}): {text:?}"));
+            parsed.iter().map(tokens).collect::<String>()
+        })
+        .collect();
+    let theirs: Vec<String> = file
+        .attrs
+        .iter()
+        .filter(|a| !(is_doc_comment(a) && !ours.contains(&tokens(*a))))
+        .map(tokens)
+        .collect();
+    assert_eq!(ours, theirs, "inner attributes of {text:?}");
+    let mut moved = Vec::new();
+    let mut kept = Vec::new();
+    let mut rest = Vec::new();
+    for item in &file.items {
+        match item {
+            syn::Item::ExternCrate(e) if e.ident != "self" => {
+                let macro_use = e.attrs.iter().any(|a| {
+                    tokens(&a.meta)
+                        .split(|c: char| !c.is_alphanumeric() && c != '_')
+                        .any(|w| w == "macro_use")
+                });
+                if macro_use || e.rename.is_some() {
+                    moved.push(tokens(item));
+                } else {
+                    kept.push(tokens(item));
+                    rest.push(tokens(item));
+                }
+            }
+            _ => rest.push(tokens(item)),
+        }
+    }
+    let item = |(_, t): &(usize, String)| {
+        let parsed: syn::Item =
+            syn::parse_str(t).unwrap_or_else(|e| panic!("{t:?} is no item ({e}): {text:?}"));
+        tokens(&parsed)
+    };
+    let ours_moved: Vec<String> = split.extern_crates.iter().map(item).collect();
+    assert_eq!(ours_moved, moved, "moved extern crates of {text:?}");
+    let ours_kept: Vec<String> = split.kept_extern_crates.iter().map(item).collect();
+    assert_eq!(ours_kept, kept, "kept extern crates of {text:?}");
+    let body = syn::parse_file(&split.body)
+        .unwrap_or_else(|e| panic!("the compile root does not parse ({e}): {text:?}"));
+    assert!(body.attrs.is_empty(), "inner attributes left in {text:?}");
+    let body_items: Vec<String> = body.items.iter().map(tokens).collect();
+    assert_eq!(body_items, rest, "items of the compile root of {text:?}");
+}
+
+/// The build-script reader: no panic, bounded time; renaming `main` changes nothing
+/// but the names it renames (same lines, same text around them).
+pub fn build_script(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let (_, renamed) = timed("the build-script lexer", text, || {
+        __fuzz::build_script(text)
+    });
+    if let (Ok(renamed), false) = (renamed, text.contains("__build_patch_upstream_main")) {
+        assert_eq!(
+            renamed.split('\n').count(),
+            text.split('\n').count(),
+            "line count changed: {text:?}"
+        );
+        let stripped = renamed.replace("__build_patch_upstream_main", "main");
+        assert_eq!(stripped, text, "renaming changed more than `main`");
+    }
+}
