@@ -27,7 +27,10 @@ fn dirs() -> &'static (PathBuf, PathBuf) {
 
 fuzz_target!(|data: &[u8]| {
     let (sentinel, tree) = dirs();
-    let split = data.iter().position(|&b| b == 0xff).unwrap_or(data.len() / 2);
+    let split = data
+        .iter()
+        .position(|&b| b == 0xff)
+        .unwrap_or(data.len() / 2);
     let (file, patch) = (&data[..split], &data[(split + 1).min(data.len())..]);
 
     let _ = std::fs::remove_dir_all(tree);
@@ -51,6 +54,9 @@ fuzz_target!(|data: &[u8]| {
     let parent = tree.parent().unwrap();
     for entry in std::fs::read_dir(parent).unwrap() {
         let name = entry.unwrap().file_name();
-        assert!(name == "sentinel" || name == "tree", "wrote {name:?} outside the tree");
+        assert!(
+            name == "sentinel" || name == "tree",
+            "wrote {name:?} outside the tree"
+        );
     }
 });
