@@ -5,7 +5,11 @@
 // Each fuzz target uses one of the checks.
 #![allow(dead_code)]
 
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
 use build_patch::__fuzz::{self, Value};
+use build_patch::patch::{apply_to_dir, ApplyOptions, PatchFile};
 
 /// How long an input may take, far above what any reader needs (they are linear):
 /// a reader that loops or goes quadratic on some input fails here.
@@ -273,5 +277,59 @@ pub fn build_script(data: &[u8]) {
         );
         let stripped = renamed.replace("__build_patch_upstream_main", "main");
         assert_eq!(stripped, text, "renaming changed more than `main`");
+    }
+}
+
+/// `<tmp>/sentinel` (must never change) and `<tmp>/tree` (patched).
+fn dirs() -> &'static (PathBuf, PathBuf) {
+    static DIRS: OnceLock<(PathBuf, PathBuf)> = OnceLock::new();
+    DIRS.get_or_init(|| {
+        let root = std::env::temp_dir().join(format!("build-patch-fuzz-{}", std::process::id()));
+        std::fs::create_dir_all(&root).unwrap();
+        let sentinel = root.join("sentinel");
+        std::fs::write(&sentinel, b"untouched").unwrap();
+        (sentinel, root.join("tree"))
+    })
+}
+
+/// The patch engine through its public API: any bytes as a patch, applied to a small
+/// tree whose file contents come from the input too, at fuzz 0 and 2. Nothing may
+/// panic, and nothing outside the tree may change.
+///
+/// Input layout: `file bytes 0xFF patch bytes` (no 0xFF: the first half is the
+/// file). The file is written as `src/lib.rs` and as `Cargo.toml`.
+pub fn parse_apply(data: &[u8]) {
+    let (sentinel, tree) = dirs();
+    let split = data
+        .iter()
+        .position(|&b| b == 0xff)
+        .unwrap_or(data.len() / 2);
+    let (file, patch) = (&data[..split], &data[(split + 1).min(data.len())..]);
+
+    let _ = std::fs::remove_dir_all(tree);
+    std::fs::create_dir_all(tree.join("src")).unwrap();
+    std::fs::write(tree.join("src/lib.rs"), file).unwrap();
+    std::fs::write(tree.join("Cargo.toml"), file).unwrap();
+
+    for fuzz in [0, 2] {
+        let mut options = ApplyOptions::new();
+        options.fuzz(fuzz);
+        let patches = [PatchFile {
+            display: "fuzz.patch".to_string(),
+            bytes: patch.to_vec(),
+            strip: None,
+        }];
+        let _ = apply_to_dir(tree, &patches, &options);
+    }
+
+    assert_eq!(std::fs::read(sentinel).unwrap(), b"untouched");
+    // Nothing appeared beside the tree.
+    let parent = tree.parent().unwrap();
+    for entry in std::fs::read_dir(parent).unwrap() {
+        let name = entry.unwrap().file_name();
+        assert!(
+            name == "sentinel" || name == "tree",
+            "wrote {name:?} outside the tree"
+        );
     }
 }

@@ -367,6 +367,44 @@ pub(crate) fn normalized(attr_text: &str) -> String {
     out
 }
 
+/// How much expansion depth the shim adds to the upstream's code: the shim's
+/// `src/lib.rs` `include!`s the entry file (`OUT_DIR/build-patch/lib.rs`), which
+/// `include!`s the compile root, and each `include!` is one level. Measured with rustc
+/// 1.95 at the default limit of 128: a `macro_rules!` recursing 127 deep builds as a
+/// crate root, 126 through one `include!`, 125 through two.
+pub(crate) const INCLUDE_DEPTH: u32 = 2;
+
+/// rustc's `recursion_limit` when a crate sets none.
+const DEFAULT_RECURSION_LIMIT: u32 = 128;
+
+/// The `#![recursion_limit]` line the shim's `src/lib.rs` carries after the
+/// upstream's attributes: the upstream's limit (the highest any of its leading
+/// attributes sets, also inside `cfg_attr`; else rustc's default) plus
+/// [`INCLUDE_DEPTH`], so that a macro recursing as deep as the upstream allows
+/// still expands through the shim. rustc takes the last `recursion_limit`, so it
+/// overrides the upstream's copy; it only ever raises the limit.
+pub(crate) fn shim_recursion_limit(upstream: &SplitRoot) -> String {
+    let limit = upstream
+        .attrs
+        .iter()
+        .flat_map(|a| {
+            let text = normalized(&a.text);
+            let values: Vec<u32> = text
+                .match_indices("recursion_limit=\"")
+                .filter_map(|(i, m)| {
+                    let value = &text[i + m.len()..];
+                    value[..value.find('"')?].parse().ok()
+                })
+                .collect();
+            values
+        })
+        .fold(DEFAULT_RECURSION_LIMIT, u32::max);
+    format!(
+        "#![recursion_limit = \"{}\"]",
+        limit.saturating_add(INCLUDE_DEPTH)
+    )
+}
+
 /// Checks that the shim's root carries exactly the upstream root's compile-affecting
 /// crate attributes and its top-level `extern crate` items (in any order; whitespace
 /// and comments do not matter). Returns what to change, if anything.
@@ -378,7 +416,13 @@ pub(crate) fn compare(upstream: &SplitRoot, shim: &SplitRoot) -> Option<String> 
     fn crates(root: &SplitRoot) -> Vec<&str> {
         root.extern_crates.iter().map(|e| e.text.as_str()).collect()
     }
-    let (missing_attrs, mut extra_attrs) = differences(affecting(upstream), affecting(shim));
+    // The shim's own recursion limit is no upstream attribute; old shims lack it.
+    let own_limit = normalized(&shim_recursion_limit(upstream));
+    let mut shim_attrs = affecting(shim);
+    if let Some(i) = shim_attrs.iter().position(|a| normalized(a) == own_limit) {
+        shim_attrs.remove(i);
+    }
+    let (missing_attrs, mut extra_attrs) = differences(affecting(upstream), shim_attrs);
     let (missing_crates, mut extra_crates) = differences(crates(upstream), crates(shim));
     extra_crates.extend(repeated_kept_crates(upstream, shim).map(|e| e.text.as_str()));
     if missing_attrs.is_empty()

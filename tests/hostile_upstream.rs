@@ -5,9 +5,12 @@
 //! time, and never overflows the stack (a stack overflow aborts the user's build
 //! script with no message). The cases that need the real cargo are at the end.
 
+mod support;
+
 use std::time::{Duration, Instant};
 
 use build_patch::__fuzz::{self, Value};
+use support::{Package, Shim, TestEnv};
 
 /// Far above what the readers need on these inputs (in a debug build), far below a
 /// reader that goes quadratic.
@@ -253,4 +256,75 @@ fn nul_bytes_bom_and_crlf() {
         renamed.unwrap(),
         "fn __build_patch_upstream_main() {\r\n}\r\n"
     );
+}
+
+/// A library whose `macro_rules!` recursion goes `depth` deep, under `attrs`.
+fn deep_recursion(attrs: &str, depth: usize) -> String {
+    format!(
+        "{attrs}macro_rules! count {{\n    () => {{ 0 }};\n    (x $($rest:tt)*) => {{ 1 + count!($($rest)*) }};\n}}\n\
+         pub fn depth() -> u32 {{ count!({}) }}\n",
+        " x".repeat(depth)
+    )
+}
+
+/// A macro that recurses as deep as the upstream's recursion limit allows builds
+/// from the registry, and through a shim only with the limit the shim's `src/lib.rs`
+/// carries (the two `include!`s add two levels).
+#[test]
+fn a_macro_recursing_to_the_limit_builds_through_the_shim() {
+    let env = TestEnv::new();
+    // The deepest each limit allows in a crate root (rustc 1.95): `count!` of 127
+    // tokens at the default limit of 128 (128 fails), of 255 at 256.
+    for (version, attrs, depth) in [
+        ("1.0.0", "", 127),
+        ("2.0.0", "#![recursion_limit = \"256\"]\n", 255),
+    ] {
+        env.publish(
+            &Package::new("deeprec", version).file("src/lib.rs", &deep_recursion(attrs, depth)),
+        );
+        let req = format!("deeprec = \"={version}\"");
+        env.app(&req, "");
+        env.file(
+            "src/main.rs",
+            "fn main() { println!(\"{}\", deeprec::depth()); }\n",
+        );
+        assert_eq!(env.ok(&["run", "-q"]).stdout, format!("{depth}\n"));
+        // The shim's `src/lib.rs` as `cargo build-patch new` writes it.
+        env.shim("patched/deeprec", &Shim::graph_wide("deeprec", version));
+        let pristine = env.cached_source("deeprec", version).unwrap();
+        let scratch = tempfile::tempdir().unwrap();
+        let out = build_patch::Config::new()
+            .upstream("deeprec", version)
+            .source(&pristine)
+            .manifest_dir(env.ws.join("patched/deeprec"))
+            .out_dir(scratch.path())
+            .stage()
+            .unwrap();
+        let lib_rs = out.shim_lib_rs().unwrap();
+        let limit = if attrs.is_empty() { "130" } else { "258" };
+        let line = format!("#![recursion_limit = \"{limit}\"]\n");
+        assert!(lib_rs.contains(&line), "{lib_rs}");
+        env.file("patched/deeprec/src/lib.rs", &lib_rs);
+        env.app(
+            &req,
+            "[patch.crates-io]\ndeeprec = { path = \"patched/deeprec\" }",
+        );
+        assert_eq!(env.ok(&["run", "-q"]).stdout, format!("{depth}\n"));
+        // Without the line (a shim from before it), rustc stops in the compile
+        // root; the attribute check does not require the line, `sync` adds it.
+        env.file("patched/deeprec/src/lib.rs", &lib_rs.replace(&line, ""));
+        let run = env.fails(&["build"]);
+        assert!(
+            run.stderr
+                .contains("recursion limit reached while expanding")
+                && run.stderr.contains(".build-patch-root.rs"),
+            "{}",
+            run.stderr
+        );
+        let synced = out.sync_shim_lib_rs(&lib_rs.replace(&line, "")).unwrap();
+        assert!(synced.contains(&line), "{synced}");
+        assert_eq!(out.sync_shim_lib_rs(&synced).unwrap(), synced);
+        env.file("patched/deeprec/src/lib.rs", &synced);
+        assert_eq!(env.ok(&["run", "-q"]).stdout, format!("{depth}\n"));
+    }
 }
