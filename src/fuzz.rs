@@ -5,7 +5,7 @@
 //! Each reader's result is given in a plain form ([`Value`], [`Split`]) so that the
 //! checks can compare it with a reference parser without seeing the private types.
 
-use crate::{build_script, json, root, toml};
+use crate::{build_script, json, manifest, root, toml, upstream};
 
 /// A TOML or JSON value in a form the checks can compare.
 #[derive(Debug, Clone, PartialEq)]
@@ -71,6 +71,16 @@ pub fn toml(text: &str) -> Result<Value, String> {
     toml::parse(text)
         .map(|t| from_toml_table(&t))
         .map_err(|e| e.to_string())
+}
+
+/// What build-patch reads from an upstream manifest (the upstream fields and the
+/// model of what Cargo builds, for a crate at a path with no files), as debug text.
+pub fn manifest(text: &str) -> Result<String, String> {
+    let path = std::path::Path::new("/nonexistent/Cargo.toml");
+    let manifest = upstream::UpstreamManifest::parse(text, path, path.parent().unwrap())
+        .map_err(|e| e.to_string())?;
+    let doc = toml::parse(text).map_err(|e| e.to_string())?;
+    Ok(format!("{manifest:?} {:?}", manifest::dev_only_deps(&doc)))
 }
 
 /// The `cargo metadata` reader: the value, or the error as displayed.
