@@ -328,3 +328,20 @@ fn a_macro_recursing_to_the_limit_builds_through_the_shim() {
         assert_eq!(env.ok(&["run", "-q"]).stdout, format!("{depth}\n"));
     }
 }
+
+/// Include macros nested or never closed (each one's argument was read to the end of
+/// the file: 100,000 did not finish in minutes).
+#[test]
+fn a_build_script_of_unclosed_include_calls() {
+    let n = 100_000;
+    for tail in [
+        "include!(".repeat(n),
+        format!("{}{}", "include!(".repeat(n), ")".repeat(n)),
+    ] {
+        let text = format!("fn main() {{}}\ninclude!(\"gen.rs\");\n{tail}");
+        let (refs, renamed) = timed("include! calls", || __fuzz::build_script(&text));
+        let refs = refs.unwrap();
+        assert!(refs[0].contains("gen.rs"), "{:?}", &refs[..1]);
+        assert!(renamed.is_ok());
+    }
+}
