@@ -360,10 +360,23 @@ enum Ref {
     IncludeFromRoot { path: String, rust: bool },
 }
 
+/// For the fuzz targets (`crate::__fuzz`): the file references of a script (as
+/// debug text) and the script with its `fn main` renamed.
+pub(crate) fn fuzz_entry(
+    src: &str,
+) -> (
+    std::result::Result<Vec<String>, String>,
+    std::result::Result<String, String>,
+) {
+    let refs = references(src).map(|refs| refs.iter().map(|r| format!("{r:?}")).collect());
+    (refs, rename_main(src))
+}
+
 /// The file references of a source file: top-level `mod` declarations, and
 /// include macros anywhere.
 fn references(src: &str) -> std::result::Result<Vec<Ref>, String> {
     let tokens = lex(src)?;
+    let closing = closing_tokens(&tokens);
     let mut out = Vec::new();
     let mut depth = 0usize;
     let mut pending_path: Option<String> = None;
@@ -406,22 +419,14 @@ fn references(src: &str) -> std::result::Result<Vec<Ref>, String> {
                 if let [Tok::Punct('!'), Tok::Open(_)] = kinds(&tokens, i + 1, 2).as_slice() {
                     // The tokens of the macro's group.
                     let start = i + 3;
-                    let mut end = start;
-                    let mut d = 1;
-                    while end < tokens.len() {
-                        match tokens[end].kind {
-                            Tok::Open(_) => d += 1,
-                            Tok::Close(_) => {
-                                d -= 1;
-                                if d == 0 {
-                                    break;
-                                }
-                            }
-                            _ => {}
-                        }
-                        end += 1;
-                    }
-                    let inner: Vec<&Tok> = tokens[start..end].iter().map(|t| &t.kind).collect();
+                    // A path is a literal or a short `concat!`: a longer group is no
+                    // path this reads (and reading each, nested, was quadratic).
+                    let end = closing[i + 2];
+                    let inner: Vec<&Tok> = if end - start > MAX_INCLUDE_TOKENS {
+                        Vec::new()
+                    } else {
+                        tokens[start..end].iter().map(|t| &t.kind).collect()
+                    };
                     match inner.as_slice() {
                         [Tok::Str(p)] | [Tok::Str(p), Tok::Punct(',')] => out.push(Ref::Include {
                             path: p.clone(),
@@ -452,6 +457,30 @@ fn references(src: &str) -> std::result::Result<Vec<Ref>, String> {
         i += 1;
     }
     Ok(out)
+}
+
+/// The most tokens an include macro's argument may have for its path to be found
+/// (`concat!(env!("CARGO_MANIFEST_DIR"), "/src/x.rs")` has 10).
+const MAX_INCLUDE_TOKENS: usize = 64;
+
+/// For each token, the index of the token that closes it when it opens a group
+/// (the end of the file when nothing does); found in one pass, where scanning
+/// from each `include!(` was quadratic (100,000 unclosed ones never finished).
+fn closing_tokens(tokens: &[Token]) -> Vec<usize> {
+    let mut closing = vec![tokens.len(); tokens.len()];
+    let mut open = Vec::new();
+    for (i, t) in tokens.iter().enumerate() {
+        match t.kind {
+            Tok::Open(_) => open.push(i),
+            Tok::Close(_) => {
+                if let Some(o) = open.pop() {
+                    closing[o] = i;
+                }
+            }
+            _ => {}
+        }
+    }
+    closing
 }
 
 fn kinds(tokens: &[Token], from: usize, n: usize) -> Vec<Tok> {

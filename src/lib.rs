@@ -100,6 +100,9 @@
 
 #![deny(missing_docs)]
 
+#[doc(hidden)]
+#[path = "fuzz.rs"]
+pub mod __fuzz;
 mod build_script;
 mod config;
 mod directives;
@@ -575,18 +578,22 @@ impl Output {
     pub fn sync_shim_lib_rs(&self, existing: &str) -> Result<String> {
         let upstream = self.split_upstream_root()?;
         let shim = split_shim_root(existing)?;
-        if root::compare(&upstream, &shim).is_none() {
+        let limit = root::shim_recursion_limit(&upstream);
+        let has_limit = shim
+            .attrs
+            .iter()
+            .any(|a| root::normalized(&a.text) == root::normalized(&limit));
+        if root::compare(&upstream, &shim).is_none() && has_limit {
             return Ok(existing.to_string());
         }
         let attrs = shim.attrs.iter().filter(|a| a.affects_compilation);
+        let upstream_attrs = upstream.attrs.iter().filter(|a| a.affects_compilation);
         let text = replace_items(
             existing,
             attrs.map(|a| a.text.as_str()),
-            upstream
-                .attrs
-                .iter()
-                .filter(|a| a.affects_compilation)
-                .map(|a| a.text.as_str()),
+            upstream_attrs
+                .map(|a| a.text.as_str())
+                .chain([limit.as_str()]),
             shim.first_item,
         );
         // Read again: the attributes moved the items. Plain `extern crate`
@@ -1429,6 +1436,9 @@ fn shim_lib_rs(upstream: &root::SplitRoot) -> String {
         text.push_str(&a.text);
         text.push('\n');
     }
+    text.push_str("// The upstream's recursion limit plus the two levels the `include!`s add.\n");
+    text.push_str(&root::shim_recursion_limit(upstream));
+    text.push('\n');
     text.push_str(
         "// Cargo caps the lints of registry dependencies (`--cap-lints allow`); a\n\
          // shim is a path dependency, so it allows them itself, deny-by-default\n\

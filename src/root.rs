@@ -128,6 +128,11 @@ impl std::error::Error for RootError {}
 pub(crate) fn split_root(text: &str) -> Result<SplitRoot, RootError> {
     let src = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut lexer = Lexer { src, pos: 0 };
+    let mut lines = Lines {
+        src,
+        pos: 0,
+        line: 1,
+    };
     // Byte ranges to blank out.
     let mut blank = Vec::new();
     let mut attrs = Vec::new();
@@ -171,7 +176,7 @@ pub(crate) fn split_root(text: &str) -> Result<SplitRoot, RootError> {
             let trees = lexer.group(']', start)?;
             attrs.push(InnerAttr {
                 text: src[start..lexer.pos].to_string(),
-                line: lexer.line_of(start),
+                line: lines.at(start),
                 affects_compilation: affects_compilation(&trees),
             });
             blank.push((start, lexer.pos));
@@ -185,7 +190,7 @@ pub(crate) fn split_root(text: &str) -> Result<SplitRoot, RootError> {
     for (start, end, moves) in top_level_extern_crates(&mut lexer) {
         let item = ExternCrate {
             text: src[start..end].to_string(),
-            line: lexer.line_of(start),
+            line: lines.at(start),
         };
         if moves {
             extern_crates.push(item);
@@ -201,6 +206,26 @@ pub(crate) fn split_root(text: &str) -> Result<SplitRoot, RootError> {
         first_item,
         body: blank_out(src, &blank),
     })
+}
+
+/// The 1-based line of byte offsets asked for in increasing order, counted on from the
+/// last one: linear in the file, where counting from the start each time was
+/// quadratic (10,000 `extern crate` items at the end of a 50 MB root).
+struct Lines<'a> {
+    src: &'a str,
+    pos: usize,
+    line: usize,
+}
+
+impl Lines<'_> {
+    fn at(&mut self, pos: usize) -> usize {
+        if pos < self.pos {
+            (self.pos, self.line) = (0, 1);
+        }
+        self.line += self.src[self.pos..pos].matches('\n').count();
+        self.pos = pos;
+        self.line
+    }
 }
 
 /// The byte ranges of the top-level `extern crate` items from the lexer's position
@@ -234,7 +259,19 @@ fn top_level_extern_crates(lexer: &mut Lexer<'_>) -> Vec<(usize, usize, bool)> {
             }
             continue;
         }
-        let Ok(tree) = lexer.tree() else {
+        // Only the brackets of attributes matter: the other groups are skipped
+        // without reading their trees (in a 50 MB root, that was most of the time).
+        let tree = match rest.chars().next() {
+            Some(open @ ('(' | '{')) => {
+                lexer.pos += 1;
+                let close = if open == '(' { ')' } else { '}' };
+                lexer
+                    .skip_group(close, start)
+                    .map(|()| Tree::Group(open, Vec::new()))
+            }
+            _ => lexer.tree(),
+        };
+        let Ok(tree) = tree else {
             break;
         };
         let ends_item = matches!(tree, Tree::Punct(';') | Tree::Group('{', _));
@@ -330,6 +367,44 @@ pub(crate) fn normalized(attr_text: &str) -> String {
     out
 }
 
+/// How much expansion depth the shim adds to the upstream's code: the shim's
+/// `src/lib.rs` `include!`s the entry file (`OUT_DIR/build-patch/lib.rs`), which
+/// `include!`s the compile root, and each `include!` is one level. Measured with rustc
+/// 1.95 at the default limit of 128: a `macro_rules!` recursing 127 deep builds as a
+/// crate root, 126 through one `include!`, 125 through two.
+pub(crate) const INCLUDE_DEPTH: u32 = 2;
+
+/// rustc's `recursion_limit` when a crate sets none.
+const DEFAULT_RECURSION_LIMIT: u32 = 128;
+
+/// The `#![recursion_limit]` line the shim's `src/lib.rs` carries after the
+/// upstream's attributes: the upstream's limit (the highest any of its leading
+/// attributes sets, also inside `cfg_attr`; else rustc's default) plus
+/// [`INCLUDE_DEPTH`], so that a macro recursing as deep as the upstream allows
+/// still expands through the shim. rustc takes the last `recursion_limit`, so it
+/// overrides the upstream's copy; it only ever raises the limit.
+pub(crate) fn shim_recursion_limit(upstream: &SplitRoot) -> String {
+    let limit = upstream
+        .attrs
+        .iter()
+        .flat_map(|a| {
+            let text = normalized(&a.text);
+            let values: Vec<u32> = text
+                .match_indices("recursion_limit=\"")
+                .filter_map(|(i, m)| {
+                    let value = &text[i + m.len()..];
+                    value[..value.find('"')?].parse().ok()
+                })
+                .collect();
+            values
+        })
+        .fold(DEFAULT_RECURSION_LIMIT, u32::max);
+    format!(
+        "#![recursion_limit = \"{}\"]",
+        limit.saturating_add(INCLUDE_DEPTH)
+    )
+}
+
 /// Checks that the shim's root carries exactly the upstream root's compile-affecting
 /// crate attributes and its top-level `extern crate` items (in any order; whitespace
 /// and comments do not matter). Returns what to change, if anything.
@@ -341,7 +416,13 @@ pub(crate) fn compare(upstream: &SplitRoot, shim: &SplitRoot) -> Option<String> 
     fn crates(root: &SplitRoot) -> Vec<&str> {
         root.extern_crates.iter().map(|e| e.text.as_str()).collect()
     }
-    let (missing_attrs, mut extra_attrs) = differences(affecting(upstream), affecting(shim));
+    // The shim's own recursion limit is no upstream attribute; old shims lack it.
+    let own_limit = normalized(&shim_recursion_limit(upstream));
+    let mut shim_attrs = affecting(shim);
+    if let Some(i) = shim_attrs.iter().position(|a| normalized(a) == own_limit) {
+        shim_attrs.remove(i);
+    }
+    let (missing_attrs, mut extra_attrs) = differences(affecting(upstream), shim_attrs);
     let (missing_crates, mut extra_crates) = differences(crates(upstream), crates(shim));
     extra_crates.extend(repeated_kept_crates(upstream, shim).map(|e| e.text.as_str()));
     if missing_attrs.is_empty()
@@ -663,33 +744,37 @@ impl<'a> Lexer<'a> {
     /// Reads the token trees up to the delimiter `close`, which it consumes.
     /// `attr_start` is where the attribute starts, for error messages.
     fn group(&mut self, close: char, attr_start: usize) -> Result<Vec<Tree>, RootError> {
+        self.group_at(close, attr_start, 0)
+    }
+
+    /// [`Lexer::group`] for a group nested `depth` deep in the tree being read. Past
+    /// [`MAX_NESTING`], the rest is skipped without recursing (a root nesting brackets
+    /// 100,000 deep overflowed the build script's stack) and stands for a part that
+    /// may change compilation: a leading attribute that deep is carried to the shim,
+    /// never dropped.
+    fn group_at(
+        &mut self,
+        close: char,
+        attr_start: usize,
+        depth: usize,
+    ) -> Result<Vec<Tree>, RootError> {
+        if depth >= MAX_NESTING {
+            self.skip_group(close, attr_start)?;
+            return Ok(vec![Tree::Punct(','), Tree::Ident(String::new())]);
+        }
         let open_pos = self.pos.saturating_sub(1);
         let mut trees = Vec::new();
         loop {
             self.skip_trivia()?;
             let Some(c) = self.peek() else {
-                return Err(self.error(
-                    attr_start,
-                    format!(
-                        "unterminated attribute: the `{}` on line {} is never closed",
-                        opening(close),
-                        self.line_of(open_pos)
-                    ),
-                ));
+                return Err(self.unterminated(attr_start, close, open_pos));
             };
             if c == close {
                 self.pos += 1;
                 return Ok(trees);
             }
             if matches!(c, ')' | ']' | '}') {
-                return Err(self.error(
-                    self.pos,
-                    format!(
-                        "mismatched `{c}` in an attribute: the `{}` on line {} is closed by `{close}`",
-                        opening(close),
-                        self.line_of(open_pos)
-                    ),
-                ));
+                return Err(self.mismatched(c, close, open_pos));
             }
             if let Some(close) = match c {
                 '(' => Some(')'),
@@ -698,12 +783,65 @@ impl<'a> Lexer<'a> {
                 _ => None,
             } {
                 self.pos += 1;
-                let inner = self.group(close, attr_start)?;
+                let inner = self.group_at(close, attr_start, depth + 1)?;
                 trees.push(Tree::Group(c, inner));
             } else {
                 trees.push(self.token()?);
             }
         }
+    }
+
+    fn unterminated(&self, attr_start: usize, close: char, open_pos: usize) -> RootError {
+        self.error(
+            attr_start,
+            format!(
+                "unterminated attribute: the `{}` on line {} is never closed",
+                opening(close),
+                self.line_of(open_pos)
+            ),
+        )
+    }
+
+    fn mismatched(&self, found: char, close: char, open_pos: usize) -> RootError {
+        self.error(
+            self.pos,
+            format!(
+                "mismatched `{found}` in an attribute: the `{}` on line {} is closed by `{close}`",
+                opening(close),
+                self.line_of(open_pos)
+            ),
+        )
+    }
+
+    /// Skips the rest of a group up to the delimiter `close`, which it consumes, with
+    /// the errors of [`Lexer::group`]; iterative, for groups of any depth.
+    fn skip_group(&mut self, close: char, attr_start: usize) -> Result<(), RootError> {
+        // The closing delimiters expected, innermost last, with where each opened.
+        let mut open = vec![(close, self.pos.saturating_sub(1))];
+        while let Some(&(close, open_pos)) = open.last() {
+            self.skip_trivia()?;
+            match self.peek() {
+                None => return Err(self.unterminated(attr_start, close, open_pos)),
+                Some(c) if c == close => {
+                    self.pos += 1;
+                    open.pop();
+                }
+                Some(c @ (')' | ']' | '}')) => return Err(self.mismatched(c, close, open_pos)),
+                Some(c @ ('(' | '[' | '{')) => {
+                    let close = match c {
+                        '(' => ')',
+                        '[' => ']',
+                        _ => '}',
+                    };
+                    open.push((close, self.pos));
+                    self.pos += 1;
+                }
+                Some(_) => {
+                    self.token()?;
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Reads one token other than a delimiter, at a position that is not whitespace or
@@ -834,6 +972,10 @@ impl<'a> Lexer<'a> {
         }
     }
 }
+
+/// How deeply the splitter reads brackets into token trees (see [`Lexer::group_at`]);
+/// real attributes nest a few levels.
+const MAX_NESTING: usize = 128;
 
 fn opening(close: char) -> char {
     match close {

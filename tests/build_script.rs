@@ -7,6 +7,7 @@
 //! `Output::shim_build_files` (what `cargo build-patch new` writes), from a
 //! staged copy of the fixture crate.
 
+mod reliability_common;
 mod support;
 
 use std::io::Read as _;
@@ -492,4 +493,122 @@ fn shim_build_files_of_a_crate_without_a_build_script_is_the_plain_one() {
     assert_eq!(files.len(), 1);
     assert_eq!(files[0].0, PathBuf::from("build.rs"));
     assert!(String::from_utf8_lossy(&files[0].1).contains("build_patch::build()"));
+}
+
+/// A crate whose build script prints a million directives, then the cfg its
+/// library needs.
+fn chatty_crate() -> Package {
+    Package::new("chatty", "1.0.0")
+        .file(
+            "build.rs",
+            "use std::io::Write;\nfn main() {\n    let mut out = std::io::BufWriter::new(std::io::stdout().lock());\n    \
+             for i in 0..1_000_000 {\n        writeln!(out, \"cargo:rerun-if-env-changed=CHATTY_{i}\").unwrap();\n    }\n    \
+             writeln!(out, \"cargo:rustc-check-cfg=cfg(chatty_done)\").unwrap();\n    \
+             writeln!(out, \"cargo:rustc-cfg=chatty_done\").unwrap();\n}\n",
+        )
+        .file(
+            "src/lib.rs",
+            "#[cfg(chatty_done)]\npub fn done() -> &'static str { \"all directives read\" }\n",
+        )
+}
+
+#[test]
+fn a_build_script_printing_a_million_directives_builds_as_from_the_registry() {
+    let env = TestEnv::new();
+    env.publish(&chatty_crate());
+    env.shim("patched/chatty", &Shim::graph_wide("chatty", "1.0.0"));
+    write_build_files(&env, "patched/chatty", "chatty", "1.0.0", &[]);
+    env.app(
+        "chatty = \"1\"",
+        "[patch.crates-io]\nchatty = { path = \"patched/chatty\" }",
+    )
+    .file(
+        "src/main.rs",
+        "fn main() { println!(\"{}\", chatty::done()); }\n",
+    );
+    let start = std::time::Instant::now();
+    assert_eq!(env.ok(&["run", "-q"]).stdout, "all directives read\n");
+    let took = start.elapsed();
+    assert!(took < std::time::Duration::from_secs(60), "took {took:?}");
+    // Nothing changed: the million watched variables do not rerun it.
+    let run = env.ok(&["build", "-v"]);
+    assert!(!run.ran_build_script_of("chatty"), "{}", run.stderr);
+}
+
+/// A build script that never exits runs as long as it would from the registry:
+/// build-patch adds no timeout of its own (docs/limits.md says why), and stopping
+/// the build as a terminal's Ctrl-C does (SIGINT to the process group) stops the
+/// upstream script too, leaving nothing running.
+#[cfg(unix)]
+#[test]
+fn a_build_script_that_never_exits_stops_with_the_build() {
+    use reliability_common::{spawn_group, wait_at_most};
+    use std::time::Duration;
+    let env = TestEnv::new();
+    let pid_file = env.root.join("hang.pid");
+    env.publish(
+        &Package::new("hang", "1.0.0")
+            .file(
+                "build.rs",
+                "fn main() {\n    let file = std::env::var(\"HANG_PID_FILE\").unwrap();\n    \
+                 std::fs::write(file, std::process::id().to_string()).unwrap();\n    \
+                 loop {\n        std::thread::sleep(std::time::Duration::from_secs(1));\n    }\n}\n",
+            )
+            .file("src/lib.rs", ""),
+    );
+    env.shim("patched/hang", &Shim::graph_wide("hang", "1.0.0"));
+    write_build_files(&env, "patched/hang", "hang", "1.0.0", &[]);
+    env.app(
+        "hang = \"1\"",
+        "[patch.crates-io]\nhang = { path = \"patched/hang\" }",
+    )
+    .file("src/main.rs", "fn main() {}\n");
+    let mut cmd = env.cargo(&["build"]);
+    cmd.env("HANG_PID_FILE", &pid_file);
+    let mut cargo = spawn_group(cmd, &env.root.join("cargo.log"));
+    let log = || std::fs::read_to_string(env.root.join("cargo.log")).unwrap_or_default();
+    // The upstream script runs (in the child process build-patch starts).
+    let mut waited = Duration::ZERO;
+    while !pid_file.exists() {
+        assert!(
+            cargo.try_wait().unwrap().is_none(),
+            "cargo ended before the script ran:\n{}",
+            log()
+        );
+        assert!(waited < Duration::from_secs(120), "{}", log());
+        std::thread::sleep(Duration::from_millis(100));
+        waited += Duration::from_millis(100);
+    }
+    let pid = std::fs::read_to_string(&pid_file).unwrap();
+    // Still running a while later: no timeout.
+    assert!(
+        wait_at_most(&mut cargo, Duration::from_secs(3)).is_none(),
+        "{}",
+        log()
+    );
+    let alive = |pid: &str| {
+        std::process::Command::new("kill")
+            .args(["-0", pid])
+            .stderr(std::process::Stdio::null())
+            .status()
+            .unwrap()
+            .success()
+    };
+    assert!(alive(&pid));
+    // Ctrl-C.
+    std::process::Command::new("kill")
+        .args(["-INT", "--", &format!("-{}", cargo.id())])
+        .status()
+        .unwrap();
+    let status = wait_at_most(&mut cargo, Duration::from_secs(20));
+    assert!(status.is_some_and(|s| !s.success()), "{}", log());
+    let mut waited = Duration::ZERO;
+    while alive(&pid) {
+        assert!(
+            waited < Duration::from_secs(10),
+            "the upstream build script (pid {pid}) outlived the build"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+        waited += Duration::from_millis(100);
+    }
 }
