@@ -108,8 +108,9 @@ fn an_upgrade_past_an_exact_requirement_fails_and_check_names_the_requirement() 
     assert!(env.ok(&["run", "-q"]).stdout.contains("Hi you"));
 }
 
-#[test]
-fn check_fails_for_an_unused_shim_even_beside_a_used_one() {
+/// The greet registry, a shim of greet 1.0.1 in `patched/greet` and one of
+/// `other 0.3.0` (which nothing depends on) in `patched/other`, neither wired.
+fn greet_and_other() -> TestEnv {
     let env = env_with_greet();
     env.publish(&Package::new("other", "0.3.0").file("src/lib.rs", "pub fn x() {}\n"));
     shim(&env, "1.0.1", "patched/greet");
@@ -124,6 +125,12 @@ fn check_fails_for_an_unused_shim_even_beside_a_used_one() {
             "--no-wire",
         ],
     );
+    env
+}
+
+#[test]
+fn check_fails_for_an_unused_shim_even_beside_a_used_one() {
+    let env = greet_and_other();
     // Only the unused shim: check used to say the workspace had none.
     env.app(
         "greet = \"1\"",
@@ -578,20 +585,7 @@ fn new_never_wires_a_shim_beside_another_patch_of_the_series() {
 
 #[test]
 fn check_fails_for_patches_the_graph_ignores_outside_the_root_manifest() {
-    let env = env_with_greet();
-    env.publish(&Package::new("other", "0.3.0").file("src/lib.rs", "pub fn x() {}\n"));
-    shim(&env, "1.0.1", "patched/greet");
-    let root = repo_root().display().to_string();
-    ok(
-        &env,
-        &[
-            "new",
-            "other@0.3.0",
-            "--build-patch-path",
-            &root,
-            "--no-wire",
-        ],
-    );
+    let env = greet_and_other();
     env.app(
         "greet = \"1\"",
         "[patch.crates-io]\ngreet = { path = \"patched/greet\" }",
