@@ -362,6 +362,7 @@ enum Ref {
 
 /// For the fuzz targets (`crate::__fuzz`): the file references of a script (as
 /// debug text) and the script with its `fn main` renamed.
+#[cfg(feature = "__fuzz")]
 pub(crate) fn fuzz_entry(
     src: &str,
 ) -> (

@@ -100,6 +100,7 @@
 
 #![deny(missing_docs)]
 
+#[cfg(feature = "__fuzz")]
 #[doc(hidden)]
 #[path = "fuzz.rs"]
 pub mod __fuzz;
