@@ -75,6 +75,7 @@ fn __build_patch_upstream_main_report() -> ::std::process::ExitCode {
 ";
 
 /// The build script the shim has when the upstream has none.
+#[cfg(feature = "generate")]
 pub(crate) const PLAIN_BUILD_RS: &str = "fn main() {\n    build_patch::build();\n}\n";
 
 /// Where the build script of a package is, relative to its root: the

@@ -507,6 +507,7 @@ impl Config {
 pub struct Output {
     staged_dir: PathBuf,
     entry: PathBuf,
+    #[cfg(feature = "generate")]
     lib_path: PathBuf,
     restaged: bool,
     directives: Vec<String>,
@@ -518,6 +519,7 @@ impl Output {
         Output {
             staged_dir: staged.dir.clone(),
             entry: staged.entry.clone(),
+            #[cfg(feature = "generate")]
             lib_path: staged.manifest.lib_path.clone(),
             restaged: staged.restaged,
             directives: directives.lines().to_vec(),
@@ -531,6 +533,7 @@ impl Output {
         self.build_script.as_deref()
     }
 
+    #[cfg(feature = "generate")]
     /// The files a shim needs to run the patched upstream build script,
     /// relative to the shim's directory: the script at the upstream's path
     /// with its `fn main` renamed and the glue that runs it appended, then
@@ -556,12 +559,14 @@ impl Output {
         }
     }
 
+    #[cfg(feature = "generate")]
     /// Whether `text` is a build script written by [`Output::shim_build_files`]
     /// for an upstream build script (it has the marker line before the glue).
     pub fn is_generated_build_script(text: &str) -> bool {
         build_script::existing_glue(text).is_some()
     }
 
+    #[cfg(feature = "generate")]
     /// The part of a shim's build script that calls build-patch: everything
     /// after the glue marker of a generated one (the upstream's code comes
     /// before it), else the whole text. For tools that read how a shim
@@ -570,6 +575,7 @@ impl Output {
         build_script::existing_glue(text).unwrap_or(text)
     }
 
+    #[cfg(feature = "generate")]
     /// `existing` (a shim's `src/lib.rs`) with its compile-affecting
     /// crate-level attributes and its top-level `extern crate` items with
     /// `#[macro_use]` or a rename replaced
@@ -612,6 +618,7 @@ impl Output {
         ))
     }
 
+    #[cfg(feature = "generate")]
     /// The `src/lib.rs` a shim of this patched crate needs: the crate-level
     /// attributes of the patched upstream root that change compilation, its
     /// top-level `extern crate` items with `#[macro_use]` or a rename, and
@@ -621,6 +628,7 @@ impl Output {
         Ok(shim_lib_rs(&self.split_upstream_root()?))
     }
 
+    #[cfg(feature = "generate")]
     fn split_upstream_root(&self) -> Result<root::SplitRoot> {
         split_root_file(&self.staged_dir.join(&self.lib_path))
     }
@@ -1341,11 +1349,13 @@ fn split_root_file(path: &Path) -> Result<root::SplitRoot> {
     })
 }
 
+#[cfg(feature = "generate")]
 fn split_shim_root(text: &str) -> Result<root::SplitRoot> {
     root::split_root(text)
         .map_err(|e| Error::msg("root", format!("cannot read the shim's root: {e}")))
 }
 
+#[cfg(feature = "generate")]
 /// `text` with the items `old` (found in it, as written) removed, each with
 /// its line break, and the items `new` inserted, one a line, where the first
 /// removed one was, or else at `first_item` (where the shim's leading
@@ -1380,6 +1390,7 @@ fn replace_items<'a>(
 /// which `--cap-lints allow` silences for a registry dependency. A name an
 /// older rustc does not know only raises `unknown_lints`, which the generated
 /// root allows too.
+#[cfg(feature = "generate")]
 const DENY_BY_DEFAULT_LINTS: &[&str] = &[
     "ambiguous_associated_items",
     "arithmetic_overflow",
@@ -1426,6 +1437,7 @@ const DENY_BY_DEFAULT_LINTS: &[&str] = &[
     "useless_deprecated",
 ];
 
+#[cfg(feature = "generate")]
 /// The text of a shim's `src/lib.rs` for this upstream root.
 fn shim_lib_rs(upstream: &root::SplitRoot) -> String {
     let mut text = String::from(
