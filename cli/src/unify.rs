@@ -78,23 +78,15 @@ pub fn unify(shell: &Shell, cwd: &Path, req: &Request<'_>) -> Result<(), String>
         }
         let old: Vec<String> = reqs.iter().map(|r| r.to_string()).collect();
         let later = reqs.iter().any(|r| above_series(r, &target));
-        if member {
+        // The user's own code (a member, or a path package that is not a
+        // shim) is reported, not patched.
+        let shim = if member { None } else { shim_of(&ws, p) };
+        if member || (p.source.is_none() && shim.is_none()) {
             members.push(format!(
-                "`{} {}` requires `{name} = \"{}\"` in `{}`: edit it to `\"{wanted}\"`",
+                "`{} {}`{} requires `{name} = \"{}\"` in `{}`: edit it to `\"{wanted}\"`",
                 p.name,
                 p.version,
-                old.join(", "),
-                relative_path(cwd, p.manifest_path.as_std_path())
-            ));
-            continue;
-        }
-        let shim = shim_of(&ws, p);
-        if p.source.is_none() && shim.is_none() {
-            // A path package that is not a shim: the user's own code.
-            members.push(format!(
-                "`{} {}` (a path package) requires `{name} = \"{}\"` in `{}`: edit it to `\"{wanted}\"`",
-                p.name,
-                p.version,
+                if member { "" } else { " (a path package)" },
                 old.join(", "),
                 relative_path(cwd, p.manifest_path.as_std_path())
             ));
