@@ -56,15 +56,15 @@ impl Directives {
     }
 
     /// The lines, without the trailing newlines.
-    pub fn lines(&self) -> &[String] {
-        &self.lines
+    pub fn into_lines(self) -> Vec<String> {
+        self.lines
     }
+}
 
-    /// Prints every directive to `out`.
-    pub fn emit(&self, out: &mut dyn Write) -> io::Result<()> {
-        for line in &self.lines {
-            writeln!(out, "{line}")?;
-        }
-        out.flush()
+/// Prints every directive (`lines`, from [`Directives::into_lines`]) to `out`.
+pub(crate) fn emit(lines: &[String], out: &mut dyn Write) -> io::Result<()> {
+    for line in lines {
+        writeln!(out, "{line}")?;
     }
+    out.flush()
 }

@@ -605,14 +605,16 @@ pub(crate) fn parent_cargo_is_offline() -> bool {
         .any(|arg| arg == b"--offline" || arg == b"--frozen")
 }
 
-/// The Cargo home: `$CARGO_HOME`, else `~/.cargo`, as Cargo decides it.
-pub(crate) fn default_cargo_home(env_value: Option<OsString>) -> Option<PathBuf> {
-    if let Some(v) = env_value.filter(|v| !v.is_empty()) {
+/// The Cargo home, as Cargo decides it: `$CARGO_HOME` (`cargo_home`), else
+/// `.cargo` in the home directory (`home`: `$HOME`, else `$USERPROFILE`).
+pub(crate) fn default_cargo_home(
+    cargo_home: Option<OsString>,
+    home: Option<OsString>,
+) -> Option<PathBuf> {
+    if let Some(v) = cargo_home.filter(|v| !v.is_empty()) {
         return Some(PathBuf::from(v));
     }
-    std::env::var_os("HOME")
-        .or_else(|| std::env::var_os("USERPROFILE"))
-        .map(|h| PathBuf::from(h).join(".cargo"))
+    home.map(|h| PathBuf::from(h).join(".cargo"))
 }
 
 #[cfg(test)]

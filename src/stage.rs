@@ -51,6 +51,8 @@ pub(crate) struct Staged {
     pub dir: PathBuf,
     /// The patched upstream manifest.
     pub manifest: UpstreamManifest,
+    /// The patched upstream library root, split.
+    pub root: root::SplitRoot,
     /// The file the shim's `include!` line names.
     pub entry: PathBuf,
     /// Whether this run staged anew (false: an up-to-date copy was there).
@@ -77,7 +79,11 @@ pub(crate) fn stage(req: &StageRequest<'_>) -> Result<Staged> {
         && std::fs::read(&stamp_path).is_ok_and(|existing| existing == stamp.as_bytes());
     let mut skipped = Vec::new();
     let mut fuzzed = Vec::new();
-    if !up_to_date {
+    let (manifest, split) = if up_to_date {
+        let manifest = read_manifest(&dir)?;
+        let split = split_root_file(&dir.join(&manifest.lib_path))?;
+        (manifest, split)
+    } else {
         // Invalidate first: from here until the new stamp is written, a
         // killed build leaves no stamp and the next one restages.
         fs::remove_file(&stamp_path)?;
@@ -86,23 +92,25 @@ pub(crate) fn stage(req: &StageRequest<'_>) -> Result<Staged> {
             .work_dir
             .join(format!(".{dir_name}.tmp-{}", std::process::id()));
         let built = build_tree(req, &tmp, &mut skipped, &mut fuzzed);
-        if let Err(e) = built {
-            let _ = fs::remove_dir_all(&tmp);
-            return Err(e);
-        }
+        let built = match built {
+            Ok(built) => built,
+            Err(e) => {
+                let _ = fs::remove_dir_all(&tmp);
+                return Err(e);
+            }
+        };
         replace_dir(&tmp, &dir)?;
         fs::write_if_changed(&stamp_path, stamp.as_bytes())?;
-    }
+        built
+    };
 
-    let manifest_path = dir.join("Cargo.toml");
-    let manifest =
-        UpstreamManifest::parse(&fs::read_to_string(&manifest_path)?, &manifest_path, &dir)?;
     let entry = req.work_dir.join("lib.rs");
     fs::write_if_changed(&entry, entry_file(&dir_name, &manifest).as_bytes())?;
     drop(lock);
     Ok(Staged {
         dir,
         manifest,
+        root: split,
         entry,
         restaged: !up_to_date,
         skipped,
@@ -110,13 +118,31 @@ pub(crate) fn stage(req: &StageRequest<'_>) -> Result<Staged> {
     })
 }
 
-/// Copies, patches and writes the compile root into `tmp`.
+/// Reads and splits a library root (the upstream's or the shim's).
+pub(crate) fn split_root_file(path: &Path) -> Result<root::SplitRoot> {
+    root::split_root(&fs::read_to_string(path)?).map_err(|e| {
+        Error::msg(
+            "root",
+            format!("cannot read the attributes of `{}`: {e}", path.display()),
+        )
+    })
+}
+
+/// The patched manifest of the tree at `dir`.
+fn read_manifest(dir: &Path) -> Result<UpstreamManifest> {
+    let manifest_path = dir.join("Cargo.toml");
+    UpstreamManifest::parse(&fs::read_to_string(&manifest_path)?, &manifest_path, dir)
+}
+
+/// Copies, patches and writes the compile root into `tmp`; returns the
+/// patched manifest and library root. Both are the same read from the tree
+/// once it is renamed into place (the manifest's paths are relative).
 fn build_tree(
     req: &StageRequest<'_>,
     tmp: &Path,
     skipped: &mut Vec<String>,
     fuzzed: &mut Vec<String>,
-) -> Result<()> {
+) -> Result<(UpstreamManifest, root::SplitRoot)> {
     let git_checkout = req
         .pristine
         .pinned
@@ -146,14 +172,14 @@ fn build_tree(
         }
     }
 
-    let manifest_path = tmp.join("Cargo.toml");
-    let manifest =
-        UpstreamManifest::parse(&fs::read_to_string(&manifest_path)?, &manifest_path, tmp)?;
-    write_compile_root(tmp, &manifest.lib_path)
+    let manifest = read_manifest(tmp)?;
+    let split = write_compile_root(tmp, &manifest.lib_path)?;
+    Ok((manifest, split))
 }
 
-/// Writes the compile root beside the patched library root.
-fn write_compile_root(tree: &Path, lib_path: &Path) -> Result<()> {
+/// Writes the compile root beside the patched library root; returns the
+/// root, split.
+fn write_compile_root(tree: &Path, lib_path: &Path) -> Result<root::SplitRoot> {
     let lib = tree.join(lib_path);
     let text = fs::read_to_string(&lib)?;
     let split = root::split_root(&text).map_err(|e| {
@@ -167,7 +193,7 @@ fn write_compile_root(tree: &Path, lib_path: &Path) -> Result<()> {
     })?;
     let root_path = lib.with_file_name(ROOT_FILE);
     fs::write_if_changed(&root_path, split.body.as_bytes())?;
-    Ok(())
+    Ok(split)
 }
 
 /// The file the shim includes: one `include!` of the compile root, by a

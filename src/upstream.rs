@@ -25,6 +25,9 @@ pub(crate) struct UpstreamManifest {
     pub readme: String,
     /// What the manifest says Cargo builds.
     pub model: crate::manifest::Model,
+    /// The first key it inherits from a workspace (`workspace = true`),
+    /// which a published crate's normalised manifest never has.
+    pub inherited: Option<String>,
 }
 
 impl UpstreamManifest {
@@ -98,6 +101,7 @@ impl UpstreamManifest {
             rust_version: s(&["package", "rust-version"]),
             readme,
             model: crate::manifest::model(&doc),
+            inherited: inherited_key(&doc, ""),
         })
     }
 
@@ -133,9 +137,56 @@ impl UpstreamManifest {
     }
 }
 
+/// The first dotted key of a manifest that is `{ workspace = true }`
+/// (`package.version`, `dependencies.serde`), outside `[workspace]`.
+fn inherited_key(table: &toml::Table, prefix: &str) -> Option<String> {
+    table.into_iter().find_map(|(k, v)| {
+        let key = if prefix.is_empty() {
+            k.clone()
+        } else {
+            format!("{prefix}.{k}")
+        };
+        match v {
+            toml::Value::Table(_) if key == "workspace" => None,
+            toml::Value::Table(t) if t.get("workspace") == Some(&toml::Value::Boolean(true)) => {
+                Some(key)
+            }
+            toml::Value::Table(t) => inherited_key(t, &key),
+            _ => None,
+        }
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn inherited_keys_are_found_outside_the_workspace_table() {
+        let cases = [
+            ("[package]\nname = 'a'\nversion = '1.0.0'\n", None),
+            (
+                "[workspace]\nmembers = ['a']\n[workspace.package]\nversion = '1'\n",
+                None,
+            ),
+            (
+                "[package]\nedition.workspace = true\n",
+                Some("package.edition"),
+            ),
+            (
+                "[dependencies]\nserde = { workspace = true }\n",
+                Some("dependencies.serde"),
+            ),
+            (
+                "[target.'cfg(unix)'.dependencies]\nlibc = { workspace = true }\n",
+                Some("target.cfg(unix).dependencies.libc"),
+            ),
+        ];
+        for (text, expected) in cases {
+            let found = inherited_key(&toml::parse(text).unwrap(), "");
+            assert_eq!(found.as_deref(), expected, "{text}");
+        }
+    }
 
     #[test]
     fn reads_fields_and_pkg_env() {

@@ -1,0 +1,231 @@
+//! Writing a shim: its `src/lib.rs` and its build script, from the patched
+//! upstream. Only `cargo build-patch` (`new`, `sync`) needs this; it is
+//! compiled with the `generate` feature, which a shim's build never enables.
+
+use std::path::PathBuf;
+
+use crate::error::{Error, Result};
+use crate::{build_script, root, Output};
+
+impl Output {
+    /// The files a shim needs to run the patched upstream build script,
+    /// relative to the shim's directory: the script at the upstream's path
+    /// with its `fn main` renamed and the glue that runs it appended, then
+    /// the local files it reads at compile time (`mod` files, `include!`
+    /// and friends), as they are. Without an upstream build script, the
+    /// plain one-line `build.rs`. `existing_script` is the shim's current
+    /// script, whose glue (what follows the marker line) is kept.
+    /// What `cargo build-patch new` and `sync` write.
+    pub fn shim_build_files(
+        &self,
+        existing_script: Option<&str>,
+    ) -> Result<Vec<(PathBuf, Vec<u8>)>> {
+        match &self.build_script {
+            None => Ok(vec![(
+                PathBuf::from("build.rs"),
+                build_script::PLAIN_BUILD_RS.as_bytes().to_vec(),
+            )]),
+            Some(script) => build_script::shim_files(
+                &self.staged_dir,
+                script,
+                existing_script.and_then(build_script::existing_glue),
+            ),
+        }
+    }
+
+    /// Whether `text` is a build script written by [`Output::shim_build_files`]
+    /// for an upstream build script (it has the marker line before the glue).
+    pub fn is_generated_build_script(text: &str) -> bool {
+        build_script::existing_glue(text).is_some()
+    }
+
+    /// The part of a shim's build script that calls build-patch: everything
+    /// after the glue marker of a generated one (the upstream's code comes
+    /// before it), else the whole text. For tools that read how a shim
+    /// configures build-patch.
+    pub fn build_script_glue(text: &str) -> &str {
+        build_script::existing_glue(text).unwrap_or(text)
+    }
+
+    /// `existing` (a shim's `src/lib.rs`) with its compile-affecting
+    /// crate-level attributes and its top-level `extern crate` items with
+    /// `#[macro_use]` or a rename replaced
+    /// by those of the patched upstream root, and everything else (comments,
+    /// docs, lint attributes) kept. Returns `existing` unchanged when it
+    /// already agrees.
+    pub fn sync_shim_lib_rs(&self, existing: &str) -> Result<String> {
+        let upstream = &self.upstream_root;
+        let shim = split_shim_root(existing)?;
+        let limit = root::shim_recursion_limit(upstream);
+        let has_limit = shim
+            .attrs
+            .iter()
+            .any(|a| root::normalized(&a.text) == root::normalized(&limit));
+        if root::compare(upstream, &shim).is_none() && has_limit {
+            return Ok(existing.to_string());
+        }
+        let attrs = shim.attrs.iter().filter(|a| a.affects_compilation);
+        let upstream_attrs = upstream.attrs.iter().filter(|a| a.affects_compilation);
+        let text = replace_items(
+            existing,
+            attrs.map(|a| a.text.as_str()),
+            upstream_attrs
+                .map(|a| a.text.as_str())
+                .chain([limit.as_str()]),
+            shim.first_item,
+        );
+        // Read again: the attributes moved the items. Plain `extern crate`
+        // items the compile root keeps go too, where the shim repeats them.
+        let shim = split_shim_root(&text)?;
+        let repeated = root::repeated_kept_crates(upstream, &shim);
+        Ok(replace_items(
+            &text,
+            shim.extern_crates
+                .iter()
+                .chain(repeated)
+                .map(|e| e.text.as_str()),
+            upstream.extern_crates.iter().map(|e| e.text.as_str()),
+            shim.first_item,
+        ))
+    }
+
+    /// The `src/lib.rs` a shim of this patched crate needs: the crate-level
+    /// attributes of the patched upstream root that change compilation, its
+    /// top-level `extern crate` items with `#[macro_use]` or a rename, and
+    /// the `include!` line. What
+    /// `cargo build-patch new` and `sync` write.
+    pub fn shim_lib_rs(&self) -> Result<String> {
+        Ok(shim_lib_rs(&self.upstream_root))
+    }
+}
+
+fn split_shim_root(text: &str) -> Result<root::SplitRoot> {
+    root::split_root(text)
+        .map_err(|e| Error::msg("root", format!("cannot read the shim's root: {e}")))
+}
+
+/// `text` with the items `old` (found in it, as written) removed, each with
+/// its line break, and the items `new` inserted, one a line, where the first
+/// removed one was, or else at `first_item` (where the shim's leading
+/// attributes and comments end).
+fn replace_items<'a>(
+    text: &str,
+    old: impl Iterator<Item = &'a str>,
+    new: impl Iterator<Item = &'a str>,
+    first_item: usize,
+) -> String {
+    let mut text = text.to_string();
+    let mut insert_at = None;
+    for item in old {
+        if let Some(pos) = text.find(item) {
+            let mut end = pos + item.len();
+            if text[end..].starts_with("\r\n") {
+                end += 2;
+            } else if text[end..].starts_with('\n') {
+                end += 1;
+            }
+            text.replace_range(pos..end, "");
+            insert_at = Some(insert_at.map_or(pos, |p: usize| p.min(pos)));
+        }
+    }
+    let at = insert_at.unwrap_or(first_item.min(text.len()));
+    let block: String = new.map(|item| format!("{item}\n")).collect();
+    text.insert_str(at, &block);
+    text
+}
+
+/// The lints that are errors unless allowed (`rustc -W help`, rustc 1.95),
+/// which `--cap-lints allow` silences for a registry dependency. A name an
+/// older rustc does not know only raises `unknown_lints`, which the generated
+/// root allows too.
+const DENY_BY_DEFAULT_LINTS: &[&str] = &[
+    "ambiguous_associated_items",
+    "arithmetic_overflow",
+    "binary_asm_labels",
+    "bindings_with_variant_name",
+    "conflicting_repr_hints",
+    "dangerous_implicit_autorefs",
+    "default_overrides_default_fields",
+    "dependency_on_unit_never_type_fallback",
+    "deref_nullptr",
+    "elided_lifetimes_in_associated_constant",
+    "enum_intrinsics_non_enums",
+    "explicit_builtin_cfgs_in_flags",
+    "ill_formed_attribute_input",
+    "incomplete_include",
+    "ineffective_unstable_trait_impl",
+    "invalid_atomic_ordering",
+    "invalid_from_utf8_unchecked",
+    "invalid_macro_export_arguments",
+    "invalid_null_arguments",
+    "invalid_reference_casting",
+    "invalid_type_param_default",
+    "legacy_derive_helpers",
+    "let_underscore_lock",
+    "long_running_const_eval",
+    "macro_expanded_macro_exports_accessed_by_absolute_paths",
+    "mutable_transmutes",
+    "named_asm_labels",
+    "never_type_fallback_flowing_into_unsafe",
+    "no_mangle_const_items",
+    "out_of_scope_macro_calls",
+    "overflowing_literals",
+    "patterns_in_fns_without_body",
+    "proc_macro_derive_resolution_fallback",
+    "pub_use_of_private_extern_crate",
+    "repr_transparent_non_zst_fields",
+    "semicolon_in_expressions_from_macros",
+    "soft_unstable",
+    "text_direction_codepoint_in_comment",
+    "text_direction_codepoint_in_literal",
+    "unconditional_panic",
+    "undropped_manually_drops",
+    "unknown_crate_types",
+    "useless_deprecated",
+];
+
+/// The text of a shim's `src/lib.rs` for this upstream root.
+fn shim_lib_rs(upstream: &root::SplitRoot) -> String {
+    let mut text = String::from(
+        "// A build-patch shim: rustc compiles the patched upstream crate as this one.\n\
+         // The crate-level attributes of the upstream root that change compilation\n\
+         // (`include!` cannot carry them); the build checks they stay in sync.\n",
+    );
+    for a in upstream.attrs.iter().filter(|a| a.affects_compilation) {
+        text.push_str(&a.text);
+        text.push('\n');
+    }
+    text.push_str("// The upstream's recursion limit plus the two levels the `include!`s add.\n");
+    text.push_str(&root::shim_recursion_limit(upstream));
+    text.push('\n');
+    text.push_str(
+        "// Cargo caps the lints of registry dependencies (`--cap-lints allow`); a\n\
+         // shim is a path dependency, so it allows them itself, deny-by-default\n\
+         // ones included (such as `$crate::` paths to exported macros, which rustc\n\
+         // refuses inside `include!` unless allowed).\n\
+         #![allow(unknown_lints, renamed_and_removed_lints)]\n\
+         #![allow(warnings, future_incompatible, rust_2024_compatibility)]\n",
+    );
+    // The deny-by-default lints, a few to a line.
+    for names in DENY_BY_DEFAULT_LINTS.chunks(3) {
+        text.push_str("#![allow(");
+        text.push_str(&names.join(", "));
+        text.push_str(")]\n");
+    }
+    text.push('\n');
+    if !upstream.extern_crates.is_empty() {
+        text.push_str(
+            "// The upstream root's `extern crate` items with `#[macro_use]` or a rename,\n\
+             // which rustc may refuse inside `include!` (a macro that shadows one in\n\
+             // scope, a name that shadows an `--extern` one); the build checks they\n\
+             // stay in sync.\n",
+        );
+        for e in &upstream.extern_crates {
+            text.push_str(&e.text);
+            text.push('\n');
+        }
+        text.push('\n');
+    }
+    text.push_str("include!(concat!(env!(\"OUT_DIR\"), \"/build-patch/lib.rs\"));\n");
+    text
+}
