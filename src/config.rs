@@ -17,7 +17,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::toml::{self, Value};
 
 /// The keys `[package.metadata.build-patch]` accepts.
@@ -176,8 +176,8 @@ pub(crate) struct ShimManifest {
 /// Reads the shim's manifest. `path` is only used in messages.
 pub(crate) fn parse_shim_manifest(text: &str, path: &Path) -> Result<ShimManifest> {
     let doc = toml::parse(text).map_err(|e| {
-        Error::msg(
-            "config",
+        Error::new(
+            ErrorKind::Config,
             format!("failed to parse `{}`: {e}", path.display()),
         )
     })?;
@@ -344,8 +344,8 @@ fn describe(v: &Value) -> String {
 }
 
 fn config_error(path: &Path, text: String) -> Error {
-    Error::msg(
-        "config",
+    Error::new(
+        ErrorKind::Config,
         format!(
             "invalid build-patch configuration in `{}`: {text}",
             path.display()

@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::{build_script, root, Output};
 
 impl Output {
@@ -101,7 +101,7 @@ impl Output {
 
 fn split_shim_root(text: &str) -> Result<root::SplitRoot> {
     root::split_root(text)
-        .map_err(|e| Error::msg("root", format!("cannot read the shim's root: {e}")))
+        .map_err(|e| Error::new(ErrorKind::Root, format!("cannot read the shim's root: {e}")))
 }
 
 /// `text` with the items `old` (found in it, as written) removed, each with

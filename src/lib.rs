@@ -125,7 +125,7 @@ mod upstream;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-pub use error::{Error, Result};
+pub use error::{Error, ErrorKind, Result};
 
 use config::Settings;
 
@@ -449,8 +449,8 @@ impl Config {
             return if code == ExitCode::SUCCESS {
                 Ok(Output::empty())
             } else {
-                Err(Error::msg(
-                    "build-script",
+                Err(Error::new(
+                    ErrorKind::BuildScript,
                     "the upstream build script's `main` failed",
                 ))
             };

@@ -19,7 +19,7 @@ use std::process::ExitCode;
 
 use crate::config::{self, Settings};
 use crate::directives::Directives;
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::{
     build_script, fs, manifest, patch, recorded_version, root, source, stage, Config, Output,
 };
@@ -104,8 +104,8 @@ impl Inputs {
 /// A value Cargo sets for a build script, or the builder's.
 fn required(value: &Option<PathBuf>, var: &str) -> Result<PathBuf> {
     value.clone().ok_or_else(|| {
-        Error::msg(
-            "config",
+        Error::new(
+            ErrorKind::Config,
             format!(
                 "`{var}` is not set: build-patch runs from a build script (`build.rs`), \
                  where Cargo sets it; elsewhere set it on the `Config`"
@@ -138,8 +138,8 @@ pub(crate) fn stage_only(cfg: &Config) -> Result<Output> {
     };
     let (Some(name), Some(version)) = (&inputs.settings.crate_name, &inputs.settings.version)
     else {
-        return Err(Error::msg(
-            "config",
+        return Err(Error::new(
+            ErrorKind::Config,
             "`Config::stage` needs the upstream crate and version: call `Config::upstream`",
         ));
     };
@@ -343,8 +343,8 @@ fn check_graph_wide_version(
         format!("its build script stages `{name} {version}` (`Config::upstream`)")
     };
     let dir = manifest_path.parent().unwrap_or(Path::new("."));
-    Err(Error::msg(
-        "config",
+    Err(Error::new(
+        ErrorKind::Config,
         format!(
             "the graph-wide shim `{}` is `{name} {package_version}`, but {said}: rustc would \
              compile {version}'s code as `{name} v{package_version}`\n  \
@@ -384,8 +384,8 @@ fn upstream_build_script(
             if !generated && main.is_none() {
                 return Ok(());
             }
-            return Err(Error::msg(
-                "build-script",
+            return Err(Error::new(
+                ErrorKind::BuildScript,
                 format!(
                     "the shim's build script runs an upstream build script, but the patched \
                      `{what}` has none\n  {sync_help}"
@@ -394,8 +394,8 @@ fn upstream_build_script(
         }
         (None, None) => return Ok(()),
         (Some(script), None) => {
-            return Err(Error::msg(
-                "build-script",
+            return Err(Error::new(
+                ErrorKind::BuildScript,
                 format!(
                     "the patched `{what}` has a build script (`{}`), and the shim's build script \
                      does not run it: the crate would compile without its cfgs, generated code \
@@ -405,8 +405,8 @@ fn upstream_build_script(
             ))
         }
         (None, Some(_)) => {
-            return Err(Error::msg(
-                "build-script",
+            return Err(Error::new(
+                ErrorKind::BuildScript,
                 format!(
                     "the shim's build script runs an upstream build script, but the patched \
                      `{what}` has none\n  {sync_help}"
@@ -436,7 +436,7 @@ fn upstream_build_script(
         text.push_str(&format!(
             "\n  Cargo compiles the shim's copy, so it must be the patched upstream one.\n  {sync_help}"
         ));
-        return Err(Error::msg("build-script", text));
+        return Err(Error::new(ErrorKind::BuildScript, text));
     }
     if inputs.verify_only {
         return Ok(());
@@ -453,8 +453,8 @@ fn upstream_build_script(
     // The upstream script shares OUT_DIR with build-patch, which owns
     // `OUT_DIR/build-patch/`.
     if !staged.entry.is_file() || !staged.dir.is_dir() {
-        return Err(Error::msg(
-            "build-script",
+        return Err(Error::new(
+            ErrorKind::BuildScript,
             format!(
                 "the build script of `{what}` removed `{}`, which build-patch owns in OUT_DIR\n  \
                  see docs/limits.md, \"Upstream build scripts\"",
@@ -491,8 +491,8 @@ fn stage_upstream(
     // The patches, read once; every file read is watched.
     let (patches, read_paths) =
         patch::load_patch_list(base_dir, settings.patches.as_deref().unwrap_or(&[])).map_err(
-            |e| match e.kind_name() {
-                "io" => e.with_help(format!(
+            |e| match e.kind() {
+                ErrorKind::Io => e.with_help(format!(
                     "patch paths are relative to `{}` (those in a quilt `series`, to the series' \
                      directory): check the list of patches",
                     base_dir.display()
@@ -560,8 +560,8 @@ fn stage_upstream(
     // A package of a git repository's workspace is not normalised as a
     // published crate is: what it inherits is in another manifest.
     if let Some(key) = &staged.manifest.inherited {
-        return Err(Error::msg(
-            "source",
+        return Err(Error::new(
+            ErrorKind::Source,
             format!(
                 "the source found for `{name} {version}` at `{}` inherits `{key}` from its \
                  workspace (`workspace = true`), which build-patch cannot read: the shim would \
@@ -574,8 +574,8 @@ fn stage_upstream(
         ));
     }
     if staged.manifest.name != name || staged.manifest.version != version {
-        return Err(Error::msg(
-            "source",
+        return Err(Error::new(
+            ErrorKind::Source,
             format!(
                 "the source found for `{name} {version}` at `{}` is `{} {}`",
                 pristine.dir.display(),
@@ -659,8 +659,8 @@ fn check_recorded_versions(
             p.display
         );
         if settings.version_mismatch_is_error == Some(true) {
-            return Err(Error::msg(
-                "patch",
+            return Err(Error::new(
+                ErrorKind::Patch,
                 format!(
                     "{text}\n  help: refresh it with {}, or set \
                      `version-mismatch = \"warn\"` in [package.metadata.build-patch]",
@@ -761,12 +761,12 @@ fn manifest_mismatch(
         "\n  Cargo resolves the shim from its own manifest, so these must agree.\n  {}",
         fix.help("regenerate it")
     ));
-    Error::msg("manifest", text)
+    Error::new(ErrorKind::Manifest, text)
 }
 
 fn inexact_version(name: &str, version: &str) -> Error {
-    Error::msg(
-        "config",
+    Error::new(
+        ErrorKind::Config,
         format!(
             "`version = \"{version}\"` for `{name}` is not one exact version\n  \
              help: patches are made against one release: write it as `1.2.3`"
@@ -775,8 +775,8 @@ fn inexact_version(name: &str, version: &str) -> Error {
 }
 
 fn missing_setting(key: &str, manifest: &Path) -> Error {
-    Error::msg(
-        "config",
+    Error::new(
+        ErrorKind::Config,
         format!(
             "no `{key}` for build-patch: set it in `[package.metadata.build-patch]` of `{}`",
             manifest.display()
@@ -797,8 +797,8 @@ fn check_crate_attributes(
     let shim = stage::split_root_file(shim_root)?;
     match root::compare(&staged.root, &shim) {
         None => Ok(()),
-        Some(message) => Err(Error::msg(
-            "root",
+        Some(message) => Err(Error::new(
+            ErrorKind::Root,
             format!(
                 "{message}\n  (the shim's root is `{}`; the patched upstream root is `{}`)\n  {}",
                 shim_rel.display(),

@@ -32,7 +32,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use crate::config::{GitRef, Remote};
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::map::Set;
 use crate::{fs, json, toml};
 
@@ -137,8 +137,8 @@ fn is_file_inside(dir: &Path, path: &Path) -> bool {
 fn check_local(dir: &Path, name: &str, version: &str) -> Result<()> {
     let manifest = dir.join("Cargo.toml");
     if !is_file_inside(dir, &manifest) {
-        return Err(Error::msg(
-            "source",
+        return Err(Error::new(
+            ErrorKind::Source,
             format!(
                 "the configured source `{}` has no `Cargo.toml` (a link out of it does not \
                  count: links are never followed out of a source)\n  \
@@ -150,16 +150,16 @@ fn check_local(dir: &Path, name: &str, version: &str) -> Result<()> {
     }
     let text = fs::read_to_string(&manifest)?;
     let doc = toml::parse(&text).map_err(|e| {
-        Error::msg(
-            "source",
+        Error::new(
+            ErrorKind::Source,
             format!("failed to parse `{}`: {e}", manifest.display()),
         )
     })?;
     let found_name = toml::get(&doc, &["package", "name"]).and_then(toml::Value::as_str);
     let found_version = toml::get(&doc, &["package", "version"]).and_then(toml::Value::as_str);
     if found_name != Some(name) || found_version != Some(version) {
-        return Err(Error::msg(
-            "source",
+        return Err(Error::new(
+            ErrorKind::Source,
             format!(
                 "the configured source `{}` is `{} {}`, not `{name} {version}`\n  \
                  help: point `source` at a copy of `{name} {version}`, or change `version`",
@@ -222,8 +222,8 @@ fn fetch_with_cargo(req: &Request<'_>) -> Result<Pristine> {
     }
     let stdout = attempt.map_err(|stderr| not_available(req, &stderr))?;
     let metadata = json::parse(&stdout).map_err(|e| {
-        Error::msg(
-            "cargo",
+        Error::new(
+            ErrorKind::Cargo,
             format!("`cargo metadata` printed output build-patch cannot read: {e}"),
         )
     })?;
@@ -363,8 +363,8 @@ fn run_metadata(
         cmd.arg("--offline");
     }
     let out = cmd.output().map_err(|e| {
-        Error::msg(
-            "cargo",
+        Error::new(
+            ErrorKind::Cargo,
             format!(
                 "failed to run `{} metadata` to fetch `{} {}`: {e}",
                 req.cargo.display(),
@@ -429,7 +429,7 @@ fn not_available(req: &Request<'_>, stderr: &str) -> Error {
                 })
         ),
     });
-    Error::msg("source", text)
+    Error::new(ErrorKind::Source, text)
 }
 
 /// ` from the git repository `URL` (tag `T`)`, ` from the registry `NAME``,
@@ -513,8 +513,8 @@ fn pick_package(
         let manifest = field(p, "manifest_path")
             .map(PathBuf::from)
             .ok_or_else(|| {
-                Error::msg(
-                    "cargo",
+                Error::new(
+                    ErrorKind::Cargo,
                     "`cargo metadata` gave a package with no `manifest_path`",
                 )
             })?;
@@ -532,8 +532,8 @@ fn pick_package(
                 Remote::Registry(r) => (format!("the registry `{r}`"), format!("[patch.{r}]")),
                 Remote::CratesIo => ("a registry".to_string(), "[patch.crates-io]".to_string()),
             };
-            return Err(Error::msg(
-                "source",
+            return Err(Error::new(
+                ErrorKind::Source,
                 format!(
                     "Cargo resolved `{name} {version}` to the local path `{}`, not to {what}\n  \
                      help: a `[patch]` in `.cargo/config.toml` may point at the shim itself; put \
@@ -560,8 +560,8 @@ fn pick_package(
     }
     let from = describe_remote(remote);
     if let (Some(found), Remote::Git { .. }) = (other_versions.first(), remote) {
-        return Err(Error::msg(
-            "source",
+        return Err(Error::new(
+            ErrorKind::Source,
             format!(
                 "the package `{name}`{from} is `{name} {found}`, not `{name} {version}`\n  \
                  help: a git shim patches the version its repository holds: set `version = \
@@ -579,7 +579,7 @@ fn pick_package(
             other_sources.join(", ")
         ));
     }
-    Err(Error::msg("cargo", text))
+    Err(Error::new(ErrorKind::Cargo, text))
 }
 
 /// Whether the Cargo that runs this build script was started with

@@ -21,7 +21,7 @@ use std::fmt::Write as _;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::patch::{self, ApplyOptions, PatchFile};
 use crate::source::{Origin, Pristine};
 use crate::upstream::UpstreamManifest;
@@ -121,8 +121,8 @@ pub(crate) fn stage(req: &StageRequest<'_>) -> Result<Staged> {
 /// Reads and splits a library root (the upstream's or the shim's).
 pub(crate) fn split_root_file(path: &Path) -> Result<root::SplitRoot> {
     root::split_root(&fs::read_to_string(path)?).map_err(|e| {
-        Error::msg(
-            "root",
+        Error::new(
+            ErrorKind::Root,
             format!("cannot read the attributes of `{}`: {e}", path.display()),
         )
     })
@@ -183,8 +183,8 @@ fn write_compile_root(tree: &Path, lib_path: &Path) -> Result<root::SplitRoot> {
     let lib = tree.join(lib_path);
     let text = fs::read_to_string(&lib)?;
     let split = root::split_root(&text).map_err(|e| {
-        Error::msg(
-            "root",
+        Error::new(
+            ErrorKind::Root,
             format!(
                 "cannot read the leading attributes of the upstream library root `{}`: {e}",
                 lib_path.display()

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::toml::{self, Value};
 
 /// The parts of the upstream manifest the pipeline uses.
@@ -35,8 +35,8 @@ impl UpstreamManifest {
     /// file in messages).
     pub fn parse(text: &str, path: &Path, root: &Path) -> Result<UpstreamManifest> {
         let doc = toml::parse(text).map_err(|e| {
-            Error::msg(
-                "manifest",
+            Error::new(
+                ErrorKind::Manifest,
                 format!(
                     "failed to parse the upstream manifest `{}`: {e}",
                     path.display()
@@ -54,8 +54,8 @@ impl UpstreamManifest {
             Some(p) => PathBuf::from(p),
             None if root.join("src/lib.rs").is_file() => PathBuf::from("src/lib.rs"),
             None => {
-                return Err(Error::msg(
-                    "manifest",
+                return Err(Error::new(
+                    ErrorKind::Manifest,
                     format!(
                         "`{name}` has no library target (no `[lib]` in `{}` and no `src/lib.rs`)\n  \
                          help: build-patch compiles a patched library; a binary-only crate cannot be \

@@ -210,7 +210,7 @@ fn not_found(
     if abs != listed {
         text += &format!(": there is no `{}`", abs.display());
     }
-    let e = crate::Error::msg("io", text);
+    let e = crate::Error::new(crate::ErrorKind::Io, text);
     match close_path(base, &listed) {
         Some(close) => e.with_note(format!("help: did you mean `{}`?", close.display())),
         None => e,
