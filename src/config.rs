@@ -58,6 +58,15 @@ impl GitRef {
     }
 }
 
+/// What a patch whose `Applies-to:` line names another version does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum VersionMismatch {
+    /// `"warn"`, the default: a warning, and the build goes on.
+    Warn,
+    /// `"error"`: the build fails.
+    Error,
+}
+
 /// Where Cargo takes the pristine upstream from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Remote {
@@ -81,9 +90,9 @@ pub(crate) struct Settings {
     pub strip: Option<usize>,
     pub fuzz: Option<usize>,
     pub source: Option<PathBuf>,
-    /// Whether a patch that records another upstream version fails the build
-    /// (`true`) or warns (`false`, the default).
-    pub version_mismatch_is_error: Option<bool>,
+    /// `version-mismatch`: what a patch that records another upstream
+    /// version does (default: warn).
+    pub version_mismatch: Option<VersionMismatch>,
     /// `git`: the repository holding the upstream.
     pub git: Option<String>,
     /// `rev`, `tag` or `branch` (at most one).
@@ -102,9 +111,7 @@ impl Settings {
             strip: self.strip.or(other.strip),
             fuzz: self.fuzz.or(other.fuzz),
             source: self.source.or(other.source),
-            version_mismatch_is_error: self
-                .version_mismatch_is_error
-                .or(other.version_mismatch_is_error),
+            version_mismatch: self.version_mismatch.or(other.version_mismatch),
             git: self.git.or(other.git),
             git_ref: self.git_ref.or(other.git_ref),
             registry: self.registry.or(other.registry),
@@ -289,9 +296,10 @@ fn settings_from_table(t: &toml::Table, path: &Path) -> Result<Settings> {
             ))
         }
     };
-    let version_mismatch_is_error = match string("version-mismatch")?.as_deref() {
-        None | Some("warn") => None,
-        Some("error") => Some(true),
+    let version_mismatch = match string("version-mismatch")?.as_deref() {
+        None => None,
+        Some("warn") => Some(VersionMismatch::Warn),
+        Some("error") => Some(VersionMismatch::Error),
         Some(other) => {
             return Err(config_error(
                 path,
@@ -323,7 +331,7 @@ fn settings_from_table(t: &toml::Table, path: &Path) -> Result<Settings> {
         ));
     }
     Ok(Settings {
-        version_mismatch_is_error,
+        version_mismatch,
         git: string("git")?,
         git_ref: refs.pop().map(|(_, r)| r),
         registry: string("registry")?,

@@ -20,12 +20,6 @@ impl Directives {
         self.push("rerun-if-changed", &path.display().to_string());
     }
 
-    /// `cargo:rerun-if-env-changed=VAR`.
-    #[allow(dead_code)] // used once build-patch reads variables of its own
-    pub fn rerun_if_env_changed(&mut self, var: &str) {
-        self.push("rerun-if-env-changed", var);
-    }
-
     /// `cargo:rustc-env=KEY=VALUE`: an environment variable that `env!`
     /// sees while the crate compiles. Directives are line based, so line
     /// breaks in the value become spaces (Cargo's own `CARGO_PKG_DESCRIPTION`

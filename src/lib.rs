@@ -354,7 +354,7 @@ impl Config {
         self
     }
 
-    /// Whether to print `cargo::` directives (default: yes). Off, the
+    /// Whether to print `cargo:` directives (default: yes). Off, the
     /// directives are only returned in the [`Output`].
     pub fn cargo_directives(&mut self, emit: bool) -> &mut Config {
         self.emit = emit;
@@ -437,7 +437,7 @@ impl Config {
 
     /// Stages the patched crate: finds the pristine source, copies it into
     /// `OUT_DIR/build-patch`, applies the patches, writes the compile root,
-    /// and (unless turned off) prints the `cargo::` directives.
+    /// and (unless turned off) prints the `cargo:` directives.
     ///
     /// It never exits the process. In the child process that runs the
     /// upstream build script (see [`Config::upstream_build_script`]) it only
@@ -543,7 +543,7 @@ impl Output {
         self.restaged
     }
 
-    /// The `cargo::` directives of this run, one per line.
+    /// The `cargo:` directives of this run, one per line.
     pub fn directives(&self) -> &[String] {
         &self.directives
     }

@@ -17,7 +17,7 @@ use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use crate::config::{self, Settings};
+use crate::config::{self, Settings, VersionMismatch};
 use crate::directives::Directives;
 use crate::error::{Error, ErrorKind, Result};
 use crate::{
@@ -658,7 +658,7 @@ fn check_recorded_versions(
             "patch `{}` was made against `{recorded}`, and is applied to `{expected}`",
             p.display
         );
-        if settings.version_mismatch_is_error == Some(true) {
+        if settings.version_mismatch == Some(VersionMismatch::Error) {
             return Err(Error::new(
                 ErrorKind::Patch,
                 format!(
