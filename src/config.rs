@@ -178,6 +178,9 @@ pub(crate) struct ShimManifest {
     /// (`# A build-patch shim: compiles NAME VERSION with ...`) names: what
     /// the shim was made for, or last upgraded to.
     pub made_for: Option<String>,
+    /// Whether the manifest has a `[package.metadata.build-patch]` table.
+    #[cfg(feature = "generate")]
+    pub has_table: bool,
 }
 
 /// Reads the shim's manifest. `path` is only used in messages.
@@ -191,7 +194,8 @@ pub(crate) fn parse_shim_manifest(text: &str, path: &Path) -> Result<ShimManifes
     let lib_path = toml::get(&doc, &["lib", "path"])
         .and_then(Value::as_str)
         .unwrap_or("src/lib.rs");
-    let settings = match toml::get(&doc, &["package", "metadata", "build-patch"]) {
+    let table = toml::get(&doc, &["package", "metadata", "build-patch"]);
+    let settings = match table {
         None => Settings::default(),
         Some(Value::Table(t)) => settings_from_table(t, path)?,
         Some(other) => {
@@ -215,6 +219,8 @@ pub(crate) fn parse_shim_manifest(text: &str, path: &Path) -> Result<ShimManifes
             .and_then(Value::as_str)
             .map(str::to_string),
         made_for: header_names(text),
+        #[cfg(feature = "generate")]
+        has_table: table.is_some(),
     })
 }
 

@@ -2,10 +2,159 @@
 //! upstream. Only `cargo build-patch` (`new`, `sync`) needs this; it is
 //! compiled with the `generate` feature, which a shim's build never enables.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
+use crate::config::{ShimManifest, VersionMismatch};
 use crate::error::{Error, ErrorKind, Result};
-use crate::{build_script, root, Output};
+use crate::{build_script, config, fs, root, Output};
+
+/// The name of build-patch's package: the build-dependency every shim has,
+/// which the shim's manifest has and the upstream's does not.
+pub const BUILD_PATCH: &str = crate::manifest::BUILD_PATCH;
+
+/// The file name of the compile root build-patch writes beside the patched
+/// upstream library root in the staged copy (`src/.build-patch-root.rs`):
+/// not part of the upstream, so never part of a patch.
+pub const ROOT_FILE: &str = crate::stage::ROOT_FILE;
+
+/// A shim's `Cargo.toml` as a shim's build reads it: its package and its
+/// `[package.metadata.build-patch]` table, validated as the build validates
+/// it. Every `None` is a key the manifest does not set.
+pub struct ShimSettings {
+    manifest: ShimManifest,
+}
+
+/// Reads the shim manifest at `manifest_path` (a shim's `Cargo.toml`) as
+/// the shim's build does, with the build's errors (a bad `patches` entry,
+/// an unknown key, two git references, ...).
+///
+/// ```no_run
+/// let shim = build_patch::read_shim_settings("patched/shlex/Cargo.toml".as_ref())?;
+/// assert!(shim.has_table());
+/// # Ok::<(), build_patch::Error>(())
+/// ```
+pub fn read_shim_settings(manifest_path: &Path) -> Result<ShimSettings> {
+    parse_shim_settings(&fs::read_to_string(manifest_path)?, manifest_path)
+}
+
+/// [`read_shim_settings`] on the text of the manifest; `manifest_path` only
+/// names it in messages.
+///
+/// ```
+/// let text = "[package]\nname = 'shlex'\nversion = '1.1.0'\n\
+///             [package.metadata.build-patch]\npatches = ['patches/']\nstrip = 0\n";
+/// let shim = build_patch::parse_shim_settings(text, "Cargo.toml".as_ref())?;
+/// assert_eq!(shim.package_name(), Some("shlex"));
+/// assert_eq!(shim.patches(), Some(&["patches/".into()][..]));
+/// assert_eq!((shim.strip(), shim.fuzz()), (Some(0), None));
+/// let bad = "[package.metadata.build-patch]\npatches = [1]\n";
+/// assert!(build_patch::parse_shim_settings(bad, "Cargo.toml".as_ref()).is_err());
+/// # Ok::<(), build_patch::Error>(())
+/// ```
+pub fn parse_shim_settings(text: &str, manifest_path: &Path) -> Result<ShimSettings> {
+    let manifest = config::parse_shim_manifest(text, manifest_path)?;
+    // What the build refuses before staging: two sources at once, a git
+    // reference without `git`.
+    manifest.settings.remote(manifest_path)?;
+    Ok(ShimSettings { manifest })
+}
+
+impl ShimSettings {
+    /// Whether the manifest has a `[package.metadata.build-patch]` table
+    /// (without one, it is not a shim, though every key has a default).
+    pub fn has_table(&self) -> bool {
+        self.manifest.has_table
+    }
+
+    /// `[package] name`, when written as a plain string.
+    pub fn package_name(&self) -> Option<&str> {
+        self.manifest.name.as_deref()
+    }
+
+    /// `[package] version`, when written as a plain string.
+    pub fn package_version(&self) -> Option<&str> {
+        self.manifest.version.as_deref()
+    }
+
+    /// `crate`: the upstream package (default: the package's name).
+    pub fn crate_name(&self) -> Option<&str> {
+        self.manifest.settings.crate_name.as_deref()
+    }
+
+    /// `version`: the upstream version (default: the package's version).
+    pub fn version(&self) -> Option<&str> {
+        self.manifest.settings.version.as_deref()
+    }
+
+    /// `patches`, as written (relative to the shim's directory); a single
+    /// string is a list of one.
+    pub fn patches(&self) -> Option<&[PathBuf]> {
+        self.manifest.settings.patches.as_deref()
+    }
+
+    /// `strip` (default 1).
+    pub fn strip(&self) -> Option<usize> {
+        self.manifest.settings.strip
+    }
+
+    /// `fuzz` (default 0).
+    pub fn fuzz(&self) -> Option<usize> {
+        self.manifest.settings.fuzz
+    }
+
+    /// `source`, as written.
+    pub fn source(&self) -> Option<&Path> {
+        self.manifest.settings.source.as_deref()
+    }
+
+    /// `git`.
+    pub fn git(&self) -> Option<&str> {
+        self.manifest.settings.git.as_deref()
+    }
+
+    /// The git reference: `("rev" | "tag" | "branch", value)`.
+    pub fn git_reference(&self) -> Option<(&'static str, &str)> {
+        self.manifest
+            .settings
+            .git_ref
+            .as_ref()
+            .map(config::GitRef::key_value)
+    }
+
+    /// `registry`.
+    pub fn registry(&self) -> Option<&str> {
+        self.manifest.settings.registry.as_deref()
+    }
+
+    /// Whether `version-mismatch = "error"`.
+    pub fn version_mismatch_is_error(&self) -> bool {
+        self.manifest.settings.version_mismatch == Some(VersionMismatch::Error)
+    }
+
+    /// `[lib] path`, relative to the shim's directory (default `src/lib.rs`).
+    pub fn lib_path(&self) -> &Path {
+        &self.manifest.lib_path
+    }
+}
+
+/// Copies the tree `src` into `dst` (created) as build-patch stages a
+/// crate: regular files and directories; a symbolic link to a file inside
+/// the tree as that file; other links and special files left out, each
+/// described in the returned list. The names in `skip_top` are left out at
+/// the top level. Copies get mode 644, or 755 when the source has an
+/// executable bit ([`is_executable`]).
+pub fn copy_tree(src: &Path, dst: &Path, skip_top: &[&str]) -> Result<Vec<String>> {
+    let mut skipped = Vec::new();
+    crate::stage::copy_tree(src, dst, skip_top, &mut skipped)?;
+    Ok(skipped)
+}
+
+/// Whether a file counts as executable for build-patch (staged with mode
+/// 755, and `100755` in a git diff): any executable bit on Unix; never
+/// elsewhere.
+pub fn is_executable(meta: &std::fs::Metadata) -> bool {
+    crate::stage::is_executable(meta)
+}
 
 impl Output {
     /// The files a shim needs to run the patched upstream build script,

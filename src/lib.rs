@@ -126,6 +126,11 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 pub use error::{Error, ErrorKind, Result};
+#[cfg(feature = "generate")]
+pub use generate::{
+    copy_tree, is_executable, parse_shim_settings, read_shim_settings, ShimSettings, BUILD_PATCH,
+    ROOT_FILE,
+};
 
 use config::Settings;
 

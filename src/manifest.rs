@@ -63,7 +63,7 @@ impl DepKind {
 }
 
 /// The shim's own build-dependency, which the upstream does not have.
-const BUILD_PATCH: &str = "build-patch";
+pub(crate) const BUILD_PATCH: &str = "build-patch";
 
 /// A dependency's identity: its table and the name the code uses.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
