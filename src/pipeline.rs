@@ -60,35 +60,69 @@ fn env_var(name: &str) -> Option<OsString> {
 }
 
 fn env_string(name: &str) -> Option<String> {
-    env_var(name).and_then(|v| v.into_string().ok())
+    match env_var(name) {
+        Some(v) => v.into_string().ok(),
+        None => None,
+    }
+}
+
+/// The builder's `value`, else the variable `var`.
+fn path_or_env(value: &Option<PathBuf>, var: &str) -> Option<PathBuf> {
+    match value {
+        Some(v) => Some(v.clone()),
+        None => env_var(var).map(PathBuf::from),
+    }
+}
+
+/// The builder's `value`, else the variable `var`.
+fn string_or_env(value: &Option<String>, var: &str) -> Option<String> {
+    match value {
+        Some(v) => Some(v.clone()),
+        None => env_string(var),
+    }
+}
+
+/// The first of `options` that is set.
+#[allow(clippy::manual_flatten)] // a plain loop: less code to compile than `flatten`
+fn first(options: &[&Option<String>]) -> Option<String> {
+    for o in options {
+        if let Some(v) = o {
+            return Some(v.clone());
+        }
+    }
+    None
 }
 
 impl Inputs {
     /// The only reader of the process environment (but the marker of the
     /// upstream build script's child process, see [`run_upstream_child`]).
     pub fn read(cfg: &Config) -> Inputs {
-        let path = |override_: &Option<PathBuf>, var: &str| {
-            override_
-                .clone()
-                .or_else(|| env_var(var).map(PathBuf::from))
+        let cargo_home = match &cfg.cargo_home {
+            Some(dir) => Some(dir.clone()),
+            None => {
+                let home = match std::env::var_os("HOME") {
+                    Some(home) => Some(home),
+                    None => std::env::var_os("USERPROFILE"),
+                };
+                source::default_cargo_home(env_var("CARGO_HOME"), home)
+            }
         };
-        let home = std::env::var_os("HOME").or_else(|| std::env::var_os("USERPROFILE"));
         Inputs {
             settings: cfg.settings.clone(),
             manifest_dir: cfg.manifest_dir.clone(),
-            cargo_manifest_dir: env_var("CARGO_MANIFEST_DIR").map(PathBuf::from),
-            out_dir: path(&cfg.out_dir, "OUT_DIR"),
+            cargo_manifest_dir: path_or_env(&None, "CARGO_MANIFEST_DIR"),
+            out_dir: path_or_env(&cfg.out_dir, "OUT_DIR"),
             package_name: cfg.package_name.clone(),
             package_version: cfg.package_version.clone(),
             cargo_pkg_name: env_string("CARGO_PKG_NAME"),
             cargo_pkg_version: env_string("CARGO_PKG_VERSION"),
-            cargo: path(&cfg.cargo, "CARGO").unwrap_or_else(|| PathBuf::from("cargo")),
-            cargo_home: cfg
-                .cargo_home
-                .clone()
-                .or_else(|| source::default_cargo_home(env_var("CARGO_HOME"), home)),
-            target: cfg.target.clone().or_else(|| env_string("TARGET")),
-            offline: cfg.offline.unwrap_or_else(source::parent_cargo_is_offline),
+            cargo: path_or_env(&cfg.cargo, "CARGO").unwrap_or(PathBuf::from("cargo")),
+            cargo_home,
+            target: string_or_env(&cfg.target, "TARGET"),
+            offline: match cfg.offline {
+                Some(offline) => offline,
+                None => source::parent_cargo_is_offline(),
+            },
             upstream_main: cfg.upstream_main,
             verify_only: cfg.verify_only,
         }
@@ -103,15 +137,16 @@ impl Inputs {
 
 /// A value Cargo sets for a build script, or the builder's.
 fn required(value: &Option<PathBuf>, var: &str) -> Result<PathBuf> {
-    value.clone().ok_or_else(|| {
-        Error::new(
+    match value {
+        Some(v) => Ok(v.clone()),
+        None => Err(Error::new(
             ErrorKind::Config,
             format!(
                 "`{var}` is not set: build-patch runs from a build script (`build.rs`), \
                  where Cargo sets it; elsewhere set it on the `Config`"
             ),
-        )
-    })
+        )),
+    }
 }
 
 /// In the child process that runs the upstream build script (marked by a
@@ -277,30 +312,22 @@ fn read_shim(inputs: &Inputs, directives: &mut Directives) -> Result<Shim> {
         .or(std::mem::take(&mut shim.settings));
     // The shim's own name and version: the builder's, its manifest's, or,
     // in a build script (where Cargo's variables are the shim's), Cargo's.
-    let in_build_script = inputs.manifest_dir.is_none();
-    let cargo_says = |value: &Option<String>| value.clone().filter(|_| in_build_script);
-    let package_name = inputs
-        .package_name
-        .clone()
-        .or_else(|| shim.name.clone())
-        .or_else(|| cargo_says(&inputs.cargo_pkg_name));
-    let package_version = inputs
-        .package_version
-        .clone()
-        .or_else(|| shim.version.clone())
-        .or_else(|| cargo_says(&inputs.cargo_pkg_version));
-    let name = settings
-        .crate_name
-        .clone()
-        .or_else(|| package_name.clone())
-        .or_else(|| inputs.cargo_pkg_name.clone())
-        .ok_or_else(|| missing_setting("crate", &manifest_path))?;
-    let version = settings
-        .version
-        .clone()
-        .or_else(|| package_version.clone())
-        .or_else(|| inputs.cargo_pkg_version.clone())
-        .ok_or_else(|| missing_setting("version", &manifest_path))?;
+    let (cargo_name, cargo_version) = match inputs.manifest_dir {
+        None => (&inputs.cargo_pkg_name, &inputs.cargo_pkg_version),
+        Some(_) => (&None, &None),
+    };
+    let package_name = first(&[&inputs.package_name, &shim.name, cargo_name]);
+    let package_version = first(&[&inputs.package_version, &shim.version, cargo_version]);
+    let Some(name) = first(&[&settings.crate_name, &package_name, &inputs.cargo_pkg_name]) else {
+        return Err(missing_setting("crate", &manifest_path));
+    };
+    let Some(version) = first(&[
+        &settings.version,
+        &package_version,
+        &inputs.cargo_pkg_version,
+    ]) else {
+        return Err(missing_setting("version", &manifest_path));
+    };
     if let (Some(package_name), Some(package_version)) = (&package_name, &package_version) {
         check_graph_wide_version(
             package_name,
@@ -715,31 +742,38 @@ fn moved_from(
     shim: &config::ShimManifest,
     manifest_path: &Path,
 ) -> Option<String> {
-    let other = |recorded: &str| {
-        recorded
-            .strip_prefix(name)
-            .and_then(|v| v.strip_prefix(' '))
-            .is_some_and(|v| v != version)
-    };
-    let (recorded, source) = made_for
-        .iter()
-        .find(|(_, recorded)| other(recorded))
-        .map(|(patch, recorded)| {
-            (
-                recorded.clone(),
-                format!("the `Applies-to:` line of `{patch}`"),
-            )
-        })
-        .or_else(|| {
-            let header = shim.made_for.clone().filter(|h| other(h))?;
-            Some((
-                header,
-                format!("the header comment of `{}`", manifest_path.display()),
-            ))
-        })?;
+    let mut found = None;
+    for (patch, recorded) in made_for {
+        if names_other_version(recorded, name, version) {
+            found = Some((recorded, format!("the `Applies-to:` line of `{patch}`")));
+            break;
+        }
+    }
+    if found.is_none() {
+        if let Some(header) = &shim.made_for {
+            if names_other_version(header, name, version) {
+                found = Some((
+                    header,
+                    format!("the header comment of `{}`", manifest_path.display()),
+                ));
+            }
+        }
+    }
+    let (recorded, source) = found?;
     Some(format!(
         "the shim was made for `{recorded}` ({source}), and its version is now {version}"
     ))
+}
+
+/// Whether `recorded` (`NAME VERSION`) is `name` at another version.
+fn names_other_version(recorded: &str, name: &str, version: &str) -> bool {
+    match recorded.strip_prefix(name) {
+        Some(rest) => match rest.strip_prefix(' ') {
+            Some(v) => v != version,
+            None => false,
+        },
+        None => false,
+    }
 }
 
 fn manifest_mismatch(

@@ -309,21 +309,72 @@ fn fingerprint_dir(dir: &Path) -> Result<u64> {
     Ok(fnv1a(acc.as_bytes()))
 }
 
+/// The entries of `dir` with their metadata, by path.
 fn read_dir_sorted(dir: &Path) -> Result<Vec<(PathBuf, std::fs::Metadata)>> {
     let mut out = Vec::new();
-    let rd = std::fs::read_dir(dir).map_err(|e| Error::io("read directory", dir, e))?;
+    let rd = match std::fs::read_dir(dir) {
+        Ok(rd) => rd,
+        Err(e) => return Err(Error::io("read directory", dir, e)),
+    };
     for entry in rd {
-        let entry = entry.map_err(|e| Error::io("read directory", dir, e))?;
+        let entry = match entry {
+            Ok(entry) => entry,
+            Err(e) => return Err(Error::io("read directory", dir, e)),
+        };
         let path = entry.path();
         // Not following links, like `symlink_metadata`, but relative to the
         // open directory: no walk of the whole path for every entry.
-        let meta = entry
-            .metadata()
-            .map_err(|e| Error::io("inspect", &path, e))?;
-        out.push((path, meta));
+        match entry.metadata() {
+            Ok(meta) => out.push((path, meta)),
+            Err(e) => return Err(Error::io("inspect", &path, e)),
+        }
     }
-    out.sort_by(|a, b| a.0.cmp(&b.0));
-    Ok(out)
+    Ok(sorted_by_path(out))
+}
+
+/// `entries` in the order of their paths: a plain merge sort of their
+/// indices, a small fraction of the code `sort_by` compiles to.
+fn sorted_by_path(entries: Vec<(PathBuf, std::fs::Metadata)>) -> Vec<(PathBuf, std::fs::Metadata)> {
+    let n = entries.len();
+    let mut order = Vec::with_capacity(n);
+    for i in 0..n {
+        order.push(i);
+    }
+    let mut merged = vec![0; n];
+    let mut width = 1;
+    while width < n {
+        let mut start = 0;
+        while start < n {
+            let mid = (start + width).min(n);
+            let end = (start + 2 * width).min(n);
+            let (mut a, mut b) = (start, mid);
+            for slot in &mut merged[start..end] {
+                // Stable: on a tie the left run's entry goes first.
+                let take_b = a == mid || (b < end && entries[order[b]].0 < entries[order[a]].0);
+                if take_b {
+                    *slot = order[b];
+                    b += 1;
+                } else {
+                    *slot = order[a];
+                    a += 1;
+                }
+            }
+            start = end;
+        }
+        std::mem::swap(&mut order, &mut merged);
+        width *= 2;
+    }
+    let mut slots = Vec::with_capacity(n);
+    for entry in entries {
+        slots.push(Some(entry));
+    }
+    let mut out = Vec::with_capacity(n);
+    for i in order {
+        if let Some(entry) = slots[i].take() {
+            out.push(entry);
+        }
+    }
+    out
 }
 
 /// Copies the regular files and directories of `src` into `dst` (created).
@@ -511,6 +562,29 @@ mod tests {
     fn fnv_notices_one_byte() {
         assert_ne!(fnv1a(b"abc"), fnv1a(b"abd"));
         assert_eq!(fnv1a(b""), 0xcbf2_9ce4_8422_2325);
+    }
+
+    #[test]
+    fn entries_are_sorted_by_path() {
+        let dir = tempfile::tempdir().unwrap();
+        for n in [0usize, 1, 2, 3, 7, 8, 9, 33] {
+            let d = dir.path().join(format!("n{n}"));
+            std::fs::create_dir(&d).unwrap();
+            for i in 0..n {
+                // Names whose creation order is not their sorted order.
+                let name = format!("{}-{i}", (i * 7919) % 31);
+                std::fs::write(d.join(name), "").unwrap();
+            }
+            let paths: Vec<PathBuf> = read_dir_sorted(&d)
+                .unwrap()
+                .into_iter()
+                .map(|(p, _)| p)
+                .collect();
+            let mut expected = paths.clone();
+            expected.sort();
+            assert_eq!(paths, expected);
+            assert_eq!(paths.len(), n);
+        }
     }
 
     #[test]
