@@ -33,7 +33,6 @@ use std::process::{Command, Stdio};
 
 use crate::config::{GitRef, Remote};
 use crate::error::{Error, ErrorKind, Result};
-use crate::map::Set;
 use crate::{fs, json, toml};
 
 /// Where a pristine source was found.
@@ -112,16 +111,22 @@ pub(crate) fn find(req: &Request<'_>) -> Result<Pristine> {
 /// folder names do not say which is crates.io's, so Cargo is asked.
 pub(crate) fn find_in_registry_cache(home: &Path, name: &str, version: &str) -> Option<PathBuf> {
     let src = home.join("registry").join("src");
-    let found: Set<PathBuf> = std::fs::read_dir(&src)
-        .ok()?
-        .filter_map(|e| e.ok().map(|e| e.path().join(format!("{name}-{version}"))))
-        .filter(|dir| dir.join(".cargo-ok").is_file() && dir.join("Cargo.toml").is_file())
-        .collect();
-    let mut found = found.into_iter();
-    match (found.next(), found.next()) {
-        (Some(one), None) => Some(one),
-        _ => None,
+    let Ok(entries) = std::fs::read_dir(&src) else {
+        return None;
+    };
+    let dir_name = format!("{name}-{version}");
+    let mut found = None;
+    for entry in entries {
+        let Ok(entry) = entry else { continue };
+        let dir = entry.path().join(&dir_name);
+        if dir.join(".cargo-ok").is_file() && dir.join("Cargo.toml").is_file() {
+            if found.is_some() {
+                return None;
+            }
+            found = Some(dir);
+        }
     }
+    found
 }
 
 /// Whether `path` is a regular file, or a link to one, inside `dir`: what
@@ -265,24 +270,41 @@ fn locked_branch_commit(
     let lock = nearest_lock(start)?;
     let doc = toml::parse(&std::fs::read_to_string(&lock).ok()?).ok()?;
     let query = branch.map(|b| format!("branch={b}"));
-    // `git+URL?branch=B#COMMIT`, or `git+URL#COMMIT` for the default branch.
-    let commit_of = |source: &str| -> Option<String> {
-        let (repo, commit) = source.strip_prefix("git+")?.split_once('#')?;
+    for package in toml::get(&doc, &["package"])?.as_array()? {
+        let Some(package) = package.as_table() else {
+            continue;
+        };
+        if str_at(package, "name") != Some(name) {
+            continue;
+        }
+        let Some(source) = str_at(package, "source") else {
+            continue;
+        };
+        // `git+URL?branch=B#COMMIT`, or `git+URL#COMMIT` for the default branch.
+        let Some((repo, commit)) = source.strip_prefix("git+").and_then(|s| s.split_once('#'))
+        else {
+            continue;
+        };
         let (repo_url, found_query) = match repo.split_once('?') {
             Some((u, q)) => (u, Some(q)),
             None => (repo, None),
         };
-        (same_git_url(repo_url, url) && found_query == query.as_deref()).then(|| commit.to_string())
-    };
-    toml::get(&doc, &["package"])?
-        .as_array()?
-        .iter()
-        .filter_map(toml::Value::as_table)
-        .filter(|p| toml::get(p, &["name"]).and_then(toml::Value::as_str) == Some(name))
-        .filter_map(|p| toml::get(p, &["source"]).and_then(toml::Value::as_str))
-        .find_map(commit_of)
-        .filter(|commit| !commit.is_empty() && commit.bytes().all(|b| b.is_ascii_hexdigit()))
-        .map(|commit| (commit, lock.clone()))
+        if same_git_url(repo_url, url) && found_query == query.as_deref() {
+            if commit.is_empty() || !commit.bytes().all(|b| b.is_ascii_hexdigit()) {
+                return None;
+            }
+            return Some((commit.to_string(), lock));
+        }
+    }
+    None
+}
+
+/// The string at `key` of `table`.
+fn str_at<'a>(table: &'a toml::Table, key: &str) -> Option<&'a str> {
+    match table.get(key) {
+        Some(toml::Value::String(s)) => Some(s),
+        _ => None,
+    }
 }
 
 /// The private manifest of the nested call: a package with one dependency,
