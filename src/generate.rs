@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use crate::config::{ShimManifest, VersionMismatch};
 use crate::error::{Error, ErrorKind, Result};
-use crate::{build_script, config, fs, root, Output};
+use crate::{build_script, config, fs, manifest, root, Output};
 
 /// The name of build-patch's package: the build-dependency every shim has,
 /// which the shim's manifest has and the upstream's does not.
@@ -137,6 +137,54 @@ impl ShimSettings {
     }
 }
 
+/// What differs between a shim's manifest and the patched upstream's (see
+/// [`Output::compare_shim_manifest`]).
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ManifestField {
+    /// `[package] edition`.
+    Edition,
+    /// `[lib] name` (compared for a graph-wide shim only).
+    LibName,
+    /// `[lib] proc-macro`.
+    ProcMacro,
+    /// `[package] links`.
+    Links,
+    /// A feature of `[features]`, by name.
+    Feature(String),
+    /// A dependency: of `[build-dependencies]` when `build`, else of
+    /// `[dependencies]`; of `[target.'TARGET'.…]` when `target` is set; by
+    /// its name in code.
+    Dependency {
+        /// A build-dependency.
+        build: bool,
+        /// The `cfg(...)` or triple of a target-specific table.
+        target: Option<String>,
+        /// The name the code uses (the key of the table).
+        name: String,
+    },
+}
+
+/// One difference between a shim's manifest and the patched upstream's.
+#[derive(Debug, Clone)]
+pub struct ManifestDifference {
+    field: ManifestField,
+    text: String,
+}
+
+impl ManifestDifference {
+    /// What differs.
+    pub fn field(&self) -> &ManifestField {
+        &self.field
+    }
+
+    /// The line that says it, as the shim's build lists it (for example
+    /// ``[dependencies] `serde`: requirement upstream `^1.0.100`, the shim `^1.0` ``).
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+}
+
 /// Copies the tree `src` into `dst` (created) as build-patch stages a
 /// crate: regular files and directories; a symbolic link to a file inside
 /// the tree as that file; other links and special files left out, each
@@ -236,6 +284,38 @@ impl Output {
             upstream.extern_crates.iter().map(|e| e.text.as_str()),
             shim.first_item,
         ))
+    }
+
+    /// How the shim manifest `text` differs from the patched upstream
+    /// manifest in what Cargo builds: what a shim's build checks (and fails
+    /// on, listing each [`ManifestDifference::text`]). Empty when they agree.
+    /// `path` names the manifest in a parse error.
+    pub fn compare_shim_manifest(
+        &self,
+        text: &str,
+        path: &Path,
+    ) -> Result<Vec<ManifestDifference>> {
+        let shim = config::parse_shim_manifest(text, path)?;
+        let mut out = Vec::new();
+        for d in manifest::compare(&self.upstream_model, &shim.model) {
+            let field = match d.field {
+                manifest::Field::Edition => ManifestField::Edition,
+                manifest::Field::LibName => ManifestField::LibName,
+                manifest::Field::ProcMacro => ManifestField::ProcMacro,
+                manifest::Field::Links => ManifestField::Links,
+                manifest::Field::Feature(name) => ManifestField::Feature(name.to_string()),
+                manifest::Field::Dependency(key) => ManifestField::Dependency {
+                    build: key.kind == manifest::DepKind::Build,
+                    target: key.target.clone(),
+                    name: key.name.clone(),
+                },
+            };
+            out.push(ManifestDifference {
+                field,
+                text: d.text,
+            });
+        }
+        Ok(out)
     }
 
     /// The `src/lib.rs` a shim of this patched crate needs: the crate-level
@@ -377,4 +457,42 @@ fn shim_lib_rs(upstream: &root::SplitRoot) -> String {
     }
     text.push_str("include!(concat!(env!(\"OUT_DIR\"), \"/build-patch/lib.rs\"));\n");
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn manifest_differences_are_structured() {
+        let upstream = "[package]\nname = 'foo'\nedition = '2018'\n\
+                        [dependencies]\nserde = '1.0.100'\n[features]\nstd = []\n";
+        let mut out = Output::empty();
+        out.upstream_model = manifest::model(&crate::toml::parse(upstream).unwrap());
+        let shim = "[package]\nname = 'foo'\nedition = '2018'\n\
+                    [dependencies]\nserde = '1.0'\n[build-dependencies]\nbuild-patch = '0.1'\n";
+        let diffs = out
+            .compare_shim_manifest(shim, Path::new("Cargo.toml"))
+            .unwrap();
+        let fields: Vec<&ManifestField> = diffs.iter().map(|d| d.field()).collect();
+        assert_eq!(
+            fields,
+            [
+                &ManifestField::Feature("std".into()),
+                &ManifestField::Dependency {
+                    build: false,
+                    target: None,
+                    name: "serde".into()
+                },
+            ]
+        );
+        assert_eq!(
+            diffs[1].text(),
+            "[dependencies] `serde`: requirement upstream `^1.0.100`, the shim `^1.0`"
+        );
+        assert!(out
+            .compare_shim_manifest(upstream, Path::new("Cargo.toml"))
+            .unwrap()
+            .is_empty());
+    }
 }

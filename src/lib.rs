@@ -128,8 +128,8 @@ use std::process::ExitCode;
 pub use error::{Error, ErrorKind, Result};
 #[cfg(feature = "generate")]
 pub use generate::{
-    copy_tree, is_executable, parse_shim_settings, read_shim_settings, ShimSettings, BUILD_PATCH,
-    ROOT_FILE,
+    copy_tree, is_executable, parse_shim_settings, read_shim_settings, ManifestDifference,
+    ManifestField, ShimSettings, BUILD_PATCH, ROOT_FILE,
 };
 
 use config::Settings;
@@ -488,6 +488,9 @@ pub struct Output {
     /// The patched upstream library root, split: what a shim's root carries.
     #[cfg(feature = "generate")]
     upstream_root: root::SplitRoot,
+    /// What the patched upstream manifest says Cargo builds.
+    #[cfg(feature = "generate")]
+    upstream_model: manifest::Model,
     restaged: bool,
     directives: Vec<String>,
     build_script: Option<PathBuf>,
@@ -501,6 +504,8 @@ impl Output {
             entry: staged.entry,
             #[cfg(feature = "generate")]
             upstream_root: staged.root,
+            #[cfg(feature = "generate")]
+            upstream_model: staged.manifest.model,
             restaged: staged.restaged,
             directives,
         }
@@ -519,6 +524,8 @@ impl Output {
                 first_item: 0,
                 body: String::new(),
             },
+            #[cfg(feature = "generate")]
+            upstream_model: manifest::Model::default(),
             restaged: false,
             directives: Vec::new(),
             build_script: None,

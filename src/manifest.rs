@@ -299,46 +299,88 @@ pub(crate) fn normalize_req(req: &str) -> String {
 
 /// The differences between the patched upstream manifest and the shim's, one
 /// line each; empty when the shim builds what the upstream would.
-pub(crate) fn compare(upstream: &Model, shim: &Model) -> Vec<String> {
+/// One way the shim's manifest differs from the patched upstream's: what
+/// differs, and the line that says it.
+pub(crate) struct Difference<'a> {
+    #[cfg_attr(not(feature = "generate"), allow(dead_code))] // read by `generate`
+    pub field: Field<'a>,
+    pub text: String,
+}
+
+/// What differs.
+#[cfg_attr(not(feature = "generate"), allow(dead_code))] // read by `generate`
+pub(crate) enum Field<'a> {
+    Edition,
+    LibName,
+    ProcMacro,
+    Links,
+    /// A feature, by name.
+    Feature(&'a str),
+    /// A dependency.
+    Dependency(&'a DepKey),
+}
+
+pub(crate) fn compare<'a>(upstream: &'a Model, shim: &'a Model) -> Vec<Difference<'a>> {
     let mut out = Vec::new();
     let graph_wide = upstream.name == shim.name;
     if upstream.edition != shim.edition {
-        out.push(format!(
-            "edition: upstream `{}`, the shim `{}`",
-            upstream.edition, shim.edition
-        ));
+        out.push(Difference {
+            field: Field::Edition,
+            text: format!(
+                "edition: upstream `{}`, the shim `{}`",
+                upstream.edition, shim.edition
+            ),
+        });
     }
     if graph_wide && upstream.lib_name != shim.lib_name {
-        out.push(format!(
-            "[lib] name: upstream `{}`, the shim `{}` (its dependents use the upstream's)",
-            upstream.lib_name, shim.lib_name
-        ));
+        out.push(Difference {
+            field: Field::LibName,
+            text: format!(
+                "[lib] name: upstream `{}`, the shim `{}` (its dependents use the upstream's)",
+                upstream.lib_name, shim.lib_name
+            ),
+        });
     }
     if upstream.proc_macro != shim.proc_macro {
-        out.push(format!(
-            "[lib] proc-macro: upstream `{}`, the shim `{}`",
-            upstream.proc_macro, shim.proc_macro
-        ));
+        out.push(Difference {
+            field: Field::ProcMacro,
+            text: format!(
+                "[lib] proc-macro: upstream `{}`, the shim `{}`",
+                upstream.proc_macro, shim.proc_macro
+            ),
+        });
     }
     if upstream.links != shim.links {
-        out.push(format!(
-            "links: upstream {}, the shim {}",
-            show_opt(&upstream.links),
-            show_opt(&shim.links)
-        ));
+        out.push(Difference {
+            field: Field::Links,
+            text: format!(
+                "links: upstream {}, the shim {}",
+                show_opt(&upstream.links),
+                show_opt(&shim.links)
+            ),
+        });
     }
     for (name, in_upstream, in_shim) in side_by_side(&upstream.features, &shim.features) {
         match (in_upstream, in_shim) {
-            (Some(u), Some(s)) if u != s => out.push(format!(
-                "[features] `{name}`: upstream {}, the shim {}",
-                show_list(u),
-                show_list(s)
-            )),
-            (Some(u), None) => out.push(format!(
-                "[features] `{name}`: missing in the shim (upstream: {})",
-                show_list(u)
-            )),
-            (None, Some(_)) => out.push(format!("[features] `{name}`: not in the upstream")),
+            (Some(u), Some(s)) if u != s => out.push(Difference {
+                field: Field::Feature(name),
+                text: format!(
+                    "[features] `{name}`: upstream {}, the shim {}",
+                    show_list(u),
+                    show_list(s)
+                ),
+            }),
+            (Some(u), None) => out.push(Difference {
+                field: Field::Feature(name),
+                text: format!(
+                    "[features] `{name}`: missing in the shim (upstream: {})",
+                    show_list(u)
+                ),
+            }),
+            (None, Some(_)) => out.push(Difference {
+                field: Field::Feature(name),
+                text: format!("[features] `{name}`: not in the upstream"),
+            }),
             _ => {}
         }
     }
@@ -386,14 +428,20 @@ pub(crate) fn compare(upstream: &Model, shim: &Model) -> Vec<String> {
                         }
                         line.push_str(d);
                     }
-                    out.push(line);
+                    out.push(Difference {
+                        field: Field::Dependency(key),
+                        text: line,
+                    });
                 }
             }
-            (Some(u), None) => out.push(format!(
-                "{key}: missing in the shim (upstream requires `{}`)",
-                u.req
-            )),
-            (None, Some(_)) => out.push(format!("{key}: not in the upstream")),
+            (Some(u), None) => out.push(Difference {
+                field: Field::Dependency(key),
+                text: format!("{key}: missing in the shim (upstream requires `{}`)", u.req),
+            }),
+            (None, Some(_)) => out.push(Difference {
+                field: Field::Dependency(key),
+                text: format!("{key}: not in the upstream"),
+            }),
             (None, None) => {}
         }
     }
@@ -473,7 +521,11 @@ mod tests {
 
     /// `check(upstream, shim, expected lines)`.
     fn check(upstream: &str, shim: &str, expected: &[&str]) {
-        let got = compare(&m(upstream), &m(shim));
+        let (upstream_model, shim_model) = (m(upstream), m(shim));
+        let got: Vec<String> = compare(&upstream_model, &shim_model)
+            .into_iter()
+            .map(|d| d.text)
+            .collect();
         assert_eq!(got, expected, "\nupstream:\n{upstream}\nshim:\n{shim}");
     }
 

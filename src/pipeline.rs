@@ -781,7 +781,7 @@ fn manifest_mismatch(
     version: &str,
     shim_manifest: &Path,
     fix: &ShimFix<'_>,
-    differences: &[String],
+    differences: &[manifest::Difference<'_>],
 ) -> Error {
     let mut text = format!(
         "the shim's manifest `{}` does not match the patched manifest of `{name} {version}`:",
@@ -789,7 +789,7 @@ fn manifest_mismatch(
     );
     for d in differences {
         text.push_str("\n  - ");
-        text.push_str(d);
+        text.push_str(&d.text);
     }
     text.push_str(&format!(
         "\n  Cargo resolves the shim from its own manifest, so these must agree.\n  {}",
