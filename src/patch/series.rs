@@ -117,19 +117,34 @@ impl Loader<'_> {
             self.read.push(path.to_path_buf());
             return self.series(&series);
         }
-        let rd = fs::read_dir(path).map_err(|e| PatchError::io("read directory", path, e))?;
-        let mut names = Vec::new();
+        let rd = match fs::read_dir(path) {
+            Ok(rd) => rd,
+            Err(e) => return Err(PatchError::io("read directory", path, e)),
+        };
+        // Byte-wise order, the same on every platform and locale: each name
+        // goes in its place (a directory holds few patches, and this
+        // compiles to far less than a sort).
+        let mut names: Vec<String> = Vec::new();
         for entry in rd {
-            let entry = entry.map_err(|e| PatchError::io("read directory", path, e))?;
-            let name = entry.file_name();
-            let ok = name.to_str().is_some_and(is_patch_name);
-            let is_file = entry.file_type().is_ok_and(|t| t.is_file());
-            if ok && is_file {
-                names.push(name);
+            let entry = match entry {
+                Ok(e) => e,
+                Err(e) => return Err(PatchError::io("read directory", path, e)),
+            };
+            let Ok(name) = entry.file_name().into_string() else {
+                continue;
+            };
+            let is_file = match entry.file_type() {
+                Ok(t) => t.is_file(),
+                Err(_) => false,
+            };
+            if is_patch_name(&name) && is_file {
+                let mut at = names.len();
+                while at > 0 && names[at - 1].as_bytes() > name.as_bytes() {
+                    at -= 1;
+                }
+                names.insert(at, name);
             }
         }
-        // Byte-wise order, the same on every platform and locale.
-        names.sort_by(|a, b| a.as_encoded_bytes().cmp(b.as_encoded_bytes()));
         self.read.push(path.to_path_buf());
         for n in names {
             self.file(&path.join(n), None)?;
