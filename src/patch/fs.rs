@@ -82,6 +82,20 @@ pub(crate) struct Finished {
     pub(crate) deleted: Vec<PathBuf>,
 }
 
+/// The index of the first `/` in `rel` at or after `from`: ancestors of a
+/// path are the prefixes before each.
+fn next_slash(rel: &str, from: usize) -> Option<usize> {
+    let bytes = rel.as_bytes();
+    let mut i = from;
+    while i < bytes.len() {
+        if bytes[i] == b'/' {
+            return Some(i);
+        }
+        i += 1;
+    }
+    None
+}
+
 fn disk_path(root: &Path, rel: &str) -> PathBuf {
     let mut p = root.to_path_buf();
     for part in rel.split('/') {
@@ -94,15 +108,12 @@ fn disk_path(root: &Path, rel: &str) -> PathBuf {
 /// a file, on disk or in the overlay's current states when given. Returns
 /// false if an ancestor does not exist on disk (so neither does `rel`).
 fn check_ancestors(root: &Path, rel: &str, entries: &[Entry]) -> Result<bool, PatchError> {
-    let mut prefix = String::new();
     let mut on_disk = true;
-    let dir = rel.rsplit_once('/').map_or("", |(d, _)| d);
-    for part in dir.split('/').filter(|p| !p.is_empty()) {
-        if !prefix.is_empty() {
-            prefix.push('/');
-        }
-        prefix.push_str(part);
-        let state = match find(entries, &prefix) {
+    let mut from = 0;
+    while let Some(slash) = next_slash(rel, from) {
+        from = slash + 1;
+        let prefix = &rel[..slash];
+        let state = match find(entries, prefix) {
             Ok(i) => Some(&entries[i].current),
             Err(_) => None,
         };
@@ -116,7 +127,7 @@ fn check_ancestors(root: &Path, rel: &str, entries: &[Entry]) -> Result<bool, Pa
         if !on_disk {
             continue;
         }
-        match fs::symlink_metadata(disk_path(root, &prefix)) {
+        match fs::symlink_metadata(disk_path(root, prefix)) {
             Ok(m) if m.file_type().is_symlink() => {
                 return Err(PatchError::new(
                     Kind::Symlink,
@@ -138,7 +149,7 @@ fn check_ancestors(root: &Path, rel: &str, entries: &[Entry]) -> Result<bool, Pa
                 .with_target(rel));
             }
             Err(e) if e.kind() == io::ErrorKind::NotFound => on_disk = false,
-            Err(e) => return Err(io_error("inspect", root, &prefix, e)),
+            Err(e) => return Err(io_error("inspect", root, prefix, e)),
         }
     }
     Ok(on_disk)
@@ -334,9 +345,10 @@ pub(crate) fn write(root: &Path, files: &[ChangedFile]) -> Result<(), PatchError
 
 fn make_parents(root: &Path, rel: &str) -> Result<(), PatchError> {
     let mut path = root.to_path_buf();
-    let dir = rel.rsplit_once('/').map_or("", |(d, _)| d);
-    for part in dir.split('/').filter(|p| !p.is_empty()) {
-        path.push(part);
+    let mut from = 0;
+    while let Some(slash) = next_slash(rel, from) {
+        path.push(&rel[from..slash]);
+        from = slash + 1;
         match fs::symlink_metadata(&path) {
             Ok(m) if m.is_dir() && !m.file_type().is_symlink() => {}
             Ok(_) => {

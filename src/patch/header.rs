@@ -10,13 +10,17 @@
 /// command line, `--- `, or quilt's `Index: `).
 pub fn header_len(patch: &[u8]) -> usize {
     let mut at = 0;
-    for line in patch.split_inclusive(|b| *b == b'\n') {
-        if starts_diff(line) {
+    while at < patch.len() {
+        // The rest starts as its line does: no pattern holds a line break.
+        if starts_diff(&patch[at..]) {
             return at;
         }
-        at += line.len();
+        while at < patch.len() && patch[at] != b'\n' {
+            at += 1;
+        }
+        at += 1;
     }
-    at
+    patch.len()
 }
 
 fn starts_diff(line: &[u8]) -> bool {

@@ -871,7 +871,10 @@ fn run_hunks(
         Err(failure) => {
             // Reversed, a hunk that adds nothing would match anywhere; only
             // a patch whose every hunk adds lines can be recognised.
-            let recognisable = !hunks.is_empty() && hunks.iter().all(|h| h.new_count > 0);
+            let mut recognisable = !hunks.is_empty();
+            for h in hunks {
+                recognisable &= h.new_count > 0;
+            }
             if detect_applied
                 && recognisable
                 && apply::apply_hunks(&text, hunks, true, 0, budget).is_ok()
@@ -962,17 +965,16 @@ fn hunk_error(failure: Failure, hunks: &[Hunk], target: &str, fuzz: usize) -> Pa
 
 fn searched_text(hunks: &[Hunk], index: usize, fuzz: usize) -> String {
     let h = &hunks[index];
-    let lead = h
-        .lines
-        .iter()
-        .take_while(|l| l.kind == parse::LineKind::Context)
-        .count();
-    let trail = h
-        .lines
-        .iter()
-        .rev()
-        .take_while(|l| l.kind == parse::LineKind::Context)
-        .count();
+    let lines = &h.lines;
+    let is_context = |i: usize| lines[i].kind == parse::LineKind::Context;
+    let mut lead = 0;
+    while lead < lines.len() && is_context(lead) {
+        lead += 1;
+    }
+    let mut trail = 0;
+    while trail < lines.len() && is_context(lines.len() - 1 - trail) {
+        trail += 1;
+    }
     let how = if fuzz == 0 {
         "no exact match".to_string()
     } else {

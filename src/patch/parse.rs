@@ -369,10 +369,21 @@ fn is_epoch(ts: &[u8]) -> bool {
         _ => return false,
     };
     let time = time.split('.').next().unwrap_or(time);
-    let hms: Vec<i64> = time.split(':').filter_map(|p| p.parse().ok()).collect();
-    let [h, m, sec] = hms[..] else {
+    // Exactly three numbers (what does not parse is skipped).
+    let mut hms = [0i64; 3];
+    let mut count = 0;
+    for p in time.split(':') {
+        if let Ok(v) = p.parse::<i64>() {
+            if count < 3 {
+                hms[count] = v;
+            }
+            count += 1;
+        }
+    }
+    if count != 3 {
         return false;
-    };
+    }
+    let [h, m, sec] = hms;
     let zone = match parts.next() {
         None => 0,
         Some(z) => {
@@ -869,7 +880,11 @@ fn parse_hunk(
         no_newline(&mut body, i)?;
         i += 1;
     }
-    if body.iter().all(|l| l.kind == LineKind::Context) {
+    let mut changes_nothing = true;
+    for l in &body {
+        changes_nothing &= l.kind == LineKind::Context;
+    }
+    if changes_nothing {
         // GNU patch calls this malformed too; it changes nothing.
         return Err(err(
             ParseErrorKind::Malformed,

@@ -53,11 +53,14 @@ pub(crate) fn parse_series(text: &str) -> Result<Vec<SeriesEntry>, (usize, Strin
 fn display_name(base: &Path, path: &Path) -> String {
     match path.strip_prefix(base) {
         Ok(rel) => {
-            let s: Vec<String> = rel
-                .components()
-                .map(|c| c.as_os_str().to_string_lossy().into_owned())
-                .collect();
-            s.join("/")
+            let mut s = String::new();
+            for c in rel.components() {
+                if !s.is_empty() {
+                    s.push('/');
+                }
+                s.push_str(&c.as_os_str().to_string_lossy());
+            }
+            s
         }
         Err(_) => path.display().to_string(),
     }
@@ -268,17 +271,29 @@ fn close_path(base: &Path, listed: &Path) -> Option<PathBuf> {
     if listed.is_absolute() {
         return None;
     }
-    let up = listed
-        .components()
-        .take_while(|c| *c == Component::ParentDir)
-        .count();
-    let tail: PathBuf = listed.components().skip(up).collect();
-    (0..=up + 3).filter(|&n| n != up).find_map(|n| {
-        let candidate: PathBuf = std::iter::repeat_n(Path::new(".."), n)
-            .collect::<PathBuf>()
-            .join(&tail);
-        base.join(&candidate).exists().then_some(candidate)
-    })
+    let mut up = 0;
+    let mut tail = PathBuf::new();
+    for c in listed.components() {
+        if c == Component::ParentDir && tail.as_os_str().is_empty() {
+            up += 1;
+        } else {
+            tail.push(c);
+        }
+    }
+    for n in 0..up + 4 {
+        if n == up {
+            continue;
+        }
+        let mut candidate = PathBuf::new();
+        for _ in 0..n {
+            candidate.push("..");
+        }
+        candidate.push(&tail);
+        if base.join(&candidate).exists() {
+            return Some(candidate);
+        }
+    }
+    None
 }
 
 /// The entry of `dir` whose name is closest to `name`: the same name but
