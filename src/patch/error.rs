@@ -237,27 +237,37 @@ impl PatchError {
 
     /// The lines the failed hunk expected to find (with line terminators).
     pub fn expected_lines(&self) -> Vec<&[u8]> {
-        match &self.inner.hunk {
-            Some(h) => h.expected.iter().map(Vec::as_slice).collect(),
-            None => Vec::new(),
+        let mut out = Vec::new();
+        if let Some(h) = &self.inner.hunk {
+            for l in &h.expected {
+                out.push(l.as_slice());
+            }
         }
+        out
     }
 
     /// The 1-based line of the target where the lines most like the failed
     /// hunk's start, if any line was alike.
     pub fn closest_line(&self) -> Option<usize> {
-        self.inner
-            .hunk
-            .as_ref()
-            .and_then(|h| h.closest.as_ref())
-            .map(|c| c.line)
+        let c = self.closest()?;
+        Some(c.line)
     }
 
     /// The lines of the target at [`PatchError::closest_line`].
     pub fn closest_lines(&self) -> Vec<&[u8]> {
-        match self.inner.hunk.as_ref().and_then(|h| h.closest.as_ref()) {
-            Some(c) => c.lines.iter().map(|(l, _)| l.as_slice()).collect(),
-            None => Vec::new(),
+        let mut out = Vec::new();
+        if let Some(c) = self.closest() {
+            for (l, _) in &c.lines {
+                out.push(l.as_slice());
+            }
+        }
+        out
+    }
+
+    fn closest(&self) -> Option<&Closest> {
+        match &self.inner.hunk {
+            Some(h) => h.closest.as_ref(),
+            None => None,
         }
     }
 
