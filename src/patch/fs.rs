@@ -404,6 +404,14 @@ pub(crate) struct IoFailure {
 }
 
 impl IoFailure {
+    fn new(action: &'static str, path: &Path, source: io::Error) -> IoFailure {
+        IoFailure {
+            action,
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+
     fn into_error(self) -> PatchError {
         PatchError::io(self.action, &self.path, self.source)
     }
@@ -425,29 +433,24 @@ pub(crate) fn write_through_temporary(
     static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let tmp = dir.join(format!(".{name}.{}-{n}.tmp", std::process::id()));
-    let fail = |action, path: &Path, source| IoFailure {
-        action,
-        path: path.to_path_buf(),
-        source,
-    };
     let mut f = match fs::File::create(&tmp) {
         Ok(f) => f,
-        Err(e) => return Err(fail("create", &tmp, e)),
+        Err(e) => return Err(IoFailure::new("create", &tmp, e)),
     };
     if let Err(e) = normal_mode(&f) {
-        return Err(fail("set permissions of", &tmp, e));
+        return Err(IoFailure::new("set permissions of", &tmp, e));
     }
     let mut written = f.write_all(contents);
     if sync && written.is_ok() {
         written = f.sync_all();
     }
     if let Err(e) = written {
-        return Err(fail("write", &tmp, e));
+        return Err(IoFailure::new("write", &tmp, e));
     }
     drop(f);
     if let Err(e) = fs::rename(&tmp, path) {
         let _ = fs::remove_file(&tmp);
-        return Err(fail("rename into place", path, e));
+        return Err(IoFailure::new("rename into place", path, e));
     }
     Ok(())
 }

@@ -431,23 +431,10 @@ fn apply_patch(
     opts: &ApplyOptions,
     budget: &mut u64,
 ) -> Result<PatchReport, PatchError> {
-    let parsed = parse::parse(&patch.bytes).map_err(|e| {
-        let kind = match e.kind {
-            ParseErrorKind::NotAPatch => Kind::NotAPatch,
-            ParseErrorKind::Unsupported => Kind::Unsupported,
-            ParseErrorKind::Malformed => Kind::Malformed,
-        };
-        let err = PatchError::new(kind, e.message).with_line(e.line);
-        match e.kind {
-            ParseErrorKind::NotAPatch if patch.bytes.iter().all(u8::is_ascii_whitespace) => {
-                err.with_help("the file is empty; remove it from the patch list")
-            }
-            ParseErrorKind::NotAPatch => err.with_help(
-                "check that the file is a unified diff (`diff -u` or `git diff` output)",
-            ),
-            _ => err,
-        }
-    })?;
+    let parsed = match parse::parse(&patch.bytes) {
+        Ok(parsed) => parsed,
+        Err(e) => return Err(parse_error(e, &patch.bytes)),
+    };
     let strip = patch.strip.unwrap_or(opts.strip);
     let mut report = PatchReport {
         display: patch.display.clone(),
@@ -458,15 +445,36 @@ fn apply_patch(
             strip,
             from_series: patch.strip.is_some(),
         };
-        apply_file(overlay, fp, level, opts.fuzz, budget, &mut report).map_err(|e| {
-            if e.patch_line().is_none() {
+        if let Err(e) = apply_file(overlay, fp, level, opts.fuzz, budget, &mut report) {
+            return Err(if e.patch_line().is_none() {
                 e.with_line(fp.line)
             } else {
                 e
-            }
-        })?;
+            });
+        }
     }
     Ok(report)
+}
+
+fn parse_error(e: parse::ParseError, bytes: &[u8]) -> PatchError {
+    let kind = match e.kind {
+        ParseErrorKind::NotAPatch => Kind::NotAPatch,
+        ParseErrorKind::Unsupported => Kind::Unsupported,
+        ParseErrorKind::Malformed => Kind::Malformed,
+    };
+    let err = PatchError::new(kind, e.message).with_line(e.line);
+    if e.kind != ParseErrorKind::NotAPatch {
+        return err;
+    }
+    let mut blank = true;
+    for b in bytes {
+        blank &= b.is_ascii_whitespace();
+    }
+    err.with_help(if blank {
+        "the file is empty; remove it from the patch list"
+    } else {
+        "check that the file is a unified diff (`diff -u` or `git diff` output)"
+    })
 }
 
 /// What a file patch does.
@@ -573,7 +581,11 @@ fn name_key(p: &str) -> (usize, usize, usize) {
         Some(i) => p.len() - i - 1,
         None => p.len(),
     };
-    (p.split('/').count(), base, p.len())
+    let mut components = 1;
+    for b in p.bytes() {
+        components += usize::from(b == b'/');
+    }
+    (components, base, p.len())
 }
 
 fn resolve(overlay: &mut Overlay<'_>, fp: &FilePatch, strip: usize) -> Result<Op, PatchError> {

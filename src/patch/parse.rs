@@ -418,7 +418,7 @@ fn header_name(rest: &[u8], line: usize) -> Result<HeaderName, ParseError> {
                 ))
             }
         }
-    } else if let Some(tab) = rest.iter().position(|&b| b == b'\t') {
+    } else if let Some(tab) = find_byte(rest, b'\t') {
         (rest[..tab].to_vec(), &rest[tab + 1..])
     } else {
         // No tab: a date may still follow after a space (`diff -u` of some
@@ -489,11 +489,7 @@ fn parse_git(lines: &[&[u8]], start: usize) -> Result<(FilePatch, usize), ParseE
             }
         } else if let Some(r) = t.strip_prefix(b"index ") {
             // `index abc..def 100644`: the mode, if any, must be one we handle.
-            let mut sp = 0;
-            while sp < r.len() && r[sp] != b' ' {
-                sp += 1;
-            }
-            if sp < r.len() {
+            if let Some(sp) = find_byte(r, b' ') {
                 git_mode(&r[sp + 1..], lineno)?;
             }
         } else if t.starts_with(b"similarity index ") || t.starts_with(b"dissimilarity index ") {
@@ -698,10 +694,17 @@ fn unquoted(s: &[u8]) -> Option<Vec<u8>> {
 
 /// `s` from its first `/` on.
 fn from_slash(s: &[u8]) -> Option<&[u8]> {
+    let i = find_byte(s, b'/')?;
+    Some(&s[i..])
+}
+
+/// The index of the first `b` in `s` (a loop: unoptimised, an iterator's
+/// `position` with a closure compiles to several functions per use).
+fn find_byte(s: &[u8], b: u8) -> Option<usize> {
     let mut i = 0;
     while i < s.len() {
-        if s[i] == b'/' {
-            return Some(&s[i..]);
+        if s[i] == b {
+            return Some(i);
         }
         i += 1;
     }

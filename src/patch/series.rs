@@ -98,11 +98,14 @@ impl Loader<'_> {
         };
         self.read.push(path.to_path_buf());
         let dir = path.parent().unwrap_or(Path::new("."));
-        let entries = parse_series(&text).map_err(|(line, msg)| {
-            PatchError::new(Kind::Series, msg)
-                .with_patch(&display_name(self.base, path))
-                .with_line(line)
-        })?;
+        let entries = match parse_series(&text) {
+            Ok(entries) => entries,
+            Err((line, msg)) => {
+                return Err(PatchError::new(Kind::Series, msg)
+                    .with_patch(&display_name(self.base, path))
+                    .with_line(line))
+            }
+        };
         for e in entries {
             let patch = dir.join(&e.path);
             if let Err(err) = fs::metadata(&patch) {
@@ -171,12 +174,14 @@ pub(crate) fn load(
         } else {
             base.join(e)
         };
-        let meta = fs::metadata(&path)
-            .map_err(|err| not_found(base, &e.to_string_lossy(), &path, err, None))?;
+        let meta = match fs::metadata(&path) {
+            Ok(m) => m,
+            Err(err) => return Err(not_found(base, &e.to_string_lossy(), &path, err, None)),
+        };
         let before = l.files.len();
         if meta.is_dir() {
             l.dir(&path)?;
-        } else if path.file_name().is_some_and(|n| n == "series") {
+        } else if path.file_name() == Some("series".as_ref()) {
             l.series(&path)?;
         } else {
             l.file(&path, None)?;
