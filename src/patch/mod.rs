@@ -13,7 +13,7 @@
 //! use std::path::{Path, PathBuf};
 //! use build_patch::patch::{apply_to_dir, load_patch_list, ApplyOptions};
 //!
-//! # fn main() -> Result<(), build_patch::Error> {
+//! # fn main() -> Result<(), build_patch::patch::PatchError> {
 //! let shim = Path::new("shim");
 //! let (patches, read) = load_patch_list(shim, &[PathBuf::from("patches")])?;
 //! for path in &read {
@@ -52,11 +52,18 @@
 //! - `apply.rs`: one file's old bytes plus hunks to new bytes; GNU patch's
 //!   hunk placement, fuzz, closest-match search for errors; bounded work.
 //! - `paths.rs`: a name from a patch to a safe relative path, or a refusal.
-//! - `fs.rs`: the in-memory overlay over the directory; the only code that
-//!   reads or writes it, and only after every patch has applied.
+//! - `fs.rs`: the in-memory overlay over the directory, and the writer of
+//!   its changes; the only code that reads or writes the directory, and it
+//!   writes only after every patch has applied. Its temporary-file writer is
+//!   also the rest of the crate's.
 //! - `series.rs`: expanding files, directories and quilt `series` files.
 //! - `header.rs`: the text before the first diff, and its DEP-3 fields.
-//! - `error.rs`: [`PatchError`] and its message.
+//! - `error.rs`: [`PatchError`], its [`PatchErrorKind`] and its message.
+//!
+//! The engine is self-contained: nothing here uses the rest of the crate
+//! (whose `Error` wraps a [`PatchError`]). It runs unoptimised in build
+//! scripts, so its code prefers plain loops and matches to iterator chains,
+//! closures and maps, which compile to many more functions.
 //! - this file: the public API, and the rules for creating, deleting,
 //!   renaming and copying files.
 
