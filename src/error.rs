@@ -128,6 +128,9 @@ impl Error {
     pub fn kind(&self) -> ErrorKind {
         match &self.inner.kind {
             Kind::Io { .. } => ErrorKind::Io,
+            // An I/O failure of the engine's (reading the patches, writing
+            // the tree) is one like the others.
+            Kind::Patch(p) if p.kind() == crate::patch::PatchErrorKind::Io => ErrorKind::Io,
             Kind::Patch(_) => ErrorKind::Patch,
             Kind::Message { what, .. } => *what,
         }
@@ -214,6 +217,7 @@ impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match &self.inner.kind {
             Kind::Io { source, .. } => Some(source),
+            Kind::Patch(p) => std::error::Error::source(p),
             _ => None,
         }
     }

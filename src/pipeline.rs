@@ -519,12 +519,12 @@ fn stage_upstream(
     let (patches, read_paths) =
         patch::load_patch_list(base_dir, settings.patches.as_deref().unwrap_or(&[])).map_err(
             |e| match e.kind() {
-                ErrorKind::Io => e.with_help(format!(
+                patch::PatchErrorKind::Io => Error::from(e).with_help(format!(
                     "patch paths are relative to `{}` (those in a quilt `series`, to the series' \
                      directory): check the list of patches",
                     base_dir.display()
                 )),
-                _ => e,
+                _ => Error::from(e),
             },
         )?;
     for p in &read_paths {
@@ -638,8 +638,9 @@ fn stage_upstream(
 /// A patch that stopped applying, met in a shim's build: the CLI can help
 /// redo it.
 fn with_refresh_help(e: Error, shim_dir: &Path, version: &str) -> Error {
-    match e.as_patch_error().map(|p| p.kind_name()) {
-        Some("hunk-failed" | "missing-file" | "delete-mismatch" | "file-exists") => {
+    use crate::patch::PatchErrorKind as K;
+    match e.as_patch_error().map(|p| p.kind()) {
+        Some(K::HunkFailed | K::MissingFile | K::DeleteMismatch | K::FileExists) => {
             e.with_help(format!(
                 "{} re-applies the patches one by one and leaves a tree to redo this one in",
                 upgrade_command(shim_dir, version)

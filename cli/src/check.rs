@@ -301,10 +301,7 @@ pub fn upgrade(shell: &Shell, cwd: &Path, arg: &str, target: Target<'_>) -> Resu
                 shell.status("Refreshed", &format!("`{}`{note}", f.display));
                 outcomes.push((f.clone(), Some(refreshed)));
             }
-            Err(e)
-                if e.as_patch_error()
-                    .is_some_and(|p| p.kind_name() == "already-applied") =>
-            {
+            Err(e) if e.kind() == patch::PatchErrorKind::AlreadyApplied => {
                 shell.status(
                     "Dropped",
                     &format!(

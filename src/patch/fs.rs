@@ -1,5 +1,5 @@
 //! The thin filesystem layer: an in-memory overlay over the tree being
-//! patched.
+//! patched, and the writer that puts its changes on disk.
 //!
 //! Every file a patch touches is read once into the overlay; later patches
 //! in the list see earlier patches' results there; nothing is written until
@@ -7,13 +7,13 @@
 //! component of a path is checked with `symlink_metadata`, and only regular
 //! files and directories are accepted.
 
-use std::collections::BTreeMap;
 use std::fs;
-use std::io;
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
 use super::error::{Kind, PatchError};
+use super::ChangedFile;
 
 /// A file's content and executable bit.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,18 +22,43 @@ pub(crate) struct FileState {
     pub(crate) exec: bool,
 }
 
-/// The tree as the patches so far have left it. A file's content is shared
-/// (not copied) between the two maps and the callers of [`Overlay::get`].
-pub(crate) struct Overlay<'a> {
-    root: &'a Path,
-    /// Current state of every path touched; `None` = does not exist.
-    current: BTreeMap<String, Option<Rc<FileState>>>,
-    /// State on disk when first touched.
-    original: BTreeMap<String, Option<Rc<FileState>>>,
+/// One path the patches touched.
+struct Entry {
+    path: String,
+    /// State on disk when first touched; `None` = did not exist.
+    original: Option<Rc<FileState>>,
+    /// Current state; `None` = does not exist.
+    current: Option<Rc<FileState>>,
 }
 
-fn io_error(action: &str, path: &str, e: &io::Error) -> PatchError {
-    PatchError::new(Kind::SpecialFile, format!("failed to {action}: {e}")).with_target(path)
+/// The tree as the patches so far have left it: every path touched, in
+/// byte-wise order (a sorted `Vec` compiles to far less than a map). A
+/// file's content is shared (not copied) between the two states and the
+/// callers of [`Overlay::get`].
+pub(crate) struct Overlay<'a> {
+    root: &'a Path,
+    entries: Vec<Entry>,
+}
+
+/// Where `rel` is in `entries`, or where it would go.
+fn find(entries: &[Entry], rel: &str) -> Result<usize, usize> {
+    let (mut lo, mut hi) = (0, entries.len());
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        match entries[mid].path.as_str().cmp(rel) {
+            std::cmp::Ordering::Less => lo = mid + 1,
+            std::cmp::Ordering::Greater => hi = mid,
+            std::cmp::Ordering::Equal => return Ok(mid),
+        }
+    }
+    Err(lo)
+}
+
+/// A failed read of `rel`, a file or directory of the tree.
+fn io_error(action: &str, root: &Path, rel: &str, e: io::Error) -> PatchError {
+    PatchError::new(Kind::Io, format!("failed to {action}: {e}"))
+        .with_target(rel)
+        .with_source(&disk_path(root, rel), e)
 }
 
 #[cfg(unix)]
@@ -47,104 +72,134 @@ fn is_exec(_meta: &fs::Metadata) -> bool {
     false
 }
 
-/// What changed on disk when the overlay was written.
-#[derive(Debug, Default)]
-pub(crate) struct Written {
+/// The overlay's changes, in path order, and the paths they create, change
+/// and delete.
+#[derive(Default)]
+pub(crate) struct Finished {
+    pub(crate) files: Vec<ChangedFile>,
     pub(crate) created: Vec<PathBuf>,
     pub(crate) changed: Vec<PathBuf>,
     pub(crate) deleted: Vec<PathBuf>,
+}
+
+/// The index of the first `/` in `rel` at or after `from`: ancestors of a
+/// path are the prefixes before each.
+fn next_slash(rel: &str, from: usize) -> Option<usize> {
+    let bytes = rel.as_bytes();
+    let mut i = from;
+    while i < bytes.len() {
+        if bytes[i] == b'/' {
+            return Some(i);
+        }
+        i += 1;
+    }
+    None
+}
+
+fn disk_path(root: &Path, rel: &str) -> PathBuf {
+    let mut p = root.to_path_buf();
+    for part in rel.split('/') {
+        p.push(part);
+    }
+    p
+}
+
+/// Checks that no proper ancestor of `rel` is a symlink, a special file or
+/// a file, on disk or in the overlay's current states when given. Returns
+/// false if an ancestor does not exist on disk (so neither does `rel`).
+fn check_ancestors(root: &Path, rel: &str, entries: &[Entry]) -> Result<bool, PatchError> {
+    let mut on_disk = true;
+    let mut from = 0;
+    while let Some(slash) = next_slash(rel, from) {
+        from = slash + 1;
+        let prefix = &rel[..slash];
+        let state = match find(entries, prefix) {
+            Ok(i) => Some(&entries[i].current),
+            Err(_) => None,
+        };
+        if let Some(Some(_)) = state {
+            return Err(PatchError::new(
+                Kind::Conflict,
+                format!("`{prefix}` is a file, so it cannot contain `{rel}`"),
+            )
+            .with_target(rel));
+        }
+        if !on_disk {
+            continue;
+        }
+        match fs::symlink_metadata(disk_path(root, prefix)) {
+            Ok(m) if m.file_type().is_symlink() => {
+                return Err(PatchError::new(
+                    Kind::Symlink,
+                    format!("`{prefix}` is a symbolic link; build-patch never reads or writes through a link"),
+                )
+                .with_target(rel))
+            }
+            Ok(m) if m.is_dir() => {}
+            Ok(_) => {
+                // A file that the overlay has deleted no longer blocks.
+                if let Some(None) = state {
+                    on_disk = false;
+                    continue;
+                }
+                return Err(PatchError::new(
+                    Kind::Conflict,
+                    format!("`{prefix}` is not a directory, so it cannot contain `{rel}`"),
+                )
+                .with_target(rel));
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => on_disk = false,
+            Err(e) => return Err(io_error("inspect", root, prefix, e)),
+        }
+    }
+    Ok(on_disk)
 }
 
 impl<'a> Overlay<'a> {
     pub(crate) fn new(root: &'a Path) -> Overlay<'a> {
         Overlay {
             root,
-            current: BTreeMap::new(),
-            original: BTreeMap::new(),
+            entries: Vec::new(),
         }
     }
 
-    fn disk_path(&self, rel: &str) -> PathBuf {
-        let mut p = self.root.to_path_buf();
-        for part in rel.split('/') {
-            p.push(part);
-        }
-        p
-    }
-
-    /// Checks that no proper ancestor of `rel` is a symlink, a special file
-    /// or a file, on disk or in the overlay. Returns false if an ancestor
-    /// does not exist on disk (so neither does `rel`).
     fn check_ancestors(&self, rel: &str) -> Result<bool, PatchError> {
-        let parts: Vec<&str> = rel.split('/').collect();
-        let mut prefix = String::new();
-        let mut on_disk = true;
-        for part in &parts[..parts.len() - 1] {
-            if !prefix.is_empty() {
-                prefix.push('/');
-            }
-            prefix.push_str(part);
-            if let Some(Some(_)) = self.current.get(&prefix) {
-                return Err(PatchError::new(
-                    Kind::Conflict,
-                    format!("`{prefix}` is a file, so it cannot contain `{rel}`"),
-                )
-                .with_target(rel));
-            }
-            if !on_disk {
-                continue;
-            }
-            match fs::symlink_metadata(self.disk_path(&prefix)) {
-                Ok(m) if m.file_type().is_symlink() => {
-                    return Err(PatchError::new(
-                        Kind::Symlink,
-                        format!("`{prefix}` is a symbolic link; build-patch never reads or writes through a link"),
-                    )
-                    .with_target(rel))
-                }
-                Ok(m) if m.is_dir() => {}
-                Ok(_) => {
-                    // A file that the overlay has deleted no longer blocks.
-                    if let Some(None) = self.current.get(&prefix) {
-                        on_disk = false;
-                        continue;
-                    }
-                    return Err(PatchError::new(
-                        Kind::Conflict,
-                        format!("`{prefix}` is not a directory, so it cannot contain `{rel}`"),
-                    )
-                    .with_target(rel));
-                }
-                Err(e) if e.kind() == io::ErrorKind::NotFound => on_disk = false,
-                Err(e) => return Err(io_error("inspect", &prefix, &e)),
-            }
-        }
-        Ok(on_disk)
+        check_ancestors(self.root, rel, &self.entries)
     }
 
     /// The current state of `rel`, reading it from disk the first time.
     pub(crate) fn get(&mut self, rel: &str) -> Result<Option<Rc<FileState>>, PatchError> {
-        if let Some(s) = self.current.get(rel) {
-            return Ok(s.clone());
-        }
+        let at = match find(&self.entries, rel) {
+            Ok(i) => return Ok(self.entries[i].current.clone()),
+            Err(at) => at,
+        };
         let state = self.read_disk(rel)?;
         if state.is_none() {
-            // A directory created by the overlay makes `rel` unusable as a file.
+            // A directory created by the overlay makes `rel` unusable as a
+            // file.
             let dir_prefix = format!("{rel}/");
-            if self
-                .current
-                .range(dir_prefix.clone()..)
-                .take_while(|(k, _)| k.starts_with(&dir_prefix))
-                .any(|(_, v)| v.is_some())
-            {
-                return Err(
-                    PatchError::new(Kind::Conflict, format!("`{rel}` is a directory"))
-                        .with_target(rel),
-                );
+            let (Ok(mut i) | Err(mut i)) = find(&self.entries, &dir_prefix);
+            while let Some(e) = self.entries.get(i) {
+                if !e.path.starts_with(&dir_prefix) {
+                    break;
+                }
+                if e.current.is_some() {
+                    return Err(
+                        PatchError::new(Kind::Conflict, format!("`{rel}` is a directory"))
+                            .with_target(rel),
+                    );
+                }
+                i += 1;
             }
         }
-        self.original.insert(rel.to_string(), state.clone());
-        self.current.insert(rel.to_string(), state.clone());
+        self.entries.insert(
+            at,
+            Entry {
+                path: rel.to_string(),
+                original: state.clone(),
+                current: state.clone(),
+            },
+        );
         Ok(state)
     }
 
@@ -152,11 +207,11 @@ impl<'a> Overlay<'a> {
         if !self.check_ancestors(rel)? {
             return Ok(None);
         }
-        let path = self.disk_path(rel);
+        let path = disk_path(self.root, rel);
         let meta = match fs::symlink_metadata(&path) {
             Ok(m) => m,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(io_error("inspect", rel, &e)),
+            Err(e) => return Err(io_error("inspect", self.root, rel, e)),
         };
         let ft = meta.file_type();
         if ft.is_symlink() {
@@ -178,7 +233,10 @@ impl<'a> Overlay<'a> {
             )
             .with_target(rel));
         }
-        let bytes = fs::read(&path).map_err(|e| io_error("read", rel, &e))?;
+        let bytes = match fs::read(&path) {
+            Ok(b) => b,
+            Err(e) => return Err(io_error("read", self.root, rel, e)),
+        };
         Ok(Some(Rc::new(FileState {
             bytes,
             exec: is_exec(&meta),
@@ -188,99 +246,135 @@ impl<'a> Overlay<'a> {
     /// Sets `rel` to `state` (`None` deletes it). `rel` must have been read
     /// with [`Overlay::get`] first.
     pub(crate) fn set(&mut self, rel: &str, state: Option<FileState>) -> Result<(), PatchError> {
-        if !self.current.contains_key(rel) {
-            self.get(rel)?;
-        }
+        self.get(rel)?;
         if state.is_some() {
             self.check_ancestors(rel)?;
         }
-        self.current.insert(rel.to_string(), state.map(Rc::new));
+        if let Ok(i) = find(&self.entries, rel) {
+            self.entries[i].current = state.map(Rc::new);
+        }
         Ok(())
     }
 
-    /// Writes every change to disk: deletions first, then files in path
-    /// order. Directories are created as needed (never through a link), and
-    /// directories left empty by a deletion are removed.
-    pub(crate) fn write(self) -> Result<Written, crate::Error> {
-        let mut written = Written::default();
-        for (rel, state) in &self.current {
-            let orig = self.original.get(rel).cloned().flatten();
-            if state.is_none() && orig.is_some() {
-                // Re-check right before acting: nothing must be a link.
-                self.check_ancestors(rel)?;
-                let path = self.disk_path(rel);
-                crate::fs::remove_file(&path)?;
-                let mut dir = path.parent();
-                while let Some(d) = dir {
-                    if d == self.root || fs::remove_dir(d).is_err() {
-                        break;
+    /// The changes: every file whose content or executable bit differs from
+    /// what was on disk, and every file deleted, in path order.
+    pub(crate) fn finish(self) -> Finished {
+        let mut out = Finished::default();
+        for entry in self.entries {
+            let (rel, orig) = (entry.path, entry.original);
+            let (bytes, executable, content_changed) = match (entry.current, &orig) {
+                (None, None) => continue,
+                (Some(s), Some(o)) if *s == **o => continue,
+                (None, Some(_)) => {
+                    out.deleted.push(PathBuf::from(&rel));
+                    (None, false, true)
+                }
+                (Some(s), _) => {
+                    let s = Rc::try_unwrap(s).unwrap_or_else(|s| (*s).clone());
+                    // `orig` is what the file held when read: the writer
+                    // need not read it again to see whether the bytes
+                    // changed (a mode change alone leaves the file, and its
+                    // mtime, alone).
+                    let content_changed = orig.as_ref().map(|o| &o.bytes) != Some(&s.bytes);
+                    match orig {
+                        Some(_) => out.changed.push(PathBuf::from(&rel)),
+                        None => out.created.push(PathBuf::from(&rel)),
                     }
-                    dir = d.parent();
+                    (Some(s.bytes), s.exec, content_changed)
                 }
-                written.deleted.push(PathBuf::from(rel));
-            }
+            };
+            out.files.push(ChangedFile {
+                path: rel,
+                bytes,
+                executable,
+                content_changed,
+            });
         }
-        for (rel, state) in &self.current {
-            let Some(state) = state else { continue };
-            let orig = self.original.get(rel).cloned().flatten();
-            if orig.as_ref() == Some(state) {
-                continue;
-            }
-            self.make_parents(rel)?;
-            let path = self.disk_path(rel);
-            if let Ok(m) = fs::symlink_metadata(&path) {
-                if !m.is_file() {
-                    return Err(PatchError::new(
-                        Kind::SpecialFile,
-                        "it is no longer a regular file",
-                    )
-                    .with_target(rel)
-                    .into());
-                }
-            }
-            // `orig` is what the file held when read: no need to read it
-            // again to see whether the bytes changed (a mode change alone
-            // leaves the file, and its mtime, alone).
-            if orig.as_ref().map(|o| &o.bytes) != Some(&state.bytes) {
-                crate::fs::write_replacing(&path, &state.bytes)?;
-            }
-            set_exec(&path, state.exec)?;
-            if orig.is_some() {
-                written.changed.push(PathBuf::from(rel));
-            } else {
-                written.created.push(PathBuf::from(rel));
-            }
-        }
-        Ok(written)
-    }
-
-    fn make_parents(&self, rel: &str) -> Result<(), crate::Error> {
-        let parts: Vec<&str> = rel.split('/').collect();
-        let mut path = self.root.to_path_buf();
-        for part in &parts[..parts.len() - 1] {
-            path.push(part);
-            match fs::symlink_metadata(&path) {
-                Ok(m) if m.is_dir() && !m.file_type().is_symlink() => {}
-                Ok(_) => {
-                    return Err(PatchError::new(
-                        Kind::Symlink,
-                        format!("`{}` is not a plain directory", path.display()),
-                    )
-                    .with_target(rel)
-                    .into())
-                }
-                Err(_) => fs::create_dir(&path)
-                    .map_err(|e| crate::Error::io("create directory", &path, e))?,
-            }
-        }
-        Ok(())
+        out
     }
 }
 
+/// Writes `files` (an overlay's changes, in path order) under `root`:
+/// deletions first, then files in path order. Directories are created as
+/// needed (never through a link), and directories left empty by a deletion
+/// are removed.
+pub(crate) fn write(root: &Path, files: &[ChangedFile]) -> Result<(), PatchError> {
+    for file in files {
+        if file.bytes.is_some() {
+            continue;
+        }
+        // Re-check right before acting: nothing must be a link.
+        check_ancestors(root, &file.path, &[])?;
+        let path = disk_path(root, &file.path);
+        match fs::remove_file(&path) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => {
+                return Err(PatchError::io("remove file", &path, e))
+            }
+            _ => {}
+        }
+        let mut dir = path.parent();
+        while let Some(d) = dir {
+            if d == root || fs::remove_dir(d).is_err() {
+                break;
+            }
+            dir = d.parent();
+        }
+    }
+    for file in files {
+        let Some(bytes) = &file.bytes else { continue };
+        let rel = &file.path;
+        make_parents(root, rel)?;
+        let path = disk_path(root, rel);
+        if let Ok(m) = fs::symlink_metadata(&path) {
+            if !m.is_file() {
+                return Err(
+                    PatchError::new(Kind::SpecialFile, "it is no longer a regular file")
+                        .with_target(rel),
+                );
+            }
+        }
+        if file.content_changed {
+            // Without waiting for the disk (no `fsync`), like the copies
+            // beside these files in a staged tree.
+            write_through_temporary(&path, bytes, false).map_err(IoFailure::into_error)?;
+        }
+        set_exec(&path, file.executable)?;
+    }
+    Ok(())
+}
+
+fn make_parents(root: &Path, rel: &str) -> Result<(), PatchError> {
+    let mut path = root.to_path_buf();
+    let mut from = 0;
+    while let Some(slash) = next_slash(rel, from) {
+        path.push(&rel[from..slash]);
+        from = slash + 1;
+        match fs::symlink_metadata(&path) {
+            Ok(m) if m.is_dir() && !m.file_type().is_symlink() => {}
+            Ok(_) => {
+                return Err(PatchError::new(
+                    Kind::Symlink,
+                    format!("`{}` is not a plain directory", path.display()),
+                )
+                .with_target(rel))
+            }
+            Err(_) => {
+                if let Err(e) = fs::create_dir(&path) {
+                    return Err(PatchError::io("create directory", &path, e));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
 #[cfg(unix)]
-fn set_exec(path: &Path, exec: bool) -> Result<(), crate::Error> {
+fn set_exec(path: &Path, exec: bool) -> Result<(), PatchError> {
     use std::os::unix::fs::PermissionsExt;
-    let meta = fs::metadata(path).map_err(|e| crate::Error::io("inspect", path, e))?;
+    let meta = match fs::metadata(path) {
+        Ok(m) => m,
+        Err(e) => return Err(PatchError::io("inspect", path, e)),
+    };
     let mode = meta.permissions().mode();
     // Executable for whoever may read it, as `chmod +x` under a usual umask.
     let want = if exec {
@@ -289,13 +383,85 @@ fn set_exec(path: &Path, exec: bool) -> Result<(), crate::Error> {
         mode & !0o111
     };
     if want != mode {
-        fs::set_permissions(path, fs::Permissions::from_mode(want))
-            .map_err(|e| crate::Error::io("set permissions of", path, e))?;
+        if let Err(e) = fs::set_permissions(path, fs::Permissions::from_mode(want)) {
+            return Err(PatchError::io("set permissions of", path, e));
+        }
     }
     Ok(())
 }
 
 #[cfg(not(unix))]
-fn set_exec(_path: &Path, _exec: bool) -> Result<(), crate::Error> {
+fn set_exec(_path: &Path, _exec: bool) -> Result<(), PatchError> {
+    Ok(())
+}
+
+/// A failed filesystem operation: what was done, to which path, and what
+/// the system said; for the crate's own errors as well as the engine's.
+pub(crate) struct IoFailure {
+    pub(crate) action: &'static str,
+    pub(crate) path: PathBuf,
+    pub(crate) source: io::Error,
+}
+
+impl IoFailure {
+    fn new(action: &'static str, path: &Path, source: io::Error) -> IoFailure {
+        IoFailure {
+            action,
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+
+    fn into_error(self) -> PatchError {
+        PatchError::io(self.action, &self.path, self.source)
+    }
+}
+
+/// Writes `contents` to `path` through a temporary file and a rename, so a
+/// reader never sees a half-written file, waiting for the disk (`fsync`)
+/// when `sync`. The file gets mode 644 whatever the umask of the build: the
+/// staged tree must be the same bytes and modes on every machine.
+pub(crate) fn write_through_temporary(
+    path: &Path,
+    contents: &[u8],
+    sync: bool,
+) -> Result<(), IoFailure> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
+    // Unique to this call, not only to this process: threads of one process
+    // (the library called twice at once) write the same files.
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let tmp = dir.join(format!(".{name}.{}-{n}.tmp", std::process::id()));
+    let mut f = match fs::File::create(&tmp) {
+        Ok(f) => f,
+        Err(e) => return Err(IoFailure::new("create", &tmp, e)),
+    };
+    if let Err(e) = normal_mode(&f) {
+        return Err(IoFailure::new("set permissions of", &tmp, e));
+    }
+    let mut written = f.write_all(contents);
+    if sync && written.is_ok() {
+        written = f.sync_all();
+    }
+    if let Err(e) = written {
+        return Err(IoFailure::new("write", &tmp, e));
+    }
+    drop(f);
+    if let Err(e) = fs::rename(&tmp, path) {
+        let _ = fs::remove_file(&tmp);
+        return Err(IoFailure::new("rename into place", path, e));
+    }
+    Ok(())
+}
+
+#[cfg(unix)]
+fn normal_mode(f: &fs::File) -> io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    f.set_permissions(fs::Permissions::from_mode(0o644))
+}
+
+#[cfg(not(unix))]
+fn normal_mode(_f: &fs::File) -> io::Result<()> {
     Ok(())
 }

@@ -464,7 +464,7 @@ fn fuzz_option() {
     let dir = tree(&[("f", "1\nX\n3\n4\n5\n")]);
     let err = apply_to_dir(dir.path(), &patch_files(&[p]), &ApplyOptions::new()).unwrap_err();
     assert_eq!(
-        err.as_patch_error().unwrap().help(),
+        err.help(),
         Some("refresh the patch against this version of the crate, or allow fuzz with `fuzz = 2` in [package.metadata.build-patch] (this hunk would then apply at line 1)")
     );
     let applied =
@@ -539,7 +539,7 @@ fn error_accessors() {
     let dir = tree(&[("f", "1\n2\n3\n")]);
     let p = "--- a/f\n+++ b/f\n@@ -1,3 +1,3 @@\n 1\n-X\n+two\n 3\n";
     let err = apply_to_dir(dir.path(), &patch_files(&[p]), &ApplyOptions::new()).unwrap_err();
-    let pe = err.as_patch_error().unwrap();
+    let pe = &err;
     assert_eq!(pe.kind_name(), "hunk-failed");
     assert_eq!(pe.patch_file(), Some("patches/1.patch"));
     assert_eq!(pe.target(), Some("f"));
@@ -569,4 +569,97 @@ fn a_listed_directory_that_holds_no_patch_is_an_error() {
     // An empty series is a start, like an empty list (`check` reports both).
     let (files, _) = load_patch_list(dir.path(), &[PathBuf::from("quilt")]).unwrap();
     assert!(files.is_empty());
+}
+
+#[test]
+fn in_memory_is_what_apply_to_dir_writes() {
+    let files = [
+        ("f", "1\n2\n3\n"),
+        ("mode", "x\n"),
+        ("d/old", "a\nb\n"),
+        ("old*", "r\n"),
+    ];
+    let patches = patch_files(&[
+        MODIFY,
+        "diff --git a/mode b/mode\nold mode 100644\nnew mode 100755\n",
+        "--- a/d/old\n+++ /dev/null\n@@ -1,2 +0,0 @@\n-a\n-b\n",
+        "--- /dev/null\n+++ b/e/new\n@@ -0,0 +1,2 @@\n+a\n+b\n",
+        "diff --git a/old b/sub/new\nsimilarity index 100%\nrename from old\nrename to sub/new\n",
+        // A later patch sees the earlier one's file.
+        "--- a/e/new\n+++ b/e/new\n@@ -1,2 +1,2 @@\n a\n-b\n+c\n",
+    ]);
+    let opts = ApplyOptions::new();
+    let memory = tree(&files);
+    let before = dump(memory.path());
+    let changes = apply_in_memory(memory.path(), &patches, &opts).unwrap();
+    assert_eq!(dump(memory.path()), before, "apply_in_memory wrote");
+
+    let disk = tree(&files);
+    let applied = apply_to_dir(disk.path(), &patches, &opts).unwrap();
+    let got = changes.applied();
+    assert_eq!(got.created(), applied.created());
+    assert_eq!(got.changed(), applied.changed());
+    assert_eq!(got.deleted(), applied.deleted());
+    assert_eq!(got.warnings(), applied.warnings());
+    assert_eq!(got.patches().len(), applied.patches().len());
+    for (a, b) in got.patches().iter().zip(applied.patches()) {
+        assert_eq!((a.display(), a.hunks()), (b.display(), b.hunks()));
+    }
+
+    // The files, laid over the tree as it was, are the tree apply_to_dir wrote.
+    let mut listed: Vec<String> = before.lines().map(str::to_string).collect();
+    let paths: Vec<&str> = changes.files().iter().map(ChangedFile::path).collect();
+    assert_eq!(paths, ["d/old", "e/new", "f", "mode", "old", "sub/new"]);
+    for file in changes.files() {
+        listed.retain(|l| {
+            let name = l.split(": ").next().unwrap();
+            name.trim_end_matches('*') != file.path()
+        });
+        if let Some(bytes) = file.bytes() {
+            let star = if file.executable() { "*" } else { "" };
+            let c = String::from_utf8_lossy(bytes).replace('\n', "|");
+            listed.push(format!("{}{star}: {c}", file.path()));
+        }
+    }
+    listed.sort();
+    let expected = if cfg!(unix) {
+        "e/new: a|c|\nf: 1|two|3|\nmode*: x|\nsub/new*: r|"
+    } else {
+        "e/new: a|c|\nf: 1|two|3|\nmode: x|\nsub/new: r|"
+    };
+    assert_eq!(listed.join("\n"), expected);
+    assert_eq!(dump(disk.path()), expected);
+
+    // An error is the same error, and nothing is written either way.
+    let failing = patch_files(&[MODIFY, MODIFY]);
+    let memory_err = apply_in_memory(memory.path(), &failing, &opts).unwrap_err();
+    let disk_err = apply_to_dir(memory.path(), &failing, &opts).unwrap_err();
+    assert_eq!(memory_err.to_string(), disk_err.to_string());
+    assert_eq!(dump(memory.path()), before);
+}
+
+#[test]
+fn io_errors_keep_their_path_and_source() {
+    use std::error::Error as _;
+    let dir = tree(&[("patches/a.patch", MODIFY)]);
+    let err = load_patch_list(dir.path(), &[PathBuf::from("patches/b.patch")]).unwrap_err();
+    assert_eq!(err.kind(), PatchErrorKind::Io);
+    assert_eq!(err.kind_name(), "io");
+    assert_eq!(
+        err.path(),
+        Some(dir.path().join("patches/b.patch").as_path())
+    );
+    let source = err
+        .source()
+        .unwrap()
+        .downcast_ref::<std::io::Error>()
+        .unwrap();
+    assert_eq!(source.kind(), std::io::ErrorKind::NotFound);
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "patch `patches/b.patch` does not exist: there is no `{}`\n  help: did you mean `patches/a.patch`?",
+            dir.path().join("patches/b.patch").display()
+        )
+    );
 }
