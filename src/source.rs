@@ -503,10 +503,13 @@ fn is_from(source_id: &str, remote: &Remote) -> bool {
             (source_id.starts_with("registry+") || source_id.starts_with("sparse+"))
                 && !CRATES_IO.contains(&source_id)
         }
-        Remote::Git { url, .. } => source_id
-            .strip_prefix("git+")
-            .and_then(|rest| rest.split(['?', '#']).next())
-            .is_some_and(|found| same_git_url(found, url)),
+        Remote::Git { url, .. } => match source_id.strip_prefix("git+") {
+            Some(rest) => {
+                let end = rest.find(['?', '#']).unwrap_or(rest.len());
+                same_git_url(&rest[..end], url)
+            }
+            None => false,
+        },
     }
 }
 
@@ -622,9 +625,12 @@ pub(crate) fn parent_cargo_is_offline() -> bool {
     let Ok(cmdline) = std::fs::read(format!("/proc/{ppid}/cmdline")) else {
         return false;
     };
-    cmdline
-        .split(|b| *b == 0)
-        .any(|arg| arg == b"--offline" || arg == b"--frozen")
+    for arg in cmdline.split(|b| *b == 0) {
+        if arg == b"--offline" || arg == b"--frozen" {
+            return true;
+        }
+    }
+    false
 }
 
 /// The Cargo home, as Cargo decides it: `$CARGO_HOME` (`cargo_home`), else

@@ -65,15 +65,14 @@ impl UpstreamManifest {
                 ))
             }
         };
-        let authors = toml::get(&doc, &["package", "authors"])
-            .and_then(Value::as_array)
-            .map(|a| {
-                a.iter()
-                    .filter_map(Value::as_str)
-                    .map(str::to_string)
-                    .collect()
-            })
-            .unwrap_or_default();
+        let mut authors = Vec::new();
+        if let Some(Value::Array(items)) = toml::get(&doc, &["package", "authors"]) {
+            for item in items {
+                if let Value::String(a) = item {
+                    authors.push(a.clone());
+                }
+            }
+        }
         let readme = match toml::get(&doc, &["package", "readme"]) {
             Some(Value::String(r)) => r.clone(),
             Some(Value::Boolean(false)) => String::new(),
