@@ -110,6 +110,7 @@ mod directives;
 mod error;
 mod fs;
 mod json;
+mod lex;
 mod manifest;
 mod map;
 pub mod patch;
