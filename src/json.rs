@@ -5,9 +5,6 @@
 //! is recursive, so nesting is limited to keep hostile input from overflowing the stack.
 //! Numbers are kept as written: build-patch only ever compares or prints them.
 
-// Some accessors are for callers still to come and for tests.
-#![allow(dead_code)]
-
 use std::fmt;
 
 use crate::map::Map;
@@ -55,6 +52,7 @@ impl Json {
     }
 
     /// The entries, if this is an object.
+    #[cfg(test)]
     pub(crate) fn as_object(&self) -> Option<&Map<String, Json>> {
         match self {
             Json::Object(map) => Some(map),
@@ -63,6 +61,7 @@ impl Json {
     }
 
     /// The boolean, if this is a boolean.
+    #[cfg(test)]
     pub(crate) fn as_bool(&self) -> Option<bool> {
         match self {
             Json::Bool(b) => Some(*b),
@@ -71,6 +70,7 @@ impl Json {
     }
 
     /// Whether this is `null`.
+    #[cfg(test)]
     pub(crate) fn is_null(&self) -> bool {
         matches!(self, Json::Null)
     }
@@ -84,17 +84,8 @@ pub(crate) struct JsonError {
     message: String,
 }
 
+#[cfg(test)]
 impl JsonError {
-    /// The 1-based line of the problem.
-    pub(crate) fn line(&self) -> usize {
-        self.line
-    }
-
-    /// The 1-based column of the problem, counted in characters.
-    pub(crate) fn column(&self) -> usize {
-        self.column
-    }
-
     /// What is wrong, without the position.
     pub(crate) fn message(&self) -> &str {
         &self.message

@@ -10,9 +10,6 @@
 //! The library has no dependencies (see `Cargo.toml`), which is why this exists at all.
 //! There is no writer: build-patch never edits a manifest.
 
-// Until the whole pipeline reads manifests, some accessors have no caller yet.
-#![allow(dead_code)]
-
 use std::fmt;
 
 use crate::map::Map;
@@ -49,17 +46,10 @@ impl Value {
     }
 
     /// The integer, if this is an integer.
+    #[cfg(test)]
     pub(crate) fn as_integer(&self) -> Option<i64> {
         match self {
             Value::Integer(i) => Some(*i),
-            _ => None,
-        }
-    }
-
-    /// The float, if this is a float.
-    pub(crate) fn as_float(&self) -> Option<f64> {
-        match self {
-            Value::Float(f) => Some(*f),
             _ => None,
         }
     }
@@ -123,17 +113,8 @@ pub(crate) struct TomlError {
     message: String,
 }
 
+#[cfg(test)]
 impl TomlError {
-    /// The 1-based line of the problem.
-    pub(crate) fn line(&self) -> usize {
-        self.line
-    }
-
-    /// The 1-based column of the problem, counted in characters.
-    pub(crate) fn column(&self) -> usize {
-        self.column
-    }
-
     /// What is wrong, without the position.
     pub(crate) fn message(&self) -> &str {
         &self.message
