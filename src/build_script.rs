@@ -302,32 +302,12 @@ fn join_inside(base: &Path, rel: &str) -> Option<PathBuf> {
 fn aux_files(root: &Path, script: &Path, text: &str) -> Result<Set<PathBuf>> {
     let mut found = Set::new();
     // (file, its text, the directory its `mod` declarations resolve in)
-    let dir = script.parent().unwrap_or(Path::new("")).to_path_buf();
-    let mut queue = vec![(script.to_path_buf(), text.to_string(), dir)];
+    let mut queue = vec![(script.to_path_buf(), text.to_string(), parent(script))];
     while let Some((file, text, mod_dir)) = queue.pop() {
         let refs = references(&text).map_err(|m| script_error(&file, &m))?;
-        let file_dir = file.parent().unwrap_or(Path::new("")).to_path_buf();
+        let file_dir = parent(&file);
         for r in refs {
-            let (candidates, rust, own_dir): (Vec<Option<PathBuf>>, bool, bool) = match &r {
-                Ref::Mod { path: Some(p), .. } => (vec![join_inside(&file_dir, p)], true, true),
-                Ref::Mod { name, path: None } => (
-                    vec![
-                        join_inside(&mod_dir, &format!("{name}.rs")),
-                        join_inside(&mod_dir, &format!("{name}/mod.rs")),
-                    ],
-                    true,
-                    false,
-                ),
-                Ref::Include { path, rust } => (vec![join_inside(&file_dir, path)], *rust, true),
-                Ref::IncludeFromRoot { path, rust } => {
-                    (vec![join_inside(Path::new(""), path)], *rust, true)
-                }
-            };
-            let Some(rel) = candidates
-                .into_iter()
-                .flatten()
-                .find(|rel| root.join(rel).is_file())
-            else {
+            let Some((rel, rust, own_dir)) = resolve(root, &file_dir, &mod_dir, &r) else {
                 continue;
             };
             if rel == script || !found.insert(rel.clone()) || !rust {
@@ -337,17 +317,52 @@ fn aux_files(root: &Path, script: &Path, text: &str) -> Result<Set<PathBuf>> {
             // A module file `a.rs` declares its own modules in `a/`; a
             // `mod.rs`, a `#[path]` file and an included file in their
             // directory.
-            let parent = rel.parent().unwrap_or(Path::new("")).to_path_buf();
-            let is_mod_rs = rel.file_name().is_some_and(|n| n == "mod.rs");
-            let child_dir = if own_dir || is_mod_rs || !matches!(r, Ref::Mod { .. }) {
-                parent
-            } else {
-                parent.join(rel.file_stem().unwrap_or_default())
-            };
+            let mut child_dir = parent(&rel);
+            if !own_dir && rel.file_name().is_some_and(|n| n != "mod.rs") {
+                child_dir.push(rel.file_stem().unwrap_or_default());
+            }
             queue.push((rel, text, child_dir));
         }
     }
     Ok(found)
+}
+
+/// The directory of a relative path (`""` for a file at the root).
+fn parent(path: &Path) -> PathBuf {
+    path.parent().unwrap_or(Path::new("")).to_path_buf()
+}
+
+/// The file a reference of a file in `file_dir` points at, relative to the crate root
+/// `root`, if it exists; whether it is Rust; and whether its own `mod` declarations
+/// resolve in its directory (else in `a/` for `a.rs`). A `mod` without `#[path]`
+/// resolves in `mod_dir`.
+fn resolve(root: &Path, file_dir: &Path, mod_dir: &Path, r: &Ref) -> Option<(PathBuf, bool, bool)> {
+    match r {
+        Ref::Mod { path: Some(p), .. } => {
+            Some((existing(root, join_inside(file_dir, p))?, true, true))
+        }
+        Ref::Mod { name, path: None } => {
+            let rel = match existing(root, join_inside(mod_dir, &format!("{name}.rs"))) {
+                Some(rel) => rel,
+                None => existing(root, join_inside(mod_dir, &format!("{name}/mod.rs")))?,
+            };
+            Some((rel, true, false))
+        }
+        Ref::Include { path, rust } => {
+            Some((existing(root, join_inside(file_dir, path))?, *rust, true))
+        }
+        Ref::IncludeFromRoot { path, rust } => Some((
+            existing(root, join_inside(Path::new(""), path))?,
+            *rust,
+            true,
+        )),
+    }
+}
+
+/// `rel`, if it names a file under `root`.
+fn existing(root: &Path, rel: Option<PathBuf>) -> Option<PathBuf> {
+    let rel = rel?;
+    root.join(&rel).is_file().then_some(rel)
 }
 
 /// A compile-time reference of a source file to another file.

@@ -46,12 +46,12 @@ use crate::lex::{self, Docs, Kind, LexError, Lexer, Unterminated};
 pub(crate) const FORMAT: u32 = 3;
 
 /// One inner attribute of the leading region of a library root.
-#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct InnerAttr {
     /// The attribute exactly as written, e.g. `#![cfg_attr(not(feature = "std"), no_std)]`;
     /// it may span lines.
     pub(crate) text: String,
-    /// The 1-based line its `#` is on.
+    /// The 1-based line its `#` is on (for the tests and the fuzz checks).
+    #[cfg(any(test, feature = "__fuzz"))]
     pub(crate) line: usize,
     /// Whether it changes what or how rustc compiles (`no_std`, `feature`, `cfg`,
     /// `recursion_limit`...), as opposed to lints and documentation.
@@ -59,17 +59,16 @@ pub(crate) struct InnerAttr {
 }
 
 /// One top-level `extern crate` item of a library root.
-#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct ExternCrate {
     /// The item exactly as written, from its first outer attribute or doc comment to
     /// its `;`, e.g. `#[macro_use]\nextern crate nom;`; it may span lines.
     pub(crate) text: String,
-    /// The 1-based line it starts on.
+    /// The 1-based line it starts on (for the tests and the fuzz checks).
+    #[cfg(any(test, feature = "__fuzz"))]
     pub(crate) line: usize,
 }
 
 /// A library root split into what the shim's root must carry and the code to include.
-#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct SplitRoot {
     /// The leading inner attributes, in order.
     pub(crate) attrs: Vec<InnerAttr>,
@@ -82,7 +81,8 @@ pub(crate) struct SplitRoot {
     pub(crate) kept_extern_crates: Vec<ExternCrate>,
     /// Where the leading region ends: the byte offset, in the text as given (a byte
     /// order mark included), of the first token after it, or the end of the file.
-    /// Items go there.
+    /// Items go there (when a shim's root is written, and for the fuzz checks).
+    #[cfg(any(test, feature = "generate", feature = "__fuzz"))]
     pub(crate) first_item: usize,
     /// The whole file with its byte order mark dropped, and its shebang line, every
     /// leading inner attribute and inner doc comment and every item of
@@ -91,7 +91,7 @@ pub(crate) struct SplitRoot {
 }
 
 /// Why a library root cannot be split: an unterminated comment, literal or bracket.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug)]
 pub(crate) struct RootError {
     line: usize,
     message: String,
@@ -114,6 +114,7 @@ impl std::error::Error for RootError {}
 pub(crate) fn split_root(text: &str) -> Result<SplitRoot, RootError> {
     let src = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut lexer = Lexer::new(src);
+    #[cfg(any(test, feature = "__fuzz"))]
     let mut lines = Lines {
         src,
         pos: 0,
@@ -157,6 +158,7 @@ pub(crate) fn split_root(text: &str) -> Result<SplitRoot, RootError> {
             let trees = group(&mut lexer, ']', start)?;
             attrs.push(InnerAttr {
                 text: src[start..lexer.pos].to_string(),
+                #[cfg(any(test, feature = "__fuzz"))]
                 line: lines.at(start),
                 affects_compilation: affects_compilation(&trees),
             });
@@ -169,12 +171,14 @@ pub(crate) fn split_root(text: &str) -> Result<SplitRoot, RootError> {
             blank.push((start, lexer.pos));
         }
     }
+    #[cfg(any(test, feature = "generate", feature = "__fuzz"))]
     let first_item = lexer.pos + (text.len() - src.len());
     let mut extern_crates = Vec::new();
     let mut kept_extern_crates = Vec::new();
     for (start, end, moves) in top_level_extern_crates(&mut lexer) {
         let item = ExternCrate {
             text: src[start..end].to_string(),
+            #[cfg(any(test, feature = "__fuzz"))]
             line: lines.at(start),
         };
         if moves {
@@ -188,6 +192,7 @@ pub(crate) fn split_root(text: &str) -> Result<SplitRoot, RootError> {
         attrs,
         extern_crates,
         kept_extern_crates,
+        #[cfg(any(test, feature = "generate", feature = "__fuzz"))]
         first_item,
         body: blank_out(src, &blank),
     })
@@ -196,12 +201,14 @@ pub(crate) fn split_root(text: &str) -> Result<SplitRoot, RootError> {
 /// The 1-based line of byte offsets asked for in increasing order, counted on from the
 /// last one: linear in the file, where counting from the start each time was
 /// quadratic (10,000 `extern crate` items at the end of a 50 MB root).
+#[cfg(any(test, feature = "__fuzz"))]
 struct Lines<'a> {
     src: &'a str,
     pos: usize,
     line: usize,
 }
 
+#[cfg(any(test, feature = "__fuzz"))]
 impl Lines<'_> {
     fn at(&mut self, pos: usize) -> usize {
         if pos < self.pos {

@@ -15,7 +15,8 @@ use std::fmt;
 use crate::map::Map;
 
 /// A TOML value.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(PartialEq)]
+#[cfg_attr(test, derive(Debug))]
 pub(crate) enum Value {
     /// A string, with escapes resolved.
     String(String),
@@ -106,7 +107,7 @@ pub(crate) fn get<'a>(table: &'a Table, dotted: &[&str]) -> Option<&'a Value> {
 }
 
 /// Why a document is not valid TOML, and where.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug)]
 pub(crate) struct TomlError {
     line: usize,
     column: usize,
@@ -154,7 +155,7 @@ pub(crate) fn parse(text: &str) -> Result<Table, TomlError> {
 const MAX_DEPTH: usize = 128;
 
 /// How a table came to exist, which decides whether it may be extended later.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 enum Kind {
     /// Created only as the parent of a header, e.g. `a` by `[a.b]`; a later `[a]` may
     /// still define it.
@@ -167,14 +168,12 @@ enum Kind {
 }
 
 /// A table while the document is being read, with what the redefinition rules need.
-#[derive(Debug)]
 struct Section {
     kind: Kind,
     entries: Map<String, Node>,
 }
 
 /// An entry of a [`Section`].
-#[derive(Debug)]
 enum Node {
     /// A value that can no longer be extended: a scalar, an inline array or an inline
     /// table.
@@ -1029,49 +1028,55 @@ fn check_datetime(s: &str) -> Result<(), String> {
     }
 }
 
-/// Removes the underscores of a run of digits, checking each sits between two digits.
-fn digits_without_underscores(s: &str, is_digit: fn(&u8) -> bool) -> Option<String> {
+/// Appends to `out` the digits of `s`, if it is digits with single underscores between
+/// them.
+fn push_digits(out: &mut String, s: &str, is_digit: fn(&u8) -> bool) -> bool {
     let b = s.as_bytes();
     if b.is_empty() || !is_digit(&b[0]) || !is_digit(&b[b.len() - 1]) {
-        return None;
+        return false;
     }
-    let mut out = String::with_capacity(s.len());
     let mut prev_underscore = false;
     for &c in b {
         if c == b'_' {
             if prev_underscore {
-                return None;
+                return false;
             }
             prev_underscore = true;
         } else if is_digit(&c) {
             prev_underscore = false;
             out.push(c as char);
         } else {
-            return None;
+            return false;
         }
     }
-    Some(out)
+    true
+}
+
+fn invalid_number(token: &str) -> String {
+    format!("invalid number `{token}`")
+}
+
+fn too_big(token: &str) -> String {
+    format!("integer `{token}` does not fit in 64 bits")
 }
 
 /// Reads an integer or float token.
 fn number(token: &str) -> Result<Value, String> {
-    let invalid = || format!("invalid number `{token}`");
     let (sign, rest) = match token.as_bytes().first() {
         Some(b'+') => ("+", &token[1..]),
         Some(b'-') => ("-", &token[1..]),
         _ => ("", token),
     };
-    match rest {
-        "inf" => {
-            return Ok(Value::Float(if sign == "-" {
-                f64::NEG_INFINITY
-            } else {
-                f64::INFINITY
-            }))
-        }
-        "nan" => return Ok(Value::Float(if sign == "-" { -f64::NAN } else { f64::NAN })),
-        _ => {}
+    if rest == "inf" || rest == "nan" {
+        let f = if rest == "inf" {
+            f64::INFINITY
+        } else {
+            f64::NAN
+        };
+        return Ok(Value::Float(if sign == "-" { -f } else { f }));
     }
+    // The number without underscores, as Rust's parsers read it.
+    let mut digits = String::with_capacity(token.len());
     for (prefix, radix, is_digit) in [
         ("0x", 16, u8::is_ascii_hexdigit as fn(&u8) -> bool),
         ("0o", 8, |b: &u8| (b'0'..=b'7').contains(b)),
@@ -1083,32 +1088,37 @@ fn number(token: &str) -> Result<Value, String> {
                     "a sign is not allowed on `{prefix}` integers: `{token}`"
                 ));
             }
-            let cleaned = digits_without_underscores(body, is_digit).ok_or_else(invalid)?;
-            return i64::from_str_radix(&cleaned, radix)
-                .map(Value::Integer)
-                .map_err(|_| format!("integer `{token}` does not fit in 64 bits"));
+            if !push_digits(&mut digits, body, is_digit) {
+                return Err(invalid_number(token));
+            }
+            return match i64::from_str_radix(&digits, radix) {
+                Ok(i) => Ok(Value::Integer(i)),
+                Err(_) => Err(too_big(token)),
+            };
         }
     }
+    digits.push_str(sign);
     let int_end = rest.find(['.', 'e', 'E']).unwrap_or(rest.len());
-    let int_part =
-        digits_without_underscores(&rest[..int_end], u8::is_ascii_digit).ok_or_else(invalid)?;
+    if !push_digits(&mut digits, &rest[..int_end], u8::is_ascii_digit) {
+        return Err(invalid_number(token));
+    }
+    let int_part = &digits[sign.len()..];
     if int_part.len() > 1 && int_part.starts_with('0') {
         return Err(format!("leading zeros are not allowed: `{token}`"));
     }
     if int_end == rest.len() {
-        return format!("{sign}{int_part}")
-            .parse()
-            .map(Value::Integer)
-            .map_err(|_| format!("integer `{token}` does not fit in 64 bits"));
+        return match digits.parse() {
+            Ok(i) => Ok(Value::Integer(i)),
+            Err(_) => Err(too_big(token)),
+        };
     }
-    let mut float = format!("{sign}{int_part}");
     let mut tail = &rest[int_end..];
     if let Some(after_dot) = tail.strip_prefix('.') {
         let frac_end = after_dot.find(['e', 'E']).unwrap_or(after_dot.len());
-        let frac = digits_without_underscores(&after_dot[..frac_end], u8::is_ascii_digit)
-            .ok_or_else(invalid)?;
-        float.push('.');
-        float.push_str(&frac);
+        digits.push('.');
+        if !push_digits(&mut digits, &after_dot[..frac_end], u8::is_ascii_digit) {
+            return Err(invalid_number(token));
+        }
         tail = &after_dot[frac_end..];
     }
     if let Some(exponent) = tail.strip_prefix(['e', 'E']) {
@@ -1117,19 +1127,20 @@ fn number(token: &str) -> Result<Value, String> {
             Some(b'-') => ("-", &exponent[1..]),
             _ => ("", exponent),
         };
-        let exp = digits_without_underscores(exp_digits, u8::is_ascii_digit).ok_or_else(invalid)?;
-        float.push('e');
-        float.push_str(exp_sign);
-        float.push_str(&exp);
+        digits.push('e');
+        digits.push_str(exp_sign);
+        if !push_digits(&mut digits, exp_digits, u8::is_ascii_digit) {
+            return Err(invalid_number(token));
+        }
     } else if !tail.is_empty() {
-        return Err(invalid());
+        return Err(invalid_number(token));
     }
-    match float.parse::<f64>() {
+    match digits.parse::<f64>() {
         // Like the `toml` crate, reject a finite literal too large for a float rather
         // than read it as infinity.
         Ok(f) if f.is_infinite() => Err(format!("float `{token}` is out of range")),
         Ok(f) => Ok(Value::Float(f)),
-        Err(_) => Err(invalid()),
+        Err(_) => Err(invalid_number(token)),
     }
 }
 
