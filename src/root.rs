@@ -396,58 +396,76 @@ pub(crate) fn shim_recursion_limit(upstream: &SplitRoot) -> String {
 /// crate attributes and its top-level `extern crate` items (in any order; whitespace
 /// and comments do not matter). Returns what to change, if anything.
 pub(crate) fn compare(upstream: &SplitRoot, shim: &SplitRoot) -> Option<String> {
-    fn affecting(root: &SplitRoot) -> Vec<&str> {
-        let attrs = root.attrs.iter().filter(|a| a.affects_compilation);
-        attrs.map(|a| a.text.as_str()).collect()
-    }
-    fn crates(root: &SplitRoot) -> Vec<&str> {
-        root.extern_crates.iter().map(|e| e.text.as_str()).collect()
-    }
     // The shim's own recursion limit is no upstream attribute; old shims lack it.
     let own_limit = normalized(&shim_recursion_limit(upstream));
     let mut shim_attrs = affecting(shim);
-    if let Some(i) = shim_attrs.iter().position(|a| normalized(a) == own_limit) {
-        shim_attrs.remove(i);
+    for i in 0..shim_attrs.len() {
+        if normalized(shim_attrs[i]) == own_limit {
+            shim_attrs.remove(i);
+            break;
+        }
     }
-    let (missing_attrs, mut extra_attrs) = differences(affecting(upstream), shim_attrs);
-    let (missing_crates, mut extra_crates) = differences(crates(upstream), crates(shim));
-    extra_crates.extend(repeated_kept_crates(upstream, shim).map(|e| e.text.as_str()));
-    if missing_attrs.is_empty()
-        && extra_attrs.is_empty()
-        && missing_crates.is_empty()
-        && extra_crates.is_empty()
-    {
+    let (missing_attrs, mut extra) = differences(affecting(upstream), shim_attrs);
+    let (missing_crates, extra_crates) = differences(crates(upstream), crates(shim));
+    extra.extend(extra_crates);
+    for e in repeated_kept_crates(upstream, shim) {
+        extra.push(&e.text);
+    }
+    if missing_attrs.is_empty() && missing_crates.is_empty() && extra.is_empty() {
         return None;
     }
     let mut message = String::from(
         "the shim's `src/lib.rs` does not carry the crate-level attributes \
          and `extern crate` items of the patched upstream root",
     );
-    let mut list = |heading: &str, items: &[&str]| {
-        if items.is_empty() {
-            return;
-        }
-        message.push_str("\n  ");
-        message.push_str(heading);
-        for item in items {
-            for line in item.lines() {
-                message.push_str("\n    ");
-                message.push_str(line);
-            }
-        }
-    };
     list(
+        &mut message,
         "missing (copy these lines above the `include!` line):",
         &missing_attrs,
     );
     list(
+        &mut message,
         "missing `extern crate` items (copy these lines after the `#![...]` lines, \
          above the `include!` line):",
         &missing_crates,
     );
-    extra_attrs.extend(extra_crates);
-    list("extra (remove these lines):", &extra_attrs);
+    list(&mut message, "extra (remove these lines):", &extra);
     Some(message)
+}
+
+/// The texts of the attributes of `root` that affect compilation.
+fn affecting(root: &SplitRoot) -> Vec<&str> {
+    let mut out = Vec::new();
+    for a in &root.attrs {
+        if a.affects_compilation {
+            out.push(a.text.as_str());
+        }
+    }
+    out
+}
+
+/// The texts of the `extern crate` items `root` moves out of the compile root.
+fn crates(root: &SplitRoot) -> Vec<&str> {
+    let mut out = Vec::new();
+    for e in &root.extern_crates {
+        out.push(e.text.as_str());
+    }
+    out
+}
+
+/// Appends to `message` the heading and the lines of `items`, if there are any.
+fn list(message: &mut String, heading: &str, items: &[&str]) {
+    if items.is_empty() {
+        return;
+    }
+    message.push_str("\n  ");
+    message.push_str(heading);
+    for item in items {
+        for line in item.lines() {
+            message.push_str("\n    ");
+            message.push_str(line);
+        }
+    }
 }
 
 /// The plain `extern crate` items of the shim's root that repeat one the
@@ -456,15 +474,18 @@ pub(crate) fn compare(upstream: &SplitRoot, shim: &SplitRoot) -> Option<String> 
 pub(crate) fn repeated_kept_crates<'a>(
     upstream: &SplitRoot,
     shim: &'a SplitRoot,
-) -> impl Iterator<Item = &'a ExternCrate> {
-    let kept: Vec<String> = upstream
-        .kept_extern_crates
-        .iter()
-        .map(|e| normalized(&e.text))
-        .collect();
-    shim.kept_extern_crates
-        .iter()
-        .filter(move |e| kept.contains(&normalized(&e.text)))
+) -> Vec<&'a ExternCrate> {
+    let mut kept = Vec::new();
+    for e in &upstream.kept_extern_crates {
+        kept.push(normalized(&e.text));
+    }
+    let mut out = Vec::new();
+    for e in &shim.kept_extern_crates {
+        if kept.contains(&normalized(&e.text)) {
+            out.push(e);
+        }
+    }
+    out
 }
 
 /// What `upstream` has that `shim` lacks, and the reverse, comparing
@@ -476,11 +497,16 @@ fn differences<'a>(
     let mut missing = Vec::new();
     for text in upstream {
         let key = normalized(text);
-        match extra.iter().position(|e| normalized(e) == key) {
-            Some(i) => {
+        let mut found = false;
+        for i in 0..extra.len() {
+            if normalized(extra[i]) == key {
                 extra.remove(i);
+                found = true;
+                break;
             }
-            None => missing.push(text),
+        }
+        if !found {
+            missing.push(text);
         }
     }
     (missing, extra)

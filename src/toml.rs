@@ -193,22 +193,22 @@ impl Section {
     }
 
     fn into_table(self) -> Table {
-        self.entries
-            .into_iter()
-            .map(|(key, node)| {
-                let value = match node {
-                    Node::Leaf(value) => value,
-                    Node::Table(section) => Value::Table(section.into_table()),
-                    Node::Tables(sections) => Value::Array(
-                        sections
-                            .into_iter()
-                            .map(|s| Value::Table(s.into_table()))
-                            .collect(),
-                    ),
-                };
-                (key, value)
-            })
-            .collect()
+        let mut table = Table::new();
+        for (key, node) in self.entries {
+            let value = match node {
+                Node::Leaf(value) => value,
+                Node::Table(section) => Value::Table(section.into_table()),
+                Node::Tables(sections) => {
+                    let mut array = Vec::with_capacity(sections.len());
+                    for s in sections {
+                        array.push(Value::Table(s.into_table()));
+                    }
+                    Value::Array(array)
+                }
+            };
+            table.insert(key, value);
+        }
+        table
     }
 
     /// Inserts `keys = value` into this table, creating the tables of a dotted key.
@@ -324,17 +324,18 @@ fn article(type_name: &str) -> &'static str {
 
 /// A dotted key as it would be written, quoting components that are not bare keys.
 fn display_key(keys: &[String]) -> String {
-    let parts: Vec<String> = keys
-        .iter()
-        .map(|k| {
-            if !k.is_empty() && k.bytes().all(is_bare_key_byte) {
-                k.clone()
-            } else {
-                format!("{k:?}")
-            }
-        })
-        .collect();
-    parts.join(".")
+    let mut out = String::new();
+    for (i, k) in keys.iter().enumerate() {
+        if i > 0 {
+            out.push('.');
+        }
+        if !k.is_empty() && k.bytes().all(is_bare_key_byte) {
+            out.push_str(k);
+        } else {
+            out.push_str(&format!("{k:?}"));
+        }
+    }
+    out
 }
 
 fn is_bare_key_byte(b: u8) -> bool {
@@ -378,6 +379,14 @@ impl Parser<'_> {
             line,
             column,
             message: message.into(),
+        }
+    }
+
+    /// `result`, its error placed at `start`.
+    fn at<T>(&self, start: usize, result: Result<T, String>) -> Result<T, TomlError> {
+        match result {
+            Ok(value) => Ok(value),
+            Err(message) => Err(self.error_at(start, message)),
         }
     }
 
@@ -515,7 +524,7 @@ impl Parser<'_> {
                     } else {
                         self.expect(b']', "expected `]` to close the table header")?;
                     }
-                    open_section(&mut root, &keys, array).map_err(|m| self.error_at(start, m))?;
+                    self.at(start, open_section(&mut root, &keys, array))?;
                     current = keys;
                     self.end_of_line("a table header")?;
                 }
@@ -530,12 +539,10 @@ impl Parser<'_> {
                     let value = self.value();
                     self.depth = 0;
                     let value = value?;
-                    let section = section_mut(&mut root, &current).ok_or_else(|| {
-                        self.error_at(start, "internal error: lost the current table")
-                    })?;
-                    section
-                        .insert(&keys, value)
-                        .map_err(|m| self.error_at(start, m))?;
+                    let Some(section) = section_mut(&mut root, &current) else {
+                        return Err(self.error_at(start, "internal error: lost the current table"));
+                    };
+                    self.at(start, section.insert(&keys, value))?;
                     self.end_of_line("a key/value pair")?;
                 }
             }
@@ -672,9 +679,7 @@ impl Parser<'_> {
             let value = self.value();
             self.depth -= keys.len();
             let value = value?;
-            table
-                .insert(&keys, value)
-                .map_err(|m| self.error_at(start, m))?;
+            self.at(start, table.insert(&keys, value))?;
             self.skip_blank()?;
             if self.eat(b'}') {
                 break;
@@ -711,11 +716,14 @@ impl Parser<'_> {
         } else if (b.len() >= 5 && b[..4].iter().all(u8::is_ascii_digit) && b[4] == b'-')
             || (b.len() >= 3 && b[..2].iter().all(u8::is_ascii_digit) && b[2] == b':')
         {
-            check_datetime(token).map(|()| Value::Datetime(token.to_string()))
+            match check_datetime(token) {
+                Ok(()) => Ok(Value::Datetime(token.to_string())),
+                Err(m) => Err(m),
+            }
         } else {
             number(token)
         };
-        result.map_err(|m| self.error_at(start, m))
+        self.at(start, result)
     }
 
     /// Reads one escape sequence after its backslash, appending the character.
@@ -933,28 +941,40 @@ impl Parser<'_> {
 /// Whether `s` is exactly `YYYY-MM-DD` in shape.
 fn is_full_date(s: &str) -> bool {
     let b = s.as_bytes();
-    b.len() == 10
-        && b.iter().enumerate().all(|(i, &c)| {
-            if i == 4 || i == 7 {
-                c == b'-'
-            } else {
-                c.is_ascii_digit()
-            }
-        })
+    if b.len() != 10 {
+        return false;
+    }
+    for (i, &c) in b.iter().enumerate() {
+        let ok = if i == 4 || i == 7 {
+            c == b'-'
+        } else {
+            c.is_ascii_digit()
+        };
+        if !ok {
+            return false;
+        }
+    }
+    true
+}
+
+/// The number written with the `len` digits of `b` at `from`, if they are digits.
+fn digits_at(b: &[u8], from: usize, len: usize) -> Option<u32> {
+    let part = b.get(from..from + len)?;
+    let mut n = 0;
+    for &d in part {
+        if !d.is_ascii_digit() {
+            return None;
+        }
+        n = n * 10 + u32::from(d - b'0');
+    }
+    Some(n)
 }
 
 /// Checks an RFC 3339 date-time, date or time as TOML allows it.
 fn check_datetime(s: &str) -> Result<(), String> {
     let invalid = || Err(format!("invalid datetime `{s}`"));
     let b = s.as_bytes();
-    let digits = |from: usize, len: usize| -> Option<u32> {
-        let part = b.get(from..from + len)?;
-        if part.iter().all(u8::is_ascii_digit) {
-            Some(part.iter().fold(0, |n, &d| n * 10 + u32::from(d - b'0')))
-        } else {
-            None
-        }
-    };
+    let digits = |from: usize, len: usize| digits_at(b, from, len);
     let mut i = 0;
     let has_date = b.get(4) == Some(&b'-');
     if has_date {
@@ -999,11 +1019,13 @@ fn check_datetime(s: &str) -> Result<(), String> {
         }
         if b.get(i) == Some(&b'.') {
             i += 1;
-            let n = b[i..].iter().take_while(|d| d.is_ascii_digit()).count();
-            if n == 0 {
+            let from = i;
+            while b.get(i).is_some_and(u8::is_ascii_digit) {
+                i += 1;
+            }
+            if i == from {
                 return invalid();
             }
-            i += n;
         }
     }
     if has_date {
