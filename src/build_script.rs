@@ -85,10 +85,8 @@ pub(crate) fn script_path(setting: &Option<BuildSetting>, root: &Path) -> Option
     match setting {
         Some(BuildSetting::Off) => None,
         Some(BuildSetting::Path(p)) => Some(normalize(Path::new(p))),
-        None => root
-            .join("build.rs")
-            .is_file()
-            .then(|| PathBuf::from("build.rs")),
+        None if root.join("build.rs").is_file() => Some(PathBuf::from("build.rs")),
+        None => None,
     }
 }
 
@@ -103,7 +101,10 @@ pub(crate) fn shim_files(
     glue: Option<&str>,
 ) -> Result<Vec<(PathBuf, Vec<u8>)>> {
     let text = fs::read_to_string(&staged.join(script))?;
-    let renamed = rename_main(&text).map_err(|m| script_error(script, &m))?;
+    let renamed = match rename_main(&text) {
+        Ok(renamed) => renamed,
+        Err(m) => return Err(script_error(script, &m)),
+    };
     let body = renamed.strip_prefix('\u{feff}').unwrap_or(&renamed);
     let mut script_text = format!("{ALLOW_WARNINGS}{body}");
     if !script_text.ends_with('\n') {
@@ -125,11 +126,10 @@ pub(crate) fn shim_files(
 pub(crate) fn existing_glue(text: &str) -> Option<&str> {
     let at = text.find(GLUE_MARKER)?;
     let rest = &text[at + GLUE_MARKER.len()..];
-    Some(
-        rest.strip_prefix("\r\n")
-            .or_else(|| rest.strip_prefix('\n'))
-            .unwrap_or(rest),
-    )
+    if let Some(glue) = rest.strip_prefix("\r\n") {
+        return Some(glue);
+    }
+    Some(rest.strip_prefix('\n').unwrap_or(rest))
 }
 
 /// Checks that the shim's build script and the files it reads are what the
@@ -271,26 +271,35 @@ fn map_watched(value: &str, staged: &Path, pristine: &Path) -> PathBuf {
 
 /// `path` without `.` components.
 fn normalize(path: &Path) -> PathBuf {
-    path.components()
-        .filter(|c| !matches!(c, Component::CurDir))
-        .collect()
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        if c != Component::CurDir {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// `base.join(rel)` with `..` resolved, or `None` if it leaves the crate.
 fn join_inside(base: &Path, rel: &str) -> Option<PathBuf> {
     let joined = base.join(rel);
-    let mut out: Vec<Component> = Vec::new();
+    let mut out = PathBuf::new();
+    let mut depth = 0usize;
     for c in joined.components() {
         match c {
             Component::CurDir => {}
             Component::ParentDir => {
-                out.pop()?;
+                depth = depth.checked_sub(1)?;
+                out.pop();
             }
-            Component::Normal(_) => out.push(c),
+            Component::Normal(name) => {
+                depth += 1;
+                out.push(name);
+            }
             Component::RootDir | Component::Prefix(_) => return None,
         }
     }
-    Some(out.iter().collect())
+    Some(out)
 }
 
 /// The local files a build script needs at compile time, besides itself,
@@ -304,7 +313,10 @@ fn aux_files(root: &Path, script: &Path, text: &str) -> Result<Set<PathBuf>> {
     // (file, its text, the directory its `mod` declarations resolve in)
     let mut queue = vec![(script.to_path_buf(), text.to_string(), parent(script))];
     while let Some((file, text, mod_dir)) = queue.pop() {
-        let refs = references(&text).map_err(|m| script_error(&file, &m))?;
+        let refs = match references(&text) {
+            Ok(refs) => refs,
+            Err(m) => return Err(script_error(&file, &m)),
+        };
         let file_dir = parent(&file);
         for r in refs {
             let Some((rel, rust, own_dir)) = resolve(root, &file_dir, &mod_dir, &r) else {
@@ -552,7 +564,7 @@ struct Tokens<'a> {
 
 impl<'a> Tokens<'a> {
     fn kind(&self, i: usize) -> Option<Kind> {
-        self.tokens.get(i).map(|t| t.kind)
+        Some(self.tokens.get(i)?.kind)
     }
 
     fn punct(&self, i: usize, c: char) -> bool {
@@ -569,8 +581,10 @@ impl<'a> Tokens<'a> {
         let text = &self.src[t.start..t.end];
         match t.kind {
             Kind::RawStr => {
-                let hashes = text[1..].bytes().take_while(|&b| b == b'#').count();
-                Some(text[2 + hashes..text.len() - 1 - hashes].to_string())
+                // `r`, hashes, `"`, the string, `"`, as many hashes.
+                let quotes = text.find('"').unwrap_or(1);
+                let hashes = quotes - 1;
+                Some(text[quotes + 1..text.len() - 1 - hashes].to_string())
             }
             Kind::Str => Some(unescape(&text[1..text.len() - 1])),
             _ => None,

@@ -135,7 +135,7 @@ struct Parser<'a> {
 }
 
 impl Parser<'_> {
-    fn error_at(&self, pos: usize, message: impl Into<String>) -> JsonError {
+    fn error_at(&self, pos: usize, message: &str) -> JsonError {
         let (line, column) = crate::toml::line_and_column(self.src, pos);
         JsonError {
             line,
@@ -144,7 +144,7 @@ impl Parser<'_> {
         }
     }
 
-    fn error(&self, message: impl Into<String>) -> JsonError {
+    fn error(&self, message: &str) -> JsonError {
         self.error_at(self.pos, message)
     }
 
@@ -195,7 +195,7 @@ impl Parser<'_> {
         read: fn(&mut Self) -> Result<Json, JsonError>,
     ) -> Result<Json, JsonError> {
         if self.depth >= MAX_DEPTH {
-            return Err(self.error(format!(
+            return Err(self.error(&format!(
                 "arrays and objects are nested more than {MAX_DEPTH} deep"
             )));
         }
@@ -298,11 +298,14 @@ impl Parser<'_> {
     /// Reads four hexadecimal digits after `\u`.
     fn hex4(&mut self) -> Result<u32, JsonError> {
         let hex = self.src.get(self.pos..self.pos + 4).unwrap_or("");
-        if hex.len() != 4 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        if hex.len() != 4 || !crate::toml::is_hex(hex) {
             return Err(self.error("expected four hexadecimal digits after `\\u`"));
         }
         self.pos += 4;
-        u32::from_str_radix(hex, 16).map_err(|_| self.error("invalid `\\u` escape"))
+        match u32::from_str_radix(hex, 16) {
+            Ok(code) => Ok(code),
+            Err(_) => Err(self.error("invalid `\\u` escape")),
+        }
     }
 
     fn string(&mut self) -> Result<String, JsonError> {
@@ -314,10 +317,10 @@ impl Parser<'_> {
             // output are long and rarely escaped.
             let run_start = self.pos;
             let rest = &self.src.as_bytes()[self.pos..];
-            let run = rest
-                .iter()
-                .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
-                .unwrap_or(rest.len());
+            let mut run = 0;
+            while run < rest.len() && !matches!(rest[run], b'"' | b'\\' | 0..0x20) {
+                run += 1;
+            }
             self.pos += run;
             out.push_str(&self.src[run_start..self.pos]);
             match self.peek() {
@@ -376,7 +379,10 @@ impl Parser<'_> {
             }
             code => code,
         };
-        char::from_u32(code).ok_or_else(|| self.error_at(escape_start, "invalid `\\u` escape"))
+        match char::from_u32(code) {
+            Some(c) => Ok(c),
+            None => Err(self.error_at(escape_start, "invalid `\\u` escape")),
+        }
     }
 }
 

@@ -307,7 +307,10 @@ impl<'a> Lexer<'a> {
         let rest = self.rest();
         match (ident, rest.as_bytes().first()) {
             ("r" | "br" | "cr", Some(b'"' | b'#')) => {
-                let hashes = rest.bytes().take_while(|&b| b == b'#').count();
+                let mut hashes = 0;
+                while rest.as_bytes().get(hashes) == Some(&b'#') {
+                    hashes += 1;
+                }
                 if rest[hashes..].starts_with('"') {
                     self.raw_string(start, hashes)?;
                     return Ok(if ident == "r" {

@@ -257,7 +257,10 @@ fn top_level_extern_crates(lexer: &mut Lexer<'_>) -> Vec<(usize, usize, bool)> {
         let tree = if open == b'(' || open == b'{' {
             lexer.pos += 1;
             let close = if open == b'(' { ')' } else { '}' };
-            skip_group(lexer, close, start).map(|()| Tree::Group(char::from(open), Vec::new()))
+            match skip_group(lexer, close, start) {
+                Ok(()) => Ok(Tree::Group(char::from(open), Vec::new())),
+                Err(e) => Err(e),
+            }
         } else {
             tree(lexer)
         };
@@ -282,7 +285,7 @@ fn top_level_extern_crates(lexer: &mut Lexer<'_>) -> Vec<(usize, usize, bool)> {
 /// crate` item (or is `extern crate self`), else whether it must move: it has
 /// `#[macro_use]` (also inside `cfg_attr`) or a rename.
 fn extern_crate_moves(item: &[Tree<'_>]) -> Option<bool> {
-    let ident = |i: usize, name: &str| matches!(item.get(i), Some(Tree::Ident(n)) if *n == name);
+    let ident = |i: usize, name: &str| is_ident(item.get(i), name);
     let mut i = 0;
     let mut macro_use = false;
     while is_punct(item.get(i), '#') {
@@ -606,6 +609,10 @@ enum Tree<'a> {
     Literal,
     /// A delimited group, by its opening delimiter.
     Group(char, Vec<Tree<'a>>),
+}
+
+fn is_ident(tree: Option<&Tree<'_>>, name: &str) -> bool {
+    matches!(tree, Some(Tree::Ident(n)) if *n == name)
 }
 
 fn is_punct(tree: Option<&Tree<'_>>, c: char) -> bool {

@@ -338,6 +338,16 @@ fn display_key(keys: &[String]) -> String {
     out
 }
 
+/// Whether `s` is hexadecimal digits; shared with the JSON reader.
+pub(crate) fn is_hex(s: &str) -> bool {
+    for b in s.bytes() {
+        if !b.is_ascii_hexdigit() {
+            return false;
+        }
+    }
+    true
+}
+
 fn is_bare_key_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'_' || b == b'-'
 }
@@ -749,7 +759,7 @@ impl Parser<'_> {
                     _ => 8,
                 };
                 let hex = self.src.get(self.pos..self.pos + len).unwrap_or("");
-                if hex.len() != len || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+                if hex.len() != len || !is_hex(hex) {
                     return Err(self.error_at(
                         start,
                         format!("expected {len} hexadecimal digits after `\\{c}`"),
@@ -757,9 +767,15 @@ impl Parser<'_> {
                 }
                 self.pos += len;
                 let code = u32::from_str_radix(hex, 16).unwrap_or(u32::MAX);
-                char::from_u32(code).ok_or_else(|| {
-                    self.error_at(start, format!("`\\{c}{hex}` is not a Unicode scalar value"))
-                })?
+                match char::from_u32(code) {
+                    Some(c) => c,
+                    None => {
+                        return Err(self.error_at(
+                            start,
+                            format!("`\\{c}{hex}` is not a Unicode scalar value"),
+                        ))
+                    }
+                }
             }
             other => {
                 return Err(self.error_at(
