@@ -138,21 +138,22 @@ pub(crate) fn existing_glue(text: &str) -> Option<&str> {
 /// Returns one line per difference.
 pub(crate) fn compare(staged: &Path, script: &Path, shim_dir: &Path) -> Result<Vec<String>> {
     let mut out = Vec::new();
-    for (i, (rel, expected)) in shim_files(staged, script, Some(""))?
-        .into_iter()
-        .enumerate()
-    {
-        let path = shim_dir.join(&rel);
+    let files = shim_files(staged, script, Some(""))?;
+    let mut first = true;
+    for (rel, expected) in &files {
+        let is_script = first;
+        first = false;
+        let path = shim_dir.join(rel);
         let Ok(actual) = std::fs::read(&path) else {
             out.push(format!("`{}`: missing in the shim", rel.display()));
             continue;
         };
-        let same = if i == 0 {
+        let same = if is_script {
             // The script: the upstream part and the marker must match; the
             // glue after the marker is the shim's own.
-            actual.starts_with(&expected)
+            actual.starts_with(expected)
         } else {
-            actual == expected
+            actual == *expected
         };
         if !same {
             out.push(format!(
@@ -231,20 +232,26 @@ pub(crate) fn run(req: &Run<'_>, directives: &mut Directives) -> Result<()> {
 /// `rustc-link-search` paths at the staged copy (rustc would read them
 /// against the user's workspace); everything else as is.
 pub(crate) fn map_line(line: &str, staged: &Path, pristine: &Path) -> String {
-    for prefix in ["cargo::rerun-if-changed=", "cargo:rerun-if-changed="] {
-        if let Some(value) = line.strip_prefix(prefix) {
-            return format!("{prefix}{}", map_watched(value, staged, pristine).display());
-        }
+    let prefix_len = if line.starts_with("cargo::") {
+        7
+    } else if line.starts_with("cargo:") {
+        6
+    } else {
+        return line.to_string();
+    };
+    let (prefix, directive) = line.split_at(prefix_len);
+    if let Some(value) = directive.strip_prefix("rerun-if-changed=") {
+        let path = map_watched(value, staged, pristine);
+        return format!("{prefix}rerun-if-changed={}", path.display());
     }
-    for prefix in ["cargo::rustc-link-search=", "cargo:rustc-link-search="] {
-        if let Some(value) = line.strip_prefix(prefix) {
-            let (kind, path) = match value.split_once('=') {
-                Some((k, p)) => (format!("{k}="), p),
-                None => (String::new(), value),
-            };
-            if !path.is_empty() && Path::new(path).is_relative() {
-                return format!("{prefix}{kind}{}", staged.join(path).display());
-            }
+    if let Some(value) = directive.strip_prefix("rustc-link-search=") {
+        let (kind, path) = match value.find('=') {
+            Some(i) => value.split_at(i + 1),
+            None => ("", value),
+        };
+        if !path.is_empty() && Path::new(path).is_relative() {
+            let path = staged.join(path);
+            return format!("{prefix}rustc-link-search={kind}{}", path.display());
         }
     }
     line.to_string()

@@ -708,8 +708,8 @@ impl Parser<'_> {
         // A date may be followed by a space and a time.
         if is_full_date(&self.src[start..self.pos])
             && self.peek() == Some(b' ')
-            && self.peek_at(1).is_some_and(|b| b.is_ascii_digit())
-            && self.peek_at(2).is_some_and(|b| b.is_ascii_digit())
+            && matches!(self.peek_at(1), Some(b'0'..=b'9'))
+            && matches!(self.peek_at(2), Some(b'0'..=b'9'))
             && self.peek_at(3) == Some(b':')
         {
             self.pos += 1;
@@ -847,10 +847,10 @@ impl Parser<'_> {
     /// Handles the end of a multi-line string: a run of three to five quotes closes it,
     /// the quotes beyond three being content. Returns whether the string ended.
     fn multiline_close(&mut self, quote: u8, out: &mut String) -> Result<bool, TomlError> {
-        let run = self.src.as_bytes()[self.pos..]
-            .iter()
-            .take_while(|&&b| b == quote)
-            .count();
+        let mut run = 0;
+        while self.peek_at(run) == Some(quote) {
+            run += 1;
+        }
         if run < 3 {
             for _ in 0..run {
                 out.push(quote as char);
