@@ -132,7 +132,8 @@ fn to_serde(value: &Value) -> serde_json::Value {
 /// The root splitter. On any input: the compile root keeps every character outside
 /// what it blanks, blanks only to spaces (tabs and line breaks kept), so every line
 /// keeps its length in characters; what it reports is at the line it says. Where
-/// `syn` parses the root, against `syn`: the reported attributes are the file's inner
+/// `syn` parses the root (and it has no whitespace that only `syn` accepts), against
+/// `syn`: the reported attributes are the file's inner
 /// attributes (inner doc comments blanked, not reported), the moved `extern crate`
 /// items are exactly the top-level ones with `#[macro_use]` (also in `cfg_attr`) or a
 /// rename (but `extern crate self`), the kept ones the other top-level ones, and the
@@ -201,6 +202,19 @@ fn tokens(t: &impl quote::ToTokens) -> String {
 }
 
 fn against_syn(text: &str, split: &__fuzz::Split) {
+    // `syn` reads every Unicode `White_Space` character as whitespace (a no-break space
+    // after a shebang's `#!` too); rustc only `Pattern_White_Space`, and rejects the
+    // others as unknown tokens. The splitter reads as rustc: no comparison there.
+    let rustc_rejects = |c: char| {
+        c.is_whitespace()
+            && !matches!(
+                c,
+                '\t' | '\n' | '\u{b}' | '\u{c}' | '\r' | ' ' | '\u{85}' | '\u{2028}' | '\u{2029}'
+            )
+    };
+    if text.chars().any(rustc_rejects) {
+        return;
+    }
     let Ok(file) = syn::parse_file(text) else {
         return;
     };

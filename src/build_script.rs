@@ -34,6 +34,7 @@ use std::process::{Command, Stdio};
 use crate::directives::Directives;
 use crate::error::{Error, ErrorKind, Result};
 use crate::fs;
+use crate::lex::{self, Docs, Kind, Lexer, Token, Unterminated};
 use crate::manifest::BuildSetting;
 use crate::map::Set;
 
@@ -84,10 +85,8 @@ pub(crate) fn script_path(setting: &Option<BuildSetting>, root: &Path) -> Option
     match setting {
         Some(BuildSetting::Off) => None,
         Some(BuildSetting::Path(p)) => Some(normalize(Path::new(p))),
-        None => root
-            .join("build.rs")
-            .is_file()
-            .then(|| PathBuf::from("build.rs")),
+        None if root.join("build.rs").is_file() => Some(PathBuf::from("build.rs")),
+        None => None,
     }
 }
 
@@ -102,7 +101,10 @@ pub(crate) fn shim_files(
     glue: Option<&str>,
 ) -> Result<Vec<(PathBuf, Vec<u8>)>> {
     let text = fs::read_to_string(&staged.join(script))?;
-    let renamed = rename_main(&text).map_err(|m| script_error(script, &m))?;
+    let renamed = match rename_main(&text) {
+        Ok(renamed) => renamed,
+        Err(m) => return Err(script_error(script, &m)),
+    };
     let body = renamed.strip_prefix('\u{feff}').unwrap_or(&renamed);
     let mut script_text = format!("{ALLOW_WARNINGS}{body}");
     if !script_text.ends_with('\n') {
@@ -124,11 +126,10 @@ pub(crate) fn shim_files(
 pub(crate) fn existing_glue(text: &str) -> Option<&str> {
     let at = text.find(GLUE_MARKER)?;
     let rest = &text[at + GLUE_MARKER.len()..];
-    Some(
-        rest.strip_prefix("\r\n")
-            .or_else(|| rest.strip_prefix('\n'))
-            .unwrap_or(rest),
-    )
+    if let Some(glue) = rest.strip_prefix("\r\n") {
+        return Some(glue);
+    }
+    Some(rest.strip_prefix('\n').unwrap_or(rest))
 }
 
 /// Checks that the shim's build script and the files it reads are what the
@@ -137,21 +138,22 @@ pub(crate) fn existing_glue(text: &str) -> Option<&str> {
 /// Returns one line per difference.
 pub(crate) fn compare(staged: &Path, script: &Path, shim_dir: &Path) -> Result<Vec<String>> {
     let mut out = Vec::new();
-    for (i, (rel, expected)) in shim_files(staged, script, Some(""))?
-        .into_iter()
-        .enumerate()
-    {
-        let path = shim_dir.join(&rel);
+    let files = shim_files(staged, script, Some(""))?;
+    let mut first = true;
+    for (rel, expected) in &files {
+        let is_script = first;
+        first = false;
+        let path = shim_dir.join(rel);
         let Ok(actual) = std::fs::read(&path) else {
             out.push(format!("`{}`: missing in the shim", rel.display()));
             continue;
         };
-        let same = if i == 0 {
+        let same = if is_script {
             // The script: the upstream part and the marker must match; the
             // glue after the marker is the shim's own.
-            actual.starts_with(&expected)
+            actual.starts_with(expected)
         } else {
-            actual == expected
+            actual == *expected
         };
         if !same {
             out.push(format!(
@@ -230,20 +232,26 @@ pub(crate) fn run(req: &Run<'_>, directives: &mut Directives) -> Result<()> {
 /// `rustc-link-search` paths at the staged copy (rustc would read them
 /// against the user's workspace); everything else as is.
 pub(crate) fn map_line(line: &str, staged: &Path, pristine: &Path) -> String {
-    for prefix in ["cargo::rerun-if-changed=", "cargo:rerun-if-changed="] {
-        if let Some(value) = line.strip_prefix(prefix) {
-            return format!("{prefix}{}", map_watched(value, staged, pristine).display());
-        }
+    let prefix_len = if line.starts_with("cargo::") {
+        7
+    } else if line.starts_with("cargo:") {
+        6
+    } else {
+        return line.to_string();
+    };
+    let (prefix, directive) = line.split_at(prefix_len);
+    if let Some(value) = directive.strip_prefix("rerun-if-changed=") {
+        let path = map_watched(value, staged, pristine);
+        return format!("{prefix}rerun-if-changed={}", path.display());
     }
-    for prefix in ["cargo::rustc-link-search=", "cargo:rustc-link-search="] {
-        if let Some(value) = line.strip_prefix(prefix) {
-            let (kind, path) = match value.split_once('=') {
-                Some((k, p)) => (format!("{k}="), p),
-                None => (String::new(), value),
-            };
-            if !path.is_empty() && Path::new(path).is_relative() {
-                return format!("{prefix}{kind}{}", staged.join(path).display());
-            }
+    if let Some(value) = directive.strip_prefix("rustc-link-search=") {
+        let (kind, path) = match value.find('=') {
+            Some(i) => value.split_at(i + 1),
+            None => ("", value),
+        };
+        if !path.is_empty() && Path::new(path).is_relative() {
+            let path = staged.join(path);
+            return format!("{prefix}rustc-link-search={kind}{}", path.display());
         }
     }
     line.to_string()
@@ -270,26 +278,35 @@ fn map_watched(value: &str, staged: &Path, pristine: &Path) -> PathBuf {
 
 /// `path` without `.` components.
 fn normalize(path: &Path) -> PathBuf {
-    path.components()
-        .filter(|c| !matches!(c, Component::CurDir))
-        .collect()
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        if c != Component::CurDir {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// `base.join(rel)` with `..` resolved, or `None` if it leaves the crate.
 fn join_inside(base: &Path, rel: &str) -> Option<PathBuf> {
     let joined = base.join(rel);
-    let mut out: Vec<Component> = Vec::new();
+    let mut out = PathBuf::new();
+    let mut depth = 0usize;
     for c in joined.components() {
         match c {
             Component::CurDir => {}
             Component::ParentDir => {
-                out.pop()?;
+                depth = depth.checked_sub(1)?;
+                out.pop();
             }
-            Component::Normal(_) => out.push(c),
+            Component::Normal(name) => {
+                depth += 1;
+                out.push(name);
+            }
             Component::RootDir | Component::Prefix(_) => return None,
         }
     }
-    Some(out.iter().collect())
+    Some(out)
 }
 
 /// The local files a build script needs at compile time, besides itself,
@@ -301,32 +318,15 @@ fn join_inside(base: &Path, rel: &str) -> Option<PathBuf> {
 fn aux_files(root: &Path, script: &Path, text: &str) -> Result<Set<PathBuf>> {
     let mut found = Set::new();
     // (file, its text, the directory its `mod` declarations resolve in)
-    let dir = script.parent().unwrap_or(Path::new("")).to_path_buf();
-    let mut queue = vec![(script.to_path_buf(), text.to_string(), dir)];
+    let mut queue = vec![(script.to_path_buf(), text.to_string(), parent(script))];
     while let Some((file, text, mod_dir)) = queue.pop() {
-        let refs = references(&text).map_err(|m| script_error(&file, &m))?;
-        let file_dir = file.parent().unwrap_or(Path::new("")).to_path_buf();
+        let refs = match references(&text) {
+            Ok(refs) => refs,
+            Err(m) => return Err(script_error(&file, &m)),
+        };
+        let file_dir = parent(&file);
         for r in refs {
-            let (candidates, rust, own_dir): (Vec<Option<PathBuf>>, bool, bool) = match &r {
-                Ref::Mod { path: Some(p), .. } => (vec![join_inside(&file_dir, p)], true, true),
-                Ref::Mod { name, path: None } => (
-                    vec![
-                        join_inside(&mod_dir, &format!("{name}.rs")),
-                        join_inside(&mod_dir, &format!("{name}/mod.rs")),
-                    ],
-                    true,
-                    false,
-                ),
-                Ref::Include { path, rust } => (vec![join_inside(&file_dir, path)], *rust, true),
-                Ref::IncludeFromRoot { path, rust } => {
-                    (vec![join_inside(Path::new(""), path)], *rust, true)
-                }
-            };
-            let Some(rel) = candidates
-                .into_iter()
-                .flatten()
-                .find(|rel| root.join(rel).is_file())
-            else {
+            let Some((rel, rust, own_dir)) = resolve(root, &file_dir, &mod_dir, &r) else {
                 continue;
             };
             if rel == script || !found.insert(rel.clone()) || !rust {
@@ -336,22 +336,58 @@ fn aux_files(root: &Path, script: &Path, text: &str) -> Result<Set<PathBuf>> {
             // A module file `a.rs` declares its own modules in `a/`; a
             // `mod.rs`, a `#[path]` file and an included file in their
             // directory.
-            let parent = rel.parent().unwrap_or(Path::new("")).to_path_buf();
-            let is_mod_rs = rel.file_name().is_some_and(|n| n == "mod.rs");
-            let child_dir = if own_dir || is_mod_rs || !matches!(r, Ref::Mod { .. }) {
-                parent
-            } else {
-                parent.join(rel.file_stem().unwrap_or_default())
-            };
+            let mut child_dir = parent(&rel);
+            if !own_dir && rel.file_name().is_some_and(|n| n != "mod.rs") {
+                child_dir.push(rel.file_stem().unwrap_or_default());
+            }
             queue.push((rel, text, child_dir));
         }
     }
     Ok(found)
 }
 
+/// The directory of a relative path (`""` for a file at the root).
+fn parent(path: &Path) -> PathBuf {
+    path.parent().unwrap_or(Path::new("")).to_path_buf()
+}
+
+/// The file a reference of a file in `file_dir` points at, relative to the crate root
+/// `root`, if it exists; whether it is Rust; and whether its own `mod` declarations
+/// resolve in its directory (else in `a/` for `a.rs`). A `mod` without `#[path]`
+/// resolves in `mod_dir`.
+fn resolve(root: &Path, file_dir: &Path, mod_dir: &Path, r: &Ref) -> Option<(PathBuf, bool, bool)> {
+    match r {
+        Ref::Mod { path: Some(p), .. } => {
+            Some((existing(root, join_inside(file_dir, p))?, true, true))
+        }
+        Ref::Mod { name, path: None } => {
+            let rel = match existing(root, join_inside(mod_dir, &format!("{name}.rs"))) {
+                Some(rel) => rel,
+                None => existing(root, join_inside(mod_dir, &format!("{name}/mod.rs")))?,
+            };
+            Some((rel, true, false))
+        }
+        Ref::Include { path, rust } => {
+            Some((existing(root, join_inside(file_dir, path))?, *rust, true))
+        }
+        Ref::IncludeFromRoot { path, rust } => Some((
+            existing(root, join_inside(Path::new(""), path))?,
+            *rust,
+            true,
+        )),
+    }
+}
+
+/// `rel`, if it names a file under `root`.
+fn existing(root: &Path, rel: Option<PathBuf>) -> Option<PathBuf> {
+    let rel = rel?;
+    root.join(&rel).is_file().then_some(rel)
+}
+
 /// A compile-time reference of a source file to another file.
-#[derive(Debug, PartialEq, Eq)]
-enum Ref {
+#[cfg_attr(any(test, feature = "__fuzz"), derive(Debug))]
+#[cfg_attr(test, derive(PartialEq, Eq))]
+pub(crate) enum Ref {
     /// `mod name;`, with its `#[path = "..."]` if any.
     Mod { name: String, path: Option<String> },
     /// `include!("p")`, `include_str!("p")`, `include_bytes!("p")`; `rust`
@@ -376,89 +412,94 @@ pub(crate) fn fuzz_entry(
 
 /// The file references of a source file: top-level `mod` declarations, and
 /// include macros anywhere.
-fn references(src: &str) -> std::result::Result<Vec<Ref>, String> {
-    let tokens = lex(src)?;
-    let closing = closing_tokens(&tokens);
+pub(crate) fn references(src: &str) -> std::result::Result<Vec<Ref>, String> {
+    let t = Tokens {
+        src,
+        tokens: lex(src)?,
+    };
+    let closing = closing_tokens(&t.tokens);
     let mut out = Vec::new();
     let mut depth = 0usize;
     let mut pending_path: Option<String> = None;
     let mut i = 0;
-    while i < tokens.len() {
-        match &tokens[i].kind {
-            Tok::Open(_) => depth += 1,
-            Tok::Close(c) => {
-                depth = depth.saturating_sub(1);
-                // The end of an item (not of another attribute).
-                if depth == 0 && *c != ']' {
-                    pending_path = None;
-                }
+    while i < t.tokens.len() {
+        let kind = t.tokens[i].kind;
+        if let Kind::Punct('(' | '[' | '{') = kind {
+            depth += 1;
+        } else if let Kind::Punct(c @ (')' | ']' | '}')) = kind {
+            depth = depth.saturating_sub(1);
+            // The end of an item (not of another attribute).
+            if depth == 0 && c != ']' {
+                pending_path = None;
             }
-            Tok::Punct('#') if depth == 0 => {
-                // `#[path = "..."]`
-                if let [Tok::Open('['), Tok::Ident(p), Tok::Punct('='), Tok::Str(s), Tok::Close(']')] =
-                    kinds(&tokens, i + 1, 5).as_slice()
-                {
-                    if p == "path" {
-                        pending_path = Some(s.clone());
-                        i += 6;
-                        continue;
-                    }
-                }
-            }
-            Tok::Punct(';') if depth == 0 => pending_path = None,
-            Tok::Ident(m) if m == "mod" && depth == 0 => {
-                if let [Tok::Ident(name), Tok::Punct(';')] = kinds(&tokens, i + 1, 2).as_slice() {
-                    out.push(Ref::Mod {
-                        name: name.clone(),
-                        path: pending_path.take(),
-                    });
-                    i += 3;
+        } else if kind == Kind::Punct('#') && depth == 0 {
+            // `#[path = "..."]`
+            if t.punct(i + 1, '[')
+                && t.ident(i + 2) == Some("path")
+                && t.punct(i + 3, '=')
+                && t.punct(i + 5, ']')
+            {
+                if let Some(s) = t.string(i + 4) {
+                    pending_path = Some(s);
+                    i += 6;
                     continue;
                 }
             }
-            Tok::Ident(m) if matches!(m.as_str(), "include" | "include_str" | "include_bytes") => {
-                let rust = m == "include";
-                if let [Tok::Punct('!'), Tok::Open(_)] = kinds(&tokens, i + 1, 2).as_slice() {
-                    // The tokens of the macro's group.
-                    let start = i + 3;
-                    // A path is a literal or a short `concat!`: a longer group is no
-                    // path this reads (and reading each, nested, was quadratic).
-                    let end = closing[i + 2];
-                    let inner: Vec<&Tok> = if end - start > MAX_INCLUDE_TOKENS {
-                        Vec::new()
-                    } else {
-                        tokens[start..end].iter().map(|t| &t.kind).collect()
-                    };
-                    match inner.as_slice() {
-                        [Tok::Str(p)] | [Tok::Str(p), Tok::Punct(',')] => out.push(Ref::Include {
-                            path: p.clone(),
-                            rust,
-                        }),
-                        _ => {
-                            let from_root = inner
-                                .iter()
-                                .any(|t| matches!(t, Tok::Str(s) if s == "CARGO_MANIFEST_DIR"));
-                            let tail = inner.iter().rev().find_map(|t| match t {
-                                Tok::Str(s) => Some(s.clone()),
-                                _ => None,
-                            });
-                            if let (true, Some(tail)) = (from_root, tail) {
-                                if let Some(p) = tail.strip_prefix('/') {
-                                    out.push(Ref::IncludeFromRoot {
-                                        path: p.to_string(),
-                                        rust,
-                                    });
-                                }
-                            }
-                        }
+        } else if kind == Kind::Punct(';') && depth == 0 {
+            pending_path = None;
+        } else if let Some(m) = t.ident(i) {
+            if m == "mod" {
+                if depth == 0 && t.punct(i + 2, ';') {
+                    if let Some(name) = t.ident(i + 1) {
+                        out.push(Ref::Mod {
+                            name: name.to_string(),
+                            path: pending_path.take(),
+                        });
+                        i += 3;
+                        continue;
                     }
                 }
+            } else if matches!(m, "include" | "include_str" | "include_bytes")
+                && t.punct(i + 1, '!')
+                && matches!(t.kind(i + 2), Some(Kind::Punct('(' | '[' | '{')))
+            {
+                if let Some(r) = include_ref(&t, i + 3, closing[i + 2], m == "include") {
+                    out.push(r);
+                }
             }
-            _ => {}
         }
         i += 1;
     }
     Ok(out)
+}
+
+/// The reference of an include macro whose group holds the tokens `start..end`: a
+/// path is a literal or a short `concat!` (a longer group is no path this reads, and
+/// reading each, nested, was quadratic).
+fn include_ref(t: &Tokens<'_>, start: usize, end: usize, rust: bool) -> Option<Ref> {
+    let n = end - start;
+    if n > MAX_INCLUDE_TOKENS || n == 0 {
+        return None;
+    }
+    if n == 1 || (n == 2 && t.punct(start + 1, ',')) {
+        if let Some(path) = t.string(start) {
+            return Some(Ref::Include { path, rust });
+        }
+    }
+    let mut from_root = false;
+    let mut tail = None;
+    for i in start..end {
+        if let Some(s) = t.string(i) {
+            from_root |= s == "CARGO_MANIFEST_DIR";
+            tail = Some(s);
+        }
+    }
+    let path = tail?.strip_prefix('/')?.to_string();
+    if from_root {
+        Some(Ref::IncludeFromRoot { path, rust })
+    } else {
+        None
+    }
 }
 
 /// The most tokens an include macro's argument may have for its path to be found
@@ -473,8 +514,8 @@ fn closing_tokens(tokens: &[Token]) -> Vec<usize> {
     let mut open = Vec::new();
     for (i, t) in tokens.iter().enumerate() {
         match t.kind {
-            Tok::Open(_) => open.push(i),
-            Tok::Close(_) => {
+            Kind::Punct('(' | '[' | '{') => open.push(i),
+            Kind::Punct(')' | ']' | '}') => {
                 if let Some(o) = open.pop() {
                     closing[o] = i;
                 }
@@ -485,28 +526,19 @@ fn closing_tokens(tokens: &[Token]) -> Vec<usize> {
     closing
 }
 
-fn kinds(tokens: &[Token], from: usize, n: usize) -> Vec<Tok> {
-    tokens
-        .iter()
-        .skip(from)
-        .take(n)
-        .map(|t| t.kind.clone())
-        .collect()
-}
-
 /// The build script with every top-level `fn main` renamed to
 /// [`RENAMED_MAIN`]; everything else, line breaks included, unchanged.
-fn rename_main(src: &str) -> std::result::Result<String, String> {
+pub(crate) fn rename_main(src: &str) -> std::result::Result<String, String> {
     let tokens = lex(src)?;
     let mut depth = 0usize;
     let mut spans = Vec::new();
     for (i, t) in tokens.iter().enumerate() {
-        match &t.kind {
-            Tok::Open(_) => depth += 1,
-            Tok::Close(_) => depth = depth.saturating_sub(1),
-            Tok::Ident(f) if f == "fn" && depth == 0 => {
+        match t.kind {
+            Kind::Punct('(' | '[' | '{') => depth += 1,
+            Kind::Punct(')' | ']' | '}') => depth = depth.saturating_sub(1),
+            Kind::Ident | Kind::RawIdent if depth == 0 && t.ident(src) == Some("fn") => {
                 if let Some(next) = tokens.get(i + 1) {
-                    if next.kind == Tok::Ident("main".into()) {
+                    if next.ident(src) == Some("main") {
                         spans.push((next.start, next.end));
                     }
                 }
@@ -531,210 +563,104 @@ fn rename_main(src: &str) -> std::result::Result<String, String> {
     Ok(out)
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Tok {
-    Ident(String),
-    Punct(char),
-    /// A string literal (plain or raw), with simple escapes resolved.
-    Str(String),
-    /// Any other literal, or a lifetime.
-    Lit,
-    Open(char),
-    Close(char),
+/// The tokens of a source file, with the file.
+struct Tokens<'a> {
+    src: &'a str,
+    tokens: Vec<Token>,
 }
 
-#[derive(Debug)]
-struct Token {
-    kind: Tok,
-    start: usize,
-    end: usize,
+impl<'a> Tokens<'a> {
+    fn kind(&self, i: usize) -> Option<Kind> {
+        Some(self.tokens.get(i)?.kind)
+    }
+
+    fn punct(&self, i: usize, c: char) -> bool {
+        self.kind(i) == Some(Kind::Punct(c))
+    }
+
+    fn ident(&self, i: usize) -> Option<&'a str> {
+        self.tokens.get(i)?.ident(self.src)
+    }
+
+    /// The value of a string literal, plain or raw, with the common escapes resolved.
+    fn string(&self, i: usize) -> Option<String> {
+        let t = self.tokens.get(i)?;
+        let text = &self.src[t.start..t.end];
+        match t.kind {
+            Kind::RawStr => {
+                // `r`, hashes, `"`, the string, `"`, as many hashes.
+                let quotes = text.find('"').unwrap_or(1);
+                let hashes = quotes - 1;
+                Some(text[quotes + 1..text.len() - 1 - hashes].to_string())
+            }
+            Kind::Str => Some(unescape(&text[1..text.len() - 1])),
+            _ => None,
+        }
+    }
 }
 
-/// Just enough of Rust's lexer: comments (nested), strings, raw strings,
-/// byte and C strings, chars versus lifetimes, identifiers (raw ones too),
-/// numbers, delimiters.
+/// The tokens of a source file, after its byte order mark and shebang line, its
+/// whitespace and comments left out.
 fn lex(src: &str) -> std::result::Result<Vec<Token>, String> {
-    let b = src.as_bytes();
-    let mut i = 0;
+    let bom = if src.starts_with('\u{feff}') { 3 } else { 0 };
+    let mut lexer = Lexer::new(src);
+    lexer.pos = bom + lex::shebang_end(&src[bom..]).unwrap_or(0);
     let mut out = Vec::new();
-    let line = |pos: usize| src[..pos].matches('\n').count() + 1;
-    // A shebang line (not `#![`).
-    if src.starts_with("#!") && !src[2..].trim_start().starts_with('[') {
-        i = src.find('\n').unwrap_or(src.len());
-    }
-    while i < b.len() {
-        let c = src[i..].chars().next().unwrap_or(' ');
-        let start = i;
-        if c.is_whitespace() {
-            i += c.len_utf8();
-            continue;
-        }
-        if src[i..].starts_with("//") {
-            i = src[i..].find('\n').map_or(b.len(), |n| i + n);
-            continue;
-        }
-        if src[i..].starts_with("/*") {
-            let mut depth = 0;
-            loop {
-                if src[i..].starts_with("/*") {
-                    depth += 1;
-                    i += 2;
-                } else if src[i..].starts_with("*/") {
-                    depth -= 1;
-                    i += 2;
-                    if depth == 0 {
-                        break;
-                    }
-                } else if let Some(ch) = src[i..].chars().next() {
-                    i += ch.len_utf8();
-                } else {
-                    return Err(format!(
-                        "unterminated block comment on line {}",
-                        line(start)
-                    ));
-                }
-            }
-            continue;
-        }
-        let kind = if c == '"' {
-            let (value, end) = quoted(src, i)
-                .ok_or_else(|| format!("unterminated string literal on line {}", line(start)))?;
-            i = end;
-            Tok::Str(value)
-        } else if c == '\'' {
-            let rest: Vec<char> = src[i..].chars().take(3).collect();
-            match rest.as_slice() {
-                ['\'', '\\', ..] => {
-                    let (_, end) = quoted_with(src, i, '\'').ok_or_else(|| {
-                        format!("unterminated character literal on line {}", line(start))
-                    })?;
-                    i = end;
-                }
-                ['\'', ch, '\''] => i += 2 + ch.len_utf8(),
-                _ => {
-                    i += 1;
-                    while let Some(ch) = src[i..].chars().next().filter(|&ch| ident_continue(ch)) {
-                        i += ch.len_utf8();
-                    }
-                }
-            }
-            Tok::Lit
-        } else if c.is_ascii_digit() {
-            while let Some(ch) = src[i..].chars().next() {
-                let decimal_point = ch == '.'
-                    && src[i + 1..]
-                        .chars()
-                        .next()
-                        .is_some_and(|d| d.is_ascii_digit());
-                if ident_continue(ch) || decimal_point {
-                    i += ch.len_utf8();
-                } else {
-                    break;
-                }
-            }
-            Tok::Lit
-        } else if c == '_' || c.is_alphabetic() {
-            while let Some(ch) = src[i..].chars().next().filter(|&ch| ident_continue(ch)) {
-                i += ch.len_utf8();
-            }
-            let ident = &src[start..i];
-            let next = src[i..].chars().next();
-            match (ident, next) {
-                ("r" | "br" | "cr", Some('"' | '#')) => {
-                    let hashes = src[i..].chars().take_while(|&h| h == '#').count();
-                    if src[i + hashes..].starts_with('"') {
-                        let body = i + hashes + 1;
-                        let terminator = format!("\"{}", "#".repeat(hashes));
-                        let n = src[body..].find(&terminator).ok_or_else(|| {
-                            format!("unterminated raw string on line {}", line(start))
-                        })?;
-                        i = body + n + terminator.len();
-                        Tok::Str(src[body..body + n].to_string())
-                    } else if ident == "r" && hashes == 1 {
-                        i += 1;
-                        let name = i;
-                        while let Some(ch) =
-                            src[i..].chars().next().filter(|&ch| ident_continue(ch))
-                        {
-                            i += ch.len_utf8();
-                        }
-                        Tok::Ident(src[name..i].to_string())
-                    } else {
-                        Tok::Ident(ident.to_string())
-                    }
-                }
-                ("b" | "c", Some('"')) => {
-                    let (_, end) = quoted(src, i).ok_or_else(|| {
-                        format!("unterminated string literal on line {}", line(start))
-                    })?;
-                    i = end;
-                    Tok::Lit
-                }
-                ("b", Some('\'')) => {
-                    let (_, end) = quoted_with(src, i, '\'').ok_or_else(|| {
-                        format!("unterminated byte literal on line {}", line(start))
-                    })?;
-                    i = end;
-                    Tok::Lit
-                }
-                _ => Tok::Ident(ident.to_string()),
-            }
-        } else {
-            i += c.len_utf8();
-            match c {
-                '(' | '[' | '{' => Tok::Open(c),
-                ')' | ']' | '}' => Tok::Close(c),
-                _ => Tok::Punct(c),
-            }
-        };
-        out.push(Token {
-            kind,
-            start,
-            end: i,
-        });
-    }
-    Ok(out)
-}
-
-fn ident_continue(c: char) -> bool {
-    c == '_' || c.is_alphanumeric()
-}
-
-fn quoted(src: &str, at: usize) -> Option<(String, usize)> {
-    quoted_with(src, at, '"')
-}
-
-/// A quoted literal from its opening quote at `at`: its value (common
-/// escapes resolved) and where it ends.
-fn quoted_with(src: &str, at: usize, quote: char) -> Option<(String, usize)> {
-    let mut i = at + 1;
-    let mut value = String::new();
     loop {
-        let c = src[i..].chars().next()?;
-        i += c.len_utf8();
-        if c == quote {
-            return Some((value, i));
-        }
-        if c == '\\' {
-            let e = src[i..].chars().next()?;
-            i += e.len_utf8();
-            match e {
-                'n' => value.push('\n'),
-                't' => value.push('\t'),
-                'r' => value.push('\r'),
-                '0' => value.push('\0'),
-                '\n' => {
-                    // A line continuation skips the next line's indentation.
-                    while let Some(w) = src[i..].chars().next().filter(|w| w.is_whitespace()) {
-                        i += w.len_utf8();
-                    }
-                }
-                other => value.push(other),
+        let token = match lexer.skip_trivia(Docs::Skip) {
+            Ok(()) if lexer.pos == src.len() => return Ok(out),
+            Ok(()) => lexer.token(),
+            Err(e) => Err(e),
+        };
+        match token {
+            Ok(token) => out.push(token),
+            Err(e) => {
+                let what = match e.what {
+                    Unterminated::BlockComment => "block comment",
+                    Unterminated::Str => "string literal",
+                    Unterminated::RawStr => "raw string",
+                    Unterminated::Char => "character literal",
+                    Unterminated::Byte => "byte literal",
+                };
+                return Err(format!("unterminated {what} on line {}", e.line));
             }
-        } else {
-            value.push(c);
         }
     }
+}
+
+/// The value of the inside of a string literal: common escapes resolved.
+fn unescape(body: &str) -> String {
+    let mut value = String::with_capacity(body.len());
+    let mut chars = body.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            value.push(c);
+            continue;
+        }
+        let Some(e) = chars.next() else {
+            break;
+        };
+        match e {
+            'n' => value.push('\n'),
+            't' => value.push('\t'),
+            '\r' if chars.as_str().starts_with('\n') => {
+                // A line continuation in a file with CRLF line breaks.
+                chars.next();
+                chars = skip_continuation(chars.as_str()).chars();
+            }
+            'r' => value.push('\r'),
+            '0' => value.push('\0'),
+            '\n' => chars = skip_continuation(chars.as_str()).chars(),
+            other => value.push(other),
+        }
+    }
+    value
+}
+
+/// After a line continuation (`\` at the end of a line), the text without the
+/// whitespace rustc skips there: ASCII spaces, tabs and line breaks.
+fn skip_continuation(rest: &str) -> &str {
+    rest.trim_start_matches([' ', '\t', '\n', '\r'])
 }
 
 #[cfg(test)]

@@ -5,21 +5,21 @@
 //! is recursive, so nesting is limited to keep hostile input from overflowing the stack.
 //! Numbers are kept as written: build-patch only ever compares or prints them.
 
-// Some accessors are for callers still to come and for tests.
-#![allow(dead_code)]
-
 use std::fmt;
 
 use crate::map::Map;
 
 /// A JSON value.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(test, derive(Debug, PartialEq))]
 pub(crate) enum Json {
     /// `null`.
     Null,
     /// `true` or `false`.
+    // Only the tests and the fuzz checks read booleans and numbers.
+    #[cfg_attr(not(any(test, feature = "__fuzz")), allow(dead_code))]
     Bool(bool),
     /// A number, exactly as written (already checked against the JSON grammar).
+    #[cfg_attr(not(any(test, feature = "__fuzz")), allow(dead_code))]
     Number(String),
     /// A string, with escapes resolved.
     String(String),
@@ -55,6 +55,7 @@ impl Json {
     }
 
     /// The entries, if this is an object.
+    #[cfg(test)]
     pub(crate) fn as_object(&self) -> Option<&Map<String, Json>> {
         match self {
             Json::Object(map) => Some(map),
@@ -63,6 +64,7 @@ impl Json {
     }
 
     /// The boolean, if this is a boolean.
+    #[cfg(test)]
     pub(crate) fn as_bool(&self) -> Option<bool> {
         match self {
             Json::Bool(b) => Some(*b),
@@ -71,30 +73,22 @@ impl Json {
     }
 
     /// Whether this is `null`.
+    #[cfg(test)]
     pub(crate) fn is_null(&self) -> bool {
         matches!(self, Json::Null)
     }
 }
 
 /// Why a text is not valid JSON, and where.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug)]
 pub(crate) struct JsonError {
     line: usize,
     column: usize,
     message: String,
 }
 
+#[cfg(test)]
 impl JsonError {
-    /// The 1-based line of the problem.
-    pub(crate) fn line(&self) -> usize {
-        self.line
-    }
-
-    /// The 1-based column of the problem, counted in characters.
-    pub(crate) fn column(&self) -> usize {
-        self.column
-    }
-
     /// What is wrong, without the position.
     pub(crate) fn message(&self) -> &str {
         &self.message
@@ -141,7 +135,7 @@ struct Parser<'a> {
 }
 
 impl Parser<'_> {
-    fn error_at(&self, pos: usize, message: impl Into<String>) -> JsonError {
+    fn error_at(&self, pos: usize, message: &str) -> JsonError {
         let (line, column) = crate::toml::line_and_column(self.src, pos);
         JsonError {
             line,
@@ -150,7 +144,7 @@ impl Parser<'_> {
         }
     }
 
-    fn error(&self, message: impl Into<String>) -> JsonError {
+    fn error(&self, message: &str) -> JsonError {
         self.error_at(self.pos, message)
     }
 
@@ -201,7 +195,7 @@ impl Parser<'_> {
         read: fn(&mut Self) -> Result<Json, JsonError>,
     ) -> Result<Json, JsonError> {
         if self.depth >= MAX_DEPTH {
-            return Err(self.error(format!(
+            return Err(self.error(&format!(
                 "arrays and objects are nested more than {MAX_DEPTH} deep"
             )));
         }
@@ -304,11 +298,14 @@ impl Parser<'_> {
     /// Reads four hexadecimal digits after `\u`.
     fn hex4(&mut self) -> Result<u32, JsonError> {
         let hex = self.src.get(self.pos..self.pos + 4).unwrap_or("");
-        if hex.len() != 4 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        if hex.len() != 4 || !crate::toml::is_hex(hex) {
             return Err(self.error("expected four hexadecimal digits after `\\u`"));
         }
         self.pos += 4;
-        u32::from_str_radix(hex, 16).map_err(|_| self.error("invalid `\\u` escape"))
+        match u32::from_str_radix(hex, 16) {
+            Ok(code) => Ok(code),
+            Err(_) => Err(self.error("invalid `\\u` escape")),
+        }
     }
 
     fn string(&mut self) -> Result<String, JsonError> {
@@ -320,10 +317,10 @@ impl Parser<'_> {
             // output are long and rarely escaped.
             let run_start = self.pos;
             let rest = &self.src.as_bytes()[self.pos..];
-            let run = rest
-                .iter()
-                .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
-                .unwrap_or(rest.len());
+            let mut run = 0;
+            while run < rest.len() && !matches!(rest[run], b'"' | b'\\' | 0..0x20) {
+                run += 1;
+            }
             self.pos += run;
             out.push_str(&self.src[run_start..self.pos]);
             match self.peek() {
@@ -382,7 +379,10 @@ impl Parser<'_> {
             }
             code => code,
         };
-        char::from_u32(code).ok_or_else(|| self.error_at(escape_start, "invalid `\\u` escape"))
+        match char::from_u32(code) {
+            Some(c) => Ok(c),
+            None => Err(self.error_at(escape_start, "invalid `\\u` escape")),
+        }
     }
 }
 

@@ -112,6 +112,7 @@ mod fs;
 #[cfg(feature = "generate")]
 mod generate;
 mod json;
+mod lex;
 mod manifest;
 mod map;
 pub mod patch;
@@ -481,7 +482,6 @@ impl Config {
 ///     }
 /// }
 /// ```
-#[derive(Debug)]
 pub struct Output {
     staged_dir: PathBuf,
     entry: PathBuf,
@@ -494,6 +494,20 @@ pub struct Output {
     restaged: bool,
     directives: Vec<String>,
     build_script: Option<PathBuf>,
+}
+
+// By hand: the split root and manifest model the `generate` feature keeps
+// are internal.
+impl std::fmt::Debug for Output {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Output")
+            .field("staged_dir", &self.staged_dir)
+            .field("entry", &self.entry)
+            .field("restaged", &self.restaged)
+            .field("directives", &self.directives)
+            .field("build_script", &self.build_script)
+            .finish()
+    }
 }
 
 impl Output {

@@ -13,7 +13,24 @@
 //! vector.
 
 use std::borrow::Borrow;
+use std::cmp::Ordering;
 use std::fmt;
+
+/// Binary search over `n` sorted items, where `cmp(i)` is how item `i` compares with
+/// what is sought: where it is (`Ok`), or where it would go (`Err`). Not generic, so
+/// compiled once for all the maps and sets (`binary_search_by` was compiled for each).
+fn search(n: usize, cmp: &mut dyn FnMut(usize) -> Ordering) -> Result<usize, usize> {
+    let (mut lo, mut hi) = (0, n);
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        match cmp(mid) {
+            Ordering::Less => lo = mid + 1,
+            Ordering::Greater => hi = mid,
+            Ordering::Equal => return Ok(mid),
+        }
+    }
+    Err(lo)
+}
 
 /// A map whose entries are kept sorted by key, each key once.
 ///
@@ -47,7 +64,8 @@ impl<K: Ord, V> Map<K, V> {
     where
         K: Borrow<Q>,
     {
-        self.entries.binary_search_by(|e| e.0.borrow().cmp(key))
+        let entries = &self.entries;
+        search(entries.len(), &mut |i| entries[i].0.borrow().cmp(key))
     }
 
     /// The value of `key`.
@@ -88,7 +106,7 @@ impl<K: Ord, V> Map<K, V> {
     }
 
     /// The value of `key`, inserting `make()` first if there is none.
-    pub(crate) fn get_or_insert_with(&mut self, key: K, make: impl FnOnce() -> V) -> &mut V {
+    pub(crate) fn get_or_insert_with(&mut self, key: K, make: fn() -> V) -> &mut V {
         let i = match self.find(&key) {
             Ok(i) => i,
             Err(i) => {
@@ -167,14 +185,14 @@ impl<T: Ord> Set<T> {
     where
         T: Borrow<Q>,
     {
-        self.items
-            .binary_search_by(|i| i.borrow().cmp(item))
-            .is_ok()
+        let items = &self.items;
+        search(items.len(), &mut |i| items[i].borrow().cmp(item)).is_ok()
     }
 
     /// Adds `item`; false if it was there already.
     pub(crate) fn insert(&mut self, item: T) -> bool {
-        match self.items.binary_search(&item) {
+        let items = &self.items;
+        match search(items.len(), &mut |i| items[i].cmp(&item)) {
             Ok(_) => false,
             Err(i) => {
                 self.items.insert(i, item);

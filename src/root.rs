@@ -32,14 +32,12 @@
 //! column of all remaining code are unchanged and rustc's messages point at the right
 //! place in the staged copy.
 //!
-//! This is a lexer for just enough of Rust: comments (nested block comments too),
-//! string, byte string, C string and raw string literals, char literals as opposed to
-//! lifetimes, and brackets.
-
-// Some accessors are for callers still to come and for tests.
-#![allow(dead_code)]
+//! It reads the root with [`crate::lex`], the lexer it shares with the build-script
+//! reader, and pairs the brackets itself.
 
 use std::fmt;
+
+use crate::lex::{self, Docs, Kind, LexError, Lexer, Unterminated};
 
 /// The version of what [`split_root`] blanks out of the compile root. Staged copies
 /// record it in their stamp, so one made by a build-patch that blanked something else
@@ -48,12 +46,12 @@ use std::fmt;
 pub(crate) const FORMAT: u32 = 3;
 
 /// One inner attribute of the leading region of a library root.
-#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct InnerAttr {
     /// The attribute exactly as written, e.g. `#![cfg_attr(not(feature = "std"), no_std)]`;
     /// it may span lines.
     pub(crate) text: String,
-    /// The 1-based line its `#` is on.
+    /// The 1-based line its `#` is on (for the tests and the fuzz checks).
+    #[cfg(any(test, feature = "__fuzz"))]
     pub(crate) line: usize,
     /// Whether it changes what or how rustc compiles (`no_std`, `feature`, `cfg`,
     /// `recursion_limit`...), as opposed to lints and documentation.
@@ -61,17 +59,16 @@ pub(crate) struct InnerAttr {
 }
 
 /// One top-level `extern crate` item of a library root.
-#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct ExternCrate {
     /// The item exactly as written, from its first outer attribute or doc comment to
     /// its `;`, e.g. `#[macro_use]\nextern crate nom;`; it may span lines.
     pub(crate) text: String,
-    /// The 1-based line it starts on.
+    /// The 1-based line it starts on (for the tests and the fuzz checks).
+    #[cfg(any(test, feature = "__fuzz"))]
     pub(crate) line: usize,
 }
 
 /// A library root split into what the shim's root must carry and the code to include.
-#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct SplitRoot {
     /// The leading inner attributes, in order.
     pub(crate) attrs: Vec<InnerAttr>,
@@ -84,7 +81,8 @@ pub(crate) struct SplitRoot {
     pub(crate) kept_extern_crates: Vec<ExternCrate>,
     /// Where the leading region ends: the byte offset, in the text as given (a byte
     /// order mark included), of the first token after it, or the end of the file.
-    /// Items go there.
+    /// Items go there (when a shim's root is written, and for the fuzz checks).
+    #[cfg(any(test, feature = "generate", feature = "__fuzz"))]
     pub(crate) first_item: usize,
     /// The whole file with its byte order mark dropped, and its shebang line, every
     /// leading inner attribute and inner doc comment and every item of
@@ -93,22 +91,10 @@ pub(crate) struct SplitRoot {
 }
 
 /// Why a library root cannot be split: an unterminated comment, literal or bracket.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug)]
 pub(crate) struct RootError {
     line: usize,
     message: String,
-}
-
-impl RootError {
-    /// The 1-based line where the unterminated construct starts.
-    pub(crate) fn line(&self) -> usize {
-        self.line
-    }
-
-    /// What is wrong, without the line.
-    pub(crate) fn message(&self) -> &str {
-        &self.message
-    }
 }
 
 impl fmt::Display for RootError {
@@ -127,7 +113,8 @@ impl std::error::Error for RootError {}
 /// functions and are left alone.
 pub(crate) fn split_root(text: &str) -> Result<SplitRoot, RootError> {
     let src = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let mut lexer = Lexer { src, pos: 0 };
+    let mut lexer = Lexer::new(src);
+    #[cfg(any(test, feature = "__fuzz"))]
     let mut lines = Lines {
         src,
         pos: 0,
@@ -136,7 +123,7 @@ pub(crate) fn split_root(text: &str) -> Result<SplitRoot, RootError> {
     // Byte ranges to blank out.
     let mut blank = Vec::new();
     let mut attrs = Vec::new();
-    if let Some(end) = shebang_end(src) {
+    if let Some(end) = lex::shebang_end(src) {
         blank.push((0, end));
         lexer.pos = end;
     }
@@ -144,13 +131,8 @@ pub(crate) fn split_root(text: &str) -> Result<SplitRoot, RootError> {
         lexer.skip_whitespace();
         let start = lexer.pos;
         let rest = lexer.rest();
-        if rest.starts_with("//!") {
-            lexer.skip_line_comment();
-            blank.push((start, lexer.pos));
-        } else if rest.starts_with("/*!") {
-            lexer.skip_block_comment()?;
-            blank.push((start, lexer.pos));
-        } else if is_outer_doc(rest) {
+        let doc = lex::doc_comment(rest);
+        if doc == Some(false) {
             // An outer doc comment documents the first item: the region ends.
             break;
         } else if rest.starts_with("//") {
@@ -159,23 +141,24 @@ pub(crate) fn split_root(text: &str) -> Result<SplitRoot, RootError> {
             lexer.skip_block_comment()?;
         } else if rest.starts_with('#') {
             lexer.pos += 1;
-            lexer.skip_trivia()?;
+            lexer.skip_trivia(Docs::Skip)?;
             if !lexer.rest().starts_with('!') {
                 // An outer attribute: the first item starts here.
                 lexer.pos = start;
                 break;
             }
             lexer.pos += 1;
-            lexer.skip_trivia()?;
+            lexer.skip_trivia(Docs::Skip)?;
             if !lexer.rest().starts_with('[') {
                 // `#!` not followed by `[` is not an attribute; leave it for rustc.
                 lexer.pos = start;
                 break;
             }
             lexer.pos += 1;
-            let trees = lexer.group(']', start)?;
+            let trees = group(&mut lexer, ']', start)?;
             attrs.push(InnerAttr {
                 text: src[start..lexer.pos].to_string(),
+                #[cfg(any(test, feature = "__fuzz"))]
                 line: lines.at(start),
                 affects_compilation: affects_compilation(&trees),
             });
@@ -183,13 +166,19 @@ pub(crate) fn split_root(text: &str) -> Result<SplitRoot, RootError> {
         } else {
             break;
         }
+        if doc == Some(true) {
+            // An inner doc comment.
+            blank.push((start, lexer.pos));
+        }
     }
+    #[cfg(any(test, feature = "generate", feature = "__fuzz"))]
     let first_item = lexer.pos + (text.len() - src.len());
     let mut extern_crates = Vec::new();
     let mut kept_extern_crates = Vec::new();
     for (start, end, moves) in top_level_extern_crates(&mut lexer) {
         let item = ExternCrate {
             text: src[start..end].to_string(),
+            #[cfg(any(test, feature = "__fuzz"))]
             line: lines.at(start),
         };
         if moves {
@@ -203,6 +192,7 @@ pub(crate) fn split_root(text: &str) -> Result<SplitRoot, RootError> {
         attrs,
         extern_crates,
         kept_extern_crates,
+        #[cfg(any(test, feature = "generate", feature = "__fuzz"))]
         first_item,
         body: blank_out(src, &blank),
     })
@@ -211,12 +201,14 @@ pub(crate) fn split_root(text: &str) -> Result<SplitRoot, RootError> {
 /// The 1-based line of byte offsets asked for in increasing order, counted on from the
 /// last one: linear in the file, where counting from the start each time was
 /// quadratic (10,000 `extern crate` items at the end of a 50 MB root).
+#[cfg(any(test, feature = "__fuzz"))]
 struct Lines<'a> {
     src: &'a str,
     pos: usize,
     line: usize,
 }
 
+#[cfg(any(test, feature = "__fuzz"))]
 impl Lines<'_> {
     fn at(&mut self, pos: usize) -> usize {
         if pos < self.pos {
@@ -242,7 +234,7 @@ fn top_level_extern_crates(lexer: &mut Lexer<'_>) -> Vec<(usize, usize, bool)> {
     let mut item_start = None;
     let mut item = Vec::new();
     loop {
-        if lexer.skip_plain_trivia().is_err() {
+        if lexer.skip_trivia(Docs::StopAtOuter).is_err() {
             break;
         }
         let start = lexer.pos;
@@ -251,7 +243,7 @@ fn top_level_extern_crates(lexer: &mut Lexer<'_>) -> Vec<(usize, usize, bool)> {
             break;
         }
         item_start.get_or_insert(start);
-        if is_outer_doc(rest) {
+        if lex::doc_comment(rest) == Some(false) {
             if rest.starts_with("///") {
                 lexer.skip_line_comment();
             } else if lexer.skip_block_comment().is_err() {
@@ -261,15 +253,16 @@ fn top_level_extern_crates(lexer: &mut Lexer<'_>) -> Vec<(usize, usize, bool)> {
         }
         // Only the brackets of attributes matter: the other groups are skipped
         // without reading their trees (in a 50 MB root, that was most of the time).
-        let tree = match rest.chars().next() {
-            Some(open @ ('(' | '{')) => {
-                lexer.pos += 1;
-                let close = if open == '(' { ')' } else { '}' };
-                lexer
-                    .skip_group(close, start)
-                    .map(|()| Tree::Group(open, Vec::new()))
+        let open = rest.as_bytes()[0];
+        let tree = if open == b'(' || open == b'{' {
+            lexer.pos += 1;
+            let close = if open == b'(' { ')' } else { '}' };
+            match skip_group(lexer, close, start) {
+                Ok(()) => Ok(Tree::Group(char::from(open), Vec::new())),
+                Err(e) => Err(e),
             }
-            _ => lexer.tree(),
+        } else {
+            tree(lexer)
         };
         let Ok(tree) = tree else {
             break;
@@ -291,11 +284,11 @@ fn top_level_extern_crates(lexer: &mut Lexer<'_>) -> Vec<(usize, usize, bool)> {
 /// For an item's token trees, up to its `;`: `None` when it is not an `extern
 /// crate` item (or is `extern crate self`), else whether it must move: it has
 /// `#[macro_use]` (also inside `cfg_attr`) or a rename.
-fn extern_crate_moves(item: &[Tree]) -> Option<bool> {
-    let ident = |i: usize, name: &str| matches!(item.get(i), Some(Tree::Ident(n)) if n == name);
+fn extern_crate_moves(item: &[Tree<'_>]) -> Option<bool> {
+    let ident = |i: usize, name: &str| is_ident(item.get(i), name);
     let mut i = 0;
     let mut macro_use = false;
-    while item.get(i) == Some(&Tree::Punct('#')) {
+    while is_punct(item.get(i), '#') {
         let Some(Tree::Group('[', attr)) = item.get(i + 1) else {
             break;
         };
@@ -312,37 +305,37 @@ fn extern_crate_moves(item: &[Tree]) -> Option<bool> {
         && ident(i + 1, "crate")
         && matches!(item.get(i + 2), Some(Tree::Ident(_)))
         && !ident(i + 2, "self");
-    is_extern_crate.then(|| macro_use || ident(i + 3, "as"))
+    if is_extern_crate {
+        Some(macro_use || ident(i + 3, "as"))
+    } else {
+        None
+    }
 }
 
 /// Whether the identifier `name` occurs in the token trees, at any depth.
-fn mentions(trees: &[Tree], name: &str) -> bool {
-    trees.iter().any(|t| match t {
-        Tree::Ident(n) => n == name,
-        Tree::Group(_, inner) => mentions(inner, name),
-        _ => false,
-    })
-}
-
-/// Whether the text starts with an outer doc comment (`///`, `/** */`), which belongs
-/// to the item after it.
-fn is_outer_doc(rest: &str) -> bool {
-    (rest.starts_with("///") && !rest.starts_with("////"))
-        || (rest.starts_with("/**") && !rest.starts_with("/***") && !rest.starts_with("/**/"))
+fn mentions(trees: &[Tree<'_>], name: &str) -> bool {
+    for t in trees {
+        let found = match t {
+            Tree::Ident(n) => *n == name,
+            Tree::Group(_, inner) => mentions(inner, name),
+            _ => false,
+        };
+        if found {
+            return true;
+        }
+    }
+    false
 }
 
 /// The attribute with whitespace and comments outside literals removed, for comparing
 /// two attributes written differently.
 pub(crate) fn normalized(attr_text: &str) -> String {
-    let mut lexer = Lexer {
-        src: attr_text,
-        pos: 0,
-    };
+    let mut lexer = Lexer::new(attr_text);
     let mut out = String::with_capacity(attr_text.len());
     while let Some(c) = lexer.peek() {
         let start = lexer.pos;
         let rest = lexer.rest();
-        if is_whitespace(c) {
+        if lex::is_whitespace(c) {
             lexer.pos += c.len_utf8();
         } else if rest.starts_with("//") {
             lexer.skip_line_comment();
@@ -352,13 +345,10 @@ pub(crate) fn normalized(attr_text: &str) -> String {
                 break;
             }
         } else {
-            match lexer.token() {
-                Ok(_) => {}
-                Err(_) => {
-                    // Unterminated: keep the rest as it is.
-                    out.push_str(rest);
-                    break;
-                }
+            if lexer.token().is_err() {
+                // Unterminated: keep the rest as it is.
+                out.push_str(rest);
+                break;
             }
             // A single token never contains whitespace outside a literal.
             out.push_str(&attr_text[start..lexer.pos]);
@@ -384,21 +374,21 @@ const DEFAULT_RECURSION_LIMIT: u32 = 128;
 /// still expands through the shim. rustc takes the last `recursion_limit`, so it
 /// overrides the upstream's copy; it only ever raises the limit.
 pub(crate) fn shim_recursion_limit(upstream: &SplitRoot) -> String {
-    let limit = upstream
-        .attrs
-        .iter()
-        .flat_map(|a| {
-            let text = normalized(&a.text);
-            let values: Vec<u32> = text
-                .match_indices("recursion_limit=\"")
-                .filter_map(|(i, m)| {
-                    let value = &text[i + m.len()..];
-                    value[..value.find('"')?].parse().ok()
-                })
-                .collect();
-            values
-        })
-        .fold(DEFAULT_RECURSION_LIMIT, u32::max);
+    const KEY: &str = "recursion_limit=\"";
+    let mut limit = DEFAULT_RECURSION_LIMIT;
+    for a in &upstream.attrs {
+        let text = normalized(&a.text);
+        let mut rest = text.as_str();
+        while let Some(i) = rest.find(KEY) {
+            rest = &rest[i + KEY.len()..];
+            let end = rest.find('"').unwrap_or(rest.len());
+            if end < rest.len() {
+                if let Ok(value) = rest[..end].parse::<u32>() {
+                    limit = limit.max(value);
+                }
+            }
+        }
+    }
     format!(
         "#![recursion_limit = \"{}\"]",
         limit.saturating_add(INCLUDE_DEPTH)
@@ -409,58 +399,76 @@ pub(crate) fn shim_recursion_limit(upstream: &SplitRoot) -> String {
 /// crate attributes and its top-level `extern crate` items (in any order; whitespace
 /// and comments do not matter). Returns what to change, if anything.
 pub(crate) fn compare(upstream: &SplitRoot, shim: &SplitRoot) -> Option<String> {
-    fn affecting(root: &SplitRoot) -> Vec<&str> {
-        let attrs = root.attrs.iter().filter(|a| a.affects_compilation);
-        attrs.map(|a| a.text.as_str()).collect()
-    }
-    fn crates(root: &SplitRoot) -> Vec<&str> {
-        root.extern_crates.iter().map(|e| e.text.as_str()).collect()
-    }
     // The shim's own recursion limit is no upstream attribute; old shims lack it.
     let own_limit = normalized(&shim_recursion_limit(upstream));
     let mut shim_attrs = affecting(shim);
-    if let Some(i) = shim_attrs.iter().position(|a| normalized(a) == own_limit) {
-        shim_attrs.remove(i);
+    for i in 0..shim_attrs.len() {
+        if normalized(shim_attrs[i]) == own_limit {
+            shim_attrs.remove(i);
+            break;
+        }
     }
-    let (missing_attrs, mut extra_attrs) = differences(affecting(upstream), shim_attrs);
-    let (missing_crates, mut extra_crates) = differences(crates(upstream), crates(shim));
-    extra_crates.extend(repeated_kept_crates(upstream, shim).map(|e| e.text.as_str()));
-    if missing_attrs.is_empty()
-        && extra_attrs.is_empty()
-        && missing_crates.is_empty()
-        && extra_crates.is_empty()
-    {
+    let (missing_attrs, mut extra) = differences(affecting(upstream), shim_attrs);
+    let (missing_crates, extra_crates) = differences(crates(upstream), crates(shim));
+    extra.extend(extra_crates);
+    for e in repeated_kept_crates(upstream, shim) {
+        extra.push(&e.text);
+    }
+    if missing_attrs.is_empty() && missing_crates.is_empty() && extra.is_empty() {
         return None;
     }
     let mut message = String::from(
         "the shim's `src/lib.rs` does not carry the crate-level attributes \
          and `extern crate` items of the patched upstream root",
     );
-    let mut list = |heading: &str, items: &[&str]| {
-        if items.is_empty() {
-            return;
-        }
-        message.push_str("\n  ");
-        message.push_str(heading);
-        for item in items {
-            for line in item.lines() {
-                message.push_str("\n    ");
-                message.push_str(line);
-            }
-        }
-    };
     list(
+        &mut message,
         "missing (copy these lines above the `include!` line):",
         &missing_attrs,
     );
     list(
+        &mut message,
         "missing `extern crate` items (copy these lines after the `#![...]` lines, \
          above the `include!` line):",
         &missing_crates,
     );
-    extra_attrs.extend(extra_crates);
-    list("extra (remove these lines):", &extra_attrs);
+    list(&mut message, "extra (remove these lines):", &extra);
     Some(message)
+}
+
+/// The texts of the attributes of `root` that affect compilation.
+fn affecting(root: &SplitRoot) -> Vec<&str> {
+    let mut out = Vec::new();
+    for a in &root.attrs {
+        if a.affects_compilation {
+            out.push(a.text.as_str());
+        }
+    }
+    out
+}
+
+/// The texts of the `extern crate` items `root` moves out of the compile root.
+fn crates(root: &SplitRoot) -> Vec<&str> {
+    let mut out = Vec::new();
+    for e in &root.extern_crates {
+        out.push(e.text.as_str());
+    }
+    out
+}
+
+/// Appends to `message` the heading and the lines of `items`, if there are any.
+fn list(message: &mut String, heading: &str, items: &[&str]) {
+    if items.is_empty() {
+        return;
+    }
+    message.push_str("\n  ");
+    message.push_str(heading);
+    for item in items {
+        for line in item.lines() {
+            message.push_str("\n    ");
+            message.push_str(line);
+        }
+    }
 }
 
 /// The plain `extern crate` items of the shim's root that repeat one the
@@ -469,15 +477,18 @@ pub(crate) fn compare(upstream: &SplitRoot, shim: &SplitRoot) -> Option<String> 
 pub(crate) fn repeated_kept_crates<'a>(
     upstream: &SplitRoot,
     shim: &'a SplitRoot,
-) -> impl Iterator<Item = &'a ExternCrate> {
-    let kept: Vec<String> = upstream
-        .kept_extern_crates
-        .iter()
-        .map(|e| normalized(&e.text))
-        .collect();
-    shim.kept_extern_crates
-        .iter()
-        .filter(move |e| kept.contains(&normalized(&e.text)))
+) -> Vec<&'a ExternCrate> {
+    let mut kept = Vec::new();
+    for e in &upstream.kept_extern_crates {
+        kept.push(normalized(&e.text));
+    }
+    let mut out = Vec::new();
+    for e in &shim.kept_extern_crates {
+        if kept.contains(&normalized(&e.text)) {
+            out.push(e);
+        }
+    }
+    out
 }
 
 /// What `upstream` has that `shim` lacks, and the reverse, comparing
@@ -489,11 +500,16 @@ fn differences<'a>(
     let mut missing = Vec::new();
     for text in upstream {
         let key = normalized(text);
-        match extra.iter().position(|e| normalized(e) == key) {
-            Some(i) => {
+        let mut found = false;
+        for i in 0..extra.len() {
+            if normalized(extra[i]) == key {
                 extra.remove(i);
+                found = true;
+                break;
             }
-            None => missing.push(text),
+        }
+        if !found {
+            missing.push(text);
         }
     }
     (missing, extra)
@@ -517,21 +533,21 @@ const NOT_AFFECTING: &[&str] = &[
 /// Unknown attributes count as affecting it: the shim then has to carry them, which is
 /// safer than silently compiling the upstream without them. Tool attributes such as
 /// `rustfmt::skip` or `clippy::msrv` only configure tools.
-fn affects_compilation(trees: &[Tree]) -> bool {
+fn affects_compilation(trees: &[Tree<'_>]) -> bool {
     let mut path = Vec::new();
     let mut i = 0;
     loop {
-        while trees.get(i) == Some(&Tree::Punct(':')) {
+        while is_punct(trees.get(i), ':') {
             i += 1;
         }
         match trees.get(i) {
             Some(Tree::Ident(name)) => {
-                path.push(name.as_str());
+                path.push(*name);
                 i += 1;
             }
             _ => break,
         }
-        if trees.get(i) != Some(&Tree::Punct(':')) {
+        if !is_punct(trees.get(i), ':') {
             break;
         }
     }
@@ -543,27 +559,27 @@ fn affects_compilation(trees: &[Tree]) -> bool {
         (["unsafe"], Some(inner)) => affects_compilation(inner),
         (["cfg_attr"], Some(inner)) => {
             // `cfg_attr(predicate, attr, attr, ...)`: whatever it may apply.
-            inner
-                .split(|t| *t == Tree::Punct(','))
-                .skip(1)
-                .filter(|attr| !attr.is_empty())
-                .any(affects_compilation)
+            let mut any = false;
+            let mut from = 0;
+            for (j, t) in inner.iter().enumerate() {
+                if matches!(t, Tree::Punct(',')) || j + 1 == inner.len() {
+                    let end = if matches!(t, Tree::Punct(',')) {
+                        j
+                    } else {
+                        j + 1
+                    };
+                    if from > 0 && end > from {
+                        any |= affects_compilation(&inner[from..end]);
+                    }
+                    from = j + 1;
+                }
+            }
+            any
         }
         ([name], _) => !NOT_AFFECTING.contains(name),
         ([], _) => true,
         _ => false,
     }
-}
-
-/// Where the shebang line ends, if the file has one: `#!` not followed (after
-/// whitespace and comments) by `[`, as rustc decides.
-fn shebang_end(src: &str) -> Option<usize> {
-    let after = src.strip_prefix("#!")?;
-    let mut lexer = Lexer { src: after, pos: 0 };
-    if lexer.skip_trivia().is_ok() && lexer.rest().starts_with('[') {
-        return None;
-    }
-    Some(src.find('\n').unwrap_or(src.len()))
 }
 
 /// Replaces the characters in `ranges` by spaces, keeping line breaks and tabs.
@@ -585,397 +601,59 @@ fn blank_out(src: &str, ranges: &[(usize, usize)]) -> String {
     out
 }
 
-/// Rust's whitespace (Unicode `Pattern_White_Space`).
-fn is_whitespace(c: char) -> bool {
-    matches!(
-        c,
-        '\t' | '\n'
-            | '\u{b}'
-            | '\u{c}'
-            | '\r'
-            | ' '
-            | '\u{85}'
-            | '\u{200e}'
-            | '\u{200f}'
-            | '\u{2028}'
-            | '\u{2029}'
-    )
-}
-
-fn is_ident_start(c: char) -> bool {
-    c == '_' || c.is_alphabetic()
-}
-
-fn is_ident_continue(c: char) -> bool {
-    c == '_' || c.is_alphanumeric()
-}
-
 /// A token tree, as much of one as deciding `affects_compilation` needs.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Tree {
-    Ident(String),
+enum Tree<'a> {
+    Ident(&'a str),
     Punct(char),
     /// A literal or lifetime; its content does not matter here.
     Literal,
     /// A delimited group, by its opening delimiter.
-    Group(char, Vec<Tree>),
+    Group(char, Vec<Tree<'a>>),
 }
 
-struct Lexer<'a> {
-    src: &'a str,
-    /// Byte offset of the next unread character.
-    pos: usize,
+fn is_ident(tree: Option<&Tree<'_>>, name: &str) -> bool {
+    matches!(tree, Some(Tree::Ident(n)) if *n == name)
 }
 
-impl<'a> Lexer<'a> {
-    fn rest(&self) -> &'a str {
-        &self.src[self.pos..]
-    }
+fn is_punct(tree: Option<&Tree<'_>>, c: char) -> bool {
+    matches!(tree, Some(Tree::Punct(p)) if *p == c)
+}
 
-    fn peek(&self) -> Option<char> {
-        self.rest().chars().next()
-    }
-
-    fn peek_nth(&self, n: usize) -> Option<char> {
-        self.rest().chars().nth(n)
-    }
-
-    fn line_of(&self, pos: usize) -> usize {
-        self.src[..pos].matches('\n').count() + 1
-    }
-
-    fn error(&self, start: usize, message: impl Into<String>) -> RootError {
+impl From<LexError> for RootError {
+    fn from(e: LexError) -> Self {
+        let message = match e.what {
+            Unterminated::BlockComment => "unterminated block comment",
+            Unterminated::Str => "unterminated string literal",
+            Unterminated::RawStr => "unterminated raw string literal",
+            Unterminated::Char | Unterminated::Byte => "unterminated character literal",
+        };
         RootError {
-            line: self.line_of(start),
-            message: message.into(),
-        }
-    }
-
-    fn skip_whitespace(&mut self) {
-        while let Some(c) = self.peek().filter(|&c| is_whitespace(c)) {
-            self.pos += c.len_utf8();
-        }
-    }
-
-    /// Skips whitespace and comments of any kind.
-    fn skip_trivia(&mut self) -> Result<(), RootError> {
-        loop {
-            self.skip_whitespace();
-            if self.rest().starts_with("//") {
-                self.skip_line_comment();
-            } else if self.rest().starts_with("/*") {
-                self.skip_block_comment()?;
-            } else {
-                return Ok(());
-            }
-        }
-    }
-
-    /// Skips whitespace and comments other than outer doc comments.
-    fn skip_plain_trivia(&mut self) -> Result<(), RootError> {
-        loop {
-            self.skip_whitespace();
-            let rest = self.rest();
-            if is_outer_doc(rest) {
-                return Ok(());
-            } else if rest.starts_with("//") {
-                self.skip_line_comment();
-            } else if rest.starts_with("/*") {
-                self.skip_block_comment()?;
-            } else {
-                return Ok(());
-            }
-        }
-    }
-
-    /// Reads one token tree: a delimited group or a single token, at a position that
-    /// is not whitespace or a comment.
-    fn tree(&mut self) -> Result<Tree, RootError> {
-        let start = self.pos;
-        let close = match self.peek() {
-            Some('(') => ')',
-            Some('[') => ']',
-            Some('{') => '}',
-            Some(c @ (')' | ']' | '}')) => {
-                return Err(self.error(start, format!("unexpected `{c}`")));
-            }
-            _ => return self.token(),
-        };
-        let open = self.peek().unwrap_or_default();
-        self.pos += 1;
-        Ok(Tree::Group(open, self.group(close, start)?))
-    }
-
-    /// Skips a `//` comment up to (not including) its line break.
-    fn skip_line_comment(&mut self) {
-        let rest = self.rest();
-        let end = rest.find('\n').unwrap_or(rest.len());
-        // A CRLF line break stays a line break.
-        let end = if rest[..end].ends_with('\r') {
-            end - 1
-        } else {
-            end
-        };
-        self.pos += end;
-    }
-
-    /// Skips a `/* */` comment, which may nest.
-    fn skip_block_comment(&mut self) -> Result<(), RootError> {
-        let start = self.pos;
-        self.pos += 2;
-        let mut depth = 1;
-        while depth > 0 {
-            let rest = self.rest();
-            if rest.starts_with("/*") {
-                depth += 1;
-                self.pos += 2;
-            } else if rest.starts_with("*/") {
-                depth -= 1;
-                self.pos += 2;
-            } else if let Some(c) = rest.chars().next() {
-                self.pos += c.len_utf8();
-            } else {
-                return Err(self.error(start, "unterminated block comment"));
-            }
-        }
-        Ok(())
-    }
-
-    /// Reads the token trees up to the delimiter `close`, which it consumes.
-    /// `attr_start` is where the attribute starts, for error messages.
-    fn group(&mut self, close: char, attr_start: usize) -> Result<Vec<Tree>, RootError> {
-        self.group_at(close, attr_start, 0)
-    }
-
-    /// [`Lexer::group`] for a group nested `depth` deep in the tree being read. Past
-    /// [`MAX_NESTING`], the rest is skipped without recursing (a root nesting brackets
-    /// 100,000 deep overflowed the build script's stack) and stands for a part that
-    /// may change compilation: a leading attribute that deep is carried to the shim,
-    /// never dropped.
-    fn group_at(
-        &mut self,
-        close: char,
-        attr_start: usize,
-        depth: usize,
-    ) -> Result<Vec<Tree>, RootError> {
-        if depth >= MAX_NESTING {
-            self.skip_group(close, attr_start)?;
-            return Ok(vec![Tree::Punct(','), Tree::Ident(String::new())]);
-        }
-        let open_pos = self.pos.saturating_sub(1);
-        let mut trees = Vec::new();
-        loop {
-            self.skip_trivia()?;
-            let Some(c) = self.peek() else {
-                return Err(self.unterminated(attr_start, close, open_pos));
-            };
-            if c == close {
-                self.pos += 1;
-                return Ok(trees);
-            }
-            if matches!(c, ')' | ']' | '}') {
-                return Err(self.mismatched(c, close, open_pos));
-            }
-            if let Some(close) = match c {
-                '(' => Some(')'),
-                '[' => Some(']'),
-                '{' => Some('}'),
-                _ => None,
-            } {
-                self.pos += 1;
-                let inner = self.group_at(close, attr_start, depth + 1)?;
-                trees.push(Tree::Group(c, inner));
-            } else {
-                trees.push(self.token()?);
-            }
-        }
-    }
-
-    fn unterminated(&self, attr_start: usize, close: char, open_pos: usize) -> RootError {
-        self.error(
-            attr_start,
-            format!(
-                "unterminated attribute: the `{}` on line {} is never closed",
-                opening(close),
-                self.line_of(open_pos)
-            ),
-        )
-    }
-
-    fn mismatched(&self, found: char, close: char, open_pos: usize) -> RootError {
-        self.error(
-            self.pos,
-            format!(
-                "mismatched `{found}` in an attribute: the `{}` on line {} is closed by `{close}`",
-                opening(close),
-                self.line_of(open_pos)
-            ),
-        )
-    }
-
-    /// Skips the rest of a group up to the delimiter `close`, which it consumes, with
-    /// the errors of [`Lexer::group`]; iterative, for groups of any depth.
-    fn skip_group(&mut self, close: char, attr_start: usize) -> Result<(), RootError> {
-        // The closing delimiters expected, innermost last, with where each opened.
-        let mut open = vec![(close, self.pos.saturating_sub(1))];
-        while let Some(&(close, open_pos)) = open.last() {
-            self.skip_trivia()?;
-            match self.peek() {
-                None => return Err(self.unterminated(attr_start, close, open_pos)),
-                Some(c) if c == close => {
-                    self.pos += 1;
-                    open.pop();
-                }
-                Some(c @ (')' | ']' | '}')) => return Err(self.mismatched(c, close, open_pos)),
-                Some(c @ ('(' | '[' | '{')) => {
-                    let close = match c {
-                        '(' => ')',
-                        '[' => ']',
-                        _ => '}',
-                    };
-                    open.push((close, self.pos));
-                    self.pos += 1;
-                }
-                Some(_) => {
-                    self.token()?;
-                }
-            }
-        }
-        Ok(())
-    }
-
-    /// Reads one token other than a delimiter, at a position that is not whitespace or
-    /// a comment.
-    fn token(&mut self) -> Result<Tree, RootError> {
-        let start = self.pos;
-        let Some(c) = self.peek() else {
-            return Err(self.error(start, "unexpected end of file"));
-        };
-        if c == '"' {
-            self.quoted('"')?;
-            return Ok(Tree::Literal);
-        }
-        if c == '\'' {
-            return self.char_or_lifetime();
-        }
-        if c.is_ascii_digit() {
-            self.pos += 1;
-            while let Some(c) = self.peek() {
-                if is_ident_continue(c)
-                    || (c == '.' && self.peek_nth(1).is_some_and(|d| d.is_ascii_digit()))
-                {
-                    self.pos += c.len_utf8();
-                } else {
-                    break;
-                }
-            }
-            return Ok(Tree::Literal);
-        }
-        if !is_ident_start(c) {
-            self.pos += c.len_utf8();
-            return Ok(Tree::Punct(c));
-        }
-        while let Some(c) = self.peek().filter(|&c| is_ident_continue(c)) {
-            self.pos += c.len_utf8();
-        }
-        let ident = &self.src[start..self.pos];
-        let next = self.peek();
-        match (ident, next) {
-            ("r" | "br" | "cr", Some('"' | '#')) => {
-                let hashes = self.rest().chars().take_while(|&c| c == '#').count();
-                if self.rest()[hashes..].starts_with('"') {
-                    self.raw_string(start, hashes)?;
-                    return Ok(Tree::Literal);
-                }
-                if ident == "r" && hashes == 1 {
-                    // A raw identifier such as `r#type`.
-                    self.pos += 1;
-                    let name_start = self.pos;
-                    while let Some(c) = self.peek().filter(|&c| is_ident_continue(c)) {
-                        self.pos += c.len_utf8();
-                    }
-                    return Ok(Tree::Ident(self.src[name_start..self.pos].to_string()));
-                }
-            }
-            ("b" | "c", Some('"')) => {
-                self.quoted('"')?;
-                return Ok(Tree::Literal);
-            }
-            ("b", Some('\'')) => {
-                self.char_or_lifetime()?;
-                return Ok(Tree::Literal);
-            }
-            _ => {}
-        }
-        Ok(Tree::Ident(ident.to_string()))
-    }
-
-    /// Reads a string or char literal with escapes, from its opening quote.
-    fn quoted(&mut self, quote: char) -> Result<(), RootError> {
-        let start = self.pos;
-        self.pos += 1;
-        loop {
-            match self.peek() {
-                None => {
-                    let what = if quote == '"' { "string" } else { "character" };
-                    return Err(self.error(start, format!("unterminated {what} literal")));
-                }
-                Some('\\') => {
-                    self.pos += 1;
-                    if let Some(c) = self.peek() {
-                        self.pos += c.len_utf8();
-                    }
-                }
-                Some(c) => {
-                    self.pos += c.len_utf8();
-                    if c == quote {
-                        return Ok(());
-                    }
-                }
-            }
-        }
-    }
-
-    /// Reads a raw string from its opening quote, after the prefix and `hashes` hashes.
-    fn raw_string(&mut self, start: usize, hashes: usize) -> Result<(), RootError> {
-        self.pos += hashes + 1;
-        let terminator = format!("\"{}", "#".repeat(hashes));
-        match self.rest().find(&terminator) {
-            Some(i) => {
-                self.pos += i + terminator.len();
-                Ok(())
-            }
-            None => Err(self.error(start, "unterminated raw string literal")),
-        }
-    }
-
-    /// Reads a char literal (`'a'`, `'\''`, `'\u{1F600}'`) or a lifetime (`'a`).
-    fn char_or_lifetime(&mut self) -> Result<Tree, RootError> {
-        let start = self.pos;
-        match (self.peek_nth(1), self.peek_nth(2)) {
-            (Some('\\'), _) => {
-                self.quoted('\'')?;
-                Ok(Tree::Literal)
-            }
-            (Some(c), Some('\'')) => {
-                self.pos += 1 + c.len_utf8() + 1;
-                Ok(Tree::Literal)
-            }
-            (Some(c), _) if is_ident_start(c) => {
-                self.pos += 1;
-                while let Some(c) = self.peek().filter(|&c| is_ident_continue(c)) {
-                    self.pos += c.len_utf8();
-                }
-                Ok(Tree::Literal)
-            }
-            _ => Err(self.error(start, "unterminated character literal")),
+            line: e.line,
+            message: message.to_string(),
         }
     }
 }
 
-/// How deeply the splitter reads brackets into token trees (see [`Lexer::group_at`]);
-/// real attributes nest a few levels.
-const MAX_NESTING: usize = 128;
+fn line_of(src: &str, pos: usize) -> usize {
+    src[..pos].matches('\n').count() + 1
+}
+
+fn error(src: &str, pos: usize, message: String) -> RootError {
+    RootError {
+        line: line_of(src, pos),
+        message,
+    }
+}
+
+/// The closing delimiter of an opening one.
+fn closing(open: char) -> Option<char> {
+    match open {
+        '(' => Some(')'),
+        '[' => Some(']'),
+        '{' => Some('}'),
+        _ => None,
+    }
+}
 
 fn opening(close: char) -> char {
     match close {
@@ -984,6 +662,134 @@ fn opening(close: char) -> char {
         _ => '{',
     }
 }
+
+/// Reads one token tree: a delimited group or a single token, at a position that is
+/// not whitespace, a comment or the end.
+fn tree<'a>(lexer: &mut Lexer<'a>) -> Result<Tree<'a>, RootError> {
+    let start = lexer.pos;
+    let c = lexer.peek().unwrap_or_default();
+    if let Some(close) = closing(c) {
+        lexer.pos += 1;
+        return Ok(Tree::Group(c, group(lexer, close, start)?));
+    }
+    if matches!(c, ')' | ']' | '}') {
+        return Err(error(lexer.src, start, format!("unexpected `{c}`")));
+    }
+    token(lexer)
+}
+
+/// Reads one token other than a delimiter, at a position that is not whitespace, a
+/// comment or the end.
+fn token<'a>(lexer: &mut Lexer<'a>) -> Result<Tree<'a>, RootError> {
+    let t = lexer.token()?;
+    Ok(match t.kind {
+        Kind::Punct(c) => Tree::Punct(c),
+        Kind::Ident | Kind::RawIdent => Tree::Ident(t.ident(lexer.src).unwrap_or_default()),
+        _ => Tree::Literal,
+    })
+}
+
+/// Reads the token trees up to the delimiter `close`, which it consumes.
+/// `attr_start` is where the attribute starts, for error messages.
+fn group<'a>(
+    lexer: &mut Lexer<'a>,
+    close: char,
+    attr_start: usize,
+) -> Result<Vec<Tree<'a>>, RootError> {
+    group_at(lexer, close, attr_start, 0)
+}
+
+/// [`group`] for a group nested `depth` deep in the tree being read. Past
+/// [`MAX_NESTING`], the rest is skipped without recursing (a root nesting brackets
+/// 100,000 deep overflowed the build script's stack) and stands for a part that may
+/// change compilation: a leading attribute that deep is carried to the shim, never
+/// dropped.
+fn group_at<'a>(
+    lexer: &mut Lexer<'a>,
+    close: char,
+    attr_start: usize,
+    depth: usize,
+) -> Result<Vec<Tree<'a>>, RootError> {
+    if depth >= MAX_NESTING {
+        skip_group(lexer, close, attr_start)?;
+        return Ok(vec![Tree::Punct(','), Tree::Ident("")]);
+    }
+    let open_pos = lexer.pos.saturating_sub(1);
+    let mut trees = Vec::new();
+    loop {
+        lexer.skip_trivia(Docs::Skip)?;
+        let Some(c) = lexer.peek() else {
+            return Err(unterminated(lexer, attr_start, close, open_pos));
+        };
+        if c == close {
+            lexer.pos += 1;
+            return Ok(trees);
+        }
+        if matches!(c, ')' | ']' | '}') {
+            return Err(mismatched(lexer, c, close, open_pos));
+        }
+        if let Some(close) = closing(c) {
+            lexer.pos += 1;
+            let inner = group_at(lexer, close, attr_start, depth + 1)?;
+            trees.push(Tree::Group(c, inner));
+        } else {
+            trees.push(token(lexer)?);
+        }
+    }
+}
+
+fn unterminated(lexer: &Lexer<'_>, attr_start: usize, close: char, open_pos: usize) -> RootError {
+    error(
+        lexer.src,
+        attr_start,
+        format!(
+            "unterminated attribute: the `{}` on line {} is never closed",
+            opening(close),
+            line_of(lexer.src, open_pos)
+        ),
+    )
+}
+
+fn mismatched(lexer: &Lexer<'_>, found: char, close: char, open_pos: usize) -> RootError {
+    error(
+        lexer.src,
+        lexer.pos,
+        format!(
+            "mismatched `{found}` in an attribute: the `{}` on line {} is closed by `{close}`",
+            opening(close),
+            line_of(lexer.src, open_pos)
+        ),
+    )
+}
+
+/// Skips the rest of a group up to the delimiter `close`, which it consumes, with the
+/// errors of [`group`]; iterative, for groups of any depth.
+fn skip_group(lexer: &mut Lexer<'_>, close: char, attr_start: usize) -> Result<(), RootError> {
+    // The closing delimiters expected, innermost last, with where each opened.
+    let mut open = vec![(close, lexer.pos.saturating_sub(1))];
+    while let Some(&(close, open_pos)) = open.last() {
+        lexer.skip_trivia(Docs::Skip)?;
+        let Some(c) = lexer.peek() else {
+            return Err(unterminated(lexer, attr_start, close, open_pos));
+        };
+        if c == close {
+            lexer.pos += 1;
+            open.pop();
+        } else if matches!(c, ')' | ']' | '}') {
+            return Err(mismatched(lexer, c, close, open_pos));
+        } else if let Some(close) = closing(c) {
+            open.push((close, lexer.pos));
+            lexer.pos += 1;
+        } else {
+            lexer.token()?;
+        }
+    }
+    Ok(())
+}
+
+/// How deeply the splitter reads brackets into token trees (see [`group_at`]); real
+/// attributes nest a few levels.
+const MAX_NESTING: usize = 128;
 
 #[cfg(test)]
 mod tests {

@@ -45,7 +45,6 @@ pub(crate) struct StageRequest<'a> {
 }
 
 /// A staged copy, ready to compile.
-#[derive(Debug)]
 pub(crate) struct Staged {
     /// The staged crate root (what `CARGO_MANIFEST_DIR` becomes).
     pub dir: PathBuf,

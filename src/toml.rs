@@ -10,15 +10,13 @@
 //! The library has no dependencies (see `Cargo.toml`), which is why this exists at all.
 //! There is no writer: build-patch never edits a manifest.
 
-// Until the whole pipeline reads manifests, some accessors have no caller yet.
-#![allow(dead_code)]
-
 use std::fmt;
 
 use crate::map::Map;
 
 /// A TOML value.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(PartialEq)]
+#[cfg_attr(test, derive(Debug))]
 pub(crate) enum Value {
     /// A string, with escapes resolved.
     String(String),
@@ -49,17 +47,10 @@ impl Value {
     }
 
     /// The integer, if this is an integer.
+    #[cfg(test)]
     pub(crate) fn as_integer(&self) -> Option<i64> {
         match self {
             Value::Integer(i) => Some(*i),
-            _ => None,
-        }
-    }
-
-    /// The float, if this is a float.
-    pub(crate) fn as_float(&self) -> Option<f64> {
-        match self {
-            Value::Float(f) => Some(*f),
             _ => None,
         }
     }
@@ -116,24 +107,15 @@ pub(crate) fn get<'a>(table: &'a Table, dotted: &[&str]) -> Option<&'a Value> {
 }
 
 /// Why a document is not valid TOML, and where.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug)]
 pub(crate) struct TomlError {
     line: usize,
     column: usize,
     message: String,
 }
 
+#[cfg(test)]
 impl TomlError {
-    /// The 1-based line of the problem.
-    pub(crate) fn line(&self) -> usize {
-        self.line
-    }
-
-    /// The 1-based column of the problem, counted in characters.
-    pub(crate) fn column(&self) -> usize {
-        self.column
-    }
-
     /// What is wrong, without the position.
     pub(crate) fn message(&self) -> &str {
         &self.message
@@ -173,7 +155,7 @@ pub(crate) fn parse(text: &str) -> Result<Table, TomlError> {
 const MAX_DEPTH: usize = 128;
 
 /// How a table came to exist, which decides whether it may be extended later.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 enum Kind {
     /// Created only as the parent of a header, e.g. `a` by `[a.b]`; a later `[a]` may
     /// still define it.
@@ -186,14 +168,12 @@ enum Kind {
 }
 
 /// A table while the document is being read, with what the redefinition rules need.
-#[derive(Debug)]
 struct Section {
     kind: Kind,
     entries: Map<String, Node>,
 }
 
 /// An entry of a [`Section`].
-#[derive(Debug)]
 enum Node {
     /// A value that can no longer be extended: a scalar, an inline array or an inline
     /// table.
@@ -213,22 +193,22 @@ impl Section {
     }
 
     fn into_table(self) -> Table {
-        self.entries
-            .into_iter()
-            .map(|(key, node)| {
-                let value = match node {
-                    Node::Leaf(value) => value,
-                    Node::Table(section) => Value::Table(section.into_table()),
-                    Node::Tables(sections) => Value::Array(
-                        sections
-                            .into_iter()
-                            .map(|s| Value::Table(s.into_table()))
-                            .collect(),
-                    ),
-                };
-                (key, value)
-            })
-            .collect()
+        let mut table = Table::new();
+        for (key, node) in self.entries {
+            let value = match node {
+                Node::Leaf(value) => value,
+                Node::Table(section) => Value::Table(section.into_table()),
+                Node::Tables(sections) => {
+                    let mut array = Vec::with_capacity(sections.len());
+                    for s in sections {
+                        array.push(Value::Table(s.into_table()));
+                    }
+                    Value::Array(array)
+                }
+            };
+            table.insert(key, value);
+        }
+        table
     }
 
     /// Inserts `keys = value` into this table, creating the tables of a dotted key.
@@ -344,17 +324,28 @@ fn article(type_name: &str) -> &'static str {
 
 /// A dotted key as it would be written, quoting components that are not bare keys.
 fn display_key(keys: &[String]) -> String {
-    let parts: Vec<String> = keys
-        .iter()
-        .map(|k| {
-            if !k.is_empty() && k.bytes().all(is_bare_key_byte) {
-                k.clone()
-            } else {
-                format!("{k:?}")
-            }
-        })
-        .collect();
-    parts.join(".")
+    let mut out = String::new();
+    for (i, k) in keys.iter().enumerate() {
+        if i > 0 {
+            out.push('.');
+        }
+        if !k.is_empty() && k.bytes().all(is_bare_key_byte) {
+            out.push_str(k);
+        } else {
+            out.push_str(&format!("{k:?}"));
+        }
+    }
+    out
+}
+
+/// Whether `s` is hexadecimal digits; shared with the JSON reader.
+pub(crate) fn is_hex(s: &str) -> bool {
+    for b in s.bytes() {
+        if !b.is_ascii_hexdigit() {
+            return false;
+        }
+    }
+    true
 }
 
 fn is_bare_key_byte(b: u8) -> bool {
@@ -398,6 +389,14 @@ impl Parser<'_> {
             line,
             column,
             message: message.into(),
+        }
+    }
+
+    /// `result`, its error placed at `start`.
+    fn at<T>(&self, start: usize, result: Result<T, String>) -> Result<T, TomlError> {
+        match result {
+            Ok(value) => Ok(value),
+            Err(message) => Err(self.error_at(start, message)),
         }
     }
 
@@ -535,7 +534,7 @@ impl Parser<'_> {
                     } else {
                         self.expect(b']', "expected `]` to close the table header")?;
                     }
-                    open_section(&mut root, &keys, array).map_err(|m| self.error_at(start, m))?;
+                    self.at(start, open_section(&mut root, &keys, array))?;
                     current = keys;
                     self.end_of_line("a table header")?;
                 }
@@ -550,12 +549,10 @@ impl Parser<'_> {
                     let value = self.value();
                     self.depth = 0;
                     let value = value?;
-                    let section = section_mut(&mut root, &current).ok_or_else(|| {
-                        self.error_at(start, "internal error: lost the current table")
-                    })?;
-                    section
-                        .insert(&keys, value)
-                        .map_err(|m| self.error_at(start, m))?;
+                    let Some(section) = section_mut(&mut root, &current) else {
+                        return Err(self.error_at(start, "internal error: lost the current table"));
+                    };
+                    self.at(start, section.insert(&keys, value))?;
                     self.end_of_line("a key/value pair")?;
                 }
             }
@@ -692,9 +689,7 @@ impl Parser<'_> {
             let value = self.value();
             self.depth -= keys.len();
             let value = value?;
-            table
-                .insert(&keys, value)
-                .map_err(|m| self.error_at(start, m))?;
+            self.at(start, table.insert(&keys, value))?;
             self.skip_blank()?;
             if self.eat(b'}') {
                 break;
@@ -713,8 +708,8 @@ impl Parser<'_> {
         // A date may be followed by a space and a time.
         if is_full_date(&self.src[start..self.pos])
             && self.peek() == Some(b' ')
-            && self.peek_at(1).is_some_and(|b| b.is_ascii_digit())
-            && self.peek_at(2).is_some_and(|b| b.is_ascii_digit())
+            && matches!(self.peek_at(1), Some(b'0'..=b'9'))
+            && matches!(self.peek_at(2), Some(b'0'..=b'9'))
             && self.peek_at(3) == Some(b':')
         {
             self.pos += 1;
@@ -731,11 +726,14 @@ impl Parser<'_> {
         } else if (b.len() >= 5 && b[..4].iter().all(u8::is_ascii_digit) && b[4] == b'-')
             || (b.len() >= 3 && b[..2].iter().all(u8::is_ascii_digit) && b[2] == b':')
         {
-            check_datetime(token).map(|()| Value::Datetime(token.to_string()))
+            match check_datetime(token) {
+                Ok(()) => Ok(Value::Datetime(token.to_string())),
+                Err(m) => Err(m),
+            }
         } else {
             number(token)
         };
-        result.map_err(|m| self.error_at(start, m))
+        self.at(start, result)
     }
 
     /// Reads one escape sequence after its backslash, appending the character.
@@ -761,7 +759,7 @@ impl Parser<'_> {
                     _ => 8,
                 };
                 let hex = self.src.get(self.pos..self.pos + len).unwrap_or("");
-                if hex.len() != len || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+                if hex.len() != len || !is_hex(hex) {
                     return Err(self.error_at(
                         start,
                         format!("expected {len} hexadecimal digits after `\\{c}`"),
@@ -769,9 +767,15 @@ impl Parser<'_> {
                 }
                 self.pos += len;
                 let code = u32::from_str_radix(hex, 16).unwrap_or(u32::MAX);
-                char::from_u32(code).ok_or_else(|| {
-                    self.error_at(start, format!("`\\{c}{hex}` is not a Unicode scalar value"))
-                })?
+                match char::from_u32(code) {
+                    Some(c) => c,
+                    None => {
+                        return Err(self.error_at(
+                            start,
+                            format!("`\\{c}{hex}` is not a Unicode scalar value"),
+                        ))
+                    }
+                }
             }
             other => {
                 return Err(self.error_at(
@@ -843,10 +847,10 @@ impl Parser<'_> {
     /// Handles the end of a multi-line string: a run of three to five quotes closes it,
     /// the quotes beyond three being content. Returns whether the string ended.
     fn multiline_close(&mut self, quote: u8, out: &mut String) -> Result<bool, TomlError> {
-        let run = self.src.as_bytes()[self.pos..]
-            .iter()
-            .take_while(|&&b| b == quote)
-            .count();
+        let mut run = 0;
+        while self.peek_at(run) == Some(quote) {
+            run += 1;
+        }
         if run < 3 {
             for _ in 0..run {
                 out.push(quote as char);
@@ -953,28 +957,40 @@ impl Parser<'_> {
 /// Whether `s` is exactly `YYYY-MM-DD` in shape.
 fn is_full_date(s: &str) -> bool {
     let b = s.as_bytes();
-    b.len() == 10
-        && b.iter().enumerate().all(|(i, &c)| {
-            if i == 4 || i == 7 {
-                c == b'-'
-            } else {
-                c.is_ascii_digit()
-            }
-        })
+    if b.len() != 10 {
+        return false;
+    }
+    for (i, &c) in b.iter().enumerate() {
+        let ok = if i == 4 || i == 7 {
+            c == b'-'
+        } else {
+            c.is_ascii_digit()
+        };
+        if !ok {
+            return false;
+        }
+    }
+    true
+}
+
+/// The number written with the `len` digits of `b` at `from`, if they are digits.
+fn digits_at(b: &[u8], from: usize, len: usize) -> Option<u32> {
+    let part = b.get(from..from + len)?;
+    let mut n = 0;
+    for &d in part {
+        if !d.is_ascii_digit() {
+            return None;
+        }
+        n = n * 10 + u32::from(d - b'0');
+    }
+    Some(n)
 }
 
 /// Checks an RFC 3339 date-time, date or time as TOML allows it.
 fn check_datetime(s: &str) -> Result<(), String> {
     let invalid = || Err(format!("invalid datetime `{s}`"));
     let b = s.as_bytes();
-    let digits = |from: usize, len: usize| -> Option<u32> {
-        let part = b.get(from..from + len)?;
-        if part.iter().all(u8::is_ascii_digit) {
-            Some(part.iter().fold(0, |n, &d| n * 10 + u32::from(d - b'0')))
-        } else {
-            None
-        }
-    };
+    let digits = |from: usize, len: usize| digits_at(b, from, len);
     let mut i = 0;
     let has_date = b.get(4) == Some(&b'-');
     if has_date {
@@ -1019,11 +1035,13 @@ fn check_datetime(s: &str) -> Result<(), String> {
         }
         if b.get(i) == Some(&b'.') {
             i += 1;
-            let n = b[i..].iter().take_while(|d| d.is_ascii_digit()).count();
-            if n == 0 {
+            let from = i;
+            while b.get(i).is_some_and(u8::is_ascii_digit) {
+                i += 1;
+            }
+            if i == from {
                 return invalid();
             }
-            i += n;
         }
     }
     if has_date {
@@ -1048,49 +1066,55 @@ fn check_datetime(s: &str) -> Result<(), String> {
     }
 }
 
-/// Removes the underscores of a run of digits, checking each sits between two digits.
-fn digits_without_underscores(s: &str, is_digit: fn(&u8) -> bool) -> Option<String> {
+/// Appends to `out` the digits of `s`, if it is digits with single underscores between
+/// them.
+fn push_digits(out: &mut String, s: &str, is_digit: fn(&u8) -> bool) -> bool {
     let b = s.as_bytes();
     if b.is_empty() || !is_digit(&b[0]) || !is_digit(&b[b.len() - 1]) {
-        return None;
+        return false;
     }
-    let mut out = String::with_capacity(s.len());
     let mut prev_underscore = false;
     for &c in b {
         if c == b'_' {
             if prev_underscore {
-                return None;
+                return false;
             }
             prev_underscore = true;
         } else if is_digit(&c) {
             prev_underscore = false;
             out.push(c as char);
         } else {
-            return None;
+            return false;
         }
     }
-    Some(out)
+    true
+}
+
+fn invalid_number(token: &str) -> String {
+    format!("invalid number `{token}`")
+}
+
+fn too_big(token: &str) -> String {
+    format!("integer `{token}` does not fit in 64 bits")
 }
 
 /// Reads an integer or float token.
 fn number(token: &str) -> Result<Value, String> {
-    let invalid = || format!("invalid number `{token}`");
     let (sign, rest) = match token.as_bytes().first() {
         Some(b'+') => ("+", &token[1..]),
         Some(b'-') => ("-", &token[1..]),
         _ => ("", token),
     };
-    match rest {
-        "inf" => {
-            return Ok(Value::Float(if sign == "-" {
-                f64::NEG_INFINITY
-            } else {
-                f64::INFINITY
-            }))
-        }
-        "nan" => return Ok(Value::Float(if sign == "-" { -f64::NAN } else { f64::NAN })),
-        _ => {}
+    if rest == "inf" || rest == "nan" {
+        let f = if rest == "inf" {
+            f64::INFINITY
+        } else {
+            f64::NAN
+        };
+        return Ok(Value::Float(if sign == "-" { -f } else { f }));
     }
+    // The number without underscores, as Rust's parsers read it.
+    let mut digits = String::with_capacity(token.len());
     for (prefix, radix, is_digit) in [
         ("0x", 16, u8::is_ascii_hexdigit as fn(&u8) -> bool),
         ("0o", 8, |b: &u8| (b'0'..=b'7').contains(b)),
@@ -1102,32 +1126,37 @@ fn number(token: &str) -> Result<Value, String> {
                     "a sign is not allowed on `{prefix}` integers: `{token}`"
                 ));
             }
-            let cleaned = digits_without_underscores(body, is_digit).ok_or_else(invalid)?;
-            return i64::from_str_radix(&cleaned, radix)
-                .map(Value::Integer)
-                .map_err(|_| format!("integer `{token}` does not fit in 64 bits"));
+            if !push_digits(&mut digits, body, is_digit) {
+                return Err(invalid_number(token));
+            }
+            return match i64::from_str_radix(&digits, radix) {
+                Ok(i) => Ok(Value::Integer(i)),
+                Err(_) => Err(too_big(token)),
+            };
         }
     }
+    digits.push_str(sign);
     let int_end = rest.find(['.', 'e', 'E']).unwrap_or(rest.len());
-    let int_part =
-        digits_without_underscores(&rest[..int_end], u8::is_ascii_digit).ok_or_else(invalid)?;
+    if !push_digits(&mut digits, &rest[..int_end], u8::is_ascii_digit) {
+        return Err(invalid_number(token));
+    }
+    let int_part = &digits[sign.len()..];
     if int_part.len() > 1 && int_part.starts_with('0') {
         return Err(format!("leading zeros are not allowed: `{token}`"));
     }
     if int_end == rest.len() {
-        return format!("{sign}{int_part}")
-            .parse()
-            .map(Value::Integer)
-            .map_err(|_| format!("integer `{token}` does not fit in 64 bits"));
+        return match digits.parse() {
+            Ok(i) => Ok(Value::Integer(i)),
+            Err(_) => Err(too_big(token)),
+        };
     }
-    let mut float = format!("{sign}{int_part}");
     let mut tail = &rest[int_end..];
     if let Some(after_dot) = tail.strip_prefix('.') {
         let frac_end = after_dot.find(['e', 'E']).unwrap_or(after_dot.len());
-        let frac = digits_without_underscores(&after_dot[..frac_end], u8::is_ascii_digit)
-            .ok_or_else(invalid)?;
-        float.push('.');
-        float.push_str(&frac);
+        digits.push('.');
+        if !push_digits(&mut digits, &after_dot[..frac_end], u8::is_ascii_digit) {
+            return Err(invalid_number(token));
+        }
         tail = &after_dot[frac_end..];
     }
     if let Some(exponent) = tail.strip_prefix(['e', 'E']) {
@@ -1136,19 +1165,20 @@ fn number(token: &str) -> Result<Value, String> {
             Some(b'-') => ("-", &exponent[1..]),
             _ => ("", exponent),
         };
-        let exp = digits_without_underscores(exp_digits, u8::is_ascii_digit).ok_or_else(invalid)?;
-        float.push('e');
-        float.push_str(exp_sign);
-        float.push_str(&exp);
+        digits.push('e');
+        digits.push_str(exp_sign);
+        if !push_digits(&mut digits, exp_digits, u8::is_ascii_digit) {
+            return Err(invalid_number(token));
+        }
     } else if !tail.is_empty() {
-        return Err(invalid());
+        return Err(invalid_number(token));
     }
-    match float.parse::<f64>() {
+    match digits.parse::<f64>() {
         // Like the `toml` crate, reject a finite literal too large for a float rather
         // than read it as infinity.
         Ok(f) if f.is_infinite() => Err(format!("float `{token}` is out of range")),
         Ok(f) => Ok(Value::Float(f)),
-        Err(_) => Err(invalid()),
+        Err(_) => Err(invalid_number(token)),
     }
 }
 
