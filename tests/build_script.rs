@@ -7,31 +7,16 @@
 //! `Output::shim_build_files` (what `cargo build-patch new` writes), from a
 //! staged copy of the fixture crate.
 
-mod reliability_common;
-mod support;
-
-use std::io::Read as _;
 use std::path::{Path, PathBuf};
 
 use support::{unified_diff, write, Package, Shim, TestEnv};
-
-/// Unpacks a published fixture crate (the pristine source).
-fn unpack(env: &TestEnv, name: &str, version: &str) -> PathBuf {
-    let file = env.registry.join(format!("{name}-{version}.crate"));
-    let mut gz = flate2::read::GzDecoder::new(std::fs::File::open(file).unwrap());
-    let mut bytes = Vec::new();
-    gz.read_to_end(&mut bytes).unwrap();
-    let dest = env.root.join("unpacked");
-    tar::Archive::new(&bytes[..]).unpack(&dest).unwrap();
-    dest.join(format!("{name}-{version}"))
-}
 
 /// Writes the build files of the shim at `dir` for `name version` with the
 /// patches (paths relative to the shim), as `cargo build-patch new` would:
 /// the upstream build script with its `main` renamed and the glue, and the
 /// files it reads.
 fn write_build_files(env: &TestEnv, dir: &str, name: &str, version: &str, patches: &[&str]) {
-    let pristine = unpack(env, name, version);
+    let pristine = env.unpack(name, version);
     let scratch = tempfile::tempdir().unwrap();
     let shim_dir = env.ws.join(dir);
     let mut cfg = build_patch::Config::new();
@@ -479,7 +464,7 @@ fn links_metadata_reaches_dependents_and_link_directives_apply() {
 fn shim_build_files_of_a_crate_without_a_build_script_is_the_plain_one() {
     let env = TestEnv::new();
     env.publish(&Package::new("plain", "1.0.0").file("src/lib.rs", ""));
-    let pristine = unpack(&env, "plain", "1.0.0");
+    let pristine = env.unpack("plain", "1.0.0");
     let scratch = tempfile::tempdir().unwrap();
     let out = build_patch::Config::new()
         .upstream("plain", "1.0.0")
@@ -542,8 +527,8 @@ fn a_build_script_printing_a_million_directives_builds_as_from_the_registry() {
 #[cfg(unix)]
 #[test]
 fn a_build_script_that_never_exits_stops_with_the_build() {
-    use reliability_common::{spawn_group, wait_at_most};
     use std::time::Duration;
+    use support::reliability::{spawn_group, wait_at_most};
     let env = TestEnv::new();
     let pid_file = env.root.join("hang.pid");
     env.publish(

@@ -3,8 +3,6 @@
 //! `cargo run` in the example's directory, as its README says. The
 //! vendored-offline example builds with no Cargo cache and no network.
 
-mod support;
-
 use std::ffi::OsStr;
 use std::path::PathBuf;
 

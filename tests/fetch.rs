@@ -2,8 +2,6 @@
 //! downloaded: under every Cargo command, in parallel, offline, and never
 //! deadlocking with the outer build.
 
-mod support;
-
 use support::{unified_diff, Package, Shim, TestEnv};
 
 /// Two crates, each behind a graph-wide shim, so that neither is ever

@@ -1,8 +1,6 @@
 //! Upstreams from git repositories and alternative registries: local git
 //! repositories and a git index reached by `file://` URLs, the real `cargo`.
 
-mod support;
-
 use support::{unified_diff, GitRepo, Package, Shim, TestEnv};
 
 const LIB: &str = "pub fn name() -> &'static str { \"pristine\" }\n\

@@ -5,8 +5,6 @@
 //! time, and never overflows the stack (a stack overflow aborts the user's build
 //! script with no message). The cases that need the real cargo are at the end.
 
-mod support;
-
 use std::time::{Duration, Instant};
 
 use build_patch::__fuzz::{self, Value};

@@ -1,8 +1,6 @@
 //! Patches to the upstream `Cargo.toml` take effect: the build notices when
 //! the shim's manifest no longer says what the patched upstream says.
 
-mod support;
-
 use support::{unified_diff, Package, Shim, TestEnv};
 
 const MANIFEST: &str = "[package]\nname = \"uses-base\"\nversion = \"1.0.0\"\nedition = \"2021\"\n\n[dependencies]\nbase = \">= 0.8\"\n";

@@ -2,8 +2,6 @@
 //! killed build, or a patch that does not apply. The pristine source stays
 //! byte-identical through all of it.
 
-mod support;
-
 use std::path::PathBuf;
 
 use support::{hash_tree, unified_diff, Package, Shim, TestEnv};

@@ -7,14 +7,12 @@
 //! pristine source unchanged.
 #![cfg(unix)]
 
-mod reliability_common;
-mod support;
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use reliability_common::*;
+use support::reliability::*;
+use support::tree::tree_difference;
 use support::{hash_tree, TestEnv};
 
 const LIMIT: Duration = Duration::from_secs(600);

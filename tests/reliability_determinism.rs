@@ -3,12 +3,10 @@
 //! `CARGO_HOME`, another target directory), and hold no absolute path.
 #![cfg(unix)]
 
-mod reliability_common;
-mod support;
-
 use std::collections::BTreeMap;
 
-use reliability_common::*;
+use support::reliability::*;
+use support::tree::tree_difference;
 use support::{hash_tree, TestEnv};
 
 /// The staged tree and the entry file, as bytes and modes.

@@ -8,12 +8,11 @@
 //! `BUILD_PATCH_SEED` repeats a run's random delays.
 #![cfg(unix)]
 
-mod reliability_common;
-mod support;
-
 use std::time::{Duration, Instant};
 
-use reliability_common::*;
+use support::reliability::*;
+use support::tree::tree_difference;
+use support::Rng;
 use support::{hash_tree, Shim, TestEnv};
 
 /// Builds and runs the app, returning what it printed.
@@ -72,10 +71,10 @@ fn killed_builds_always_restage_the_complete_patched_tree() {
             {
                 std::thread::sleep(Duration::from_millis(1));
             }
-            Duration::from_micros(rng.below(staging.as_micros() as u64 + 1))
+            Duration::from_micros(rng.below(staging.as_micros() as usize + 1) as u64)
         } else {
             // Anywhere in the whole build.
-            let at = Duration::from_micros(rng.below(full.as_micros() as u64 + 1));
+            let at = Duration::from_micros(rng.below(full.as_micros() as usize + 1) as u64);
             at.saturating_sub(t0.elapsed())
         };
         std::thread::sleep(delay);

@@ -5,16 +5,13 @@
 //! link or written; a FIFO never hangs the copy; the source is unchanged.
 #![cfg(unix)]
 
-mod reliability_common;
-mod support;
-
 use std::os::unix::fs::symlink;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::time::Duration;
 
 use build_patch::Config;
-use reliability_common::*;
+use support::reliability::*;
 use support::{hash_tree, unified_diff, write, Shim, TestEnv};
 
 const SENTINEL: &str = "SENTINEL: outside the crate, never to be copied\n";

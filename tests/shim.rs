@@ -1,8 +1,6 @@
 //! End to end: shims built by the real `cargo` against a local registry,
 //! asserting what the compiled programs do.
 
-mod support;
-
 use support::{unified_diff, Package, Shim, TestEnv};
 
 const GREET_V1: &str = r#"pub fn greet(name: &str) -> String {

@@ -2,8 +2,6 @@
 //! builder: no work when nothing changed, the same tree wherever it is
 //! staged, and safe when two stagings of one `OUT_DIR` run at once.
 
-mod support;
-
 use std::path::{Path, PathBuf};
 
 use build_patch::Config;

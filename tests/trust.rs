@@ -2,8 +2,6 @@
 //! configuration disagrees with what Cargo builds, and the messages of a
 //! failed patch, with the real `cargo` against the local registry.
 
-mod support;
-
 use support::{unified_diff, Package, Shim, TestEnv};
 
 const GREET: &str = "pub fn greet(name: &str) -> String {\n    format!(\"Hello {}\", name)\n}\n";

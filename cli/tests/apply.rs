@@ -1,8 +1,5 @@
 //! `cargo build-patch apply`: the engine on any directory, all or nothing.
 
-#[path = "../../tests/support/mod.rs"]
-mod support;
-
 use std::path::Path;
 use std::process::Command;
 

@@ -3,15 +3,8 @@
 //! the upstream's build-dependencies, and `sync` follows a patch to the
 //! script while keeping the shim's own glue.
 
-#[path = "../../tests/support/mod.rs"]
-mod support;
-
+use support::cli::cli;
 use support::{repo_root, unified_diff, Package, TestEnv};
-
-/// Runs the CLI in the workspace of `env`, as `cargo build-patch ARGS`.
-fn cli(env: &TestEnv, args: &[&str]) -> (bool, String) {
-    env.cli(env!("CARGO_BIN_EXE_cargo-build-patch"), args)
-}
 
 const BUILD: &str = r#"//! Generates the greeting.
 #![allow(unused)]

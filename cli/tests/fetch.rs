@@ -3,10 +3,7 @@
 //! fixture one, with the network allowed: removing a crate file from it
 //! afterwards stands for a machine that cannot download any more.
 
-#[path = "../../tests/support/mod.rs"]
-mod support;
-
-mod common;
+use support::cli as common;
 
 use common::{fails, ok};
 use support::{unified_diff, Package, Shim, TestEnv};

@@ -2,10 +2,7 @@
 //! (with flags, or the source the graph takes), the `[patch."URL"]` and
 //! `[patch.NAME]` wiring, edit/save, check, fetch, upgrade --tag, outdated.
 
-#[path = "../../tests/support/mod.rs"]
-mod support;
-
-mod common;
+use support::cli as common;
 
 use common::{edit_tree, fails, ok, replace_in};
 use support::{GitRepo, Package, TestEnv};

@@ -3,9 +3,6 @@
 //! here; `SNAPSHOTS=overwrite cargo test -p cargo-build-patch --test messages`
 //! accepts the new text (review the diff before committing it).
 
-#[path = "../../tests/support/mod.rs"]
-mod support;
-
 use std::path::Path;
 use std::process::Command;
 

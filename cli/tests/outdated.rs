@@ -2,9 +2,7 @@
 //! each patch does against them, with the real `cargo` and a fixture
 //! registry that gains releases one by one.
 
-mod common;
-#[path = "../../tests/support/mod.rs"]
-mod support;
+use support::cli as common;
 
 use support::{repo_root, unified_diff, Package, TestEnv};
 

@@ -8,9 +8,6 @@
 //! the examples. `REAL_CRATES=name@version,...` runs other crates, and
 //! prints the comparison of each.
 
-#[path = "../../tests/support/mod.rs"]
-mod support;
-
 use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::Command;

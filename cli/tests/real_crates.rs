@@ -8,9 +8,6 @@
 //! `src/`, upstream code that warns under today's rustc, and `extern crate`
 //! items that rustc refuses inside `include!`.
 
-#[path = "../../tests/support/mod.rs"]
-mod support;
-
 use std::process::Command;
 
 use support::repo_root;

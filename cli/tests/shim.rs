@@ -1,15 +1,8 @@
 //! `cargo build-patch new` and `sync` on throwaway workspaces: the shims
 //! they write build with the real `cargo`, against a local registry.
 
-#[path = "../../tests/support/mod.rs"]
-mod support;
-
+use support::cli::cli;
 use support::{repo_root, unified_diff, Dep, Package, TestEnv};
-
-/// Runs the CLI in the workspace of `env`, as `cargo build-patch ARGS`.
-fn cli(env: &TestEnv, args: &[&str]) -> (bool, String) {
-    env.cli(env!("CARGO_BIN_EXE_cargo-build-patch"), args)
-}
 
 const RICH_LIB: &str = r#"//! A crate whose manifest uses everything a shim must mirror.
 #![cfg_attr(not(feature = "std"), no_std)]

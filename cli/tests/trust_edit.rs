@@ -3,10 +3,7 @@
 //! a save that does not compile or does not stage. Throwaway workspaces
 //! built by the real `cargo` against the fixture registry.
 
-#[path = "../../tests/support/mod.rs"]
-mod support;
-
-mod common;
+use support::cli as common;
 
 use std::path::PathBuf;
 use std::process::Command;

@@ -2,9 +2,7 @@
 //! fails and says why: `check`, `upgrade` and `new` against the graph the
 //! real `cargo` resolves.
 
-mod common;
-#[path = "../../tests/support/mod.rs"]
-mod support;
+use support::cli as common;
 
 use support::{hash_tree, repo_root, unified_diff, Package, TestEnv};
 

@@ -2,9 +2,7 @@
 //! fixture crates whose requirements on it disagree (`>=`, `*`, an old
 //! caret), with the real `cargo`.
 
-mod common;
-#[path = "../../tests/support/mod.rs"]
-mod support;
+use support::cli as common;
 
 use support::{hash_tree, repo_root, Dep, Package, TestEnv};
 

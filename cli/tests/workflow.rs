@@ -1,10 +1,7 @@
 //! Making and maintaining patches with the CLI: edit, save, check, upgrade,
 //! on throwaway workspaces built by the real `cargo`.
 
-#[path = "../../tests/support/mod.rs"]
-mod support;
-
-mod common;
+use support::cli as common;
 
 use common::{fails, ok, replace_in, shim_files, wire_greet};
 use std::path::PathBuf;

@@ -5,15 +5,31 @@
 //! `config.toml` replaces crates.io with the local registry), the registry
 //! itself, and one workspace. Nothing reaches the network or the user's own
 //! `~/.cargo`.
-#![allow(dead_code)]
+//!
+//! Beside the harness: [`rng`], the tests' one seeded random source;
+//! [`tree`], writing, reading and comparing file trees; [`cli`], running
+//! `cargo build-patch`; [`reliability`], what the reliability tests share.
+//!
+//! The library's and the CLI's tests depend on this crate under the name
+//! `support`. It does not depend on build-patch (the library's unit tests use
+//! it too).
 
-use std::collections::BTreeMap;
+pub mod cli;
+#[cfg(unix)]
+pub mod reliability;
+pub mod rng;
+pub mod tree;
+
 use std::fmt::Write as _;
-use std::io::Write as _;
+use std::io::{Read as _, Write as _};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use sha2::{Digest, Sha256};
+
+pub use rng::Rng;
+use tree::hex;
+pub use tree::{hash_tree, write};
 
 /// The build-patch repository, for the shims' `build-patch = { path = ... }`
 /// (this harness also serves the tests of `cli/`).
@@ -38,6 +54,12 @@ pub struct TestEnv {
     pub registry: PathBuf,
     pub ws: PathBuf,
     pub target_dir: PathBuf,
+}
+
+impl Default for TestEnv {
+    fn default() -> TestEnv {
+        TestEnv::new()
+    }
 }
 
 impl TestEnv {
@@ -248,6 +270,18 @@ impl TestEnv {
             &format!("{{\"dl\": {dl:?}}}\n"),
         );
         dir
+    }
+
+    /// Unpacks the `.crate` of a published fixture under the root; returns
+    /// the folder of its pristine source.
+    pub fn unpack(&self, name: &str, version: &str) -> PathBuf {
+        let file = self.registry.join(format!("{name}-{version}.crate"));
+        let mut gz = flate2::read::GzDecoder::new(std::fs::File::open(file).unwrap());
+        let mut bytes = Vec::new();
+        gz.read_to_end(&mut bytes).unwrap();
+        let dest = self.root.join("unpacked");
+        tar::Archive::new(&bytes[..]).unpack(&dest).unwrap();
+        dest.join(format!("{name}-{version}"))
     }
 
     /// The registry source cache of this environment's `CARGO_HOME`.
@@ -751,45 +785,6 @@ fn index_path(name: &str) -> PathBuf {
         3 => PathBuf::from("3").join(&n[..1]).join(&n),
         _ => PathBuf::from(&n[..2]).join(&n[2..4]).join(&n),
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-pub fn write(path: &Path, contents: &str) {
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(path, contents).unwrap();
-}
-
-/// Every file under `dir` with its SHA-256 and mode: compare two of these to
-/// show a tree did not change.
-pub fn hash_tree(dir: &Path) -> BTreeMap<String, (String, u32)> {
-    let mut out = BTreeMap::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap() {
-            let p = e.unwrap().path();
-            let meta = std::fs::symlink_metadata(&p).unwrap();
-            if meta.is_dir() {
-                stack.push(p);
-            } else {
-                #[cfg(unix)]
-                let mode = std::os::unix::fs::PermissionsExt::mode(&meta.permissions());
-                #[cfg(not(unix))]
-                let mode = 0;
-                let rel = p.strip_prefix(dir).unwrap().display().to_string();
-                out.insert(
-                    rel,
-                    (
-                        hex(&Sha256::digest(std::fs::read(&p).unwrap_or_default())),
-                        mode,
-                    ),
-                );
-            }
-        }
-    }
-    out
 }
 
 /// A unified diff turning `old` into `new` for one file, made with the

@@ -1,17 +1,16 @@
 //! Helpers of the reliability tests (`tests/reliability_*.rs`): a fixture
 //! crate big enough that staging takes a while, the reference tree a staging
-//! must produce, process groups to kill, bounded waits, a seeded random
-//! source, and a way to drop root's right to ignore file permissions.
-#![allow(dead_code)]
+//! must produce, process groups to kill, bounded waits, counts from the
+//! environment,
+//! and a way to drop root's right to ignore file permissions.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
-use sha2::{Digest, Sha256};
-
-use crate::support::{hash_tree, unified_diff, Package, Shim, TestEnv};
+use crate::tree::{hash_tree, sha256_hex};
+use crate::{unified_diff, Package, Shim, TestEnv};
 
 /// The upstream library root of the fixture crates.
 pub const LIB: &str = "pub fn value() -> u32 {\n    1\n}\n";
@@ -112,13 +111,6 @@ pub fn leftovers(work: &Path) -> Vec<String> {
         .unwrap_or_default()
 }
 
-fn sha_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
 /// What `hash_tree` of a staged copy must be: the pristine tree without
 /// Cargo's markers, modes normalised to 644/755, `src/lib.rs` patched to
 /// `lib`, and the compile root beside it (the same text: `lib` has no crate
@@ -131,34 +123,10 @@ pub fn reference_tree(pristine: &Path, lib: &str) -> BTreeMap<String, (String, u
         let exec = v.1 & 0o111 != 0;
         v.1 = (v.1 & !0o7777) | if exec { 0o755 } else { 0o644 };
     }
-    let file = (sha_hex(lib.as_bytes()), 0o100_644);
+    let file = (sha256_hex(lib.as_bytes()), 0o100_644);
     t.insert("src/lib.rs".into(), file.clone());
     t.insert("src/.build-patch-root.rs".into(), file);
     t
-}
-
-/// Names the first difference of two trees, for assertion messages.
-pub fn tree_difference(
-    a: &BTreeMap<String, (String, u32)>,
-    b: &BTreeMap<String, (String, u32)>,
-) -> String {
-    for (k, v) in a {
-        match b.get(k) {
-            None => return format!("`{k}` only in the first ({} vs {} files)", a.len(), b.len()),
-            Some(w) if w != v => return format!("`{k}` differs: {v:?} vs {w:?}"),
-            _ => {}
-        }
-    }
-    for k in b.keys() {
-        if !a.contains_key(k) {
-            return format!(
-                "`{k}` only in the second ({} vs {} files)",
-                a.len(),
-                b.len()
-            );
-        }
-    }
-    "no difference".into()
 }
 
 /// Starts `cmd` as the leader of a new process group, so that it can be
@@ -210,38 +178,6 @@ pub fn finish_within(child: &mut Child, limit: Duration, what: &str, log: &Path)
                 std::fs::read_to_string(log).unwrap_or_default()
             );
         }
-    }
-}
-
-/// A small seeded generator (xorshift64*), so a failing run can be repeated
-/// with `BUILD_PATCH_SEED`.
-pub struct Rng(u64);
-
-impl Rng {
-    pub fn from_env() -> Rng {
-        let seed = std::env::var("BUILD_PATCH_SEED")
-            .ok()
-            .and_then(|s| s.parse().ok())
-            .unwrap_or_else(|| {
-                std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .unwrap()
-                    .as_nanos() as u64
-            });
-        eprintln!("random seed: BUILD_PATCH_SEED={seed}");
-        Rng(seed | 1)
-    }
-
-    pub fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    /// Uniform in `0..n` (n > 0).
-    pub fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
     }
 }
 

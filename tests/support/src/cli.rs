@@ -1,22 +1,44 @@
 //! What the CLI tests share: running `cargo build-patch` in a test
 //! workspace, and looking at shims and their edit folders.
-#![allow(dead_code)]
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use crate::support::{hash_tree, TestEnv};
+use crate::{hash_tree, TestEnv};
 
-pub fn cli(env: &TestEnv, args: &[&str]) -> (bool, String) {
-    env.cli(env!("CARGO_BIN_EXE_cargo-build-patch"), args)
+/// The `cargo-build-patch` binary Cargo built for the CLI's tests: where
+/// Cargo says (`CARGO_BIN_EXE_cargo-build-patch`, set when the tests run), or
+/// beside the test's own folder of executables (`target/debug/deps`).
+pub fn bin() -> PathBuf {
+    if let Some(bin) = std::env::var_os("CARGO_BIN_EXE_cargo-build-patch") {
+        return bin.into();
+    }
+    let exe = std::env::current_exe().unwrap();
+    let profile = exe.parent().and_then(Path::parent).unwrap();
+    profile.join(format!("cargo-build-patch{}", std::env::consts::EXE_SUFFIX))
 }
 
+/// A `cargo-build-patch` command, run as `cargo build-patch`.
+pub fn command() -> std::process::Command {
+    let mut cmd = std::process::Command::new(bin());
+    cmd.arg("build-patch");
+    cmd
+}
+
+/// Runs `cargo build-patch ARGS` in the workspace of `env`: whether it
+/// succeeded, and stdout followed by stderr.
+pub fn cli(env: &TestEnv, args: &[&str]) -> (bool, String) {
+    env.cli(&bin().to_string_lossy(), args)
+}
+
+/// Runs `cargo build-patch ARGS`, panics unless it succeeded; its output.
 pub fn ok(env: &TestEnv, args: &[&str]) -> String {
     let (ok, out) = cli(env, args);
     assert!(ok, "`cargo build-patch {}` failed:\n{out}", args.join(" "));
     out
 }
 
+/// Runs `cargo build-patch ARGS`, panics unless it failed; its output.
 pub fn fails(env: &TestEnv, args: &[&str]) -> String {
     let (ok, out) = cli(env, args);
     assert!(
@@ -27,6 +49,7 @@ pub fn fails(env: &TestEnv, args: &[&str]) -> String {
     out
 }
 
+/// Replaces `from` (which must be there) by `to` in a file.
 pub fn replace_in(path: &Path, from: &str, to: &str) {
     let text = std::fs::read_to_string(path).unwrap();
     assert!(
@@ -53,7 +76,7 @@ pub fn shim_files(dir: &Path) -> BTreeMap<String, (String, u32)> {
 /// A graph-wide shim of the published greet 1.0.0, made with `new`, and the
 /// workspace's app using it with `main_rs` as its `src/main.rs`.
 pub fn wire_greet(env: &TestEnv, main_rs: &str) {
-    let root = crate::support::repo_root().display().to_string();
+    let root = crate::repo_root().display().to_string();
     ok(env, &["new", "greet@1.0.0", "--build-patch-path", &root]);
     env.app(
         "greet = \"1\"",
