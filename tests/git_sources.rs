@@ -1,7 +1,7 @@
 //! Upstreams from git repositories and alternative registries: local git
 //! repositories and a git index reached by `file://` URLs, the real `cargo`.
 
-use support::{unified_diff, GitRepo, Package, Shim, TestEnv};
+use support::{assert_contains, assert_lacks, unified_diff, GitRepo, Package, Shim, TestEnv};
 
 const LIB: &str = "pub fn name() -> &'static str { \"pristine\" }\n\
                    pub fn value() -> u32 { 1 }\n";
@@ -135,7 +135,7 @@ fn a_dependency_of_a_dependency_in_a_workspace_repository() {
     .file("src/lib.rs", &app_test("bar", "patched", 1));
     passes(&env, &["test", "-q"]);
     let lock = std::fs::read_to_string(env.ws.join("Cargo.lock")).unwrap();
-    assert!(!lock.contains("[[patch.unused]]"), "{lock}");
+    assert_lacks(&lock, &["[[patch.unused]]"]);
 }
 
 #[test]
@@ -317,9 +317,9 @@ fn a_package_that_inherits_from_its_repository_s_workspace_is_refused_with_the_r
     )
     .file("src/lib.rs", "");
     let err = env.fails(&["build"]).stderr;
-    assert!(
-        err.contains("inherits `package.version` from its workspace (`workspace = true`)"),
-        "{err}"
+    assert_contains(
+        &err,
+        &["inherits `package.version` from its workspace (`workspace = true`)"],
     );
 }
 

@@ -8,7 +8,7 @@
 use std::time::{Duration, Instant};
 
 use build_patch::__fuzz::{self, Value};
-use support::{Package, Shim, TestEnv};
+use support::{assert_contains, Package, Shim, TestEnv};
 
 /// Far above what the readers need on these inputs (in a debug build), far below a
 /// reader that goes quadratic.
@@ -77,7 +77,7 @@ fn deeply_nested_tables() {
         ] {
             // Refused with a message (it was a stack overflow).
             let e = timed("reading nested tables", || __fuzz::toml(&text)).unwrap_err();
-            assert!(e.contains("tables are nested more than 128 deep"), "{e}");
+            assert_contains(&e, &["tables are nested more than 128 deep"]);
         }
         // 100 deep is read (Cargo's manifests nest about five deep).
         let keys = vec!["a"; 100].join(".");
@@ -90,10 +90,10 @@ fn deeply_nested_tables() {
         // Inline tables and arrays nested past the limit: a clear error.
         let text = format!("a = {}1{}\n", "[".repeat(100_000), "]".repeat(100_000));
         let e = __fuzz::toml(&text).unwrap_err();
-        assert!(e.contains("nested more than"), "{e}");
+        assert_contains(&e, &["nested more than"]);
         let text = format!("a = {}{}\n", "{b = ".repeat(100_000), "}".repeat(100_000));
         let e = __fuzz::toml(&text).unwrap_err();
-        assert!(e.contains("nested more than"), "{e}");
+        assert_contains(&e, &["nested more than"]);
     });
 }
 
@@ -102,7 +102,7 @@ fn deeply_nested_json() {
     on_small_stack(|| {
         let text = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
         let e = __fuzz::json(&text).unwrap_err();
-        assert!(e.contains("nested more than"), "{e}");
+        assert_contains(&e, &["nested more than"]);
     });
 }
 

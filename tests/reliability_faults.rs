@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use support::reliability::*;
 use support::tree::tree_difference;
 use support::Rng;
-use support::{hash_tree, Shim, TestEnv};
+use support::{assert_contains, assert_lacks, hash_tree, Shim, TestEnv};
 
 /// Builds and runs the app, returning what it printed.
 fn run_app(env: &TestEnv) -> String {
@@ -144,8 +144,8 @@ fn a_file_size_limit_mid_copy_is_a_clear_error_and_the_next_build_works() {
         stderr.contains("failed to copy `") && stderr.contains("large"),
         "the error does not name the file:\n{stderr}"
     );
-    assert!(stderr.contains("File too large"), "{stderr}");
-    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_contains(&stderr, &["File too large"]);
+    assert_lacks(&stderr, &["panicked"]);
     assert_eq!(hash_tree(&work.join("bulky-1.0.0")), good);
     assert_eq!(leftovers(&work), Vec::<String>::new());
 
@@ -244,7 +244,7 @@ fn an_unreadable_file_in_the_source_is_a_clear_error_naming_it() {
             && stderr.contains("vendor/nr/src/secret.rs`: Permission denied"),
         "{stderr}"
     );
-    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_lacks(&stderr, &["panicked"]);
     assert_eq!(env.ok(&["run", "-q"]).stdout, "3\n");
 }
 
@@ -267,13 +267,13 @@ fn an_unwritable_staging_folder_is_a_clear_error_naming_it() {
     let (ok, _, stderr) = output(without_permission_override(env.cargo(&["build"])));
     set_mode(&work, 0o755);
     assert!(!ok, "built in a read-only folder:\n{stderr}");
-    assert!(stderr.contains("Permission denied"), "{stderr}");
+    assert_contains(&stderr, &["Permission denied"]);
     assert!(
         stderr.contains(&format!("`{}", work.display())),
         "the error does not name {}:\n{stderr}",
         work.display()
     );
-    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_lacks(&stderr, &["panicked"]);
     assert_eq!(hash_tree(&work.join("bulky-1.0.0")), good);
 
     assert_eq!(run_app(&env), "6");
@@ -297,7 +297,7 @@ fn an_out_dir_under_an_unwritable_parent_is_a_clear_error_naming_it() {
         .env(CHILD, "1");
         let (ok, stdout, stderr) = output(without_permission_override(cmd));
         assert!(ok, "{stdout}\n{stderr}");
-        assert!(stdout.contains("1 passed"), "{stdout}");
+        assert_contains(&stdout, &["1 passed"]);
         return;
     }
     let tmp = tempfile::tempdir().unwrap();

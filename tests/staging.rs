@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use build_patch::Config;
-use support::{hash_tree, unified_diff, write};
+use support::{assert_contains, hash_tree, unified_diff, write};
 
 const LIB: &str = "pub fn f() -> u32 {\n    1\n}\n";
 
@@ -203,7 +203,7 @@ fn a_patch_recorded_against_another_version_warns_or_fails_as_configured() {
     let text = std::fs::read_to_string(&manifest).unwrap();
     write(&manifest, &format!("{text}version-mismatch = \"error\"\n"));
     let err = fx.config("out").try_build().unwrap_err().to_string();
-    assert!(err.contains("cargo build-patch upgrade"), "{err}");
+    assert_contains(&err, &["cargo build-patch upgrade"]);
 }
 
 #[test]
@@ -240,7 +240,7 @@ fn a_missing_patch_file_says_where_paths_start() {
     let fx = Fixture::new();
     std::fs::remove_file(fx.root.join("shim/fix.patch")).unwrap();
     let err = fx.config("out").try_build().unwrap_err().to_string();
-    assert!(err.contains("fix.patch"), "{err}");
+    assert_contains(&err, &["fix.patch"]);
     assert!(
         err.ends_with(&format!(
             "help: patch paths are relative to `{}` (those in a quilt `series`, to the series' directory): check the list of patches",

@@ -2,7 +2,7 @@
 //! configuration disagrees with what Cargo builds, and the messages of a
 //! failed patch, with the real `cargo` against the local registry.
 
-use support::{unified_diff, Package, Shim, TestEnv};
+use support::{assert_contains, assert_lacks, unified_diff, Package, Shim, TestEnv};
 
 const GREET: &str = "pub fn greet(name: &str) -> String {\n    format!(\"Hello {}\", name)\n}\n";
 const GREET_FIXED: &str =
@@ -76,7 +76,7 @@ fn a_graph_wide_shim_that_stages_another_version_than_its_own_fails() {
         )),
         "{err}"
     );
-    assert!(err.contains("make `version` match"), "{err}");
+    assert_contains(&err, &["make `version` match"]);
 
     // With the versions agreeing, it builds 1.0.1, patched.
     env.shim(
@@ -155,7 +155,7 @@ fn a_missing_patch_is_shown_normalised_with_the_close_name_that_exists() {
         )),
         "{err}"
     );
-    assert!(!err.contains("patched/greet/."), "{err}");
+    assert_lacks(&err, &["patched/greet/."]);
 
     // One `..` short: the same path from the directory above.
     env.shim(
@@ -163,9 +163,9 @@ fn a_missing_patch_is_shown_normalised_with_the_close_name_that_exists() {
         &Shim::graph_wide("greet", "1.0.0").patch("../patches/greet-comma.patch"),
     );
     let err = env.fails(&["build"]).stderr;
-    assert!(
-        err.contains("help: did you mean `../../patches/greet-comma.patch`?"),
-        "{err}"
+    assert_contains(
+        &err,
+        &["help: did you mean `../../patches/greet-comma.patch`?"],
     );
 }
 
@@ -250,7 +250,7 @@ fn a_hand_bumped_shim_version_points_at_upgrade_not_sync() {
         )),
         "{err}"
     );
-    assert!(!err.contains("build-patch sync"), "{err}");
+    assert_lacks(&err, &["build-patch sync"]);
 }
 
 #[test]
@@ -291,5 +291,5 @@ fn a_hand_bumped_shim_version_is_seen_from_the_header_new_writes() {
         )),
         "{err}"
     );
-    assert!(!err.contains("build-patch sync"), "{err}");
+    assert_lacks(&err, &["build-patch sync"]);
 }

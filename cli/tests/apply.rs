@@ -3,7 +3,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use support::{hash_tree, unified_diff, write};
+use support::{assert_contains, hash_tree, unified_diff, write};
 
 fn apply(cwd: &Path, args: &[&str]) -> (bool, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_cargo-build-patch"))
@@ -41,7 +41,7 @@ fn applies_a_directory_of_patches_in_name_order() {
     let tmp = fixture();
     let (ok, out) = apply(tmp.path(), &["tree", "patches"]);
     assert!(ok, "{out}");
-    assert!(out.contains("Applied patches/1-a.patch (1 hunk)"), "{out}");
+    assert_contains(&out, &["Applied patches/1-a.patch (1 hunk)"]);
     let a = std::fs::read_to_string(tmp.path().join("tree/a.txt")).unwrap();
     let b = std::fs::read_to_string(tmp.path().join("tree/b.txt")).unwrap();
     assert!(a.contains("THREE") && b.contains("TWO"), "{a}{b}");
@@ -53,7 +53,7 @@ fn a_dry_run_changes_nothing() {
     let before = hash_tree(&tmp.path().join("tree"));
     let (ok, out) = apply(tmp.path(), &["--dry-run", "tree", "patches"]);
     assert!(ok, "{out}");
-    assert!(out.contains("Checked patches/2-b.patch"), "{out}");
+    assert_contains(&out, &["Checked patches/2-b.patch"]);
     assert_eq!(hash_tree(&tmp.path().join("tree")), before);
 }
 

@@ -4,7 +4,7 @@
 //! script while keeping the shim's own glue.
 
 use support::cli::cli;
-use support::{repo_root, unified_diff, Package, TestEnv};
+use support::{assert_contains, repo_root, unified_diff, Package, TestEnv};
 
 const BUILD: &str = r#"//! Generates the greeting.
 #![allow(unused)]
@@ -65,7 +65,7 @@ fn new_copies_the_build_script_and_sync_follows_a_patch_to_it() {
     let root = repo_root().display().to_string();
     let (ok, out) = cli(&env, &["new", "greeter@0.3.0", "--build-patch-path", &root]);
     assert!(ok, "{out}");
-    assert!(out.contains("build/main.rs"), "{out}");
+    assert_contains(&out, &["build/main.rs"]);
     let shim = env.ws.join("patched/greeter");
     let manifest = std::fs::read_to_string(shim.join("Cargo.toml")).unwrap();
     for expected in [
@@ -83,11 +83,13 @@ fn new_copies_the_build_script_and_sync_follows_a_patch_to_it() {
         script.starts_with("#![allow(warnings)] //! Generates the greeting.\n#![allow(unused)]\n"),
         "{script}"
     );
-    assert!(
-        script.contains("fn __build_patch_upstream_main() {"),
-        "{script}"
+    assert_contains(
+        &script,
+        &[
+            "fn __build_patch_upstream_main() {",
+            ".upstream_build_script(",
+        ],
     );
-    assert!(script.contains(".upstream_build_script("), "{script}");
     assert!(shim.join("build/words.rs").is_file());
     assert!(!shim.join("build.rs").exists());
     assert_eq!(env.ok(&["run", "-q"]).stdout, "hello x4 true\n");
@@ -126,9 +128,9 @@ fn new_copies_the_build_script_and_sync_follows_a_patch_to_it() {
 
     let (ok, out) = cli(&env, &["sync", "patched/greeter"]);
     assert!(ok, "{out}");
-    assert!(out.contains("build/words.rs"), "{out}");
+    assert_contains(&out, &["build/words.rs"]);
     let synced = std::fs::read_to_string(&script_path).unwrap();
-    assert!(synced.contains("// mine: keep"), "{synced}");
+    assert_contains(&synced, &["// mine: keep"]);
     assert_eq!(env.ok(&["run", "-q"]).stdout, "howdy x4 true\n");
 
     let (ok, out) = cli(&env, &["sync", "patched/greeter"]);

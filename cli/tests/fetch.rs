@@ -6,7 +6,7 @@
 use support::cli as common;
 
 use common::{fails, ok};
-use support::{unified_diff, Package, Shim, TestEnv};
+use support::{assert_contains, unified_diff, Package, Shim, TestEnv};
 
 const OLD: &str = "pub fn value() -> u32 {\n    1\n}\n";
 const NEW: &str = "pub fn value() -> u32 {\n    10\n}\n";
@@ -59,7 +59,7 @@ fn cargo_fetch_then_build_patch_fetch_is_enough_for_an_offline_build() {
     // `cargo fetch` never gets the upstream of a graph-wide shim.
     assert!(env.cached_source("foo", "1.0.0").is_none());
     let out = ok(&env, &["fetch"]);
-    assert!(out.contains("Fetched foo 1.0.0 for `patched/foo`"), "{out}");
+    assert_contains(&out, &["Fetched foo 1.0.0 for `patched/foo`"]);
     assert!(env.cached_source("foo", "1.0.0").is_some());
     cut_the_network(&env);
     let run = env.ok(&["run", "-q", "--offline"]);

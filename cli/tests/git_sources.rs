@@ -5,7 +5,7 @@
 use support::cli as common;
 
 use common::{edit_tree, fails, ok, replace_in};
-use support::{GitRepo, Package, TestEnv};
+use support::{assert_contains, assert_lacks, GitRepo, Package, TestEnv};
 
 const LIB: &str = "pub fn greet() -> &'static str {\n    \"hello\"\n}\n";
 
@@ -106,7 +106,7 @@ fn new_with_git_flags_wires_the_repository_s_patch_table_and_edit_save_check_fet
 
     edit_and_save(&env, "hello, patched");
     let out = ok(&env, &["check"]);
-    assert!(!out.contains("warning"), "{out}");
+    assert_lacks(&out, &["warning"]);
     ok(&env, &["fetch"]);
 
     // Another tag: the patch is re-applied there, the shim names the tag.
@@ -114,7 +114,7 @@ fn new_with_git_flags_wires_the_repository_s_patch_table_and_edit_save_check_fet
     repo.commit(&[("src/lib.rs", &v2)], "v2");
     repo.git(&["tag", "v2"]);
     let out = ok(&env, &["upgrade", "greet", "--tag", "v2"]);
-    assert!(out.contains("Upgraded"), "{out}");
+    assert_contains(&out, &["Upgraded"]);
     file_has(&env, "patched/greet/Cargo.toml", "tag = \"v2\"");
     env.file(
         "src/main.rs",
@@ -129,12 +129,14 @@ fn new_with_git_flags_wires_the_repository_s_patch_table_and_edit_save_check_fet
     );
     repo.git(&["tag", "v3"]);
     let out = ok(&env, &["upgrade", "greet", "--tag", "v3"]);
-    assert!(out.contains("Upgraded `greet` to greet 1.1.0"), "{out}");
+    assert_contains(&out, &["Upgraded `greet` to greet 1.1.0"]);
     file_has(&env, "patched/greet/Cargo.toml", "version = \"1.1.0\"");
     assert_eq!(run_app(&env), "hello, patched v3\n");
     let err = fails(&env, &["upgrade", "greet", "--compatible"]);
-    assert!(err.contains("has no releases to pick from"), "{err}");
-    assert!(err.contains("upgrade greet --rev REV"), "{err}");
+    assert_contains(
+        &err,
+        &["has no releases to pick from", "upgrade greet --rev REV"],
+    );
 }
 
 #[test]
@@ -169,7 +171,7 @@ fn new_without_flags_takes_the_git_source_of_the_graph_and_a_renamed_shim_too() 
             "--no-wire",
         ],
     );
-    assert!(out.contains("from the git repository"), "{out}");
+    assert_contains(&out, &["from the git repository"]);
     file_has(
         &env,
         "patched/greet-own/Cargo.toml",
@@ -191,7 +193,7 @@ fn check_names_a_git_patch_that_no_dependency_from_that_repository_needs() {
         "greet = \"1\"",
     );
     let err = fails(&env, &["check"]);
-    assert!(err.contains("the graph does not use this shim"), "{err}");
+    assert_contains(&err, &["the graph does not use this shim"]);
     assert!(
         err.contains(&format!(
             "nothing in the graph depends on `greet` from `{url}`, the only source a `[patch.\"{url}\"]` entry stands for; `app 0.1.0` (`greet = \"^1\"`) takes it from elsewhere"
@@ -232,9 +234,9 @@ fn alternative_registry(make: fn(&TestEnv, &str, &[Package]) -> String) {
         &env,
         &["new", "greet", "--build-patch-path", &build_patch_path()],
     );
-    assert!(
-        out.contains("Using greet 1.0.0 from the registry `corp`, the source in `Cargo.lock`"),
-        "{out}"
+    assert_contains(
+        &out,
+        &["Using greet 1.0.0 from the registry `corp`, the source in `Cargo.lock`"],
     );
     file_has(
         &env,
@@ -246,7 +248,7 @@ fn alternative_registry(make: fn(&TestEnv, &str, &[Package]) -> String) {
     ok(&env, &["check"]);
     // `outdated` asks corp, not crates.io (which has no greet at all).
     let (_, out) = common::cli(&env, &["outdated"]);
-    assert!(out.contains(", newest 1.1.0"), "{out}");
+    assert_contains(&out, &[", newest 1.1.0"]);
 
     // A release published since: `--offline` answers from the index Cargo
     // has (without it), the next online look sees it.
@@ -266,9 +268,9 @@ fn alternative_registry(make: fn(&TestEnv, &str, &[Package]) -> String) {
         }
     }
     let (_, out) = common::cli(&env, &["outdated", "--offline"]);
-    assert!(out.contains(", newest 1.1.0"), "{out}");
+    assert_contains(&out, &[", newest 1.1.0"]);
     let (_, out) = common::cli(&env, &["outdated"]);
-    assert!(out.contains(", newest 1.2.0"), "{out}");
+    assert_contains(&out, &[", newest 1.2.0"]);
 }
 
 #[test]
@@ -294,10 +296,7 @@ fn new_refuses_to_guess_between_two_sources_of_one_version() {
     ] {
         assert!(err.contains(wanted), "{err}\n---\nwanted: {wanted}");
     }
-    assert!(
-        err.contains("`--registry crates-io` for crates.io's"),
-        "{err}"
-    );
+    assert_contains(&err, &["`--registry crates-io` for crates.io's"]);
     assert!(!env.ws.join("patched/greet").exists());
     let out = ok(
         &env,
@@ -310,7 +309,7 @@ fn new_refuses_to_guess_between_two_sources_of_one_version() {
             &build_patch_path(),
         ],
     );
-    assert!(out.contains("under `[patch.crates-io]`"), "{out}");
+    assert_contains(&out, &["under `[patch.crates-io]`"]);
     assert!(
         out.contains(&format!(
             "the shim stands in for its crate from crates.io only\n  help: if that copy needs the \
@@ -345,10 +344,7 @@ fn fetch_then_an_offline_build_of_a_git_shim() {
     );
     env.ok(&["fetch"]);
     let out = ok(&env, &["fetch"]);
-    assert!(
-        out.contains("Fetched greet 1.0.0 for `patched/greet`"),
-        "{out}"
-    );
+    assert_contains(&out, &["Fetched greet 1.0.0 for `patched/greet`"]);
     std::fs::remove_dir_all(&repo.dir).unwrap();
     let run = env.ok(&["run", "-q", "--offline"]);
     assert_eq!(run.stdout, "hello, fetched\n");
@@ -445,10 +441,7 @@ fn a_shim_of_a_package_with_a_sibling_path_dependency() {
             &build_patch_path(),
         ],
     );
-    assert!(
-        out.contains("(tag `v3`), the source in `Cargo.lock`"),
-        "{out}"
-    );
+    assert_contains(&out, &["(tag `v3`), the source in `Cargo.lock`"]);
     file_has(
         &env,
         "patched/bar/Cargo.toml",

@@ -4,7 +4,7 @@
 
 use support::cli as common;
 
-use support::{repo_root, unified_diff, Package, TestEnv};
+use support::{assert_contains, repo_root, unified_diff, Package, TestEnv};
 
 const BIN: &str = env!("CARGO_BIN_EXE_cargo-build-patch");
 
@@ -81,38 +81,39 @@ fn outdated_reports_each_outcome_as_releases_appear() {
     let env = setup();
     let (code, out) = outdated(&env, &[]);
     assert_eq!(code, Some(0), "{out}");
-    assert!(out.contains("up to date"), "{out}");
+    assert_contains(&out, &["up to date"]);
 
     // The same code again: applies as is.
     greet(&env, "1.0.1", 3, HELLO);
     let (code, out) = outdated(&env, &[]);
     assert_eq!(code, Some(1), "{out}");
-    assert!(
-        out.contains("newest compatible 1.0.1, newest 1.0.1"),
-        "{out}"
-    );
-    assert!(out.contains("patches/hi.patch  applies"), "{out}");
-    assert!(
-        out.contains("Forwarded: https://example.org/greet/pull/7"),
-        "{out}"
+    assert_contains(
+        &out,
+        &[
+            "newest compatible 1.0.1, newest 1.0.1",
+            "patches/hi.patch  applies",
+            "Forwarded: https://example.org/greet/pull/7",
+        ],
     );
 
     // Lines added above: applies with an offset.
     greet(&env, "1.0.2", 5, HELLO);
     let (_, out) = outdated(&env, &[]);
-    assert!(out.contains("applies, moved 2 line(s)"), "{out}");
+    assert_contains(&out, &["applies, moved 2 line(s)"]);
 
     // A release with the fix, and a major one that rewrote the line.
     greet(&env, "1.1.0", 3, HI);
     greet(&env, "2.0.0", 3, "format!(\"Hey {}\", name)");
     let (code, out) = outdated(&env, &[]);
     assert_eq!(code, Some(1), "{out}");
-    assert!(
-        out.contains("newest compatible 1.1.0, newest 2.0.0"),
-        "{out}"
+    assert_contains(
+        &out,
+        &[
+            "newest compatible 1.1.0, newest 2.0.0",
+            "upstream has it",
+            "conflicts",
+        ],
     );
-    assert!(out.contains("upstream has it"), "{out}");
-    assert!(out.contains("conflicts"), "{out}");
 
     // JSON, for bots: the same facts in a stable form.
     let (code, out) = outdated(&env, &["--format", "json"]);
@@ -137,7 +138,7 @@ fn outdated_offline_uses_only_the_cache() {
     // checked is that --offline reaches Cargo and works without a network.
     let (code, out) = outdated(&env, &["--offline"]);
     assert_eq!(code, Some(1), "{out}");
-    assert!(out.contains("newest compatible 1.0.1"), "{out}");
+    assert_contains(&out, &["newest compatible 1.0.1"]);
 }
 
 #[test]
@@ -179,10 +180,12 @@ fn upgrade_compatible_lands_on_the_newest_in_range_and_drops_what_upstream_has()
     };
     let before = shim_files();
     let out = common::fails(&env, &["upgrade", "patched/greet", "--latest"]);
-    assert!(out.contains("the graph would not use"), "{out}");
-    assert!(
-        out.contains("at greet 2.0.0: `app 0.1.0` requires `greet = \"^1\"`"),
-        "{out}"
+    assert_contains(
+        &out,
+        &[
+            "the graph would not use",
+            "at greet 2.0.0: `app 0.1.0` requires `greet = \"^1\"`",
+        ],
     );
     assert!(
         !env.ws.join("patched/greet/.build-patch-edit").exists(),
@@ -192,8 +195,7 @@ fn upgrade_compatible_lands_on_the_newest_in_range_and_drops_what_upstream_has()
 
     // --compatible: 1.1.0, both patches dropped.
     let out = common::ok(&env, &["upgrade", "patched/greet", "--compatible"]);
-    assert!(out.contains("to 1.1.0"), "{out}");
-    assert!(out.contains("Dropped `../../patches/hi.patch`"), "{out}");
+    assert_contains(&out, &["to 1.1.0", "Dropped `../../patches/hi.patch`"]);
     assert!(
         out.contains(
             "Dropped `../../patches/bye.patch`: its header says `Applied-Upstream: 1.1.0`"
@@ -201,15 +203,11 @@ fn upgrade_compatible_lands_on_the_newest_in_range_and_drops_what_upstream_has()
         "{out}"
     );
     let text = std::fs::read_to_string(&manifest).unwrap();
-    assert!(text.contains("version = \"1.1.0\""), "{text}");
-    assert!(text.contains("patches = []"), "{text}");
+    assert_contains(&text, &["version = \"1.1.0\"", "patches = []"]);
     assert_eq!(env.ok(&["run", "-q"]).stdout, "Hi you\n");
     // At the newest already.
     let out = common::ok(&env, &["upgrade", "patched/greet", "--compatible"]);
-    assert!(
-        out.contains("the newest the graph's requirements admit"),
-        "{out}"
-    );
+    assert_contains(&out, &["the newest the graph's requirements admit"]);
 }
 
 #[test]
@@ -237,9 +235,9 @@ fn check_strict_wants_every_patch_described() {
     );
     common::ok(&env, &["check"]);
     let out = common::fails(&env, &["check", "--strict"]);
-    assert!(
-        out.contains("`../../patches/hi.patch` says nothing of what it does"),
-        "{out}"
+    assert_contains(
+        &out,
+        &["`../../patches/hi.patch` says nothing of what it does"],
     );
     let text = std::fs::read_to_string(env.ws.join("patches/hi.patch")).unwrap();
     std::fs::write(
@@ -256,10 +254,12 @@ fn upgrade_latest_lands_on_the_newest_and_drops_the_upstreamed_patch() {
     greet(&env, "1.0.1", 3, HELLO);
     greet(&env, "1.2.0", 4, HI);
     let out = common::ok(&env, &["upgrade", "greet", "--latest"]);
-    assert!(out.contains("from greet 1.0.0 to 1.2.0"), "{out}");
-    assert!(
-        out.contains("Dropped `../../patches/hi.patch`: greet 1.2.0 already has it"),
-        "{out}"
+    assert_contains(
+        &out,
+        &[
+            "from greet 1.0.0 to 1.2.0",
+            "Dropped `../../patches/hi.patch`: greet 1.2.0 already has it",
+        ],
     );
     assert_eq!(env.ok(&["run", "-q"]).stdout, "Hi you\n");
     let (code, out) = outdated(&env, &[]);

@@ -2,7 +2,7 @@
 //! they write build with the real `cargo`, against a local registry.
 
 use support::cli::cli;
-use support::{repo_root, unified_diff, Dep, Package, TestEnv};
+use support::{assert_contains, repo_root, unified_diff, Dep, Package, TestEnv};
 
 const RICH_LIB: &str = r#"//! A crate whose manifest uses everything a shim must mirror.
 #![cfg_attr(not(feature = "std"), no_std)]
@@ -73,9 +73,9 @@ fn new_writes_a_graph_wide_shim_that_builds() {
         ],
     );
     assert!(ok, "{out}");
-    assert!(
-        out.contains("[patch.crates-io]\n    rich = { path = \"patched/rich\" }"),
-        "{out}"
+    assert_contains(
+        &out,
+        &["[patch.crates-io]\n    rich = { path = \"patched/rich\" }"],
     );
     let manifest = std::fs::read_to_string(env.ws.join("patched/rich/Cargo.toml")).unwrap();
     for expected in [
@@ -92,10 +92,7 @@ fn new_writes_a_graph_wide_shim_that_builds() {
         );
     }
     let lib = std::fs::read_to_string(env.ws.join("patched/rich/src/lib.rs")).unwrap();
-    assert!(
-        lib.contains("#![cfg_attr(not(feature = \"std\"), no_std)]\n"),
-        "{lib}"
-    );
+    assert_contains(&lib, &["#![cfg_attr(not(feature = \"std\"), no_std)]\n"]);
 
     app(
         &env,
@@ -137,9 +134,9 @@ fn new_writes_a_renamed_shim_and_refuses_to_overwrite() {
     ];
     let (ok, out) = cli(&env, &args);
     assert!(ok, "{out}");
-    assert!(
-        out.contains("rich = { package = \"rich-patched\", path = \"shims/rich\" }"),
-        "{out}"
+    assert_contains(
+        &out,
+        &["rich = { package = \"rich-patched\", path = \"shims/rich\" }"],
     );
     app(
         &env,
@@ -154,7 +151,7 @@ fn new_writes_a_renamed_shim_and_refuses_to_overwrite() {
 
     let (ok, out) = cli(&env, &args);
     assert!(!ok);
-    assert!(out.contains("already holds a crate"), "{out}");
+    assert_contains(&out, &["already holds a crate"]);
 }
 
 #[test]
@@ -213,12 +210,14 @@ fn sync_follows_a_manifest_patch_and_keeps_the_users_additions() {
 
     let (ok, out) = cli(&env, &["sync", "patched/uses-base"]);
     assert!(ok, "{out}");
-    assert!(out.contains("Updated"), "{out}");
+    assert_contains(&out, &["Updated"]);
     let synced = std::fs::read_to_string(&shim_manifest).unwrap();
-    assert!(synced.contains("base = \"0.11\""), "{synced}");
-    assert!(
-        synced.contains("# mine: keep\n[package.metadata.other-tool]\nsetting = 1"),
-        "{synced}"
+    assert_contains(
+        &synced,
+        &[
+            "base = \"0.11\"",
+            "# mine: keep\n[package.metadata.other-tool]\nsetting = 1",
+        ],
     );
     assert_eq!(env.ok(&["run", "-q"]).stdout, "11\n");
 
@@ -361,9 +360,9 @@ fn new_from_a_subdirectory_writes_under_the_root_and_words_the_wiring_for_the_ma
         "{text}"
     );
     let manifest = std::fs::read_to_string(env.ws.join("Cargo.toml")).unwrap();
-    assert!(
-        manifest.contains("[patch.crates-io]\nrich = { path = \"patched/rich\" }\n"),
-        "{manifest}"
+    assert_contains(
+        &manifest,
+        &["[patch.crates-io]\nrich = { path = \"patched/rich\" }\n"],
     );
     env.ok(&["build", "-q"]);
 
@@ -407,8 +406,5 @@ fn new_from_a_subdirectory_writes_under_the_root_and_words_the_wiring_for_the_ma
         .concat(),
     );
     assert!(ok, "{out}");
-    assert!(
-        out.contains("replace the `rich` dependency of `Cargo.toml` (and of each other package whose own code should see the patch):\n\n    rich = { package = \"rich-patched\", path = \"patched/rich3\" }"),
-        "{out}"
-    );
+    assert_contains(&out, &["replace the `rich` dependency of `Cargo.toml` (and of each other package whose own code should see the patch):\n\n    rich = { package = \"rich-patched\", path = \"patched/rich3\" }"]);
 }

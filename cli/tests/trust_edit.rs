@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::process::Command;
 
 use common::{fails, ok, replace_in, shim_files, wire_greet};
-use support::{hash_tree, repo_root, Package, TestEnv};
+use support::{assert_contains, assert_lacks, hash_tree, repo_root, Package, TestEnv};
 
 fn tree(env: &TestEnv, shim: &str) -> PathBuf {
     common::edit_tree(env, shim)
@@ -79,7 +79,7 @@ fn two_shims_of_one_crate_are_named_apart_and_edited_apart() {
 
     // Each has its own edit tree, and `edit` says the exact `save` command.
     let out = ok(&env, &["edit", "foo@0.9.0"]);
-    assert!(out.contains("cargo build-patch save foo@0.9.0"), "{out}");
+    assert_contains(&out, &["cargo build-patch save foo@0.9.0"]);
     ok(&env, &["edit", "patched/foo"]);
     let (old, old09) = (tree(&env, "patched/foo"), tree(&env, "patched/foo09"));
     replace_in(&old09.join("src/lib.rs"), "    9\n", "    90\n");
@@ -89,9 +89,9 @@ fn two_shims_of_one_crate_are_named_apart_and_edited_apart() {
 
     let other = hash_tree(&env.ws.join("patched/foo"));
     let out = fails(&env, &["save", "foo", "-m", "Ninety"]);
-    assert!(out.contains("names 2 shims"), "{out}");
+    assert_contains(&out, &["names 2 shims"]);
     let out = ok(&env, &["save", "foo@0.9.0", "-m", "Ninety"]);
-    assert!(out.contains("Saved"), "{out}");
+    assert_contains(&out, &["Saved"]);
     // Only the 0.9 shim changed; the 1.x one (its edit tree included) did not.
     assert_eq!(hash_tree(&env.ws.join("patched/foo")), other);
     assert!(env
@@ -107,7 +107,7 @@ fn two_shims_of_one_crate_are_named_apart_and_edited_apart() {
     assert_eq!(env.ok(&["run", "-q"]).stdout, "10 90\n");
     ok(&env, &["check", "foo@1.0.0", "patched/foo09"]);
     let out = fails(&env, &["check", "foo"]);
-    assert!(out.contains("names 2 shims"), "{out}");
+    assert_contains(&out, &["names 2 shims"]);
 }
 
 /// A workspace with a graph-wide shim of greet 1.0.0, made with `new`.
@@ -139,7 +139,7 @@ fn edits_survive_cargo_clean_and_git_ignores_them() {
     assert!(clean.status.success());
     assert!(!env.ws.join("target").exists());
     let out = ok(&env, &["save", "greet", "-m", "Comma"]);
-    assert!(out.contains("Saved"), "{out}");
+    assert_contains(&out, &["Saved"]);
     assert_eq!(env.ok(&["run", "-q"]).stdout, "Hello, you\n");
 
     // The edit folder is not an input of the shim's build...
@@ -166,8 +166,8 @@ fn edits_survive_cargo_clean_and_git_ignores_them() {
             .unwrap();
         let listed = String::from_utf8_lossy(&list.stdout);
         assert!(list.status.success(), "{list:?}");
-        assert!(listed.contains("build.rs"), "{listed}");
-        assert!(!listed.contains(".build-patch-edit"), "{listed}");
+        assert_contains(&listed, &["build.rs"]);
+        assert_lacks(&listed, &[".build-patch-edit"]);
     }
     if let Ok(out) = Command::new("git")
         .args([
@@ -180,7 +180,7 @@ fn edits_survive_cargo_clean_and_git_ignores_them() {
         .output()
     {
         let status = String::from_utf8_lossy(&out.stdout);
-        assert!(!status.contains(".build-patch-edit"), "{status}");
+        assert_lacks(&status, &[".build-patch-edit"]);
     }
 }
 
@@ -197,10 +197,15 @@ fn a_save_that_does_not_compile_changes_nothing_and_keeps_the_edits() {
     );
     let before = shim_files(&shim);
     let out = fails(&env, &["save", "greet", "-m", "Hi"]);
-    assert!(out.contains("does not compile with"), "{out}");
-    assert!(out.contains("error"), "{out}");
-    assert!(out.contains("help:"), "{out}");
-    assert!(out.contains("nothing was changed"), "{out}");
+    assert_contains(
+        &out,
+        &[
+            "does not compile with",
+            "error",
+            "help:",
+            "nothing was changed",
+        ],
+    );
     assert_eq!(shim_files(&shim), before);
     assert!(std::fs::read_to_string(&lib)
         .unwrap()
@@ -231,8 +236,7 @@ fn a_save_that_does_not_stage_writes_no_patch_and_no_list_entry() {
     );
     let before = shim_files(&shim);
     let out = fails(&env, &["save", "greet", "-m", "Exclaim"]);
-    assert!(out.contains("does not build with"), "{out}");
-    assert!(out.contains("nothing was changed"), "{out}");
+    assert_contains(&out, &["does not build with", "nothing was changed"]);
     assert_eq!(shim_files(&shim), before);
     assert!(!shim.join("patches/0002-exclaim.patch").exists());
 }
@@ -252,7 +256,7 @@ fn an_upgrade_that_stops_keeps_unsaved_edits() {
         "pub fn greet(name: &str) -> String {\n    format!(\"Hi {}\", name)\n}\n",
     ));
     let out = fails(&env, &["upgrade", "greet", "1.1.0"]);
-    assert!(out.contains("holds unsaved edits"), "{out}");
+    assert_contains(&out, &["holds unsaved edits"]);
     assert!(std::fs::read_to_string(&lib)
         .unwrap()
         .contains("Hello, {}!"));

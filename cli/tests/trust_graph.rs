@@ -4,7 +4,9 @@
 
 use support::cli as common;
 
-use support::{hash_tree, repo_root, unified_diff, Package, TestEnv};
+use support::{
+    assert_contains, assert_lacks, hash_tree, repo_root, unified_diff, Package, TestEnv,
+};
 
 use common::{cli, fails, ok};
 
@@ -65,13 +67,15 @@ fn an_upgrade_past_an_exact_requirement_fails_and_check_names_the_requirement() 
     let before = hash_tree(&env.ws.join("patched"));
     let lock = std::fs::read(env.ws.join("Cargo.lock")).unwrap();
     let out = fails(&env, &["upgrade", "patched/greet", "1.0.1"]);
-    assert!(out.contains("the graph would not use"), "{out}");
-    assert!(
-        out.contains("`app 0.1.0` requires `greet = \"=1.0.0\"`"),
-        "{out}"
+    assert_contains(
+        &out,
+        &[
+            "the graph would not use",
+            "`app 0.1.0` requires `greet = \"=1.0.0\"`",
+            "nothing was changed",
+        ],
     );
-    assert!(out.contains("nothing was changed"), "{out}");
-    assert!(!out.contains("Upgraded"), "{out}");
+    assert_lacks(&out, &["Upgraded"]);
     assert_eq!(hash_tree(&env.ws.join("patched")), before);
     assert_eq!(std::fs::read(env.ws.join("Cargo.lock")).unwrap(), lock);
     assert!(env.ok(&["run", "-q"]).stdout.contains("Hi you"));
@@ -82,12 +86,14 @@ fn an_upgrade_past_an_exact_requirement_fails_and_check_names_the_requirement() 
         "[patch.crates-io]\ngreet = { path = \"patched/greet\" }",
     );
     let out = fails(&env, &["check"]);
-    assert!(out.contains("the graph does not use this shim"), "{out}");
-    assert!(
-        out.contains("`app 0.1.0` requires `greet = \"=1.0.1\"`"),
-        "{out}"
+    assert_contains(
+        &out,
+        &[
+            "the graph does not use this shim",
+            "`app 0.1.0` requires `greet = \"=1.0.1\"`",
+            "`greet = \"=1.0.0\"`",
+        ],
     );
-    assert!(out.contains("`greet = \"=1.0.0\"`"), "{out}");
     // What Cargo does meanwhile: the build succeeds without the patch.
     assert!(env.ok(&["run", "-q"]).stdout.contains("Hello you"));
     // Unused now, the shim cannot be judged before the upgrade: moving it
@@ -96,12 +102,11 @@ fn an_upgrade_past_an_exact_requirement_fails_and_check_names_the_requirement() 
     env.publish(&greet("1.0.2"));
     let before = hash_tree(&env.ws.join("patched"));
     let out = fails(&env, &["upgrade", "patched/greet", "1.0.2"]);
-    assert!(out.contains("the build would not use"), "{out}");
-    assert!(out.contains("nothing was changed in"), "{out}");
+    assert_contains(&out, &["the build would not use", "nothing was changed in"]);
     assert_eq!(hash_tree(&env.ws.join("patched")), before);
     // The upgrade now lands, and the build has the patch again.
     let out = ok(&env, &["upgrade", "patched/greet", "1.0.1"]);
-    assert!(out.contains("Upgraded"), "{out}");
+    assert_contains(&out, &["Upgraded"]);
     ok(&env, &["check"]);
     assert!(env.ok(&["run", "-q"]).stdout.contains("Hi you"));
 }
@@ -135,25 +140,24 @@ fn check_fails_for_an_unused_shim_even_beside_a_used_one() {
         "[patch.crates-io]\nother = { path = \"patched/other\" }",
     );
     let out = fails(&env, &["check"]);
-    assert!(
-        out.contains("nothing in the graph depends on `other`"),
-        "{out}"
-    );
+    assert_contains(&out, &["nothing in the graph depends on `other`"]);
     // Beside a used one: check used to pass.
     env.app(
         "greet = \"1\"",
         "[patch.crates-io]\ngreet = { path = \"patched/greet\" }\nother = { path = \"patched/other\" }",
     );
     let out = fails(&env, &["check"]);
-    assert!(out.contains("Checked `patched/greet`"), "{out}");
-    assert!(out.contains("shim `patched/other`"), "{out}");
-    assert!(out.contains("1 of 2 shim(s) failed"), "{out}");
+    assert_contains(
+        &out,
+        &[
+            "Checked `patched/greet`",
+            "shim `patched/other`",
+            "1 of 2 shim(s) failed",
+        ],
+    );
     // Naming the unused shim checks it too.
     let out = fails(&env, &["check", "other"]);
-    assert!(
-        out.contains("nothing in the graph depends on `other`"),
-        "{out}"
-    );
+    assert_contains(&out, &["nothing in the graph depends on `other`"]);
 }
 
 #[test]
@@ -169,10 +173,12 @@ fn a_shim_the_lock_file_passes_over_is_reported_with_the_update_command() {
         "[patch.crates-io]\ngreet = { path = \"patched/greet\" }",
     );
     let out = fails(&env, &["check"]);
-    assert!(out.contains("`Cargo.lock` locks `greet 1.0.0`"), "{out}");
-    assert!(
-        out.contains("cargo update -p greet@1.0.0 --precise 1.0.1"),
-        "{out}"
+    assert_contains(
+        &out,
+        &[
+            "`Cargo.lock` locks `greet 1.0.0`",
+            "cargo update -p greet@1.0.0 --precise 1.0.1",
+        ],
     );
     env.ok(&["update", "-p", "greet@1.0.0", "--precise", "1.0.1"]);
     ok(&env, &["check"]);
@@ -196,11 +202,13 @@ fn a_dependency_pinning_another_version_is_named() {
         "[patch.crates-io]\ngreet = { path = \"patched/greet\" }",
     );
     let out = fails(&env, &["check"]);
-    assert!(
-        out.contains("`pinned 0.1.0` requires `greet = \"=1.0.0\"`, which 1.0.1 does not match"),
-        "{out}"
+    assert_contains(
+        &out,
+        &[
+            "`pinned 0.1.0` requires `greet = \"=1.0.0\"`, which 1.0.1 does not match",
+            "in a dependency's manifest",
+        ],
     );
-    assert!(out.contains("in a dependency's manifest"), "{out}");
 }
 
 #[test]
@@ -217,19 +225,18 @@ fn an_unpatched_copy_of_another_series_is_a_warning() {
         "[patch.crates-io]\ngreet = { path = \"patched/greet\" }",
     );
     let out = ok(&env, &["check"]);
-    assert!(
-        out.contains("warning: shim `patched/greet`: the graph also builds `greet 0.9.0`"),
-        "{out}"
+    assert_contains(
+        &out,
+        &[
+            "warning: shim `patched/greet`: the graph also builds `greet 0.9.0`",
+            "`old-user 0.1.0` (`greet = \"^0.9\"`)",
+            "cargo build-patch new greet@0.9.0",
+        ],
     );
-    assert!(
-        out.contains("`old-user 0.1.0` (`greet = \"^0.9\"`)"),
-        "{out}"
-    );
-    assert!(out.contains("cargo build-patch new greet@0.9.0"), "{out}");
     let out = fails(&env, &["check", "--strict"]);
-    assert!(
-        out.contains("error: shim `patched/greet`: the graph also builds `greet 0.9.0`"),
-        "{out}"
+    assert_contains(
+        &out,
+        &["error: shim `patched/greet`: the graph also builds `greet 0.9.0`"],
     );
 }
 
@@ -253,18 +260,17 @@ fn new_wires_the_shim_keeping_the_manifest_and_takes_the_locked_version() {
     env.ok(&["generate-lockfile"]);
     let (ok, out) = new(&env, &["greet", "--patch", "patches/hi.patch"]);
     assert!(ok, "{out}");
-    assert!(
-        out.contains("Using greet 1.0.1, the version in `Cargo.lock`"),
-        "{out}"
-    );
-    assert!(
-        out.contains("Wired `greet = { path = \"patched/greet\" }`"),
-        "{out}"
+    assert_contains(
+        &out,
+        &[
+            "Using greet 1.0.1, the version in `Cargo.lock`",
+            "Wired `greet = { path = \"patched/greet\" }`",
+        ],
     );
     // A small crate: no advice about incremental compilation.
-    assert!(!out.contains("incremental"), "{out}");
+    assert_lacks(&out, &["incremental"]);
     let text = manifest(&env);
-    assert!(text.contains("greet = \"1\" # the greeter"), "{text}");
+    assert_contains(&text, &["greet = \"1\" # the greeter"]);
     assert!(
         text.contains(
             "# patches go here\n\n[patch.crates-io]\ngreet = { path = \"patched/greet\" }\n"
@@ -277,7 +283,7 @@ fn new_wires_the_shim_keeping_the_manifest_and_takes_the_locked_version() {
 
 fn ok_check(env: &TestEnv) {
     let out = ok(env, &["check"]);
-    assert!(!out.contains("warning"), "{out}");
+    assert_lacks(&out, &["warning"]);
 }
 
 #[test]
@@ -289,25 +295,21 @@ fn new_fails_for_a_shim_the_graph_will_not_use() {
     // Nothing depends on `other`.
     let (ok, out) = new(&env, &["other@0.3.0"]);
     assert!(!ok, "{out}");
-    assert!(out.contains("the build will not use it"), "{out}");
-    assert!(
-        out.contains("nothing in the graph depends on `other`"),
-        "{out}"
+    assert_contains(
+        &out,
+        &[
+            "the build will not use it",
+            "nothing in the graph depends on `other`",
+        ],
     );
     // The lock holds greet 1.0.1: a shim of 1.0.0 is passed over.
     let (ok, out) = new(&env, &["greet@1.0.0", "--patch", "patches/hi.patch"]);
     assert!(!ok, "{out}");
-    assert!(
-        out.contains("cargo update -p greet@1.0.1 --precise 1.0.0"),
-        "{out}"
-    );
+    assert_contains(&out, &["cargo update -p greet@1.0.1 --precise 1.0.0"]);
     // Without a version, and a crate the graph does not have.
     let (ok, out) = new(&env, &["absent"]);
     assert!(!ok, "{out}");
-    assert!(
-        out.contains("the workspace's graph has no `absent`"),
-        "{out}"
-    );
+    assert_contains(&out, &["the workspace's graph has no `absent`"]);
 }
 
 #[test]
@@ -327,14 +329,13 @@ fn two_shims_of_one_crate_are_wired_side_by_side_and_both_used() {
     // Without a version: the graph has two.
     let (ok, out) = new(&env, &["greet", "--patch", "patches/hi.patch"]);
     assert!(!ok, "{out}");
-    assert!(out.contains("has 2 of them: 0.9.0, 1.0.1"), "{out}");
+    assert_contains(&out, &["has 2 of them: 0.9.0, 1.0.1"]);
     let (ok, out) = new(&env, &["greet@1.0.1", "--patch", "patches/hi.patch"]);
     assert!(ok, "{out}");
     // Now only 0.9.0 comes from the registry; `patched/greet` is taken.
     let (ok, out) = new(&env, &["greet", "--patch", "patches/hi.patch"]);
     assert!(ok, "{out}");
-    assert!(out.contains("Using greet 0.9.0"), "{out}");
-    assert!(out.contains("in `patched/greet-0.9.0`"), "{out}");
+    assert_contains(&out, &["Using greet 0.9.0", "in `patched/greet-0.9.0`"]);
     let text = manifest(&env);
     assert!(
         text.contains(
@@ -347,7 +348,7 @@ fn two_shims_of_one_crate_are_wired_side_by_side_and_both_used() {
 
     // Each shim's releases are its own series'.
     let (_, out) = cli(&env, &["outdated", "greet@0.9.0"]);
-    assert!(out.contains("newest compatible 0.9.0"), "{out}");
+    assert_contains(&out, &["newest compatible 0.9.0"]);
     // Both list `patches/hi.patch`: upgrading one would rewrite it under
     // the other.
     let out = fails(&env, &["upgrade", "greet@1.0.1", "1.0.1"]);
@@ -368,10 +369,7 @@ fn two_shims_of_one_crate_are_wired_side_by_side_and_both_used() {
         ],
     );
     assert!(!ok, "{out}");
-    assert!(
-        out.contains("already patches `greet` with `patched/greet`"),
-        "{out}"
-    );
+    assert_contains(&out, &["already patches `greet` with `patched/greet`"]);
     assert_eq!(manifest(&env), before);
 }
 
@@ -424,12 +422,9 @@ fn a_graph_wide_shim_claiming_another_version_fails_check_and_sync() {
         ),
         "{out}"
     );
-    assert!(out.contains("cargo build-patch upgrade"), "{out}");
+    assert_contains(&out, &["cargo build-patch upgrade"]);
     let out = fails(&env, &["sync", "patched/greet"]);
-    assert!(
-        out.contains("does not move a shim to another version"),
-        "{out}"
-    );
+    assert_contains(&out, &["does not move a shim to another version"]);
     assert_eq!(std::fs::read_to_string(&path).unwrap(), text);
 }
 
@@ -444,10 +439,12 @@ fn a_shim_that_is_a_workspace_member_is_still_reported_unused() {
         "[workspace]\nmembers = [\".\", \"patched/greet\"]\n\n[patch.crates-io]\ngreet = { path = \"patched/greet\" }",
     );
     let out = fails(&env, &["check"]);
-    assert!(out.contains("the graph does not use this shim"), "{out}");
-    assert!(
-        out.contains("`app 0.1.0` requires `greet = \"=1.0.1\"`"),
-        "{out}"
+    assert_contains(
+        &out,
+        &[
+            "the graph does not use this shim",
+            "`app 0.1.0` requires `greet = \"=1.0.1\"`",
+        ],
     );
 }
 
@@ -471,14 +468,14 @@ fn a_renamed_shim_beside_an_unpatched_registry_copy_is_a_warning() {
         ],
     );
     assert!(wrote, "{out}");
-    assert!(
-        out.contains("the graph also builds `greet 1.0.1` unpatched, for `other-user 0.1.0`"),
-        "{out}"
+    assert_contains(
+        &out,
+        &["the graph also builds `greet 1.0.1` unpatched, for `other-user 0.1.0`"],
     );
     let out = ok(&env, &["check"]);
-    assert!(
-        out.contains("warning: shim `patched/greet`: the graph also builds"),
-        "{out}"
+    assert_contains(
+        &out,
+        &["warning: shim `patched/greet`: the graph also builds"],
     );
 }
 
@@ -490,9 +487,9 @@ fn check_fails_for_a_shim_with_no_patch_and_strict_for_unsaved_edits() {
     let (wrote, out) = new(&env, &["greet@1.0.1"]);
     assert!(wrote, "{out}");
     let out = fails(&env, &["check"]);
-    assert!(
-        out.contains("the shim lists no patch, so its build compiles the pristine `greet 1.0.1`"),
-        "{out}"
+    assert_contains(
+        &out,
+        &["the shim lists no patch, so its build compiles the pristine `greet 1.0.1`"],
     );
     // Edited, not saved: a warning, an error with --strict.
     ok(&env, &["edit", "greet"]);
@@ -504,12 +501,9 @@ fn check_fails_for_a_shim_with_no_patch_and_strict_for_unsaved_edits() {
         .replace("Hello", "Hi");
     std::fs::write(&lib, text).unwrap();
     let out = fails(&env, &["check"]);
-    assert!(out.contains("holds edits not saved as a patch"), "{out}");
+    assert_contains(&out, &["holds edits not saved as a patch"]);
     let out = fails(&env, &["check", "--strict"]);
-    assert!(
-        out.contains("holds edits that are not saved as a patch"),
-        "{out}"
-    );
+    assert_contains(&out, &["holds edits that are not saved as a patch"]);
     ok(&env, &["save", "greet", "-m", "Say hi"]);
     ok(&env, &["check", "--strict"]);
     assert!(env.ok(&["run", "-q"]).stdout.contains("Hi you"));
@@ -528,14 +522,11 @@ fn a_shim_configured_in_its_build_script_is_refused_not_misread() {
         "fn main() {\n    build_patch::Config::new().patch(\"../../patches/hi.patch\").build();\n}\n",
     );
     let out = fails(&env, &["check"]);
-    assert!(
-        out.contains("gives build-patch settings in code (`patch(…)`)"),
-        "{out}"
-    );
+    assert_contains(&out, &["gives build-patch settings in code (`patch(…)`)"]);
     let out = fails(&env, &["edit", "greet"]);
-    assert!(
-        out.contains("move the settings into `[package.metadata.build-patch]`"),
-        "{out}"
+    assert_contains(
+        &out,
+        &["move the settings into `[package.metadata.build-patch]`"],
     );
     fails(&env, &["upgrade", "greet", "1.0.0"]);
     fails(&env, &["sync", "patched/greet"]);
@@ -572,9 +563,9 @@ fn new_never_wires_a_shim_beside_another_patch_of_the_series() {
             ],
         );
         assert!(!wrote, "{out}");
-        assert!(
-            out.contains("already patches `greet` with `vendor/greet-fork` (greet 1.0.1)"),
-            "{out}"
+        assert_contains(
+            &out,
+            &["already patches `greet` with `vendor/greet-fork` (greet 1.0.1)"],
         );
         assert_eq!(manifest(&env), before);
         std::fs::remove_dir_all(env.ws.join("patched/g")).unwrap();
@@ -596,9 +587,9 @@ fn check_fails_for_patches_the_graph_ignores_outside_the_root_manifest() {
         "[patch.crates-io]\nother = { path = \"patched/other\" }\n",
     );
     let out = fails(&env, &["check"]);
-    assert!(
-        out.contains("records a `[patch]` of `other 0.3.0` that the graph does not use"),
-        "{out}"
+    assert_contains(
+        &out,
+        &["records a `[patch]` of `other 0.3.0` that the graph does not use"],
     );
     std::fs::remove_file(env.ws.join(".cargo/config.toml")).unwrap();
     // A `[patch]` in a member's manifest, which Cargo ignores.
@@ -613,9 +604,9 @@ fn check_fails_for_patches_the_graph_ignores_outside_the_root_manifest() {
         "[workspace]\n\n[patch.crates-io]\ngreet = { path = \"patched/greet\" }",
     );
     let out = fails(&env, &["check"]);
-    assert!(
-        out.contains("has `[patch.crates-io] other`, which Cargo ignores"),
-        "{out}"
+    assert_contains(
+        &out,
+        &["has `[patch.crates-io] other`, which Cargo ignores"],
     );
 }
 
@@ -638,7 +629,7 @@ fn check_from_inside_a_shim_checks_the_workspace_around_it() {
         .unwrap();
     let text = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{text}");
-    assert!(text.contains("Checked `.`"), "{text}");
+    assert_contains(&text, &["Checked `.`"]);
     assert!(!shim_dir.join("Cargo.lock").exists(), "{text}");
 }
 
@@ -652,6 +643,6 @@ fn a_shim_wired_in_cargo_config_and_used_passes_check() {
         "[patch.crates-io]\ngreet = { path = \"patched/greet\" }\n",
     );
     let out = ok(&env, &["check"]);
-    assert!(out.contains("Checked `patched/greet`"), "{out}");
+    assert_contains(&out, &["Checked `patched/greet`"]);
     assert!(env.ok(&["run", "-q"]).stdout.contains("Hi you"));
 }

@@ -809,3 +809,19 @@ pub fn unified_diff(path: &str, old: &str, new: &str) -> String {
         .expect("the `diff` command is needed by the tests");
     String::from_utf8(out.stdout).unwrap()
 }
+
+/// Panics, showing `text`, unless it contains every one of `parts`.
+#[track_caller]
+pub fn assert_contains(text: &str, parts: &[&str]) {
+    for part in parts {
+        assert!(text.contains(part), "{part:?} is missing from:\n{text}");
+    }
+}
+
+/// Panics, showing `text`, if it contains any of `parts`.
+#[track_caller]
+pub fn assert_lacks(text: &str, parts: &[&str]) {
+    for part in parts {
+        assert!(!text.contains(part), "{part:?} should not be in:\n{text}");
+    }
+}
