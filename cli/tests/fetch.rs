@@ -3,10 +3,9 @@
 //! fixture one, with the network allowed: removing a crate file from it
 //! afterwards stands for a machine that cannot download any more.
 
-use support::cli as common;
+use support::cli::{fails, ok_with};
 
-use common::{fails, ok};
-use support::{assert_contains, unified_diff, Package, Shim, TestEnv};
+use support::{unified_diff, Package, Shim, TestEnv};
 
 const OLD: &str = "pub fn value() -> u32 {\n    1\n}\n";
 const NEW: &str = "pub fn value() -> u32 {\n    10\n}\n";
@@ -58,8 +57,7 @@ fn cargo_fetch_then_build_patch_fetch_is_enough_for_an_offline_build() {
     env.ok(&["fetch"]);
     // `cargo fetch` never gets the upstream of a graph-wide shim.
     assert!(env.cached_source("foo", "1.0.0").is_none());
-    let out = ok(&env, &["fetch"]);
-    assert_contains(&out, &["Fetched foo 1.0.0 for `patched/foo`"]);
+    ok_with(&env, &["fetch"], &["Fetched foo 1.0.0 for `patched/foo`"]);
     assert!(env.cached_source("foo", "1.0.0").is_some());
     cut_the_network(&env);
     let run = env.ok(&["run", "-q", "--offline"]);

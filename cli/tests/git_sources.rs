@@ -2,9 +2,8 @@
 //! (with flags, or the source the graph takes), the `[patch."URL"]` and
 //! `[patch.NAME]` wiring, edit/save, check, fetch, upgrade --tag, outdated.
 
-use support::cli as common;
+use support::cli::{edit_tree, fails, ok, ok_with, replace_in};
 
-use common::{edit_tree, fails, ok, replace_in};
 use support::{assert_contains, assert_lacks, GitRepo, Package, TestEnv};
 
 const LIB: &str = "pub fn greet() -> &'static str {\n    \"hello\"\n}\n";
@@ -113,8 +112,7 @@ fn new_with_git_flags_wires_the_repository_s_patch_table_and_edit_save_check_fet
     let v2 = format!("{LIB}\n\n\npub fn tag() -> &'static str {{ \"v2\" }}\n");
     repo.commit(&[("src/lib.rs", &v2)], "v2");
     repo.git(&["tag", "v2"]);
-    let out = ok(&env, &["upgrade", "greet", "--tag", "v2"]);
-    assert_contains(&out, &["Upgraded"]);
+    ok_with(&env, &["upgrade", "greet", "--tag", "v2"], &["Upgraded"]);
     file_has(&env, "patched/greet/Cargo.toml", "tag = \"v2\"");
     env.file(
         "src/main.rs",
@@ -128,8 +126,11 @@ fn new_with_git_flags_wires_the_repository_s_patch_table_and_edit_save_check_fet
         "1.1.0",
     );
     repo.git(&["tag", "v3"]);
-    let out = ok(&env, &["upgrade", "greet", "--tag", "v3"]);
-    assert_contains(&out, &["Upgraded `greet` to greet 1.1.0"]);
+    ok_with(
+        &env,
+        &["upgrade", "greet", "--tag", "v3"],
+        &["Upgraded `greet` to greet 1.1.0"],
+    );
     file_has(&env, "patched/greet/Cargo.toml", "version = \"1.1.0\"");
     assert_eq!(run_app(&env), "hello, patched v3\n");
     let err = fails(&env, &["upgrade", "greet", "--compatible"]);
@@ -247,7 +248,7 @@ fn alternative_registry(make: fn(&TestEnv, &str, &[Package]) -> String) {
     edit_and_save(&env, "hello, corp");
     ok(&env, &["check"]);
     // `outdated` asks corp, not crates.io (which has no greet at all).
-    let (_, out) = common::cli(&env, &["outdated"]);
+    let (_, out) = support::cli::cli(&env, &["outdated"]);
     assert_contains(&out, &[", newest 1.1.0"]);
 
     // A release published since: `--offline` answers from the index Cargo
@@ -267,9 +268,9 @@ fn alternative_registry(make: fn(&TestEnv, &str, &[Package]) -> String) {
             assert!(st.success());
         }
     }
-    let (_, out) = common::cli(&env, &["outdated", "--offline"]);
+    let (_, out) = support::cli::cli(&env, &["outdated", "--offline"]);
     assert_contains(&out, &[", newest 1.1.0"]);
-    let (_, out) = common::cli(&env, &["outdated"]);
+    let (_, out) = support::cli::cli(&env, &["outdated"]);
     assert_contains(&out, &[", newest 1.2.0"]);
 }
 
@@ -343,8 +344,11 @@ fn fetch_then_an_offline_build_of_a_git_shim() {
         &format!("[patch.{url:?}]\ngreet = {{ path = \"patched/greet\" }}"),
     );
     env.ok(&["fetch"]);
-    let out = ok(&env, &["fetch"]);
-    assert_contains(&out, &["Fetched greet 1.0.0 for `patched/greet`"]);
+    ok_with(
+        &env,
+        &["fetch"],
+        &["Fetched greet 1.0.0 for `patched/greet`"],
+    );
     std::fs::remove_dir_all(&repo.dir).unwrap();
     let run = env.ok(&["run", "-q", "--offline"]);
     assert_eq!(run.stdout, "hello, fetched\n");

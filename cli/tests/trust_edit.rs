@@ -3,16 +3,15 @@
 //! a save that does not compile or does not stage. Throwaway workspaces
 //! built by the real `cargo` against the fixture registry.
 
-use support::cli as common;
+use support::cli::{fails, fails_with, ok, ok_with, replace_in, shim_files, wire_greet};
 
 use std::path::PathBuf;
 use std::process::Command;
 
-use common::{fails, ok, replace_in, shim_files, wire_greet};
 use support::{assert_contains, assert_lacks, hash_tree, repo_root, Package, TestEnv};
 
 fn tree(env: &TestEnv, shim: &str) -> PathBuf {
-    common::edit_tree(env, shim)
+    support::cli::edit_tree(env, shim)
 }
 
 fn lib(version: &str, value: u32) -> Package {
@@ -78,8 +77,11 @@ fn two_shims_of_one_crate_are_named_apart_and_edited_apart() {
     );
 
     // Each has its own edit tree, and `edit` says the exact `save` command.
-    let out = ok(&env, &["edit", "foo@0.9.0"]);
-    assert_contains(&out, &["cargo build-patch save foo@0.9.0"]);
+    ok_with(
+        &env,
+        &["edit", "foo@0.9.0"],
+        &["cargo build-patch save foo@0.9.0"],
+    );
     ok(&env, &["edit", "patched/foo"]);
     let (old, old09) = (tree(&env, "patched/foo"), tree(&env, "patched/foo09"));
     replace_in(&old09.join("src/lib.rs"), "    9\n", "    90\n");
@@ -88,10 +90,8 @@ fn two_shims_of_one_crate_are_named_apart_and_edited_apart() {
         .contains("    1\n"));
 
     let other = hash_tree(&env.ws.join("patched/foo"));
-    let out = fails(&env, &["save", "foo", "-m", "Ninety"]);
-    assert_contains(&out, &["names 2 shims"]);
-    let out = ok(&env, &["save", "foo@0.9.0", "-m", "Ninety"]);
-    assert_contains(&out, &["Saved"]);
+    fails_with(&env, &["save", "foo", "-m", "Ninety"], &["names 2 shims"]);
+    ok_with(&env, &["save", "foo@0.9.0", "-m", "Ninety"], &["Saved"]);
     // Only the 0.9 shim changed; the 1.x one (its edit tree included) did not.
     assert_eq!(hash_tree(&env.ws.join("patched/foo")), other);
     assert!(env
@@ -106,8 +106,7 @@ fn two_shims_of_one_crate_are_named_apart_and_edited_apart() {
     ok(&env, &["save", "foo@1.0.0", "-m", "Ten"]);
     assert_eq!(env.ok(&["run", "-q"]).stdout, "10 90\n");
     ok(&env, &["check", "foo@1.0.0", "patched/foo09"]);
-    let out = fails(&env, &["check", "foo"]);
-    assert_contains(&out, &["names 2 shims"]);
+    fails_with(&env, &["check", "foo"], &["names 2 shims"]);
 }
 
 /// A workspace with a graph-wide shim of greet 1.0.0, made with `new`.
@@ -138,8 +137,7 @@ fn edits_survive_cargo_clean_and_git_ignores_them() {
         .unwrap();
     assert!(clean.status.success());
     assert!(!env.ws.join("target").exists());
-    let out = ok(&env, &["save", "greet", "-m", "Comma"]);
-    assert_contains(&out, &["Saved"]);
+    ok_with(&env, &["save", "greet", "-m", "Comma"], &["Saved"]);
     assert_eq!(env.ok(&["run", "-q"]).stdout, "Hello, you\n");
 
     // The edit folder is not an input of the shim's build...
@@ -196,9 +194,9 @@ fn a_save_that_does_not_compile_changes_nothing_and_keeps_the_edits() {
         "format!(\"Hi {}\", name",
     );
     let before = shim_files(&shim);
-    let out = fails(&env, &["save", "greet", "-m", "Hi"]);
-    assert_contains(
-        &out,
+    fails_with(
+        &env,
+        &["save", "greet", "-m", "Hi"],
         &[
             "does not compile with",
             "error",
@@ -235,8 +233,11 @@ fn a_save_that_does_not_stage_writes_no_patch_and_no_list_entry() {
         "patches = []",
     );
     let before = shim_files(&shim);
-    let out = fails(&env, &["save", "greet", "-m", "Exclaim"]);
-    assert_contains(&out, &["does not build with", "nothing was changed"]);
+    fails_with(
+        &env,
+        &["save", "greet", "-m", "Exclaim"],
+        &["does not build with", "nothing was changed"],
+    );
     assert_eq!(shim_files(&shim), before);
     assert!(!shim.join("patches/0002-exclaim.patch").exists());
 }
@@ -255,8 +256,11 @@ fn an_upgrade_that_stops_keeps_unsaved_edits() {
         "src/lib.rs",
         "pub fn greet(name: &str) -> String {\n    format!(\"Hi {}\", name)\n}\n",
     ));
-    let out = fails(&env, &["upgrade", "greet", "1.1.0"]);
-    assert_contains(&out, &["holds unsaved edits"]);
+    fails_with(
+        &env,
+        &["upgrade", "greet", "1.1.0"],
+        &["holds unsaved edits"],
+    );
     assert!(std::fs::read_to_string(&lib)
         .unwrap()
         .contains("Hello, {}!"));

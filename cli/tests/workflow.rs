@@ -1,9 +1,8 @@
 //! Making and maintaining patches with the CLI: edit, save, check, upgrade,
 //! on throwaway workspaces built by the real `cargo`.
 
-use support::cli as common;
+use support::cli::{fails, fails_with, ok, ok_with, replace_in, shim_files, wire_greet};
 
-use common::{fails, ok, replace_in, shim_files, wire_greet};
 use std::path::PathBuf;
 use support::{assert_contains, assert_lacks, Package, TestEnv};
 
@@ -34,13 +33,12 @@ fn setup() -> TestEnv {
 }
 
 fn edit_tree(env: &TestEnv) -> PathBuf {
-    common::edit_tree(env, "patched/greet")
+    support::cli::edit_tree(env, "patched/greet")
 }
 
 /// Edit twice and save twice: two ordered patches, and the shim builds.
 fn make_two_patches(env: &TestEnv) {
-    let out = ok(env, &["edit", "greet"]);
-    assert_contains(&out, &["Editing greet 1.0.0"]);
+    ok_with(env, &["edit", "greet"], &["Editing greet 1.0.0"]);
     let lib = edit_tree(env).join("src/lib.rs");
     replace_in(&lib, "Hello {}", "Hello, {}");
     ok(env, &["save", "greet", "--message", "Add a comma"]);
@@ -93,8 +91,7 @@ fn edit_then_save_makes_ordered_patches_that_build() {
     assert_eq!(env.ok(&["run", "-q"]).stdout, "Hello, you! (1.0.0)\n");
 
     // Nothing more to save.
-    let out = fails(&env, &["save", "greet"]);
-    assert_contains(&out, &["nothing changed"]);
+    fails_with(&env, &["save", "greet"], &["nothing changed"]);
     // A Cargo.toml edit updates the shim's manifest too.
     env.publish(&Package::new("extra", "1.0.0").file("src/lib.rs", "pub const X: u8 = 1;\n"));
     let toml = edit_tree(&env).join("Cargo.toml");
@@ -107,12 +104,10 @@ fn edit_then_save_makes_ordered_patches_that_build() {
     env.ok(&["build", "-q"]);
     ok(&env, &["check"]);
     // Everything is saved: `edit` opens the tree again instead of refusing.
-    let out = ok(&env, &["edit", "greet"]);
-    assert_contains(&out, &["Editing"]);
+    ok_with(&env, &["edit", "greet"], &["Editing"]);
     // Unsaved edits are kept unless thrown away on purpose.
     replace_in(&edit_tree(&env).join("src/lib.rs"), "Hello", "Hey");
-    let out = fails(&env, &["edit", "greet"]);
-    assert_contains(&out, &["holds unsaved edits"]);
+    fails_with(&env, &["edit", "greet"], &["holds unsaved edits"]);
     ok(&env, &["edit", "greet", "--force"]);
 }
 
@@ -127,9 +122,9 @@ fn check_fails_for_each_reason() {
 
     // A patch recorded against another version.
     std::fs::write(&first, original.replace("greet 1.0.0", "greet 0.9.0")).unwrap();
-    let out = fails(&env, &["check"]);
-    assert_contains(
-        &out,
+    fails_with(
+        &env,
+        &["check"],
         &["was made against `greet 0.9.0`, the shim is `greet 1.0.0`"],
     );
 
@@ -139,17 +134,16 @@ fn check_fails_for_each_reason() {
         original.replace("-    format!(\"Hello {}\"", "-    format!(\"Howdy {}\""),
     )
     .unwrap();
-    let out = fails(&env, &["check", "greet"]);
-    assert_contains(&out, &["hunk #1"]);
+    fails_with(&env, &["check", "greet"], &["hunk #1"]);
     std::fs::write(&first, &original).unwrap();
 
     // A manifest out of sync.
     let manifest = shim.join("Cargo.toml");
     let text = std::fs::read_to_string(&manifest).unwrap();
     std::fs::write(&manifest, format!("{text}\n[features]\nsurprise = []\n")).unwrap();
-    let out = fails(&env, &["check", "patched/greet"]);
-    assert_contains(
-        &out,
+    fails_with(
+        &env,
+        &["check", "patched/greet"],
         &[
             "[features] `surprise`: not in the upstream",
             "1 of 1 shim(s) failed the check",
@@ -178,8 +172,11 @@ fn upgrade_refreshes_drops_and_stops_on_a_conflict() {
     // 2.0.0 rewrote the line: nothing may change, and an edit folder is left
     // (the app asks for 2, else the upgrade is refused before it starts).
     env.publish(&greet("2.0.0", 3, "format!(\"Hi {}\", name)"));
-    let out = fails(&env, &["upgrade", "greet", "2.0.0"]);
-    assert_contains(&out, &["the graph would not use"]);
+    fails_with(
+        &env,
+        &["upgrade", "greet", "2.0.0"],
+        &["the graph would not use"],
+    );
     env.app(
         "greet = \"2\"",
         "[patch.crates-io]\ngreet = { path = \"patched/greet\" }",
@@ -229,21 +226,25 @@ fn a_patch_an_upgrade_stopped_at_is_redone_in_its_tree_and_saved_over() {
     env.publish(&greet("2.0.0", 3, "format!(\"Hi {}\", name)"));
     let lib = edit_tree(&env).join("src/lib.rs");
     // The app asks for greet 1.x: the graph would not use a 2.0.0 shim.
-    let out = fails(&env, &["upgrade", "greet", "2.0.0"]);
-    assert_contains(&out, &["requires `greet = \"^1\"`"]);
+    fails_with(
+        &env,
+        &["upgrade", "greet", "2.0.0"],
+        &["requires `greet = \"^1\"`"],
+    );
     env.app(
         "greet = \"2\"",
         "[patch.crates-io]\ngreet = { path = \"patched/greet\" }",
     );
 
     // The first patch stops the upgrade; redo it where the help says.
-    let out = fails(&env, &["upgrade", "greet", "2.0.0"]);
-    assert_contains(&out, &["0001-add-a-comma.patch"]);
-    let out = fails(&env, &["edit", "greet"]);
-    assert_contains(&out, &["waiting for"]);
+    fails_with(
+        &env,
+        &["upgrade", "greet", "2.0.0"],
+        &["0001-add-a-comma.patch"],
+    );
+    fails_with(&env, &["edit", "greet"], &["waiting for"]);
     replace_in(&lib, "Hi {}", "Hi, {}");
-    let out = ok(&env, &["save", "greet"]);
-    assert_contains(&out, &["Redone"]);
+    ok_with(&env, &["save", "greet"], &["Redone"]);
     let first = std::fs::read_to_string(shim.join("patches/0001-add-a-comma.patch")).unwrap();
     assert!(
         first.starts_with("Description: Add a comma\nApplies-to: greet 2.0.0\n"),
@@ -252,12 +253,14 @@ fn a_patch_an_upgrade_stopped_at_is_redone_in_its_tree_and_saved_over() {
     assert_contains(&first, &["+    format!(\"Hi, {}\", name)"]);
 
     // Again: now the second one stops it.
-    let out = fails(&env, &["upgrade", "greet", "2.0.0"]);
-    assert_contains(&out, &["0002-exclaim.patch"]);
+    fails_with(
+        &env,
+        &["upgrade", "greet", "2.0.0"],
+        &["0002-exclaim.patch"],
+    );
     replace_in(&lib, "Hi, {}", "Hi, {}!");
     ok(&env, &["save", "greet"]);
-    let out = ok(&env, &["upgrade", "greet", "2.0.0"]);
-    assert_contains(&out, &["Upgraded"]);
+    ok_with(&env, &["upgrade", "greet", "2.0.0"], &["Upgraded"]);
     assert_eq!(env.ok(&["run", "-q"]).stdout, "Hi, you! (2.0.0)\n");
     ok(&env, &["check"]);
 }

@@ -84,3 +84,21 @@ pub fn wire_greet(env: &TestEnv, main_rs: &str) {
     )
     .file("src/main.rs", main_rs);
 }
+
+/// Runs `cargo build-patch ARGS`, panics unless it succeeded and its output
+/// contains every one of `parts`; the output.
+#[track_caller]
+pub fn ok_with(env: &TestEnv, args: &[&str], parts: &[&str]) -> String {
+    let out = ok(env, args);
+    crate::assert_contains(&out, parts);
+    out
+}
+
+/// Runs `cargo build-patch ARGS`, panics unless it failed and its output
+/// contains every one of `parts`; the output.
+#[track_caller]
+pub fn fails_with(env: &TestEnv, args: &[&str], parts: &[&str]) -> String {
+    let out = fails(env, args);
+    crate::assert_contains(&out, parts);
+    out
+}
