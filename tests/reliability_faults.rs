@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use support::reliability::*;
 use support::tree::tree_difference;
 use support::Rng;
-use support::{assert_contains, assert_lacks, hash_tree, Shim, TestEnv};
+use support::{assert_contains, assert_lacks, hash_tree, TestEnv};
 
 /// Builds and runs the app, returning what it printed.
 fn run_app(env: &TestEnv) -> String {
@@ -163,29 +163,8 @@ fn a_file_size_limit_mid_copy_is_a_clear_error_and_the_next_build_works() {
 #[test]
 fn a_read_only_vendored_source_builds() {
     let env = TestEnv::new().isolated_target();
-    env.file(
-        "vendor/ro/Cargo.toml",
-        "[package]\nname = \"ro\"\nversion = \"0.3.0\"\nedition = \"2021\"\n",
-    )
-    .file("vendor/ro/src/lib.rs", LIB)
-    .file("vendor/ro/src/more/deep.rs", "// deep\n")
-    .file("patches/value.patch", &value_patch(33));
-    env.shim(
-        "patched/ro",
-        &Shim::renamed("ro-patched", "ro", "0.3.0")
-            .patch("../../patches/value.patch")
-            .metadata_extra("source = \"../../vendor/ro\"\n"),
-    );
-    env.file(
-        "Cargo.toml",
-        "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n\
-         [dependencies]\nro = { package = \"ro-patched\", path = \"patched/ro\" }\n\n\
-         [workspace]\nexclude = [\"vendor\"]\n",
-    )
-    .file(
-        "src/main.rs",
-        "fn main() { println!(\"{}\", ro::value()); }\n",
-    );
+    vendored(&env, "ro", "0.3.0", &[("src/more/deep.rs", "// deep\n")]);
+    vendored_workspace(&env, "ro", "0.3.0", 33, &["vendor"]);
     let vendor = env.ws.join("vendor/ro");
     set_tree_modes(&vendor, 0o555, 0o444);
     let before = hash_tree(&vendor);
@@ -211,29 +190,8 @@ fn a_read_only_vendored_source_builds() {
 #[test]
 fn an_unreadable_file_in_the_source_is_a_clear_error_naming_it() {
     let env = TestEnv::new();
-    env.file(
-        "vendor/nr/Cargo.toml",
-        "[package]\nname = \"nr\"\nversion = \"0.3.0\"\nedition = \"2021\"\n",
-    )
-    .file("vendor/nr/src/lib.rs", LIB)
-    .file("vendor/nr/src/secret.rs", "// unreadable\n")
-    .file("patches/value.patch", &value_patch(3));
-    env.shim(
-        "patched/nr",
-        &Shim::renamed("nr-patched", "nr", "0.3.0")
-            .patch("../../patches/value.patch")
-            .metadata_extra("source = \"../../vendor/nr\"\n"),
-    );
-    env.file(
-        "Cargo.toml",
-        "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n\
-         [dependencies]\nnr = { package = \"nr-patched\", path = \"patched/nr\" }\n\n\
-         [workspace]\nexclude = [\"vendor\"]\n",
-    )
-    .file(
-        "src/main.rs",
-        "fn main() { println!(\"{}\", nr::value()); }\n",
-    );
+    vendored(&env, "nr", "0.3.0", &[("src/secret.rs", "// unreadable\n")]);
+    vendored_workspace(&env, "nr", "0.3.0", 3, &["vendor"]);
     let secret = env.ws.join("vendor/nr/src/secret.rs");
     set_mode(&secret, 0o000);
     let (ok, _, stderr) = output(without_permission_override(env.cargo(&["build"])));

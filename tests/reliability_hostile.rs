@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use build_patch::Config;
 use support::reliability::*;
-use support::{hash_tree, unified_diff, write, Shim, TestEnv};
+use support::{hash_tree, unified_diff, write, TestEnv};
 
 const SENTINEL: &str = "SENTINEL: outside the crate, never to be copied\n";
 
@@ -296,23 +296,7 @@ fn a_manifest_linked_from_outside_is_not_read() {
 fn a_hostile_vendored_source_builds_with_cargo_and_warns() {
     let env = TestEnv::new();
     let src = hostile_source(&env.ws);
-    env.file("patches/value.patch", &value_patch(9));
-    env.shim(
-        "patched/hostile",
-        &Shim::renamed("hostile-patched", "hostile", "0.1.0")
-            .patch("../../patches/value.patch")
-            .metadata_extra("source = \"../../vendor/hostile\"\n"),
-    );
-    env.file(
-        "Cargo.toml",
-        "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n\
-         [dependencies]\nhostile = { package = \"hostile-patched\", path = \"patched/hostile\" }\n\n\
-         [workspace]\nexclude = [\"vendor\", \"outside\"]\n",
-    )
-    .file(
-        "src/main.rs",
-        "fn main() { println!(\"{}\", hostile::value()); }\n",
-    );
+    vendored_workspace(&env, "hostile", "0.1.0", 9, &["vendor", "outside"]);
     let source_before = listing(&src);
     let outside_before = listing(&env.ws.join("outside"));
     let run = env.ok(&["run"]);

@@ -46,20 +46,26 @@ fn outdated(env: &TestEnv, args: &[&str]) -> (Option<i32>, String) {
 
 /// A shim of greet 1.0.0 with one patch (Hello → Hi), wired.
 fn setup() -> TestEnv {
+    setup_with(
+        "Description: say hi\nForwarded: https://example.org/greet/pull/7\nApplies-to: greet 1.0.0\n\n",
+        "fn main() { println!(\"{}\", greet::greet(\"you\")); }\n",
+    )
+}
+
+/// [`setup`] with `header` before the patch's diff and `main` as the
+/// app's `src/main.rs`.
+fn setup_with(header: &str, main: &str) -> TestEnv {
     let env = TestEnv::new();
     greet(&env, "1.0.0", 3, HELLO);
     env.file(
         "patches/hi.patch",
         &format!(
-            "Description: say hi\nForwarded: https://example.org/greet/pull/7\nApplies-to: greet 1.0.0\n\n{}",
+            "{header}{}",
             unified_diff("src/lib.rs", &lib(3, HELLO), &lib(3, HI))
         ),
     );
     env.app("greet = \"1\"", "");
-    env.file(
-        "src/main.rs",
-        "fn main() { println!(\"{}\", greet::greet(\"you\")); }\n",
-    );
+    env.file("src/main.rs", main);
     env.ok(&["generate-lockfile"]);
     let root = repo_root().display().to_string();
     common::ok(
@@ -212,27 +218,7 @@ fn upgrade_compatible_lands_on_the_newest_in_range_and_drops_what_upstream_has()
 
 #[test]
 fn check_strict_wants_every_patch_described() {
-    let env = TestEnv::new();
-    greet(&env, "1.0.0", 3, HELLO);
-    env.file(
-        "patches/hi.patch",
-        &unified_diff("src/lib.rs", &lib(3, HELLO), &lib(3, HI)),
-    );
-    env.app("greet = \"1\"", "");
-    env.file("src/main.rs", "fn main() {}\n");
-    env.ok(&["generate-lockfile"]);
-    let root = repo_root().display().to_string();
-    common::ok(
-        &env,
-        &[
-            "new",
-            "greet@1.0.0",
-            "--patch",
-            "patches/hi.patch",
-            "--build-patch-path",
-            &root,
-        ],
-    );
+    let env = setup_with("", "fn main() {}\n");
     common::ok(&env, &["check"]);
     let out = common::fails(&env, &["check", "--strict"]);
     assert_contains(

@@ -280,3 +280,42 @@ pub fn output(mut cmd: Command) -> (bool, String, String) {
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
 }
+
+/// A workspace whose app prints `NAME::value()` from a renamed shim
+/// `NAME-patched` (in `patched/NAME`) of the vendored source in
+/// `vendor/NAME` (`name version`, written elsewhere), whose patch makes it
+/// return `v`; the workspace excludes the folders `exclude`.
+pub fn vendored_workspace(env: &TestEnv, name: &str, version: &str, v: u32, exclude: &[&str]) {
+    env.file("patches/value.patch", &value_patch(v));
+    env.shim(
+        &format!("patched/{name}"),
+        &Shim::renamed(&format!("{name}-patched"), name, version)
+            .patch("../../patches/value.patch")
+            .metadata_extra(&format!("source = \"../../vendor/{name}\"\n")),
+    );
+    env.file(
+        "Cargo.toml",
+        &format!(
+            "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n\
+             [dependencies]\n{name} = {{ package = \"{name}-patched\", path = \"patched/{name}\" }}\n\n\
+             [workspace]\nexclude = {exclude:?}\n"
+        ),
+    )
+    .file(
+        "src/main.rs",
+        &format!("fn main() {{ println!(\"{{}}\", {name}::value()); }}\n"),
+    );
+}
+
+/// `vendor/NAME` of the workspace: `name version` with [`LIB`] and `extra`
+/// (path, contents) files.
+pub fn vendored(env: &TestEnv, name: &str, version: &str, extra: &[(&str, &str)]) {
+    env.file(
+        &format!("vendor/{name}/Cargo.toml"),
+        &format!("[package]\nname = \"{name}\"\nversion = \"{version}\"\nedition = \"2021\"\n"),
+    )
+    .file(&format!("vendor/{name}/src/lib.rs"), LIB);
+    for (path, contents) in extra {
+        env.file(&format!("vendor/{name}/{path}"), contents);
+    }
+}
