@@ -9,7 +9,7 @@
 
 use std::path::{Path, PathBuf};
 
-use support::{unified_diff, write, Package, Shim, TestEnv};
+use support::{assert_contains, assert_lacks, unified_diff, write, Package, Shim, TestEnv};
 
 /// Writes the build files of the shim at `dir` for `name version` with the
 /// patches (paths relative to the shim), as `cargo build-patch new` would:
@@ -145,7 +145,7 @@ fn cfgs_generated_code_env_and_features_match_the_registry_build() {
     let shim = env.ok(&["run"]);
     assert_eq!(shim.stdout, registry);
     // The upstream script's warnings are capped, as for a registry crate.
-    assert!(!shim.stderr.contains("warning"), "{}", shim.stderr);
+    assert_lacks(&shim.stderr, &["warning"]);
 
     // Features reach the upstream script as CARGO_FEATURE_*.
     app(&env, "{ version = \"1\", features = [\"fast\"] }", true);
@@ -301,11 +301,7 @@ fn a_failing_build_script_fails_the_build_with_its_own_output() {
             assert!(run.stderr.contains(e), "missing {e:?}:\n{}", run.stderr);
         }
         if name == "failing" {
-            assert!(
-                run.stderr.contains("checking for libfrob"),
-                "{}",
-                run.stderr
-            );
+            assert_contains(&run.stderr, &["checking for libfrob"]);
         }
     }
 }
@@ -381,11 +377,9 @@ fn edition_2015_build_dependencies_and_local_modules() {
     shim.package_extra = "build = \"build/main.rs\"\n".into();
     env.shim("patched/gencode", &shim);
     let run = env.fails(&["build"]);
-    assert!(
-        run.stderr
-            .contains("[build-dependencies] `twice`: requirement upstream `^1`, the shim `^1.0`"),
-        "{}",
-        run.stderr
+    assert_contains(
+        &run.stderr,
+        &["[build-dependencies] `twice`: requirement upstream `^1`, the shim `^1.0`"],
     );
 }
 

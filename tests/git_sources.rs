@@ -49,7 +49,7 @@ fn app_test(path: &str, name: &str, value: u32) -> String {
 /// Runs `cargo ARGS` (a test run), which must pass its one test.
 fn passes(env: &TestEnv, args: &[&str]) {
     let run = env.ok(args);
-    assert!(run.stdout.contains("1 passed"), "{}", run.stdout);
+    assert_contains(&run.stdout, &["1 passed"]);
 }
 
 /// An environment that may fetch `file://` URLs, with the single-package

@@ -330,11 +330,9 @@ fn a_pristine_source_removed_from_cargos_cache_is_fetched_again_or_a_clear_error
     std::fs::remove_file(env.registry.join("bulky-1.0.0.crate")).unwrap();
     env.file("patches/value.patch", &value_patch(13));
     let run = env.fails(&["build"]);
-    assert!(
-        run.stderr
-            .contains("cannot get the pristine source of `bulky 1.0.0`"),
-        "{}",
-        run.stderr
+    assert_contains(
+        &run.stderr,
+        &["cannot get the pristine source of `bulky 1.0.0`"],
     );
     assert_eq!(hash_tree(&work.join("bulky-1.0.0")), good);
 }

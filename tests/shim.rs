@@ -1,7 +1,7 @@
 //! End to end: shims built by the real `cargo` against a local registry,
 //! asserting what the compiled programs do.
 
-use support::{unified_diff, Package, Shim, TestEnv};
+use support::{assert_contains, unified_diff, Package, Shim, TestEnv};
 
 const GREET_V1: &str = r#"pub fn greet(name: &str) -> String {
     format!("Hello {}", name)
@@ -213,8 +213,7 @@ fn no_std_crate_needs_its_attribute_in_the_shim() {
     let shim = Shim::renamed("tiny-patched", "tiny", "1.0.0").patch("../../patches/add.patch");
     env.shim("patched/tiny", &shim);
     let run = env.fails(&["build", "-q"]);
-    assert!(run.stderr.contains("#![no_std]"), "{}", run.stderr);
-    assert!(run.stderr.contains("missing"), "{}", run.stderr);
+    assert_contains(&run.stderr, &["#![no_std]", "missing"]);
 
     env.shim("patched/tiny", &shim.attrs("#![no_std]\n"));
     assert_eq!(env.ok(&["run", "-q"]).stdout, "1\n");
@@ -359,11 +358,7 @@ pub fn line() -> u32 { line!() }
         "{}",
         run.stderr
     );
-    assert!(
-        run.stderr.contains("help: run `cargo build-patch sync "),
-        "{}",
-        run.stderr
-    );
+    assert_contains(&run.stderr, &["help: run `cargo build-patch sync "]);
 
     env.shim(
         "patched/oldstyle",

@@ -193,10 +193,9 @@ fn a_patch_recorded_against_another_version_warns_or_fails_as_configured() {
         .iter()
         .find(|d| d.starts_with("cargo:warning="))
         .expect("a warning");
-    assert!(
-        warning
-            .contains("`fix.patch` was made against `lib1 0.9.0`, and is applied to `lib1 1.0.0`"),
-        "{warning}"
+    assert_contains(
+        &warning,
+        &["`fix.patch` was made against `lib1 0.9.0`, and is applied to `lib1 1.0.0`"],
     );
 
     let manifest = fx.root.join("shim/Cargo.toml");

@@ -60,23 +60,22 @@ fn a_graph_wide_shim_that_stages_another_version_than_its_own_fails() {
     graph_wide_app(&env);
     let err = env.fails(&["build"]).stderr;
     let manifest = env.ws.join("patched/greet/Cargo.toml");
-    assert!(
-        err.contains(&format!(
+    assert_contains(
+        &err,
+        &[&format!(
             "the graph-wide shim `{}` is `greet 1.0.1`, but its `[package.metadata.build-patch]` \
              says `version = \"1.0.0\"`",
             manifest.display()
-        )),
-        "{err}"
+        )],
     );
     let dir = env.ws.join("patched/greet");
-    assert!(
-        err.contains(&format!(
-            "`cargo build-patch upgrade {} 1.0.1`",
-            dir.display()
-        )),
-        "{err}"
+    assert_contains(
+        &err,
+        &[
+            &format!("`cargo build-patch upgrade {} 1.0.1`", dir.display()),
+            "make `version` match",
+        ],
     );
-    assert_contains(&err, &["make `version` match"]);
 
     // With the versions agreeing, it builds 1.0.1, patched.
     env.shim(
@@ -147,13 +146,13 @@ fn a_missing_patch_is_shown_normalised_with_the_close_name_that_exists() {
     );
     graph_wide_app(&env);
     let err = env.fails(&["build"]).stderr;
-    assert!(
-        err.contains(&format!(
+    assert_contains(
+        &err,
+        &[&format!(
             "error: patch `../../patches/greet-coma.patch` does not exist: there is no `{}`\n    \
              help: did you mean `../../patches/greet-comma.patch`?\n",
             env.ws.join("patches/greet-coma.patch").display()
-        )),
-        "{err}"
+        )],
     );
     assert_lacks(&err, &["patched/greet/."]);
 
@@ -184,13 +183,13 @@ fn a_wrong_strip_level_suggests_strip_in_the_metadata_and_in_a_series() {
     );
     graph_wide_app(&env);
     let err = env.fails(&["build"]).stderr;
-    assert!(
-        err.contains(
+    assert_contains(
+        &err,
+        &[
             "help: `src/lib.rs` exists: this patch needs strip level 0, not 1: set `strip = 0` \
              in `[package.metadata.build-patch]` (for every patch of the shim), or write `-p0` \
-             after its name in a quilt series (for this one)"
-        ),
-        "{err}"
+             after its name in a quilt series (for this one)",
+        ],
     );
     // As it says, it builds.
     env.shim(
@@ -236,19 +235,16 @@ fn a_hand_bumped_shim_version_points_at_upgrade_not_sync() {
     bump(&env, "1.0.0", "1.0.1");
     let err = env.fails(&["build"]).stderr;
     let dir = env.ws.join("patched/greet");
-    assert!(
-        err.contains(
+    assert_contains(
+        &err,
+        &[
             "the shim was made for `greet 1.0.0` (the `Applies-to:` line of \
-             `../../patches/comma.patch`), and its version is now 1.0.1"
-        ),
-        "{err}"
-    );
-    assert!(
-        err.contains(&format!(
-            "help: `cargo build-patch upgrade {} 1.0.1` moves a shim to another version",
-            dir.display()
-        )),
-        "{err}"
+             `../../patches/comma.patch`), and its version is now 1.0.1",
+            &format!(
+                "help: `cargo build-patch upgrade {} 1.0.1` moves a shim to another version",
+                dir.display()
+            ),
+        ],
     );
     assert_lacks(&err, &["build-patch sync"]);
 }
@@ -277,19 +273,12 @@ fn a_hand_bumped_shim_version_is_seen_from_the_header_new_writes() {
     graph_wide_app(&env);
     bump(&env, "1.0.0", "1.0.1");
     let err = env.fails(&["build"]).stderr;
-    assert!(
-        err.contains(&format!(
+    assert_contains(&err, &[&format!(
             "the shim was made for `greet 1.0.0` (the header comment of `{}`), and its version is now 1.0.1",
             path.display()
-        )),
-        "{err}"
-    );
-    assert!(
-        err.contains(&format!(
+        ), &format!(
             "`cargo build-patch upgrade {} 1.0.1`",
             env.ws.join("patched/greet").display()
-        )),
-        "{err}"
-    );
+        )]);
     assert_lacks(&err, &["build-patch sync"]);
 }

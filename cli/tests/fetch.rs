@@ -5,7 +5,7 @@
 
 use support::cli::{fails, ok_with};
 
-use support::{unified_diff, Package, Shim, TestEnv};
+use support::{assert_contains, unified_diff, Package, Shim, TestEnv};
 
 const OLD: &str = "pub fn value() -> u32 {\n    1\n}\n";
 const NEW: &str = "pub fn value() -> u32 {\n    10\n}\n";
@@ -70,11 +70,9 @@ fn without_build_patch_fetch_the_offline_build_fails() {
     env.ok(&["fetch"]);
     cut_the_network(&env);
     let run = env.fails(&["build", "--offline"]);
-    assert!(
-        run.stderr
-            .contains("cannot get the pristine source of `foo 1.0.0`"),
-        "{}",
-        run.stderr
+    assert_contains(
+        &run.stderr,
+        &["cannot get the pristine source of `foo 1.0.0`"],
     );
     // And `fetch` says so too, naming the shim.
     let out = fails(&env, &["fetch"]);

@@ -85,13 +85,13 @@ fn new_with_git_flags_wires_the_repository_s_patch_table_and_edit_save_check_fet
     let (env, repo) = git_env("greet = { git = \"{url}\", tag = \"v1\" }");
     let url = repo.url();
     let out = new_at_v1(&env, &url);
-    assert!(
-        out.contains(&format!(
-            "Staging greet 1.0.0 from the git repository `{url}` (tag `v1`)"
-        )),
-        "{out}"
+    assert_contains(
+        &out,
+        &[
+            &format!("Staging greet 1.0.0 from the git repository `{url}` (tag `v1`)"),
+            &format!("under `[patch.\"{url}\"]`"),
+        ],
     );
-    assert!(out.contains(&format!("under `[patch.\"{url}\"]`")), "{out}");
     file_has(
         &env,
         "Cargo.toml",
@@ -148,12 +148,9 @@ fn new_without_flags_takes_the_git_source_of_the_graph_and_a_renamed_shim_too() 
         &env,
         &["new", "greet", "--build-patch-path", &build_patch_path()],
     );
-    assert!(
-        out.contains(&format!(
+    assert_contains(&out, &[&format!(
             "Using greet 1.0.0 from the git repository `{url}` (branch `main`), the source in `Cargo.lock`"
-        )),
-        "{out}"
-    );
+        )]);
     file_has(&env, "Cargo.toml", &format!("[patch.\"{url}\"]"));
     assert_eq!(run_app(&env), "hello\n");
 
@@ -194,13 +191,9 @@ fn check_names_a_git_patch_that_no_dependency_from_that_repository_needs() {
         "greet = \"1\"",
     );
     let err = fails(&env, &["check"]);
-    assert_contains(&err, &["the graph does not use this shim"]);
-    assert!(
-        err.contains(&format!(
+    assert_contains(&err, &["the graph does not use this shim", &format!(
             "nothing in the graph depends on `greet` from `{url}`, the only source a `[patch.\"{url}\"]` entry stands for; `app 0.1.0` (`greet = \"^1\"`) takes it from elsewhere"
-        )),
-        "{err}"
-    );
+        )]);
 }
 
 #[test]
@@ -310,14 +303,16 @@ fn new_refuses_to_guess_between_two_sources_of_one_version() {
             &build_patch_path(),
         ],
     );
-    assert_contains(&out, &["under `[patch.crates-io]`"]);
-    assert!(
-        out.contains(&format!(
+    assert_contains(
+        &out,
+        &[
+            "under `[patch.crates-io]`",
+            &format!(
             "the shim stands in for its crate from crates.io only\n  help: if that copy needs the \
              fix too, add a shim of it: `cargo build-patch new greet@1.0.0 --git {} --tag v1`",
             repo.url()
-        )),
-        "{out}"
+        ),
+        ],
     );
 }
 

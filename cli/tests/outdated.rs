@@ -201,12 +201,13 @@ fn upgrade_compatible_lands_on_the_newest_in_range_and_drops_what_upstream_has()
 
     // --compatible: 1.1.0, both patches dropped.
     let out = common::ok(&env, &["upgrade", "patched/greet", "--compatible"]);
-    assert_contains(&out, &["to 1.1.0", "Dropped `../../patches/hi.patch`"]);
-    assert!(
-        out.contains(
-            "Dropped `../../patches/bye.patch`: its header says `Applied-Upstream: 1.1.0`"
-        ),
-        "{out}"
+    assert_contains(
+        &out,
+        &[
+            "to 1.1.0",
+            "Dropped `../../patches/hi.patch`",
+            "Dropped `../../patches/bye.patch`: its header says `Applied-Upstream: 1.1.0`",
+        ],
     );
     let text = std::fs::read_to_string(&manifest).unwrap();
     assert_contains(&text, &["version = \"1.1.0\"", "patches = []"]);

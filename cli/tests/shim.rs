@@ -202,11 +202,7 @@ fn sync_follows_a_manifest_patch_and_keeps_the_users_additions() {
         "[patch.crates-io]\nuses-base = { path = \"patched/uses-base\" }",
     );
     let run = env.fails(&["build"]);
-    assert!(
-        run.stderr.contains("cargo build-patch sync"),
-        "{}",
-        run.stderr
-    );
+    assert_contains(&run.stderr, &["cargo build-patch sync"]);
 
     let (ok, out) = cli(&env, &["sync", "patched/uses-base"]);
     assert!(ok, "{out}");
@@ -353,12 +349,7 @@ fn new_from_a_subdirectory_writes_under_the_root_and_words_the_wiring_for_the_ma
     assert!(env.ws.join("patched/rich/Cargo.toml").exists(), "{text}");
     // The table exists already: the entry goes under it, with the path
     // relative to the root manifest.
-    assert!(
-        text.contains(
-            "Wired `rich = { path = \"patched/rich\" }` under `[patch.crates-io]` of `../Cargo.toml`"
-        ),
-        "{text}"
-    );
+    assert_contains(&text, &["Wired `rich = { path = \"patched/rich\" }` under `[patch.crates-io]` of `../Cargo.toml`"]);
     let manifest = std::fs::read_to_string(env.ws.join("Cargo.toml")).unwrap();
     assert_contains(
         &manifest,
@@ -377,11 +368,9 @@ fn new_from_a_subdirectory_writes_under_the_root_and_words_the_wiring_for_the_ma
         .concat(),
     );
     assert!(!ok, "{out}");
-    assert!(
-        out.contains(
-            "`[patch.crates-io] rich` already patches `rich` with `patched/rich` (rich 1.2.3)"
-        ),
-        "{out}"
+    assert_contains(
+        &out,
+        &["`[patch.crates-io] rich` already patches `rich` with `patched/rich` (rich 1.2.3)"],
     );
     assert_eq!(
         std::fs::read_to_string(env.ws.join("Cargo.toml")).unwrap(),

@@ -343,12 +343,7 @@ fn two_shims_of_one_crate_are_wired_side_by_side_and_both_used() {
     let out = new_ok(&env, &["greet", "--patch", "patches/hi.patch"]);
     assert_contains(&out, &["Using greet 0.9.0", "in `patched/greet-0.9.0`"]);
     let text = manifest(&env);
-    assert!(
-        text.contains(
-            "[patch.crates-io]\ngreet = { path = \"patched/greet\" }\ngreet09 = { package = \"greet\", path = \"patched/greet-0.9.0\" }\n"
-        ),
-        "{text}"
-    );
+    assert_contains(&text, &["[patch.crates-io]\ngreet = { path = \"patched/greet\" }\ngreet09 = { package = \"greet\", path = \"patched/greet-0.9.0\" }\n"]);
     assert_eq!(env.ok(&["run", "-q"]).stdout, "Hi you / Hi old\n");
     ok_check(&env);
 
@@ -396,12 +391,7 @@ fn new_wires_a_renamed_shim_in_place_of_the_dependency() {
         ],
     );
     let text = manifest(&env);
-    assert!(
-        text.contains(
-            "greet = { package = \"greet-patched\", path = \"patched/greet\", default-features = false }"
-        ),
-        "{text}"
-    );
+    assert_contains(&text, &["greet = { package = \"greet-patched\", path = \"patched/greet\", default-features = false }"]);
     assert!(env.ok(&["run", "-q"]).stdout.contains("Hi you"));
     ok_check(&env);
 }
@@ -420,13 +410,13 @@ fn a_graph_wide_shim_claiming_another_version_fails_check_and_sync() {
     );
     std::fs::write(&path, &text).unwrap();
     let out = fails(&env, &["check"]);
-    assert!(
-        out.contains(
-            "is `greet 1.0.1`, but its `[package.metadata.build-patch]` says `version = \"1.0.0\"`"
-        ),
-        "{out}"
+    assert_contains(
+        &out,
+        &[
+            "is `greet 1.0.1`, but its `[package.metadata.build-patch]` says `version = \"1.0.0\"`",
+            "cargo build-patch upgrade",
+        ],
     );
-    assert_contains(&out, &["cargo build-patch upgrade"]);
     fails_with(
         &env,
         &["sync", "patched/greet"],

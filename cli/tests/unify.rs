@@ -86,7 +86,7 @@ fn unify_patches_every_dependent_and_the_program_compiles() {
     let env = stack();
     // Two copies: the program does not compile.
     let r = env.fails(&["build"]);
-    assert!(r.stderr.contains("E0308"), "{}", r.stderr);
+    assert_contains(&r.stderr, &["E0308"]);
 
     // --dry-run prints and writes nothing.
     let before = hash_tree(&env.ws);

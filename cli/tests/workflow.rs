@@ -68,10 +68,9 @@ fn edit_then_save_makes_ordered_patches_that_build() {
         first.starts_with("Description: Add a comma\nApplies-to: greet 1.0.0\n"),
         "{first}"
     );
-    assert!(
-        first
-            .contains("diff --git a/src/lib.rs b/src/lib.rs\n--- a/src/lib.rs\n+++ b/src/lib.rs\n"),
-        "{first}"
+    assert_contains(
+        &first,
+        &["diff --git a/src/lib.rs b/src/lib.rs\n--- a/src/lib.rs\n+++ b/src/lib.rs\n"],
     );
     let second = std::fs::read_to_string(shim.join("patches/0002-exclaim.patch")).unwrap();
     assert!(
@@ -82,11 +81,9 @@ fn edit_then_save_makes_ordered_patches_that_build() {
         "{second}"
     );
     let manifest = std::fs::read_to_string(shim.join("Cargo.toml")).unwrap();
-    assert!(
-        manifest.contains(
-            "patches = [\"patches/0001-add-a-comma.patch\", \"patches/0002-exclaim.patch\"]"
-        ),
-        "{manifest}"
+    assert_contains(
+        &manifest,
+        &["patches = [\"patches/0001-add-a-comma.patch\", \"patches/0002-exclaim.patch\"]"],
     );
     assert_eq!(env.ok(&["run", "-q"]).stdout, "Hello, you! (1.0.0)\n");
 

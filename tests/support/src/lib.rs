@@ -128,6 +128,20 @@ impl TestEnv {
         )
     }
 
+    /// A renamed shim `NAME-patched` of `name version` in `patched/NAME`,
+    /// with the patch `patches/PATCH`, and the app depending on it as `name`.
+    pub fn wire_renamed(&self, name: &str, version: &str, patch: &str) -> &TestEnv {
+        self.shim(
+            &format!("patched/{name}"),
+            &Shim::renamed(&format!("{name}-patched"), name, version)
+                .patch(&format!("../../patches/{patch}")),
+        );
+        self.app(
+            &format!("{name} = {{ package = \"{name}-patched\", path = \"patched/{name}\" }}"),
+            "",
+        )
+    }
+
     /// Runs the `cargo-build-patch` binary at `bin` as `cargo build-patch
     /// ARGS` in the workspace, with this environment's Cargo home. Returns
     /// whether it succeeded, and stdout followed by stderr.
