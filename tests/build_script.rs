@@ -120,13 +120,20 @@ fn app(env: &TestEnv, dep: &str, patch: bool) {
 }
 
 fn probe_shim(env: &TestEnv, patches: &[&str]) {
-    let mut shim = Shim::graph_wide("probe", "1.0.0").manifest_extra("\n[features]\nfast = []\n");
-    shim.package_extra = "build = \"build.rs\"\n".into();
+    env.shim("patched/probe", &probe_shim_manifest(patches));
+    write_build_files(env, "patched/probe", "probe", "1.0.0", patches);
+}
+
+/// The shim of probe 1.0.0 (its `fast` feature, its build script) listing
+/// `patches`.
+fn probe_shim_manifest(patches: &[&str]) -> Shim {
+    let mut shim = Shim::graph_wide("probe", "1.0.0")
+        .manifest_extra("\n[features]\nfast = []\n")
+        .package_extra("build = \"build.rs\"\n");
     for p in patches {
         shim = shim.patch(p);
     }
-    env.shim("patched/probe", &shim);
-    write_build_files(env, "patched/probe", "probe", "1.0.0", patches);
+    shim
 }
 
 #[test]
@@ -205,26 +212,19 @@ fn a_patch_to_the_build_script_and_its_data_takes_effect_once_the_shim_is_synced
         "patches/build.patch",
         &unified_diff("build.rs", PROBE_BUILD, &patched_build),
     );
-    let mut shim = Shim::graph_wide("probe", "1.0.0")
-        .manifest_extra("\n[features]\nfast = []\n")
-        .patch("../../patches/words.patch")
-        .patch("../../patches/build.patch");
-    shim.package_extra = "build = \"build.rs\"\n".into();
+    let shim = probe_shim_manifest(&["../../patches/words.patch", "../../patches/build.patch"]);
     let old_build = std::fs::read_to_string(env.ws.join("patched/probe/build.rs")).unwrap();
     env.shim("patched/probe", &shim);
     env.file("patched/probe/build.rs", &old_build);
     let run = env.fails(&["build"]);
-    for expected in [
-        "the shim's copy of the build script of the patched `probe 1.0.0` is out of date",
-        "`build.rs`: differs from the patched upstream's",
-        "cargo build-patch sync",
-    ] {
-        assert!(
-            run.stderr.contains(expected),
-            "missing {expected:?}:\n{}",
-            run.stderr
-        );
-    }
+    assert_contains(
+        &run.stderr,
+        &[
+            "the shim's copy of the build script of the patched `probe 1.0.0` is out of date",
+            "`build.rs`: differs from the patched upstream's",
+            "cargo build-patch sync",
+        ],
+    );
     write_build_files(
         &env,
         "patched/probe",
@@ -242,21 +242,16 @@ fn a_patch_to_the_build_script_and_its_data_takes_effect_once_the_shim_is_synced
 fn a_shim_that_does_not_run_the_upstream_build_script_is_an_error() {
     let env = TestEnv::new();
     env.publish(&probe_crate());
-    let mut shim = Shim::graph_wide("probe", "1.0.0").manifest_extra("\n[features]\nfast = []\n");
-    shim.package_extra = "build = \"build.rs\"\n".into();
-    env.shim("patched/probe", &shim);
+    env.shim("patched/probe", &probe_shim_manifest(&[]));
     app(&env, "\"1\"", true);
     let run = env.fails(&["build"]);
-    for expected in [
-        "the patched `probe 1.0.0` has a build script (`build.rs`)",
-        "cargo build-patch sync",
-    ] {
-        assert!(
-            run.stderr.contains(expected),
-            "missing {expected:?}:\n{}",
-            run.stderr
-        );
-    }
+    assert_contains(
+        &run.stderr,
+        &[
+            "the patched `probe 1.0.0` has a build script (`build.rs`)",
+            "cargo build-patch sync",
+        ],
+    );
 }
 
 #[test]
@@ -340,10 +335,10 @@ fn edition_2015_build_dependencies_and_local_modules() {
             ),
     );
     env.add_build_dep_to_index("gencode", "twice", "^1");
-    let mut shim = Shim::graph_wide("gencode", "0.5.0")
+    let shim = Shim::graph_wide("gencode", "0.5.0")
         .edition("2015")
-        .manifest_extra("twice = \"1\"\n");
-    shim.package_extra = "build = \"build/main.rs\"\n".into();
+        .manifest_extra("twice = \"1\"\n")
+        .package_extra("build = \"build/main.rs\"\n");
     env.shim("patched/gencode", &shim);
     write_build_files(&env, "patched/gencode", "gencode", "0.5.0", &[]);
     for f in ["build/table.rs", "build/name.txt"] {
@@ -371,10 +366,10 @@ fn edition_2015_build_dependencies_and_local_modules() {
     // Another requirement for the build-dependency: the manifest check
     // says so. (Without it at all, the shim's build script would not
     // compile: Cargo's "can't find crate for `twice`".)
-    let mut shim = Shim::graph_wide("gencode", "0.5.0")
+    let shim = Shim::graph_wide("gencode", "0.5.0")
         .edition("2015")
-        .manifest_extra("twice = \"1.0\"\n");
-    shim.package_extra = "build = \"build/main.rs\"\n".into();
+        .manifest_extra("twice = \"1.0\"\n")
+        .package_extra("build = \"build/main.rs\"\n");
     env.shim("patched/gencode", &shim);
     let run = env.fails(&["build"]);
     assert_contains(
@@ -418,8 +413,7 @@ fn links_metadata_reaches_dependents_and_link_directives_apply() {
                 "pub fn info() -> String { format!(\"{} {} zlib={}\", env!(\"NATIVE_INCLUDE\"), env!(\"NATIVE_VERSION\"), !native::zlib_version().is_empty()) }\n",
             ),
     );
-    let mut shim = Shim::graph_wide("native", "1.0.0");
-    shim.package_extra = "links = \"native\"\n".into();
+    let shim = Shim::graph_wide("native", "1.0.0").package_extra("links = \"native\"\n");
     env.shim("patched/native", &shim);
     write_build_files(&env, "patched/native", "native", "1.0.0", &[]);
     env.file(
@@ -438,9 +432,9 @@ fn links_metadata_reaches_dependents_and_link_directives_apply() {
 
     // The other way round: a shimmed crate's build script reads the
     // DEP_* metadata of a registry `links` crate it depends on.
-    let mut shim = Shim::graph_wide("uses-native", "1.0.0")
-        .manifest_extra("\n[dependencies]\nnative = \"1\"\n");
-    shim.package_extra = "build = \"build.rs\"\n".into();
+    let shim = Shim::graph_wide("uses-native", "1.0.0")
+        .manifest_extra("\n[dependencies]\nnative = \"1\"\n")
+        .package_extra("build = \"build.rs\"\n");
     env.shim("patched/uses-native", &shim);
     write_build_files(&env, "patched/uses-native", "uses-native", "1.0.0", &[]);
     env.file(

@@ -8,6 +8,7 @@
 //! `BUILD_PATCH_SEED` repeats a run's random delays.
 #![cfg(unix)]
 
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use support::reliability::*;
@@ -18,6 +19,19 @@ use support::{assert_contains, assert_lacks, hash_tree, TestEnv};
 /// Builds and runs the app, returning what it printed.
 fn run_app(env: &TestEnv) -> String {
     env.ok(&["run", "-q"]).stdout.trim().to_string()
+}
+
+/// A [`bulky`] crate of `files` small and `large` large files, published,
+/// and its workspace built and run once with `value()` patched to return
+/// `v`: the environment, the pristine source, and the shim's work dir.
+fn built(files: usize, large: usize, v: u32) -> (TestEnv, PathBuf, PathBuf) {
+    let env = TestEnv::new().isolated_target();
+    env.publish(&bulky(files, large));
+    bulky_workspace(&env, v);
+    assert_eq!(run_app(&env), v.to_string());
+    let pristine = env.cached_source("bulky", "1.0.0").unwrap();
+    let work = work_dir(&env.target_dir, "bulky").unwrap();
+    (env, pristine, work)
 }
 
 #[test]
@@ -125,13 +139,8 @@ fn killed_builds_always_restage_the_complete_patched_tree() {
 /// behind, and the next build without the limit works.
 #[test]
 fn a_file_size_limit_mid_copy_is_a_clear_error_and_the_next_build_works() {
-    let env = TestEnv::new().isolated_target();
-    env.publish(&bulky(300, 2));
-    bulky_workspace(&env, 7);
-    assert_eq!(run_app(&env), "7");
-    let pristine = env.cached_source("bulky", "1.0.0").unwrap();
+    let (env, pristine, work) = built(300, 2, 7);
     let pristine_hash = hash_tree(&pristine);
-    let work = work_dir(&env.target_dir, "bulky").unwrap();
     let good = hash_tree(&work.join("bulky-1.0.0"));
 
     env.file("patches/value.patch", &value_patch(8));
@@ -211,13 +220,8 @@ fn an_unreadable_file_in_the_source_is_a_clear_error_naming_it() {
 /// copy is intact, and once writable again the build works.
 #[test]
 fn an_unwritable_staging_folder_is_a_clear_error_naming_it() {
-    let env = TestEnv::new().isolated_target();
-    env.publish(&bulky(20, 0));
-    bulky_workspace(&env, 5);
-    assert_eq!(run_app(&env), "5");
-    let pristine = env.cached_source("bulky", "1.0.0").unwrap();
+    let (env, pristine, work) = built(20, 0, 5);
     let pristine_hash = hash_tree(&pristine);
-    let work = work_dir(&env.target_dir, "bulky").unwrap();
     let good = hash_tree(&work.join("bulky-1.0.0"));
 
     env.file("patches/value.patch", &value_patch(6));
@@ -302,13 +306,8 @@ fn an_out_dir_under_an_unwritable_parent_is_a_clear_error_naming_it() {
 /// the earlier staged copy is left as it was.
 #[test]
 fn a_pristine_source_removed_from_cargos_cache_is_fetched_again_or_a_clear_error() {
-    let env = TestEnv::new().isolated_target();
-    env.publish(&bulky(30, 0));
-    bulky_workspace(&env, 11);
-    assert_eq!(run_app(&env), "11");
-    let pristine = env.cached_source("bulky", "1.0.0").unwrap();
+    let (env, pristine, work) = built(30, 0, 11);
     let pristine_hash = hash_tree(&pristine);
-    let work = work_dir(&env.target_dir, "bulky").unwrap();
 
     std::fs::remove_dir_all(&pristine).unwrap();
     let noop = env.ok(&["run", "-v"]);
@@ -347,12 +346,7 @@ fn a_pristine_source_removed_from_cargos_cache_is_fetched_again_or_a_clear_error
 /// is intact. Never a half-patched tree.
 #[test]
 fn a_pristine_source_edited_in_cargos_cache_never_gives_a_half_patched_tree() {
-    let env = TestEnv::new().isolated_target();
-    env.publish(&bulky(30, 0));
-    bulky_workspace(&env, 21);
-    assert_eq!(run_app(&env), "21");
-    let pristine = env.cached_source("bulky", "1.0.0").unwrap();
-    let work = work_dir(&env.target_dir, "bulky").unwrap();
+    let (env, pristine, work) = built(30, 0, 21);
     let good = hash_tree(&work.join("bulky-1.0.0"));
     assert_eq!(good, reference_tree(&pristine, &lib_with(21)));
 

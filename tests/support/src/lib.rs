@@ -486,27 +486,26 @@ impl Shim {
         self.patches.push(p.into());
         self
     }
-
-    pub fn attrs(mut self, a: &str) -> Shim {
-        self.attrs = a.into();
-        self
-    }
-
-    pub fn edition(mut self, e: &str) -> Shim {
-        self.edition = e.into();
-        self
-    }
-
-    pub fn manifest_extra(mut self, m: &str) -> Shim {
-        self.manifest_extra = m.into();
-        self
-    }
-
-    pub fn metadata_extra(mut self, m: &str) -> Shim {
-        self.metadata_extra = m.into();
-        self
-    }
 }
+
+/// Builder methods setting text fields: `name(self, value) -> Self`.
+macro_rules! text_setters {
+    ($ty:ident: $($field:ident),*) => {
+        impl $ty {
+            $(
+                #[doc = concat!("Sets `", stringify!($field), "`.")]
+                pub fn $field(mut self, value: &str) -> $ty {
+                    self.$field = value.into();
+                    self
+                }
+            )*
+        }
+    };
+}
+
+text_setters!(Shim: attrs, edition, package_extra, manifest_extra, metadata_extra);
+// `manifest_extra`: text appended to the generated `Cargo.toml`.
+text_setters!(Package: edition, manifest_extra);
 
 /// What a cargo run did.
 pub struct Run {
@@ -696,17 +695,6 @@ impl Package {
     pub fn feature(mut self, name: &str, enables: &[&str]) -> Package {
         self.features
             .push((name.into(), enables.iter().map(|s| s.to_string()).collect()));
-        self
-    }
-
-    pub fn edition(mut self, e: &str) -> Package {
-        self.edition = e.into();
-        self
-    }
-
-    /// Text appended to the generated `Cargo.toml`.
-    pub fn manifest_extra(mut self, m: &str) -> Package {
-        self.manifest_extra = m.into();
         self
     }
 

@@ -212,9 +212,19 @@ pub fn without_permission_override(cmd: Command) -> Command {
         Command::new("setpriv").arg("--version").output().is_ok(),
         "run as root, this test needs `setpriv` (util-linux) to drop the permission override"
     );
-    let mut wrapped = Command::new("setpriv");
+    wrap(
+        "setpriv",
+        &["--bounding-set=-dac_override,-dac_read_search,-fowner,-linux_immutable"],
+        &cmd,
+    )
+}
+
+/// `program ARGS CMD...`: `cmd` (its program and arguments) run by `program`,
+/// with the folder and environment of `cmd`.
+fn wrap(program: &str, args: &[&str], cmd: &Command) -> Command {
+    let mut wrapped = Command::new(program);
     wrapped
-        .arg("--bounding-set=-dac_override,-dac_read_search,-fowner,-linux_immutable")
+        .args(args)
         .arg(cmd.get_program())
         .args(cmd.get_args());
     if let Some(dir) = cmd.get_current_dir() {
@@ -253,22 +263,7 @@ pub fn set_tree_modes(dir: &Path, dir_mode: u32, file_mode: u32) {
 /// `cmd` run by `sh -c "SETUP && exec cmd..."`, with its folder and
 /// environment: for `ulimit`, `umask` and `trap` in front of a command.
 pub fn in_sh(setup: &str, cmd: &Command) -> Command {
-    let mut sh = Command::new("sh");
-    sh.arg("-c")
-        .arg(format!("{setup} && exec \"$@\""))
-        .arg("sh")
-        .arg(cmd.get_program())
-        .args(cmd.get_args());
-    if let Some(dir) = cmd.get_current_dir() {
-        sh.current_dir(dir);
-    }
-    for (k, v) in cmd.get_envs() {
-        match v {
-            Some(v) => sh.env(k, v),
-            None => sh.env_remove(k),
-        };
-    }
-    sh
+    wrap("sh", &["-c", &format!("{setup} && exec \"$@\""), "sh"], cmd)
 }
 
 /// Runs a command and returns (success, stdout, stderr).
