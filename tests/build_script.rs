@@ -156,10 +156,7 @@ fn cfgs_generated_code_env_and_features_match_the_registry_build() {
 
     // Features reach the upstream script as CARGO_FEATURE_*.
     app(&env, "{ version = \"1\", features = [\"fast\"] }", true);
-    assert_eq!(
-        env.ok(&["run", "-q"]).stdout,
-        "rustc=true fast=true saw=probe 1.0.0 profile=debug words=alpha,beta\n"
-    );
+    env.assert_prints("rustc=true fast=true saw=probe 1.0.0 profile=debug words=alpha,beta\n");
     assert_eq!(
         env.ok(&["run", "-q", "--release"]).stdout,
         "rustc=true fast=true saw=probe 1.0.0 profile=release words=alpha,beta\n"
@@ -195,9 +192,8 @@ fn a_patch_to_the_build_script_and_its_data_takes_effect_once_the_shim_is_synced
     probe_shim(&env, &["../../patches/words.patch"]);
     app(&env, "\"1\"", true);
     // A patch to a file the script reads at run time: no sync needed.
-    assert_eq!(
-        env.ok(&["run", "-q"]).stdout,
-        "rustc=true fast=false saw=probe 1.0.0 profile=debug words=alpha,beta,gamma\n"
+    env.assert_prints(
+        "rustc=true fast=false saw=probe 1.0.0 profile=debug words=alpha,beta,gamma\n",
     );
     let noop = env.ok(&["build", "-v"]);
     assert!(!noop.ran_build_script_of("probe"), "{}", noop.stderr);
@@ -232,9 +228,8 @@ fn a_patch_to_the_build_script_and_its_data_takes_effect_once_the_shim_is_synced
         "1.0.0",
         &["../../patches/words.patch", "../../patches/build.patch"],
     );
-    assert_eq!(
-        env.ok(&["run", "-q"]).stdout,
-        "rustc=true fast=true saw=probe 1.0.0 profile=debug words=alpha,beta,gamma\n"
+    env.assert_prints(
+        "rustc=true fast=true saw=probe 1.0.0 profile=debug words=alpha,beta,gamma\n",
     );
 }
 
@@ -425,10 +420,7 @@ fn links_metadata_reaches_dependents_and_link_directives_apply() {
         "src/main.rs",
         "fn main() { println!(\"{}\", uses_native::info()); }\n",
     );
-    assert_eq!(
-        env.ok(&["run", "-q"]).stdout,
-        "/opt/native/include 1.2.3 zlib=true\n"
-    );
+    env.assert_prints("/opt/native/include 1.2.3 zlib=true\n");
 
     // The other way round: a shimmed crate's build script reads the
     // DEP_* metadata of a registry `links` crate it depends on.
@@ -442,10 +434,7 @@ fn links_metadata_reaches_dependents_and_link_directives_apply() {
         "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n\
          [dependencies]\nuses-native = \"1\"\n\n[patch.crates-io]\nuses-native = { path = \"patched/uses-native\" }\n",
     );
-    assert_eq!(
-        env.ok(&["run", "-q"]).stdout,
-        "/opt/native/include 1.2.3 zlib=true\n"
-    );
+    env.assert_prints("/opt/native/include 1.2.3 zlib=true\n");
 }
 
 #[test]
@@ -500,7 +489,7 @@ fn a_build_script_printing_a_million_directives_builds_as_from_the_registry() {
         "fn main() { println!(\"{}\", chatty::done()); }\n",
     );
     let start = std::time::Instant::now();
-    assert_eq!(env.ok(&["run", "-q"]).stdout, "all directives read\n");
+    env.assert_prints("all directives read\n");
     let took = start.elapsed();
     assert!(took < std::time::Duration::from_secs(60), "took {took:?}");
     // Nothing changed: the million watched variables do not rerun it.

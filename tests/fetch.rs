@@ -110,7 +110,7 @@ fn a_vendored_source_is_used_as_configured() {
         "src/main.rs",
         "fn main() { println!(\"{}\", delta::d()); }\n",
     );
-    assert_eq!(env.ok(&["run", "-q"]).stdout, "vendored, patched\n");
+    env.assert_prints("vendored, patched\n");
 
     // A source of another version is refused with both versions named.
     env.file(

@@ -46,5 +46,5 @@ fn a_cargo_toml_patch_must_be_mirrored_by_the_shim() {
     );
 
     env.shim("patched/uses-base", &shim("0.11"));
-    assert_eq!(env.ok(&["run", "-q"]).stdout, "11\n");
+    env.assert_prints("11\n");
 }

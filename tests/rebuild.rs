@@ -42,7 +42,7 @@ fn staged_dir(env: &TestEnv) -> PathBuf {
 fn noop_rebuild_reruns_nothing_and_a_changed_patch_restages() {
     let env = TestEnv::new().isolated_target();
     setup(&env, "pub fn value() -> u32 {\n    2\n}\n");
-    assert_eq!(env.ok(&["run", "-q"]).stdout, "2\n");
+    env.assert_prints("2\n");
     let pristine = env
         .cached_source("counter", "2.0.0")
         .expect("fetched by the shim");
@@ -74,7 +74,7 @@ fn noop_rebuild_reruns_nothing_and_a_changed_patch_restages() {
 fn a_patch_that_does_not_apply_fails_the_build_and_keeps_the_last_good_copy() {
     let env = TestEnv::new().isolated_target();
     setup(&env, "pub fn value() -> u32 {\n    2\n}\n");
-    assert_eq!(env.ok(&["run", "-q"]).stdout, "2\n");
+    env.assert_prints("2\n");
     let staged = staged_dir(&env);
     let good = hash_tree(&staged);
 
@@ -104,7 +104,7 @@ fn a_patch_that_does_not_apply_fails_the_build_and_keeps_the_last_good_copy() {
     // patch builds again.
     assert_eq!(hash_tree(&staged), good);
     setup(&env, "pub fn value() -> u32 {\n    4\n}\n");
-    assert_eq!(env.ok(&["run", "-q"]).stdout, "4\n");
+    env.assert_prints("4\n");
 }
 
 #[test]
@@ -129,7 +129,7 @@ fn leftovers_of_a_killed_build_are_restaged() {
     std::thread::sleep(std::time::Duration::from_millis(1100));
     std::fs::write(&patch, text).unwrap();
 
-    assert_eq!(env.ok(&["run", "-q"]).stdout, "2\n");
+    env.assert_prints("2\n");
     assert_eq!(hash_tree(&staged), good);
     assert!(!work.join(".counter-2.0.0.tmp-99999").exists());
 }

@@ -212,7 +212,7 @@ fn an_unreadable_file_in_the_source_is_a_clear_error_naming_it() {
         "{stderr}"
     );
     assert_lacks(&stderr, &["panicked"]);
-    assert_eq!(env.ok(&["run", "-q"]).stdout, "3\n");
+    env.assert_prints("3\n");
 }
 
 /// `OUT_DIR/build-patch` made read-only after a good build: the next restage

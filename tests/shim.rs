@@ -216,7 +216,7 @@ fn no_std_crate_needs_its_attribute_in_the_shim() {
     assert_contains(&run.stderr, &["#![no_std]", "missing"]);
 
     env.shim("patched/tiny", &shim.attrs("#![no_std]\n"));
-    assert_eq!(env.ok(&["run", "-q"]).stdout, "1\n");
+    env.assert_prints("1\n");
 }
 
 #[test]
@@ -253,7 +253,7 @@ pub fn answer(_input: TokenStream) -> TokenStream {
         "src/main.rs",
         "fn main() { println!(\"{}\", answer_macro::answer!()); }\n",
     );
-    assert_eq!(env.ok(&["run", "-q"]).stdout, "42\n");
+    env.assert_prints("42\n");
 }
 
 #[test]
@@ -288,10 +288,7 @@ fn patches_from_a_quilt_series_apply_in_its_order() {
         "src/main.rs",
         "fn main() { println!(\"{:?}\", steps::steps()); }\n",
     );
-    assert_eq!(
-        env.ok(&["run", "-q"]).stdout,
-        "[\"zero\", \"one\", \"two\"]\n"
-    );
+    env.assert_prints("[\"zero\", \"one\", \"two\"]\n");
 }
 
 #[test]
@@ -364,8 +361,5 @@ pub fn line() -> u32 { line!() }
         "patched/oldstyle",
         &shim.attrs("#[macro_use]\nextern crate vecmac;\nextern crate serialcore as core;\n"),
     );
-    assert_eq!(
-        env.ok(&["run", "-q"]).stdout,
-        "vecmac's vec serialcore 13\n"
-    );
+    env.assert_prints("vecmac's vec serialcore 13\n");
 }

@@ -84,7 +84,7 @@ fn a_graph_wide_shim_that_stages_another_version_than_its_own_fails() {
             .patch("../../patches/comma.patch")
             .metadata_extra("crate = \"greet\"\nversion = \"1.0.1\"\n"),
     );
-    assert_eq!(env.ok(&["run", "-q"]).stdout, "Hello, app! 1.0.1\n");
+    env.assert_prints("Hello, app! 1.0.1\n");
 }
 
 #[test]
@@ -106,7 +106,7 @@ fn a_renamed_shim_may_patch_another_version_than_its_own() {
         "src/main.rs",
         "fn main() {\n    println!(\"{} {}\", greet::greet(\"app\"), greet::VERSION);\n}\n",
     );
-    assert_eq!(env.ok(&["run", "-q"]).stdout, "Hello, app! 1.0.0\n");
+    env.assert_prints("Hello, app! 1.0.0\n");
 }
 
 #[test]
@@ -198,7 +198,7 @@ fn a_wrong_strip_level_suggests_strip_in_the_metadata_and_in_a_series() {
             .patch("../../patches/comma.patch")
             .metadata_extra("strip = 0\n"),
     );
-    assert_eq!(env.ok(&["run", "-q"]).stdout, "Hello, app! 1.0.0\n");
+    env.assert_prints("Hello, app! 1.0.0\n");
 }
 
 /// `greet 1.0.1`: the same code as 1.0.0, and a new feature in its manifest.
@@ -230,7 +230,7 @@ fn a_hand_bumped_shim_version_points_at_upgrade_not_sync() {
         &Shim::graph_wide("greet", "1.0.0").patch("../../patches/comma.patch"),
     );
     graph_wide_app(&env);
-    assert_eq!(env.ok(&["run", "-q"]).stdout, "Hello, app! 1.0.0\n");
+    env.assert_prints("Hello, app! 1.0.0\n");
 
     bump(&env, "1.0.0", "1.0.1");
     let err = env.fails(&["build"]).stderr;

@@ -92,7 +92,7 @@ fn new_copies_the_build_script_and_sync_follows_a_patch_to_it() {
     );
     assert!(shim.join("build/words.rs").is_file());
     assert!(!shim.join("build.rs").exists());
-    assert_eq!(env.ok(&["run", "-q"]).stdout, "hello x4 true\n");
+    env.assert_prints("hello x4 true\n");
 
     // The user adds to the glue; then a patch to a file the script compiles in.
     let script_path = shim.join("build/main.rs");
@@ -128,7 +128,7 @@ fn new_copies_the_build_script_and_sync_follows_a_patch_to_it() {
     assert_contains(&out, &["build/words.rs"]);
     let synced = std::fs::read_to_string(&script_path).unwrap();
     assert_contains(&synced, &["// mine: keep"]);
-    assert_eq!(env.ok(&["run", "-q"]).stdout, "howdy x4 true\n");
+    env.assert_prints("howdy x4 true\n");
 
     let (ok, out) = cli(&env, &["sync", "patched/greeter"]);
     assert!(ok && out.contains("Fresh"), "{out}");
@@ -144,7 +144,7 @@ fn new_copies_the_build_script_and_sync_follows_a_patch_to_it() {
     std::fs::write(&tree_words, text.replace("BASE: u32 = 2", "BASE: u32 = 3")).unwrap();
     let (ok, out) = cli(&env, &["save", "greeter", "-m", "Base three"]);
     assert!(ok, "{out}");
-    assert_eq!(env.ok(&["run", "-q"]).stdout, "howdy x6 true\n");
+    env.assert_prints("howdy x6 true\n");
     // A shim whose build script does not run the upstream one fails check.
     std::fs::write(&script_path, "fn main() {\n    build_patch::build();\n}\n").unwrap();
     let (ok, out) = cli(&env, &["check"]);

@@ -211,7 +211,7 @@ fn upgrade_compatible_lands_on_the_newest_in_range_and_drops_what_upstream_has()
     );
     let text = std::fs::read_to_string(&manifest).unwrap();
     assert_contains(&text, &["version = \"1.1.0\"", "patches = []"]);
-    assert_eq!(env.ok(&["run", "-q"]).stdout, "Hi you\n");
+    env.assert_prints("Hi you\n");
     // At the newest already.
     let out = common::ok(&env, &["upgrade", "patched/greet", "--compatible"]);
     assert_contains(&out, &["the newest the graph's requirements admit"]);
@@ -248,7 +248,7 @@ fn upgrade_latest_lands_on_the_newest_and_drops_the_upstreamed_patch() {
             "Dropped `../../patches/hi.patch`: greet 1.2.0 already has it",
         ],
     );
-    assert_eq!(env.ok(&["run", "-q"]).stdout, "Hi you\n");
+    env.assert_prints("Hi you\n");
     let (code, out) = outdated(&env, &[]);
     assert_eq!(code, Some(0), "{out}");
 }

@@ -103,7 +103,7 @@ fn new_writes_a_graph_wide_shim_that_builds() {
         "src/main.rs",
         "fn main() { println!(\"{} {}\", rich_lib::describe(), rich_lib::helper()); }\n",
     );
-    assert_eq!(env.ok(&["run", "-q"]).stdout, "rich with extra 7\n");
+    env.assert_prints("rich with extra 7\n");
     // Without features, the patched branch shows.
     app(
         &env,
@@ -114,7 +114,7 @@ fn new_writes_a_graph_wide_shim_that_builds() {
         "src/main.rs",
         "fn main() { println!(\"{}\", rich_lib::describe()); }\n",
     );
-    assert_eq!(env.ok(&["run", "-q"]).stdout, "rich, patched\n");
+    env.assert_prints("rich, patched\n");
 }
 
 #[test]
@@ -147,7 +147,7 @@ fn new_writes_a_renamed_shim_and_refuses_to_overwrite() {
         "src/main.rs",
         "fn main() { println!(\"{}\", rich::describe()); }\n",
     );
-    assert_eq!(env.ok(&["run", "-q"]).stdout, "rich\n");
+    env.assert_prints("rich\n");
 
     let (ok, out) = cli(&env, &args);
     assert!(!ok);
@@ -180,7 +180,7 @@ fn sync_follows_a_manifest_patch_and_keeps_the_users_additions() {
         "src/main.rs",
         "fn main() { println!(\"{}\", uses_base::v()); }\n",
     );
-    assert_eq!(env.ok(&["run", "-q"]).stdout, "8\n");
+    env.assert_prints("8\n");
 
     // The user adds to the shim; then a patch to the upstream manifest.
     let shim_manifest = env.ws.join("patched/uses-base/Cargo.toml");
@@ -215,7 +215,7 @@ fn sync_follows_a_manifest_patch_and_keeps_the_users_additions() {
             "# mine: keep\n[package.metadata.other-tool]\nsetting = 1",
         ],
     );
-    assert_eq!(env.ok(&["run", "-q"]).stdout, "11\n");
+    env.assert_prints("11\n");
 
     // A second sync has nothing to do.
     let (ok, out) = cli(&env, &["sync", "patched/uses-base"]);
@@ -246,7 +246,7 @@ fn new_writes_a_shim_for_a_crate_that_calls_its_exported_macros_by_crate_paths()
         "src/main.rs",
         "fn main() { println!(\"{} {}\", macros::outer!(), macros::via_path()); }\n",
     );
-    assert_eq!(env.ok(&["run", "-q"]).stdout, "21 42\n");
+    env.assert_prints("21 42\n");
 }
 
 #[test]
@@ -285,7 +285,7 @@ fn new_and_sync_carry_the_roots_extern_crate_items() {
         "src/main.rs",
         "fn main() { println!(\"{}\", oldroot::made()); }\n",
     );
-    assert_eq!(env.ok(&["run", "-q"]).stdout, "vecmac's vec\n");
+    env.assert_prints("vecmac's vec\n");
 
     // A patch renames the crate to `core`; the user's comment in the shim stays.
     let patched = lib.replace(
@@ -327,7 +327,7 @@ fn new_and_sync_carry_the_roots_extern_crate_items() {
             ),
         "{synced}"
     );
-    assert_eq!(env.ok(&["run", "-q"]).stdout, "vecmac's vec vecmac\n");
+    env.assert_prints("vecmac's vec vecmac\n");
 }
 
 #[test]

@@ -65,7 +65,7 @@ fn two_shims_of_one_crate() -> TestEnv {
 #[test]
 fn two_shims_of_one_crate_are_named_apart_and_edited_apart() {
     let env = two_shims_of_one_crate();
-    assert_eq!(env.ok(&["run", "-q"]).stdout, "1 9\n");
+    env.assert_prints("1 9\n");
 
     // A bare name that matches both is refused, both listed.
     let out = fails(&env, &["edit", "foo"]);
@@ -99,12 +99,12 @@ fn two_shims_of_one_crate_are_named_apart_and_edited_apart() {
         .join("patched/foo09/patches/0001-ninety.patch")
         .is_file());
     assert!(!env.ws.join("patched/foo/patches").exists());
-    assert_eq!(env.ok(&["run", "-q"]).stdout, "1 90\n");
+    env.assert_prints("1 90\n");
 
     // The 1.x tree was untouched by all that: its save goes to its shim.
     replace_in(&old.join("src/lib.rs"), "    1\n", "    10\n");
     ok(&env, &["save", "foo@1.0.0", "-m", "Ten"]);
-    assert_eq!(env.ok(&["run", "-q"]).stdout, "10 90\n");
+    env.assert_prints("10 90\n");
     ok(&env, &["check", "foo@1.0.0", "patched/foo09"]);
     fails_with(&env, &["check", "foo"], &["names 2 shims"]);
 }
@@ -138,7 +138,7 @@ fn edits_survive_cargo_clean_and_git_ignores_them() {
     assert!(clean.status.success());
     assert!(!env.ws.join("target").exists());
     ok_with(&env, &["save", "greet", "-m", "Comma"], &["Saved"]);
-    assert_eq!(env.ok(&["run", "-q"]).stdout, "Hello, you\n");
+    env.assert_prints("Hello, you\n");
 
     // The edit folder is not an input of the shim's build...
     env.ok(&["build", "-q"]);
@@ -213,7 +213,7 @@ fn a_save_that_does_not_compile_changes_nothing_and_keeps_the_edits() {
     replace_in(&lib, "\"Hi {}\", name\n", "\"Hi {}\", name)\n");
     ok(&env, &["save", "greet", "-m", "Hi"]);
     assert!(shim.join("patches/0001-hi.patch").is_file());
-    assert_eq!(env.ok(&["run", "-q"]).stdout, "Hi you\n");
+    env.assert_prints("Hi you\n");
 }
 
 #[test]

@@ -128,7 +128,7 @@ fn unify_patches_every_dependent_and_the_program_compiles() {
     assert_contains(&patch, &["\ndiff --git a/Cargo.toml b/Cargo.toml\n"]);
     let manifest = std::fs::read_to_string(env.ws.join("Cargo.toml")).unwrap();
     assert_contains(&manifest, &["low = { path = \"patched/low\" }"]);
-    assert_eq!(env.ok(&["run", "-q"]).stdout, "3 with shared 0.11.0\n");
+    env.assert_prints("3 with shared 0.11.0\n");
     assert_eq!(
         shared_versions(&env)
             .lines()
@@ -174,7 +174,7 @@ fn a_dependent_with_a_shim_gets_the_patch_added_and_a_member_is_reported() {
     edit_manifest(&env, "shared = \"0.10\"", "shared = \"0.11\"");
     let (ok, out) = unify(&env, &["shared"]);
     assert!(ok, "{out}");
-    assert_eq!(env.ok(&["run", "-q"]).stdout, "3 with shared 0.11.0\n");
+    env.assert_prints("3 with shared 0.11.0\n");
 }
 
 #[test]

@@ -85,7 +85,7 @@ fn edit_then_save_makes_ordered_patches_that_build() {
         &manifest,
         &["patches = [\"patches/0001-add-a-comma.patch\", \"patches/0002-exclaim.patch\"]"],
     );
-    assert_eq!(env.ok(&["run", "-q"]).stdout, "Hello, you! (1.0.0)\n");
+    env.assert_prints("Hello, you! (1.0.0)\n");
 
     // Nothing more to save.
     fails_with(&env, &["save", "greet"], &["nothing changed"]);
@@ -163,7 +163,7 @@ fn upgrade_refreshes_drops_and_stops_on_a_conflict() {
     );
     let first = std::fs::read_to_string(shim.join("patches/0001-add-a-comma.patch")).unwrap();
     assert_contains(&first, &["Applies-to: greet 1.1.0", "@@ -7,7 +7,7 @@"]);
-    assert_eq!(env.ok(&["run", "-q"]).stdout, "Hello, you! (1.1.0)\n");
+    env.assert_prints("Hello, you! (1.1.0)\n");
     ok(&env, &["check"]);
 
     // 2.0.0 rewrote the line: nothing may change, and an edit folder is left
@@ -212,7 +212,7 @@ fn upgrade_refreshes_drops_and_stops_on_a_conflict() {
             "version = \"1.2.0\"",
         ],
     );
-    assert_eq!(env.ok(&["run", "-q"]).stdout, "Hello, you! (1.2.0)\n");
+    env.assert_prints("Hello, you! (1.2.0)\n");
 }
 
 #[test]
@@ -258,7 +258,7 @@ fn a_patch_an_upgrade_stopped_at_is_redone_in_its_tree_and_saved_over() {
     replace_in(&lib, "Hi, {}", "Hi, {}!");
     ok(&env, &["save", "greet"]);
     ok_with(&env, &["upgrade", "greet", "2.0.0"], &["Upgraded"]);
-    assert_eq!(env.ok(&["run", "-q"]).stdout, "Hi, you! (2.0.0)\n");
+    env.assert_prints("Hi, you! (2.0.0)\n");
     ok(&env, &["check"]);
 }
 
@@ -286,5 +286,5 @@ fn save_appends_to_a_quilt_series() {
         "# the shim's patches\n0001-add-a-comma.patch\n"
     );
     assert_eq!(std::fs::read_to_string(&manifest).unwrap(), text);
-    assert_eq!(env.ok(&["run", "-q"]).stdout, "Hello, you (1.0.0)\n");
+    env.assert_prints("Hello, you (1.0.0)\n");
 }

@@ -198,6 +198,13 @@ impl TestEnv {
         r
     }
 
+    /// Runs the workspace's program (`cargo run -q`), panics unless it
+    /// succeeded and printed exactly `stdout`.
+    #[track_caller]
+    pub fn assert_prints(&self, stdout: &str) {
+        assert_eq!(self.ok(&["run", "-q"]).stdout, stdout);
+    }
+
     /// Runs cargo and panics unless it failed.
     pub fn fails(&self, args: &[&str]) -> Run {
         let r = self.run(args);
