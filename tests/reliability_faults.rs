@@ -8,7 +8,11 @@
 //! `BUILD_PATCH_SEED` repeats a run's random delays.
 #![cfg(unix)]
 
-use std::path::PathBuf;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// What [`hash_tree`] gives.
+type Tree = BTreeMap<String, (String, u32)>;
 use std::time::{Duration, Instant};
 
 use support::reliability::*;
@@ -32,6 +36,11 @@ fn built(files: usize, large: usize, v: u32) -> (TestEnv, PathBuf, PathBuf) {
     let pristine = env.cached_source("bulky", "1.0.0").unwrap();
     let work = work_dir(&env.target_dir, "bulky").unwrap();
     (env, pristine, work)
+}
+
+/// The hashes of the pristine source and of the staged copy in `work`.
+fn hashes(pristine: &Path, work: &Path) -> (Tree, Tree) {
+    (hash_tree(pristine), hash_tree(&work.join("bulky-1.0.0")))
 }
 
 #[test]
@@ -140,8 +149,7 @@ fn killed_builds_always_restage_the_complete_patched_tree() {
 #[test]
 fn a_file_size_limit_mid_copy_is_a_clear_error_and_the_next_build_works() {
     let (env, pristine, work) = built(300, 2, 7);
-    let pristine_hash = hash_tree(&pristine);
-    let good = hash_tree(&work.join("bulky-1.0.0"));
+    let (pristine_hash, good) = hashes(&pristine, &work);
 
     env.file("patches/value.patch", &value_patch(8));
     // 1 MiB in bash's 1024-byte blocks, 512 KiB in dash's 512-byte ones:
@@ -221,8 +229,7 @@ fn an_unreadable_file_in_the_source_is_a_clear_error_naming_it() {
 #[test]
 fn an_unwritable_staging_folder_is_a_clear_error_naming_it() {
     let (env, pristine, work) = built(20, 0, 5);
-    let pristine_hash = hash_tree(&pristine);
-    let good = hash_tree(&work.join("bulky-1.0.0"));
+    let (pristine_hash, good) = hashes(&pristine, &work);
 
     env.file("patches/value.patch", &value_patch(6));
     set_mode(&work, 0o555);

@@ -155,12 +155,19 @@ fn write_shim(root: &Path, patches: &str) {
     );
 }
 
+/// A temporary folder with [`hostile_source`] and [`write_shim`]`(patches)`;
+/// the folder and the source.
+fn hostile_shim(patches: &str) -> (tempfile::TempDir, PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let src = hostile_source(tmp.path());
+    write_shim(tmp.path(), patches);
+    (tmp, src)
+}
+
 #[test]
 fn links_out_of_the_tree_and_special_files_are_never_followed_or_copied() {
-    let tmp = tempfile::tempdir().unwrap();
+    let (tmp, src) = hostile_shim("patches = [\"fix.patch\", \"readme.patch\"]\n");
     let root = tmp.path();
-    let src = hostile_source(root);
-    write_shim(root, "patches = [\"fix.patch\", \"readme.patch\"]\n");
     write(&root.join("shim/fix.patch"), &value_patch(5));
     write(
         &root.join("shim/readme.patch"),
@@ -234,10 +241,8 @@ fn links_out_of_the_tree_and_special_files_are_never_followed_or_copied() {
 /// the sentinel untouched.
 #[test]
 fn a_patch_through_a_link_out_of_the_tree_writes_nothing_outside() {
-    let tmp = tempfile::tempdir().unwrap();
+    let (tmp, src) = hostile_shim("patches = [\"out.patch\"]\n");
     let root = tmp.path();
-    let src = hostile_source(root);
-    write_shim(root, "patches = [\"out.patch\"]\n");
     let outside_before = listing(&root.join("outside"));
     let source_before = listing(&src);
     for (i, patch) in [
