@@ -5,11 +5,15 @@ use std::process::Command;
 
 use support::{assert_contains, hash_tree, unified_diff, write};
 
+/// `cargo build-patch apply ARGS` in `cwd`.
+fn apply_command(cwd: &Path, args: &[&str]) -> Command {
+    let mut cmd = support::cli::command();
+    cmd.arg("apply").args(args).current_dir(cwd);
+    cmd
+}
+
 fn apply(cwd: &Path, args: &[&str]) -> (bool, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_cargo-build-patch"))
-        .args(["build-patch", "apply"])
-        .args(args)
-        .current_dir(cwd)
+    let out = apply_command(cwd, args)
         .env("NO_COLOR", "1")
         .output()
         .unwrap();
@@ -66,9 +70,7 @@ fn a_failing_patch_changes_nothing_and_exits_101() {
         &unified_diff("b.txt", "not\nwhat\nis\nthere\n", "x\n"),
     );
     let before = hash_tree(&tmp.path().join("tree"));
-    let out = Command::new(env!("CARGO_BIN_EXE_cargo-build-patch"))
-        .args(["build-patch", "apply", "tree", "patches"])
-        .current_dir(tmp.path())
+    let out = apply_command(tmp.path(), &["tree", "patches"])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(101));

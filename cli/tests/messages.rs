@@ -4,7 +4,6 @@
 //! accepts the new text (review the diff before committing it).
 
 use std::path::Path;
-use std::process::Command;
 
 use support::{unified_diff, Package, TestEnv};
 
@@ -29,9 +28,8 @@ fn assert_snapshot(name: &str, actual: &str) {
 /// Runs the CLI in `dir` and returns its exit code and output, with `root`
 /// written as `[ROOT]`.
 fn run(dir: &Path, root: &Path, home: Option<&Path>, args: &[&str]) -> String {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_cargo-build-patch"));
-    cmd.arg("build-patch")
-        .args(args)
+    let mut cmd = support::cli::command();
+    cmd.args(args)
         .current_dir(dir)
         .env(
             "CARGO",

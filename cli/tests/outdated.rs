@@ -6,8 +6,6 @@ use support::cli as common;
 
 use support::{assert_contains, repo_root, unified_diff, Package, TestEnv};
 
-const BIN: &str = env!("CARGO_BIN_EXE_cargo-build-patch");
-
 fn lib(pad: usize, body: &str) -> String {
     let mut lib = "// filler\n".repeat(pad);
     lib.push_str(&format!(
@@ -25,8 +23,7 @@ fn greet(env: &TestEnv, version: &str, pad: usize, body: &str) {
 
 /// Runs `outdated ARGS`: exit code and output.
 fn outdated(env: &TestEnv, args: &[&str]) -> (Option<i32>, String) {
-    let out = std::process::Command::new(BIN)
-        .arg("build-patch")
+    let out = support::cli::command()
         .arg("outdated")
         .args(args)
         .current_dir(&env.ws)

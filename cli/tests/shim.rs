@@ -337,8 +337,8 @@ fn new_from_a_subdirectory_writes_under_the_root_and_words_the_wiring_for_the_ma
     app(&env, "rich = \"1.2\"", "[patch.crates-io]\n");
     env.file("src/lib.rs", "");
     let root = repo_root().display().to_string();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_cargo-build-patch"))
-        .args(["build-patch", "new", "rich@1.2.3", "--build-patch-path"])
+    let out = support::cli::command()
+        .args(["new", "rich@1.2.3", "--build-patch-path"])
         .arg(&root)
         .current_dir(env.ws.join("src"))
         .env("CARGO_HOME", &env.home)

@@ -605,8 +605,8 @@ fn check_from_inside_a_shim_checks_the_workspace_around_it() {
     wire_shim(&env, "1.0.1", "greet = \"1\"");
     env.ok(&["generate-lockfile"]);
     let shim_dir = env.ws.join("patched/greet");
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_cargo-build-patch"))
-        .args(["build-patch", "check"])
+    let out = support::cli::command()
+        .args(["check"])
         .current_dir(&shim_dir)
         .env("CARGO_HOME", &env.home)
         .env_remove("CARGO_TARGET_DIR")
