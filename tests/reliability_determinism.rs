@@ -26,7 +26,7 @@ fn assert_no_absolute_paths(text: &str, env: &TestEnv) {
         let p = path.display().to_string();
         assert!(!text.contains(&p), "`{p}` in a generated file:\n{text}");
     }
-    assert_lacks(&text, &["/tmp/"]);
+    assert_lacks(text, &["/tmp/"]);
 }
 
 #[test]

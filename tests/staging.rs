@@ -194,7 +194,7 @@ fn a_patch_recorded_against_another_version_warns_or_fails_as_configured() {
         .find(|d| d.starts_with("cargo:warning="))
         .expect("a warning");
     assert_contains(
-        &warning,
+        warning,
         &["`fix.patch` was made against `lib1 0.9.0`, and is applied to `lib1 1.0.0`"],
     );
 
