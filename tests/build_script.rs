@@ -284,12 +284,13 @@ fn a_failing_build_script_fails_the_build_with_its_own_output() {
         )
         .file("src/main.rs", "fn main() {}\n");
         let run = env.fails(&["build"]);
-        for e in [
-            expected,
-            &format!("the build script of `{name} 1.0.0` failed"),
-        ] {
-            assert!(run.stderr.contains(e), "missing {e:?}:\n{}", run.stderr);
-        }
+        assert_contains(
+            &run.stderr,
+            &[
+                expected,
+                &format!("the build script of `{name} 1.0.0` failed"),
+            ],
+        );
         if name == "failing" {
             assert_contains(&run.stderr, &["checking for libfrob"]);
         }

@@ -88,18 +88,15 @@ fn a_patch_that_does_not_apply_fails_the_build_and_keeps_the_last_good_copy() {
         ),
     );
     let run = env.fails(&["build"]);
-    for expected in [
-        "patches/value.patch",
-        "src/lib.rs",
-        "hunk #1",
-        "@@ -1,3 +1,3 @@",
-    ] {
-        assert!(
-            run.stderr.contains(expected),
-            "missing {expected:?} in:\n{}",
-            run.stderr
-        );
-    }
+    assert_contains(
+        &run.stderr,
+        &[
+            "patches/value.patch",
+            "src/lib.rs",
+            "hunk #1",
+            "@@ -1,3 +1,3 @@",
+        ],
+    );
     // Nothing was half-applied: the last good copy is intact, and a fixed
     // patch builds again.
     assert_eq!(hash_tree(&staged), good);

@@ -68,16 +68,14 @@ fn new_copies_the_build_script_and_sync_follows_a_patch_to_it() {
     assert_contains(&out, &["build/main.rs"]);
     let shim = env.ws.join("patched/greeter");
     let manifest = std::fs::read_to_string(shim.join("Cargo.toml")).unwrap();
-    for expected in [
-        "build = \"build/main.rs\"",
-        "twice = \"1\"",
-        "build-patch = {",
-    ] {
-        assert!(
-            manifest.contains(expected),
-            "missing {expected:?}:\n{manifest}"
-        );
-    }
+    assert_contains(
+        &manifest,
+        &[
+            "build = \"build/main.rs\"",
+            "twice = \"1\"",
+            "build-patch = {",
+        ],
+    );
     let script = std::fs::read_to_string(shim.join("build/main.rs")).unwrap();
     assert!(
         script.starts_with("#![allow(warnings)] //! Generates the greeting.\n#![allow(unused)]\n"),

@@ -78,19 +78,17 @@ fn new_writes_a_graph_wide_shim_that_builds() {
         &["[patch.crates-io]\n    rich = { path = \"patched/rich\" }"],
     );
     let manifest = std::fs::read_to_string(env.ws.join("patched/rich/Cargo.toml")).unwrap();
-    for expected in [
-        "name = \"rich\"",
-        "edition = \"2018\"",
-        "name = \"rich_lib\"",
-        "patches = [\"../../patches/describe.patch\"]",
-        "extra = [\"dep:helper_dep\"]",
-        "helper_dep = { version = \"1\", optional = true, package = \"helper\" }",
-    ] {
-        assert!(
-            manifest.contains(expected),
-            "missing {expected:?} in\n{manifest}"
-        );
-    }
+    assert_contains(
+        &manifest,
+        &[
+            "name = \"rich\"",
+            "edition = \"2018\"",
+            "name = \"rich_lib\"",
+            "patches = [\"../../patches/describe.patch\"]",
+            "extra = [\"dep:helper_dep\"]",
+            "helper_dep = { version = \"1\", optional = true, package = \"helper\" }",
+        ],
+    );
     let lib = std::fs::read_to_string(env.ws.join("patched/rich/src/lib.rs")).unwrap();
     assert_contains(&lib, &["#![cfg_attr(not(feature = \"std\"), no_std)]\n"]);
 
