@@ -106,14 +106,7 @@ fn app(env: &TestEnv, dep: &str, patch: bool) {
     } else {
         ""
     };
-    env.file(
-        "Cargo.toml",
-        &format!(
-            "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n\
-             [dependencies]\nprobe = {dep}\n{patch}"
-        ),
-    )
-    .file(
+    env.app_manifest(&format!("probe = {dep}\n{patch}")).file(
         "src/main.rs",
         "fn main() { println!(\"{}\", probe::report()); }\n",
     );
@@ -275,13 +268,9 @@ fn a_failing_build_script_fails_the_build_with_its_own_output() {
     ] {
         env.shim(&format!("patched/{name}"), &Shim::graph_wide(name, "1.0.0"));
         write_build_files(&env, &format!("patched/{name}"), name, "1.0.0", &[]);
-        env.file(
-            "Cargo.toml",
-            &format!(
-                "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n\
-                 [dependencies]\n{name} = \"1\"\n\n[patch.crates-io]\n{name} = {{ path = \"patched/{name}\" }}\n"
-            ),
-        )
+        env.app_manifest(&format!(
+            "{name} = \"1\"\n\n[patch.crates-io]\n{name} = {{ path = \"patched/{name}\" }}\n"
+        ))
         .file("src/main.rs", "fn main() {}\n");
         let run = env.fails(&["build"]);
         assert_contains(
@@ -343,12 +332,7 @@ fn edition_2015_build_dependencies_and_local_modules() {
             "{f} not copied"
         );
     }
-    env.file(
-        "Cargo.toml",
-        "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n\
-         [dependencies]\ngencode = \"0.5\"\n",
-    )
-    .file(
+    env.app_manifest("gencode = \"0.5\"\n").file(
         "src/main.rs",
         "fn main() { println!(\"{} {}\", gencode::N, gencode::NAME); }\n",
     );
@@ -412,10 +396,8 @@ fn links_metadata_reaches_dependents_and_link_directives_apply() {
     let shim = Shim::graph_wide("native", "1.0.0").package_extra("links = \"native\"\n");
     env.shim("patched/native", &shim);
     write_build_files(&env, "patched/native", "native", "1.0.0", &[]);
-    env.file(
-        "Cargo.toml",
-        "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n\
-         [dependencies]\nuses-native = \"1\"\n\n[patch.crates-io]\nnative = { path = \"patched/native\" }\n",
+    env.app_manifest(
+        "uses-native = \"1\"\n\n[patch.crates-io]\nnative = { path = \"patched/native\" }\n",
     )
     .file(
         "src/main.rs",
@@ -430,11 +412,7 @@ fn links_metadata_reaches_dependents_and_link_directives_apply() {
         .package_extra("build = \"build.rs\"\n");
     env.shim("patched/uses-native", &shim);
     write_build_files(&env, "patched/uses-native", "uses-native", "1.0.0", &[]);
-    env.file(
-        "Cargo.toml",
-        "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n\
-         [dependencies]\nuses-native = \"1\"\n\n[patch.crates-io]\nuses-native = { path = \"patched/uses-native\" }\n",
-    );
+    env.app_manifest("uses-native = \"1\"\n\n[patch.crates-io]\nuses-native = { path = \"patched/uses-native\" }\n");
     env.assert_prints("/opt/native/include 1.2.3 zlib=true\n");
 }
 

@@ -47,10 +47,8 @@ fn publish(env: &TestEnv) {
             ),
     );
     env.add_build_dep_to_index("greeter", "twice", "^1");
-    env.file(
-        "Cargo.toml",
-        "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n\
-         [dependencies]\ngreeter = \"0.3\"\n\n[patch.crates-io]\ngreeter = { path = \"patched/greeter\" }\n",
+    env.app_manifest(
+        "greeter = \"0.3\"\n\n[patch.crates-io]\ngreeter = { path = \"patched/greeter\" }\n",
     )
     .file(
         "src/main.rs",

@@ -119,11 +119,17 @@ impl TestEnv {
     /// with `deps` under `[dependencies]`, then `tail` (e.g. a
     /// `[patch.crates-io]` table).
     pub fn app(&self, deps: &str, tail: &str) -> &TestEnv {
+        self.app_manifest(&format!("{deps}\n\n{tail}\n"))
+    }
+
+    /// Writes the workspace's root manifest: a package `app` (edition
+    /// 2021), then `[dependencies]` and `rest` as it is.
+    pub fn app_manifest(&self, rest: &str) -> &TestEnv {
         self.file(
             "Cargo.toml",
             &format!(
                 "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n\
-                 [dependencies]\n{deps}\n\n{tail}\n"
+                 [dependencies]\n{rest}"
             ),
         )
     }

@@ -288,14 +288,10 @@ pub fn vendored_workspace(env: &TestEnv, name: &str, version: &str, v: u32, excl
             .patch("../../patches/value.patch")
             .metadata_extra(&format!("source = \"../../vendor/{name}\"\n")),
     );
-    env.file(
-        "Cargo.toml",
-        &format!(
-            "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n\
-             [dependencies]\n{name} = {{ package = \"{name}-patched\", path = \"patched/{name}\" }}\n\n\
+    env.app_manifest(&format!(
+        "{name} = {{ package = \"{name}-patched\", path = \"patched/{name}\" }}\n\n\
              [workspace]\nexclude = {exclude:?}\n"
-        ),
-    )
+    ))
     .file(
         "src/main.rs",
         &format!("fn main() {{ println!(\"{{}}\", {name}::value()); }}\n"),
