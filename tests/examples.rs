@@ -99,15 +99,11 @@ fn unify_rust_vmm() {
     // A fresh resolve, as in a new clone: a `Cargo.lock` left from an
     // earlier run locks vmm-sys-util 0.11 and would hide the second copy
     // the unpatched event-manager asks for.
-    let lock = support::cargo_command()
-        .arg("generate-lockfile")
-        .current_dir(example_dir("unify-rust-vmm"))
-        .output()
-        .unwrap();
-    assert!(
-        lock.status.success(),
-        "{}",
-        String::from_utf8_lossy(&lock.stderr)
+    support::succeeds(
+        support::cargo_command()
+            .arg("generate-lockfile")
+            .current_dir(example_dir("unify-rust-vmm")),
+        "cargo generate-lockfile",
     );
     // event-manager's `EventSet` reaches vhost-user-backend's
     // `handle_event`: this compiles only with one vmm-sys-util.

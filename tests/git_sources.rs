@@ -213,12 +213,7 @@ fn branch_follows_the_lock(reference: &str) {
         .args(["fetch"])
         .current_dir(&other)
         .env("CARGO_HOME", &env.home);
-    let out = fetch.output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    support::succeeds(&mut fetch, "cargo fetch");
     passes(&env, &["test", "-q"]);
     // `cargo update` moves the lock to the new head: both follow it.
     env.ok(&["update", "-p", "foo@1.0.0"]);

@@ -735,27 +735,13 @@ fn deliberate_divergences_from_gnu_patch() {
 }
 
 fn git(dir: &Path, args: &[&str]) -> Vec<u8> {
-    let out = Command::new("git")
-        .args([
-            "-c",
-            "user.name=t",
-            "-c",
-            "user.email=t@example.com",
-            "-c",
-            "core.autocrlf=false",
-            "-c",
-            "color.ui=never",
-        ])
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out.stdout
+    let config = [
+        "user.name=t",
+        "user.email=t@example.com",
+        "core.autocrlf=false",
+        "color.ui=never",
+    ];
+    support::git(dir, &config, args)
 }
 
 /// A case made by git: a committed tree, then edits, renames, copies, mode

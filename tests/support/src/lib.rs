@@ -417,28 +417,9 @@ impl GitRepo {
 
     /// Runs git in the repository; returns its trimmed stdout.
     pub fn git(&self, args: &[&str]) -> String {
-        let out = Command::new("git")
-            .args([
-                "-c",
-                "user.name=t",
-                "-c",
-                "user.email=t@t",
-                "-c",
-                "commit.gpgsign=false",
-            ])
-            .args(args)
-            .current_dir(&self.dir)
-            .env_remove("GIT_DIR")
-            .env_remove("GIT_WORK_TREE")
-            .output()
-            .expect("the `git` command is needed by the tests");
-        assert!(
-            out.status.success(),
-            "git {}: {}",
-            args.join(" "),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).trim().to_string()
+        let config = ["user.name=t", "user.email=t@t", "commit.gpgsign=false"];
+        let out = git(&self.dir, &config, args);
+        String::from_utf8_lossy(&out).trim().to_string()
     }
 
     /// Writes `files` and commits everything; returns the commit.
@@ -450,6 +431,35 @@ impl GitRepo {
         self.git(&["commit", "-q", "--allow-empty", "-m", message]);
         self.git(&["rev-parse", "HEAD"])
     }
+}
+
+/// Runs `git -c CONFIG... ARGS` in `dir` (without the `GIT_DIR` and
+/// `GIT_WORK_TREE` of a calling git); panics unless it succeeded; its stdout.
+pub fn git(dir: &Path, config: &[&str], args: &[&str]) -> Vec<u8> {
+    let mut cmd = Command::new("git");
+    for c in config {
+        cmd.args(["-c", c]);
+    }
+    cmd.args(args)
+        .current_dir(dir)
+        .env_remove("GIT_DIR")
+        .env_remove("GIT_WORK_TREE");
+    succeeds(&mut cmd, &format!("git {}", args.join(" "))).stdout
+}
+
+/// Runs `cmd`; panics, naming it `what` and showing its stderr, unless it
+/// ran and succeeded.
+#[track_caller]
+pub fn succeeds(cmd: &mut Command, what: &str) -> std::process::Output {
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {what} (is it installed?): {e}"));
+    assert!(
+        out.status.success(),
+        "{what}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
 }
 
 /// A shim to write with [`TestEnv::shim`].
