@@ -419,7 +419,7 @@ fn links_metadata_reaches_dependents_and_link_directives_apply() {
 #[test]
 fn shim_build_files_of_a_crate_without_a_build_script_is_the_plain_one() {
     let env = TestEnv::new();
-    env.publish(&Package::new("plain", "1.0.0").file("src/lib.rs", ""));
+    env.publish(&Package::lib("plain", "1.0.0", ""));
     let pristine = env.unpack("plain", "1.0.0");
     let scratch = tempfile::tempdir().unwrap();
     let out = build_patch::Config::new()

@@ -11,8 +11,7 @@ fn two_shims(env: &TestEnv) {
         let old = format!("pub fn value() -> u32 {{ {value} }}\n");
         let new = format!("pub fn value() -> u32 {{ {value}0 }}\n");
         env.publish(
-            &Package::new(name, "1.0.0")
-                .file("src/lib.rs", &old)
+            &Package::lib(name, "1.0.0", &old)
                 .file("tests/upstream.rs", "#[test] fn never_run() { panic!() }\n"),
         );
         env.file(
@@ -59,7 +58,7 @@ fn first_command_can_be_test_doc_or_check_with_two_shims_fetching_at_once() {
 #[test]
 fn an_offline_build_never_lets_the_nested_call_go_online() {
     let env = TestEnv::new();
-    env.publish(&Package::new("gamma", "1.0.0").file("src/lib.rs", "pub fn g() {}\n"));
+    env.publish(&Package::lib("gamma", "1.0.0", "pub fn g() {}\n"));
     env.file(
         "patches/g.patch",
         &unified_diff("src/lib.rs", "pub fn g() {}\n", "pub fn g() { }\n"),

@@ -358,12 +358,8 @@ fn a_sparse_registry_shim_takes_that_registry_s_copy() {
 /// `make` writes the registry `corp` and returns its Cargo config table.
 fn alternative_registry(make: fn(&TestEnv, &str, &[Package]) -> String) {
     let env = TestEnv::new().isolated_target();
-    env.publish(&Package::new("foo", "1.0.0").file("src/lib.rs", &lib(1)));
-    let corp = make(
-        &env,
-        "corp",
-        &[Package::new("foo", "1.0.0").file("src/lib.rs", &lib(2))],
-    );
+    env.publish(&Package::lib("foo", "1.0.0", &lib(1)));
+    let corp = make(&env, "corp", &[Package::lib("foo", "1.0.0", &lib(2))]);
     env.allow_file_fetches(&corp);
     name_patch(&env);
     env.shim(

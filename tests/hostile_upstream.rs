@@ -277,9 +277,11 @@ fn a_macro_recursing_to_the_limit_builds_through_the_shim() {
         ("1.0.0", "", 127),
         ("2.0.0", "#![recursion_limit = \"256\"]\n", 255),
     ] {
-        env.publish(
-            &Package::new("deeprec", version).file("src/lib.rs", &deep_recursion(attrs, depth)),
-        );
+        env.publish(&Package::lib(
+            "deeprec",
+            version,
+            &deep_recursion(attrs, depth),
+        ));
         let req = format!("deeprec = \"={version}\"");
         env.app(&req, "");
         env.file(

@@ -8,8 +8,8 @@ const MANIFEST: &str = "[package]\nname = \"uses-base\"\nversion = \"1.0.0\"\ned
 #[test]
 fn a_cargo_toml_patch_must_be_mirrored_by_the_shim() {
     let env = TestEnv::new();
-    env.publish(&Package::new("base", "0.8.0").file("src/lib.rs", "pub const V: u32 = 8;\n"));
-    env.publish(&Package::new("base", "0.11.0").file("src/lib.rs", "pub const V: u32 = 11;\n"));
+    env.publish(&Package::lib("base", "0.8.0", "pub const V: u32 = 8;\n"));
+    env.publish(&Package::lib("base", "0.11.0", "pub const V: u32 = 11;\n"));
     env.publish(
         &Package::new("uses-base", "1.0.0")
             .file("Cargo.toml", MANIFEST)

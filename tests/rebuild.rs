@@ -9,7 +9,7 @@ use support::{assert_contains, hash_tree, unified_diff, Package, Shim, TestEnv};
 const V1: &str = "pub fn value() -> u32 {\n    1\n}\n";
 
 fn setup(env: &TestEnv, patched: &str) {
-    env.publish(&Package::new("counter", "2.0.0").file("src/lib.rs", V1));
+    env.publish(&Package::lib("counter", "2.0.0", V1));
     env.file(
         "patches/value.patch",
         &unified_diff("src/lib.rs", V1, patched),
@@ -134,7 +134,7 @@ fn leftovers_of_a_killed_build_are_restaged() {
 #[test]
 fn missing_version_is_a_clear_error() {
     let env = TestEnv::new();
-    env.publish(&Package::new("counter", "2.0.0").file("src/lib.rs", V1));
+    env.publish(&Package::lib("counter", "2.0.0", V1));
     env.file(
         "patches/value.patch",
         &unified_diff("src/lib.rs", V1, V1.replace('1', "5").as_str()),

@@ -15,7 +15,7 @@ const GREET_FIXED: &str = r#"pub fn greet(name: &str) -> String {
 
 /// `greet 1.0.0` (with the "bug": no comma), and two crates that use it.
 fn publish_greet_family(env: &TestEnv) {
-    env.publish(&Package::new("greet", "1.0.0").file("src/lib.rs", GREET_V1));
+    env.publish(&Package::lib("greet", "1.0.0", GREET_V1));
     for f in ["feature1", "feature2"] {
         env.publish(&Package::new(f, "1.0.0").dep("greet", "1.0").file(
             "src/lib.rs",
@@ -89,10 +89,10 @@ fn graph_wide_shim_reaches_dependencies_of_dependencies() {
 /// both styles, `#[path]`, `include_str!` two ways, exported macros with
 /// `$crate`, private items through `crate::`, inner attributes and docs.
 fn tricky_crate() -> Package {
-    Package::new("tricky", "0.3.1")
-        .file(
-            "src/lib.rs",
-            r#"//! Crate docs, which include! would reject.
+    Package::lib(
+        "tricky",
+        "0.3.1",
+        r#"//! Crate docs, which include! would reject.
 #![cfg_attr(feature = "never", deny(warnings))]
 #![allow(clippy::all)]
 /*! More inner docs. */
@@ -122,19 +122,19 @@ pub fn from_path_mod() -> &'static str { x::NAME }
 pub fn pkg() -> String { format!("{} {}", env!("CARGO_PKG_NAME"), env!("CARGO_PKG_VERSION")) }
 pub fn line() -> u32 { line!() }
 "#,
-        )
-        .file(
-            "src/a.rs",
-            "pub mod b;\npub const DATA: &str = include_str!(\"data.txt\");\n",
-        )
-        .file("src/a/b.rs", "pub fn deep() -> &'static str { \"deep\" }\n")
-        .file("src/data.txt", "relative data")
-        .file("src/m/mod.rs", "pub(crate) const OFFSET: u32 = 1;\n")
-        .file(
-            "src/elsewhere/x.rs",
-            "pub const NAME: &str = \"path attr\";\n",
-        )
-        .file("assets/manifest.txt", "through CARGO_MANIFEST_DIR")
+    )
+    .file(
+        "src/a.rs",
+        "pub mod b;\npub const DATA: &str = include_str!(\"data.txt\");\n",
+    )
+    .file("src/a/b.rs", "pub fn deep() -> &'static str { \"deep\" }\n")
+    .file("src/data.txt", "relative data")
+    .file("src/m/mod.rs", "pub(crate) const OFFSET: u32 = 1;\n")
+    .file(
+        "src/elsewhere/x.rs",
+        "pub const NAME: &str = \"path attr\";\n",
+    )
+    .file("assets/manifest.txt", "through CARGO_MANIFEST_DIR")
 }
 
 #[test]
@@ -188,8 +188,9 @@ fn modules_macros_includes_and_identity_survive_the_shim() {
 #[test]
 fn no_std_crate_needs_its_attribute_in_the_shim() {
     let env = TestEnv::new();
-    env.publish(&Package::new("tiny", "1.0.0").file(
-        "src/lib.rs",
+    env.publish(&Package::lib(
+        "tiny",
+        "1.0.0",
         "#![no_std]\n//! A no_std crate.\npub fn add(a: u32, b: u32) -> u32 { a + b }\n",
     ));
     env.file(
@@ -231,9 +232,7 @@ pub fn answer(_input: TokenStream) -> TokenStream {
 }
 "#;
     env.publish(
-        &Package::new("answer-macro", "1.0.0")
-            .file("src/lib.rs", lib)
-            .manifest_extra("\n[lib]\nproc-macro = true\n"),
+        &Package::lib("answer-macro", "1.0.0", lib).manifest_extra("\n[lib]\nproc-macro = true\n"),
     );
     env.file(
         "patches/answer.patch",
@@ -262,7 +261,7 @@ fn patches_from_a_quilt_series_apply_in_its_order() {
     let v0 = "pub fn steps() -> Vec<&'static str> {\n    vec![\"zero\"]\n}\n";
     let v1 = "pub fn steps() -> Vec<&'static str> {\n    vec![\"zero\", \"one\"]\n}\n";
     let v2 = "pub fn steps() -> Vec<&'static str> {\n    vec![\"zero\", \"one\", \"two\"]\n}\n";
-    env.publish(&Package::new("steps", "1.0.0").file("src/lib.rs", v0));
+    env.publish(&Package::lib("steps", "1.0.0", v0));
     // Name order would apply `a-second` first and fail: the series decides.
     env.file(
         "patches/steps/b-first.patch",
@@ -298,12 +297,14 @@ fn extern_crate_items_of_the_root_move_into_the_shim() {
     // old crate root renames to `core`: rustc refuses both items inside
     // `include!` ("`vec` is already in scope", "macro-expanded `extern crate`
     // items cannot shadow names passed with `--extern`").
-    env.publish(&Package::new("vecmac", "1.0.0").file(
-        "src/lib.rs",
+    env.publish(&Package::lib(
+        "vecmac",
+        "1.0.0",
         "#[macro_export]\nmacro_rules! vec {\n    () => { \"vecmac's vec\" };\n}\n",
     ));
-    env.publish(&Package::new("serialcore", "0.4.0").file(
-        "src/lib.rs",
+    env.publish(&Package::lib(
+        "serialcore",
+        "0.4.0",
         "pub fn name() -> &'static str { \"serialcore\" }\n",
     ));
     let root = r#"//! An old-style crate root.

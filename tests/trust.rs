@@ -10,8 +10,9 @@ const GREET_FIXED: &str =
 
 /// `greet` at `version`, whose `VERSION` constant says which one it is.
 fn greet(version: &str) -> Package {
-    Package::new("greet", version).file(
-        "src/lib.rs",
+    Package::lib(
+        "greet",
+        version,
         &format!("{GREET}pub const VERSION: &str = \"{version}\";\n"),
     )
 }
@@ -32,6 +33,16 @@ fn saved_comma_patch(version: &str) -> String {
 
 /// The workspace's `app`, which prints what it got from `greet`, wired to
 /// the graph-wide shim in `patched/greet`.
+/// The graph-wide shim of greet `version` listing the patch `patch`,
+/// wired by [`graph_wide_app`].
+fn wired_shim(env: &TestEnv, version: &str, patch: &str) {
+    env.shim(
+        "patched/greet",
+        &Shim::graph_wide("greet", version).patch(patch),
+    );
+    graph_wide_app(env);
+}
+
 fn graph_wide_app(env: &TestEnv) {
     env.app(
         "greet = \"1.0\"",
@@ -114,19 +125,16 @@ fn a_patch_made_for_another_version_says_so_when_it_fails() {
     let env = TestEnv::new();
     env.publish(&greet("1.0.0"));
     // 1.1.0 rewrote the line the patch changes.
-    env.publish(&Package::new("greet", "1.1.0").file(
-        "src/lib.rs",
+    env.publish(&Package::lib(
+        "greet",
+        "1.1.0",
         &format!(
             "{}pub const VERSION: &str = \"1.1.0\";\n",
             GREET.replace("Hello {}", "Hello there {}")
         ),
     ));
     env.file("patches/comma.patch", &saved_comma_patch("1.0.0"));
-    env.shim(
-        "patched/greet",
-        &Shim::graph_wide("greet", "1.1.0").patch("../../patches/comma.patch"),
-    );
-    graph_wide_app(&env);
+    wired_shim(&env, "1.1.0", "../../patches/comma.patch");
     let err = env.fails(&["build"]).stderr;
     // Cargo indents the build script's output by two spaces.
     let failure = "error: patch `../../patches/comma.patch` does not apply to `src/lib.rs`: \
@@ -140,11 +148,7 @@ fn a_missing_patch_is_shown_normalised_with_the_close_name_that_exists() {
     let env = TestEnv::new();
     env.publish(&greet("1.0.0"));
     env.file("patches/greet-comma.patch", &comma_patch());
-    env.shim(
-        "patched/greet",
-        &Shim::graph_wide("greet", "1.0.0").patch("./../../patches/greet-coma.patch"),
-    );
-    graph_wide_app(&env);
+    wired_shim(&env, "1.0.0", "./../../patches/greet-coma.patch");
     let err = env.fails(&["build"]).stderr;
     assert_contains(
         &err,
@@ -177,11 +181,7 @@ fn a_wrong_strip_level_suggests_strip_in_the_metadata_and_in_a_series() {
         .replace("--- a/", "--- ")
         .replace("+++ b/", "+++ ");
     env.file("patches/comma.patch", &p0);
-    env.shim(
-        "patched/greet",
-        &Shim::graph_wide("greet", "1.0.0").patch("../../patches/comma.patch"),
-    );
-    graph_wide_app(&env);
+    wired_shim(&env, "1.0.0", "../../patches/comma.patch");
     let err = env.fails(&["build"]).stderr;
     assert_contains(
         &err,
@@ -225,11 +225,7 @@ fn a_hand_bumped_shim_version_points_at_upgrade_not_sync() {
     env.publish(&greet("1.0.0"));
     env.publish(&greet_with_a_feature());
     env.file("patches/comma.patch", &saved_comma_patch("1.0.0"));
-    env.shim(
-        "patched/greet",
-        &Shim::graph_wide("greet", "1.0.0").patch("../../patches/comma.patch"),
-    );
-    graph_wide_app(&env);
+    wired_shim(&env, "1.0.0", "../../patches/comma.patch");
     env.assert_prints("Hello, app! 1.0.0\n");
 
     bump(&env, "1.0.0", "1.0.1");

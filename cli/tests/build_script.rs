@@ -26,10 +26,11 @@ fn main() {
 "#;
 
 fn publish(env: &TestEnv) {
-    env.publish(
-        &Package::new("twice", "1.0.0")
-            .file("src/lib.rs", "pub fn twice(x: u32) -> u32 { x * 2 }\n"),
-    );
+    env.publish(&Package::lib(
+        "twice",
+        "1.0.0",
+        "pub fn twice(x: u32) -> u32 { x * 2 }\n",
+    ));
     let manifest = "[package]\nname = \"greeter\"\nversion = \"0.3.0\"\nedition = \"2018\"\n\
                     build = \"build/main.rs\"\n\n[build-dependencies]\ntwice = \"1\"\n";
     env.publish(

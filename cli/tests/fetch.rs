@@ -24,7 +24,7 @@ fn workspace() -> TestEnv {
         ),
     )
     .unwrap();
-    env.publish(&Package::new("foo", "1.0.0").file("src/lib.rs", OLD));
+    env.publish(&Package::lib("foo", "1.0.0", OLD));
     env.publish(
         &Package::new("bar", "1.0.0")
             .dep("foo", "1")

@@ -184,7 +184,7 @@ fn check_names_a_git_patch_that_no_dependency_from_that_repository_needs() {
     new_at_v1(&env, &url);
     // The app moves to crates.io's greet: the `[patch."URL"]` entry is
     // left over, and the build is unpatched.
-    env.publish(&Package::new("greet", "1.0.0").file("src/lib.rs", LIB));
+    env.publish(&Package::lib("greet", "1.0.0", LIB));
     replace_in(
         &env.ws.join("Cargo.toml"),
         &format!("greet = {{ git = \"{url}\", tag = \"v1\" }}"),
@@ -214,8 +214,8 @@ fn alternative_registry(make: fn(&TestEnv, &str, &[Package]) -> String) {
         &env,
         "corp",
         &[
-            Package::new("greet", "1.0.0").file("src/lib.rs", LIB),
-            Package::new("greet", "1.1.0").file("src/lib.rs", LIB),
+            Package::lib("greet", "1.0.0", LIB),
+            Package::lib("greet", "1.1.0", LIB),
         ],
     );
     env.allow_file_fetches(&corp);
@@ -247,9 +247,7 @@ fn alternative_registry(make: fn(&TestEnv, &str, &[Package]) -> String) {
     // A release published since: `--offline` answers from the index Cargo
     // has (without it), the next online look sees it.
     let dir = env.root.join("registry-corp");
-    Package::new("greet", "1.2.0")
-        .file("src/lib.rs", LIB)
-        .publish_to(&dir);
+    Package::lib("greet", "1.2.0", LIB).publish_to(&dir);
     if dir.join("index/.git").is_dir() {
         for args in [&["add", "-A"][..], &["commit", "-q", "-m", "1.2.0"]] {
             let st = std::process::Command::new("git")
@@ -272,7 +270,7 @@ fn new_refuses_to_guess_between_two_sources_of_one_version() {
     let (env, repo) = git_env(
         "greet = { git = \"{url}\", tag = \"v1\" }\npublic = { package = \"greet\", version = \"1\" }",
     );
-    env.publish(&Package::new("greet", "1.0.0").file("src/lib.rs", LIB));
+    env.publish(&Package::lib("greet", "1.0.0", LIB));
     let err = fails(
         &env,
         &[

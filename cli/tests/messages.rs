@@ -88,7 +88,7 @@ fn help() {
 fn error_messages() {
     let env = TestEnv::new();
     let old = "fn main() {\n    let a = 1;\n    let b = 2;\n    let c = 3;\n}\n";
-    env.publish(&Package::new("tiny", "1.0.0").file("src/lib.rs", old));
+    env.publish(&Package::lib("tiny", "1.0.0", old));
     env.file(
         "Cargo.toml",
         "[package]\nname = \"app\"\nversion = \"0.1.0\"\n\n[dependencies]\n",

@@ -18,7 +18,7 @@ const HELLO: &str = "format!(\"Hello {}\", name)";
 const HI: &str = "format!(\"Hi {}\", name)";
 
 fn greet(env: &TestEnv, version: &str, pad: usize, body: &str) {
-    env.publish(&Package::new("greet", version).file("src/lib.rs", &lib(pad, body)));
+    env.publish(&Package::lib("greet", version, &lib(pad, body)));
 }
 
 /// Runs `outdated ARGS`: exit code and output.
@@ -168,8 +168,9 @@ fn upgrade_compatible_lands_on_the_newest_in_range_and_drops_what_upstream_has()
     std::fs::write(&manifest, text).unwrap();
     env.ok(&["build", "-q"]);
     greet(&env, "1.0.1", 3, HELLO);
-    env.publish(&Package::new("greet", "1.1.0").file(
-        "src/lib.rs",
+    env.publish(&Package::lib(
+        "greet",
+        "1.1.0",
         &format!("{}pub fn bye() {{ /* upstream's */ }}\n", lib(3, HI)),
     ));
     greet(&env, "2.0.0", 3, "format!(\"Hey {}\", name)");

@@ -20,12 +20,10 @@ pub fn helper() -> u32 { helper_dep::value() }
 /// target-specific and renamed dependencies.
 fn publish_rich(env: &TestEnv) {
     env.publish(
-        &Package::new("helper", "1.0.0")
-            .file("src/lib.rs", "pub fn value() -> u32 { 7 }\n")
-            .feature("std", &[]),
+        &Package::lib("helper", "1.0.0", "pub fn value() -> u32 { 7 }\n").feature("std", &[]),
     );
-    env.publish(&Package::new("unix-only", "0.2.0").file("src/lib.rs", ""));
-    env.publish(&Package::new("never-used", "0.1.0").file("src/lib.rs", ""));
+    env.publish(&Package::lib("unix-only", "0.2.0", ""));
+    env.publish(&Package::lib("never-used", "0.1.0", ""));
     env.publish(
         &Package::new("rich", "1.2.3")
             .edition("2018")
@@ -155,8 +153,8 @@ fn new_writes_a_renamed_shim_and_refuses_to_overwrite() {
 #[test]
 fn sync_follows_a_manifest_patch_and_keeps_the_users_additions() {
     let env = TestEnv::new();
-    env.publish(&Package::new("base", "0.8.0").file("src/lib.rs", "pub const V: u32 = 8;\n"));
-    env.publish(&Package::new("base", "0.11.0").file("src/lib.rs", "pub const V: u32 = 11;\n"));
+    env.publish(&Package::lib("base", "0.8.0", "pub const V: u32 = 8;\n"));
+    env.publish(&Package::lib("base", "0.11.0", "pub const V: u32 = 11;\n"));
     let manifest = "[package]\nname = \"uses-base\"\nversion = \"1.0.0\"\nedition = \"2021\"\n\n[dependencies]\nbase = \"0.8\"\n";
     env.publish(
         &Package::new("uses-base", "1.0.0")
@@ -226,8 +224,9 @@ fn new_writes_a_shim_for_a_crate_that_calls_its_exported_macros_by_crate_paths()
     // `#[macro_export]` macro defined inside `include!`d code, unless the
     // lint is allowed, which the generated `src/lib.rs` does.
     let env = TestEnv::new();
-    env.publish(&Package::new("macros", "1.0.0").file(
-        "src/lib.rs",
+    env.publish(&Package::lib(
+        "macros",
+        "1.0.0",
         "#[macro_export]\nmacro_rules! inner { () => { 20 } }\n\
          #[macro_export]\nmacro_rules! outer { () => { $crate::inner!() + 1 } }\n\
          pub fn via_path() -> u32 { crate::outer!() * 2 }\n",
@@ -253,8 +252,9 @@ fn new_and_sync_carry_the_roots_extern_crate_items() {
     // macro shadows one in scope (iso8601, failure_derive) and an
     // `extern crate x as core;` (serial-unix): the shim's root carries them.
     let env = TestEnv::new();
-    env.publish(&Package::new("vecmac", "1.0.0").file(
-        "src/lib.rs",
+    env.publish(&Package::lib(
+        "vecmac",
+        "1.0.0",
         "#[macro_export]\nmacro_rules! vec { () => { \"vecmac's vec\" } }\n\
          pub fn name() -> &'static str { \"vecmac\" }\n",
     ));

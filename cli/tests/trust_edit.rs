@@ -15,8 +15,9 @@ fn tree(env: &TestEnv, shim: &str) -> PathBuf {
 }
 
 fn lib(version: &str, value: u32) -> Package {
-    Package::new("foo", version).file(
-        "src/lib.rs",
+    Package::lib(
+        "foo",
+        version,
         &format!("pub fn value() -> u32 {{\n    {value}\n}}\n"),
     )
 }
@@ -112,8 +113,9 @@ fn two_shims_of_one_crate_are_named_apart_and_edited_apart() {
 /// A workspace with a graph-wide shim of greet 1.0.0, made with `new`.
 fn greet() -> TestEnv {
     let env = TestEnv::new();
-    env.publish(&Package::new("greet", "1.0.0").file(
-        "src/lib.rs",
+    env.publish(&Package::lib(
+        "greet",
+        "1.0.0",
         "pub fn greet(name: &str) -> String {\n    format!(\"Hello {}\", name)\n}\n",
     ));
     wire_greet(
@@ -252,8 +254,9 @@ fn an_upgrade_that_stops_keeps_unsaved_edits() {
     replace_in(&lib, "Hello, {}", "Hello, {}!");
     // 1.1.0 rewrote the line: the upgrade stops at the patch, and would
     // leave its tree where the unsaved edit is.
-    env.publish(&Package::new("greet", "1.1.0").file(
-        "src/lib.rs",
+    env.publish(&Package::lib(
+        "greet",
+        "1.1.0",
         "pub fn greet(name: &str) -> String {\n    format!(\"Hi {}\", name)\n}\n",
     ));
     fails_with(

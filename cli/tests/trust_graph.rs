@@ -15,7 +15,7 @@ const FIXED: &str = "pub fn greet(name: &str) -> String {\n    format!(\"Hi {}\"
 const WIRED: &str = "[patch.crates-io]\ngreet = { path = \"patched/greet\" }";
 
 fn greet(version: &str) -> Package {
-    Package::new("greet", version).file("src/lib.rs", LIB)
+    Package::lib("greet", version, LIB)
 }
 
 /// The shim of greet `version` in `patched/greet`, wired for the app
@@ -133,7 +133,7 @@ fn an_upgrade_past_an_exact_requirement_fails_and_check_names_the_requirement() 
 /// `other 0.3.0` (which nothing depends on) in `patched/other`, neither wired.
 fn greet_and_other() -> TestEnv {
     let env = env_with_greet();
-    env.publish(&Package::new("other", "0.3.0").file("src/lib.rs", "pub fn x() {}\n"));
+    env.publish(&Package::lib("other", "0.3.0", "pub fn x() {}\n"));
     shim(&env, "1.0.1", "patched/greet");
     let root = repo_root().display().to_string();
     ok(
@@ -305,7 +305,7 @@ fn ok_check(env: &TestEnv) {
 #[test]
 fn new_fails_for_a_shim_the_graph_will_not_use() {
     let env = env_with_greet();
-    env.publish(&Package::new("other", "0.3.0").file("src/lib.rs", "pub fn x() {}\n"));
+    env.publish(&Package::lib("other", "0.3.0", "pub fn x() {}\n"));
     locked(&env, "greet = \"1\"");
     // Nothing depends on `other`.
     let out = new_fails(&env, &["other@0.3.0"]);

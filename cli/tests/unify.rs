@@ -21,8 +21,9 @@ fn unify(env: &TestEnv, args: &[&str]) -> (bool, String) {
 fn stack() -> TestEnv {
     let env = TestEnv::new();
     for v in ["0.8.0", "0.10.0", "0.11.0", "0.12.0"] {
-        env.publish(&Package::new("shared", v).file(
-            "src/lib.rs",
+        env.publish(&Package::lib(
+            "shared",
+            v,
             &format!("pub struct Handle(pub u32);\npub const VERSION: &str = \"{v}\";\n"),
         ));
     }
@@ -299,8 +300,9 @@ fn a_dependent_that_does_not_compile_is_named_with_its_version() {
 #[test]
 fn a_requirement_on_a_later_release_of_the_series_is_kept() {
     let env = stack();
-    env.publish(&Package::new("shared", "0.11.1").file(
-        "src/lib.rs",
+    env.publish(&Package::lib(
+        "shared",
+        "0.11.1",
         "pub struct Handle(pub u32);\npub const VERSION: &str = \"0.11.1\";\n",
     ));
     add_dependents(

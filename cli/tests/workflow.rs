@@ -16,7 +16,7 @@ fn greet(version: &str, pad: usize, body: &str) -> Package {
     lib.push_str(&format!(
         "pub fn greet(name: &str) -> String {{\n    {body}\n}}\n\npub fn version() -> &'static str {{\n    env!(\"CARGO_PKG_VERSION\")\n}}\n"
     ));
-    Package::new("greet", version).file("src/lib.rs", &lib)
+    Package::lib("greet", version, &lib)
 }
 
 const V1_BODY: &str = "format!(\"Hello {}\", name)";
@@ -90,7 +90,7 @@ fn edit_then_save_makes_ordered_patches_that_build() {
     // Nothing more to save.
     fails_with(&env, &["save", "greet"], &["nothing changed"]);
     // A Cargo.toml edit updates the shim's manifest too.
-    env.publish(&Package::new("extra", "1.0.0").file("src/lib.rs", "pub const X: u8 = 1;\n"));
+    env.publish(&Package::lib("extra", "1.0.0", "pub const X: u8 = 1;\n"));
     let toml = edit_tree(&env).join("Cargo.toml");
     let mut text = std::fs::read_to_string(&toml).unwrap();
     text.push_str("\n[dependencies.extra]\nversion = \"1\"\n");

@@ -695,6 +695,11 @@ impl Package {
         }
     }
 
+    /// `name version` whose `src/lib.rs` is `lib`.
+    pub fn lib(name: &str, version: &str, lib: &str) -> Package {
+        Package::new(name, version).file("src/lib.rs", lib)
+    }
+
     pub fn file(mut self, path: &str, contents: &str) -> Package {
         self.files.push((path.into(), contents.as_bytes().to_vec()));
         self

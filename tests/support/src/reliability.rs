@@ -33,7 +33,7 @@ pub const LARGE: usize = 3 << 20;
 /// `large` files of [`LARGE`] bytes, so that copying it takes long enough to
 /// be interrupted.
 pub fn bulky(files: usize, large: usize) -> Package {
-    let mut p = Package::new("bulky", "1.0.0").file("src/lib.rs", LIB);
+    let mut p = Package::lib("bulky", "1.0.0", LIB);
     for i in 0..files {
         let line = format!("file {i} of bulky: some text to copy, {}\n", i * 7919);
         p = p.file(
