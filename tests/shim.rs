@@ -275,15 +275,7 @@ fn patches_from_a_quilt_series_apply_in_its_order() {
         "patches/steps/series",
         "# applied in this order\nb-first.patch\na-second.diff -p1\n",
     );
-    env.shim(
-        "patched/steps",
-        &Shim::renamed("steps-patched", "steps", "1.0.0").patch("../../patches/steps/"),
-    );
-    env.app(
-        "steps = { package = \"steps-patched\", path = \"patched/steps\" }",
-        "",
-    )
-    .file(
+    env.wire_renamed("steps", "1.0.0", "steps/").file(
         "src/main.rs",
         "fn main() { println!(\"{:?}\", steps::steps()); }\n",
     );
