@@ -41,6 +41,16 @@ fn outdated(env: &TestEnv, args: &[&str]) -> (Option<i32>, String) {
     )
 }
 
+/// Runs `outdated ARGS`, which must exit with `code` and say every one of
+/// `parts`; its output.
+#[track_caller]
+fn outdated_says(env: &TestEnv, args: &[&str], code: Option<i32>, parts: &[&str]) -> String {
+    let (got, out) = outdated(env, args);
+    assert_eq!(got, code, "{out}");
+    assert_contains(&out, parts);
+    out
+}
+
 /// A shim of greet 1.0.0 with one patch (Hello → Hi), wired.
 fn setup() -> TestEnv {
     setup_with(
@@ -82,16 +92,14 @@ fn setup_with(header: &str, main: &str) -> TestEnv {
 #[test]
 fn outdated_reports_each_outcome_as_releases_appear() {
     let env = setup();
-    let (code, out) = outdated(&env, &[]);
-    assert_eq!(code, Some(0), "{out}");
-    assert_contains(&out, &["up to date"]);
+    outdated_says(&env, &[], Some(0), &["up to date"]);
 
     // The same code again: applies as is.
     greet(&env, "1.0.1", 3, HELLO);
-    let (code, out) = outdated(&env, &[]);
-    assert_eq!(code, Some(1), "{out}");
-    assert_contains(
-        &out,
+    outdated_says(
+        &env,
+        &[],
+        Some(1),
         &[
             "newest compatible 1.0.1, newest 1.0.1",
             "patches/hi.patch  applies",
@@ -107,10 +115,10 @@ fn outdated_reports_each_outcome_as_releases_appear() {
     // A release with the fix, and a major one that rewrote the line.
     greet(&env, "1.1.0", 3, HI);
     greet(&env, "2.0.0", 3, "format!(\"Hey {}\", name)");
-    let (code, out) = outdated(&env, &[]);
-    assert_eq!(code, Some(1), "{out}");
-    assert_contains(
-        &out,
+    outdated_says(
+        &env,
+        &[],
+        Some(1),
         &[
             "newest compatible 1.1.0, newest 2.0.0",
             "upstream has it",
@@ -139,9 +147,7 @@ fn outdated_offline_uses_only_the_cache() {
     greet(&env, "1.0.1", 3, HELLO);
     // The local registry is on disk, so "offline" still sees it: what is
     // checked is that --offline reaches Cargo and works without a network.
-    let (code, out) = outdated(&env, &["--offline"]);
-    assert_eq!(code, Some(1), "{out}");
-    assert_contains(&out, &["newest compatible 1.0.1"]);
+    outdated_says(&env, &["--offline"], Some(1), &["newest compatible 1.0.1"]);
 }
 
 #[test]
