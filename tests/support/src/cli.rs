@@ -102,3 +102,13 @@ pub fn fails_with(env: &TestEnv, args: &[&str], parts: &[&str]) -> String {
     crate::assert_contains(&out, parts);
     out
 }
+
+/// [`fails_with`], and the files of the shim in `shim` (its edit folder
+/// aside) are what they were: the failure changed nothing.
+#[track_caller]
+pub fn fails_changing_nothing(env: &TestEnv, shim: &Path, args: &[&str], parts: &[&str]) -> String {
+    let before = shim_files(shim);
+    let out = fails_with(env, args, parts);
+    assert_eq!(shim_files(shim), before, "the failure changed the shim");
+    out
+}
