@@ -4,7 +4,7 @@
 //! script while keeping the shim's own glue.
 
 use support::cli::cli;
-use support::{assert_contains, repo_root, unified_diff, Package, TestEnv};
+use support::{assert_contains, unified_diff, Package, TestEnv};
 
 const BUILD: &str = r#"//! Generates the greeting.
 #![allow(unused)]
@@ -61,9 +61,7 @@ fn publish(env: &TestEnv) {
 fn new_copies_the_build_script_and_sync_follows_a_patch_to_it() {
     let env = TestEnv::new();
     publish(&env);
-    let root = repo_root().display().to_string();
-    let (ok, out) = cli(&env, &["new", "greeter@0.3.0", "--build-patch-path", &root]);
-    assert!(ok, "{out}");
+    let out = support::cli::new_shim(&env, "greeter@0.3.0");
     assert_contains(&out, &["build/main.rs"]);
     let shim = env.ws.join("patched/greeter");
     let manifest = std::fs::read_to_string(shim.join("Cargo.toml")).unwrap();

@@ -161,12 +161,7 @@ fn sync_follows_a_manifest_patch_and_keeps_the_users_additions() {
             .file("Cargo.toml", manifest)
             .file("src/lib.rs", "#![no_std]\npub fn v() -> u32 { base::V }\n"),
     );
-    let root = repo_root().display().to_string();
-    let (ok, out) = cli(
-        &env,
-        &["new", "uses-base@1.0.0", "--build-patch-path", &root],
-    );
-    assert!(ok, "{out}");
+    support::cli::new_shim(&env, "uses-base@1.0.0");
     app(
         &env,
         "uses-base = \"1\"",
@@ -231,9 +226,7 @@ fn new_writes_a_shim_for_a_crate_that_calls_its_exported_macros_by_crate_paths()
          #[macro_export]\nmacro_rules! outer { () => { $crate::inner!() + 1 } }\n\
          pub fn via_path() -> u32 { crate::outer!() * 2 }\n",
     ));
-    let root = repo_root().display().to_string();
-    let (ok, out) = cli(&env, &["new", "macros@1.0.0", "--build-patch-path", &root]);
-    assert!(ok, "{out}");
+    support::cli::new_shim(&env, "macros@1.0.0");
     app(
         &env,
         "macros = \"1\"",
@@ -264,9 +257,7 @@ fn new_and_sync_carry_the_roots_extern_crate_items() {
             .dep("vecmac", "1")
             .file("src/lib.rs", lib),
     );
-    let root = repo_root().display().to_string();
-    let (ok, out) = cli(&env, &["new", "oldroot@0.1.0", "--build-patch-path", &root]);
-    assert!(ok, "{out}");
+    support::cli::new_shim(&env, "oldroot@0.1.0");
     let lib_rs = env.ws.join("patched/oldroot/src/lib.rs");
     let written = std::fs::read_to_string(&lib_rs).unwrap();
     assert!(

@@ -155,9 +155,7 @@ fn unify_patches_every_dependent_and_the_program_compiles() {
 fn a_dependent_with_a_shim_gets_the_patch_added_and_a_member_is_reported() {
     let env = stack();
     // `low` has a shim already (no patch yet).
-    let root = repo_root().display().to_string();
-    let (ok, out) = common::cli(&env, &["new", "low@1.0.0", "--build-patch-path", &root]);
-    assert!(ok, "{out}");
+    support::cli::new_shim(&env, "low@1.0.0");
     // A member of the workspace asks for the old series itself.
     edit_manifest(&env, "old = \"1\"", "old = \"1\"\nshared = \"0.10\"");
     let (ok, out) = unify(&env, &["shared@0.11"]);

@@ -112,3 +112,11 @@ pub fn fails_changing_nothing(env: &TestEnv, shim: &Path, args: &[&str], parts: 
     assert_eq!(shim_files(shim), before, "the failure changed the shim");
     out
 }
+
+/// `cargo build-patch new SPEC` with this repository as the shim's
+/// build-patch, which must succeed; its output.
+#[track_caller]
+pub fn new_shim(env: &TestEnv, spec: &str) -> String {
+    let root = crate::repo_root().display().to_string();
+    ok(env, &["new", spec, "--build-patch-path", &root])
+}
