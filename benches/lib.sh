@@ -122,6 +122,15 @@ upstream_tables() {
 }
 
 # upstream_key CARGO_TOML KEY: a string key of the [package] table.
+# A shim's `Cargo.toml` on stdout: `[package]` NAME VERSION with the
+# edition of the upstream manifest UPSTREAM and the lines PACKAGE, the
+# metadata table's lines METADATA, then TAIL and the upstream's tables.
+shim_manifest() { # NAME VERSION UPSTREAM PACKAGE METADATA TAIL
+    printf '[package]\nname = "%s"\nversion = "%s"\nedition = "%s"\n%s\n' \
+        "$1" "$2" "$(upstream_key "$3" edition)" "$4"
+    printf '[package.metadata.build-patch]\n%s\n%s%s\n' "$5" "$6" "$(upstream_tables "$3")"
+}
+
 upstream_key() {
     awk -v key="$2" '
         /^\[/ { pkg = ($0 == "[package]") }
@@ -163,21 +172,10 @@ web_workspace() {
     } >"$ws/Cargo.toml"
     if [[ $kind != registry ]]; then
         mkdir -p "$ws/shim/web-sys/src"
-        cat >"$ws/shim/web-sys/Cargo.toml" <<TOML
-[package]
-name = "web-sys"
-version = "$WEB_VERSION"
-edition = "$(upstream_key "$src/Cargo.toml" edition)"
-publish = false
-
-[package.metadata.build-patch]
-patches = ["../../../one.patch"]
-
-[build-dependencies]
-build-patch = { git = "$SNAPSHOT_GIT" }
-
-$(upstream_tables "$src/Cargo.toml")
-TOML
+        shim_manifest web-sys "$WEB_VERSION" "$src/Cargo.toml" $'publish = false\n' \
+            $'patches = ["../../../one.patch"]\n' \
+            $'[build-dependencies]\nbuild-patch = { git = "'"$SNAPSHOT_GIT"$'" }\n\n' \
+            >"$ws/shim/web-sys/Cargo.toml"
         echo 'fn main() { build_patch::build(); }' >"$ws/shim/web-sys/build.rs"
         {
             echo '#![no_std]'

@@ -75,16 +75,18 @@ if "$rel" apply "$W/bp" 1 "$W/nowhere.patch" 2>/dev/null; then
     exit 1
 fi
 
-big=(
-    "GNU patch" "$(fresh gnu)" "patch -s -p1 -F0 -d '$W/gnu' < '$W/big.patch'"
-    "build-patch, dev profile" "$(fresh bp)" "'$dev' apply '$W/bp' 1 '$W/big.patch'"
-    "build-patch, release profile" "$(fresh bp)" "'$rel' apply '$W/bp' 1 '$W/big.patch'"
-)
-nowhere=(
-    "GNU patch --dry-run" "" "patch -s -p1 -F0 --dry-run -d '$W/gnu' < '$W/nowhere.patch'"
-    "build-patch, dev profile" "" "'$dev' apply '$W/bp' 1 '$W/nowhere.patch'"
-    "build-patch, release profile" "" "'$rel' apply '$W/bp' 1 '$W/nowhere.patch'"
-)
+# One case as `compare` takes it, a line a field: GNU patch (label `$1`,
+# preparation `$2`, command `$3`), then build-patch's dev and release builds
+# (preparation `$4`) applying `$6` in `$W/$5`.
+three_way() {
+    printf '%s\n' "$1" "$2" "$3" \
+        "build-patch, dev profile" "$4" "'$dev' apply '$W/$5' 1 '$6'" \
+        "build-patch, release profile" "$4" "'$rel' apply '$W/$5' 1 '$6'"
+}
+mapfile -t big < <(three_way "GNU patch" "$(fresh gnu)" \
+    "patch -s -p1 -F0 -d '$W/gnu' < '$W/big.patch'" "$(fresh bp)" bp "$W/big.patch")
+mapfile -t nowhere < <(three_way "GNU patch --dry-run" "" \
+    "patch -s -p1 -F0 --dry-run -d '$W/gnu' < '$W/nowhere.patch'" "" bp "$W/nowhere.patch")
 compare patch-big "${RUNS:-5}" 1 -- "${big[@]}"
 instructions patch-big -- "${big[@]}"
 compare patch-nowhere "${RUNS:-5}" 1 --may-fail -- "${nowhere[@]}"
@@ -99,11 +101,7 @@ if [[ -d $corpus ]]; then
     eval "$(xfresh xgnu)" && bash -c "$gnu_series"
     eval "$(xfresh xbp)" && "$rel" apply "$W/xbp" 1 "$series"
     diff -r "$W/xgnu" "$W/xbp" >/dev/null
-    xxhash=(
-        "GNU patch" "$(xfresh xgnu)" "$gnu_series"
-        "build-patch, dev profile" "$(xfresh xbp)" "'$dev' apply '$W/xbp' 1 '$series'"
-        "build-patch, release profile" "$(xfresh xbp)" "'$rel' apply '$W/xbp' 1 '$series'"
-    )
+    mapfile -t xxhash < <(three_way "GNU patch" "$(xfresh xgnu)" "$gnu_series" "$(xfresh xbp)" xbp "$series")
     compare patch-xxhash "${RUNS:-10}" 1 -- "${xxhash[@]}"
     instructions patch-xxhash -- "${xxhash[@]}"
 else

@@ -30,19 +30,9 @@ cp "$src/src/lib.rs" "$W/a/src/lib.rs"
 # The shim: the upstream's crate-level attributes that change compilation,
 # then the include line (checked by build-patch after staging).
 mkdir -p "$W/shim/src"
-cat >"$W/shim/Cargo.toml" <<TOML
-[package]
-name = "$CRATE"
-version = "$VERSION"
-edition = "$(upstream_key "$src/Cargo.toml" edition)"
-
-[package.metadata.build-patch]
-crate = "$CRATE"
-version = "$VERSION"
-patches = ["../one.patch"]
-
-$(upstream_tables "$src/Cargo.toml")
-TOML
+shim_manifest "$CRATE" "$VERSION" "$src/Cargo.toml" "" \
+    "crate = \"$CRATE\""$'\n'"version = \"$VERSION\""$'\npatches = ["../one.patch"]\n' "" \
+    >"$W/shim/Cargo.toml"
 cat >"$W/shim/src/lib.rs" <<'RS'
 #![cfg(windows)]
 #![cfg_attr(all(not(feature = "std")), no_std)]

@@ -7,31 +7,16 @@
 //! `Output::shim_build_files` (what `cargo build-patch new` writes), from a
 //! staged copy of the fixture crate.
 
-mod reliability_common;
-mod support;
-
-use std::io::Read as _;
 use std::path::{Path, PathBuf};
 
-use support::{unified_diff, write, Package, Shim, TestEnv};
-
-/// Unpacks a published fixture crate (the pristine source).
-fn unpack(env: &TestEnv, name: &str, version: &str) -> PathBuf {
-    let file = env.registry.join(format!("{name}-{version}.crate"));
-    let mut gz = flate2::read::GzDecoder::new(std::fs::File::open(file).unwrap());
-    let mut bytes = Vec::new();
-    gz.read_to_end(&mut bytes).unwrap();
-    let dest = env.root.join("unpacked");
-    tar::Archive::new(&bytes[..]).unpack(&dest).unwrap();
-    dest.join(format!("{name}-{version}"))
-}
+use support::{assert_contains, assert_lacks, unified_diff, write, Package, Shim, TestEnv};
 
 /// Writes the build files of the shim at `dir` for `name version` with the
 /// patches (paths relative to the shim), as `cargo build-patch new` would:
 /// the upstream build script with its `main` renamed and the glue, and the
 /// files it reads.
 fn write_build_files(env: &TestEnv, dir: &str, name: &str, version: &str, patches: &[&str]) {
-    let pristine = unpack(env, name, version);
+    let pristine = env.unpack(name, version);
     let scratch = tempfile::tempdir().unwrap();
     let shim_dir = env.ws.join(dir);
     let mut cfg = build_patch::Config::new();
@@ -121,27 +106,27 @@ fn app(env: &TestEnv, dep: &str, patch: bool) {
     } else {
         ""
     };
-    env.file(
-        "Cargo.toml",
-        &format!(
-            "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n\
-             [dependencies]\nprobe = {dep}\n{patch}"
-        ),
-    )
-    .file(
+    env.app_manifest(&format!("probe = {dep}\n{patch}")).file(
         "src/main.rs",
         "fn main() { println!(\"{}\", probe::report()); }\n",
     );
 }
 
 fn probe_shim(env: &TestEnv, patches: &[&str]) {
-    let mut shim = Shim::graph_wide("probe", "1.0.0").manifest_extra("\n[features]\nfast = []\n");
-    shim.package_extra = "build = \"build.rs\"\n".into();
+    env.shim("patched/probe", &probe_shim_manifest(patches));
+    write_build_files(env, "patched/probe", "probe", "1.0.0", patches);
+}
+
+/// The shim of probe 1.0.0 (its `fast` feature, its build script) listing
+/// `patches`.
+fn probe_shim_manifest(patches: &[&str]) -> Shim {
+    let mut shim = Shim::graph_wide("probe", "1.0.0")
+        .manifest_extra("\n[features]\nfast = []\n")
+        .package_extra("build = \"build.rs\"\n");
     for p in patches {
         shim = shim.patch(p);
     }
-    env.shim("patched/probe", &shim);
-    write_build_files(env, "patched/probe", "probe", "1.0.0", patches);
+    shim
 }
 
 #[test]
@@ -160,14 +145,11 @@ fn cfgs_generated_code_env_and_features_match_the_registry_build() {
     let shim = env.ok(&["run"]);
     assert_eq!(shim.stdout, registry);
     // The upstream script's warnings are capped, as for a registry crate.
-    assert!(!shim.stderr.contains("warning"), "{}", shim.stderr);
+    assert_lacks(&shim.stderr, &["warning"]);
 
     // Features reach the upstream script as CARGO_FEATURE_*.
     app(&env, "{ version = \"1\", features = [\"fast\"] }", true);
-    assert_eq!(
-        env.ok(&["run", "-q"]).stdout,
-        "rustc=true fast=true saw=probe 1.0.0 profile=debug words=alpha,beta\n"
-    );
+    env.assert_prints("rustc=true fast=true saw=probe 1.0.0 profile=debug words=alpha,beta\n");
     assert_eq!(
         env.ok(&["run", "-q", "--release"]).stdout,
         "rustc=true fast=true saw=probe 1.0.0 profile=release words=alpha,beta\n"
@@ -203,9 +185,8 @@ fn a_patch_to_the_build_script_and_its_data_takes_effect_once_the_shim_is_synced
     probe_shim(&env, &["../../patches/words.patch"]);
     app(&env, "\"1\"", true);
     // A patch to a file the script reads at run time: no sync needed.
-    assert_eq!(
-        env.ok(&["run", "-q"]).stdout,
-        "rustc=true fast=false saw=probe 1.0.0 profile=debug words=alpha,beta,gamma\n"
+    env.assert_prints(
+        "rustc=true fast=false saw=probe 1.0.0 profile=debug words=alpha,beta,gamma\n",
     );
     let noop = env.ok(&["build", "-v"]);
     assert!(!noop.ran_build_script_of("probe"), "{}", noop.stderr);
@@ -220,26 +201,19 @@ fn a_patch_to_the_build_script_and_its_data_takes_effect_once_the_shim_is_synced
         "patches/build.patch",
         &unified_diff("build.rs", PROBE_BUILD, &patched_build),
     );
-    let mut shim = Shim::graph_wide("probe", "1.0.0")
-        .manifest_extra("\n[features]\nfast = []\n")
-        .patch("../../patches/words.patch")
-        .patch("../../patches/build.patch");
-    shim.package_extra = "build = \"build.rs\"\n".into();
+    let shim = probe_shim_manifest(&["../../patches/words.patch", "../../patches/build.patch"]);
     let old_build = std::fs::read_to_string(env.ws.join("patched/probe/build.rs")).unwrap();
     env.shim("patched/probe", &shim);
     env.file("patched/probe/build.rs", &old_build);
     let run = env.fails(&["build"]);
-    for expected in [
-        "the shim's copy of the build script of the patched `probe 1.0.0` is out of date",
-        "`build.rs`: differs from the patched upstream's",
-        "cargo build-patch sync",
-    ] {
-        assert!(
-            run.stderr.contains(expected),
-            "missing {expected:?}:\n{}",
-            run.stderr
-        );
-    }
+    assert_contains(
+        &run.stderr,
+        &[
+            "the shim's copy of the build script of the patched `probe 1.0.0` is out of date",
+            "`build.rs`: differs from the patched upstream's",
+            "cargo build-patch sync",
+        ],
+    );
     write_build_files(
         &env,
         "patched/probe",
@@ -247,9 +221,8 @@ fn a_patch_to_the_build_script_and_its_data_takes_effect_once_the_shim_is_synced
         "1.0.0",
         &["../../patches/words.patch", "../../patches/build.patch"],
     );
-    assert_eq!(
-        env.ok(&["run", "-q"]).stdout,
-        "rustc=true fast=true saw=probe 1.0.0 profile=debug words=alpha,beta,gamma\n"
+    env.assert_prints(
+        "rustc=true fast=true saw=probe 1.0.0 profile=debug words=alpha,beta,gamma\n",
     );
 }
 
@@ -257,21 +230,16 @@ fn a_patch_to_the_build_script_and_its_data_takes_effect_once_the_shim_is_synced
 fn a_shim_that_does_not_run_the_upstream_build_script_is_an_error() {
     let env = TestEnv::new();
     env.publish(&probe_crate());
-    let mut shim = Shim::graph_wide("probe", "1.0.0").manifest_extra("\n[features]\nfast = []\n");
-    shim.package_extra = "build = \"build.rs\"\n".into();
-    env.shim("patched/probe", &shim);
+    env.shim("patched/probe", &probe_shim_manifest(&[]));
     app(&env, "\"1\"", true);
     let run = env.fails(&["build"]);
-    for expected in [
-        "the patched `probe 1.0.0` has a build script (`build.rs`)",
-        "cargo build-patch sync",
-    ] {
-        assert!(
-            run.stderr.contains(expected),
-            "missing {expected:?}:\n{}",
-            run.stderr
-        );
-    }
+    assert_contains(
+        &run.stderr,
+        &[
+            "the patched `probe 1.0.0` has a build script (`build.rs`)",
+            "cargo build-patch sync",
+        ],
+    );
 }
 
 #[test]
@@ -300,27 +268,20 @@ fn a_failing_build_script_fails_the_build_with_its_own_output() {
     ] {
         env.shim(&format!("patched/{name}"), &Shim::graph_wide(name, "1.0.0"));
         write_build_files(&env, &format!("patched/{name}"), name, "1.0.0", &[]);
-        env.file(
-            "Cargo.toml",
-            &format!(
-                "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n\
-                 [dependencies]\n{name} = \"1\"\n\n[patch.crates-io]\n{name} = {{ path = \"patched/{name}\" }}\n"
-            ),
-        )
+        env.app_manifest(&format!(
+            "{name} = \"1\"\n\n[patch.crates-io]\n{name} = {{ path = \"patched/{name}\" }}\n"
+        ))
         .file("src/main.rs", "fn main() {}\n");
         let run = env.fails(&["build"]);
-        for e in [
-            expected,
-            &format!("the build script of `{name} 1.0.0` failed"),
-        ] {
-            assert!(run.stderr.contains(e), "missing {e:?}:\n{}", run.stderr);
-        }
+        assert_contains(
+            &run.stderr,
+            &[
+                expected,
+                &format!("the build script of `{name} 1.0.0` failed"),
+            ],
+        );
         if name == "failing" {
-            assert!(
-                run.stderr.contains("checking for libfrob"),
-                "{}",
-                run.stderr
-            );
+            assert_contains(&run.stderr, &["checking for libfrob"]);
         }
     }
 }
@@ -359,10 +320,10 @@ fn edition_2015_build_dependencies_and_local_modules() {
             ),
     );
     env.add_build_dep_to_index("gencode", "twice", "^1");
-    let mut shim = Shim::graph_wide("gencode", "0.5.0")
+    let shim = Shim::graph_wide("gencode", "0.5.0")
         .edition("2015")
-        .manifest_extra("twice = \"1\"\n");
-    shim.package_extra = "build = \"build/main.rs\"\n".into();
+        .manifest_extra("twice = \"1\"\n")
+        .package_extra("build = \"build/main.rs\"\n");
     env.shim("patched/gencode", &shim);
     write_build_files(&env, "patched/gencode", "gencode", "0.5.0", &[]);
     for f in ["build/table.rs", "build/name.txt"] {
@@ -371,12 +332,7 @@ fn edition_2015_build_dependencies_and_local_modules() {
             "{f} not copied"
         );
     }
-    env.file(
-        "Cargo.toml",
-        "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n\
-         [dependencies]\ngencode = \"0.5\"\n",
-    )
-    .file(
+    env.app_manifest("gencode = \"0.5\"\n").file(
         "src/main.rs",
         "fn main() { println!(\"{} {}\", gencode::N, gencode::NAME); }\n",
     );
@@ -390,17 +346,15 @@ fn edition_2015_build_dependencies_and_local_modules() {
     // Another requirement for the build-dependency: the manifest check
     // says so. (Without it at all, the shim's build script would not
     // compile: Cargo's "can't find crate for `twice`".)
-    let mut shim = Shim::graph_wide("gencode", "0.5.0")
+    let shim = Shim::graph_wide("gencode", "0.5.0")
         .edition("2015")
-        .manifest_extra("twice = \"1.0\"\n");
-    shim.package_extra = "build = \"build/main.rs\"\n".into();
+        .manifest_extra("twice = \"1.0\"\n")
+        .package_extra("build = \"build/main.rs\"\n");
     env.shim("patched/gencode", &shim);
     let run = env.fails(&["build"]);
-    assert!(
-        run.stderr
-            .contains("[build-dependencies] `twice`: requirement upstream `^1`, the shim `^1.0`"),
-        "{}",
-        run.stderr
+    assert_contains(
+        &run.stderr,
+        &["[build-dependencies] `twice`: requirement upstream `^1`, the shim `^1.0`"],
     );
 }
 
@@ -439,47 +393,34 @@ fn links_metadata_reaches_dependents_and_link_directives_apply() {
                 "pub fn info() -> String { format!(\"{} {} zlib={}\", env!(\"NATIVE_INCLUDE\"), env!(\"NATIVE_VERSION\"), !native::zlib_version().is_empty()) }\n",
             ),
     );
-    let mut shim = Shim::graph_wide("native", "1.0.0");
-    shim.package_extra = "links = \"native\"\n".into();
+    let shim = Shim::graph_wide("native", "1.0.0").package_extra("links = \"native\"\n");
     env.shim("patched/native", &shim);
     write_build_files(&env, "patched/native", "native", "1.0.0", &[]);
-    env.file(
-        "Cargo.toml",
-        "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n\
-         [dependencies]\nuses-native = \"1\"\n\n[patch.crates-io]\nnative = { path = \"patched/native\" }\n",
+    env.app_manifest(
+        "uses-native = \"1\"\n\n[patch.crates-io]\nnative = { path = \"patched/native\" }\n",
     )
     .file(
         "src/main.rs",
         "fn main() { println!(\"{}\", uses_native::info()); }\n",
     );
-    assert_eq!(
-        env.ok(&["run", "-q"]).stdout,
-        "/opt/native/include 1.2.3 zlib=true\n"
-    );
+    env.assert_prints("/opt/native/include 1.2.3 zlib=true\n");
 
     // The other way round: a shimmed crate's build script reads the
     // DEP_* metadata of a registry `links` crate it depends on.
-    let mut shim = Shim::graph_wide("uses-native", "1.0.0")
-        .manifest_extra("\n[dependencies]\nnative = \"1\"\n");
-    shim.package_extra = "build = \"build.rs\"\n".into();
+    let shim = Shim::graph_wide("uses-native", "1.0.0")
+        .manifest_extra("\n[dependencies]\nnative = \"1\"\n")
+        .package_extra("build = \"build.rs\"\n");
     env.shim("patched/uses-native", &shim);
     write_build_files(&env, "patched/uses-native", "uses-native", "1.0.0", &[]);
-    env.file(
-        "Cargo.toml",
-        "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n\
-         [dependencies]\nuses-native = \"1\"\n\n[patch.crates-io]\nuses-native = { path = \"patched/uses-native\" }\n",
-    );
-    assert_eq!(
-        env.ok(&["run", "-q"]).stdout,
-        "/opt/native/include 1.2.3 zlib=true\n"
-    );
+    env.app_manifest("uses-native = \"1\"\n\n[patch.crates-io]\nuses-native = { path = \"patched/uses-native\" }\n");
+    env.assert_prints("/opt/native/include 1.2.3 zlib=true\n");
 }
 
 #[test]
 fn shim_build_files_of_a_crate_without_a_build_script_is_the_plain_one() {
     let env = TestEnv::new();
-    env.publish(&Package::new("plain", "1.0.0").file("src/lib.rs", ""));
-    let pristine = unpack(&env, "plain", "1.0.0");
+    env.publish(&Package::lib("plain", "1.0.0", ""));
+    let pristine = env.unpack("plain", "1.0.0");
     let scratch = tempfile::tempdir().unwrap();
     let out = build_patch::Config::new()
         .upstream("plain", "1.0.0")
@@ -527,7 +468,7 @@ fn a_build_script_printing_a_million_directives_builds_as_from_the_registry() {
         "fn main() { println!(\"{}\", chatty::done()); }\n",
     );
     let start = std::time::Instant::now();
-    assert_eq!(env.ok(&["run", "-q"]).stdout, "all directives read\n");
+    env.assert_prints("all directives read\n");
     let took = start.elapsed();
     assert!(took < std::time::Duration::from_secs(60), "took {took:?}");
     // Nothing changed: the million watched variables do not rerun it.
@@ -542,8 +483,8 @@ fn a_build_script_printing_a_million_directives_builds_as_from_the_registry() {
 #[cfg(unix)]
 #[test]
 fn a_build_script_that_never_exits_stops_with_the_build() {
-    use reliability_common::{spawn_group, wait_at_most};
     use std::time::Duration;
+    use support::reliability::{spawn_group, wait_at_most};
     let env = TestEnv::new();
     let pid_file = env.root.join("hang.pid");
     env.publish(

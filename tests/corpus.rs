@@ -21,7 +21,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use build_patch::patch::{apply_to_dir, load_patch_list, ApplyOptions};
-use sha2::{Digest, Sha256};
+use support::tree::{entries, is_exec, sha256_hex};
 
 type Manifest = BTreeMap<String, (char, String)>;
 
@@ -66,56 +66,18 @@ fn copy_tree(from: &Path, to: &Path) {
 }
 
 fn manifest(root: &Path) -> Manifest {
-    fn walk(root: &Path, dir: &Path, out: &mut Manifest) {
-        for e in fs::read_dir(dir).unwrap() {
-            let e = e.unwrap();
-            let p = e.path();
-            let ft = e.file_type().unwrap();
-            let rel = p
-                .strip_prefix(root)
-                .unwrap()
-                .to_string_lossy()
-                .replace('\\', "/");
-            if ft.is_dir() {
-                walk(root, &p, out);
-            } else if ft.is_symlink() {
-                let target = fs::read_link(&p).unwrap();
-                let h = Sha256::digest(target.to_string_lossy().as_bytes());
-                out.insert(rel, ('l', hex(&h)));
-            } else {
-                let h = Sha256::digest(fs::read(&p).unwrap());
-                out.insert(
-                    rel,
-                    (
-                        if is_exec(&e.metadata().unwrap()) {
-                            'x'
-                        } else {
-                            'f'
-                        },
-                        hex(&h),
-                    ),
-                );
-            }
-        }
-    }
     let mut out = Manifest::new();
-    walk(root, root, &mut out);
+    for (rel, p, meta) in entries(root) {
+        let entry = if meta.file_type().is_symlink() {
+            let target = fs::read_link(&p).unwrap();
+            ('l', sha256_hex(target.to_string_lossy().as_bytes()))
+        } else {
+            let kind = if is_exec(&meta) { 'x' } else { 'f' };
+            (kind, sha256_hex(&fs::read(&p).unwrap()))
+        };
+        out.insert(rel, entry);
+    }
     out
-}
-
-#[cfg(unix)]
-fn is_exec(m: &fs::Metadata) -> bool {
-    use std::os::unix::fs::PermissionsExt;
-    m.permissions().mode() & 0o111 != 0
-}
-
-#[cfg(not(unix))]
-fn is_exec(_m: &fs::Metadata) -> bool {
-    false
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn read_manifest(path: &Path) -> Manifest {

@@ -3,10 +3,9 @@
 //! `cargo run` in the example's directory, as its README says. The
 //! vendored-offline example builds with no Cargo cache and no network.
 
-mod support;
-
 use std::ffi::OsStr;
 use std::path::PathBuf;
+use support::{assert_contains, assert_lacks};
 
 /// The example's own directory: where its README says to run `cargo`.
 fn example_dir(name: &str) -> PathBuf {
@@ -45,25 +44,27 @@ fn run_example_with(name: &str, args: &[&str], envs: &[(&str, &OsStr)]) -> Strin
     );
     // Upstream warnings are allowed in the shims: a clean build says nothing.
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!stderr.contains("warning"), "{stderr}");
+    assert_lacks(&stderr, &["warning"]);
     stdout
 }
 
 #[test]
 fn quickstart() {
-    let out = run_example("quickstart");
-    assert!(out.contains("shlex::quote(\"{a,b}\") = \"{a,b}\""), "{out}");
-    assert!(
-        out.contains("ok: the patched shlex 1.1.0 quotes braces"),
-        "{out}"
+    example_prints(
+        "quickstart",
+        &[
+            "shlex::quote(\"{a,b}\") = \"{a,b}\"",
+            "ok: the patched shlex 1.1.0 quotes braces",
+        ],
     );
 }
 
 #[test]
 fn transitive() {
-    let out = run_example("transitive");
-    assert!(out.contains("feature1: echo \"{a,b}\""), "{out}");
-    assert!(out.contains("feature2: cp \"{x,y}\" dest"), "{out}");
+    example_prints(
+        "transitive",
+        &["feature1: echo \"{a,b}\"", "feature2: cp \"{x,y}\" dest"],
+    );
 }
 
 #[test]
@@ -98,70 +99,68 @@ fn unify_rust_vmm() {
     // A fresh resolve, as in a new clone: a `Cargo.lock` left from an
     // earlier run locks vmm-sys-util 0.11 and would hide the second copy
     // the unpatched event-manager asks for.
-    let lock = support::cargo_command()
-        .arg("generate-lockfile")
-        .current_dir(example_dir("unify-rust-vmm"))
-        .output()
-        .unwrap();
-    assert!(
-        lock.status.success(),
-        "{}",
-        String::from_utf8_lossy(&lock.stderr)
+    support::succeeds(
+        support::cargo_command()
+            .arg("generate-lockfile")
+            .current_dir(example_dir("unify-rust-vmm")),
+        "cargo generate-lockfile",
     );
     // event-manager's `EventSet` reaches vhost-user-backend's
     // `handle_event`: this compiles only with one vmm-sys-util.
     let out = run_example("unify-rust-vmm");
-    assert!(out.contains("device event 0: IN"), "{out}");
-    assert!(
-        out.contains(
-            "ok: event-manager and vhost-user-backend share one vmm-sys-util (1 event handled)"
-        ),
-        "{out}"
+    assert_contains(
+        &out,
+        &[
+            "device event 0: IN",
+            "ok: event-manager and vhost-user-backend share one vmm-sys-util (1 event handled)",
+        ],
     );
     // The requirement patch `unify` wrote reached Cargo: event-manager's
     // `>=0.8.0` no longer pulls in the newest vmm-sys-util.
     assert_one_copy("unify-rust-vmm", "vmm-sys-util");
 }
 
+/// Runs the example `name`; its output must contain every one of `parts`.
+fn example_prints(name: &str, parts: &[&str]) {
+    assert_contains(&run_example(name), parts);
+}
+
 #[test]
 fn backport() {
-    let out = run_example("backport");
-    assert!(out.contains("insert_many put 100 items in order"), "{out}");
+    example_prints("backport", &["insert_many put 100 items in order"]);
 }
 
 #[test]
 fn build_script() {
-    let out = run_example("build-script");
-    assert!(
-        out.contains("bzip2 round trip: 860 bytes -> 97 bytes -> 860 bytes"),
-        "{out}"
-    );
-    // Debian's patch to bzip2-sys's build script: the system library.
-    assert!(
-        out.contains("ok: linked against the system libbz2"),
-        "{out}"
+    example_prints(
+        "build-script",
+        &[
+            "bzip2 round trip: 860 bytes -> 97 bytes -> 860 bytes",
+            // Debian's patch to bzip2-sys's build script: the system library.
+            "ok: linked against the system libbz2",
+        ],
     );
 }
 
 #[test]
 fn multiple_patches() {
-    let out = run_example("multiple-patches");
-    assert!(
-        out.contains("ok: shlex 1.1.0 with 2 patches, applied in order"),
-        "{out}"
+    example_prints(
+        "multiple-patches",
+        &["ok: shlex 1.1.0 with 2 patches, applied in order"],
     );
 }
 
 #[test]
 fn proc_macro() {
-    let out = run_example("proc-macro");
     // The program calls `new_http_server()`: that it compiled at all means
     // the patched paste named it.
-    assert!(out.contains("HTTPServer -> fn new_http_server()"), "{out}");
-    assert!(out.contains("IOError -> fn new_io_error()"), "{out}");
-    assert!(
-        out.contains("ok: the patched paste 1.0.15 snake-cases acronyms as one word"),
-        "{out}"
+    example_prints(
+        "proc-macro",
+        &[
+            "HTTPServer -> fn new_http_server()",
+            "IOError -> fn new_io_error()",
+            "ok: the patched paste 1.0.15 snake-cases acronyms as one word",
+        ],
     );
 }
 
@@ -181,10 +180,12 @@ fn vendored_offline() {
             ("CARGO_NET_OFFLINE", OsStr::new("true")),
         ],
     );
-    assert!(out.contains("shlex::quote(\"{a,b}\") = \"{a,b}\""), "{out}");
-    assert!(
-        out.contains("ok: the patched shlex 1.1.0, from vendor/, quotes braces"),
-        "{out}"
+    assert_contains(
+        &out,
+        &[
+            "shlex::quote(\"{a,b}\") = \"{a,b}\"",
+            "ok: the patched shlex 1.1.0, from vendor/, quotes braces",
+        ],
     );
 
     // The stamp of the staged copy names the source it was made from.

@@ -2,9 +2,7 @@
 //! downloaded: under every Cargo command, in parallel, offline, and never
 //! deadlocking with the outer build.
 
-mod support;
-
-use support::{unified_diff, Package, Shim, TestEnv};
+use support::{assert_contains, unified_diff, Package, Shim, TestEnv};
 
 /// Two crates, each behind a graph-wide shim, so that neither is ever
 /// unpacked by the outer build: both shims must ask Cargo for them.
@@ -13,8 +11,7 @@ fn two_shims(env: &TestEnv) {
         let old = format!("pub fn value() -> u32 {{ {value} }}\n");
         let new = format!("pub fn value() -> u32 {{ {value}0 }}\n");
         env.publish(
-            &Package::new(name, "1.0.0")
-                .file("src/lib.rs", &old)
+            &Package::lib(name, "1.0.0", &old)
                 .file("tests/upstream.rs", "#[test] fn never_run() { panic!() }\n"),
         );
         env.file(
@@ -50,7 +47,7 @@ fn first_command_can_be_test_doc_or_check_with_two_shims_fetching_at_once() {
         assert!(env.cached_source("alpha", "1.0.0").is_none());
         let run = env.ok(first);
         if first[0] == "test" {
-            assert!(run.stdout.contains("1 passed"), "{}", run.stdout);
+            assert_contains(&run.stdout, &["1 passed"]);
         }
         // Both were fetched through the nested call, into the same Cargo home.
         assert!(env.cached_source("alpha", "1.0.0").is_some());
@@ -61,28 +58,16 @@ fn first_command_can_be_test_doc_or_check_with_two_shims_fetching_at_once() {
 #[test]
 fn an_offline_build_never_lets_the_nested_call_go_online() {
     let env = TestEnv::new();
-    env.publish(&Package::new("gamma", "1.0.0").file("src/lib.rs", "pub fn g() {}\n"));
+    env.publish(&Package::lib("gamma", "1.0.0", "pub fn g() {}\n"));
     env.file(
         "patches/g.patch",
         &unified_diff("src/lib.rs", "pub fn g() {}\n", "pub fn g() { }\n"),
     );
-    env.shim(
-        "patched/gamma",
-        &Shim::renamed("gamma-patched", "gamma", "1.0.1").patch("../../patches/g.patch"),
-    );
-    env.app(
-        "gamma = { package = \"gamma-patched\", path = \"patched/gamma\" }",
-        "",
-    )
-    .file("src/lib.rs", "");
+    env.wire_renamed("gamma", "1.0.1", "g.patch")
+        .file("src/lib.rs", "");
     // `--offline` on the command line is seen, and said in the error.
     let run = env.fails(&["build", "--offline"]);
-    assert!(
-        run.stderr.contains("(this build is offline)"),
-        "{}",
-        run.stderr
-    );
-    assert!(run.stderr.contains("gamma 1.0.1"), "{}", run.stderr);
+    assert_contains(&run.stderr, &["(this build is offline)", "gamma 1.0.1"]);
 }
 
 #[test]
@@ -124,7 +109,7 @@ fn a_vendored_source_is_used_as_configured() {
         "src/main.rs",
         "fn main() { println!(\"{}\", delta::d()); }\n",
     );
-    assert_eq!(env.ok(&["run", "-q"]).stdout, "vendored, patched\n");
+    env.assert_prints("vendored, patched\n");
 
     // A source of another version is refused with both versions named.
     env.file(
@@ -132,9 +117,5 @@ fn a_vendored_source_is_used_as_configured() {
         "[package]\nname = \"delta\"\nversion = \"0.5.0\"\nedition = \"2021\"\n",
     );
     let run = env.fails(&["build"]);
-    assert!(
-        run.stderr.contains("is `delta 0.5.0`, not `delta 0.4.0`"),
-        "{}",
-        run.stderr
-    );
+    assert_contains(&run.stderr, &["is `delta 0.5.0`, not `delta 0.4.0`"]);
 }

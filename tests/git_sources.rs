@@ -1,9 +1,7 @@
 //! Upstreams from git repositories and alternative registries: local git
 //! repositories and a git index reached by `file://` URLs, the real `cargo`.
 
-mod support;
-
-use support::{unified_diff, GitRepo, Package, Shim, TestEnv};
+use support::{assert_contains, assert_lacks, unified_diff, GitRepo, Package, Shim, TestEnv};
 
 const LIB: &str = "pub fn name() -> &'static str { \"pristine\" }\n\
                    pub fn value() -> u32 { 1 }\n";
@@ -51,7 +49,7 @@ fn app_test(path: &str, name: &str, value: u32) -> String {
 /// Runs `cargo ARGS` (a test run), which must pass its one test.
 fn passes(env: &TestEnv, args: &[&str]) {
     let run = env.ok(args);
-    assert!(run.stdout.contains("1 passed"), "{}", run.stdout);
+    assert_contains(&run.stdout, &["1 passed"]);
 }
 
 /// An environment that may fetch `file://` URLs, with the single-package
@@ -137,7 +135,7 @@ fn a_dependency_of_a_dependency_in_a_workspace_repository() {
     .file("src/lib.rs", &app_test("bar", "patched", 1));
     passes(&env, &["test", "-q"]);
     let lock = std::fs::read_to_string(env.ws.join("Cargo.lock")).unwrap();
-    assert!(!lock.contains("[[patch.unused]]"), "{lock}");
+    assert_lacks(&lock, &["[[patch.unused]]"]);
 }
 
 #[test]
@@ -215,12 +213,7 @@ fn branch_follows_the_lock(reference: &str) {
         .args(["fetch"])
         .current_dir(&other)
         .env("CARGO_HOME", &env.home);
-    let out = fetch.output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    support::succeeds(&mut fetch, "cargo fetch");
     passes(&env, &["test", "-q"]);
     // `cargo update` moves the lock to the new head: both follow it.
     env.ok(&["update", "-p", "foo@1.0.0"]);
@@ -319,9 +312,9 @@ fn a_package_that_inherits_from_its_repository_s_workspace_is_refused_with_the_r
     )
     .file("src/lib.rs", "");
     let err = env.fails(&["build"]).stderr;
-    assert!(
-        err.contains("inherits `package.version` from its workspace (`workspace = true`)"),
-        "{err}"
+    assert_contains(
+        &err,
+        &["inherits `package.version` from its workspace (`workspace = true`)"],
     );
 }
 
@@ -365,12 +358,8 @@ fn a_sparse_registry_shim_takes_that_registry_s_copy() {
 /// `make` writes the registry `corp` and returns its Cargo config table.
 fn alternative_registry(make: fn(&TestEnv, &str, &[Package]) -> String) {
     let env = TestEnv::new().isolated_target();
-    env.publish(&Package::new("foo", "1.0.0").file("src/lib.rs", &lib(1)));
-    let corp = make(
-        &env,
-        "corp",
-        &[Package::new("foo", "1.0.0").file("src/lib.rs", &lib(2))],
-    );
+    env.publish(&Package::lib("foo", "1.0.0", &lib(1)));
+    let corp = make(&env, "corp", &[Package::lib("foo", "1.0.0", &lib(2))]);
     env.allow_file_fetches(&corp);
     name_patch(&env);
     env.shim(

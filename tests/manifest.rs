@@ -1,17 +1,15 @@
 //! Patches to the upstream `Cargo.toml` take effect: the build notices when
 //! the shim's manifest no longer says what the patched upstream says.
 
-mod support;
-
-use support::{unified_diff, Package, Shim, TestEnv};
+use support::{assert_contains, unified_diff, Package, Shim, TestEnv};
 
 const MANIFEST: &str = "[package]\nname = \"uses-base\"\nversion = \"1.0.0\"\nedition = \"2021\"\n\n[dependencies]\nbase = \">= 0.8\"\n";
 
 #[test]
 fn a_cargo_toml_patch_must_be_mirrored_by_the_shim() {
     let env = TestEnv::new();
-    env.publish(&Package::new("base", "0.8.0").file("src/lib.rs", "pub const V: u32 = 8;\n"));
-    env.publish(&Package::new("base", "0.11.0").file("src/lib.rs", "pub const V: u32 = 11;\n"));
+    env.publish(&Package::lib("base", "0.8.0", "pub const V: u32 = 8;\n"));
+    env.publish(&Package::lib("base", "0.11.0", "pub const V: u32 = 11;\n"));
     env.publish(
         &Package::new("uses-base", "1.0.0")
             .file("Cargo.toml", MANIFEST)
@@ -38,18 +36,15 @@ fn a_cargo_toml_patch_must_be_mirrored_by_the_shim() {
     );
 
     let run = env.fails(&["build"]);
-    for expected in [
-        "does not match the patched manifest of `uses-base 1.0.0`",
-        "[dependencies] `base`: requirement upstream `^0.11`, the shim `>=0.8`",
-        "cargo build-patch sync",
-    ] {
-        assert!(
-            run.stderr.contains(expected),
-            "missing {expected:?}:\n{}",
-            run.stderr
-        );
-    }
+    assert_contains(
+        &run.stderr,
+        &[
+            "does not match the patched manifest of `uses-base 1.0.0`",
+            "[dependencies] `base`: requirement upstream `^0.11`, the shim `>=0.8`",
+            "cargo build-patch sync",
+        ],
+    );
 
     env.shim("patched/uses-base", &shim("0.11"));
-    assert_eq!(env.ok(&["run", "-q"]).stdout, "11\n");
+    env.assert_prints("11\n");
 }

@@ -13,30 +13,11 @@ use std::path::Path;
 use std::process::Command;
 
 use build_patch::patch::{apply_to_dir, ApplyOptions, PatchFile};
+use support::tree::{read_tree_marked, write_tree};
+use support::Rng;
 
 /// Path to content; a path ending in `*` is an executable file.
 type Tree = BTreeMap<String, Vec<u8>>;
-
-#[cfg(unix)]
-fn set_exec(p: &Path, exec: bool) {
-    use std::os::unix::fs::PermissionsExt;
-    let mode = if exec { 0o755 } else { 0o644 };
-    fs::set_permissions(p, fs::Permissions::from_mode(mode)).unwrap();
-}
-
-#[cfg(not(unix))]
-fn set_exec(_p: &Path, _exec: bool) {}
-
-#[cfg(unix)]
-fn is_exec(p: &Path) -> bool {
-    use std::os::unix::fs::PermissionsExt;
-    fs::metadata(p).unwrap().permissions().mode() & 0o111 != 0
-}
-
-#[cfg(not(unix))]
-fn is_exec(_p: &Path) -> bool {
-    false
-}
 
 fn have(tool: &str) -> bool {
     let ok = Command::new(tool)
@@ -50,42 +31,14 @@ fn have(tool: &str) -> bool {
     ok
 }
 
-fn write_tree(root: &Path, tree: &Tree) {
-    for (path, bytes) in tree {
-        let (path, exec) = match path.strip_suffix('*') {
-            Some(p) => (p, true),
-            None => (path.as_str(), false),
-        };
-        let p = root.join(path);
-        fs::create_dir_all(p.parent().unwrap()).unwrap();
-        fs::write(&p, bytes).unwrap();
-        set_exec(&p, exec);
-    }
-}
-
+/// The tree under `root` (without GNU patch's `.rej` and `.orig` files).
 fn read_tree(root: &Path) -> Tree {
-    fn walk(root: &Path, dir: &Path, out: &mut Tree) {
-        for e in fs::read_dir(dir).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                walk(root, &p, out);
-                continue;
-            }
-            let rel = p
-                .strip_prefix(root)
-                .unwrap()
-                .to_string_lossy()
-                .replace('\\', "/");
-            if rel.ends_with(".rej") || rel.ends_with(".orig") {
-                continue;
-            }
-            let star = if is_exec(&p) { "*" } else { "" };
-            out.insert(format!("{rel}{star}"), fs::read(&p).unwrap());
-        }
-    }
-    let mut out = Tree::new();
-    walk(root, root, &mut out);
-    out
+    let mut tree = read_tree_marked(root);
+    tree.retain(|path, _| {
+        let path = path.trim_end_matches('*');
+        !path.ends_with(".rej") && !path.ends_with(".orig")
+    });
+    tree
 }
 
 /// GNU patch's result, or `None` if it reported any failure.
@@ -168,24 +121,6 @@ fn agree_at(name: &str, tree: &Tree, patch: &[u8], fuzz: usize) -> bool {
             show(tree),
             show(o)
         ),
-    }
-}
-
-/// A small deterministic PRNG (xorshift64*), so failures reproduce.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-    fn chance(&mut self, percent: usize) -> bool {
-        self.below(100) < percent
     }
 }
 
@@ -354,7 +289,7 @@ fn run_generated(fuzz: usize, default_cases: usize, seed: u64, large: bool) {
     }
     // `PATCH_GNU_CASES=5000` for a longer run; `PATCH_GNU_SEED` to vary.
     let cases: usize = env_or("PATCH_GNU_CASES", default_cases);
-    let mut rng = Rng(env_or("PATCH_GNU_SEED", seed));
+    let mut rng = Rng::new(env_or("PATCH_GNU_SEED", seed));
     let (mut applied, mut refused) = (0, 0);
     for case in 0..cases {
         let (target, patch) = generate_case(&mut rng, large);
@@ -397,7 +332,7 @@ fn diff_output_applied_to_old_gives_new() {
     if !have("diff") {
         return;
     }
-    let mut rng = Rng(0x1234_5678_9abc_def1);
+    let mut rng = Rng::new(0x1234_5678_9abc_def1);
     for case in 0..300 {
         let mut serial = 0;
         let lines = random_file(&mut rng, &mut serial);
@@ -800,27 +735,13 @@ fn deliberate_divergences_from_gnu_patch() {
 }
 
 fn git(dir: &Path, args: &[&str]) -> Vec<u8> {
-    let out = Command::new("git")
-        .args([
-            "-c",
-            "user.name=t",
-            "-c",
-            "user.email=t@example.com",
-            "-c",
-            "core.autocrlf=false",
-            "-c",
-            "color.ui=never",
-        ])
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out.stdout
+    let config = [
+        "user.name=t",
+        "user.email=t@example.com",
+        "core.autocrlf=false",
+        "color.ui=never",
+    ];
+    support::git(dir, &config, args)
 }
 
 /// A case made by git: a committed tree, then edits, renames, copies, mode
@@ -936,7 +857,7 @@ fn git_generated_cases_agree_with_gnu_patch() {
         return;
     }
     let cases: usize = env_or("PATCH_GNU_CASES", 150);
-    let mut rng = Rng(env_or("PATCH_GNU_SEED", 0x5555_aaaa_1234_4321));
+    let mut rng = Rng::new(env_or("PATCH_GNU_SEED", 0x5555_aaaa_1234_4321));
     let (mut applied, mut refused) = (0, 0);
     const FEATURES: [&str; 7] = [
         "rename from",

@@ -3,12 +3,12 @@
 //! refuses. Timings are printed, not asserted (no test depends on timing);
 //! run with `--release -- --nocapture` to read them.
 
-use std::collections::BTreeMap;
 use std::fs;
-use std::path::Path;
 use std::time::Instant;
 
 use build_patch::patch::{apply_to_dir, ApplyOptions, PatchFile};
+use support::tree::read_tree;
+use support::Rng;
 
 fn patch(bytes: Vec<u8>) -> Vec<PatchFile> {
     vec![PatchFile {
@@ -16,23 +16,6 @@ fn patch(bytes: Vec<u8>) -> Vec<PatchFile> {
         bytes,
         strip: None,
     }]
-}
-
-fn snapshot(root: &Path) -> BTreeMap<String, Vec<u8>> {
-    let mut out = BTreeMap::new();
-    let mut stack = vec![root.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        for e in fs::read_dir(&dir).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                let rel = p.strip_prefix(root).unwrap().to_string_lossy().into_owned();
-                out.insert(rel, fs::read(&p).unwrap());
-            }
-        }
-    }
-    out
 }
 
 fn timed<T>(what: &str, f: impl FnOnce() -> T) -> T {
@@ -140,21 +123,6 @@ fn huge_counts_in_headers() {
     }
 }
 
-/// A small deterministic PRNG (xorshift64*).
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-}
-
 const SEEDS: &[&str] = &[
     "--- a/f\n+++ b/f\n@@ -1,3 +1,3 @@\n 1\n-2\n+two\n 3\n",
     "diff --git a/f b/g\nsimilarity index 90%\nrename from f\nrename to g\n--- a/f\n+++ b/g\n@@ -1,3 +1,3 @@\n 1\n-2\n+two\n 3\n",
@@ -171,7 +139,7 @@ fn fuzzed_patches_never_panic_or_escape() {
     let outer = tempfile::tempdir().unwrap();
     let root = outer.path().join("tree");
     fs::create_dir(&root).unwrap();
-    let mut rng = Rng(0xdead_beef_cafe_f00d);
+    let mut rng = Rng::new(0xdead_beef_cafe_f00d);
     const ALPHABET: &[u8] = b"-+ @,0123456789\n\\/.abfgn\"\tdx";
     let cases: usize = std::env::var("PATCH_FUZZ_CASES")
         .ok()
@@ -188,14 +156,14 @@ fn fuzzed_patches_never_panic_or_escape() {
                 }
                 1 if at < bytes.len() => bytes[at] = ALPHABET[rng.below(ALPHABET.len())],
                 2 => bytes.insert(at, ALPHABET[rng.below(ALPHABET.len())]),
-                _ => bytes.insert(at, rng.next() as u8),
+                _ => bytes.insert(at, rng.bits() as u8),
             }
         }
-        let before = snapshot(&root);
+        let before = read_tree(&root);
         let fuzz = rng.below(4);
         let result = apply_to_dir(&root, &patch(bytes), ApplyOptions::new().fuzz(fuzz));
         if result.is_err() {
-            assert_eq!(snapshot(&root), before);
+            assert_eq!(read_tree(&root), before);
         }
         // Nothing ever appears next to the tree.
         let siblings: Vec<_> = fs::read_dir(outer.path()).unwrap().collect();
@@ -213,7 +181,7 @@ fn fuzzed_patches_never_panic_or_escape() {
     }
     for _ in 0..cases {
         let len = rng.below(300);
-        let bytes: Vec<u8> = (0..len).map(|_| rng.next() as u8).collect();
+        let bytes: Vec<u8> = (0..len).map(|_| rng.bits() as u8).collect();
         assert!(apply_to_dir(&root, &patch(bytes), &ApplyOptions::new()).is_err() || root.exists());
     }
 }

@@ -2,16 +2,14 @@
 //! killed build, or a patch that does not apply. The pristine source stays
 //! byte-identical through all of it.
 
-mod support;
-
 use std::path::PathBuf;
 
-use support::{hash_tree, unified_diff, Package, Shim, TestEnv};
+use support::{assert_contains, hash_tree, unified_diff, Package, Shim, TestEnv};
 
 const V1: &str = "pub fn value() -> u32 {\n    1\n}\n";
 
 fn setup(env: &TestEnv, patched: &str) {
-    env.publish(&Package::new("counter", "2.0.0").file("src/lib.rs", V1));
+    env.publish(&Package::lib("counter", "2.0.0", V1));
     env.file(
         "patches/value.patch",
         &unified_diff("src/lib.rs", V1, patched),
@@ -44,7 +42,7 @@ fn staged_dir(env: &TestEnv) -> PathBuf {
 fn noop_rebuild_reruns_nothing_and_a_changed_patch_restages() {
     let env = TestEnv::new().isolated_target();
     setup(&env, "pub fn value() -> u32 {\n    2\n}\n");
-    assert_eq!(env.ok(&["run", "-q"]).stdout, "2\n");
+    env.assert_prints("2\n");
     let pristine = env
         .cached_source("counter", "2.0.0")
         .expect("fetched by the shim");
@@ -53,7 +51,7 @@ fn noop_rebuild_reruns_nothing_and_a_changed_patch_restages() {
     // Nothing changed: the build script does not run again.
     let noop = env.ok(&["build", "-v"]);
     assert!(!noop.ran_build_script_of("counter"), "{}", noop.stderr);
-    assert!(noop.stderr.contains("Fresh counter"), "{}", noop.stderr);
+    assert_contains(&noop.stderr, &["Fresh counter"]);
 
     // A one-byte change to the patch restages and recompiles.
     env.file(
@@ -76,7 +74,7 @@ fn noop_rebuild_reruns_nothing_and_a_changed_patch_restages() {
 fn a_patch_that_does_not_apply_fails_the_build_and_keeps_the_last_good_copy() {
     let env = TestEnv::new().isolated_target();
     setup(&env, "pub fn value() -> u32 {\n    2\n}\n");
-    assert_eq!(env.ok(&["run", "-q"]).stdout, "2\n");
+    env.assert_prints("2\n");
     let staged = staged_dir(&env);
     let good = hash_tree(&staged);
 
@@ -90,23 +88,20 @@ fn a_patch_that_does_not_apply_fails_the_build_and_keeps_the_last_good_copy() {
         ),
     );
     let run = env.fails(&["build"]);
-    for expected in [
-        "patches/value.patch",
-        "src/lib.rs",
-        "hunk #1",
-        "@@ -1,3 +1,3 @@",
-    ] {
-        assert!(
-            run.stderr.contains(expected),
-            "missing {expected:?} in:\n{}",
-            run.stderr
-        );
-    }
+    assert_contains(
+        &run.stderr,
+        &[
+            "patches/value.patch",
+            "src/lib.rs",
+            "hunk #1",
+            "@@ -1,3 +1,3 @@",
+        ],
+    );
     // Nothing was half-applied: the last good copy is intact, and a fixed
     // patch builds again.
     assert_eq!(hash_tree(&staged), good);
     setup(&env, "pub fn value() -> u32 {\n    4\n}\n");
-    assert_eq!(env.ok(&["run", "-q"]).stdout, "4\n");
+    env.assert_prints("4\n");
 }
 
 #[test]
@@ -131,7 +126,7 @@ fn leftovers_of_a_killed_build_are_restaged() {
     std::thread::sleep(std::time::Duration::from_millis(1100));
     std::fs::write(&patch, text).unwrap();
 
-    assert_eq!(env.ok(&["run", "-q"]).stdout, "2\n");
+    env.assert_prints("2\n");
     assert_eq!(hash_tree(&staged), good);
     assert!(!work.join(".counter-2.0.0.tmp-99999").exists());
 }
@@ -139,26 +134,16 @@ fn leftovers_of_a_killed_build_are_restaged() {
 #[test]
 fn missing_version_is_a_clear_error() {
     let env = TestEnv::new();
-    env.publish(&Package::new("counter", "2.0.0").file("src/lib.rs", V1));
+    env.publish(&Package::lib("counter", "2.0.0", V1));
     env.file(
         "patches/value.patch",
         &unified_diff("src/lib.rs", V1, V1.replace('1', "5").as_str()),
     );
-    env.shim(
-        "patched/counter",
-        &Shim::renamed("counter-patched", "counter", "2.0.9").patch("../../patches/value.patch"),
-    );
-    env.app(
-        "counter = { package = \"counter-patched\", path = \"patched/counter\" }",
-        "",
-    )
-    .file("src/main.rs", "fn main() {}\n");
+    env.wire_renamed("counter", "2.0.9", "value.patch")
+        .file("src/main.rs", "fn main() {}\n");
     let run = env.fails(&["build"]);
-    assert!(
-        run.stderr
-            .contains("cannot get the pristine source of `counter 2.0.9`"),
-        "{}",
-        run.stderr
+    assert_contains(
+        &run.stderr,
+        &["cannot get the pristine source of `counter 2.0.9`", "help:"],
     );
-    assert!(run.stderr.contains("help:"), "{}", run.stderr);
 }

@@ -7,14 +7,12 @@
 //! pristine source unchanged.
 #![cfg(unix)]
 
-mod reliability_common;
-mod support;
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use reliability_common::*;
+use support::reliability::*;
+use support::tree::tree_difference;
 use support::{hash_tree, TestEnv};
 
 const LIMIT: Duration = Duration::from_secs(600);
@@ -308,7 +306,7 @@ fn the_nested_cargo_call_waits_for_another_holder_of_the_package_cache_lock() {
         took >= hold,
         "the build finished in {took:?}, while the lock was held:\n{text}"
     );
-    assert_eq!(env.ok(&["run", "-q"]).stdout, "77\n");
+    env.assert_prints("77\n");
     let pristine = env.cached_source("bulky", "1.0.0").unwrap();
     let pristine_hash = hash_tree(&pristine);
     let work = work_dir(&env.target_dir, "bulky").unwrap();
@@ -338,6 +336,6 @@ fn the_nested_cargo_call_waits_for_another_holder_of_the_package_cache_lock() {
     let text = std::fs::read_to_string(&log).unwrap();
     assert!(ok, "{text}");
     cleaner.join().unwrap();
-    assert_eq!(env.ok(&["run", "-q"]).stdout, "78\n");
+    env.assert_prints("78\n");
     assert_eq!(hash_tree(&pristine), pristine_hash);
 }

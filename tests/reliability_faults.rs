@@ -8,17 +8,39 @@
 //! `BUILD_PATCH_SEED` repeats a run's random delays.
 #![cfg(unix)]
 
-mod reliability_common;
-mod support;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 
+/// What [`hash_tree`] gives.
+type Tree = BTreeMap<String, (String, u32)>;
 use std::time::{Duration, Instant};
 
-use reliability_common::*;
-use support::{hash_tree, Shim, TestEnv};
+use support::reliability::*;
+use support::tree::tree_difference;
+use support::Rng;
+use support::{assert_contains, assert_lacks, hash_tree, TestEnv};
 
 /// Builds and runs the app, returning what it printed.
 fn run_app(env: &TestEnv) -> String {
     env.ok(&["run", "-q"]).stdout.trim().to_string()
+}
+
+/// A [`bulky`] crate of `files` small and `large` large files, published,
+/// and its workspace built and run once with `value()` patched to return
+/// `v`: the environment, the pristine source, and the shim's work dir.
+fn built(files: usize, large: usize, v: u32) -> (TestEnv, PathBuf, PathBuf) {
+    let env = TestEnv::new().isolated_target();
+    env.publish(&bulky(files, large));
+    bulky_workspace(&env, v);
+    assert_eq!(run_app(&env), v.to_string());
+    let pristine = env.cached_source("bulky", "1.0.0").unwrap();
+    let work = work_dir(&env.target_dir, "bulky").unwrap();
+    (env, pristine, work)
+}
+
+/// The hashes of the pristine source and of the staged copy in `work`.
+fn hashes(pristine: &Path, work: &Path) -> (Tree, Tree) {
+    (hash_tree(pristine), hash_tree(&work.join("bulky-1.0.0")))
 }
 
 #[test]
@@ -72,10 +94,10 @@ fn killed_builds_always_restage_the_complete_patched_tree() {
             {
                 std::thread::sleep(Duration::from_millis(1));
             }
-            Duration::from_micros(rng.below(staging.as_micros() as u64 + 1))
+            Duration::from_micros(rng.below(staging.as_micros() as usize + 1) as u64)
         } else {
             // Anywhere in the whole build.
-            let at = Duration::from_micros(rng.below(full.as_micros() as u64 + 1));
+            let at = Duration::from_micros(rng.below(full.as_micros() as usize + 1) as u64);
             at.saturating_sub(t0.elapsed())
         };
         std::thread::sleep(delay);
@@ -126,14 +148,8 @@ fn killed_builds_always_restage_the_complete_patched_tree() {
 /// behind, and the next build without the limit works.
 #[test]
 fn a_file_size_limit_mid_copy_is_a_clear_error_and_the_next_build_works() {
-    let env = TestEnv::new().isolated_target();
-    env.publish(&bulky(300, 2));
-    bulky_workspace(&env, 7);
-    assert_eq!(run_app(&env), "7");
-    let pristine = env.cached_source("bulky", "1.0.0").unwrap();
-    let pristine_hash = hash_tree(&pristine);
-    let work = work_dir(&env.target_dir, "bulky").unwrap();
-    let good = hash_tree(&work.join("bulky-1.0.0"));
+    let (env, pristine, work) = built(300, 2, 7);
+    let (pristine_hash, good) = hashes(&pristine, &work);
 
     env.file("patches/value.patch", &value_patch(8));
     // 1 MiB in bash's 1024-byte blocks, 512 KiB in dash's 512-byte ones:
@@ -145,8 +161,8 @@ fn a_file_size_limit_mid_copy_is_a_clear_error_and_the_next_build_works() {
         stderr.contains("failed to copy `") && stderr.contains("large"),
         "the error does not name the file:\n{stderr}"
     );
-    assert!(stderr.contains("File too large"), "{stderr}");
-    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_contains(&stderr, &["File too large"]);
+    assert_lacks(&stderr, &["panicked"]);
     assert_eq!(hash_tree(&work.join("bulky-1.0.0")), good);
     assert_eq!(leftovers(&work), Vec::<String>::new());
 
@@ -164,29 +180,8 @@ fn a_file_size_limit_mid_copy_is_a_clear_error_and_the_next_build_works() {
 #[test]
 fn a_read_only_vendored_source_builds() {
     let env = TestEnv::new().isolated_target();
-    env.file(
-        "vendor/ro/Cargo.toml",
-        "[package]\nname = \"ro\"\nversion = \"0.3.0\"\nedition = \"2021\"\n",
-    )
-    .file("vendor/ro/src/lib.rs", LIB)
-    .file("vendor/ro/src/more/deep.rs", "// deep\n")
-    .file("patches/value.patch", &value_patch(33));
-    env.shim(
-        "patched/ro",
-        &Shim::renamed("ro-patched", "ro", "0.3.0")
-            .patch("../../patches/value.patch")
-            .metadata_extra("source = \"../../vendor/ro\"\n"),
-    );
-    env.file(
-        "Cargo.toml",
-        "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n\
-         [dependencies]\nro = { package = \"ro-patched\", path = \"patched/ro\" }\n\n\
-         [workspace]\nexclude = [\"vendor\"]\n",
-    )
-    .file(
-        "src/main.rs",
-        "fn main() { println!(\"{}\", ro::value()); }\n",
-    );
+    vendored(&env, "ro", "0.3.0", &[("src/more/deep.rs", "// deep\n")]);
+    vendored_workspace(&env, "ro", "0.3.0", 33, &["vendor"]);
     let vendor = env.ws.join("vendor/ro");
     set_tree_modes(&vendor, 0o555, 0o444);
     let before = hash_tree(&vendor);
@@ -212,29 +207,8 @@ fn a_read_only_vendored_source_builds() {
 #[test]
 fn an_unreadable_file_in_the_source_is_a_clear_error_naming_it() {
     let env = TestEnv::new();
-    env.file(
-        "vendor/nr/Cargo.toml",
-        "[package]\nname = \"nr\"\nversion = \"0.3.0\"\nedition = \"2021\"\n",
-    )
-    .file("vendor/nr/src/lib.rs", LIB)
-    .file("vendor/nr/src/secret.rs", "// unreadable\n")
-    .file("patches/value.patch", &value_patch(3));
-    env.shim(
-        "patched/nr",
-        &Shim::renamed("nr-patched", "nr", "0.3.0")
-            .patch("../../patches/value.patch")
-            .metadata_extra("source = \"../../vendor/nr\"\n"),
-    );
-    env.file(
-        "Cargo.toml",
-        "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n\
-         [dependencies]\nnr = { package = \"nr-patched\", path = \"patched/nr\" }\n\n\
-         [workspace]\nexclude = [\"vendor\"]\n",
-    )
-    .file(
-        "src/main.rs",
-        "fn main() { println!(\"{}\", nr::value()); }\n",
-    );
+    vendored(&env, "nr", "0.3.0", &[("src/secret.rs", "// unreadable\n")]);
+    vendored_workspace(&env, "nr", "0.3.0", 3, &["vendor"]);
     let secret = env.ws.join("vendor/nr/src/secret.rs");
     set_mode(&secret, 0o000);
     let (ok, _, stderr) = output(without_permission_override(env.cargo(&["build"])));
@@ -245,8 +219,8 @@ fn an_unreadable_file_in_the_source_is_a_clear_error_naming_it() {
             && stderr.contains("vendor/nr/src/secret.rs`: Permission denied"),
         "{stderr}"
     );
-    assert!(!stderr.contains("panicked"), "{stderr}");
-    assert_eq!(env.ok(&["run", "-q"]).stdout, "3\n");
+    assert_lacks(&stderr, &["panicked"]);
+    env.assert_prints("3\n");
 }
 
 /// `OUT_DIR/build-patch` made read-only after a good build: the next restage
@@ -254,27 +228,21 @@ fn an_unreadable_file_in_the_source_is_a_clear_error_naming_it() {
 /// copy is intact, and once writable again the build works.
 #[test]
 fn an_unwritable_staging_folder_is_a_clear_error_naming_it() {
-    let env = TestEnv::new().isolated_target();
-    env.publish(&bulky(20, 0));
-    bulky_workspace(&env, 5);
-    assert_eq!(run_app(&env), "5");
-    let pristine = env.cached_source("bulky", "1.0.0").unwrap();
-    let pristine_hash = hash_tree(&pristine);
-    let work = work_dir(&env.target_dir, "bulky").unwrap();
-    let good = hash_tree(&work.join("bulky-1.0.0"));
+    let (env, pristine, work) = built(20, 0, 5);
+    let (pristine_hash, good) = hashes(&pristine, &work);
 
     env.file("patches/value.patch", &value_patch(6));
     set_mode(&work, 0o555);
     let (ok, _, stderr) = output(without_permission_override(env.cargo(&["build"])));
     set_mode(&work, 0o755);
     assert!(!ok, "built in a read-only folder:\n{stderr}");
-    assert!(stderr.contains("Permission denied"), "{stderr}");
+    assert_contains(&stderr, &["Permission denied"]);
     assert!(
         stderr.contains(&format!("`{}", work.display())),
         "the error does not name {}:\n{stderr}",
         work.display()
     );
-    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_lacks(&stderr, &["panicked"]);
     assert_eq!(hash_tree(&work.join("bulky-1.0.0")), good);
 
     assert_eq!(run_app(&env), "6");
@@ -298,7 +266,7 @@ fn an_out_dir_under_an_unwritable_parent_is_a_clear_error_naming_it() {
         .env(CHILD, "1");
         let (ok, stdout, stderr) = output(without_permission_override(cmd));
         assert!(ok, "{stdout}\n{stderr}");
-        assert!(stdout.contains("1 passed"), "{stdout}");
+        assert_contains(&stdout, &["1 passed"]);
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
@@ -345,13 +313,8 @@ fn an_out_dir_under_an_unwritable_parent_is_a_clear_error_naming_it() {
 /// the earlier staged copy is left as it was.
 #[test]
 fn a_pristine_source_removed_from_cargos_cache_is_fetched_again_or_a_clear_error() {
-    let env = TestEnv::new().isolated_target();
-    env.publish(&bulky(30, 0));
-    bulky_workspace(&env, 11);
-    assert_eq!(run_app(&env), "11");
-    let pristine = env.cached_source("bulky", "1.0.0").unwrap();
+    let (env, pristine, work) = built(30, 0, 11);
     let pristine_hash = hash_tree(&pristine);
-    let work = work_dir(&env.target_dir, "bulky").unwrap();
 
     std::fs::remove_dir_all(&pristine).unwrap();
     let noop = env.ok(&["run", "-v"]);
@@ -373,11 +336,9 @@ fn a_pristine_source_removed_from_cargos_cache_is_fetched_again_or_a_clear_error
     std::fs::remove_file(env.registry.join("bulky-1.0.0.crate")).unwrap();
     env.file("patches/value.patch", &value_patch(13));
     let run = env.fails(&["build"]);
-    assert!(
-        run.stderr
-            .contains("cannot get the pristine source of `bulky 1.0.0`"),
-        "{}",
-        run.stderr
+    assert_contains(
+        &run.stderr,
+        &["cannot get the pristine source of `bulky 1.0.0`"],
     );
     assert_eq!(hash_tree(&work.join("bulky-1.0.0")), good);
 }
@@ -392,12 +353,7 @@ fn a_pristine_source_removed_from_cargos_cache_is_fetched_again_or_a_clear_error
 /// is intact. Never a half-patched tree.
 #[test]
 fn a_pristine_source_edited_in_cargos_cache_never_gives_a_half_patched_tree() {
-    let env = TestEnv::new().isolated_target();
-    env.publish(&bulky(30, 0));
-    bulky_workspace(&env, 21);
-    assert_eq!(run_app(&env), "21");
-    let pristine = env.cached_source("bulky", "1.0.0").unwrap();
-    let work = work_dir(&env.target_dir, "bulky").unwrap();
+    let (env, pristine, work) = built(30, 0, 21);
     let good = hash_tree(&work.join("bulky-1.0.0"));
     assert_eq!(good, reference_tree(&pristine, &lib_with(21)));
 

@@ -5,17 +5,14 @@
 //! link or written; a FIFO never hangs the copy; the source is unchanged.
 #![cfg(unix)]
 
-mod reliability_common;
-mod support;
-
 use std::os::unix::fs::symlink;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::time::Duration;
 
 use build_patch::Config;
-use reliability_common::*;
-use support::{hash_tree, unified_diff, write, Shim, TestEnv};
+use support::reliability::*;
+use support::{hash_tree, unified_diff, write, TestEnv};
 
 const SENTINEL: &str = "SENTINEL: outside the crate, never to be copied\n";
 
@@ -158,12 +155,19 @@ fn write_shim(root: &Path, patches: &str) {
     );
 }
 
+/// A temporary folder with [`hostile_source`] and [`write_shim`]`(patches)`;
+/// the folder and the source.
+fn hostile_shim(patches: &str) -> (tempfile::TempDir, PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let src = hostile_source(tmp.path());
+    write_shim(tmp.path(), patches);
+    (tmp, src)
+}
+
 #[test]
 fn links_out_of_the_tree_and_special_files_are_never_followed_or_copied() {
-    let tmp = tempfile::tempdir().unwrap();
+    let (tmp, src) = hostile_shim("patches = [\"fix.patch\", \"readme.patch\"]\n");
     let root = tmp.path();
-    let src = hostile_source(root);
-    write_shim(root, "patches = [\"fix.patch\", \"readme.patch\"]\n");
     write(&root.join("shim/fix.patch"), &value_patch(5));
     write(
         &root.join("shim/readme.patch"),
@@ -237,10 +241,8 @@ fn links_out_of_the_tree_and_special_files_are_never_followed_or_copied() {
 /// the sentinel untouched.
 #[test]
 fn a_patch_through_a_link_out_of_the_tree_writes_nothing_outside() {
-    let tmp = tempfile::tempdir().unwrap();
+    let (tmp, src) = hostile_shim("patches = [\"out.patch\"]\n");
     let root = tmp.path();
-    let src = hostile_source(root);
-    write_shim(root, "patches = [\"out.patch\"]\n");
     let outside_before = listing(&root.join("outside"));
     let source_before = listing(&src);
     for (i, patch) in [
@@ -299,23 +301,7 @@ fn a_manifest_linked_from_outside_is_not_read() {
 fn a_hostile_vendored_source_builds_with_cargo_and_warns() {
     let env = TestEnv::new();
     let src = hostile_source(&env.ws);
-    env.file("patches/value.patch", &value_patch(9));
-    env.shim(
-        "patched/hostile",
-        &Shim::renamed("hostile-patched", "hostile", "0.1.0")
-            .patch("../../patches/value.patch")
-            .metadata_extra("source = \"../../vendor/hostile\"\n"),
-    );
-    env.file(
-        "Cargo.toml",
-        "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n\
-         [dependencies]\nhostile = { package = \"hostile-patched\", path = \"patched/hostile\" }\n\n\
-         [workspace]\nexclude = [\"vendor\", \"outside\"]\n",
-    )
-    .file(
-        "src/main.rs",
-        "fn main() { println!(\"{}\", hostile::value()); }\n",
-    );
+    vendored_workspace(&env, "hostile", "0.1.0", 9, &["vendor", "outside"]);
     let source_before = listing(&src);
     let outside_before = listing(&env.ws.join("outside"));
     let run = env.ok(&["run"]);

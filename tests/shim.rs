@@ -1,9 +1,7 @@
 //! End to end: shims built by the real `cargo` against a local registry,
 //! asserting what the compiled programs do.
 
-mod support;
-
-use support::{unified_diff, Package, Shim, TestEnv};
+use support::{assert_contains, unified_diff, Package, Shim, TestEnv};
 
 const GREET_V1: &str = r#"pub fn greet(name: &str) -> String {
     format!("Hello {}", name)
@@ -17,7 +15,7 @@ const GREET_FIXED: &str = r#"pub fn greet(name: &str) -> String {
 
 /// `greet 1.0.0` (with the "bug": no comma), and two crates that use it.
 fn publish_greet_family(env: &TestEnv) {
-    env.publish(&Package::new("greet", "1.0.0").file("src/lib.rs", GREET_V1));
+    env.publish(&Package::lib("greet", "1.0.0", GREET_V1));
     for f in ["feature1", "feature2"] {
         env.publish(&Package::new(f, "1.0.0").dep("greet", "1.0").file(
             "src/lib.rs",
@@ -91,10 +89,10 @@ fn graph_wide_shim_reaches_dependencies_of_dependencies() {
 /// both styles, `#[path]`, `include_str!` two ways, exported macros with
 /// `$crate`, private items through `crate::`, inner attributes and docs.
 fn tricky_crate() -> Package {
-    Package::new("tricky", "0.3.1")
-        .file(
-            "src/lib.rs",
-            r#"//! Crate docs, which include! would reject.
+    Package::lib(
+        "tricky",
+        "0.3.1",
+        r#"//! Crate docs, which include! would reject.
 #![cfg_attr(feature = "never", deny(warnings))]
 #![allow(clippy::all)]
 /*! More inner docs. */
@@ -124,19 +122,19 @@ pub fn from_path_mod() -> &'static str { x::NAME }
 pub fn pkg() -> String { format!("{} {}", env!("CARGO_PKG_NAME"), env!("CARGO_PKG_VERSION")) }
 pub fn line() -> u32 { line!() }
 "#,
-        )
-        .file(
-            "src/a.rs",
-            "pub mod b;\npub const DATA: &str = include_str!(\"data.txt\");\n",
-        )
-        .file("src/a/b.rs", "pub fn deep() -> &'static str { \"deep\" }\n")
-        .file("src/data.txt", "relative data")
-        .file("src/m/mod.rs", "pub(crate) const OFFSET: u32 = 1;\n")
-        .file(
-            "src/elsewhere/x.rs",
-            "pub const NAME: &str = \"path attr\";\n",
-        )
-        .file("assets/manifest.txt", "through CARGO_MANIFEST_DIR")
+    )
+    .file(
+        "src/a.rs",
+        "pub mod b;\npub const DATA: &str = include_str!(\"data.txt\");\n",
+    )
+    .file("src/a/b.rs", "pub fn deep() -> &'static str { \"deep\" }\n")
+    .file("src/data.txt", "relative data")
+    .file("src/m/mod.rs", "pub(crate) const OFFSET: u32 = 1;\n")
+    .file(
+        "src/elsewhere/x.rs",
+        "pub const NAME: &str = \"path attr\";\n",
+    )
+    .file("assets/manifest.txt", "through CARGO_MANIFEST_DIR")
 }
 
 #[test]
@@ -190,8 +188,9 @@ fn modules_macros_includes_and_identity_survive_the_shim() {
 #[test]
 fn no_std_crate_needs_its_attribute_in_the_shim() {
     let env = TestEnv::new();
-    env.publish(&Package::new("tiny", "1.0.0").file(
-        "src/lib.rs",
+    env.publish(&Package::lib(
+        "tiny",
+        "1.0.0",
         "#![no_std]\n//! A no_std crate.\npub fn add(a: u32, b: u32) -> u32 { a + b }\n",
     ));
     env.file(
@@ -215,11 +214,10 @@ fn no_std_crate_needs_its_attribute_in_the_shim() {
     let shim = Shim::renamed("tiny-patched", "tiny", "1.0.0").patch("../../patches/add.patch");
     env.shim("patched/tiny", &shim);
     let run = env.fails(&["build", "-q"]);
-    assert!(run.stderr.contains("#![no_std]"), "{}", run.stderr);
-    assert!(run.stderr.contains("missing"), "{}", run.stderr);
+    assert_contains(&run.stderr, &["#![no_std]", "missing"]);
 
     env.shim("patched/tiny", &shim.attrs("#![no_std]\n"));
-    assert_eq!(env.ok(&["run", "-q"]).stdout, "1\n");
+    env.assert_prints("1\n");
 }
 
 #[test]
@@ -234,9 +232,7 @@ pub fn answer(_input: TokenStream) -> TokenStream {
 }
 "#;
     env.publish(
-        &Package::new("answer-macro", "1.0.0")
-            .file("src/lib.rs", lib)
-            .manifest_extra("\n[lib]\nproc-macro = true\n"),
+        &Package::lib("answer-macro", "1.0.0", lib).manifest_extra("\n[lib]\nproc-macro = true\n"),
     );
     env.file(
         "patches/answer.patch",
@@ -256,7 +252,7 @@ pub fn answer(_input: TokenStream) -> TokenStream {
         "src/main.rs",
         "fn main() { println!(\"{}\", answer_macro::answer!()); }\n",
     );
-    assert_eq!(env.ok(&["run", "-q"]).stdout, "42\n");
+    env.assert_prints("42\n");
 }
 
 #[test]
@@ -265,7 +261,7 @@ fn patches_from_a_quilt_series_apply_in_its_order() {
     let v0 = "pub fn steps() -> Vec<&'static str> {\n    vec![\"zero\"]\n}\n";
     let v1 = "pub fn steps() -> Vec<&'static str> {\n    vec![\"zero\", \"one\"]\n}\n";
     let v2 = "pub fn steps() -> Vec<&'static str> {\n    vec![\"zero\", \"one\", \"two\"]\n}\n";
-    env.publish(&Package::new("steps", "1.0.0").file("src/lib.rs", v0));
+    env.publish(&Package::lib("steps", "1.0.0", v0));
     // Name order would apply `a-second` first and fail: the series decides.
     env.file(
         "patches/steps/b-first.patch",
@@ -279,22 +275,11 @@ fn patches_from_a_quilt_series_apply_in_its_order() {
         "patches/steps/series",
         "# applied in this order\nb-first.patch\na-second.diff -p1\n",
     );
-    env.shim(
-        "patched/steps",
-        &Shim::renamed("steps-patched", "steps", "1.0.0").patch("../../patches/steps/"),
-    );
-    env.app(
-        "steps = { package = \"steps-patched\", path = \"patched/steps\" }",
-        "",
-    )
-    .file(
+    env.wire_renamed("steps", "1.0.0", "steps/").file(
         "src/main.rs",
         "fn main() { println!(\"{:?}\", steps::steps()); }\n",
     );
-    assert_eq!(
-        env.ok(&["run", "-q"]).stdout,
-        "[\"zero\", \"one\", \"two\"]\n"
-    );
+    env.assert_prints("[\"zero\", \"one\", \"two\"]\n");
 }
 
 #[test]
@@ -304,12 +289,14 @@ fn extern_crate_items_of_the_root_move_into_the_shim() {
     // old crate root renames to `core`: rustc refuses both items inside
     // `include!` ("`vec` is already in scope", "macro-expanded `extern crate`
     // items cannot shadow names passed with `--extern`").
-    env.publish(&Package::new("vecmac", "1.0.0").file(
-        "src/lib.rs",
+    env.publish(&Package::lib(
+        "vecmac",
+        "1.0.0",
         "#[macro_export]\nmacro_rules! vec {\n    () => { \"vecmac's vec\" };\n}\n",
     ));
-    env.publish(&Package::new("serialcore", "0.4.0").file(
-        "src/lib.rs",
+    env.publish(&Package::lib(
+        "serialcore",
+        "0.4.0",
         "pub fn name() -> &'static str { \"serialcore\" }\n",
     ));
     let root = r#"//! An old-style crate root.
@@ -361,18 +348,11 @@ pub fn line() -> u32 { line!() }
         "{}",
         run.stderr
     );
-    assert!(
-        run.stderr.contains("help: run `cargo build-patch sync "),
-        "{}",
-        run.stderr
-    );
+    assert_contains(&run.stderr, &["help: run `cargo build-patch sync "]);
 
     env.shim(
         "patched/oldstyle",
         &shim.attrs("#[macro_use]\nextern crate vecmac;\nextern crate serialcore as core;\n"),
     );
-    assert_eq!(
-        env.ok(&["run", "-q"]).stdout,
-        "vecmac's vec serialcore 13\n"
-    );
+    env.assert_prints("vecmac's vec serialcore 13\n");
 }

@@ -2,12 +2,10 @@
 //! builder: no work when nothing changed, the same tree wherever it is
 //! staged, and safe when two stagings of one `OUT_DIR` run at once.
 
-mod support;
-
 use std::path::{Path, PathBuf};
 
 use build_patch::Config;
-use support::{hash_tree, unified_diff, write};
+use support::{assert_contains, hash_tree, unified_diff, write};
 
 const LIB: &str = "pub fn f() -> u32 {\n    1\n}\n";
 
@@ -109,18 +107,19 @@ fn directives_watch_every_input_and_give_the_upstream_identity() {
     let fx = Fixture::new();
     let out = fx.config("out").try_build().unwrap();
     let d = out.directives().join("\n");
-    for expected in [
-        "cargo:rerun-if-changed=",
-        "fix.patch",
-        "shim/Cargo.toml",
-        "shim/src/lib.rs",
-        "pristine",
-        "cargo:rustc-env=CARGO_PKG_NAME=lib1",
-        "cargo:rustc-env=CARGO_PKG_VERSION=1.0.0",
-        "cargo:rustc-env=CARGO_MANIFEST_DIR=",
-    ] {
-        assert!(d.contains(expected), "missing {expected:?} in\n{d}");
-    }
+    assert_contains(
+        &d,
+        &[
+            "cargo:rerun-if-changed=",
+            "fix.patch",
+            "shim/Cargo.toml",
+            "shim/src/lib.rs",
+            "pristine",
+            "cargo:rustc-env=CARGO_PKG_NAME=lib1",
+            "cargo:rustc-env=CARGO_PKG_VERSION=1.0.0",
+            "cargo:rustc-env=CARGO_MANIFEST_DIR=",
+        ],
+    );
 }
 
 #[test]
@@ -195,17 +194,16 @@ fn a_patch_recorded_against_another_version_warns_or_fails_as_configured() {
         .iter()
         .find(|d| d.starts_with("cargo:warning="))
         .expect("a warning");
-    assert!(
-        warning
-            .contains("`fix.patch` was made against `lib1 0.9.0`, and is applied to `lib1 1.0.0`"),
-        "{warning}"
+    assert_contains(
+        warning,
+        &["`fix.patch` was made against `lib1 0.9.0`, and is applied to `lib1 1.0.0`"],
     );
 
     let manifest = fx.root.join("shim/Cargo.toml");
     let text = std::fs::read_to_string(&manifest).unwrap();
     write(&manifest, &format!("{text}version-mismatch = \"error\"\n"));
     let err = fx.config("out").try_build().unwrap_err().to_string();
-    assert!(err.contains("cargo build-patch upgrade"), "{err}");
+    assert_contains(&err, &["cargo build-patch upgrade"]);
 }
 
 #[test]
@@ -242,7 +240,7 @@ fn a_missing_patch_file_says_where_paths_start() {
     let fx = Fixture::new();
     std::fs::remove_file(fx.root.join("shim/fix.patch")).unwrap();
     let err = fx.config("out").try_build().unwrap_err().to_string();
-    assert!(err.contains("fix.patch"), "{err}");
+    assert_contains(&err, &["fix.patch"]);
     assert!(
         err.ends_with(&format!(
             "help: patch paths are relative to `{}` (those in a quilt `series`, to the series' directory): check the list of patches",

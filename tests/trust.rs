@@ -2,9 +2,7 @@
 //! configuration disagrees with what Cargo builds, and the messages of a
 //! failed patch, with the real `cargo` against the local registry.
 
-mod support;
-
-use support::{unified_diff, Package, Shim, TestEnv};
+use support::{assert_contains, assert_lacks, unified_diff, Package, Shim, TestEnv};
 
 const GREET: &str = "pub fn greet(name: &str) -> String {\n    format!(\"Hello {}\", name)\n}\n";
 const GREET_FIXED: &str =
@@ -12,8 +10,9 @@ const GREET_FIXED: &str =
 
 /// `greet` at `version`, whose `VERSION` constant says which one it is.
 fn greet(version: &str) -> Package {
-    Package::new("greet", version).file(
-        "src/lib.rs",
+    Package::lib(
+        "greet",
+        version,
         &format!("{GREET}pub const VERSION: &str = \"{version}\";\n"),
     )
 }
@@ -34,6 +33,16 @@ fn saved_comma_patch(version: &str) -> String {
 
 /// The workspace's `app`, which prints what it got from `greet`, wired to
 /// the graph-wide shim in `patched/greet`.
+/// The graph-wide shim of greet `version` listing the patch `patch`,
+/// wired by [`graph_wide_app`].
+fn wired_shim(env: &TestEnv, version: &str, patch: &str) {
+    env.shim(
+        "patched/greet",
+        &Shim::graph_wide("greet", version).patch(patch),
+    );
+    graph_wide_app(env);
+}
+
 fn graph_wide_app(env: &TestEnv) {
     env.app(
         "greet = \"1.0\"",
@@ -62,23 +71,22 @@ fn a_graph_wide_shim_that_stages_another_version_than_its_own_fails() {
     graph_wide_app(&env);
     let err = env.fails(&["build"]).stderr;
     let manifest = env.ws.join("patched/greet/Cargo.toml");
-    assert!(
-        err.contains(&format!(
+    assert_contains(
+        &err,
+        &[&format!(
             "the graph-wide shim `{}` is `greet 1.0.1`, but its `[package.metadata.build-patch]` \
              says `version = \"1.0.0\"`",
             manifest.display()
-        )),
-        "{err}"
+        )],
     );
     let dir = env.ws.join("patched/greet");
-    assert!(
-        err.contains(&format!(
-            "`cargo build-patch upgrade {} 1.0.1`",
-            dir.display()
-        )),
-        "{err}"
+    assert_contains(
+        &err,
+        &[
+            &format!("`cargo build-patch upgrade {} 1.0.1`", dir.display()),
+            "make `version` match",
+        ],
     );
-    assert!(err.contains("make `version` match"), "{err}");
 
     // With the versions agreeing, it builds 1.0.1, patched.
     env.shim(
@@ -87,7 +95,7 @@ fn a_graph_wide_shim_that_stages_another_version_than_its_own_fails() {
             .patch("../../patches/comma.patch")
             .metadata_extra("crate = \"greet\"\nversion = \"1.0.1\"\n"),
     );
-    assert_eq!(env.ok(&["run", "-q"]).stdout, "Hello, app! 1.0.1\n");
+    env.assert_prints("Hello, app! 1.0.1\n");
 }
 
 #[test]
@@ -109,7 +117,7 @@ fn a_renamed_shim_may_patch_another_version_than_its_own() {
         "src/main.rs",
         "fn main() {\n    println!(\"{} {}\", greet::greet(\"app\"), greet::VERSION);\n}\n",
     );
-    assert_eq!(env.ok(&["run", "-q"]).stdout, "Hello, app! 1.0.0\n");
+    env.assert_prints("Hello, app! 1.0.0\n");
 }
 
 #[test]
@@ -117,19 +125,16 @@ fn a_patch_made_for_another_version_says_so_when_it_fails() {
     let env = TestEnv::new();
     env.publish(&greet("1.0.0"));
     // 1.1.0 rewrote the line the patch changes.
-    env.publish(&Package::new("greet", "1.1.0").file(
-        "src/lib.rs",
+    env.publish(&Package::lib(
+        "greet",
+        "1.1.0",
         &format!(
             "{}pub const VERSION: &str = \"1.1.0\";\n",
             GREET.replace("Hello {}", "Hello there {}")
         ),
     ));
     env.file("patches/comma.patch", &saved_comma_patch("1.0.0"));
-    env.shim(
-        "patched/greet",
-        &Shim::graph_wide("greet", "1.1.0").patch("../../patches/comma.patch"),
-    );
-    graph_wide_app(&env);
+    wired_shim(&env, "1.1.0", "../../patches/comma.patch");
     let err = env.fails(&["build"]).stderr;
     // Cargo indents the build script's output by two spaces.
     let failure = "error: patch `../../patches/comma.patch` does not apply to `src/lib.rs`: \
@@ -143,21 +148,17 @@ fn a_missing_patch_is_shown_normalised_with_the_close_name_that_exists() {
     let env = TestEnv::new();
     env.publish(&greet("1.0.0"));
     env.file("patches/greet-comma.patch", &comma_patch());
-    env.shim(
-        "patched/greet",
-        &Shim::graph_wide("greet", "1.0.0").patch("./../../patches/greet-coma.patch"),
-    );
-    graph_wide_app(&env);
+    wired_shim(&env, "1.0.0", "./../../patches/greet-coma.patch");
     let err = env.fails(&["build"]).stderr;
-    assert!(
-        err.contains(&format!(
+    assert_contains(
+        &err,
+        &[&format!(
             "error: patch `../../patches/greet-coma.patch` does not exist: there is no `{}`\n    \
              help: did you mean `../../patches/greet-comma.patch`?\n",
             env.ws.join("patches/greet-coma.patch").display()
-        )),
-        "{err}"
+        )],
     );
-    assert!(!err.contains("patched/greet/."), "{err}");
+    assert_lacks(&err, &["patched/greet/."]);
 
     // One `..` short: the same path from the directory above.
     env.shim(
@@ -165,9 +166,9 @@ fn a_missing_patch_is_shown_normalised_with_the_close_name_that_exists() {
         &Shim::graph_wide("greet", "1.0.0").patch("../patches/greet-comma.patch"),
     );
     let err = env.fails(&["build"]).stderr;
-    assert!(
-        err.contains("help: did you mean `../../patches/greet-comma.patch`?"),
-        "{err}"
+    assert_contains(
+        &err,
+        &["help: did you mean `../../patches/greet-comma.patch`?"],
     );
 }
 
@@ -180,19 +181,15 @@ fn a_wrong_strip_level_suggests_strip_in_the_metadata_and_in_a_series() {
         .replace("--- a/", "--- ")
         .replace("+++ b/", "+++ ");
     env.file("patches/comma.patch", &p0);
-    env.shim(
-        "patched/greet",
-        &Shim::graph_wide("greet", "1.0.0").patch("../../patches/comma.patch"),
-    );
-    graph_wide_app(&env);
+    wired_shim(&env, "1.0.0", "../../patches/comma.patch");
     let err = env.fails(&["build"]).stderr;
-    assert!(
-        err.contains(
+    assert_contains(
+        &err,
+        &[
             "help: `src/lib.rs` exists: this patch needs strip level 0, not 1: set `strip = 0` \
              in `[package.metadata.build-patch]` (for every patch of the shim), or write `-p0` \
-             after its name in a quilt series (for this one)"
-        ),
-        "{err}"
+             after its name in a quilt series (for this one)",
+        ],
     );
     // As it says, it builds.
     env.shim(
@@ -201,7 +198,7 @@ fn a_wrong_strip_level_suggests_strip_in_the_metadata_and_in_a_series() {
             .patch("../../patches/comma.patch")
             .metadata_extra("strip = 0\n"),
     );
-    assert_eq!(env.ok(&["run", "-q"]).stdout, "Hello, app! 1.0.0\n");
+    env.assert_prints("Hello, app! 1.0.0\n");
 }
 
 /// `greet 1.0.1`: the same code as 1.0.0, and a new feature in its manifest.
@@ -228,31 +225,24 @@ fn a_hand_bumped_shim_version_points_at_upgrade_not_sync() {
     env.publish(&greet("1.0.0"));
     env.publish(&greet_with_a_feature());
     env.file("patches/comma.patch", &saved_comma_patch("1.0.0"));
-    env.shim(
-        "patched/greet",
-        &Shim::graph_wide("greet", "1.0.0").patch("../../patches/comma.patch"),
-    );
-    graph_wide_app(&env);
-    assert_eq!(env.ok(&["run", "-q"]).stdout, "Hello, app! 1.0.0\n");
+    wired_shim(&env, "1.0.0", "../../patches/comma.patch");
+    env.assert_prints("Hello, app! 1.0.0\n");
 
     bump(&env, "1.0.0", "1.0.1");
     let err = env.fails(&["build"]).stderr;
     let dir = env.ws.join("patched/greet");
-    assert!(
-        err.contains(
+    assert_contains(
+        &err,
+        &[
             "the shim was made for `greet 1.0.0` (the `Applies-to:` line of \
-             `../../patches/comma.patch`), and its version is now 1.0.1"
-        ),
-        "{err}"
+             `../../patches/comma.patch`), and its version is now 1.0.1",
+            &format!(
+                "help: `cargo build-patch upgrade {} 1.0.1` moves a shim to another version",
+                dir.display()
+            ),
+        ],
     );
-    assert!(
-        err.contains(&format!(
-            "help: `cargo build-patch upgrade {} 1.0.1` moves a shim to another version",
-            dir.display()
-        )),
-        "{err}"
-    );
-    assert!(!err.contains("build-patch sync"), "{err}");
+    assert_lacks(&err, &["build-patch sync"]);
 }
 
 #[test]
@@ -279,19 +269,12 @@ fn a_hand_bumped_shim_version_is_seen_from_the_header_new_writes() {
     graph_wide_app(&env);
     bump(&env, "1.0.0", "1.0.1");
     let err = env.fails(&["build"]).stderr;
-    assert!(
-        err.contains(&format!(
+    assert_contains(&err, &[&format!(
             "the shim was made for `greet 1.0.0` (the header comment of `{}`), and its version is now 1.0.1",
             path.display()
-        )),
-        "{err}"
-    );
-    assert!(
-        err.contains(&format!(
+        ), &format!(
             "`cargo build-patch upgrade {} 1.0.1`",
             env.ws.join("patched/greet").display()
-        )),
-        "{err}"
-    );
-    assert!(!err.contains("build-patch sync"), "{err}");
+        )]);
+    assert_lacks(&err, &["build-patch sync"]);
 }

@@ -1,18 +1,19 @@
 //! `cargo build-patch apply`: the engine on any directory, all or nothing.
 
-#[path = "../../tests/support/mod.rs"]
-mod support;
-
 use std::path::Path;
 use std::process::Command;
 
-use support::{hash_tree, unified_diff, write};
+use support::{assert_contains, hash_tree, unified_diff, write};
+
+/// `cargo build-patch apply ARGS` in `cwd`.
+fn apply_command(cwd: &Path, args: &[&str]) -> Command {
+    let mut cmd = support::cli::command();
+    cmd.arg("apply").args(args).current_dir(cwd);
+    cmd
+}
 
 fn apply(cwd: &Path, args: &[&str]) -> (bool, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_cargo-build-patch"))
-        .args(["build-patch", "apply"])
-        .args(args)
-        .current_dir(cwd)
+    let out = apply_command(cwd, args)
         .env("NO_COLOR", "1")
         .output()
         .unwrap();
@@ -44,7 +45,7 @@ fn applies_a_directory_of_patches_in_name_order() {
     let tmp = fixture();
     let (ok, out) = apply(tmp.path(), &["tree", "patches"]);
     assert!(ok, "{out}");
-    assert!(out.contains("Applied patches/1-a.patch (1 hunk)"), "{out}");
+    assert_contains(&out, &["Applied patches/1-a.patch (1 hunk)"]);
     let a = std::fs::read_to_string(tmp.path().join("tree/a.txt")).unwrap();
     let b = std::fs::read_to_string(tmp.path().join("tree/b.txt")).unwrap();
     assert!(a.contains("THREE") && b.contains("TWO"), "{a}{b}");
@@ -56,7 +57,7 @@ fn a_dry_run_changes_nothing() {
     let before = hash_tree(&tmp.path().join("tree"));
     let (ok, out) = apply(tmp.path(), &["--dry-run", "tree", "patches"]);
     assert!(ok, "{out}");
-    assert!(out.contains("Checked patches/2-b.patch"), "{out}");
+    assert_contains(&out, &["Checked patches/2-b.patch"]);
     assert_eq!(hash_tree(&tmp.path().join("tree")), before);
 }
 
@@ -69,9 +70,7 @@ fn a_failing_patch_changes_nothing_and_exits_101() {
         &unified_diff("b.txt", "not\nwhat\nis\nthere\n", "x\n"),
     );
     let before = hash_tree(&tmp.path().join("tree"));
-    let out = Command::new(env!("CARGO_BIN_EXE_cargo-build-patch"))
-        .args(["build-patch", "apply", "tree", "patches"])
-        .current_dir(tmp.path())
+    let out = apply_command(tmp.path(), &["tree", "patches"])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(101));

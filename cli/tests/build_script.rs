@@ -3,15 +3,8 @@
 //! the upstream's build-dependencies, and `sync` follows a patch to the
 //! script while keeping the shim's own glue.
 
-#[path = "../../tests/support/mod.rs"]
-mod support;
-
-use support::{repo_root, unified_diff, Package, TestEnv};
-
-/// Runs the CLI in the workspace of `env`, as `cargo build-patch ARGS`.
-fn cli(env: &TestEnv, args: &[&str]) -> (bool, String) {
-    env.cli(env!("CARGO_BIN_EXE_cargo-build-patch"), args)
-}
+use support::cli::cli;
+use support::{assert_contains, unified_diff, Package, TestEnv};
 
 const BUILD: &str = r#"//! Generates the greeting.
 #![allow(unused)]
@@ -33,10 +26,11 @@ fn main() {
 "#;
 
 fn publish(env: &TestEnv) {
-    env.publish(
-        &Package::new("twice", "1.0.0")
-            .file("src/lib.rs", "pub fn twice(x: u32) -> u32 { x * 2 }\n"),
-    );
+    env.publish(&Package::lib(
+        "twice",
+        "1.0.0",
+        "pub fn twice(x: u32) -> u32 { x * 2 }\n",
+    ));
     let manifest = "[package]\nname = \"greeter\"\nversion = \"0.3.0\"\nedition = \"2018\"\n\
                     build = \"build/main.rs\"\n\n[build-dependencies]\ntwice = \"1\"\n";
     env.publish(
@@ -54,10 +48,8 @@ fn publish(env: &TestEnv) {
             ),
     );
     env.add_build_dep_to_index("greeter", "twice", "^1");
-    env.file(
-        "Cargo.toml",
-        "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n\
-         [dependencies]\ngreeter = \"0.3\"\n\n[patch.crates-io]\ngreeter = { path = \"patched/greeter\" }\n",
+    env.app_manifest(
+        "greeter = \"0.3\"\n\n[patch.crates-io]\ngreeter = { path = \"patched/greeter\" }\n",
     )
     .file(
         "src/main.rs",
@@ -69,35 +61,33 @@ fn publish(env: &TestEnv) {
 fn new_copies_the_build_script_and_sync_follows_a_patch_to_it() {
     let env = TestEnv::new();
     publish(&env);
-    let root = repo_root().display().to_string();
-    let (ok, out) = cli(&env, &["new", "greeter@0.3.0", "--build-patch-path", &root]);
-    assert!(ok, "{out}");
-    assert!(out.contains("build/main.rs"), "{out}");
+    let out = support::cli::new_shim(&env, "greeter@0.3.0");
+    assert_contains(&out, &["build/main.rs"]);
     let shim = env.ws.join("patched/greeter");
     let manifest = std::fs::read_to_string(shim.join("Cargo.toml")).unwrap();
-    for expected in [
-        "build = \"build/main.rs\"",
-        "twice = \"1\"",
-        "build-patch = {",
-    ] {
-        assert!(
-            manifest.contains(expected),
-            "missing {expected:?}:\n{manifest}"
-        );
-    }
+    assert_contains(
+        &manifest,
+        &[
+            "build = \"build/main.rs\"",
+            "twice = \"1\"",
+            "build-patch = {",
+        ],
+    );
     let script = std::fs::read_to_string(shim.join("build/main.rs")).unwrap();
     assert!(
         script.starts_with("#![allow(warnings)] //! Generates the greeting.\n#![allow(unused)]\n"),
         "{script}"
     );
-    assert!(
-        script.contains("fn __build_patch_upstream_main() {"),
-        "{script}"
+    assert_contains(
+        &script,
+        &[
+            "fn __build_patch_upstream_main() {",
+            ".upstream_build_script(",
+        ],
     );
-    assert!(script.contains(".upstream_build_script("), "{script}");
     assert!(shim.join("build/words.rs").is_file());
     assert!(!shim.join("build.rs").exists());
-    assert_eq!(env.ok(&["run", "-q"]).stdout, "hello x4 true\n");
+    env.assert_prints("hello x4 true\n");
 
     // The user adds to the glue; then a patch to a file the script compiles in.
     let script_path = shim.join("build/main.rs");
@@ -120,23 +110,20 @@ fn new_copies_the_build_script_and_sync_follows_a_patch_to_it() {
         .replace("patches = []", "patches = [\"../../patches/words.patch\"]");
     std::fs::write(&manifest_path, text).unwrap();
     let run = env.fails(&["build"]);
-    for expected in [
-        "`build/words.rs`: differs from the patched upstream's",
-        "cargo build-patch sync",
-    ] {
-        assert!(
-            run.stderr.contains(expected),
-            "missing {expected:?}:\n{}",
-            run.stderr
-        );
-    }
+    assert_contains(
+        &run.stderr,
+        &[
+            "`build/words.rs`: differs from the patched upstream's",
+            "cargo build-patch sync",
+        ],
+    );
 
     let (ok, out) = cli(&env, &["sync", "patched/greeter"]);
     assert!(ok, "{out}");
-    assert!(out.contains("build/words.rs"), "{out}");
+    assert_contains(&out, &["build/words.rs"]);
     let synced = std::fs::read_to_string(&script_path).unwrap();
-    assert!(synced.contains("// mine: keep"), "{synced}");
-    assert_eq!(env.ok(&["run", "-q"]).stdout, "howdy x4 true\n");
+    assert_contains(&synced, &["// mine: keep"]);
+    env.assert_prints("howdy x4 true\n");
 
     let (ok, out) = cli(&env, &["sync", "patched/greeter"]);
     assert!(ok && out.contains("Fresh"), "{out}");
@@ -152,7 +139,7 @@ fn new_copies_the_build_script_and_sync_follows_a_patch_to_it() {
     std::fs::write(&tree_words, text.replace("BASE: u32 = 2", "BASE: u32 = 3")).unwrap();
     let (ok, out) = cli(&env, &["save", "greeter", "-m", "Base three"]);
     assert!(ok, "{out}");
-    assert_eq!(env.ok(&["run", "-q"]).stdout, "howdy x6 true\n");
+    env.assert_prints("howdy x6 true\n");
     // A shim whose build script does not run the upstream one fails check.
     std::fs::write(&script_path, "fn main() {\n    build_patch::build();\n}\n").unwrap();
     let (ok, out) = cli(&env, &["check"]);

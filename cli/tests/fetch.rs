@@ -3,13 +3,9 @@
 //! fixture one, with the network allowed: removing a crate file from it
 //! afterwards stands for a machine that cannot download any more.
 
-#[path = "../../tests/support/mod.rs"]
-mod support;
+use support::cli::{fails, ok_with};
 
-mod common;
-
-use common::{fails, ok};
-use support::{unified_diff, Package, Shim, TestEnv};
+use support::{assert_contains, unified_diff, Package, Shim, TestEnv};
 
 const OLD: &str = "pub fn value() -> u32 {\n    1\n}\n";
 const NEW: &str = "pub fn value() -> u32 {\n    10\n}\n";
@@ -28,7 +24,7 @@ fn workspace() -> TestEnv {
         ),
     )
     .unwrap();
-    env.publish(&Package::new("foo", "1.0.0").file("src/lib.rs", OLD));
+    env.publish(&Package::lib("foo", "1.0.0", OLD));
     env.publish(
         &Package::new("bar", "1.0.0")
             .dep("foo", "1")
@@ -61,8 +57,7 @@ fn cargo_fetch_then_build_patch_fetch_is_enough_for_an_offline_build() {
     env.ok(&["fetch"]);
     // `cargo fetch` never gets the upstream of a graph-wide shim.
     assert!(env.cached_source("foo", "1.0.0").is_none());
-    let out = ok(&env, &["fetch"]);
-    assert!(out.contains("Fetched foo 1.0.0 for `patched/foo`"), "{out}");
+    ok_with(&env, &["fetch"], &["Fetched foo 1.0.0 for `patched/foo`"]);
     assert!(env.cached_source("foo", "1.0.0").is_some());
     cut_the_network(&env);
     let run = env.ok(&["run", "-q", "--offline"]);
@@ -75,11 +70,9 @@ fn without_build_patch_fetch_the_offline_build_fails() {
     env.ok(&["fetch"]);
     cut_the_network(&env);
     let run = env.fails(&["build", "--offline"]);
-    assert!(
-        run.stderr
-            .contains("cannot get the pristine source of `foo 1.0.0`"),
-        "{}",
-        run.stderr
+    assert_contains(
+        &run.stderr,
+        &["cannot get the pristine source of `foo 1.0.0`"],
     );
     // And `fetch` says so too, naming the shim.
     let out = fails(&env, &["fetch"]);

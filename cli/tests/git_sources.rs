@@ -2,13 +2,9 @@
 //! (with flags, or the source the graph takes), the `[patch."URL"]` and
 //! `[patch.NAME]` wiring, edit/save, check, fetch, upgrade --tag, outdated.
 
-#[path = "../../tests/support/mod.rs"]
-mod support;
+use support::cli::{edit_tree, fails, ok, ok_with, replace_in};
 
-mod common;
-
-use common::{edit_tree, fails, ok, replace_in};
-use support::{GitRepo, Package, TestEnv};
+use support::{assert_contains, assert_lacks, GitRepo, Package, TestEnv};
 
 const LIB: &str = "pub fn greet() -> &'static str {\n    \"hello\"\n}\n";
 
@@ -89,13 +85,13 @@ fn new_with_git_flags_wires_the_repository_s_patch_table_and_edit_save_check_fet
     let (env, repo) = git_env("greet = { git = \"{url}\", tag = \"v1\" }");
     let url = repo.url();
     let out = new_at_v1(&env, &url);
-    assert!(
-        out.contains(&format!(
-            "Staging greet 1.0.0 from the git repository `{url}` (tag `v1`)"
-        )),
-        "{out}"
+    assert_contains(
+        &out,
+        &[
+            &format!("Staging greet 1.0.0 from the git repository `{url}` (tag `v1`)"),
+            &format!("under `[patch.\"{url}\"]`"),
+        ],
     );
-    assert!(out.contains(&format!("under `[patch.\"{url}\"]`")), "{out}");
     file_has(
         &env,
         "Cargo.toml",
@@ -109,15 +105,14 @@ fn new_with_git_flags_wires_the_repository_s_patch_table_and_edit_save_check_fet
 
     edit_and_save(&env, "hello, patched");
     let out = ok(&env, &["check"]);
-    assert!(!out.contains("warning"), "{out}");
+    assert_lacks(&out, &["warning"]);
     ok(&env, &["fetch"]);
 
     // Another tag: the patch is re-applied there, the shim names the tag.
     let v2 = format!("{LIB}\n\n\npub fn tag() -> &'static str {{ \"v2\" }}\n");
     repo.commit(&[("src/lib.rs", &v2)], "v2");
     repo.git(&["tag", "v2"]);
-    let out = ok(&env, &["upgrade", "greet", "--tag", "v2"]);
-    assert!(out.contains("Upgraded"), "{out}");
+    ok_with(&env, &["upgrade", "greet", "--tag", "v2"], &["Upgraded"]);
     file_has(&env, "patched/greet/Cargo.toml", "tag = \"v2\"");
     env.file(
         "src/main.rs",
@@ -131,13 +126,18 @@ fn new_with_git_flags_wires_the_repository_s_patch_table_and_edit_save_check_fet
         "1.1.0",
     );
     repo.git(&["tag", "v3"]);
-    let out = ok(&env, &["upgrade", "greet", "--tag", "v3"]);
-    assert!(out.contains("Upgraded `greet` to greet 1.1.0"), "{out}");
+    ok_with(
+        &env,
+        &["upgrade", "greet", "--tag", "v3"],
+        &["Upgraded `greet` to greet 1.1.0"],
+    );
     file_has(&env, "patched/greet/Cargo.toml", "version = \"1.1.0\"");
     assert_eq!(run_app(&env), "hello, patched v3\n");
     let err = fails(&env, &["upgrade", "greet", "--compatible"]);
-    assert!(err.contains("has no releases to pick from"), "{err}");
-    assert!(err.contains("upgrade greet --rev REV"), "{err}");
+    assert_contains(
+        &err,
+        &["has no releases to pick from", "upgrade greet --rev REV"],
+    );
 }
 
 #[test]
@@ -148,12 +148,9 @@ fn new_without_flags_takes_the_git_source_of_the_graph_and_a_renamed_shim_too() 
         &env,
         &["new", "greet", "--build-patch-path", &build_patch_path()],
     );
-    assert!(
-        out.contains(&format!(
+    assert_contains(&out, &[&format!(
             "Using greet 1.0.0 from the git repository `{url}` (branch `main`), the source in `Cargo.lock`"
-        )),
-        "{out}"
-    );
+        )]);
     file_has(&env, "Cargo.toml", &format!("[patch.\"{url}\"]"));
     assert_eq!(run_app(&env), "hello\n");
 
@@ -172,7 +169,7 @@ fn new_without_flags_takes_the_git_source_of_the_graph_and_a_renamed_shim_too() 
             "--no-wire",
         ],
     );
-    assert!(out.contains("from the git repository"), "{out}");
+    assert_contains(&out, &["from the git repository"]);
     file_has(
         &env,
         "patched/greet-own/Cargo.toml",
@@ -187,20 +184,16 @@ fn check_names_a_git_patch_that_no_dependency_from_that_repository_needs() {
     new_at_v1(&env, &url);
     // The app moves to crates.io's greet: the `[patch."URL"]` entry is
     // left over, and the build is unpatched.
-    env.publish(&Package::new("greet", "1.0.0").file("src/lib.rs", LIB));
+    env.publish(&Package::lib("greet", "1.0.0", LIB));
     replace_in(
         &env.ws.join("Cargo.toml"),
         &format!("greet = {{ git = \"{url}\", tag = \"v1\" }}"),
         "greet = \"1\"",
     );
     let err = fails(&env, &["check"]);
-    assert!(err.contains("the graph does not use this shim"), "{err}");
-    assert!(
-        err.contains(&format!(
+    assert_contains(&err, &["the graph does not use this shim", &format!(
             "nothing in the graph depends on `greet` from `{url}`, the only source a `[patch.\"{url}\"]` entry stands for; `app 0.1.0` (`greet = \"^1\"`) takes it from elsewhere"
-        )),
-        "{err}"
-    );
+        )]);
 }
 
 #[test]
@@ -221,8 +214,8 @@ fn alternative_registry(make: fn(&TestEnv, &str, &[Package]) -> String) {
         &env,
         "corp",
         &[
-            Package::new("greet", "1.0.0").file("src/lib.rs", LIB),
-            Package::new("greet", "1.1.0").file("src/lib.rs", LIB),
+            Package::lib("greet", "1.0.0", LIB),
+            Package::lib("greet", "1.1.0", LIB),
         ],
     );
     env.allow_file_fetches(&corp);
@@ -235,9 +228,9 @@ fn alternative_registry(make: fn(&TestEnv, &str, &[Package]) -> String) {
         &env,
         &["new", "greet", "--build-patch-path", &build_patch_path()],
     );
-    assert!(
-        out.contains("Using greet 1.0.0 from the registry `corp`, the source in `Cargo.lock`"),
-        "{out}"
+    assert_contains(
+        &out,
+        &["Using greet 1.0.0 from the registry `corp`, the source in `Cargo.lock`"],
     );
     file_has(
         &env,
@@ -248,15 +241,13 @@ fn alternative_registry(make: fn(&TestEnv, &str, &[Package]) -> String) {
     edit_and_save(&env, "hello, corp");
     ok(&env, &["check"]);
     // `outdated` asks corp, not crates.io (which has no greet at all).
-    let (_, out) = common::cli(&env, &["outdated"]);
-    assert!(out.contains(", newest 1.1.0"), "{out}");
+    let (_, out) = support::cli::cli(&env, &["outdated"]);
+    assert_contains(&out, &[", newest 1.1.0"]);
 
     // A release published since: `--offline` answers from the index Cargo
     // has (without it), the next online look sees it.
     let dir = env.root.join("registry-corp");
-    Package::new("greet", "1.2.0")
-        .file("src/lib.rs", LIB)
-        .publish_to(&dir);
+    Package::lib("greet", "1.2.0", LIB).publish_to(&dir);
     if dir.join("index/.git").is_dir() {
         for args in [&["add", "-A"][..], &["commit", "-q", "-m", "1.2.0"]] {
             let st = std::process::Command::new("git")
@@ -268,10 +259,10 @@ fn alternative_registry(make: fn(&TestEnv, &str, &[Package]) -> String) {
             assert!(st.success());
         }
     }
-    let (_, out) = common::cli(&env, &["outdated", "--offline"]);
-    assert!(out.contains(", newest 1.1.0"), "{out}");
-    let (_, out) = common::cli(&env, &["outdated"]);
-    assert!(out.contains(", newest 1.2.0"), "{out}");
+    let (_, out) = support::cli::cli(&env, &["outdated", "--offline"]);
+    assert_contains(&out, &[", newest 1.1.0"]);
+    let (_, out) = support::cli::cli(&env, &["outdated"]);
+    assert_contains(&out, &[", newest 1.2.0"]);
 }
 
 #[test]
@@ -279,7 +270,7 @@ fn new_refuses_to_guess_between_two_sources_of_one_version() {
     let (env, repo) = git_env(
         "greet = { git = \"{url}\", tag = \"v1\" }\npublic = { package = \"greet\", version = \"1\" }",
     );
-    env.publish(&Package::new("greet", "1.0.0").file("src/lib.rs", LIB));
+    env.publish(&Package::lib("greet", "1.0.0", LIB));
     let err = fails(
         &env,
         &[
@@ -297,10 +288,7 @@ fn new_refuses_to_guess_between_two_sources_of_one_version() {
     ] {
         assert!(err.contains(wanted), "{err}\n---\nwanted: {wanted}");
     }
-    assert!(
-        err.contains("`--registry crates-io` for crates.io's"),
-        "{err}"
-    );
+    assert_contains(&err, &["`--registry crates-io` for crates.io's"]);
     assert!(!env.ws.join("patched/greet").exists());
     let out = ok(
         &env,
@@ -313,14 +301,16 @@ fn new_refuses_to_guess_between_two_sources_of_one_version() {
             &build_patch_path(),
         ],
     );
-    assert!(out.contains("under `[patch.crates-io]`"), "{out}");
-    assert!(
-        out.contains(&format!(
+    assert_contains(
+        &out,
+        &[
+            "under `[patch.crates-io]`",
+            &format!(
             "the shim stands in for its crate from crates.io only\n  help: if that copy needs the \
              fix too, add a shim of it: `cargo build-patch new greet@1.0.0 --git {} --tag v1`",
             repo.url()
-        )),
-        "{out}"
+        ),
+        ],
     );
 }
 
@@ -347,10 +337,10 @@ fn fetch_then_an_offline_build_of_a_git_shim() {
         &format!("[patch.{url:?}]\ngreet = {{ path = \"patched/greet\" }}"),
     );
     env.ok(&["fetch"]);
-    let out = ok(&env, &["fetch"]);
-    assert!(
-        out.contains("Fetched greet 1.0.0 for `patched/greet`"),
-        "{out}"
+    ok_with(
+        &env,
+        &["fetch"],
+        &["Fetched greet 1.0.0 for `patched/greet`"],
     );
     std::fs::remove_dir_all(&repo.dir).unwrap();
     let run = env.ok(&["run", "-q", "--offline"]);
@@ -448,10 +438,7 @@ fn a_shim_of_a_package_with_a_sibling_path_dependency() {
             &build_patch_path(),
         ],
     );
-    assert!(
-        out.contains("(tag `v3`), the source in `Cargo.lock`"),
-        "{out}"
-    );
+    assert_contains(&out, &["(tag `v3`), the source in `Cargo.lock`"]);
     file_has(
         &env,
         "patched/bar/Cargo.toml",

@@ -3,11 +3,7 @@
 //! here; `SNAPSHOTS=overwrite cargo test -p cargo-build-patch --test messages`
 //! accepts the new text (review the diff before committing it).
 
-#[path = "../../tests/support/mod.rs"]
-mod support;
-
 use std::path::Path;
-use std::process::Command;
 
 use support::{unified_diff, Package, TestEnv};
 
@@ -32,9 +28,8 @@ fn assert_snapshot(name: &str, actual: &str) {
 /// Runs the CLI in `dir` and returns its exit code and output, with `root`
 /// written as `[ROOT]`.
 fn run(dir: &Path, root: &Path, home: Option<&Path>, args: &[&str]) -> String {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_cargo-build-patch"));
-    cmd.arg("build-patch")
-        .args(args)
+    let mut cmd = support::cli::command();
+    cmd.args(args)
         .current_dir(dir)
         .env(
             "CARGO",
@@ -93,7 +88,7 @@ fn help() {
 fn error_messages() {
     let env = TestEnv::new();
     let old = "fn main() {\n    let a = 1;\n    let b = 2;\n    let c = 3;\n}\n";
-    env.publish(&Package::new("tiny", "1.0.0").file("src/lib.rs", old));
+    env.publish(&Package::lib("tiny", "1.0.0", old));
     env.file(
         "Cargo.toml",
         "[package]\nname = \"app\"\nversion = \"0.1.0\"\n\n[dependencies]\n",

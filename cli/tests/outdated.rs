@@ -2,13 +2,9 @@
 //! each patch does against them, with the real `cargo` and a fixture
 //! registry that gains releases one by one.
 
-mod common;
-#[path = "../../tests/support/mod.rs"]
-mod support;
+use support::cli as common;
 
-use support::{repo_root, unified_diff, Package, TestEnv};
-
-const BIN: &str = env!("CARGO_BIN_EXE_cargo-build-patch");
+use support::{assert_contains, repo_root, unified_diff, Package, TestEnv};
 
 fn lib(pad: usize, body: &str) -> String {
     let mut lib = "// filler\n".repeat(pad);
@@ -22,13 +18,12 @@ const HELLO: &str = "format!(\"Hello {}\", name)";
 const HI: &str = "format!(\"Hi {}\", name)";
 
 fn greet(env: &TestEnv, version: &str, pad: usize, body: &str) {
-    env.publish(&Package::new("greet", version).file("src/lib.rs", &lib(pad, body)));
+    env.publish(&Package::lib("greet", version, &lib(pad, body)));
 }
 
 /// Runs `outdated ARGS`: exit code and output.
 fn outdated(env: &TestEnv, args: &[&str]) -> (Option<i32>, String) {
-    let out = std::process::Command::new(BIN)
-        .arg("build-patch")
+    let out = support::cli::command()
         .arg("outdated")
         .args(args)
         .current_dir(&env.ws)
@@ -46,22 +41,38 @@ fn outdated(env: &TestEnv, args: &[&str]) -> (Option<i32>, String) {
     )
 }
 
+/// Runs `outdated ARGS`, which must exit with `code` and say every one of
+/// `parts`; its output.
+#[track_caller]
+fn outdated_says(env: &TestEnv, args: &[&str], code: Option<i32>, parts: &[&str]) -> String {
+    let (got, out) = outdated(env, args);
+    assert_eq!(got, code, "{out}");
+    assert_contains(&out, parts);
+    out
+}
+
 /// A shim of greet 1.0.0 with one patch (Hello → Hi), wired.
 fn setup() -> TestEnv {
+    setup_with(
+        "Description: say hi\nForwarded: https://example.org/greet/pull/7\nApplies-to: greet 1.0.0\n\n",
+        "fn main() { println!(\"{}\", greet::greet(\"you\")); }\n",
+    )
+}
+
+/// [`setup`] with `header` before the patch's diff and `main` as the
+/// app's `src/main.rs`.
+fn setup_with(header: &str, main: &str) -> TestEnv {
     let env = TestEnv::new();
     greet(&env, "1.0.0", 3, HELLO);
     env.file(
         "patches/hi.patch",
         &format!(
-            "Description: say hi\nForwarded: https://example.org/greet/pull/7\nApplies-to: greet 1.0.0\n\n{}",
+            "{header}{}",
             unified_diff("src/lib.rs", &lib(3, HELLO), &lib(3, HI))
         ),
     );
     env.app("greet = \"1\"", "");
-    env.file(
-        "src/main.rs",
-        "fn main() { println!(\"{}\", greet::greet(\"you\")); }\n",
-    );
+    env.file("src/main.rs", main);
     env.ok(&["generate-lockfile"]);
     let root = repo_root().display().to_string();
     common::ok(
@@ -81,40 +92,39 @@ fn setup() -> TestEnv {
 #[test]
 fn outdated_reports_each_outcome_as_releases_appear() {
     let env = setup();
-    let (code, out) = outdated(&env, &[]);
-    assert_eq!(code, Some(0), "{out}");
-    assert!(out.contains("up to date"), "{out}");
+    outdated_says(&env, &[], Some(0), &["up to date"]);
 
     // The same code again: applies as is.
     greet(&env, "1.0.1", 3, HELLO);
-    let (code, out) = outdated(&env, &[]);
-    assert_eq!(code, Some(1), "{out}");
-    assert!(
-        out.contains("newest compatible 1.0.1, newest 1.0.1"),
-        "{out}"
-    );
-    assert!(out.contains("patches/hi.patch  applies"), "{out}");
-    assert!(
-        out.contains("Forwarded: https://example.org/greet/pull/7"),
-        "{out}"
+    outdated_says(
+        &env,
+        &[],
+        Some(1),
+        &[
+            "newest compatible 1.0.1, newest 1.0.1",
+            "patches/hi.patch  applies",
+            "Forwarded: https://example.org/greet/pull/7",
+        ],
     );
 
     // Lines added above: applies with an offset.
     greet(&env, "1.0.2", 5, HELLO);
     let (_, out) = outdated(&env, &[]);
-    assert!(out.contains("applies, moved 2 line(s)"), "{out}");
+    assert_contains(&out, &["applies, moved 2 line(s)"]);
 
     // A release with the fix, and a major one that rewrote the line.
     greet(&env, "1.1.0", 3, HI);
     greet(&env, "2.0.0", 3, "format!(\"Hey {}\", name)");
-    let (code, out) = outdated(&env, &[]);
-    assert_eq!(code, Some(1), "{out}");
-    assert!(
-        out.contains("newest compatible 1.1.0, newest 2.0.0"),
-        "{out}"
+    outdated_says(
+        &env,
+        &[],
+        Some(1),
+        &[
+            "newest compatible 1.1.0, newest 2.0.0",
+            "upstream has it",
+            "conflicts",
+        ],
     );
-    assert!(out.contains("upstream has it"), "{out}");
-    assert!(out.contains("conflicts"), "{out}");
 
     // JSON, for bots: the same facts in a stable form.
     let (code, out) = outdated(&env, &["--format", "json"]);
@@ -137,9 +147,7 @@ fn outdated_offline_uses_only_the_cache() {
     greet(&env, "1.0.1", 3, HELLO);
     // The local registry is on disk, so "offline" still sees it: what is
     // checked is that --offline reaches Cargo and works without a network.
-    let (code, out) = outdated(&env, &["--offline"]);
-    assert_eq!(code, Some(1), "{out}");
-    assert!(out.contains("newest compatible 1.0.1"), "{out}");
+    outdated_says(&env, &["--offline"], Some(1), &["newest compatible 1.0.1"]);
 }
 
 #[test]
@@ -166,8 +174,9 @@ fn upgrade_compatible_lands_on_the_newest_in_range_and_drops_what_upstream_has()
     std::fs::write(&manifest, text).unwrap();
     env.ok(&["build", "-q"]);
     greet(&env, "1.0.1", 3, HELLO);
-    env.publish(&Package::new("greet", "1.1.0").file(
-        "src/lib.rs",
+    env.publish(&Package::lib(
+        "greet",
+        "1.1.0",
         &format!("{}pub fn bye() {{ /* upstream's */ }}\n", lib(3, HI)),
     ));
     greet(&env, "2.0.0", 3, "format!(\"Hey {}\", name)");
@@ -181,10 +190,12 @@ fn upgrade_compatible_lands_on_the_newest_in_range_and_drops_what_upstream_has()
     };
     let before = shim_files();
     let out = common::fails(&env, &["upgrade", "patched/greet", "--latest"]);
-    assert!(out.contains("the graph would not use"), "{out}");
-    assert!(
-        out.contains("at greet 2.0.0: `app 0.1.0` requires `greet = \"^1\"`"),
-        "{out}"
+    assert_contains(
+        &out,
+        &[
+            "the graph would not use",
+            "at greet 2.0.0: `app 0.1.0` requires `greet = \"^1\"`",
+        ],
     );
     assert!(
         !env.ws.join("patched/greet/.build-patch-edit").exists(),
@@ -194,54 +205,30 @@ fn upgrade_compatible_lands_on_the_newest_in_range_and_drops_what_upstream_has()
 
     // --compatible: 1.1.0, both patches dropped.
     let out = common::ok(&env, &["upgrade", "patched/greet", "--compatible"]);
-    assert!(out.contains("to 1.1.0"), "{out}");
-    assert!(out.contains("Dropped `../../patches/hi.patch`"), "{out}");
-    assert!(
-        out.contains(
-            "Dropped `../../patches/bye.patch`: its header says `Applied-Upstream: 1.1.0`"
-        ),
-        "{out}"
+    assert_contains(
+        &out,
+        &[
+            "to 1.1.0",
+            "Dropped `../../patches/hi.patch`",
+            "Dropped `../../patches/bye.patch`: its header says `Applied-Upstream: 1.1.0`",
+        ],
     );
     let text = std::fs::read_to_string(&manifest).unwrap();
-    assert!(text.contains("version = \"1.1.0\""), "{text}");
-    assert!(text.contains("patches = []"), "{text}");
-    assert_eq!(env.ok(&["run", "-q"]).stdout, "Hi you\n");
+    assert_contains(&text, &["version = \"1.1.0\"", "patches = []"]);
+    env.assert_prints("Hi you\n");
     // At the newest already.
     let out = common::ok(&env, &["upgrade", "patched/greet", "--compatible"]);
-    assert!(
-        out.contains("the newest the graph's requirements admit"),
-        "{out}"
-    );
+    assert_contains(&out, &["the newest the graph's requirements admit"]);
 }
 
 #[test]
 fn check_strict_wants_every_patch_described() {
-    let env = TestEnv::new();
-    greet(&env, "1.0.0", 3, HELLO);
-    env.file(
-        "patches/hi.patch",
-        &unified_diff("src/lib.rs", &lib(3, HELLO), &lib(3, HI)),
-    );
-    env.app("greet = \"1\"", "");
-    env.file("src/main.rs", "fn main() {}\n");
-    env.ok(&["generate-lockfile"]);
-    let root = repo_root().display().to_string();
-    common::ok(
-        &env,
-        &[
-            "new",
-            "greet@1.0.0",
-            "--patch",
-            "patches/hi.patch",
-            "--build-patch-path",
-            &root,
-        ],
-    );
+    let env = setup_with("", "fn main() {}\n");
     common::ok(&env, &["check"]);
     let out = common::fails(&env, &["check", "--strict"]);
-    assert!(
-        out.contains("`../../patches/hi.patch` says nothing of what it does"),
-        "{out}"
+    assert_contains(
+        &out,
+        &["`../../patches/hi.patch` says nothing of what it does"],
     );
     let text = std::fs::read_to_string(env.ws.join("patches/hi.patch")).unwrap();
     std::fs::write(
@@ -258,12 +245,14 @@ fn upgrade_latest_lands_on_the_newest_and_drops_the_upstreamed_patch() {
     greet(&env, "1.0.1", 3, HELLO);
     greet(&env, "1.2.0", 4, HI);
     let out = common::ok(&env, &["upgrade", "greet", "--latest"]);
-    assert!(out.contains("from greet 1.0.0 to 1.2.0"), "{out}");
-    assert!(
-        out.contains("Dropped `../../patches/hi.patch`: greet 1.2.0 already has it"),
-        "{out}"
+    assert_contains(
+        &out,
+        &[
+            "from greet 1.0.0 to 1.2.0",
+            "Dropped `../../patches/hi.patch`: greet 1.2.0 already has it",
+        ],
     );
-    assert_eq!(env.ok(&["run", "-q"]).stdout, "Hi you\n");
+    env.assert_prints("Hi you\n");
     let (code, out) = outdated(&env, &[]);
     assert_eq!(code, Some(0), "{out}");
 }

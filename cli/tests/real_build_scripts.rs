@@ -8,12 +8,8 @@
 //! the examples. `REAL_CRATES=name@version,...` runs other crates, and
 //! prints the comparison of each.
 
-#[path = "../../tests/support/mod.rs"]
-mod support;
-
 use std::collections::BTreeSet;
 use std::path::Path;
-use std::process::Command;
 
 use support::{cargo_command, repo_root};
 
@@ -35,8 +31,8 @@ const CRATES: &[&str] = &[
 ];
 
 fn cli(cwd: &Path, args: &[&str]) -> (bool, String) {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_cargo-build-patch"));
-    cmd.arg("build-patch").args(args).current_dir(cwd);
+    let mut cmd = support::cli::command();
+    cmd.args(args).current_dir(cwd);
     for (k, _) in std::env::vars_os() {
         let k = k.to_string_lossy().into_owned();
         if k.starts_with("CARGO_") && k != "CARGO_HOME" {

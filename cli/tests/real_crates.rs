@@ -8,11 +8,6 @@
 //! `src/`, upstream code that warns under today's rustc, and `extern crate`
 //! items that rustc refuses inside `include!`.
 
-#[path = "../../tests/support/mod.rs"]
-mod support;
-
-use std::process::Command;
-
 use support::repo_root;
 
 struct Case {
@@ -110,8 +105,8 @@ fn scaffolded_shims_of_real_crates_build_and_run() {
 fn run_case(case: &Case, target: &std::path::Path) -> Result<(), String> {
     let ws = tempfile::tempdir().unwrap();
     let (name, _) = case.spec.split_once('@').unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_cargo-build-patch"))
-        .args(["build-patch", "new", case.spec, "--build-patch-path"])
+    let out = support::cli::command()
+        .args(["new", case.spec, "--build-patch-path"])
         .arg(repo_root())
         .current_dir(ws.path())
         .env(

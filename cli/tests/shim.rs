@@ -1,15 +1,8 @@
 //! `cargo build-patch new` and `sync` on throwaway workspaces: the shims
 //! they write build with the real `cargo`, against a local registry.
 
-#[path = "../../tests/support/mod.rs"]
-mod support;
-
-use support::{repo_root, unified_diff, Dep, Package, TestEnv};
-
-/// Runs the CLI in the workspace of `env`, as `cargo build-patch ARGS`.
-fn cli(env: &TestEnv, args: &[&str]) -> (bool, String) {
-    env.cli(env!("CARGO_BIN_EXE_cargo-build-patch"), args)
-}
+use support::cli::cli;
+use support::{assert_contains, repo_root, unified_diff, Dep, Package, TestEnv};
 
 const RICH_LIB: &str = r#"//! A crate whose manifest uses everything a shim must mirror.
 #![cfg_attr(not(feature = "std"), no_std)]
@@ -27,12 +20,10 @@ pub fn helper() -> u32 { helper_dep::value() }
 /// target-specific and renamed dependencies.
 fn publish_rich(env: &TestEnv) {
     env.publish(
-        &Package::new("helper", "1.0.0")
-            .file("src/lib.rs", "pub fn value() -> u32 { 7 }\n")
-            .feature("std", &[]),
+        &Package::lib("helper", "1.0.0", "pub fn value() -> u32 { 7 }\n").feature("std", &[]),
     );
-    env.publish(&Package::new("unix-only", "0.2.0").file("src/lib.rs", ""));
-    env.publish(&Package::new("never-used", "0.1.0").file("src/lib.rs", ""));
+    env.publish(&Package::lib("unix-only", "0.2.0", ""));
+    env.publish(&Package::lib("never-used", "0.1.0", ""));
     env.publish(
         &Package::new("rich", "1.2.3")
             .edition("2018")
@@ -80,29 +71,24 @@ fn new_writes_a_graph_wide_shim_that_builds() {
         ],
     );
     assert!(ok, "{out}");
-    assert!(
-        out.contains("[patch.crates-io]\n    rich = { path = \"patched/rich\" }"),
-        "{out}"
+    assert_contains(
+        &out,
+        &["[patch.crates-io]\n    rich = { path = \"patched/rich\" }"],
     );
     let manifest = std::fs::read_to_string(env.ws.join("patched/rich/Cargo.toml")).unwrap();
-    for expected in [
-        "name = \"rich\"",
-        "edition = \"2018\"",
-        "name = \"rich_lib\"",
-        "patches = [\"../../patches/describe.patch\"]",
-        "extra = [\"dep:helper_dep\"]",
-        "helper_dep = { version = \"1\", optional = true, package = \"helper\" }",
-    ] {
-        assert!(
-            manifest.contains(expected),
-            "missing {expected:?} in\n{manifest}"
-        );
-    }
-    let lib = std::fs::read_to_string(env.ws.join("patched/rich/src/lib.rs")).unwrap();
-    assert!(
-        lib.contains("#![cfg_attr(not(feature = \"std\"), no_std)]\n"),
-        "{lib}"
+    assert_contains(
+        &manifest,
+        &[
+            "name = \"rich\"",
+            "edition = \"2018\"",
+            "name = \"rich_lib\"",
+            "patches = [\"../../patches/describe.patch\"]",
+            "extra = [\"dep:helper_dep\"]",
+            "helper_dep = { version = \"1\", optional = true, package = \"helper\" }",
+        ],
     );
+    let lib = std::fs::read_to_string(env.ws.join("patched/rich/src/lib.rs")).unwrap();
+    assert_contains(&lib, &["#![cfg_attr(not(feature = \"std\"), no_std)]\n"]);
 
     app(
         &env,
@@ -113,7 +99,7 @@ fn new_writes_a_graph_wide_shim_that_builds() {
         "src/main.rs",
         "fn main() { println!(\"{} {}\", rich_lib::describe(), rich_lib::helper()); }\n",
     );
-    assert_eq!(env.ok(&["run", "-q"]).stdout, "rich with extra 7\n");
+    env.assert_prints("rich with extra 7\n");
     // Without features, the patched branch shows.
     app(
         &env,
@@ -124,7 +110,7 @@ fn new_writes_a_graph_wide_shim_that_builds() {
         "src/main.rs",
         "fn main() { println!(\"{}\", rich_lib::describe()); }\n",
     );
-    assert_eq!(env.ok(&["run", "-q"]).stdout, "rich, patched\n");
+    env.assert_prints("rich, patched\n");
 }
 
 #[test]
@@ -144,9 +130,9 @@ fn new_writes_a_renamed_shim_and_refuses_to_overwrite() {
     ];
     let (ok, out) = cli(&env, &args);
     assert!(ok, "{out}");
-    assert!(
-        out.contains("rich = { package = \"rich-patched\", path = \"shims/rich\" }"),
-        "{out}"
+    assert_contains(
+        &out,
+        &["rich = { package = \"rich-patched\", path = \"shims/rich\" }"],
     );
     app(
         &env,
@@ -157,30 +143,25 @@ fn new_writes_a_renamed_shim_and_refuses_to_overwrite() {
         "src/main.rs",
         "fn main() { println!(\"{}\", rich::describe()); }\n",
     );
-    assert_eq!(env.ok(&["run", "-q"]).stdout, "rich\n");
+    env.assert_prints("rich\n");
 
     let (ok, out) = cli(&env, &args);
     assert!(!ok);
-    assert!(out.contains("already holds a crate"), "{out}");
+    assert_contains(&out, &["already holds a crate"]);
 }
 
 #[test]
 fn sync_follows_a_manifest_patch_and_keeps_the_users_additions() {
     let env = TestEnv::new();
-    env.publish(&Package::new("base", "0.8.0").file("src/lib.rs", "pub const V: u32 = 8;\n"));
-    env.publish(&Package::new("base", "0.11.0").file("src/lib.rs", "pub const V: u32 = 11;\n"));
+    env.publish(&Package::lib("base", "0.8.0", "pub const V: u32 = 8;\n"));
+    env.publish(&Package::lib("base", "0.11.0", "pub const V: u32 = 11;\n"));
     let manifest = "[package]\nname = \"uses-base\"\nversion = \"1.0.0\"\nedition = \"2021\"\n\n[dependencies]\nbase = \"0.8\"\n";
     env.publish(
         &Package::new("uses-base", "1.0.0")
             .file("Cargo.toml", manifest)
             .file("src/lib.rs", "#![no_std]\npub fn v() -> u32 { base::V }\n"),
     );
-    let root = repo_root().display().to_string();
-    let (ok, out) = cli(
-        &env,
-        &["new", "uses-base@1.0.0", "--build-patch-path", &root],
-    );
-    assert!(ok, "{out}");
+    support::cli::new_shim(&env, "uses-base@1.0.0");
     app(
         &env,
         "uses-base = \"1\"",
@@ -190,7 +171,7 @@ fn sync_follows_a_manifest_patch_and_keeps_the_users_additions() {
         "src/main.rs",
         "fn main() { println!(\"{}\", uses_base::v()); }\n",
     );
-    assert_eq!(env.ok(&["run", "-q"]).stdout, "8\n");
+    env.assert_prints("8\n");
 
     // The user adds to the shim; then a patch to the upstream manifest.
     let shim_manifest = env.ws.join("patched/uses-base/Cargo.toml");
@@ -212,22 +193,20 @@ fn sync_follows_a_manifest_patch_and_keeps_the_users_additions() {
         "[patch.crates-io]\nuses-base = { path = \"patched/uses-base\" }",
     );
     let run = env.fails(&["build"]);
-    assert!(
-        run.stderr.contains("cargo build-patch sync"),
-        "{}",
-        run.stderr
-    );
+    assert_contains(&run.stderr, &["cargo build-patch sync"]);
 
     let (ok, out) = cli(&env, &["sync", "patched/uses-base"]);
     assert!(ok, "{out}");
-    assert!(out.contains("Updated"), "{out}");
+    assert_contains(&out, &["Updated"]);
     let synced = std::fs::read_to_string(&shim_manifest).unwrap();
-    assert!(synced.contains("base = \"0.11\""), "{synced}");
-    assert!(
-        synced.contains("# mine: keep\n[package.metadata.other-tool]\nsetting = 1"),
-        "{synced}"
+    assert_contains(
+        &synced,
+        &[
+            "base = \"0.11\"",
+            "# mine: keep\n[package.metadata.other-tool]\nsetting = 1",
+        ],
     );
-    assert_eq!(env.ok(&["run", "-q"]).stdout, "11\n");
+    env.assert_prints("11\n");
 
     // A second sync has nothing to do.
     let (ok, out) = cli(&env, &["sync", "patched/uses-base"]);
@@ -240,15 +219,14 @@ fn new_writes_a_shim_for_a_crate_that_calls_its_exported_macros_by_crate_paths()
     // `#[macro_export]` macro defined inside `include!`d code, unless the
     // lint is allowed, which the generated `src/lib.rs` does.
     let env = TestEnv::new();
-    env.publish(&Package::new("macros", "1.0.0").file(
-        "src/lib.rs",
+    env.publish(&Package::lib(
+        "macros",
+        "1.0.0",
         "#[macro_export]\nmacro_rules! inner { () => { 20 } }\n\
          #[macro_export]\nmacro_rules! outer { () => { $crate::inner!() + 1 } }\n\
          pub fn via_path() -> u32 { crate::outer!() * 2 }\n",
     ));
-    let root = repo_root().display().to_string();
-    let (ok, out) = cli(&env, &["new", "macros@1.0.0", "--build-patch-path", &root]);
-    assert!(ok, "{out}");
+    support::cli::new_shim(&env, "macros@1.0.0");
     app(
         &env,
         "macros = \"1\"",
@@ -258,7 +236,7 @@ fn new_writes_a_shim_for_a_crate_that_calls_its_exported_macros_by_crate_paths()
         "src/main.rs",
         "fn main() { println!(\"{} {}\", macros::outer!(), macros::via_path()); }\n",
     );
-    assert_eq!(env.ok(&["run", "-q"]).stdout, "21 42\n");
+    env.assert_prints("21 42\n");
 }
 
 #[test]
@@ -267,8 +245,9 @@ fn new_and_sync_carry_the_roots_extern_crate_items() {
     // macro shadows one in scope (iso8601, failure_derive) and an
     // `extern crate x as core;` (serial-unix): the shim's root carries them.
     let env = TestEnv::new();
-    env.publish(&Package::new("vecmac", "1.0.0").file(
-        "src/lib.rs",
+    env.publish(&Package::lib(
+        "vecmac",
+        "1.0.0",
         "#[macro_export]\nmacro_rules! vec { () => { \"vecmac's vec\" } }\n\
          pub fn name() -> &'static str { \"vecmac\" }\n",
     ));
@@ -278,9 +257,7 @@ fn new_and_sync_carry_the_roots_extern_crate_items() {
             .dep("vecmac", "1")
             .file("src/lib.rs", lib),
     );
-    let root = repo_root().display().to_string();
-    let (ok, out) = cli(&env, &["new", "oldroot@0.1.0", "--build-patch-path", &root]);
-    assert!(ok, "{out}");
+    support::cli::new_shim(&env, "oldroot@0.1.0");
     let lib_rs = env.ws.join("patched/oldroot/src/lib.rs");
     let written = std::fs::read_to_string(&lib_rs).unwrap();
     assert!(
@@ -297,7 +274,7 @@ fn new_and_sync_carry_the_roots_extern_crate_items() {
         "src/main.rs",
         "fn main() { println!(\"{}\", oldroot::made()); }\n",
     );
-    assert_eq!(env.ok(&["run", "-q"]).stdout, "vecmac's vec\n");
+    env.assert_prints("vecmac's vec\n");
 
     // A patch renames the crate to `core`; the user's comment in the shim stays.
     let patched = lib.replace(
@@ -339,7 +316,7 @@ fn new_and_sync_carry_the_roots_extern_crate_items() {
             ),
         "{synced}"
     );
-    assert_eq!(env.ok(&["run", "-q"]).stdout, "vecmac's vec vecmac\n");
+    env.assert_prints("vecmac's vec vecmac\n");
 }
 
 #[test]
@@ -349,8 +326,8 @@ fn new_from_a_subdirectory_writes_under_the_root_and_words_the_wiring_for_the_ma
     app(&env, "rich = \"1.2\"", "[patch.crates-io]\n");
     env.file("src/lib.rs", "");
     let root = repo_root().display().to_string();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_cargo-build-patch"))
-        .args(["build-patch", "new", "rich@1.2.3", "--build-patch-path"])
+    let out = support::cli::command()
+        .args(["new", "rich@1.2.3", "--build-patch-path"])
         .arg(&root)
         .current_dir(env.ws.join("src"))
         .env("CARGO_HOME", &env.home)
@@ -361,16 +338,11 @@ fn new_from_a_subdirectory_writes_under_the_root_and_words_the_wiring_for_the_ma
     assert!(env.ws.join("patched/rich/Cargo.toml").exists(), "{text}");
     // The table exists already: the entry goes under it, with the path
     // relative to the root manifest.
-    assert!(
-        text.contains(
-            "Wired `rich = { path = \"patched/rich\" }` under `[patch.crates-io]` of `../Cargo.toml`"
-        ),
-        "{text}"
-    );
+    assert_contains(&text, &["Wired `rich = { path = \"patched/rich\" }` under `[patch.crates-io]` of `../Cargo.toml`"]);
     let manifest = std::fs::read_to_string(env.ws.join("Cargo.toml")).unwrap();
-    assert!(
-        manifest.contains("[patch.crates-io]\nrich = { path = \"patched/rich\" }\n"),
-        "{manifest}"
+    assert_contains(
+        &manifest,
+        &["[patch.crates-io]\nrich = { path = \"patched/rich\" }\n"],
     );
     env.ok(&["build", "-q"]);
 
@@ -385,11 +357,9 @@ fn new_from_a_subdirectory_writes_under_the_root_and_words_the_wiring_for_the_ma
         .concat(),
     );
     assert!(!ok, "{out}");
-    assert!(
-        out.contains(
-            "`[patch.crates-io] rich` already patches `rich` with `patched/rich` (rich 1.2.3)"
-        ),
-        "{out}"
+    assert_contains(
+        &out,
+        &["`[patch.crates-io] rich` already patches `rich` with `patched/rich` (rich 1.2.3)"],
     );
     assert_eq!(
         std::fs::read_to_string(env.ws.join("Cargo.toml")).unwrap(),
@@ -414,8 +384,5 @@ fn new_from_a_subdirectory_writes_under_the_root_and_words_the_wiring_for_the_ma
         .concat(),
     );
     assert!(ok, "{out}");
-    assert!(
-        out.contains("replace the `rich` dependency of `Cargo.toml` (and of each other package whose own code should see the patch):\n\n    rich = { package = \"rich-patched\", path = \"patched/rich3\" }"),
-        "{out}"
-    );
+    assert_contains(&out, &["replace the `rich` dependency of `Cargo.toml` (and of each other package whose own code should see the patch):\n\n    rich = { package = \"rich-patched\", path = \"patched/rich3\" }"]);
 }

@@ -3,24 +3,23 @@
 //! a save that does not compile or does not stage. Throwaway workspaces
 //! built by the real `cargo` against the fixture registry.
 
-#[path = "../../tests/support/mod.rs"]
-mod support;
-
-mod common;
+use support::cli::{
+    fails, fails_changing_nothing, fails_with, ok, ok_with, replace_in, wire_greet,
+};
 
 use std::path::PathBuf;
 use std::process::Command;
 
-use common::{fails, ok, replace_in, shim_files, wire_greet};
-use support::{hash_tree, repo_root, Package, TestEnv};
+use support::{assert_contains, assert_lacks, hash_tree, repo_root, Package, TestEnv};
 
 fn tree(env: &TestEnv, shim: &str) -> PathBuf {
-    common::edit_tree(env, shim)
+    support::cli::edit_tree(env, shim)
 }
 
 fn lib(version: &str, value: u32) -> Package {
-    Package::new("foo", version).file(
-        "src/lib.rs",
+    Package::lib(
+        "foo",
+        version,
         &format!("pub fn value() -> u32 {{\n    {value}\n}}\n"),
     )
 }
@@ -69,7 +68,7 @@ fn two_shims_of_one_crate() -> TestEnv {
 #[test]
 fn two_shims_of_one_crate_are_named_apart_and_edited_apart() {
     let env = two_shims_of_one_crate();
-    assert_eq!(env.ok(&["run", "-q"]).stdout, "1 9\n");
+    env.assert_prints("1 9\n");
 
     // A bare name that matches both is refused, both listed.
     let out = fails(&env, &["edit", "foo"]);
@@ -81,8 +80,11 @@ fn two_shims_of_one_crate_are_named_apart_and_edited_apart() {
     );
 
     // Each has its own edit tree, and `edit` says the exact `save` command.
-    let out = ok(&env, &["edit", "foo@0.9.0"]);
-    assert!(out.contains("cargo build-patch save foo@0.9.0"), "{out}");
+    ok_with(
+        &env,
+        &["edit", "foo@0.9.0"],
+        &["cargo build-patch save foo@0.9.0"],
+    );
     ok(&env, &["edit", "patched/foo"]);
     let (old, old09) = (tree(&env, "patched/foo"), tree(&env, "patched/foo09"));
     replace_in(&old09.join("src/lib.rs"), "    9\n", "    90\n");
@@ -91,10 +93,8 @@ fn two_shims_of_one_crate_are_named_apart_and_edited_apart() {
         .contains("    1\n"));
 
     let other = hash_tree(&env.ws.join("patched/foo"));
-    let out = fails(&env, &["save", "foo", "-m", "Ninety"]);
-    assert!(out.contains("names 2 shims"), "{out}");
-    let out = ok(&env, &["save", "foo@0.9.0", "-m", "Ninety"]);
-    assert!(out.contains("Saved"), "{out}");
+    fails_with(&env, &["save", "foo", "-m", "Ninety"], &["names 2 shims"]);
+    ok_with(&env, &["save", "foo@0.9.0", "-m", "Ninety"], &["Saved"]);
     // Only the 0.9 shim changed; the 1.x one (its edit tree included) did not.
     assert_eq!(hash_tree(&env.ws.join("patched/foo")), other);
     assert!(env
@@ -102,22 +102,22 @@ fn two_shims_of_one_crate_are_named_apart_and_edited_apart() {
         .join("patched/foo09/patches/0001-ninety.patch")
         .is_file());
     assert!(!env.ws.join("patched/foo/patches").exists());
-    assert_eq!(env.ok(&["run", "-q"]).stdout, "1 90\n");
+    env.assert_prints("1 90\n");
 
     // The 1.x tree was untouched by all that: its save goes to its shim.
     replace_in(&old.join("src/lib.rs"), "    1\n", "    10\n");
     ok(&env, &["save", "foo@1.0.0", "-m", "Ten"]);
-    assert_eq!(env.ok(&["run", "-q"]).stdout, "10 90\n");
+    env.assert_prints("10 90\n");
     ok(&env, &["check", "foo@1.0.0", "patched/foo09"]);
-    let out = fails(&env, &["check", "foo"]);
-    assert!(out.contains("names 2 shims"), "{out}");
+    fails_with(&env, &["check", "foo"], &["names 2 shims"]);
 }
 
 /// A workspace with a graph-wide shim of greet 1.0.0, made with `new`.
 fn greet() -> TestEnv {
     let env = TestEnv::new();
-    env.publish(&Package::new("greet", "1.0.0").file(
-        "src/lib.rs",
+    env.publish(&Package::lib(
+        "greet",
+        "1.0.0",
         "pub fn greet(name: &str) -> String {\n    format!(\"Hello {}\", name)\n}\n",
     ));
     wire_greet(
@@ -141,9 +141,8 @@ fn edits_survive_cargo_clean_and_git_ignores_them() {
         .unwrap();
     assert!(clean.status.success());
     assert!(!env.ws.join("target").exists());
-    let out = ok(&env, &["save", "greet", "-m", "Comma"]);
-    assert!(out.contains("Saved"), "{out}");
-    assert_eq!(env.ok(&["run", "-q"]).stdout, "Hello, you\n");
+    ok_with(&env, &["save", "greet", "-m", "Comma"], &["Saved"]);
+    env.assert_prints("Hello, you\n");
 
     // The edit folder is not an input of the shim's build...
     env.ok(&["build", "-q"]);
@@ -169,8 +168,8 @@ fn edits_survive_cargo_clean_and_git_ignores_them() {
             .unwrap();
         let listed = String::from_utf8_lossy(&list.stdout);
         assert!(list.status.success(), "{list:?}");
-        assert!(listed.contains("build.rs"), "{listed}");
-        assert!(!listed.contains(".build-patch-edit"), "{listed}");
+        assert_contains(&listed, &["build.rs"]);
+        assert_lacks(&listed, &[".build-patch-edit"]);
     }
     if let Ok(out) = Command::new("git")
         .args([
@@ -183,7 +182,7 @@ fn edits_survive_cargo_clean_and_git_ignores_them() {
         .output()
     {
         let status = String::from_utf8_lossy(&out.stdout);
-        assert!(!status.contains(".build-patch-edit"), "{status}");
+        assert_lacks(&status, &[".build-patch-edit"]);
     }
 }
 
@@ -198,13 +197,17 @@ fn a_save_that_does_not_compile_changes_nothing_and_keeps_the_edits() {
         "format!(\"Hello {}\", name)",
         "format!(\"Hi {}\", name",
     );
-    let before = shim_files(&shim);
-    let out = fails(&env, &["save", "greet", "-m", "Hi"]);
-    assert!(out.contains("does not compile with"), "{out}");
-    assert!(out.contains("error"), "{out}");
-    assert!(out.contains("help:"), "{out}");
-    assert!(out.contains("nothing was changed"), "{out}");
-    assert_eq!(shim_files(&shim), before);
+    fails_changing_nothing(
+        &env,
+        &shim,
+        &["save", "greet", "-m", "Hi"],
+        &[
+            "does not compile with",
+            "error",
+            "help:",
+            "nothing was changed",
+        ],
+    );
     assert!(std::fs::read_to_string(&lib)
         .unwrap()
         .contains("\"Hi {}\", name\n"));
@@ -213,7 +216,7 @@ fn a_save_that_does_not_compile_changes_nothing_and_keeps_the_edits() {
     replace_in(&lib, "\"Hi {}\", name\n", "\"Hi {}\", name)\n");
     ok(&env, &["save", "greet", "-m", "Hi"]);
     assert!(shim.join("patches/0001-hi.patch").is_file());
-    assert_eq!(env.ok(&["run", "-q"]).stdout, "Hi you\n");
+    env.assert_prints("Hi you\n");
 }
 
 #[test]
@@ -232,11 +235,12 @@ fn a_save_that_does_not_stage_writes_no_patch_and_no_list_entry() {
         "patches = [\"patches/0001-comma.patch\"]",
         "patches = []",
     );
-    let before = shim_files(&shim);
-    let out = fails(&env, &["save", "greet", "-m", "Exclaim"]);
-    assert!(out.contains("does not build with"), "{out}");
-    assert!(out.contains("nothing was changed"), "{out}");
-    assert_eq!(shim_files(&shim), before);
+    fails_changing_nothing(
+        &env,
+        &shim,
+        &["save", "greet", "-m", "Exclaim"],
+        &["does not build with", "nothing was changed"],
+    );
     assert!(!shim.join("patches/0002-exclaim.patch").exists());
 }
 
@@ -250,12 +254,16 @@ fn an_upgrade_that_stops_keeps_unsaved_edits() {
     replace_in(&lib, "Hello, {}", "Hello, {}!");
     // 1.1.0 rewrote the line: the upgrade stops at the patch, and would
     // leave its tree where the unsaved edit is.
-    env.publish(&Package::new("greet", "1.1.0").file(
-        "src/lib.rs",
+    env.publish(&Package::lib(
+        "greet",
+        "1.1.0",
         "pub fn greet(name: &str) -> String {\n    format!(\"Hi {}\", name)\n}\n",
     ));
-    let out = fails(&env, &["upgrade", "greet", "1.1.0"]);
-    assert!(out.contains("holds unsaved edits"), "{out}");
+    fails_with(
+        &env,
+        &["upgrade", "greet", "1.1.0"],
+        &["holds unsaved edits"],
+    );
     assert!(std::fs::read_to_string(&lib)
         .unwrap()
         .contains("Hello, {}!"));

@@ -2,19 +2,42 @@
 //! fails and says why: `check`, `upgrade` and `new` against the graph the
 //! real `cargo` resolves.
 
-mod common;
-#[path = "../../tests/support/mod.rs"]
-mod support;
+use support::cli::{cli, fails, fails_with, ok, ok_with};
 
-use support::{hash_tree, repo_root, unified_diff, Package, TestEnv};
-
-use common::{cli, fails, ok};
+use support::{
+    assert_contains, assert_lacks, hash_tree, repo_root, unified_diff, Package, TestEnv,
+};
 
 const LIB: &str = "pub fn greet(name: &str) -> String {\n    format!(\"Hello {}\", name)\n}\n";
 const FIXED: &str = "pub fn greet(name: &str) -> String {\n    format!(\"Hi {}\", name)\n}\n";
 
+/// The `[patch]` table wiring the shim in `patched/greet`.
+const WIRED: &str = "[patch.crates-io]\ngreet = { path = \"patched/greet\" }";
+
 fn greet(version: &str) -> Package {
-    Package::new("greet", version).file("src/lib.rs", LIB)
+    Package::lib("greet", version, LIB)
+}
+
+/// The shim of greet `version` in `patched/greet`, wired for the app
+/// depending on `deps`.
+fn wire_shim(env: &TestEnv, version: &str, deps: &str) {
+    shim(env, version, "patched/greet");
+    env.app(deps, WIRED);
+}
+
+/// A fixture `name 0.1.0` depending on greet by `req`, with a `hello()`
+/// greeting `who`.
+fn greet_user(name: &str, req: &str, who: &str) -> Package {
+    Package::new(name, "0.1.0").dep("greet", req).file(
+        "src/lib.rs",
+        &format!("pub fn hello() -> String {{ greet::greet({who:?}) }}\n"),
+    )
+}
+
+/// The app depending on `deps`, its lock file written.
+fn locked(env: &TestEnv, deps: &str) {
+    env.app(deps, "");
+    env.ok(&["generate-lockfile"]);
 }
 
 /// A registry with greet 1.0.0 and 1.0.1, a patch for both, and a program
@@ -54,11 +77,7 @@ fn shim(env: &TestEnv, version: &str, dir: &str) {
 #[test]
 fn an_upgrade_past_an_exact_requirement_fails_and_check_names_the_requirement() {
     let env = env_with_greet();
-    shim(&env, "1.0.0", "patched/greet");
-    env.app(
-        "greet = \"=1.0.0\"",
-        "[patch.crates-io]\ngreet = { path = \"patched/greet\" }",
-    );
+    wire_shim(&env, "1.0.0", "greet = \"=1.0.0\"");
     assert!(env.ok(&["run", "-q"]).stdout.contains("Hi you"));
     ok(&env, &["check"]);
 
@@ -66,30 +85,31 @@ fn an_upgrade_past_an_exact_requirement_fails_and_check_names_the_requirement() 
     // 1.0.0: the upgrade fails and changes nothing.
     let before = hash_tree(&env.ws.join("patched"));
     let lock = std::fs::read(env.ws.join("Cargo.lock")).unwrap();
-    let out = fails(&env, &["upgrade", "patched/greet", "1.0.1"]);
-    assert!(out.contains("the graph would not use"), "{out}");
-    assert!(
-        out.contains("`app 0.1.0` requires `greet = \"=1.0.0\"`"),
-        "{out}"
+    let out = fails_with(
+        &env,
+        &["upgrade", "patched/greet", "1.0.1"],
+        &[
+            "the graph would not use",
+            "`app 0.1.0` requires `greet = \"=1.0.0\"`",
+            "nothing was changed",
+        ],
     );
-    assert!(out.contains("nothing was changed"), "{out}");
-    assert!(!out.contains("Upgraded"), "{out}");
+    assert_lacks(&out, &["Upgraded"]);
     assert_eq!(hash_tree(&env.ws.join("patched")), before);
     assert_eq!(std::fs::read(env.ws.join("Cargo.lock")).unwrap(), lock);
     assert!(env.ok(&["run", "-q"]).stdout.contains("Hi you"));
 
     // The requirement moved by hand: now the shim is unused, which check says.
-    env.app(
-        "greet = \"=1.0.1\"",
-        "[patch.crates-io]\ngreet = { path = \"patched/greet\" }",
+    env.app("greet = \"=1.0.1\"", WIRED);
+    fails_with(
+        &env,
+        &["check"],
+        &[
+            "the graph does not use this shim",
+            "`app 0.1.0` requires `greet = \"=1.0.1\"`",
+            "`greet = \"=1.0.0\"`",
+        ],
     );
-    let out = fails(&env, &["check"]);
-    assert!(out.contains("the graph does not use this shim"), "{out}");
-    assert!(
-        out.contains("`app 0.1.0` requires `greet = \"=1.0.1\"`"),
-        "{out}"
-    );
-    assert!(out.contains("`greet = \"=1.0.0\"`"), "{out}");
     // What Cargo does meanwhile: the build succeeds without the patch.
     assert!(env.ok(&["run", "-q"]).stdout.contains("Hello you"));
     // Unused now, the shim cannot be judged before the upgrade: moving it
@@ -97,13 +117,14 @@ fn an_upgrade_past_an_exact_requirement_fails_and_check_names_the_requirement() 
     // every file is put back.
     env.publish(&greet("1.0.2"));
     let before = hash_tree(&env.ws.join("patched"));
-    let out = fails(&env, &["upgrade", "patched/greet", "1.0.2"]);
-    assert!(out.contains("the build would not use"), "{out}");
-    assert!(out.contains("nothing was changed in"), "{out}");
+    fails_with(
+        &env,
+        &["upgrade", "patched/greet", "1.0.2"],
+        &["the build would not use", "nothing was changed in"],
+    );
     assert_eq!(hash_tree(&env.ws.join("patched")), before);
     // The upgrade now lands, and the build has the patch again.
-    let out = ok(&env, &["upgrade", "patched/greet", "1.0.1"]);
-    assert!(out.contains("Upgraded"), "{out}");
+    ok_with(&env, &["upgrade", "patched/greet", "1.0.1"], &["Upgraded"]);
     ok(&env, &["check"]);
     assert!(env.ok(&["run", "-q"]).stdout.contains("Hi you"));
 }
@@ -112,7 +133,7 @@ fn an_upgrade_past_an_exact_requirement_fails_and_check_names_the_requirement() 
 /// `other 0.3.0` (which nothing depends on) in `patched/other`, neither wired.
 fn greet_and_other() -> TestEnv {
     let env = env_with_greet();
-    env.publish(&Package::new("other", "0.3.0").file("src/lib.rs", "pub fn x() {}\n"));
+    env.publish(&Package::lib("other", "0.3.0", "pub fn x() {}\n"));
     shim(&env, "1.0.1", "patched/greet");
     let root = repo_root().display().to_string();
     ok(
@@ -136,25 +157,30 @@ fn check_fails_for_an_unused_shim_even_beside_a_used_one() {
         "greet = \"1\"",
         "[patch.crates-io]\nother = { path = \"patched/other\" }",
     );
-    let out = fails(&env, &["check"]);
-    assert!(
-        out.contains("nothing in the graph depends on `other`"),
-        "{out}"
+    fails_with(
+        &env,
+        &["check"],
+        &["nothing in the graph depends on `other`"],
     );
     // Beside a used one: check used to pass.
     env.app(
         "greet = \"1\"",
         "[patch.crates-io]\ngreet = { path = \"patched/greet\" }\nother = { path = \"patched/other\" }",
     );
-    let out = fails(&env, &["check"]);
-    assert!(out.contains("Checked `patched/greet`"), "{out}");
-    assert!(out.contains("shim `patched/other`"), "{out}");
-    assert!(out.contains("1 of 2 shim(s) failed"), "{out}");
+    fails_with(
+        &env,
+        &["check"],
+        &[
+            "Checked `patched/greet`",
+            "shim `patched/other`",
+            "1 of 2 shim(s) failed",
+        ],
+    );
     // Naming the unused shim checks it too.
-    let out = fails(&env, &["check", "other"]);
-    assert!(
-        out.contains("nothing in the graph depends on `other`"),
-        "{out}"
+    fails_with(
+        &env,
+        &["check", "other"],
+        &["nothing in the graph depends on `other`"],
     );
 }
 
@@ -162,19 +188,16 @@ fn check_fails_for_an_unused_shim_even_beside_a_used_one() {
 fn a_shim_the_lock_file_passes_over_is_reported_with_the_update_command() {
     let env = env_with_greet();
     // Locked to the registry's 1.0.0 before the shim of 1.0.1 exists.
-    env.app("greet = \"1\"", "");
-    env.ok(&["generate-lockfile"]);
+    locked(&env, "greet = \"1\"");
     env.ok(&["update", "-p", "greet", "--precise", "1.0.0"]);
-    shim(&env, "1.0.1", "patched/greet");
-    env.app(
-        "greet = \"1\"",
-        "[patch.crates-io]\ngreet = { path = \"patched/greet\" }",
-    );
-    let out = fails(&env, &["check"]);
-    assert!(out.contains("`Cargo.lock` locks `greet 1.0.0`"), "{out}");
-    assert!(
-        out.contains("cargo update -p greet@1.0.0 --precise 1.0.1"),
-        "{out}"
+    wire_shim(&env, "1.0.1", "greet = \"1\"");
+    fails_with(
+        &env,
+        &["check"],
+        &[
+            "`Cargo.lock` locks `greet 1.0.0`",
+            "cargo update -p greet@1.0.0 --precise 1.0.1",
+        ],
     );
     env.ok(&["update", "-p", "greet@1.0.0", "--precise", "1.0.1"]);
     ok(&env, &["check"]);
@@ -186,52 +209,37 @@ fn a_dependency_pinning_another_version_is_named() {
     let env = env_with_greet();
     // `pinned` keeps greet at =1.0.0 (Cargo then takes 1.0.0 for the whole
     // 1.x series); the shim is 1.0.1.
-    env.publish(
-        &Package::new("pinned", "0.1.0").dep("greet", "=1.0.0").file(
-            "src/lib.rs",
-            "pub fn hello() -> String { greet::greet(\"pinned\") }\n",
-        ),
+    env.publish(&greet_user("pinned", "=1.0.0", "pinned"));
+    wire_shim(&env, "1.0.1", "greet = \"1\"\npinned = \"0.1\"");
+    fails_with(
+        &env,
+        &["check"],
+        &[
+            "`pinned 0.1.0` requires `greet = \"=1.0.0\"`, which 1.0.1 does not match",
+            "in a dependency's manifest",
+        ],
     );
-    shim(&env, "1.0.1", "patched/greet");
-    env.app(
-        "greet = \"1\"\npinned = \"0.1\"",
-        "[patch.crates-io]\ngreet = { path = \"patched/greet\" }",
-    );
-    let out = fails(&env, &["check"]);
-    assert!(
-        out.contains("`pinned 0.1.0` requires `greet = \"=1.0.0\"`, which 1.0.1 does not match"),
-        "{out}"
-    );
-    assert!(out.contains("in a dependency's manifest"), "{out}");
 }
 
 #[test]
 fn an_unpatched_copy_of_another_series_is_a_warning() {
     let env = env_with_greet();
     env.publish(&greet("0.9.0"));
-    env.publish(&Package::new("old-user", "0.1.0").dep("greet", "0.9").file(
-        "src/lib.rs",
-        "pub fn hello() -> String { greet::greet(\"old\") }\n",
-    ));
-    shim(&env, "1.0.1", "patched/greet");
-    env.app(
-        "greet = \"1\"\nold-user = \"0.1\"",
-        "[patch.crates-io]\ngreet = { path = \"patched/greet\" }",
+    env.publish(&greet_user("old-user", "0.9", "old"));
+    wire_shim(&env, "1.0.1", "greet = \"1\"\nold-user = \"0.1\"");
+    ok_with(
+        &env,
+        &["check"],
+        &[
+            "warning: shim `patched/greet`: the graph also builds `greet 0.9.0`",
+            "`old-user 0.1.0` (`greet = \"^0.9\"`)",
+            "cargo build-patch new greet@0.9.0",
+        ],
     );
-    let out = ok(&env, &["check"]);
-    assert!(
-        out.contains("warning: shim `patched/greet`: the graph also builds `greet 0.9.0`"),
-        "{out}"
-    );
-    assert!(
-        out.contains("`old-user 0.1.0` (`greet = \"^0.9\"`)"),
-        "{out}"
-    );
-    assert!(out.contains("cargo build-patch new greet@0.9.0"), "{out}");
-    let out = fails(&env, &["check", "--strict"]);
-    assert!(
-        out.contains("error: shim `patched/greet`: the graph also builds `greet 0.9.0`"),
-        "{out}"
+    fails_with(
+        &env,
+        &["check", "--strict"],
+        &["error: shim `patched/greet`: the graph also builds `greet 0.9.0`"],
     );
 }
 
@@ -244,6 +252,20 @@ fn new(env: &TestEnv, args: &[&str]) -> (bool, String) {
     cli(env, &all)
 }
 
+/// [`new`], which must succeed; its output.
+fn new_ok(env: &TestEnv, args: &[&str]) -> String {
+    let (ok, out) = new(env, args);
+    assert!(ok, "{out}");
+    out
+}
+
+/// [`new`], which must fail; its output.
+fn new_fails(env: &TestEnv, args: &[&str]) -> String {
+    let (ok, out) = new(env, args);
+    assert!(!ok, "{out}");
+    out
+}
+
 fn manifest(env: &TestEnv) -> String {
     std::fs::read_to_string(env.ws.join("Cargo.toml")).unwrap()
 }
@@ -253,20 +275,18 @@ fn new_wires_the_shim_keeping_the_manifest_and_takes_the_locked_version() {
     let env = env_with_greet();
     env.app("greet = \"1\" # the greeter", "# patches go here\n");
     env.ok(&["generate-lockfile"]);
-    let (ok, out) = new(&env, &["greet", "--patch", "patches/hi.patch"]);
-    assert!(ok, "{out}");
-    assert!(
-        out.contains("Using greet 1.0.1, the version in `Cargo.lock`"),
-        "{out}"
-    );
-    assert!(
-        out.contains("Wired `greet = { path = \"patched/greet\" }`"),
-        "{out}"
+    let out = new_ok(&env, &["greet", "--patch", "patches/hi.patch"]);
+    assert_contains(
+        &out,
+        &[
+            "Using greet 1.0.1, the version in `Cargo.lock`",
+            "Wired `greet = { path = \"patched/greet\" }`",
+        ],
     );
     // A small crate: no advice about incremental compilation.
-    assert!(!out.contains("incremental"), "{out}");
+    assert_lacks(&out, &["incremental"]);
     let text = manifest(&env);
-    assert!(text.contains("greet = \"1\" # the greeter"), "{text}");
+    assert_contains(&text, &["greet = \"1\" # the greeter"]);
     assert!(
         text.contains(
             "# patches go here\n\n[patch.crates-io]\ngreet = { path = \"patched/greet\" }\n"
@@ -279,47 +299,36 @@ fn new_wires_the_shim_keeping_the_manifest_and_takes_the_locked_version() {
 
 fn ok_check(env: &TestEnv) {
     let out = ok(env, &["check"]);
-    assert!(!out.contains("warning"), "{out}");
+    assert_lacks(&out, &["warning"]);
 }
 
 #[test]
 fn new_fails_for_a_shim_the_graph_will_not_use() {
     let env = env_with_greet();
-    env.publish(&Package::new("other", "0.3.0").file("src/lib.rs", "pub fn x() {}\n"));
-    env.app("greet = \"1\"", "");
-    env.ok(&["generate-lockfile"]);
+    env.publish(&Package::lib("other", "0.3.0", "pub fn x() {}\n"));
+    locked(&env, "greet = \"1\"");
     // Nothing depends on `other`.
-    let (ok, out) = new(&env, &["other@0.3.0"]);
-    assert!(!ok, "{out}");
-    assert!(out.contains("the build will not use it"), "{out}");
-    assert!(
-        out.contains("nothing in the graph depends on `other`"),
-        "{out}"
+    let out = new_fails(&env, &["other@0.3.0"]);
+    assert_contains(
+        &out,
+        &[
+            "the build will not use it",
+            "nothing in the graph depends on `other`",
+        ],
     );
     // The lock holds greet 1.0.1: a shim of 1.0.0 is passed over.
-    let (ok, out) = new(&env, &["greet@1.0.0", "--patch", "patches/hi.patch"]);
-    assert!(!ok, "{out}");
-    assert!(
-        out.contains("cargo update -p greet@1.0.1 --precise 1.0.0"),
-        "{out}"
-    );
+    let out = new_fails(&env, &["greet@1.0.0", "--patch", "patches/hi.patch"]);
+    assert_contains(&out, &["cargo update -p greet@1.0.1 --precise 1.0.0"]);
     // Without a version, and a crate the graph does not have.
-    let (ok, out) = new(&env, &["absent"]);
-    assert!(!ok, "{out}");
-    assert!(
-        out.contains("the workspace's graph has no `absent`"),
-        "{out}"
-    );
+    let out = new_fails(&env, &["absent"]);
+    assert_contains(&out, &["the workspace's graph has no `absent`"]);
 }
 
 #[test]
 fn two_shims_of_one_crate_are_wired_side_by_side_and_both_used() {
     let env = env_with_greet();
     env.publish(&greet("0.9.0"));
-    env.publish(&Package::new("old-user", "0.1.0").dep("greet", "0.9").file(
-        "src/lib.rs",
-        "pub fn hello() -> String { greet::greet(\"old\") }\n",
-    ));
+    env.publish(&greet_user("old-user", "0.9", "old"));
     env.app("greet = \"1\"\nold-user = \"0.1\"", "");
     env.file(
         "src/main.rs",
@@ -327,29 +336,20 @@ fn two_shims_of_one_crate_are_wired_side_by_side_and_both_used() {
     );
     env.ok(&["generate-lockfile"]);
     // Without a version: the graph has two.
-    let (ok, out) = new(&env, &["greet", "--patch", "patches/hi.patch"]);
-    assert!(!ok, "{out}");
-    assert!(out.contains("has 2 of them: 0.9.0, 1.0.1"), "{out}");
-    let (ok, out) = new(&env, &["greet@1.0.1", "--patch", "patches/hi.patch"]);
-    assert!(ok, "{out}");
+    let out = new_fails(&env, &["greet", "--patch", "patches/hi.patch"]);
+    assert_contains(&out, &["has 2 of them: 0.9.0, 1.0.1"]);
+    new_ok(&env, &["greet@1.0.1", "--patch", "patches/hi.patch"]);
     // Now only 0.9.0 comes from the registry; `patched/greet` is taken.
-    let (ok, out) = new(&env, &["greet", "--patch", "patches/hi.patch"]);
-    assert!(ok, "{out}");
-    assert!(out.contains("Using greet 0.9.0"), "{out}");
-    assert!(out.contains("in `patched/greet-0.9.0`"), "{out}");
+    let out = new_ok(&env, &["greet", "--patch", "patches/hi.patch"]);
+    assert_contains(&out, &["Using greet 0.9.0", "in `patched/greet-0.9.0`"]);
     let text = manifest(&env);
-    assert!(
-        text.contains(
-            "[patch.crates-io]\ngreet = { path = \"patched/greet\" }\ngreet09 = { package = \"greet\", path = \"patched/greet-0.9.0\" }\n"
-        ),
-        "{text}"
-    );
-    assert_eq!(env.ok(&["run", "-q"]).stdout, "Hi you / Hi old\n");
+    assert_contains(&text, &["[patch.crates-io]\ngreet = { path = \"patched/greet\" }\ngreet09 = { package = \"greet\", path = \"patched/greet-0.9.0\" }\n"]);
+    env.assert_prints("Hi you / Hi old\n");
     ok_check(&env);
 
     // Each shim's releases are its own series'.
     let (_, out) = cli(&env, &["outdated", "greet@0.9.0"]);
-    assert!(out.contains("newest compatible 0.9.0"), "{out}");
+    assert_contains(&out, &["newest compatible 0.9.0"]);
     // Both list `patches/hi.patch`: upgrading one would rewrite it under
     // the other.
     let out = fails(&env, &["upgrade", "greet@1.0.1", "1.0.1"]);
@@ -359,7 +359,7 @@ fn two_shims_of_one_crate_are_wired_side_by_side_and_both_used() {
     );
     // A third shim of a series that is patched already is not wired over it.
     let before = manifest(&env);
-    let (ok, out) = new(
+    let out = new_fails(
         &env,
         &[
             "greet@1.0.1",
@@ -369,20 +369,18 @@ fn two_shims_of_one_crate_are_wired_side_by_side_and_both_used() {
             "patches/hi.patch",
         ],
     );
-    assert!(!ok, "{out}");
-    assert!(
-        out.contains("already patches `greet` with `patched/greet`"),
-        "{out}"
-    );
+    assert_contains(&out, &["already patches `greet` with `patched/greet`"]);
     assert_eq!(manifest(&env), before);
 }
 
 #[test]
 fn new_wires_a_renamed_shim_in_place_of_the_dependency() {
     let env = env_with_greet();
-    env.app("greet = { version = \"1\", default-features = false }", "");
-    env.ok(&["generate-lockfile"]);
-    let (ok, out) = new(
+    locked(
+        &env,
+        "greet = { version = \"1\", default-features = false }",
+    );
+    new_ok(
         &env,
         &[
             "greet@1.0.1",
@@ -392,14 +390,8 @@ fn new_wires_a_renamed_shim_in_place_of_the_dependency() {
             "patches/hi.patch",
         ],
     );
-    assert!(ok, "{out}");
     let text = manifest(&env);
-    assert!(
-        text.contains(
-            "greet = { package = \"greet-patched\", path = \"patched/greet\", default-features = false }"
-        ),
-        "{text}"
-    );
+    assert_contains(&text, &["greet = { package = \"greet-patched\", path = \"patched/greet\", default-features = false }"]);
     assert!(env.ok(&["run", "-q"]).stdout.contains("Hi you"));
     ok_check(&env);
 }
@@ -407,10 +399,8 @@ fn new_wires_a_renamed_shim_in_place_of_the_dependency() {
 #[test]
 fn a_graph_wide_shim_claiming_another_version_fails_check_and_sync() {
     let env = env_with_greet();
-    env.app("greet = \"1\"", "");
-    env.ok(&["generate-lockfile"]);
-    let (ok, out) = new(&env, &["greet@1.0.1", "--patch", "patches/hi.patch"]);
-    assert!(ok, "{out}");
+    locked(&env, "greet = \"1\"");
+    new_ok(&env, &["greet@1.0.1", "--patch", "patches/hi.patch"]);
     // By hand: the metadata says 1.0.0 while the package stays 1.0.1.
     let path = env.ws.join("patched/greet/Cargo.toml");
     let text = std::fs::read_to_string(&path).unwrap();
@@ -420,17 +410,17 @@ fn a_graph_wide_shim_claiming_another_version_fails_check_and_sync() {
     );
     std::fs::write(&path, &text).unwrap();
     let out = fails(&env, &["check"]);
-    assert!(
-        out.contains(
-            "is `greet 1.0.1`, but its `[package.metadata.build-patch]` says `version = \"1.0.0\"`"
-        ),
-        "{out}"
+    assert_contains(
+        &out,
+        &[
+            "is `greet 1.0.1`, but its `[package.metadata.build-patch]` says `version = \"1.0.0\"`",
+            "cargo build-patch upgrade",
+        ],
     );
-    assert!(out.contains("cargo build-patch upgrade"), "{out}");
-    let out = fails(&env, &["sync", "patched/greet"]);
-    assert!(
-        out.contains("does not move a shim to another version"),
-        "{out}"
+    fails_with(
+        &env,
+        &["sync", "patched/greet"],
+        &["does not move a shim to another version"],
     );
     assert_eq!(std::fs::read_to_string(&path).unwrap(), text);
 }
@@ -445,24 +435,22 @@ fn a_shim_that_is_a_workspace_member_is_still_reported_unused() {
         "greet = \"=1.0.1\"",
         "[workspace]\nmembers = [\".\", \"patched/greet\"]\n\n[patch.crates-io]\ngreet = { path = \"patched/greet\" }",
     );
-    let out = fails(&env, &["check"]);
-    assert!(out.contains("the graph does not use this shim"), "{out}");
-    assert!(
-        out.contains("`app 0.1.0` requires `greet = \"=1.0.1\"`"),
-        "{out}"
+    fails_with(
+        &env,
+        &["check"],
+        &[
+            "the graph does not use this shim",
+            "`app 0.1.0` requires `greet = \"=1.0.1\"`",
+        ],
     );
 }
 
 #[test]
 fn a_renamed_shim_beside_an_unpatched_registry_copy_is_a_warning() {
     let env = env_with_greet();
-    env.publish(&Package::new("other-user", "0.1.0").dep("greet", "1").file(
-        "src/lib.rs",
-        "pub fn hello() -> String { greet::greet(\"other\") }\n",
-    ));
-    env.app("greet = \"1\"\nother-user = \"0.1\"", "");
-    env.ok(&["generate-lockfile"]);
-    let (wrote, out) = new(
+    env.publish(&greet_user("other-user", "1", "other"));
+    locked(&env, "greet = \"1\"\nother-user = \"0.1\"");
+    let out = new_ok(
         &env,
         &[
             "greet@1.0.1",
@@ -472,29 +460,26 @@ fn a_renamed_shim_beside_an_unpatched_registry_copy_is_a_warning() {
             "patches/hi.patch",
         ],
     );
-    assert!(wrote, "{out}");
-    assert!(
-        out.contains("the graph also builds `greet 1.0.1` unpatched, for `other-user 0.1.0`"),
-        "{out}"
+    assert_contains(
+        &out,
+        &["the graph also builds `greet 1.0.1` unpatched, for `other-user 0.1.0`"],
     );
-    let out = ok(&env, &["check"]);
-    assert!(
-        out.contains("warning: shim `patched/greet`: the graph also builds"),
-        "{out}"
+    ok_with(
+        &env,
+        &["check"],
+        &["warning: shim `patched/greet`: the graph also builds"],
     );
 }
 
 #[test]
 fn check_fails_for_a_shim_with_no_patch_and_strict_for_unsaved_edits() {
     let env = env_with_greet();
-    env.app("greet = \"1\"", "");
-    env.ok(&["generate-lockfile"]);
-    let (wrote, out) = new(&env, &["greet@1.0.1"]);
-    assert!(wrote, "{out}");
-    let out = fails(&env, &["check"]);
-    assert!(
-        out.contains("the shim lists no patch, so its build compiles the pristine `greet 1.0.1`"),
-        "{out}"
+    locked(&env, "greet = \"1\"");
+    new_ok(&env, &["greet@1.0.1"]);
+    fails_with(
+        &env,
+        &["check"],
+        &["the shim lists no patch, so its build compiles the pristine `greet 1.0.1`"],
     );
     // Edited, not saved: a warning, an error with --strict.
     ok(&env, &["edit", "greet"]);
@@ -505,12 +490,11 @@ fn check_fails_for_a_shim_with_no_patch_and_strict_for_unsaved_edits() {
         .unwrap()
         .replace("Hello", "Hi");
     std::fs::write(&lib, text).unwrap();
-    let out = fails(&env, &["check"]);
-    assert!(out.contains("holds edits not saved as a patch"), "{out}");
-    let out = fails(&env, &["check", "--strict"]);
-    assert!(
-        out.contains("holds edits that are not saved as a patch"),
-        "{out}"
+    fails_with(&env, &["check"], &["holds edits not saved as a patch"]);
+    fails_with(
+        &env,
+        &["check", "--strict"],
+        &["holds edits that are not saved as a patch"],
     );
     ok(&env, &["save", "greet", "-m", "Say hi"]);
     ok(&env, &["check", "--strict"]);
@@ -520,24 +504,22 @@ fn check_fails_for_a_shim_with_no_patch_and_strict_for_unsaved_edits() {
 #[test]
 fn a_shim_configured_in_its_build_script_is_refused_not_misread() {
     let env = env_with_greet();
-    env.app("greet = \"1\"", "");
-    env.ok(&["generate-lockfile"]);
-    let (wrote, out) = new(&env, &["greet@1.0.1", "--patch", "patches/hi.patch"]);
-    assert!(wrote, "{out}");
+    locked(&env, "greet = \"1\"");
+    new_ok(&env, &["greet@1.0.1", "--patch", "patches/hi.patch"]);
     // The list in code wins over the table's: the CLI would read the wrong one.
     env.file(
         "patched/greet/build.rs",
         "fn main() {\n    build_patch::Config::new().patch(\"../../patches/hi.patch\").build();\n}\n",
     );
-    let out = fails(&env, &["check"]);
-    assert!(
-        out.contains("gives build-patch settings in code (`patch(…)`)"),
-        "{out}"
+    fails_with(
+        &env,
+        &["check"],
+        &["gives build-patch settings in code (`patch(…)`)"],
     );
-    let out = fails(&env, &["edit", "greet"]);
-    assert!(
-        out.contains("move the settings into `[package.metadata.build-patch]`"),
-        "{out}"
+    fails_with(
+        &env,
+        &["edit", "greet"],
+        &["move the settings into `[package.metadata.build-patch]`"],
     );
     fails(&env, &["upgrade", "greet", "1.0.0"]);
     fails(&env, &["sync", "patched/greet"]);
@@ -562,7 +544,7 @@ fn new_never_wires_a_shim_beside_another_patch_of_the_series() {
             &format!("[patch.{table}]\ngreet = {{ path = \"vendor/greet-fork\" }}"),
         );
         let before = manifest(&env);
-        let (wrote, out) = new(
+        let out = new_fails(
             &env,
             &[
                 "greet@1.0.1",
@@ -573,10 +555,9 @@ fn new_never_wires_a_shim_beside_another_patch_of_the_series() {
                 "--no-wire",
             ],
         );
-        assert!(!wrote, "{out}");
-        assert!(
-            out.contains("already patches `greet` with `vendor/greet-fork` (greet 1.0.1)"),
-            "{out}"
+        assert_contains(
+            &out,
+            &["already patches `greet` with `vendor/greet-fork` (greet 1.0.1)"],
         );
         assert_eq!(manifest(&env), before);
         std::fs::remove_dir_all(env.ws.join("patched/g")).unwrap();
@@ -586,10 +567,7 @@ fn new_never_wires_a_shim_beside_another_patch_of_the_series() {
 #[test]
 fn check_fails_for_patches_the_graph_ignores_outside_the_root_manifest() {
     let env = greet_and_other();
-    env.app(
-        "greet = \"1\"",
-        "[patch.crates-io]\ngreet = { path = \"patched/greet\" }",
-    );
+    env.app("greet = \"1\"", WIRED);
     ok(&env, &["check"]);
     // A shim wired in `.cargo/config.toml`, where check does not read
     // wiring: Cargo.lock still says its patch is unused.
@@ -597,10 +575,10 @@ fn check_fails_for_patches_the_graph_ignores_outside_the_root_manifest() {
         ".cargo/config.toml",
         "[patch.crates-io]\nother = { path = \"patched/other\" }\n",
     );
-    let out = fails(&env, &["check"]);
-    assert!(
-        out.contains("records a `[patch]` of `other 0.3.0` that the graph does not use"),
-        "{out}"
+    fails_with(
+        &env,
+        &["check"],
+        &["records a `[patch]` of `other 0.3.0` that the graph does not use"],
     );
     std::fs::remove_file(env.ws.join(".cargo/config.toml")).unwrap();
     // A `[patch]` in a member's manifest, which Cargo ignores.
@@ -614,25 +592,21 @@ fn check_fails_for_patches_the_graph_ignores_outside_the_root_manifest() {
         "greet = \"1\"\nmember = { path = \"member\" }",
         "[workspace]\n\n[patch.crates-io]\ngreet = { path = \"patched/greet\" }",
     );
-    let out = fails(&env, &["check"]);
-    assert!(
-        out.contains("has `[patch.crates-io] other`, which Cargo ignores"),
-        "{out}"
+    fails_with(
+        &env,
+        &["check"],
+        &["has `[patch.crates-io] other`, which Cargo ignores"],
     );
 }
 
 #[test]
 fn check_from_inside_a_shim_checks_the_workspace_around_it() {
     let env = env_with_greet();
-    shim(&env, "1.0.1", "patched/greet");
-    env.app(
-        "greet = \"1\"",
-        "[patch.crates-io]\ngreet = { path = \"patched/greet\" }",
-    );
+    wire_shim(&env, "1.0.1", "greet = \"1\"");
     env.ok(&["generate-lockfile"]);
     let shim_dir = env.ws.join("patched/greet");
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_cargo-build-patch"))
-        .args(["build-patch", "check"])
+    let out = support::cli::command()
+        .args(["check"])
         .current_dir(&shim_dir)
         .env("CARGO_HOME", &env.home)
         .env_remove("CARGO_TARGET_DIR")
@@ -640,7 +614,7 @@ fn check_from_inside_a_shim_checks_the_workspace_around_it() {
         .unwrap();
     let text = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{text}");
-    assert!(text.contains("Checked `.`"), "{text}");
+    assert_contains(&text, &["Checked `.`"]);
     assert!(!shim_dir.join("Cargo.lock").exists(), "{text}");
 }
 
@@ -653,7 +627,6 @@ fn a_shim_wired_in_cargo_config_and_used_passes_check() {
         ".cargo/config.toml",
         "[patch.crates-io]\ngreet = { path = \"patched/greet\" }\n",
     );
-    let out = ok(&env, &["check"]);
-    assert!(out.contains("Checked `patched/greet`"), "{out}");
+    ok_with(&env, &["check"], &["Checked `patched/greet`"]);
     assert!(env.ok(&["run", "-q"]).stdout.contains("Hi you"));
 }

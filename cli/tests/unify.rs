@@ -2,11 +2,9 @@
 //! fixture crates whose requirements on it disagree (`>=`, `*`, an old
 //! caret), with the real `cargo`.
 
-mod common;
-#[path = "../../tests/support/mod.rs"]
-mod support;
+use support::cli as common;
 
-use support::{hash_tree, repo_root, Dep, Package, TestEnv};
+use support::{assert_contains, assert_lacks, hash_tree, repo_root, Dep, Package, TestEnv};
 
 fn unify(env: &TestEnv, args: &[&str]) -> (bool, String) {
     let root = repo_root().display().to_string();
@@ -23,8 +21,9 @@ fn unify(env: &TestEnv, args: &[&str]) -> (bool, String) {
 fn stack() -> TestEnv {
     let env = TestEnv::new();
     for v in ["0.8.0", "0.10.0", "0.11.0", "0.12.0"] {
-        env.publish(&Package::new("shared", v).file(
-            "src/lib.rs",
+        env.publish(&Package::lib(
+            "shared",
+            v,
             &format!("pub struct Handle(pub u32);\npub const VERSION: &str = \"{v}\";\n"),
         ));
     }
@@ -88,49 +87,49 @@ fn unify_patches_every_dependent_and_the_program_compiles() {
     let env = stack();
     // Two copies: the program does not compile.
     let r = env.fails(&["build"]);
-    assert!(r.stderr.contains("E0308"), "{}", r.stderr);
+    assert_contains(&r.stderr, &["E0308"]);
 
     // --dry-run prints and writes nothing.
     let before = hash_tree(&env.ws);
     let (ok, out) = unify(&env, &["shared@0.11", "--dry-run"]);
     assert!(ok, "{out}");
-    assert!(
-        out.contains("low 1.0.0: `shared = \">=0.8.0\"` → `\"0.11\"`"),
-        "{out}"
+    assert_contains(
+        &out,
+        &[
+            "low 1.0.0: `shared = \">=0.8.0\"` → `\"0.11\"`",
+            "star 1.0.0",
+            "old 1.0.0",
+        ],
     );
-    assert!(out.contains("star 1.0.0"), "{out}");
-    assert!(out.contains("old 1.0.0"), "{out}");
-    assert!(!out.contains("mid 1.0.0:"), "{out}");
-    assert!(
-        out.contains("-shared = { version = \">=0.8.0\" }\n+shared = { version = \"0.11\" }"),
-        "{out}"
+    assert_lacks(&out, &["mid 1.0.0:"]);
+    assert_contains(
+        &out,
+        &[
+            "-shared = { version = \">=0.8.0\" }\n+shared = { version = \"0.11\" }",
+            "Applies-to: low 1.0.0",
+        ],
     );
-    assert!(out.contains("Applies-to: low 1.0.0"), "{out}");
     assert_eq!(hash_tree(&env.ws), before);
 
     let (ok, out) = unify(&env, &["shared@0.11"]);
     assert!(ok, "{out}");
-    assert!(
-        out.contains("shared in the graph: before 0.10.0, 0.11.0, 0.12.0; after 0.11.0"),
-        "{out}"
+    assert_contains(
+        &out,
+        &[
+            "shared in the graph: before 0.10.0, 0.11.0, 0.12.0; after 0.11.0",
+            "dependent",
+        ],
     );
-    assert!(out.contains("dependent"), "{out}");
     let patch = std::fs::read_to_string(env.ws.join("patches/low-1.0.0-require-shared-0.11.patch"))
         .unwrap();
     assert!(
         patch.starts_with("Description: require shared `0.11` (was `>=0.8.0`)\n"),
         "{patch}"
     );
-    assert!(
-        patch.contains("\ndiff --git a/Cargo.toml b/Cargo.toml\n"),
-        "{patch}"
-    );
+    assert_contains(&patch, &["\ndiff --git a/Cargo.toml b/Cargo.toml\n"]);
     let manifest = std::fs::read_to_string(env.ws.join("Cargo.toml")).unwrap();
-    assert!(
-        manifest.contains("low = { path = \"patched/low\" }"),
-        "{manifest}"
-    );
-    assert_eq!(env.ok(&["run", "-q"]).stdout, "3 with shared 0.11.0\n");
+    assert_contains(&manifest, &["low = { path = \"patched/low\" }"]);
+    env.assert_prints("3 with shared 0.11.0\n");
     assert_eq!(
         shared_versions(&env)
             .lines()
@@ -144,7 +143,7 @@ fn unify_patches_every_dependent_and_the_program_compiles() {
     let manifest = std::fs::read_to_string(env.ws.join("Cargo.toml")).unwrap();
     let (ok, out) = unify(&env, &["shared@0.11"]);
     assert!(ok, "{out}");
-    assert!(out.contains("no dependent to patch"), "{out}");
+    assert_contains(&out, &["no dependent to patch"]);
     assert_eq!(hash_tree(&env.ws.join("patched")), before);
     assert_eq!(
         std::fs::read_to_string(env.ws.join("Cargo.toml")).unwrap(),
@@ -156,36 +155,25 @@ fn unify_patches_every_dependent_and_the_program_compiles() {
 fn a_dependent_with_a_shim_gets_the_patch_added_and_a_member_is_reported() {
     let env = stack();
     // `low` has a shim already (no patch yet).
-    let root = repo_root().display().to_string();
-    let (ok, out) = common::cli(&env, &["new", "low@1.0.0", "--build-patch-path", &root]);
-    assert!(ok, "{out}");
+    support::cli::new_shim(&env, "low@1.0.0");
     // A member of the workspace asks for the old series itself.
     edit_manifest(&env, "old = \"1\"", "old = \"1\"\nshared = \"0.10\"");
     let (ok, out) = unify(&env, &["shared@0.11"]);
     assert!(!ok, "{out}");
-    assert!(
-        out.contains("low 1.0.0: `shared = \">=0.8.0\"` → `\"0.11\"` (added to its shim)"),
-        "{out}"
-    );
-    assert!(
-        out.contains("not patched, a workspace package: `app 0.1.0` requires `shared = \"^0.10\"` in `Cargo.toml`"),
-        "{out}"
-    );
-    assert!(out.contains("`app 0.1.0` keeps shared 0.10.0"), "{out}");
-    assert!(out.contains("Updated `patched/low/Cargo.toml`"), "{out}");
+    assert_contains(&out, &["low 1.0.0: `shared = \">=0.8.0\"` → `\"0.11\"` (added to its shim)", "not patched, a workspace package: `app 0.1.0` requires `shared = \"^0.10\"` in `Cargo.toml`", "`app 0.1.0` keeps shared 0.10.0", "Updated `patched/low/Cargo.toml`"]);
     let shim = std::fs::read_to_string(env.ws.join("patched/low/Cargo.toml")).unwrap();
-    assert!(
-        shim.contains("patches = [\"../../patches/low-1.0.0-require-shared-0.11.patch\"]"),
-        "{shim}"
+    assert_contains(
+        &shim,
+        &["patches = [\"../../patches/low-1.0.0-require-shared-0.11.patch\"]"],
     );
     // The shim's manifest mirrors the patched requirement.
-    assert!(shim.contains("shared = { version = \"0.11\" }"), "{shim}");
+    assert_contains(&shim, &["shared = { version = \"0.11\" }"]);
 
     // The member edited as it says: one copy, and the program builds.
     edit_manifest(&env, "shared = \"0.10\"", "shared = \"0.11\"");
     let (ok, out) = unify(&env, &["shared"]);
     assert!(ok, "{out}");
-    assert_eq!(env.ok(&["run", "-q"]).stdout, "3 with shared 0.11.0\n");
+    env.assert_prints("3 with shared 0.11.0\n");
 }
 
 #[test]
@@ -204,10 +192,7 @@ fn new_with_require_writes_the_requirement_patch_for_one_shim() {
         ],
     );
     assert!(!ok, "{out}");
-    assert!(
-        out.contains("old 1.0.0 has no dependency `nothere`"),
-        "{out}"
-    );
+    assert_contains(&out, &["old 1.0.0 has no dependency `nothere`"]);
     assert!(!env.ws.join("patched/old").exists(), "{out}");
     let (ok, out) = common::cli(
         &env,
@@ -223,16 +208,16 @@ fn new_with_require_writes_the_requirement_patch_for_one_shim() {
     assert!(ok, "{out}");
     let patch = std::fs::read_to_string(env.ws.join("patches/old-1.0.0-require-shared-0.11.patch"))
         .unwrap();
-    assert!(
-        patch.contains("-shared = { version = \"0.10\" }\n+shared = { version = \"0.11\" }"),
-        "{patch}"
+    assert_contains(
+        &patch,
+        &["-shared = { version = \"0.10\" }\n+shared = { version = \"0.11\" }"],
     );
     let shim = std::fs::read_to_string(env.ws.join("patched/old/Cargo.toml")).unwrap();
-    assert!(shim.contains("shared = { version = \"0.11\" }"), "{shim}");
+    assert_contains(&shim, &["shared = { version = \"0.11\" }"]);
     let tree = env
         .ok(&["tree", "-i", "shared@0.11.0", "-e", "normal"])
         .stdout;
-    assert!(tree.contains("old v1.0.0"), "{tree}");
+    assert_contains(&tree, &["old v1.0.0"]);
 }
 
 /// A dependent whose dependency on the shared crate is optional and that
@@ -253,12 +238,11 @@ fn an_optional_dependency_no_feature_turns_on_is_not_patched() {
     // No version: the highest caret requirement of the graph Cargo builds.
     let (ok, out) = unify(&env, &["shared", "--dry-run"]);
     assert!(ok, "{out}");
-    assert!(out.contains("Unifying shared on `0.11`"), "{out}");
+    assert_contains(&out, &["Unifying shared on `0.11`"]);
     let (ok, out) = unify(&env, &["shared@0.11", "--dry-run"]);
     assert!(ok, "{out}");
-    assert!(out.contains("low 1.0.0: `shared"), "{out}");
-    assert!(!out.contains("opt 1.0.0"), "{out}");
-    assert!(!out.contains("Applies-to: opt"), "{out}");
+    assert_contains(&out, &["low 1.0.0: `shared"]);
+    assert_lacks(&out, &["opt 1.0.0", "Applies-to: opt"]);
     // Turned on, it is patched.
     edit_manifest(
         &env,
@@ -267,7 +251,7 @@ fn an_optional_dependency_no_feature_turns_on_is_not_patched() {
     );
     let (ok, out) = unify(&env, &["shared@0.11", "--dry-run"]);
     assert!(ok, "{out}");
-    assert!(out.contains("Applies-to: opt 1.0.0"), "{out}");
+    assert_contains(&out, &["Applies-to: opt 1.0.0"]);
 }
 
 /// Two versions of one dependent, and only the newer one does not compile
@@ -295,25 +279,15 @@ fn a_dependent_that_does_not_compile_is_named_with_its_version() {
     );
     let (ok, out) = unify(&env, &["shared@0.11"]);
     assert!(!ok, "{out}");
-    assert!(
-        out.contains("the graph is unified, but the workspace does not compile against it:\n  `dual 2.0.0`: mismatched types"),
-        "{out}"
-    );
-    assert!(!out.contains("`dual 1.0.0`"), "{out}");
+    assert_contains(&out, &["the graph is unified, but the workspace does not compile against it:\n  `dual 2.0.0`: mismatched types"]);
+    assert_lacks(&out, &["`dual 1.0.0`"]);
     // Said before it is built: 2.0.0 is moved back from the series it asks for.
-    assert!(
-        out.contains("Patch dual 2.0.0: `shared = \"^0.12\"` → `\"0.11\"` (back from the later series it asks for"),
-        "{out}"
-    );
-    assert!(
-        out.contains("Patch dual 1.0.0: `shared = \">=0.8.0\"` → `\"0.11\"`\n"),
-        "{out}"
-    );
+    assert_contains(&out, &["Patch dual 2.0.0: `shared = \"^0.12\"` → `\"0.11\"` (back from the later series it asks for", "Patch dual 1.0.0: `shared = \">=0.8.0\"` → `\"0.11\"`\n"]);
     // Both versions of `dual` have a shim once unify is done: no warning
     // that one of them is left unpatched.
-    assert!(!out.contains("unpatched"), "{out}");
+    assert_lacks(&out, &["unpatched"]);
     // Where: the staged upstream file and line.
-    assert!(out.contains("/out/build-patch/dual-2.0.0/src/"), "{out}");
+    assert_contains(&out, &["/out/build-patch/dual-2.0.0/src/"]);
 }
 
 /// A dependent that asks for a later release of the series unified on
@@ -324,8 +298,9 @@ fn a_dependent_that_does_not_compile_is_named_with_its_version() {
 #[test]
 fn a_requirement_on_a_later_release_of_the_series_is_kept() {
     let env = stack();
-    env.publish(&Package::new("shared", "0.11.1").file(
-        "src/lib.rs",
+    env.publish(&Package::lib(
+        "shared",
+        "0.11.1",
         "pub struct Handle(pub u32);\npub const VERSION: &str = \"0.11.1\";\n",
     ));
     add_dependents(
@@ -337,9 +312,8 @@ fn a_requirement_on_a_later_release_of_the_series_is_kept() {
     );
     let (ok, out) = unify(&env, &["shared@0.11", "--dry-run"]);
     assert!(ok, "{out}");
-    assert!(out.contains("low 1.0.0: `shared"), "{out}");
-    assert!(!out.contains("later 1.0.0"), "{out}");
-    assert!(!out.contains("pinned 1.0.0"), "{out}");
+    assert_contains(&out, &["low 1.0.0: `shared"]);
+    assert_lacks(&out, &["later 1.0.0", "pinned 1.0.0"]);
 }
 
 /// A shim that cannot be written (here: both folders it could go in hold a
@@ -359,14 +333,13 @@ fn a_shim_that_cannot_be_written_puts_back_everything() {
     let before = hash_tree(&env.ws);
     let (ok, out) = unify(&env, &["shared@0.11"]);
     assert!(!ok, "{out}");
-    assert!(out.contains("Created shim `low` in `patched/low`"), "{out}");
-    assert!(
-        out.contains("`patched/star-1.0.0` already holds a crate"),
-        "{out}"
-    );
-    assert!(
-        out.contains("note: `unify` changed nothing: it put back every file it had written"),
-        "{out}"
+    assert_contains(
+        &out,
+        &[
+            "Created shim `low` in `patched/low`",
+            "`patched/star-1.0.0` already holds a crate",
+            "note: `unify` changed nothing: it put back every file it had written",
+        ],
     );
     assert_eq!(hash_tree(&env.ws), before);
     assert!(!env.ws.join("patched/low").exists());
@@ -375,6 +348,6 @@ fn a_shim_that_cannot_be_written_puts_back_everything() {
     std::fs::remove_dir_all(env.ws.join("patched/star")).unwrap();
     let (ok, out) = unify(&env, &["shared@0.11"]);
     assert!(ok, "{out}");
-    assert!(out.contains("Created shim `low` in `patched/low`"), "{out}");
+    assert_contains(&out, &["Created shim `low` in `patched/low`"]);
     assert!(!env.ws.join("patched/low-1.0.0").exists(), "{out}");
 }

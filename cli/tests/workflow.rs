@@ -1,14 +1,10 @@
 //! Making and maintaining patches with the CLI: edit, save, check, upgrade,
 //! on throwaway workspaces built by the real `cargo`.
 
-#[path = "../../tests/support/mod.rs"]
-mod support;
+use support::cli::{fails_changing_nothing, fails_with, ok, ok_with, replace_in, wire_greet};
 
-mod common;
-
-use common::{fails, ok, replace_in, shim_files, wire_greet};
 use std::path::PathBuf;
-use support::{Package, TestEnv};
+use support::{assert_contains, assert_lacks, Package, TestEnv};
 
 /// `greet` with `pad` filler lines above the function, so that versions
 /// can move it around (and a hunk has context above it).
@@ -20,7 +16,7 @@ fn greet(version: &str, pad: usize, body: &str) -> Package {
     lib.push_str(&format!(
         "pub fn greet(name: &str) -> String {{\n    {body}\n}}\n\npub fn version() -> &'static str {{\n    env!(\"CARGO_PKG_VERSION\")\n}}\n"
     ));
-    Package::new("greet", version).file("src/lib.rs", &lib)
+    Package::lib("greet", version, &lib)
 }
 
 const V1_BODY: &str = "format!(\"Hello {}\", name)";
@@ -37,13 +33,12 @@ fn setup() -> TestEnv {
 }
 
 fn edit_tree(env: &TestEnv) -> PathBuf {
-    common::edit_tree(env, "patched/greet")
+    support::cli::edit_tree(env, "patched/greet")
 }
 
 /// Edit twice and save twice: two ordered patches, and the shim builds.
 fn make_two_patches(env: &TestEnv) {
-    let out = ok(env, &["edit", "greet"]);
-    assert!(out.contains("Editing greet 1.0.0"), "{out}");
+    ok_with(env, &["edit", "greet"], &["Editing greet 1.0.0"]);
     let lib = edit_tree(env).join("src/lib.rs");
     replace_in(&lib, "Hello {}", "Hello, {}");
     ok(env, &["save", "greet", "--message", "Add a comma"]);
@@ -73,10 +68,9 @@ fn edit_then_save_makes_ordered_patches_that_build() {
         first.starts_with("Description: Add a comma\nApplies-to: greet 1.0.0\n"),
         "{first}"
     );
-    assert!(
-        first
-            .contains("diff --git a/src/lib.rs b/src/lib.rs\n--- a/src/lib.rs\n+++ b/src/lib.rs\n"),
-        "{first}"
+    assert_contains(
+        &first,
+        &["diff --git a/src/lib.rs b/src/lib.rs\n--- a/src/lib.rs\n+++ b/src/lib.rs\n"],
     );
     let second = std::fs::read_to_string(shim.join("patches/0002-exclaim.patch")).unwrap();
     assert!(
@@ -87,35 +81,30 @@ fn edit_then_save_makes_ordered_patches_that_build() {
         "{second}"
     );
     let manifest = std::fs::read_to_string(shim.join("Cargo.toml")).unwrap();
-    assert!(
-        manifest.contains(
-            "patches = [\"patches/0001-add-a-comma.patch\", \"patches/0002-exclaim.patch\"]"
-        ),
-        "{manifest}"
+    assert_contains(
+        &manifest,
+        &["patches = [\"patches/0001-add-a-comma.patch\", \"patches/0002-exclaim.patch\"]"],
     );
-    assert_eq!(env.ok(&["run", "-q"]).stdout, "Hello, you! (1.0.0)\n");
+    env.assert_prints("Hello, you! (1.0.0)\n");
 
     // Nothing more to save.
-    let out = fails(&env, &["save", "greet"]);
-    assert!(out.contains("nothing changed"), "{out}");
+    fails_with(&env, &["save", "greet"], &["nothing changed"]);
     // A Cargo.toml edit updates the shim's manifest too.
-    env.publish(&Package::new("extra", "1.0.0").file("src/lib.rs", "pub const X: u8 = 1;\n"));
+    env.publish(&Package::lib("extra", "1.0.0", "pub const X: u8 = 1;\n"));
     let toml = edit_tree(&env).join("Cargo.toml");
     let mut text = std::fs::read_to_string(&toml).unwrap();
     text.push_str("\n[dependencies.extra]\nversion = \"1\"\n");
     std::fs::write(&toml, text).unwrap();
     ok(&env, &["save", "greet", "-m", "Depend on extra"]);
     let manifest = std::fs::read_to_string(shim.join("Cargo.toml")).unwrap();
-    assert!(manifest.contains("extra"), "{manifest}");
+    assert_contains(&manifest, &["extra"]);
     env.ok(&["build", "-q"]);
     ok(&env, &["check"]);
     // Everything is saved: `edit` opens the tree again instead of refusing.
-    let out = ok(&env, &["edit", "greet"]);
-    assert!(out.contains("Editing"), "{out}");
+    ok_with(&env, &["edit", "greet"], &["Editing"]);
     // Unsaved edits are kept unless thrown away on purpose.
     replace_in(&edit_tree(&env).join("src/lib.rs"), "Hello", "Hey");
-    let out = fails(&env, &["edit", "greet"]);
-    assert!(out.contains("holds unsaved edits"), "{out}");
+    fails_with(&env, &["edit", "greet"], &["holds unsaved edits"]);
     ok(&env, &["edit", "greet", "--force"]);
 }
 
@@ -130,10 +119,10 @@ fn check_fails_for_each_reason() {
 
     // A patch recorded against another version.
     std::fs::write(&first, original.replace("greet 1.0.0", "greet 0.9.0")).unwrap();
-    let out = fails(&env, &["check"]);
-    assert!(
-        out.contains("was made against `greet 0.9.0`, the shim is `greet 1.0.0`"),
-        "{out}"
+    fails_with(
+        &env,
+        &["check"],
+        &["was made against `greet 0.9.0`, the shim is `greet 1.0.0`"],
     );
 
     // A patch that does not apply.
@@ -142,20 +131,21 @@ fn check_fails_for_each_reason() {
         original.replace("-    format!(\"Hello {}\"", "-    format!(\"Howdy {}\""),
     )
     .unwrap();
-    let out = fails(&env, &["check", "greet"]);
-    assert!(out.contains("hunk #1"), "{out}");
+    fails_with(&env, &["check", "greet"], &["hunk #1"]);
     std::fs::write(&first, &original).unwrap();
 
     // A manifest out of sync.
     let manifest = shim.join("Cargo.toml");
     let text = std::fs::read_to_string(&manifest).unwrap();
     std::fs::write(&manifest, format!("{text}\n[features]\nsurprise = []\n")).unwrap();
-    let out = fails(&env, &["check", "patched/greet"]);
-    assert!(
-        out.contains("[features] `surprise`: not in the upstream"),
-        "{out}"
+    fails_with(
+        &env,
+        &["check", "patched/greet"],
+        &[
+            "[features] `surprise`: not in the upstream",
+            "1 of 1 shim(s) failed the check",
+        ],
     );
-    assert!(out.contains("1 of 1 shim(s) failed the check"), "{out}");
 }
 
 #[test]
@@ -172,33 +162,31 @@ fn upgrade_refreshes_drops_and_stops_on_a_conflict() {
         "{out}"
     );
     let first = std::fs::read_to_string(shim.join("patches/0001-add-a-comma.patch")).unwrap();
-    assert!(first.contains("Applies-to: greet 1.1.0"), "{first}");
-    assert!(first.contains("@@ -7,7 +7,7 @@"), "{first}");
-    assert_eq!(env.ok(&["run", "-q"]).stdout, "Hello, you! (1.1.0)\n");
+    assert_contains(&first, &["Applies-to: greet 1.1.0", "@@ -7,7 +7,7 @@"]);
+    env.assert_prints("Hello, you! (1.1.0)\n");
     ok(&env, &["check"]);
 
     // 2.0.0 rewrote the line: nothing may change, and an edit folder is left
     // (the app asks for 2, else the upgrade is refused before it starts).
     env.publish(&greet("2.0.0", 3, "format!(\"Hi {}\", name)"));
-    let out = fails(&env, &["upgrade", "greet", "2.0.0"]);
-    assert!(out.contains("the graph would not use"), "{out}");
+    fails_with(
+        &env,
+        &["upgrade", "greet", "2.0.0"],
+        &["the graph would not use"],
+    );
     env.app(
         "greet = \"2\"",
         "[patch.crates-io]\ngreet = { path = \"patched/greet\" }",
     );
-    let before = shim_files(&shim);
-    let out = fails(&env, &["upgrade", "greet", "2.0.0"]);
-    assert!(
-        out.contains("hunk #1") && out.contains("nothing was changed"),
-        "{out}"
+    let out = fails_changing_nothing(
+        &env,
+        &shim,
+        &["upgrade", "greet", "2.0.0"],
+        &["hunk #1", "nothing was changed"],
     );
-    assert_eq!(shim_files(&shim), before);
     assert!(edit_tree(&env).join("src/lib.rs").is_file());
     // The help says how to redo the patch (see the next test).
-    assert!(
-        out.contains("`cargo build-patch save greet` writes it over"),
-        "{out}"
-    );
+    assert_contains(&out, &["`cargo build-patch save greet` writes it over"]);
     // Going back to 1.x drops that unfinished upgrade.
     env.app(
         "greet = \"1\"",
@@ -216,12 +204,14 @@ fn upgrade_refreshes_drops_and_stops_on_a_conflict() {
     );
     assert!(!shim.join("patches/0001-add-a-comma.patch").exists());
     let manifest = std::fs::read_to_string(shim.join("Cargo.toml")).unwrap();
-    assert!(
-        manifest.contains("patches = [\"patches/0002-exclaim.patch\"]"),
-        "{manifest}"
+    assert_contains(
+        &manifest,
+        &[
+            "patches = [\"patches/0002-exclaim.patch\"]",
+            "version = \"1.2.0\"",
+        ],
     );
-    assert!(manifest.contains("version = \"1.2.0\""), "{manifest}");
-    assert_eq!(env.ok(&["run", "-q"]).stdout, "Hello, you! (1.2.0)\n");
+    env.assert_prints("Hello, you! (1.2.0)\n");
 }
 
 #[test]
@@ -232,36 +222,42 @@ fn a_patch_an_upgrade_stopped_at_is_redone_in_its_tree_and_saved_over() {
     env.publish(&greet("2.0.0", 3, "format!(\"Hi {}\", name)"));
     let lib = edit_tree(&env).join("src/lib.rs");
     // The app asks for greet 1.x: the graph would not use a 2.0.0 shim.
-    let out = fails(&env, &["upgrade", "greet", "2.0.0"]);
-    assert!(out.contains("requires `greet = \"^1\"`"), "{out}");
+    fails_with(
+        &env,
+        &["upgrade", "greet", "2.0.0"],
+        &["requires `greet = \"^1\"`"],
+    );
     env.app(
         "greet = \"2\"",
         "[patch.crates-io]\ngreet = { path = \"patched/greet\" }",
     );
 
     // The first patch stops the upgrade; redo it where the help says.
-    let out = fails(&env, &["upgrade", "greet", "2.0.0"]);
-    assert!(out.contains("0001-add-a-comma.patch"), "{out}");
-    let out = fails(&env, &["edit", "greet"]);
-    assert!(out.contains("waiting for"), "{out}");
+    fails_with(
+        &env,
+        &["upgrade", "greet", "2.0.0"],
+        &["0001-add-a-comma.patch"],
+    );
+    fails_with(&env, &["edit", "greet"], &["waiting for"]);
     replace_in(&lib, "Hi {}", "Hi, {}");
-    let out = ok(&env, &["save", "greet"]);
-    assert!(out.contains("Redone"), "{out}");
+    ok_with(&env, &["save", "greet"], &["Redone"]);
     let first = std::fs::read_to_string(shim.join("patches/0001-add-a-comma.patch")).unwrap();
     assert!(
         first.starts_with("Description: Add a comma\nApplies-to: greet 2.0.0\n"),
         "{first}"
     );
-    assert!(first.contains("+    format!(\"Hi, {}\", name)"), "{first}");
+    assert_contains(&first, &["+    format!(\"Hi, {}\", name)"]);
 
     // Again: now the second one stops it.
-    let out = fails(&env, &["upgrade", "greet", "2.0.0"]);
-    assert!(out.contains("0002-exclaim.patch"), "{out}");
+    fails_with(
+        &env,
+        &["upgrade", "greet", "2.0.0"],
+        &["0002-exclaim.patch"],
+    );
     replace_in(&lib, "Hi, {}", "Hi, {}!");
     ok(&env, &["save", "greet"]);
-    let out = ok(&env, &["upgrade", "greet", "2.0.0"]);
-    assert!(out.contains("Upgraded"), "{out}");
-    assert_eq!(env.ok(&["run", "-q"]).stdout, "Hi, you! (2.0.0)\n");
+    ok_with(&env, &["upgrade", "greet", "2.0.0"], &["Upgraded"]);
+    env.assert_prints("Hi, you! (2.0.0)\n");
     ok(&env, &["check"]);
 }
 
@@ -283,11 +279,11 @@ fn save_appends_to_a_quilt_series() {
     support::write(&edit_tree(&env).join("target/debug/.fingerprint/x"), "x");
     ok(&env, &["save", "greet", "-m", "Add a comma"]);
     let patch = std::fs::read_to_string(shim.join("quilt/0001-add-a-comma.patch")).unwrap();
-    assert!(!patch.contains("target/"), "{patch}");
+    assert_lacks(&patch, &["target/"]);
     assert_eq!(
         std::fs::read_to_string(shim.join("quilt/series")).unwrap(),
         "# the shim's patches\n0001-add-a-comma.patch\n"
     );
     assert_eq!(std::fs::read_to_string(&manifest).unwrap(), text);
-    assert_eq!(env.ok(&["run", "-q"]).stdout, "Hello, you (1.0.0)\n");
+    env.assert_prints("Hello, you (1.0.0)\n");
 }

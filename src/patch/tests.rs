@@ -4,69 +4,20 @@
 use super::*;
 use std::fs as stdfs;
 
-/// Builds a tree from `(path, content)` pairs; a path ending in `*` is made
-/// executable.
-fn tree(files: &[(&str, &str)]) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    for (path, content) in files {
-        let (path, exec) = match path.strip_suffix('*') {
-            Some(p) => (p, true),
-            None => (*path, false),
-        };
-        let p = dir.path().join(path);
-        stdfs::create_dir_all(p.parent().unwrap()).unwrap();
-        stdfs::write(&p, content).unwrap();
-        set_exec(&p, exec);
-    }
-    dir
-}
-
-#[cfg(unix)]
-fn set_exec(p: &Path, exec: bool) {
-    use std::os::unix::fs::PermissionsExt;
-    let mode = if exec { 0o755 } else { 0o644 };
-    stdfs::set_permissions(p, stdfs::Permissions::from_mode(mode)).unwrap();
-}
-
-#[cfg(not(unix))]
-fn set_exec(_p: &Path, _exec: bool) {}
-
-#[cfg(unix)]
-fn is_exec(p: &Path) -> bool {
-    use std::os::unix::fs::PermissionsExt;
-    stdfs::metadata(p).unwrap().permissions().mode() & 0o111 != 0
-}
-
-#[cfg(not(unix))]
-fn is_exec(_p: &Path) -> bool {
-    false
-}
+use support::tree::{entries, is_exec, temp_tree as tree};
 
 /// Lists the tree: `path[*]: content` per file, sorted.
 fn dump(root: &Path) -> String {
-    fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) {
-        for e in stdfs::read_dir(dir).unwrap() {
-            let e = e.unwrap();
-            let p = e.path();
-            let ft = e.file_type().unwrap();
-            let rel = p
-                .strip_prefix(root)
-                .unwrap()
-                .to_string_lossy()
-                .replace('\\', "/");
-            if ft.is_symlink() {
-                out.push(format!("{rel} -> link"));
-            } else if ft.is_dir() {
-                walk(root, &p, out);
-            } else {
-                let star = if is_exec(&p) { "*" } else { "" };
-                let c = String::from_utf8_lossy(&stdfs::read(&p).unwrap()).replace('\n', "|");
-                out.push(format!("{rel}{star}: {c}"));
-            }
+    let mut out = Vec::new();
+    for (rel, p, meta) in entries(root) {
+        if meta.file_type().is_symlink() {
+            out.push(format!("{rel} -> link"));
+        } else {
+            let star = if is_exec(&meta) { "*" } else { "" };
+            let c = String::from_utf8_lossy(&stdfs::read(&p).unwrap()).replace('\n', "|");
+            out.push(format!("{rel}{star}: {c}"));
         }
     }
-    let mut out = Vec::new();
-    walk(root, root, &mut out);
     out.sort();
     out.join("\n")
 }

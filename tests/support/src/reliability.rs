@@ -1,17 +1,16 @@
 //! Helpers of the reliability tests (`tests/reliability_*.rs`): a fixture
 //! crate big enough that staging takes a while, the reference tree a staging
-//! must produce, process groups to kill, bounded waits, a seeded random
-//! source, and a way to drop root's right to ignore file permissions.
-#![allow(dead_code)]
+//! must produce, process groups to kill, bounded waits, counts from the
+//! environment,
+//! and a way to drop root's right to ignore file permissions.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
-use sha2::{Digest, Sha256};
-
-use crate::support::{hash_tree, unified_diff, Package, Shim, TestEnv};
+use crate::tree::{hash_tree, sha256_hex};
+use crate::{unified_diff, Package, Shim, TestEnv};
 
 /// The upstream library root of the fixture crates.
 pub const LIB: &str = "pub fn value() -> u32 {\n    1\n}\n";
@@ -34,7 +33,7 @@ pub const LARGE: usize = 3 << 20;
 /// `large` files of [`LARGE`] bytes, so that copying it takes long enough to
 /// be interrupted.
 pub fn bulky(files: usize, large: usize) -> Package {
-    let mut p = Package::new("bulky", "1.0.0").file("src/lib.rs", LIB);
+    let mut p = Package::lib("bulky", "1.0.0", LIB);
     for i in 0..files {
         let line = format!("file {i} of bulky: some text to copy, {}\n", i * 7919);
         p = p.file(
@@ -112,13 +111,6 @@ pub fn leftovers(work: &Path) -> Vec<String> {
         .unwrap_or_default()
 }
 
-fn sha_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
 /// What `hash_tree` of a staged copy must be: the pristine tree without
 /// Cargo's markers, modes normalised to 644/755, `src/lib.rs` patched to
 /// `lib`, and the compile root beside it (the same text: `lib` has no crate
@@ -131,34 +123,10 @@ pub fn reference_tree(pristine: &Path, lib: &str) -> BTreeMap<String, (String, u
         let exec = v.1 & 0o111 != 0;
         v.1 = (v.1 & !0o7777) | if exec { 0o755 } else { 0o644 };
     }
-    let file = (sha_hex(lib.as_bytes()), 0o100_644);
+    let file = (sha256_hex(lib.as_bytes()), 0o100_644);
     t.insert("src/lib.rs".into(), file.clone());
     t.insert("src/.build-patch-root.rs".into(), file);
     t
-}
-
-/// Names the first difference of two trees, for assertion messages.
-pub fn tree_difference(
-    a: &BTreeMap<String, (String, u32)>,
-    b: &BTreeMap<String, (String, u32)>,
-) -> String {
-    for (k, v) in a {
-        match b.get(k) {
-            None => return format!("`{k}` only in the first ({} vs {} files)", a.len(), b.len()),
-            Some(w) if w != v => return format!("`{k}` differs: {v:?} vs {w:?}"),
-            _ => {}
-        }
-    }
-    for k in b.keys() {
-        if !a.contains_key(k) {
-            return format!(
-                "`{k}` only in the second ({} vs {} files)",
-                a.len(),
-                b.len()
-            );
-        }
-    }
-    "no difference".into()
 }
 
 /// Starts `cmd` as the leader of a new process group, so that it can be
@@ -213,38 +181,6 @@ pub fn finish_within(child: &mut Child, limit: Duration, what: &str, log: &Path)
     }
 }
 
-/// A small seeded generator (xorshift64*), so a failing run can be repeated
-/// with `BUILD_PATCH_SEED`.
-pub struct Rng(u64);
-
-impl Rng {
-    pub fn from_env() -> Rng {
-        let seed = std::env::var("BUILD_PATCH_SEED")
-            .ok()
-            .and_then(|s| s.parse().ok())
-            .unwrap_or_else(|| {
-                std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .unwrap()
-                    .as_nanos() as u64
-            });
-        eprintln!("random seed: BUILD_PATCH_SEED={seed}");
-        Rng(seed | 1)
-    }
-
-    pub fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    /// Uniform in `0..n` (n > 0).
-    pub fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
-}
-
 /// A count from the environment, for longer runs (`BUILD_PATCH_KILLS=500`).
 pub fn env_count(var: &str, default: usize) -> usize {
     std::env::var(var)
@@ -276,9 +212,19 @@ pub fn without_permission_override(cmd: Command) -> Command {
         Command::new("setpriv").arg("--version").output().is_ok(),
         "run as root, this test needs `setpriv` (util-linux) to drop the permission override"
     );
-    let mut wrapped = Command::new("setpriv");
+    wrap(
+        "setpriv",
+        &["--bounding-set=-dac_override,-dac_read_search,-fowner,-linux_immutable"],
+        &cmd,
+    )
+}
+
+/// `program ARGS CMD...`: `cmd` (its program and arguments) run by `program`,
+/// with the folder and environment of `cmd`.
+fn wrap(program: &str, args: &[&str], cmd: &Command) -> Command {
+    let mut wrapped = Command::new(program);
     wrapped
-        .arg("--bounding-set=-dac_override,-dac_read_search,-fowner,-linux_immutable")
+        .args(args)
         .arg(cmd.get_program())
         .args(cmd.get_args());
     if let Some(dir) = cmd.get_current_dir() {
@@ -317,22 +263,7 @@ pub fn set_tree_modes(dir: &Path, dir_mode: u32, file_mode: u32) {
 /// `cmd` run by `sh -c "SETUP && exec cmd..."`, with its folder and
 /// environment: for `ulimit`, `umask` and `trap` in front of a command.
 pub fn in_sh(setup: &str, cmd: &Command) -> Command {
-    let mut sh = Command::new("sh");
-    sh.arg("-c")
-        .arg(format!("{setup} && exec \"$@\""))
-        .arg("sh")
-        .arg(cmd.get_program())
-        .args(cmd.get_args());
-    if let Some(dir) = cmd.get_current_dir() {
-        sh.current_dir(dir);
-    }
-    for (k, v) in cmd.get_envs() {
-        match v {
-            Some(v) => sh.env(k, v),
-            None => sh.env_remove(k),
-        };
-    }
-    sh
+    wrap("sh", &["-c", &format!("{setup} && exec \"$@\""), "sh"], cmd)
 }
 
 /// Runs a command and returns (success, stdout, stderr).
@@ -343,4 +274,39 @@ pub fn output(mut cmd: Command) -> (bool, String, String) {
         String::from_utf8_lossy(&out.stdout).into_owned(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
+}
+
+/// A workspace whose app prints `NAME::value()` from a renamed shim
+/// `NAME-patched` (in `patched/NAME`) of the vendored source in
+/// `vendor/NAME` (`name version`, written elsewhere), whose patch makes it
+/// return `v`; the workspace excludes the folders `exclude`.
+pub fn vendored_workspace(env: &TestEnv, name: &str, version: &str, v: u32, exclude: &[&str]) {
+    env.file("patches/value.patch", &value_patch(v));
+    env.shim(
+        &format!("patched/{name}"),
+        &Shim::renamed(&format!("{name}-patched"), name, version)
+            .patch("../../patches/value.patch")
+            .metadata_extra(&format!("source = \"../../vendor/{name}\"\n")),
+    );
+    env.app_manifest(&format!(
+        "{name} = {{ package = \"{name}-patched\", path = \"patched/{name}\" }}\n\n\
+             [workspace]\nexclude = {exclude:?}\n"
+    ))
+    .file(
+        "src/main.rs",
+        &format!("fn main() {{ println!(\"{{}}\", {name}::value()); }}\n"),
+    );
+}
+
+/// `vendor/NAME` of the workspace: `name version` with [`LIB`] and `extra`
+/// (path, contents) files.
+pub fn vendored(env: &TestEnv, name: &str, version: &str, extra: &[(&str, &str)]) {
+    env.file(
+        &format!("vendor/{name}/Cargo.toml"),
+        &format!("[package]\nname = \"{name}\"\nversion = \"{version}\"\nedition = \"2021\"\n"),
+    )
+    .file(&format!("vendor/{name}/src/lib.rs"), LIB);
+    for (path, contents) in extra {
+        env.file(&format!("vendor/{name}/{path}"), contents);
+    }
 }

@@ -5,15 +5,31 @@
 //! `config.toml` replaces crates.io with the local registry), the registry
 //! itself, and one workspace. Nothing reaches the network or the user's own
 //! `~/.cargo`.
-#![allow(dead_code)]
+//!
+//! Beside the harness: [`rng`], the tests' one seeded random source;
+//! [`tree`], writing, reading and comparing file trees; [`cli`], running
+//! `cargo build-patch`; [`reliability`], what the reliability tests share.
+//!
+//! The library's and the CLI's tests depend on this crate under the name
+//! `support`. It does not depend on build-patch (the library's unit tests use
+//! it too).
 
-use std::collections::BTreeMap;
+pub mod cli;
+#[cfg(unix)]
+pub mod reliability;
+pub mod rng;
+pub mod tree;
+
 use std::fmt::Write as _;
-use std::io::Write as _;
+use std::io::{Read as _, Write as _};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use sha2::{Digest, Sha256};
+
+pub use rng::Rng;
+use tree::hex;
+pub use tree::{hash_tree, write};
 
 /// The build-patch repository, for the shims' `build-patch = { path = ... }`
 /// (this harness also serves the tests of `cli/`).
@@ -38,6 +54,12 @@ pub struct TestEnv {
     pub registry: PathBuf,
     pub ws: PathBuf,
     pub target_dir: PathBuf,
+}
+
+impl Default for TestEnv {
+    fn default() -> TestEnv {
+        TestEnv::new()
+    }
 }
 
 impl TestEnv {
@@ -97,12 +119,32 @@ impl TestEnv {
     /// with `deps` under `[dependencies]`, then `tail` (e.g. a
     /// `[patch.crates-io]` table).
     pub fn app(&self, deps: &str, tail: &str) -> &TestEnv {
+        self.app_manifest(&format!("{deps}\n\n{tail}\n"))
+    }
+
+    /// Writes the workspace's root manifest: a package `app` (edition
+    /// 2021), then `[dependencies]` and `rest` as it is.
+    pub fn app_manifest(&self, rest: &str) -> &TestEnv {
         self.file(
             "Cargo.toml",
             &format!(
                 "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n\
-                 [dependencies]\n{deps}\n\n{tail}\n"
+                 [dependencies]\n{rest}"
             ),
+        )
+    }
+
+    /// A renamed shim `NAME-patched` of `name version` in `patched/NAME`,
+    /// with the patch `patches/PATCH`, and the app depending on it as `name`.
+    pub fn wire_renamed(&self, name: &str, version: &str, patch: &str) -> &TestEnv {
+        self.shim(
+            &format!("patched/{name}"),
+            &Shim::renamed(&format!("{name}-patched"), name, version)
+                .patch(&format!("../../patches/{patch}")),
+        );
+        self.app(
+            &format!("{name} = {{ package = \"{name}-patched\", path = \"patched/{name}\" }}"),
+            "",
         )
     }
 
@@ -160,6 +202,13 @@ impl TestEnv {
             r.stderr
         );
         r
+    }
+
+    /// Runs the workspace's program (`cargo run -q`), panics unless it
+    /// succeeded and printed exactly `stdout`.
+    #[track_caller]
+    pub fn assert_prints(&self, stdout: &str) {
+        assert_eq!(self.ok(&["run", "-q"]).stdout, stdout);
     }
 
     /// Runs cargo and panics unless it failed.
@@ -248,6 +297,18 @@ impl TestEnv {
             &format!("{{\"dl\": {dl:?}}}\n"),
         );
         dir
+    }
+
+    /// Unpacks the `.crate` of a published fixture under the root; returns
+    /// the folder of its pristine source.
+    pub fn unpack(&self, name: &str, version: &str) -> PathBuf {
+        let file = self.registry.join(format!("{name}-{version}.crate"));
+        let mut gz = flate2::read::GzDecoder::new(std::fs::File::open(file).unwrap());
+        let mut bytes = Vec::new();
+        gz.read_to_end(&mut bytes).unwrap();
+        let dest = self.root.join("unpacked");
+        tar::Archive::new(&bytes[..]).unpack(&dest).unwrap();
+        dest.join(format!("{name}-{version}"))
     }
 
     /// The registry source cache of this environment's `CARGO_HOME`.
@@ -356,28 +417,9 @@ impl GitRepo {
 
     /// Runs git in the repository; returns its trimmed stdout.
     pub fn git(&self, args: &[&str]) -> String {
-        let out = Command::new("git")
-            .args([
-                "-c",
-                "user.name=t",
-                "-c",
-                "user.email=t@t",
-                "-c",
-                "commit.gpgsign=false",
-            ])
-            .args(args)
-            .current_dir(&self.dir)
-            .env_remove("GIT_DIR")
-            .env_remove("GIT_WORK_TREE")
-            .output()
-            .expect("the `git` command is needed by the tests");
-        assert!(
-            out.status.success(),
-            "git {}: {}",
-            args.join(" "),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).trim().to_string()
+        let config = ["user.name=t", "user.email=t@t", "commit.gpgsign=false"];
+        let out = git(&self.dir, &config, args);
+        String::from_utf8_lossy(&out).trim().to_string()
     }
 
     /// Writes `files` and commits everything; returns the commit.
@@ -389,6 +431,35 @@ impl GitRepo {
         self.git(&["commit", "-q", "--allow-empty", "-m", message]);
         self.git(&["rev-parse", "HEAD"])
     }
+}
+
+/// Runs `git -c CONFIG... ARGS` in `dir` (without the `GIT_DIR` and
+/// `GIT_WORK_TREE` of a calling git); panics unless it succeeded; its stdout.
+pub fn git(dir: &Path, config: &[&str], args: &[&str]) -> Vec<u8> {
+    let mut cmd = Command::new("git");
+    for c in config {
+        cmd.args(["-c", c]);
+    }
+    cmd.args(args)
+        .current_dir(dir)
+        .env_remove("GIT_DIR")
+        .env_remove("GIT_WORK_TREE");
+    succeeds(&mut cmd, &format!("git {}", args.join(" "))).stdout
+}
+
+/// Runs `cmd`; panics, naming it `what` and showing its stderr, unless it
+/// ran and succeeded.
+#[track_caller]
+pub fn succeeds(cmd: &mut Command, what: &str) -> std::process::Output {
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {what} (is it installed?): {e}"));
+    assert!(
+        out.status.success(),
+        "{what}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
 }
 
 /// A shim to write with [`TestEnv::shim`].
@@ -438,27 +509,26 @@ impl Shim {
         self.patches.push(p.into());
         self
     }
-
-    pub fn attrs(mut self, a: &str) -> Shim {
-        self.attrs = a.into();
-        self
-    }
-
-    pub fn edition(mut self, e: &str) -> Shim {
-        self.edition = e.into();
-        self
-    }
-
-    pub fn manifest_extra(mut self, m: &str) -> Shim {
-        self.manifest_extra = m.into();
-        self
-    }
-
-    pub fn metadata_extra(mut self, m: &str) -> Shim {
-        self.metadata_extra = m.into();
-        self
-    }
 }
+
+/// Builder methods setting text fields: `name(self, value) -> Self`.
+macro_rules! text_setters {
+    ($ty:ident: $($field:ident),*) => {
+        impl $ty {
+            $(
+                #[doc = concat!("Sets `", stringify!($field), "`.")]
+                pub fn $field(mut self, value: &str) -> $ty {
+                    self.$field = value.into();
+                    self
+                }
+            )*
+        }
+    };
+}
+
+text_setters!(Shim: attrs, edition, package_extra, manifest_extra, metadata_extra);
+// `manifest_extra`: text appended to the generated `Cargo.toml`.
+text_setters!(Package: edition, manifest_extra);
 
 /// What a cargo run did.
 pub struct Run {
@@ -625,6 +695,11 @@ impl Package {
         }
     }
 
+    /// `name version` whose `src/lib.rs` is `lib`.
+    pub fn lib(name: &str, version: &str, lib: &str) -> Package {
+        Package::new(name, version).file("src/lib.rs", lib)
+    }
+
     pub fn file(mut self, path: &str, contents: &str) -> Package {
         self.files.push((path.into(), contents.as_bytes().to_vec()));
         self
@@ -648,17 +723,6 @@ impl Package {
     pub fn feature(mut self, name: &str, enables: &[&str]) -> Package {
         self.features
             .push((name.into(), enables.iter().map(|s| s.to_string()).collect()));
-        self
-    }
-
-    pub fn edition(mut self, e: &str) -> Package {
-        self.edition = e.into();
-        self
-    }
-
-    /// Text appended to the generated `Cargo.toml`.
-    pub fn manifest_extra(mut self, m: &str) -> Package {
-        self.manifest_extra = m.into();
         self
     }
 
@@ -753,45 +817,6 @@ fn index_path(name: &str) -> PathBuf {
     }
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-pub fn write(path: &Path, contents: &str) {
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(path, contents).unwrap();
-}
-
-/// Every file under `dir` with its SHA-256 and mode: compare two of these to
-/// show a tree did not change.
-pub fn hash_tree(dir: &Path) -> BTreeMap<String, (String, u32)> {
-    let mut out = BTreeMap::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap() {
-            let p = e.unwrap().path();
-            let meta = std::fs::symlink_metadata(&p).unwrap();
-            if meta.is_dir() {
-                stack.push(p);
-            } else {
-                #[cfg(unix)]
-                let mode = std::os::unix::fs::PermissionsExt::mode(&meta.permissions());
-                #[cfg(not(unix))]
-                let mode = 0;
-                let rel = p.strip_prefix(dir).unwrap().display().to_string();
-                out.insert(
-                    rel,
-                    (
-                        hex(&Sha256::digest(std::fs::read(&p).unwrap_or_default())),
-                        mode,
-                    ),
-                );
-            }
-        }
-    }
-    out
-}
-
 /// A unified diff turning `old` into `new` for one file, made with the
 /// system's `diff -u` so the tests do not rely on build-patch to write
 /// patches.
@@ -813,4 +838,20 @@ pub fn unified_diff(path: &str, old: &str, new: &str) -> String {
         .output()
         .expect("the `diff` command is needed by the tests");
     String::from_utf8(out.stdout).unwrap()
+}
+
+/// Panics, showing `text`, unless it contains every one of `parts`.
+#[track_caller]
+pub fn assert_contains(text: &str, parts: &[&str]) {
+    for part in parts {
+        assert!(text.contains(part), "{part:?} is missing from:\n{text}");
+    }
+}
+
+/// Panics, showing `text`, if it contains any of `parts`.
+#[track_caller]
+pub fn assert_lacks(text: &str, parts: &[&str]) {
+    for part in parts {
+        assert!(!text.contains(part), "{part:?} should not be in:\n{text}");
+    }
 }
