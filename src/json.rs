@@ -87,14 +87,6 @@ pub(crate) struct JsonError {
     message: String,
 }
 
-#[cfg(test)]
-impl JsonError {
-    /// What is wrong, without the position.
-    pub(crate) fn message(&self) -> &str {
-        &self.message
-    }
-}
-
 impl fmt::Display for JsonError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(

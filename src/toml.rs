@@ -114,14 +114,6 @@ pub(crate) struct TomlError {
     message: String,
 }
 
-#[cfg(test)]
-impl TomlError {
-    /// What is wrong, without the position.
-    pub(crate) fn message(&self) -> &str {
-        &self.message
-    }
-}
-
 impl fmt::Display for TomlError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
