@@ -7,6 +7,7 @@
 //! ones are dropped; the rest are refreshed. Nothing in the shim changes
 //! unless all of them apply.
 
+use anyhow::{anyhow, Result};
 use std::path::{Path, PathBuf};
 
 use build_patch::patch::{self, ApplyOptions, PatchFile};
@@ -19,7 +20,7 @@ use crate::shell::Shell;
 use crate::undo::Snapshot;
 use crate::workspace::{read_doc, ShimInfo, Upstream, Workspace, GIT_REFS};
 
-pub fn check(shell: &Shell, cwd: &Path, args: &[String], strict: bool) -> Result<(), String> {
+pub fn check(shell: &Shell, cwd: &Path, args: &[String], strict: bool) -> Result<()> {
     let ws = Workspace::load(cwd)?;
     let dirs: Vec<PathBuf> = if args.is_empty() {
         ws.shims.clone()
@@ -34,17 +35,16 @@ pub fn check(shell: &Shell, cwd: &Path, args: &[String], strict: bool) -> Result
         shell.error(p);
     }
     if dirs.is_empty() && !problems.is_empty() {
-        return Err(format!(
+        return Err(anyhow!(
             "{} problem(s) with the workspace's `[patch]`",
             problems.len()
         ));
     }
     if dirs.is_empty() {
-        return Err(
+        return Err(anyhow!(
             "this workspace wires no build-patch shim (no `[patch]` entry or dependency names \
              one)\n  help: name shim directories, or run from the workspace that uses them"
-                .to_string(),
-        );
+        ));
     }
     let findings = crate::graph::findings(&ws.metadata, &ws.wired);
     let mut failed = 0;
@@ -96,13 +96,13 @@ pub fn check(shell: &Shell, cwd: &Path, args: &[String], strict: bool) -> Result
         }
     }
     if failed > 0 {
-        return Err(format!(
+        return Err(anyhow!(
             "{failed} of {} shim(s) failed the check",
             dirs.len()
         ));
     }
     if !problems.is_empty() {
-        return Err(format!(
+        return Err(anyhow!(
             "{} problem(s) with the workspace's `[patch]`",
             problems.len()
         ));
@@ -114,7 +114,7 @@ pub fn check(shell: &Shell, cwd: &Path, args: &[String], strict: bool) -> Result
 fn check_one(dir: &Path, strict: bool) -> Vec<String> {
     let shim = match ShimInfo::read(dir) {
         Ok(s) => s,
-        Err(e) => return vec![e],
+        Err(e) => return vec![crate::message(&e)],
     };
     if let Some(e) = shim.settings_in_code() {
         return vec![e];
@@ -190,7 +190,7 @@ pub enum Target<'a> {
     Git(&'static str, &'a str),
 }
 
-pub fn upgrade(shell: &Shell, cwd: &Path, arg: &str, target: Target<'_>) -> Result<(), String> {
+pub fn upgrade(shell: &Shell, cwd: &Path, arg: &str, target: Target<'_>) -> Result<()> {
     let ws = Workspace::load(cwd)?;
     let mut shim = ShimInfo::read(&ws.find(cwd, arg)?)?;
     let chosen;
@@ -207,7 +207,7 @@ pub fn upgrade(shell: &Shell, cwd: &Path, arg: &str, target: Target<'_>) -> Resu
             chosen.as_str()
         }
         Target::Compatible | Target::Latest if matches!(shim.from, Upstream::Git { .. }) => {
-            return Err(format!(
+            return Err(anyhow!(
                 "`{}` patches {}{}, which has no releases to pick from\n  help: name the \
                  commit to move to: `cargo build-patch upgrade {} --rev REV` (or `--tag TAG`, \
                  `--branch BRANCH`)",
@@ -221,7 +221,7 @@ pub fn upgrade(shell: &Shell, cwd: &Path, arg: &str, target: Target<'_>) -> Resu
             let latest = matches!(target, Target::Latest);
             chosen =
                 crate::outdated::newest_release(&ws, &shim, latest)?.ok_or_else(|| {
-                    format!(
+                    anyhow!(
                     "no release of `{}` found to upgrade `{}` to{}\n  help: `cargo build-patch \
                      outdated` shows the releases; `upgrade SHIM VERSION` names one",
                     shim.upstream,
@@ -249,7 +249,7 @@ pub fn upgrade(shell: &Shell, cwd: &Path, arg: &str, target: Target<'_>) -> Resu
         }
     };
     let listed: Vec<PathBuf> = shim.patches.iter().map(PathBuf::from).collect();
-    let (files, _) = patch::load_patch_list(&shim.dir, &listed).map_err(|e| e.to_string())?;
+    let (files, _) = patch::load_patch_list(&shim.dir, &listed).map_err(crate::opaque)?;
     refuse_before_upgrade(&ws, &shim, version, &files)?;
     shell.status(
         "Upgrading",
@@ -262,7 +262,7 @@ pub fn upgrade(shell: &Shell, cwd: &Path, arg: &str, target: Target<'_>) -> Resu
     // Re-apply each patch to the new version, one at a time, in a scratch
     // tree; nothing of the shim changes until all of them apply.
     let scratch =
-        tempfile::tempdir().map_err(|e| format!("cannot create a scratch folder: {e}"))?;
+        tempfile::tempdir().map_err(|e| anyhow!("cannot create a scratch folder: {e}"))?;
     let tree = scratch.path().join("tree");
     lay_out(&shim, &tree, &[], version)?;
     let mut options = ApplyOptions::new();
@@ -328,7 +328,7 @@ pub fn upgrade(shell: &Shell, cwd: &Path, arg: &str, target: Target<'_>) -> Resu
                     ),
                 );
                 write_upgrade_marker(&dir, &f.display, version)?;
-                return Err(format!(
+                return Err(anyhow!(
                     "{e}\n  nothing was changed in `{}`\n  help: `{}` holds {} {version} with the \
                      patches before `{}` applied: redo that patch's change there by hand, then \
                      `cargo build-patch save {}` writes it over `{}`; then run `cargo build-patch \
@@ -364,8 +364,8 @@ pub fn upgrade(shell: &Shell, cwd: &Path, arg: &str, target: Target<'_>) -> Resu
     snapshot.file(&ws.metadata.workspace_root.as_std_path().join("Cargo.lock"))?;
     if let Err(e) = write_upgrade(shell, cwd, &shim, version, &outcomes) {
         snapshot.restore()?;
-        return Err(format!(
-            "{e}\n  nothing was changed in `{}`",
+        return Err(anyhow!(
+            "{e:#}\n  nothing was changed in `{}`",
             shim.dir.display()
         ));
     }
@@ -378,14 +378,9 @@ pub fn upgrade(shell: &Shell, cwd: &Path, arg: &str, target: Target<'_>) -> Resu
 
 /// The version the git repository of `shim` holds at `key = reference`
 /// (`rev`, `tag` or `branch`), as Cargo resolves it.
-fn git_target(
-    ws: &Workspace,
-    shim: &ShimInfo,
-    key: &str,
-    reference: &str,
-) -> Result<String, String> {
+fn git_target(ws: &Workspace, shim: &ShimInfo, key: &str, reference: &str) -> Result<String> {
     let Upstream::Git { url, .. } = &shim.from else {
-        return Err(format!(
+        return Err(anyhow!(
             "`{}` does not patch a git repository ({} {} comes from {}), so `--{key}` does \
              not apply\n  help: give the version to move to, or `--compatible` / `--latest`",
             shim.dir.display(),
@@ -405,7 +400,7 @@ fn git_target(
         _ => resolve(false)?,
     };
     found.map(|v| v.to_string()).ok_or_else(|| {
-        format!(
+        anyhow!(
             "`{url}` has no package `{}` at the {key} `{reference}`\n  help: check the {key} \
              (`git ls-remote {url}`)",
             shim.upstream
@@ -421,12 +416,12 @@ fn refuse_before_upgrade(
     shim: &ShimInfo,
     version: &str,
     files: &[PatchFile],
-) -> Result<(), String> {
+) -> Result<()> {
     if shim.graph_wide() {
         if let Ok(v) = cargo_metadata::semver::Version::parse(version) {
             let excluded = crate::graph::excluded_by(&ws.metadata, &shim.dir, &shim.name, &v);
             if !excluded.is_empty() {
-                return Err(format!(
+                return Err(anyhow!(
                     "the graph would not use `{}` at {} {version}: {}\n  nothing was changed\n  \
                      help: make those requirements admit {version} first (for a dependency's, \
                      `cargo build-patch unify {}@{version}` or `new --require`), then upgrade",
@@ -457,7 +452,7 @@ fn refuse_before_upgrade(
         for f in theirs {
             let path = crate::workspace::canonical(&info.dir.join(&f.display));
             if mine.contains(&path) {
-                return Err(format!(
+                return Err(anyhow!(
                     "`{}` is a patch of `{}` too: upgrading `{}` would rewrite or remove it \
                      under the other shim\n  nothing was changed\n  help: give each shim its \
                      own copy of the patch (copy the file and list the copy), then upgrade",
@@ -470,7 +465,7 @@ fn refuse_before_upgrade(
     }
     let edits = crate::edit::edit_dir(shim);
     if crate::edit::has_unsaved_edits(&edits).unwrap_or(false) {
-        return Err(format!(
+        return Err(anyhow!(
             "`{}` holds unsaved edits (not saved as a patch); an upgrade would make them edits \
              of another version\n  nothing was changed\n  help: `cargo build-patch save` them first, or \
              `cargo build-patch edit --force` throws them away",
@@ -489,16 +484,14 @@ fn write_upgrade(
     shim: &ShimInfo,
     version: &str,
     outcomes: &[(PatchFile, Option<String>)],
-) -> Result<(), String> {
+) -> Result<()> {
     let mut dropped: Vec<String> = Vec::new();
     for (f, refreshed) in outcomes {
         let path = shim.dir.join(&f.display);
         match refreshed {
-            Some(text) => std::fs::write(&path, text)
-                .map_err(|e| format!("cannot write `{}`: {e}", path.display()))?,
+            Some(text) => crate::fs::write(&path, text)?,
             None => {
-                std::fs::remove_file(&path)
-                    .map_err(|e| format!("cannot remove `{}`: {e}", path.display()))?;
+                crate::fs::remove_file(&path)?;
                 dropped.push(f.display.clone());
             }
         }
@@ -521,7 +514,7 @@ fn write_upgrade(
     }
     let meta = doc["package"]["metadata"]["build-patch"]
         .as_table_like_mut()
-        .ok_or_else(|| format!("`{}` has no build-patch table", manifest_path.display()))?;
+        .ok_or_else(|| anyhow!("`{}` has no build-patch table", manifest_path.display()))?;
     if meta.contains_key("version") || !shim.graph_wide() {
         meta.insert("version", value(version));
     }
@@ -535,8 +528,7 @@ fn write_upgrade(
         }
     }
     remove_dropped(meta, shim, &dropped)?;
-    std::fs::write(&manifest_path, doc.to_string())
-        .map_err(|e| format!("cannot write `{}`: {e}", manifest_path.display()))?;
+    crate::fs::write(&manifest_path, doc.to_string())?;
     crate::shim::sync(shell, &shim.dir)?;
     // The shim moved; the graph must take it at its new version.
     match crate::graph::verify(&Workspace::load(cwd)?, &shim.dir) {
@@ -546,8 +538,8 @@ fn write_upgrade(
             }
             Ok(())
         }
-        Err(e) => Err(format!(
-            "at {} {version}, the build would not use `{}`: {e}\n  help: make the graph admit \
+        Err(e) => Err(anyhow!(
+            "at {} {version}, the build would not use `{}`: {e:#}\n  help: make the graph admit \
              {version} first (the requirements named above), then run the upgrade again",
             shim.upstream,
             shim.dir.display(),
@@ -560,7 +552,7 @@ fn remove_dropped(
     meta: &mut dyn toml_edit::TableLike,
     shim: &ShimInfo,
     dropped: &[String],
-) -> Result<(), String> {
+) -> Result<()> {
     if dropped.is_empty() {
         return Ok(());
     }
@@ -575,8 +567,7 @@ fn remove_dropped(
     for entry in &shim.patches {
         if let Some(series) = crate::workspace::series_file(&shim.dir.join(entry)) {
             let dir = series.parent().unwrap_or(&shim.dir);
-            let text = std::fs::read_to_string(&series)
-                .map_err(|e| format!("cannot read `{}`: {e}", series.display()))?;
+            let text = crate::fs::read_to_string(&series)?;
             let kept: Vec<&str> = text
                 .lines()
                 .filter(|line| {
@@ -586,8 +577,7 @@ fn remove_dropped(
                         || !dropped.iter().any(|d| shim.dir.join(d) == dir.join(name))
                 })
                 .collect();
-            std::fs::write(&series, kept.join("\n") + "\n")
-                .map_err(|e| format!("cannot write `{}`: {e}", series.display()))?;
+            crate::fs::write(&series, kept.join("\n") + "\n")?;
         }
     }
     Ok(())

@@ -5,6 +5,7 @@
 //! where they apply, three lines of context. diffy computes the hunks;
 //! build-patch's own engine applies the result.
 
+use anyhow::{anyhow, Result};
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -19,7 +20,7 @@ struct Entry {
 const IGNORED: &[&str] = &[".git", ".build-patch-root.rs"];
 
 /// The diff from `old` to `new`; empty when the trees are the same.
-pub fn diff_trees(old: &Path, new: &Path) -> Result<String, String> {
+pub fn diff_trees(old: &Path, new: &Path) -> Result<String> {
     let old_files = read_tree(old)?;
     let new_files = read_tree(new)?;
     let mut paths: Vec<&String> = old_files.keys().chain(new_files.keys()).collect();
@@ -34,7 +35,7 @@ pub fn diff_trees(old: &Path, new: &Path) -> Result<String, String> {
 
 /// The diff of one text file of a tree, from `old` to `new`; empty when they
 /// are the same.
-pub fn diff_text(path: &str, old: &str, new: &str) -> Result<String, String> {
+pub fn diff_text(path: &str, old: &str, new: &str) -> Result<String> {
     let entry = |text: &str| Entry {
         bytes: text.as_bytes().to_vec(),
         executable: false,
@@ -50,7 +51,7 @@ fn mode(executable: bool) -> &'static str {
     }
 }
 
-fn diff_file(path: &str, old: Option<&Entry>, new: Option<&Entry>) -> Result<String, String> {
+fn diff_file(path: &str, old: Option<&Entry>, new: Option<&Entry>) -> Result<String> {
     let mut header = format!("diff --git a/{path} b/{path}\n");
     let (old_bytes, new_bytes, old_name, new_name): (&[u8], &[u8], String, String) =
         match (old, new) {
@@ -78,7 +79,7 @@ fn diff_file(path: &str, old: Option<&Entry>, new: Option<&Entry>) -> Result<Str
             (None, None) => return Ok(String::new()),
         };
     if old_bytes.contains(&0) || new_bytes.contains(&0) {
-        return Err(format!(
+        return Err(anyhow!(
             "`{path}` is a binary file and it changed: patches can only change text\n  \
              help: undo the change to `{path}` in the edit folder"
         ));
@@ -94,20 +95,17 @@ fn diff_file(path: &str, old: Option<&Entry>, new: Option<&Entry>) -> Result<Str
         .set_modified_filename(new_name);
     let patch = options.create_patch_bytes(old_bytes, new_bytes);
     let body = String::from_utf8(patch.to_bytes()).map_err(|_| {
-        format!("`{path}` is not UTF-8 text: build-patch writes patches for text files only")
+        anyhow!("`{path}` is not UTF-8 text: build-patch writes patches for text files only")
     })?;
     Ok(header + &body)
 }
 
 /// Every regular file under `root`, by its `/`-separated relative path.
-fn read_tree(root: &Path) -> Result<BTreeMap<String, Entry>, String> {
+fn read_tree(root: &Path) -> Result<BTreeMap<String, Entry>> {
     let mut out = BTreeMap::new();
     let mut stack = vec![root.to_path_buf()];
     while let Some(dir) = stack.pop() {
-        let rd =
-            std::fs::read_dir(&dir).map_err(|e| format!("cannot read `{}`: {e}", dir.display()))?;
-        for entry in rd {
-            let entry = entry.map_err(|e| format!("cannot read `{}`: {e}", dir.display()))?;
+        for entry in crate::fs::read_dir(&dir)? {
             let path = entry.path();
             let name = entry.file_name().to_string_lossy().into_owned();
             // A `cargo build` in the edit tree leaves `target/`: never a
@@ -115,8 +113,7 @@ fn read_tree(root: &Path) -> Result<BTreeMap<String, Entry>, String> {
             if IGNORED.contains(&name.as_str()) || (dir == root && name == "target") {
                 continue;
             }
-            let meta = std::fs::symlink_metadata(&path)
-                .map_err(|e| format!("cannot inspect `{}`: {e}", path.display()))?;
+            let meta = crate::fs::symlink_metadata(&path)?;
             if meta.is_dir() {
                 stack.push(path);
             } else if meta.is_file() {
@@ -127,8 +124,7 @@ fn read_tree(root: &Path) -> Result<BTreeMap<String, Entry>, String> {
                     .map(|c| c.as_os_str().to_string_lossy().into_owned())
                     .collect::<Vec<_>>()
                     .join("/");
-                let bytes = std::fs::read(&path)
-                    .map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
+                let bytes = crate::fs::read(&path)?;
                 out.insert(
                     rel,
                     Entry {
@@ -155,24 +151,19 @@ fn is_executable(_meta: &std::fs::Metadata) -> bool {
 
 /// Copies the regular files of `from` into `to` (created), leaving out the
 /// ignored names, keeping the executable bit.
-pub fn copy_tree(from: &Path, to: &Path) -> Result<(), String> {
-    std::fs::create_dir_all(to).map_err(|e| format!("cannot create `{}`: {e}", to.display()))?;
-    let rd =
-        std::fs::read_dir(from).map_err(|e| format!("cannot read `{}`: {e}", from.display()))?;
-    for entry in rd {
-        let entry = entry.map_err(|e| format!("cannot read `{}`: {e}", from.display()))?;
+pub fn copy_tree(from: &Path, to: &Path) -> Result<()> {
+    crate::fs::create_dir_all(to)?;
+    for entry in crate::fs::read_dir(from)? {
         let name = entry.file_name();
         if IGNORED.iter().any(|i| name == *i) {
             continue;
         }
         let (src, dst) = (entry.path(), to.join(&name));
-        let meta = std::fs::symlink_metadata(&src)
-            .map_err(|e| format!("cannot inspect `{}`: {e}", src.display()))?;
+        let meta = crate::fs::symlink_metadata(&src)?;
         if meta.is_dir() {
             copy_tree(&src, &dst)?;
         } else if meta.is_file() {
-            std::fs::copy(&src, &dst)
-                .map_err(|e| format!("cannot copy `{}`: {e}", src.display()))?;
+            crate::fs::copy(&src, &dst)?;
         }
     }
     Ok(())
@@ -240,6 +231,6 @@ mod tests {
         let b = tempfile::tempdir().unwrap();
         write(b.path(), "x.rs", "same\n\0binary");
         let err = diff_trees(a.path(), b.path()).unwrap_err();
-        assert!(err.contains("binary"), "{err}");
+        assert!(err.to_string().contains("binary"), "{err}");
     }
 }

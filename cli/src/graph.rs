@@ -11,6 +11,7 @@
 //! same crate, in a semver-compatible version, is also in the graph is
 //! reported too: part of the graph builds without the fix.
 
+use anyhow::{anyhow, Result};
 use std::path::{Path, PathBuf};
 
 use cargo_metadata::semver::Version;
@@ -162,12 +163,11 @@ pub fn findings(metadata: &Metadata, wired: &[WiredShim]) -> Vec<Finding> {
 /// its errors joined into one message (`Err`), or its warnings (`Ok`). For
 /// `new` and `upgrade`, which must not report success for a shim the graph
 /// will not use.
-pub fn verify(ws: &crate::workspace::Workspace, dir: &Path) -> Result<Vec<String>, String> {
+pub fn verify(ws: &crate::workspace::Workspace, dir: &Path) -> Result<Vec<String>> {
     let dir = crate::workspace::canonical(dir);
     if !ws.wired.iter().any(|w| w.dir == dir) {
         return Err(
-            "no `[patch]` entry or dependency of this workspace names the shim, so no build uses it"
-                .to_string(),
+            anyhow!("no `[patch]` entry or dependency of this workspace names the shim, so no build uses it"),
         );
     }
     let (errors, warnings): (Vec<Finding>, Vec<Finding>) = findings(&ws.metadata, &ws.wired)
@@ -177,11 +177,11 @@ pub fn verify(ws: &crate::workspace::Workspace, dir: &Path) -> Result<Vec<String
     if errors.is_empty() {
         Ok(warnings.into_iter().map(|f| f.text).collect())
     } else {
-        Err(errors
+        Err(anyhow!(errors
             .into_iter()
             .map(|f| f.text)
             .collect::<Vec<_>>()
-            .join("\n"))
+            .join("\n")))
     }
 }
 
