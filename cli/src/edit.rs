@@ -175,7 +175,7 @@ fn save_over(
 ) -> Result<()> {
     let path = shim.dir.join(patch);
     let original = crate::fs::read(&path)?;
-    let text = crate::check::refresh(&original, diff, &shim.upstream, version);
+    let text = refresh(&original, diff, &shim.upstream, version);
     let folder = path.parent().unwrap_or(&shim.dir);
     let mut temp = tempfile::NamedTempFile::new_in(folder)
         .map_err(|e| anyhow!("cannot create a file in `{}`: {e}", folder.display()))?;
@@ -500,6 +500,22 @@ fn run_git(dir: &Path, args: &[&str]) -> bool {
         .is_ok_and(|o| o.status.success())
 }
 
+/// A patch's header (everything before its first diff) with `Applies-to`
+/// set to the new version, followed by the freshly computed diff.
+pub fn refresh(original: &[u8], diff: &str, name: &str, version: &str) -> String {
+    // A patch that recorded no version keeps its header as it was.
+    let header = String::from_utf8_lossy(&original[..patch::header::header_len(original)]);
+    let mut out = String::new();
+    for line in header.split_inclusive('\n') {
+        if line.starts_with("Applies-to:") {
+            out.push_str(&format!("Applies-to: {name} {version}\n"));
+        } else {
+            out.push_str(line);
+        }
+    }
+    out + diff
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -509,5 +525,19 @@ mod tests {
         assert_eq!(slug("Fix the parser!"), "fix-the-parser");
         assert_eq!(slug("!!!"), "edit");
         assert_eq!(slug("a b c d e f g h"), "a-b-c-d-e-f");
+    }
+
+    #[test]
+    fn refresh_keeps_the_header_and_updates_the_version() {
+        let old = "Description: fix\nApplies-to: foo 1.0.0\n\ndiff --git a/x b/x\n--- a/x\n+++ b/x\n@@ -1 +1 @@\n-a\n+b\n";
+        let new = refresh(old.as_bytes(), "diff --git a/x b/x\nNEW\n", "foo", "1.1.0");
+        assert_eq!(
+            new,
+            "Description: fix\nApplies-to: foo 1.1.0\n\ndiff --git a/x b/x\nNEW\n"
+        );
+        // A `diff -ruN` command line is the diff's, not the header's.
+        let old = "Fix it.\n\ndiff -ruN a/x b/x\n--- a/x\t2020-01-01\n+++ b/x\t2020-01-01\n@@ -1 +1 @@\n-a\n+b\n";
+        let new = refresh(old.as_bytes(), "diff --git a/x b/x\nNEW\n", "foo", "1.1.0");
+        assert_eq!(new, "Fix it.\n\ndiff --git a/x b/x\nNEW\n");
     }
 }

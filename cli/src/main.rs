@@ -17,6 +17,7 @@ mod shell;
 mod shim;
 mod undo;
 mod unify;
+mod upgrade;
 mod wire;
 mod workspace;
 
@@ -270,12 +271,12 @@ fn main() -> ExitCode {
                 .into_iter()
                 .find_map(|(k, v)| v.as_deref().map(|v| (k, v)));
             let target = match (&a.version, a.latest, git) {
-                (_, _, Some((key, reference))) => check::Target::Git(key, reference),
-                (Some(v), _, _) => check::Target::Exact(v),
-                (None, true, _) => check::Target::Latest,
-                (None, false, _) => check::Target::Compatible,
+                (_, _, Some((key, reference))) => upgrade::Target::Git(key, reference),
+                (Some(v), _, _) => upgrade::Target::Exact(v),
+                (None, true, _) => upgrade::Target::Latest,
+                (None, false, _) => upgrade::Target::Compatible,
             };
-            cwd().and_then(|cwd| check::upgrade(&shell, &cwd, &a.shim, target))
+            cwd().and_then(|cwd| upgrade::upgrade(&shell, &cwd, &a.shim, target))
         }
         Command::Fetch => cwd().and_then(|cwd| fetch::fetch(&shell, &cwd)),
         Command::Unify(a) => cwd().and_then(|cwd| {
