@@ -1,5 +1,5 @@
 //! The thin filesystem layer: an in-memory overlay over the tree being
-//! patched.
+//! patched, and the writer that puts its changes on disk.
 //!
 //! Every file a patch touches is read once into the overlay; later patches
 //! in the list see earlier patches' results there; nothing is written until
@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
 use super::error::{Kind, PatchError};
+use super::ChangedFile;
 
 /// A file's content and executable bit.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,14 +23,16 @@ pub(crate) struct FileState {
     pub(crate) exec: bool,
 }
 
+type States = BTreeMap<String, Option<Rc<FileState>>>;
+
 /// The tree as the patches so far have left it. A file's content is shared
 /// (not copied) between the two maps and the callers of [`Overlay::get`].
 pub(crate) struct Overlay<'a> {
     root: &'a Path,
     /// Current state of every path touched; `None` = does not exist.
-    current: BTreeMap<String, Option<Rc<FileState>>>,
+    current: States,
     /// State on disk when first touched.
-    original: BTreeMap<String, Option<Rc<FileState>>>,
+    original: States,
 }
 
 fn io_error(action: &str, path: &str, e: &io::Error) -> PatchError {
@@ -47,12 +50,73 @@ fn is_exec(_meta: &fs::Metadata) -> bool {
     false
 }
 
-/// What changed on disk when the overlay was written.
-#[derive(Debug, Default)]
-pub(crate) struct Written {
+/// The overlay's changes, in path order, and the paths they create, change
+/// and delete.
+#[derive(Default)]
+pub(crate) struct Finished {
+    pub(crate) files: Vec<ChangedFile>,
     pub(crate) created: Vec<PathBuf>,
     pub(crate) changed: Vec<PathBuf>,
     pub(crate) deleted: Vec<PathBuf>,
+}
+
+fn disk_path(root: &Path, rel: &str) -> PathBuf {
+    let mut p = root.to_path_buf();
+    for part in rel.split('/') {
+        p.push(part);
+    }
+    p
+}
+
+/// Checks that no proper ancestor of `rel` is a symlink, a special file or
+/// a file, on disk or in the overlay's `current` states when given. Returns
+/// false if an ancestor does not exist on disk (so neither does `rel`).
+fn check_ancestors(root: &Path, rel: &str, current: Option<&States>) -> Result<bool, PatchError> {
+    let mut prefix = String::new();
+    let mut on_disk = true;
+    let dir = rel.rsplit_once('/').map_or("", |(d, _)| d);
+    for part in dir.split('/').filter(|p| !p.is_empty()) {
+        if !prefix.is_empty() {
+            prefix.push('/');
+        }
+        prefix.push_str(part);
+        let state = current.and_then(|c| c.get(&prefix));
+        if let Some(Some(_)) = state {
+            return Err(PatchError::new(
+                Kind::Conflict,
+                format!("`{prefix}` is a file, so it cannot contain `{rel}`"),
+            )
+            .with_target(rel));
+        }
+        if !on_disk {
+            continue;
+        }
+        match fs::symlink_metadata(disk_path(root, &prefix)) {
+            Ok(m) if m.file_type().is_symlink() => {
+                return Err(PatchError::new(
+                    Kind::Symlink,
+                    format!("`{prefix}` is a symbolic link; build-patch never reads or writes through a link"),
+                )
+                .with_target(rel))
+            }
+            Ok(m) if m.is_dir() => {}
+            Ok(_) => {
+                // A file that the overlay has deleted no longer blocks.
+                if let Some(None) = state {
+                    on_disk = false;
+                    continue;
+                }
+                return Err(PatchError::new(
+                    Kind::Conflict,
+                    format!("`{prefix}` is not a directory, so it cannot contain `{rel}`"),
+                )
+                .with_target(rel));
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => on_disk = false,
+            Err(e) => return Err(io_error("inspect", &prefix, &e)),
+        }
+    }
+    Ok(on_disk)
 }
 
 impl<'a> Overlay<'a> {
@@ -64,64 +128,9 @@ impl<'a> Overlay<'a> {
         }
     }
 
-    fn disk_path(&self, rel: &str) -> PathBuf {
-        let mut p = self.root.to_path_buf();
-        for part in rel.split('/') {
-            p.push(part);
-        }
-        p
-    }
-
-    /// Checks that no proper ancestor of `rel` is a symlink, a special file
-    /// or a file, on disk or in the overlay. Returns false if an ancestor
-    /// does not exist on disk (so neither does `rel`).
     fn check_ancestors(&self, rel: &str) -> Result<bool, PatchError> {
-        let parts: Vec<&str> = rel.split('/').collect();
-        let mut prefix = String::new();
-        let mut on_disk = true;
-        for part in &parts[..parts.len() - 1] {
-            if !prefix.is_empty() {
-                prefix.push('/');
-            }
-            prefix.push_str(part);
-            if let Some(Some(_)) = self.current.get(&prefix) {
-                return Err(PatchError::new(
-                    Kind::Conflict,
-                    format!("`{prefix}` is a file, so it cannot contain `{rel}`"),
-                )
-                .with_target(rel));
-            }
-            if !on_disk {
-                continue;
-            }
-            match fs::symlink_metadata(self.disk_path(&prefix)) {
-                Ok(m) if m.file_type().is_symlink() => {
-                    return Err(PatchError::new(
-                        Kind::Symlink,
-                        format!("`{prefix}` is a symbolic link; build-patch never reads or writes through a link"),
-                    )
-                    .with_target(rel))
-                }
-                Ok(m) if m.is_dir() => {}
-                Ok(_) => {
-                    // A file that the overlay has deleted no longer blocks.
-                    if let Some(None) = self.current.get(&prefix) {
-                        on_disk = false;
-                        continue;
-                    }
-                    return Err(PatchError::new(
-                        Kind::Conflict,
-                        format!("`{prefix}` is not a directory, so it cannot contain `{rel}`"),
-                    )
-                    .with_target(rel));
-                }
-                Err(e) if e.kind() == io::ErrorKind::NotFound => on_disk = false,
-                Err(e) => return Err(io_error("inspect", &prefix, &e)),
-            }
-        }
-        Ok(on_disk)
+        check_ancestors(self.root, rel, Some(&self.current))
     }
-
     /// The current state of `rel`, reading it from disk the first time.
     pub(crate) fn get(&mut self, rel: &str) -> Result<Option<Rc<FileState>>, PatchError> {
         if let Some(s) = self.current.get(rel) {
@@ -152,7 +161,7 @@ impl<'a> Overlay<'a> {
         if !self.check_ancestors(rel)? {
             return Ok(None);
         }
-        let path = self.disk_path(rel);
+        let path = disk_path(self.root, rel);
         let meta = match fs::symlink_metadata(&path) {
             Ok(m) => m,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
@@ -198,85 +207,110 @@ impl<'a> Overlay<'a> {
         Ok(())
     }
 
-    /// Writes every change to disk: deletions first, then files in path
-    /// order. Directories are created as needed (never through a link), and
-    /// directories left empty by a deletion are removed.
-    pub(crate) fn write(self) -> Result<Written, crate::Error> {
-        let mut written = Written::default();
-        for (rel, state) in &self.current {
-            let orig = self.original.get(rel).cloned().flatten();
-            if state.is_none() && orig.is_some() {
-                // Re-check right before acting: nothing must be a link.
-                self.check_ancestors(rel)?;
-                let path = self.disk_path(rel);
-                crate::fs::remove_file(&path)?;
-                let mut dir = path.parent();
-                while let Some(d) = dir {
-                    if d == self.root || fs::remove_dir(d).is_err() {
-                        break;
+    /// The changes: every file whose content or executable bit differs from
+    /// what was on disk, and every file deleted, in path order.
+    pub(crate) fn finish(self) -> Finished {
+        let mut out = Finished::default();
+        let mut original = self.original;
+        for (rel, state) in self.current {
+            let orig = original.remove(&rel).flatten();
+            let (bytes, executable, content_changed) = match (state, &orig) {
+                (None, None) => continue,
+                (Some(s), Some(o)) if *s == **o => continue,
+                (None, Some(_)) => {
+                    out.deleted.push(PathBuf::from(&rel));
+                    (None, false, true)
+                }
+                (Some(s), _) => {
+                    let s = Rc::try_unwrap(s).unwrap_or_else(|s| (*s).clone());
+                    // `orig` is what the file held when read: the writer
+                    // need not read it again to see whether the bytes
+                    // changed (a mode change alone leaves the file, and its
+                    // mtime, alone).
+                    let content_changed = orig.as_ref().map(|o| &o.bytes) != Some(&s.bytes);
+                    match orig {
+                        Some(_) => out.changed.push(PathBuf::from(&rel)),
+                        None => out.created.push(PathBuf::from(&rel)),
                     }
-                    dir = d.parent();
+                    (Some(s.bytes), s.exec, content_changed)
                 }
-                written.deleted.push(PathBuf::from(rel));
-            }
+            };
+            out.files.push(ChangedFile {
+                path: rel,
+                bytes,
+                executable,
+                content_changed,
+            });
         }
-        for (rel, state) in &self.current {
-            let Some(state) = state else { continue };
-            let orig = self.original.get(rel).cloned().flatten();
-            if orig.as_ref() == Some(state) {
-                continue;
-            }
-            self.make_parents(rel)?;
-            let path = self.disk_path(rel);
-            if let Ok(m) = fs::symlink_metadata(&path) {
-                if !m.is_file() {
-                    return Err(PatchError::new(
-                        Kind::SpecialFile,
-                        "it is no longer a regular file",
-                    )
-                    .with_target(rel)
-                    .into());
-                }
-            }
-            // `orig` is what the file held when read: no need to read it
-            // again to see whether the bytes changed (a mode change alone
-            // leaves the file, and its mtime, alone).
-            if orig.as_ref().map(|o| &o.bytes) != Some(&state.bytes) {
-                crate::fs::write_replacing(&path, &state.bytes)?;
-            }
-            set_exec(&path, state.exec)?;
-            if orig.is_some() {
-                written.changed.push(PathBuf::from(rel));
-            } else {
-                written.created.push(PathBuf::from(rel));
-            }
-        }
-        Ok(written)
-    }
-
-    fn make_parents(&self, rel: &str) -> Result<(), crate::Error> {
-        let parts: Vec<&str> = rel.split('/').collect();
-        let mut path = self.root.to_path_buf();
-        for part in &parts[..parts.len() - 1] {
-            path.push(part);
-            match fs::symlink_metadata(&path) {
-                Ok(m) if m.is_dir() && !m.file_type().is_symlink() => {}
-                Ok(_) => {
-                    return Err(PatchError::new(
-                        Kind::Symlink,
-                        format!("`{}` is not a plain directory", path.display()),
-                    )
-                    .with_target(rel)
-                    .into())
-                }
-                Err(_) => fs::create_dir(&path)
-                    .map_err(|e| crate::Error::io("create directory", &path, e))?,
-            }
-        }
-        Ok(())
+        out
     }
 }
 
+/// Writes `files` (an overlay's changes, in path order) under `root`:
+/// deletions first, then files in path order. Directories are created as
+/// needed (never through a link), and directories left empty by a deletion
+/// are removed.
+pub(crate) fn write(root: &Path, files: &[ChangedFile]) -> Result<(), crate::Error> {
+    for file in files {
+        if file.bytes.is_some() {
+            continue;
+        }
+        // Re-check right before acting: nothing must be a link.
+        check_ancestors(root, &file.path, None)?;
+        let path = disk_path(root, &file.path);
+        crate::fs::remove_file(&path)?;
+        let mut dir = path.parent();
+        while let Some(d) = dir {
+            if d == root || fs::remove_dir(d).is_err() {
+                break;
+            }
+            dir = d.parent();
+        }
+    }
+    for file in files {
+        let Some(bytes) = &file.bytes else { continue };
+        let rel = &file.path;
+        make_parents(root, rel)?;
+        let path = disk_path(root, rel);
+        if let Ok(m) = fs::symlink_metadata(&path) {
+            if !m.is_file() {
+                return Err(
+                    PatchError::new(Kind::SpecialFile, "it is no longer a regular file")
+                        .with_target(rel)
+                        .into(),
+                );
+            }
+        }
+        if file.content_changed {
+            crate::fs::write_replacing(&path, bytes)?;
+        }
+        set_exec(&path, file.executable)?;
+    }
+    Ok(())
+}
+
+fn make_parents(root: &Path, rel: &str) -> Result<(), crate::Error> {
+    let mut path = root.to_path_buf();
+    let dir = rel.rsplit_once('/').map_or("", |(d, _)| d);
+    for part in dir.split('/').filter(|p| !p.is_empty()) {
+        path.push(part);
+        match fs::symlink_metadata(&path) {
+            Ok(m) if m.is_dir() && !m.file_type().is_symlink() => {}
+            Ok(_) => {
+                return Err(PatchError::new(
+                    Kind::Symlink,
+                    format!("`{}` is not a plain directory", path.display()),
+                )
+                .with_target(rel)
+                .into())
+            }
+            Err(_) => {
+                fs::create_dir(&path).map_err(|e| crate::Error::io("create directory", &path, e))?
+            }
+        }
+    }
+    Ok(())
+}
 #[cfg(unix)]
 fn set_exec(path: &Path, exec: bool) -> Result<(), crate::Error> {
     use std::os::unix::fs::PermissionsExt;

@@ -6,6 +6,8 @@
 //! - [`apply_to_dir`] applies them to a directory: every change is computed
 //!   in memory first, and the directory is written only when every hunk of
 //!   every patch applies.
+//! - [`apply_in_memory`] computes the same changes and writes nothing: every
+//!   created, changed or deleted file, with its new bytes.
 //!
 //! ```no_run
 //! use std::path::{Path, PathBuf};
@@ -205,8 +207,8 @@ impl PatchReport {
     }
 }
 
-/// The outcome of [`apply_to_dir`]: which files changed and where each hunk
-/// was applied.
+/// The outcome of [`apply_to_dir`] (and part of [`apply_in_memory`]'s):
+/// which files changed and where each hunk was applied.
 #[derive(Debug, Clone, Default)]
 pub struct Applied {
     patches: Vec<PatchReport>,
@@ -264,14 +266,132 @@ impl Applied {
     }
 }
 
+/// A file as the patches leave it: created, changed or deleted. Part of
+/// [`Changes`], from [`apply_in_memory`].
+#[derive(Debug, Clone)]
+#[cfg_attr(test, derive(PartialEq))]
+pub struct ChangedFile {
+    path: String,
+    bytes: Option<Vec<u8>>,
+    executable: bool,
+    /// Whether the bytes differ from the file's on disk (false when only the
+    /// executable bit changed): the writer leaves such a file's content,
+    /// and its mtime, alone.
+    content_changed: bool,
+}
+
+impl ChangedFile {
+    /// The file, relative to the directory, with `/` between components on
+    /// every platform (as [`HunkReport::file`] names it).
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// The file's new content, or `None` when the patches delete it.
+    pub fn bytes(&self) -> Option<&[u8]> {
+        self.bytes.as_deref()
+    }
+
+    /// The file's new content, taken out, or `None` when it is deleted.
+    pub fn into_bytes(self) -> Option<Vec<u8>> {
+        self.bytes
+    }
+
+    /// Whether the file is to be executable (false for a deleted file).
+    pub fn executable(&self) -> bool {
+        self.executable
+    }
+}
+
+/// The outcome of [`apply_in_memory`]: what [`apply_to_dir`] would write,
+/// and the reports it would return.
+#[derive(Debug, Clone)]
+pub struct Changes {
+    applied: Applied,
+    files: Vec<ChangedFile>,
+}
+
+impl Changes {
+    /// The reports: where each hunk was applied, and which files are
+    /// created, changed and deleted, as [`apply_to_dir`] returns them.
+    pub fn applied(&self) -> &Applied {
+        &self.applied
+    }
+
+    /// Every file created, changed (content or executable bit) or deleted,
+    /// in byte-wise path order.
+    pub fn files(&self) -> &[ChangedFile] {
+        &self.files
+    }
+
+    /// The reports and the files, taken apart.
+    pub fn into_parts(self) -> (Applied, Vec<ChangedFile>) {
+        (self.applied, self.files)
+    }
+}
+
+/// Applies `patches` in order to the directory `dir` in memory, writing
+/// nothing: returns every file as the patches leave it, and the reports.
+///
+/// The same engine as [`apply_to_dir`] (which is this, then a write), with
+/// the same checks: an error here is the error `apply_to_dir` would return,
+/// and the files are the bytes it would write. The directory is only read.
+///
+/// ```
+/// use build_patch::patch::{apply_in_memory, ApplyOptions, PatchFile};
+///
+/// let dir = std::env::temp_dir().join(format!("bp-doc-memory-{}", std::process::id()));
+/// std::fs::create_dir_all(&dir).unwrap();
+/// std::fs::write(dir.join("hello.txt"), "hello\nworld\n").unwrap();
+///
+/// let patch = PatchFile {
+///     display: "greet.patch".to_string(),
+///     bytes: b"--- a/hello.txt\n+++ b/hello.txt\n@@ -1,2 +1,2 @@\n hello\n-world\n+there\n"
+///         .to_vec(),
+///     strip: None,
+/// };
+/// let changes = apply_in_memory(&dir, &[patch], &ApplyOptions::new()).unwrap();
+/// let file = &changes.files()[0];
+/// assert_eq!((file.path(), file.bytes()), ("hello.txt", Some(&b"hello\nthere\n"[..])));
+/// assert_eq!(changes.applied().patches()[0].hunks()[0].line(), 1);
+/// // The directory is as it was.
+/// assert_eq!(std::fs::read_to_string(dir.join("hello.txt")).unwrap(), "hello\nworld\n");
+/// # std::fs::remove_dir_all(&dir).unwrap();
+/// ```
+pub fn apply_in_memory(
+    dir: &Path,
+    patches: &[PatchFile],
+    options: &ApplyOptions,
+) -> Result<Changes, PatchError> {
+    let mut overlay = Overlay::new(dir);
+    let mut budget = apply::WORK_BUDGET;
+    let mut reports = Vec::with_capacity(patches.len());
+    for patch in patches {
+        match apply_patch(&mut overlay, patch, options, &mut budget) {
+            Ok(report) => reports.push(report),
+            Err(e) => return Err(e.with_patch(&patch.display)),
+        }
+    }
+    let done = overlay.finish();
+    Ok(Changes {
+        applied: Applied {
+            patches: reports,
+            created: done.created,
+            changed: done.changed,
+            deleted: done.deleted,
+        },
+        files: done.files,
+    })
+}
+
 /// Applies `patches` in order to the directory `dir`, all or nothing.
 ///
-/// Every change is computed in memory first, with later patches seeing what
-/// earlier ones did; the directory is written only if every hunk of every
-/// patch applies. Nothing outside `dir` is read or written, nothing is read
-/// or written through a symbolic link, and only regular files and
-/// directories are touched. On error the directory is unchanged.
-///
+/// Every change is computed in memory first ([`apply_in_memory`]), with
+/// later patches seeing what earlier ones did; the directory is written only
+/// if every hunk of every patch applies. Nothing outside `dir` is read or
+/// written, nothing is read or written through a symbolic link, and only
+/// regular files and directories are touched. On error the directory is
+/// unchanged.
 /// ```
 /// use build_patch::patch::{apply_to_dir, ApplyOptions, PatchFile};
 ///
@@ -300,21 +420,9 @@ pub fn apply_to_dir(
     patches: &[PatchFile],
     opts: &ApplyOptions,
 ) -> Result<Applied, crate::Error> {
-    let mut overlay = Overlay::new(dir);
-    let mut budget = apply::WORK_BUDGET;
-    let mut reports = Vec::with_capacity(patches.len());
-    for patch in patches {
-        let report = apply_patch(&mut overlay, patch, opts, &mut budget)
-            .map_err(|e| e.with_patch(&patch.display))?;
-        reports.push(report);
-    }
-    let written = overlay.write()?;
-    Ok(Applied {
-        patches: reports,
-        created: written.created,
-        changed: written.changed,
-        deleted: written.deleted,
-    })
+    let changes = apply_in_memory(dir, patches, opts)?;
+    fs::write(dir, &changes.files)?;
+    Ok(changes.applied)
 }
 
 fn apply_patch(

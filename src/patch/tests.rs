@@ -570,3 +570,70 @@ fn a_listed_directory_that_holds_no_patch_is_an_error() {
     let (files, _) = load_patch_list(dir.path(), &[PathBuf::from("quilt")]).unwrap();
     assert!(files.is_empty());
 }
+
+#[test]
+fn in_memory_is_what_apply_to_dir_writes() {
+    let files = [
+        ("f", "1\n2\n3\n"),
+        ("mode", "x\n"),
+        ("d/old", "a\nb\n"),
+        ("old*", "r\n"),
+    ];
+    let patches = patch_files(&[
+        MODIFY,
+        "diff --git a/mode b/mode\nold mode 100644\nnew mode 100755\n",
+        "--- a/d/old\n+++ /dev/null\n@@ -1,2 +0,0 @@\n-a\n-b\n",
+        "--- /dev/null\n+++ b/e/new\n@@ -0,0 +1,2 @@\n+a\n+b\n",
+        "diff --git a/old b/sub/new\nsimilarity index 100%\nrename from old\nrename to sub/new\n",
+        // A later patch sees the earlier one's file.
+        "--- a/e/new\n+++ b/e/new\n@@ -1,2 +1,2 @@\n a\n-b\n+c\n",
+    ]);
+    let opts = ApplyOptions::new();
+    let memory = tree(&files);
+    let before = dump(memory.path());
+    let changes = apply_in_memory(memory.path(), &patches, &opts).unwrap();
+    assert_eq!(dump(memory.path()), before, "apply_in_memory wrote");
+
+    let disk = tree(&files);
+    let applied = apply_to_dir(disk.path(), &patches, &opts).unwrap();
+    let got = changes.applied();
+    assert_eq!(got.created(), applied.created());
+    assert_eq!(got.changed(), applied.changed());
+    assert_eq!(got.deleted(), applied.deleted());
+    assert_eq!(got.warnings(), applied.warnings());
+    assert_eq!(got.patches().len(), applied.patches().len());
+    for (a, b) in got.patches().iter().zip(applied.patches()) {
+        assert_eq!((a.display(), a.hunks()), (b.display(), b.hunks()));
+    }
+
+    // The files, laid over the tree as it was, are the tree apply_to_dir wrote.
+    let mut listed: Vec<String> = before.lines().map(str::to_string).collect();
+    let paths: Vec<&str> = changes.files().iter().map(ChangedFile::path).collect();
+    assert_eq!(paths, ["d/old", "e/new", "f", "mode", "old", "sub/new"]);
+    for file in changes.files() {
+        listed.retain(|l| {
+            let name = l.split(": ").next().unwrap();
+            name.trim_end_matches('*') != file.path()
+        });
+        if let Some(bytes) = file.bytes() {
+            let star = if file.executable() { "*" } else { "" };
+            let c = String::from_utf8_lossy(bytes).replace('\n', "|");
+            listed.push(format!("{}{star}: {c}", file.path()));
+        }
+    }
+    listed.sort();
+    let expected = if cfg!(unix) {
+        "e/new: a|c|\nf: 1|two|3|\nmode*: x|\nsub/new*: r|"
+    } else {
+        "e/new: a|c|\nf: 1|two|3|\nmode: x|\nsub/new: r|"
+    };
+    assert_eq!(listed.join("\n"), expected);
+    assert_eq!(dump(disk.path()), expected);
+
+    // An error is the same error, and nothing is written either way.
+    let failing = patch_files(&[MODIFY, MODIFY]);
+    let memory_err = apply_in_memory(memory.path(), &failing, &opts).unwrap_err();
+    let disk_err = apply_to_dir(memory.path(), &failing, &opts).unwrap_err();
+    assert_eq!(memory_err.to_string(), disk_err.to_string());
+    assert_eq!(dump(memory.path()), before);
+}
