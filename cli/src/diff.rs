@@ -9,6 +9,8 @@ use anyhow::{anyhow, Result};
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use build_patch::patch::ChangedFile;
+
 /// A file of a tree: its bytes and whether it is executable.
 struct Entry {
     bytes: Vec<u8>,
@@ -29,6 +31,34 @@ pub fn diff_trees(old: &Path, new: &Path) -> Result<String> {
     let mut out = String::new();
     for path in paths {
         out.push_str(&diff_file(path, old_files.get(path), new_files.get(path))?);
+    }
+    Ok(out)
+}
+
+/// The diff that `files` (changes the patch engine made in memory) make to
+/// the tree at `root`: what `diff_trees` gives between `root` and `root`
+/// with them written, without writing or reading anything else.
+pub fn diff_changes(root: &Path, files: &[ChangedFile]) -> Result<String> {
+    let mut out = String::new();
+    for f in files {
+        let path = f.path();
+        let mut parts = path.split('/');
+        if parts.clone().next() == Some("target") || parts.any(|p| IGNORED.contains(&p)) {
+            continue;
+        }
+        let on_disk = root.join(path);
+        let old = match std::fs::symlink_metadata(&on_disk) {
+            Ok(meta) if meta.is_file() => Some(Entry {
+                bytes: crate::fs::read(&on_disk)?,
+                executable: is_executable(&meta),
+            }),
+            _ => None,
+        };
+        let new = f.bytes().map(|bytes| Entry {
+            bytes: bytes.to_vec(),
+            executable: f.executable(),
+        });
+        out.push_str(&diff_file(path, old.as_ref(), new.as_ref())?);
     }
     Ok(out)
 }

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use build_patch::patch::{self, ApplyOptions, PatchFile};
 use toml_edit::{value, Item};
 
-use crate::diff::{copy_tree, diff_trees};
+use crate::diff::{copy_tree, diff_changes};
 use crate::edit::{commit_tree, fresh_edit_dir, lay_out, refresh, write_upgrade_marker};
 use crate::shell::Shell;
 use crate::undo::Snapshot;
@@ -110,7 +110,7 @@ pub fn upgrade(shell: &Shell, cwd: &Path, arg: &str, target: Target<'_>) -> Resu
         .strip(shim.strip.unwrap_or(1))
         .fuzz(shim.fuzz.unwrap_or(0));
     let mut outcomes: Vec<(PatchFile, Option<String>)> = Vec::new();
-    for (i, f) in files.iter().enumerate() {
+    for f in &files {
         if let Some(since) = crate::outdated::applied_upstream(f, version) {
             shell.status(
                 "Dropped",
@@ -122,17 +122,16 @@ pub fn upgrade(shell: &Shell, cwd: &Path, arg: &str, target: Target<'_>) -> Resu
             outcomes.push((f.clone(), None));
             continue;
         }
-        let before = scratch.path().join(format!("before-{i}"));
-        copy_tree(&tree, &before)?;
-        match patch::apply_to_dir(&tree, std::slice::from_ref(f), &options) {
-            Ok(applied) => {
-                let refreshed = refresh(
-                    &f.bytes,
-                    &diff_trees(&before, &tree)?,
-                    &shim.upstream,
-                    version,
-                );
-                let moved = applied.warnings().len();
+        // In memory first: `tree` stays as the patches before left it
+        // until this one applies.
+        match patch::apply_in_memory(&tree, std::slice::from_ref(f), &options) {
+            Ok(changes) => {
+                let diff = diff_changes(&tree, changes.files())?;
+                let refreshed = refresh(&f.bytes, &diff, &shim.upstream, version);
+                let moved = changes.applied().warnings().len();
+                // The next patch applies on top of this one.
+                patch::apply_to_dir(&tree, std::slice::from_ref(f), &options)
+                    .map_err(crate::opaque)?;
                 let note = if moved == 0 {
                     String::new()
                 } else {
@@ -141,10 +140,7 @@ pub fn upgrade(shell: &Shell, cwd: &Path, arg: &str, target: Target<'_>) -> Resu
                 shell.status("Refreshed", &format!("`{}`{note}", f.display));
                 outcomes.push((f.clone(), Some(refreshed)));
             }
-            Err(e)
-                if e.as_patch_error()
-                    .is_some_and(|p| p.kind_name() == "already-applied") =>
-            {
+            Err(e) if e.kind_name() == "already-applied" => {
                 shell.status(
                     "Dropped",
                     &format!(
@@ -157,9 +153,10 @@ pub fn upgrade(shell: &Shell, cwd: &Path, arg: &str, target: Target<'_>) -> Resu
             Err(e) => {
                 // Leave an edit folder at the failing patch, to resolve by hand.
                 let dir = fresh_edit_dir(&shim, false)?;
-                let tree = dir.join("tree");
-                copy_tree(&before, &tree)?;
-                copy_tree(&before, &dir.join("base"))?;
+                let edit_tree = dir.join("tree");
+                copy_tree(&tree, &edit_tree)?;
+                copy_tree(&tree, &dir.join("base"))?;
+                let tree = edit_tree;
                 commit_tree(
                     &tree,
                     &format!(
