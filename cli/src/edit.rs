@@ -218,8 +218,7 @@ pub fn lay_out(
     patches: &[patch::PatchFile],
     version: &str,
 ) -> Result<()> {
-    let scratch =
-        tempfile::tempdir().map_err(|e| anyhow!("cannot create a scratch folder: {e}"))?;
+    let scratch = crate::fs::scratch_dir()?;
     let pristine = shim
         .config_with(scratch.path(), &[], version)
         .stage()
@@ -315,8 +314,7 @@ pub fn save(
         crate::shim::sync(shell, &shim.dir)
             .with_context(|| format!("the shim does not build with `{rel}`"))?;
         // The shim must stage with the new patch, as a build would...
-        let scratch =
-            tempfile::tempdir().map_err(|e| anyhow!("cannot create a scratch folder: {e}"))?;
+        let scratch = crate::fs::scratch_dir()?;
         ShimInfo::read(&shim.dir)?
             .config(scratch.path())
             .try_build()

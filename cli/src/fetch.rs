@@ -53,8 +53,7 @@ pub fn fetch(shell: &Shell, cwd: &Path) -> Result<()> {
 /// network allowed: it is then in Cargo's cache.
 fn fetch_one(dir: &Path) -> Result<ShimInfo> {
     let shim = ShimInfo::read(dir)?;
-    let scratch =
-        tempfile::tempdir().map_err(|e| anyhow!("cannot create a scratch folder: {e}"))?;
+    let scratch = crate::fs::scratch_dir()?;
     shim.config_with(scratch.path(), &[], &shim.version)
         .offline(false)
         .stage()

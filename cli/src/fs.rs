@@ -61,3 +61,12 @@ pub fn copy(from: &Path, to: &Path) -> Result<()> {
         .map(drop)
         .map_err(|e| fail("copy", from, e))
 }
+
+/// A fresh scratch folder, removed when dropped.
+pub fn scratch_dir() -> Result<tempfile::TempDir> {
+    tempfile::tempdir().map_err(|e| anyhow!("cannot create a scratch folder: {e}"))
+}
+
+pub fn current_dir() -> Result<std::path::PathBuf> {
+    std::env::current_dir().map_err(|e| anyhow!("cannot read the current directory: {e}"))
+}

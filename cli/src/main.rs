@@ -27,6 +27,7 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 
+use fs::current_dir as cwd;
 use shell::Shell;
 
 #[derive(Parser, Debug)]
@@ -327,10 +328,6 @@ where
 /// it wraps, joined by `: `.
 pub fn message(e: &anyhow::Error) -> String {
     format!("{e:#}")
-}
-
-fn cwd() -> Result<PathBuf> {
-    std::env::current_dir().map_err(|e| anyhow!("cannot read the current directory: {e}"))
 }
 
 fn new(shell: &Shell, args: &NewArgs) -> Result<()> {

@@ -328,8 +328,7 @@ fn try_patches(
     version: &Version,
     patches: &[PatchReport],
 ) -> Result<Vec<Outcome>> {
-    let scratch =
-        tempfile::tempdir().map_err(|e| anyhow!("cannot create a scratch folder: {e}"))?;
+    let scratch = crate::fs::scratch_dir()?;
     let staged = shim
         .config_with(&scratch.path().join("out"), &[], &version.to_string())
         .stage()

@@ -114,7 +114,7 @@ pub fn new(shell: &Shell, req: &NewShim<'_>) -> Result<()> {
             req.dir.display()
         ));
     }
-    let cwd = current_dir()?;
+    let cwd = crate::fs::current_dir()?;
     let abs_dir = cwd.join(req.dir);
     let stage = |patches: &[PathBuf], scratch: &Path| {
         let mut cfg = Config::new();
@@ -131,8 +131,7 @@ pub fn new(shell: &Shell, req: &NewShim<'_>) -> Result<()> {
         "Staging",
         &format!("{} {}{}", req.name, req.version, req.from.describe()),
     );
-    let scratch =
-        tempfile::tempdir().map_err(|e| anyhow!("cannot create a scratch folder: {e}"))?;
+    let scratch = crate::fs::scratch_dir()?;
     let mut out = stage(req.patches, scratch.path())?;
     let mut patches = req.patches.to_vec();
     if !req.requires.is_empty() {
@@ -375,8 +374,7 @@ pub fn sync(shell: &Shell, dir: &Path) -> Result<()> {
         return Err(anyhow!(e));
     }
     let (shim_name, name, version) = (&info.name, &info.upstream, &info.version);
-    let scratch =
-        tempfile::tempdir().map_err(|e| anyhow!("cannot create a scratch folder: {e}"))?;
+    let scratch = crate::fs::scratch_dir()?;
     let cfg = info.config(scratch.path());
     // A shim that compiles another version than it claims is not synced
     // around: mirroring that version's manifest would hide the mismatch.
@@ -833,10 +831,6 @@ fn set_or_remove(table: &mut Table, key: &str, item: Option<Item>) {
 }
 
 use crate::fs::write_creating as write;
-
-fn current_dir() -> Result<PathBuf> {
-    std::env::current_dir().map_err(|e| anyhow!("cannot read the current directory: {e}"))
-}
 
 fn indent(text: &str) -> String {
     text.lines().map(|l| format!("    {l}\n")).collect()

@@ -370,8 +370,7 @@ fn current_manifest(d: &Dependent) -> Result<String> {
             crate::fs::read_to_string(path)
         }
         Some(shim) => {
-            let scratch =
-                tempfile::tempdir().map_err(|e| anyhow!("cannot create a scratch folder: {e}"))?;
+            let scratch = crate::fs::scratch_dir()?;
             let out = shim.config(scratch.path()).stage().map_err(crate::opaque)?;
             let path = out.staged_dir().join("Cargo.toml");
             crate::fs::read_to_string(&path)

@@ -101,8 +101,7 @@ pub fn upgrade(shell: &Shell, cwd: &Path, arg: &str, target: Target<'_>) -> Resu
 
     // Re-apply each patch to the new version, one at a time, in a scratch
     // tree; nothing of the shim changes until all of them apply.
-    let scratch =
-        tempfile::tempdir().map_err(|e| anyhow!("cannot create a scratch folder: {e}"))?;
+    let scratch = crate::fs::scratch_dir()?;
     let tree = scratch.path().join("tree");
     lay_out(&shim, &tree, &[], version)?;
     let mut options = ApplyOptions::new();
