@@ -85,6 +85,9 @@ impl Error {
     pub fn kind_name(&self) -> &'static str {
         match &self.inner.kind {
             Kind::Io { .. } => "io",
+            // An I/O failure of the engine's (reading the patches, writing
+            // the tree) is one like the others.
+            Kind::Patch(p) if p.kind() == crate::patch::PatchErrorKind::Io => "io",
             Kind::Patch(_) => "patch",
             Kind::Message { what, .. } => what,
         }
@@ -162,6 +165,7 @@ impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match &self.inner.kind {
             Kind::Io { source, .. } => Some(source),
+            Kind::Patch(p) => std::error::Error::source(p),
             _ => None,
         }
     }

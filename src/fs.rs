@@ -4,7 +4,7 @@
 //! an error never says "No such file or directory" without saying which.
 
 use std::fs;
-use std::io::{self, Write};
+use std::io;
 use std::path::Path;
 
 use crate::error::{Error, Result};
@@ -55,46 +55,8 @@ pub(crate) fn write_if_changed(path: &Path, contents: &[u8]) -> Result<bool> {
             return Ok(false);
         }
     }
-    write_through_temporary(path, contents, true)?;
+    // One implementation, the patch engine's (which writes the patched files).
+    crate::patch::write_through_temporary(path, contents, true)
+        .map_err(|f| Error::io(f.action, &f.path, f.source))?;
     Ok(true)
-}
-
-/// [`write_if_changed`] without the comparison and without waiting for the
-/// disk (no `fsync`), for a caller that knows the file holds other bytes or
-/// does not exist: the patch engine's overlay, which read it, and whose files
-/// sit in the staged tree beside copies that are not synced either
-/// (`stage::copy_tree`). The same temporary file, rename and mode.
-pub(crate) fn write_replacing(path: &Path, contents: &[u8]) -> Result<()> {
-    write_through_temporary(path, contents, false)
-}
-
-fn write_through_temporary(path: &Path, contents: &[u8], sync: bool) -> Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
-    // Unique to this call, not only to this process: threads of one process
-    // (the library called twice at once) write the same files.
-    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let tmp = dir.join(format!(".{name}.{}-{n}.tmp", std::process::id()));
-    let mut f = fs::File::create(&tmp).map_err(|e| Error::io("create", &tmp, e))?;
-    normal_mode(&f).map_err(|e| Error::io("set permissions of", &tmp, e))?;
-    f.write_all(contents)
-        .and_then(|()| if sync { f.sync_all() } else { Ok(()) })
-        .map_err(|e| Error::io("write", &tmp, e))?;
-    drop(f);
-    fs::rename(&tmp, path).map_err(|e| {
-        let _ = fs::remove_file(&tmp);
-        Error::io("rename into place", path, e)
-    })
-}
-
-#[cfg(unix)]
-fn normal_mode(f: &fs::File) -> io::Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    f.set_permissions(fs::Permissions::from_mode(0o644))
-}
-
-#[cfg(not(unix))]
-fn normal_mode(_f: &fs::File) -> io::Result<()> {
-    Ok(())
 }

@@ -976,13 +976,13 @@ fn stage_upstream(
     // The patches, read once; every file read is watched.
     let (patches, read_paths) =
         patch::load_patch_list(base_dir, settings.patches.as_deref().unwrap_or(&[])).map_err(
-            |e| match e.kind_name() {
-                "io" => e.with_help(format!(
+            |e| match e.kind() {
+                patch::PatchErrorKind::Io => Error::from(e).with_help(format!(
                     "patch paths are relative to `{}` (those in a quilt `series`, to the series' \
                      directory): check the list of patches",
                     base_dir.display()
                 )),
-                _ => e,
+                _ => Error::from(e),
             },
         )?;
     for p in &read_paths {

@@ -366,12 +366,7 @@ fn try_patches(
                         Outcome::Moved(moved)
                     }
                 }
-                Err(e)
-                    if e.as_patch_error()
-                        .is_some_and(|p| p.kind_name() == "already-applied") =>
-                {
-                    Outcome::Upstream
-                }
+                Err(e) if e.kind() == patch::PatchErrorKind::AlreadyApplied => Outcome::Upstream,
                 Err(_) => {
                     broken = true;
                     Outcome::Conflicts

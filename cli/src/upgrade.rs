@@ -139,7 +139,7 @@ pub fn upgrade(shell: &Shell, cwd: &Path, arg: &str, target: Target<'_>) -> Resu
                 shell.status("Refreshed", &format!("`{}`{note}", f.display));
                 outcomes.push((f.clone(), Some(refreshed)));
             }
-            Err(e) if e.kind_name() == "already-applied" => {
+            Err(e) if e.kind() == patch::PatchErrorKind::AlreadyApplied => {
                 shell.status(
                     "Dropped",
                     &format!(

@@ -2,6 +2,8 @@
 //! can act on (lowercase, no trailing period, paths in backticks).
 
 use std::fmt;
+use std::io;
+use std::path::{Path, PathBuf};
 
 use super::apply::Closest;
 
@@ -12,7 +14,7 @@ use super::apply::Closest;
 /// found, and what to do. The accessors give the same facts to programs.
 ///
 /// ```
-/// use build_patch::patch::{apply_to_dir, ApplyOptions, PatchFile};
+/// use build_patch::patch::{apply_to_dir, ApplyOptions, PatchErrorKind, PatchFile};
 ///
 /// let dir = std::env::temp_dir().join(format!("bp-doc-error-{}", std::process::id()));
 /// std::fs::create_dir_all(&dir).unwrap();
@@ -23,7 +25,8 @@ use super::apply::Closest;
 ///     strip: None,
 /// };
 /// let err = apply_to_dir(&dir, &[patch], &ApplyOptions::new()).unwrap_err();
-/// let e = err.as_patch_error().unwrap();
+/// let e = &err;
+/// assert_eq!(e.kind(), PatchErrorKind::HunkFailed);
 /// assert_eq!(e.kind_name(), "hunk-failed");
 /// assert_eq!((e.patch_file(), e.target(), e.hunk_number()), (Some("fix.patch"), Some("a.txt"), Some(1)));
 /// assert_eq!(e.closest_lines(), [&b"one\n"[..], b"two\n", b"three\n"]); // with their line breaks
@@ -36,25 +39,47 @@ pub struct PatchError {
     inner: Box<Inner>,
 }
 
+/// What kind of failure a [`PatchError`] is, for programs to act on (the
+/// `Display` text is for people). New kinds may be added.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Kind {
+#[non_exhaustive]
+pub enum PatchErrorKind {
+    /// The file is not a patch (no diff in it, or it is empty).
     NotAPatch,
+    /// A patch this engine refuses: binary, or a format it does not take.
     Unsupported,
+    /// The patch is damaged: counts, headers or names that do not add up.
     Malformed,
+    /// A name in the patch could reach outside the directory.
     UnsafePath,
+    /// A hunk does not apply.
     HunkFailed,
+    /// The change the patch makes is already there.
     AlreadyApplied,
+    /// A file the patch changes, deletes, renames or copies does not exist.
     MissingFile,
+    /// A file the patch creates, or renames or copies to, already exists.
     FileExists,
+    /// The patch deletes a file whose content is not what it removes.
     DeleteMismatch,
+    /// The path goes through a symbolic link.
     Symlink,
+    /// The path is not a regular file (a device, socket or pipe).
     SpecialFile,
+    /// A file is where a directory must be, or the other way round.
     Conflict,
+    /// Placing a hunk needs more work than any real patch does.
     TooExpensive,
+    /// A quilt `series` file, or a listed directory, is wrong.
     Series,
+    /// Reading or writing a file or directory failed; [`PatchError::path`]
+    /// says which and [`std::error::Error::source`] gives the
+    /// [`io::Error`].
+    Io,
 }
 
-#[derive(Debug)]
+pub(crate) use PatchErrorKind as Kind;
+
 struct Inner {
     kind: Kind,
     patch: Option<String>,
@@ -63,6 +88,9 @@ struct Inner {
     reason: String,
     hunk: Option<HunkDetail>,
     help: Option<String>,
+    /// For [`Kind::Io`]: the path on disk, and what the system said.
+    path: Option<PathBuf>,
+    source: Option<io::Error>,
 }
 
 /// What a failed hunk expected and what was found instead.
@@ -88,8 +116,25 @@ impl PatchError {
                 reason: reason.into(),
                 hunk: None,
                 help: None,
+                path: None,
+                source: None,
             }),
         }
+    }
+
+    /// A failed filesystem operation on `path`, outside any one file of the
+    /// tree (a patch of the list, or the tree being written): its message is
+    /// `failed to {action} `{path}`: {source}`.
+    pub(crate) fn io(action: &str, path: &Path, source: io::Error) -> PatchError {
+        let reason = format!("failed to {action} `{}`: {source}", path.display());
+        PatchError::new(Kind::Io, reason).with_source(path, source)
+    }
+
+    /// Keeps the path and the system's error of an I/O failure.
+    pub(crate) fn with_source(mut self, path: &Path, source: io::Error) -> PatchError {
+        self.inner.path = Some(path.to_path_buf());
+        self.inner.source = Some(source);
+        self
     }
 
     pub(crate) fn with_patch(mut self, patch: &str) -> PatchError {
@@ -122,7 +167,8 @@ impl PatchError {
     /// A short, stable name for what went wrong: `not-a-patch`,
     /// `unsupported`, `malformed`, `unsafe-path`, `hunk-failed`,
     /// `already-applied`, `missing-file`, `file-exists`, `delete-mismatch`,
-    /// `symlink`, `special-file`, `conflict`, `too-expensive` or `series`.
+    /// `symlink`, `special-file`, `conflict`, `too-expensive`, `series` or
+    /// `io`: the name of [`PatchError::kind`].
     pub fn kind_name(&self) -> &'static str {
         match self.inner.kind {
             Kind::NotAPatch => "not-a-patch",
@@ -139,7 +185,19 @@ impl PatchError {
             Kind::Conflict => "conflict",
             Kind::TooExpensive => "too-expensive",
             Kind::Series => "series",
+            Kind::Io => "io",
         }
+    }
+
+    /// What kind of failure this is.
+    pub fn kind(&self) -> PatchErrorKind {
+        self.inner.kind
+    }
+
+    /// For an I/O failure ([`PatchErrorKind::Io`]), the path it was about,
+    /// as on disk.
+    pub fn path(&self) -> Option<&Path> {
+        self.inner.path.as_deref()
     }
 
     /// How the patch file is named (as given in [`super::PatchFile::display`]).
@@ -256,6 +314,8 @@ impl fmt::Display for PatchError {
                 i.reason
             )?,
             (Kind::Series, _) => write!(f, "patch series `{patch}`{line}: {}", i.reason)?,
+            // Already the whole message, with its path.
+            (Kind::Io, None) => f.write_str(&i.reason)?,
             (_, Some(t)) => write!(
                 f,
                 "patch `{patch}` cannot be applied to `{t}`: {}",
@@ -318,4 +378,11 @@ impl fmt::Debug for PatchError {
     }
 }
 
-impl std::error::Error for PatchError {}
+impl std::error::Error for PatchError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match &self.inner.source {
+            Some(e) => Some(e),
+            None => None,
+        }
+    }
+}

@@ -9,7 +9,7 @@
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::io;
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
@@ -35,8 +35,11 @@ pub(crate) struct Overlay<'a> {
     original: States,
 }
 
-fn io_error(action: &str, path: &str, e: &io::Error) -> PatchError {
-    PatchError::new(Kind::SpecialFile, format!("failed to {action}: {e}")).with_target(path)
+/// A failed read of `rel`, a file or directory of the tree.
+fn io_error(action: &str, root: &Path, rel: &str, e: io::Error) -> PatchError {
+    PatchError::new(Kind::Io, format!("failed to {action}: {e}"))
+        .with_target(rel)
+        .with_source(&disk_path(root, rel), e)
 }
 
 #[cfg(unix)]
@@ -113,7 +116,7 @@ fn check_ancestors(root: &Path, rel: &str, current: Option<&States>) -> Result<b
                 .with_target(rel));
             }
             Err(e) if e.kind() == io::ErrorKind::NotFound => on_disk = false,
-            Err(e) => return Err(io_error("inspect", &prefix, &e)),
+            Err(e) => return Err(io_error("inspect", root, &prefix, e)),
         }
     }
     Ok(on_disk)
@@ -165,7 +168,7 @@ impl<'a> Overlay<'a> {
         let meta = match fs::symlink_metadata(&path) {
             Ok(m) => m,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(io_error("inspect", rel, &e)),
+            Err(e) => return Err(io_error("inspect", self.root, rel, e)),
         };
         let ft = meta.file_type();
         if ft.is_symlink() {
@@ -187,7 +190,10 @@ impl<'a> Overlay<'a> {
             )
             .with_target(rel));
         }
-        let bytes = fs::read(&path).map_err(|e| io_error("read", rel, &e))?;
+        let bytes = match fs::read(&path) {
+            Ok(b) => b,
+            Err(e) => return Err(io_error("read", self.root, rel, e)),
+        };
         Ok(Some(Rc::new(FileState {
             bytes,
             exec: is_exec(&meta),
@@ -250,7 +256,7 @@ impl<'a> Overlay<'a> {
 /// deletions first, then files in path order. Directories are created as
 /// needed (never through a link), and directories left empty by a deletion
 /// are removed.
-pub(crate) fn write(root: &Path, files: &[ChangedFile]) -> Result<(), crate::Error> {
+pub(crate) fn write(root: &Path, files: &[ChangedFile]) -> Result<(), PatchError> {
     for file in files {
         if file.bytes.is_some() {
             continue;
@@ -258,7 +264,12 @@ pub(crate) fn write(root: &Path, files: &[ChangedFile]) -> Result<(), crate::Err
         // Re-check right before acting: nothing must be a link.
         check_ancestors(root, &file.path, None)?;
         let path = disk_path(root, &file.path);
-        crate::fs::remove_file(&path)?;
+        match fs::remove_file(&path) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => {
+                return Err(PatchError::io("remove file", &path, e))
+            }
+            _ => {}
+        }
         let mut dir = path.parent();
         while let Some(d) = dir {
             if d == root || fs::remove_dir(d).is_err() {
@@ -276,20 +287,21 @@ pub(crate) fn write(root: &Path, files: &[ChangedFile]) -> Result<(), crate::Err
             if !m.is_file() {
                 return Err(
                     PatchError::new(Kind::SpecialFile, "it is no longer a regular file")
-                        .with_target(rel)
-                        .into(),
+                        .with_target(rel),
                 );
             }
         }
         if file.content_changed {
-            crate::fs::write_replacing(&path, bytes)?;
+            // Without waiting for the disk (no `fsync`), like the copies
+            // beside these files in a staged tree.
+            write_through_temporary(&path, bytes, false).map_err(IoFailure::into_error)?;
         }
         set_exec(&path, file.executable)?;
     }
     Ok(())
 }
 
-fn make_parents(root: &Path, rel: &str) -> Result<(), crate::Error> {
+fn make_parents(root: &Path, rel: &str) -> Result<(), PatchError> {
     let mut path = root.to_path_buf();
     let dir = rel.rsplit_once('/').map_or("", |(d, _)| d);
     for part in dir.split('/').filter(|p| !p.is_empty()) {
@@ -301,20 +313,25 @@ fn make_parents(root: &Path, rel: &str) -> Result<(), crate::Error> {
                     Kind::Symlink,
                     format!("`{}` is not a plain directory", path.display()),
                 )
-                .with_target(rel)
-                .into())
+                .with_target(rel))
             }
             Err(_) => {
-                fs::create_dir(&path).map_err(|e| crate::Error::io("create directory", &path, e))?
+                if let Err(e) = fs::create_dir(&path) {
+                    return Err(PatchError::io("create directory", &path, e));
+                }
             }
         }
     }
     Ok(())
 }
+
 #[cfg(unix)]
-fn set_exec(path: &Path, exec: bool) -> Result<(), crate::Error> {
+fn set_exec(path: &Path, exec: bool) -> Result<(), PatchError> {
     use std::os::unix::fs::PermissionsExt;
-    let meta = fs::metadata(path).map_err(|e| crate::Error::io("inspect", path, e))?;
+    let meta = match fs::metadata(path) {
+        Ok(m) => m,
+        Err(e) => return Err(PatchError::io("inspect", path, e)),
+    };
     let mode = meta.permissions().mode();
     // Executable for whoever may read it, as `chmod +x` under a usual umask.
     let want = if exec {
@@ -323,13 +340,82 @@ fn set_exec(path: &Path, exec: bool) -> Result<(), crate::Error> {
         mode & !0o111
     };
     if want != mode {
-        fs::set_permissions(path, fs::Permissions::from_mode(want))
-            .map_err(|e| crate::Error::io("set permissions of", path, e))?;
+        if let Err(e) = fs::set_permissions(path, fs::Permissions::from_mode(want)) {
+            return Err(PatchError::io("set permissions of", path, e));
+        }
     }
     Ok(())
 }
 
 #[cfg(not(unix))]
-fn set_exec(_path: &Path, _exec: bool) -> Result<(), crate::Error> {
+fn set_exec(_path: &Path, _exec: bool) -> Result<(), PatchError> {
+    Ok(())
+}
+
+/// A failed filesystem operation: what was done, to which path, and what
+/// the system said; for the crate's own errors as well as the engine's.
+pub(crate) struct IoFailure {
+    pub(crate) action: &'static str,
+    pub(crate) path: PathBuf,
+    pub(crate) source: io::Error,
+}
+
+impl IoFailure {
+    fn into_error(self) -> PatchError {
+        PatchError::io(self.action, &self.path, self.source)
+    }
+}
+
+/// Writes `contents` to `path` through a temporary file and a rename, so a
+/// reader never sees a half-written file, waiting for the disk (`fsync`)
+/// when `sync`. The file gets mode 644 whatever the umask of the build: the
+/// staged tree must be the same bytes and modes on every machine.
+pub(crate) fn write_through_temporary(
+    path: &Path,
+    contents: &[u8],
+    sync: bool,
+) -> Result<(), IoFailure> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
+    // Unique to this call, not only to this process: threads of one process
+    // (the library called twice at once) write the same files.
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let tmp = dir.join(format!(".{name}.{}-{n}.tmp", std::process::id()));
+    let fail = |action, path: &Path, source| IoFailure {
+        action,
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut f = match fs::File::create(&tmp) {
+        Ok(f) => f,
+        Err(e) => return Err(fail("create", &tmp, e)),
+    };
+    if let Err(e) = normal_mode(&f) {
+        return Err(fail("set permissions of", &tmp, e));
+    }
+    let mut written = f.write_all(contents);
+    if sync && written.is_ok() {
+        written = f.sync_all();
+    }
+    if let Err(e) = written {
+        return Err(fail("write", &tmp, e));
+    }
+    drop(f);
+    if let Err(e) = fs::rename(&tmp, path) {
+        let _ = fs::remove_file(&tmp);
+        return Err(fail("rename into place", path, e));
+    }
+    Ok(())
+}
+
+#[cfg(unix)]
+fn normal_mode(f: &fs::File) -> io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    f.set_permissions(fs::Permissions::from_mode(0o644))
+}
+
+#[cfg(not(unix))]
+fn normal_mode(_f: &fs::File) -> io::Result<()> {
     Ok(())
 }

@@ -71,7 +71,8 @@ mod series;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
-pub use error::PatchError;
+pub use error::{PatchError, PatchErrorKind};
+pub(crate) use fs::write_through_temporary;
 
 use apply::Failure;
 use error::{HunkDetail, Kind};
@@ -145,7 +146,7 @@ pub struct PatchFile {
 pub fn load_patch_list(
     base: &Path,
     entries: &[PathBuf],
-) -> Result<(Vec<PatchFile>, Vec<PathBuf>), crate::Error> {
+) -> Result<(Vec<PatchFile>, Vec<PathBuf>), PatchError> {
     series::load(base, entries)
 }
 
@@ -393,7 +394,7 @@ pub fn apply_in_memory(
 /// regular files and directories are touched. On error the directory is
 /// unchanged.
 /// ```
-/// use build_patch::patch::{apply_to_dir, ApplyOptions, PatchFile};
+/// use build_patch::patch::{apply_to_dir, ApplyOptions, PatchErrorKind, PatchFile};
 ///
 /// let dir = std::env::temp_dir().join(format!("bp-doc-apply-{}", std::process::id()));
 /// std::fs::create_dir_all(&dir).unwrap();
@@ -412,14 +413,14 @@ pub fn apply_in_memory(
 ///
 /// // Applied twice, the patch is recognised as already there, and nothing changes.
 /// let err = apply_to_dir(&dir, &[patch], &ApplyOptions::new()).unwrap_err();
-/// assert_eq!(err.as_patch_error().unwrap().kind_name(), "already-applied");
+/// assert_eq!(err.kind(), PatchErrorKind::AlreadyApplied);
 /// # std::fs::remove_dir_all(&dir).unwrap();
 /// ```
 pub fn apply_to_dir(
     dir: &Path,
     patches: &[PatchFile],
     opts: &ApplyOptions,
-) -> Result<Applied, crate::Error> {
+) -> Result<Applied, PatchError> {
     let changes = apply_in_memory(dir, patches, opts)?;
     fs::write(dir, &changes.files)?;
     Ok(changes.applied)
@@ -645,7 +646,7 @@ fn apply_file(
 ) -> Result<(), PatchError> {
     let op = match resolve(overlay, fp, level.strip) {
         // A name with fewer components than the strip level, say.
-        Err(e) if e.kind_name() == "unsafe-path" => {
+        Err(e) if e.kind() == Kind::UnsafePath => {
             return Err(match strip_help(overlay, fp, level) {
                 Some(help) => e.with_help(help),
                 None => e,
@@ -713,7 +714,7 @@ fn apply_file(
             };
             let rest = match run_hunks(&cur.bytes, &fp.hunks, false, &t, fuzz, budget, report) {
                 Ok(b) => b,
-                Err(e) if e.kind_name() == "hunk-failed" => {
+                Err(e) if e.kind() == Kind::HunkFailed => {
                     return Err(PatchError::new(
                         Kind::DeleteMismatch,
                         "the patch deletes the file, but its content differs from what the patch removes",

@@ -74,8 +74,11 @@ struct Loader<'a> {
 }
 
 impl Loader<'_> {
-    fn file(&mut self, path: &Path, strip: Option<usize>) -> Result<(), crate::Error> {
-        let bytes = crate::fs::read(path)?;
+    fn file(&mut self, path: &Path, strip: Option<usize>) -> Result<(), PatchError> {
+        let bytes = match fs::read(path) {
+            Ok(b) => b,
+            Err(e) => return Err(PatchError::io("read", path, e)),
+        };
         self.read.push(path.to_path_buf());
         self.files.push(PatchFile {
             display: display_name(self.base, path),
@@ -85,8 +88,11 @@ impl Loader<'_> {
         Ok(())
     }
 
-    fn series(&mut self, path: &Path) -> Result<(), crate::Error> {
-        let text = crate::fs::read_to_string(path)?;
+    fn series(&mut self, path: &Path) -> Result<(), PatchError> {
+        let text = match fs::read_to_string(path) {
+            Ok(t) => t,
+            Err(e) => return Err(PatchError::io("read", path, e)),
+        };
         self.read.push(path.to_path_buf());
         let dir = path.parent().unwrap_or(Path::new("."));
         let entries = parse_series(&text).map_err(|(line, msg)| {
@@ -105,16 +111,16 @@ impl Loader<'_> {
         Ok(())
     }
 
-    fn dir(&mut self, path: &Path) -> Result<(), crate::Error> {
+    fn dir(&mut self, path: &Path) -> Result<(), PatchError> {
         let series = path.join("series");
         if series.is_file() {
             self.read.push(path.to_path_buf());
             return self.series(&series);
         }
-        let rd = fs::read_dir(path).map_err(|e| crate::Error::io("read directory", path, e))?;
+        let rd = fs::read_dir(path).map_err(|e| PatchError::io("read directory", path, e))?;
         let mut names = Vec::new();
         for entry in rd {
-            let entry = entry.map_err(|e| crate::Error::io("read directory", path, e))?;
+            let entry = entry.map_err(|e| PatchError::io("read directory", path, e))?;
             let name = entry.file_name();
             let ok = name.to_str().is_some_and(is_patch_name);
             let is_file = entry.file_type().is_ok_and(|t| t.is_file());
@@ -135,7 +141,7 @@ impl Loader<'_> {
 pub(crate) fn load(
     base: &Path,
     entries: &[PathBuf],
-) -> Result<(Vec<PatchFile>, Vec<PathBuf>), crate::Error> {
+) -> Result<(Vec<PatchFile>, Vec<PathBuf>), PatchError> {
     let mut l = Loader {
         base,
         files: Vec::new(),
@@ -170,7 +176,7 @@ pub(crate) fn load(
 /// A listed directory that holds no patch: the build would compile the
 /// pristine crate while the list says it is patched (a `.gitignore` with
 /// `*.patch` leaves exactly that in a fresh clone).
-fn lists_nothing(base: &Path, path: &Path) -> crate::Error {
+fn lists_nothing(base: &Path, path: &Path) -> PatchError {
     let shown = display_name(base, path);
     PatchError::new(
         Kind::Series,
@@ -184,7 +190,6 @@ fn lists_nothing(base: &Path, path: &Path) -> crate::Error {
         "put the patches there (check that `.gitignore` does not leave them out of the \
          repository), or remove the entry from `patches`",
     )
-    .into()
 }
 
 /// A listed patch path that cannot be read: shown normalised (no `a/../`),
@@ -195,10 +200,10 @@ fn not_found(
     path: &Path,
     err: io::Error,
     series: Option<&str>,
-) -> crate::Error {
+) -> PatchError {
     let abs = normalise(path);
     if err.kind() != io::ErrorKind::NotFound {
-        return crate::Error::io("read", &abs, err);
+        return PatchError::io("read", &abs, err);
     }
     let listed = normalise(Path::new(listed));
     let shown = listed.display().to_string();
@@ -210,9 +215,9 @@ fn not_found(
     if abs != listed {
         text += &format!(": there is no `{}`", abs.display());
     }
-    let e = crate::Error::msg("io", text);
+    let e = PatchError::new(Kind::Io, text).with_source(&abs, err);
     match close_path(base, &listed) {
-        Some(close) => e.with_note(format!("help: did you mean `{}`?", close.display())),
+        Some(close) => e.with_help(format!("did you mean `{}`?", close.display())),
         None => e,
     }
 }
@@ -363,7 +368,7 @@ mod tests {
             "patches/greet-comma.patch",
             "patches/fix.diff",
         ] {
-            crate::fs::create_dir_all(tmp.join(f).parent().unwrap()).unwrap();
+            fs::create_dir_all(tmp.join(f).parent().unwrap()).unwrap();
             std::fs::write(tmp.join(f), "").unwrap();
         }
         let close =

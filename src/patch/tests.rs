@@ -464,7 +464,7 @@ fn fuzz_option() {
     let dir = tree(&[("f", "1\nX\n3\n4\n5\n")]);
     let err = apply_to_dir(dir.path(), &patch_files(&[p]), &ApplyOptions::new()).unwrap_err();
     assert_eq!(
-        err.as_patch_error().unwrap().help(),
+        err.help(),
         Some("refresh the patch against this version of the crate, or allow fuzz with `fuzz = 2` in [package.metadata.build-patch] (this hunk would then apply at line 1)")
     );
     let applied =
@@ -539,7 +539,7 @@ fn error_accessors() {
     let dir = tree(&[("f", "1\n2\n3\n")]);
     let p = "--- a/f\n+++ b/f\n@@ -1,3 +1,3 @@\n 1\n-X\n+two\n 3\n";
     let err = apply_to_dir(dir.path(), &patch_files(&[p]), &ApplyOptions::new()).unwrap_err();
-    let pe = err.as_patch_error().unwrap();
+    let pe = &err;
     assert_eq!(pe.kind_name(), "hunk-failed");
     assert_eq!(pe.patch_file(), Some("patches/1.patch"));
     assert_eq!(pe.target(), Some("f"));
@@ -636,4 +636,30 @@ fn in_memory_is_what_apply_to_dir_writes() {
     let disk_err = apply_to_dir(memory.path(), &failing, &opts).unwrap_err();
     assert_eq!(memory_err.to_string(), disk_err.to_string());
     assert_eq!(dump(memory.path()), before);
+}
+
+#[test]
+fn io_errors_keep_their_path_and_source() {
+    use std::error::Error as _;
+    let dir = tree(&[("patches/a.patch", MODIFY)]);
+    let err = load_patch_list(dir.path(), &[PathBuf::from("patches/b.patch")]).unwrap_err();
+    assert_eq!(err.kind(), PatchErrorKind::Io);
+    assert_eq!(err.kind_name(), "io");
+    assert_eq!(
+        err.path(),
+        Some(dir.path().join("patches/b.patch").as_path())
+    );
+    let source = err
+        .source()
+        .unwrap()
+        .downcast_ref::<std::io::Error>()
+        .unwrap();
+    assert_eq!(source.kind(), std::io::ErrorKind::NotFound);
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "patch `patches/b.patch` does not exist: there is no `{}`\n  help: did you mean `patches/a.patch`?",
+            dir.path().join("patches/b.patch").display()
+        )
+    );
 }
