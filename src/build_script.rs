@@ -32,7 +32,7 @@ use std::path::{Component, Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use crate::directives::Directives;
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::fs;
 use crate::manifest::BuildSetting;
 use crate::map::Set;
@@ -164,8 +164,8 @@ pub(crate) fn compare(staged: &Path, script: &Path, shim_dir: &Path) -> Result<V
 }
 
 fn script_error(script: &Path, message: &str) -> Error {
-    Error::msg(
-        "build-script",
+    Error::new(
+        ErrorKind::BuildScript,
         format!(
             "cannot prepare the upstream build script `{}` for the shim: {message}",
             script.display()
@@ -209,8 +209,8 @@ pub(crate) fn run(req: &Run<'_>, directives: &mut Directives) -> Result<()> {
         // Cargo shows the build script's stdout and stderr when it fails;
         // the child's stderr went straight there.
         print!("{stdout}");
-        return Err(Error::msg(
-            "build-script",
+        return Err(Error::new(
+            ErrorKind::BuildScript,
             format!(
                 "the build script of `{}` failed ({}); its output is above",
                 req.what, output.status

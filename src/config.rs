@@ -17,7 +17,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::toml::{self, Value};
 
 /// The keys `[package.metadata.build-patch]` accepts.
@@ -58,6 +58,15 @@ impl GitRef {
     }
 }
 
+/// What a patch whose `Applies-to:` line names another version does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum VersionMismatch {
+    /// `"warn"`, the default: a warning, and the build goes on.
+    Warn,
+    /// `"error"`: the build fails.
+    Error,
+}
+
 /// Where Cargo takes the pristine upstream from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Remote {
@@ -81,9 +90,9 @@ pub(crate) struct Settings {
     pub strip: Option<usize>,
     pub fuzz: Option<usize>,
     pub source: Option<PathBuf>,
-    /// Whether a patch that records another upstream version fails the build
-    /// (`true`) or warns (`false`, the default).
-    pub version_mismatch_is_error: Option<bool>,
+    /// `version-mismatch`: what a patch that records another upstream
+    /// version does (default: warn).
+    pub version_mismatch: Option<VersionMismatch>,
     /// `git`: the repository holding the upstream.
     pub git: Option<String>,
     /// `rev`, `tag` or `branch` (at most one).
@@ -102,9 +111,7 @@ impl Settings {
             strip: self.strip.or(other.strip),
             fuzz: self.fuzz.or(other.fuzz),
             source: self.source.or(other.source),
-            version_mismatch_is_error: self
-                .version_mismatch_is_error
-                .or(other.version_mismatch_is_error),
+            version_mismatch: self.version_mismatch.or(other.version_mismatch),
             git: self.git.or(other.git),
             git_ref: self.git_ref.or(other.git_ref),
             registry: self.registry.or(other.registry),
@@ -171,20 +178,24 @@ pub(crate) struct ShimManifest {
     /// (`# A build-patch shim: compiles NAME VERSION with ...`) names: what
     /// the shim was made for, or last upgraded to.
     pub made_for: Option<String>,
+    /// Whether the manifest has a `[package.metadata.build-patch]` table.
+    #[cfg(feature = "generate")]
+    pub has_table: bool,
 }
 
 /// Reads the shim's manifest. `path` is only used in messages.
 pub(crate) fn parse_shim_manifest(text: &str, path: &Path) -> Result<ShimManifest> {
     let doc = toml::parse(text).map_err(|e| {
-        Error::msg(
-            "config",
+        Error::new(
+            ErrorKind::Config,
             format!("failed to parse `{}`: {e}", path.display()),
         )
     })?;
     let lib_path = toml::get(&doc, &["lib", "path"])
         .and_then(Value::as_str)
         .unwrap_or("src/lib.rs");
-    let settings = match toml::get(&doc, &["package", "metadata", "build-patch"]) {
+    let table = toml::get(&doc, &["package", "metadata", "build-patch"]);
+    let settings = match table {
         None => Settings::default(),
         Some(Value::Table(t)) => settings_from_table(t, path)?,
         Some(other) => {
@@ -208,59 +219,50 @@ pub(crate) fn parse_shim_manifest(text: &str, path: &Path) -> Result<ShimManifes
             .and_then(Value::as_str)
             .map(str::to_string),
         made_for: header_names(text),
+        #[cfg(feature = "generate")]
+        has_table: table.is_some(),
     })
 }
 
 /// The `NAME VERSION` of the header `cargo build-patch new` writes, among
 /// the comments that open the manifest.
 fn header_names(text: &str) -> Option<String> {
-    text.lines()
-        .map(str::trim)
-        .take_while(|l| l.is_empty() || l.starts_with('#'))
-        .find_map(|l| {
-            let rest = l.strip_prefix("# A build-patch shim: compiles ")?;
+    for line in text.lines() {
+        let line = line.trim();
+        if !line.is_empty() && !line.starts_with('#') {
+            return None;
+        }
+        if let Some(rest) = line.strip_prefix("# A build-patch shim: compiles ") {
             let mut words = rest.split_whitespace();
-            Some(format!("{} {}", words.next()?, words.next()?))
-        })
+            if let (Some(name), Some(version)) = (words.next(), words.next()) {
+                return Some(format!("{name} {version}"));
+            }
+        }
+    }
+    None
 }
 
 fn settings_from_table(t: &toml::Table, path: &Path) -> Result<Settings> {
-    if let Some(unknown) = t.keys().find(|k| !KEYS.contains(&k.as_str())) {
-        return Err(config_error(
-            path,
-            format!(
-                "unknown key `{unknown}` in `[package.metadata.build-patch]`\n  \
-                 help: the keys are {}",
-                KEYS.iter()
-                    .map(|k| format!("`{k}`"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        ));
-    }
-    let string = |key: &str| -> Result<Option<String>> {
-        match t.get(key) {
-            None => Ok(None),
-            Some(Value::String(s)) => Ok(Some(s.clone())),
-            Some(v) => Err(config_error(
-                path,
-                format!("`{key}` must be a string, found {}", v.type_name()),
-            )),
-        }
-    };
-    let count = |key: &str| -> Result<Option<usize>> {
-        match t.get(key) {
-            None => Ok(None),
-            Some(Value::Integer(n)) if (0..=1000).contains(n) => Ok(Some(*n as usize)),
-            Some(v) => Err(config_error(
+    for (key, _) in t {
+        if !KEYS.contains(&key.as_str()) {
+            let mut keys = String::new();
+            for (i, k) in KEYS.iter().enumerate() {
+                if i > 0 {
+                    keys.push_str(", ");
+                }
+                keys.push('`');
+                keys.push_str(k);
+                keys.push('`');
+            }
+            return Err(config_error(
                 path,
                 format!(
-                    "`{key}` must be a small non-negative integer, found {}",
-                    describe(v)
+                    "unknown key `{key}` in `[package.metadata.build-patch]`\n  \
+                     help: the keys are {keys}"
                 ),
-            )),
+            ));
         }
-    };
+    }
     let patches = match t.get("patches") {
         None => None,
         Some(Value::String(s)) => Some(vec![PathBuf::from(s)]),
@@ -289,9 +291,10 @@ fn settings_from_table(t: &toml::Table, path: &Path) -> Result<Settings> {
             ))
         }
     };
-    let version_mismatch_is_error = match string("version-mismatch")?.as_deref() {
-        None | Some("warn") => None,
-        Some("error") => Some(true),
+    let version_mismatch = match string(t, "version-mismatch", path)?.as_deref() {
+        None => None,
+        Some("warn") => Some(VersionMismatch::Warn),
+        Some("error") => Some(VersionMismatch::Error),
         Some(other) => {
             return Err(config_error(
                 path,
@@ -299,41 +302,75 @@ fn settings_from_table(t: &toml::Table, path: &Path) -> Result<Settings> {
             ))
         }
     };
-    let mut refs = Vec::new();
-    for (key, make) in [
-        ("rev", GitRef::Rev as fn(String) -> GitRef),
-        ("tag", GitRef::Tag),
-        ("branch", GitRef::Branch),
-    ] {
-        if let Some(value) = string(key)? {
-            refs.push((key, make(value)));
+    let mut git_ref = None;
+    let mut ref_keys = String::new();
+    for key in ["rev", "tag", "branch"] {
+        let Some(value) = string(t, key, path)? else {
+            continue;
+        };
+        if !ref_keys.is_empty() {
+            ref_keys.push_str(" and ");
         }
+        ref_keys.push('`');
+        ref_keys.push_str(key);
+        ref_keys.push('`');
+        if git_ref.is_some() {
+            continue;
+        }
+        git_ref = Some(match key {
+            "rev" => GitRef::Rev(value),
+            "tag" => GitRef::Tag(value),
+            _ => GitRef::Branch(value),
+        });
     }
-    if refs.len() > 1 {
+    if ref_keys.contains(" and ") {
         return Err(config_error(
             path,
             format!(
-                "{} name the git reference twice; a Cargo git dependency takes one\n  \
-                 help: keep one of `rev`, `tag` or `branch`",
-                refs.iter()
-                    .map(|(k, _)| format!("`{k}`"))
-                    .collect::<Vec<_>>()
-                    .join(" and ")
+                "{ref_keys} name the git reference twice; a Cargo git dependency takes one\n  \
+                 help: keep one of `rev`, `tag` or `branch`"
             ),
         ));
     }
     Ok(Settings {
-        version_mismatch_is_error,
-        git: string("git")?,
-        git_ref: refs.pop().map(|(_, r)| r),
-        registry: string("registry")?,
-        crate_name: string("crate")?,
-        version: string("version")?,
+        version_mismatch,
+        git: string(t, "git", path)?,
+        git_ref,
+        registry: string(t, "registry", path)?,
+        crate_name: string(t, "crate", path)?,
+        version: string(t, "version", path)?,
         patches,
-        strip: count("strip")?,
-        fuzz: count("fuzz")?,
-        source: string("source")?.map(PathBuf::from),
+        strip: count(t, "strip", path)?,
+        fuzz: count(t, "fuzz", path)?,
+        source: string(t, "source", path)?.map(PathBuf::from),
     })
+}
+
+/// The string at `key`, if any.
+fn string(t: &toml::Table, key: &str, path: &Path) -> Result<Option<String>> {
+    match t.get(key) {
+        None => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(v) => Err(config_error(
+            path,
+            format!("`{key}` must be a string, found {}", v.type_name()),
+        )),
+    }
+}
+
+/// The small count at `key`, if any.
+fn count(t: &toml::Table, key: &str, path: &Path) -> Result<Option<usize>> {
+    match t.get(key) {
+        None => Ok(None),
+        Some(Value::Integer(n)) if (0..=1000).contains(n) => Ok(Some(*n as usize)),
+        Some(v) => Err(config_error(
+            path,
+            format!(
+                "`{key}` must be a small non-negative integer, found {}",
+                describe(v)
+            ),
+        )),
+    }
 }
 
 fn describe(v: &Value) -> String {
@@ -344,8 +381,8 @@ fn describe(v: &Value) -> String {
 }
 
 fn config_error(path: &Path, text: String) -> Error {
-    Error::msg(
-        "config",
+    Error::new(
+        ErrorKind::Config,
         format!(
             "invalid build-patch configuration in `{}`: {text}",
             path.display()
@@ -356,12 +393,18 @@ fn config_error(path: &Path, text: String) -> Error {
 /// Whether `version` is one exact semver version (`1.2.3`, `1.2.3-rc.1`,
 /// `0.1.11+1.0.8`), not a requirement.
 pub(crate) fn is_exact_version(version: &str) -> bool {
-    let core = version.split(['-', '+']).next().unwrap_or("");
-    let parts: Vec<&str> = core.split('.').collect();
-    parts.len() == 3
-        && parts
-            .iter()
-            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+    let core = match version.find(['-', '+']) {
+        Some(end) => &version[..end],
+        None => version,
+    };
+    let mut parts = 0;
+    for part in core.split('.') {
+        if part.is_empty() || !part.bytes().all(|b| b.is_ascii_digit()) {
+            return false;
+        }
+        parts += 1;
+    }
+    parts == 3
 }
 
 #[cfg(test)]

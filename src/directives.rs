@@ -20,12 +20,6 @@ impl Directives {
         self.push("rerun-if-changed", &path.display().to_string());
     }
 
-    /// `cargo:rerun-if-env-changed=VAR`.
-    #[allow(dead_code)] // used once build-patch reads variables of its own
-    pub fn rerun_if_env_changed(&mut self, var: &str) {
-        self.push("rerun-if-env-changed", var);
-    }
-
     /// `cargo:rustc-env=KEY=VALUE`: an environment variable that `env!`
     /// sees while the crate compiles. Directives are line based, so line
     /// breaks in the value become spaces (Cargo's own `CARGO_PKG_DESCRIPTION`
@@ -56,15 +50,15 @@ impl Directives {
     }
 
     /// The lines, without the trailing newlines.
-    pub fn lines(&self) -> &[String] {
-        &self.lines
+    pub fn into_lines(self) -> Vec<String> {
+        self.lines
     }
+}
 
-    /// Prints every directive to `out`.
-    pub fn emit(&self, out: &mut dyn Write) -> io::Result<()> {
-        for line in &self.lines {
-            writeln!(out, "{line}")?;
-        }
-        out.flush()
+/// Prints every directive (`lines`, from [`Directives::into_lines`]) to `out`.
+pub(crate) fn emit(lines: &[String], out: &mut dyn Write) -> io::Result<()> {
+    for line in lines {
+        writeln!(out, "{line}")?;
     }
+    out.flush()
 }

@@ -1,8 +1,9 @@
 //! The one public error type.
 //!
-//! Every failure build-patch can report is an [`Error`]. Its kind is private so
-//! that context can grow without breaking users; [`Error::kind_name`] and the
-//! `Display` text are what a person or a test looks at. Messages follow one
+//! Every failure build-patch can report is an [`Error`]. What it holds is
+//! private so that context can grow without breaking users; [`Error::kind`]
+//! (a `#[non_exhaustive]` [`ErrorKind`]) is what code branches on, and the
+//! `Display` text is what a person reads. Messages follow one
 //! style: lowercase, no trailing period, paths in backticks, and a last line
 //! that says what to do next where there is something to do.
 
@@ -13,10 +14,11 @@ use std::path::{Path, PathBuf};
 /// Everything that can go wrong while finding, staging or patching a crate.
 ///
 /// Its `Display` text is the whole message, worded for a person;
-/// [`Error::kind_name`] says which kind of failure it is:
+/// [`Error::kind`] says which kind of failure it is:
 ///
 /// ```
 /// let err = build_patch::Config::new().stage().unwrap_err();
+/// assert_eq!(err.kind(), build_patch::ErrorKind::Config);
 /// assert_eq!(err.kind_name(), "config");
 /// assert!(err.to_string().contains("call `Config::upstream`"));
 /// ```
@@ -34,6 +36,51 @@ struct Inner {
     notes: Vec<String>,
 }
 
+/// Which kind of failure an [`Error`] is. More kinds may come: match with a
+/// `_` arm.
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// A file or directory could not be read or written, or a listed patch
+    /// does not exist.
+    Io,
+    /// A patch did not parse or did not apply ([`Error::as_patch_error`]
+    /// has the details), or a patch records another version and
+    /// `version-mismatch = "error"`.
+    Patch,
+    /// The configuration: `[package.metadata.build-patch]`, the builder, or
+    /// a variable Cargo sets for build scripts.
+    Config,
+    /// The pristine source: not found, or not the package asked for.
+    Source,
+    /// The shim's or the upstream's `Cargo.toml`.
+    Manifest,
+    /// A library root: the shim's crate-level attributes, or a root that
+    /// cannot be read.
+    Root,
+    /// The nested `cargo` call.
+    Cargo,
+    /// The upstream build script: the shim's copy of it, or its run.
+    BuildScript,
+}
+
+impl ErrorKind {
+    /// The short, stable name of the kind: `io`, `patch`, `config`,
+    /// `source`, `manifest`, `root`, `cargo`, `build-script`.
+    pub fn name(self) -> &'static str {
+        match self {
+            ErrorKind::Io => "io",
+            ErrorKind::Patch => "patch",
+            ErrorKind::Config => "config",
+            ErrorKind::Source => "source",
+            ErrorKind::Manifest => "manifest",
+            ErrorKind::Root => "root",
+            ErrorKind::Cargo => "cargo",
+            ErrorKind::BuildScript => "build-script",
+        }
+    }
+}
+
 enum Kind {
     /// A filesystem operation failed on a path.
     Io {
@@ -45,7 +92,7 @@ enum Kind {
     /// file, the target file, the hunk and what was expected and found.
     Patch(crate::patch::PatchError),
     /// Anything else, already worded for a person.
-    Message { what: &'static str, text: String },
+    Message { what: ErrorKind, text: String },
 }
 
 impl Error {
@@ -63,9 +110,8 @@ impl Error {
         }
     }
 
-    /// An error of category `what` (a short machine-friendly name, see
-    /// [`Error::kind_name`]) with a message worded for a person.
-    pub(crate) fn msg(what: &'static str, text: impl Into<String>) -> Error {
+    /// An error of kind `what` with a message worded for a person.
+    pub(crate) fn new(what: ErrorKind, text: impl Into<String>) -> Error {
         Error {
             inner: Box::new(Inner {
                 kind: Kind::Message {
@@ -78,19 +124,25 @@ impl Error {
         }
     }
 
-    /// A short, stable name for the category of this error: `io`, `patch`,
-    /// `config`, `source`, `manifest`, `root`, `cargo`.
+    /// Which kind of failure this is.
+    pub fn kind(&self) -> ErrorKind {
+        match &self.inner.kind {
+            Kind::Io { .. } => ErrorKind::Io,
+            // An I/O failure of the engine's (reading the patches, writing
+            // the tree) is one like the others.
+            Kind::Patch(p) if p.kind() == crate::patch::PatchErrorKind::Io => ErrorKind::Io,
+            Kind::Patch(_) => ErrorKind::Patch,
+            Kind::Message { what, .. } => *what,
+        }
+    }
+
+    /// The short, stable name of [`Error::kind`] (see [`ErrorKind::name`]):
+    /// `io`, `patch`, `config`, `source`, `manifest`, `root`, `cargo`,
+    /// `build-script`.
     ///
     /// Meant for tests and tools; the `Display` text is for people.
     pub fn kind_name(&self) -> &'static str {
-        match &self.inner.kind {
-            Kind::Io { .. } => "io",
-            // An I/O failure of the engine's (reading the patches, writing
-            // the tree) is one like the others.
-            Kind::Patch(p) if p.kind() == crate::patch::PatchErrorKind::Io => "io",
-            Kind::Patch(_) => "patch",
-            Kind::Message { what, .. } => what,
-        }
+        self.kind().name()
     }
 
     /// Adds a `help:` line said after the message.

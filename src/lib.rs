@@ -109,24 +109,30 @@ mod config;
 mod directives;
 mod error;
 mod fs;
+#[cfg(feature = "generate")]
+mod generate;
 mod json;
 mod manifest;
 mod map;
 pub mod patch;
+mod pipeline;
 mod root;
 mod source;
 mod stage;
 mod toml;
 mod upstream;
 
-use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-pub use error::{Error, Result};
+pub use error::{Error, ErrorKind, Result};
+#[cfg(feature = "generate")]
+pub use generate::{
+    copy_tree, is_executable, parse_shim_settings, read_shim_settings, ManifestDifference,
+    ManifestField, ShimSettings, BUILD_PATCH, ROOT_FILE,
+};
 
 use config::Settings;
-use directives::Directives;
 
 /// Builds a shim with the configuration in its `Cargo.toml`, printing the
 /// error and exiting the build script when it fails. The whole `build.rs` of
@@ -353,7 +359,7 @@ impl Config {
         self
     }
 
-    /// Whether to print `cargo::` directives (default: yes). Off, the
+    /// Whether to print `cargo:` directives (default: yes). Off, the
     /// directives are only returned in the [`Output`].
     pub fn cargo_directives(&mut self, emit: bool) -> &mut Config {
         self.emit = emit;
@@ -395,6 +401,9 @@ impl Config {
     /// Stages the patched crate, printing the error and exiting with status 1
     /// when that fails.
     pub fn build(&self) -> Output {
+        if let Some(code) = pipeline::run_upstream_child(self.upstream_main) {
+            std::process::exit(if code == ExitCode::SUCCESS { 0 } else { 1 });
+        }
         match self.try_build() {
             Ok(out) => out,
             Err(e) => {
@@ -410,22 +419,7 @@ impl Config {
     /// start from [`Config::manifest_dir`] (default: the current directory).
     /// Prints no directives.
     pub fn stage(&self) -> Result<Output> {
-        let base = match &self.manifest_dir {
-            Some(d) => d.clone(),
-            None => std::env::current_dir()
-                .map_err(|e| Error::io("read", Path::new("the current directory"), e))?,
-        };
-        let (Some(name), Some(version)) = (&self.settings.crate_name, &self.settings.version)
-        else {
-            return Err(Error::msg(
-                "config",
-                "`Config::stage` needs the upstream crate and version: call `Config::upstream`",
-            ));
-        };
-        let mut directives = Directives::default();
-        let (staged, _, _) =
-            stage_upstream(self, &self.settings, &base, name, version, &mut directives)?;
-        Ok(Output::new(&staged, &directives))
+        pipeline::stage_only(self)
     }
 
     /// Checks, without staging, what [`Config::try_build`] checks first: the
@@ -443,51 +437,35 @@ impl Config {
     /// # Ok::<(), build_patch::Error>(())
     /// ```
     pub fn check_shim(&self) -> Result<()> {
-        let shim = read_shim(self, &mut Directives::default())?;
-        if !config::is_exact_version(&shim.version) {
-            return Err(inexact_version(&shim.name, &shim.version));
-        }
-        shim.settings.remote(&shim.manifest_path)?;
-        Ok(())
+        pipeline::check_shim(self)
     }
 
     /// Stages the patched crate: finds the pristine source, copies it into
     /// `OUT_DIR/build-patch`, applies the patches, writes the compile root,
-    /// and (unless turned off) prints the `cargo::` directives.
+    /// and (unless turned off) prints the `cargo:` directives.
+    ///
+    /// It never exits the process. In the child process that runs the
+    /// upstream build script (see [`Config::upstream_build_script`]) it only
+    /// runs that script's `main`: it returns an empty [`Output`] when `main`
+    /// succeeds, and an error when it fails ([`Config::build`] exits with
+    /// its status instead).
     pub fn try_build(&self) -> Result<Output> {
-        if let Some(main) = self.upstream_main {
-            if env_var(build_script::CHILD_ENV).is_some() {
-                // The child process: only the upstream build script, which
-                // must not see (nor pass on) the marker.
-                std::env::remove_var(build_script::CHILD_ENV);
-                let code = main();
-                use std::io::Write as _;
-                let _ = std::io::stdout().flush();
-                std::process::exit(if code == ExitCode::SUCCESS { 0 } else { 1 });
-            }
+        if let Some(code) = pipeline::run_upstream_child(self.upstream_main) {
+            return if code == ExitCode::SUCCESS {
+                Ok(Output::empty())
+            } else {
+                Err(Error::new(
+                    ErrorKind::BuildScript,
+                    "the upstream build script's `main` failed",
+                ))
+            };
         }
-        let out = pipeline(self)?;
+        let out = pipeline::build(self)?;
         if self.emit {
-            out.directives
-                .emit(&mut std::io::stdout().lock())
+            directives::emit(&out.directives, &mut std::io::stdout().lock())
                 .map_err(|e| Error::io("write to", Path::new("<stdout>"), e))?;
         }
-        Ok(out.output)
-    }
-
-    fn required(&self, value: &Option<PathBuf>, var: &str) -> Result<PathBuf> {
-        value
-            .clone()
-            .or_else(|| env_var(var).map(PathBuf::from))
-            .ok_or_else(|| {
-                Error::msg(
-                    "config",
-                    format!(
-                        "`{var}` is not set: build-patch runs from a build script (`build.rs`), \
-                     where Cargo sets it; elsewhere set it on the `Config`"
-                    ),
-                )
-            })
+        Ok(out)
     }
 }
 
@@ -507,23 +485,50 @@ impl Config {
 pub struct Output {
     staged_dir: PathBuf,
     entry: PathBuf,
+    /// The patched upstream library root, split: what a shim's root carries.
     #[cfg(feature = "generate")]
-    lib_path: PathBuf,
+    upstream_root: root::SplitRoot,
+    /// What the patched upstream manifest says Cargo builds.
+    #[cfg(feature = "generate")]
+    upstream_model: manifest::Model,
     restaged: bool,
     directives: Vec<String>,
     build_script: Option<PathBuf>,
 }
 
 impl Output {
-    fn new(staged: &stage::Staged, directives: &Directives) -> Output {
+    fn new(staged: stage::Staged, directives: Vec<String>) -> Output {
         Output {
-            staged_dir: staged.dir.clone(),
-            entry: staged.entry.clone(),
-            #[cfg(feature = "generate")]
-            lib_path: staged.manifest.lib_path.clone(),
-            restaged: staged.restaged,
-            directives: directives.lines().to_vec(),
             build_script: build_script::script_path(&staged.manifest.model.build, &staged.dir),
+            staged_dir: staged.dir,
+            entry: staged.entry,
+            #[cfg(feature = "generate")]
+            upstream_root: staged.root,
+            #[cfg(feature = "generate")]
+            upstream_model: staged.manifest.model,
+            restaged: staged.restaged,
+            directives,
+        }
+    }
+
+    /// What the child process that runs the upstream build script returns.
+    fn empty() -> Output {
+        Output {
+            staged_dir: PathBuf::new(),
+            entry: PathBuf::new(),
+            #[cfg(feature = "generate")]
+            upstream_root: root::SplitRoot {
+                attrs: Vec::new(),
+                extern_crates: Vec::new(),
+                kept_extern_crates: Vec::new(),
+                first_item: 0,
+                body: String::new(),
+            },
+            #[cfg(feature = "generate")]
+            upstream_model: manifest::Model::default(),
+            restaged: false,
+            directives: Vec::new(),
+            build_script: None,
         }
     }
 
@@ -531,106 +536,6 @@ impl Output {
     /// one.
     pub fn upstream_build_script(&self) -> Option<&Path> {
         self.build_script.as_deref()
-    }
-
-    #[cfg(feature = "generate")]
-    /// The files a shim needs to run the patched upstream build script,
-    /// relative to the shim's directory: the script at the upstream's path
-    /// with its `fn main` renamed and the glue that runs it appended, then
-    /// the local files it reads at compile time (`mod` files, `include!`
-    /// and friends), as they are. Without an upstream build script, the
-    /// plain one-line `build.rs`. `existing_script` is the shim's current
-    /// script, whose glue (what follows the marker line) is kept.
-    /// What `cargo build-patch new` and `sync` write.
-    pub fn shim_build_files(
-        &self,
-        existing_script: Option<&str>,
-    ) -> Result<Vec<(PathBuf, Vec<u8>)>> {
-        match &self.build_script {
-            None => Ok(vec![(
-                PathBuf::from("build.rs"),
-                build_script::PLAIN_BUILD_RS.as_bytes().to_vec(),
-            )]),
-            Some(script) => build_script::shim_files(
-                &self.staged_dir,
-                script,
-                existing_script.and_then(build_script::existing_glue),
-            ),
-        }
-    }
-
-    #[cfg(feature = "generate")]
-    /// Whether `text` is a build script written by [`Output::shim_build_files`]
-    /// for an upstream build script (it has the marker line before the glue).
-    pub fn is_generated_build_script(text: &str) -> bool {
-        build_script::existing_glue(text).is_some()
-    }
-
-    #[cfg(feature = "generate")]
-    /// The part of a shim's build script that calls build-patch: everything
-    /// after the glue marker of a generated one (the upstream's code comes
-    /// before it), else the whole text. For tools that read how a shim
-    /// configures build-patch.
-    pub fn build_script_glue(text: &str) -> &str {
-        build_script::existing_glue(text).unwrap_or(text)
-    }
-
-    #[cfg(feature = "generate")]
-    /// `existing` (a shim's `src/lib.rs`) with its compile-affecting
-    /// crate-level attributes and its top-level `extern crate` items with
-    /// `#[macro_use]` or a rename replaced
-    /// by those of the patched upstream root, and everything else (comments,
-    /// docs, lint attributes) kept. Returns `existing` unchanged when it
-    /// already agrees.
-    pub fn sync_shim_lib_rs(&self, existing: &str) -> Result<String> {
-        let upstream = self.split_upstream_root()?;
-        let shim = split_shim_root(existing)?;
-        let limit = root::shim_recursion_limit(&upstream);
-        let has_limit = shim
-            .attrs
-            .iter()
-            .any(|a| root::normalized(&a.text) == root::normalized(&limit));
-        if root::compare(&upstream, &shim).is_none() && has_limit {
-            return Ok(existing.to_string());
-        }
-        let attrs = shim.attrs.iter().filter(|a| a.affects_compilation);
-        let upstream_attrs = upstream.attrs.iter().filter(|a| a.affects_compilation);
-        let text = replace_items(
-            existing,
-            attrs.map(|a| a.text.as_str()),
-            upstream_attrs
-                .map(|a| a.text.as_str())
-                .chain([limit.as_str()]),
-            shim.first_item,
-        );
-        // Read again: the attributes moved the items. Plain `extern crate`
-        // items the compile root keeps go too, where the shim repeats them.
-        let shim = split_shim_root(&text)?;
-        let repeated = root::repeated_kept_crates(&upstream, &shim);
-        Ok(replace_items(
-            &text,
-            shim.extern_crates
-                .iter()
-                .chain(repeated)
-                .map(|e| e.text.as_str()),
-            upstream.extern_crates.iter().map(|e| e.text.as_str()),
-            shim.first_item,
-        ))
-    }
-
-    #[cfg(feature = "generate")]
-    /// The `src/lib.rs` a shim of this patched crate needs: the crate-level
-    /// attributes of the patched upstream root that change compilation, its
-    /// top-level `extern crate` items with `#[macro_use]` or a rename, and
-    /// the `include!` line. What
-    /// `cargo build-patch new` and `sync` write.
-    pub fn shim_lib_rs(&self) -> Result<String> {
-        Ok(shim_lib_rs(&self.split_upstream_root()?))
-    }
-
-    #[cfg(feature = "generate")]
-    fn split_upstream_root(&self) -> Result<root::SplitRoot> {
-        split_root_file(&self.staged_dir.join(&self.lib_path))
     }
 
     /// The staged, patched copy of the upstream crate.
@@ -650,544 +555,10 @@ impl Output {
         self.restaged
     }
 
-    /// The `cargo::` directives of this run, one per line.
+    /// The `cargo:` directives of this run, one per line.
     pub fn directives(&self) -> &[String] {
         &self.directives
     }
-}
-
-struct PipelineOutput {
-    output: Output,
-    directives: Directives,
-}
-
-/// The only reader of the process environment.
-fn env_var(name: &str) -> Option<OsString> {
-    std::env::var_os(name).filter(|v| !v.is_empty())
-}
-
-fn env_string(name: &str) -> Option<String> {
-    env_var(name).and_then(|v| v.into_string().ok())
-}
-
-/// A shim's build: read the shim, stage, check the shim against the patched
-/// upstream, and say what the compiled code sees.
-fn pipeline(cfg: &Config) -> Result<PipelineOutput> {
-    let mut directives = Directives::default();
-    let Shim {
-        manifest_dir,
-        manifest_path: shim_manifest_path,
-        manifest: shim,
-        settings,
-        name,
-        version,
-    } = read_shim(cfg, &mut directives)?;
-
-    let (staged, pristine_dir, made_for) = stage_upstream(
-        cfg,
-        &settings,
-        &manifest_dir,
-        &name,
-        &version,
-        &mut directives,
-    )
-    .map_err(|e| {
-        // `upgrade` refreshes the patches the manifest lists, not those a
-        // build script gives in code.
-        if cfg.settings.patches.is_none() {
-            with_refresh_help(e, &manifest_dir, &version)
-        } else {
-            e
-        }
-    })?;
-
-    // The shim must say what the patched upstream says: its manifest (Cargo
-    // resolves from it) and its crate-level attributes (include! drops them).
-    let fix = ShimFix {
-        dir: &manifest_dir,
-        version: &version,
-        moved: moved_from(&name, &version, &made_for, &shim, &shim_manifest_path),
-    };
-    let differences = manifest::compare(&staged.manifest.model, &shim.model);
-    if !differences.is_empty() {
-        return Err(manifest_mismatch(
-            &name,
-            &version,
-            &shim_manifest_path,
-            &fix,
-            &differences,
-        ));
-    }
-    let shim_root = manifest_dir.join(&shim.lib_path);
-    directives.rerun_if_changed(&shim_root);
-    check_crate_attributes(&staged, &shim_root, &shim.lib_path, &fix)?;
-
-    // What the patched code sees at compile time.
-    directives.rustc_env("CARGO_MANIFEST_DIR", &staged.dir.display().to_string());
-    directives.rustc_env(
-        "CARGO_MANIFEST_PATH",
-        &staged.dir.join("Cargo.toml").display().to_string(),
-    );
-    for (key, value) in staged.manifest.pkg_env() {
-        directives.rustc_env(key, &value);
-    }
-
-    // The upstream build script, compiled into the shim's: check the copy,
-    // then run it.
-    upstream_build_script(
-        cfg,
-        &staged,
-        &pristine_dir,
-        &shim,
-        &manifest_dir,
-        &fix,
-        &mut directives,
-    )?;
-    Ok(PipelineOutput {
-        output: Output::new(&staged, &directives),
-        directives,
-    })
-}
-
-/// A shim, read: its manifest, its settings merged with the builder's, and
-/// the upstream crate and version it patches.
-struct Shim {
-    manifest_dir: PathBuf,
-    manifest_path: PathBuf,
-    manifest: config::ShimManifest,
-    settings: Settings,
-    name: String,
-    version: String,
-}
-
-/// Reads the shim's manifest and settles what it patches; a graph-wide shim
-/// must patch its own version (see [`check_graph_wide_version`]).
-fn read_shim(cfg: &Config, directives: &mut Directives) -> Result<Shim> {
-    let manifest_dir = cfg.required(&cfg.manifest_dir, "CARGO_MANIFEST_DIR")?;
-    let manifest_path = manifest_dir.join("Cargo.toml");
-    directives.rerun_if_changed(&manifest_path);
-    let shim = config::parse_shim_manifest(&fs::read_to_string(&manifest_path)?, &manifest_path)?;
-    let settings = cfg.settings.clone().or(shim.settings.clone());
-    // The shim's own name and version: the builder's, its manifest's, or,
-    // in a build script (where Cargo's variables are the shim's), Cargo's.
-    let in_build_script = cfg.manifest_dir.is_none();
-    let cargo_says = |var: &str| env_string(var).filter(|_| in_build_script);
-    let package_name = cfg
-        .package_name
-        .clone()
-        .or_else(|| shim.name.clone())
-        .or_else(|| cargo_says("CARGO_PKG_NAME"));
-    let package_version = cfg
-        .package_version
-        .clone()
-        .or_else(|| shim.version.clone())
-        .or_else(|| cargo_says("CARGO_PKG_VERSION"));
-    let name = settings
-        .crate_name
-        .clone()
-        .or_else(|| package_name.clone())
-        .or_else(|| env_string("CARGO_PKG_NAME"))
-        .ok_or_else(|| missing_setting("crate", &manifest_path))?;
-    let version = settings
-        .version
-        .clone()
-        .or_else(|| package_version.clone())
-        .or_else(|| env_string("CARGO_PKG_VERSION"))
-        .ok_or_else(|| missing_setting("version", &manifest_path))?;
-    if let (Some(package_name), Some(package_version)) = (&package_name, &package_version) {
-        check_graph_wide_version(
-            package_name,
-            package_version,
-            &name,
-            &version,
-            shim.settings.version.as_deref(),
-            &manifest_path,
-        )?;
-    }
-    Ok(Shim {
-        manifest_dir,
-        manifest_path,
-        manifest: shim,
-        settings,
-        name,
-        version,
-    })
-}
-
-/// A shim whose package has the upstream's name replaces the upstream in the
-/// whole graph (through `[patch]`), at the shim's own version: it must
-/// stage that version, or rustc compiles one version's code under another's
-/// name. A renamed shim (another name) is a crate of its own, whose version
-/// is free.
-fn check_graph_wide_version(
-    package_name: &str,
-    package_version: &str,
-    name: &str,
-    version: &str,
-    metadata_version: Option<&str>,
-    manifest_path: &Path,
-) -> Result<()> {
-    if package_name != name || package_version == version {
-        return Ok(());
-    }
-    let said = if metadata_version == Some(version) {
-        format!("its `[package.metadata.build-patch]` says `version = \"{version}\"`")
-    } else {
-        format!("its build script stages `{name} {version}` (`Config::upstream`)")
-    };
-    let dir = manifest_path.parent().unwrap_or(Path::new("."));
-    Err(Error::msg(
-        "config",
-        format!(
-            "the graph-wide shim `{}` is `{name} {package_version}`, but {said}: rustc would \
-             compile {version}'s code as `{name} v{package_version}`\n  \
-             a shim named like its upstream replaces it in the whole graph at the shim's own \
-             version, so the two must agree\n  \
-             help: {} moves the shim to {package_version} (or {} keeps {version}): it \
-             refreshes the patches and sets both versions; or make `version` match the \
-             `[package] version` (or remove it: it defaults to the package's)",
-            manifest_path.display(),
-            upgrade_command(dir, package_version),
-            upgrade_command(dir, version),
-        ),
-    ))
-}
-
-/// Checks the shim's copy of the patched upstream build script and runs it.
-fn upstream_build_script(
-    cfg: &Config,
-    staged: &stage::Staged,
-    pristine_dir: &Path,
-    shim: &config::ShimManifest,
-    shim_dir: &Path,
-    fix: &ShimFix<'_>,
-    directives: &mut Directives,
-) -> Result<()> {
-    let what = format!("{} {}", staged.manifest.name, staged.manifest.version);
-    let sync_help = fix.help("write it");
-    let script = build_script::script_path(&staged.manifest.model.build, &staged.dir);
-    let (script, _main) = match (script, cfg.upstream_main) {
-        (Some(script), _) if cfg.verify_only => (script, cfg.upstream_main),
-        // A tool cannot see whether the shim's script calls an upstream
-        // `main`: its text says so.
-        (None, main) if cfg.verify_only => {
-            let generated = build_script::script_path(&shim.model.build, shim_dir)
-                .and_then(|s| std::fs::read_to_string(shim_dir.join(s)).ok())
-                .is_some_and(|t| build_script::existing_glue(&t).is_some());
-            if !generated && main.is_none() {
-                return Ok(());
-            }
-            return Err(Error::msg(
-                "build-script",
-                format!(
-                    "the shim's build script runs an upstream build script, but the patched \
-                     `{what}` has none\n  {sync_help}"
-                ),
-            ));
-        }
-        (None, None) => return Ok(()),
-        (Some(script), None) => {
-            return Err(Error::msg(
-                "build-script",
-                format!(
-                    "the patched `{what}` has a build script (`{}`), and the shim's build script \
-                     does not run it: the crate would compile without its cfgs, generated code \
-                     and link directives\n  {sync_help}",
-                    script.display()
-                ),
-            ))
-        }
-        (None, Some(_)) => {
-            return Err(Error::msg(
-                "build-script",
-                format!(
-                    "the shim's build script runs an upstream build script, but the patched \
-                     `{what}` has none\n  {sync_help}"
-                ),
-            ))
-        }
-        (Some(script), Some(main)) => (script, Some(main)),
-    };
-    let shim_script = build_script::script_path(&shim.model.build, shim_dir);
-    let mut differences = Vec::new();
-    if shim_script.as_deref() != Some(script.as_path()) {
-        differences.push(format!(
-            "[package] build: upstream `{}`, the shim {}",
-            script.display(),
-            shim_script.map_or("none".to_string(), |s| format!("`{}`", s.display()))
-        ));
-    } else {
-        differences.extend(build_script::compare(&staged.dir, &script, shim_dir)?);
-    }
-    if !differences.is_empty() {
-        let mut text =
-            format!("the shim's copy of the build script of the patched `{what}` is out of date:");
-        for d in &differences {
-            text.push_str("\n  - ");
-            text.push_str(d);
-        }
-        text.push_str(&format!(
-            "\n  Cargo compiles the shim's copy, so it must be the patched upstream one.\n  {sync_help}"
-        ));
-        return Err(Error::msg("build-script", text));
-    }
-    if cfg.verify_only {
-        return Ok(());
-    }
-    build_script::run(
-        &build_script::Run {
-            staged: &staged.dir,
-            pristine: pristine_dir,
-            pkg_env: staged.manifest.pkg_env(),
-            what: what.clone(),
-        },
-        directives,
-    )?;
-    // The upstream script shares OUT_DIR with build-patch, which owns
-    // `OUT_DIR/build-patch/`.
-    if !staged.entry.is_file() || !staged.dir.is_dir() {
-        return Err(Error::msg(
-            "build-script",
-            format!(
-                "the build script of `{what}` removed `{}`, which build-patch owns in OUT_DIR\n  \
-                 see docs/limits.md, \"Upstream build scripts\"",
-                staged.entry.parent().unwrap_or(&staged.entry).display()
-            ),
-        ));
-    }
-    Ok(())
-}
-
-/// Finds, stages and patches the upstream; everything but the shim. Returns
-/// the staged copy and the pristine source's directory.
-fn stage_upstream(
-    cfg: &Config,
-    settings: &Settings,
-    base_dir: &Path,
-    name: &str,
-    version: &str,
-    directives: &mut Directives,
-) -> Result<(stage::Staged, PathBuf, MadeFor)> {
-    let out_dir = cfg.required(&cfg.out_dir, "OUT_DIR")?;
-    if !config::is_exact_version(version) {
-        return Err(inexact_version(name, version));
-    }
-
-    // The patches, read once; every file read is watched.
-    let (patches, read_paths) =
-        patch::load_patch_list(base_dir, settings.patches.as_deref().unwrap_or(&[])).map_err(
-            |e| match e.kind() {
-                patch::PatchErrorKind::Io => Error::from(e).with_help(format!(
-                    "patch paths are relative to `{}` (those in a quilt `series`, to the series' \
-                     directory): check the list of patches",
-                    base_dir.display()
-                )),
-                _ => Error::from(e),
-            },
-        )?;
-    for p in &read_paths {
-        directives.rerun_if_changed(p);
-    }
-    let made_for =
-        check_recorded_versions(&patches, name, version, base_dir, settings, directives)?;
-
-    // The pristine source.
-    let work_dir = out_dir.join("build-patch");
-    let local = settings.source.as_ref().map(|s| base_dir.join(s));
-    if let Some(dir) = &local {
-        directives.rerun_if_changed(dir);
-    }
-    let cargo_home = cfg
-        .cargo_home
-        .clone()
-        .or_else(|| source::default_cargo_home(env_var("CARGO_HOME")));
-    let cargo = cfg
-        .cargo
-        .clone()
-        .or_else(|| env_var("CARGO").map(PathBuf::from))
-        .unwrap_or_else(|| PathBuf::from("cargo"));
-    let target = cfg.target.clone().or_else(|| env_string("TARGET"));
-    let fetch_dir = work_dir.join("fetch");
-    let remote = settings.remote(&base_dir.join("Cargo.toml"))?;
-    let pristine = source::find(&source::Request {
-        name,
-        version,
-        remote: &remote,
-        local: local.as_deref(),
-        cargo_home: cargo_home.as_deref(),
-        cargo: &cargo,
-        cwd: base_dir,
-        work_dir: &fetch_dir,
-        target: target.as_deref(),
-        offline: cfg.offline.unwrap_or_else(source::parent_cargo_is_offline),
-    })?;
-    // A branch is what `Cargo.lock` says: `cargo update` that moves it
-    // restages.
-    if source::follows_lock(&remote) {
-        if let Some(lock) = source::nearest_lock(base_dir) {
-            directives.rerun_if_changed(&lock);
-        }
-    }
-
-    let staged = stage::stage(&stage::StageRequest {
-        name,
-        version,
-        pristine: &pristine,
-        patches: &patches,
-        strip: settings.strip.unwrap_or(1),
-        fuzz: settings.fuzz.unwrap_or(0),
-        work_dir: &work_dir,
-    })
-    .map_err(|e| {
-        // A patch made for another version says so where it fails.
-        let made_for = e
-            .as_patch_error()
-            .and_then(|p| p.patch_file())
-            .and_then(|failed| made_for.iter().find(|(p, _)| p == failed));
-        match made_for {
-            Some((patch, recorded)) => e.with_note(format!(
-                "note: `{patch}` was made for `{recorded}` (its `Applies-to:` line), and this is \
-                 `{name} {version}`"
-            )),
-            None => e,
-        }
-    })?;
-    // A package of a git repository's workspace is not normalised as a
-    // published crate is: what it inherits is in another manifest.
-    let manifest_path = staged.dir.join("Cargo.toml");
-    if let Some(key) = fs::read_to_string(&manifest_path)
-        .ok()
-        .and_then(|text| toml::parse(&text).ok())
-        .and_then(|doc| inherited_key(&doc, ""))
-    {
-        return Err(Error::msg(
-            "source",
-            format!(
-                "the source found for `{name} {version}` at `{}` inherits `{key}` from its \
-                 workspace (`workspace = true`), which build-patch cannot read: the shim would \
-                 not say what Cargo builds\n  \
-                 help: see docs/limits.md, \"Git and alternative registries\"; a published \
-                 version of the crate, or a `source` copy whose `Cargo.toml` states its \
-                 fields, works",
-                pristine.dir.display()
-            ),
-        ));
-    }
-    if staged.manifest.name != name || staged.manifest.version != version {
-        return Err(Error::msg(
-            "source",
-            format!(
-                "the source found for `{name} {version}` at `{}` is `{} {}`",
-                pristine.dir.display(),
-                staged.manifest.name,
-                staged.manifest.version
-            ),
-        ));
-    }
-    for s in &staged.skipped {
-        directives.warning(&format!(
-            "build-patch: not copied from `{name} {version}`: {s}"
-        ));
-    }
-    // GNU patch says so too: context that no longer matches is a patch to
-    // refresh before it stops applying.
-    for s in &staged.fuzzed {
-        directives.warning(&format!(
-            "build-patch: {s}; refresh the patch{}",
-            if cfg.settings.patches.is_none() {
-                format!(" with {}", upgrade_command(base_dir, version))
-            } else {
-                String::new()
-            }
-        ));
-    }
-    Ok((staged, pristine.dir, made_for))
-}
-
-/// The first dotted key of a manifest that is `{ workspace = true }`
-/// (`package.version`, `dependencies.serde`), outside `[workspace]`.
-fn inherited_key(table: &toml::Table, prefix: &str) -> Option<String> {
-    table.into_iter().find_map(|(k, v)| {
-        let key = if prefix.is_empty() {
-            k.clone()
-        } else {
-            format!("{prefix}.{k}")
-        };
-        match v {
-            toml::Value::Table(_) if key == "workspace" => None,
-            toml::Value::Table(t) if t.get("workspace") == Some(&toml::Value::Boolean(true)) => {
-                Some(key)
-            }
-            toml::Value::Table(t) => inherited_key(t, &key),
-            _ => None,
-        }
-    })
-}
-
-/// A patch that stopped applying, met in a shim's build: the CLI can help
-/// redo it.
-fn with_refresh_help(e: Error, shim_dir: &Path, version: &str) -> Error {
-    match e.as_patch_error().map(|p| p.kind_name()) {
-        Some("hunk-failed" | "missing-file" | "delete-mismatch" | "file-exists") => {
-            e.with_help(format!(
-                "{} re-applies the patches one by one and leaves a tree to redo this one in",
-                upgrade_command(shim_dir, version)
-            ))
-        }
-        _ => e,
-    }
-}
-
-/// The CLI command that refreshes a shim's patches, ready to copy (the
-/// directory quoted when it has a space).
-fn upgrade_command(shim_dir: &Path, version: &str) -> String {
-    let dir = shim_dir.display().to_string();
-    let dir = if dir.contains(' ') {
-        format!("\"{dir}\"")
-    } else {
-        dir
-    };
-    format!("`cargo build-patch upgrade {dir} {version}`")
-}
-
-/// Warns (or, with `version-mismatch = "error"`, fails) when a patch says
-/// it was made against another version of the crate. Returns those patches,
-/// with the crate and version each records.
-fn check_recorded_versions(
-    patches: &[patch::PatchFile],
-    name: &str,
-    version: &str,
-    shim_dir: &Path,
-    settings: &Settings,
-    directives: &mut Directives,
-) -> Result<MadeFor> {
-    let expected = format!("{name} {version}");
-    let mut made_for = Vec::new();
-    for p in patches {
-        let Some(recorded) = recorded_version(&p.bytes) else {
-            continue;
-        };
-        if recorded == expected {
-            continue;
-        }
-        let text = format!(
-            "patch `{}` was made against `{recorded}`, and is applied to `{expected}`",
-            p.display
-        );
-        if settings.version_mismatch_is_error == Some(true) {
-            return Err(Error::msg(
-                "patch",
-                format!(
-                    "{text}\n  help: refresh it with {}, or set \
-                     `version-mismatch = \"warn\"` in [package.metadata.build-patch]",
-                    upgrade_command(shim_dir, version)
-                ),
-            ));
-        }
-        directives.warning(&format!("build-patch: {text}"));
-        made_for.push((p.display.clone(), recorded));
-    }
-    Ok(made_for)
 }
 
 /// Whether two git URLs name one repository as Cargo compares them (a
@@ -1226,318 +597,4 @@ pub fn recorded_version(patch: &[u8]) -> Option<String> {
         }
     }
     None
-}
-
-/// The patches that record another version than the one staged: each
-/// patch's name, and the `NAME VERSION` it records.
-type MadeFor = Vec<(String, String)>;
-
-/// What fixes a shim that disagrees with its patched upstream: `sync`, or,
-/// for a shim whose version was changed without moving its patches,
-/// `upgrade`.
-struct ShimFix<'a> {
-    dir: &'a Path,
-    version: &'a str,
-    /// What says the shim was made for another version, worded.
-    moved: Option<String>,
-}
-
-impl ShimFix<'_> {
-    /// The `help:` line (after a note when the shim was moved by hand);
-    /// `what` says what `sync` does: "write it".
-    fn help(&self, what: &str) -> String {
-        match &self.moved {
-            Some(moved) => format!(
-                "note: {moved}\n  help: {} moves a shim to another version: it re-applies and \
-                 refreshes the patches, then writes the shim's manifest, root and build script \
-                 from the patched upstream",
-                upgrade_command(self.dir, self.version)
-            ),
-            None => format!(
-                "help: run `cargo build-patch sync {}` to {what} from the patched upstream",
-                self.dir.display()
-            ),
-        }
-    }
-}
-
-/// What says the shim was made for another version of `name` than
-/// `version`: a patch's `Applies-to:` line, or the header `new` writes.
-fn moved_from(
-    name: &str,
-    version: &str,
-    made_for: &MadeFor,
-    shim: &config::ShimManifest,
-    manifest_path: &Path,
-) -> Option<String> {
-    let other = |recorded: &str| {
-        recorded
-            .strip_prefix(name)
-            .and_then(|v| v.strip_prefix(' '))
-            .is_some_and(|v| v != version)
-    };
-    let (recorded, source) = made_for
-        .iter()
-        .find(|(_, recorded)| other(recorded))
-        .map(|(patch, recorded)| {
-            (
-                recorded.clone(),
-                format!("the `Applies-to:` line of `{patch}`"),
-            )
-        })
-        .or_else(|| {
-            let header = shim.made_for.clone().filter(|h| other(h))?;
-            Some((
-                header,
-                format!("the header comment of `{}`", manifest_path.display()),
-            ))
-        })?;
-    Some(format!(
-        "the shim was made for `{recorded}` ({source}), and its version is now {version}"
-    ))
-}
-
-fn manifest_mismatch(
-    name: &str,
-    version: &str,
-    shim_manifest: &Path,
-    fix: &ShimFix<'_>,
-    differences: &[String],
-) -> Error {
-    let mut text = format!(
-        "the shim's manifest `{}` does not match the patched manifest of `{name} {version}`:",
-        shim_manifest.display()
-    );
-    for d in differences {
-        text.push_str("\n  - ");
-        text.push_str(d);
-    }
-    text.push_str(&format!(
-        "\n  Cargo resolves the shim from its own manifest, so these must agree.\n  {}",
-        fix.help("regenerate it")
-    ));
-    Error::msg("manifest", text)
-}
-
-fn inexact_version(name: &str, version: &str) -> Error {
-    Error::msg(
-        "config",
-        format!(
-            "`version = \"{version}\"` for `{name}` is not one exact version\n  \
-             help: patches are made against one release: write it as `1.2.3`"
-        ),
-    )
-}
-
-fn missing_setting(key: &str, manifest: &Path) -> Error {
-    Error::msg(
-        "config",
-        format!(
-            "no `{key}` for build-patch: set it in `[package.metadata.build-patch]` of `{}`",
-            manifest.display()
-        ),
-    )
-}
-
-/// Reads and splits a library root (the upstream's or the shim's).
-fn split_root_file(path: &Path) -> Result<root::SplitRoot> {
-    root::split_root(&fs::read_to_string(path)?).map_err(|e| {
-        Error::msg(
-            "root",
-            format!("cannot read the attributes of `{}`: {e}", path.display()),
-        )
-    })
-}
-
-#[cfg(feature = "generate")]
-fn split_shim_root(text: &str) -> Result<root::SplitRoot> {
-    root::split_root(text)
-        .map_err(|e| Error::msg("root", format!("cannot read the shim's root: {e}")))
-}
-
-#[cfg(feature = "generate")]
-/// `text` with the items `old` (found in it, as written) removed, each with
-/// its line break, and the items `new` inserted, one a line, where the first
-/// removed one was, or else at `first_item` (where the shim's leading
-/// attributes and comments end).
-fn replace_items<'a>(
-    text: &str,
-    old: impl Iterator<Item = &'a str>,
-    new: impl Iterator<Item = &'a str>,
-    first_item: usize,
-) -> String {
-    let mut text = text.to_string();
-    let mut insert_at = None;
-    for item in old {
-        if let Some(pos) = text.find(item) {
-            let mut end = pos + item.len();
-            if text[end..].starts_with("\r\n") {
-                end += 2;
-            } else if text[end..].starts_with('\n') {
-                end += 1;
-            }
-            text.replace_range(pos..end, "");
-            insert_at = Some(insert_at.map_or(pos, |p: usize| p.min(pos)));
-        }
-    }
-    let at = insert_at.unwrap_or(first_item.min(text.len()));
-    let block: String = new.map(|item| format!("{item}\n")).collect();
-    text.insert_str(at, &block);
-    text
-}
-
-/// The lints that are errors unless allowed (`rustc -W help`, rustc 1.95),
-/// which `--cap-lints allow` silences for a registry dependency. A name an
-/// older rustc does not know only raises `unknown_lints`, which the generated
-/// root allows too.
-#[cfg(feature = "generate")]
-const DENY_BY_DEFAULT_LINTS: &[&str] = &[
-    "ambiguous_associated_items",
-    "arithmetic_overflow",
-    "binary_asm_labels",
-    "bindings_with_variant_name",
-    "conflicting_repr_hints",
-    "dangerous_implicit_autorefs",
-    "default_overrides_default_fields",
-    "dependency_on_unit_never_type_fallback",
-    "deref_nullptr",
-    "elided_lifetimes_in_associated_constant",
-    "enum_intrinsics_non_enums",
-    "explicit_builtin_cfgs_in_flags",
-    "ill_formed_attribute_input",
-    "incomplete_include",
-    "ineffective_unstable_trait_impl",
-    "invalid_atomic_ordering",
-    "invalid_from_utf8_unchecked",
-    "invalid_macro_export_arguments",
-    "invalid_null_arguments",
-    "invalid_reference_casting",
-    "invalid_type_param_default",
-    "legacy_derive_helpers",
-    "let_underscore_lock",
-    "long_running_const_eval",
-    "macro_expanded_macro_exports_accessed_by_absolute_paths",
-    "mutable_transmutes",
-    "named_asm_labels",
-    "never_type_fallback_flowing_into_unsafe",
-    "no_mangle_const_items",
-    "out_of_scope_macro_calls",
-    "overflowing_literals",
-    "patterns_in_fns_without_body",
-    "proc_macro_derive_resolution_fallback",
-    "pub_use_of_private_extern_crate",
-    "repr_transparent_non_zst_fields",
-    "semicolon_in_expressions_from_macros",
-    "soft_unstable",
-    "text_direction_codepoint_in_comment",
-    "text_direction_codepoint_in_literal",
-    "unconditional_panic",
-    "undropped_manually_drops",
-    "unknown_crate_types",
-    "useless_deprecated",
-];
-
-#[cfg(feature = "generate")]
-/// The text of a shim's `src/lib.rs` for this upstream root.
-fn shim_lib_rs(upstream: &root::SplitRoot) -> String {
-    let mut text = String::from(
-        "// A build-patch shim: rustc compiles the patched upstream crate as this one.\n\
-         // The crate-level attributes of the upstream root that change compilation\n\
-         // (`include!` cannot carry them); the build checks they stay in sync.\n",
-    );
-    for a in upstream.attrs.iter().filter(|a| a.affects_compilation) {
-        text.push_str(&a.text);
-        text.push('\n');
-    }
-    text.push_str("// The upstream's recursion limit plus the two levels the `include!`s add.\n");
-    text.push_str(&root::shim_recursion_limit(upstream));
-    text.push('\n');
-    text.push_str(
-        "// Cargo caps the lints of registry dependencies (`--cap-lints allow`); a\n\
-         // shim is a path dependency, so it allows them itself, deny-by-default\n\
-         // ones included (such as `$crate::` paths to exported macros, which rustc\n\
-         // refuses inside `include!` unless allowed).\n\
-         #![allow(unknown_lints, renamed_and_removed_lints)]\n\
-         #![allow(warnings, future_incompatible, rust_2024_compatibility)]\n",
-    );
-    // The deny-by-default lints, a few to a line.
-    for names in DENY_BY_DEFAULT_LINTS.chunks(3) {
-        text.push_str("#![allow(");
-        text.push_str(&names.join(", "));
-        text.push_str(")]\n");
-    }
-    text.push('\n');
-    if !upstream.extern_crates.is_empty() {
-        text.push_str(
-            "// The upstream root's `extern crate` items with `#[macro_use]` or a rename,\n\
-             // which rustc may refuse inside `include!` (a macro that shadows one in\n\
-             // scope, a name that shadows an `--extern` one); the build checks they\n\
-             // stay in sync.\n",
-        );
-        for e in &upstream.extern_crates {
-            text.push_str(&e.text);
-            text.push('\n');
-        }
-        text.push('\n');
-    }
-    text.push_str("include!(concat!(env!(\"OUT_DIR\"), \"/build-patch/lib.rs\"));\n");
-    text
-}
-
-/// Compares the compile-affecting crate attributes and the top-level
-/// `extern crate` items of the patched upstream root with those of the shim's
-/// own root.
-fn check_crate_attributes(
-    staged: &stage::Staged,
-    shim_root: &Path,
-    shim_rel: &Path,
-    fix: &ShimFix<'_>,
-) -> Result<()> {
-    let upstream_path = staged.dir.join(&staged.manifest.lib_path);
-    let upstream = split_root_file(&upstream_path)?;
-    let shim = split_root_file(shim_root)?;
-    match root::compare(&upstream, &shim) {
-        None => Ok(()),
-        Some(message) => Err(Error::msg(
-            "root",
-            format!(
-                "{message}\n  (the shim's root is `{}`; the patched upstream root is `{}`)\n  {}",
-                shim_rel.display(),
-                upstream_path.display(),
-                fix.help("write them")
-            ),
-        )),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn inherited_keys_are_found_outside_the_workspace_table() {
-        let cases = [
-            ("[package]\nname = 'a'\nversion = '1.0.0'\n", None),
-            (
-                "[workspace]\nmembers = ['a']\n[workspace.package]\nversion = '1'\n",
-                None,
-            ),
-            (
-                "[package]\nedition.workspace = true\n",
-                Some("package.edition"),
-            ),
-            (
-                "[dependencies]\nserde = { workspace = true }\n",
-                Some("dependencies.serde"),
-            ),
-            (
-                "[target.'cfg(unix)'.dependencies]\nlibc = { workspace = true }\n",
-                Some("target.cfg(unix).dependencies.libc"),
-            ),
-        ];
-        for (text, expected) in cases {
-            let found = inherited_key(&toml::parse(text).unwrap(), "");
-            assert_eq!(found.as_deref(), expected, "{text}");
-        }
-    }
 }

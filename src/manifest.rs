@@ -18,6 +18,7 @@
 //! for a dependency), metadata. The `build` key is checked with the build
 //! script itself.
 
+use std::cmp::Ordering;
 use std::fmt;
 
 use crate::map::{Map, Set};
@@ -63,7 +64,7 @@ impl DepKind {
 }
 
 /// The shim's own build-dependency, which the upstream does not have.
-const BUILD_PATCH: &str = "build-patch";
+pub(crate) const BUILD_PATCH: &str = "build-patch";
 
 /// A dependency's identity: its table and the name the code uses.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -143,18 +144,18 @@ pub(crate) fn model(doc: &Table) -> Model {
     let mut features = Map::new();
     if let Some(Value::Table(t)) = doc.get("features") {
         for (k, v) in t {
-            let items = v
-                .as_array()
-                .map(|a| {
-                    a.iter()
-                        .filter_map(Value::as_str)
-                        .filter(|item| {
-                            !feature_item_dep(item).is_some_and(|d| dev_only.contains(d))
-                        })
-                        .map(str::to_string)
-                        .collect()
-                })
-                .unwrap_or_default();
+            let mut items = Set::new();
+            if let Some(a) = v.as_array() {
+                for item in a {
+                    let Some(item) = item.as_str() else { continue };
+                    if let Some(d) = feature_item_dep(item) {
+                        if dev_only.contains(d) {
+                            continue;
+                        }
+                    }
+                    items.insert(item.to_string());
+                }
+            }
             features.insert(k.clone(), items);
         }
     }
@@ -185,12 +186,13 @@ pub(crate) fn feature_item_dep(item: &str) -> Option<&str> {
 /// tests); a shim has no dev-dependencies, so such feature items are dropped
 /// on both sides of the comparison, and by the generator.
 pub(crate) fn dev_only_deps(doc: &Table) -> Set<String> {
-    let names = |table: Option<&Value>| -> Vec<String> {
-        match table {
-            Some(Value::Table(t)) => t.keys().cloned().collect(),
-            _ => Vec::new(),
+    fn add_names(set: &mut Set<String>, table: Option<&Value>) {
+        if let Some(Value::Table(t)) = table {
+            for (name, _) in t {
+                set.insert(name.clone());
+            }
         }
-    };
+    }
     let mut dev: Set<String> = Set::new();
     let mut other: Set<String> = Set::new();
     for (key, is_dev) in [
@@ -201,17 +203,22 @@ pub(crate) fn dev_only_deps(doc: &Table) -> Set<String> {
         ("build_dependencies", false),
     ] {
         let set = if is_dev { &mut dev } else { &mut other };
-        set.extend(names(doc.get(key)));
+        add_names(set, doc.get(key));
         if let Some(Value::Table(targets)) = doc.get("target") {
-            for t in targets.values() {
+            for (_, t) in targets {
                 if let Value::Table(t) = t {
-                    set.extend(names(t.get(key)));
+                    add_names(set, t.get(key));
                 }
             }
         }
     }
-    dev.retain(|d| !other.contains(d));
-    dev
+    let mut only = Set::new();
+    for d in &dev {
+        if !other.contains(d) {
+            only.insert(d.clone());
+        }
+    }
+    only
 }
 
 fn read_deps(
@@ -247,16 +254,7 @@ fn read_deps(
                     default_features: b("default-features")
                         .or_else(|| b("default_features"))
                         .unwrap_or(true),
-                    features: t
-                        .get("features")
-                        .and_then(Value::as_array)
-                        .map(|a| {
-                            a.iter()
-                                .filter_map(Value::as_str)
-                                .map(str::to_string)
-                                .collect()
-                        })
-                        .unwrap_or_default(),
+                    features: string_set(t.get("features")),
                     local: t.contains_key("path") || t.contains_key("git"),
                 }
             }
@@ -266,78 +264,128 @@ fn read_deps(
     }
 }
 
+/// The strings of an array.
+fn string_set(value: Option<&Value>) -> Set<String> {
+    let mut out = Set::new();
+    if let Some(Value::Array(items)) = value {
+        for item in items {
+            if let Some(s) = item.as_str() {
+                out.insert(s.to_string());
+            }
+        }
+    }
+    out
+}
+
 /// `1.0` and `^1.0` ask the same; so do `>= 0.8` and `>=0.8`.
 pub(crate) fn normalize_req(req: &str) -> String {
-    req.split(',')
-        .map(|part| {
-            let part: String = part.chars().filter(|c| !c.is_whitespace()).collect();
-            if part.starts_with(|c: char| c.is_ascii_digit()) {
-                format!("^{part}")
-            } else {
-                part
+    let mut out = String::new();
+    for (i, part) in req.split(',').enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        let start = out.len();
+        for c in part.chars() {
+            if !c.is_whitespace() {
+                out.push(c);
             }
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
+        }
+        if out[start..].starts_with(|c: char| c.is_ascii_digit()) {
+            out.insert(start, '^');
+        }
+    }
+    out
 }
 
 /// The differences between the patched upstream manifest and the shim's, one
 /// line each; empty when the shim builds what the upstream would.
-pub(crate) fn compare(upstream: &Model, shim: &Model) -> Vec<String> {
+/// One way the shim's manifest differs from the patched upstream's: what
+/// differs, and the line that says it.
+pub(crate) struct Difference<'a> {
+    #[cfg_attr(not(feature = "generate"), allow(dead_code))] // read by `generate`
+    pub field: Field<'a>,
+    pub text: String,
+}
+
+/// What differs.
+#[cfg_attr(not(feature = "generate"), allow(dead_code))] // read by `generate`
+pub(crate) enum Field<'a> {
+    Edition,
+    LibName,
+    ProcMacro,
+    Links,
+    /// A feature, by name.
+    Feature(&'a str),
+    /// A dependency.
+    Dependency(&'a DepKey),
+}
+
+pub(crate) fn compare<'a>(upstream: &'a Model, shim: &'a Model) -> Vec<Difference<'a>> {
     let mut out = Vec::new();
     let graph_wide = upstream.name == shim.name;
     if upstream.edition != shim.edition {
-        out.push(format!(
-            "edition: upstream `{}`, the shim `{}`",
-            upstream.edition, shim.edition
-        ));
+        out.push(Difference {
+            field: Field::Edition,
+            text: format!(
+                "edition: upstream `{}`, the shim `{}`",
+                upstream.edition, shim.edition
+            ),
+        });
     }
     if graph_wide && upstream.lib_name != shim.lib_name {
-        out.push(format!(
-            "[lib] name: upstream `{}`, the shim `{}` (its dependents use the upstream's)",
-            upstream.lib_name, shim.lib_name
-        ));
+        out.push(Difference {
+            field: Field::LibName,
+            text: format!(
+                "[lib] name: upstream `{}`, the shim `{}` (its dependents use the upstream's)",
+                upstream.lib_name, shim.lib_name
+            ),
+        });
     }
     if upstream.proc_macro != shim.proc_macro {
-        out.push(format!(
-            "[lib] proc-macro: upstream `{}`, the shim `{}`",
-            upstream.proc_macro, shim.proc_macro
-        ));
+        out.push(Difference {
+            field: Field::ProcMacro,
+            text: format!(
+                "[lib] proc-macro: upstream `{}`, the shim `{}`",
+                upstream.proc_macro, shim.proc_macro
+            ),
+        });
     }
     if upstream.links != shim.links {
-        out.push(format!(
-            "links: upstream {}, the shim {}",
-            show_opt(&upstream.links),
-            show_opt(&shim.links)
-        ));
+        out.push(Difference {
+            field: Field::Links,
+            text: format!(
+                "links: upstream {}, the shim {}",
+                show_opt(&upstream.links),
+                show_opt(&shim.links)
+            ),
+        });
     }
-    for name in upstream
-        .features
-        .keys()
-        .chain(shim.features.keys())
-        .collect::<Set<_>>()
-    {
-        match (upstream.features.get(name), shim.features.get(name)) {
-            (Some(u), Some(s)) if u != s => out.push(format!(
-                "[features] `{name}`: upstream {}, the shim {}",
-                show_list(u),
-                show_list(s)
-            )),
-            (Some(u), None) => out.push(format!(
-                "[features] `{name}`: missing in the shim (upstream: {})",
-                show_list(u)
-            )),
-            (None, Some(_)) => out.push(format!("[features] `{name}`: not in the upstream")),
+    for (name, in_upstream, in_shim) in side_by_side(&upstream.features, &shim.features) {
+        match (in_upstream, in_shim) {
+            (Some(u), Some(s)) if u != s => out.push(Difference {
+                field: Field::Feature(name),
+                text: format!(
+                    "[features] `{name}`: upstream {}, the shim {}",
+                    show_list(u),
+                    show_list(s)
+                ),
+            }),
+            (Some(u), None) => out.push(Difference {
+                field: Field::Feature(name),
+                text: format!(
+                    "[features] `{name}`: missing in the shim (upstream: {})",
+                    show_list(u)
+                ),
+            }),
+            (None, Some(_)) => out.push(Difference {
+                field: Field::Feature(name),
+                text: format!("[features] `{name}`: not in the upstream"),
+            }),
             _ => {}
         }
     }
-    for key in upstream
-        .deps
-        .keys()
-        .chain(shim.deps.keys())
-        .collect::<Set<_>>()
-    {
-        match (upstream.deps.get(key), shim.deps.get(key)) {
+    for (key, in_upstream, in_shim) in side_by_side(&upstream.deps, &shim.deps) {
+        match (in_upstream, in_shim) {
             (Some(u), Some(s)) => {
                 let mut diffs = Vec::new();
                 if !s.local && u.req != s.req {
@@ -373,18 +421,75 @@ pub(crate) fn compare(upstream: &Model, shim: &Model) -> Vec<String> {
                     ));
                 }
                 if !diffs.is_empty() {
-                    out.push(format!("{key}: {}", diffs.join("; ")));
+                    let mut line = format!("{key}: ");
+                    for (i, d) in diffs.iter().enumerate() {
+                        if i > 0 {
+                            line.push_str("; ");
+                        }
+                        line.push_str(d);
+                    }
+                    out.push(Difference {
+                        field: Field::Dependency(key),
+                        text: line,
+                    });
                 }
             }
-            (Some(u), None) => out.push(format!(
-                "{key}: missing in the shim (upstream requires `{}`)",
-                u.req
-            )),
-            (None, Some(_)) => out.push(format!("{key}: not in the upstream")),
+            (Some(u), None) => out.push(Difference {
+                field: Field::Dependency(key),
+                text: format!("{key}: missing in the shim (upstream requires `{}`)", u.req),
+            }),
+            (None, Some(_)) => out.push(Difference {
+                field: Field::Dependency(key),
+                text: format!("{key}: not in the upstream"),
+            }),
             (None, None) => {}
         }
     }
     out
+}
+
+/// Every key of two maps, in order, with its value in each: both maps are
+/// sorted, so one walk side by side (no set of the keys to build).
+fn side_by_side<'a, K: Ord, V>(a: &'a Map<K, V>, b: &'a Map<K, V>) -> SideBySide<'a, K, V> {
+    let (mut a, mut b) = (a.into_iter(), b.into_iter());
+    SideBySide {
+        x: a.next(),
+        y: b.next(),
+        a,
+        b,
+    }
+}
+
+/// See [`side_by_side`].
+struct SideBySide<'a, K, V> {
+    a: <&'a Map<K, V> as IntoIterator>::IntoIter,
+    b: <&'a Map<K, V> as IntoIterator>::IntoIter,
+    x: Option<&'a (K, V)>,
+    y: Option<&'a (K, V)>,
+}
+
+impl<'a, K: Ord, V> Iterator for SideBySide<'a, K, V> {
+    type Item = (&'a K, Option<&'a V>, Option<&'a V>);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let item = match (self.x, self.y) {
+            (None, None) => return None,
+            (Some((k, v)), None) => (k, Some(v), None),
+            (None, Some((k, v))) => (k, None, Some(v)),
+            (Some((xk, xv)), Some((yk, yv))) => match xk.cmp(yk) {
+                Ordering::Less => (xk, Some(xv), None),
+                Ordering::Greater => (yk, None, Some(yv)),
+                Ordering::Equal => (xk, Some(xv), Some(yv)),
+            },
+        };
+        if item.1.is_some() {
+            self.x = self.a.next();
+        }
+        if item.2.is_some() {
+            self.y = self.b.next();
+        }
+        Some(item)
+    }
 }
 
 fn show_opt(v: &Option<String>) -> String {
@@ -395,8 +500,15 @@ fn show_opt(v: &Option<String>) -> String {
 }
 
 fn show_list(items: &Set<String>) -> String {
-    let quoted: Vec<String> = items.iter().map(|i| format!("{i:?}")).collect();
-    format!("[{}]", quoted.join(", "))
+    let mut out = String::from("[");
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        out.push_str(&format!("{item:?}"));
+    }
+    out.push(']');
+    out
 }
 
 #[cfg(test)]
@@ -409,7 +521,11 @@ mod tests {
 
     /// `check(upstream, shim, expected lines)`.
     fn check(upstream: &str, shim: &str, expected: &[&str]) {
-        let got = compare(&m(upstream), &m(shim));
+        let (upstream_model, shim_model) = (m(upstream), m(shim));
+        let got: Vec<String> = compare(&upstream_model, &shim_model)
+            .into_iter()
+            .map(|d| d.text)
+            .collect();
         assert_eq!(got, expected, "\nupstream:\n{upstream}\nshim:\n{shim}");
     }
 

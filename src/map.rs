@@ -35,13 +35,9 @@ impl<K, V> Map<K, V> {
     }
 
     /// The keys, in order.
+    #[cfg(test)]
     pub(crate) fn keys(&self) -> impl Iterator<Item = &K> {
         self.entries.iter().map(|e| &e.0)
-    }
-
-    /// The values, in key order.
-    pub(crate) fn values(&self) -> impl Iterator<Item = &V> {
-        self.entries.iter().map(|e| &e.1)
     }
 }
 
@@ -188,6 +184,7 @@ impl<T: Ord> Set<T> {
     }
 
     /// Keeps only the items for which `keep` is true.
+    #[cfg(test)]
     pub(crate) fn retain(&mut self, keep: impl FnMut(&T) -> bool) {
         self.items.retain(keep);
     }

@@ -32,8 +32,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use crate::config::{GitRef, Remote};
-use crate::error::{Error, Result};
-use crate::map::Set;
+use crate::error::{Error, ErrorKind, Result};
 use crate::{fs, json, toml};
 
 /// Where a pristine source was found.
@@ -112,16 +111,22 @@ pub(crate) fn find(req: &Request<'_>) -> Result<Pristine> {
 /// folder names do not say which is crates.io's, so Cargo is asked.
 pub(crate) fn find_in_registry_cache(home: &Path, name: &str, version: &str) -> Option<PathBuf> {
     let src = home.join("registry").join("src");
-    let found: Set<PathBuf> = std::fs::read_dir(&src)
-        .ok()?
-        .filter_map(|e| e.ok().map(|e| e.path().join(format!("{name}-{version}"))))
-        .filter(|dir| dir.join(".cargo-ok").is_file() && dir.join("Cargo.toml").is_file())
-        .collect();
-    let mut found = found.into_iter();
-    match (found.next(), found.next()) {
-        (Some(one), None) => Some(one),
-        _ => None,
+    let Ok(entries) = std::fs::read_dir(&src) else {
+        return None;
+    };
+    let dir_name = format!("{name}-{version}");
+    let mut found = None;
+    for entry in entries {
+        let Ok(entry) = entry else { continue };
+        let dir = entry.path().join(&dir_name);
+        if dir.join(".cargo-ok").is_file() && dir.join("Cargo.toml").is_file() {
+            if found.is_some() {
+                return None;
+            }
+            found = Some(dir);
+        }
     }
+    found
 }
 
 /// Whether `path` is a regular file, or a link to one, inside `dir`: what
@@ -137,8 +142,8 @@ fn is_file_inside(dir: &Path, path: &Path) -> bool {
 fn check_local(dir: &Path, name: &str, version: &str) -> Result<()> {
     let manifest = dir.join("Cargo.toml");
     if !is_file_inside(dir, &manifest) {
-        return Err(Error::msg(
-            "source",
+        return Err(Error::new(
+            ErrorKind::Source,
             format!(
                 "the configured source `{}` has no `Cargo.toml` (a link out of it does not \
                  count: links are never followed out of a source)\n  \
@@ -150,16 +155,16 @@ fn check_local(dir: &Path, name: &str, version: &str) -> Result<()> {
     }
     let text = fs::read_to_string(&manifest)?;
     let doc = toml::parse(&text).map_err(|e| {
-        Error::msg(
-            "source",
+        Error::new(
+            ErrorKind::Source,
             format!("failed to parse `{}`: {e}", manifest.display()),
         )
     })?;
     let found_name = toml::get(&doc, &["package", "name"]).and_then(toml::Value::as_str);
     let found_version = toml::get(&doc, &["package", "version"]).and_then(toml::Value::as_str);
     if found_name != Some(name) || found_version != Some(version) {
-        return Err(Error::msg(
-            "source",
+        return Err(Error::new(
+            ErrorKind::Source,
             format!(
                 "the configured source `{}` is `{} {}`, not `{name} {version}`\n  \
                  help: point `source` at a copy of `{name} {version}`, or change `version`",
@@ -222,8 +227,8 @@ fn fetch_with_cargo(req: &Request<'_>) -> Result<Pristine> {
     }
     let stdout = attempt.map_err(|stderr| not_available(req, &stderr))?;
     let metadata = json::parse(&stdout).map_err(|e| {
-        Error::msg(
-            "cargo",
+        Error::new(
+            ErrorKind::Cargo,
             format!("`cargo metadata` printed output build-patch cannot read: {e}"),
         )
     })?;
@@ -265,24 +270,41 @@ fn locked_branch_commit(
     let lock = nearest_lock(start)?;
     let doc = toml::parse(&std::fs::read_to_string(&lock).ok()?).ok()?;
     let query = branch.map(|b| format!("branch={b}"));
-    // `git+URL?branch=B#COMMIT`, or `git+URL#COMMIT` for the default branch.
-    let commit_of = |source: &str| -> Option<String> {
-        let (repo, commit) = source.strip_prefix("git+")?.split_once('#')?;
+    for package in toml::get(&doc, &["package"])?.as_array()? {
+        let Some(package) = package.as_table() else {
+            continue;
+        };
+        if str_at(package, "name") != Some(name) {
+            continue;
+        }
+        let Some(source) = str_at(package, "source") else {
+            continue;
+        };
+        // `git+URL?branch=B#COMMIT`, or `git+URL#COMMIT` for the default branch.
+        let Some((repo, commit)) = source.strip_prefix("git+").and_then(|s| s.split_once('#'))
+        else {
+            continue;
+        };
         let (repo_url, found_query) = match repo.split_once('?') {
             Some((u, q)) => (u, Some(q)),
             None => (repo, None),
         };
-        (same_git_url(repo_url, url) && found_query == query.as_deref()).then(|| commit.to_string())
-    };
-    toml::get(&doc, &["package"])?
-        .as_array()?
-        .iter()
-        .filter_map(toml::Value::as_table)
-        .filter(|p| toml::get(p, &["name"]).and_then(toml::Value::as_str) == Some(name))
-        .filter_map(|p| toml::get(p, &["source"]).and_then(toml::Value::as_str))
-        .find_map(commit_of)
-        .filter(|commit| !commit.is_empty() && commit.bytes().all(|b| b.is_ascii_hexdigit()))
-        .map(|commit| (commit, lock.clone()))
+        if same_git_url(repo_url, url) && found_query == query.as_deref() {
+            if commit.is_empty() || !commit.bytes().all(|b| b.is_ascii_hexdigit()) {
+                return None;
+            }
+            return Some((commit.to_string(), lock));
+        }
+    }
+    None
+}
+
+/// The string at `key` of `table`.
+fn str_at<'a>(table: &'a toml::Table, key: &str) -> Option<&'a str> {
+    match table.get(key) {
+        Some(toml::Value::String(s)) => Some(s),
+        _ => None,
+    }
 }
 
 /// The private manifest of the nested call: a package with one dependency,
@@ -363,8 +385,8 @@ fn run_metadata(
         cmd.arg("--offline");
     }
     let out = cmd.output().map_err(|e| {
-        Error::msg(
-            "cargo",
+        Error::new(
+            ErrorKind::Cargo,
             format!(
                 "failed to run `{} metadata` to fetch `{} {}`: {e}",
                 req.cargo.display(),
@@ -429,7 +451,7 @@ fn not_available(req: &Request<'_>, stderr: &str) -> Error {
                 })
         ),
     });
-    Error::msg("source", text)
+    Error::new(ErrorKind::Source, text)
 }
 
 /// ` from the git repository `URL` (tag `T`)`, ` from the registry `NAME``,
@@ -513,8 +535,8 @@ fn pick_package(
         let manifest = field(p, "manifest_path")
             .map(PathBuf::from)
             .ok_or_else(|| {
-                Error::msg(
-                    "cargo",
+                Error::new(
+                    ErrorKind::Cargo,
                     "`cargo metadata` gave a package with no `manifest_path`",
                 )
             })?;
@@ -532,8 +554,8 @@ fn pick_package(
                 Remote::Registry(r) => (format!("the registry `{r}`"), format!("[patch.{r}]")),
                 Remote::CratesIo => ("a registry".to_string(), "[patch.crates-io]".to_string()),
             };
-            return Err(Error::msg(
-                "source",
+            return Err(Error::new(
+                ErrorKind::Source,
                 format!(
                     "Cargo resolved `{name} {version}` to the local path `{}`, not to {what}\n  \
                      help: a `[patch]` in `.cargo/config.toml` may point at the shim itself; put \
@@ -560,8 +582,8 @@ fn pick_package(
     }
     let from = describe_remote(remote);
     if let (Some(found), Remote::Git { .. }) = (other_versions.first(), remote) {
-        return Err(Error::msg(
-            "source",
+        return Err(Error::new(
+            ErrorKind::Source,
             format!(
                 "the package `{name}`{from} is `{name} {found}`, not `{name} {version}`\n  \
                  help: a git shim patches the version its repository holds: set `version = \
@@ -579,7 +601,7 @@ fn pick_package(
             other_sources.join(", ")
         ));
     }
-    Err(Error::msg("cargo", text))
+    Err(Error::new(ErrorKind::Cargo, text))
 }
 
 /// Whether the Cargo that runs this build script was started with
@@ -605,14 +627,16 @@ pub(crate) fn parent_cargo_is_offline() -> bool {
         .any(|arg| arg == b"--offline" || arg == b"--frozen")
 }
 
-/// The Cargo home: `$CARGO_HOME`, else `~/.cargo`, as Cargo decides it.
-pub(crate) fn default_cargo_home(env_value: Option<OsString>) -> Option<PathBuf> {
-    if let Some(v) = env_value.filter(|v| !v.is_empty()) {
+/// The Cargo home, as Cargo decides it: `$CARGO_HOME` (`cargo_home`), else
+/// `.cargo` in the home directory (`home`: `$HOME`, else `$USERPROFILE`).
+pub(crate) fn default_cargo_home(
+    cargo_home: Option<OsString>,
+    home: Option<OsString>,
+) -> Option<PathBuf> {
+    if let Some(v) = cargo_home.filter(|v| !v.is_empty()) {
         return Some(PathBuf::from(v));
     }
-    std::env::var_os("HOME")
-        .or_else(|| std::env::var_os("USERPROFILE"))
-        .map(|h| PathBuf::from(h).join(".cargo"))
+    home.map(|h| PathBuf::from(h).join(".cargo"))
 }
 
 #[cfg(test)]

@@ -21,7 +21,7 @@ use std::fmt::Write as _;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::patch::{self, ApplyOptions, PatchFile};
 use crate::source::{Origin, Pristine};
 use crate::upstream::UpstreamManifest;
@@ -51,6 +51,8 @@ pub(crate) struct Staged {
     pub dir: PathBuf,
     /// The patched upstream manifest.
     pub manifest: UpstreamManifest,
+    /// The patched upstream library root, split.
+    pub root: root::SplitRoot,
     /// The file the shim's `include!` line names.
     pub entry: PathBuf,
     /// Whether this run staged anew (false: an up-to-date copy was there).
@@ -77,7 +79,11 @@ pub(crate) fn stage(req: &StageRequest<'_>) -> Result<Staged> {
         && std::fs::read(&stamp_path).is_ok_and(|existing| existing == stamp.as_bytes());
     let mut skipped = Vec::new();
     let mut fuzzed = Vec::new();
-    if !up_to_date {
+    let (manifest, split) = if up_to_date {
+        let manifest = read_manifest(&dir)?;
+        let split = split_root_file(&dir.join(&manifest.lib_path))?;
+        (manifest, split)
+    } else {
         // Invalidate first: from here until the new stamp is written, a
         // killed build leaves no stamp and the next one restages.
         fs::remove_file(&stamp_path)?;
@@ -86,23 +92,25 @@ pub(crate) fn stage(req: &StageRequest<'_>) -> Result<Staged> {
             .work_dir
             .join(format!(".{dir_name}.tmp-{}", std::process::id()));
         let built = build_tree(req, &tmp, &mut skipped, &mut fuzzed);
-        if let Err(e) = built {
-            let _ = fs::remove_dir_all(&tmp);
-            return Err(e);
-        }
+        let built = match built {
+            Ok(built) => built,
+            Err(e) => {
+                let _ = fs::remove_dir_all(&tmp);
+                return Err(e);
+            }
+        };
         replace_dir(&tmp, &dir)?;
         fs::write_if_changed(&stamp_path, stamp.as_bytes())?;
-    }
+        built
+    };
 
-    let manifest_path = dir.join("Cargo.toml");
-    let manifest =
-        UpstreamManifest::parse(&fs::read_to_string(&manifest_path)?, &manifest_path, &dir)?;
     let entry = req.work_dir.join("lib.rs");
     fs::write_if_changed(&entry, entry_file(&dir_name, &manifest).as_bytes())?;
     drop(lock);
     Ok(Staged {
         dir,
         manifest,
+        root: split,
         entry,
         restaged: !up_to_date,
         skipped,
@@ -110,13 +118,31 @@ pub(crate) fn stage(req: &StageRequest<'_>) -> Result<Staged> {
     })
 }
 
-/// Copies, patches and writes the compile root into `tmp`.
+/// Reads and splits a library root (the upstream's or the shim's).
+pub(crate) fn split_root_file(path: &Path) -> Result<root::SplitRoot> {
+    root::split_root(&fs::read_to_string(path)?).map_err(|e| {
+        Error::new(
+            ErrorKind::Root,
+            format!("cannot read the attributes of `{}`: {e}", path.display()),
+        )
+    })
+}
+
+/// The patched manifest of the tree at `dir`.
+fn read_manifest(dir: &Path) -> Result<UpstreamManifest> {
+    let manifest_path = dir.join("Cargo.toml");
+    UpstreamManifest::parse(&fs::read_to_string(&manifest_path)?, &manifest_path, dir)
+}
+
+/// Copies, patches and writes the compile root into `tmp`; returns the
+/// patched manifest and library root. Both are the same read from the tree
+/// once it is renamed into place (the manifest's paths are relative).
 fn build_tree(
     req: &StageRequest<'_>,
     tmp: &Path,
     skipped: &mut Vec<String>,
     fuzzed: &mut Vec<String>,
-) -> Result<()> {
+) -> Result<(UpstreamManifest, root::SplitRoot)> {
     let git_checkout = req
         .pristine
         .pinned
@@ -146,19 +172,19 @@ fn build_tree(
         }
     }
 
-    let manifest_path = tmp.join("Cargo.toml");
-    let manifest =
-        UpstreamManifest::parse(&fs::read_to_string(&manifest_path)?, &manifest_path, tmp)?;
-    write_compile_root(tmp, &manifest.lib_path)
+    let manifest = read_manifest(tmp)?;
+    let split = write_compile_root(tmp, &manifest.lib_path)?;
+    Ok((manifest, split))
 }
 
-/// Writes the compile root beside the patched library root.
-fn write_compile_root(tree: &Path, lib_path: &Path) -> Result<()> {
+/// Writes the compile root beside the patched library root; returns the
+/// root, split.
+fn write_compile_root(tree: &Path, lib_path: &Path) -> Result<root::SplitRoot> {
     let lib = tree.join(lib_path);
     let text = fs::read_to_string(&lib)?;
     let split = root::split_root(&text).map_err(|e| {
-        Error::msg(
-            "root",
+        Error::new(
+            ErrorKind::Root,
             format!(
                 "cannot read the leading attributes of the upstream library root `{}`: {e}",
                 lib_path.display()
@@ -167,7 +193,7 @@ fn write_compile_root(tree: &Path, lib_path: &Path) -> Result<()> {
     })?;
     let root_path = lib.with_file_name(ROOT_FILE);
     fs::write_if_changed(&root_path, split.body.as_bytes())?;
-    Ok(())
+    Ok(split)
 }
 
 /// The file the shim includes: one `include!` of the compile root, by a
@@ -283,21 +309,72 @@ fn fingerprint_dir(dir: &Path) -> Result<u64> {
     Ok(fnv1a(acc.as_bytes()))
 }
 
+/// The entries of `dir` with their metadata, by path.
 fn read_dir_sorted(dir: &Path) -> Result<Vec<(PathBuf, std::fs::Metadata)>> {
     let mut out = Vec::new();
-    let rd = std::fs::read_dir(dir).map_err(|e| Error::io("read directory", dir, e))?;
+    let rd = match std::fs::read_dir(dir) {
+        Ok(rd) => rd,
+        Err(e) => return Err(Error::io("read directory", dir, e)),
+    };
     for entry in rd {
-        let entry = entry.map_err(|e| Error::io("read directory", dir, e))?;
+        let entry = match entry {
+            Ok(entry) => entry,
+            Err(e) => return Err(Error::io("read directory", dir, e)),
+        };
         let path = entry.path();
         // Not following links, like `symlink_metadata`, but relative to the
         // open directory: no walk of the whole path for every entry.
-        let meta = entry
-            .metadata()
-            .map_err(|e| Error::io("inspect", &path, e))?;
-        out.push((path, meta));
+        match entry.metadata() {
+            Ok(meta) => out.push((path, meta)),
+            Err(e) => return Err(Error::io("inspect", &path, e)),
+        }
     }
-    out.sort_by(|a, b| a.0.cmp(&b.0));
-    Ok(out)
+    Ok(sorted_by_path(out))
+}
+
+/// `entries` in the order of their paths: a plain merge sort of their
+/// indices, a small fraction of the code `sort_by` compiles to.
+fn sorted_by_path(entries: Vec<(PathBuf, std::fs::Metadata)>) -> Vec<(PathBuf, std::fs::Metadata)> {
+    let n = entries.len();
+    let mut order = Vec::with_capacity(n);
+    for i in 0..n {
+        order.push(i);
+    }
+    let mut merged = vec![0; n];
+    let mut width = 1;
+    while width < n {
+        let mut start = 0;
+        while start < n {
+            let mid = (start + width).min(n);
+            let end = (start + 2 * width).min(n);
+            let (mut a, mut b) = (start, mid);
+            for slot in &mut merged[start..end] {
+                // Stable: on a tie the left run's entry goes first.
+                let take_b = a == mid || (b < end && entries[order[b]].0 < entries[order[a]].0);
+                if take_b {
+                    *slot = order[b];
+                    b += 1;
+                } else {
+                    *slot = order[a];
+                    a += 1;
+                }
+            }
+            start = end;
+        }
+        std::mem::swap(&mut order, &mut merged);
+        width *= 2;
+    }
+    let mut slots = Vec::with_capacity(n);
+    for entry in entries {
+        slots.push(Some(entry));
+    }
+    let mut out = Vec::with_capacity(n);
+    for i in order {
+        if let Some(entry) = slots[i].take() {
+            out.push(entry);
+        }
+    }
+    out
 }
 
 /// Copies the regular files and directories of `src` into `dst` (created).
@@ -449,13 +526,13 @@ fn has_normal_mode(meta: &std::fs::Metadata, _executable: bool) -> bool {
 }
 
 #[cfg(unix)]
-fn is_executable(meta: &std::fs::Metadata) -> bool {
+pub(crate) fn is_executable(meta: &std::fs::Metadata) -> bool {
     use std::os::unix::fs::PermissionsExt;
     meta.permissions().mode() & 0o111 != 0
 }
 
 #[cfg(not(unix))]
-fn is_executable(_meta: &std::fs::Metadata) -> bool {
+pub(crate) fn is_executable(_meta: &std::fs::Metadata) -> bool {
     false
 }
 
@@ -485,6 +562,29 @@ mod tests {
     fn fnv_notices_one_byte() {
         assert_ne!(fnv1a(b"abc"), fnv1a(b"abd"));
         assert_eq!(fnv1a(b""), 0xcbf2_9ce4_8422_2325);
+    }
+
+    #[test]
+    fn entries_are_sorted_by_path() {
+        let dir = tempfile::tempdir().unwrap();
+        for n in [0usize, 1, 2, 3, 7, 8, 9, 33] {
+            let d = dir.path().join(format!("n{n}"));
+            std::fs::create_dir(&d).unwrap();
+            for i in 0..n {
+                // Names whose creation order is not their sorted order.
+                let name = format!("{}-{i}", (i * 7919) % 31);
+                std::fs::write(d.join(name), "").unwrap();
+            }
+            let paths: Vec<PathBuf> = read_dir_sorted(&d)
+                .unwrap()
+                .into_iter()
+                .map(|(p, _)| p)
+                .collect();
+            let mut expected = paths.clone();
+            expected.sort();
+            assert_eq!(paths, expected);
+            assert_eq!(paths.len(), n);
+        }
     }
 
     #[test]

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::toml::{self, Value};
 
 /// The parts of the upstream manifest the pipeline uses.
@@ -25,6 +25,9 @@ pub(crate) struct UpstreamManifest {
     pub readme: String,
     /// What the manifest says Cargo builds.
     pub model: crate::manifest::Model,
+    /// The first key it inherits from a workspace (`workspace = true`),
+    /// which a published crate's normalised manifest never has.
+    pub inherited: Option<String>,
 }
 
 impl UpstreamManifest {
@@ -32,8 +35,8 @@ impl UpstreamManifest {
     /// file in messages).
     pub fn parse(text: &str, path: &Path, root: &Path) -> Result<UpstreamManifest> {
         let doc = toml::parse(text).map_err(|e| {
-            Error::msg(
-                "manifest",
+            Error::new(
+                ErrorKind::Manifest,
                 format!(
                     "failed to parse the upstream manifest `{}`: {e}",
                     path.display()
@@ -51,8 +54,8 @@ impl UpstreamManifest {
             Some(p) => PathBuf::from(p),
             None if root.join("src/lib.rs").is_file() => PathBuf::from("src/lib.rs"),
             None => {
-                return Err(Error::msg(
-                    "manifest",
+                return Err(Error::new(
+                    ErrorKind::Manifest,
                     format!(
                         "`{name}` has no library target (no `[lib]` in `{}` and no `src/lib.rs`)\n  \
                          help: build-patch compiles a patched library; a binary-only crate cannot be \
@@ -98,6 +101,7 @@ impl UpstreamManifest {
             rust_version: s(&["package", "rust-version"]),
             readme,
             model: crate::manifest::model(&doc),
+            inherited: inherited_key(&doc, ""),
         })
     }
 
@@ -133,9 +137,56 @@ impl UpstreamManifest {
     }
 }
 
+/// The first dotted key of a manifest that is `{ workspace = true }`
+/// (`package.version`, `dependencies.serde`), outside `[workspace]`.
+fn inherited_key(table: &toml::Table, prefix: &str) -> Option<String> {
+    table.into_iter().find_map(|(k, v)| {
+        let key = if prefix.is_empty() {
+            k.clone()
+        } else {
+            format!("{prefix}.{k}")
+        };
+        match v {
+            toml::Value::Table(_) if key == "workspace" => None,
+            toml::Value::Table(t) if t.get("workspace") == Some(&toml::Value::Boolean(true)) => {
+                Some(key)
+            }
+            toml::Value::Table(t) => inherited_key(t, &key),
+            _ => None,
+        }
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn inherited_keys_are_found_outside_the_workspace_table() {
+        let cases = [
+            ("[package]\nname = 'a'\nversion = '1.0.0'\n", None),
+            (
+                "[workspace]\nmembers = ['a']\n[workspace.package]\nversion = '1'\n",
+                None,
+            ),
+            (
+                "[package]\nedition.workspace = true\n",
+                Some("package.edition"),
+            ),
+            (
+                "[dependencies]\nserde = { workspace = true }\n",
+                Some("dependencies.serde"),
+            ),
+            (
+                "[target.'cfg(unix)'.dependencies]\nlibc = { workspace = true }\n",
+                Some("target.cfg(unix).dependencies.libc"),
+            ),
+        ];
+        for (text, expected) in cases {
+            let found = inherited_key(&toml::parse(text).unwrap(), "");
+            assert_eq!(found.as_deref(), expected, "{text}");
+        }
+    }
 
     #[test]
     fn reads_fields_and_pkg_env() {

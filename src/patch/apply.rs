@@ -750,20 +750,74 @@ pub(crate) fn apply_hunks(
     Ok((out.bytes, placements))
 }
 
+/// Sorts `v` by hash: a heapsort, a few dozen lines compiled where the
+/// standard sorts instantiate thousands. The order among equal hashes does
+/// not matter.
+fn heapsort_by_hash(v: &mut [(u64, usize)]) {
+    let len = v.len();
+    let mut i = len + len / 2;
+    while i > 0 {
+        i -= 1;
+        let (mut root, end) = if i >= len {
+            (i - len, len)
+        } else {
+            v.swap(0, i);
+            (0, i)
+        };
+        loop {
+            let mut child = 2 * root + 1;
+            if child >= end {
+                break;
+            }
+            if child + 1 < end && v[child].0 < v[child + 1].0 {
+                child += 1;
+            }
+            if v[root].0 >= v[child].0 {
+                break;
+            }
+            v.swap(root, child);
+            root = child;
+        }
+    }
+}
+
+/// The range of `sorted` (by hash) whose hash is `h`.
+fn equal_range(sorted: &[(u64, usize)], h: u64) -> (usize, usize) {
+    let (mut lo, mut hi) = (0, sorted.len());
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        if sorted[mid].0 < h {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    let mut end = lo;
+    while end < sorted.len() && sorted[end].0 == h {
+        end += 1;
+    }
+    (lo, end)
+}
+
 /// Builds the failure report for a hunk, with the closest lines found.
 fn no_match(text: &Text<'_>, v: &View<'_>, hunk: usize, guess: isize, budget: &mut u64) -> Failure {
     let expected_line = guess.max(1) as usize;
     let closest = closest_match(text, &v.pattern, expected_line, budget);
-    let crlf = |l: &[u8]| l.ends_with(b"\r\n");
-    let first_line = (text.len() > 0).then(|| text.line(0));
-    let line_endings_differ = match (v.pattern.first(), first_line) {
-        (Some(p), Some(t)) if p.ends_with(b"\n") && t.ends_with(b"\n") => crlf(p) != crlf(t),
+    let line_endings_differ = match v.pattern.first() {
+        Some(p) if text.len() > 0 => {
+            let t = text.line(0);
+            p.ends_with(b"\n") && t.ends_with(b"\n") && p.ends_with(b"\r\n") != t.ends_with(b"\r\n")
+        }
         _ => false,
     };
+    let mut expected = Vec::with_capacity(v.pattern.len());
+    for l in &v.pattern {
+        expected.push(l.to_vec());
+    }
     Failure::NoMatch {
         hunk,
         expected_line,
-        expected: v.pattern.iter().map(|l| l.to_vec()).collect(),
+        expected,
         closest,
         line_endings_differ,
         fits_with: None,
@@ -786,15 +840,20 @@ pub(crate) fn closest_match(
     if k == 0 || n == 0 {
         return None;
     }
-    let mut by_hash: std::collections::HashMap<u64, Vec<usize>> = std::collections::HashMap::new();
+    // The pattern's lines by hash: (hash, line) sorted by hash, searched by
+    // bisection (a map, or a standard sort, compiles to thousands of lines).
+    let mut by_hash: Vec<(u64, usize)> = Vec::with_capacity(k);
     // A 4096-bit filter on the hashes of the pattern's lines spares most
     // lines of the file a look-up in `by_hash`.
     let mut filter = [0u64; 64];
-    for (i, l) in pattern.iter().enumerate() {
-        let h = line_hash(l);
+    let mut i = 0;
+    while i < k {
+        let h = line_hash(pattern[i]);
         filter[(h >> 6) as usize & 63] |= 1 << (h & 63);
-        by_hash.entry(h).or_default().push(i);
+        by_hash.push((h, i));
+        i += 1;
     }
+    heapsort_by_hash(&mut by_hash);
     // votes[s] counts pattern lines agreeing when the pattern starts at
     // 0-based file line s - (k - 1) (shifted to stay non-negative); `voted`
     // lists the positions with a vote.
@@ -807,10 +866,14 @@ pub(crate) fn closest_match(
     while j < n {
         let h = hashes[j];
         let maybe = filter[(h >> 6) as usize & 63] & (1 << (h & 63)) != 0;
-        let idx = if maybe { by_hash.get(&h) } else { None };
-        if let Some(idx) = idx.filter(|idx| idx.len() <= MAX_REPEATS) {
-            *budget = budget.saturating_sub(idx.len() as u64);
-            for &i in idx {
+        let (from, to) = if maybe {
+            equal_range(&by_hash, h)
+        } else {
+            (0, 0)
+        };
+        if from < to && to - from <= MAX_REPEATS {
+            *budget = budget.saturating_sub((to - from) as u64);
+            for &(_, i) in &by_hash[from..to] {
                 if pattern[i] == text.line(j) {
                     let s = j + k - 1 - i;
                     if votes[s] == 0 {
@@ -824,13 +887,22 @@ pub(crate) fn closest_match(
     }
     // The most votes, then the nearest to the expected line, then the later.
     let target = (expected as isize - 1) + (k as isize - 1);
-    let best = voted.iter().copied().max_by_key(|&s| {
-        (
-            votes[s],
-            std::cmp::Reverse((s as isize - target).unsigned_abs()),
-            s,
-        )
-    })?;
+    let distance = |s: usize| (s as isize - target).unsigned_abs();
+    let mut best: Option<usize> = None;
+    for &s in &voted {
+        let better = match best {
+            None => true,
+            Some(b) => {
+                votes[s] > votes[b]
+                    || (votes[s] == votes[b]
+                        && (distance(s) < distance(b) || (distance(s) == distance(b) && s > b)))
+            }
+        };
+        if better {
+            best = Some(s);
+        }
+    }
+    let best = best?;
     // Clamp the window to the file and report it line by line.
     let start = (best as isize - (k as isize - 1)).clamp(0, n.saturating_sub(k) as isize) as usize;
     let mut lines = Vec::new();

@@ -237,27 +237,37 @@ impl PatchError {
 
     /// The lines the failed hunk expected to find (with line terminators).
     pub fn expected_lines(&self) -> Vec<&[u8]> {
-        match &self.inner.hunk {
-            Some(h) => h.expected.iter().map(Vec::as_slice).collect(),
-            None => Vec::new(),
+        let mut out = Vec::new();
+        if let Some(h) = &self.inner.hunk {
+            for l in &h.expected {
+                out.push(l.as_slice());
+            }
         }
+        out
     }
 
     /// The 1-based line of the target where the lines most like the failed
     /// hunk's start, if any line was alike.
     pub fn closest_line(&self) -> Option<usize> {
-        self.inner
-            .hunk
-            .as_ref()
-            .and_then(|h| h.closest.as_ref())
-            .map(|c| c.line)
+        let c = self.closest()?;
+        Some(c.line)
     }
 
     /// The lines of the target at [`PatchError::closest_line`].
     pub fn closest_lines(&self) -> Vec<&[u8]> {
-        match self.inner.hunk.as_ref().and_then(|h| h.closest.as_ref()) {
-            Some(c) => c.lines.iter().map(|(l, _)| l.as_slice()).collect(),
-            None => Vec::new(),
+        let mut out = Vec::new();
+        if let Some(c) = self.closest() {
+            for (l, _) in &c.lines {
+                out.push(l.as_slice());
+            }
+        }
+        out
+    }
+
+    fn closest(&self) -> Option<&Closest> {
+        match &self.inner.hunk {
+            Some(h) => h.closest.as_ref(),
+            None => None,
         }
     }
 
@@ -289,86 +299,158 @@ fn show_line(line: &[u8]) -> String {
 
 const SHOWN_LINES: usize = 12;
 
-impl fmt::Display for PatchError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let i = &self.inner;
-        let patch = i.patch.as_deref().unwrap_or("<patch>");
-        let line = i
-            .patch_line
-            .map(|l| format!(", line {l}"))
-            .unwrap_or_default();
+/// Appends every part to `s`.
+fn cat(s: &mut String, parts: &[&str]) {
+    for p in parts {
+        s.push_str(p);
+    }
+}
+
+/// Appends a numbered line of a file: `\n{mark}{number:>9} | {line}`.
+fn numbered(s: &mut String, mark: &str, number: usize, line: &[u8]) {
+    let num = number.to_string();
+    s.push('\n');
+    for _ in mark.len() + num.len()..9 {
+        s.push(' ');
+    }
+    cat(s, &[mark, &num, " | ", &show_line(line)]);
+}
+
+/// Appends the line that says how many more lines there are.
+fn more(s: &mut String, shown: usize) {
+    if shown > SHOWN_LINES {
+        let n = (shown - SHOWN_LINES).to_string();
+        cat(s, &["\n          | ... ", &n, " more"]);
+    }
+}
+
+impl PatchError {
+    /// The whole message (built as one string: it compiles to far less than
+    /// a chain of `write!`s).
+    fn message(&self) -> String {
+        let i = &*self.inner;
+        let mut s = String::new();
+        let patch = match &i.patch {
+            Some(p) => p.as_str(),
+            None => "<patch>",
+        };
+        let line = match i.patch_line {
+            Some(l) => format!(", line {l}"),
+            None => String::new(),
+        };
         match (i.kind, &i.target) {
             (Kind::HunkFailed, Some(t)) => {
-                let n = i.hunk.as_ref().map_or(0, |h| h.number);
-                write!(
-                    f,
-                    "patch `{patch}` does not apply to `{t}`: hunk #{n} failed"
-                )?;
+                let n = match &i.hunk {
+                    Some(h) => h.number,
+                    None => 0,
+                };
+                let n = n.to_string();
+                cat(
+                    &mut s,
+                    &[
+                        "patch `",
+                        patch,
+                        "` does not apply to `",
+                        t,
+                        "`: hunk #",
+                        &n,
+                        " failed",
+                    ],
+                );
                 if i.hunk.is_none() {
-                    write!(f, ": {}", i.reason)?;
+                    cat(&mut s, &[": ", &i.reason]);
                 }
             }
-            (Kind::AlreadyApplied, Some(t)) => write!(
-                f,
-                "patch `{patch}` seems already applied to `{t}`: {}",
-                i.reason
-            )?,
-            (Kind::Series, _) => write!(f, "patch series `{patch}`{line}: {}", i.reason)?,
+            (Kind::AlreadyApplied, Some(t)) => cat(
+                &mut s,
+                &[
+                    "patch `",
+                    patch,
+                    "` seems already applied to `",
+                    t,
+                    "`: ",
+                    &i.reason,
+                ],
+            ),
+            (Kind::Series, _) => cat(
+                &mut s,
+                &["patch series `", patch, "`", &line, ": ", &i.reason],
+            ),
             // Already the whole message, with its path.
-            (Kind::Io, None) => f.write_str(&i.reason)?,
-            (_, Some(t)) => write!(
-                f,
-                "patch `{patch}` cannot be applied to `{t}`: {}",
-                i.reason
-            )?,
-            (_, None) => write!(f, "patch `{patch}`{line}: {}", i.reason)?,
+            (Kind::Io, None) => s.push_str(&i.reason),
+            (_, Some(t)) => cat(
+                &mut s,
+                &[
+                    "patch `",
+                    patch,
+                    "` cannot be applied to `",
+                    t,
+                    "`: ",
+                    &i.reason,
+                ],
+            ),
+            (_, None) => cat(&mut s, &["patch `", patch, "`", &line, ": ", &i.reason]),
         }
         if let Some(h) = &i.hunk {
-            write!(f, "\n  {}", h.header)?;
-            write!(
-                f,
-                "\n  expected at line {} ({}):",
-                h.expected_line, h.searched
-            )?;
-            for (k, l) in h.expected.iter().enumerate().take(SHOWN_LINES) {
-                let num = (h.expected_line + k).to_string();
-                write!(f, "\n{num:>9} | {}", show_line(l))?;
+            let at = h.expected_line.to_string();
+            cat(
+                &mut s,
+                &[
+                    "\n  ",
+                    &h.header,
+                    "\n  expected at line ",
+                    &at,
+                    " (",
+                    &h.searched,
+                    "):",
+                ],
+            );
+            let mut k = 0;
+            while k < h.expected.len() && k < SHOWN_LINES {
+                numbered(&mut s, "", h.expected_line + k, &h.expected[k]);
+                k += 1;
             }
-            if h.expected.len() > SHOWN_LINES {
-                write!(
-                    f,
-                    "\n          | ... {} more",
-                    h.expected.len() - SHOWN_LINES
-                )?;
-            }
+            more(&mut s, h.expected.len());
             match &h.closest {
                 Some(c) => {
-                    write!(
-                        f,
-                        "\n  closest match found at line {} ({} of {} lines differ):",
-                        c.line,
-                        c.differing,
-                        h.expected.len()
-                    )?;
-                    for (k, (l, differs)) in c.lines.iter().enumerate().take(SHOWN_LINES) {
-                        let mark = if *differs { "! " } else { "" };
-                        let num = format!("{mark}{}", c.line + k);
-                        write!(f, "\n{num:>9} | {}", show_line(l))?;
+                    let (line, differing) = (c.line.to_string(), c.differing.to_string());
+                    let of = h.expected.len().to_string();
+                    cat(
+                        &mut s,
+                        &[
+                            "\n  closest match found at line ",
+                            &line,
+                            " (",
+                            &differing,
+                            " of ",
+                            &of,
+                            " lines differ):",
+                        ],
+                    );
+                    let mut k = 0;
+                    while k < c.lines.len() && k < SHOWN_LINES {
+                        let (l, differs) = &c.lines[k];
+                        numbered(&mut s, if *differs { "! " } else { "" }, c.line + k, l);
+                        k += 1;
                     }
-                    if c.lines.len() > SHOWN_LINES {
-                        write!(f, "\n{:>9} | ... {} more", "", c.lines.len() - SHOWN_LINES)?;
-                    }
+                    more(&mut s, c.lines.len());
                 }
                 None if !h.expected.is_empty() => {
-                    write!(f, "\n  no similar lines found in the file")?
+                    s.push_str("\n  no similar lines found in the file")
                 }
                 None => {}
             }
         }
         if let Some(help) = &i.help {
-            write!(f, "\n  help: {help}")?;
+            cat(&mut s, &["\n  help: ", help]);
         }
-        Ok(())
+        s
+    }
+}
+
+impl fmt::Display for PatchError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message())
     }
 }
 

@@ -10,13 +10,17 @@
 /// command line, `--- `, or quilt's `Index: `).
 pub fn header_len(patch: &[u8]) -> usize {
     let mut at = 0;
-    for line in patch.split_inclusive(|b| *b == b'\n') {
-        if starts_diff(line) {
+    while at < patch.len() {
+        // The rest starts as its line does: no pattern holds a line break.
+        if starts_diff(&patch[at..]) {
             return at;
         }
-        at += line.len();
+        while at < patch.len() && patch[at] != b'\n' {
+            at += 1;
+        }
+        at += 1;
     }
-    at
+    patch.len()
 }
 
 fn starts_diff(line: &[u8]) -> bool {
@@ -47,10 +51,10 @@ pub fn fields(patch: &[u8]) -> Vec<(String, String)> {
         let Some((name, value)) = line.split_once(':') else {
             continue;
         };
-        let is_name = !name.is_empty()
-            && name
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        let mut is_name = !name.is_empty();
+        for c in name.bytes() {
+            is_name &= c.is_ascii_alphanumeric() || c == b'-' || c == b'_';
+        }
         if is_name {
             out.push((name.to_string(), value.trim().to_string()));
             open = true;
@@ -62,10 +66,12 @@ pub fn fields(patch: &[u8]) -> Vec<(String, String)> {
 /// The value of the first field `name` (compared without case) of the
 /// header of `patch`.
 pub fn field(patch: &[u8], name: &str) -> Option<String> {
-    fields(patch)
-        .into_iter()
-        .find(|(n, _)| n.eq_ignore_ascii_case(name))
-        .map(|(_, v)| v)
+    for (n, v) in fields(patch) {
+        if n.eq_ignore_ascii_case(name) {
+            return Some(v);
+        }
+    }
+    None
 }
 
 #[cfg(test)]

@@ -13,7 +13,7 @@
 //! use std::path::{Path, PathBuf};
 //! use build_patch::patch::{apply_to_dir, load_patch_list, ApplyOptions};
 //!
-//! # fn main() -> Result<(), build_patch::Error> {
+//! # fn main() -> Result<(), build_patch::patch::PatchError> {
 //! let shim = Path::new("shim");
 //! let (patches, read) = load_patch_list(shim, &[PathBuf::from("patches")])?;
 //! for path in &read {
@@ -52,11 +52,18 @@
 //! - `apply.rs`: one file's old bytes plus hunks to new bytes; GNU patch's
 //!   hunk placement, fuzz, closest-match search for errors; bounded work.
 //! - `paths.rs`: a name from a patch to a safe relative path, or a refusal.
-//! - `fs.rs`: the in-memory overlay over the directory; the only code that
-//!   reads or writes it, and only after every patch has applied.
+//! - `fs.rs`: the in-memory overlay over the directory, and the writer of
+//!   its changes; the only code that reads or writes the directory, and it
+//!   writes only after every patch has applied. Its temporary-file writer is
+//!   also the rest of the crate's.
 //! - `series.rs`: expanding files, directories and quilt `series` files.
 //! - `header.rs`: the text before the first diff, and its DEP-3 fields.
-//! - `error.rs`: [`PatchError`] and its message.
+//! - `error.rs`: [`PatchError`], its [`PatchErrorKind`] and its message.
+//!
+//! The engine is self-contained: nothing here uses the rest of the crate
+//! (whose `Error` wraps a [`PatchError`]). It runs unoptimised in build
+//! scripts, so its code prefers plain loops and matches to iterator chains,
+//! closures and maps, which compile to many more functions.
 //! - this file: the public API, and the rules for creating, deleting,
 //!   renaming and copying files.
 
@@ -69,7 +76,6 @@ mod paths;
 mod series;
 
 use std::path::{Path, PathBuf};
-use std::rc::Rc;
 
 pub use error::{PatchError, PatchErrorKind};
 pub(crate) use fs::write_through_temporary;
@@ -77,7 +83,7 @@ pub(crate) use fs::write_through_temporary;
 use apply::Failure;
 use error::{HunkDetail, Kind};
 use fs::{FileState, Overlay};
-use parse::{FilePatch, Hunk, ParseErrorKind};
+use parse::{FilePatch, GitHeader, HeaderName, Hunk, ParseErrorKind};
 
 /// How patches are applied.
 ///
@@ -432,23 +438,10 @@ fn apply_patch(
     opts: &ApplyOptions,
     budget: &mut u64,
 ) -> Result<PatchReport, PatchError> {
-    let parsed = parse::parse(&patch.bytes).map_err(|e| {
-        let kind = match e.kind {
-            ParseErrorKind::NotAPatch => Kind::NotAPatch,
-            ParseErrorKind::Unsupported => Kind::Unsupported,
-            ParseErrorKind::Malformed => Kind::Malformed,
-        };
-        let err = PatchError::new(kind, e.message).with_line(e.line);
-        match e.kind {
-            ParseErrorKind::NotAPatch if patch.bytes.iter().all(u8::is_ascii_whitespace) => {
-                err.with_help("the file is empty; remove it from the patch list")
-            }
-            ParseErrorKind::NotAPatch => err.with_help(
-                "check that the file is a unified diff (`diff -u` or `git diff` output)",
-            ),
-            _ => err,
-        }
-    })?;
+    let parsed = match parse::parse(&patch.bytes) {
+        Ok(parsed) => parsed,
+        Err(e) => return Err(parse_error(e, &patch.bytes)),
+    };
     let strip = patch.strip.unwrap_or(opts.strip);
     let mut report = PatchReport {
         display: patch.display.clone(),
@@ -459,77 +452,152 @@ fn apply_patch(
             strip,
             from_series: patch.strip.is_some(),
         };
-        apply_file(overlay, fp, level, opts.fuzz, budget, &mut report).map_err(|e| {
-            if e.patch_line().is_none() {
+        if let Err(e) = apply_file(overlay, fp, level, opts.fuzz, budget, &mut report) {
+            return Err(if e.patch_line().is_none() {
                 e.with_line(fp.line)
             } else {
                 e
-            }
-        })?;
+            });
+        }
     }
     Ok(report)
 }
 
-/// What a file patch does, with its names resolved and checked.
-enum Op {
-    Modify(String),
-    Create(String),
-    Delete(String),
-    Rename(String, String),
-    Copy(String, String),
+fn parse_error(e: parse::ParseError, bytes: &[u8]) -> PatchError {
+    let kind = match e.kind {
+        ParseErrorKind::NotAPatch => Kind::NotAPatch,
+        ParseErrorKind::Unsupported => Kind::Unsupported,
+        ParseErrorKind::Malformed => Kind::Malformed,
+    };
+    let err = PatchError::new(kind, e.message).with_line(e.line);
+    if e.kind != ParseErrorKind::NotAPatch {
+        return err;
+    }
+    let mut blank = true;
+    for b in bytes {
+        blank &= b.is_ascii_whitespace();
+    }
+    err.with_help(if blank {
+        "the file is empty; remove it from the patch list"
+    } else {
+        "check that the file is a unified diff (`diff -u` or `git diff` output)"
+    })
+}
+
+/// What a file patch does.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum OpKind {
+    Modify,
+    Create,
+    Delete,
+    Rename,
+    Copy,
+}
+
+/// What a file patch does, with its names resolved and checked: `target`
+/// is the file changed, created or deleted, or the new name of a rename or
+/// copy, whose old name is `source` (empty otherwise).
+struct Op {
+    kind: OpKind,
+    source: String,
+    target: String,
+}
+
+fn op(kind: OpKind, target: String) -> Op {
+    Op {
+        kind,
+        source: String::new(),
+        target,
+    }
 }
 
 fn checked(name: &[u8], strip: usize) -> Result<String, PatchError> {
-    paths::safe_path(name, strip).map_err(|u| {
-        PatchError::new(
+    match paths::safe_path(name, strip) {
+        Ok(p) => Ok(p),
+        Err(u) => Err(PatchError::new(
             Kind::UnsafePath,
             format!("unsafe file name `{}`: {}", u.name, u.reason),
         )
-        .with_help("build-patch only changes files inside the crate; fix the file names in the patch (or the strip level)")
+        .with_help("build-patch only changes files inside the crate; fix the file names in the patch (or the strip level)")),
+    }
+}
+
+/// A `---`/`+++` name that is not `/dev/null`.
+fn real_name(name: &Option<HeaderName>) -> Option<&[u8]> {
+    match name {
+        Some(n) if !n.dev_null => Some(&n.raw),
+        _ => None,
+    }
+}
+
+fn is_dev_null(name: &Option<HeaderName>) -> bool {
+    matches!(name, Some(n) if n.dev_null)
+}
+
+/// The name a git diff gives one side, which must be there.
+fn git_name(name: Option<&[u8]>) -> Result<&[u8], PatchError> {
+    match name {
+        Some(n) => Ok(n),
+        None => Err(PatchError::new(
+            Kind::Malformed,
+            "the `diff --git` line names no file that can be told apart",
+        )),
+    }
+}
+
+fn resolve_git(fp: &FilePatch, g: &GitHeader, strip: usize) -> Result<Op, PatchError> {
+    // `rename from`/`copy from` names carry no `a/` prefix.
+    let bare = strip.saturating_sub(1);
+    let (kind, from, to) = match (&g.rename_from, &g.rename_to, &g.copy_from, &g.copy_to) {
+        (Some(f), Some(t), _, _) => (OpKind::Rename, f, t),
+        (_, _, Some(f), Some(t)) => (OpKind::Copy, f, t),
+        _ => {
+            let old = match real_name(&fp.old) {
+                Some(n) => Some(n),
+                None => g.a.as_deref(),
+            };
+            let new = match real_name(&fp.new) {
+                Some(n) => Some(n),
+                None => g.b.as_deref(),
+            };
+            if g.new_file_mode.is_some() || is_dev_null(&fp.old) {
+                return Ok(op(OpKind::Create, checked(git_name(new)?, strip)?));
+            }
+            if g.deleted_file_mode.is_some() || is_dev_null(&fp.new) {
+                return Ok(op(OpKind::Delete, checked(git_name(old)?, strip)?));
+            }
+            // Between two names without a rename header, GNU patch patches
+            // the old name; so do we. The new name must still be safe.
+            let old = checked(git_name(old)?, strip)?;
+            checked(git_name(new)?, strip)?;
+            return Ok(op(OpKind::Modify, old));
+        }
+    };
+    let source = checked(from, bare)?;
+    Ok(Op {
+        kind,
+        source,
+        target: checked(to, bare)?,
     })
+}
+
+/// GNU patch's order of preference between two names of a file: fewer
+/// components, then a shorter base name, then a shorter name.
+fn name_key(p: &str) -> (usize, usize, usize) {
+    let base = match p.rfind('/') {
+        Some(i) => p.len() - i - 1,
+        None => p.len(),
+    };
+    let mut components = 1;
+    for b in p.bytes() {
+        components += usize::from(b == b'/');
+    }
+    (components, base, p.len())
 }
 
 fn resolve(overlay: &mut Overlay<'_>, fp: &FilePatch, strip: usize) -> Result<Op, PatchError> {
     if let Some(g) = &fp.git {
-        // `rename from`/`copy from` names carry no `a/` prefix.
-        let bare = strip.saturating_sub(1);
-        if let (Some(f), Some(t)) = (&g.rename_from, &g.rename_to) {
-            return Ok(Op::Rename(checked(f, bare)?, checked(t, bare)?));
-        }
-        if let (Some(f), Some(t)) = (&g.copy_from, &g.copy_to) {
-            return Ok(Op::Copy(checked(f, bare)?, checked(t, bare)?));
-        }
-        let old = fp
-            .old
-            .as_ref()
-            .filter(|n| !n.dev_null)
-            .map(|n| n.raw.clone())
-            .or(g.a.clone());
-        let new = fp
-            .new
-            .as_ref()
-            .filter(|n| !n.dev_null)
-            .map(|n| n.raw.clone())
-            .or(g.b.clone());
-        let creates = g.new_file_mode.is_some() || fp.old.as_ref().is_some_and(|n| n.dev_null);
-        let deletes = g.deleted_file_mode.is_some() || fp.new.as_ref().is_some_and(|n| n.dev_null);
-        let missing = || {
-            PatchError::new(
-                Kind::Malformed,
-                "the `diff --git` line names no file that can be told apart",
-            )
-        };
-        return Ok(if creates {
-            Op::Create(checked(&new.ok_or_else(missing)?, strip)?)
-        } else if deletes {
-            Op::Delete(checked(&old.ok_or_else(missing)?, strip)?)
-        } else {
-            // Between two names without a rename header, GNU patch patches
-            // the old name; so do we. The new name must still be safe.
-            let old = checked(&old.ok_or_else(missing)?, strip)?;
-            checked(&new.ok_or_else(missing)?, strip)?;
-            Op::Modify(old)
-        });
+        return resolve_git(fp, g, strip);
     }
     let (Some(old), Some(new)) = (&fp.old, &fp.new) else {
         return Err(PatchError::new(
@@ -537,8 +605,12 @@ fn resolve(overlay: &mut Overlay<'_>, fp: &FilePatch, strip: usize) -> Result<Op
             "file header without names",
         ));
     };
-    let no_old_lines = fp.hunks.iter().all(|h| h.old_count == 0);
-    let no_new_lines = fp.hunks.iter().all(|h| h.new_count == 0);
+    let mut no_old_lines = true;
+    let mut no_new_lines = true;
+    for h in &fp.hunks {
+        no_old_lines &= h.old_count == 0;
+        no_new_lines &= h.new_count == 0;
+    }
     let creates = old.dev_null || (old.epoch && no_old_lines);
     let deletes = new.dev_null || (new.epoch && no_new_lines);
     if creates && deletes {
@@ -548,50 +620,50 @@ fn resolve(overlay: &mut Overlay<'_>, fp: &FilePatch, strip: usize) -> Result<Op
         ));
     }
     if creates {
-        return Ok(Op::Create(checked(&new.raw, strip)?));
+        return Ok(op(OpKind::Create, checked(&new.raw, strip)?));
     }
     if deletes {
-        return Ok(Op::Delete(checked(&old.raw, strip)?));
+        return Ok(op(OpKind::Delete, checked(&old.raw, strip)?));
     }
     let old_p = checked(&old.raw, strip)?;
     let new_p = checked(&new.raw, strip)?;
     // As GNU patch: among the names that exist, the one with the fewest
-    // components, then the shortest base name, then the shortest name. Like
-    // GNU patch, a quilt `Index:` name is not used when `---`/`+++` name files.
-    let mut existing = Vec::new();
-    for c in [&old_p, &new_p] {
-        if overlay.get(c)?.is_some() && !existing.contains(c) {
-            existing.push(c.clone());
-        }
+    // components, then the shortest base name, then the shortest name (the
+    // old one on a tie). Like GNU patch, a quilt `Index:` name is not used
+    // when `---`/`+++` name files.
+    let old_exists = overlay.get(&old_p)?.is_some();
+    let new_exists = overlay.get(&new_p)?.is_some();
+    if new_exists && (!old_exists || name_key(&new_p) < name_key(&old_p)) {
+        return Ok(op(OpKind::Modify, new_p));
     }
-    let key = |p: &String| {
-        let base = p.rsplit('/').next().unwrap_or(p).len();
-        (p.split('/').count(), base, p.len())
-    };
-    if let Some(best) = existing.iter().min_by_key(|p| key(p)) {
-        return Ok(Op::Modify(best.clone()));
-    }
-    if no_old_lines {
+    if !old_exists && no_old_lines {
         // Only additions, to a file that does not exist: GNU patch creates it.
-        return Ok(Op::Create(new_p));
+        return Ok(op(OpKind::Create, new_p));
     }
-    Ok(Op::Modify(old_p))
+    Ok(op(OpKind::Modify, old_p))
 }
 
 /// For a patch whose file is missing: another strip level (0 to 3) under
 /// which one of its names exists, and that name.
 fn strip_hint(overlay: &mut Overlay<'_>, fp: &FilePatch, strip: usize) -> Option<(usize, String)> {
     let mut names: Vec<&[u8]> = Vec::new();
-    for n in [&fp.old, &fp.new].into_iter().flatten() {
-        if !n.dev_null {
-            names.push(&n.raw);
+    for n in [&fp.old, &fp.new] {
+        if let Some(n) = real_name(n) {
+            names.push(n);
         }
     }
     if let Some(g) = &fp.git {
-        names.extend(g.a.as_deref());
-        names.extend(g.b.as_deref());
+        if let Some(a) = &g.a {
+            names.push(a);
+        }
+        if let Some(b) = &g.b {
+            names.push(b);
+        }
     }
-    for n in (0..=3).filter(|&n| n != strip) {
+    for n in 0..4 {
+        if n == strip {
+            continue;
+        }
         for name in &names {
             if let Ok(p) = paths::safe_path(name, n) {
                 if let Ok(Some(_)) = overlay.get(&p) {
@@ -632,9 +704,41 @@ fn strip_help(overlay: &mut Overlay<'_>, fp: &FilePatch, level: Level) -> Option
     ))
 }
 
-fn exec_of(mode: Option<u32>) -> Option<bool> {
-    mode.map(|m| m & 0o111 != 0)
+/// [`strip_help`], or `otherwise`.
+fn strip_help_or(
+    overlay: &mut Overlay<'_>,
+    fp: &FilePatch,
+    level: Level,
+    otherwise: &str,
+) -> String {
+    match strip_help(overlay, fp, level) {
+        Some(help) => help,
+        None => otherwise.to_string(),
+    }
 }
+
+/// Whether a git mode is executable; `otherwise` without one.
+fn exec_bit(mode: Option<u32>, otherwise: bool) -> bool {
+    match mode {
+        Some(m) => m & 0o111 != 0,
+        None => otherwise,
+    }
+}
+
+/// An error about the file `target`, with what to do (`help`, unless
+/// empty).
+fn refusal(kind: Kind, reason: &str, target: &str, help: &str) -> PatchError {
+    let e = PatchError::new(kind, reason).with_target(target);
+    if help.is_empty() {
+        e
+    } else {
+        e.with_help(help)
+    }
+}
+
+const REFRESH: &str = "refresh the patch against this version of the crate";
+const ALREADY_THERE: &str =
+    "the crate already contains this change; remove this patch from the list";
 
 fn apply_file(
     overlay: &mut Overlay<'_>,
@@ -645,6 +749,7 @@ fn apply_file(
     report: &mut PatchReport,
 ) -> Result<(), PatchError> {
     let op = match resolve(overlay, fp, level.strip) {
+        Ok(op) => op,
         // A name with fewer components than the strip level, say.
         Err(e) if e.kind() == Kind::UnsafePath => {
             return Err(match strip_help(overlay, fp, level) {
@@ -652,129 +757,108 @@ fn apply_file(
                 None => e,
             })
         }
-        op => op?,
+        Err(e) => return Err(e),
     };
-    let new_mode = fp.git.as_ref().and_then(|g| exec_of(g.new_mode));
-    match op {
-        Op::Modify(t) => {
-            let Some(cur) = overlay.get(&t)? else {
-                let help = strip_help(overlay, fp, level).unwrap_or_else(|| {
-                    "check the strip level and that the patch was made against this crate"
-                        .to_string()
-                });
-                return Err(
-                    PatchError::new(Kind::MissingFile, "the file does not exist")
-                        .with_target(&t)
-                        .with_help(help),
-                );
-            };
-            let bytes = run_hunks(&cur.bytes, &fp.hunks, true, &t, fuzz, budget, report)?;
-            let exec = new_mode.unwrap_or(cur.exec);
-            overlay.set(&t, Some(FileState { bytes, exec }))
-        }
-        Op::Create(t) => {
-            let exec = fp
-                .git
-                .as_ref()
-                .and_then(|g| exec_of(g.new_file_mode))
-                .unwrap_or(false);
-            let cur = overlay.get(&t)?;
-            let bytes = run_hunks(b"", &fp.hunks, false, &t, fuzz, budget, report)?;
+    let t = op.target.as_str();
+    let hunks = &fp.hunks;
+    let (new_mode, new_file_mode) = match &fp.git {
+        Some(g) => (g.new_mode, g.new_file_mode),
+        None => (None, None),
+    };
+    match op.kind {
+        OpKind::Create => {
+            let cur = overlay.get(t)?;
+            let bytes = run_hunks(b"", hunks, false, t, fuzz, budget, report)?;
             match cur {
-                Some(c) if !c.bytes.is_empty() => {
-                    if c.bytes == bytes {
-                        return Err(PatchError::new(
-                            Kind::AlreadyApplied,
-                            "the file it creates already exists with the same content",
-                        )
-                        .with_target(&t)
-                        .with_help("the crate already contains this change; remove this patch from the list"));
-                    }
-                    Err(PatchError::new(
+                Some(c) if !c.bytes.is_empty() => Err(if c.bytes == bytes {
+                    refusal(
+                        Kind::AlreadyApplied,
+                        "the file it creates already exists with the same content",
+                        t,
+                        ALREADY_THERE,
+                    )
+                } else {
+                    refusal(
                         Kind::FileExists,
                         "the patch creates the file, but it already exists",
+                        t,
+                        REFRESH,
                     )
-                    .with_target(&t)
-                    .with_help("refresh the patch against this version of the crate"))
+                }),
+                _ => {
+                    let exec = exec_bit(new_file_mode, false);
+                    overlay.set(t, Some(FileState { bytes, exec }))
                 }
-                _ => overlay.set(&t, Some(FileState { bytes, exec })),
             }
         }
-        Op::Delete(t) => {
-            let Some(cur) = overlay.get(&t)? else {
-                return Err(PatchError::new(
+        OpKind::Delete => {
+            let Some(cur) = overlay.get(t)? else {
+                let help = strip_help_or(
+                    overlay,
+                    fp,
+                    level,
+                    "if the crate no longer has this file, remove the patch from the list",
+                );
+                return Err(refusal(
                     Kind::MissingFile,
                     "the patch deletes the file, but it does not exist",
-                )
-                .with_target(&t)
-                .with_help(strip_help(overlay, fp, level).unwrap_or_else(|| {
-                    "if the crate no longer has this file, remove the patch from the list"
-                        .to_string()
-                })));
+                    t,
+                    &help,
+                ));
             };
-            let rest = match run_hunks(&cur.bytes, &fp.hunks, false, &t, fuzz, budget, report) {
-                Ok(b) => b,
-                Err(e) if e.kind() == Kind::HunkFailed => {
-                    return Err(PatchError::new(
-                        Kind::DeleteMismatch,
-                        "the patch deletes the file, but its content differs from what the patch removes",
-                    )
-                    .with_target(&t)
-                    .with_help("refresh the patch against this version of the crate"))
-                }
+            let reason = match run_hunks(&cur.bytes, hunks, false, t, fuzz, budget, report) {
+                Ok(rest) if rest.is_empty() => return overlay.set(t, None),
+                Ok(_) => "the patch deletes the file, but the file has content the patch does not remove",
+                Err(e) if e.kind() == Kind::HunkFailed => "the patch deletes the file, but its content differs from what the patch removes",
                 Err(e) => return Err(e),
             };
-            if !rest.is_empty() {
-                return Err(PatchError::new(
-                    Kind::DeleteMismatch,
-                    "the patch deletes the file, but the file has content the patch does not remove",
-                )
-                .with_target(&t)
-                .with_help("refresh the patch against this version of the crate"));
+            Err(refusal(Kind::DeleteMismatch, reason, t, REFRESH))
+        }
+        // Modify, rename, copy: the source's bytes, patched, at `t`.
+        kind => {
+            let moves = kind != OpKind::Modify;
+            let from = if moves { op.source.as_str() } else { t };
+            if moves && from == t {
+                return Err(refusal(
+                    Kind::Malformed,
+                    "renames or copies a file onto itself",
+                    t,
+                    "",
+                ));
             }
-            overlay.set(&t, None)
+            let Some(cur) = overlay.get(from)? else {
+                return Err(if moves {
+                    refusal(
+                        Kind::MissingFile,
+                        "the file to rename or copy from does not exist",
+                        from,
+                        "",
+                    )
+                } else {
+                    let help = strip_help_or(
+                        overlay,
+                        fp,
+                        level,
+                        "check the strip level and that the patch was made against this crate",
+                    );
+                    refusal(Kind::MissingFile, "the file does not exist", t, &help)
+                });
+            };
+            if moves && overlay.get(t)?.is_some() {
+                return Err(refusal(
+                    Kind::FileExists,
+                    "the patch renames or copies a file to this name, but it already exists",
+                    t,
+                    "",
+                ));
+            }
+            let bytes = run_hunks(&cur.bytes, hunks, true, t, fuzz, budget, report)?;
+            if kind == OpKind::Rename {
+                overlay.set(from, None)?;
+            }
+            let exec = exec_bit(new_mode, cur.exec);
+            overlay.set(t, Some(FileState { bytes, exec }))
         }
-        Op::Rename(from, to) | Op::Copy(from, to) if from == to => Err(PatchError::new(
-            Kind::Malformed,
-            "renames or copies a file onto itself",
-        )
-        .with_target(&to)),
-        Op::Rename(from, to) => {
-            let cur = source_of(overlay, &from)?;
-            ensure_absent(overlay, &to)?;
-            let bytes = run_hunks(&cur.bytes, &fp.hunks, true, &to, fuzz, budget, report)?;
-            overlay.set(&from, None)?;
-            let exec = new_mode.unwrap_or(cur.exec);
-            overlay.set(&to, Some(FileState { bytes, exec }))
-        }
-        Op::Copy(from, to) => {
-            let cur = source_of(overlay, &from)?;
-            ensure_absent(overlay, &to)?;
-            let bytes = run_hunks(&cur.bytes, &fp.hunks, true, &to, fuzz, budget, report)?;
-            let exec = new_mode.unwrap_or(cur.exec);
-            overlay.set(&to, Some(FileState { bytes, exec }))
-        }
-    }
-}
-
-fn source_of(overlay: &mut Overlay<'_>, from: &str) -> Result<Rc<FileState>, PatchError> {
-    overlay.get(from)?.ok_or_else(|| {
-        PatchError::new(
-            Kind::MissingFile,
-            "the file to rename or copy from does not exist",
-        )
-        .with_target(from)
-    })
-}
-
-fn ensure_absent(overlay: &mut Overlay<'_>, to: &str) -> Result<(), PatchError> {
-    match overlay.get(to)? {
-        Some(_) => Err(PatchError::new(
-            Kind::FileExists,
-            "the patch renames or copies a file to this name, but it already exists",
-        )
-        .with_target(to)),
-        None => Ok(()),
     }
 }
 
@@ -806,7 +890,10 @@ fn run_hunks(
         Err(failure) => {
             // Reversed, a hunk that adds nothing would match anywhere; only
             // a patch whose every hunk adds lines can be recognised.
-            let recognisable = !hunks.is_empty() && hunks.iter().all(|h| h.new_count > 0);
+            let mut recognisable = !hunks.is_empty();
+            for h in hunks {
+                recognisable &= h.new_count > 0;
+            }
             if detect_applied
                 && recognisable
                 && apply::apply_hunks(&text, hunks, true, 0, budget).is_ok()
@@ -897,17 +984,16 @@ fn hunk_error(failure: Failure, hunks: &[Hunk], target: &str, fuzz: usize) -> Pa
 
 fn searched_text(hunks: &[Hunk], index: usize, fuzz: usize) -> String {
     let h = &hunks[index];
-    let lead = h
-        .lines
-        .iter()
-        .take_while(|l| l.kind == parse::LineKind::Context)
-        .count();
-    let trail = h
-        .lines
-        .iter()
-        .rev()
-        .take_while(|l| l.kind == parse::LineKind::Context)
-        .count();
+    let lines = &h.lines;
+    let is_context = |i: usize| lines[i].kind == parse::LineKind::Context;
+    let mut lead = 0;
+    while lead < lines.len() && is_context(lead) {
+        lead += 1;
+    }
+    let mut trail = 0;
+    while trail < lines.len() && is_context(lines.len() - 1 - trail) {
+        trail += 1;
+    }
     let how = if fuzz == 0 {
         "no exact match".to_string()
     } else {

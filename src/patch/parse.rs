@@ -369,10 +369,21 @@ fn is_epoch(ts: &[u8]) -> bool {
         _ => return false,
     };
     let time = time.split('.').next().unwrap_or(time);
-    let hms: Vec<i64> = time.split(':').filter_map(|p| p.parse().ok()).collect();
-    let [h, m, sec] = hms[..] else {
+    // Exactly three numbers (what does not parse is skipped).
+    let mut hms = [0i64; 3];
+    let mut count = 0;
+    for p in time.split(':') {
+        if let Ok(v) = p.parse::<i64>() {
+            if count < 3 {
+                hms[count] = v;
+            }
+            count += 1;
+        }
+    }
+    if count != 3 {
         return false;
-    };
+    }
+    let [h, m, sec] = hms;
     let zone = match parts.next() {
         None => 0,
         Some(z) => {
@@ -407,7 +418,7 @@ fn header_name(rest: &[u8], line: usize) -> Result<HeaderName, ParseError> {
                 ))
             }
         }
-    } else if let Some(tab) = rest.iter().position(|&b| b == b'\t') {
+    } else if let Some(tab) = find_byte(rest, b'\t') {
         (rest[..tab].to_vec(), &rest[tab + 1..])
     } else {
         // No tab: a date may still follow after a space (`diff -u` of some
@@ -456,42 +467,30 @@ fn parse_git(lines: &[&[u8]], start: usize) -> Result<(FilePatch, usize), ParseE
     while i < lines.len() {
         let t = trim_eol(lines[i]);
         let lineno = i + 1;
-        let mode = |s: &[u8]| -> Result<u32, ParseError> {
-            let s = std::str::from_utf8(s).ok().map(str::trim);
-            let m = s.and_then(|s| u32::from_str_radix(s, 8).ok());
-            let m =
-                m.ok_or_else(|| err(ParseErrorKind::Malformed, lineno, "malformed file mode"))?;
-            check_mode(m, lineno)?;
-            Ok(m)
-        };
-        let name = |s: &[u8]| -> Vec<u8> {
-            if s.starts_with(b"\"") {
-                if let Some((n, _)) = unquote(s) {
-                    return n;
-                }
+        if let Some((k, r)) = git_field(t) {
+            if k < 4 {
+                let m = git_mode(r, lineno)?;
+                let slot = match k {
+                    0 => &mut git.old_mode,
+                    1 => &mut git.new_mode,
+                    2 => &mut git.new_file_mode,
+                    _ => &mut git.deleted_file_mode,
+                };
+                *slot = Some(m);
+            } else {
+                let n = git_path(r);
+                let slot = match k {
+                    4 => &mut git.rename_from,
+                    5 => &mut git.rename_to,
+                    6 => &mut git.copy_from,
+                    _ => &mut git.copy_to,
+                };
+                *slot = Some(n);
             }
-            s.to_vec()
-        };
-        if let Some(r) = t.strip_prefix(b"old mode ") {
-            git.old_mode = Some(mode(r)?);
-        } else if let Some(r) = t.strip_prefix(b"new mode ") {
-            git.new_mode = Some(mode(r)?);
-        } else if let Some(r) = t.strip_prefix(b"new file mode ") {
-            git.new_file_mode = Some(mode(r)?);
-        } else if let Some(r) = t.strip_prefix(b"deleted file mode ") {
-            git.deleted_file_mode = Some(mode(r)?);
-        } else if let Some(r) = t.strip_prefix(b"rename from ") {
-            git.rename_from = Some(name(r));
-        } else if let Some(r) = t.strip_prefix(b"rename to ") {
-            git.rename_to = Some(name(r));
-        } else if let Some(r) = t.strip_prefix(b"copy from ") {
-            git.copy_from = Some(name(r));
-        } else if let Some(r) = t.strip_prefix(b"copy to ") {
-            git.copy_to = Some(name(r));
         } else if let Some(r) = t.strip_prefix(b"index ") {
             // `index abc..def 100644`: the mode, if any, must be one we handle.
-            if let Some(sp) = r.iter().position(|&c| c == b' ') {
-                mode(&r[sp + 1..])?;
+            if let Some(sp) = find_byte(r, b' ') {
+                git_mode(&r[sp + 1..], lineno)?;
             }
         } else if t.starts_with(b"similarity index ") || t.starts_with(b"dissimilarity index ") {
         } else if t.starts_with(b"GIT binary patch")
@@ -531,6 +530,55 @@ fn parse_git(lines: &[&[u8]], start: usize) -> Result<(FilePatch, usize), ParseE
         },
         i,
     ))
+}
+
+/// The extended header lines of a git diff that set a field: the first
+/// four give a mode, the others a name.
+const GIT_FIELDS: [&[u8]; 8] = [
+    b"old mode ",
+    b"new mode ",
+    b"new file mode ",
+    b"deleted file mode ",
+    b"rename from ",
+    b"rename to ",
+    b"copy from ",
+    b"copy to ",
+];
+
+/// Which of [`GIT_FIELDS`] the line `t` is, and the rest of it.
+fn git_field(t: &[u8]) -> Option<(usize, &[u8])> {
+    let mut k = 0;
+    while k < GIT_FIELDS.len() {
+        if t.starts_with(GIT_FIELDS[k]) {
+            return Some((k, &t[GIT_FIELDS[k].len()..]));
+        }
+        k += 1;
+    }
+    None
+}
+
+/// An octal mode of a git header line, which must be one build-patch
+/// handles.
+fn git_mode(s: &[u8], line: usize) -> Result<u32, ParseError> {
+    let m = match std::str::from_utf8(s) {
+        Ok(s) => u32::from_str_radix(s.trim(), 8).ok(),
+        Err(_) => None,
+    };
+    let Some(m) = m else {
+        return Err(err(ParseErrorKind::Malformed, line, "malformed file mode"));
+    };
+    check_mode(m, line)?;
+    Ok(m)
+}
+
+/// A name of a git header line, unquoted when quoted.
+fn git_path(s: &[u8]) -> Vec<u8> {
+    if s.starts_with(b"\"") {
+        if let Some((n, _)) = unquote(s) {
+            return n;
+        }
+    }
+    s.to_vec()
 }
 
 fn check_mode(m: u32, line: usize) -> Result<(), ParseError> {
@@ -595,35 +643,72 @@ fn split_git_names(rest: &[u8]) -> (Option<Vec<u8>>, Option<Vec<u8>>) {
         let Some((a, after)) = unquote(rest) else {
             return (None, None);
         };
-        let after = after.strip_prefix(b" ").unwrap_or(after);
+        let after = match after.strip_prefix(b" ") {
+            Some(after) => after,
+            None => after,
+        };
         let b = if after.starts_with(b"\"") {
-            unquote(after).map(|(b, _)| b)
+            unquoted(after)
         } else {
             Some(after.to_vec())
         };
         return (Some(a), b);
     }
-    if let Some(q) = rest.windows(2).position(|w| w == b" \"") {
-        let b = unquote(&rest[q + 1..]).map(|(b, _)| b);
-        return (Some(rest[..q].to_vec()), b);
+    let n = rest.len();
+    let mut q = 0;
+    while q + 1 < n {
+        if rest[q] == b' ' && rest[q + 1] == b'"' {
+            return (Some(rest[..q].to_vec()), unquoted(&rest[q + 1..]));
+        }
+        q += 1;
     }
     // Symmetric split: "P/x Q/x" with the same x after the first slash.
-    let n = rest.len();
     if n % 2 == 1 {
         let half = n / 2;
         if rest[half] == b' ' {
             let (a, b) = (&rest[..half], &rest[half + 1..]);
-            let tail = |s: &[u8]| s.iter().position(|&c| c == b'/').map(|p| s[p..].to_vec());
-            if tail(a).is_some() && tail(a) == tail(b) {
-                return (Some(a.to_vec()), Some(b.to_vec()));
+            if let (Some(ta), Some(tb)) = (from_slash(a), from_slash(b)) {
+                if ta == tb {
+                    return (Some(a.to_vec()), Some(b.to_vec()));
+                }
             }
         }
     }
     // Otherwise split at the last " b/"-like boundary, best effort.
-    match rest.windows(3).rposition(|w| w[0] == b' ' && w[2] == b'/') {
-        Some(p) => (Some(rest[..p].to_vec()), Some(rest[p + 1..].to_vec())),
-        None => (None, None),
+    let mut p = n;
+    while p >= 3 {
+        p -= 1;
+        if rest[p] == b'/' && rest[p - 2] == b' ' {
+            let p = p - 2;
+            return (Some(rest[..p].to_vec()), Some(rest[p + 1..].to_vec()));
+        }
     }
+    (None, None)
+}
+
+/// A quoted name, unquoted.
+fn unquoted(s: &[u8]) -> Option<Vec<u8>> {
+    let (name, _) = unquote(s)?;
+    Some(name)
+}
+
+/// `s` from its first `/` on.
+fn from_slash(s: &[u8]) -> Option<&[u8]> {
+    let i = find_byte(s, b'/')?;
+    Some(&s[i..])
+}
+
+/// The index of the first `b` in `s` (a loop: unoptimised, an iterator's
+/// `position` with a closure compiles to several functions per use).
+fn find_byte(s: &[u8], b: u8) -> Option<usize> {
+    let mut i = 0;
+    while i < s.len() {
+        if s[i] == b {
+            return Some(i);
+        }
+        i += 1;
+    }
+    None
 }
 
 /// Parses `---`, `+++` and the hunks that follow, starting at `start`.
@@ -709,46 +794,88 @@ fn hunk_range(header: &[u8], line: usize) -> Result<(usize, usize, usize, usize)
 
 /// [`hunk_range`] for any header, with the error that explains a bad one.
 fn any_hunk_range(header: &[u8], line: usize) -> Result<(usize, usize, usize, usize), ParseError> {
-    let bad = |what: &str| {
-        err(
-            ParseErrorKind::Malformed,
-            line,
-            format!("malformed hunk header `{}`: {what}", lossy(header)),
-        )
-    };
     let rest = &header[3..];
-    let end = rest
-        .windows(3)
-        .position(|w| w == b" @@")
-        .ok_or_else(|| bad("no closing `@@`"))?;
-    let body = std::str::from_utf8(&rest[..end]).map_err(|_| bad("not ASCII"))?;
-    let mut parts = body.split(' ').filter(|s| !s.is_empty());
-    let (o, n) = (parts.next(), parts.next());
-    if parts.next().is_some() {
-        return Err(bad("unexpected text in the line ranges"));
+    let mut end = 0;
+    while end + 3 <= rest.len() && &rest[end..end + 3] != b" @@" {
+        end += 1;
     }
-    let range = |s: Option<&str>, sign: char| -> Result<(usize, usize), ParseError> {
-        let s = s
-            .and_then(|s| s.strip_prefix(sign))
-            .ok_or_else(|| bad("expected `-start,count +start,count`"))?;
-        let num = |t: &str| -> Result<usize, ParseError> {
-            if t.is_empty() || !t.bytes().all(|b| b.is_ascii_digit()) {
-                return Err(bad("line numbers must be decimal numbers"));
-            }
-            match t.parse::<usize>() {
-                // Keep line arithmetic far from overflow.
-                Ok(v) if v <= (isize::MAX as usize) / 4 => Ok(v),
-                _ => Err(bad("line number too large")),
-            }
-        };
-        match s.split_once(',') {
-            Some((a, b)) => Ok((num(a)?, num(b)?)),
-            None => Ok((num(s)?, 1)),
-        }
+    if end + 3 > rest.len() {
+        return Err(bad_range(header, line, "no closing `@@`"));
+    }
+    let Ok(body) = std::str::from_utf8(&rest[..end]) else {
+        return Err(bad_range(header, line, "not ASCII"));
     };
-    let (os, oc) = range(o, '-')?;
-    let (ns, nc) = range(n, '+')?;
+    let mut parts = [""; 2];
+    let mut count = 0;
+    for part in body.split(' ') {
+        if part.is_empty() {
+            continue;
+        }
+        if count == 2 {
+            return Err(bad_range(
+                header,
+                line,
+                "unexpected text in the line ranges",
+            ));
+        }
+        parts[count] = part;
+        count += 1;
+    }
+    let (os, oc) = side_range(parts[0], "-", header, line)?;
+    let (ns, nc) = side_range(parts[1], "+", header, line)?;
     Ok((os, oc, ns, nc))
+}
+
+/// The error for a malformed hunk header.
+fn bad_range(header: &[u8], line: usize, what: &str) -> ParseError {
+    err(
+        ParseErrorKind::Malformed,
+        line,
+        format!("malformed hunk header `{}`: {what}", lossy(header)),
+    )
+}
+
+/// One side of a hunk header, `-start,count` (`sign` `-`) or `+start,count`,
+/// the count 1 when left out.
+fn side_range(
+    s: &str,
+    sign: &str,
+    header: &[u8],
+    line: usize,
+) -> Result<(usize, usize), ParseError> {
+    let Some(s) = s.strip_prefix(sign) else {
+        return Err(bad_range(
+            header,
+            line,
+            "expected `-start,count +start,count`",
+        ));
+    };
+    match s.split_once(',') {
+        Some((a, b)) => Ok((
+            range_number(a, header, line)?,
+            range_number(b, header, line)?,
+        )),
+        None => Ok((range_number(s, header, line)?, 1)),
+    }
+}
+
+fn range_number(t: &str, header: &[u8], line: usize) -> Result<usize, ParseError> {
+    let mut digits = !t.is_empty();
+    for b in t.bytes() {
+        digits &= b.is_ascii_digit();
+    }
+    if !digits {
+        return Err(bad_range(
+            header,
+            line,
+            "line numbers must be decimal numbers",
+        ));
+    }
+    match t.parse::<usize>() {
+        // Keep line arithmetic far from overflow.
+        Ok(v) if v <= (isize::MAX as usize) / 4 => Ok(v),
+        _ => Err(bad_range(header, line, "line number too large")),
+    }
 }
 
 /// The usual hunk header, `-A,B +C,D @@` after the `@@ ` (`,B` and `,D`
@@ -869,7 +996,11 @@ fn parse_hunk(
         no_newline(&mut body, i)?;
         i += 1;
     }
-    if body.iter().all(|l| l.kind == LineKind::Context) {
+    let mut changes_nothing = true;
+    for l in &body {
+        changes_nothing &= l.kind == LineKind::Context;
+    }
+    if changes_nothing {
         // GNU patch calls this malformed too; it changes nothing.
         return Err(err(
             ParseErrorKind::Malformed,

@@ -95,12 +95,13 @@ pub(crate) fn safe_path(name: &[u8], strip: usize) -> Result<String, Unsafe> {
     if first.len() >= 2 && first[0].is_ascii_alphabetic() && first[1] == b':' {
         return Err(refuse("the name starts with a Windows drive letter"));
     }
-    if parts.iter().any(|p| p.contains(':')) {
+    let joined = parts.join("/");
+    if joined.contains(':') {
         // `:` names alternate data streams on Windows and is a drive
         // separator; no crate source needs it.
         return Err(refuse("the name contains `:`"));
     }
-    Ok(parts.join("/"))
+    Ok(joined)
 }
 
 #[cfg(test)]

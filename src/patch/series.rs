@@ -53,11 +53,14 @@ pub(crate) fn parse_series(text: &str) -> Result<Vec<SeriesEntry>, (usize, Strin
 fn display_name(base: &Path, path: &Path) -> String {
     match path.strip_prefix(base) {
         Ok(rel) => {
-            let s: Vec<String> = rel
-                .components()
-                .map(|c| c.as_os_str().to_string_lossy().into_owned())
-                .collect();
-            s.join("/")
+            let mut s = String::new();
+            for c in rel.components() {
+                if !s.is_empty() {
+                    s.push('/');
+                }
+                s.push_str(&c.as_os_str().to_string_lossy());
+            }
+            s
         }
         Err(_) => path.display().to_string(),
     }
@@ -95,11 +98,14 @@ impl Loader<'_> {
         };
         self.read.push(path.to_path_buf());
         let dir = path.parent().unwrap_or(Path::new("."));
-        let entries = parse_series(&text).map_err(|(line, msg)| {
-            PatchError::new(Kind::Series, msg)
-                .with_patch(&display_name(self.base, path))
-                .with_line(line)
-        })?;
+        let entries = match parse_series(&text) {
+            Ok(entries) => entries,
+            Err((line, msg)) => {
+                return Err(PatchError::new(Kind::Series, msg)
+                    .with_patch(&display_name(self.base, path))
+                    .with_line(line))
+            }
+        };
         for e in entries {
             let patch = dir.join(&e.path);
             if let Err(err) = fs::metadata(&patch) {
@@ -117,19 +123,34 @@ impl Loader<'_> {
             self.read.push(path.to_path_buf());
             return self.series(&series);
         }
-        let rd = fs::read_dir(path).map_err(|e| PatchError::io("read directory", path, e))?;
-        let mut names = Vec::new();
+        let rd = match fs::read_dir(path) {
+            Ok(rd) => rd,
+            Err(e) => return Err(PatchError::io("read directory", path, e)),
+        };
+        // Byte-wise order, the same on every platform and locale: each name
+        // goes in its place (a directory holds few patches, and this
+        // compiles to far less than a sort).
+        let mut names: Vec<String> = Vec::new();
         for entry in rd {
-            let entry = entry.map_err(|e| PatchError::io("read directory", path, e))?;
-            let name = entry.file_name();
-            let ok = name.to_str().is_some_and(is_patch_name);
-            let is_file = entry.file_type().is_ok_and(|t| t.is_file());
-            if ok && is_file {
-                names.push(name);
+            let entry = match entry {
+                Ok(e) => e,
+                Err(e) => return Err(PatchError::io("read directory", path, e)),
+            };
+            let Ok(name) = entry.file_name().into_string() else {
+                continue;
+            };
+            let is_file = match entry.file_type() {
+                Ok(t) => t.is_file(),
+                Err(_) => false,
+            };
+            if is_patch_name(&name) && is_file {
+                let mut at = names.len();
+                while at > 0 && names[at - 1].as_bytes() > name.as_bytes() {
+                    at -= 1;
+                }
+                names.insert(at, name);
             }
         }
-        // Byte-wise order, the same on every platform and locale.
-        names.sort_by(|a, b| a.as_encoded_bytes().cmp(b.as_encoded_bytes()));
         self.read.push(path.to_path_buf());
         for n in names {
             self.file(&path.join(n), None)?;
@@ -153,12 +174,14 @@ pub(crate) fn load(
         } else {
             base.join(e)
         };
-        let meta = fs::metadata(&path)
-            .map_err(|err| not_found(base, &e.to_string_lossy(), &path, err, None))?;
+        let meta = match fs::metadata(&path) {
+            Ok(m) => m,
+            Err(err) => return Err(not_found(base, &e.to_string_lossy(), &path, err, None)),
+        };
         let before = l.files.len();
         if meta.is_dir() {
             l.dir(&path)?;
-        } else if path.file_name().is_some_and(|n| n == "series") {
+        } else if path.file_name() == Some("series".as_ref()) {
             l.series(&path)?;
         } else {
             l.file(&path, None)?;
@@ -253,17 +276,29 @@ fn close_path(base: &Path, listed: &Path) -> Option<PathBuf> {
     if listed.is_absolute() {
         return None;
     }
-    let up = listed
-        .components()
-        .take_while(|c| *c == Component::ParentDir)
-        .count();
-    let tail: PathBuf = listed.components().skip(up).collect();
-    (0..=up + 3).filter(|&n| n != up).find_map(|n| {
-        let candidate: PathBuf = std::iter::repeat_n(Path::new(".."), n)
-            .collect::<PathBuf>()
-            .join(&tail);
-        base.join(&candidate).exists().then_some(candidate)
-    })
+    let mut up = 0;
+    let mut tail = PathBuf::new();
+    for c in listed.components() {
+        if c == Component::ParentDir && tail.as_os_str().is_empty() {
+            up += 1;
+        } else {
+            tail.push(c);
+        }
+    }
+    for n in 0..up + 4 {
+        if n == up {
+            continue;
+        }
+        let mut candidate = PathBuf::new();
+        for _ in 0..n {
+            candidate.push("..");
+        }
+        candidate.push(&tail);
+        if base.join(&candidate).exists() {
+            return Some(candidate);
+        }
+    }
+    None
 }
 
 /// The entry of `dir` whose name is closest to `name`: the same name but
