@@ -9,6 +9,7 @@ use anyhow::{anyhow, Result};
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use build_patch::is_executable;
 use build_patch::patch::ChangedFile;
 
 /// A file of a tree: its bytes and whether it is executable.
@@ -19,7 +20,7 @@ struct Entry {
 
 /// Names that are never part of a patch: the edit folder's git repository
 /// and the compile root build-patch writes into staged copies.
-const IGNORED: &[&str] = &[".git", ".build-patch-root.rs"];
+const IGNORED: &[&str] = &[".git", build_patch::ROOT_FILE];
 
 /// The diff from `old` to `new`; empty when the trees are the same.
 pub fn diff_trees(old: &Path, new: &Path) -> Result<String> {
@@ -168,19 +169,12 @@ fn read_tree(root: &Path) -> Result<BTreeMap<String, Entry>> {
     Ok(out)
 }
 
-#[cfg(unix)]
-fn is_executable(meta: &std::fs::Metadata) -> bool {
-    use std::os::unix::fs::PermissionsExt;
-    meta.permissions().mode() & 0o111 != 0
-}
-
-#[cfg(not(unix))]
-fn is_executable(_meta: &std::fs::Metadata) -> bool {
-    false
-}
-
 /// Copies the regular files of `from` into `to` (created), leaving out the
-/// ignored names, keeping the executable bit.
+/// ignored names, keeping the executable bit. Not `build_patch::copy_tree`
+/// (the staging copy): an edit tree leaves out `.git` and the staged
+/// compile root (`ROOT_FILE`, beside the upstream's library root) at every
+/// depth and links altogether, so that `diff_trees` of two copies sees the
+/// upstream's files only; failures are said in the CLI's words.
 pub fn copy_tree(from: &Path, to: &Path) -> Result<()> {
     crate::fs::create_dir_all(to)?;
     for entry in crate::fs::read_dir(from)? {

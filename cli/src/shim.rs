@@ -9,7 +9,7 @@
 use anyhow::{anyhow, Result};
 use std::path::{Component, Path, PathBuf};
 
-use build_patch::Config;
+use build_patch::{Config, BUILD_PATCH};
 use toml_edit::{value, Array, DocumentMut, Item, Table};
 
 use crate::shell::Shell;
@@ -715,9 +715,6 @@ fn mirror_target_tables(doc: &mut DocumentMut, upstream: &DocumentMut, kind: &st
         }
     }
 }
-
-/// The shim's own build-dependency.
-const BUILD_PATCH: &str = "build-patch";
 
 /// Makes `parent[key]` hold the entries of `upstream`, keeping entries whose
 /// value already agrees (and their decoration) untouched, and the entry

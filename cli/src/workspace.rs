@@ -187,71 +187,54 @@ impl Upstream {
 }
 
 impl ShimInfo {
-    /// Reads the shim in `dir`.
+    /// Reads the shim in `dir`: its `[package.metadata.build-patch]` table
+    /// as the shim's build reads it (the library's reader, with the build's
+    /// errors for a bad table).
     pub fn read(dir: &Path) -> Result<ShimInfo> {
         let manifest_path = dir.join("Cargo.toml");
-        let doc = read_doc(&manifest_path)?;
-        let package = doc.get("package");
-        let name = package
-            .and_then(|p| p.get("name"))
-            .and_then(Item::as_str)
+        let text = crate::fs::read_to_string(&manifest_path)?;
+        // Not TOML: said in the CLI's words, as for every manifest it reads.
+        text.parse::<DocumentMut>()
+            .map_err(|e| anyhow!("cannot parse `{}`: {e}", manifest_path.display()))?;
+        let s = build_patch::parse_shim_settings(&text, &manifest_path).map_err(crate::opaque)?;
+        let name = s
+            .package_name()
             .ok_or_else(|| anyhow!("`{}` has no package name", manifest_path.display()))?
             .to_string();
-        let meta = package
-            .and_then(|p| p.get("metadata"))
-            .and_then(|m| m.get("build-patch"))
-            .ok_or_else(|| {
-                anyhow!(
-                    "`{}` has no `[package.metadata.build-patch]` table: it is not a build-patch shim",
-                    manifest_path.display()
-                )
-            })?;
-        let get = |k: &str| meta.get(k).and_then(Item::as_str).map(str::to_string);
-        let count = |k: &str| -> Result<Option<usize>> {
-            match meta.get(k).and_then(Item::as_integer) {
-                None => Ok(None),
-                Some(n) => usize::try_from(n).map(Some).map_err(|_| {
-                    anyhow!(
-                        "`{k}` in `{}` must not be negative",
-                        manifest_path.display()
-                    )
-                }),
-            }
-        };
-        let package_version = package
-            .and_then(|p| p.get("version"))
-            .and_then(Item::as_str)
-            .map(str::to_string);
-        let version = get("version")
+        if !s.has_table() {
+            return Err(anyhow!(
+                "`{}` has no `[package.metadata.build-patch]` table: it is not a build-patch shim",
+                manifest_path.display()
+            ));
+        }
+        let package_version = s.package_version().map(str::to_string);
+        let version = s
+            .version()
+            .map(str::to_string)
             .or_else(|| package_version.clone())
             .ok_or_else(|| anyhow!("`{}` names no version", manifest_path.display()))?;
-        let patches = match meta.get("patches") {
-            Some(Item::Value(toml_edit::Value::Array(a))) => a
-                .iter()
-                .filter_map(|v| v.as_str())
-                .map(str::to_string)
-                .collect(),
-            Some(Item::Value(toml_edit::Value::String(s))) => vec![s.value().clone()],
-            _ => Vec::new(),
-        };
+        let path_text = |p: &Path| p.to_string_lossy().into_owned();
         Ok(ShimInfo {
             dir: dir.to_path_buf(),
-            upstream: get("crate").unwrap_or_else(|| name.clone()),
+            upstream: s.crate_name().unwrap_or(&name).to_string(),
             name,
             package_version: package_version.unwrap_or_else(|| version.clone()),
             version,
-            patches,
-            strip: count("strip")?,
-            fuzz: count("fuzz")?,
-            source: get("source"),
-            from: match (get("git"), get("registry")) {
+            patches: s
+                .patches()
+                .map(|p| p.iter().map(|p| path_text(p)).collect())
+                .unwrap_or_default(),
+            strip: s.strip(),
+            fuzz: s.fuzz(),
+            source: s.source().map(path_text),
+            from: match (s.git(), s.registry()) {
                 (Some(url), _) => Upstream::Git {
-                    url,
-                    reference: GIT_REFS
-                        .iter()
-                        .find_map(|k| get(k).map(|v| (k.to_string(), v))),
+                    url: url.to_string(),
+                    reference: s
+                        .git_reference()
+                        .map(|(k, v)| (k.to_string(), v.to_string())),
                 },
-                (None, Some(r)) => Upstream::Registry(r),
+                (None, Some(r)) => Upstream::Registry(r.to_string()),
                 (None, None) => Upstream::CratesIo,
             },
         })
