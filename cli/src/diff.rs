@@ -248,6 +248,32 @@ mod tests {
     }
 
     #[test]
+    fn in_memory_changes_diff_as_the_written_trees_do() {
+        let old = tempfile::tempdir().unwrap();
+        write(old.path(), "src/lib.rs", "a\nb\nc\n");
+        write(old.path(), "gone.txt", "bye\n");
+        write(old.path(), "same.txt", "same\n");
+        let new = tempfile::tempdir().unwrap();
+        copy_tree(old.path(), new.path()).unwrap();
+        write(new.path(), "src/lib.rs", "a\nB\nc\n");
+        write(new.path(), "src/new.rs", "fresh\n");
+        std::fs::remove_file(new.path().join("gone.txt")).unwrap();
+        let text = diff_trees(old.path(), new.path()).unwrap();
+        let patch = PatchFile {
+            display: "t.patch".into(),
+            bytes: text.clone().into_bytes(),
+            strip: None,
+        };
+        let changes = build_patch::patch::apply_in_memory(
+            old.path(),
+            std::slice::from_ref(&patch),
+            &ApplyOptions::new(),
+        )
+        .unwrap();
+        assert_eq!(diff_changes(old.path(), changes.files()).unwrap(), text);
+    }
+
+    #[test]
     fn identical_trees_have_an_empty_diff_and_binaries_are_refused() {
         let a = tempfile::tempdir().unwrap();
         write(a.path(), "x.rs", "same\n");
