@@ -5,8 +5,12 @@
 //! where they apply, three lines of context. diffy computes the hunks;
 //! build-patch's own engine applies the result.
 
+use anyhow::{anyhow, Result};
 use std::collections::BTreeMap;
 use std::path::Path;
+
+use build_patch::is_executable;
+use build_patch::patch::ChangedFile;
 
 /// A file of a tree: its bytes and whether it is executable.
 struct Entry {
@@ -16,10 +20,10 @@ struct Entry {
 
 /// Names that are never part of a patch: the edit folder's git repository
 /// and the compile root build-patch writes into staged copies.
-const IGNORED: &[&str] = &[".git", ".build-patch-root.rs"];
+const IGNORED: &[&str] = &[".git", build_patch::ROOT_FILE];
 
 /// The diff from `old` to `new`; empty when the trees are the same.
-pub fn diff_trees(old: &Path, new: &Path) -> Result<String, String> {
+pub fn diff_trees(old: &Path, new: &Path) -> Result<String> {
     let old_files = read_tree(old)?;
     let new_files = read_tree(new)?;
     let mut paths: Vec<&String> = old_files.keys().chain(new_files.keys()).collect();
@@ -32,9 +36,37 @@ pub fn diff_trees(old: &Path, new: &Path) -> Result<String, String> {
     Ok(out)
 }
 
+/// The diff that `files` (changes the patch engine made in memory) make to
+/// the tree at `root`: what `diff_trees` gives between `root` and `root`
+/// with them written, without writing or reading anything else.
+pub fn diff_changes(root: &Path, files: &[ChangedFile]) -> Result<String> {
+    let mut out = String::new();
+    for f in files {
+        let path = f.path();
+        let mut parts = path.split('/');
+        if parts.clone().next() == Some("target") || parts.any(|p| IGNORED.contains(&p)) {
+            continue;
+        }
+        let on_disk = root.join(path);
+        let old = match std::fs::symlink_metadata(&on_disk) {
+            Ok(meta) if meta.is_file() => Some(Entry {
+                bytes: crate::fs::read(&on_disk)?,
+                executable: is_executable(&meta),
+            }),
+            _ => None,
+        };
+        let new = f.bytes().map(|bytes| Entry {
+            bytes: bytes.to_vec(),
+            executable: f.executable(),
+        });
+        out.push_str(&diff_file(path, old.as_ref(), new.as_ref())?);
+    }
+    Ok(out)
+}
+
 /// The diff of one text file of a tree, from `old` to `new`; empty when they
 /// are the same.
-pub fn diff_text(path: &str, old: &str, new: &str) -> Result<String, String> {
+pub fn diff_text(path: &str, old: &str, new: &str) -> Result<String> {
     let entry = |text: &str| Entry {
         bytes: text.as_bytes().to_vec(),
         executable: false,
@@ -50,7 +82,7 @@ fn mode(executable: bool) -> &'static str {
     }
 }
 
-fn diff_file(path: &str, old: Option<&Entry>, new: Option<&Entry>) -> Result<String, String> {
+fn diff_file(path: &str, old: Option<&Entry>, new: Option<&Entry>) -> Result<String> {
     let mut header = format!("diff --git a/{path} b/{path}\n");
     let (old_bytes, new_bytes, old_name, new_name): (&[u8], &[u8], String, String) =
         match (old, new) {
@@ -78,7 +110,7 @@ fn diff_file(path: &str, old: Option<&Entry>, new: Option<&Entry>) -> Result<Str
             (None, None) => return Ok(String::new()),
         };
     if old_bytes.contains(&0) || new_bytes.contains(&0) {
-        return Err(format!(
+        return Err(anyhow!(
             "`{path}` is a binary file and it changed: patches can only change text\n  \
              help: undo the change to `{path}` in the edit folder"
         ));
@@ -94,20 +126,17 @@ fn diff_file(path: &str, old: Option<&Entry>, new: Option<&Entry>) -> Result<Str
         .set_modified_filename(new_name);
     let patch = options.create_patch_bytes(old_bytes, new_bytes);
     let body = String::from_utf8(patch.to_bytes()).map_err(|_| {
-        format!("`{path}` is not UTF-8 text: build-patch writes patches for text files only")
+        anyhow!("`{path}` is not UTF-8 text: build-patch writes patches for text files only")
     })?;
     Ok(header + &body)
 }
 
 /// Every regular file under `root`, by its `/`-separated relative path.
-fn read_tree(root: &Path) -> Result<BTreeMap<String, Entry>, String> {
+fn read_tree(root: &Path) -> Result<BTreeMap<String, Entry>> {
     let mut out = BTreeMap::new();
     let mut stack = vec![root.to_path_buf()];
     while let Some(dir) = stack.pop() {
-        let rd =
-            std::fs::read_dir(&dir).map_err(|e| format!("cannot read `{}`: {e}", dir.display()))?;
-        for entry in rd {
-            let entry = entry.map_err(|e| format!("cannot read `{}`: {e}", dir.display()))?;
+        for entry in crate::fs::read_dir(&dir)? {
             let path = entry.path();
             let name = entry.file_name().to_string_lossy().into_owned();
             // A `cargo build` in the edit tree leaves `target/`: never a
@@ -115,8 +144,7 @@ fn read_tree(root: &Path) -> Result<BTreeMap<String, Entry>, String> {
             if IGNORED.contains(&name.as_str()) || (dir == root && name == "target") {
                 continue;
             }
-            let meta = std::fs::symlink_metadata(&path)
-                .map_err(|e| format!("cannot inspect `{}`: {e}", path.display()))?;
+            let meta = crate::fs::symlink_metadata(&path)?;
             if meta.is_dir() {
                 stack.push(path);
             } else if meta.is_file() {
@@ -127,8 +155,7 @@ fn read_tree(root: &Path) -> Result<BTreeMap<String, Entry>, String> {
                     .map(|c| c.as_os_str().to_string_lossy().into_owned())
                     .collect::<Vec<_>>()
                     .join("/");
-                let bytes = std::fs::read(&path)
-                    .map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
+                let bytes = crate::fs::read(&path)?;
                 out.insert(
                     rel,
                     Entry {
@@ -142,37 +169,25 @@ fn read_tree(root: &Path) -> Result<BTreeMap<String, Entry>, String> {
     Ok(out)
 }
 
-#[cfg(unix)]
-fn is_executable(meta: &std::fs::Metadata) -> bool {
-    use std::os::unix::fs::PermissionsExt;
-    meta.permissions().mode() & 0o111 != 0
-}
-
-#[cfg(not(unix))]
-fn is_executable(_meta: &std::fs::Metadata) -> bool {
-    false
-}
-
 /// Copies the regular files of `from` into `to` (created), leaving out the
-/// ignored names, keeping the executable bit.
-pub fn copy_tree(from: &Path, to: &Path) -> Result<(), String> {
-    std::fs::create_dir_all(to).map_err(|e| format!("cannot create `{}`: {e}", to.display()))?;
-    let rd =
-        std::fs::read_dir(from).map_err(|e| format!("cannot read `{}`: {e}", from.display()))?;
-    for entry in rd {
-        let entry = entry.map_err(|e| format!("cannot read `{}`: {e}", from.display()))?;
+/// ignored names, keeping the executable bit. Not `build_patch::copy_tree`
+/// (the staging copy): an edit tree leaves out `.git` and the staged
+/// compile root (`ROOT_FILE`, beside the upstream's library root) at every
+/// depth and links altogether, so that `diff_trees` of two copies sees the
+/// upstream's files only; failures are said in the CLI's words.
+pub fn copy_tree(from: &Path, to: &Path) -> Result<()> {
+    crate::fs::create_dir_all(to)?;
+    for entry in crate::fs::read_dir(from)? {
         let name = entry.file_name();
         if IGNORED.iter().any(|i| name == *i) {
             continue;
         }
         let (src, dst) = (entry.path(), to.join(&name));
-        let meta = std::fs::symlink_metadata(&src)
-            .map_err(|e| format!("cannot inspect `{}`: {e}", src.display()))?;
+        let meta = crate::fs::symlink_metadata(&src)?;
         if meta.is_dir() {
             copy_tree(&src, &dst)?;
         } else if meta.is_file() {
-            std::fs::copy(&src, &dst)
-                .map_err(|e| format!("cannot copy `{}`: {e}", src.display()))?;
+            crate::fs::copy(&src, &dst)?;
         }
     }
     Ok(())
@@ -233,6 +248,32 @@ mod tests {
     }
 
     #[test]
+    fn in_memory_changes_diff_as_the_written_trees_do() {
+        let old = tempfile::tempdir().unwrap();
+        write(old.path(), "src/lib.rs", "a\nb\nc\n");
+        write(old.path(), "gone.txt", "bye\n");
+        write(old.path(), "same.txt", "same\n");
+        let new = tempfile::tempdir().unwrap();
+        copy_tree(old.path(), new.path()).unwrap();
+        write(new.path(), "src/lib.rs", "a\nB\nc\n");
+        write(new.path(), "src/new.rs", "fresh\n");
+        std::fs::remove_file(new.path().join("gone.txt")).unwrap();
+        let text = diff_trees(old.path(), new.path()).unwrap();
+        let patch = PatchFile {
+            display: "t.patch".into(),
+            bytes: text.clone().into_bytes(),
+            strip: None,
+        };
+        let changes = build_patch::patch::apply_in_memory(
+            old.path(),
+            std::slice::from_ref(&patch),
+            &ApplyOptions::new(),
+        )
+        .unwrap();
+        assert_eq!(diff_changes(old.path(), changes.files()).unwrap(), text);
+    }
+
+    #[test]
     fn identical_trees_have_an_empty_diff_and_binaries_are_refused() {
         let a = tempfile::tempdir().unwrap();
         write(a.path(), "x.rs", "same\n");
@@ -240,6 +281,6 @@ mod tests {
         let b = tempfile::tempdir().unwrap();
         write(b.path(), "x.rs", "same\n\0binary");
         let err = diff_trees(a.path(), b.path()).unwrap_err();
-        assert!(err.contains("binary"), "{err}");
+        assert!(err.to_string().contains("binary"), "{err}");
     }
 }

@@ -20,6 +20,7 @@
 //! and only then moves `base/` forward. When any of that fails, every file
 //! it wrote is put back as it was, and the tree is kept.
 
+use anyhow::{anyhow, Context, Result};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -40,10 +41,10 @@ pub fn edit_dir(shim: &ShimInfo) -> PathBuf {
 
 /// The shim's edit folder, emptied and ignored by git. Unsaved edits in it
 /// are refused unless `discard` says to throw them away.
-pub fn fresh_edit_dir(shim: &ShimInfo, discard: bool) -> Result<PathBuf, String> {
+pub fn fresh_edit_dir(shim: &ShimInfo, discard: bool) -> Result<PathBuf> {
     let dir = edit_dir(shim);
     if !discard && has_unsaved_edits(&dir)? {
-        return Err(format!(
+        return Err(anyhow!(
             "`{}` holds unsaved edits of `{}`, which this would throw away\n  nothing was \
              changed\n  help: save them (`cargo build-patch save {}`) or throw them away \
              (`cargo build-patch edit {} --force`), then run this again",
@@ -54,16 +55,14 @@ pub fn fresh_edit_dir(shim: &ShimInfo, discard: bool) -> Result<PathBuf, String>
         ));
     }
     if dir.exists() {
-        std::fs::remove_dir_all(&dir)
-            .map_err(|e| format!("cannot remove `{}`: {e}", dir.display()))?;
+        crate::fs::remove_dir_all(&dir)?;
     }
-    std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create `{}`: {e}", dir.display()))?;
+    crate::fs::create_dir_all(&dir)?;
     let ignore = dir.join(".gitignore");
-    std::fs::write(
+    crate::fs::write(
         &ignore,
         "# written by cargo build-patch: the edit folder is never committed\n*\n",
-    )
-    .map_err(|e| format!("cannot write `{}`: {e}", ignore.display()))?;
+    )?;
     Ok(dir)
 }
 
@@ -92,7 +91,7 @@ fn old_edit_dir_note(ws: &Workspace, shim: &ShimInfo) -> Option<String> {
     })
 }
 
-pub fn edit(shell: &Shell, cwd: &Path, arg: &str, force: bool) -> Result<(), String> {
+pub fn edit(shell: &Shell, cwd: &Path, arg: &str, force: bool) -> Result<()> {
     let ws = Workspace::load(cwd)?;
     let shim = ShimInfo::read(&ws.find(cwd, arg)?)?;
     let arg = ws.arg_for(cwd, &shim);
@@ -101,7 +100,7 @@ pub fn edit(shell: &Shell, cwd: &Path, arg: &str, force: bool) -> Result<(), Str
         // An open tree whose edits are all saved is laid out again, so that
         // it follows the shim's patch list as it is now.
         if let (false, Some((patch, version))) = (force, read_upgrade_marker(&dir)) {
-            return Err(format!(
+            return Err(anyhow!(
                 "`{}` holds {} {version} for an upgrade, waiting for `{patch}` to be redone\n  \
                  help: redo it there and run `cargo build-patch save {arg}`; `--force` throws the \
                  upgrade's tree away and starts an edit",
@@ -110,7 +109,7 @@ pub fn edit(shell: &Shell, cwd: &Path, arg: &str, force: bool) -> Result<(), Str
             ));
         }
         if !force && has_unsaved_edits(&dir)? {
-            return Err(format!(
+            return Err(anyhow!(
                 "`{}` holds unsaved edits of `{}`\n  help: keep editing there, then \
                  `cargo build-patch save {arg}` writes them as a patch; `--force` throws them \
                  away and starts again",
@@ -124,7 +123,7 @@ pub fn edit(shell: &Shell, cwd: &Path, arg: &str, force: bool) -> Result<(), Str
         &shim.dir,
         &shim.patches.iter().map(PathBuf::from).collect::<Vec<_>>(),
     )
-    .map_err(|e| e.to_string())?
+    .map_err(crate::opaque)?
     .0;
     // (Unsaved edits were refused above, unless `--force`.)
     let dir = fresh_edit_dir(&shim, true)?;
@@ -149,10 +148,9 @@ pub fn edit(shell: &Shell, cwd: &Path, arg: &str, force: bool) -> Result<(), Str
 const UPGRADE_MARKER: &str = "upgrade";
 
 /// Marks the edit folder `dir` as an upgrade to `version` stopped at `patch`.
-pub fn write_upgrade_marker(dir: &Path, patch: &str, version: &str) -> Result<(), String> {
+pub fn write_upgrade_marker(dir: &Path, patch: &str, version: &str) -> Result<()> {
     let path = dir.join(UPGRADE_MARKER);
-    std::fs::write(&path, format!("{patch}\n{version}\n"))
-        .map_err(|e| format!("cannot write `{}`: {e}", path.display()))
+    crate::fs::write(&path, format!("{patch}\n{version}\n"))
 }
 
 fn read_upgrade_marker(dir: &Path) -> Option<(String, String)> {
@@ -174,19 +172,18 @@ fn save_over(
     patch: &str,
     version: &str,
     diff: &str,
-) -> Result<(), String> {
+) -> Result<()> {
     let path = shim.dir.join(patch);
-    let original =
-        std::fs::read(&path).map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
-    let text = crate::check::refresh(&original, diff, &shim.upstream, version);
+    let original = crate::fs::read(&path)?;
+    let text = refresh(&original, diff, &shim.upstream, version);
     let folder = path.parent().unwrap_or(&shim.dir);
     let mut temp = tempfile::NamedTempFile::new_in(folder)
-        .map_err(|e| format!("cannot create a file in `{}`: {e}", folder.display()))?;
+        .map_err(|e| anyhow!("cannot create a file in `{}`: {e}", folder.display()))?;
     std::io::Write::write_all(&mut temp, text.as_bytes())
-        .map_err(|e| format!("cannot write `{}`: {e}", temp.path().display()))?;
+        .map_err(|e| anyhow!("cannot write `{}`: {e}", temp.path().display()))?;
     temp.persist(&path)
-        .map_err(|e| format!("cannot write `{}`: {e}", path.display()))?;
-    std::fs::remove_dir_all(dir).map_err(|e| format!("cannot remove `{}`: {e}", dir.display()))?;
+        .map_err(|e| anyhow!("cannot write `{}`: {e}", path.display()))?;
+    crate::fs::remove_dir_all(dir)?;
     shell.status(
         "Redone",
         &format!("`{patch}` against {} {version}", shim.upstream),
@@ -204,7 +201,7 @@ pub fn commit_tree(tree: &Path, message: &str) {
 }
 
 /// Whether the edit folder `dir` has changes that `save` has not written.
-pub fn has_unsaved_edits(dir: &Path) -> Result<bool, String> {
+pub fn has_unsaved_edits(dir: &Path) -> Result<bool> {
     let (tree, base) = (dir.join("tree"), dir.join("base"));
     if !tree.is_dir() {
         return Ok(false);
@@ -220,13 +217,12 @@ pub fn lay_out(
     tree: &Path,
     patches: &[patch::PatchFile],
     version: &str,
-) -> Result<(), String> {
-    let scratch =
-        tempfile::tempdir().map_err(|e| format!("cannot create a scratch folder: {e}"))?;
+) -> Result<()> {
+    let scratch = crate::fs::scratch_dir()?;
     let pristine = shim
         .config_with(scratch.path(), &[], version)
         .stage()
-        .map_err(|e| e.to_string())?;
+        .map_err(crate::opaque)?;
     copy_tree(pristine.staged_dir(), tree)?;
     let git = Git::init(tree);
     git.commit(tree, &format!("{} {} (pristine)", shim.upstream, version));
@@ -235,7 +231,7 @@ pub fn lay_out(
         .strip(shim.strip.unwrap_or(1))
         .fuzz(shim.fuzz.unwrap_or(0));
     for p in patches {
-        patch::apply_to_dir(tree, std::slice::from_ref(p), &options).map_err(|e| e.to_string())?;
+        patch::apply_to_dir(tree, std::slice::from_ref(p), &options).map_err(crate::opaque)?;
         git.commit(tree, &p.display);
     }
     Ok(())
@@ -248,7 +244,7 @@ pub fn save(
     name: Option<&str>,
     message: Option<&str>,
     provenance: &[(&str, Option<&str>)],
-) -> Result<(), String> {
+) -> Result<()> {
     let ws = Workspace::load(cwd)?;
     let shim = ShimInfo::read(&ws.find(cwd, arg)?)?;
     let arg = ws.arg_for(cwd, &shim);
@@ -266,11 +262,11 @@ pub fn save(
         text.push_str(&format!(
             "\n  help: run `cargo build-patch edit {arg}` first"
         ));
-        return Err(text);
+        return Err(anyhow!(text));
     }
     let diff = diff_trees(&base, &tree)?;
     if diff.is_empty() {
-        return Err(format!(
+        return Err(anyhow!(
             "nothing changed in `{}` since the last patch\n  help: edit the files there first",
             tree.display()
         ));
@@ -281,7 +277,7 @@ pub fn save(
     // `cargo check` compiles the shim in the workspace, so the workspace
     // must build it.
     let Some(spec) = ws.package_spec(&shim.dir).map(str::to_string) else {
-        return Err(format!(
+        return Err(anyhow!(
             "the workspace does not build the shim in `{}` (the graph `cargo metadata` resolves \
              in `{}` does not use it: `cargo build-patch check` says why), so `save` cannot check that it compiles with the new patch\n  nothing \
              was changed; the edits are kept in `{}`\n  help: wire the shim into the workspace \
@@ -316,39 +312,37 @@ pub fn save(
         // The shim mirrors the patched upstream's manifest, crate attributes
         // and build script: whatever the patch changed of them is synced.
         crate::shim::sync(shell, &shim.dir)
-            .map_err(|e| format!("the shim does not build with `{rel}`: {e}"))?;
+            .with_context(|| format!("the shim does not build with `{rel}`"))?;
         // The shim must stage with the new patch, as a build would...
-        let scratch =
-            tempfile::tempdir().map_err(|e| format!("cannot create a scratch folder: {e}"))?;
+        let scratch = crate::fs::scratch_dir()?;
         ShimInfo::read(&shim.dir)?
             .config(scratch.path())
             .try_build()
-            .map_err(|e| format!("the shim does not build with `{rel}`: {e}"))?;
+            .with_context(|| format!("the shim does not build with `{rel}`"))?;
         // ...and compile.
         shell.status("Checking", &format!("`{spec}` with `{rel}`"));
         cargo_check(&ws, &spec, &rel, &tree)?;
-        Ok::<_, String>(file)
+        Ok::<_, anyhow::Error>(file)
     })();
     let file = match written {
         Ok(file) => file,
         Err(e) => {
             let restored = snapshot.restore();
             return Err(match restored {
-                Ok(()) => format!(
-                    "{e}\n  nothing was changed in `{}`; the edits are kept in `{}`\n  help: \
+                Ok(()) => anyhow!(
+                    "{e:#}\n  nothing was changed in `{}`; the edits are kept in `{}`\n  help: \
                      fix them there and run `cargo build-patch save {arg}` again",
                     shim.dir.display(),
                     tree.display()
                 ),
-                Err(r) => format!("{e}\n  and putting the shim back failed: {r}"),
+                Err(r) => anyhow!("{e:#}\n  and putting the shim back failed: {r:#}"),
             });
         }
     };
 
     let git = Git::open(&tree);
     git.commit(&tree, message);
-    std::fs::remove_dir_all(&base)
-        .map_err(|e| format!("cannot remove `{}`: {e}", base.display()))?;
+    crate::fs::remove_dir_all(&base)?;
     copy_tree(&tree, &base)?;
     let files = diff
         .lines()
@@ -361,7 +355,7 @@ pub fn save(
 
 /// `cargo check -p SPEC` in the workspace: the shim compiles with the new
 /// patch. On failure, the first lines of what Cargo and rustc said.
-fn cargo_check(ws: &Workspace, spec: &str, rel: &str, tree: &Path) -> Result<(), String> {
+fn cargo_check(ws: &Workspace, spec: &str, rel: &str, tree: &Path) -> Result<()> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let manifest = ws.root.join("Cargo.toml");
     let out = Command::new(&cargo)
@@ -370,7 +364,7 @@ fn cargo_check(ws: &Workspace, spec: &str, rel: &str, tree: &Path) -> Result<(),
         .env("CARGO_TERM_COLOR", "never")
         .output()
         .map_err(|e| {
-            format!(
+            anyhow!(
                 "cannot run `{} check`: {e}\n  help: set `CARGO` to the cargo binary",
                 Path::new(&cargo).display()
             )
@@ -397,7 +391,7 @@ fn cargo_check(ws: &Workspace, spec: &str, rel: &str, tree: &Path) -> Result<(),
             lines.len() - start - SHOWN
         ));
     }
-    Err(format!(
+    Err(anyhow!(
         "`{spec}` does not compile with `{rel}`: `cargo check -p {spec} --manifest-path {}` \
          failed\n  cargo said:\n{said}  note: rustc names the file in the staged copy \
          (`…/out/build-patch/NAME-VERSION/…`); the same path in `{}` is the one to fix",
@@ -413,12 +407,11 @@ fn add_patch(
     target: &PatchTarget,
     name: &str,
     text: &str,
-) -> Result<(PathBuf, String), String> {
+) -> Result<(PathBuf, String)> {
     let folder = &target.folder;
-    std::fs::create_dir_all(folder)
-        .map_err(|e| format!("cannot create `{}`: {e}", folder.display()))?;
+    crate::fs::create_dir_all(folder)?;
     let count = std::fs::read_dir(folder)
-        .map_err(|e| format!("cannot read `{}`: {e}", folder.display()))?
+        .map_err(|e| anyhow!("cannot read `{}`: {e}", folder.display()))?
         .filter_map(|e| e.ok())
         .filter(|e| {
             let n = e.file_name().to_string_lossy().into_owned();
@@ -427,7 +420,7 @@ fn add_patch(
         .count();
     let file_name = format!("{:04}-{name}.patch", count + 1);
     let file = folder.join(&file_name);
-    std::fs::write(&file, text).map_err(|e| format!("cannot write `{}`: {e}", file.display()))?;
+    crate::fs::write(&file, text)?;
     target.list(shim, &file)?;
     let rel = crate::shim::relative_path(&shim.dir, &file);
     Ok((file, rel))
@@ -505,6 +498,22 @@ fn run_git(dir: &Path, args: &[&str]) -> bool {
         .is_ok_and(|o| o.status.success())
 }
 
+/// A patch's header (everything before its first diff) with `Applies-to`
+/// set to the new version, followed by the freshly computed diff.
+pub fn refresh(original: &[u8], diff: &str, name: &str, version: &str) -> String {
+    // A patch that recorded no version keeps its header as it was.
+    let header = String::from_utf8_lossy(&original[..patch::header::header_len(original)]);
+    let mut out = String::new();
+    for line in header.split_inclusive('\n') {
+        if line.starts_with("Applies-to:") {
+            out.push_str(&format!("Applies-to: {name} {version}\n"));
+        } else {
+            out.push_str(line);
+        }
+    }
+    out + diff
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -514,5 +523,19 @@ mod tests {
         assert_eq!(slug("Fix the parser!"), "fix-the-parser");
         assert_eq!(slug("!!!"), "edit");
         assert_eq!(slug("a b c d e f g h"), "a-b-c-d-e-f");
+    }
+
+    #[test]
+    fn refresh_keeps_the_header_and_updates_the_version() {
+        let old = "Description: fix\nApplies-to: foo 1.0.0\n\ndiff --git a/x b/x\n--- a/x\n+++ b/x\n@@ -1 +1 @@\n-a\n+b\n";
+        let new = refresh(old.as_bytes(), "diff --git a/x b/x\nNEW\n", "foo", "1.1.0");
+        assert_eq!(
+            new,
+            "Description: fix\nApplies-to: foo 1.1.0\n\ndiff --git a/x b/x\nNEW\n"
+        );
+        // A `diff -ruN` command line is the diff's, not the header's.
+        let old = "Fix it.\n\ndiff -ruN a/x b/x\n--- a/x\t2020-01-01\n+++ b/x\t2020-01-01\n@@ -1 +1 @@\n-a\n+b\n";
+        let new = refresh(old.as_bytes(), "diff --git a/x b/x\nNEW\n", "foo", "1.1.0");
+        assert_eq!(new, "Fix it.\n\ndiff --git a/x b/x\nNEW\n");
     }
 }

@@ -5,19 +5,19 @@
 //! `cargo fetch` cannot do it: a graph-wide shim replaces the upstream in
 //! the lock file, so Cargo never downloads the upstream itself.
 
+use anyhow::{anyhow, Result};
 use std::path::Path;
 
 use crate::shell::Shell;
 use crate::workspace::{ShimInfo, Workspace};
 
-pub fn fetch(shell: &Shell, cwd: &Path) -> Result<(), String> {
+pub fn fetch(shell: &Shell, cwd: &Path) -> Result<()> {
     let ws = Workspace::load(cwd)?;
     if ws.shims.is_empty() {
-        return Err(
+        return Err(anyhow!(
             "this workspace uses no build-patch shim: there is nothing to fetch\n  help: run \
              from the workspace that uses the shims"
-                .to_string(),
-        );
+        ));
     }
     let mut failed = 0;
     for dir in &ws.shims {
@@ -35,12 +35,12 @@ pub fn fetch(shell: &Shell, cwd: &Path) -> Result<(), String> {
             }
             Err(e) => {
                 failed += 1;
-                shell.error(&format!("shim `{label}`: {e}"));
+                shell.error(&format!("shim `{label}`: {e:#}"));
             }
         }
     }
     if failed > 0 {
-        return Err(format!(
+        return Err(anyhow!(
             "{failed} of {} shim(s) could not get their source\n  help: fix the errors above \
              and run `cargo build-patch fetch` again",
             ws.shims.len()
@@ -51,13 +51,12 @@ pub fn fetch(shell: &Shell, cwd: &Path) -> Result<(), String> {
 
 /// Stages the shim's pristine upstream into a scratch folder, with the
 /// network allowed: it is then in Cargo's cache.
-fn fetch_one(dir: &Path) -> Result<ShimInfo, String> {
+fn fetch_one(dir: &Path) -> Result<ShimInfo> {
     let shim = ShimInfo::read(dir)?;
-    let scratch =
-        tempfile::tempdir().map_err(|e| format!("cannot create a scratch folder: {e}"))?;
+    let scratch = crate::fs::scratch_dir()?;
     shim.config_with(scratch.path(), &[], &shim.version)
         .offline(false)
         .stage()
-        .map_err(|e| e.to_string())?;
+        .map_err(crate::opaque)?;
     Ok(shim)
 }

@@ -11,6 +11,7 @@
 //! same crate, in a semver-compatible version, is also in the graph is
 //! reported too: part of the graph builds without the fix.
 
+use anyhow::{anyhow, Result};
 use std::path::{Path, PathBuf};
 
 use cargo_metadata::semver::Version;
@@ -162,12 +163,11 @@ pub fn findings(metadata: &Metadata, wired: &[WiredShim]) -> Vec<Finding> {
 /// its errors joined into one message (`Err`), or its warnings (`Ok`). For
 /// `new` and `upgrade`, which must not report success for a shim the graph
 /// will not use.
-pub fn verify(ws: &crate::workspace::Workspace, dir: &Path) -> Result<Vec<String>, String> {
+pub fn verify(ws: &crate::workspace::Workspace, dir: &Path) -> Result<Vec<String>> {
     let dir = crate::workspace::canonical(dir);
     if !ws.wired.iter().any(|w| w.dir == dir) {
         return Err(
-            "no `[patch]` entry or dependency of this workspace names the shim, so no build uses it"
-                .to_string(),
+            anyhow!("no `[patch]` entry or dependency of this workspace names the shim, so no build uses it"),
         );
     }
     let (errors, warnings): (Vec<Finding>, Vec<Finding>) = findings(&ws.metadata, &ws.wired)
@@ -177,11 +177,11 @@ pub fn verify(ws: &crate::workspace::Workspace, dir: &Path) -> Result<Vec<String
     if errors.is_empty() {
         Ok(warnings.into_iter().map(|f| f.text).collect())
     } else {
-        Err(errors
+        Err(anyhow!(errors
             .into_iter()
             .map(|f| f.text)
             .collect::<Vec<_>>()
-            .join("\n"))
+            .join("\n")))
     }
 }
 
@@ -280,16 +280,7 @@ fn unused_reason(metadata: &Metadata, w: &WiredShim, shim: &ShimInfo) -> String 
     let mut admitted = 0;
     for (pkg, req, optional_off) in &deps {
         let member = metadata.workspace_members.contains(&pkg.id);
-        let what = format!(
-            "`{} {}` requires `{name} = \"{req}\"`{}",
-            pkg.name,
-            pkg.version,
-            if member {
-                format!(" in `{}`", pkg.manifest_path)
-            } else {
-                String::new()
-            }
-        );
+        let what = requires(pkg, member, name, req);
         if !req.matches(&version) {
             excluded.push((what, member));
         } else if *optional_off {
@@ -557,17 +548,7 @@ pub fn excluded_by(metadata: &Metadata, dir: &Path, name: &str, version: &Versio
         {
             if d.req.matches(&shim.version) && !d.req.matches(version) {
                 let member = metadata.workspace_members.contains(&p.id);
-                out.push(format!(
-                    "`{} {}` requires `{name} = \"{}\"`{}",
-                    p.name,
-                    p.version,
-                    d.req,
-                    if member {
-                        format!(" in `{}`", p.manifest_path)
-                    } else {
-                        String::new()
-                    }
-                ));
+                out.push(requires(p, member, name, &d.req));
             }
         }
     }
@@ -654,6 +635,19 @@ pub fn compatible(a: &Version, b: &Version) -> bool {
     } else {
         a.minor > 0 || a.patch == b.patch
     }
+}
+
+/// "`PKG VERSION` requires `NAME = "REQ"`", with the manifest it is written
+/// in when `pkg` is a workspace member (the one the user edits).
+fn requires(pkg: &Package, member: bool, name: &str, req: &impl std::fmt::Display) -> String {
+    let mut text = format!(
+        "`{} {}` requires `{name} = \"{req}\"`",
+        pkg.name, pkg.version
+    );
+    if member {
+        text.push_str(&format!(" in `{}`", pkg.manifest_path));
+    }
+    text
 }
 
 #[cfg(test)]

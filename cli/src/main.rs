@@ -9,6 +9,7 @@ mod check;
 mod diff;
 mod edit;
 mod fetch;
+mod fs;
 mod graph;
 mod outdated;
 mod require;
@@ -16,14 +17,17 @@ mod shell;
 mod shim;
 mod undo;
 mod unify;
+mod upgrade;
 mod wire;
 mod workspace;
 
+use anyhow::{anyhow, Result};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 
+use fs::current_dir as cwd;
 use shell::Shell;
 
 #[derive(Parser, Debug)]
@@ -236,14 +240,14 @@ fn main() -> ExitCode {
         return match found {
             Ok(found) => ExitCode::from(u8::from(found)),
             Err(e) => {
-                shell.error(&e);
+                shell.error(&message(&e));
                 ExitCode::from(101)
             }
         };
     }
     let result = match args.command {
         Command::Outdated(_) => unreachable!("handled above"),
-        Command::Apply(a) => apply::apply(&shell, &a),
+        Command::Apply(a) => apply::apply(&shell, &a).map_err(anyhow::Error::msg),
         Command::New(a) => new(&shell, &a),
         Command::Sync(a) => shim::sync(&shell, &a.dir),
         Command::Edit(a) => cwd().and_then(|cwd| edit::edit(&shell, &cwd, &a.shim, a.force)),
@@ -268,12 +272,12 @@ fn main() -> ExitCode {
                 .into_iter()
                 .find_map(|(k, v)| v.as_deref().map(|v| (k, v)));
             let target = match (&a.version, a.latest, git) {
-                (_, _, Some((key, reference))) => check::Target::Git(key, reference),
-                (Some(v), _, _) => check::Target::Exact(v),
-                (None, true, _) => check::Target::Latest,
-                (None, false, _) => check::Target::Compatible,
+                (_, _, Some((key, reference))) => upgrade::Target::Git(key, reference),
+                (Some(v), _, _) => upgrade::Target::Exact(v),
+                (None, true, _) => upgrade::Target::Latest,
+                (None, false, _) => upgrade::Target::Compatible,
             };
-            cwd().and_then(|cwd| check::upgrade(&shell, &cwd, &a.shim, target))
+            cwd().and_then(|cwd| upgrade::upgrade(&shell, &cwd, &a.shim, target))
         }
         Command::Fetch => cwd().and_then(|cwd| fetch::fetch(&shell, &cwd)),
         Command::Unify(a) => cwd().and_then(|cwd| {
@@ -291,17 +295,42 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            shell.error(&e);
+            shell.error(&message(&e));
             ExitCode::from(101)
         }
     }
 }
 
-fn cwd() -> Result<PathBuf, String> {
-    std::env::current_dir().map_err(|e| format!("cannot read the current directory: {e}"))
+/// A foreign error (the library's, cargo_metadata's, ...) as the CLI's
+/// error, printed by its own text alone: its `source()` chain is part of
+/// that text already, and printing it again would repeat it. It can still
+/// be downcast (`downcast_ref::<Opaque<E>>()`) to act on its kind.
+#[derive(Debug)]
+pub struct Opaque<E>(pub E);
+
+impl<E: std::fmt::Display> std::fmt::Display for Opaque<E> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
 }
 
-fn new(shell: &Shell, args: &NewArgs) -> Result<(), String> {
+impl<E: std::fmt::Debug + std::fmt::Display> std::error::Error for Opaque<E> {}
+
+/// `e` as the CLI's error, by its text alone (see [`Opaque`]).
+pub fn opaque<E>(e: E) -> anyhow::Error
+where
+    E: std::fmt::Debug + std::fmt::Display + Send + Sync + 'static,
+{
+    anyhow::Error::new(Opaque(e))
+}
+
+/// The text of an error as the user sees it: each context, then the error
+/// it wraps, joined by `: `.
+pub fn message(e: &anyhow::Error) -> String {
+    format!("{e:#}")
+}
+
+fn new(shell: &Shell, args: &NewArgs) -> Result<()> {
     let (name, version) = match args.spec.split_once('@') {
         Some((name, version)) => (name, version.to_string()),
         None => (args.spec.as_str(), locked_version(shell, &args.spec)?),
@@ -355,7 +384,9 @@ fn new(shell: &Shell, args: &NewArgs) -> Result<(), String> {
 }
 
 /// `DEP=REQ` of `--require`.
-fn parse_require(text: &str) -> Result<(String, String), String> {
+///
+/// A clap value parser: its error is the plain message clap prints.
+fn parse_require(text: &str) -> std::result::Result<(String, String), String> {
     let (dep, req) = text
         .split_once('=')
         .filter(|(d, r)| !d.is_empty() && !r.is_empty())
@@ -370,7 +401,7 @@ fn parse_require(text: &str) -> Result<(String, String), String> {
 /// one git repository or alternative registry, or a shim of it wired there
 /// does (said, since it changes the shim). No workspace, or no such
 /// package: crates.io.
-fn graph_source(shell: &Shell, name: &str, version: &str) -> Result<workspace::Upstream, String> {
+fn graph_source(shell: &Shell, name: &str, version: &str) -> Result<workspace::Upstream> {
     let Ok(ws) = cwd().and_then(|cwd| workspace::Workspace::load(&cwd)) else {
         return Ok(workspace::Upstream::CratesIo);
     };
@@ -406,7 +437,7 @@ fn graph_source(shell: &Shell, name: &str, version: &str) -> Result<workspace::U
             );
             Ok(one.clone())
         }
-        many => Err(format!(
+        many => Err(anyhow!(
             "the workspace's graph has `{name} {version}` from {} sources: {}\n  help: say which \
              one the shim patches: `--git URL` (with `--rev`, `--tag` or `--branch`) or \
              `--registry NAME` (`--registry crates-io` for crates.io's)",
@@ -424,10 +455,10 @@ fn graph_source(shell: &Shell, name: &str, version: &str) -> Result<workspace::U
 
 /// The one version of `name` the workspace's graph holds (from a registry or
 /// git), for `new NAME` without a version.
-fn locked_version(shell: &Shell, name: &str) -> Result<String, String> {
+fn locked_version(shell: &Shell, name: &str) -> Result<String> {
     let help = "help: write the crate and its exact version, e.g. `shlex@1.1.0`";
     let ws = cwd().and_then(|cwd| workspace::Workspace::load(&cwd)).map_err(|e| {
-        format!("`{name}` names no version, and there is no workspace to take it from: {e}\n  {help}")
+        anyhow!("`{name}` names no version, and there is no workspace to take it from: {e:#}\n  {help}")
     })?;
     let mut versions: Vec<String> = ws
         .metadata
@@ -443,10 +474,10 @@ fn locked_version(shell: &Shell, name: &str) -> Result<String, String> {
             shell.status("Using", &format!("{name} {one}, the version in `Cargo.lock`"));
             Ok(one.clone())
         }
-        [] => Err(format!(
+        [] => Err(anyhow!(
             "`{name}` names no version, and the workspace's graph has no `{name}` to take it from\n  {help}"
         )),
-        many => Err(format!(
+        many => Err(anyhow!(
             "`{name}` names no version, and the workspace's graph has {} of them: {}\n  help: name \
              one, e.g. `{name}@{}`",
             many.len(),

@@ -4,6 +4,7 @@
 //! conflicts. The question patch-package and Debian users ask most: which
 //! patches can go, and which can move to a new release as they are.
 
+use anyhow::{anyhow, Result};
 use std::path::{Path, PathBuf};
 
 use build_patch::patch::{self, ApplyOptions, PatchFile};
@@ -114,7 +115,7 @@ pub fn outdated(
     args: &[String],
     offline: bool,
     format: Format,
-) -> Result<bool, String> {
+) -> Result<bool> {
     let ws = Workspace::load(cwd)?;
     let dirs: Vec<PathBuf> = if args.is_empty() {
         ws.shims.clone()
@@ -124,7 +125,7 @@ pub fn outdated(
             .collect::<Result<_, _>>()?
     };
     if dirs.is_empty() {
-        return Err("this workspace wires no build-patch shim".to_string());
+        return Err(anyhow!("this workspace wires no build-patch shim"));
     }
     let mut reports = Vec::new();
     for dir in &dirs {
@@ -158,7 +159,7 @@ pub fn outdated(
 }
 
 /// The releases of a shim's crate and what its patches do against them.
-pub fn report(ws: &Workspace, shim: ShimInfo, offline: bool) -> Result<Report, String> {
+pub fn report(ws: &Workspace, shim: ShimInfo, offline: bool) -> Result<Report> {
     let reqs = graph_requirements(ws, &shim);
     let compatible = newest(ws, &shim, &reqs, offline)?;
     let latest = newest(ws, &shim, "*", offline)?;
@@ -166,7 +167,7 @@ pub fn report(ws: &Workspace, shim: ShimInfo, offline: bool) -> Result<Report, S
         &shim.dir,
         &shim.patches.iter().map(PathBuf::from).collect::<Vec<_>>(),
     )
-    .map_err(|e| e.to_string())?;
+    .map_err(crate::opaque)?;
     let mut report = Report {
         shim,
         compatible,
@@ -191,11 +192,7 @@ pub fn report(ws: &Workspace, shim: ShimInfo, offline: bool) -> Result<Report, S
 
 /// The newest release of the shim's crate: the newest the graph's
 /// requirements admit, or (`latest`) the newest of all.
-pub fn newest_release(
-    ws: &Workspace,
-    shim: &ShimInfo,
-    latest: bool,
-) -> Result<Option<String>, String> {
+pub fn newest_release(ws: &Workspace, shim: &ShimInfo, latest: bool) -> Result<Option<String>> {
     let req = if latest {
         "*".to_string()
     } else {
@@ -245,13 +242,8 @@ fn graph_requirements(ws: &Workspace, shim: &ShimInfo) -> String {
 /// The newest version of the shim's crate that `req` admits, from the
 /// shim's registry (crates.io or an alternative one; a git shim has no
 /// releases: `None`).
-fn newest(
-    ws: &Workspace,
-    shim: &ShimInfo,
-    req: &str,
-    offline: bool,
-) -> Result<Option<Version>, String> {
-    VersionReq::parse(req).map_err(|e| format!("`{req}` is not a requirement: {e}"))?;
+fn newest(ws: &Workspace, shim: &ShimInfo, req: &str, offline: bool) -> Result<Option<Version>> {
+    VersionReq::parse(req).map_err(|e| anyhow!("`{req}` is not a requirement: {e}"))?;
     let dependency = match &shim.from {
         Upstream::CratesIo => format!("{req:?}"),
         Upstream::Registry(r) => format!("{{ version = {req:?}, registry = {r:?} }}"),
@@ -270,11 +262,11 @@ pub fn resolve_version(
     name: &str,
     dependency: &str,
     offline: bool,
-) -> Result<Option<Version>, String> {
+) -> Result<Option<Version>> {
     let scratch = ws.target_dir.join("build-patch").join("resolve").join(name);
     let _ = std::fs::remove_dir_all(&scratch);
     std::fs::create_dir_all(scratch.join("src"))
-        .map_err(|e| format!("cannot create `{}`: {e}", scratch.display()))?;
+        .map_err(|e| anyhow!("cannot create `{}`: {e}", scratch.display()))?;
     let manifest = scratch.join("Cargo.toml");
     std::fs::write(
         &manifest,
@@ -284,7 +276,7 @@ pub fn resolve_version(
         ),
     )
     .and_then(|()| std::fs::write(scratch.join("src/lib.rs"), ""))
-    .map_err(|e| format!("cannot write `{}`: {e}", manifest.display()))?;
+    .map_err(|e| anyhow!("cannot write `{}`: {e}", manifest.display()))?;
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut cmd = std::process::Command::new(cargo);
     cmd.arg("generate-lockfile")
@@ -296,13 +288,13 @@ pub fn resolve_version(
     }
     let out = cmd
         .output()
-        .map_err(|e| format!("cannot run `cargo generate-lockfile`: {e}"))?;
+        .map_err(|e| anyhow!("cannot run `cargo generate-lockfile`: {e}"))?;
     if !out.status.success() {
         let err = String::from_utf8_lossy(&out.stderr);
         if err.contains("failed to select a version") || err.contains("no matching package") {
             return Ok(None);
         }
-        return Err(format!(
+        return Err(anyhow!(
             "cannot find the releases of `{name}`: {}{}",
             err.trim_end(),
             if offline {
@@ -313,10 +305,10 @@ pub fn resolve_version(
         ));
     }
     let lock = std::fs::read_to_string(scratch.join("Cargo.lock"))
-        .map_err(|e| format!("cannot read the scratch lock file: {e}"))?;
+        .map_err(|e| anyhow!("cannot read the scratch lock file: {e}"))?;
     let doc: toml_edit::DocumentMut = lock
         .parse()
-        .map_err(|e| format!("cannot parse the scratch lock file: {e}"))?;
+        .map_err(|e| anyhow!("cannot parse the scratch lock file: {e}"))?;
     let version = doc
         .get("package")
         .and_then(|p| p.as_array_of_tables())
@@ -335,13 +327,12 @@ fn try_patches(
     shim: &ShimInfo,
     version: &Version,
     patches: &[PatchReport],
-) -> Result<Vec<Outcome>, String> {
-    let scratch =
-        tempfile::tempdir().map_err(|e| format!("cannot create a scratch folder: {e}"))?;
+) -> Result<Vec<Outcome>> {
+    let scratch = crate::fs::scratch_dir()?;
     let staged = shim
         .config_with(&scratch.path().join("out"), &[], &version.to_string())
         .stage()
-        .map_err(|e| e.to_string())?;
+        .map_err(crate::opaque)?;
     let tree = scratch.path().join("tree");
     copy_tree(staged.staged_dir(), &tree)?;
     let mut options = ApplyOptions::new();

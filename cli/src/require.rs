@@ -4,6 +4,7 @@
 //! dependent that would pull in a second copy of a shared crate; `new
 //! --require` writes one for a single shim.
 
+use anyhow::{anyhow, Result};
 use cargo_metadata::semver::{Version, VersionReq};
 use toml_edit::{DocumentMut, Item};
 
@@ -19,10 +20,10 @@ pub fn set_requirement(
     manifest: &str,
     dep: &str,
     req: &str,
-) -> Result<Option<(String, Vec<String>)>, String> {
+) -> Result<Option<(String, Vec<String>)>> {
     let mut doc: DocumentMut = manifest
         .parse()
-        .map_err(|e| format!("cannot parse the manifest: {e}"))?;
+        .map_err(|e| anyhow!("cannot parse the manifest: {e}"))?;
     let mut old = Vec::new();
     let mut set = |table: &mut dyn toml_edit::TableLike| {
         for kind in KINDS {
@@ -92,7 +93,7 @@ pub fn requirement_patch(
     dep: &str,
     req: &str,
     why: &str,
-) -> Result<Option<String>, String> {
+) -> Result<Option<String>> {
     let Some((patched, old)) = set_requirement(manifest, dep, req)? else {
         return Ok(None);
     };

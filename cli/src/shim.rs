@@ -6,9 +6,10 @@
 //! `Cargo.toml` with a format-preserving editor, so `sync` keeps whatever
 //! the user added: a `[workspace]` table, other metadata, comments.
 
+use anyhow::{anyhow, Result};
 use std::path::{Component, Path, PathBuf};
 
-use build_patch::Config;
+use build_patch::{Config, BUILD_PATCH};
 use toml_edit::{value, Array, DocumentMut, Item, Table};
 
 use crate::shell::Shell;
@@ -46,10 +47,9 @@ fn write_requirement_patches(
     req: &NewShim<'_>,
     cwd: &Path,
     staged: &Path,
-) -> Result<Vec<PathBuf>, String> {
+) -> Result<Vec<PathBuf>> {
     let manifest_path = staged.join("Cargo.toml");
-    let mut manifest = std::fs::read_to_string(&manifest_path)
-        .map_err(|e| format!("cannot read `{}`: {e}", manifest_path.display()))?;
+    let mut manifest = crate::fs::read_to_string(&manifest_path)?;
     let root = locate_manifest(cwd, true)
         .and_then(|m| m.parent().map(Path::to_path_buf))
         .unwrap_or_else(|| cwd.to_path_buf());
@@ -65,11 +65,12 @@ fn write_requirement_patches(
             &why,
         )?
         .ok_or_else(|| {
-            format!(
+            anyhow!(
                 "{} {} has no dependency `{dep}` to require `{requirement}` of, or requires \
                  exactly that already\n  help: `--require` takes a dependency of the crate \
                  (normal or build, any target) and its new requirement",
-                req.name, req.version
+                req.name,
+                req.version
             )
         })?;
         let (patched, _) = crate::require::set_requirement(&manifest, dep, requirement)?
@@ -105,15 +106,15 @@ fn build_patch_dep(path: Option<&Path>, shim_dir: &Path, cwd: &Path) -> Item {
     }
 }
 
-pub fn new(shell: &Shell, req: &NewShim<'_>) -> Result<(), String> {
+pub fn new(shell: &Shell, req: &NewShim<'_>) -> Result<()> {
     if req.dir.join("Cargo.toml").exists() {
-        return Err(format!(
+        return Err(anyhow!(
             "`{}` already holds a crate\n  help: pick another `--path`, or run `cargo build-patch sync {}` to update that shim",
             req.dir.display(),
             req.dir.display()
         ));
     }
-    let cwd = current_dir()?;
+    let cwd = crate::fs::current_dir()?;
     let abs_dir = cwd.join(req.dir);
     let stage = |patches: &[PathBuf], scratch: &Path| {
         let mut cfg = Config::new();
@@ -124,14 +125,13 @@ pub fn new(shell: &Shell, req: &NewShim<'_>) -> Result<(), String> {
             cfg.patch(p);
         }
         req.from.configure(&mut cfg);
-        cfg.stage().map_err(|e| e.to_string())
+        cfg.stage().map_err(crate::opaque)
     };
     shell.status(
         "Staging",
         &format!("{} {}{}", req.name, req.version, req.from.describe()),
     );
-    let scratch =
-        tempfile::tempdir().map_err(|e| format!("cannot create a scratch folder: {e}"))?;
+    let scratch = crate::fs::scratch_dir()?;
     let mut out = stage(req.patches, scratch.path())?;
     let mut patches = req.patches.to_vec();
     if !req.requires.is_empty() {
@@ -201,12 +201,12 @@ pub fn new(shell: &Shell, req: &NewShim<'_>) -> Result<(), String> {
             build_patch_dep(req.build_patch_path, &abs_dir, &cwd),
         );
 
-    let lib_rs = out.shim_lib_rs().map_err(|e| e.to_string())?;
-    let build_files = out.shim_build_files(None).map_err(|e| e.to_string())?;
+    let lib_rs = out.shim_lib_rs().map_err(crate::opaque)?;
+    let build_files = out.shim_build_files(None).map_err(crate::opaque)?;
     check_build_files(&build_files, "src/lib.rs")?;
-    write(&abs_dir.join("Cargo.toml"), &doc.to_string())?;
+    write(&abs_dir.join("Cargo.toml"), doc.to_string())?;
     for (rel, bytes) in &build_files {
-        write_bytes(&abs_dir.join(rel), bytes)?;
+        write(&abs_dir.join(rel), bytes)?;
     }
     write(&abs_dir.join("src/lib.rs"), &lib_rs)?;
     if let Some(script) = out.upstream_build_script() {
@@ -236,7 +236,7 @@ fn wire_and_verify(
     cwd: &Path,
     abs_dir: &Path,
     large: bool,
-) -> Result<(), String> {
+) -> Result<()> {
     let shim_name = req.rename.unwrap_or(req.name);
     let profile = if large {
         profile_note(shim_name)
@@ -259,7 +259,7 @@ fn wire_and_verify(
             return Ok(());
         }
         Err(crate::wire::NotWired::Conflict(text)) => {
-            return Err(format!(
+            return Err(anyhow!(
                 "the shim is written in `{}`, but not wired: {text}",
                 req.dir.display()
             ))
@@ -276,9 +276,9 @@ fn wire_and_verify(
         let before = plan.write()?;
         if let Err(e) = crate::workspace::Workspace::load(cwd) {
             write(&plan.manifest, &before)?;
-            return Err(format!(
+            return Err(anyhow!(
                 "the shim is written in `{}`, but Cargo refuses the workspace with it wired, so \
-                 `{shown}` is as it was: {e}\n  help: to wire it by hand, {}",
+                 `{shown}` is as it was: {e:#}\n  help: to wire it by hand, {}",
                 req.dir.display(),
                 plan.note(cwd)
             ));
@@ -296,8 +296,8 @@ fn wire_and_verify(
             }
         }
         Err(e) => {
-            return Err(format!(
-                "the shim is written in `{}` and wired, but the build will not use it: {e}",
+            return Err(anyhow!(
+                "the shim is written in `{}` and wired, but the build will not use it: {e:#}",
                 req.dir.display()
             ))
         }
@@ -366,24 +366,23 @@ pub fn locate_manifest(dir: &Path, workspace: bool) -> Option<PathBuf> {
     Some(PathBuf::from(path.trim_end()))
 }
 
-pub fn sync(shell: &Shell, dir: &Path) -> Result<(), String> {
+pub fn sync(shell: &Shell, dir: &Path) -> Result<()> {
     let manifest_path = dir.join("Cargo.toml");
     let mut doc = read_doc(&manifest_path)?;
     let info = ShimInfo::read(dir)?;
     if let Some(e) = info.settings_in_code() {
-        return Err(e);
+        return Err(anyhow!(e));
     }
     let (shim_name, name, version) = (&info.name, &info.upstream, &info.version);
-    let scratch =
-        tempfile::tempdir().map_err(|e| format!("cannot create a scratch folder: {e}"))?;
+    let scratch = crate::fs::scratch_dir()?;
     let cfg = info.config(scratch.path());
     // A shim that compiles another version than it claims is not synced
     // around: mirroring that version's manifest would hide the mismatch.
     cfg.check_shim().map_err(|e| {
-        format!("{e}\n  `sync` mirrors the upstream a shim names; it does not move a shim to another version")
+        anyhow!("{e}\n  `sync` mirrors the upstream a shim names; it does not move a shim to another version")
     })?;
     shell.status("Staging", &format!("{name} {version}"));
-    let out = cfg.stage().map_err(|e| e.to_string())?;
+    let out = cfg.stage().map_err(crate::opaque)?;
     let upstream = read_doc(&out.staged_dir().join("Cargo.toml"))?;
 
     let before = doc.to_string();
@@ -400,9 +399,8 @@ pub fn sync(shell: &Shell, dir: &Path) -> Result<(), String> {
         .unwrap_or("src/lib.rs")
         .to_string();
     let lib_file = dir.join(&lib_path);
-    let lib_text = std::fs::read_to_string(&lib_file)
-        .map_err(|e| format!("cannot read `{}`: {e}", lib_file.display()))?;
-    let synced = out.sync_shim_lib_rs(&lib_text).map_err(|e| e.to_string())?;
+    let lib_text = crate::fs::read_to_string(&lib_file)?;
+    let synced = out.sync_shim_lib_rs(&lib_text).map_err(crate::opaque)?;
     if synced != lib_text {
         write(&lib_file, &synced)?;
         shell.status("Updated", &format!("`{}`", lib_file.display()));
@@ -418,10 +416,10 @@ pub fn sync(shell: &Shell, dir: &Path) -> Result<(), String> {
 }
 
 /// The shim's build script files must not overwrite what makes it a shim.
-fn check_build_files(files: &[(PathBuf, Vec<u8>)], lib_path: &str) -> Result<(), String> {
+fn check_build_files(files: &[(PathBuf, Vec<u8>)], lib_path: &str) -> Result<()> {
     for (rel, _) in files {
         if rel == Path::new("Cargo.toml") || rel == Path::new(lib_path) {
-            return Err(format!(
+            return Err(anyhow!(
                 "the upstream build script reads `{}` at compile time, which a shim cannot \
                  hold (it is the shim's own)\n  see docs/limits.md, \"Upstream build scripts\"",
                 rel.display()
@@ -440,7 +438,7 @@ fn sync_build_files(
     doc: &DocumentMut,
     out: &build_patch::Output,
     lib_path: &str,
-) -> Result<bool, String> {
+) -> Result<bool> {
     let current = doc
         .get("package")
         .and_then(|p| p.get("build"))
@@ -459,13 +457,13 @@ fn sync_build_files(
     }
     let files = out
         .shim_build_files(existing.as_deref())
-        .map_err(|e| e.to_string())?;
+        .map_err(crate::opaque)?;
     check_build_files(&files, lib_path)?;
     let mut changed = false;
     for (rel, bytes) in &files {
         let path = dir.join(rel);
         if std::fs::read(&path).ok().as_deref() != Some(&bytes[..]) {
-            write_bytes(&path, bytes)?;
+            write(&path, bytes)?;
             shell.status("Updated", &format!("`{}`", path.display()));
             changed = true;
         }
@@ -718,9 +716,6 @@ fn mirror_target_tables(doc: &mut DocumentMut, upstream: &DocumentMut, kind: &st
     }
 }
 
-/// The shim's own build-dependency.
-const BUILD_PATCH: &str = "build-patch";
-
 /// Makes `parent[key]` hold the entries of `upstream`, keeping entries whose
 /// value already agrees (and their decoration) untouched, and the entry
 /// named `keep` whatever the upstream says. An existing table stays where it
@@ -832,25 +827,7 @@ fn set_or_remove(table: &mut Table, key: &str, item: Option<Item>) {
     }
 }
 
-fn write_bytes(path: &Path, bytes: &[u8]) -> Result<(), String> {
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent)
-            .map_err(|e| format!("cannot create `{}`: {e}", parent.display()))?;
-    }
-    std::fs::write(path, bytes).map_err(|e| format!("cannot write `{}`: {e}", path.display()))
-}
-
-fn write(path: &Path, text: &str) -> Result<(), String> {
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent)
-            .map_err(|e| format!("cannot create `{}`: {e}", parent.display()))?;
-    }
-    std::fs::write(path, text).map_err(|e| format!("cannot write `{}`: {e}", path.display()))
-}
-
-fn current_dir() -> Result<PathBuf, String> {
-    std::env::current_dir().map_err(|e| format!("cannot read the current directory: {e}"))
-}
+use crate::fs::write_creating as write;
 
 fn indent(text: &str) -> String {
     text.lines().map(|l| format!("    {l}\n")).collect()

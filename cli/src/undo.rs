@@ -3,6 +3,7 @@
 //! does not compile) restores every one of them, so that it changes all or
 //! nothing.
 
+use anyhow::{anyhow, Result};
 use std::path::{Path, PathBuf};
 
 /// The contents of files (or their absence) at one moment, to restore.
@@ -22,14 +23,14 @@ impl Snapshot {
     }
 
     /// Records `path` as it is now: its bytes, or that it does not exist.
-    pub fn file(&mut self, path: &Path) -> Result<(), String> {
+    pub fn file(&mut self, path: &Path) -> Result<()> {
         if self.files.iter().any(|(p, _)| p == path) {
             return Ok(());
         }
         let bytes = match std::fs::read(path) {
             Ok(b) => Some(b),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-            Err(e) => return Err(format!("cannot read `{}`: {e}", path.display())),
+            Err(e) => return Err(anyhow!("cannot read `{}`: {e}", path.display())),
         };
         self.files.push((path.to_path_buf(), bytes));
         Ok(())
@@ -38,7 +39,7 @@ impl Snapshot {
     /// Records every file under `dir` (not following links, skipping
     /// `target`, `.git` and a shim's edit folder), and that files created there later are to be
     /// removed by [`Snapshot::restore`].
-    pub fn tree(&mut self, dir: &Path) -> Result<(), String> {
+    pub fn tree(&mut self, dir: &Path) -> Result<()> {
         let (files, dirs) = walk(dir)?;
         for f in files {
             self.file(&f)?;
@@ -50,13 +51,12 @@ impl Snapshot {
 
     /// Puts every recorded file back as it was, and removes the files
     /// created since in the recorded trees.
-    pub fn restore(&self) -> Result<(), String> {
+    pub fn restore(&self) -> Result<()> {
         for tree in &self.trees {
             let (files, dirs) = walk(tree)?;
             for f in files {
                 if !self.files.iter().any(|(p, _)| *p == f) {
-                    std::fs::remove_file(&f)
-                        .map_err(|e| format!("cannot remove `{}`: {e}", f.display()))?;
+                    crate::fs::remove_file(&f)?;
                 }
             }
             for d in dirs.iter().rev() {
@@ -69,19 +69,12 @@ impl Snapshot {
             match bytes {
                 Some(b) => {
                     if std::fs::read(path).ok().as_deref() != Some(&b[..]) {
-                        if let Some(parent) = path.parent() {
-                            std::fs::create_dir_all(parent).map_err(|e| {
-                                format!("cannot create `{}`: {e}", parent.display())
-                            })?;
-                        }
-                        std::fs::write(path, b)
-                            .map_err(|e| format!("cannot write `{}`: {e}", path.display()))?;
+                        crate::fs::write_creating(path, b)?;
                     }
                 }
                 None => {
                     if path.exists() {
-                        std::fs::remove_file(path)
-                            .map_err(|e| format!("cannot remove `{}`: {e}", path.display()))?;
+                        crate::fs::remove_file(path)?;
                     }
                 }
             }
@@ -92,21 +85,21 @@ impl Snapshot {
 
 /// The regular files and the folders under `dir` (itself included),
 /// without `target/`, `.git/` and a shim's edit folder.
-fn walk(dir: &Path) -> Result<(Vec<PathBuf>, Vec<PathBuf>), String> {
+fn walk(dir: &Path) -> Result<(Vec<PathBuf>, Vec<PathBuf>)> {
     let (mut files, mut dirs) = (Vec::new(), Vec::new());
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
         let entries = match std::fs::read_dir(&d) {
             Ok(e) => e,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
-            Err(e) => return Err(format!("cannot read `{}`: {e}", d.display())),
+            Err(e) => return Err(anyhow!("cannot read `{}`: {e}", d.display())),
         };
         dirs.push(d.clone());
         for e in entries {
-            let e = e.map_err(|e| format!("cannot read `{}`: {e}", d.display()))?;
+            let e = e.map_err(|e| anyhow!("cannot read `{}`: {e}", d.display()))?;
             let kind = e
                 .file_type()
-                .map_err(|err| format!("cannot read `{}`: {err}", e.path().display()))?;
+                .map_err(|err| anyhow!("cannot read `{}`: {err}", e.path().display()))?;
             let name = e.file_name();
             if kind.is_dir() {
                 if name != "target" && name != ".git" && name != crate::edit::EDIT_DIR {

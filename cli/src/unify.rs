@@ -10,6 +10,7 @@
 //! it resolves again, prints what changed, and checks that the workspace
 //! compiles.
 
+use anyhow::{anyhow, Result};
 use std::path::{Path, PathBuf};
 
 use cargo_metadata::semver::{Version, VersionReq};
@@ -38,7 +39,7 @@ struct Dependent<'m> {
     later: bool,
 }
 
-pub fn unify(shell: &Shell, cwd: &Path, req: &Request<'_>) -> Result<(), String> {
+pub fn unify(shell: &Shell, cwd: &Path, req: &Request<'_>) -> Result<()> {
     let ws = Workspace::load(cwd)?;
     let root = ws.metadata.workspace_root.as_std_path().to_path_buf();
     let (name, wanted) = match req.spec.split_once('@') {
@@ -46,12 +47,12 @@ pub fn unify(shell: &Shell, cwd: &Path, req: &Request<'_>) -> Result<(), String>
         None => (req.spec, highest_caret(&ws.metadata, req.spec)?),
     };
     let series = VersionReq::parse(&format!("^{wanted}")).map_err(|e| {
-        format!("`{wanted}` is not a version\n  help: write it as in a requirement, e.g. `{name}@0.11`: {e}")
+        anyhow!("`{wanted}` is not a version\n  help: write it as in a requirement, e.g. `{name}@0.11`: {e}")
     })?;
     let target = lowest(&wanted)?;
     let before = versions_in_graph(&ws.metadata, name);
     if before.is_empty() {
-        return Err(format!(
+        return Err(anyhow!(
             "nothing in the workspace's graph depends on `{name}`\n  help: check the name (`cargo tree -i {name}`)"
         ));
     }
@@ -192,7 +193,7 @@ pub fn unify(shell: &Shell, cwd: &Path, req: &Request<'_>) -> Result<(), String>
         for dir in &shims {
             warnings.extend(crate::graph::verify(&after_ws, dir)?);
         }
-        Ok::<_, String>((after_ws, warnings))
+        Ok::<_, anyhow::Error>((after_ws, warnings))
     })();
     let after_ws = match written {
         Ok((after_ws, warnings)) => {
@@ -203,10 +204,10 @@ pub fn unify(shell: &Shell, cwd: &Path, req: &Request<'_>) -> Result<(), String>
         }
         Err(e) => {
             return Err(match undo.put_back() {
-                Ok(()) => format!(
-                    "{e}\n  note: `unify` changed nothing: it put back every file it had written"
+                Ok(()) => anyhow!(
+                    "{e:#}\n  note: `unify` changed nothing: it put back every file it had written"
                 ),
-                Err(u) => format!("{e}\n  and could not put back what it had written: {u}"),
+                Err(u) => anyhow!("{e:#}\n  and could not put back what it had written: {u:#}"),
             })
         }
     };
@@ -237,7 +238,7 @@ pub fn unify(shell: &Shell, cwd: &Path, req: &Request<'_>) -> Result<(), String>
                 ));
             }
         }
-        return Err(format!(
+        return Err(anyhow!(
             "the graph still holds {} versions of `{name}`: {}\n  {}",
             after.len(),
             list(&after),
@@ -252,7 +253,7 @@ pub fn unify(shell: &Shell, cwd: &Path, req: &Request<'_>) -> Result<(), String>
 
 /// The highest version required by a caret requirement on `name` in the
 /// graph (`^0.11` → `0.11`, as written without the caret).
-fn highest_caret(metadata: &Metadata, name: &str) -> Result<String, String> {
+fn highest_caret(metadata: &Metadata, name: &str) -> Result<String> {
     let mut best: Option<(Version, String)> = None;
     for p in &metadata.packages {
         if !crate::graph::depends_in_resolve(metadata, p, name) {
@@ -277,19 +278,19 @@ fn highest_caret(metadata: &Metadata, name: &str) -> Result<String, String> {
         }
     }
     best.map(|(_, t)| t).ok_or_else(|| {
-        format!(
+        anyhow!(
             "no caret requirement on `{name}` in the graph to unify on\n  help: name the version: `cargo build-patch unify {name}@VERSION`"
         )
     })
 }
 
 /// `0.11` → 0.11.0: the lowest version a requirement written so admits.
-fn lowest(wanted: &str) -> Result<Version, String> {
+fn lowest(wanted: &str) -> Result<Version> {
     let mut parts: Vec<&str> = wanted.split('.').collect();
     while parts.len() < 3 {
         parts.push("0");
     }
-    Version::parse(&parts.join(".")).map_err(|e| format!("`{wanted}` is not a version: {e}"))
+    Version::parse(&parts.join(".")).map_err(|e| anyhow!("`{wanted}` is not a version: {e}"))
 }
 
 /// The versions of `name` in the resolved graph, lowest first.
@@ -362,23 +363,17 @@ fn shim_of(ws: &Workspace, p: &Package) -> Option<ShimInfo> {
 
 /// The `Cargo.toml` the next patch of `d` applies to: the registry copy's,
 /// or, for a shim, the patched upstream's as the shim stages it.
-fn current_manifest(d: &Dependent) -> Result<String, String> {
+fn current_manifest(d: &Dependent) -> Result<String> {
     match &d.shim {
         None => {
             let path = d.package.manifest_path.as_std_path();
-            std::fs::read_to_string(path)
-                .map_err(|e| format!("cannot read `{}`: {e}", path.display()))
+            crate::fs::read_to_string(path)
         }
         Some(shim) => {
-            let scratch =
-                tempfile::tempdir().map_err(|e| format!("cannot create a scratch folder: {e}"))?;
-            let out = shim
-                .config(scratch.path())
-                .stage()
-                .map_err(|e| e.to_string())?;
+            let scratch = crate::fs::scratch_dir()?;
+            let out = shim.config(scratch.path()).stage().map_err(crate::opaque)?;
             let path = out.staged_dir().join("Cargo.toml");
-            std::fs::read_to_string(&path)
-                .map_err(|e| format!("cannot read `{}`: {e}", path.display()))
+            crate::fs::read_to_string(&path)
         }
     }
 }
@@ -396,7 +391,7 @@ struct Undo {
 }
 
 impl Undo {
-    fn record(root: &Path, planned: &[(&Dependent, String, PathBuf)]) -> Result<Undo, String> {
+    fn record(root: &Path, planned: &[(&Dependent, String, PathBuf)]) -> Result<Undo> {
         let mut snapshot = crate::undo::Snapshot::new();
         snapshot.file(&root.join("Cargo.toml"))?;
         snapshot.file(&root.join("Cargo.lock"))?;
@@ -424,11 +419,10 @@ impl Undo {
 
     /// Puts back what was recorded and removes the shim folders (and the
     /// `patches/` folder) created since.
-    fn put_back(&self) -> Result<(), String> {
+    fn put_back(&self) -> Result<()> {
         for dir in dirs_in(&self.root.join("patched")) {
             if !self.shims_before.contains(&dir) {
-                std::fs::remove_dir_all(&dir)
-                    .map_err(|e| format!("cannot remove `{}`: {e}", dir.display()))?;
+                crate::fs::remove_dir_all(&dir)?;
             }
         }
         self.snapshot.restore()?;
@@ -457,17 +451,11 @@ fn dirs_in(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
-fn write_patch(file: &Path, text: &str) -> Result<(), String> {
-    if let Some(parent) = file.parent() {
-        std::fs::create_dir_all(parent)
-            .map_err(|e| format!("cannot create `{}`: {e}", parent.display()))?;
-    }
-    std::fs::write(file, text).map_err(|e| format!("cannot write `{}`: {e}", file.display()))
-}
+use crate::fs::write_creating as write_patch;
 
 /// Appends `file` to the patch list of `shim` (its `patches` array, or the
 /// quilt series it names last).
-fn add_to_shim(shim: &ShimInfo, file: &Path) -> Result<(), String> {
+fn add_to_shim(shim: &ShimInfo, file: &Path) -> Result<()> {
     if shim.patches.iter().any(|p| {
         crate::workspace::canonical(&shim.dir.join(p)) == crate::workspace::canonical(file)
     }) {
@@ -485,7 +473,7 @@ fn new_shim(
     p: &Package,
     file: &Path,
     build_patch_path: Option<&Path>,
-) -> Result<PathBuf, String> {
+) -> Result<PathBuf> {
     let version = p.version.to_string();
     let mut dir = root.join("patched").join(p.name.as_str());
     if dir.join("Cargo.toml").exists() {
@@ -605,14 +593,14 @@ fn list(versions: &[Version]) -> String {
 
 /// `cargo check --workspace` of the unified graph; on failure, the first
 /// error of each crate that does not compile.
-fn check_compiles(shell: &Shell, root: &Path) -> Result<(), String> {
+fn check_compiles(shell: &Shell, root: &Path) -> Result<()> {
     shell.status("Checking", "the workspace compiles with the unified graph");
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let out = std::process::Command::new(cargo)
         .args(["check", "--workspace", "--message-format", "json"])
         .current_dir(root)
         .output()
-        .map_err(|e| format!("cannot run `cargo check`: {e}"))?;
+        .map_err(|e| anyhow!("cannot run `cargo check`: {e}"))?;
     if out.status.success() {
         return Ok(());
     }
@@ -634,7 +622,7 @@ fn check_compiles(shell: &Shell, root: &Path) -> Result<(), String> {
             .collect::<Vec<_>>()
             .join("\n  ")
     };
-    Err(format!(
+    Err(anyhow!(
         "the graph is unified, but the workspace does not compile against it:\n  {detail}\n  \
          help: a dependent whose code needs another version of the shared crate needs a code \
          patch too (`cargo build-patch edit` its shim), or leave it out of the unification"

@@ -7,6 +7,7 @@
 //! another key with `package = "…"`, which is how Cargo takes two patches
 //! of one crate (for two semver series).
 
+use anyhow::{anyhow, Result};
 use std::path::{Path, PathBuf};
 
 use toml_edit::{value, DocumentMut, InlineTable, Item, Table};
@@ -69,7 +70,7 @@ fn plan_patch(req: &Request<'_>, cwd: &Path) -> Result<Plan, NotWired> {
         ))
     })?;
     let root = manifest.parent().unwrap_or(cwd);
-    let doc = read_doc(&manifest).map_err(NotWired::Conflict)?;
+    let doc = read_doc(&manifest).map_err(|e| NotWired::Conflict(crate::message(&e)))?;
     let path = relative_path(root, req.dir);
     let existing = doc
         .get("patch")
@@ -213,7 +214,7 @@ fn plan_dependency(req: &Request<'_>, rename: &str, cwd: &Path) -> Result<Plan, 
         ))
     })?;
     let base = manifest.parent().unwrap_or(cwd).to_path_buf();
-    let doc = read_doc(&manifest).map_err(NotWired::Conflict)?;
+    let doc = read_doc(&manifest).map_err(|e| NotWired::Conflict(crate::message(&e)))?;
     if !doc.contains_key("package") {
         return Err(NotWired::ByHand(format!(
             "`{}` is a virtual manifest, with no dependencies of its own: in the `Cargo.toml` of \
@@ -304,12 +305,11 @@ impl Plan {
 
     /// Writes the entry into the manifest, keeping everything else as it
     /// is; returns the manifest's text before, to put it back with.
-    pub fn write(&self) -> Result<String, String> {
-        let before = std::fs::read_to_string(&self.manifest)
-            .map_err(|e| format!("cannot read `{}`: {e}", self.manifest.display()))?;
+    pub fn write(&self) -> Result<String> {
+        let before = crate::fs::read_to_string(&self.manifest)?;
         let mut doc: DocumentMut = before
             .parse()
-            .map_err(|e| format!("cannot parse `{}`: {e}", self.manifest.display()))?;
+            .map_err(|e| anyhow!("cannot parse `{}`: {e}", self.manifest.display()))?;
         let mut table = doc.as_table_mut();
         for (i, name) in self.table.iter().enumerate() {
             let implicit = i + 1 < self.table.len();
@@ -322,7 +322,7 @@ impl Plan {
                 })
                 .as_table_mut()
                 .ok_or_else(|| {
-                    format!(
+                    anyhow!(
                         "`{}` in `{}` is not a table",
                         self.table[..=i].join("."),
                         self.manifest.display()
@@ -344,8 +344,7 @@ impl Plan {
                 table.insert(&self.key, value(entry));
             }
         }
-        std::fs::write(&self.manifest, doc.to_string())
-            .map_err(|e| format!("cannot write `{}`: {e}", self.manifest.display()))?;
+        crate::fs::write(&self.manifest, doc.to_string())?;
         Ok(before)
     }
 }

@@ -1,6 +1,7 @@
 //! Finding shims: what a shim's manifest says, which packages of a
 //! workspace are shims, and where the workspace's target directory is.
 
+use anyhow::{anyhow, Context, Result};
 use std::path::{Path, PathBuf};
 
 use build_patch::Config;
@@ -140,18 +141,13 @@ impl Upstream {
 
     /// Where the graph's package `p` comes from (crates.io for a path
     /// package), the registry's name from the Cargo configuration of `cwd`.
-    pub fn of_package(p: &cargo_metadata::Package, cwd: &Path) -> Result<Upstream, String> {
+    pub fn of_package(p: &cargo_metadata::Package, cwd: &Path) -> Result<Upstream> {
         let Some(source) = &p.source else {
             return Ok(Upstream::CratesIo);
         };
         Upstream::from_source_id(&source.repr, |index| registry_name(cwd, index))
             .map(Option::unwrap_or_default)
-            .map_err(|e| {
-                format!(
-                    "cannot tell where `{} {}` comes from: {e}",
-                    p.name, p.version
-                )
-            })
+            .with_context(|| format!("cannot tell where `{} {}` comes from", p.name, p.version))
     }
 
     /// The source of a package as `cargo metadata` names it
@@ -161,7 +157,7 @@ impl Upstream {
     pub fn from_source_id(
         repr: &str,
         registry_name: impl Fn(&str) -> Option<String>,
-    ) -> Result<Option<Upstream>, String> {
+    ) -> Result<Option<Upstream>> {
         if let Some(rest) = repr.strip_prefix("git+") {
             let rest = rest.split('#').next().unwrap_or(rest);
             let (url, query) = rest.split_once('?').unwrap_or((rest, ""));
@@ -181,7 +177,7 @@ impl Upstream {
         }
         match registry_name(repr) {
             Some(name) => Ok(Some(Upstream::Registry(name))),
-            None => Err(format!(
+            None => Err(anyhow!(
                 "the graph takes it from `{repr}`, which no `[registries.NAME]` of the Cargo \
                  configuration names\n  help: pass `--registry NAME`, or `--git URL` for a \
                  repository"
@@ -191,71 +187,54 @@ impl Upstream {
 }
 
 impl ShimInfo {
-    /// Reads the shim in `dir`.
-    pub fn read(dir: &Path) -> Result<ShimInfo, String> {
+    /// Reads the shim in `dir`: its `[package.metadata.build-patch]` table
+    /// as the shim's build reads it (the library's reader, with the build's
+    /// errors for a bad table).
+    pub fn read(dir: &Path) -> Result<ShimInfo> {
         let manifest_path = dir.join("Cargo.toml");
-        let doc = read_doc(&manifest_path)?;
-        let package = doc.get("package");
-        let name = package
-            .and_then(|p| p.get("name"))
-            .and_then(Item::as_str)
-            .ok_or_else(|| format!("`{}` has no package name", manifest_path.display()))?
+        let text = crate::fs::read_to_string(&manifest_path)?;
+        // Not TOML: said in the CLI's words, as for every manifest it reads.
+        text.parse::<DocumentMut>()
+            .map_err(|e| anyhow!("cannot parse `{}`: {e}", manifest_path.display()))?;
+        let s = build_patch::parse_shim_settings(&text, &manifest_path).map_err(crate::opaque)?;
+        let name = s
+            .package_name()
+            .ok_or_else(|| anyhow!("`{}` has no package name", manifest_path.display()))?
             .to_string();
-        let meta = package
-            .and_then(|p| p.get("metadata"))
-            .and_then(|m| m.get("build-patch"))
-            .ok_or_else(|| {
-                format!(
-                    "`{}` has no `[package.metadata.build-patch]` table: it is not a build-patch shim",
-                    manifest_path.display()
-                )
-            })?;
-        let get = |k: &str| meta.get(k).and_then(Item::as_str).map(str::to_string);
-        let count = |k: &str| -> Result<Option<usize>, String> {
-            match meta.get(k).and_then(Item::as_integer) {
-                None => Ok(None),
-                Some(n) => usize::try_from(n).map(Some).map_err(|_| {
-                    format!(
-                        "`{k}` in `{}` must not be negative",
-                        manifest_path.display()
-                    )
-                }),
-            }
-        };
-        let package_version = package
-            .and_then(|p| p.get("version"))
-            .and_then(Item::as_str)
-            .map(str::to_string);
-        let version = get("version")
+        if !s.has_table() {
+            return Err(anyhow!(
+                "`{}` has no `[package.metadata.build-patch]` table: it is not a build-patch shim",
+                manifest_path.display()
+            ));
+        }
+        let package_version = s.package_version().map(str::to_string);
+        let version = s
+            .version()
+            .map(str::to_string)
             .or_else(|| package_version.clone())
-            .ok_or_else(|| format!("`{}` names no version", manifest_path.display()))?;
-        let patches = match meta.get("patches") {
-            Some(Item::Value(toml_edit::Value::Array(a))) => a
-                .iter()
-                .filter_map(|v| v.as_str())
-                .map(str::to_string)
-                .collect(),
-            Some(Item::Value(toml_edit::Value::String(s))) => vec![s.value().clone()],
-            _ => Vec::new(),
-        };
+            .ok_or_else(|| anyhow!("`{}` names no version", manifest_path.display()))?;
+        let path_text = |p: &Path| p.to_string_lossy().into_owned();
         Ok(ShimInfo {
             dir: dir.to_path_buf(),
-            upstream: get("crate").unwrap_or_else(|| name.clone()),
+            upstream: s.crate_name().unwrap_or(&name).to_string(),
             name,
             package_version: package_version.unwrap_or_else(|| version.clone()),
             version,
-            patches,
-            strip: count("strip")?,
-            fuzz: count("fuzz")?,
-            source: get("source"),
-            from: match (get("git"), get("registry")) {
+            patches: s
+                .patches()
+                .map(|p| p.iter().map(|p| path_text(p)).collect())
+                .unwrap_or_default(),
+            strip: s.strip(),
+            fuzz: s.fuzz(),
+            source: s.source().map(path_text),
+            from: match (s.git(), s.registry()) {
                 (Some(url), _) => Upstream::Git {
-                    url,
-                    reference: GIT_REFS
-                        .iter()
-                        .find_map(|k| get(k).map(|v| (k.to_string(), v))),
+                    url: url.to_string(),
+                    reference: s
+                        .git_reference()
+                        .map(|(k, v)| (k.to_string(), v.to_string())),
                 },
-                (None, Some(r)) => Upstream::Registry(r),
+                (None, Some(r)) => Upstream::Registry(r.to_string()),
                 (None, None) => Upstream::CratesIo,
             },
         })
@@ -380,7 +359,7 @@ pub struct Workspace {
 }
 
 impl Workspace {
-    pub fn load(cwd: &Path) -> Result<Workspace, String> {
+    pub fn load(cwd: &Path) -> Result<Workspace> {
         // Inside a shim that is not a workspace of its own, Cargo would take
         // the shim for the workspace (and write a `Cargo.lock` into it): the
         // workspace is the one around it.
@@ -405,7 +384,7 @@ impl Workspace {
                 .current_dir(cwd)
                 .exec()
                 .map_err(|e| {
-                    format!(
+                    anyhow!(
                         "`cargo metadata` failed in `{}`: {}\n  help: run this in the Cargo \
                          workspace that uses the shims (where a `Cargo.toml` is), or fix the error \
                          Cargo reports",
@@ -445,15 +424,15 @@ impl Workspace {
     /// one of the workspace's shims (`NAME` its package name or the
     /// upstream's, `VERSION` the upstream version). A name that matches
     /// more than one shim is refused with each of them listed.
-    pub fn find(&self, cwd: &Path, arg: &str) -> Result<PathBuf, String> {
+    pub fn find(&self, cwd: &Path, arg: &str) -> Result<PathBuf> {
         let dir = self.find_any(cwd, arg)?;
         if let Some(e) = ShimInfo::read(&dir).ok().and_then(|s| s.settings_in_code()) {
-            return Err(e);
+            return Err(anyhow!(e));
         }
         Ok(dir)
     }
 
-    fn find_any(&self, cwd: &Path, arg: &str) -> Result<PathBuf, String> {
+    fn find_any(&self, cwd: &Path, arg: &str) -> Result<PathBuf> {
         let as_dir = cwd.join(arg);
         if as_dir.join("Cargo.toml").is_file() {
             return Ok(as_dir);
@@ -462,7 +441,7 @@ impl Workspace {
         let matching: Vec<&ShimInfo> = shims.iter().filter(|s| s.is_named(arg)).collect();
         match matching[..] {
             [one] => Ok(one.dir.clone()),
-            [] => Err(format!(
+            [] => Err(anyhow!(
                 "no shim `{arg}`: it is neither a directory with a `Cargo.toml` nor the name of \
                  a shim of this workspace\n  help: the workspace's shims are: {}",
                 if shims.is_empty() {
@@ -471,7 +450,7 @@ impl Workspace {
                     listing(cwd, &shims.iter().collect::<Vec<_>>(), &shims)
                 }
             )),
-            _ => Err(format!(
+            _ => Err(anyhow!(
                 "`{arg}` names {} shims of this workspace: {}\n  help: name one of them by its \
                  directory or as NAME@VERSION, as listed",
                 matching.len(),
@@ -609,11 +588,10 @@ pub fn canonical(dir: &Path) -> PathBuf {
     dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf())
 }
 
-pub fn read_doc(path: &Path) -> Result<DocumentMut, String> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
+pub fn read_doc(path: &Path) -> Result<DocumentMut> {
+    let text = crate::fs::read_to_string(path)?;
     text.parse()
-        .map_err(|e| format!("cannot parse `{}`: {e}", path.display()))
+        .map_err(|e| anyhow!("cannot parse `{}`: {e}", path.display()))
 }
 
 /// The quilt `series` file a `patches` entry names: the entry itself when it
@@ -664,25 +642,23 @@ impl PatchTarget {
 
     /// Adds `file` at the end of the shim's list: a line of the series, the
     /// directory itself (when `file` is in it), or the manifest's array.
-    pub fn list(&self, shim: &ShimInfo, file: &Path) -> Result<(), String> {
+    pub fn list(&self, shim: &ShimInfo, file: &Path) -> Result<()> {
         if let Some(series) = &self.series {
             let dir = series.parent().unwrap_or(&shim.dir);
-            let mut s = std::fs::read_to_string(series)
-                .map_err(|e| format!("cannot read `{}`: {e}", series.display()))?;
+            let mut s = crate::fs::read_to_string(series)?;
             if !s.is_empty() && !s.ends_with('\n') {
                 s.push('\n');
             }
             s.push_str(&crate::shim::relative_path(dir, file));
             s.push('\n');
-            return std::fs::write(series, s)
-                .map_err(|e| format!("cannot write `{}`: {e}", series.display()));
+            return crate::fs::write(series, s);
         }
         let rel = crate::shim::relative_path(&shim.dir, file);
         if self.in_dir {
             if file.parent().map(canonical) == Some(canonical(&self.folder)) {
                 return Ok(());
             }
-            return Err(format!(
+            return Err(anyhow!(
                 "`{}` takes its patches from the folder `{}`, in name order, so `{rel}` cannot \
                  go at the end of its list\n  help: copy the patch into that folder under a \
                  name that sorts last, or list the shim's patches one by one",
@@ -694,7 +670,7 @@ impl PatchTarget {
         let mut doc = read_doc(&manifest_path)?;
         let meta = doc["package"]["metadata"]["build-patch"]
             .as_table_like_mut()
-            .ok_or_else(|| format!("`{}` has no build-patch table", manifest_path.display()))?;
+            .ok_or_else(|| anyhow!("`{}` has no build-patch table", manifest_path.display()))?;
         let mut list = match meta.get("patches") {
             Some(Item::Value(toml_edit::Value::Array(a))) => a.clone(),
             Some(Item::Value(toml_edit::Value::String(s))) => {
@@ -706,7 +682,6 @@ impl PatchTarget {
         };
         list.push(rel.as_str());
         meta.insert("patches", toml_edit::value(list));
-        std::fs::write(&manifest_path, doc.to_string())
-            .map_err(|e| format!("cannot write `{}`: {e}", manifest_path.display()))
+        crate::fs::write(&manifest_path, doc.to_string())
     }
 }
