@@ -106,15 +106,27 @@ pub(crate) fn get<'a>(table: &'a Table, dotted: &[&str]) -> Option<&'a Value> {
     table.get(*last)
 }
 
-/// Why a document is not valid TOML, and where.
+/// Why a document is not valid TOML or JSON, and where.
 #[derive(Debug)]
-pub(crate) struct TomlError {
+pub(crate) struct SyntaxError {
     line: usize,
     column: usize,
     message: String,
 }
 
-impl fmt::Display for TomlError {
+impl SyntaxError {
+    /// The error `message` at byte `pos` of `src`.
+    pub(crate) fn new(src: &str, pos: usize, message: String) -> SyntaxError {
+        let (line, column) = line_and_column(src, pos);
+        SyntaxError {
+            line,
+            column,
+            message,
+        }
+    }
+}
+
+impl fmt::Display for SyntaxError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
@@ -124,7 +136,10 @@ impl fmt::Display for TomlError {
     }
 }
 
-impl std::error::Error for TomlError {}
+impl std::error::Error for SyntaxError {}
+
+/// Why a document is not valid TOML, and where.
+pub(crate) type TomlError = SyntaxError;
 
 /// Parses a whole TOML document into its root table.
 pub(crate) fn parse(text: &str) -> Result<Table, TomlError> {
@@ -376,12 +391,7 @@ struct Parser<'a> {
 
 impl Parser<'_> {
     fn error_at(&self, pos: usize, message: impl Into<String>) -> TomlError {
-        let (line, column) = line_and_column(self.src, pos);
-        TomlError {
-            line,
-            column,
-            message: message.into(),
-        }
+        SyntaxError::new(self.src, pos, message.into())
     }
 
     /// `result`, its error placed at `start`.
@@ -406,10 +416,6 @@ impl Parser<'_> {
 
     fn peek_char(&self) -> Option<char> {
         self.src[self.pos..].chars().next()
-    }
-
-    fn rest(&self) -> &str {
-        &self.src[self.pos..]
     }
 
     fn eat(&mut self, b: u8) -> bool {
@@ -570,18 +576,7 @@ impl Parser<'_> {
 
     fn simple_key(&mut self) -> Result<String, TomlError> {
         match self.peek() {
-            Some(b'"') => {
-                if self.rest().starts_with("\"\"\"") {
-                    return Err(self.error("multi-line strings are not allowed as keys"));
-                }
-                self.basic_string()
-            }
-            Some(b'\'') => {
-                if self.rest().starts_with("'''") {
-                    return Err(self.error("multi-line strings are not allowed as keys"));
-                }
-                self.literal_string()
-            }
+            Some(q @ (b'"' | b'\'')) => self.string(q, true),
             Some(b) if is_bare_key_byte(b) => {
                 let start = self.pos;
                 while self.peek().is_some_and(is_bare_key_byte) {
@@ -595,20 +590,7 @@ impl Parser<'_> {
 
     fn value(&mut self) -> Result<Value, TomlError> {
         match self.peek() {
-            Some(b'"') => {
-                if self.rest().starts_with("\"\"\"") {
-                    self.multiline_basic_string().map(Value::String)
-                } else {
-                    self.basic_string().map(Value::String)
-                }
-            }
-            Some(b'\'') => {
-                if self.rest().starts_with("'''") {
-                    self.multiline_literal_string().map(Value::String)
-                } else {
-                    self.literal_string().map(Value::String)
-                }
-            }
+            Some(q @ (b'"' | b'\'')) => self.string(q, false).map(Value::String),
             Some(b'[') => self.nested(Parser::array),
             Some(b'{') => self.nested(Parser::inline_table),
             Some(b) if is_scalar_byte(b) => self.scalar(),
@@ -780,60 +762,78 @@ impl Parser<'_> {
         Ok(())
     }
 
-    fn basic_string(&mut self) -> Result<String, TomlError> {
+    /// Reads a string of either kind (`"` or `'` as `quote`), one-line or multi-line.
+    /// A key may only be a one-line string.
+    fn string(&mut self, quote: u8, key: bool) -> Result<String, TomlError> {
+        let multiline = self.peek_at(1) == Some(quote) && self.peek_at(2) == Some(quote);
+        if multiline && key {
+            return Err(self.error("multi-line strings are not allowed as keys"));
+        }
         let start = self.pos;
-        self.pos += 1;
+        self.pos += if multiline { 3 } else { 1 };
+        if multiline {
+            self.eat_newline()?;
+        }
         let mut out = String::new();
         loop {
-            match self.peek_char() {
-                None | Some('\n') | Some('\r') => {
-                    return Err(self.error_at(start, "unterminated string"))
-                }
-                Some('"') => {
+            let Some(c) = self.peek_char() else {
+                return Err(self.unterminated(start, multiline));
+            };
+            if c == quote as char {
+                if !multiline {
                     self.pos += 1;
                     return Ok(out);
                 }
-                Some('\\') => {
-                    self.pos += 1;
-                    self.escape(&mut out)?;
+                if self.multiline_close(quote, &mut out)? {
+                    return Ok(out);
                 }
-                Some(c) if is_forbidden_control(c) => {
-                    return Err(self.error(format!(
-                        "control character U+{:04X} must be escaped in a string",
-                        c as u32
-                    )))
+            } else if c == '\\' && quote == b'"' {
+                self.pos += 1;
+                if multiline {
+                    // A backslash at the end of a line trims it and all whitespace and
+                    // newlines that follow.
+                    let save = self.pos;
+                    self.skip_whitespace();
+                    if self.eat_newline()? {
+                        loop {
+                            self.skip_whitespace();
+                            if !self.eat_newline()? {
+                                break;
+                            }
+                        }
+                        continue;
+                    }
+                    self.pos = save;
                 }
-                Some(c) => {
-                    out.push(c);
-                    self.pos += c.len_utf8();
+                self.escape(&mut out)?;
+            } else if c == '\n' || c == '\r' {
+                if !multiline {
+                    return Err(self.unterminated(start, multiline));
                 }
+                let before = self.pos;
+                self.eat_newline()?;
+                out.push_str(&self.src[before..self.pos]);
+            } else if is_forbidden_control(c) {
+                let rule = if quote == b'"' {
+                    "must be escaped in a string"
+                } else {
+                    "is not allowed in a literal string"
+                };
+                return Err(self.error(format!("control character U+{:04X} {rule}", c as u32)));
+            } else {
+                out.push(c);
+                self.pos += c.len_utf8();
             }
         }
     }
 
-    fn literal_string(&mut self) -> Result<String, TomlError> {
-        let start = self.pos;
-        self.pos += 1;
-        let content_start = self.pos;
-        loop {
-            match self.peek_char() {
-                None | Some('\n') | Some('\r') => {
-                    return Err(self.error_at(start, "unterminated string"))
-                }
-                Some('\'') => {
-                    let s = self.src[content_start..self.pos].to_string();
-                    self.pos += 1;
-                    return Ok(s);
-                }
-                Some(c) if is_forbidden_control(c) => {
-                    return Err(self.error(format!(
-                        "control character U+{:04X} is not allowed in a literal string",
-                        c as u32
-                    )))
-                }
-                Some(c) => self.pos += c.len_utf8(),
-            }
-        }
+    fn unterminated(&self, start: usize, multiline: bool) -> TomlError {
+        let message = if multiline {
+            "unterminated multi-line string"
+        } else {
+            "unterminated string"
+        };
+        self.error_at(start, message)
     }
 
     /// Handles the end of a multi-line string: a run of three to five quotes closes it,
@@ -861,88 +861,6 @@ impl Parser<'_> {
         }
         self.pos += run;
         Ok(true)
-    }
-
-    fn multiline_basic_string(&mut self) -> Result<String, TomlError> {
-        let start = self.pos;
-        self.pos += 3;
-        self.eat_newline()?;
-        let mut out = String::new();
-        loop {
-            match self.peek_char() {
-                None => return Err(self.error_at(start, "unterminated multi-line string")),
-                Some('"') => {
-                    if self.multiline_close(b'"', &mut out)? {
-                        return Ok(out);
-                    }
-                }
-                Some('\\') => {
-                    self.pos += 1;
-                    // A backslash at the end of a line trims it and all whitespace and
-                    // newlines that follow.
-                    let save = self.pos;
-                    self.skip_whitespace();
-                    if self.eat_newline()? {
-                        loop {
-                            self.skip_whitespace();
-                            if !self.eat_newline()? {
-                                break;
-                            }
-                        }
-                    } else {
-                        self.pos = save;
-                        self.escape(&mut out)?;
-                    }
-                }
-                Some('\n') | Some('\r') => {
-                    let before = self.pos;
-                    self.eat_newline()?;
-                    out.push_str(&self.src[before..self.pos]);
-                }
-                Some(c) if is_forbidden_control(c) => {
-                    return Err(self.error(format!(
-                        "control character U+{:04X} must be escaped in a string",
-                        c as u32
-                    )))
-                }
-                Some(c) => {
-                    out.push(c);
-                    self.pos += c.len_utf8();
-                }
-            }
-        }
-    }
-
-    fn multiline_literal_string(&mut self) -> Result<String, TomlError> {
-        let start = self.pos;
-        self.pos += 3;
-        self.eat_newline()?;
-        let mut out = String::new();
-        loop {
-            match self.peek_char() {
-                None => return Err(self.error_at(start, "unterminated multi-line string")),
-                Some('\'') => {
-                    if self.multiline_close(b'\'', &mut out)? {
-                        return Ok(out);
-                    }
-                }
-                Some('\n') | Some('\r') => {
-                    let before = self.pos;
-                    self.eat_newline()?;
-                    out.push_str(&self.src[before..self.pos]);
-                }
-                Some(c) if is_forbidden_control(c) => {
-                    return Err(self.error(format!(
-                        "control character U+{:04X} is not allowed in a literal string",
-                        c as u32
-                    )))
-                }
-                Some(c) => {
-                    out.push(c);
-                    self.pos += c.len_utf8();
-                }
-            }
-        }
     }
 }
 
