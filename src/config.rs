@@ -37,7 +37,8 @@ const KEYS: &[&str] = &[
 ];
 
 /// Which commit of a git repository, as a Cargo git dependency says it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Debug)]
+#[cfg_attr(test, derive(Eq))]
 pub(crate) enum GitRef {
     /// `rev = "..."`: a commit (or any revision git can name).
     Rev(String),
@@ -59,7 +60,8 @@ impl GitRef {
 }
 
 /// What a patch whose `Applies-to:` line names another version does.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy, PartialEq, Debug)]
+#[cfg_attr(test, derive(Eq))]
 pub(crate) enum VersionMismatch {
     /// `"warn"`, the default: a warning, and the build goes on.
     Warn,
@@ -68,7 +70,8 @@ pub(crate) enum VersionMismatch {
 }
 
 /// Where Cargo takes the pristine upstream from.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(PartialEq, Clone)]
+#[cfg_attr(test, derive(Debug, Eq))]
 pub(crate) enum Remote {
     /// crates.io (or what the user's Cargo config replaces it with).
     CratesIo,
@@ -82,7 +85,7 @@ pub(crate) enum Remote {
 }
 
 /// The settings of one shim, after merging the manifest with the builder.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default, Debug)]
 pub(crate) struct Settings {
     pub crate_name: Option<String>,
     pub version: Option<String>,
@@ -162,7 +165,7 @@ impl Settings {
 }
 
 /// The parts of the shim's own manifest build-patch needs.
-#[derive(Debug)]
+#[cfg_attr(test, derive(Debug))]
 pub(crate) struct ShimManifest {
     pub settings: Settings,
     /// The shim's `[lib] path`, relative to its manifest directory.

@@ -8,7 +8,8 @@ use std::io::{self, Write};
 use std::path::Path;
 
 /// Directives for Cargo, in the order they were added.
-#[derive(Debug, Default)]
+#[derive(Default)]
+#[cfg_attr(test, derive(Debug))]
 pub(crate) struct Directives {
     lines: Vec<String>,
 }

@@ -25,7 +25,9 @@ use crate::map::{Map, Set};
 use crate::toml::{self, Table, Value};
 
 /// What a manifest says about how Cargo builds the package.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[cfg_attr(any(test, feature = "__fuzz"), derive(Debug))]
+#[cfg_attr(any(test, feature = "generate"), derive(Default))]
+#[cfg_attr(test, derive(Clone, PartialEq, Eq))]
 pub(crate) struct Model {
     pub name: String,
     pub edition: String,
@@ -39,7 +41,8 @@ pub(crate) struct Model {
 }
 
 /// The `build` key of `[package]`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(any(test, feature = "__fuzz"), derive(Debug))]
+#[cfg_attr(test, derive(Clone, PartialEq, Eq))]
 pub(crate) enum BuildSetting {
     /// `build = "path"`.
     Path(String),
@@ -48,7 +51,8 @@ pub(crate) enum BuildSetting {
 }
 
 /// The dependency tables a model compares.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[cfg_attr(any(test, feature = "__fuzz"), derive(Debug))]
 pub(crate) enum DepKind {
     Normal,
     Build,
@@ -67,7 +71,9 @@ impl DepKind {
 pub(crate) const BUILD_PATCH: &str = "build-patch";
 
 /// A dependency's identity: its table and the name the code uses.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(PartialEq, Eq, PartialOrd, Ord)]
+#[cfg_attr(any(test, feature = "__fuzz"), derive(Debug))]
+#[cfg_attr(test, derive(Clone))]
 pub(crate) struct DepKey {
     pub kind: DepKind,
     /// `None` for `[dependencies]`, else the `cfg(...)` or triple of
@@ -87,7 +93,9 @@ impl fmt::Display for DepKey {
 }
 
 /// What is asked of one dependency.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Default)]
+#[cfg_attr(any(test, feature = "__fuzz"), derive(Debug))]
+#[cfg_attr(test, derive(Clone, PartialEq, Eq))]
 pub(crate) struct Dep {
     /// The package, when it differs from the name in code (`package = ...`).
     pub package: Option<String>,

@@ -36,7 +36,8 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::{fs, json, toml};
 
 /// Where a pristine source was found.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(PartialEq)]
+#[cfg_attr(test, derive(Debug, Clone, Eq))]
 pub(crate) enum Origin {
     /// Unpacked by Cargo in its registry source cache. Never changes.
     RegistryCache,
@@ -47,7 +48,7 @@ pub(crate) enum Origin {
 }
 
 /// The pristine source of the upstream crate.
-#[derive(Debug, Clone)]
+#[cfg_attr(test, derive(Debug, Clone))]
 pub(crate) struct Pristine {
     pub dir: PathBuf,
     pub origin: Origin,
@@ -59,7 +60,7 @@ pub(crate) struct Pristine {
 
 /// Everything needed to find a source; built by the pipeline from the
 /// build-script environment or the builder's overrides.
-#[derive(Debug)]
+#[cfg_attr(test, derive(Debug))]
 pub(crate) struct Request<'a> {
     pub name: &'a str,
     pub version: &'a str,
