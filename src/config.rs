@@ -246,65 +246,91 @@ fn header_names(text: &str) -> Option<String> {
 }
 
 fn settings_from_table(t: &toml::Table, path: &Path) -> Result<Settings> {
+    check_keys(t, path)?;
+    let patches = patches(t, path)?;
+    let version_mismatch = version_mismatch(t, path)?;
+    let git_ref = git_ref(t, path)?;
+    Ok(Settings {
+        version_mismatch,
+        git: string(t, "git", path)?,
+        git_ref,
+        registry: string(t, "registry", path)?,
+        crate_name: string(t, "crate", path)?,
+        version: string(t, "version", path)?,
+        patches,
+        strip: count(t, "strip", path)?,
+        fuzz: count(t, "fuzz", path)?,
+        source: string(t, "source", path)?.map(PathBuf::from),
+    })
+}
+
+/// Refuses a key the table does not have.
+fn check_keys(t: &toml::Table, path: &Path) -> Result<()> {
     for (key, _) in t {
-        if !KEYS.contains(&key.as_str()) {
-            let mut keys = String::new();
-            for (i, k) in KEYS.iter().enumerate() {
-                if i > 0 {
-                    keys.push_str(", ");
-                }
-                keys.push('`');
-                keys.push_str(k);
-                keys.push('`');
+        if KEYS.contains(&key.as_str()) {
+            continue;
+        }
+        let mut keys = String::new();
+        for (i, k) in KEYS.iter().enumerate() {
+            if i > 0 {
+                keys.push_str(", ");
             }
-            return Err(config_error(
-                path,
-                format!(
-                    "unknown key `{key}` in `[package.metadata.build-patch]`\n  \
-                     help: the keys are {keys}"
-                ),
-            ));
+            keys.push('`');
+            keys.push_str(k);
+            keys.push('`');
+        }
+        return Err(config_error(
+            path,
+            format!(
+                "unknown key `{key}` in `[package.metadata.build-patch]`\n  \
+                 help: the keys are {keys}"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// `patches`: one path or a list of them.
+fn patches(t: &toml::Table, path: &Path) -> Result<Option<Vec<PathBuf>>> {
+    let (items, what) = match t.get("patches") {
+        None => return Ok(None),
+        Some(Value::String(s)) => return Ok(Some(vec![PathBuf::from(s)])),
+        Some(Value::Array(items)) => (items.as_slice(), "an item that is "),
+        Some(v) => (std::slice::from_ref(v), ""),
+    };
+    let mut out = Vec::with_capacity(items.len());
+    for item in items {
+        match item {
+            Value::String(s) if !what.is_empty() => out.push(PathBuf::from(s)),
+            v => {
+                return Err(config_error(
+                    path,
+                    format!(
+                        "`patches` must be a list of paths, found {what}{}",
+                        v.type_name()
+                    ),
+                ))
+            }
         }
     }
-    let patches = match t.get("patches") {
-        None => None,
-        Some(Value::String(s)) => Some(vec![PathBuf::from(s)]),
-        Some(Value::Array(items)) => {
-            let mut out = Vec::with_capacity(items.len());
-            for item in items {
-                match item {
-                    Value::String(s) => out.push(PathBuf::from(s)),
-                    v => {
-                        return Err(config_error(
-                            path,
-                            format!(
-                                "`patches` must be a list of paths, found an item that is {}",
-                                v.type_name()
-                            ),
-                        ))
-                    }
-                }
-            }
-            Some(out)
-        }
-        Some(v) => {
-            return Err(config_error(
-                path,
-                format!("`patches` must be a list of paths, found {}", v.type_name()),
-            ))
-        }
-    };
-    let version_mismatch = match string(t, "version-mismatch", path)?.as_deref() {
-        None => None,
-        Some("warn") => Some(VersionMismatch::Warn),
-        Some("error") => Some(VersionMismatch::Error),
-        Some(other) => {
-            return Err(config_error(
-                path,
-                format!("`version-mismatch` must be \"warn\" or \"error\", found \"{other}\""),
-            ))
-        }
-    };
+    Ok(Some(out))
+}
+
+/// `version-mismatch`: `warn` or `error`.
+fn version_mismatch(t: &toml::Table, path: &Path) -> Result<Option<VersionMismatch>> {
+    match string(t, "version-mismatch", path)?.as_deref() {
+        None => Ok(None),
+        Some("warn") => Ok(Some(VersionMismatch::Warn)),
+        Some("error") => Ok(Some(VersionMismatch::Error)),
+        Some(other) => Err(config_error(
+            path,
+            format!("`version-mismatch` must be \"warn\" or \"error\", found \"{other}\""),
+        )),
+    }
+}
+
+/// `rev`, `tag` or `branch`: at most one of them.
+fn git_ref(t: &toml::Table, path: &Path) -> Result<Option<GitRef>> {
     let mut git_ref = None;
     let mut ref_keys = String::new();
     for key in ["rev", "tag", "branch"] {
@@ -335,18 +361,7 @@ fn settings_from_table(t: &toml::Table, path: &Path) -> Result<Settings> {
             ),
         ));
     }
-    Ok(Settings {
-        version_mismatch,
-        git: string(t, "git", path)?,
-        git_ref,
-        registry: string(t, "registry", path)?,
-        crate_name: string(t, "crate", path)?,
-        version: string(t, "version", path)?,
-        patches,
-        strip: count(t, "strip", path)?,
-        fuzz: count(t, "fuzz", path)?,
-        source: string(t, "source", path)?.map(PathBuf::from),
-    })
+    Ok(git_ref)
 }
 
 /// The string at `key`, if any.

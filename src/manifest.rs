@@ -332,12 +332,14 @@ pub(crate) fn compare<'a>(upstream: &'a Model, shim: &'a Model) -> Vec<Differenc
     let mut out = Vec::new();
     let graph_wide = upstream.name == shim.name;
     if upstream.edition != shim.edition {
+        let text = pair(
+            "edition:",
+            &ticked(&upstream.edition),
+            &ticked(&shim.edition),
+        );
         out.push(Difference {
             field: Field::Edition,
-            text: format!(
-                "edition: upstream `{}`, the shim `{}`",
-                upstream.edition, shim.edition
-            ),
+            text,
         });
     }
     if graph_wide && upstream.lib_name != shim.lib_name {
@@ -350,110 +352,110 @@ pub(crate) fn compare<'a>(upstream: &'a Model, shim: &'a Model) -> Vec<Differenc
         });
     }
     if upstream.proc_macro != shim.proc_macro {
+        let text = pair(
+            "[lib] proc-macro:",
+            &ticked(&upstream.proc_macro),
+            &ticked(&shim.proc_macro),
+        );
         out.push(Difference {
             field: Field::ProcMacro,
-            text: format!(
-                "[lib] proc-macro: upstream `{}`, the shim `{}`",
-                upstream.proc_macro, shim.proc_macro
-            ),
+            text,
         });
     }
     if upstream.links != shim.links {
+        let text = pair("links:", &show_opt(&upstream.links), &show_opt(&shim.links));
         out.push(Difference {
             field: Field::Links,
-            text: format!(
-                "links: upstream {}, the shim {}",
-                show_opt(&upstream.links),
-                show_opt(&shim.links)
-            ),
+            text,
         });
     }
     for (name, in_upstream, in_shim) in side_by_side(&upstream.features, &shim.features) {
-        match (in_upstream, in_shim) {
-            (Some(u), Some(s)) if u != s => out.push(Difference {
-                field: Field::Feature(name),
-                text: format!(
-                    "[features] `{name}`: upstream {}, the shim {}",
-                    show_list(u),
-                    show_list(s)
-                ),
-            }),
-            (Some(u), None) => out.push(Difference {
-                field: Field::Feature(name),
-                text: format!(
-                    "[features] `{name}`: missing in the shim (upstream: {})",
-                    show_list(u)
-                ),
-            }),
-            (None, Some(_)) => out.push(Difference {
-                field: Field::Feature(name),
-                text: format!("[features] `{name}`: not in the upstream"),
-            }),
-            _ => {}
-        }
+        let text = match (in_upstream, in_shim) {
+            (Some(u), Some(s)) if u != s => pair(
+                &format!("[features] `{name}`:"),
+                &show_list(u),
+                &show_list(s),
+            ),
+            (Some(u), None) => format!(
+                "[features] `{name}`: missing in the shim (upstream: {})",
+                show_list(u)
+            ),
+            (None, Some(_)) => format!("[features] `{name}`: not in the upstream"),
+            _ => continue,
+        };
+        out.push(Difference {
+            field: Field::Feature(name),
+            text,
+        });
     }
     for (key, in_upstream, in_shim) in side_by_side(&upstream.deps, &shim.deps) {
-        match (in_upstream, in_shim) {
-            (Some(u), Some(s)) => {
-                let mut diffs = Vec::new();
-                if !s.local && u.req != s.req {
-                    diffs.push(format!(
-                        "requirement upstream `{}`, the shim `{}`",
-                        u.req, s.req
-                    ));
-                }
-                if !s.local && u.package != s.package {
-                    diffs.push(format!(
-                        "package upstream {}, the shim {}",
-                        show_opt(&u.package),
-                        show_opt(&s.package)
-                    ));
-                }
-                if u.optional != s.optional {
-                    diffs.push(format!(
-                        "optional upstream `{}`, the shim `{}`",
-                        u.optional, s.optional
-                    ));
-                }
-                if u.default_features != s.default_features {
-                    diffs.push(format!(
-                        "default-features upstream `{}`, the shim `{}`",
-                        u.default_features, s.default_features
-                    ));
-                }
-                if u.features != s.features {
-                    diffs.push(format!(
-                        "features upstream {}, the shim {}",
-                        show_list(&u.features),
-                        show_list(&s.features)
-                    ));
-                }
-                if !diffs.is_empty() {
-                    let mut line = format!("{key}: ");
-                    for (i, d) in diffs.iter().enumerate() {
-                        if i > 0 {
-                            line.push_str("; ");
-                        }
-                        line.push_str(d);
-                    }
-                    out.push(Difference {
-                        field: Field::Dependency(key),
-                        text: line,
-                    });
-                }
+        let text = match (in_upstream, in_shim) {
+            (Some(u), Some(s)) => match compare_dep(u, s) {
+                Some(diffs) => format!("{key}: {diffs}"),
+                None => continue,
+            },
+            (Some(u), None) => {
+                format!("{key}: missing in the shim (upstream requires `{}`)", u.req)
             }
-            (Some(u), None) => out.push(Difference {
-                field: Field::Dependency(key),
-                text: format!("{key}: missing in the shim (upstream requires `{}`)", u.req),
-            }),
-            (None, Some(_)) => out.push(Difference {
-                field: Field::Dependency(key),
-                text: format!("{key}: not in the upstream"),
-            }),
-            (None, None) => {}
-        }
+            (None, Some(_)) => format!("{key}: not in the upstream"),
+            (None, None) => continue,
+        };
+        out.push(Difference {
+            field: Field::Dependency(key),
+            text,
+        });
     }
     out
+}
+
+/// How the shim's `s` differs from the upstream's `u` of one dependency, `; `
+/// between the differences, or `None` if it does not.
+fn compare_dep(u: &Dep, s: &Dep) -> Option<String> {
+    let mut line = String::new();
+    let mut add = |diff: String| {
+        if !line.is_empty() {
+            line.push_str("; ");
+        }
+        line.push_str(&diff);
+    };
+    if !s.local && u.req != s.req {
+        add(pair("requirement", &ticked(&u.req), &ticked(&s.req)));
+    }
+    if !s.local && u.package != s.package {
+        add(pair(
+            "package",
+            &show_opt(&u.package),
+            &show_opt(&s.package),
+        ));
+    }
+    if u.optional != s.optional {
+        add(pair("optional", &ticked(&u.optional), &ticked(&s.optional)));
+    }
+    if u.default_features != s.default_features {
+        add(pair(
+            "default-features",
+            &ticked(&u.default_features),
+            &ticked(&s.default_features),
+        ));
+    }
+    if u.features != s.features {
+        add(pair(
+            "features",
+            &show_list(&u.features),
+            &show_list(&s.features),
+        ));
+    }
+    (!line.is_empty()).then_some(line)
+}
+
+/// `HEAD upstream U, the shim S`.
+fn pair(head: &str, u: &str, s: &str) -> String {
+    format!("{head} upstream {u}, the shim {s}")
+}
+
+/// `value` in backquotes.
+fn ticked(value: &dyn fmt::Display) -> String {
+    format!("`{value}`")
 }
 
 /// Every key of two maps, in order, with its value in each: both maps are
@@ -502,7 +504,7 @@ impl<'a, K: Ord, V> Iterator for SideBySide<'a, K, V> {
 
 fn show_opt(v: &Option<String>) -> String {
     match v {
-        Some(v) => format!("`{v}`"),
+        Some(v) => ticked(v),
         None => "none".to_string(),
     }
 }
