@@ -516,17 +516,7 @@ fn stage_upstream(
     }
 
     // The patches, read once; every file read is watched.
-    let (patches, read_paths) =
-        patch::load_patch_list(base_dir, settings.patches.as_deref().unwrap_or(&[])).map_err(
-            |e| match e.kind() {
-                patch::PatchErrorKind::Io => Error::from(e).with_help(format!(
-                    "patch paths are relative to `{}` (those in a quilt `series`, to the series' \
-                     directory): check the list of patches",
-                    base_dir.display()
-                )),
-                _ => Error::from(e),
-            },
-        )?;
+    let (patches, read_paths) = load_patches(base_dir, settings)?;
     for p in &read_paths {
         directives.rerun_if_changed(p);
     }
@@ -561,7 +551,7 @@ fn stage_upstream(
         }
     }
 
-    let staged = stage::stage(&stage::StageRequest {
+    let staged = match stage::stage(&stage::StageRequest {
         name,
         version,
         pristine: &pristine,
@@ -569,21 +559,75 @@ fn stage_upstream(
         strip: settings.strip.unwrap_or(1),
         fuzz: settings.fuzz.unwrap_or(0),
         work_dir: &work_dir,
+    }) {
+        Ok(staged) => staged,
+        Err(e) => return Err(with_made_for(e, &made_for, name, version)),
+    };
+    check_staged(&staged, &pristine.dir, name, version)?;
+    for s in &staged.skipped {
+        directives.warning(&format!(
+            "build-patch: not copied from `{name} {version}`: {s}"
+        ));
+    }
+    // GNU patch says so too: context that no longer matches is a patch to
+    // refresh before it stops applying.
+    if !staged.fuzzed.is_empty() {
+        let refresh = if !inputs.builder_patches() {
+            format!(" with {}", upgrade_command(base_dir, version))
+        } else {
+            String::new()
+        };
+        for s in &staged.fuzzed {
+            directives.warning(&format!("build-patch: {s}; refresh the patch{refresh}"));
+        }
+    }
+    Ok(Upstream {
+        staged,
+        pristine_dir: pristine.dir,
+        made_for,
     })
-    .map_err(|e| {
-        // A patch made for another version says so where it fails.
-        let made_for = e
-            .as_patch_error()
-            .and_then(|p| p.patch_file())
-            .and_then(|failed| made_for.iter().find(|(p, _)| p == failed));
-        match made_for {
-            Some((patch, recorded)) => e.with_note(format!(
+}
+
+/// The shim's patches and the files read for them (a quilt `series` too).
+fn load_patches(
+    base_dir: &Path,
+    settings: &Settings,
+) -> Result<(Vec<patch::PatchFile>, Vec<PathBuf>)> {
+    match patch::load_patch_list(base_dir, settings.patches.as_deref().unwrap_or(&[])) {
+        Ok(loaded) => Ok(loaded),
+        Err(e) if e.kind() == patch::PatchErrorKind::Io => Err(Error::from(e).with_help(format!(
+            "patch paths are relative to `{}` (those in a quilt `series`, to the series' \
+             directory): check the list of patches",
+            base_dir.display()
+        ))),
+        Err(e) => Err(Error::from(e)),
+    }
+}
+
+/// A patch made for another version says so where it fails.
+fn with_made_for(e: Error, made_for: &MadeFor, name: &str, version: &str) -> Error {
+    let Some(failed) = e.as_patch_error().and_then(|p| p.patch_file()) else {
+        return e;
+    };
+    for (patch, recorded) in made_for {
+        if patch == failed {
+            return e.with_note(format!(
                 "note: `{patch}` was made for `{recorded}` (its `Applies-to:` line), and this is \
                  `{name} {version}`"
-            )),
-            None => e,
+            ));
         }
-    })?;
+    }
+    e
+}
+
+/// Refuses a staged source that is not the crate asked for, or that inherits
+/// from a workspace.
+fn check_staged(
+    staged: &stage::Staged,
+    pristine_dir: &Path,
+    name: &str,
+    version: &str,
+) -> Result<()> {
     // A package of a git repository's workspace is not normalised as a
     // published crate is: what it inherits is in another manifest.
     if let Some(key) = &staged.manifest.inherited {
@@ -596,7 +640,7 @@ fn stage_upstream(
                  help: see docs/limits.md, \"Git and alternative registries\"; a published \
                  version of the crate, or a `source` copy whose `Cargo.toml` states its \
                  fields, works",
-                pristine.dir.display()
+                pristine_dir.display()
             ),
         ));
     }
@@ -605,34 +649,13 @@ fn stage_upstream(
             ErrorKind::Source,
             format!(
                 "the source found for `{name} {version}` at `{}` is `{} {}`",
-                pristine.dir.display(),
+                pristine_dir.display(),
                 staged.manifest.name,
                 staged.manifest.version
             ),
         ));
     }
-    for s in &staged.skipped {
-        directives.warning(&format!(
-            "build-patch: not copied from `{name} {version}`: {s}"
-        ));
-    }
-    // GNU patch says so too: context that no longer matches is a patch to
-    // refresh before it stops applying.
-    for s in &staged.fuzzed {
-        directives.warning(&format!(
-            "build-patch: {s}; refresh the patch{}",
-            if !inputs.builder_patches() {
-                format!(" with {}", upgrade_command(base_dir, version))
-            } else {
-                String::new()
-            }
-        ));
-    }
-    Ok(Upstream {
-        staged,
-        pristine_dir: pristine.dir,
-        made_for,
-    })
+    Ok(())
 }
 
 /// A patch that stopped applying, met in a shim's build: the CLI can help

@@ -528,48 +528,30 @@ fn pick_package(
         .get("packages")
         .and_then(json::Json::as_array)
         .unwrap_or(&[]);
-    let field =
-        |p: &'_ json::Json, k: &str| p.get(k).and_then(json::Json::as_str).map(str::to_string);
     let mut other_versions = Vec::new();
     let mut other_sources = Vec::new();
     for p in packages {
-        if field(p, "name").as_deref() != Some(name) {
+        if field(p, "name") != Some(name) {
             continue;
         }
-        let manifest = field(p, "manifest_path")
-            .map(PathBuf::from)
-            .ok_or_else(|| {
-                Error::new(
-                    ErrorKind::Cargo,
-                    "`cargo metadata` gave a package with no `manifest_path`",
-                )
-            })?;
-        let dir = manifest.parent().unwrap_or(Path::new("")).to_path_buf();
+        let Some(manifest) = field(p, "manifest_path") else {
+            return Err(Error::new(
+                ErrorKind::Cargo,
+                "`cargo metadata` gave a package with no `manifest_path`",
+            ));
+        };
+        let dir = Path::new(manifest)
+            .parent()
+            .unwrap_or(Path::new(""))
+            .to_path_buf();
         let found_version = field(p, "version").unwrap_or_default();
         let Some(source_id) = field(p, "source") else {
             if found_version != version {
                 continue;
             }
-            let (what, table) = match remote {
-                Remote::Git { url, .. } => (
-                    format!("the git repository `{url}`"),
-                    format!("[patch.\"{url}\"]"),
-                ),
-                Remote::Registry(r) => (format!("the registry `{r}`"), format!("[patch.{r}]")),
-                Remote::CratesIo => ("a registry".to_string(), "[patch.crates-io]".to_string()),
-            };
-            return Err(Error::new(
-                ErrorKind::Source,
-                format!(
-                    "Cargo resolved `{name} {version}` to the local path `{}`, not to {what}\n  \
-                     help: a `[patch]` in `.cargo/config.toml` may point at the shim itself; put \
-                     graph-wide shims under `{table}` in the workspace's `Cargo.toml`, or name \
-                     the pristine copy with `source`",
-                    dir.display(),
-                ),
-            ));
+            return Err(resolved_to_path(name, version, &dir, remote));
         };
-        if !is_from(&source_id, remote) {
+        if !is_from(source_id, remote) {
             other_sources.push(format!("`{name} {found_version}` from `{source_id}`"));
             continue;
         }
@@ -577,6 +559,7 @@ fn pick_package(
             other_versions.push(found_version);
             continue;
         }
+        let source_id = source_id.to_string();
         let pinned = (*remote != Remote::CratesIo).then(|| source_id.clone());
         return Ok(Pristine {
             dir,
@@ -584,9 +567,54 @@ fn pick_package(
             pinned,
         });
     }
+    Err(not_listed(
+        name,
+        version,
+        remote,
+        other_versions.first().copied(),
+        &other_sources,
+    ))
+}
+
+/// The string field `key` of a `cargo metadata` package.
+fn field<'a>(package: &'a json::Json, key: &str) -> Option<&'a str> {
+    package.get(key).and_then(json::Json::as_str)
+}
+
+/// Cargo resolved the crate to a path package, not to `remote`.
+fn resolved_to_path(name: &str, version: &str, dir: &Path, remote: &Remote) -> Error {
+    let (what, table) = match remote {
+        Remote::Git { url, .. } => (
+            format!("the git repository `{url}`"),
+            format!("[patch.\"{url}\"]"),
+        ),
+        Remote::Registry(r) => (format!("the registry `{r}`"), format!("[patch.{r}]")),
+        Remote::CratesIo => ("a registry".to_string(), "[patch.crates-io]".to_string()),
+    };
+    Error::new(
+        ErrorKind::Source,
+        format!(
+            "Cargo resolved `{name} {version}` to the local path `{}`, not to {what}\n  \
+             help: a `[patch]` in `.cargo/config.toml` may point at the shim itself; put \
+             graph-wide shims under `{table}` in the workspace's `Cargo.toml`, or name \
+             the pristine copy with `source`",
+            dir.display(),
+        ),
+    )
+}
+
+/// `cargo metadata` did not list `name version` from `remote`: it found
+/// `other_version` (from a git repository) or `other_sources`.
+fn not_listed(
+    name: &str,
+    version: &str,
+    remote: &Remote,
+    other_version: Option<&str>,
+    other_sources: &[String],
+) -> Error {
     let from = describe_remote(remote);
-    if let (Some(found), Remote::Git { .. }) = (other_versions.first(), remote) {
-        return Err(Error::new(
+    if let (Some(found), Remote::Git { .. }) = (other_version, remote) {
+        return Error::new(
             ErrorKind::Source,
             format!(
                 "the package `{name}`{from} is `{name} {found}`, not `{name} {version}`\n  \
@@ -595,7 +623,7 @@ fn pick_package(
                  its `[package] version`), or name the commit that holds {version} with `rev` \
                  or `tag`"
             ),
-        ));
+        );
     }
     let mut text = format!("`cargo metadata` succeeded but did not list `{name} {version}`{from}");
     if !other_sources.is_empty() {
@@ -605,7 +633,7 @@ fn pick_package(
             other_sources.join(", ")
         ));
     }
-    Err(Error::new(ErrorKind::Cargo, text))
+    Error::new(ErrorKind::Cargo, text)
 }
 
 /// Whether the Cargo that runs this build script was started with
