@@ -168,8 +168,10 @@ pub(crate) fn stage_only(cfg: &Config) -> Result<Output> {
     let inputs = Inputs::read(cfg);
     let base = match &inputs.manifest_dir {
         Some(d) => d.clone(),
-        None => std::env::current_dir()
-            .map_err(|e| Error::io("read", Path::new("the current directory"), e))?,
+        None => std::env::current_dir().map_err(crate::fs::io_error(
+            "read",
+            Path::new("the current directory"),
+        ))?,
     };
     let (Some(name), Some(version)) = (&inputs.settings.crate_name, &inputs.settings.version)
     else {
@@ -387,6 +389,17 @@ fn check_graph_wide_version(
     ))
 }
 
+/// The shim's build script runs an upstream one that `what` does not have.
+fn no_upstream_script(what: &str, sync_help: &str) -> Error {
+    Error::new(
+        ErrorKind::BuildScript,
+        format!(
+            "the shim's build script runs an upstream build script, but the patched \
+             `{what}` has none\n  {sync_help}"
+        ),
+    )
+}
+
 /// Checks the shim's copy of the patched upstream build script and runs it.
 fn upstream_build_script(
     inputs: &Inputs,
@@ -411,13 +424,7 @@ fn upstream_build_script(
             if !generated && main.is_none() {
                 return Ok(());
             }
-            return Err(Error::new(
-                ErrorKind::BuildScript,
-                format!(
-                    "the shim's build script runs an upstream build script, but the patched \
-                     `{what}` has none\n  {sync_help}"
-                ),
-            ));
+            return Err(no_upstream_script(&what, &sync_help));
         }
         (None, None) => return Ok(()),
         (Some(script), None) => {
@@ -431,15 +438,7 @@ fn upstream_build_script(
                 ),
             ))
         }
-        (None, Some(_)) => {
-            return Err(Error::new(
-                ErrorKind::BuildScript,
-                format!(
-                    "the shim's build script runs an upstream build script, but the patched \
-                     `{what}` has none\n  {sync_help}"
-                ),
-            ))
-        }
+        (None, Some(_)) => return Err(no_upstream_script(&what, &sync_help)),
         (Some(script), Some(main)) => (script, Some(main)),
     };
     let shim_script = build_script::script_path(&shim.model.build, shim_dir);

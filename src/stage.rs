@@ -66,8 +66,9 @@ pub(crate) struct Staged {
 pub(crate) fn stage(req: &StageRequest<'_>) -> Result<Staged> {
     fs::create_dir_all(req.work_dir)?;
     let lock_path = req.work_dir.join(".lock");
-    let lock = File::create(&lock_path).map_err(|e| Error::io("create", &lock_path, e))?;
-    lock.lock().map_err(|e| Error::io("lock", &lock_path, e))?;
+    let lock = File::create(&lock_path).map_err(crate::fs::io_error("create", &lock_path))?;
+    lock.lock()
+        .map_err(crate::fs::io_error("lock", &lock_path))?;
 
     let dir_name = format!("{}-{}", req.name, req.version);
     let dir = req.work_dir.join(&dir_name);
@@ -400,7 +401,7 @@ pub(crate) fn copy_tree(
     skip_top: &[&str],
     skipped: &mut Vec<String>,
 ) -> Result<()> {
-    let canonical_src = std::fs::canonicalize(src).map_err(|e| Error::io("open", src, e))?;
+    let canonical_src = std::fs::canonicalize(src).map_err(crate::fs::io_error("open", src))?;
     fs::create_dir_all(dst)?;
     let mut files = Vec::new();
     let mut stack = vec![(src.to_path_buf(), dst.to_path_buf(), true)];
@@ -418,7 +419,7 @@ pub(crate) fn copy_tree(
                 .to_string();
             let ft = meta.file_type();
             if ft.is_dir() {
-                std::fs::create_dir(&to).map_err(|e| Error::io("create directory", &to, e))?;
+                std::fs::create_dir(&to).map_err(crate::fs::io_error("create directory", &to))?;
                 stack.push((from, to, false));
             } else if ft.is_file() {
                 files.push(FileCopy { from, to, meta });
@@ -426,7 +427,7 @@ pub(crate) fn copy_tree(
                 match std::fs::canonicalize(&from) {
                     Ok(target) if target.starts_with(&canonical_src) && target.is_file() => {
                         let meta = std::fs::metadata(&target)
-                            .map_err(|e| Error::io("inspect", &target, e))?;
+                            .map_err(crate::fs::io_error("inspect", &target))?;
                         files.push(FileCopy {
                             from: target,
                             to,
@@ -533,7 +534,7 @@ fn copy_files(files: &[FileCopy]) -> Result<()> {
 /// shares blocks copy-on-write where the filesystem can, and `clonefile` on
 /// macOS; either way a separate file) and gives it its normal mode.
 fn copy_file(file: &FileCopy) -> Result<()> {
-    std::fs::copy(&file.from, &file.to).map_err(|e| Error::io("copy", &file.from, e))?;
+    std::fs::copy(&file.from, &file.to).map_err(crate::fs::io_error("copy", &file.from))?;
     let executable = is_executable(&file.meta);
     if !has_normal_mode(&file.meta, executable) {
         set_normal_mode(&file.to, executable)?;
@@ -571,17 +572,17 @@ fn set_normal_mode(path: &Path, executable: bool) -> Result<()> {
     use std::os::unix::fs::PermissionsExt;
     let mode = if executable { 0o755 } else { 0o644 };
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
-        .map_err(|e| Error::io("set permissions of", path, e))
+        .map_err(crate::fs::io_error("set permissions of", path))
 }
 
 #[cfg(not(unix))]
 fn set_normal_mode(path: &Path, _executable: bool) -> Result<()> {
     let mut perms = std::fs::metadata(path)
-        .map_err(|e| Error::io("inspect", path, e))?
+        .map_err(crate::fs::io_error("inspect", path))?
         .permissions();
     #[allow(clippy::permissions_set_readonly_false)]
     perms.set_readonly(false);
-    std::fs::set_permissions(path, perms).map_err(|e| Error::io("set permissions of", path, e))
+    std::fs::set_permissions(path, perms).map_err(crate::fs::io_error("set permissions of", path))
 }
 
 #[cfg(test)]
