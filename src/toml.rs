@@ -898,18 +898,25 @@ fn digits_at(b: &[u8], from: usize, len: usize) -> Option<u32> {
 
 /// Checks an RFC 3339 date-time, date or time as TOML allows it.
 fn check_datetime(s: &str) -> Result<(), String> {
-    let invalid = || Err(format!("invalid datetime `{s}`"));
-    let b = s.as_bytes();
-    let digits = |from: usize, len: usize| digits_at(b, from, len);
+    match datetime_problem(s.as_bytes()) {
+        Ok(()) => Ok(()),
+        Err(what) => Err(format!("{what} datetime `{s}`")),
+    }
+}
+
+/// What is wrong with a datetime (`invalid`, `invalid month in`, `invalid day in`).
+fn datetime_problem(b: &[u8]) -> Result<(), &'static str> {
+    const INVALID: Result<(), &str> = Err("invalid");
     let mut i = 0;
     let has_date = b.get(4) == Some(&b'-');
     if has_date {
-        let (Some(year), Some(month), Some(day)) = (digits(0, 4), digits(5, 2), digits(8, 2))
+        let (Some(year), Some(month), Some(day)) =
+            (digits_at(b, 0, 4), digits_at(b, 5, 2), digits_at(b, 8, 2))
         else {
-            return invalid();
+            return INVALID;
         };
         if b.get(7) != Some(&b'-') {
-            return invalid();
+            return INVALID;
         }
         let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
         let days = match month {
@@ -917,31 +924,31 @@ fn check_datetime(s: &str) -> Result<(), String> {
             4 | 6 | 9 | 11 => 30,
             2 if leap => 29,
             2 => 28,
-            _ => return Err(format!("invalid month in datetime `{s}`")),
+            _ => return Err("invalid month in"),
         };
         if day < 1 || day > days {
-            return Err(format!("invalid day in datetime `{s}`"));
+            return Err("invalid day in");
         }
         i = 10;
         if i == b.len() {
             return Ok(());
         }
         if !matches!(b[i], b'T' | b't' | b' ') {
-            return invalid();
+            return INVALID;
         }
         i += 1;
     }
-    let (Some(hour), Some(minute)) = (digits(i, 2), digits(i + 3, 2)) else {
-        return invalid();
+    let (Some(hour), Some(minute)) = (digits_at(b, i, 2), digits_at(b, i + 3, 2)) else {
+        return INVALID;
     };
     if b.get(i + 2) != Some(&b':') || hour > 23 || minute > 59 {
-        return invalid();
+        return INVALID;
     }
     i += 5;
     if b.get(i) == Some(&b':') {
-        match digits(i + 1, 2) {
+        match digits_at(b, i + 1, 2) {
             Some(second) if second <= 60 => i += 3,
-            _ => return invalid(),
+            _ => return INVALID,
         }
         if b.get(i) == Some(&b'.') {
             i += 1;
@@ -950,7 +957,7 @@ fn check_datetime(s: &str) -> Result<(), String> {
                 i += 1;
             }
             if i == from {
-                return invalid();
+                return INVALID;
             }
         }
     }
@@ -958,11 +965,12 @@ fn check_datetime(s: &str) -> Result<(), String> {
         match b.get(i) {
             Some(b'Z' | b'z') => i += 1,
             Some(b'+' | b'-') => {
-                let (Some(hour), Some(minute)) = (digits(i + 1, 2), digits(i + 4, 2)) else {
-                    return invalid();
+                let (Some(hour), Some(minute)) = (digits_at(b, i + 1, 2), digits_at(b, i + 4, 2))
+                else {
+                    return INVALID;
                 };
                 if b.get(i + 3) != Some(&b':') || hour > 23 || minute > 59 {
-                    return invalid();
+                    return INVALID;
                 }
                 i += 6;
             }
@@ -972,7 +980,7 @@ fn check_datetime(s: &str) -> Result<(), String> {
     if i == b.len() {
         Ok(())
     } else {
-        invalid()
+        INVALID
     }
 }
 
@@ -1008,13 +1016,17 @@ fn too_big(token: &str) -> String {
     format!("integer `{token}` does not fit in 64 bits")
 }
 
+/// A leading `+` or `-` of `s` (or nothing), and the rest.
+fn split_sign(s: &str) -> (&str, &str) {
+    match s.as_bytes().first() {
+        Some(b'+' | b'-') => s.split_at(1),
+        _ => ("", s),
+    }
+}
+
 /// Reads an integer or float token.
 fn number(token: &str) -> Result<Value, String> {
-    let (sign, rest) = match token.as_bytes().first() {
-        Some(b'+') => ("+", &token[1..]),
-        Some(b'-') => ("-", &token[1..]),
-        _ => ("", token),
-    };
+    let (sign, rest) = split_sign(token);
     if rest == "inf" || rest == "nan" {
         let f = if rest == "inf" {
             f64::INFINITY
@@ -1025,25 +1037,26 @@ fn number(token: &str) -> Result<Value, String> {
     }
     // The number without underscores, as Rust's parsers read it.
     let mut digits = String::with_capacity(token.len());
-    for (prefix, radix, is_digit) in [
-        ("0x", 16, u8::is_ascii_hexdigit as fn(&u8) -> bool),
-        ("0o", 8, |b: &u8| (b'0'..=b'7').contains(b)),
-        ("0b", 2, |b: &u8| matches!(b, b'0' | b'1')),
-    ] {
-        if let Some(body) = rest.strip_prefix(prefix) {
-            if !sign.is_empty() {
-                return Err(format!(
-                    "a sign is not allowed on `{prefix}` integers: `{token}`"
-                ));
-            }
-            if !push_digits(&mut digits, body, is_digit) {
-                return Err(invalid_number(token));
-            }
-            return match i64::from_str_radix(&digits, radix) {
-                Ok(i) => Ok(Value::Integer(i)),
-                Err(_) => Err(too_big(token)),
-            };
+    let (radix, is_digit): (u32, fn(&u8) -> bool) = match rest.get(..2) {
+        Some("0x") => (16, u8::is_ascii_hexdigit),
+        Some("0o") => (8, |b| (b'0'..=b'7').contains(b)),
+        Some("0b") => (2, |b| matches!(b, b'0' | b'1')),
+        _ => (10, u8::is_ascii_digit),
+    };
+    if radix != 10 {
+        if !sign.is_empty() {
+            return Err(format!(
+                "a sign is not allowed on `{}` integers: `{token}`",
+                &rest[..2]
+            ));
         }
+        if !push_digits(&mut digits, &rest[2..], is_digit) {
+            return Err(invalid_number(token));
+        }
+        return match i64::from_str_radix(&digits, radix) {
+            Ok(i) => Ok(Value::Integer(i)),
+            Err(_) => Err(too_big(token)),
+        };
     }
     digits.push_str(sign);
     let int_end = rest.find(['.', 'e', 'E']).unwrap_or(rest.len());
@@ -1070,11 +1083,7 @@ fn number(token: &str) -> Result<Value, String> {
         tail = &after_dot[frac_end..];
     }
     if let Some(exponent) = tail.strip_prefix(['e', 'E']) {
-        let (exp_sign, exp_digits) = match exponent.as_bytes().first() {
-            Some(b'+') => ("+", &exponent[1..]),
-            Some(b'-') => ("-", &exponent[1..]),
-            _ => ("", exponent),
-        };
+        let (exp_sign, exp_digits) = split_sign(exponent);
         digits.push('e');
         digits.push_str(exp_sign);
         if !push_digits(&mut digits, exp_digits, u8::is_ascii_digit) {
