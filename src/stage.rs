@@ -62,14 +62,20 @@ pub(crate) struct Staged {
     pub fuzzed: Vec<String>,
 }
 
-/// Stages the patched copy, or reuses an up-to-date one.
-pub(crate) fn stage(req: &StageRequest<'_>) -> Result<Staged> {
-    fs::create_dir_all(req.work_dir)?;
-    let lock_path = req.work_dir.join(".lock");
+/// Creates the work directory and takes its lock (held until the file is
+/// dropped): two builds never stage into one directory at once.
+fn lock_work_dir(work_dir: &Path) -> Result<File> {
+    fs::create_dir_all(work_dir)?;
+    let lock_path = work_dir.join(".lock");
     let lock = File::create(&lock_path).map_err(crate::fs::io_error("create", &lock_path))?;
     lock.lock()
         .map_err(crate::fs::io_error("lock", &lock_path))?;
+    Ok(lock)
+}
 
+/// Stages the patched copy, or reuses an up-to-date one.
+pub(crate) fn stage(req: &StageRequest<'_>) -> Result<Staged> {
+    let lock = lock_work_dir(req.work_dir)?;
     let dir_name = format!("{}-{}", req.name, req.version);
     let dir = req.work_dir.join(&dir_name);
     let stamp_path = req.work_dir.join(format!("{dir_name}.stamp"));
@@ -84,15 +90,14 @@ pub(crate) fn stage(req: &StageRequest<'_>) -> Result<Staged> {
         let split = split_root_file(&dir.join(&manifest.lib_path))?;
         (manifest, split)
     } else {
+        let tmp = req
+            .work_dir
+            .join(format!(".{dir_name}.tmp-{}", std::process::id()));
         // Invalidate first: from here until the new stamp is written, a
         // killed build leaves no stamp and the next one restages.
         fs::remove_file(&stamp_path)?;
         remove_leftovers(req.work_dir, &dir_name)?;
-        let tmp = req
-            .work_dir
-            .join(format!(".{dir_name}.tmp-{}", std::process::id()));
-        let built = build_tree(req, &tmp, &mut skipped, &mut fuzzed);
-        let built = match built {
+        let built = match build_tree(req, &tmp, &mut skipped, &mut fuzzed) {
             Ok(built) => built,
             Err(e) => {
                 let _ = fs::remove_dir_all(&tmp);
@@ -412,17 +417,14 @@ pub(crate) fn copy_tree(
                 continue;
             }
             let to = to_dir.join(name);
-            let rel = from
-                .strip_prefix(src)
-                .unwrap_or(&from)
-                .display()
-                .to_string();
             let ft = meta.file_type();
-            if ft.is_dir() {
+            let why = if ft.is_dir() {
                 std::fs::create_dir(&to).map_err(crate::fs::io_error("create directory", &to))?;
                 stack.push((from, to, false));
+                continue;
             } else if ft.is_file() {
                 files.push(FileCopy { from, to, meta });
+                continue;
             } else if ft.is_symlink() {
                 match std::fs::canonicalize(&from) {
                     Ok(target) if target.starts_with(&canonical_src) && target.is_file() => {
@@ -433,14 +435,15 @@ pub(crate) fn copy_tree(
                             to,
                             meta,
                         });
+                        continue;
                     }
-                    _ => skipped.push(format!(
-                        "`{rel}` is a symbolic link that does not lead to a file inside the crate"
-                    )),
+                    _ => "is a symbolic link that does not lead to a file inside the crate",
                 }
             } else {
-                skipped.push(format!("`{rel}` is not a regular file"));
-            }
+                "is not a regular file"
+            };
+            let rel = from.strip_prefix(src).unwrap_or(&from);
+            skipped.push(format!("`{}` {why}", rel.display()));
         }
     }
     copy_files(&files)
