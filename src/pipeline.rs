@@ -400,6 +400,41 @@ fn no_upstream_script(what: &str, sync_help: &str) -> Error {
     )
 }
 
+/// Refuses a shim whose build script is not the patched upstream's `script`.
+fn check_script_copy(
+    staged_dir: &Path,
+    script: &Path,
+    shim: &config::ShimManifest,
+    shim_dir: &Path,
+    what: &str,
+    sync_help: &str,
+) -> Result<()> {
+    let shim_script = build_script::script_path(&shim.model.build, shim_dir);
+    let mut differences = Vec::new();
+    if shim_script.as_deref() != Some(script) {
+        differences.push(format!(
+            "[package] build: upstream `{}`, the shim {}",
+            script.display(),
+            shim_script.map_or("none".to_string(), |s| format!("`{}`", s.display()))
+        ));
+    } else {
+        differences.extend(build_script::compare(staged_dir, script, shim_dir)?);
+    }
+    if !differences.is_empty() {
+        let mut text =
+            format!("the shim's copy of the build script of the patched `{what}` is out of date:");
+        for d in &differences {
+            text.push_str("\n  - ");
+            text.push_str(d);
+        }
+        text.push_str(&format!(
+            "\n  Cargo compiles the shim's copy, so it must be the patched upstream one.\n  {sync_help}"
+        ));
+        return Err(Error::new(ErrorKind::BuildScript, text));
+    }
+    Ok(())
+}
+
 /// Checks the shim's copy of the patched upstream build script and runs it.
 fn upstream_build_script(
     inputs: &Inputs,
@@ -441,29 +476,7 @@ fn upstream_build_script(
         (None, Some(_)) => return Err(no_upstream_script(&what, &sync_help)),
         (Some(script), Some(main)) => (script, Some(main)),
     };
-    let shim_script = build_script::script_path(&shim.model.build, shim_dir);
-    let mut differences = Vec::new();
-    if shim_script.as_deref() != Some(script.as_path()) {
-        differences.push(format!(
-            "[package] build: upstream `{}`, the shim {}",
-            script.display(),
-            shim_script.map_or("none".to_string(), |s| format!("`{}`", s.display()))
-        ));
-    } else {
-        differences.extend(build_script::compare(&staged.dir, &script, shim_dir)?);
-    }
-    if !differences.is_empty() {
-        let mut text =
-            format!("the shim's copy of the build script of the patched `{what}` is out of date:");
-        for d in &differences {
-            text.push_str("\n  - ");
-            text.push_str(d);
-        }
-        text.push_str(&format!(
-            "\n  Cargo compiles the shim's copy, so it must be the patched upstream one.\n  {sync_help}"
-        ));
-        return Err(Error::new(ErrorKind::BuildScript, text));
-    }
+    check_script_copy(&staged.dir, &script, shim, shim_dir, &what, &sync_help)?;
     if inputs.verify_only {
         return Ok(());
     }

@@ -183,37 +183,7 @@ fn check_local(dir: &Path, name: &str, version: &str) -> Result<()> {
 fn fetch_with_cargo(req: &Request<'_>) -> Result<Pristine> {
     fs::create_dir_all(req.work_dir)?;
     let manifest = req.work_dir.join("Cargo.toml");
-    let mut locked_note = None;
-    // A branch (or the default one) is the commit the workspace locked.
-    let branch = match req.remote {
-        Remote::Git { url, reference } if follows_lock(req.remote) => Some((
-            url,
-            match reference {
-                Some(GitRef::Branch(b)) => Some(b.as_str()),
-                _ => None,
-            },
-        )),
-        _ => None,
-    };
-    let locked = branch.and_then(|(url, b)| locked_branch_commit(req.cwd, req.name, url, b));
-    let remote = match (locked, branch) {
-        (Some((commit, lock)), Some((url, b))) => {
-            locked_note = Some(format!(
-                "note: {} stands for the commit {commit}, which `{}` records for it; `cargo \
-                 update -p {}` moves the lock to the branch's head",
-                b.map_or("the default branch".to_string(), |b| format!(
-                    "the branch `{b}`"
-                )),
-                lock.display(),
-                req.name
-            ));
-            Remote::Git {
-                url: url.clone(),
-                reference: Some(GitRef::Rev(commit)),
-            }
-        }
-        _ => req.remote.clone(),
-    };
+    let (remote, locked_note) = locked_remote(req);
     fs::write_if_changed(
         &manifest,
         fetch_manifest(req.name, req.version, &remote).as_bytes(),
@@ -226,17 +196,62 @@ fn fetch_with_cargo(req: &Request<'_>) -> Result<Pristine> {
     if attempt.is_err() && !req.offline {
         attempt = run_metadata(req, &manifest, false)?;
     }
-    let stdout = attempt.map_err(|stderr| not_available(req, &stderr))?;
-    let metadata = json::parse(&stdout).map_err(|e| {
-        Error::new(
-            ErrorKind::Cargo,
-            format!("`cargo metadata` printed output build-patch cannot read: {e}"),
-        )
-    })?;
-    pick_package(&metadata, req.name, req.version, req.remote).map_err(|e| match locked_note {
-        Some(note) => e.with_note(note),
-        None => e,
-    })
+    let stdout = match attempt {
+        Ok(stdout) => stdout,
+        Err(stderr) => return Err(not_available(req, &stderr)),
+    };
+    let metadata = match json::parse(&stdout) {
+        Ok(metadata) => metadata,
+        Err(e) => {
+            return Err(Error::new(
+                ErrorKind::Cargo,
+                format!("`cargo metadata` printed output build-patch cannot read: {e}"),
+            ))
+        }
+    };
+    match (
+        pick_package(&metadata, req.name, req.version, req.remote),
+        locked_note,
+    ) {
+        (Err(e), Some(note)) => Err(e.with_note(note)),
+        (result, _) => result,
+    }
+}
+
+/// The source to fetch: for a branch, the commit the workspace's `Cargo.lock`
+/// records, with a note that says so.
+fn locked_remote(req: &Request<'_>) -> (Remote, Option<String>) {
+    // A branch (or the default one) is the commit the workspace locked.
+    let branch = match req.remote {
+        Remote::Git { url, reference } if follows_lock(req.remote) => Some((
+            url,
+            match reference {
+                Some(GitRef::Branch(b)) => Some(b.as_str()),
+                _ => None,
+            },
+        )),
+        _ => None,
+    };
+    let locked = branch.and_then(|(url, b)| locked_branch_commit(req.cwd, req.name, url, b));
+    match (locked, branch) {
+        (Some((commit, lock)), Some((url, b))) => {
+            let note = format!(
+                "note: {} stands for the commit {commit}, which `{}` records for it; `cargo \
+                 update -p {}` moves the lock to the branch's head",
+                b.map_or("the default branch".to_string(), |b| format!(
+                    "the branch `{b}`"
+                )),
+                lock.display(),
+                req.name
+            );
+            let remote = Remote::Git {
+                url: url.clone(),
+                reference: Some(GitRef::Rev(commit)),
+            };
+            (remote, Some(note))
+        }
+        _ => (req.remote.clone(), None),
+    }
 }
 
 /// Whether the commit of `remote` can come from `Cargo.lock`: a git
