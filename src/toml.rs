@@ -265,11 +265,10 @@ fn open_section(root: &mut Section, keys: &[String], array: bool) -> Result<(), 
             },
             Node::Leaf(value) => {
                 return Err(format!(
-                    "cannot define table `{}`: `{}` is already defined as {} {}",
+                    "cannot define table `{}`: `{}` is already defined as {}",
                     display_key(keys),
                     display_key(&keys[..=i]),
-                    article(value.type_name()),
-                    value.type_name()
+                    with_article(value)
                 ))
             }
         };
@@ -301,10 +300,9 @@ fn open_section(root: &mut Section, keys: &[String], array: bool) -> Result<(), 
         )),
         Some(Node::Table(_)) => Err(format!("table `{name}` is defined twice")),
         Some(Node::Leaf(value)) => Err(format!(
-            "cannot define {} `{name}`: `{name}` is already defined as {} {}",
+            "cannot define {} `{name}`: `{name}` is already defined as {}",
             if array { "array of tables" } else { "table" },
-            article(value.type_name()),
-            value.type_name()
+            with_article(value)
         )),
     }
 }
@@ -322,11 +320,14 @@ fn section_mut<'a>(root: &'a mut Section, keys: &[String]) -> Option<&'a mut Sec
     Some(table)
 }
 
-fn article(type_name: &str) -> &'static str {
-    match type_name {
+/// The type of `value` with its article: `an integer`, `a string`.
+fn with_article(value: &Value) -> String {
+    let type_name = value.type_name();
+    let article = match type_name {
         "integer" | "array" => "an",
         _ => "a",
-    }
+    };
+    format!("{article} {type_name}")
 }
 
 /// A dotted key as it would be written, quoting components that are not bare keys.
