@@ -315,6 +315,12 @@ pub(crate) struct Difference<'a> {
     pub text: String,
 }
 
+impl<'a> Difference<'a> {
+    fn new(field: Field<'a>, text: String) -> Difference<'a> {
+        Difference { field, text }
+    }
+}
+
 /// What differs.
 #[cfg_attr(not(feature = "generate"), allow(dead_code))] // read by `generate`
 pub(crate) enum Field<'a> {
@@ -332,42 +338,26 @@ pub(crate) fn compare<'a>(upstream: &'a Model, shim: &'a Model) -> Vec<Differenc
     let mut out = Vec::new();
     let graph_wide = upstream.name == shim.name;
     if upstream.edition != shim.edition {
-        let text = pair(
-            "edition:",
-            &ticked(&upstream.edition),
-            &ticked(&shim.edition),
-        );
-        out.push(Difference {
-            field: Field::Edition,
-            text,
-        });
+        let (u, s) = (ticked(&upstream.edition), ticked(&shim.edition));
+        out.push(Difference::new(Field::Edition, pair("edition:", &u, &s)));
     }
     if graph_wide && upstream.lib_name != shim.lib_name {
-        out.push(Difference {
-            field: Field::LibName,
-            text: format!(
-                "[lib] name: upstream `{}`, the shim `{}` (its dependents use the upstream's)",
-                upstream.lib_name, shim.lib_name
-            ),
-        });
+        let text = format!(
+            "[lib] name: upstream `{}`, the shim `{}` (its dependents use the upstream's)",
+            upstream.lib_name, shim.lib_name
+        );
+        out.push(Difference::new(Field::LibName, text));
     }
     if upstream.proc_macro != shim.proc_macro {
-        let text = pair(
-            "[lib] proc-macro:",
-            &ticked(&upstream.proc_macro),
-            &ticked(&shim.proc_macro),
-        );
-        out.push(Difference {
-            field: Field::ProcMacro,
-            text,
-        });
+        let (u, s) = (ticked(&upstream.proc_macro), ticked(&shim.proc_macro));
+        out.push(Difference::new(
+            Field::ProcMacro,
+            pair("[lib] proc-macro:", &u, &s),
+        ));
     }
     if upstream.links != shim.links {
-        let text = pair("links:", &show_opt(&upstream.links), &show_opt(&shim.links));
-        out.push(Difference {
-            field: Field::Links,
-            text,
-        });
+        let (u, s) = (show_opt(&upstream.links), show_opt(&shim.links));
+        out.push(Difference::new(Field::Links, pair("links:", &u, &s)));
     }
     for (name, in_upstream, in_shim) in side_by_side(&upstream.features, &shim.features) {
         let text = match (in_upstream, in_shim) {
@@ -383,10 +373,7 @@ pub(crate) fn compare<'a>(upstream: &'a Model, shim: &'a Model) -> Vec<Differenc
             (None, Some(_)) => format!("[features] `{name}`: not in the upstream"),
             _ => continue,
         };
-        out.push(Difference {
-            field: Field::Feature(name),
-            text,
-        });
+        out.push(Difference::new(Field::Feature(name), text));
     }
     for (key, in_upstream, in_shim) in side_by_side(&upstream.deps, &shim.deps) {
         let text = match (in_upstream, in_shim) {
@@ -400,10 +387,7 @@ pub(crate) fn compare<'a>(upstream: &'a Model, shim: &'a Model) -> Vec<Differenc
             (None, Some(_)) => format!("{key}: not in the upstream"),
             (None, None) => continue,
         };
-        out.push(Difference {
-            field: Field::Dependency(key),
-            text,
-        });
+        out.push(Difference::new(Field::Dependency(key), text));
     }
     out
 }
