@@ -246,22 +246,52 @@ fn header_names(text: &str) -> Option<String> {
 }
 
 fn settings_from_table(t: &toml::Table, path: &Path) -> Result<Settings> {
+    // Every check first, on borrowed values (an early return then has
+    // nothing to drop), in the order the errors are reported.
     check_keys(t, path)?;
     let patches = patches(t, path)?;
     let version_mismatch = version_mismatch(t, path)?;
     let git_ref = git_ref(t, path)?;
+    let git = string(t, "git", path)?;
+    let registry = string(t, "registry", path)?;
+    let crate_name = string(t, "crate", path)?;
+    let version = string(t, "version", path)?;
+    let strip = count(t, "strip", path)?;
+    let fuzz = count(t, "fuzz", path)?;
+    let source = string(t, "source", path)?;
+    let git_ref = match git_ref {
+        Some(("rev", value)) => Some(GitRef::Rev(value.to_string())),
+        Some(("tag", value)) => Some(GitRef::Tag(value.to_string())),
+        Some((_, value)) => Some(GitRef::Branch(value.to_string())),
+        None => None,
+    };
     Ok(Settings {
         version_mismatch,
-        git: string(t, "git", path)?,
+        git: owned(git),
         git_ref,
-        registry: string(t, "registry", path)?,
-        crate_name: string(t, "crate", path)?,
-        version: string(t, "version", path)?,
-        patches,
-        strip: count(t, "strip", path)?,
-        fuzz: count(t, "fuzz", path)?,
-        source: string(t, "source", path)?.map(PathBuf::from),
+        registry: owned(registry),
+        crate_name: owned(crate_name),
+        version: owned(version),
+        patches: patches.map(paths),
+        strip,
+        fuzz,
+        source: source.map(PathBuf::from),
     })
+}
+
+fn owned(s: Option<&str>) -> Option<String> {
+    s.map(str::to_string)
+}
+
+/// The paths of `patches` (its items are strings, checked).
+fn paths(items: &[Value]) -> Vec<PathBuf> {
+    let mut out = Vec::with_capacity(items.len());
+    for item in items {
+        if let Value::String(s) = item {
+            out.push(PathBuf::from(s));
+        }
+    }
+    out
 }
 
 /// Refuses a key the table does not have.
@@ -290,18 +320,17 @@ fn check_keys(t: &toml::Table, path: &Path) -> Result<()> {
     Ok(())
 }
 
-/// `patches`: one path or a list of them.
-fn patches(t: &toml::Table, path: &Path) -> Result<Option<Vec<PathBuf>>> {
+/// `patches`: one path or a list of them, checked.
+fn patches<'a>(t: &'a toml::Table, path: &Path) -> Result<Option<&'a [Value]>> {
     let (items, what) = match t.get("patches") {
         None => return Ok(None),
-        Some(Value::String(s)) => return Ok(Some(vec![PathBuf::from(s)])),
+        Some(v @ Value::String(_)) => return Ok(Some(std::slice::from_ref(v))),
         Some(Value::Array(items)) => (items.as_slice(), "an item that is "),
         Some(v) => (std::slice::from_ref(v), ""),
     };
-    let mut out = Vec::with_capacity(items.len());
     for item in items {
         match item {
-            Value::String(s) if !what.is_empty() => out.push(PathBuf::from(s)),
+            Value::String(_) if !what.is_empty() => {}
             v => {
                 return Err(config_error(
                     path,
@@ -313,12 +342,12 @@ fn patches(t: &toml::Table, path: &Path) -> Result<Option<Vec<PathBuf>>> {
             }
         }
     }
-    Ok(Some(out))
+    Ok(Some(items))
 }
 
 /// `version-mismatch`: `warn` or `error`.
 fn version_mismatch(t: &toml::Table, path: &Path) -> Result<Option<VersionMismatch>> {
-    match string(t, "version-mismatch", path)?.as_deref() {
+    match string(t, "version-mismatch", path)? {
         None => Ok(None),
         Some("warn") => Ok(Some(VersionMismatch::Warn)),
         Some("error") => Ok(Some(VersionMismatch::Error)),
@@ -329,8 +358,8 @@ fn version_mismatch(t: &toml::Table, path: &Path) -> Result<Option<VersionMismat
     }
 }
 
-/// `rev`, `tag` or `branch`: at most one of them.
-fn git_ref(t: &toml::Table, path: &Path) -> Result<Option<GitRef>> {
+/// `rev`, `tag` or `branch` (at most one of them): the key and its value.
+fn git_ref<'a>(t: &'a toml::Table, path: &Path) -> Result<Option<(&'static str, &'a str)>> {
     let mut git_ref = None;
     let mut ref_keys = String::new();
     for key in ["rev", "tag", "branch"] {
@@ -346,11 +375,7 @@ fn git_ref(t: &toml::Table, path: &Path) -> Result<Option<GitRef>> {
         if git_ref.is_some() {
             continue;
         }
-        git_ref = Some(match key {
-            "rev" => GitRef::Rev(value),
-            "tag" => GitRef::Tag(value),
-            _ => GitRef::Branch(value),
-        });
+        git_ref = Some((key, value));
     }
     if ref_keys.contains(" and ") {
         return Err(config_error(
@@ -365,10 +390,10 @@ fn git_ref(t: &toml::Table, path: &Path) -> Result<Option<GitRef>> {
 }
 
 /// The string at `key`, if any.
-fn string(t: &toml::Table, key: &str, path: &Path) -> Result<Option<String>> {
+fn string<'a>(t: &'a toml::Table, key: &str, path: &Path) -> Result<Option<&'a str>> {
     match t.get(key) {
         None => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(Value::String(s)) => Ok(Some(s)),
         Some(v) => Err(config_error(
             path,
             format!("`{key}` must be a string, found {}", v.type_name()),
