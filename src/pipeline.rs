@@ -513,30 +513,17 @@ struct Upstream {
     made_for: MadeFor,
 }
 
-/// Finds, stages and patches the upstream; everything but the shim.
-fn stage_upstream(
+/// Finds the pristine source of `name version` (a `source` copy, Cargo's
+/// cache, or a fetch into `work_dir/fetch`), watching what says which it is.
+fn find_pristine(
     inputs: &Inputs,
     settings: &Settings,
     base_dir: &Path,
     name: &str,
     version: &str,
+    work_dir: &Path,
     directives: &mut Directives,
-) -> Result<Upstream> {
-    let out_dir = required(&inputs.out_dir, "OUT_DIR")?;
-    if !config::is_exact_version(version) {
-        return Err(inexact_version(name, version));
-    }
-
-    // The patches, read once; every file read is watched.
-    let (patches, read_paths) = load_patches(base_dir, settings)?;
-    for p in &read_paths {
-        directives.rerun_if_changed(p);
-    }
-    let made_for =
-        check_recorded_versions(&patches, name, version, base_dir, settings, directives)?;
-
-    // The pristine source.
-    let work_dir = out_dir.join("build-patch");
+) -> Result<source::Pristine> {
     let local = settings.source.as_ref().map(|s| base_dir.join(s));
     if let Some(dir) = &local {
         directives.rerun_if_changed(dir);
@@ -562,6 +549,36 @@ fn stage_upstream(
             directives.rerun_if_changed(&lock);
         }
     }
+    Ok(pristine)
+}
+
+/// Finds, stages and patches the upstream; everything but the shim.
+fn stage_upstream(
+    inputs: &Inputs,
+    settings: &Settings,
+    base_dir: &Path,
+    name: &str,
+    version: &str,
+    directives: &mut Directives,
+) -> Result<Upstream> {
+    let out_dir = required(&inputs.out_dir, "OUT_DIR")?;
+    if !config::is_exact_version(version) {
+        return Err(inexact_version(name, version));
+    }
+
+    // The patches, read once; every file read is watched.
+    let (patches, read_paths) = load_patches(base_dir, settings)?;
+    for p in &read_paths {
+        directives.rerun_if_changed(p);
+    }
+    let made_for =
+        check_recorded_versions(&patches, name, version, base_dir, settings, directives)?;
+
+    // The pristine source.
+    let work_dir = out_dir.join("build-patch");
+    let pristine = find_pristine(
+        inputs, settings, base_dir, name, version, &work_dir, directives,
+    )?;
 
     let staged = match stage::stage(&stage::StageRequest {
         name,
