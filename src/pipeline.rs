@@ -209,57 +209,61 @@ pub(crate) fn check_shim(cfg: &Config) -> Result<()> {
 pub(crate) fn build(cfg: &Config) -> Result<Output> {
     let inputs = Inputs::read(cfg);
     let mut directives = Directives::default();
-    let Shim {
-        manifest_dir,
-        manifest_path: shim_manifest_path,
-        manifest: shim,
-        settings,
-        name,
-        version,
-    } = read_shim(&inputs, &mut directives)?;
-
-    let Upstream {
-        staged,
-        pristine_dir,
-        made_for,
-    } = stage_upstream(
+    // Kept whole (not taken apart): an early return then drops one value.
+    let shim = read_shim(&inputs, &mut directives)?;
+    let up = match stage_upstream(
         &inputs,
-        &settings,
-        &manifest_dir,
-        &name,
-        &version,
+        &shim.settings,
+        &shim.manifest_dir,
+        &shim.name,
+        &shim.version,
         &mut directives,
-    )
-    .map_err(|e| {
+    ) {
+        Ok(up) => up,
         // `upgrade` refreshes the patches the manifest lists, not those a
         // build script gives in code.
-        if inputs.builder_patches() {
-            e
-        } else {
-            with_refresh_help(e, &manifest_dir, &version)
-        }
-    })?;
+        Err(e) if inputs.builder_patches() => return Err(e),
+        Err(e) => return Err(with_refresh_help(e, &shim.manifest_dir, &shim.version)),
+    };
+    check_against_upstream(&inputs, &shim, &up, &mut directives)?;
+    Ok(Output::new(up.staged, directives.into_lines()))
+}
 
+/// Checks the shim against the patched upstream, and runs the upstream build
+/// script.
+fn check_against_upstream(
+    inputs: &Inputs,
+    shim: &Shim,
+    up: &Upstream,
+    directives: &mut Directives,
+) -> Result<()> {
+    let (name, version, staged) = (&shim.name, &shim.version, &up.staged);
     // The shim must say what the patched upstream says: its manifest (Cargo
     // resolves from it) and its crate-level attributes (include! drops them).
     let fix = ShimFix {
-        dir: &manifest_dir,
-        version: &version,
-        moved: moved_from(&name, &version, &made_for, &shim, &shim_manifest_path),
+        dir: &shim.manifest_dir,
+        version,
+        moved: moved_from(
+            name,
+            version,
+            &up.made_for,
+            &shim.manifest,
+            &shim.manifest_path,
+        ),
     };
-    let differences = manifest::compare(&staged.manifest.model, &shim.model);
+    let differences = manifest::compare(&staged.manifest.model, &shim.manifest.model);
     if !differences.is_empty() {
         return Err(manifest_mismatch(
-            &name,
-            &version,
-            &shim_manifest_path,
+            name,
+            version,
+            &shim.manifest_path,
             &fix,
             &differences,
         ));
     }
-    let shim_root = manifest_dir.join(&shim.lib_path);
+    let shim_root = shim.manifest_dir.join(&shim.manifest.lib_path);
     directives.rerun_if_changed(&shim_root);
-    check_crate_attributes(&staged, &shim_root, &shim.lib_path, &fix)?;
+    check_crate_attributes(staged, &shim_root, &shim.manifest.lib_path, &fix)?;
 
     // What the patched code sees at compile time.
     directives.rustc_env("CARGO_MANIFEST_DIR", &staged.dir.display().to_string());
@@ -274,15 +278,14 @@ pub(crate) fn build(cfg: &Config) -> Result<Output> {
     // The upstream build script, compiled into the shim's: check the copy,
     // then run it.
     upstream_build_script(
-        &inputs,
-        &staged,
-        &pristine_dir,
-        &shim,
-        &manifest_dir,
+        inputs,
+        staged,
+        &up.pristine_dir,
+        &shim.manifest,
+        &shim.manifest_dir,
         &fix,
-        &mut directives,
-    )?;
-    Ok(Output::new(staged, directives.into_lines()))
+        directives,
+    )
 }
 
 /// A shim, read: its manifest, its settings merged with the builder's, and
