@@ -117,7 +117,7 @@ pub(crate) fn model(doc: &Table) -> Model {
             .map(str::to_string)
     };
     let name = s(&["package", "name"]).unwrap_or_default();
-    let lib_name = s(&["lib", "name"]).unwrap_or_else(|| name.replace('-', "_"));
+    let lib_name = s(&["lib", "name"]).unwrap_or_else(|| underscored(&name));
     let proc_macro = ["proc-macro", "proc_macro"]
         .iter()
         .any(|k| toml::get(doc, &["lib", k]).and_then(Value::as_bool) == Some(true));
@@ -332,6 +332,15 @@ pub(crate) enum Field<'a> {
     Feature(&'a str),
     /// A dependency.
     Dependency(&'a DepKey),
+}
+
+/// `name` with `_` for each `-`, as Cargo makes a library name.
+fn underscored(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    for c in name.chars() {
+        out.push(if c == '-' { '_' } else { c });
+    }
+    out
 }
 
 pub(crate) fn compare<'a>(upstream: &'a Model, shim: &'a Model) -> Vec<Difference<'a>> {

@@ -645,7 +645,7 @@ fn not_listed(
         text.push_str(&format!(
             "; it found {}\n  help: check for a `[patch]` or source replacement in your Cargo \
              config that sends `{name}` elsewhere",
-            other_sources.join(", ")
+            crate::error::join(other_sources, ", ")
         ));
     }
     Error::new(ErrorKind::Cargo, text)

@@ -127,7 +127,7 @@ impl UpstreamManifest {
             ("CARGO_PKG_VERSION_MINOR", minor),
             ("CARGO_PKG_VERSION_PATCH", patch),
             ("CARGO_PKG_VERSION_PRE", pre),
-            ("CARGO_PKG_AUTHORS", self.authors.join(":")),
+            ("CARGO_PKG_AUTHORS", crate::error::join(&self.authors, ":")),
             ("CARGO_PKG_DESCRIPTION", self.description.clone()),
             ("CARGO_PKG_HOMEPAGE", self.homepage.clone()),
             ("CARGO_PKG_REPOSITORY", self.repository.clone()),
