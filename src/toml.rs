@@ -514,49 +514,55 @@ impl Parser<'_> {
             if self.eat_newline()? {
                 continue;
             }
-            let start = self.pos;
             match self.peek() {
                 None => break,
-                Some(b'[') => {
-                    self.pos += 1;
-                    let array = self.eat(b'[');
-                    self.skip_whitespace();
-                    let keys = self.key()?;
-                    self.check_key_depth(&keys, start)?;
-                    self.skip_whitespace();
-                    if array {
-                        if !(self.eat(b']') && self.eat(b']')) {
-                            return Err(
-                                self.error("expected `]]` to close the array of tables header")
-                            );
-                        }
-                    } else {
-                        self.expect(b']', "expected `]` to close the table header")?;
-                    }
-                    self.at(start, open_section(&mut root, &keys, array))?;
-                    current = keys;
-                    self.end_of_line("a table header")?;
-                }
-                Some(_) => {
-                    let keys = self.key()?;
-                    self.depth = current.len();
-                    self.check_key_depth(&keys, start)?;
-                    self.skip_whitespace();
-                    self.expect(b'=', "expected `=` after key")?;
-                    self.skip_whitespace();
-                    self.depth += keys.len();
-                    let value = self.value();
-                    self.depth = 0;
-                    let value = value?;
-                    let Some(section) = section_mut(&mut root, &current) else {
-                        return Err(self.error_at(start, "internal error: lost the current table"));
-                    };
-                    self.at(start, section.insert(&keys, value))?;
-                    self.end_of_line("a key/value pair")?;
-                }
+                Some(b'[') => current = self.header(&mut root)?,
+                Some(_) => self.key_value(&mut root, &current)?,
             }
         }
         Ok(root)
+    }
+
+    /// Reads a `[table]` or `[[array of tables]]` header and opens its table;
+    /// returns its keys.
+    fn header(&mut self, root: &mut Section) -> Result<Vec<String>, TomlError> {
+        let start = self.pos;
+        self.pos += 1;
+        let array = self.eat(b'[');
+        self.skip_whitespace();
+        let keys = self.key()?;
+        self.check_key_depth(&keys, start)?;
+        self.skip_whitespace();
+        if array {
+            if !(self.eat(b']') && self.eat(b']')) {
+                return Err(self.error("expected `]]` to close the array of tables header"));
+            }
+        } else {
+            self.expect(b']', "expected `]` to close the table header")?;
+        }
+        self.at(start, open_section(root, &keys, array))?;
+        self.end_of_line("a table header")?;
+        Ok(keys)
+    }
+
+    /// Reads a `key = value` line into the table of the header `current`.
+    fn key_value(&mut self, root: &mut Section, current: &[String]) -> Result<(), TomlError> {
+        let start = self.pos;
+        let keys = self.key()?;
+        self.depth = current.len();
+        self.check_key_depth(&keys, start)?;
+        self.skip_whitespace();
+        self.expect(b'=', "expected `=` after key")?;
+        self.skip_whitespace();
+        self.depth += keys.len();
+        let value = self.value();
+        self.depth = 0;
+        let value = value?;
+        let Some(section) = section_mut(root, current) else {
+            return Err(self.error_at(start, "internal error: lost the current table"));
+        };
+        self.at(start, section.insert(&keys, value))?;
+        self.end_of_line("a key/value pair")
     }
 
     /// Reads a possibly dotted key.
