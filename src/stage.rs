@@ -73,6 +73,35 @@ fn lock_work_dir(work_dir: &Path) -> Result<File> {
     Ok(lock)
 }
 
+/// Builds the patched copy anew into `dir` and writes its `stamp`.
+fn restage(
+    req: &StageRequest<'_>,
+    dir_name: &str,
+    dir: &Path,
+    stamp_path: &Path,
+    stamp: &str,
+    skipped: &mut Vec<String>,
+    fuzzed: &mut Vec<String>,
+) -> Result<(UpstreamManifest, root::SplitRoot)> {
+    let tmp = req
+        .work_dir
+        .join(format!(".{dir_name}.tmp-{}", std::process::id()));
+    // Invalidate first: from here until the new stamp is written, a
+    // killed build leaves no stamp and the next one restages.
+    fs::remove_file(stamp_path)?;
+    remove_leftovers(req.work_dir, dir_name)?;
+    let built = match build_tree(req, &tmp, skipped, fuzzed) {
+        Ok(built) => built,
+        Err(e) => {
+            let _ = fs::remove_dir_all(&tmp);
+            return Err(e);
+        }
+    };
+    replace_dir(&tmp, dir)?;
+    fs::write_if_changed(stamp_path, stamp.as_bytes())?;
+    Ok(built)
+}
+
 /// Stages the patched copy, or reuses an up-to-date one.
 pub(crate) fn stage(req: &StageRequest<'_>) -> Result<Staged> {
     let lock = lock_work_dir(req.work_dir)?;
@@ -90,23 +119,15 @@ pub(crate) fn stage(req: &StageRequest<'_>) -> Result<Staged> {
         let split = split_root_file(&dir.join(&manifest.lib_path))?;
         (manifest, split)
     } else {
-        let tmp = req
-            .work_dir
-            .join(format!(".{dir_name}.tmp-{}", std::process::id()));
-        // Invalidate first: from here until the new stamp is written, a
-        // killed build leaves no stamp and the next one restages.
-        fs::remove_file(&stamp_path)?;
-        remove_leftovers(req.work_dir, &dir_name)?;
-        let built = match build_tree(req, &tmp, &mut skipped, &mut fuzzed) {
-            Ok(built) => built,
-            Err(e) => {
-                let _ = fs::remove_dir_all(&tmp);
-                return Err(e);
-            }
-        };
-        replace_dir(&tmp, &dir)?;
-        fs::write_if_changed(&stamp_path, stamp.as_bytes())?;
-        built
+        restage(
+            req,
+            &dir_name,
+            &dir,
+            &stamp_path,
+            &stamp,
+            &mut skipped,
+            &mut fuzzed,
+        )?
     };
 
     let entry = req.work_dir.join("lib.rs");
