@@ -192,8 +192,10 @@ pub(crate) struct Run<'a> {
 /// and adds its directives to `directives`. When it fails, returns an error
 /// after printing its stdout (Cargo shows it with the error).
 pub(crate) fn run(req: &Run<'_>, directives: &mut Directives) -> Result<()> {
-    let exe = std::env::current_exe()
-        .map_err(|e| Error::io("find", Path::new("the running build script"), e))?;
+    let exe = std::env::current_exe().map_err(crate::fs::io_error(
+        "find",
+        Path::new("the running build script"),
+    ))?;
     let mut cmd = Command::new(&exe);
     cmd.env(CHILD_ENV, "1")
         .current_dir(req.staged)
@@ -205,7 +207,7 @@ pub(crate) fn run(req: &Run<'_>, directives: &mut Directives) -> Result<()> {
     for (k, v) in &req.pkg_env {
         cmd.env(k, v);
     }
-    let output = cmd.output().map_err(|e| Error::io("run", &exe, e))?;
+    let output = cmd.output().map_err(crate::fs::io_error("run", &exe))?;
     let stdout = String::from_utf8_lossy(&output.stdout);
     if !output.status.success() {
         // Cargo shows the build script's stdout and stderr when it fails;

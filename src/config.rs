@@ -37,7 +37,8 @@ const KEYS: &[&str] = &[
 ];
 
 /// Which commit of a git repository, as a Cargo git dependency says it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Debug)]
+#[cfg_attr(test, derive(Eq))]
 pub(crate) enum GitRef {
     /// `rev = "..."`: a commit (or any revision git can name).
     Rev(String),
@@ -59,7 +60,8 @@ impl GitRef {
 }
 
 /// What a patch whose `Applies-to:` line names another version does.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy, PartialEq, Debug)]
+#[cfg_attr(test, derive(Eq))]
 pub(crate) enum VersionMismatch {
     /// `"warn"`, the default: a warning, and the build goes on.
     Warn,
@@ -68,7 +70,8 @@ pub(crate) enum VersionMismatch {
 }
 
 /// Where Cargo takes the pristine upstream from.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(PartialEq, Clone)]
+#[cfg_attr(test, derive(Debug, Eq))]
 pub(crate) enum Remote {
     /// crates.io (or what the user's Cargo config replaces it with).
     CratesIo,
@@ -82,7 +85,7 @@ pub(crate) enum Remote {
 }
 
 /// The settings of one shim, after merging the manifest with the builder.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default, Debug)]
 pub(crate) struct Settings {
     pub crate_name: Option<String>,
     pub version: Option<String>,
@@ -162,7 +165,7 @@ impl Settings {
 }
 
 /// The parts of the shim's own manifest build-patch needs.
-#[derive(Debug)]
+#[cfg_attr(test, derive(Debug))]
 pub(crate) struct ShimManifest {
     pub settings: Settings,
     /// The shim's `[lib] path`, relative to its manifest directory.
@@ -243,65 +246,120 @@ fn header_names(text: &str) -> Option<String> {
 }
 
 fn settings_from_table(t: &toml::Table, path: &Path) -> Result<Settings> {
-    for (key, _) in t {
-        if !KEYS.contains(&key.as_str()) {
-            let mut keys = String::new();
-            for (i, k) in KEYS.iter().enumerate() {
-                if i > 0 {
-                    keys.push_str(", ");
-                }
-                keys.push('`');
-                keys.push_str(k);
-                keys.push('`');
-            }
-            return Err(config_error(
-                path,
-                format!(
-                    "unknown key `{key}` in `[package.metadata.build-patch]`\n  \
-                     help: the keys are {keys}"
-                ),
-            ));
+    // Every check first, on borrowed values (an early return then has
+    // nothing to drop), in the order the errors are reported.
+    check_keys(t, path)?;
+    let patches = patches(t, path)?;
+    let version_mismatch = version_mismatch(t, path)?;
+    let git_ref = git_ref(t, path)?;
+    let git = string(t, "git", path)?;
+    let registry = string(t, "registry", path)?;
+    let crate_name = string(t, "crate", path)?;
+    let version = string(t, "version", path)?;
+    let strip = count(t, "strip", path)?;
+    let fuzz = count(t, "fuzz", path)?;
+    let source = string(t, "source", path)?;
+    let git_ref = match git_ref {
+        Some(("rev", value)) => Some(GitRef::Rev(value.to_string())),
+        Some(("tag", value)) => Some(GitRef::Tag(value.to_string())),
+        Some((_, value)) => Some(GitRef::Branch(value.to_string())),
+        None => None,
+    };
+    Ok(Settings {
+        version_mismatch,
+        git: owned(git),
+        git_ref,
+        registry: owned(registry),
+        crate_name: owned(crate_name),
+        version: owned(version),
+        patches: patches.map(paths),
+        strip,
+        fuzz,
+        source: source.map(PathBuf::from),
+    })
+}
+
+fn owned(s: Option<&str>) -> Option<String> {
+    s.map(str::to_string)
+}
+
+/// The paths of `patches` (its items are strings, checked).
+fn paths(items: &[Value]) -> Vec<PathBuf> {
+    let mut out = Vec::with_capacity(items.len());
+    for item in items {
+        if let Value::String(s) = item {
+            out.push(PathBuf::from(s));
         }
     }
-    let patches = match t.get("patches") {
-        None => None,
-        Some(Value::String(s)) => Some(vec![PathBuf::from(s)]),
-        Some(Value::Array(items)) => {
-            let mut out = Vec::with_capacity(items.len());
-            for item in items {
-                match item {
-                    Value::String(s) => out.push(PathBuf::from(s)),
-                    v => {
-                        return Err(config_error(
-                            path,
-                            format!(
-                                "`patches` must be a list of paths, found an item that is {}",
-                                v.type_name()
-                            ),
-                        ))
-                    }
-                }
+    out
+}
+
+/// Refuses a key the table does not have.
+fn check_keys(t: &toml::Table, path: &Path) -> Result<()> {
+    for (key, _) in t {
+        if KEYS.contains(&key.as_str()) {
+            continue;
+        }
+        let mut keys = String::new();
+        for (i, k) in KEYS.iter().enumerate() {
+            if i > 0 {
+                keys.push_str(", ");
             }
-            Some(out)
+            keys.push('`');
+            keys.push_str(k);
+            keys.push('`');
         }
-        Some(v) => {
-            return Err(config_error(
-                path,
-                format!("`patches` must be a list of paths, found {}", v.type_name()),
-            ))
-        }
+        return Err(config_error(
+            path,
+            format!(
+                "unknown key `{key}` in `[package.metadata.build-patch]`\n  \
+                 help: the keys are {keys}"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// `patches`: one path or a list of them, checked.
+fn patches<'a>(t: &'a toml::Table, path: &Path) -> Result<Option<&'a [Value]>> {
+    let (items, what) = match t.get("patches") {
+        None => return Ok(None),
+        Some(v @ Value::String(_)) => return Ok(Some(std::slice::from_ref(v))),
+        Some(Value::Array(items)) => (items.as_slice(), "an item that is "),
+        Some(v) => (std::slice::from_ref(v), ""),
     };
-    let version_mismatch = match string(t, "version-mismatch", path)?.as_deref() {
-        None => None,
-        Some("warn") => Some(VersionMismatch::Warn),
-        Some("error") => Some(VersionMismatch::Error),
-        Some(other) => {
-            return Err(config_error(
-                path,
-                format!("`version-mismatch` must be \"warn\" or \"error\", found \"{other}\""),
-            ))
+    for item in items {
+        match item {
+            Value::String(_) if !what.is_empty() => {}
+            v => {
+                return Err(config_error(
+                    path,
+                    format!(
+                        "`patches` must be a list of paths, found {what}{}",
+                        v.type_name()
+                    ),
+                ))
+            }
         }
-    };
+    }
+    Ok(Some(items))
+}
+
+/// `version-mismatch`: `warn` or `error`.
+fn version_mismatch(t: &toml::Table, path: &Path) -> Result<Option<VersionMismatch>> {
+    match string(t, "version-mismatch", path)? {
+        None => Ok(None),
+        Some("warn") => Ok(Some(VersionMismatch::Warn)),
+        Some("error") => Ok(Some(VersionMismatch::Error)),
+        Some(other) => Err(config_error(
+            path,
+            format!("`version-mismatch` must be \"warn\" or \"error\", found \"{other}\""),
+        )),
+    }
+}
+
+/// `rev`, `tag` or `branch` (at most one of them): the key and its value.
+fn git_ref<'a>(t: &'a toml::Table, path: &Path) -> Result<Option<(&'static str, &'a str)>> {
     let mut git_ref = None;
     let mut ref_keys = String::new();
     for key in ["rev", "tag", "branch"] {
@@ -317,11 +375,7 @@ fn settings_from_table(t: &toml::Table, path: &Path) -> Result<Settings> {
         if git_ref.is_some() {
             continue;
         }
-        git_ref = Some(match key {
-            "rev" => GitRef::Rev(value),
-            "tag" => GitRef::Tag(value),
-            _ => GitRef::Branch(value),
-        });
+        git_ref = Some((key, value));
     }
     if ref_keys.contains(" and ") {
         return Err(config_error(
@@ -332,25 +386,14 @@ fn settings_from_table(t: &toml::Table, path: &Path) -> Result<Settings> {
             ),
         ));
     }
-    Ok(Settings {
-        version_mismatch,
-        git: string(t, "git", path)?,
-        git_ref,
-        registry: string(t, "registry", path)?,
-        crate_name: string(t, "crate", path)?,
-        version: string(t, "version", path)?,
-        patches,
-        strip: count(t, "strip", path)?,
-        fuzz: count(t, "fuzz", path)?,
-        source: string(t, "source", path)?.map(PathBuf::from),
-    })
+    Ok(git_ref)
 }
 
 /// The string at `key`, if any.
-fn string(t: &toml::Table, key: &str, path: &Path) -> Result<Option<String>> {
+fn string<'a>(t: &'a toml::Table, key: &str, path: &Path) -> Result<Option<&'a str>> {
     match t.get(key) {
         None => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(Value::String(s)) => Ok(Some(s)),
         Some(v) => Err(config_error(
             path,
             format!("`{key}` must be a string, found {}", v.type_name()),

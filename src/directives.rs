@@ -8,7 +8,8 @@ use std::io::{self, Write};
 use std::path::Path;
 
 /// Directives for Cargo, in the order they were added.
-#[derive(Debug, Default)]
+#[derive(Default)]
+#[cfg_attr(test, derive(Debug))]
 pub(crate) struct Directives {
     lines: Vec<String>,
 }
@@ -25,8 +26,11 @@ impl Directives {
     /// breaks in the value become spaces (Cargo's own `CARGO_PKG_DESCRIPTION`
     /// keeps them; see docs/limits.md).
     pub fn rustc_env(&mut self, key: &str, value: &str) {
-        let value = value.replace(['\r', '\n'], " ");
-        self.push("rustc-env", &format!("{key}={value}"));
+        let mut line = format!("{key}=");
+        for c in value.chars() {
+            line.push(if c == '\r' || c == '\n' { ' ' } else { c });
+        }
+        self.push("rustc-env", &line);
     }
 
     /// `cargo:warning=MESSAGE`, one directive per line of the message.

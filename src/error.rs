@@ -225,3 +225,16 @@ impl std::error::Error for Error {
 
 /// `Result` with build-patch's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// `items` with `sep` between them: `[String]::join` by hand, which would
+/// instantiate `join_generic_copy` (a thousand lines of IR) for one call.
+pub(crate) fn join(items: &[String], sep: &str) -> String {
+    let mut out = String::new();
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            out.push_str(sep);
+        }
+        out.push_str(item);
+    }
+    out
+}

@@ -10,15 +10,15 @@ use std::path::Path;
 use crate::error::{Error, Result};
 
 pub(crate) fn read(path: &Path) -> Result<Vec<u8>> {
-    fs::read(path).map_err(|e| Error::io("read", path, e))
+    fs::read(path).map_err(io_error("read", path))
 }
 
 pub(crate) fn read_to_string(path: &Path) -> Result<String> {
-    fs::read_to_string(path).map_err(|e| Error::io("read", path, e))
+    fs::read_to_string(path).map_err(io_error("read", path))
 }
 
 pub(crate) fn create_dir_all(path: &Path) -> Result<()> {
-    fs::create_dir_all(path).map_err(|e| Error::io("create directory", path, e))
+    fs::create_dir_all(path).map_err(io_error("create directory", path))
 }
 
 pub(crate) fn remove_dir_all(path: &Path) -> Result<()> {
@@ -38,7 +38,7 @@ pub(crate) fn remove_file(path: &Path) -> Result<()> {
 }
 
 pub(crate) fn rename(from: &Path, to: &Path) -> Result<()> {
-    fs::rename(from, to).map_err(|e| Error::io("rename into place", to, e))
+    fs::rename(from, to).map_err(io_error("rename into place", to))
 }
 
 /// Writes `contents` to `path` through a temporary file and a rename, so a
@@ -59,4 +59,13 @@ pub(crate) fn write_if_changed(path: &Path, contents: &[u8]) -> Result<bool> {
     crate::patch::write_through_temporary(path, contents, true)
         .map_err(|f| Error::io(f.action, &f.path, f.source))?;
     Ok(true)
+}
+
+/// The error of an I/O `action` on `path`, for `map_err`: one function for every
+/// caller, so that `map_err` is instantiated once per result type, not per call.
+pub(crate) fn io_error<'a>(
+    action: &'static str,
+    path: &'a Path,
+) -> impl FnOnce(io::Error) -> Error + 'a {
+    move |e| Error::io(action, path, e)
 }

@@ -5,8 +5,6 @@
 //! is recursive, so nesting is limited to keep hostile input from overflowing the stack.
 //! Numbers are kept as written: build-patch only ever compares or prints them.
 
-use std::fmt;
-
 use crate::map::Map;
 
 /// A JSON value.
@@ -80,24 +78,7 @@ impl Json {
 }
 
 /// Why a text is not valid JSON, and where.
-#[derive(Debug)]
-pub(crate) struct JsonError {
-    line: usize,
-    column: usize,
-    message: String,
-}
-
-impl fmt::Display for JsonError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "line {}, column {}: {}",
-            self.line, self.column, self.message
-        )
-    }
-}
-
-impl std::error::Error for JsonError {}
+pub(crate) type JsonError = crate::toml::SyntaxError;
 
 /// How deeply arrays and objects may nest; `cargo metadata` output nests about ten deep.
 const MAX_DEPTH: usize = 256;
@@ -128,12 +109,7 @@ struct Parser<'a> {
 
 impl Parser<'_> {
     fn error_at(&self, pos: usize, message: &str) -> JsonError {
-        let (line, column) = crate::toml::line_and_column(self.src, pos);
-        JsonError {
-            line,
-            column,
-            message: message.into(),
-        }
+        JsonError::new(self.src, pos, message.into())
     }
 
     fn error(&self, message: &str) -> JsonError {
@@ -197,54 +173,62 @@ impl Parser<'_> {
         value
     }
 
-    fn array(&mut self) -> Result<Json, JsonError> {
-        self.pos += 1; // `[`
-        let mut items = Vec::new();
+    /// Steps over the opening bracket at the cursor; whether the closing one follows.
+    fn open(&mut self, close: u8) -> bool {
+        self.pos += 1;
         self.skip_whitespace();
-        if self.eat(b']') {
-            return Ok(Json::Array(items));
+        self.eat(close)
+    }
+
+    /// After an element: whether `close` ends the array or object (else a `,` must
+    /// follow, or the error is `message`).
+    fn next_item(&mut self, close: u8, message: &str) -> Result<bool, JsonError> {
+        self.skip_whitespace();
+        if self.eat(close) {
+            return Ok(true);
         }
-        loop {
-            self.skip_whitespace();
-            items.push(self.value()?);
-            self.skip_whitespace();
-            if self.eat(b']') {
-                return Ok(Json::Array(items));
-            }
-            if !self.eat(b',') {
-                return Err(self.error("expected `,` or `]` after an array element"));
+        if !self.eat(b',') {
+            return Err(self.error(message));
+        }
+        Ok(false)
+    }
+
+    fn array(&mut self) -> Result<Json, JsonError> {
+        let mut items = Vec::new();
+        if !self.open(b']') {
+            loop {
+                self.skip_whitespace();
+                items.push(self.value()?);
+                if self.next_item(b']', "expected `,` or `]` after an array element")? {
+                    break;
+                }
             }
         }
+        Ok(Json::Array(items))
     }
 
     fn object(&mut self) -> Result<Json, JsonError> {
-        self.pos += 1; // `{`
         let mut map = Map::new();
-        self.skip_whitespace();
-        if self.eat(b'}') {
-            return Ok(Json::Object(map));
-        }
-        loop {
-            self.skip_whitespace();
-            if self.peek() != Some(b'"') {
-                return Err(self.error("expected a string as the object key"));
-            }
-            let key = self.string()?;
-            self.skip_whitespace();
-            if !self.eat(b':') {
-                return Err(self.error("expected `:` after the object key"));
-            }
-            self.skip_whitespace();
-            let value = self.value()?;
-            map.insert(key, value);
-            self.skip_whitespace();
-            if self.eat(b'}') {
-                return Ok(Json::Object(map));
-            }
-            if !self.eat(b',') {
-                return Err(self.error("expected `,` or `}` after an object entry"));
+        if !self.open(b'}') {
+            loop {
+                self.skip_whitespace();
+                if self.peek() != Some(b'"') {
+                    return Err(self.error("expected a string as the object key"));
+                }
+                let key = self.string()?;
+                self.skip_whitespace();
+                if !self.eat(b':') {
+                    return Err(self.error("expected `:` after the object key"));
+                }
+                self.skip_whitespace();
+                let value = self.value()?;
+                map.insert(key, value);
+                if self.next_item(b'}', "expected `,` or `}` after an object entry")? {
+                    break;
+                }
             }
         }
+        Ok(Json::Object(map))
     }
 
     fn number(&mut self) -> Result<Json, JsonError> {

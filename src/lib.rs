@@ -464,7 +464,7 @@ impl Config {
         let out = pipeline::build(self)?;
         if self.emit {
             directives::emit(&out.directives, &mut std::io::stdout().lock())
-                .map_err(|e| Error::io("write to", Path::new("<stdout>"), e))?;
+                .map_err(crate::fs::io_error("write to", Path::new("<stdout>")))?;
         }
         Ok(out)
     }

@@ -25,7 +25,9 @@ use crate::map::{Map, Set};
 use crate::toml::{self, Table, Value};
 
 /// What a manifest says about how Cargo builds the package.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[cfg_attr(any(test, feature = "__fuzz"), derive(Debug))]
+#[cfg_attr(any(test, feature = "generate"), derive(Default))]
+#[cfg_attr(test, derive(Clone, PartialEq, Eq))]
 pub(crate) struct Model {
     pub name: String,
     pub edition: String,
@@ -39,7 +41,8 @@ pub(crate) struct Model {
 }
 
 /// The `build` key of `[package]`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(any(test, feature = "__fuzz"), derive(Debug))]
+#[cfg_attr(test, derive(Clone, PartialEq, Eq))]
 pub(crate) enum BuildSetting {
     /// `build = "path"`.
     Path(String),
@@ -48,7 +51,8 @@ pub(crate) enum BuildSetting {
 }
 
 /// The dependency tables a model compares.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[cfg_attr(any(test, feature = "__fuzz"), derive(Debug))]
 pub(crate) enum DepKind {
     Normal,
     Build,
@@ -67,7 +71,9 @@ impl DepKind {
 pub(crate) const BUILD_PATCH: &str = "build-patch";
 
 /// A dependency's identity: its table and the name the code uses.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(PartialEq, Eq, PartialOrd, Ord)]
+#[cfg_attr(any(test, feature = "__fuzz"), derive(Debug))]
+#[cfg_attr(test, derive(Clone))]
 pub(crate) struct DepKey {
     pub kind: DepKind,
     /// `None` for `[dependencies]`, else the `cfg(...)` or triple of
@@ -87,7 +93,9 @@ impl fmt::Display for DepKey {
 }
 
 /// What is asked of one dependency.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Default)]
+#[cfg_attr(any(test, feature = "__fuzz"), derive(Debug))]
+#[cfg_attr(test, derive(Clone, PartialEq, Eq))]
 pub(crate) struct Dep {
     /// The package, when it differs from the name in code (`package = ...`).
     pub package: Option<String>,
@@ -109,7 +117,7 @@ pub(crate) fn model(doc: &Table) -> Model {
             .map(str::to_string)
     };
     let name = s(&["package", "name"]).unwrap_or_default();
-    let lib_name = s(&["lib", "name"]).unwrap_or_else(|| name.replace('-', "_"));
+    let lib_name = s(&["lib", "name"]).unwrap_or_else(|| underscored(&name));
     let proc_macro = ["proc-macro", "proc_macro"]
         .iter()
         .any(|k| toml::get(doc, &["lib", k]).and_then(Value::as_bool) == Some(true));
@@ -307,6 +315,12 @@ pub(crate) struct Difference<'a> {
     pub text: String,
 }
 
+impl<'a> Difference<'a> {
+    fn new(field: Field<'a>, text: String) -> Difference<'a> {
+        Difference { field, text }
+    }
+}
+
 /// What differs.
 #[cfg_attr(not(feature = "generate"), allow(dead_code))] // read by `generate`
 pub(crate) enum Field<'a> {
@@ -320,132 +334,121 @@ pub(crate) enum Field<'a> {
     Dependency(&'a DepKey),
 }
 
+/// `name` with `_` for each `-`, as Cargo makes a library name.
+fn underscored(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    for c in name.chars() {
+        out.push(if c == '-' { '_' } else { c });
+    }
+    out
+}
+
 pub(crate) fn compare<'a>(upstream: &'a Model, shim: &'a Model) -> Vec<Difference<'a>> {
     let mut out = Vec::new();
     let graph_wide = upstream.name == shim.name;
     if upstream.edition != shim.edition {
-        out.push(Difference {
-            field: Field::Edition,
-            text: format!(
-                "edition: upstream `{}`, the shim `{}`",
-                upstream.edition, shim.edition
-            ),
-        });
+        let (u, s) = (ticked(&upstream.edition), ticked(&shim.edition));
+        out.push(Difference::new(Field::Edition, pair("edition:", &u, &s)));
     }
     if graph_wide && upstream.lib_name != shim.lib_name {
-        out.push(Difference {
-            field: Field::LibName,
-            text: format!(
-                "[lib] name: upstream `{}`, the shim `{}` (its dependents use the upstream's)",
-                upstream.lib_name, shim.lib_name
-            ),
-        });
+        let text = format!(
+            "[lib] name: upstream `{}`, the shim `{}` (its dependents use the upstream's)",
+            upstream.lib_name, shim.lib_name
+        );
+        out.push(Difference::new(Field::LibName, text));
     }
     if upstream.proc_macro != shim.proc_macro {
-        out.push(Difference {
-            field: Field::ProcMacro,
-            text: format!(
-                "[lib] proc-macro: upstream `{}`, the shim `{}`",
-                upstream.proc_macro, shim.proc_macro
-            ),
-        });
+        let (u, s) = (ticked(&upstream.proc_macro), ticked(&shim.proc_macro));
+        out.push(Difference::new(
+            Field::ProcMacro,
+            pair("[lib] proc-macro:", &u, &s),
+        ));
     }
     if upstream.links != shim.links {
-        out.push(Difference {
-            field: Field::Links,
-            text: format!(
-                "links: upstream {}, the shim {}",
-                show_opt(&upstream.links),
-                show_opt(&shim.links)
-            ),
-        });
+        let (u, s) = (show_opt(&upstream.links), show_opt(&shim.links));
+        out.push(Difference::new(Field::Links, pair("links:", &u, &s)));
     }
     for (name, in_upstream, in_shim) in side_by_side(&upstream.features, &shim.features) {
-        match (in_upstream, in_shim) {
-            (Some(u), Some(s)) if u != s => out.push(Difference {
-                field: Field::Feature(name),
-                text: format!(
-                    "[features] `{name}`: upstream {}, the shim {}",
-                    show_list(u),
-                    show_list(s)
-                ),
-            }),
-            (Some(u), None) => out.push(Difference {
-                field: Field::Feature(name),
-                text: format!(
-                    "[features] `{name}`: missing in the shim (upstream: {})",
-                    show_list(u)
-                ),
-            }),
-            (None, Some(_)) => out.push(Difference {
-                field: Field::Feature(name),
-                text: format!("[features] `{name}`: not in the upstream"),
-            }),
-            _ => {}
-        }
+        let text = match (in_upstream, in_shim) {
+            (Some(u), Some(s)) if u != s => pair(
+                &format!("[features] `{name}`:"),
+                &show_list(u),
+                &show_list(s),
+            ),
+            (Some(u), None) => format!(
+                "[features] `{name}`: missing in the shim (upstream: {})",
+                show_list(u)
+            ),
+            (None, Some(_)) => format!("[features] `{name}`: not in the upstream"),
+            _ => continue,
+        };
+        out.push(Difference::new(Field::Feature(name), text));
     }
     for (key, in_upstream, in_shim) in side_by_side(&upstream.deps, &shim.deps) {
-        match (in_upstream, in_shim) {
-            (Some(u), Some(s)) => {
-                let mut diffs = Vec::new();
-                if !s.local && u.req != s.req {
-                    diffs.push(format!(
-                        "requirement upstream `{}`, the shim `{}`",
-                        u.req, s.req
-                    ));
-                }
-                if !s.local && u.package != s.package {
-                    diffs.push(format!(
-                        "package upstream {}, the shim {}",
-                        show_opt(&u.package),
-                        show_opt(&s.package)
-                    ));
-                }
-                if u.optional != s.optional {
-                    diffs.push(format!(
-                        "optional upstream `{}`, the shim `{}`",
-                        u.optional, s.optional
-                    ));
-                }
-                if u.default_features != s.default_features {
-                    diffs.push(format!(
-                        "default-features upstream `{}`, the shim `{}`",
-                        u.default_features, s.default_features
-                    ));
-                }
-                if u.features != s.features {
-                    diffs.push(format!(
-                        "features upstream {}, the shim {}",
-                        show_list(&u.features),
-                        show_list(&s.features)
-                    ));
-                }
-                if !diffs.is_empty() {
-                    let mut line = format!("{key}: ");
-                    for (i, d) in diffs.iter().enumerate() {
-                        if i > 0 {
-                            line.push_str("; ");
-                        }
-                        line.push_str(d);
-                    }
-                    out.push(Difference {
-                        field: Field::Dependency(key),
-                        text: line,
-                    });
-                }
+        let text = match (in_upstream, in_shim) {
+            (Some(u), Some(s)) => match compare_dep(u, s) {
+                Some(diffs) => format!("{key}: {diffs}"),
+                None => continue,
+            },
+            (Some(u), None) => {
+                format!("{key}: missing in the shim (upstream requires `{}`)", u.req)
             }
-            (Some(u), None) => out.push(Difference {
-                field: Field::Dependency(key),
-                text: format!("{key}: missing in the shim (upstream requires `{}`)", u.req),
-            }),
-            (None, Some(_)) => out.push(Difference {
-                field: Field::Dependency(key),
-                text: format!("{key}: not in the upstream"),
-            }),
-            (None, None) => {}
-        }
+            (None, Some(_)) => format!("{key}: not in the upstream"),
+            (None, None) => continue,
+        };
+        out.push(Difference::new(Field::Dependency(key), text));
     }
     out
+}
+
+/// How the shim's `s` differs from the upstream's `u` of one dependency, `; `
+/// between the differences, or `None` if it does not.
+fn compare_dep(u: &Dep, s: &Dep) -> Option<String> {
+    let mut line = String::new();
+    let mut add = |diff: String| {
+        if !line.is_empty() {
+            line.push_str("; ");
+        }
+        line.push_str(&diff);
+    };
+    if !s.local && u.req != s.req {
+        add(pair("requirement", &ticked(&u.req), &ticked(&s.req)));
+    }
+    if !s.local && u.package != s.package {
+        add(pair(
+            "package",
+            &show_opt(&u.package),
+            &show_opt(&s.package),
+        ));
+    }
+    if u.optional != s.optional {
+        add(pair("optional", &ticked(&u.optional), &ticked(&s.optional)));
+    }
+    if u.default_features != s.default_features {
+        add(pair(
+            "default-features",
+            &ticked(&u.default_features),
+            &ticked(&s.default_features),
+        ));
+    }
+    if u.features != s.features {
+        add(pair(
+            "features",
+            &show_list(&u.features),
+            &show_list(&s.features),
+        ));
+    }
+    (!line.is_empty()).then_some(line)
+}
+
+/// `HEAD upstream U, the shim S`.
+fn pair(head: &str, u: &str, s: &str) -> String {
+    format!("{head} upstream {u}, the shim {s}")
+}
+
+/// `value` in backquotes.
+fn ticked(value: &dyn fmt::Display) -> String {
+    format!("`{value}`")
 }
 
 /// Every key of two maps, in order, with its value in each: both maps are
@@ -494,7 +497,7 @@ impl<'a, K: Ord, V> Iterator for SideBySide<'a, K, V> {
 
 fn show_opt(v: &Option<String>) -> String {
     match v {
-        Some(v) => format!("`{v}`"),
+        Some(v) => ticked(v),
         None => "none".to_string(),
     }
 }

@@ -38,7 +38,8 @@ fn search(n: usize, cmp: &mut dyn FnMut(usize) -> Ordering) -> Result<usize, usi
 /// table entries are some 64 bytes, and a hostile manifest with 100,000 features in
 /// reverse order took 20 s to read in a build script's debug build (1 s boxed;
 /// the insertions stay quadratic, but only with tens of thousands of entries).
-#[derive(Clone, PartialEq, Eq)]
+#[derive(PartialEq)]
+#[cfg_attr(test, derive(Clone, Eq))]
 pub(crate) struct Map<K, V> {
     entries: Vec<Box<(K, V)>>,
 }
@@ -162,7 +163,8 @@ impl<K, V> IntoIterator for Map<K, V> {
 }
 
 /// A set whose items are kept sorted, each once.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(PartialEq)]
+#[cfg_attr(test, derive(Clone, Eq))]
 pub(crate) struct Set<T> {
     items: Vec<T>,
 }

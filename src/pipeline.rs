@@ -168,8 +168,10 @@ pub(crate) fn stage_only(cfg: &Config) -> Result<Output> {
     let inputs = Inputs::read(cfg);
     let base = match &inputs.manifest_dir {
         Some(d) => d.clone(),
-        None => std::env::current_dir()
-            .map_err(|e| Error::io("read", Path::new("the current directory"), e))?,
+        None => std::env::current_dir().map_err(crate::fs::io_error(
+            "read",
+            Path::new("the current directory"),
+        ))?,
     };
     let (Some(name), Some(version)) = (&inputs.settings.crate_name, &inputs.settings.version)
     else {
@@ -207,57 +209,61 @@ pub(crate) fn check_shim(cfg: &Config) -> Result<()> {
 pub(crate) fn build(cfg: &Config) -> Result<Output> {
     let inputs = Inputs::read(cfg);
     let mut directives = Directives::default();
-    let Shim {
-        manifest_dir,
-        manifest_path: shim_manifest_path,
-        manifest: shim,
-        settings,
-        name,
-        version,
-    } = read_shim(&inputs, &mut directives)?;
-
-    let Upstream {
-        staged,
-        pristine_dir,
-        made_for,
-    } = stage_upstream(
+    // Kept whole (not taken apart): an early return then drops one value.
+    let shim = read_shim(&inputs, &mut directives)?;
+    let up = match stage_upstream(
         &inputs,
-        &settings,
-        &manifest_dir,
-        &name,
-        &version,
+        &shim.settings,
+        &shim.manifest_dir,
+        &shim.name,
+        &shim.version,
         &mut directives,
-    )
-    .map_err(|e| {
+    ) {
+        Ok(up) => up,
         // `upgrade` refreshes the patches the manifest lists, not those a
         // build script gives in code.
-        if inputs.builder_patches() {
-            e
-        } else {
-            with_refresh_help(e, &manifest_dir, &version)
-        }
-    })?;
+        Err(e) if inputs.builder_patches() => return Err(e),
+        Err(e) => return Err(with_refresh_help(e, &shim.manifest_dir, &shim.version)),
+    };
+    check_against_upstream(&inputs, &shim, &up, &mut directives)?;
+    Ok(Output::new(up.staged, directives.into_lines()))
+}
 
+/// Checks the shim against the patched upstream, and runs the upstream build
+/// script.
+fn check_against_upstream(
+    inputs: &Inputs,
+    shim: &Shim,
+    up: &Upstream,
+    directives: &mut Directives,
+) -> Result<()> {
+    let (name, version, staged) = (&shim.name, &shim.version, &up.staged);
     // The shim must say what the patched upstream says: its manifest (Cargo
     // resolves from it) and its crate-level attributes (include! drops them).
     let fix = ShimFix {
-        dir: &manifest_dir,
-        version: &version,
-        moved: moved_from(&name, &version, &made_for, &shim, &shim_manifest_path),
+        dir: &shim.manifest_dir,
+        version,
+        moved: moved_from(
+            name,
+            version,
+            &up.made_for,
+            &shim.manifest,
+            &shim.manifest_path,
+        ),
     };
-    let differences = manifest::compare(&staged.manifest.model, &shim.model);
+    let differences = manifest::compare(&staged.manifest.model, &shim.manifest.model);
     if !differences.is_empty() {
         return Err(manifest_mismatch(
-            &name,
-            &version,
-            &shim_manifest_path,
+            name,
+            version,
+            &shim.manifest_path,
             &fix,
             &differences,
         ));
     }
-    let shim_root = manifest_dir.join(&shim.lib_path);
+    let shim_root = shim.manifest_dir.join(&shim.manifest.lib_path);
     directives.rerun_if_changed(&shim_root);
-    check_crate_attributes(&staged, &shim_root, &shim.lib_path, &fix)?;
+    check_crate_attributes(staged, &shim_root, &shim.manifest.lib_path, &fix)?;
 
     // What the patched code sees at compile time.
     directives.rustc_env("CARGO_MANIFEST_DIR", &staged.dir.display().to_string());
@@ -272,15 +278,14 @@ pub(crate) fn build(cfg: &Config) -> Result<Output> {
     // The upstream build script, compiled into the shim's: check the copy,
     // then run it.
     upstream_build_script(
-        &inputs,
-        &staged,
-        &pristine_dir,
-        &shim,
-        &manifest_dir,
+        inputs,
+        staged,
+        &up.pristine_dir,
+        &shim.manifest,
+        &shim.manifest_dir,
         &fix,
-        &mut directives,
-    )?;
-    Ok(Output::new(staged, directives.into_lines()))
+        directives,
+    )
 }
 
 /// A shim, read: its manifest, its settings merged with the builder's, and
@@ -387,6 +392,52 @@ fn check_graph_wide_version(
     ))
 }
 
+/// The shim's build script runs an upstream one that `what` does not have.
+fn no_upstream_script(what: &str, sync_help: &str) -> Error {
+    Error::new(
+        ErrorKind::BuildScript,
+        format!(
+            "the shim's build script runs an upstream build script, but the patched \
+             `{what}` has none\n  {sync_help}"
+        ),
+    )
+}
+
+/// Refuses a shim whose build script is not the patched upstream's `script`.
+fn check_script_copy(
+    staged_dir: &Path,
+    script: &Path,
+    shim: &config::ShimManifest,
+    shim_dir: &Path,
+    what: &str,
+    sync_help: &str,
+) -> Result<()> {
+    let shim_script = build_script::script_path(&shim.model.build, shim_dir);
+    let mut differences = Vec::new();
+    if shim_script.as_deref() != Some(script) {
+        differences.push(format!(
+            "[package] build: upstream `{}`, the shim {}",
+            script.display(),
+            shim_script.map_or("none".to_string(), |s| format!("`{}`", s.display()))
+        ));
+    } else {
+        differences.extend(build_script::compare(staged_dir, script, shim_dir)?);
+    }
+    if !differences.is_empty() {
+        let mut text =
+            format!("the shim's copy of the build script of the patched `{what}` is out of date:");
+        for d in &differences {
+            text.push_str("\n  - ");
+            text.push_str(d);
+        }
+        text.push_str(&format!(
+            "\n  Cargo compiles the shim's copy, so it must be the patched upstream one.\n  {sync_help}"
+        ));
+        return Err(Error::new(ErrorKind::BuildScript, text));
+    }
+    Ok(())
+}
+
 /// Checks the shim's copy of the patched upstream build script and runs it.
 fn upstream_build_script(
     inputs: &Inputs,
@@ -411,13 +462,7 @@ fn upstream_build_script(
             if !generated && main.is_none() {
                 return Ok(());
             }
-            return Err(Error::new(
-                ErrorKind::BuildScript,
-                format!(
-                    "the shim's build script runs an upstream build script, but the patched \
-                     `{what}` has none\n  {sync_help}"
-                ),
-            ));
+            return Err(no_upstream_script(&what, &sync_help));
         }
         (None, None) => return Ok(()),
         (Some(script), None) => {
@@ -431,40 +476,10 @@ fn upstream_build_script(
                 ),
             ))
         }
-        (None, Some(_)) => {
-            return Err(Error::new(
-                ErrorKind::BuildScript,
-                format!(
-                    "the shim's build script runs an upstream build script, but the patched \
-                     `{what}` has none\n  {sync_help}"
-                ),
-            ))
-        }
+        (None, Some(_)) => return Err(no_upstream_script(&what, &sync_help)),
         (Some(script), Some(main)) => (script, Some(main)),
     };
-    let shim_script = build_script::script_path(&shim.model.build, shim_dir);
-    let mut differences = Vec::new();
-    if shim_script.as_deref() != Some(script.as_path()) {
-        differences.push(format!(
-            "[package] build: upstream `{}`, the shim {}",
-            script.display(),
-            shim_script.map_or("none".to_string(), |s| format!("`{}`", s.display()))
-        ));
-    } else {
-        differences.extend(build_script::compare(&staged.dir, &script, shim_dir)?);
-    }
-    if !differences.is_empty() {
-        let mut text =
-            format!("the shim's copy of the build script of the patched `{what}` is out of date:");
-        for d in &differences {
-            text.push_str("\n  - ");
-            text.push_str(d);
-        }
-        text.push_str(&format!(
-            "\n  Cargo compiles the shim's copy, so it must be the patched upstream one.\n  {sync_help}"
-        ));
-        return Err(Error::new(ErrorKind::BuildScript, text));
-    }
+    check_script_copy(&staged.dir, &script, shim, shim_dir, &what, &sync_help)?;
     if inputs.verify_only {
         return Ok(());
     }
@@ -501,40 +516,17 @@ struct Upstream {
     made_for: MadeFor,
 }
 
-/// Finds, stages and patches the upstream; everything but the shim.
-fn stage_upstream(
+/// Finds the pristine source of `name version` (a `source` copy, Cargo's
+/// cache, or a fetch into `work_dir/fetch`), watching what says which it is.
+fn find_pristine(
     inputs: &Inputs,
     settings: &Settings,
     base_dir: &Path,
     name: &str,
     version: &str,
+    work_dir: &Path,
     directives: &mut Directives,
-) -> Result<Upstream> {
-    let out_dir = required(&inputs.out_dir, "OUT_DIR")?;
-    if !config::is_exact_version(version) {
-        return Err(inexact_version(name, version));
-    }
-
-    // The patches, read once; every file read is watched.
-    let (patches, read_paths) =
-        patch::load_patch_list(base_dir, settings.patches.as_deref().unwrap_or(&[])).map_err(
-            |e| match e.kind() {
-                patch::PatchErrorKind::Io => Error::from(e).with_help(format!(
-                    "patch paths are relative to `{}` (those in a quilt `series`, to the series' \
-                     directory): check the list of patches",
-                    base_dir.display()
-                )),
-                _ => Error::from(e),
-            },
-        )?;
-    for p in &read_paths {
-        directives.rerun_if_changed(p);
-    }
-    let made_for =
-        check_recorded_versions(&patches, name, version, base_dir, settings, directives)?;
-
-    // The pristine source.
-    let work_dir = out_dir.join("build-patch");
+) -> Result<source::Pristine> {
     let local = settings.source.as_ref().map(|s| base_dir.join(s));
     if let Some(dir) = &local {
         directives.rerun_if_changed(dir);
@@ -560,8 +552,38 @@ fn stage_upstream(
             directives.rerun_if_changed(&lock);
         }
     }
+    Ok(pristine)
+}
 
-    let staged = stage::stage(&stage::StageRequest {
+/// Finds, stages and patches the upstream; everything but the shim.
+fn stage_upstream(
+    inputs: &Inputs,
+    settings: &Settings,
+    base_dir: &Path,
+    name: &str,
+    version: &str,
+    directives: &mut Directives,
+) -> Result<Upstream> {
+    let out_dir = required(&inputs.out_dir, "OUT_DIR")?;
+    if !config::is_exact_version(version) {
+        return Err(inexact_version(name, version));
+    }
+
+    // The patches, read once; every file read is watched.
+    let (patches, read_paths) = load_patches(base_dir, settings)?;
+    for p in &read_paths {
+        directives.rerun_if_changed(p);
+    }
+    let made_for =
+        check_recorded_versions(&patches, name, version, base_dir, settings, directives)?;
+
+    // The pristine source.
+    let work_dir = out_dir.join("build-patch");
+    let pristine = find_pristine(
+        inputs, settings, base_dir, name, version, &work_dir, directives,
+    )?;
+
+    let staged = match stage::stage(&stage::StageRequest {
         name,
         version,
         pristine: &pristine,
@@ -569,21 +591,75 @@ fn stage_upstream(
         strip: settings.strip.unwrap_or(1),
         fuzz: settings.fuzz.unwrap_or(0),
         work_dir: &work_dir,
+    }) {
+        Ok(staged) => staged,
+        Err(e) => return Err(with_made_for(e, &made_for, name, version)),
+    };
+    check_staged(&staged, &pristine.dir, name, version)?;
+    for s in &staged.skipped {
+        directives.warning(&format!(
+            "build-patch: not copied from `{name} {version}`: {s}"
+        ));
+    }
+    // GNU patch says so too: context that no longer matches is a patch to
+    // refresh before it stops applying.
+    if !staged.fuzzed.is_empty() {
+        let refresh = if !inputs.builder_patches() {
+            format!(" with {}", upgrade_command(base_dir, version))
+        } else {
+            String::new()
+        };
+        for s in &staged.fuzzed {
+            directives.warning(&format!("build-patch: {s}; refresh the patch{refresh}"));
+        }
+    }
+    Ok(Upstream {
+        staged,
+        pristine_dir: pristine.dir,
+        made_for,
     })
-    .map_err(|e| {
-        // A patch made for another version says so where it fails.
-        let made_for = e
-            .as_patch_error()
-            .and_then(|p| p.patch_file())
-            .and_then(|failed| made_for.iter().find(|(p, _)| p == failed));
-        match made_for {
-            Some((patch, recorded)) => e.with_note(format!(
+}
+
+/// The shim's patches and the files read for them (a quilt `series` too).
+fn load_patches(
+    base_dir: &Path,
+    settings: &Settings,
+) -> Result<(Vec<patch::PatchFile>, Vec<PathBuf>)> {
+    match patch::load_patch_list(base_dir, settings.patches.as_deref().unwrap_or(&[])) {
+        Ok(loaded) => Ok(loaded),
+        Err(e) if e.kind() == patch::PatchErrorKind::Io => Err(Error::from(e).with_help(format!(
+            "patch paths are relative to `{}` (those in a quilt `series`, to the series' \
+             directory): check the list of patches",
+            base_dir.display()
+        ))),
+        Err(e) => Err(Error::from(e)),
+    }
+}
+
+/// A patch made for another version says so where it fails.
+fn with_made_for(e: Error, made_for: &MadeFor, name: &str, version: &str) -> Error {
+    let Some(failed) = e.as_patch_error().and_then(|p| p.patch_file()) else {
+        return e;
+    };
+    for (patch, recorded) in made_for {
+        if patch == failed {
+            return e.with_note(format!(
                 "note: `{patch}` was made for `{recorded}` (its `Applies-to:` line), and this is \
                  `{name} {version}`"
-            )),
-            None => e,
+            ));
         }
-    })?;
+    }
+    e
+}
+
+/// Refuses a staged source that is not the crate asked for, or that inherits
+/// from a workspace.
+fn check_staged(
+    staged: &stage::Staged,
+    pristine_dir: &Path,
+    name: &str,
+    version: &str,
+) -> Result<()> {
     // A package of a git repository's workspace is not normalised as a
     // published crate is: what it inherits is in another manifest.
     if let Some(key) = &staged.manifest.inherited {
@@ -596,7 +672,7 @@ fn stage_upstream(
                  help: see docs/limits.md, \"Git and alternative registries\"; a published \
                  version of the crate, or a `source` copy whose `Cargo.toml` states its \
                  fields, works",
-                pristine.dir.display()
+                pristine_dir.display()
             ),
         ));
     }
@@ -605,34 +681,13 @@ fn stage_upstream(
             ErrorKind::Source,
             format!(
                 "the source found for `{name} {version}` at `{}` is `{} {}`",
-                pristine.dir.display(),
+                pristine_dir.display(),
                 staged.manifest.name,
                 staged.manifest.version
             ),
         ));
     }
-    for s in &staged.skipped {
-        directives.warning(&format!(
-            "build-patch: not copied from `{name} {version}`: {s}"
-        ));
-    }
-    // GNU patch says so too: context that no longer matches is a patch to
-    // refresh before it stops applying.
-    for s in &staged.fuzzed {
-        directives.warning(&format!(
-            "build-patch: {s}; refresh the patch{}",
-            if !inputs.builder_patches() {
-                format!(" with {}", upgrade_command(base_dir, version))
-            } else {
-                String::new()
-            }
-        ));
-    }
-    Ok(Upstream {
-        staged,
-        pristine_dir: pristine.dir,
-        made_for,
-    })
+    Ok(())
 }
 
 /// A patch that stopped applying, met in a shim's build: the CLI can help

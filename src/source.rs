@@ -36,7 +36,8 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::{fs, json, toml};
 
 /// Where a pristine source was found.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(PartialEq)]
+#[cfg_attr(test, derive(Debug, Clone, Eq))]
 pub(crate) enum Origin {
     /// Unpacked by Cargo in its registry source cache. Never changes.
     RegistryCache,
@@ -47,7 +48,7 @@ pub(crate) enum Origin {
 }
 
 /// The pristine source of the upstream crate.
-#[derive(Debug, Clone)]
+#[cfg_attr(test, derive(Debug, Clone))]
 pub(crate) struct Pristine {
     pub dir: PathBuf,
     pub origin: Origin,
@@ -59,7 +60,7 @@ pub(crate) struct Pristine {
 
 /// Everything needed to find a source; built by the pipeline from the
 /// build-script environment or the builder's overrides.
-#[derive(Debug)]
+#[cfg_attr(test, derive(Debug))]
 pub(crate) struct Request<'a> {
     pub name: &'a str,
     pub version: &'a str,
@@ -182,37 +183,7 @@ fn check_local(dir: &Path, name: &str, version: &str) -> Result<()> {
 fn fetch_with_cargo(req: &Request<'_>) -> Result<Pristine> {
     fs::create_dir_all(req.work_dir)?;
     let manifest = req.work_dir.join("Cargo.toml");
-    let mut locked_note = None;
-    // A branch (or the default one) is the commit the workspace locked.
-    let branch = match req.remote {
-        Remote::Git { url, reference } if follows_lock(req.remote) => Some((
-            url,
-            match reference {
-                Some(GitRef::Branch(b)) => Some(b.as_str()),
-                _ => None,
-            },
-        )),
-        _ => None,
-    };
-    let locked = branch.and_then(|(url, b)| locked_branch_commit(req.cwd, req.name, url, b));
-    let remote = match (locked, branch) {
-        (Some((commit, lock)), Some((url, b))) => {
-            locked_note = Some(format!(
-                "note: {} stands for the commit {commit}, which `{}` records for it; `cargo \
-                 update -p {}` moves the lock to the branch's head",
-                b.map_or("the default branch".to_string(), |b| format!(
-                    "the branch `{b}`"
-                )),
-                lock.display(),
-                req.name
-            ));
-            Remote::Git {
-                url: url.clone(),
-                reference: Some(GitRef::Rev(commit)),
-            }
-        }
-        _ => req.remote.clone(),
-    };
+    let (remote, locked_note) = locked_remote(req);
     fs::write_if_changed(
         &manifest,
         fetch_manifest(req.name, req.version, &remote).as_bytes(),
@@ -225,17 +196,62 @@ fn fetch_with_cargo(req: &Request<'_>) -> Result<Pristine> {
     if attempt.is_err() && !req.offline {
         attempt = run_metadata(req, &manifest, false)?;
     }
-    let stdout = attempt.map_err(|stderr| not_available(req, &stderr))?;
-    let metadata = json::parse(&stdout).map_err(|e| {
-        Error::new(
-            ErrorKind::Cargo,
-            format!("`cargo metadata` printed output build-patch cannot read: {e}"),
-        )
-    })?;
-    pick_package(&metadata, req.name, req.version, req.remote).map_err(|e| match locked_note {
-        Some(note) => e.with_note(note),
-        None => e,
-    })
+    let stdout = match attempt {
+        Ok(stdout) => stdout,
+        Err(stderr) => return Err(not_available(req, &stderr)),
+    };
+    let metadata = match json::parse(&stdout) {
+        Ok(metadata) => metadata,
+        Err(e) => {
+            return Err(Error::new(
+                ErrorKind::Cargo,
+                format!("`cargo metadata` printed output build-patch cannot read: {e}"),
+            ))
+        }
+    };
+    match (
+        pick_package(&metadata, req.name, req.version, req.remote),
+        locked_note,
+    ) {
+        (Err(e), Some(note)) => Err(e.with_note(note)),
+        (result, _) => result,
+    }
+}
+
+/// The source to fetch: for a branch, the commit the workspace's `Cargo.lock`
+/// records, with a note that says so.
+fn locked_remote(req: &Request<'_>) -> (Remote, Option<String>) {
+    // A branch (or the default one) is the commit the workspace locked.
+    let branch = match req.remote {
+        Remote::Git { url, reference } if follows_lock(req.remote) => Some((
+            url,
+            match reference {
+                Some(GitRef::Branch(b)) => Some(b.as_str()),
+                _ => None,
+            },
+        )),
+        _ => None,
+    };
+    let locked = branch.and_then(|(url, b)| locked_branch_commit(req.cwd, req.name, url, b));
+    match (locked, branch) {
+        (Some((commit, lock)), Some((url, b))) => {
+            let note = format!(
+                "note: {} stands for the commit {commit}, which `{}` records for it; `cargo \
+                 update -p {}` moves the lock to the branch's head",
+                b.map_or("the default branch".to_string(), |b| format!(
+                    "the branch `{b}`"
+                )),
+                lock.display(),
+                req.name
+            );
+            let remote = Remote::Git {
+                url: url.clone(),
+                reference: Some(GitRef::Rev(commit)),
+            };
+            (remote, Some(note))
+        }
+        _ => (req.remote.clone(), None),
+    }
 }
 
 /// Whether the commit of `remote` can come from `Cargo.lock`: a git
@@ -527,48 +543,30 @@ fn pick_package(
         .get("packages")
         .and_then(json::Json::as_array)
         .unwrap_or(&[]);
-    let field =
-        |p: &'_ json::Json, k: &str| p.get(k).and_then(json::Json::as_str).map(str::to_string);
     let mut other_versions = Vec::new();
     let mut other_sources = Vec::new();
     for p in packages {
-        if field(p, "name").as_deref() != Some(name) {
+        if field(p, "name") != Some(name) {
             continue;
         }
-        let manifest = field(p, "manifest_path")
-            .map(PathBuf::from)
-            .ok_or_else(|| {
-                Error::new(
-                    ErrorKind::Cargo,
-                    "`cargo metadata` gave a package with no `manifest_path`",
-                )
-            })?;
-        let dir = manifest.parent().unwrap_or(Path::new("")).to_path_buf();
+        let Some(manifest) = field(p, "manifest_path") else {
+            return Err(Error::new(
+                ErrorKind::Cargo,
+                "`cargo metadata` gave a package with no `manifest_path`",
+            ));
+        };
+        let dir = Path::new(manifest)
+            .parent()
+            .unwrap_or(Path::new(""))
+            .to_path_buf();
         let found_version = field(p, "version").unwrap_or_default();
         let Some(source_id) = field(p, "source") else {
             if found_version != version {
                 continue;
             }
-            let (what, table) = match remote {
-                Remote::Git { url, .. } => (
-                    format!("the git repository `{url}`"),
-                    format!("[patch.\"{url}\"]"),
-                ),
-                Remote::Registry(r) => (format!("the registry `{r}`"), format!("[patch.{r}]")),
-                Remote::CratesIo => ("a registry".to_string(), "[patch.crates-io]".to_string()),
-            };
-            return Err(Error::new(
-                ErrorKind::Source,
-                format!(
-                    "Cargo resolved `{name} {version}` to the local path `{}`, not to {what}\n  \
-                     help: a `[patch]` in `.cargo/config.toml` may point at the shim itself; put \
-                     graph-wide shims under `{table}` in the workspace's `Cargo.toml`, or name \
-                     the pristine copy with `source`",
-                    dir.display(),
-                ),
-            ));
+            return Err(resolved_to_path(name, version, &dir, remote));
         };
-        if !is_from(&source_id, remote) {
+        if !is_from(source_id, remote) {
             other_sources.push(format!("`{name} {found_version}` from `{source_id}`"));
             continue;
         }
@@ -576,6 +574,7 @@ fn pick_package(
             other_versions.push(found_version);
             continue;
         }
+        let source_id = source_id.to_string();
         let pinned = (*remote != Remote::CratesIo).then(|| source_id.clone());
         return Ok(Pristine {
             dir,
@@ -583,9 +582,54 @@ fn pick_package(
             pinned,
         });
     }
+    Err(not_listed(
+        name,
+        version,
+        remote,
+        other_versions.first().copied(),
+        &other_sources,
+    ))
+}
+
+/// The string field `key` of a `cargo metadata` package.
+fn field<'a>(package: &'a json::Json, key: &str) -> Option<&'a str> {
+    package.get(key).and_then(json::Json::as_str)
+}
+
+/// Cargo resolved the crate to a path package, not to `remote`.
+fn resolved_to_path(name: &str, version: &str, dir: &Path, remote: &Remote) -> Error {
+    let (what, table) = match remote {
+        Remote::Git { url, .. } => (
+            format!("the git repository `{url}`"),
+            format!("[patch.\"{url}\"]"),
+        ),
+        Remote::Registry(r) => (format!("the registry `{r}`"), format!("[patch.{r}]")),
+        Remote::CratesIo => ("a registry".to_string(), "[patch.crates-io]".to_string()),
+    };
+    Error::new(
+        ErrorKind::Source,
+        format!(
+            "Cargo resolved `{name} {version}` to the local path `{}`, not to {what}\n  \
+             help: a `[patch]` in `.cargo/config.toml` may point at the shim itself; put \
+             graph-wide shims under `{table}` in the workspace's `Cargo.toml`, or name \
+             the pristine copy with `source`",
+            dir.display(),
+        ),
+    )
+}
+
+/// `cargo metadata` did not list `name version` from `remote`: it found
+/// `other_version` (from a git repository) or `other_sources`.
+fn not_listed(
+    name: &str,
+    version: &str,
+    remote: &Remote,
+    other_version: Option<&str>,
+    other_sources: &[String],
+) -> Error {
     let from = describe_remote(remote);
-    if let (Some(found), Remote::Git { .. }) = (other_versions.first(), remote) {
-        return Err(Error::new(
+    if let (Some(found), Remote::Git { .. }) = (other_version, remote) {
+        return Error::new(
             ErrorKind::Source,
             format!(
                 "the package `{name}`{from} is `{name} {found}`, not `{name} {version}`\n  \
@@ -594,17 +638,17 @@ fn pick_package(
                  its `[package] version`), or name the commit that holds {version} with `rev` \
                  or `tag`"
             ),
-        ));
+        );
     }
     let mut text = format!("`cargo metadata` succeeded but did not list `{name} {version}`{from}");
     if !other_sources.is_empty() {
         text.push_str(&format!(
             "; it found {}\n  help: check for a `[patch]` or source replacement in your Cargo \
              config that sends `{name}` elsewhere",
-            other_sources.join(", ")
+            crate::error::join(other_sources, ", ")
         ));
     }
-    Err(Error::new(ErrorKind::Cargo, text))
+    Error::new(ErrorKind::Cargo, text)
 }
 
 /// Whether the Cargo that runs this build script was started with

@@ -62,13 +62,49 @@ pub(crate) struct Staged {
     pub fuzzed: Vec<String>,
 }
 
+/// Creates the work directory and takes its lock (held until the file is
+/// dropped): two builds never stage into one directory at once.
+fn lock_work_dir(work_dir: &Path) -> Result<File> {
+    fs::create_dir_all(work_dir)?;
+    let lock_path = work_dir.join(".lock");
+    let lock = File::create(&lock_path).map_err(crate::fs::io_error("create", &lock_path))?;
+    lock.lock()
+        .map_err(crate::fs::io_error("lock", &lock_path))?;
+    Ok(lock)
+}
+
+/// Builds the patched copy anew into `dir` and writes its `stamp`.
+fn restage(
+    req: &StageRequest<'_>,
+    dir_name: &str,
+    dir: &Path,
+    stamp_path: &Path,
+    stamp: &str,
+    skipped: &mut Vec<String>,
+    fuzzed: &mut Vec<String>,
+) -> Result<(UpstreamManifest, root::SplitRoot)> {
+    let tmp = req
+        .work_dir
+        .join(format!(".{dir_name}.tmp-{}", std::process::id()));
+    // Invalidate first: from here until the new stamp is written, a
+    // killed build leaves no stamp and the next one restages.
+    fs::remove_file(stamp_path)?;
+    remove_leftovers(req.work_dir, dir_name)?;
+    let built = match build_tree(req, &tmp, skipped, fuzzed) {
+        Ok(built) => built,
+        Err(e) => {
+            let _ = fs::remove_dir_all(&tmp);
+            return Err(e);
+        }
+    };
+    replace_dir(&tmp, dir)?;
+    fs::write_if_changed(stamp_path, stamp.as_bytes())?;
+    Ok(built)
+}
+
 /// Stages the patched copy, or reuses an up-to-date one.
 pub(crate) fn stage(req: &StageRequest<'_>) -> Result<Staged> {
-    fs::create_dir_all(req.work_dir)?;
-    let lock_path = req.work_dir.join(".lock");
-    let lock = File::create(&lock_path).map_err(|e| Error::io("create", &lock_path, e))?;
-    lock.lock().map_err(|e| Error::io("lock", &lock_path, e))?;
-
+    let lock = lock_work_dir(req.work_dir)?;
     let dir_name = format!("{}-{}", req.name, req.version);
     let dir = req.work_dir.join(&dir_name);
     let stamp_path = req.work_dir.join(format!("{dir_name}.stamp"));
@@ -83,24 +119,15 @@ pub(crate) fn stage(req: &StageRequest<'_>) -> Result<Staged> {
         let split = split_root_file(&dir.join(&manifest.lib_path))?;
         (manifest, split)
     } else {
-        // Invalidate first: from here until the new stamp is written, a
-        // killed build leaves no stamp and the next one restages.
-        fs::remove_file(&stamp_path)?;
-        remove_leftovers(req.work_dir, &dir_name)?;
-        let tmp = req
-            .work_dir
-            .join(format!(".{dir_name}.tmp-{}", std::process::id()));
-        let built = build_tree(req, &tmp, &mut skipped, &mut fuzzed);
-        let built = match built {
-            Ok(built) => built,
-            Err(e) => {
-                let _ = fs::remove_dir_all(&tmp);
-                return Err(e);
-            }
-        };
-        replace_dir(&tmp, &dir)?;
-        fs::write_if_changed(&stamp_path, stamp.as_bytes())?;
-        built
+        restage(
+            req,
+            &dir_name,
+            &dir,
+            &stamp_path,
+            &stamp,
+            &mut skipped,
+            &mut fuzzed,
+        )?
     };
 
     let entry = req.work_dir.join("lib.rs");
@@ -400,7 +427,7 @@ pub(crate) fn copy_tree(
     skip_top: &[&str],
     skipped: &mut Vec<String>,
 ) -> Result<()> {
-    let canonical_src = std::fs::canonicalize(src).map_err(|e| Error::io("open", src, e))?;
+    let canonical_src = std::fs::canonicalize(src).map_err(crate::fs::io_error("open", src))?;
     fs::create_dir_all(dst)?;
     let mut files = Vec::new();
     let mut stack = vec![(src.to_path_buf(), dst.to_path_buf(), true)];
@@ -411,35 +438,33 @@ pub(crate) fn copy_tree(
                 continue;
             }
             let to = to_dir.join(name);
-            let rel = from
-                .strip_prefix(src)
-                .unwrap_or(&from)
-                .display()
-                .to_string();
             let ft = meta.file_type();
-            if ft.is_dir() {
-                std::fs::create_dir(&to).map_err(|e| Error::io("create directory", &to, e))?;
+            let why = if ft.is_dir() {
+                std::fs::create_dir(&to).map_err(crate::fs::io_error("create directory", &to))?;
                 stack.push((from, to, false));
+                continue;
             } else if ft.is_file() {
                 files.push(FileCopy { from, to, meta });
+                continue;
             } else if ft.is_symlink() {
                 match std::fs::canonicalize(&from) {
                     Ok(target) if target.starts_with(&canonical_src) && target.is_file() => {
                         let meta = std::fs::metadata(&target)
-                            .map_err(|e| Error::io("inspect", &target, e))?;
+                            .map_err(crate::fs::io_error("inspect", &target))?;
                         files.push(FileCopy {
                             from: target,
                             to,
                             meta,
                         });
+                        continue;
                     }
-                    _ => skipped.push(format!(
-                        "`{rel}` is a symbolic link that does not lead to a file inside the crate"
-                    )),
+                    _ => "is a symbolic link that does not lead to a file inside the crate",
                 }
             } else {
-                skipped.push(format!("`{rel}` is not a regular file"));
-            }
+                "is not a regular file"
+            };
+            let rel = from.strip_prefix(src).unwrap_or(&from);
+            skipped.push(format!("`{}` {why}", rel.display()));
         }
     }
     copy_files(&files)
@@ -533,7 +558,7 @@ fn copy_files(files: &[FileCopy]) -> Result<()> {
 /// shares blocks copy-on-write where the filesystem can, and `clonefile` on
 /// macOS; either way a separate file) and gives it its normal mode.
 fn copy_file(file: &FileCopy) -> Result<()> {
-    std::fs::copy(&file.from, &file.to).map_err(|e| Error::io("copy", &file.from, e))?;
+    std::fs::copy(&file.from, &file.to).map_err(crate::fs::io_error("copy", &file.from))?;
     let executable = is_executable(&file.meta);
     if !has_normal_mode(&file.meta, executable) {
         set_normal_mode(&file.to, executable)?;
@@ -571,17 +596,17 @@ fn set_normal_mode(path: &Path, executable: bool) -> Result<()> {
     use std::os::unix::fs::PermissionsExt;
     let mode = if executable { 0o755 } else { 0o644 };
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
-        .map_err(|e| Error::io("set permissions of", path, e))
+        .map_err(crate::fs::io_error("set permissions of", path))
 }
 
 #[cfg(not(unix))]
 fn set_normal_mode(path: &Path, _executable: bool) -> Result<()> {
     let mut perms = std::fs::metadata(path)
-        .map_err(|e| Error::io("inspect", path, e))?
+        .map_err(crate::fs::io_error("inspect", path))?
         .permissions();
     #[allow(clippy::permissions_set_readonly_false)]
     perms.set_readonly(false);
-    std::fs::set_permissions(path, perms).map_err(|e| Error::io("set permissions of", path, e))
+    std::fs::set_permissions(path, perms).map_err(crate::fs::io_error("set permissions of", path))
 }
 
 #[cfg(test)]

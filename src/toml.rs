@@ -106,15 +106,27 @@ pub(crate) fn get<'a>(table: &'a Table, dotted: &[&str]) -> Option<&'a Value> {
     table.get(*last)
 }
 
-/// Why a document is not valid TOML, and where.
+/// Why a document is not valid TOML or JSON, and where.
 #[derive(Debug)]
-pub(crate) struct TomlError {
+pub(crate) struct SyntaxError {
     line: usize,
     column: usize,
     message: String,
 }
 
-impl fmt::Display for TomlError {
+impl SyntaxError {
+    /// The error `message` at byte `pos` of `src`.
+    pub(crate) fn new(src: &str, pos: usize, message: String) -> SyntaxError {
+        let (line, column) = line_and_column(src, pos);
+        SyntaxError {
+            line,
+            column,
+            message,
+        }
+    }
+}
+
+impl fmt::Display for SyntaxError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
@@ -124,7 +136,10 @@ impl fmt::Display for TomlError {
     }
 }
 
-impl std::error::Error for TomlError {}
+impl std::error::Error for SyntaxError {}
+
+/// Why a document is not valid TOML, and where.
+pub(crate) type TomlError = SyntaxError;
 
 /// Parses a whole TOML document into its root table.
 pub(crate) fn parse(text: &str) -> Result<Table, TomlError> {
@@ -250,11 +265,10 @@ fn open_section(root: &mut Section, keys: &[String], array: bool) -> Result<(), 
             },
             Node::Leaf(value) => {
                 return Err(format!(
-                    "cannot define table `{}`: `{}` is already defined as {} {}",
+                    "cannot define table `{}`: `{}` is already defined as {}",
                     display_key(keys),
                     display_key(&keys[..=i]),
-                    article(value.type_name()),
-                    value.type_name()
+                    with_article(value)
                 ))
             }
         };
@@ -286,10 +300,9 @@ fn open_section(root: &mut Section, keys: &[String], array: bool) -> Result<(), 
         )),
         Some(Node::Table(_)) => Err(format!("table `{name}` is defined twice")),
         Some(Node::Leaf(value)) => Err(format!(
-            "cannot define {} `{name}`: `{name}` is already defined as {} {}",
+            "cannot define {} `{name}`: `{name}` is already defined as {}",
             if array { "array of tables" } else { "table" },
-            article(value.type_name()),
-            value.type_name()
+            with_article(value)
         )),
     }
 }
@@ -307,11 +320,14 @@ fn section_mut<'a>(root: &'a mut Section, keys: &[String]) -> Option<&'a mut Sec
     Some(table)
 }
 
-fn article(type_name: &str) -> &'static str {
-    match type_name {
+/// The type of `value` with its article: `an integer`, `a string`.
+fn with_article(value: &Value) -> String {
+    let type_name = value.type_name();
+    let article = match type_name {
         "integer" | "array" => "an",
         _ => "a",
-    }
+    };
+    format!("{article} {type_name}")
 }
 
 /// A dotted key as it would be written, quoting components that are not bare keys.
@@ -376,12 +392,7 @@ struct Parser<'a> {
 
 impl Parser<'_> {
     fn error_at(&self, pos: usize, message: impl Into<String>) -> TomlError {
-        let (line, column) = line_and_column(self.src, pos);
-        TomlError {
-            line,
-            column,
-            message: message.into(),
-        }
+        SyntaxError::new(self.src, pos, message.into())
     }
 
     /// `result`, its error placed at `start`.
@@ -406,10 +417,6 @@ impl Parser<'_> {
 
     fn peek_char(&self) -> Option<char> {
         self.src[self.pos..].chars().next()
-    }
-
-    fn rest(&self) -> &str {
-        &self.src[self.pos..]
     }
 
     fn eat(&mut self, b: u8) -> bool {
@@ -507,49 +514,55 @@ impl Parser<'_> {
             if self.eat_newline()? {
                 continue;
             }
-            let start = self.pos;
             match self.peek() {
                 None => break,
-                Some(b'[') => {
-                    self.pos += 1;
-                    let array = self.eat(b'[');
-                    self.skip_whitespace();
-                    let keys = self.key()?;
-                    self.check_key_depth(&keys, start)?;
-                    self.skip_whitespace();
-                    if array {
-                        if !(self.eat(b']') && self.eat(b']')) {
-                            return Err(
-                                self.error("expected `]]` to close the array of tables header")
-                            );
-                        }
-                    } else {
-                        self.expect(b']', "expected `]` to close the table header")?;
-                    }
-                    self.at(start, open_section(&mut root, &keys, array))?;
-                    current = keys;
-                    self.end_of_line("a table header")?;
-                }
-                Some(_) => {
-                    let keys = self.key()?;
-                    self.depth = current.len();
-                    self.check_key_depth(&keys, start)?;
-                    self.skip_whitespace();
-                    self.expect(b'=', "expected `=` after key")?;
-                    self.skip_whitespace();
-                    self.depth += keys.len();
-                    let value = self.value();
-                    self.depth = 0;
-                    let value = value?;
-                    let Some(section) = section_mut(&mut root, &current) else {
-                        return Err(self.error_at(start, "internal error: lost the current table"));
-                    };
-                    self.at(start, section.insert(&keys, value))?;
-                    self.end_of_line("a key/value pair")?;
-                }
+                Some(b'[') => current = self.header(&mut root)?,
+                Some(_) => self.key_value(&mut root, &current)?,
             }
         }
         Ok(root)
+    }
+
+    /// Reads a `[table]` or `[[array of tables]]` header and opens its table;
+    /// returns its keys.
+    fn header(&mut self, root: &mut Section) -> Result<Vec<String>, TomlError> {
+        let start = self.pos;
+        self.pos += 1;
+        let array = self.eat(b'[');
+        self.skip_whitespace();
+        let keys = self.key()?;
+        self.check_key_depth(&keys, start)?;
+        self.skip_whitespace();
+        if array {
+            if !(self.eat(b']') && self.eat(b']')) {
+                return Err(self.error("expected `]]` to close the array of tables header"));
+            }
+        } else {
+            self.expect(b']', "expected `]` to close the table header")?;
+        }
+        self.at(start, open_section(root, &keys, array))?;
+        self.end_of_line("a table header")?;
+        Ok(keys)
+    }
+
+    /// Reads a `key = value` line into the table of the header `current`.
+    fn key_value(&mut self, root: &mut Section, current: &[String]) -> Result<(), TomlError> {
+        let start = self.pos;
+        let keys = self.key()?;
+        self.depth = current.len();
+        self.check_key_depth(&keys, start)?;
+        self.skip_whitespace();
+        self.expect(b'=', "expected `=` after key")?;
+        self.skip_whitespace();
+        self.depth += keys.len();
+        let value = self.value();
+        self.depth = 0;
+        let value = value?;
+        let Some(section) = section_mut(root, current) else {
+            return Err(self.error_at(start, "internal error: lost the current table"));
+        };
+        self.at(start, section.insert(&keys, value))?;
+        self.end_of_line("a key/value pair")
     }
 
     /// Reads a possibly dotted key.
@@ -570,18 +583,7 @@ impl Parser<'_> {
 
     fn simple_key(&mut self) -> Result<String, TomlError> {
         match self.peek() {
-            Some(b'"') => {
-                if self.rest().starts_with("\"\"\"") {
-                    return Err(self.error("multi-line strings are not allowed as keys"));
-                }
-                self.basic_string()
-            }
-            Some(b'\'') => {
-                if self.rest().starts_with("'''") {
-                    return Err(self.error("multi-line strings are not allowed as keys"));
-                }
-                self.literal_string()
-            }
+            Some(q @ (b'"' | b'\'')) => self.string(q, true),
             Some(b) if is_bare_key_byte(b) => {
                 let start = self.pos;
                 while self.peek().is_some_and(is_bare_key_byte) {
@@ -595,20 +597,7 @@ impl Parser<'_> {
 
     fn value(&mut self) -> Result<Value, TomlError> {
         match self.peek() {
-            Some(b'"') => {
-                if self.rest().starts_with("\"\"\"") {
-                    self.multiline_basic_string().map(Value::String)
-                } else {
-                    self.basic_string().map(Value::String)
-                }
-            }
-            Some(b'\'') => {
-                if self.rest().starts_with("'''") {
-                    self.multiline_literal_string().map(Value::String)
-                } else {
-                    self.literal_string().map(Value::String)
-                }
-            }
+            Some(q @ (b'"' | b'\'')) => self.string(q, false).map(Value::String),
             Some(b'[') => self.nested(Parser::array),
             Some(b'{') => self.nested(Parser::inline_table),
             Some(b) if is_scalar_byte(b) => self.scalar(),
@@ -780,60 +769,78 @@ impl Parser<'_> {
         Ok(())
     }
 
-    fn basic_string(&mut self) -> Result<String, TomlError> {
+    /// Reads a string of either kind (`"` or `'` as `quote`), one-line or multi-line.
+    /// A key may only be a one-line string.
+    fn string(&mut self, quote: u8, key: bool) -> Result<String, TomlError> {
+        let multiline = self.peek_at(1) == Some(quote) && self.peek_at(2) == Some(quote);
+        if multiline && key {
+            return Err(self.error("multi-line strings are not allowed as keys"));
+        }
         let start = self.pos;
-        self.pos += 1;
+        self.pos += if multiline { 3 } else { 1 };
+        if multiline {
+            self.eat_newline()?;
+        }
         let mut out = String::new();
         loop {
-            match self.peek_char() {
-                None | Some('\n') | Some('\r') => {
-                    return Err(self.error_at(start, "unterminated string"))
-                }
-                Some('"') => {
+            let Some(c) = self.peek_char() else {
+                return Err(self.unterminated(start, multiline));
+            };
+            if c == quote as char {
+                if !multiline {
                     self.pos += 1;
                     return Ok(out);
                 }
-                Some('\\') => {
-                    self.pos += 1;
-                    self.escape(&mut out)?;
+                if self.multiline_close(quote, &mut out)? {
+                    return Ok(out);
                 }
-                Some(c) if is_forbidden_control(c) => {
-                    return Err(self.error(format!(
-                        "control character U+{:04X} must be escaped in a string",
-                        c as u32
-                    )))
+            } else if c == '\\' && quote == b'"' {
+                self.pos += 1;
+                if multiline {
+                    // A backslash at the end of a line trims it and all whitespace and
+                    // newlines that follow.
+                    let save = self.pos;
+                    self.skip_whitespace();
+                    if self.eat_newline()? {
+                        loop {
+                            self.skip_whitespace();
+                            if !self.eat_newline()? {
+                                break;
+                            }
+                        }
+                        continue;
+                    }
+                    self.pos = save;
                 }
-                Some(c) => {
-                    out.push(c);
-                    self.pos += c.len_utf8();
+                self.escape(&mut out)?;
+            } else if c == '\n' || c == '\r' {
+                if !multiline {
+                    return Err(self.unterminated(start, multiline));
                 }
+                let before = self.pos;
+                self.eat_newline()?;
+                out.push_str(&self.src[before..self.pos]);
+            } else if is_forbidden_control(c) {
+                let rule = if quote == b'"' {
+                    "must be escaped in a string"
+                } else {
+                    "is not allowed in a literal string"
+                };
+                return Err(self.error(format!("control character U+{:04X} {rule}", c as u32)));
+            } else {
+                out.push(c);
+                self.pos += c.len_utf8();
             }
         }
     }
 
-    fn literal_string(&mut self) -> Result<String, TomlError> {
-        let start = self.pos;
-        self.pos += 1;
-        let content_start = self.pos;
-        loop {
-            match self.peek_char() {
-                None | Some('\n') | Some('\r') => {
-                    return Err(self.error_at(start, "unterminated string"))
-                }
-                Some('\'') => {
-                    let s = self.src[content_start..self.pos].to_string();
-                    self.pos += 1;
-                    return Ok(s);
-                }
-                Some(c) if is_forbidden_control(c) => {
-                    return Err(self.error(format!(
-                        "control character U+{:04X} is not allowed in a literal string",
-                        c as u32
-                    )))
-                }
-                Some(c) => self.pos += c.len_utf8(),
-            }
-        }
+    fn unterminated(&self, start: usize, multiline: bool) -> TomlError {
+        let message = if multiline {
+            "unterminated multi-line string"
+        } else {
+            "unterminated string"
+        };
+        self.error_at(start, message)
     }
 
     /// Handles the end of a multi-line string: a run of three to five quotes closes it,
@@ -861,88 +868,6 @@ impl Parser<'_> {
         }
         self.pos += run;
         Ok(true)
-    }
-
-    fn multiline_basic_string(&mut self) -> Result<String, TomlError> {
-        let start = self.pos;
-        self.pos += 3;
-        self.eat_newline()?;
-        let mut out = String::new();
-        loop {
-            match self.peek_char() {
-                None => return Err(self.error_at(start, "unterminated multi-line string")),
-                Some('"') => {
-                    if self.multiline_close(b'"', &mut out)? {
-                        return Ok(out);
-                    }
-                }
-                Some('\\') => {
-                    self.pos += 1;
-                    // A backslash at the end of a line trims it and all whitespace and
-                    // newlines that follow.
-                    let save = self.pos;
-                    self.skip_whitespace();
-                    if self.eat_newline()? {
-                        loop {
-                            self.skip_whitespace();
-                            if !self.eat_newline()? {
-                                break;
-                            }
-                        }
-                    } else {
-                        self.pos = save;
-                        self.escape(&mut out)?;
-                    }
-                }
-                Some('\n') | Some('\r') => {
-                    let before = self.pos;
-                    self.eat_newline()?;
-                    out.push_str(&self.src[before..self.pos]);
-                }
-                Some(c) if is_forbidden_control(c) => {
-                    return Err(self.error(format!(
-                        "control character U+{:04X} must be escaped in a string",
-                        c as u32
-                    )))
-                }
-                Some(c) => {
-                    out.push(c);
-                    self.pos += c.len_utf8();
-                }
-            }
-        }
-    }
-
-    fn multiline_literal_string(&mut self) -> Result<String, TomlError> {
-        let start = self.pos;
-        self.pos += 3;
-        self.eat_newline()?;
-        let mut out = String::new();
-        loop {
-            match self.peek_char() {
-                None => return Err(self.error_at(start, "unterminated multi-line string")),
-                Some('\'') => {
-                    if self.multiline_close(b'\'', &mut out)? {
-                        return Ok(out);
-                    }
-                }
-                Some('\n') | Some('\r') => {
-                    let before = self.pos;
-                    self.eat_newline()?;
-                    out.push_str(&self.src[before..self.pos]);
-                }
-                Some(c) if is_forbidden_control(c) => {
-                    return Err(self.error(format!(
-                        "control character U+{:04X} is not allowed in a literal string",
-                        c as u32
-                    )))
-                }
-                Some(c) => {
-                    out.push(c);
-                    self.pos += c.len_utf8();
-                }
-            }
-        }
     }
 }
 
@@ -980,18 +905,25 @@ fn digits_at(b: &[u8], from: usize, len: usize) -> Option<u32> {
 
 /// Checks an RFC 3339 date-time, date or time as TOML allows it.
 fn check_datetime(s: &str) -> Result<(), String> {
-    let invalid = || Err(format!("invalid datetime `{s}`"));
-    let b = s.as_bytes();
-    let digits = |from: usize, len: usize| digits_at(b, from, len);
+    match datetime_problem(s.as_bytes()) {
+        Ok(()) => Ok(()),
+        Err(what) => Err(format!("{what} datetime `{s}`")),
+    }
+}
+
+/// What is wrong with a datetime (`invalid`, `invalid month in`, `invalid day in`).
+fn datetime_problem(b: &[u8]) -> Result<(), &'static str> {
+    const INVALID: Result<(), &str> = Err("invalid");
     let mut i = 0;
     let has_date = b.get(4) == Some(&b'-');
     if has_date {
-        let (Some(year), Some(month), Some(day)) = (digits(0, 4), digits(5, 2), digits(8, 2))
+        let (Some(year), Some(month), Some(day)) =
+            (digits_at(b, 0, 4), digits_at(b, 5, 2), digits_at(b, 8, 2))
         else {
-            return invalid();
+            return INVALID;
         };
         if b.get(7) != Some(&b'-') {
-            return invalid();
+            return INVALID;
         }
         let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
         let days = match month {
@@ -999,31 +931,31 @@ fn check_datetime(s: &str) -> Result<(), String> {
             4 | 6 | 9 | 11 => 30,
             2 if leap => 29,
             2 => 28,
-            _ => return Err(format!("invalid month in datetime `{s}`")),
+            _ => return Err("invalid month in"),
         };
         if day < 1 || day > days {
-            return Err(format!("invalid day in datetime `{s}`"));
+            return Err("invalid day in");
         }
         i = 10;
         if i == b.len() {
             return Ok(());
         }
         if !matches!(b[i], b'T' | b't' | b' ') {
-            return invalid();
+            return INVALID;
         }
         i += 1;
     }
-    let (Some(hour), Some(minute)) = (digits(i, 2), digits(i + 3, 2)) else {
-        return invalid();
+    let (Some(hour), Some(minute)) = (digits_at(b, i, 2), digits_at(b, i + 3, 2)) else {
+        return INVALID;
     };
     if b.get(i + 2) != Some(&b':') || hour > 23 || minute > 59 {
-        return invalid();
+        return INVALID;
     }
     i += 5;
     if b.get(i) == Some(&b':') {
-        match digits(i + 1, 2) {
+        match digits_at(b, i + 1, 2) {
             Some(second) if second <= 60 => i += 3,
-            _ => return invalid(),
+            _ => return INVALID,
         }
         if b.get(i) == Some(&b'.') {
             i += 1;
@@ -1032,7 +964,7 @@ fn check_datetime(s: &str) -> Result<(), String> {
                 i += 1;
             }
             if i == from {
-                return invalid();
+                return INVALID;
             }
         }
     }
@@ -1040,11 +972,12 @@ fn check_datetime(s: &str) -> Result<(), String> {
         match b.get(i) {
             Some(b'Z' | b'z') => i += 1,
             Some(b'+' | b'-') => {
-                let (Some(hour), Some(minute)) = (digits(i + 1, 2), digits(i + 4, 2)) else {
-                    return invalid();
+                let (Some(hour), Some(minute)) = (digits_at(b, i + 1, 2), digits_at(b, i + 4, 2))
+                else {
+                    return INVALID;
                 };
                 if b.get(i + 3) != Some(&b':') || hour > 23 || minute > 59 {
-                    return invalid();
+                    return INVALID;
                 }
                 i += 6;
             }
@@ -1054,7 +987,7 @@ fn check_datetime(s: &str) -> Result<(), String> {
     if i == b.len() {
         Ok(())
     } else {
-        invalid()
+        INVALID
     }
 }
 
@@ -1090,13 +1023,17 @@ fn too_big(token: &str) -> String {
     format!("integer `{token}` does not fit in 64 bits")
 }
 
+/// A leading `+` or `-` of `s` (or nothing), and the rest.
+fn split_sign(s: &str) -> (&str, &str) {
+    match s.as_bytes().first() {
+        Some(b'+' | b'-') => s.split_at(1),
+        _ => ("", s),
+    }
+}
+
 /// Reads an integer or float token.
 fn number(token: &str) -> Result<Value, String> {
-    let (sign, rest) = match token.as_bytes().first() {
-        Some(b'+') => ("+", &token[1..]),
-        Some(b'-') => ("-", &token[1..]),
-        _ => ("", token),
-    };
+    let (sign, rest) = split_sign(token);
     if rest == "inf" || rest == "nan" {
         let f = if rest == "inf" {
             f64::INFINITY
@@ -1107,25 +1044,26 @@ fn number(token: &str) -> Result<Value, String> {
     }
     // The number without underscores, as Rust's parsers read it.
     let mut digits = String::with_capacity(token.len());
-    for (prefix, radix, is_digit) in [
-        ("0x", 16, u8::is_ascii_hexdigit as fn(&u8) -> bool),
-        ("0o", 8, |b: &u8| (b'0'..=b'7').contains(b)),
-        ("0b", 2, |b: &u8| matches!(b, b'0' | b'1')),
-    ] {
-        if let Some(body) = rest.strip_prefix(prefix) {
-            if !sign.is_empty() {
-                return Err(format!(
-                    "a sign is not allowed on `{prefix}` integers: `{token}`"
-                ));
-            }
-            if !push_digits(&mut digits, body, is_digit) {
-                return Err(invalid_number(token));
-            }
-            return match i64::from_str_radix(&digits, radix) {
-                Ok(i) => Ok(Value::Integer(i)),
-                Err(_) => Err(too_big(token)),
-            };
+    let (radix, is_digit): (u32, fn(&u8) -> bool) = match rest.get(..2) {
+        Some("0x") => (16, u8::is_ascii_hexdigit),
+        Some("0o") => (8, |b| (b'0'..=b'7').contains(b)),
+        Some("0b") => (2, |b| matches!(b, b'0' | b'1')),
+        _ => (10, u8::is_ascii_digit),
+    };
+    if radix != 10 {
+        if !sign.is_empty() {
+            return Err(format!(
+                "a sign is not allowed on `{}` integers: `{token}`",
+                &rest[..2]
+            ));
         }
+        if !push_digits(&mut digits, &rest[2..], is_digit) {
+            return Err(invalid_number(token));
+        }
+        return match i64::from_str_radix(&digits, radix) {
+            Ok(i) => Ok(Value::Integer(i)),
+            Err(_) => Err(too_big(token)),
+        };
     }
     digits.push_str(sign);
     let int_end = rest.find(['.', 'e', 'E']).unwrap_or(rest.len());
@@ -1152,11 +1090,7 @@ fn number(token: &str) -> Result<Value, String> {
         tail = &after_dot[frac_end..];
     }
     if let Some(exponent) = tail.strip_prefix(['e', 'E']) {
-        let (exp_sign, exp_digits) = match exponent.as_bytes().first() {
-            Some(b'+') => ("+", &exponent[1..]),
-            Some(b'-') => ("-", &exponent[1..]),
-            _ => ("", exponent),
-        };
+        let (exp_sign, exp_digits) = split_sign(exponent);
         digits.push('e');
         digits.push_str(exp_sign);
         if !push_digits(&mut digits, exp_digits, u8::is_ascii_digit) {

@@ -7,13 +7,15 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::toml::{self, Value};
 
 /// The parts of the upstream manifest the pipeline uses.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[cfg_attr(any(test, feature = "__fuzz"), derive(Debug))]
+#[cfg_attr(test, derive(Clone, Default, PartialEq))]
 pub(crate) struct UpstreamManifest {
     pub name: String,
     pub version: String,
     /// `[lib] path`, relative to the crate root; Cargo's default is
     /// `src/lib.rs`.
     pub lib_path: PathBuf,
+    #[cfg(test)]
     pub edition: String,
     pub authors: Vec<String>,
     pub description: String,
@@ -83,6 +85,7 @@ impl UpstreamManifest {
             name,
             version: s(&["package", "version"]),
             lib_path,
+            #[cfg(test)]
             edition: {
                 let e = s(&["package", "edition"]);
                 if e.is_empty() {
@@ -124,7 +127,7 @@ impl UpstreamManifest {
             ("CARGO_PKG_VERSION_MINOR", minor),
             ("CARGO_PKG_VERSION_PATCH", patch),
             ("CARGO_PKG_VERSION_PRE", pre),
-            ("CARGO_PKG_AUTHORS", self.authors.join(":")),
+            ("CARGO_PKG_AUTHORS", crate::error::join(&self.authors, ":")),
             ("CARGO_PKG_DESCRIPTION", self.description.clone()),
             ("CARGO_PKG_HOMEPAGE", self.homepage.clone()),
             ("CARGO_PKG_REPOSITORY", self.repository.clone()),
