@@ -396,7 +396,7 @@ pub fn sync(shell: &Shell, dir: &Path) -> Result<()> {
         write(&lib_file, &synced)?;
         shell.status("Updated", &format!("`{}`", lib_file.display()));
     }
-    let build_changed = sync_build_files(shell, dir, &doc, &out, &lib_path)?;
+    let build_changed = sync_build_files(shell, dir, &doc, &out)?;
     if before == after && synced == lib_text && !build_changed {
         shell.status(
             "Fresh",
@@ -437,7 +437,6 @@ fn sync_build_files(
     dir: &Path,
     doc: &DocumentMut,
     out: &build_patch::Output,
-    lib_path: &str,
 ) -> Result<bool> {
     let current = string_at(doc, "package", "build", "build.rs");
     let existing = std::fs::read_to_string(dir.join(&current)).ok();
@@ -453,7 +452,8 @@ fn sync_build_files(
     let files = out
         .shim_build_files(existing.as_deref())
         .map_err(crate::opaque)?;
-    check_build_files(&files, lib_path)?;
+    let lib_path = string_at(doc, "lib", "path", "src/lib.rs");
+    check_build_files(&files, &lib_path)?;
     let mut changed = false;
     for (rel, bytes) in &files {
         let path = dir.join(rel);

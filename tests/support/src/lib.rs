@@ -29,7 +29,7 @@ use sha2::{Digest, Sha256};
 
 pub use rng::Rng;
 use tree::hex;
-pub use tree::{hash_tree, write};
+pub use tree::{hash_tree, read, write};
 
 /// The build-patch repository, for the shims' `build-patch = { path = ... }`
 /// (this harness also serves the tests of `cli/`).
@@ -846,6 +846,15 @@ pub fn assert_contains(text: &str, parts: &[&str]) {
     for part in parts {
         assert!(text.contains(part), "{part:?} is missing from:\n{text}");
     }
+}
+
+/// Panics, showing `text`, unless it starts with `prefix`.
+#[track_caller]
+pub fn assert_starts(text: &str, prefix: &str) {
+    assert!(
+        text.starts_with(prefix),
+        "{prefix:?} does not start:\n{text}"
+    );
 }
 
 /// Panics, showing `text`, if it contains any of `parts`.
