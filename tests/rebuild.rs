@@ -22,10 +22,7 @@ fn setup(env: &TestEnv, patched: &str) {
         "counter = \"2\"",
         "[patch.crates-io]\ncounter = { path = \"patched/counter\" }",
     )
-    .file(
-        "src/main.rs",
-        "fn main() { println!(\"{}\", counter::value()); }\n",
-    );
+    .main_printing(&["counter::value()"]);
 }
 
 /// The staged copy in the (isolated) target directory.

@@ -205,10 +205,7 @@ fn no_std_crate_needs_its_attribute_in_the_shim() {
         "tiny = { package = \"tiny-patched\", path = \"patched/tiny\" }",
         "",
     )
-    .file(
-        "src/main.rs",
-        "fn main() { println!(\"{}\", tiny::add(u32::MAX, 2)); }\n",
-    );
+    .main_printing(&["tiny::add(u32::MAX, 2)"]);
 
     // Without the attribute, the build fails and says which line to add.
     let shim = Shim::renamed("tiny-patched", "tiny", "1.0.0").patch("../../patches/add.patch");
@@ -248,10 +245,7 @@ pub fn answer(_input: TokenStream) -> TokenStream {
         "answer-macro = \"1\"",
         "[patch.crates-io]\nanswer-macro = { path = \"patched/answer-macro\" }",
     )
-    .file(
-        "src/main.rs",
-        "fn main() { println!(\"{}\", answer_macro::answer!()); }\n",
-    );
+    .main_printing(&["answer_macro::answer!()"]);
     env.assert_prints("42\n");
 }
 

@@ -51,10 +51,7 @@ fn publish(env: &TestEnv) {
     env.app_manifest(
         "greeter = \"0.3\"\n\n[patch.crates-io]\ngreeter = { path = \"patched/greeter\" }\n",
     )
-    .file(
-        "src/main.rs",
-        "fn main() { println!(\"{} {}\", greeter::GREETING, greeter::generated()); }\n",
-    );
+    .main_printing(&["greeter::GREETING", "greeter::generated()"]);
 }
 
 #[test]

@@ -39,10 +39,7 @@ fn workspace() -> TestEnv {
         "bar = \"1\"",
         "[patch.crates-io]\nfoo = { path = \"patched/foo\" }",
     )
-    .file(
-        "src/main.rs",
-        "fn main() { println!(\"{}\", bar::bar()); }\n",
-    );
+    .main_printing(&["bar::bar()"]);
     env
 }
 

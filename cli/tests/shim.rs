@@ -95,10 +95,7 @@ fn new_writes_a_graph_wide_shim_that_builds() {
         "rich = { version = \"1.2\", features = [\"extra\"] }",
         "[patch.crates-io]\nrich = { path = \"patched/rich\" }",
     );
-    env.file(
-        "src/main.rs",
-        "fn main() { println!(\"{} {}\", rich_lib::describe(), rich_lib::helper()); }\n",
-    );
+    env.main_printing(&["rich_lib::describe()", "rich_lib::helper()"]);
     env.assert_prints("rich with extra 7\n");
     // Without features, the patched branch shows.
     app(
@@ -106,10 +103,7 @@ fn new_writes_a_graph_wide_shim_that_builds() {
         "rich = \"1.2\"",
         "[patch.crates-io]\nrich = { path = \"patched/rich\" }",
     );
-    env.file(
-        "src/main.rs",
-        "fn main() { println!(\"{}\", rich_lib::describe()); }\n",
-    );
+    env.main_printing(&["rich_lib::describe()"]);
     env.assert_prints("rich, patched\n");
 }
 
@@ -139,10 +133,7 @@ fn new_writes_a_renamed_shim_and_refuses_to_overwrite() {
         "rich = { package = \"rich-patched\", path = \"shims/rich\" }",
         "",
     );
-    env.file(
-        "src/main.rs",
-        "fn main() { println!(\"{}\", rich::describe()); }\n",
-    );
+    env.main_printing(&["rich::describe()"]);
     env.assert_prints("rich\n");
 
     let (ok, out) = cli(&env, &args);
@@ -167,10 +158,7 @@ fn sync_follows_a_manifest_patch_and_keeps_the_users_additions() {
         "uses-base = \"1\"",
         "[patch.crates-io]\nuses-base = { path = \"patched/uses-base\" }",
     );
-    env.file(
-        "src/main.rs",
-        "fn main() { println!(\"{}\", uses_base::v()); }\n",
-    );
+    env.main_printing(&["uses_base::v()"]);
     env.assert_prints("8\n");
 
     // The user adds to the shim; then a patch to the upstream manifest.
@@ -232,10 +220,7 @@ fn new_writes_a_shim_for_a_crate_that_calls_its_exported_macros_by_crate_paths()
         "macros = \"1\"",
         "[patch.crates-io]\nmacros = { path = \"patched/macros\" }",
     );
-    env.file(
-        "src/main.rs",
-        "fn main() { println!(\"{} {}\", macros::outer!(), macros::via_path()); }\n",
-    );
+    env.main_printing(&["macros::outer!()", "macros::via_path()"]);
     env.assert_prints("21 42\n");
 }
 
@@ -270,10 +255,7 @@ fn new_and_sync_carry_the_roots_extern_crate_items() {
         "oldroot = \"0.1\"",
         "[patch.crates-io]\noldroot = { path = \"patched/oldroot\" }",
     );
-    env.file(
-        "src/main.rs",
-        "fn main() { println!(\"{}\", oldroot::made()); }\n",
-    );
+    env.main_printing(&["oldroot::made()"]);
     env.assert_prints("vecmac's vec\n");
 
     // A patch renames the crate to `core`; the user's comment in the shim stays.
@@ -295,10 +277,7 @@ fn new_and_sync_carry_the_roots_extern_crate_items() {
     // A shim written before `new` carried `extern crate` items lacks them all.
     let older = written.replace("#[macro_use]\nextern crate vecmac;\n", "");
     std::fs::write(&lib_rs, format!("// mine: keep\n{older}")).unwrap();
-    env.file(
-        "src/main.rs",
-        "fn main() { println!(\"{} {}\", oldroot::made(), oldroot::name()); }\n",
-    );
+    env.main_printing(&["oldroot::made()", "oldroot::name()"]);
     let run = env.fails(&["build"]);
     assert!(
         run.stderr.contains("extern crate vecmac as core;")

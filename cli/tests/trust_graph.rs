@@ -54,10 +54,7 @@ fn env_with_greet() -> TestEnv {
     env.publish(&greet("1.0.0"));
     env.publish(&greet("1.0.1"));
     env.file("patches/hi.patch", &unified_diff("src/lib.rs", LIB, FIXED));
-    env.file(
-        "src/main.rs",
-        "fn main() { println!(\"{}\", greet::greet(\"you\")); }\n",
-    );
+    env.main_printing(&["greet::greet(\"you\")"]);
     env
 }
 
