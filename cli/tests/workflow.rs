@@ -37,6 +37,14 @@ fn edit_tree(env: &TestEnv) -> PathBuf {
 }
 
 /// Edit twice and save twice: two ordered patches, and the shim builds.
+/// [`setup`] with [`make_two_patches`]; the shim's folder.
+fn with_two_patches() -> (TestEnv, PathBuf) {
+    let env = setup();
+    make_two_patches(&env);
+    let shim = env.ws.join("patched/greet");
+    (env, shim)
+}
+
 fn make_two_patches(env: &TestEnv) {
     ok_with(env, &["edit", "greet"], &["Editing greet 1.0.0"]);
     let lib = edit_tree(env).join("src/lib.rs");
@@ -60,9 +68,7 @@ fn make_two_patches(env: &TestEnv) {
 
 #[test]
 fn edit_then_save_makes_ordered_patches_that_build() {
-    let env = setup();
-    make_two_patches(&env);
-    let shim = env.ws.join("patched/greet");
+    let (env, shim) = with_two_patches();
     let first = read(shim.join("patches/0001-add-a-comma.patch"));
     assert_starts(
         &first,
@@ -148,9 +154,7 @@ fn check_fails_for_each_reason() {
 
 #[test]
 fn upgrade_refreshes_drops_and_stops_on_a_conflict() {
-    let env = setup();
-    make_two_patches(&env);
-    let shim = env.ws.join("patched/greet");
+    let (env, shim) = with_two_patches();
 
     // 1.1.0 moved the function down: both patches apply with an offset.
     env.publish(&greet("1.1.0", 8, V1_BODY));
@@ -214,9 +218,7 @@ fn upgrade_refreshes_drops_and_stops_on_a_conflict() {
 
 #[test]
 fn a_patch_an_upgrade_stopped_at_is_redone_in_its_tree_and_saved_over() {
-    let env = setup();
-    make_two_patches(&env);
-    let shim = env.ws.join("patched/greet");
+    let (env, shim) = with_two_patches();
     env.publish(&greet("2.0.0", 3, "format!(\"Hi {}\", name)"));
     let lib = edit_tree(&env).join("src/lib.rs");
     // The app asks for greet 1.x: the graph would not use a 2.0.0 shim.

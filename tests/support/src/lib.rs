@@ -145,6 +145,20 @@ impl TestEnv {
         )
     }
 
+    /// A graph-wide shim of `name version` in `patched/NAME`, with the patch
+    /// `patches/PATCH`, wired by `[patch.crates-io]` for the app depending
+    /// on `deps`.
+    pub fn wire_graph_wide(&self, name: &str, version: &str, patch: &str, deps: &str) -> &TestEnv {
+        self.shim(
+            &format!("patched/{name}"),
+            &Shim::graph_wide(name, version).patch(&format!("../../patches/{patch}")),
+        );
+        self.app(
+            deps,
+            &format!("[patch.crates-io]\n{name} = {{ path = \"patched/{name}\" }}"),
+        )
+    }
+
     /// A renamed shim `NAME-patched` of `name version` in `patched/NAME`,
     /// with the patch `patches/PATCH`, and the app depending on it as `name`.
     pub fn wire_renamed(&self, name: &str, version: &str, patch: &str) -> &TestEnv {
