@@ -287,11 +287,8 @@ fn a_failing_build_script_fails_the_build_with_its_own_output() {
 #[test]
 fn edition_2015_build_dependencies_and_local_modules() {
     let env = TestEnv::new();
-    env.publish(
-        &Package::new("twice", "1.0.0")
-            .edition("2015")
-            .file("src/lib.rs", "pub fn twice(x: u32) -> u32 { x * 2 }\n"),
-    );
+    let twice = "pub fn twice(x: u32) -> u32 { x * 2 }\n";
+    env.publish(&Package::lib("twice", "1.0.0", twice).edition("2015"));
     // A 2015 build script at `build/main.rs` with `extern crate`, `use` of
     // the extern crate, a local module and an include_str!.
     let manifest =

@@ -187,18 +187,15 @@ fn modules_macros_includes_and_identity_survive_the_shim() {
 
 #[test]
 fn no_std_crate_needs_its_attribute_in_the_shim() {
+    let lib = "#![no_std]\n//! A no_std crate.\npub fn add(a: u32, b: u32) -> u32 { a + b }\n";
     let env = TestEnv::new();
-    env.publish(&Package::lib(
-        "tiny",
-        "1.0.0",
-        "#![no_std]\n//! A no_std crate.\npub fn add(a: u32, b: u32) -> u32 { a + b }\n",
-    ));
+    env.publish(&Package::lib("tiny", "1.0.0", lib));
     env.file(
         "patches/add.patch",
         &unified_diff(
             "src/lib.rs",
-            "#![no_std]\n//! A no_std crate.\npub fn add(a: u32, b: u32) -> u32 { a + b }\n",
-            "#![no_std]\n//! A no_std crate.\npub fn add(a: u32, b: u32) -> u32 { a.wrapping_add(b) }\n",
+            lib,
+            &lib.replace("a + b", "a.wrapping_add(b)"),
         ),
     );
     env.app(

@@ -86,11 +86,8 @@ fn a_dry_run_changes_nothing() {
 fn a_failing_patch_changes_nothing_and_exits_101() {
     let tmp = fixture();
     // The second patch fails: the first must not be left applied.
-    put(
-        &tmp,
-        "patches/2-b.patch",
-        &unified_diff("b.txt", "not\nwhat\nis\nthere\n", "x\n"),
-    );
+    let failing = unified_diff("b.txt", "not\nwhat\nis\nthere\n", "x\n");
+    put(&tmp, "patches/2-b.patch", &failing);
     let out = leaves_tree_alone(&tmp, || {
         apply_command(tmp.path(), &["tree", "patches"])
             .output()

@@ -206,14 +206,11 @@ fn new_writes_a_shim_for_a_crate_that_calls_its_exported_macros_by_crate_paths()
     // serde_core does this: rustc refuses `$crate::name!` to a
     // `#[macro_export]` macro defined inside `include!`d code, unless the
     // lint is allowed, which the generated `src/lib.rs` does.
+    let macros = "#[macro_export]\nmacro_rules! inner { () => { 20 } }\n\
+                  #[macro_export]\nmacro_rules! outer { () => { $crate::inner!() + 1 } }\n\
+                  pub fn via_path() -> u32 { crate::outer!() * 2 }\n";
     let env = TestEnv::new();
-    env.publish(&Package::lib(
-        "macros",
-        "1.0.0",
-        "#[macro_export]\nmacro_rules! inner { () => { 20 } }\n\
-         #[macro_export]\nmacro_rules! outer { () => { $crate::inner!() + 1 } }\n\
-         pub fn via_path() -> u32 { crate::outer!() * 2 }\n",
-    ));
+    env.publish(&Package::lib("macros", "1.0.0", macros));
     support::cli::new_shim(&env, "macros@1.0.0");
     app(
         &env,
@@ -229,13 +226,10 @@ fn new_and_sync_carry_the_roots_extern_crate_items() {
     // rustc refuses, inside `include!`, a `#[macro_use] extern crate` whose
     // macro shadows one in scope (iso8601, failure_derive) and an
     // `extern crate x as core;` (serial-unix): the shim's root carries them.
+    let vecmac = "#[macro_export]\nmacro_rules! vec { () => { \"vecmac's vec\" } }\n\
+                  pub fn name() -> &'static str { \"vecmac\" }\n";
     let env = TestEnv::new();
-    env.publish(&Package::lib(
-        "vecmac",
-        "1.0.0",
-        "#[macro_export]\nmacro_rules! vec { () => { \"vecmac's vec\" } }\n\
-         pub fn name() -> &'static str { \"vecmac\" }\n",
-    ));
+    env.publish(&Package::lib("vecmac", "1.0.0", vecmac));
     let lib = "#![no_std]\n\n#[macro_use]\nextern crate vecmac;\n\npub fn made() -> &'static str { vec![] }\n";
     env.publish(
         &Package::new("oldroot", "0.1.0")
