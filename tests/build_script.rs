@@ -106,10 +106,8 @@ fn app(env: &TestEnv, dep: &str, patch: bool) {
     } else {
         ""
     };
-    env.app_manifest(&format!("probe = {dep}\n{patch}")).file(
-        "src/main.rs",
-        "fn main() { println!(\"{}\", probe::report()); }\n",
-    );
+    env.app_manifest(&format!("probe = {dep}\n{patch}"))
+        .main_printing(&["probe::report()"]);
 }
 
 fn probe_shim(env: &TestEnv, patches: &[&str]) {
@@ -289,11 +287,8 @@ fn a_failing_build_script_fails_the_build_with_its_own_output() {
 #[test]
 fn edition_2015_build_dependencies_and_local_modules() {
     let env = TestEnv::new();
-    env.publish(
-        &Package::new("twice", "1.0.0")
-            .edition("2015")
-            .file("src/lib.rs", "pub fn twice(x: u32) -> u32 { x * 2 }\n"),
-    );
+    let twice = "pub fn twice(x: u32) -> u32 { x * 2 }\n";
+    env.publish(&Package::lib("twice", "1.0.0", twice).edition("2015"));
     // A 2015 build script at `build/main.rs` with `extern crate`, `use` of
     // the extern crate, a local module and an include_str!.
     let manifest =
@@ -332,10 +327,8 @@ fn edition_2015_build_dependencies_and_local_modules() {
             "{f} not copied"
         );
     }
-    env.app_manifest("gencode = \"0.5\"\n").file(
-        "src/main.rs",
-        "fn main() { println!(\"{} {}\", gencode::N, gencode::NAME); }\n",
-    );
+    env.app_manifest("gencode = \"0.5\"\n")
+        .main_printing(&["gencode::N", "gencode::NAME"]);
     let registry = env.ok(&["run", "-q"]).stdout;
     assert_eq!(registry, "42 the table\n");
     let mut text = std::fs::read_to_string(env.ws.join("Cargo.toml")).unwrap();
@@ -399,10 +392,7 @@ fn links_metadata_reaches_dependents_and_link_directives_apply() {
     env.app_manifest(
         "uses-native = \"1\"\n\n[patch.crates-io]\nnative = { path = \"patched/native\" }\n",
     )
-    .file(
-        "src/main.rs",
-        "fn main() { println!(\"{}\", uses_native::info()); }\n",
-    );
+    .main_printing(&["uses_native::info()"]);
     env.assert_prints("/opt/native/include 1.2.3 zlib=true\n");
 
     // The other way round: a shimmed crate's build script reads the
@@ -463,10 +453,7 @@ fn a_build_script_printing_a_million_directives_builds_as_from_the_registry() {
         "chatty = \"1\"",
         "[patch.crates-io]\nchatty = { path = \"patched/chatty\" }",
     )
-    .file(
-        "src/main.rs",
-        "fn main() { println!(\"{}\", chatty::done()); }\n",
-    );
+    .main_printing(&["chatty::done()"]);
     let start = std::time::Instant::now();
     env.assert_prints("all directives read\n");
     let took = start.elapsed();

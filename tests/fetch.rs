@@ -105,10 +105,7 @@ fn a_vendored_source_is_used_as_configured() {
         "delta = { package = \"delta-patched\", path = \"patched/delta\" }",
         "[workspace]\nexclude = [\"vendor\"]",
     )
-    .file(
-        "src/main.rs",
-        "fn main() { println!(\"{}\", delta::d()); }\n",
-    );
+    .main_printing(&["delta::d()"]);
     env.assert_prints("vendored, patched\n");
 
     // A source of another version is refused with both versions named.

@@ -34,27 +34,21 @@ fn replay_here(target: &str, check: fn(&[u8])) {
     eprintln!("{target}: {n} inputs replayed");
 }
 
-#[test]
-fn toml_corpus() {
-    replay("toml", check::toml);
+/// One test a target: `NAME_corpus` replays `fuzz/corpus/NAME/` through
+/// `check::NAME`.
+macro_rules! corpus_tests {
+    ($($target:ident => $test:ident),* $(,)?) => {$(
+        #[test]
+        fn $test() {
+            replay(stringify!($target), check::$target);
+        }
+    )*};
 }
 
-#[test]
-fn json_corpus() {
-    replay("json", check::json);
-}
-
-#[test]
-fn root_corpus() {
-    replay("root", check::root);
-}
-
-#[test]
-fn build_script_corpus() {
-    replay("build_script", check::build_script);
-}
-
-#[test]
-fn parse_apply_corpus() {
-    replay("parse_apply", check::parse_apply);
+corpus_tests! {
+    toml => toml_corpus,
+    json => json_corpus,
+    root => root_corpus,
+    build_script => build_script_corpus,
+    parse_apply => parse_apply_corpus,
 }

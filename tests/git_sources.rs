@@ -341,19 +341,12 @@ fn an_unknown_registry_says_where_registries_are_named() {
     }
 }
 
-/// `foo 1.0.0` in crates.io (the local registry) and in the alternative
-/// registry `corp`, with other code: a shim of corp's must never take
-/// crates.io's copy from Cargo's registry cache.
-#[test]
-fn an_alternative_registry_shim_takes_that_registry_s_copy() {
-    alternative_registry(TestEnv::alt_registry);
-}
-
-/// The same with a sparse index, over HTTP on 127.0.0.1.
-#[test]
-fn a_sparse_registry_shim_takes_that_registry_s_copy() {
-    alternative_registry(TestEnv::sparse_registry);
-}
+// `foo 1.0.0` in crates.io (the local registry) and in the alternative
+// registry `corp`, with other code: a shim of corp's must never take
+// crates.io's copy from Cargo's registry cache.
+support::registry_tests!(alternative_registry:
+    an_alternative_registry_shim_takes_that_registry_s_copy,
+    a_sparse_registry_shim_takes_that_registry_s_copy);
 
 /// `make` writes the registry `corp` and returns its Cargo config table.
 fn alternative_registry(make: fn(&TestEnv, &str, &[Package]) -> String) {

@@ -30,10 +30,7 @@ fn a_cargo_toml_patch_must_be_mirrored_by_the_shim() {
         "uses-base = \"1\"",
         "[patch.crates-io]\nuses-base = { path = \"patched/uses-base\" }",
     )
-    .file(
-        "src/main.rs",
-        "fn main() { println!(\"{}\", uses_base::v()); }\n",
-    );
+    .main_printing(&["uses_base::v()"]);
 
     let run = env.fails(&["build"]);
     assert_contains(

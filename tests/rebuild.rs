@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use support::{assert_contains, hash_tree, unified_diff, Package, Shim, TestEnv};
+use support::{assert_contains, hash_tree, unified_diff, Package, TestEnv};
 
 const V1: &str = "pub fn value() -> u32 {\n    1\n}\n";
 
@@ -14,18 +14,8 @@ fn setup(env: &TestEnv, patched: &str) {
         "patches/value.patch",
         &unified_diff("src/lib.rs", V1, patched),
     );
-    env.shim(
-        "patched/counter",
-        &Shim::graph_wide("counter", "2.0.0").patch("../../patches/value.patch"),
-    );
-    env.app(
-        "counter = \"2\"",
-        "[patch.crates-io]\ncounter = { path = \"patched/counter\" }",
-    )
-    .file(
-        "src/main.rs",
-        "fn main() { println!(\"{}\", counter::value()); }\n",
-    );
+    env.wire_graph_wide("counter", "2.0.0", "value.patch", "counter = \"2\"")
+        .main_printing(&["counter::value()"]);
 }
 
 /// The staged copy in the (isolated) target directory.

@@ -155,6 +155,17 @@ fn write_shim(root: &Path, patches: &str) {
     );
 }
 
+/// The build of the shim in `root/shim` into `root/OUT`, without Cargo's
+/// home or directives.
+fn shim_config(root: &Path, out: &str) -> Config {
+    let mut cfg = Config::new();
+    cfg.manifest_dir(root.join("shim"))
+        .out_dir(root.join(out))
+        .cargo_home(root.join("no-cargo-home"))
+        .cargo_directives(false);
+    cfg
+}
+
 /// A temporary folder with [`hostile_source`] and [`write_shim`]`(patches)`;
 /// the folder and the source.
 fn hostile_shim(patches: &str) -> (tempfile::TempDir, PathBuf) {
@@ -176,11 +187,7 @@ fn links_out_of_the_tree_and_special_files_are_never_followed_or_copied() {
     let source_before = listing(&src);
     let outside_before = listing(&root.join("outside"));
 
-    let mut cfg = Config::new();
-    cfg.manifest_dir(root.join("shim"))
-        .out_dir(root.join("out"))
-        .cargo_home(root.join("no-cargo-home"))
-        .cargo_directives(false);
+    let cfg = shim_config(root, "out");
     let out = stage_within_a_minute(cfg.clone()).unwrap();
     let staged = out.staged_dir().to_path_buf();
 
@@ -255,12 +262,7 @@ fn a_patch_through_a_link_out_of_the_tree_writes_nothing_outside() {
     .enumerate()
     {
         write(&root.join("shim/out.patch"), &patch);
-        let mut cfg = Config::new();
-        cfg.manifest_dir(root.join("shim"))
-            .out_dir(root.join(format!("out{i}")))
-            .cargo_home(root.join("no-cargo-home"))
-            .cargo_directives(false);
-        let err = stage_within_a_minute(cfg).unwrap_err();
+        let err = stage_within_a_minute(shim_config(root, &format!("out{i}"))).unwrap_err();
         assert_eq!(err.kind_name(), "patch", "{err}");
         assert_eq!(listing(&root.join("outside")), outside_before, "{err}");
         assert_eq!(listing(&src), source_before, "{err}");
@@ -284,13 +286,7 @@ fn a_manifest_linked_from_outside_is_not_read() {
     )
     .unwrap();
     write_shim(root, "");
-    let err = Config::new()
-        .manifest_dir(root.join("shim"))
-        .out_dir(root.join("out"))
-        .cargo_home(root.join("no-cargo-home"))
-        .cargo_directives(false)
-        .try_build()
-        .unwrap_err();
+    let err = shim_config(root, "out").try_build().unwrap_err();
     assert_eq!(err.kind_name(), "source", "{err}");
     assert!(err.to_string().contains("has no `Cargo.toml`"), "{err}");
 }

@@ -187,28 +187,22 @@ fn modules_macros_includes_and_identity_survive_the_shim() {
 
 #[test]
 fn no_std_crate_needs_its_attribute_in_the_shim() {
+    let lib = "#![no_std]\n//! A no_std crate.\npub fn add(a: u32, b: u32) -> u32 { a + b }\n";
     let env = TestEnv::new();
-    env.publish(&Package::lib(
-        "tiny",
-        "1.0.0",
-        "#![no_std]\n//! A no_std crate.\npub fn add(a: u32, b: u32) -> u32 { a + b }\n",
-    ));
+    env.publish(&Package::lib("tiny", "1.0.0", lib));
     env.file(
         "patches/add.patch",
         &unified_diff(
             "src/lib.rs",
-            "#![no_std]\n//! A no_std crate.\npub fn add(a: u32, b: u32) -> u32 { a + b }\n",
-            "#![no_std]\n//! A no_std crate.\npub fn add(a: u32, b: u32) -> u32 { a.wrapping_add(b) }\n",
+            lib,
+            &lib.replace("a + b", "a.wrapping_add(b)"),
         ),
     );
     env.app(
         "tiny = { package = \"tiny-patched\", path = \"patched/tiny\" }",
         "",
     )
-    .file(
-        "src/main.rs",
-        "fn main() { println!(\"{}\", tiny::add(u32::MAX, 2)); }\n",
-    );
+    .main_printing(&["tiny::add(u32::MAX, 2)"]);
 
     // Without the attribute, the build fails and says which line to add.
     let shim = Shim::renamed("tiny-patched", "tiny", "1.0.0").patch("../../patches/add.patch");
@@ -248,10 +242,7 @@ pub fn answer(_input: TokenStream) -> TokenStream {
         "answer-macro = \"1\"",
         "[patch.crates-io]\nanswer-macro = { path = \"patched/answer-macro\" }",
     )
-    .file(
-        "src/main.rs",
-        "fn main() { println!(\"{}\", answer_macro::answer!()); }\n",
-    );
+    .main_printing(&["answer_macro::answer!()"]);
     env.assert_prints("42\n");
 }
 

@@ -197,6 +197,7 @@ pub fn copy_tree(from: &Path, to: &Path) -> Result<()> {
 mod tests {
     use super::*;
     use build_patch::patch::{apply_to_dir, ApplyOptions, PatchFile};
+    use support::{assert_contains, assert_lacks};
 
     fn write(root: &Path, rel: &str, text: &str) {
         let p = root.join(rel);
@@ -216,13 +217,15 @@ mod tests {
         write(new.path(), "no-newline.txt", "y");
         write(new.path(), ".git/HEAD", "ignored\n");
         let text = diff_trees(old.path(), new.path()).unwrap();
-        assert!(text.contains("diff --git a/gone.txt b/gone.txt\ndeleted file mode 100644\n--- a/gone.txt\n+++ /dev/null\n"), "{text}");
-        assert!(
-            text.contains("new file mode 100644\n--- /dev/null\n+++ b/src/new.rs\n"),
-            "{text}"
+        assert_contains(
+            &text,
+            &[
+                "diff --git a/gone.txt b/gone.txt\ndeleted file mode 100644\n--- a/gone.txt\n+++ /dev/null\n",
+                "new file mode 100644\n--- /dev/null\n+++ b/src/new.rs\n",
+                "\\ No newline at end of file",
+            ],
         );
-        assert!(text.contains("\\ No newline at end of file"), "{text}");
-        assert!(!text.contains(".git"), "{text}");
+        assert_lacks(&text, &[".git"]);
         // Files in byte order of their paths.
         let order: Vec<&str> = text
             .lines()

@@ -520,9 +520,13 @@ mod tests {
 
     #[test]
     fn slugs() {
-        assert_eq!(slug("Fix the parser!"), "fix-the-parser");
-        assert_eq!(slug("!!!"), "edit");
-        assert_eq!(slug("a b c d e f g h"), "a-b-c-d-e-f");
+        for (message, want) in [
+            ("Fix the parser!", "fix-the-parser"),
+            ("!!!", "edit"),
+            ("a b c d e f g h", "a-b-c-d-e-f"),
+        ] {
+            assert_eq!(slug(message), want, "{message}");
+        }
     }
 
     #[test]

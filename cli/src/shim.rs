@@ -163,11 +163,7 @@ pub fn new(shell: &Shell, req: &NewShim<'_>) -> Result<()> {
     package.insert("version", value(req.version));
     // Written even when the upstream names none (2015): Cargo warns about
     // a path package without an edition on every build.
-    let edition = upstream
-        .get("package")
-        .and_then(|p| p.get("edition"))
-        .and_then(Item::as_str)
-        .unwrap_or("2015");
+    let edition = string_at(&upstream, "package", "edition", "2015");
     package.insert("edition", value(edition));
     package.insert("publish", value(false));
     doc.insert("package", Item::Table(package));
@@ -392,12 +388,7 @@ pub fn sync(shell: &Shell, dir: &Path) -> Result<()> {
         write(&manifest_path, &after)?;
         shell.status("Updated", &format!("`{}`", manifest_path.display()));
     }
-    let lib_path = doc
-        .get("lib")
-        .and_then(|l| l.get("path"))
-        .and_then(Item::as_str)
-        .unwrap_or("src/lib.rs")
-        .to_string();
+    let lib_path = string_at(&doc, "lib", "path", "src/lib.rs");
     let lib_file = dir.join(&lib_path);
     let lib_text = crate::fs::read_to_string(&lib_file)?;
     let synced = out.sync_shim_lib_rs(&lib_text).map_err(crate::opaque)?;
@@ -405,7 +396,7 @@ pub fn sync(shell: &Shell, dir: &Path) -> Result<()> {
         write(&lib_file, &synced)?;
         shell.status("Updated", &format!("`{}`", lib_file.display()));
     }
-    let build_changed = sync_build_files(shell, dir, &doc, &out, &lib_path)?;
+    let build_changed = sync_build_files(shell, dir, &doc, &out)?;
     if before == after && synced == lib_text && !build_changed {
         shell.status(
             "Fresh",
@@ -413,6 +404,15 @@ pub fn sync(shell: &Shell, dir: &Path) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// The string `table.key` of `doc`, or `default`.
+fn string_at(doc: &DocumentMut, table: &str, key: &str, default: &str) -> String {
+    doc.get(table)
+        .and_then(|t| t.get(key))
+        .and_then(Item::as_str)
+        .unwrap_or(default)
+        .to_string()
 }
 
 /// The shim's build script files must not overwrite what makes it a shim.
@@ -437,14 +437,8 @@ fn sync_build_files(
     dir: &Path,
     doc: &DocumentMut,
     out: &build_patch::Output,
-    lib_path: &str,
 ) -> Result<bool> {
-    let current = doc
-        .get("package")
-        .and_then(|p| p.get("build"))
-        .and_then(Item::as_str)
-        .unwrap_or("build.rs")
-        .to_string();
+    let current = string_at(doc, "package", "build", "build.rs");
     let existing = std::fs::read_to_string(dir.join(&current)).ok();
     if out.upstream_build_script().is_none() {
         // Back to the plain build script, unless the user wrote their own.
@@ -458,7 +452,8 @@ fn sync_build_files(
     let files = out
         .shim_build_files(existing.as_deref())
         .map_err(crate::opaque)?;
-    check_build_files(&files, lib_path)?;
+    let lib_path = string_at(doc, "lib", "path", "src/lib.rs");
+    check_build_files(&files, &lib_path)?;
     let mut changed = false;
     for (rel, bytes) in &files {
         let path = dir.join(rel);
@@ -865,6 +860,7 @@ fn normalize(path: &Path) -> Vec<Component<'_>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use support::{assert_contains, assert_lacks};
 
     #[test]
     fn relative_paths() {
@@ -886,6 +882,12 @@ mod tests {
         s.parse().unwrap()
     }
 
+    /// `shim` mirroring the crates.io upstream `up`; its text.
+    fn mirrored(shim: &mut DocumentMut, up: &DocumentMut, graph_wide: bool) -> String {
+        mirror_upstream(shim, up, graph_wide, &Upstream::CratesIo);
+        shim.to_string()
+    }
+
     #[test]
     fn mirroring_build_dependencies_keeps_build_patch() {
         let mut shim = doc("[package]\nname = \"s\"\nversion = \"1.0.0\"\n\n\
@@ -895,19 +897,17 @@ mod tests {
              [build_dependencies]\ncc = \"1.0\"\n\
              [target.'cfg(windows)'.build-dependencies]\nvcpkg = \"0.2\"\n",
         );
-        mirror_upstream(&mut shim, &up, true, &Upstream::CratesIo);
-        let text = shim.to_string();
-        assert!(text.contains("build = \"build/main.rs\""), "{text}");
-        assert!(
-            text.contains("build-patch = { path = \"../bp\" }"),
-            "{text}"
+        let text = mirrored(&mut shim, &up, true);
+        assert_contains(
+            &text,
+            &[
+                "build = \"build/main.rs\"",
+                "build-patch = { path = \"../bp\" }",
+                "cc = \"1.0\"",
+                ".build-dependencies]\nvcpkg = \"0.2\"",
+            ],
         );
-        assert!(text.contains("cc = \"1.0\""), "{text}");
-        assert!(!text.contains("stale"), "{text}");
-        assert!(
-            text.contains(".build-dependencies]\nvcpkg = \"0.2\""),
-            "{text}"
-        );
+        assert_lacks(&text, &["stale"]);
     }
 
     #[test]
@@ -923,13 +923,9 @@ commoncrypto-sys = { version = "0.2.0", path = "../commoncrypto-sys" }
 version = "1"
 path = "../sib"
 "#);
-        mirror_upstream(&mut shim, &up, true, &Upstream::CratesIo);
-        let text = shim.to_string();
-        assert!(!text.contains("path"), "{text}");
-        assert!(
-            text.contains("commoncrypto-sys = { version = \"0.2.0\" }"),
-            "{text}"
-        );
+        let text = mirrored(&mut shim, &up, true);
+        assert_contains(&text, &["commoncrypto-sys = { version = \"0.2.0\" }"]);
+        assert_lacks(&text, &["path"]);
     }
 
     #[test]
@@ -964,23 +960,20 @@ libc = "0.2"
 [dev-dependencies]
 x = "1"
 "#);
-        mirror_upstream(&mut shim, &up, true, &Upstream::CratesIo);
-        let text = shim.to_string();
+        let text = mirrored(&mut shim, &up, true);
         assert!(text.starts_with("# my comment"), "{text}");
-        assert!(text.contains("edition = \"2021\""), "{text}");
-        assert!(
-            text.contains("# keep me\nserde = { version = \"1\", features = [\"derive\"] }"),
-            "{text}"
+        assert_contains(
+            &text,
+            &[
+                "edition = \"2021\"",
+                "# keep me\nserde = { version = \"1\", features = [\"derive\"] }",
+                "log = { version = \"0.4\", optional = true }",
+                ".dependencies]\nlibc = \"0.2\"",
+                "[features]\nstd = []",
+                "[workspace]",
+            ],
         );
-        assert!(!text.contains("gone"), "{text}");
-        assert!(
-            text.contains("log = { version = \"0.4\", optional = true }"),
-            "{text}"
-        );
-        assert!(text.contains(".dependencies]\nlibc = \"0.2\""), "{text}");
-        assert!(text.contains("[features]\nstd = []"), "{text}");
-        assert!(text.contains("[workspace]"), "{text}");
-        assert!(!text.contains("dev-dependencies"), "{text}");
+        assert_lacks(&text, &["gone", "dev-dependencies"]);
         // Mirroring twice changes nothing.
         let again = {
             let mut d = doc(&text);
@@ -1027,16 +1020,15 @@ std = []
         assert_eq!(shim.to_string(), before);
         // A later edition upstream still replaces it.
         let up = doc("[package]\nname = \"shlex\"\nversion = \"1.1.0\"\nedition = \"2018\"\n");
-        mirror_upstream(&mut shim, &up, false, &Upstream::CratesIo);
-        let text = shim.to_string();
-        assert!(text.contains("edition = \"2018\""), "{text}");
-        assert!(!text.contains("[features]"), "{text}");
-        assert!(
-            text.contains(
-                "[build-dependencies]\nbuild-patch = \"0.1\"   # a comment\n\n[lints.rust]"
-            ),
-            "{text}"
+        let text = mirrored(&mut shim, &up, false);
+        assert_contains(
+            &text,
+            &[
+                "edition = \"2018\"",
+                "[build-dependencies]\nbuild-patch = \"0.1\"   # a comment\n\n[lints.rust]",
+            ],
         );
+        assert_lacks(&text, &["[features]"]);
     }
 
     #[test]
@@ -1052,19 +1044,22 @@ std = []
         let mut shim = doc("[package]\nname = \"bar\"\nversion = \"0.3.0\"\n");
         mirror_upstream(&mut shim, &up, true, &git);
         let text = shim.to_string();
-        assert!(
-            text.contains(r#"foo = { version = "1.0.0", git = "file:///r", tag = "v1" }"#),
-            "{text}"
-        );
-        assert!(
-            text.contains(r#"baz = { git = "file:///r", tag = "v1" }"#),
-            "{text}"
+        assert_contains(
+            &text,
+            &[
+                r#"foo = { version = "1.0.0", git = "file:///r", tag = "v1" }"#,
+                r#"baz = { git = "file:///r", tag = "v1" }"#,
+            ],
         );
         // From a registry, a published path is dropped where a version is.
         let mut shim = doc("[package]\nname = \"bar\"\nversion = \"0.3.0\"\n");
-        mirror_upstream(&mut shim, &up, true, &Upstream::CratesIo);
-        let text = shim.to_string();
-        assert!(text.contains(r#"foo = { version = "1.0.0" }"#), "{text}");
-        assert!(text.contains(r#"baz = { path = "../baz" }"#), "{text}");
+        let text = mirrored(&mut shim, &up, true);
+        assert_contains(
+            &text,
+            &[
+                r#"foo = { version = "1.0.0" }"#,
+                r#"baz = { path = "../baz" }"#,
+            ],
+        );
     }
 }

@@ -19,11 +19,15 @@ pub struct ShimInfo {
     pub package_version: String,
     /// The upstream crate and version.
     pub upstream: String,
+    /// The upstream version the shim is for.
     pub version: String,
     /// The `patches` entries, as written (relative to the shim).
     pub patches: Vec<String>,
+    /// The metadata's `strip` (the patches' strip level), if set.
     pub strip: Option<usize>,
+    /// The metadata's `fuzz`, if set.
     pub fuzz: Option<usize>,
+    /// The metadata's `source` (a local upstream tree), if set.
     pub source: Option<String>,
     /// Where the upstream comes from: crates.io, a registry, a git repository.
     pub from: Upstream,

@@ -4,7 +4,7 @@
 //! script while keeping the shim's own glue.
 
 use support::cli::cli;
-use support::{assert_contains, unified_diff, Package, TestEnv};
+use support::{assert_contains, assert_starts, read, unified_diff, Package, TestEnv};
 
 const BUILD: &str = r#"//! Generates the greeting.
 #![allow(unused)]
@@ -51,10 +51,7 @@ fn publish(env: &TestEnv) {
     env.app_manifest(
         "greeter = \"0.3\"\n\n[patch.crates-io]\ngreeter = { path = \"patched/greeter\" }\n",
     )
-    .file(
-        "src/main.rs",
-        "fn main() { println!(\"{} {}\", greeter::GREETING, greeter::generated()); }\n",
-    );
+    .main_printing(&["greeter::GREETING", "greeter::generated()"]);
 }
 
 #[test]
@@ -64,7 +61,7 @@ fn new_copies_the_build_script_and_sync_follows_a_patch_to_it() {
     let out = support::cli::new_shim(&env, "greeter@0.3.0");
     assert_contains(&out, &["build/main.rs"]);
     let shim = env.ws.join("patched/greeter");
-    let manifest = std::fs::read_to_string(shim.join("Cargo.toml")).unwrap();
+    let manifest = read(shim.join("Cargo.toml"));
     assert_contains(
         &manifest,
         &[
@@ -73,10 +70,10 @@ fn new_copies_the_build_script_and_sync_follows_a_patch_to_it() {
             "build-patch = {",
         ],
     );
-    let script = std::fs::read_to_string(shim.join("build/main.rs")).unwrap();
-    assert!(
-        script.starts_with("#![allow(warnings)] //! Generates the greeting.\n#![allow(unused)]\n"),
-        "{script}"
+    let script = read(shim.join("build/main.rs"));
+    assert_starts(
+        &script,
+        "#![allow(warnings)] //! Generates the greeting.\n#![allow(unused)]\n",
     );
     assert_contains(
         &script,
@@ -105,9 +102,8 @@ fn new_copies_the_build_script_and_sync_follows_a_patch_to_it() {
         &unified_diff("build/words.rs", words, &words.replace("hello", "howdy")),
     );
     let manifest_path = shim.join("Cargo.toml");
-    let text = std::fs::read_to_string(&manifest_path)
-        .unwrap()
-        .replace("patches = []", "patches = [\"../../patches/words.patch\"]");
+    let text =
+        read(&manifest_path).replace("patches = []", "patches = [\"../../patches/words.patch\"]");
     std::fs::write(&manifest_path, text).unwrap();
     let run = env.fails(&["build"]);
     assert_contains(
@@ -121,7 +117,7 @@ fn new_copies_the_build_script_and_sync_follows_a_patch_to_it() {
     let (ok, out) = cli(&env, &["sync", "patched/greeter"]);
     assert!(ok, "{out}");
     assert_contains(&out, &["build/words.rs"]);
-    let synced = std::fs::read_to_string(&script_path).unwrap();
+    let synced = read(&script_path);
     assert_contains(&synced, &["// mine: keep"]);
     env.assert_prints("howdy x4 true\n");
 
@@ -135,7 +131,7 @@ fn new_copies_the_build_script_and_sync_follows_a_patch_to_it() {
     let (ok, out) = cli(&env, &["edit", "greeter"]);
     assert!(ok, "{out}");
     let tree_words = shim.join(".build-patch-edit/tree/build/words.rs");
-    let text = std::fs::read_to_string(&tree_words).unwrap();
+    let text = read(&tree_words);
     std::fs::write(&tree_words, text.replace("BASE: u32 = 2", "BASE: u32 = 3")).unwrap();
     let (ok, out) = cli(&env, &["save", "greeter", "-m", "Base three"]);
     assert!(ok, "{out}");

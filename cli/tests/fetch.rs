@@ -5,7 +5,7 @@
 
 use support::cli::{fails, ok_with};
 
-use support::{assert_contains, unified_diff, Package, Shim, TestEnv};
+use support::{assert_contains, unified_diff, Package, TestEnv};
 
 const OLD: &str = "pub fn value() -> u32 {\n    1\n}\n";
 const NEW: &str = "pub fn value() -> u32 {\n    10\n}\n";
@@ -31,18 +31,8 @@ fn workspace() -> TestEnv {
             .file("src/lib.rs", "pub fn bar() -> u32 { foo::value() }\n"),
     );
     env.file("patches/foo.patch", &unified_diff("src/lib.rs", OLD, NEW));
-    env.shim(
-        "patched/foo",
-        &Shim::graph_wide("foo", "1.0.0").patch("../../patches/foo.patch"),
-    );
-    env.app(
-        "bar = \"1\"",
-        "[patch.crates-io]\nfoo = { path = \"patched/foo\" }",
-    )
-    .file(
-        "src/main.rs",
-        "fn main() { println!(\"{}\", bar::bar()); }\n",
-    );
+    env.wire_graph_wide("foo", "1.0.0", "foo.patch", "bar = \"1\"")
+        .main_printing(&["bar::bar()"]);
     env
 }
 

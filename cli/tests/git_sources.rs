@@ -27,10 +27,8 @@ fn git_env(dep: &str) -> (TestEnv, GitRepo) {
         &[("Cargo.toml", &manifest("1.0.0")), ("src/lib.rs", LIB)],
     );
     repo.git(&["tag", "v1"]);
-    env.app(&dep.replace("{url}", &repo.url()), "").file(
-        "src/main.rs",
-        "fn main() { println!(\"{}\", greet::greet()); }\n",
-    );
+    env.app(&dep.replace("{url}", &repo.url()), "")
+        .main_printing(&["greet::greet()"]);
     (env, repo)
 }
 
@@ -114,10 +112,7 @@ fn new_with_git_flags_wires_the_repository_s_patch_table_and_edit_save_check_fet
     repo.git(&["tag", "v2"]);
     ok_with(&env, &["upgrade", "greet", "--tag", "v2"], &["Upgraded"]);
     file_has(&env, "patched/greet/Cargo.toml", "tag = \"v2\"");
-    env.file(
-        "src/main.rs",
-        "fn main() { println!(\"{} {}\", greet::greet(), greet::tag()); }\n",
-    );
+    env.main_printing(&["greet::greet()", "greet::tag()"]);
     assert_eq!(run_app(&env), "hello, patched v2\n");
     // A tag of another version: the shim moves to it.
     let v3 = v2.replace("v2", "v3");
@@ -196,16 +191,9 @@ fn check_names_a_git_patch_that_no_dependency_from_that_repository_needs() {
         )]);
 }
 
-#[test]
-fn an_alternative_registry_shim_from_the_graph_with_patch_name_and_outdated() {
-    alternative_registry(TestEnv::alt_registry);
-}
-
-/// The same with a sparse index, over HTTP on 127.0.0.1.
-#[test]
-fn a_sparse_registry_shim_from_the_graph_with_patch_name_and_outdated() {
-    alternative_registry(TestEnv::sparse_registry);
-}
+support::registry_tests!(alternative_registry:
+    an_alternative_registry_shim_from_the_graph_with_patch_name_and_outdated,
+    a_sparse_registry_shim_from_the_graph_with_patch_name_and_outdated);
 
 /// `make` writes the registry `corp` and returns its Cargo config table.
 fn alternative_registry(make: fn(&TestEnv, &str, &[Package]) -> String) {
@@ -220,10 +208,7 @@ fn alternative_registry(make: fn(&TestEnv, &str, &[Package]) -> String) {
     );
     env.allow_file_fetches(&corp);
     env.app("greet = { version = \"=1.0.0\", registry = \"corp\" }", "")
-        .file(
-            "src/main.rs",
-            "fn main() { println!(\"{}\", greet::greet()); }\n",
-        );
+        .main_printing(&["greet::greet()"]);
     let out = ok(
         &env,
         &["new", "greet", "--build-patch-path", &build_patch_path()],
@@ -424,10 +409,7 @@ fn a_shim_of_a_package_with_a_sibling_path_dependency() {
         ),
         "",
     )
-    .file(
-        "src/main.rs",
-        "fn main() { println!(\"{} {}\", bar::name(), foo::name()); }\n",
-    );
+    .main_printing(&["bar::name()", "foo::name()"]);
     repo.git(&["tag", "v3"]);
     let out = ok(
         &env,

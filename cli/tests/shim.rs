@@ -95,10 +95,7 @@ fn new_writes_a_graph_wide_shim_that_builds() {
         "rich = { version = \"1.2\", features = [\"extra\"] }",
         "[patch.crates-io]\nrich = { path = \"patched/rich\" }",
     );
-    env.file(
-        "src/main.rs",
-        "fn main() { println!(\"{} {}\", rich_lib::describe(), rich_lib::helper()); }\n",
-    );
+    env.main_printing(&["rich_lib::describe()", "rich_lib::helper()"]);
     env.assert_prints("rich with extra 7\n");
     // Without features, the patched branch shows.
     app(
@@ -106,10 +103,7 @@ fn new_writes_a_graph_wide_shim_that_builds() {
         "rich = \"1.2\"",
         "[patch.crates-io]\nrich = { path = \"patched/rich\" }",
     );
-    env.file(
-        "src/main.rs",
-        "fn main() { println!(\"{}\", rich_lib::describe()); }\n",
-    );
+    env.main_printing(&["rich_lib::describe()"]);
     env.assert_prints("rich, patched\n");
 }
 
@@ -139,10 +133,7 @@ fn new_writes_a_renamed_shim_and_refuses_to_overwrite() {
         "rich = { package = \"rich-patched\", path = \"shims/rich\" }",
         "",
     );
-    env.file(
-        "src/main.rs",
-        "fn main() { println!(\"{}\", rich::describe()); }\n",
-    );
+    env.main_printing(&["rich::describe()"]);
     env.assert_prints("rich\n");
 
     let (ok, out) = cli(&env, &args);
@@ -167,10 +158,7 @@ fn sync_follows_a_manifest_patch_and_keeps_the_users_additions() {
         "uses-base = \"1\"",
         "[patch.crates-io]\nuses-base = { path = \"patched/uses-base\" }",
     );
-    env.file(
-        "src/main.rs",
-        "fn main() { println!(\"{}\", uses_base::v()); }\n",
-    );
+    env.main_printing(&["uses_base::v()"]);
     env.assert_prints("8\n");
 
     // The user adds to the shim; then a patch to the upstream manifest.
@@ -218,24 +206,18 @@ fn new_writes_a_shim_for_a_crate_that_calls_its_exported_macros_by_crate_paths()
     // serde_core does this: rustc refuses `$crate::name!` to a
     // `#[macro_export]` macro defined inside `include!`d code, unless the
     // lint is allowed, which the generated `src/lib.rs` does.
+    let macros = "#[macro_export]\nmacro_rules! inner { () => { 20 } }\n\
+                  #[macro_export]\nmacro_rules! outer { () => { $crate::inner!() + 1 } }\n\
+                  pub fn via_path() -> u32 { crate::outer!() * 2 }\n";
     let env = TestEnv::new();
-    env.publish(&Package::lib(
-        "macros",
-        "1.0.0",
-        "#[macro_export]\nmacro_rules! inner { () => { 20 } }\n\
-         #[macro_export]\nmacro_rules! outer { () => { $crate::inner!() + 1 } }\n\
-         pub fn via_path() -> u32 { crate::outer!() * 2 }\n",
-    ));
+    env.publish(&Package::lib("macros", "1.0.0", macros));
     support::cli::new_shim(&env, "macros@1.0.0");
     app(
         &env,
         "macros = \"1\"",
         "[patch.crates-io]\nmacros = { path = \"patched/macros\" }",
     );
-    env.file(
-        "src/main.rs",
-        "fn main() { println!(\"{} {}\", macros::outer!(), macros::via_path()); }\n",
-    );
+    env.main_printing(&["macros::outer!()", "macros::via_path()"]);
     env.assert_prints("21 42\n");
 }
 
@@ -244,13 +226,10 @@ fn new_and_sync_carry_the_roots_extern_crate_items() {
     // rustc refuses, inside `include!`, a `#[macro_use] extern crate` whose
     // macro shadows one in scope (iso8601, failure_derive) and an
     // `extern crate x as core;` (serial-unix): the shim's root carries them.
+    let vecmac = "#[macro_export]\nmacro_rules! vec { () => { \"vecmac's vec\" } }\n\
+                  pub fn name() -> &'static str { \"vecmac\" }\n";
     let env = TestEnv::new();
-    env.publish(&Package::lib(
-        "vecmac",
-        "1.0.0",
-        "#[macro_export]\nmacro_rules! vec { () => { \"vecmac's vec\" } }\n\
-         pub fn name() -> &'static str { \"vecmac\" }\n",
-    ));
+    env.publish(&Package::lib("vecmac", "1.0.0", vecmac));
     let lib = "#![no_std]\n\n#[macro_use]\nextern crate vecmac;\n\npub fn made() -> &'static str { vec![] }\n";
     env.publish(
         &Package::new("oldroot", "0.1.0")
@@ -270,10 +249,7 @@ fn new_and_sync_carry_the_roots_extern_crate_items() {
         "oldroot = \"0.1\"",
         "[patch.crates-io]\noldroot = { path = \"patched/oldroot\" }",
     );
-    env.file(
-        "src/main.rs",
-        "fn main() { println!(\"{}\", oldroot::made()); }\n",
-    );
+    env.main_printing(&["oldroot::made()"]);
     env.assert_prints("vecmac's vec\n");
 
     // A patch renames the crate to `core`; the user's comment in the shim stays.
@@ -295,10 +271,7 @@ fn new_and_sync_carry_the_roots_extern_crate_items() {
     // A shim written before `new` carried `extern crate` items lacks them all.
     let older = written.replace("#[macro_use]\nextern crate vecmac;\n", "");
     std::fs::write(&lib_rs, format!("// mine: keep\n{older}")).unwrap();
-    env.file(
-        "src/main.rs",
-        "fn main() { println!(\"{} {}\", oldroot::made(), oldroot::name()); }\n",
-    );
+    env.main_printing(&["oldroot::made()", "oldroot::name()"]);
     let run = env.fails(&["build"]);
     assert!(
         run.stderr.contains("extern crate vecmac as core;")

@@ -25,6 +25,13 @@ fn wire_shim(env: &TestEnv, version: &str, deps: &str) {
     env.app(deps, WIRED);
 }
 
+/// The shim of greet 1.0.1 wired for an app depending on greet 1 and on
+/// `user 0.1.0`, which depends on greet by `req`.
+fn wire_shim_beside(env: &TestEnv, user: &str, req: &str) {
+    env.publish(&greet_user(user, req, user));
+    wire_shim(env, "1.0.1", &format!("greet = \"1\"\n{user} = \"0.1\""));
+}
+
 /// A fixture `name 0.1.0` depending on greet by `req`, with a `hello()`
 /// greeting `who`.
 fn greet_user(name: &str, req: &str, who: &str) -> Package {
@@ -47,10 +54,7 @@ fn env_with_greet() -> TestEnv {
     env.publish(&greet("1.0.0"));
     env.publish(&greet("1.0.1"));
     env.file("patches/hi.patch", &unified_diff("src/lib.rs", LIB, FIXED));
-    env.file(
-        "src/main.rs",
-        "fn main() { println!(\"{}\", greet::greet(\"you\")); }\n",
-    );
+    env.main_printing(&["greet::greet(\"you\")"]);
     env
 }
 
@@ -209,11 +213,10 @@ fn a_dependency_pinning_another_version_is_named() {
     let env = env_with_greet();
     // `pinned` keeps greet at =1.0.0 (Cargo then takes 1.0.0 for the whole
     // 1.x series); the shim is 1.0.1.
-    env.publish(&greet_user("pinned", "=1.0.0", "pinned"));
-    wire_shim(&env, "1.0.1", "greet = \"1\"\npinned = \"0.1\"");
-    fails_with(
-        &env,
-        &["check"],
+    wire_shim_beside(&env, "pinned", "=1.0.0");
+    let out = fails(&env, &["check"]);
+    assert_contains(
+        &out,
         &[
             "`pinned 0.1.0` requires `greet = \"=1.0.0\"`, which 1.0.1 does not match",
             "in a dependency's manifest",
@@ -225,8 +228,7 @@ fn a_dependency_pinning_another_version_is_named() {
 fn an_unpatched_copy_of_another_series_is_a_warning() {
     let env = env_with_greet();
     env.publish(&greet("0.9.0"));
-    env.publish(&greet_user("old-user", "0.9", "old"));
-    wire_shim(&env, "1.0.1", "greet = \"1\"\nold-user = \"0.1\"");
+    wire_shim_beside(&env, "old-user", "0.9");
     ok_with(
         &env,
         &["check"],
@@ -258,6 +260,16 @@ fn new_ok(env: &TestEnv, args: &[&str]) -> String {
     assert!(ok, "{out}");
     out
 }
+
+/// `new` arguments for the shim of greet 1.0.1 as `greet-patched`, with the
+/// patch.
+const RENAMED: &[&str] = &[
+    "greet@1.0.1",
+    "--rename",
+    "greet-patched",
+    "--patch",
+    "patches/hi.patch",
+];
 
 /// [`new`], which must fail; its output.
 fn new_fails(env: &TestEnv, args: &[&str]) -> String {
@@ -380,16 +392,7 @@ fn new_wires_a_renamed_shim_in_place_of_the_dependency() {
         &env,
         "greet = { version = \"1\", default-features = false }",
     );
-    new_ok(
-        &env,
-        &[
-            "greet@1.0.1",
-            "--rename",
-            "greet-patched",
-            "--patch",
-            "patches/hi.patch",
-        ],
-    );
+    new_ok(&env, RENAMED);
     let text = manifest(&env);
     assert_contains(&text, &["greet = { package = \"greet-patched\", path = \"patched/greet\", default-features = false }"]);
     assert!(env.ok(&["run", "-q"]).stdout.contains("Hi you"));
@@ -450,16 +453,7 @@ fn a_renamed_shim_beside_an_unpatched_registry_copy_is_a_warning() {
     let env = env_with_greet();
     env.publish(&greet_user("other-user", "1", "other"));
     locked(&env, "greet = \"1\"\nother-user = \"0.1\"");
-    let out = new_ok(
-        &env,
-        &[
-            "greet@1.0.1",
-            "--rename",
-            "greet-patched",
-            "--patch",
-            "patches/hi.patch",
-        ],
-    );
+    let out = new_ok(&env, RENAMED);
     assert_contains(
         &out,
         &["the graph also builds `greet 1.0.1` unpatched, for `other-user 0.1.0`"],

@@ -4,7 +4,7 @@
 use support::cli::{fails_changing_nothing, fails_with, ok, ok_with, replace_in, wire_greet};
 
 use std::path::PathBuf;
-use support::{assert_contains, assert_lacks, Package, TestEnv};
+use support::{assert_contains, assert_lacks, assert_starts, read, Package, TestEnv};
 
 /// `greet` with `pad` filler lines above the function, so that versions
 /// can move it around (and a hunk has context above it).
@@ -37,6 +37,14 @@ fn edit_tree(env: &TestEnv) -> PathBuf {
 }
 
 /// Edit twice and save twice: two ordered patches, and the shim builds.
+/// [`setup`] with [`make_two_patches`]; the shim's folder.
+fn with_two_patches() -> (TestEnv, PathBuf) {
+    let env = setup();
+    make_two_patches(&env);
+    let shim = env.ws.join("patched/greet");
+    (env, shim)
+}
+
 fn make_two_patches(env: &TestEnv) {
     ok_with(env, &["edit", "greet"], &["Editing greet 1.0.0"]);
     let lib = edit_tree(env).join("src/lib.rs");
@@ -60,27 +68,23 @@ fn make_two_patches(env: &TestEnv) {
 
 #[test]
 fn edit_then_save_makes_ordered_patches_that_build() {
-    let env = setup();
-    make_two_patches(&env);
-    let shim = env.ws.join("patched/greet");
-    let first = std::fs::read_to_string(shim.join("patches/0001-add-a-comma.patch")).unwrap();
-    assert!(
-        first.starts_with("Description: Add a comma\nApplies-to: greet 1.0.0\n"),
-        "{first}"
+    let (env, shim) = with_two_patches();
+    let first = read(shim.join("patches/0001-add-a-comma.patch"));
+    assert_starts(
+        &first,
+        "Description: Add a comma\nApplies-to: greet 1.0.0\n",
     );
     assert_contains(
         &first,
         &["diff --git a/src/lib.rs b/src/lib.rs\n--- a/src/lib.rs\n+++ b/src/lib.rs\n"],
     );
-    let second = std::fs::read_to_string(shim.join("patches/0002-exclaim.patch")).unwrap();
-    assert!(
-        second.starts_with(
-            "Description: Exclaim\nForwarded: https://example.org/greet/pull/2\n\
-             Bug: https://example.org/greet/issues/1\nApplies-to: greet 1.0.0\n"
-        ),
-        "{second}"
+    let second = read(shim.join("patches/0002-exclaim.patch"));
+    assert_starts(
+        &second,
+        "Description: Exclaim\nForwarded: https://example.org/greet/pull/2\n\
+             Bug: https://example.org/greet/issues/1\nApplies-to: greet 1.0.0\n",
     );
-    let manifest = std::fs::read_to_string(shim.join("Cargo.toml")).unwrap();
+    let manifest = read(shim.join("Cargo.toml"));
     assert_contains(
         &manifest,
         &["patches = [\"patches/0001-add-a-comma.patch\", \"patches/0002-exclaim.patch\"]"],
@@ -92,11 +96,11 @@ fn edit_then_save_makes_ordered_patches_that_build() {
     // A Cargo.toml edit updates the shim's manifest too.
     env.publish(&Package::lib("extra", "1.0.0", "pub const X: u8 = 1;\n"));
     let toml = edit_tree(&env).join("Cargo.toml");
-    let mut text = std::fs::read_to_string(&toml).unwrap();
+    let mut text = read(&toml);
     text.push_str("\n[dependencies.extra]\nversion = \"1\"\n");
     std::fs::write(&toml, text).unwrap();
     ok(&env, &["save", "greet", "-m", "Depend on extra"]);
-    let manifest = std::fs::read_to_string(shim.join("Cargo.toml")).unwrap();
+    let manifest = read(shim.join("Cargo.toml"));
     assert_contains(&manifest, &["extra"]);
     env.ok(&["build", "-q"]);
     ok(&env, &["check"]);
@@ -115,7 +119,7 @@ fn check_fails_for_each_reason() {
     ok(&env, &["check"]);
     let shim = env.ws.join("patched/greet");
     let first = shim.join("patches/0001-add-a-comma.patch");
-    let original = std::fs::read_to_string(&first).unwrap();
+    let original = read(&first);
 
     // A patch recorded against another version.
     std::fs::write(&first, original.replace("greet 1.0.0", "greet 0.9.0")).unwrap();
@@ -136,7 +140,7 @@ fn check_fails_for_each_reason() {
 
     // A manifest out of sync.
     let manifest = shim.join("Cargo.toml");
-    let text = std::fs::read_to_string(&manifest).unwrap();
+    let text = read(&manifest);
     std::fs::write(&manifest, format!("{text}\n[features]\nsurprise = []\n")).unwrap();
     fails_with(
         &env,
@@ -150,9 +154,7 @@ fn check_fails_for_each_reason() {
 
 #[test]
 fn upgrade_refreshes_drops_and_stops_on_a_conflict() {
-    let env = setup();
-    make_two_patches(&env);
-    let shim = env.ws.join("patched/greet");
+    let (env, shim) = with_two_patches();
 
     // 1.1.0 moved the function down: both patches apply with an offset.
     env.publish(&greet("1.1.0", 8, V1_BODY));
@@ -161,7 +163,7 @@ fn upgrade_refreshes_drops_and_stops_on_a_conflict() {
         out.contains("Refreshed") && out.contains("Upgraded"),
         "{out}"
     );
-    let first = std::fs::read_to_string(shim.join("patches/0001-add-a-comma.patch")).unwrap();
+    let first = read(shim.join("patches/0001-add-a-comma.patch"));
     assert_contains(&first, &["Applies-to: greet 1.1.0", "@@ -7,7 +7,7 @@"]);
     env.assert_prints("Hello, you! (1.1.0)\n");
     ok(&env, &["check"]);
@@ -203,7 +205,7 @@ fn upgrade_refreshes_drops_and_stops_on_a_conflict() {
         "{out}"
     );
     assert!(!shim.join("patches/0001-add-a-comma.patch").exists());
-    let manifest = std::fs::read_to_string(shim.join("Cargo.toml")).unwrap();
+    let manifest = read(shim.join("Cargo.toml"));
     assert_contains(
         &manifest,
         &[
@@ -216,9 +218,7 @@ fn upgrade_refreshes_drops_and_stops_on_a_conflict() {
 
 #[test]
 fn a_patch_an_upgrade_stopped_at_is_redone_in_its_tree_and_saved_over() {
-    let env = setup();
-    make_two_patches(&env);
-    let shim = env.ws.join("patched/greet");
+    let (env, shim) = with_two_patches();
     env.publish(&greet("2.0.0", 3, "format!(\"Hi {}\", name)"));
     let lib = edit_tree(&env).join("src/lib.rs");
     // The app asks for greet 1.x: the graph would not use a 2.0.0 shim.
@@ -241,10 +241,10 @@ fn a_patch_an_upgrade_stopped_at_is_redone_in_its_tree_and_saved_over() {
     fails_with(&env, &["edit", "greet"], &["waiting for"]);
     replace_in(&lib, "Hi {}", "Hi, {}");
     ok_with(&env, &["save", "greet"], &["Redone"]);
-    let first = std::fs::read_to_string(shim.join("patches/0001-add-a-comma.patch")).unwrap();
-    assert!(
-        first.starts_with("Description: Add a comma\nApplies-to: greet 2.0.0\n"),
-        "{first}"
+    let first = read(shim.join("patches/0001-add-a-comma.patch"));
+    assert_starts(
+        &first,
+        "Description: Add a comma\nApplies-to: greet 2.0.0\n",
     );
     assert_contains(&first, &["+    format!(\"Hi, {}\", name)"]);
 
@@ -269,21 +269,19 @@ fn save_appends_to_a_quilt_series() {
     let shim = env.ws.join("patched/greet");
     support::write(&shim.join("quilt/series"), "# the shim's patches\n");
     let manifest = shim.join("Cargo.toml");
-    let text = std::fs::read_to_string(&manifest)
-        .unwrap()
-        .replace("patches = []", "patches = [\"quilt/series\"]");
+    let text = read(&manifest).replace("patches = []", "patches = [\"quilt/series\"]");
     std::fs::write(&manifest, &text).unwrap();
     ok(&env, &["edit", "greet"]);
     replace_in(&edit_tree(&env).join("src/lib.rs"), "Hello {}", "Hello, {}");
     // What a `cargo build` in the tree leaves is not part of the patch.
     support::write(&edit_tree(&env).join("target/debug/.fingerprint/x"), "x");
     ok(&env, &["save", "greet", "-m", "Add a comma"]);
-    let patch = std::fs::read_to_string(shim.join("quilt/0001-add-a-comma.patch")).unwrap();
+    let patch = read(shim.join("quilt/0001-add-a-comma.patch"));
     assert_lacks(&patch, &["target/"]);
     assert_eq!(
-        std::fs::read_to_string(shim.join("quilt/series")).unwrap(),
+        read(shim.join("quilt/series")),
         "# the shim's patches\n0001-add-a-comma.patch\n"
     );
-    assert_eq!(std::fs::read_to_string(&manifest).unwrap(), text);
+    assert_eq!(read(&manifest), text);
     env.assert_prints("Hello, you (1.0.0)\n");
 }

@@ -29,7 +29,7 @@ use sha2::{Digest, Sha256};
 
 pub use rng::Rng;
 use tree::hex;
-pub use tree::{hash_tree, write};
+pub use tree::{hash_tree, read, write};
 
 /// The build-patch repository, for the shims' `build-patch = { path = ... }`
 /// (this harness also serves the tests of `cli/`).
@@ -115,6 +115,17 @@ impl TestEnv {
         self
     }
 
+    /// Writes the workspace's `src/main.rs`: a `main` printing `exprs`
+    /// with `println!("{} {}", ...)`, one `{}` each, a space between.
+    pub fn main_printing(&self, exprs: &[&str]) -> &TestEnv {
+        let holes = vec!["{}"; exprs.len()].join(" ");
+        let text = format!(
+            "fn main() {{ println!(\"{holes}\", {}); }}\n",
+            exprs.join(", ")
+        );
+        self.file("src/main.rs", &text)
+    }
+
     /// Writes the workspace's root manifest: a package `app` (edition 2021)
     /// with `deps` under `[dependencies]`, then `tail` (e.g. a
     /// `[patch.crates-io]` table).
@@ -131,6 +142,20 @@ impl TestEnv {
                 "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n\
                  [dependencies]\n{rest}"
             ),
+        )
+    }
+
+    /// A graph-wide shim of `name version` in `patched/NAME`, with the patch
+    /// `patches/PATCH`, wired by `[patch.crates-io]` for the app depending
+    /// on `deps`.
+    pub fn wire_graph_wide(&self, name: &str, version: &str, patch: &str, deps: &str) -> &TestEnv {
+        self.shim(
+            &format!("patched/{name}"),
+            &Shim::graph_wide(name, version).patch(&format!("../../patches/{patch}")),
+        );
+        self.app(
+            deps,
+            &format!("[patch.crates-io]\n{name} = {{ path = \"patched/{name}\" }}"),
         )
     }
 
@@ -583,14 +608,14 @@ pub fn cargo_command() -> Command {
 /// index say it.
 #[derive(Clone)]
 pub struct Dep {
-    pub name: String,
-    pub req: String,
-    pub optional: bool,
-    pub default_features: bool,
-    pub features: Vec<String>,
-    pub target: Option<String>,
+    name: String,
+    req: String,
+    optional: bool,
+    default_features: bool,
+    features: Vec<String>,
+    target: Option<String>,
     /// The package, when `name` is a rename.
-    pub package: Option<String>,
+    package: Option<String>,
 }
 
 impl Dep {
@@ -848,10 +873,38 @@ pub fn assert_contains(text: &str, parts: &[&str]) {
     }
 }
 
+/// Panics, showing `text`, unless it starts with `prefix`.
+#[track_caller]
+pub fn assert_starts(text: &str, prefix: &str) {
+    assert!(
+        text.starts_with(prefix),
+        "{prefix:?} does not start:\n{text}"
+    );
+}
+
 /// Panics, showing `text`, if it contains any of `parts`.
 #[track_caller]
 pub fn assert_lacks(text: &str, parts: &[&str]) {
     for part in parts {
         assert!(!text.contains(part), "{part:?} should not be in:\n{text}");
     }
+}
+
+/// Two tests of one scenario on the alternative registry `corp`: `$local`
+/// with a local index, `$sparse` with a sparse index over HTTP on
+/// 127.0.0.1. `$scenario` takes the function that writes the registry and
+/// returns its Cargo config table.
+#[macro_export]
+macro_rules! registry_tests {
+    ($scenario:ident: $local:ident, $sparse:ident) => {
+        #[test]
+        fn $local() {
+            $scenario($crate::TestEnv::alt_registry);
+        }
+
+        #[test]
+        fn $sparse() {
+            $scenario($crate::TestEnv::sparse_registry);
+        }
+    };
 }

@@ -13,6 +13,13 @@ pub fn write(path: &Path, contents: &str) {
     fs::write(path, contents).unwrap();
 }
 
+/// The text of a file; panics naming it.
+#[track_caller]
+pub fn read(path: impl AsRef<Path>) -> String {
+    let path = path.as_ref();
+    fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
 /// The mode bits of a file.
 #[cfg(unix)]
 pub fn mode(meta: &fs::Metadata) -> u32 {
