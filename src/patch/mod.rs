@@ -953,14 +953,9 @@ fn hunk_error(failure: Failure, hunks: &[Hunk], target: &str, fuzz: usize) -> Pa
         "refresh the patch against this version of the crate"
     };
     match failure {
-        Failure::NoMatch {
-            hunk,
-            expected_line,
-            expected,
-            closest,
-            line_endings_differ,
-            fits_with,
-        } => {
+        Failure::NoMatch(m) => {
+            let m = *m;
+            let hunk = m.hunk;
             let h = &hunks[hunk];
             let searched = searched_text(hunks, hunk, fuzz);
             let e = PatchError::new(Kind::HunkFailed, "no match")
@@ -969,14 +964,14 @@ fn hunk_error(failure: Failure, hunks: &[Hunk], target: &str, fuzz: usize) -> Pa
                 .with_hunk(HunkDetail {
                     number: hunk + 1,
                     header: h.header.clone(),
-                    expected_line,
-                    expected,
+                    expected_line: m.expected_line,
+                    expected: m.expected,
                     searched,
-                    closest,
+                    closest: m.closest,
                 });
-            if line_endings_differ {
+            if m.line_endings_differ {
                 e.with_help("the patch and the file use different line endings (CRLF vs LF); regenerate the patch from the file as it is")
-            } else if let Some((f, line)) = fits_with {
+            } else if let Some((f, line)) = m.fits_with {
                 e.with_help(format!("refresh the patch against this version of the crate, or allow fuzz with `fuzz = {f}` in [package.metadata.build-patch] (this hunk would then apply at line {line})"))
             } else if fuzz < apply::MAX_SUGGESTED_FUZZ {
                 e.with_help(format!("refresh the patch against this version of the crate (fuzz up to {} would not make this hunk apply)", apply::MAX_SUGGESTED_FUZZ))
