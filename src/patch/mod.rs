@@ -1029,20 +1029,25 @@ fn searched_text(hunks: &[Hunk], index: usize, fuzz: usize) -> String {
     while trail < lines.len() && is_context(lines.len() - 1 - trail) {
         trail += 1;
     }
-    let how = if fuzz == 0 {
-        "no exact match".to_string()
-    } else {
-        format!("no match with fuzz up to {fuzz}")
-    };
+    let mut s = String::new();
     if lead + fuzz < trail && h.old_start <= 1 {
-        format!("the hunk starts the file, so it must match there; {how}")
+        s.push_str("the hunk starts the file, so it must match there; ");
     } else if trail + fuzz < lead {
-        format!("the hunk ends the file, so it must match there; {how}")
+        s.push_str("the hunk ends the file, so it must match there; ");
     } else if index > 0 {
-        format!("searched the file after hunk #{index}, {how}")
+        s.push_str("searched the file after hunk #");
+        s.push_str(&index.to_string());
+        s.push_str(", ");
     } else {
-        format!("searched the whole file, {how}")
+        s.push_str("searched the whole file, ");
     }
+    if fuzz == 0 {
+        s.push_str("no exact match");
+    } else {
+        s.push_str("no match with fuzz up to ");
+        s.push_str(&fuzz.to_string());
+    }
+    s
 }
 
 #[cfg(test)]

@@ -620,3 +620,31 @@ fn io_errors_keep_their_path_and_source() {
         )
     );
 }
+
+#[test]
+fn searched_text_says_where_and_how() {
+    let p = parse::parse(b"--- a/f\n+++ b/f\n@@ -1,3 +1,3 @@\n-1\n+one\n 2\n 3\n@@ -8,3 +8,3 @@\n 7\n 8\n-9\n+nine\n@@ -20,3 +20,3 @@\n 19\n-20\n+x\n 21\n").unwrap();
+    let hunks = &p.files[0].hunks;
+    let cases = [
+        (
+            0,
+            0,
+            "the hunk starts the file, so it must match there; no exact match",
+        ),
+        (0, 2, "searched the whole file, no match with fuzz up to 2"),
+        (
+            1,
+            0,
+            "the hunk ends the file, so it must match there; no exact match",
+        ),
+        (
+            1,
+            2,
+            "searched the file after hunk #1, no match with fuzz up to 2",
+        ),
+        (2, 0, "searched the file after hunk #2, no exact match"),
+    ];
+    for (index, fuzz, text) in cases {
+        assert_eq!(searched_text(hunks, index, fuzz), text);
+    }
+}
