@@ -952,7 +952,7 @@ fn hunk_error(failure: Failure, hunks: &[Hunk], target: &str, fuzz: usize) -> Pa
     } else {
         "refresh the patch against this version of the crate"
     };
-    let (kind, hunk, reason, help) = match failure {
+    match failure {
         Failure::NoMatch(m) => {
             let m = *m;
             let hunk = m.hunk;
@@ -969,7 +969,7 @@ fn hunk_error(failure: Failure, hunks: &[Hunk], target: &str, fuzz: usize) -> Pa
                     searched,
                     closest: m.closest,
                 });
-            return if m.line_endings_differ {
+            if m.line_endings_differ {
                 e.with_help("the patch and the file use different line endings (CRLF vs LF); regenerate the patch from the file as it is")
             } else if let Some((f, line)) = m.fits_with {
                 e.with_help(format!("refresh the patch against this version of the crate, or allow fuzz with `fuzz = {f}` in [package.metadata.build-patch] (this hunk would then apply at line {line})"))
@@ -977,43 +977,37 @@ fn hunk_error(failure: Failure, hunks: &[Hunk], target: &str, fuzz: usize) -> Pa
                 e.with_help(format!("refresh the patch against this version of the crate (fuzz up to {} would not make this hunk apply)", apply::MAX_SUGGESTED_FUZZ))
             } else {
                 e.with_help(fuzz_help)
-            };
+            }
         }
-        Failure::Reversed { hunk, line } => (
+        Failure::Reversed { hunk, line } => PatchError::new(
             Kind::AlreadyApplied,
-            hunk,
             format!(
                 "hunk #{} does not match, but matches reversed at line {line}: the change it makes seems already there",
                 hunk + 1
             ),
-            "if the crate already contains this change, remove this patch from the list; otherwise refresh the patch against this version of the crate",
-        ),
-        Failure::Misordered { hunk, line } => (
+        )
+        .with_target(target)
+        .with_line(hunks[hunk].line)
+        .with_help("if the crate already contains this change, remove this patch from the list; otherwise refresh the patch against this version of the crate"),
+        Failure::Misordered { hunk, line } => PatchError::new(
             Kind::HunkFailed,
-            hunk,
             format!(
                 "hunk #{} only matches at line {line}, before the changes of the hunk before it",
                 hunk + 1
             ),
-            fuzz_help,
-        ),
-        Failure::TooExpensive { hunk } => (
+        )
+        .with_target(target)
+        .with_line(hunks[hunk].line)
+        .with_help(fuzz_help),
+        Failure::TooExpensive { hunk } => PatchError::new(
             Kind::TooExpensive,
-            hunk,
             format!(
                 "gave up placing hunk #{}: the patch needs more matching work than any real patch does",
                 hunk + 1
             ),
-            "",
-        ),
-    };
-    let e = PatchError::new(kind, reason)
+        )
         .with_target(target)
-        .with_line(hunks[hunk].line);
-    if help.is_empty() {
-        e
-    } else {
-        e.with_help(help)
+        .with_line(hunks[hunk].line),
     }
 }
 
