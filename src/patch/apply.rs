@@ -32,7 +32,8 @@ use std::cell::OnceCell;
 use super::parse::{Hunk, LineKind};
 
 /// Where a hunk was applied.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy)]
+#[cfg_attr(test, derive(Debug, PartialEq, Eq))]
 pub(crate) struct Placement {
     /// 1-based line of the old file where the hunk's first line was found.
     pub(crate) line: usize,
@@ -44,7 +45,8 @@ pub(crate) struct Placement {
 }
 
 /// The closest lines found for a hunk that did not match.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
+#[cfg_attr(test, derive(PartialEq, Eq))]
 pub(crate) struct Closest {
     /// 1-based line of the old file where the closest match starts.
     pub(crate) line: usize,
@@ -53,22 +55,26 @@ pub(crate) struct Closest {
     pub(crate) differing: usize,
 }
 
+/// A hunk that matched nowhere. `expected_line` is where the hunk was
+/// looked for first (1-based), `expected` the old lines it needed.
+#[cfg_attr(test, derive(Debug, Clone, PartialEq, Eq))]
+pub(crate) struct NoMatch {
+    pub(crate) hunk: usize,
+    pub(crate) expected_line: usize,
+    pub(crate) expected: Vec<Vec<u8>>,
+    pub(crate) closest: Option<Closest>,
+    /// The hunk's lines end in CRLF and the file's in LF, or the reverse.
+    pub(crate) line_endings_differ: bool,
+    /// The fuzz (at most [`MAX_SUGGESTED_FUZZ`]) and line at which the
+    /// hunk would have been placed, had that fuzz been allowed.
+    pub(crate) fits_with: Option<(usize, usize)>,
+}
+
 /// Why a hunk could not be applied.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(test, derive(Debug, Clone, PartialEq, Eq))]
 pub(crate) enum Failure {
-    /// No position matched. `expected_line` is where the hunk was looked for
-    /// first (1-based), `expected` the old lines it needed.
-    NoMatch {
-        hunk: usize,
-        expected_line: usize,
-        expected: Vec<Vec<u8>>,
-        closest: Option<Closest>,
-        /// The hunk's lines end in CRLF and the file's in LF, or the reverse.
-        line_endings_differ: bool,
-        /// The fuzz (at most [`MAX_SUGGESTED_FUZZ`]) and line at which the
-        /// hunk would have been placed, had that fuzz been allowed.
-        fits_with: Option<(usize, usize)>,
-    },
+    /// No position matched (boxed: the rare case keeps `Result`s small).
+    NoMatch(Box<NoMatch>),
     /// The file's first hunk did not match, but matches reversed: the change
     /// seems already made. GNU patch checks this before trying more fuzz, so
     /// such a hunk is never fuzzed into place.
@@ -705,10 +711,8 @@ pub(crate) fn apply_hunks(
                 }
             }
             let mut failure = no_match(text, &v, index, guess, m.budget);
-            if let Failure::NoMatch { fits_with: f, .. } = &mut failure {
-                *f = fits_with;
-            }
-            return Err(failure);
+            failure.fits_with = fits_with;
+            return Err(Failure::NoMatch(Box::new(failure)));
         };
         placements.push(Placement {
             line: at.max(0) as usize,
@@ -800,7 +804,7 @@ fn equal_range(sorted: &[(u64, usize)], h: u64) -> (usize, usize) {
 }
 
 /// Builds the failure report for a hunk, with the closest lines found.
-fn no_match(text: &Text<'_>, v: &View<'_>, hunk: usize, guess: isize, budget: &mut u64) -> Failure {
+fn no_match(text: &Text<'_>, v: &View<'_>, hunk: usize, guess: isize, budget: &mut u64) -> NoMatch {
     let expected_line = guess.max(1) as usize;
     let closest = closest_match(text, &v.pattern, expected_line, budget);
     let line_endings_differ = match v.pattern.first() {
@@ -814,7 +818,7 @@ fn no_match(text: &Text<'_>, v: &View<'_>, hunk: usize, guess: isize, budget: &m
     for l in &v.pattern {
         expected.push(l.to_vec());
     }
-    Failure::NoMatch {
+    NoMatch {
         hunk,
         expected_line,
         expected,
@@ -955,16 +959,12 @@ mod tests {
                 }
                 s
             }
-            Err(Failure::NoMatch {
-                hunk,
-                expected_line,
-                closest,
-                ..
-            }) => {
+            Err(Failure::NoMatch(m)) => {
                 format!(
-                    "hunk #{} failed, expected at {expected_line}, closest {:?}\n",
-                    hunk + 1,
-                    closest.map(|c| (c.line, c.differing))
+                    "hunk #{} failed, expected at {}, closest {:?}\n",
+                    m.hunk + 1,
+                    m.expected_line,
+                    m.closest.map(|c| (c.line, c.differing))
                 )
             }
             Err(e) => format!("{e:?}\n"),
@@ -1147,7 +1147,7 @@ mod tests {
             0,
             &mut budget,
         );
-        assert!(matches!(out, Err(Failure::NoMatch { .. })));
+        assert!(matches!(out, Err(Failure::NoMatch(_))));
         let used = WORK_BUDGET - budget;
         assert!(used < 2_000_000, "used {used} units of work");
     }

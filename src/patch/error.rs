@@ -107,13 +107,18 @@ pub(crate) struct HunkDetail {
 
 impl PatchError {
     pub(crate) fn new(kind: Kind, reason: impl Into<String>) -> PatchError {
+        PatchError::with_reason(kind, reason.into())
+    }
+
+    /// [`PatchError::new`] without the generic conversion (one copy).
+    fn with_reason(kind: Kind, reason: String) -> PatchError {
         PatchError {
             inner: Box::new(Inner {
                 kind,
                 patch: None,
                 target: None,
                 patch_line: None,
-                reason: reason.into(),
+                reason,
                 hunk: None,
                 help: None,
                 path: None,
@@ -159,8 +164,12 @@ impl PatchError {
         self
     }
 
-    pub(crate) fn with_help(mut self, help: impl Into<String>) -> PatchError {
-        self.inner.help = Some(help.into());
+    pub(crate) fn with_help(self, help: impl Into<String>) -> PatchError {
+        self.with_help_string(help.into())
+    }
+
+    fn with_help_string(mut self, help: String) -> PatchError {
+        self.inner.help = Some(help);
         self
     }
 

@@ -16,7 +16,8 @@ use super::error::{Kind, PatchError};
 use super::ChangedFile;
 
 /// A file's content and executable bit.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
+#[cfg_attr(test, derive(Debug))]
 pub(crate) struct FileState {
     pub(crate) bytes: Vec<u8>,
     pub(crate) exec: bool,

@@ -335,6 +335,40 @@ impl Changes {
     pub fn into_parts(self) -> (Applied, Vec<ChangedFile>) {
         (self.applied, self.files)
     }
+
+    /// Writes the files to `dir`, the directory [`apply_in_memory`] read (or
+    /// an unchanged copy of it): the one write [`apply_to_dir`] does after
+    /// computing everything in memory, so applying in memory and then
+    /// writing is exactly `apply_to_dir`, and nothing is computed twice.
+    ///
+    /// Deletions come first, then files in path order; directories are
+    /// created as needed and removed when a deletion leaves them empty.
+    /// Nothing is written through a symbolic link, and a file whose content
+    /// is unchanged (only its executable bit changes) keeps its bytes and
+    /// mtime. A failure here is an I/O failure ([`PatchErrorKind::Io`]) or a
+    /// path that is no longer a regular file or directory.
+    ///
+    /// ```
+    /// use build_patch::patch::{apply_in_memory, ApplyOptions, PatchFile};
+    ///
+    /// let dir = std::env::temp_dir().join(format!("bp-doc-write-{}", std::process::id()));
+    /// std::fs::create_dir_all(&dir).unwrap();
+    /// std::fs::write(dir.join("hello.txt"), "hello\nworld\n").unwrap();
+    ///
+    /// let patch = PatchFile {
+    ///     display: "greet.patch".to_string(),
+    ///     bytes: b"--- a/hello.txt\n+++ b/hello.txt\n@@ -1,2 +1,2 @@\n hello\n-world\n+there\n"
+    ///         .to_vec(),
+    ///     strip: None,
+    /// };
+    /// let changes = apply_in_memory(&dir, &[patch], &ApplyOptions::new()).unwrap();
+    /// changes.write_to(&dir).unwrap();
+    /// assert_eq!(std::fs::read_to_string(dir.join("hello.txt")).unwrap(), "hello\nthere\n");
+    /// # std::fs::remove_dir_all(&dir).unwrap();
+    /// ```
+    pub fn write_to(&self, dir: &Path) -> Result<(), PatchError> {
+        fs::write(dir, &self.files)
+    }
 }
 
 /// Applies `patches` in order to the directory `dir` in memory, writing
@@ -428,7 +462,7 @@ pub fn apply_to_dir(
     opts: &ApplyOptions,
 ) -> Result<Applied, PatchError> {
     let changes = apply_in_memory(dir, patches, opts)?;
-    fs::write(dir, &changes.files)?;
+    changes.write_to(dir)?;
     Ok(changes.applied)
 }
 
@@ -919,14 +953,9 @@ fn hunk_error(failure: Failure, hunks: &[Hunk], target: &str, fuzz: usize) -> Pa
         "refresh the patch against this version of the crate"
     };
     match failure {
-        Failure::NoMatch {
-            hunk,
-            expected_line,
-            expected,
-            closest,
-            line_endings_differ,
-            fits_with,
-        } => {
+        Failure::NoMatch(m) => {
+            let m = *m;
+            let hunk = m.hunk;
             let h = &hunks[hunk];
             let searched = searched_text(hunks, hunk, fuzz);
             let e = PatchError::new(Kind::HunkFailed, "no match")
@@ -935,14 +964,14 @@ fn hunk_error(failure: Failure, hunks: &[Hunk], target: &str, fuzz: usize) -> Pa
                 .with_hunk(HunkDetail {
                     number: hunk + 1,
                     header: h.header.clone(),
-                    expected_line,
-                    expected,
+                    expected_line: m.expected_line,
+                    expected: m.expected,
                     searched,
-                    closest,
+                    closest: m.closest,
                 });
-            if line_endings_differ {
+            if m.line_endings_differ {
                 e.with_help("the patch and the file use different line endings (CRLF vs LF); regenerate the patch from the file as it is")
-            } else if let Some((f, line)) = fits_with {
+            } else if let Some((f, line)) = m.fits_with {
                 e.with_help(format!("refresh the patch against this version of the crate, or allow fuzz with `fuzz = {f}` in [package.metadata.build-patch] (this hunk would then apply at line {line})"))
             } else if fuzz < apply::MAX_SUGGESTED_FUZZ {
                 e.with_help(format!("refresh the patch against this version of the crate (fuzz up to {} would not make this hunk apply)", apply::MAX_SUGGESTED_FUZZ))
@@ -994,20 +1023,25 @@ fn searched_text(hunks: &[Hunk], index: usize, fuzz: usize) -> String {
     while trail < lines.len() && is_context(lines.len() - 1 - trail) {
         trail += 1;
     }
-    let how = if fuzz == 0 {
-        "no exact match".to_string()
-    } else {
-        format!("no match with fuzz up to {fuzz}")
-    };
+    let mut s = String::new();
     if lead + fuzz < trail && h.old_start <= 1 {
-        format!("the hunk starts the file, so it must match there; {how}")
+        s.push_str("the hunk starts the file, so it must match there; ");
     } else if trail + fuzz < lead {
-        format!("the hunk ends the file, so it must match there; {how}")
+        s.push_str("the hunk ends the file, so it must match there; ");
     } else if index > 0 {
-        format!("searched the file after hunk #{index}, {how}")
+        s.push_str("searched the file after hunk #");
+        s.push_str(&index.to_string());
+        s.push_str(", ");
     } else {
-        format!("searched the whole file, {how}")
+        s.push_str("searched the whole file, ");
     }
+    if fuzz == 0 {
+        s.push_str("no exact match");
+    } else {
+        s.push_str("no match with fuzz up to ");
+        s.push_str(&fuzz.to_string());
+    }
+    s
 }
 
 #[cfg(test)]

@@ -12,13 +12,13 @@
 //! non-UTF-8 bytes go through untouched.
 
 /// One patch file: the changes it makes to each file, in order.
-#[derive(Debug, Clone)]
+#[cfg_attr(test, derive(Debug, Clone))]
 pub(crate) struct Patch {
     pub(crate) files: Vec<FilePatch>,
 }
 
 /// A name from a `---`/`+++` line, before any prefix is stripped.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(test, derive(Debug, Clone, PartialEq, Eq))]
 pub(crate) struct HeaderName {
     /// The name, unquoted; empty for `/dev/null`.
     pub(crate) raw: Vec<u8>,
@@ -29,7 +29,8 @@ pub(crate) struct HeaderName {
 }
 
 /// The extended header lines of a git diff.
-#[derive(Debug, Clone, Default)]
+#[derive(Default)]
+#[cfg_attr(test, derive(Debug, Clone))]
 pub(crate) struct GitHeader {
     /// Names from the `diff --git a/x b/y` line, when they could be split.
     pub(crate) a: Option<Vec<u8>>,
@@ -45,7 +46,7 @@ pub(crate) struct GitHeader {
 }
 
 /// The change a patch makes to one file.
-#[derive(Debug, Clone)]
+#[cfg_attr(test, derive(Debug, Clone))]
 pub(crate) struct FilePatch {
     /// 1-based line of the patch where this file's header starts.
     pub(crate) line: usize,
@@ -56,7 +57,8 @@ pub(crate) struct FilePatch {
 }
 
 /// What a line of a hunk does.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(test, derive(Debug))]
 pub(crate) enum LineKind {
     Context,
     Delete,
@@ -64,14 +66,14 @@ pub(crate) enum LineKind {
 }
 
 /// One line of a hunk body, its text with its line terminator (if any).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(test, derive(Debug, Clone, PartialEq, Eq))]
 pub(crate) struct HunkLine {
     pub(crate) kind: LineKind,
     pub(crate) text: Vec<u8>,
 }
 
 /// One `@@` hunk.
-#[derive(Debug, Clone)]
+#[cfg_attr(test, derive(Debug, Clone))]
 pub(crate) struct Hunk {
     /// 1-based line of the `@@` header in the patch.
     pub(crate) line: usize,
@@ -85,7 +87,8 @@ pub(crate) struct Hunk {
 }
 
 /// Why a patch could not be parsed.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(PartialEq, Eq)]
+#[cfg_attr(test, derive(Debug, Clone))]
 pub(crate) enum ParseErrorKind {
     /// Nothing that looks like a diff.
     NotAPatch,
@@ -96,7 +99,7 @@ pub(crate) enum ParseErrorKind {
 }
 
 /// A parse failure at a line of the patch.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(test, derive(Debug, Clone, PartialEq, Eq))]
 pub(crate) struct ParseError {
     pub(crate) kind: ParseErrorKind,
     /// 1-based line of the patch, 0 when not about one line.
@@ -266,40 +269,34 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<Patch, ParseError> {
 /// Recognises the command lines of normal diffs (`5c5`, `3,4d2`) and ed
 /// scripts (`5c`, `3,4d`), so that such a file gets a precise refusal.
 fn classic_command(t: &[u8]) -> Option<&'static str> {
-    let mut i = 0;
-    let num = |i: &mut usize| {
-        let s = *i;
-        while *i < t.len() && t[*i].is_ascii_digit() {
-            *i += 1;
-        }
-        *i > s
-    };
-    if !num(&mut i) {
-        return None;
-    }
-    if i < t.len() && t[i] == b',' {
-        i += 1;
-        if !num(&mut i) {
-            return None;
-        }
-    }
+    let i = line_range(t, 0)?;
     if i >= t.len() || !matches!(t[i], b'a' | b'c' | b'd') {
         return None;
     }
-    i += 1;
-    if i == t.len() {
+    if i + 1 == t.len() {
         return Some("an ed script");
     }
-    if !num(&mut i) {
-        return None;
-    }
-    if i < t.len() && t[i] == b',' {
-        i += 1;
-        if !num(&mut i) {
+    (line_range(t, i + 1)? == t.len()).then_some("a normal diff (`diff` without `-u`)")
+}
+
+/// Skips a line range `N` or `N,M` of a classic diff command at `t[i..]`,
+/// returning where it ends, or `None` if there is none.
+fn line_range(t: &[u8], mut i: usize) -> Option<usize> {
+    let mut numbers = 0;
+    loop {
+        let start = i;
+        while i < t.len() && t[i].is_ascii_digit() {
+            i += 1;
+        }
+        if i == start {
             return None;
         }
+        numbers += 1;
+        if numbers == 2 || i >= t.len() || t[i] != b',' {
+            return Some(i);
+        }
+        i += 1;
     }
-    (i == t.len()).then_some("a normal diff (`diff` without `-u`)")
 }
 
 /// Decodes a C-quoted git name (`"a/x\tb"`), returning it and the rest of
@@ -1351,5 +1348,32 @@ mod tests {
         );
         assert_eq!(unquote(b"\"abc"), None);
         assert_eq!(unquote(b"\"a\\q\""), None);
+    }
+
+    #[test]
+    fn classic_commands() {
+        let ed = Some("an ed script");
+        let normal = Some("a normal diff (`diff` without `-u`)");
+        for (line, kind) in [
+            (&b"5c5"[..], normal),
+            (b"3,4d2", normal),
+            (b"3,4a2,7", normal),
+            (b"5c", ed),
+            (b"3,4d", ed),
+            (b"3,d2", None),
+            (b"3d2,", None),
+            (b"1,2,3d4", None),
+            (b"3d2x", None),
+            (b"d2", None),
+            (b"", None),
+            (b"12", None),
+        ] {
+            assert_eq!(
+                classic_command(line),
+                kind,
+                "{}",
+                String::from_utf8_lossy(line)
+            );
+        }
     }
 }

@@ -9,7 +9,7 @@
 //! separated by `/`, valid UTF-8 so that it means the same on every platform.
 
 /// Why a name was refused.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(test, derive(Debug, Clone, PartialEq, Eq))]
 pub(crate) struct Unsafe {
     /// The name as it was in the patch, made printable.
     pub(crate) name: String,

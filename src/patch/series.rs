@@ -9,7 +9,7 @@ use super::error::{Kind, PatchError};
 use super::PatchFile;
 
 /// One entry of a quilt series: the patch path and its `-pN`, if given.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(test, derive(Debug, Clone, PartialEq, Eq))]
 pub(crate) struct SeriesEntry {
     pub(crate) path: String,
     pub(crate) strip: Option<usize>,

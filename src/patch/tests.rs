@@ -581,6 +581,12 @@ fn in_memory_is_what_apply_to_dir_writes() {
     assert_eq!(listed.join("\n"), expected);
     assert_eq!(dump(disk.path()), expected);
 
+    // Writing the in-memory result is what apply_to_dir wrote, and the
+    // tree read is then as the patches leave it.
+    changes.write_to(memory.path()).unwrap();
+    assert_eq!(dump(memory.path()), expected);
+    let memory = tree(&files);
+
     // An error is the same error, and nothing is written either way.
     let failing = patch_files(&[MODIFY, MODIFY]);
     let memory_err = apply_in_memory(memory.path(), &failing, &opts).unwrap_err();
@@ -613,4 +619,32 @@ fn io_errors_keep_their_path_and_source() {
             dir.path().join("patches/b.patch").display()
         )
     );
+}
+
+#[test]
+fn searched_text_says_where_and_how() {
+    let p = parse::parse(b"--- a/f\n+++ b/f\n@@ -1,3 +1,3 @@\n-1\n+one\n 2\n 3\n@@ -8,3 +8,3 @@\n 7\n 8\n-9\n+nine\n@@ -20,3 +20,3 @@\n 19\n-20\n+x\n 21\n").unwrap();
+    let hunks = &p.files[0].hunks;
+    let cases = [
+        (
+            0,
+            0,
+            "the hunk starts the file, so it must match there; no exact match",
+        ),
+        (0, 2, "searched the whole file, no match with fuzz up to 2"),
+        (
+            1,
+            0,
+            "the hunk ends the file, so it must match there; no exact match",
+        ),
+        (
+            1,
+            2,
+            "searched the file after hunk #1, no match with fuzz up to 2",
+        ),
+        (2, 0, "searched the file after hunk #2, no exact match"),
+    ];
+    for (index, fuzz, text) in cases {
+        assert_eq!(searched_text(hunks, index, fuzz), text);
+    }
 }
