@@ -335,6 +335,40 @@ impl Changes {
     pub fn into_parts(self) -> (Applied, Vec<ChangedFile>) {
         (self.applied, self.files)
     }
+
+    /// Writes the files to `dir`, the directory [`apply_in_memory`] read (or
+    /// an unchanged copy of it): the one write [`apply_to_dir`] does after
+    /// computing everything in memory, so applying in memory and then
+    /// writing is exactly `apply_to_dir`, and nothing is computed twice.
+    ///
+    /// Deletions come first, then files in path order; directories are
+    /// created as needed and removed when a deletion leaves them empty.
+    /// Nothing is written through a symbolic link, and a file whose content
+    /// is unchanged (only its executable bit changes) keeps its bytes and
+    /// mtime. A failure here is an I/O failure ([`PatchErrorKind::Io`]) or a
+    /// path that is no longer a regular file or directory.
+    ///
+    /// ```
+    /// use build_patch::patch::{apply_in_memory, ApplyOptions, PatchFile};
+    ///
+    /// let dir = std::env::temp_dir().join(format!("bp-doc-write-{}", std::process::id()));
+    /// std::fs::create_dir_all(&dir).unwrap();
+    /// std::fs::write(dir.join("hello.txt"), "hello\nworld\n").unwrap();
+    ///
+    /// let patch = PatchFile {
+    ///     display: "greet.patch".to_string(),
+    ///     bytes: b"--- a/hello.txt\n+++ b/hello.txt\n@@ -1,2 +1,2 @@\n hello\n-world\n+there\n"
+    ///         .to_vec(),
+    ///     strip: None,
+    /// };
+    /// let changes = apply_in_memory(&dir, &[patch], &ApplyOptions::new()).unwrap();
+    /// changes.write_to(&dir).unwrap();
+    /// assert_eq!(std::fs::read_to_string(dir.join("hello.txt")).unwrap(), "hello\nthere\n");
+    /// # std::fs::remove_dir_all(&dir).unwrap();
+    /// ```
+    pub fn write_to(&self, dir: &Path) -> Result<(), PatchError> {
+        fs::write(dir, &self.files)
+    }
 }
 
 /// Applies `patches` in order to the directory `dir` in memory, writing
@@ -428,7 +462,7 @@ pub fn apply_to_dir(
     opts: &ApplyOptions,
 ) -> Result<Applied, PatchError> {
     let changes = apply_in_memory(dir, patches, opts)?;
-    fs::write(dir, &changes.files)?;
+    changes.write_to(dir)?;
     Ok(changes.applied)
 }
 

@@ -581,6 +581,12 @@ fn in_memory_is_what_apply_to_dir_writes() {
     assert_eq!(listed.join("\n"), expected);
     assert_eq!(dump(disk.path()), expected);
 
+    // Writing the in-memory result is what apply_to_dir wrote, and the
+    // tree read is then as the patches leave it.
+    changes.write_to(memory.path()).unwrap();
+    assert_eq!(dump(memory.path()), expected);
+    let memory = tree(&files);
+
     // An error is the same error, and nothing is written either way.
     let failing = patch_files(&[MODIFY, MODIFY]);
     let memory_err = apply_in_memory(memory.path(), &failing, &opts).unwrap_err();
