@@ -10,16 +10,55 @@ use std::time::{Duration, Instant};
 use build_patch::__fuzz::{self, Value};
 use support::{assert_contains, Package, Shim, TestEnv};
 
-/// Far above what the readers need on these inputs (in a debug build), far below a
-/// reader that goes quadratic.
-const BOUND: Duration = Duration::from_secs(15);
+/// A hang guard, not a measure of speed (the benchmarks measure that): the readers
+/// take seconds at most on these inputs in a debug build, on a loaded machine too,
+/// where the quadratic ones they replaced took many minutes. The growth itself is
+/// checked machine-independently by [`grows_linearly`].
+const HANG: Duration = Duration::from_secs(120);
 
 fn timed<T>(what: &str, f: impl FnOnce() -> T) -> T {
     let start = Instant::now();
     let out = f();
     let took = start.elapsed();
-    assert!(took < BOUND, "{what} took {took:?}");
+    assert!(took < HANG, "{what} took {took:?}: hung, or quadratic");
     out
+}
+
+/// The CPU time this thread has used, from Linux's `schedstat` (nanoseconds):
+/// unlike the time on the clock, the machine's other load hardly changes it
+/// (a ratio of clock times on a loaded machine was off by 10 times). `None`
+/// elsewhere, where the ratio checks are skipped and the hang guard stays.
+fn thread_cpu_time() -> Option<Duration> {
+    let text = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    let ns = text.split_whitespace().next()?.parse().ok()?;
+    Some(Duration::from_nanos(ns))
+}
+
+/// The least CPU time `f` takes over two runs (caches warm), or `None`.
+fn cpu_time(f: &dyn Fn()) -> Option<Duration> {
+    let mut least = Duration::MAX;
+    for _ in 0..2 {
+        let start = thread_cpu_time()?;
+        f();
+        least = least.min(thread_cpu_time()? - start);
+    }
+    Some(least)
+}
+
+/// Asserts that `f(big)` costs about `big / small` times `f(small)`, as a linear
+/// reader's does, not that squared: a ratio of CPU times on one machine, so not
+/// dependent on its speed or load, with a margin for noise (4 times the linear
+/// ratio and 0.2 s; a quadratic reader is `big / small` times above it).
+fn grows_linearly(what: &str, small: usize, big: usize, f: &dyn Fn(usize)) {
+    let Some(t_small) = cpu_time(&|| f(small)) else {
+        return;
+    };
+    let t_big = timed(what, || cpu_time(&|| f(big))).unwrap();
+    let linear = t_small.mul_f64(big as f64 / small as f64);
+    assert!(
+        t_big < 4 * linear + Duration::from_millis(200),
+        "{what}: {t_small:?} at {small}, {t_big:?} at {big} (CPU time): more than linear"
+    );
 }
 
 /// Runs `f` on a thread with the stack a build script's main thread has at least
@@ -54,13 +93,38 @@ fn a_manifest_with_100_000_features() {
     }
     let manifest = timed("reading 10^5 features", || __fuzz::toml(&text)).unwrap();
     assert_eq!(table(get(&manifest, "features")).len(), 100_000);
+    // In key order (`f10` sorts before `f2`, so the above is not), the
+    // reading is linear.
+    let in_order = |n: usize| {
+        let mut text = String::from("[features]\n");
+        for i in 0..n {
+            text.push_str(&format!("f{i:06} = []\n"));
+        }
+        text
+    };
+    grows_linearly("reading features in order", 100_000 / 16, 100_000, &|n| {
+        __fuzz::toml(&in_order(n)).unwrap();
+    });
+    let text = in_order(100_000);
+    let in_order = cpu_time(&|| drop(__fuzz::toml(&text)));
     // In reverse order too (every insertion at the front of the table).
     let mut text = String::from("[features]\n");
     for i in (0..100_000).rev() {
         text.push_str(&format!("f{i:06} = []\n"));
     }
+    let start = thread_cpu_time();
     let manifest = timed("reading 10^5 features in reverse", || __fuzz::toml(&text)).unwrap();
+    let reversed = thread_cpu_time().zip(start).map(|(end, start)| end - start);
     assert_eq!(table(get(&manifest, "features")).len(), 100_000);
+    // Quadratic, each insertion at the front, but moving pointers: some 3
+    // times the time in order, where moving the entries themselves took 20 s
+    // (`src/map.rs`), some 80 times.
+    if let (Some(in_order), Some(reversed)) = (in_order, reversed) {
+        assert!(
+            reversed < 12 * in_order + Duration::from_millis(200),
+            "10^5 features: {in_order:?} in order, {reversed:?} in reverse (CPU time)"
+        );
+    }
 }
 
 #[test]
@@ -106,21 +170,28 @@ fn deeply_nested_json() {
     });
 }
 
-/// A 50 MB library root: leading attributes, many `extern crate` items, code.
-#[test]
-fn a_50_mb_library_root() {
+/// A library root of `bytes` of code (about), then `items` times a
+/// `#[macro_use] extern crate` and a plain one; and how many code lines it has.
+fn long_root(bytes: usize, items: usize) -> (String, usize) {
     let mut text = String::from("\u{feff}//! Docs.\n#![no_std]\n#![allow(unused)]\n");
     let chunk = "pub fn f() -> &'static str { r#\"raw \" string\"# } // comment\n/* block /* nested */ */\n";
-    let code_lines = 50_000_000 / chunk.len();
+    let code_lines = bytes / chunk.len();
     for _ in 0..code_lines {
         text.push_str(chunk);
     }
     // At the end, where counting lines from the start for each was quadratic.
-    for i in 0..10_000 {
+    for i in 0..items {
         text.push_str(&format!(
             "#[macro_use]\nextern crate dep{i};\nextern crate plain{i};\n"
         ));
     }
+    (text, code_lines)
+}
+
+/// A 50 MB library root: leading attributes, many `extern crate` items, code.
+#[test]
+fn a_50_mb_library_root() {
+    let (text, code_lines) = long_root(50_000_000, 10_000);
     let split =
         on_small_stack(move || timed("splitting a 50 MB root", || __fuzz::split_root(&text)))
             .unwrap();
@@ -128,6 +199,13 @@ fn a_50_mb_library_root() {
     assert_eq!(split.extern_crates.len(), 10_000);
     assert_eq!(split.kept_extern_crates.len(), 10_000);
     assert_eq!(split.extern_crates[9_999].0, 4 + 2 * code_lines + 3 * 9_999);
+    // Code and items 16 times as many: 16 times the time, not 256.
+    on_small_stack(|| {
+        grows_linearly("splitting a long root", 1, 16, &|n| {
+            let (text, _) = long_root(n * 300_000, n * 600);
+            __fuzz::split_root(&text).unwrap();
+        })
+    });
 }
 
 #[test]
@@ -211,6 +289,16 @@ fn unterminated_literals_and_comments() {
     timed("unterminated raw strings", || __fuzz::build_script(&text))
         .0
         .unwrap_err();
+    grows_linearly(
+        "unterminated raw strings",
+        1_000_000 / 16,
+        1_000_000,
+        &|n| {
+            let text = "r#\"".repeat(n);
+            __fuzz::split_root(&text).unwrap();
+            __fuzz::build_script(&text).0.unwrap_err();
+        },
+    );
 }
 
 #[test]
@@ -344,4 +432,8 @@ fn a_build_script_of_unclosed_include_calls() {
         assert!(refs[0].contains("gen.rs"), "{:?}", &refs[..1]);
         assert!(renamed.is_ok());
     }
+    grows_linearly("include! calls", n / 16, n, &|n| {
+        let text = format!("fn main() {{}}\n{}{}", "include!(".repeat(n), ")".repeat(n));
+        assert!(__fuzz::build_script(&text).0.is_ok());
+    });
 }

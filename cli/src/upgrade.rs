@@ -129,8 +129,7 @@ pub fn upgrade(shell: &Shell, cwd: &Path, arg: &str, target: Target<'_>) -> Resu
                 let refreshed = refresh(&f.bytes, &diff, &shim.upstream, version);
                 let moved = changes.applied().warnings().len();
                 // The next patch applies on top of this one.
-                patch::apply_to_dir(&tree, std::slice::from_ref(f), &options)
-                    .map_err(crate::opaque)?;
+                changes.write_to(&tree).map_err(crate::opaque)?;
                 let note = if moved == 0 {
                     String::new()
                 } else {

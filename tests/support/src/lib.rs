@@ -213,7 +213,20 @@ impl TestEnv {
     }
 
     /// Runs cargo and returns its outcome.
+    ///
+    /// In the shared target directory, under a lock held by one such command
+    /// at a time: every workspace's program is `target/debug/app` there, and
+    /// `cargo run` executes it after releasing Cargo's own lock on the
+    /// directory, so another test's build in between (a different workspace,
+    /// its own `deps/app-HASH`) would make it run that test's program.
     pub fn run(&self, args: &[&str]) -> Run {
+        let _lock = (self.target_dir == shared_target_dir()).then(|| {
+            std::fs::create_dir_all(&self.target_dir).unwrap();
+            let lock = std::fs::File::create(self.target_dir.join(".test-workspaces.lock"));
+            let lock = lock.unwrap();
+            lock.lock().unwrap();
+            lock
+        });
         Run::of(self.cargo(args), args)
     }
 
