@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use crate::config::{ShimManifest, VersionMismatch};
 use crate::error::{Error, ErrorKind, Result};
-use crate::{build_script, config, fs, manifest, root, Output};
+use crate::{build_script, config, manifest, root, Output};
 
 /// The name of build-patch's package: the build-dependency every shim has,
 /// which the shim's manifest has and the upstream's does not.
@@ -24,21 +24,9 @@ pub struct ShimSettings {
     manifest: ShimManifest,
 }
 
-/// Reads the shim manifest at `manifest_path` (a shim's `Cargo.toml`) as
-/// the shim's build does, with the build's errors (a bad `patches` entry,
-/// an unknown key, two git references, ...).
-///
-/// ```no_run
-/// let shim = build_patch::read_shim_settings("patched/shlex/Cargo.toml".as_ref())?;
-/// assert!(shim.has_table());
-/// # Ok::<(), build_patch::Error>(())
-/// ```
-pub fn read_shim_settings(manifest_path: &Path) -> Result<ShimSettings> {
-    parse_shim_settings(&fs::read_to_string(manifest_path)?, manifest_path)
-}
-
-/// [`read_shim_settings`] on the text of the manifest; `manifest_path` only
-/// names it in messages.
+/// Reads a shim manifest's text (a shim's `Cargo.toml`) as the shim's
+/// build does, with the build's errors (a bad `patches` entry, an unknown
+/// key, two git references, ...); `manifest_path` only names it in messages.
 ///
 /// ```
 /// let text = "[package]\nname = 'shlex'\nversion = '1.1.0'\n\
@@ -183,18 +171,6 @@ impl ManifestDifference {
     pub fn text(&self) -> &str {
         &self.text
     }
-}
-
-/// Copies the tree `src` into `dst` (created) as build-patch stages a
-/// crate: regular files and directories; a symbolic link to a file inside
-/// the tree as that file; other links and special files left out, each
-/// described in the returned list. The names in `skip_top` are left out at
-/// the top level. Copies get mode 644, or 755 when the source has an
-/// executable bit ([`is_executable`]).
-pub fn copy_tree(src: &Path, dst: &Path, skip_top: &[&str]) -> Result<Vec<String>> {
-    let mut skipped = Vec::new();
-    crate::stage::copy_tree(src, dst, skip_top, &mut skipped)?;
-    Ok(skipped)
 }
 
 /// Whether a file counts as executable for build-patch (staged with mode
