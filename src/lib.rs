@@ -589,26 +589,17 @@ pub fn same_git_url(a: &str, b: &str) -> bool {
 }
 
 /// The crate and version a patch says it was made against, from an
-/// `Applies-to: NAME VERSION` line in its header (before the first diff), as
-/// `cargo build-patch save` writes it. `None` when the patch records none.
+/// `Applies-to: NAME VERSION` field in its header (before the first diff;
+/// read by [`patch::header`], the one header reader), as `cargo build-patch
+/// save` writes it. `None` when the patch records none.
 ///
 /// ```
 /// let patch = b"Description: fix\nApplies-to: shlex 1.1.0\n\n--- a/src/lib.rs\n+++ b/src/lib.rs\n";
 /// assert_eq!(build_patch::recorded_version(patch).as_deref(), Some("shlex 1.1.0"));
+/// // Field names are read without case (DEP-3); the header ends at any diff line.
+/// assert_eq!(build_patch::recorded_version(b"applies-to: a 1.0.0\n").as_deref(), Some("a 1.0.0"));
+/// assert_eq!(build_patch::recorded_version(b"diff -ruN a b\nApplies-to: a 1.0.0\n"), None);
 /// ```
 pub fn recorded_version(patch: &[u8]) -> Option<String> {
-    for line in patch.split(|b| *b == b'\n') {
-        let line = String::from_utf8_lossy(line);
-        let line = line.trim_end_matches('\r');
-        if line.starts_with("diff --git ")
-            || line.starts_with("--- ")
-            || line.starts_with("Index: ")
-        {
-            return None;
-        }
-        if let Some(rest) = line.strip_prefix("Applies-to:") {
-            return Some(rest.trim().to_string());
-        }
-    }
-    None
+    patch::header::field(patch, "Applies-to")
 }
