@@ -418,9 +418,10 @@ fn sorted_by_path(entries: Vec<(PathBuf, std::fs::Metadata)>) -> Vec<(PathBuf, s
 /// the same on every machine.
 ///
 /// Every file is a new, independent copy (never a hard link), so nothing
-/// written to the staged copy can reach the pristine source. The directories
-/// are made in one walk, then the files are copied by a few threads (see
-/// [`copy_files`]).
+/// written to the staged copy can reach the pristine source. One thread
+/// copies the files, in walk order: threads were tried (docs/benchmarks.md,
+/// "4. Staging") and measured no faster on a loaded build machine, while their
+/// code was compiled by every user's build.
 pub(crate) fn copy_tree(
     src: &Path,
     dst: &Path,
@@ -429,7 +430,6 @@ pub(crate) fn copy_tree(
 ) -> Result<()> {
     let canonical_src = std::fs::canonicalize(src).map_err(crate::fs::io_error("open", src))?;
     fs::create_dir_all(dst)?;
-    let mut files = Vec::new();
     let mut stack = vec![(src.to_path_buf(), dst.to_path_buf(), true)];
     while let Some((from_dir, to_dir, top)) = stack.pop() {
         for (from, meta) in read_dir_sorted(&from_dir)? {
@@ -444,18 +444,14 @@ pub(crate) fn copy_tree(
                 stack.push((from, to, false));
                 continue;
             } else if ft.is_file() {
-                files.push(FileCopy { from, to, meta });
+                copy_file(&from, &to, &meta)?;
                 continue;
             } else if ft.is_symlink() {
                 match std::fs::canonicalize(&from) {
                     Ok(target) if target.starts_with(&canonical_src) && target.is_file() => {
                         let meta = std::fs::metadata(&target)
                             .map_err(crate::fs::io_error("inspect", &target))?;
-                        files.push(FileCopy {
-                            from: target,
-                            to,
-                            meta,
-                        });
+                        copy_file(&target, &to, &meta)?;
                         continue;
                     }
                     _ => "is a symbolic link that does not lead to a file inside the crate",
@@ -467,101 +463,17 @@ pub(crate) fn copy_tree(
             skipped.push(format!("`{}` {why}", rel.display()));
         }
     }
-    copy_files(&files)
-}
-
-/// One file of the staged copy: where from, where to, and the source's
-/// metadata (for its mode).
-struct FileCopy {
-    from: PathBuf,
-    to: PathBuf,
-    meta: std::fs::Metadata,
-}
-
-/// At most this many threads copy files.
-const MAX_COPY_THREADS: usize = 4;
-
-/// A thread is worth starting for this many files.
-const FILES_PER_COPY_THREAD: usize = 64;
-
-/// Copies `files`, with a few threads when there are many.
-///
-/// Copying is mostly kernel work per file (open, create, copy the bytes,
-/// close), which a single thread does one file at a time; a crate like
-/// `windows` has hundreds of files. The threads take files from a shared
-/// counter, so each file is copied exactly once. On an error the threads stop
-/// taking files, and the error of the first failed file in walk order is
-/// returned, so the message does not depend on scheduling.
-fn copy_files(files: &[FileCopy]) -> Result<()> {
-    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-    use std::sync::Mutex;
-
-    let available = match std::thread::available_parallelism() {
-        Ok(n) => n.get(),
-        Err(_) => 1,
-    };
-    let threads = available
-        .min(MAX_COPY_THREADS)
-        .min(files.len() / FILES_PER_COPY_THREAD)
-        .max(1);
-    if threads == 1 {
-        for file in files {
-            copy_file(file)?;
-        }
-        return Ok(());
-    }
-    let next = AtomicUsize::new(0);
-    let failed = AtomicBool::new(false);
-    // The failures, by index in walk order.
-    let errors = Mutex::new(Vec::new());
-    let worker = || {
-        while !failed.load(Ordering::Relaxed) {
-            let i = next.fetch_add(1, Ordering::Relaxed);
-            let Some(file) = files.get(i) else { break };
-            if let Err(e) = copy_file(file) {
-                failed.store(true, Ordering::Relaxed);
-                if let Ok(mut errors) = errors.lock() {
-                    errors.push((i, e));
-                }
-                break;
-            }
-        }
-    };
-    std::thread::scope(|scope| {
-        let mut handles = Vec::with_capacity(threads);
-        for _ in 0..threads {
-            handles.push(scope.spawn(worker));
-        }
-        for h in handles {
-            if let Err(panic) = h.join() {
-                std::panic::resume_unwind(panic);
-            }
-        }
-    });
-    let mut first: Option<(usize, Error)> = None;
-    let errors = match errors.into_inner() {
-        Ok(errors) => errors,
-        Err(poisoned) => poisoned.into_inner(),
-    };
-    for (i, e) in errors {
-        if first.as_ref().is_none_or(|(j, _)| i < *j) {
-            first = Some((i, e));
-        }
-    }
-    match first {
-        Some((_, e)) => Err(e),
-        None => Ok(()),
-    }
+    Ok(())
 }
 
 /// Copies one file (`std::fs::copy`: `copy_file_range` on Linux, which
 /// shares blocks copy-on-write where the filesystem can, and `clonefile` on
 /// macOS; either way a separate file) and gives it its normal mode.
-fn copy_file(file: &FileCopy) -> Result<()> {
-    std::fs::copy(&file.from, &file.to).map_err(crate::fs::io_error("copy", &file.from))?;
-    let executable = is_executable(&file.meta);
-    if !has_normal_mode(&file.meta, executable) {
-        set_normal_mode(&file.to, executable)?;
+fn copy_file(from: &Path, to: &Path, meta: &std::fs::Metadata) -> Result<()> {
+    std::fs::copy(from, to).map_err(crate::fs::io_error("copy", from))?;
+    let executable = is_executable(meta);
+    if !has_normal_mode(meta, executable) {
+        set_normal_mode(to, executable)?;
     }
     Ok(())
 }
@@ -663,13 +575,13 @@ mod tests {
 
     /// The staged copy is made of new files: writing to every one of them
     /// (as patches do) leaves the pristine source byte-identical, with its
-    /// modes and link counts. Enough files that several threads copy them.
+    /// modes and link counts.
     #[cfg(unix)]
     #[test]
     fn copy_tree_makes_independent_copies() {
         use std::os::unix::fs::{MetadataExt, PermissionsExt};
         let src = tempfile::tempdir().unwrap();
-        let n = FILES_PER_COPY_THREAD * MAX_COPY_THREADS * 2;
+        let n = 512;
         for i in 0..n {
             let dir = src
                 .path()
