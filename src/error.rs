@@ -17,10 +17,14 @@ use std::path::{Path, PathBuf};
 /// [`Error::kind`] says which kind of failure it is:
 ///
 /// ```
-/// let err = build_patch::Config::new().stage().unwrap_err();
-/// assert_eq!(err.kind(), build_patch::ErrorKind::Config);
-/// assert_eq!(err.kind_name(), "config");
-/// assert!(err.to_string().contains("call `Config::upstream`"));
+/// let err = build_patch::Config::new()
+///     .manifest_dir("no/such/shim")
+///     .out_dir(std::env::temp_dir())
+///     .try_build()
+///     .unwrap_err();
+/// assert!(err.to_string().contains("no/such/shim"), "{err}");
+/// assert_eq!(err.kind(), build_patch::ErrorKind::Io);
+/// assert_eq!(err.kind_name(), "io");
 /// ```
 pub struct Error {
     // One pointer, so that `Result<T, Error>` stays small.

@@ -418,7 +418,9 @@ impl Config {
     /// `cargo build-patch new`. Needs [`Config::upstream`] and
     /// [`Config::out_dir`]; relative patch paths and the nested Cargo call
     /// start from [`Config::manifest_dir`] (default: the current directory).
-    /// Prints no directives.
+    /// Prints no directives. Only with the `generate` feature (a tool's,
+    /// which a shim's build never compiles).
+    #[cfg(feature = "generate")]
     pub fn stage(&self) -> Result<Output> {
         pipeline::stage_only(self)
     }
@@ -433,10 +435,14 @@ impl Config {
     /// the shim's own settings: [`Config::upstream`] with another version
     /// (to stage it on purpose) fails here, as it would in the shim's build.
     ///
+    /// Only with the `generate` feature (a tool's, which a shim's build
+    /// never compiles).
+    ///
     /// ```no_run
     /// build_patch::Config::new().manifest_dir("patched/foo").check_shim()?;
     /// # Ok::<(), build_patch::Error>(())
     /// ```
+    #[cfg(feature = "generate")]
     pub fn check_shim(&self) -> Result<()> {
         pipeline::check_shim(self)
     }

@@ -164,6 +164,7 @@ pub(crate) fn run_upstream_child(main: Option<fn() -> ExitCode>) -> Option<ExitC
 }
 
 /// `Config::stage`: the patched upstream without a shim.
+#[cfg(feature = "generate")]
 pub(crate) fn stage_only(cfg: &Config) -> Result<Output> {
     let inputs = Inputs::read(cfg);
     let base = match &inputs.manifest_dir {
@@ -193,6 +194,7 @@ pub(crate) fn stage_only(cfg: &Config) -> Result<Output> {
 }
 
 /// `Config::check_shim`: the shim's manifest, without staging.
+#[cfg(feature = "generate")]
 pub(crate) fn check_shim(cfg: &Config) -> Result<()> {
     let inputs = Inputs::read(cfg);
     let shim = read_shim(&inputs, &mut Directives::default())?;
