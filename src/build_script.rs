@@ -183,9 +183,9 @@ pub(crate) struct Run<'a> {
     /// The pristine source, where `rerun-if-changed` paths point.
     pub pristine: &'a Path,
     /// `CARGO_PKG_*` of the upstream package.
-    pub pkg_env: Vec<(&'static str, String)>,
+    pub pkg_env: &'a [(&'static str, String)],
     /// For messages: `NAME VERSION`.
-    pub what: String,
+    pub what: &'a str,
 }
 
 /// Runs the upstream build script (this very executable, with [`CHILD_ENV`])
@@ -204,7 +204,7 @@ pub(crate) fn run(req: &Run<'_>, directives: &mut Directives) -> Result<()> {
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit());
-    for (k, v) in &req.pkg_env {
+    for (k, v) in req.pkg_env {
         cmd.env(k, v);
     }
     let output = cmd.output().map_err(crate::fs::io_error("run", &exe))?;

@@ -273,8 +273,8 @@ fn check_against_upstream(
         "CARGO_MANIFEST_PATH",
         &staged.dir.join("Cargo.toml").display().to_string(),
     );
-    for (key, value) in staged.manifest.pkg_env() {
-        directives.rustc_env(key, &value);
+    for (key, value) in &staged.manifest.pkg_env {
+        directives.rustc_env(key, value);
     }
 
     // The upstream build script, compiled into the shim's: check the copy,
@@ -489,8 +489,8 @@ fn upstream_build_script(
         &build_script::Run {
             staged: &staged.dir,
             pristine: pristine_dir,
-            pkg_env: staged.manifest.pkg_env(),
-            what: what.clone(),
+            pkg_env: &staged.manifest.pkg_env,
+            what: &what,
         },
         directives,
     )?;

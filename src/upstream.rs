@@ -17,14 +17,10 @@ pub(crate) struct UpstreamManifest {
     pub lib_path: PathBuf,
     #[cfg(test)]
     pub edition: String,
-    pub authors: Vec<String>,
-    pub description: String,
-    pub homepage: String,
-    pub repository: String,
-    pub license: String,
-    pub license_file: String,
-    pub rust_version: String,
-    pub readme: String,
+    /// The `CARGO_PKG_*` variables Cargo would set when compiling this
+    /// package from the registry, in the order of [`PKG_FIELDS`] after
+    /// the name and the version's parts.
+    pub pkg_env: Vec<(&'static str, String)>,
     /// What the manifest says Cargo builds.
     pub model: crate::manifest::Model,
     /// The first key it inherits from a workspace (`workspace = true`),
@@ -32,26 +28,42 @@ pub(crate) struct UpstreamManifest {
     pub inherited: Option<String>,
 }
 
+/// The `[package]` strings that become `CARGO_PKG_*` as they are (an
+/// absent one is empty).
+const PKG_FIELDS: [(&str, &str); 6] = [
+    ("CARGO_PKG_DESCRIPTION", "description"),
+    ("CARGO_PKG_HOMEPAGE", "homepage"),
+    ("CARGO_PKG_REPOSITORY", "repository"),
+    ("CARGO_PKG_LICENSE", "license"),
+    ("CARGO_PKG_LICENSE_FILE", "license-file"),
+    ("CARGO_PKG_RUST_VERSION", "rust-version"),
+];
+
 impl UpstreamManifest {
     /// Reads the manifest text of the staged crate at `root` (`path` names the
     /// file in messages).
     pub fn parse(text: &str, path: &Path, root: &Path) -> Result<UpstreamManifest> {
-        let doc = toml::parse(text).map_err(|e| {
-            Error::new(
-                ErrorKind::Manifest,
-                format!(
-                    "failed to parse the upstream manifest `{}`: {e}",
-                    path.display()
-                ),
-            )
-        })?;
-        let s = |keys: &[&str]| {
-            toml::get(&doc, keys)
-                .and_then(Value::as_str)
-                .unwrap_or("")
-                .to_string()
+        let doc = match toml::parse(text) {
+            Ok(doc) => doc,
+            Err(e) => {
+                return Err(Error::new(
+                    ErrorKind::Manifest,
+                    format!(
+                        "failed to parse the upstream manifest `{}`: {e}",
+                        path.display()
+                    ),
+                ))
+            }
         };
-        let name = s(&["package", "name"]);
+        let package = match doc.get("package") {
+            Some(Value::Table(package)) => Some(package),
+            _ => None,
+        };
+        let field = |key: &str| match package.and_then(|p| p.get(key)) {
+            Some(Value::String(s)) => s.as_str(),
+            _ => "",
+        };
+        let name = field("name");
         let lib_path = match toml::get(&doc, &["lib", "path"]).and_then(Value::as_str) {
             Some(p) => PathBuf::from(p),
             None if root.join("src/lib.rs").is_file() => PathBuf::from("src/lib.rs"),
@@ -67,75 +79,60 @@ impl UpstreamManifest {
                 ))
             }
         };
-        let mut authors = Vec::new();
-        if let Some(Value::Array(items)) = toml::get(&doc, &["package", "authors"]) {
+        let version = field("version");
+        let mut pkg_env = Vec::with_capacity(8 + PKG_FIELDS.len());
+        pkg_env.push(("CARGO_PKG_NAME", name.to_string()));
+        pkg_env.push(("CARGO_PKG_VERSION", version.to_string()));
+        // MAJOR.MINOR.PATCH-PRE+BUILD: the build metadata starts at the
+        // first `+`, the pre-release at the first `-` before it.
+        let release = version
+            .split_once('+')
+            .map_or(version, |(release, _)| release);
+        let (core, pre) = release.split_once('-').unwrap_or((release, ""));
+        let mut parts = core.split('.');
+        for var in [
+            "CARGO_PKG_VERSION_MAJOR",
+            "CARGO_PKG_VERSION_MINOR",
+            "CARGO_PKG_VERSION_PATCH",
+        ] {
+            pkg_env.push((var, parts.next().unwrap_or("").to_string()));
+        }
+        pkg_env.push(("CARGO_PKG_VERSION_PRE", pre.to_string()));
+        let mut authors = String::new();
+        if let Some(Value::Array(items)) = package.and_then(|p| p.get("authors")) {
             for item in items {
                 if let Value::String(a) = item {
-                    authors.push(a.clone());
+                    if !authors.is_empty() {
+                        authors.push(':');
+                    }
+                    authors.push_str(a);
                 }
             }
         }
-        let readme = match toml::get(&doc, &["package", "readme"]) {
-            Some(Value::String(r)) => r.clone(),
-            Some(Value::Boolean(false)) => String::new(),
-            _ if root.join("README.md").is_file() => "README.md".to_string(),
-            _ => String::new(),
+        pkg_env.push(("CARGO_PKG_AUTHORS", authors));
+        for (var, key) in PKG_FIELDS {
+            pkg_env.push((var, field(key).to_string()));
+        }
+        let readme = match package.and_then(|p| p.get("readme")) {
+            Some(Value::String(r)) => r.as_str(),
+            Some(Value::Boolean(false)) => "",
+            _ if root.join("README.md").is_file() => "README.md",
+            _ => "",
         };
+        pkg_env.push(("CARGO_PKG_README", readme.to_string()));
         Ok(UpstreamManifest {
-            name,
-            version: s(&["package", "version"]),
+            name: name.to_string(),
+            version: version.to_string(),
             lib_path,
             #[cfg(test)]
-            edition: {
-                let e = s(&["package", "edition"]);
-                if e.is_empty() {
-                    "2015".to_string()
-                } else {
-                    e
-                }
+            edition: match field("edition") {
+                "" => "2015".to_string(),
+                e => e.to_string(),
             },
-            authors,
-            description: s(&["package", "description"]),
-            homepage: s(&["package", "homepage"]),
-            repository: s(&["package", "repository"]),
-            license: s(&["package", "license"]),
-            license_file: s(&["package", "license-file"]),
-            rust_version: s(&["package", "rust-version"]),
-            readme,
+            pkg_env,
             model: crate::manifest::model(&doc),
             inherited: inherited_key(&doc, ""),
         })
-    }
-
-    /// The `CARGO_PKG_*` variables Cargo would set when compiling this
-    /// package from the registry.
-    pub fn pkg_env(&self) -> Vec<(&'static str, String)> {
-        let core = self.version.split(['-', '+']).next().unwrap_or("");
-        let mut parts = core.split('.');
-        let mut part = || parts.next().unwrap_or("").to_string();
-        let (major, minor, patch) = (part(), part(), part());
-        let pre = self
-            .version
-            .split_once('-')
-            .map(|(_, rest)| rest.split('+').next().unwrap_or(""))
-            .unwrap_or("")
-            .to_string();
-        vec![
-            ("CARGO_PKG_NAME", self.name.clone()),
-            ("CARGO_PKG_VERSION", self.version.clone()),
-            ("CARGO_PKG_VERSION_MAJOR", major),
-            ("CARGO_PKG_VERSION_MINOR", minor),
-            ("CARGO_PKG_VERSION_PATCH", patch),
-            ("CARGO_PKG_VERSION_PRE", pre),
-            ("CARGO_PKG_AUTHORS", crate::error::join(&self.authors, ":")),
-            ("CARGO_PKG_DESCRIPTION", self.description.clone()),
-            ("CARGO_PKG_HOMEPAGE", self.homepage.clone()),
-            ("CARGO_PKG_REPOSITORY", self.repository.clone()),
-            ("CARGO_PKG_LICENSE", self.license.clone()),
-            ("CARGO_PKG_LICENSE_FILE", self.license_file.clone()),
-            ("CARGO_PKG_RUST_VERSION", self.rust_version.clone()),
-            ("CARGO_PKG_README", self.readme.clone()),
-        ]
     }
 }
 
@@ -211,13 +208,30 @@ path = "lib/root.rs"
         .unwrap();
         assert_eq!(m.lib_path, PathBuf::from("lib/root.rs"));
         assert_eq!(m.edition, "2018");
-        let env = m.pkg_env();
+        let env = &m.pkg_env;
         let get = |k: &str| env.iter().find(|(n, _)| *n == k).unwrap().1.clone();
         assert_eq!(get("CARGO_PKG_VERSION_MAJOR"), "1");
         assert_eq!(get("CARGO_PKG_VERSION_PATCH"), "3");
         assert_eq!(get("CARGO_PKG_VERSION_PRE"), "rc.1");
         assert_eq!(get("CARGO_PKG_AUTHORS"), "A <a@x>:B");
         assert_eq!(get("CARGO_PKG_README"), "");
+        assert_eq!(get("CARGO_PKG_DESCRIPTION"), "d");
+        assert_eq!(get("CARGO_PKG_HOMEPAGE"), "");
+
+        // Build metadata may hold a `-`: it is no pre-release.
+        let text =
+            "[package]\nname = \"foo\"\nversion = \"1.2.3+build-7\"\n[lib]\npath = \"x.rs\"\n";
+        let m = UpstreamManifest::parse(text, Path::new("Cargo.toml"), dir.path()).unwrap();
+        let pre = m
+            .pkg_env
+            .iter()
+            .find(|(n, _)| *n == "CARGO_PKG_VERSION_PRE");
+        let patch = m
+            .pkg_env
+            .iter()
+            .find(|(n, _)| *n == "CARGO_PKG_VERSION_PATCH");
+        assert_eq!(pre.unwrap().1, "");
+        assert_eq!(patch.unwrap().1, "3");
     }
 
     #[test]
