@@ -247,7 +247,7 @@ fn main() -> ExitCode {
     }
     let result = match args.command {
         Command::Outdated(_) => unreachable!("handled above"),
-        Command::Apply(a) => apply::apply(&shell, &a).map_err(anyhow::Error::msg),
+        Command::Apply(a) => apply::apply(&shell, &a),
         Command::New(a) => new(&shell, &a),
         Command::Sync(a) => shim::sync(&shell, &a.dir),
         Command::Edit(a) => cwd().and_then(|cwd| edit::edit(&shell, &cwd, &a.shim, a.force)),
