@@ -29,10 +29,7 @@ use build_patch::patch::{self, ApplyOptions};
 use crate::diff::{copy_tree, diff_trees};
 use crate::shell::Shell;
 use crate::undo::Snapshot;
-use crate::workspace::{PatchTarget, ShimInfo, Workspace};
-
-/// The name of the edit folder inside a shim's directory.
-pub const EDIT_DIR: &str = ".build-patch-edit";
+use crate::workspace::{PatchTarget, ShimInfo, Workspace, EDIT_DIR};
 
 /// The edit folder of a shim.
 pub fn edit_dir(shim: &ShimInfo) -> PathBuf {

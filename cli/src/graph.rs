@@ -18,8 +18,7 @@ use cargo_metadata::semver::Version;
 use cargo_metadata::{DependencyKind, Metadata, Package};
 use toml_edit::Item;
 
-use crate::wire::patch_header;
-use crate::workspace::{patches_source, read_doc, ShimInfo};
+use crate::workspace::{patch_header, patches_source, read_doc, ShimInfo};
 
 /// How a shim is wired into the workspace.
 #[derive(Debug, Clone, PartialEq, Eq)]

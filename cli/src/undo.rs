@@ -102,7 +102,7 @@ fn walk(dir: &Path) -> Result<(Vec<PathBuf>, Vec<PathBuf>)> {
                 .map_err(|err| anyhow!("cannot read `{}`: {err}", e.path().display()))?;
             let name = e.file_name();
             if kind.is_dir() {
-                if name != "target" && name != ".git" && name != crate::edit::EDIT_DIR {
+                if name != "target" && name != ".git" && name != crate::workspace::EDIT_DIR {
                     stack.push(e.path());
                 }
             } else if kind.is_file() {

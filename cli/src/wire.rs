@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use toml_edit::{value, DocumentMut, InlineTable, Item, Table};
 
 use crate::shim::{locate_manifest, relative_path};
-use crate::workspace::{read_doc, Upstream};
+use crate::workspace::{patch_header, read_doc, table_header, Upstream};
 
 /// A shim to wire: the upstream crate, its version, the shim's directory
 /// (absolute) and, for a renamed shim, its package name.
@@ -347,21 +347,6 @@ impl Plan {
         crate::fs::write(&self.manifest, doc.to_string())?;
         Ok(before)
     }
-}
-
-/// `[patch.crates-io]`, `[patch.NAME]`, `[patch."file:///repo"]`: the
-/// header of the `[patch]` table for `source`, quoted as TOML needs.
-pub fn patch_header(source: &str) -> String {
-    table_header(&["patch".to_string(), source.to_string()])
-}
-
-/// The header of the table at `keys`, each quoted as TOML needs.
-fn table_header(keys: &[String]) -> String {
-    let keys: Vec<String> = keys
-        .iter()
-        .map(|k| toml_edit::Key::new(k.as_str()).display_repr().into_owned())
-        .collect();
-    format!("[{}]", keys.join("."))
 }
 
 fn same_dir(a: &Path, b: &Path) -> bool {

@@ -55,6 +55,25 @@ pub const CRATES_IO: [&str; 2] = [
     "sparse+https://index.crates.io/",
 ];
 
+/// The name of the edit folder inside a shim's directory (`edit`, `save`,
+/// `upgrade`; left alone by `undo`).
+pub const EDIT_DIR: &str = ".build-patch-edit";
+
+/// `[patch.crates-io]`, `[patch.NAME]`, `[patch."file:///repo"]`: the
+/// header of the `[patch]` table for `source`, quoted as TOML needs.
+pub fn patch_header(source: &str) -> String {
+    table_header(&["patch".to_string(), source.to_string()])
+}
+
+/// The header of the table at `keys`, each quoted as TOML needs.
+pub fn table_header(keys: &[String]) -> String {
+    let keys: Vec<String> = keys
+        .iter()
+        .map(|k| toml_edit::Key::new(k.as_str()).display_repr().into_owned())
+        .collect();
+    format!("[{}]", keys.join("."))
+}
+
 /// Whether a `[patch.TABLE]` entry stands for packages from Cargo's source
 /// `source_id` (a path package: none): `crates-io`, a git URL, or the name
 /// of an alternative registry of the Cargo configuration of `cwd`.
