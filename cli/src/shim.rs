@@ -4,7 +4,10 @@
 //! Both stage the patched upstream with the library (`Config::stage`, into a
 //! scratch folder), then derive the shim's manifest from the patched
 //! `Cargo.toml` with a format-preserving editor, so `sync` keeps whatever
-//! the user added: a `[workspace]` table, other metadata, comments.
+//! the user added: a `[workspace]` table, other metadata, comments. What
+//! must agree is the library's rule, the one the shim's build checks
+//! (`Output::compare_shim_manifest`); this module only edits the items it
+//! names (see `mirror_upstream`).
 
 use anyhow::{anyhow, Result};
 use std::path::{Component, Path, PathBuf};
@@ -489,7 +492,9 @@ fn sync_build_files(
 /// - `build` is the upstream's (the shim's build script sits at the
 ///   upstream's path, or is the plain `build.rs`), and so is `rust-version`
 ///   when the upstream has one;
-/// - dependencies are copied as [`without_local_paths`] rewrites them.
+/// - dependencies are copied as [`without_local_paths`] rewrites them, and
+///   those a git upstream names by `path` follow the shim's git reference
+///   ([`follow_git_reference`]).
 fn mirror_upstream(
     doc: &mut DocumentMut,
     upstream: &DocumentMut,
@@ -497,7 +502,8 @@ fn mirror_upstream(
     from: &Upstream,
     path: &Path,
 ) -> Result<()> {
-    let upstream = &without_local_paths(upstream, from);
+    let raw = upstream;
+    let upstream = &without_local_paths(raw, from);
     let compare = |doc: &DocumentMut| {
         out.compare_shim_manifest(&doc.to_string(), path)
             .map_err(crate::opaque)
@@ -596,6 +602,7 @@ fn mirror_upstream(
     for section in dependency_sections(&differences, upstream) {
         edit_dependencies(doc, upstream, &section, &differences);
     }
+    follow_git_reference(doc, raw, from);
     let left = compare(doc)?;
     if left.is_empty() {
         return Ok(());
@@ -957,6 +964,66 @@ fn without_local_paths(upstream: &DocumentMut, from: &Upstream) -> DocumentMut {
         }
     }
     doc
+}
+
+/// Points the dependencies that the git upstream `upstream` names by `path`
+/// (packages of its repository, which the shim names by `git`) at the
+/// shim's reference, where the shim names them in the same repository: a
+/// generation choice (the build does not compare where a `git` dependency
+/// comes from), so that `upgrade --tag` moves them with the shim.
+fn follow_git_reference(doc: &mut DocumentMut, upstream: &DocumentMut, from: &Upstream) {
+    let Upstream::Git { url, .. } = from else {
+        return;
+    };
+    let mut parents: Vec<(Option<String>, &Table)> = vec![(None, upstream.as_table())];
+    if let Some(targets) = upstream.get("target").and_then(Item::as_table) {
+        for (t, item) in targets.iter() {
+            if let Some(table) = item.as_table() {
+                parents.push((Some(t.to_string()), table));
+            }
+        }
+    }
+    for (target, up) in parents {
+        for kind in ["dependencies", "build-dependencies", "build_dependencies"] {
+            let Some(deps) = up.get(kind).and_then(Item::as_table_like) else {
+                continue;
+            };
+            for (name, dep) in deps.iter() {
+                if dep.get("path").is_none() {
+                    continue;
+                }
+                let parent = match &target {
+                    None => Some(doc.as_item_mut()),
+                    Some(t) => doc.get_mut("target").and_then(|ts| ts.get_mut(t)),
+                };
+                let mine = parent
+                    .and_then(|p| p.get_mut(kind))
+                    .and_then(|d| d.get_mut(name))
+                    .and_then(Item::as_table_like_mut);
+                let Some(mine) = mine else { continue };
+                let same_repo = mine
+                    .get("git")
+                    .and_then(Item::as_str)
+                    .is_some_and(|g| build_patch::same_git_url(g, url));
+                let keys = from.metadata_keys();
+                let pinned = keys
+                    .iter()
+                    .all(|(k, v)| mine.get(k).and_then(Item::as_str) == Some(*v))
+                    && ["branch", "tag", "rev"]
+                        .iter()
+                        .all(|k| mine.contains_key(k) == keys.iter().any(|(key, _)| key == k));
+                if !same_repo || pinned {
+                    continue;
+                }
+                for k in ["branch", "tag", "rev"] {
+                    mine.remove(k);
+                }
+                for (k, v) in keys.into_iter().skip(1) {
+                    mine.insert(k, value(v));
+                }
+            }
+        }
+    }
 }
 
 /// `item` as a plain value: tables become inline tables, decoration dropped.

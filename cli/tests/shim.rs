@@ -531,3 +531,69 @@ fn sync_fails_listing_what_it_cannot_make_agree() {
     );
     support::assert_lacks(&out, &["Fresh", "Updated"]);
 }
+
+#[test]
+fn sync_moves_a_git_shims_sibling_dependencies_to_its_reference() {
+    // A generation choice, not a build check: the packages a git upstream
+    // names by `path` come from the shim's repository at the shim's tag.
+    let env = TestEnv::new();
+    env.allow_file_fetches("");
+    let repo = env.git_repo(
+        "tools",
+        &[
+            ("Cargo.toml", "[workspace]\nmembers = [\"foo\", \"bar\"]\n"),
+            (
+                "foo/Cargo.toml",
+                "[package]\nname = \"foo\"\nversion = \"1.0.0\"\nedition = \"2021\"\n",
+            ),
+            ("foo/src/lib.rs", ""),
+            (
+                "bar/Cargo.toml",
+                "[package]\nname = \"bar\"\nversion = \"0.3.0\"\nedition = \"2021\"\n\
+                 [dependencies]\nfoo = { path = \"../foo\", version = \"1.0.0\" }\n",
+            ),
+            ("bar/src/lib.rs", ""),
+        ],
+    );
+    let url = repo.url();
+    env.app(&format!("bar = {{ git = {url:?}, tag = \"v3\" }}"), "");
+    repo.git(&["tag", "v3"]);
+    repo.git(&["tag", "v4"]);
+    let root = repo_root().display().to_string();
+    let args = ["new", "bar@0.3.0", "--git", &url, "--tag", "v3"];
+    support::cli::ok(&env, &[&args[..], &["--build-patch-path", &root]].concat());
+    let shim = env.ws.join("patched/bar/Cargo.toml");
+    let pinned =
+        |tag: &str| format!("foo = {{ version = \"1.0.0\", git = \"{url}\", tag = \"{tag}\" }}");
+    assert_contains(&read(&shim), &[&pinned("v3")]);
+    support::cli::replace_in(&shim, "tag = \"v3\"\n", "tag = \"v4\"\n");
+    let out = support::cli::ok(&env, &["sync", "patched/bar"]);
+    assert_contains(&out, &["Updated"]);
+    assert_contains(&read(&shim), &[&pinned("v4")]);
+    let out = support::cli::ok(&env, &["sync", "patched/bar"]);
+    assert_contains(&out, &["Fresh"]);
+}
+
+#[test]
+fn new_mirrors_both_spellings_of_an_old_manifests_build_dependencies() {
+    // The build's comparison reads `[build-dependencies]` and
+    // `[build_dependencies]` together; so does what `new` writes.
+    let env = TestEnv::new();
+    env.publish(&Package::lib("cc", "1.0.0", ""));
+    env.publish(&Package::lib("helper", "1.0.0", ""));
+    let manifest = "[package]\nname = \"old\"\nversion = \"1.0.0\"\nedition = \"2018\"\n\n\
+                    [build-dependencies]\ncc = \"1.0\"\n\n[build_dependencies]\nhelper = \"1\"\n";
+    env.publish(
+        &Package::new("old", "1.0.0")
+            .file("Cargo.toml", manifest)
+            .file("src/lib.rs", "pub fn v() -> u32 { 3 }\n")
+            .file("build.rs", "fn main() {}\n"),
+    );
+    support::cli::new_shim(&env, "old@1.0.0");
+    let shim = wire(&env, "old", &["old::v()"]);
+    assert_contains(
+        &read(&shim),
+        &["[build-dependencies]\ncc = \"1.0\"\nhelper = \"1\"\nbuild-patch = "],
+    );
+    env.assert_prints("3\n");
+}
