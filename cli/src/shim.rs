@@ -619,8 +619,8 @@ fn mirror_upstream(
         text.push_str(d.text());
     }
     text.push_str(
-        "\n  help: these are values where `new` and `sync` expect a table, which they do not \
-         write over: fix them by hand",
+        "\n  help: `new` and `sync` edit only the tables they can read, and write over no \
+         other value: fix these by hand",
     );
     Err(anyhow!(text))
 }
