@@ -158,6 +158,7 @@ pub enum ManifestField {
 pub struct ManifestDifference {
     field: ManifestField,
     text: String,
+    local_override: bool,
 }
 
 impl ManifestDifference {
@@ -170,6 +171,14 @@ impl ManifestDifference {
     /// ``[dependencies] `serde`: requirement upstream `^1.0.100`, the shim `^1.0` ``).
     pub fn text(&self) -> &str {
         &self.text
+    }
+
+    /// Whether the shim names this dependency by `path` or `git`: a
+    /// deliberate override, whose requirement and package the build does
+    /// not compare (only `optional`, `default-features` and `features`), so
+    /// a fix keeps them and where it comes from. False for any other field.
+    pub fn is_local_override(&self) -> bool {
+        self.local_override
     }
 }
 
@@ -274,6 +283,12 @@ impl Output {
         let shim = config::parse_shim_manifest(text, path)?;
         let mut out = Vec::new();
         for d in manifest::compare(&self.upstream_model, &shim.model) {
+            let local_override = match d.field {
+                manifest::Field::Dependency(key) => {
+                    shim.model.deps.get(key).is_some_and(|d| d.local)
+                }
+                _ => false,
+            };
             let field = match d.field {
                 manifest::Field::Edition => ManifestField::Edition,
                 manifest::Field::LibName => ManifestField::LibName,
@@ -289,9 +304,19 @@ impl Output {
             out.push(ManifestDifference {
                 field,
                 text: d.text,
+                local_override,
             });
         }
         Ok(out)
+    }
+
+    /// The items of the patched upstream's feature `name` as the build
+    /// compares them, sorted: those that enable a dev-only dependency left
+    /// out (a shim has no dev-dependencies). `None` when the upstream has no
+    /// such feature. What a fix of [`ManifestField::Feature`] writes.
+    pub fn upstream_feature_items(&self, name: &str) -> Option<Vec<&str>> {
+        let items = self.upstream_model.features.get(name)?;
+        Some(items.iter().map(String::as_str).collect())
     }
 
     /// The `src/lib.rs` a shim of this patched crate needs: the crate-level
@@ -470,5 +495,31 @@ mod tests {
             .compare_shim_manifest(upstream, Path::new("Cargo.toml"))
             .unwrap()
             .is_empty());
+        assert!(!diffs[1].is_local_override());
+        // A shim's `path` dependency keeps its requirement: only its
+        // features differ.
+        let local = shim.replace(
+            "serde = '1.0'",
+            "serde = { path = '../s', features = ['rc'] }",
+        );
+        let diffs = out
+            .compare_shim_manifest(&local, Path::new("Cargo.toml"))
+            .unwrap();
+        assert!(diffs[1].is_local_override(), "{diffs:?}");
+        assert_eq!(
+            diffs[1].text(),
+            "[dependencies] `serde`: features upstream [], the shim [\"rc\"]"
+        );
+    }
+
+    #[test]
+    fn upstream_features_are_given_as_the_build_compares_them() {
+        let upstream = "[package]\nname = 'h'\n[features]\nnightly = ['x', 'bumpalo/a']\nx = []\n\
+                        [dev-dependencies]\nbumpalo = '3'\n";
+        let mut out = Output::empty();
+        out.upstream_model = manifest::model(&crate::toml::parse(upstream).unwrap());
+        assert_eq!(out.upstream_feature_items("nightly"), Some(vec!["x"]));
+        assert_eq!(out.upstream_feature_items("x"), Some(vec![]));
+        assert_eq!(out.upstream_feature_items("none"), None);
     }
 }

@@ -4,12 +4,15 @@
 //! Both stage the patched upstream with the library (`Config::stage`, into a
 //! scratch folder), then derive the shim's manifest from the patched
 //! `Cargo.toml` with a format-preserving editor, so `sync` keeps whatever
-//! the user added: a `[workspace]` table, other metadata, comments.
+//! the user added: a `[workspace]` table, other metadata, comments. What
+//! must agree is the library's rule, the one the shim's build checks
+//! (`Output::compare_shim_manifest`); this module only edits the items it
+//! names (see `mirror_upstream`).
 
 use anyhow::{anyhow, Result};
 use std::path::{Component, Path, PathBuf};
 
-use build_patch::{Config, BUILD_PATCH};
+use build_patch::{Config, ManifestDifference, ManifestField, Output, BUILD_PATCH};
 use toml_edit::{value, Array, DocumentMut, Item, Table};
 
 use crate::shell::Shell;
@@ -186,7 +189,13 @@ pub fn new(shell: &Shell, req: &NewShim<'_>) -> Result<()> {
     metadata.insert("build-patch", Item::Table(meta));
     doc["package"]["metadata"] = Item::Table(metadata);
 
-    mirror_upstream(&mut doc, &upstream, req.rename.is_none(), req.from);
+    mirror_upstream(
+        &mut doc,
+        &upstream,
+        &out,
+        req.from,
+        &abs_dir.join("Cargo.toml"),
+    )?;
     // After the upstream's build-dependencies, if any.
     doc.entry("build-dependencies")
         .or_insert_with(|| Item::Table(Table::new()))
@@ -382,7 +391,7 @@ pub fn sync(shell: &Shell, dir: &Path) -> Result<()> {
     let upstream = read_doc(&out.staged_dir().join("Cargo.toml"))?;
 
     let before = doc.to_string();
-    mirror_upstream(&mut doc, &upstream, info.graph_wide(), &info.from);
+    mirror_upstream(&mut doc, &upstream, &out, &info.from, &manifest_path)?;
     let after = doc.to_string();
     if before != after {
         write(&manifest_path, &after)?;
@@ -466,98 +475,443 @@ fn sync_build_files(
     Ok(changed)
 }
 
-/// Makes the parts of `doc` that decide what Cargo builds say what the
-/// patched upstream manifest says: edition and `links`, `[lib]` name (for a
-/// graph-wide shim) and kind, `[features]`, `[dependencies]` and every
-/// `[target.*.dependencies]`. Items that already agree are left as they are,
-/// with their comments and formatting.
+/// Makes `doc` (a shim's manifest, at `path`) say what the patched upstream
+/// manifest `upstream` says wherever the shim's build compares them. The
+/// library decides what differs (`Output::compare_shim_manifest`); this only
+/// edits the document: each difference is fixed by copying that one item
+/// from `upstream` (or removing it), so what already agrees stays as
+/// written, comments and formatting included. Then the library compares
+/// again, and any difference left (a value where a table belongs, which
+/// this does not write over) is an error that lists them: `new` and `sync`
+/// never report a shim its build would refuse.
+///
+/// Besides, choices of generation the build does not check (`new` writes
+/// them, `sync` keeps them up to date):
+/// - `edition` is written even where the upstream names none (2015): Cargo
+///   warns about a path package without one;
+/// - `build` is the upstream's (the shim's build script sits at the
+///   upstream's path, or is the plain `build.rs`), and so is `rust-version`
+///   when the upstream has one;
+/// - dependencies are copied as [`without_local_paths`] rewrites them, and
+///   those a git upstream names by `path` follow the shim's git reference
+///   ([`follow_git_reference`]).
 fn mirror_upstream(
     doc: &mut DocumentMut,
     upstream: &DocumentMut,
-    graph_wide: bool,
+    out: &Output,
     from: &Upstream,
-) {
-    let upstream = &without_local_paths(upstream, from);
-    let up_package = upstream.get("package");
+    path: &Path,
+) -> Result<()> {
+    let raw = upstream;
+    let upstream = &without_local_paths(raw, from);
+    let compare = |doc: &DocumentMut| {
+        out.compare_shim_manifest(&doc.to_string(), path)
+            .map_err(crate::opaque)
+    };
+    let differences = compare(doc)?;
+    let up_package = upstream.get("package").and_then(Item::as_table_like);
     let up_str = |k: &str| up_package.and_then(|p| p.get(k)).and_then(Item::as_str);
-    let package = doc["package"].as_table_mut().expect("[package] is a table");
-    // An upstream that names no edition is 2015; the shim says so
-    // explicitly (Cargo warns about a path package without an edition).
-    let edition = up_str("edition").unwrap_or("2015");
-    if package.get("edition").and_then(Item::as_str) != Some(edition) {
-        package.insert("edition", value(edition));
-    }
-    set_or_remove(package, "links", up_str("links").map(value));
-    // The shim's build script is the upstream's, at the same path (or the
-    // plain `build.rs` when the upstream has none).
-    set_or_remove(package, "build", up_str("build").map(value));
-    if let Some(rv) = up_str("rust-version") {
-        if package.get("rust-version").and_then(Item::as_str) != Some(rv) {
-            package.insert("rust-version", value(rv));
+    if let Some(package) = doc.get_mut("package").and_then(Item::as_table_like_mut) {
+        let edition_differs = differences
+            .iter()
+            .any(|d| *d.field() == ManifestField::Edition);
+        if edition_differs || !package.contains_key("edition") {
+            package.insert("edition", value(up_str("edition").unwrap_or("2015")));
+        }
+        if differences
+            .iter()
+            .any(|d| *d.field() == ManifestField::Links)
+        {
+            copy_entry(package, up_package, "links");
+        }
+        // Generation choices, not compared by the build: a `build` that is
+        // not a path goes (the shim always has a build script).
+        match up_str("build") {
+            Some(b) if package.get("build").and_then(Item::as_str) != Some(b) => {
+                package.insert("build", value(b));
+            }
+            Some(_) => {}
+            None => {
+                package.remove("build");
+            }
+        }
+        if let Some(rv) = up_str("rust-version") {
+            if package.get("rust-version").and_then(Item::as_str) != Some(rv) {
+                package.insert("rust-version", value(rv));
+            }
         }
     }
-
-    // [lib]: the name only matters for a graph-wide shim (dependents use it);
-    // the path is always the shim's own `src/lib.rs`.
-    let up_lib = upstream.get("lib");
-    let up_name = up_package
-        .and_then(|p| p.get("name"))
-        .and_then(Item::as_str)
-        .unwrap_or("");
-    let lib_name = up_lib
-        .and_then(|l| l.get("name"))
-        .and_then(Item::as_str)
-        .filter(|n| graph_wide && *n != up_name.replace('-', "_"));
-    let proc_macro = ["proc-macro", "proc_macro"]
+    let lib_fields: Vec<&ManifestField> = differences
         .iter()
-        .any(|k| up_lib.and_then(|l| l.get(k)).and_then(Item::as_bool) == Some(true));
-    if lib_name.is_some() || proc_macro || doc.contains_key("lib") {
+        .map(ManifestDifference::field)
+        .filter(|f| matches!(f, ManifestField::LibName | ManifestField::ProcMacro))
+        .collect();
+    if !lib_fields.is_empty() {
+        let up_lib = upstream.get("lib").and_then(Item::as_table_like);
         let lib = doc
             .entry("lib")
-            .or_insert_with(|| Item::Table(Table::new()))
-            .as_table_mut()
-            .expect("[lib] is a table");
-        if graph_wide {
-            set_or_remove(lib, "name", lib_name.map(value));
+            .or_insert_with(|| Item::Table(Table::new()));
+        if let Some(lib) = lib.as_table_like_mut() {
+            for field in lib_fields {
+                if *field == ManifestField::LibName {
+                    copy_entry(lib, up_lib, "name");
+                    continue;
+                }
+                // Written `proc-macro`, however the upstream spells it.
+                lib.remove("proc_macro");
+                let up = up_lib.and_then(|l| l.get("proc-macro").or_else(|| l.get("proc_macro")));
+                match up {
+                    Some(v) => lib.insert("proc-macro", plain(v)),
+                    None => lib.remove("proc-macro"),
+                };
+            }
         }
-        lib.remove("proc_macro");
-        set_or_remove(lib, "proc-macro", proc_macro.then(|| value(true)));
-        if lib.is_empty() {
+        if doc
+            .get("lib")
+            .and_then(Item::as_table_like)
+            .is_some_and(|l| l.is_empty())
+        {
             doc.remove("lib");
         }
     }
-
-    let features = features_without_dev_deps(upstream);
-    mirror_table(doc.as_table_mut(), features.as_ref(), "features", None);
-    mirror_table(
+    let features: Vec<&str> = differences
+        .iter()
+        .filter_map(|d| match d.field() {
+            ManifestField::Feature(name) => Some(name.as_str()),
+            _ => None,
+        })
+        .collect();
+    edit_table(
         doc.as_table_mut(),
-        upstream.get("dependencies"),
-        "dependencies",
-        None,
+        "features",
+        upstream.get("features"),
+        &features,
+        |name, item| {
+            let mut item = plain(item);
+            let counted = out.upstream_feature_items(name).unwrap_or_default();
+            if let Some(items) = item.as_array_mut() {
+                let len = items.len();
+                items.retain(|v| v.as_str().is_some_and(|s| counted.contains(&s)));
+                if items.len() != len {
+                    items.fmt();
+                }
+            }
+            item
+        },
     );
-    // The upstream's build-dependencies compile its build script in the
-    // shim's; the shim's own `build-patch` stays, and so does the table, in
-    // its place. (Old manifests may spell it `build_dependencies`.)
-    mirror_table(
-        doc.as_table_mut(),
-        upstream
-            .get("build-dependencies")
-            .or_else(|| upstream.get("build_dependencies")),
-        "build-dependencies",
-        Some(BUILD_PATCH),
-    );
-
-    // [target.'cfg'.dependencies] and build-dependencies: mirror each; keep
-    // other target tables.
-    for kind in ["dependencies", "build-dependencies"] {
-        mirror_target_tables(doc, upstream, kind);
+    for section in dependency_sections(&differences, upstream) {
+        edit_dependencies(doc, upstream, &section, &differences);
     }
-    if doc
+    follow_git_reference(doc, raw, from);
+    let left = compare(doc)?;
+    if left.is_empty() {
+        return Ok(());
+    }
+    let mut text = format!(
+        "the shim's manifest `{}` does not agree with the patched manifest of `{} {}`, and \
+         the shim's build would refuse it:",
+        path.display(),
+        string_at(upstream, "package", "name", ""),
+        string_at(upstream, "package", "version", "")
+    );
+    for d in &left {
+        text.push_str("\n  - ");
+        text.push_str(d.text());
+    }
+    text.push_str(
+        "\n  help: `new` and `sync` edit only the tables they can read, and write over no \
+         other value: fix these by hand",
+    );
+    Err(anyhow!(text))
+}
+
+/// `parent[key]` as `upstream[key]` says: copied, or removed when the
+/// upstream has none.
+fn copy_entry(
+    parent: &mut dyn toml_edit::TableLike,
+    upstream: Option<&dyn toml_edit::TableLike>,
+    key: &str,
+) {
+    match upstream.and_then(|u| u.get(key)) {
+        Some(item) => {
+            parent.insert(key, plain(item));
+        }
+        None => {
+            parent.remove(key);
+        }
+    }
+}
+
+/// One dependency table of the comparison: build-dependencies or not, of a
+/// target or not, and the names in it that differ.
+struct Section<'a> {
+    build: bool,
+    target: Option<&'a str>,
+    names: Vec<&'a str>,
+}
+
+/// The dependency tables that differ, in the order a new shim writes them:
+/// `[dependencies]`, `[build-dependencies]`, then each target's (in the
+/// upstream's order), normal ones first.
+fn dependency_sections<'a>(
+    differences: &'a [ManifestDifference],
+    upstream: &DocumentMut,
+) -> Vec<Section<'a>> {
+    let mut out: Vec<Section<'a>> = Vec::new();
+    for d in differences {
+        let ManifestField::Dependency {
+            build,
+            target,
+            name,
+        } = d.field()
+        else {
+            continue;
+        };
+        let target = target.as_deref();
+        match out
+            .iter_mut()
+            .find(|s| s.build == *build && s.target == target)
+        {
+            Some(s) => s.names.push(name),
+            None => out.push(Section {
+                build: *build,
+                target,
+                names: vec![name],
+            }),
+        }
+    }
+    let up_targets: Vec<String> = upstream
         .get("target")
         .and_then(Item::as_table_like)
-        .is_some_and(|t| t.is_empty())
-    {
-        doc.remove("target");
+        .map(|t| t.iter().map(|(k, _)| k.to_string()).collect())
+        .unwrap_or_default();
+    out.sort_by_key(|s| {
+        let place = s.target.map(|t| up_targets.iter().position(|u| u == t));
+        (s.target.is_some(), s.target.is_some() && s.build, place)
+    });
+    out
+}
+
+/// The spellings of a dependency table: the build's comparison reads both
+/// of build-dependencies (the later one winning, as here), Cargo prefers the
+/// first.
+fn spellings(build: bool) -> &'static [&'static str] {
+    if build {
+        &["build-dependencies", "build_dependencies"]
+    } else {
+        &["dependencies"]
+    }
+}
+
+/// Fixes the dependencies of `section` in `doc` from `upstream`. A
+/// build-dependency goes in the table of the shim that holds it (or its
+/// `build-patch`), else in `[build-dependencies]`; a dependency the shim
+/// takes from a local copy keeps where it comes from.
+fn edit_dependencies(
+    doc: &mut DocumentMut,
+    upstream: &DocumentMut,
+    section: &Section<'_>,
+    differences: &[ManifestDifference],
+) {
+    let spellings = spellings(section.build);
+    let up_parent = match section.target {
+        None => Some(upstream.as_table()),
+        Some(t) => upstream
+            .get("target")
+            .and_then(|targets| targets.get(t))
+            .and_then(Item::as_table),
+    };
+    let up_tables: Vec<(Option<&Item>, &str)> = spellings
+        .iter()
+        .map(|k| (up_parent.and_then(|p| p.get(k)), *k))
+        .collect();
+    let parent = match section.target {
+        None => Some(doc.as_table_mut()),
+        Some(t) => doc
+            .entry("target")
+            .or_insert_with(implicit_table)
+            .as_table_mut()
+            .and_then(|targets| {
+                targets
+                    .entry(t)
+                    .or_insert_with(implicit_table)
+                    .as_table_mut()
+            }),
+    };
+    let Some(parent) = parent else { return };
+    // The upstream's order, for what a new table gets.
+    let up_names: Vec<&str> = up_tables
+        .iter()
+        .filter_map(|(t, _)| t.and_then(Item::as_table_like))
+        .flat_map(|t| t.iter().map(|(k, _)| k))
+        .collect();
+    let mut names = section.names.clone();
+    names.sort_by_key(|n| up_names.iter().position(|u| u == n));
+    // Each name in one table of the shim: the last spelling that holds it,
+    // else the one that holds `build-patch`, else the first there is.
+    let holds = |parent: &Table, k: &str, name: &str| {
+        parent
+            .get(k)
+            .and_then(Item::as_table_like)
+            .is_some_and(|t| t.contains_key(name))
+    };
+    let home = spellings
+        .iter()
+        .rev()
+        .find(|k| holds(parent, k, BUILD_PATCH))
+        .or_else(|| spellings.iter().find(|k| parent.contains_key(k)))
+        .unwrap_or(&spellings[0]);
+    for name in &names {
+        let table = spellings
+            .iter()
+            .rev()
+            .find(|k| holds(parent, k, name))
+            .unwrap_or(home);
+        for other in spellings.iter().filter(|k| *k != table) {
+            if let Some(t) = parent.get_mut(other).and_then(Item::as_table_like_mut) {
+                t.remove(name);
+            }
+        }
+        let local = differences.iter().any(|d| {
+            d.is_local_override()
+                && matches!(d.field(), ManifestField::Dependency { build, target, name: n }
+                    if *build == section.build && target.as_deref() == section.target && n == name)
+        });
+        let one = [*name];
+        let mine = parent.get(table).and_then(|t| t.get(name)).cloned();
+        edit_table(
+            parent,
+            table,
+            pick(&up_tables, name),
+            &one,
+            |_, up| match mine.as_ref().filter(|_| local) {
+                Some(mine) => keep_source(mine, up),
+                None => plain(up),
+            },
+        );
+    }
+    for k in spellings {
+        if parent
+            .get(k)
+            .and_then(Item::as_table_like)
+            .is_some_and(|t| t.is_empty())
+        {
+            parent.remove(k);
+        }
+    }
+    if section.target.is_some() {
+        let targets = doc.get_mut("target").and_then(Item::as_table_like_mut);
+        if let Some(targets) = targets {
+            let target = section.target.unwrap_or_default();
+            if targets
+                .get(target)
+                .and_then(Item::as_table_like)
+                .is_some_and(|t| t.is_empty())
+            {
+                targets.remove(target);
+            }
+            if targets.is_empty() {
+                doc.remove("target");
+            }
+        }
+    }
+}
+
+/// The upstream table that has `name`: the last spelling that does (the one
+/// the build's comparison reads), else the first.
+fn pick<'a>(tables: &[(Option<&'a Item>, &str)], name: &str) -> Option<&'a Item> {
+    tables
+        .iter()
+        .rev()
+        .find(|(t, _)| t.and_then(|t| t.get(name)).is_some())
+        .or(tables.first())
+        .and_then(|(t, _)| *t)
+}
+
+fn implicit_table() -> Item {
+    let mut t = Table::new();
+    t.set_implicit(true);
+    Item::Table(t)
+}
+
+/// The keys of a dependency that say where it comes from; those the build
+/// does not compare for a local copy.
+const SOURCE_KEYS: &[&str] = &[
+    "path",
+    "git",
+    "branch",
+    "tag",
+    "rev",
+    "version",
+    "package",
+    "registry",
+    "registry-index",
+];
+
+/// The shim's `mine` (a local copy) with every key but where it comes from
+/// as `up` says.
+fn keep_source(mine: &Item, up: &Item) -> Item {
+    let mut item = mine.clone();
+    let Some(t) = item.as_table_like_mut() else {
+        return plain(up);
+    };
+    let stale: Vec<String> = t
+        .iter()
+        .map(|(k, _)| k.to_string())
+        .filter(|k| !SOURCE_KEYS.contains(&k.as_str()))
+        .collect();
+    for k in stale {
+        t.remove(&k);
+    }
+    if let Some(up) = up.as_table_like() {
+        for (k, v) in up.iter().filter(|(k, _)| !SOURCE_KEYS.contains(k)) {
+            t.insert(k, plain(v));
+        }
+    }
+    if let Some(t) = item.as_inline_table_mut() {
+        t.fmt();
+    }
+    item
+}
+
+/// Makes the entries `names` of the table `parent[key]` say what the
+/// upstream table `upstream` says: written by `write` (from the upstream's
+/// entry), in the upstream's order, or removed when it has none. Entries not in `names` are not touched; a table made
+/// here goes after the others, and one left empty goes. Nothing happens
+/// when `parent[key]` is there but not a table.
+fn edit_table(
+    parent: &mut Table,
+    key: &str,
+    upstream: Option<&Item>,
+    names: &[&str],
+    write: impl Fn(&str, &Item) -> Item,
+) {
+    let up = upstream.and_then(Item::as_table_like);
+    let mut new: Vec<(&str, Item)> = Vec::new();
+    if let Some(up) = up {
+        for (k, v) in up.iter().filter(|(k, _)| names.contains(k)) {
+            new.push((k, write(k, v)));
+        }
+    }
+    if !parent.contains_key(key) {
+        if new.is_empty() {
+            return;
+        }
+        parent.insert(key, Item::Table(Table::new()));
+    }
+    let Some(table) = parent.get_mut(key).and_then(Item::as_table_like_mut) else {
+        return;
+    };
+    for name in names {
+        if !up.is_some_and(|up| up.contains_key(name)) {
+            table.remove(name);
+        }
+    }
+    for (k, v) in new {
+        table.insert(k, v);
+    }
+    if table.is_empty() {
+        parent.remove(key);
     }
 }
 
@@ -612,187 +966,64 @@ fn without_local_paths(upstream: &DocumentMut, from: &Upstream) -> DocumentMut {
     doc
 }
 
-/// The upstream `[features]` without the items that enable dev-dependencies
-/// (`bumpalo/allocator_api` where bumpalo is only a dev-dependency): Cargo
-/// allows them in a registry crate, for its own tests, but a shim has no
-/// dev-dependencies. The build-time check drops them the same way.
-fn features_without_dev_deps(upstream: &DocumentMut) -> Option<Item> {
-    let mut features = upstream.get("features")?.clone();
-    let names = |key: &str| -> Vec<String> {
-        let mut out: Vec<String> = Vec::new();
-        let mut add = |t: Option<&Item>| {
-            if let Some(t) = t.and_then(Item::as_table_like) {
-                out.extend(t.iter().map(|(k, _)| k.to_string()));
-            }
-        };
-        add(upstream.get(key));
-        if let Some(targets) = upstream.get("target").and_then(Item::as_table_like) {
-            for (_, t) in targets.iter() {
-                add(t.get(key));
-            }
-        }
-        out
+/// Points the dependencies that the git upstream `upstream` names by `path`
+/// (packages of its repository, which the shim names by `git`) at the
+/// shim's reference, where the shim names them in the same repository: a
+/// generation choice (the build does not compare where a `git` dependency
+/// comes from), so that `upgrade --tag` moves them with the shim.
+fn follow_git_reference(doc: &mut DocumentMut, upstream: &DocumentMut, from: &Upstream) {
+    let Upstream::Git { url, .. } = from else {
+        return;
     };
-    let normal: Vec<String> = ["dependencies", "build-dependencies", "build_dependencies"]
-        .iter()
-        .flat_map(|k| names(k))
-        .collect();
-    let dev_only: Vec<String> = ["dev-dependencies", "dev_dependencies"]
-        .iter()
-        .flat_map(|k| names(k))
-        .filter(|d| !normal.contains(d))
-        .collect();
-    if let Some(table) = features.as_table_like_mut() {
-        for (_, enables) in table.iter_mut() {
-            if let Some(array) = enables.as_array_mut() {
-                array.retain(|v| {
-                    let item = v.as_str().unwrap_or("");
-                    let dep = item
-                        .strip_prefix("dep:")
-                        .or_else(|| item.split_once('/').map(|(d, _)| d.trim_end_matches('?')));
-                    !dep.is_some_and(|d| dev_only.iter().any(|x| x == d))
-                });
+    let mut parents: Vec<(Option<String>, &Table)> = vec![(None, upstream.as_table())];
+    if let Some(targets) = upstream.get("target").and_then(Item::as_table) {
+        for (t, item) in targets.iter() {
+            if let Some(table) = item.as_table() {
+                parents.push((Some(t.to_string()), table));
             }
         }
     }
-    Some(features)
-}
-
-/// Mirrors `[target.*.KIND]` of `upstream` into `doc`.
-fn mirror_target_tables(doc: &mut DocumentMut, upstream: &DocumentMut, kind: &str) {
-    let up_targets: Vec<(String, Item)> = upstream
-        .get("target")
-        .and_then(Item::as_table_like)
-        .map(|t| {
-            t.iter()
-                .filter_map(|(k, v)| {
-                    v.get(kind)
-                        .or_else(|| v.get(kind.replace('-', "_")))
-                        .map(|d| (k.to_string(), d.clone()))
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    if let Some(targets) = doc.get_mut("target").and_then(Item::as_table_like_mut) {
-        let keys: Vec<String> = targets.iter().map(|(k, _)| k.to_string()).collect();
-        for k in keys {
-            if !up_targets.iter().any(|(t, _)| *t == k) {
-                if let Some(t) = targets.get_mut(&k).and_then(Item::as_table_like_mut) {
-                    t.remove(kind);
-                    if t.is_empty() {
-                        targets.remove(&k);
-                    }
+    for (target, up) in parents {
+        for kind in ["dependencies", "build-dependencies", "build_dependencies"] {
+            let Some(deps) = up.get(kind).and_then(Item::as_table_like) else {
+                continue;
+            };
+            for (name, dep) in deps.iter() {
+                if dep.get("path").is_none() {
+                    continue;
+                }
+                let parent = match &target {
+                    None => Some(doc.as_item_mut()),
+                    Some(t) => doc.get_mut("target").and_then(|ts| ts.get_mut(t)),
+                };
+                let mine = parent
+                    .and_then(|p| p.get_mut(kind))
+                    .and_then(|d| d.get_mut(name))
+                    .and_then(Item::as_table_like_mut);
+                let Some(mine) = mine else { continue };
+                let same_repo = mine
+                    .get("git")
+                    .and_then(Item::as_str)
+                    .is_some_and(|g| build_patch::same_git_url(g, url));
+                let keys = from.metadata_keys();
+                let pinned = keys
+                    .iter()
+                    .all(|(k, v)| mine.get(k).and_then(Item::as_str) == Some(*v))
+                    && ["branch", "tag", "rev"]
+                        .iter()
+                        .all(|k| mine.contains_key(k) == keys.iter().any(|(key, _)| key == k));
+                if !same_repo || pinned {
+                    continue;
+                }
+                for k in ["branch", "tag", "rev"] {
+                    mine.remove(k);
+                }
+                for (k, v) in keys.into_iter().skip(1) {
+                    mine.insert(k, value(v));
                 }
             }
         }
     }
-    if !up_targets.is_empty() {
-        let targets = doc
-            .entry("target")
-            .or_insert_with(|| {
-                let mut t = Table::new();
-                t.set_implicit(true);
-                Item::Table(t)
-            })
-            .as_table_mut()
-            .expect("[target] is a table");
-        for (k, deps) in up_targets {
-            let t = targets
-                .entry(&k)
-                .or_insert_with(|| {
-                    let mut t = Table::new();
-                    t.set_implicit(true);
-                    Item::Table(t)
-                })
-                .as_table_mut()
-                .expect("target table");
-            mirror_table(t, Some(&deps), kind, None);
-        }
-    }
-}
-
-/// Makes `parent[key]` hold the entries of `upstream`, keeping entries whose
-/// value already agrees (and their decoration) untouched, and the entry
-/// named `keep` whatever the upstream says. An existing table stays where it
-/// is in the document, unless nothing is left in it.
-fn mirror_table(parent: &mut Table, upstream: Option<&Item>, key: &str, keep: Option<&str>) {
-    let up = upstream
-        .and_then(Item::as_table_like)
-        .filter(|up| !up.is_empty());
-    let Some(table) = parent.get_mut(key).and_then(Item::as_table_like_mut) else {
-        if let Some(up) = up {
-            let mut table = Table::new();
-            for (k, v) in up.iter() {
-                table.insert(k, plain(v));
-            }
-            parent.insert(key, Item::Table(table));
-        }
-        return;
-    };
-    let stale: Vec<String> = table
-        .iter()
-        .filter(|(k, _)| Some(*k) != keep && !up.is_some_and(|up| up.contains_key(k)))
-        .map(|(k, _)| k.to_string())
-        .collect();
-    for k in stale {
-        table.remove(&k);
-    }
-    let Some(up) = up else {
-        if table.is_empty() {
-            parent.remove(key);
-        }
-        return;
-    };
-    for (k, v) in up.iter() {
-        let same = table.get(k).is_some_and(|mine| same_value(mine, v));
-        if !same {
-            table.insert(k, plain(v));
-        }
-    }
-}
-
-/// Whether two items hold the same data, whatever their formatting.
-fn same_value(a: &Item, b: &Item) -> bool {
-    canonical_item(a) == canonical_item(b)
-}
-
-/// A text that is the same for equal data: table keys sorted, no decoration.
-fn canonical_item(item: &Item) -> String {
-    match item {
-        Item::Value(v) => canonical_value(v),
-        Item::Table(t) => canonical_table(t.iter().map(|(k, v)| (k, canonical_item(v)))),
-        Item::ArrayOfTables(a) => {
-            let parts: Vec<String> = a
-                .iter()
-                .map(|t| canonical_table(t.iter().map(|(k, v)| (k, canonical_item(v)))))
-                .collect();
-            format!("[{}]", parts.join(","))
-        }
-        Item::None => String::new(),
-    }
-}
-
-fn canonical_value(v: &toml_edit::Value) -> String {
-    use toml_edit::Value as V;
-    match v {
-        V::String(s) => format!("{:?}", s.value()),
-        V::Integer(i) => i.value().to_string(),
-        V::Float(f) => f.value().to_string(),
-        V::Boolean(b) => b.value().to_string(),
-        V::Datetime(d) => d.value().to_string(),
-        V::Array(a) => {
-            let parts: Vec<String> = a.iter().map(canonical_value).collect();
-            format!("[{}]", parts.join(","))
-        }
-        V::InlineTable(t) => canonical_table(t.iter().map(|(k, v)| (k, canonical_value(v)))),
-    }
-}
-
-fn canonical_table<'a>(entries: impl Iterator<Item = (&'a str, String)>) -> String {
-    let mut entries: Vec<(&str, String)> = entries.collect();
-    entries.sort();
-    let parts: Vec<String> = entries.iter().map(|(k, v)| format!("{k:?}={v}")).collect();
-    format!("{{{}}}", parts.join(","))
 }
 
 /// `item` as a plain value: tables become inline tables, decoration dropped.
@@ -807,19 +1038,6 @@ fn plain(item: &Item) -> Item {
         v.decor_mut().clear();
     }
     item
-}
-
-fn set_or_remove(table: &mut Table, key: &str, item: Option<Item>) {
-    match item {
-        Some(new) => {
-            if !table.get(key).is_some_and(|old| same_value(old, &new)) {
-                table.insert(key, new);
-            }
-        }
-        None => {
-            table.remove(key);
-        }
-    }
 }
 
 use crate::fs::write_creating as write;
@@ -882,9 +1100,40 @@ mod tests {
         s.parse().unwrap()
     }
 
-    /// `shim` mirroring the crates.io upstream `up`; its text.
-    fn mirrored(shim: &mut DocumentMut, up: &DocumentMut, graph_wide: bool) -> String {
-        mirror_upstream(shim, up, graph_wide, &Upstream::CratesIo);
+    /// `shim` mirroring the crates.io upstream manifest `up`; its text.
+    fn mirrored(shim: &mut DocumentMut, up: &str) -> String {
+        mirrored_from(shim, up, &Upstream::CratesIo)
+    }
+
+    /// `shim` mirroring the upstream manifest `up` from `from`, staged from a
+    /// local copy by the library (so compared as the build compares it); its
+    /// text.
+    fn mirrored_from(shim: &mut DocumentMut, up: &str, from: &Upstream) -> String {
+        let src = tempfile::tempdir().unwrap();
+        let file = |rel: &str, text: &str| {
+            let path = src.path().join(rel);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        };
+        file("Cargo.toml", up);
+        file("src/lib.rs", "");
+        let up_doc = doc(up);
+        if let Some(script) = up_doc["package"].get("build").and_then(Item::as_str) {
+            file(script, "fn main() {}\n");
+        }
+        let out_dir = tempfile::tempdir().unwrap();
+        let mut cfg = Config::new();
+        cfg.upstream(
+            &string_at(&up_doc, "package", "name", ""),
+            &string_at(&up_doc, "package", "version", ""),
+        )
+        .source(src.path())
+        .manifest_dir(src.path())
+        .out_dir(out_dir.path())
+        .cargo_directives(false);
+        let out = cfg.stage().unwrap();
+        let staged = read_doc(&out.staged_dir().join("Cargo.toml")).unwrap();
+        mirror_upstream(shim, &staged, &out, from, Path::new("Cargo.toml")).unwrap();
         shim.to_string()
     }
 
@@ -892,12 +1141,10 @@ mod tests {
     fn mirroring_build_dependencies_keeps_build_patch() {
         let mut shim = doc("[package]\nname = \"s\"\nversion = \"1.0.0\"\n\n\
              [build-dependencies]\nbuild-patch = { path = \"../bp\" }\nstale = \"1\"\n");
-        let up = doc(
-            "[package]\nname = \"s\"\nversion = \"1.0.0\"\nbuild = \"build/main.rs\"\n\
+        let up = "[package]\nname = \"s\"\nversion = \"1.0.0\"\nbuild = \"build/main.rs\"\n\
              [build_dependencies]\ncc = \"1.0\"\n\
-             [target.'cfg(windows)'.build-dependencies]\nvcpkg = \"0.2\"\n",
-        );
-        let text = mirrored(&mut shim, &up, true);
+             [target.'cfg(windows)'.build-dependencies]\nvcpkg = \"0.2\"\n";
+        let text = mirrored(&mut shim, up);
         assert_contains(
             &text,
             &[
@@ -914,7 +1161,7 @@ mod tests {
     fn paths_left_by_old_publishes_are_dropped() {
         // commoncrypto 0.2.0, as published in 2016.
         let mut shim = doc("[package]\nname = \"commoncrypto\"\nversion = \"0.2.0\"\n");
-        let up = doc(r#"[package]
+        let up = r#"[package]
 name = "commoncrypto"
 version = "0.2.0"
 [dependencies]
@@ -922,8 +1169,8 @@ commoncrypto-sys = { version = "0.2.0", path = "../commoncrypto-sys" }
 [target.'cfg(unix)'.dependencies.sib]
 version = "1"
 path = "../sib"
-"#);
-        let text = mirrored(&mut shim, &up, true);
+"#;
+        let text = mirrored(&mut shim, up);
         assert_contains(&text, &["commoncrypto-sys = { version = \"0.2.0\" }"]);
         assert_lacks(&text, &["path"]);
     }
@@ -943,7 +1190,7 @@ gone = "1"
 
 [workspace]
 "#);
-        let up = doc(r#"[package]
+        let up = r#"[package]
 name = "foo"
 version = "1.0.0"
 edition = "2021"
@@ -959,8 +1206,8 @@ optional = true
 libc = "0.2"
 [dev-dependencies]
 x = "1"
-"#);
-        let text = mirrored(&mut shim, &up, true);
+"#;
+        let text = mirrored(&mut shim, up);
         assert!(text.starts_with("# my comment"), "{text}");
         assert_contains(
             &text,
@@ -977,8 +1224,7 @@ x = "1"
         // Mirroring twice changes nothing.
         let again = {
             let mut d = doc(&text);
-            mirror_upstream(&mut d, &up, true, &Upstream::CratesIo);
-            d.to_string()
+            mirrored(&mut d, up)
         };
         assert_eq!(again, text);
     }
@@ -1008,19 +1254,19 @@ build-patch = "0.1"   # a comment
 [lints.rust]
 unsafe_code = "forbid"
 "#;
-        let up = doc(r#"[package]
+        let up = r#"[package]
 name = "shlex"
 version = "1.1.0"
 [features]
 default = ["std"]
 std = []
-"#);
+"#;
         let mut shim = doc(before);
-        mirror_upstream(&mut shim, &up, false, &Upstream::CratesIo);
+        mirrored(&mut shim, up);
         assert_eq!(shim.to_string(), before);
         // A later edition upstream still replaces it.
-        let up = doc("[package]\nname = \"shlex\"\nversion = \"1.1.0\"\nedition = \"2018\"\n");
-        let text = mirrored(&mut shim, &up, false);
+        let up = "[package]\nname = \"shlex\"\nversion = \"1.1.0\"\nedition = \"2018\"\n";
+        let text = mirrored(&mut shim, up);
         assert_contains(
             &text,
             &[
@@ -1033,17 +1279,14 @@ std = []
 
     #[test]
     fn a_git_upstream_s_path_dependencies_name_its_repository() {
-        let up = doc(
-            "[package]\nname = \"bar\"\nversion = \"0.3.0\"\n[dependencies]\n\
-             foo = { path = \"../foo\", version = \"1.0.0\" }\nbaz = { path = \"../baz\" }\n",
-        );
+        let up = "[package]\nname = \"bar\"\nversion = \"0.3.0\"\n[dependencies]\n\
+             foo = { path = \"../foo\", version = \"1.0.0\" }\nbaz = { path = \"../baz\" }\n";
         let git = Upstream::Git {
             url: "file:///r".into(),
             reference: Some(("tag".into(), "v1".into())),
         };
         let mut shim = doc("[package]\nname = \"bar\"\nversion = \"0.3.0\"\n");
-        mirror_upstream(&mut shim, &up, true, &git);
-        let text = shim.to_string();
+        let text = mirrored_from(&mut shim, up, &git);
         assert_contains(
             &text,
             &[
@@ -1053,7 +1296,7 @@ std = []
         );
         // From a registry, a published path is dropped where a version is.
         let mut shim = doc("[package]\nname = \"bar\"\nversion = \"0.3.0\"\n");
-        let text = mirrored(&mut shim, &up, true);
+        let text = mirrored(&mut shim, up);
         assert_contains(
             &text,
             &[

@@ -359,3 +359,241 @@ fn new_from_a_subdirectory_writes_under_the_root_and_words_the_wiring_for_the_ma
     assert!(ok, "{out}");
     assert_contains(&out, &["replace the `rich` dependency of `Cargo.toml` (and of each other package whose own code should see the patch):\n\n    rich = { package = \"rich-patched\", path = \"patched/rich3\" }"]);
 }
+
+/// The shim `patched/NAME` wired graph-wide, with `main` printing `exprs`.
+fn wire(env: &TestEnv, name: &str, exprs: &[&str]) -> std::path::PathBuf {
+    app(
+        env,
+        &format!("{name} = \"1\""),
+        &format!("[patch.crates-io]\n{name} = {{ path = \"patched/{name}\" }}"),
+    );
+    env.main_printing(exprs);
+    env.ws.join(format!("patched/{name}/Cargo.toml"))
+}
+
+fn read(path: &std::path::Path) -> String {
+    std::fs::read_to_string(path).unwrap()
+}
+
+/// The build refuses the shim in `patched/DIR`, saying `line`; then `sync`
+/// updates it.
+#[track_caller]
+fn build_refuses_then_sync_updates(env: &TestEnv, dir: &str, line: &str) {
+    let run = env.fails(&["build"]);
+    assert_contains(&run.stderr, &[line]);
+    let out = support::cli::ok(env, &["sync", &format!("patched/{dir}")]);
+    assert_contains(&out, &["Updated"]);
+}
+
+#[test]
+fn sync_fixes_what_the_build_reads_from_an_underscored_build_dependencies_table() {
+    // Cargo still reads `[build_dependencies]` (before edition 2024), and so
+    // does the build's comparison: a stale entry there is one `sync` removes.
+    let env = TestEnv::new();
+    env.publish(&Package::lib(
+        "helper",
+        "1.0.0",
+        "pub fn value() -> u32 { 7 }\n",
+    ));
+    env.publish(&Package::lib("plain", "1.0.0", "pub fn v() -> u32 { 1 }\n"));
+    support::cli::new_shim(&env, "plain@1.0.0");
+    let manifest = wire(&env, "plain", &["plain::v()"]);
+    env.assert_prints("1\n");
+    support::cli::replace_in(
+        &manifest,
+        "[build-dependencies]\n",
+        "[build_dependencies]\nhelper = \"1\"\n",
+    );
+    build_refuses_then_sync_updates(
+        &env,
+        "plain",
+        "[build-dependencies] `helper`: not in the upstream",
+    );
+    let text = read(&manifest);
+    assert_contains(&text, &["[build_dependencies]\nbuild-patch = "]);
+    support::assert_lacks(&text, &["helper"]);
+    env.assert_prints("1\n");
+}
+
+#[test]
+fn sync_keeps_a_dependency_the_shim_takes_from_a_local_copy() {
+    // The build does not compare the requirement or package of a `path`
+    // dependency (a deliberate override): `sync` keeps it, and fixes what the
+    // build does compare.
+    let env = TestEnv::new();
+    env.publish(&Package::lib("base", "0.8.0", "pub const V: u32 = 8;\n").feature("extra", &[]));
+    let manifest = "[package]\nname = \"uses-base\"\nversion = \"1.0.0\"\nedition = \"2021\"\n\n\
+                    [dependencies]\nbase = \"0.8\"\n";
+    env.publish(
+        &Package::new("uses-base", "1.0.0")
+            .file("Cargo.toml", manifest)
+            .file("src/lib.rs", "pub fn v() -> u32 { base::V }\n"),
+    );
+    env.file(
+        "local/base/Cargo.toml",
+        "[package]\nname = \"base\"\nversion = \"0.8.5\"\nedition = \"2021\"\n\
+         [features]\nextra = []\n",
+    );
+    env.file(
+        "local/base/src/lib.rs",
+        "pub const V: u32 = if cfg!(feature = \"extra\") { 81 } else { 85 };\n",
+    );
+    support::cli::new_shim(&env, "uses-base@1.0.0");
+    let shim = wire(&env, "uses-base", &["uses_base::v()"]);
+    support::cli::replace_in(
+        &shim,
+        "base = \"0.8\"",
+        "base = { path = \"../../local/base\" } # mine",
+    );
+    env.assert_prints("85\n");
+    let before = read(&shim);
+    let out = support::cli::ok(&env, &["sync", "patched/uses-base"]);
+    assert_contains(&out, &["Fresh"]);
+    assert_eq!(read(&shim), before);
+
+    // A patch asks for a feature of `base`: `sync` adds it, keeping the path.
+    env.file(
+        "patches/extra.patch",
+        &unified_diff(
+            "Cargo.toml",
+            manifest,
+            &manifest.replace("\"0.8\"", "{ version = \"0.8\", features = [\"extra\"] }"),
+        ),
+    );
+    support::cli::replace_in(
+        &shim,
+        "patches = []",
+        "patches = [\"../../patches/extra.patch\"]",
+    );
+    build_refuses_then_sync_updates(
+        &env,
+        "uses-base",
+        "[dependencies] `base`: features upstream [\"extra\"], the shim []",
+    );
+    assert_contains(
+        &read(&shim),
+        &["base = { path = \"../../local/base\", features = [\"extra\"] } # mine"],
+    );
+    env.assert_prints("81\n");
+}
+
+#[test]
+fn sync_is_fresh_when_the_shim_says_the_same_in_other_words() {
+    // What the build accepts, `sync` leaves as written: a requirement with
+    // `^`, features in another order, another spelling of a key.
+    let env = TestEnv::new();
+    env.publish(&Package::lib("base", "0.8.0", "pub const V: u32 = 8;\n"));
+    env.publish(
+        &Package::lib("multi", "1.0.0", "pub fn v() -> u32 { base::V }\n")
+            .dep_full(Dep::new("base", "0.8").no_default_features())
+            .feature("both", &["a", "b"])
+            .feature("a", &[])
+            .feature("b", &[]),
+    );
+    support::cli::new_shim(&env, "multi@1.0.0");
+    let shim = wire(&env, "multi", &["multi::v()"]);
+    let text = read(&shim);
+    let reworded = text
+        .replace("both = [\"a\", \"b\"]", "both = [\"b\", \"a\"] # mine")
+        .replace("version = \"0.8\"", "version = \"^0.8\"")
+        .replace("default-features = false", "default_features = false");
+    assert_ne!(reworded, text);
+    std::fs::write(&shim, &reworded).unwrap();
+    env.assert_prints("8\n");
+    let out = support::cli::ok(&env, &["sync", "patched/multi"]);
+    assert_contains(&out, &["Fresh"]);
+    assert_eq!(read(&shim), reworded);
+}
+
+#[test]
+fn sync_fails_listing_what_it_cannot_make_agree() {
+    // `features` that is not a table: `sync` does not write over what it
+    // cannot read, and says what the build would still refuse.
+    let env = TestEnv::new();
+    env.publish(&Package::lib("feat", "1.0.0", "").feature("a", &[]));
+    support::cli::new_shim(&env, "feat@1.0.0");
+    let dir = env.ws.join("patched/feat");
+    support::cli::replace_in(&dir.join("Cargo.toml"), "[features]\na = []\n", "");
+    let text = read(&dir.join("Cargo.toml"));
+    std::fs::write(
+        dir.join("Cargo.toml"),
+        text.replacen("[package]\n", "features = \"a\"\n[package]\n", 1),
+    )
+    .unwrap();
+    let out = support::cli::fails_changing_nothing(
+        &env,
+        &dir,
+        &["sync", "patched/feat"],
+        &[
+            "does not agree with the patched manifest of `feat 1.0.0`",
+            "\n  - [features] `a`: missing in the shim (upstream: [])",
+        ],
+    );
+    support::assert_lacks(&out, &["Fresh", "Updated"]);
+}
+
+#[test]
+fn sync_moves_a_git_shims_sibling_dependencies_to_its_reference() {
+    // A generation choice, not a build check: the packages a git upstream
+    // names by `path` come from the shim's repository at the shim's tag.
+    let env = TestEnv::new();
+    env.allow_file_fetches("");
+    let repo = env.git_repo(
+        "tools",
+        &[
+            ("Cargo.toml", "[workspace]\nmembers = [\"foo\", \"bar\"]\n"),
+            (
+                "foo/Cargo.toml",
+                "[package]\nname = \"foo\"\nversion = \"1.0.0\"\nedition = \"2021\"\n",
+            ),
+            ("foo/src/lib.rs", ""),
+            (
+                "bar/Cargo.toml",
+                "[package]\nname = \"bar\"\nversion = \"0.3.0\"\nedition = \"2021\"\n\
+                 [dependencies]\nfoo = { path = \"../foo\", version = \"1.0.0\" }\n",
+            ),
+            ("bar/src/lib.rs", ""),
+        ],
+    );
+    let url = repo.url();
+    env.app(&format!("bar = {{ git = {url:?}, tag = \"v3\" }}"), "");
+    repo.git(&["tag", "v3"]);
+    repo.git(&["tag", "v4"]);
+    let root = repo_root().display().to_string();
+    let args = ["new", "bar@0.3.0", "--git", &url, "--tag", "v3"];
+    support::cli::ok(&env, &[&args[..], &["--build-patch-path", &root]].concat());
+    let shim = env.ws.join("patched/bar/Cargo.toml");
+    let pinned =
+        |tag: &str| format!("foo = {{ version = \"1.0.0\", git = \"{url}\", tag = \"{tag}\" }}");
+    assert_contains(&read(&shim), &[&pinned("v3")]);
+    support::cli::replace_in(&shim, "tag = \"v3\"\n", "tag = \"v4\"\n");
+    let out = support::cli::ok(&env, &["sync", "patched/bar"]);
+    assert_contains(&out, &["Updated"]);
+    assert_contains(&read(&shim), &[&pinned("v4")]);
+    let out = support::cli::ok(&env, &["sync", "patched/bar"]);
+    assert_contains(&out, &["Fresh"]);
+}
+
+#[test]
+fn new_mirrors_both_spellings_of_an_old_manifests_build_dependencies() {
+    // The build's comparison reads `[build-dependencies]` and
+    // `[build_dependencies]` together; so does what `new` writes.
+    let env = TestEnv::new();
+    env.publish(&Package::lib("cc", "1.0.0", ""));
+    env.publish(&Package::lib("helper", "1.0.0", ""));
+    let manifest = "[package]\nname = \"old\"\nversion = \"1.0.0\"\nedition = \"2018\"\n\n\
+                    [build-dependencies]\ncc = \"1.0\"\n\n[build_dependencies]\nhelper = \"1\"\n";
+    env.publish(
+        &Package::new("old", "1.0.0")
+            .file("Cargo.toml", manifest)
+            .file("src/lib.rs", "pub fn v() -> u32 { 3 }\n")
+            .file("build.rs", "fn main() {}\n"),
+    );
+    support::cli::new_shim(&env, "old@1.0.0");
+    let shim = wire(&env, "old", &["old::v()"]);
+    assert_contains(
+        &read(&shim),
+        &["[build-dependencies]\ncc = \"1.0\"\nhelper = \"1\"\nbuild-patch = "],
+    );
+    env.assert_prints("3\n");
+}
