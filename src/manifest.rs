@@ -118,27 +118,19 @@ pub(crate) fn model(doc: &Table) -> Model {
     };
     let name = s(&["package", "name"]).unwrap_or_default();
     let lib_name = s(&["lib", "name"]).unwrap_or_else(|| underscored(&name));
-    let proc_macro = ["proc-macro", "proc_macro"]
-        .iter()
-        .any(|k| toml::get(doc, &["lib", k]).and_then(Value::as_bool) == Some(true));
+    let proc_macro = match doc.get("lib") {
+        Some(Value::Table(lib)) => {
+            spelled(lib, "proc-macro").and_then(Value::as_bool) == Some(true)
+        }
+        _ => false,
+    };
     let mut deps = Map::new();
     for kind in [DepKind::Normal, DepKind::Build] {
-        fn tables(t: &Table, kind: DepKind) -> Vec<Option<&Value>> {
-            let mut v = vec![t.get(kind.table())];
-            if kind == DepKind::Build {
-                v.push(t.get("build_dependencies"));
-            }
-            v
-        }
-        for table in tables(doc, kind) {
-            read_deps(table, kind, None, &mut deps);
-        }
+        read_deps(spelled(doc, kind.table()), kind, None, &mut deps);
         if let Some(Value::Table(targets)) = doc.get("target") {
-            for (target, table) in targets {
-                if let Value::Table(table) = table {
-                    for t in tables(table, kind) {
-                        read_deps(t, kind, Some(target), &mut deps);
-                    }
+            for (target, t) in targets {
+                if let Value::Table(t) = t {
+                    read_deps(spelled(t, kind.table()), kind, Some(target), &mut deps);
                 }
             }
         }
@@ -179,6 +171,17 @@ pub(crate) fn model(doc: &Table) -> Model {
     }
 }
 
+/// The value of `key` (hyphenated: `build-dependencies`) in `table`, or of
+/// its old underscored spelling (`build_dependencies`) when it has none: of
+/// the two, Cargo reads the hyphenated one and warns that the other is
+/// redundant.
+fn spelled<'a>(table: &'a Table, key: &str) -> Option<&'a Value> {
+    match table.get(key) {
+        Some(v) => Some(v),
+        None => table.get(&key.replace('-', "_")),
+    }
+}
+
 /// The dependency a feature item refers to: `dep:x`, `x/feat` and `x?/feat`
 /// name `x`; a plain feature name names none.
 pub(crate) fn feature_item_dep(item: &str) -> Option<&str> {
@@ -205,17 +208,15 @@ pub(crate) fn dev_only_deps(doc: &Table) -> Set<String> {
     let mut other: Set<String> = Set::new();
     for (key, is_dev) in [
         ("dev-dependencies", true),
-        ("dev_dependencies", true),
         ("dependencies", false),
         ("build-dependencies", false),
-        ("build_dependencies", false),
     ] {
         let set = if is_dev { &mut dev } else { &mut other };
-        add_names(set, doc.get(key));
+        add_names(set, spelled(doc, key));
         if let Some(Value::Table(targets)) = doc.get("target") {
             for (_, t) in targets {
                 if let Value::Table(t) = t {
-                    add_names(set, t.get(key));
+                    add_names(set, spelled(t, key));
                 }
             }
         }
@@ -259,8 +260,8 @@ fn read_deps(
                     package: t.get("package").and_then(Value::as_str).map(str::to_string),
                     req: normalize_req(t.get("version").and_then(Value::as_str).unwrap_or("*")),
                     optional: b("optional").unwrap_or(false),
-                    default_features: b("default-features")
-                        .or_else(|| b("default_features"))
+                    default_features: spelled(t, "default-features")
+                        .and_then(Value::as_bool)
                         .unwrap_or(true),
                     features: string_set(t.get("features")),
                     local: t.contains_key("path") || t.contains_key("git"),
@@ -636,6 +637,34 @@ rand = "0.8"
             m("[package]\nbuild = false\n").build,
             Some(BuildSetting::Off)
         );
+    }
+
+    /// Of a key's two spellings, Cargo reads the hyphenated one and ignores
+    /// the other (checked with cargo 1.95: `cargo metadata` lists no
+    /// dependency of an ignored `[build_dependencies]`, and `proc-macro =
+    /// false` beats `proc_macro = true`).
+    #[test]
+    fn the_hyphenated_spelling_wins_as_in_cargo() {
+        let both = m("[package]\nname = \"s\"\n[build-dependencies]\ncc = \"1\"\n\
+                      [build_dependencies]\nhelper = \"1\"\n\
+                      [target.'cfg(unix)'.build_dependencies]\nlibc = \"0.2\"\n\
+                      [lib]\nproc-macro = false\nproc_macro = true\n\
+                      [dependencies]\nd = { version = \"1\", default-features = true, default_features = false }\n");
+        let names: Vec<String> = both.deps.keys().map(|k| k.to_string()).collect();
+        assert_eq!(
+            names,
+            [
+                "[dependencies] `d`",
+                "[build-dependencies] `cc`",
+                "[target.'cfg(unix)'.build-dependencies] `libc`"
+            ]
+        );
+        assert!(!both.proc_macro);
+        assert!((&both.deps).into_iter().all(|(_, d)| d.default_features));
+        // The old spelling alone still counts.
+        let old = m("[package]\nname = \"s\"\n[build_dependencies]\nhelper = \"1\"\n[lib]\nproc_macro = true\n");
+        assert_eq!(old.deps.keys().count(), 1);
+        assert!(old.proc_macro);
     }
 
     #[test]
