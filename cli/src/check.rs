@@ -56,13 +56,13 @@ pub fn check(shell: &Shell, cwd: &Path, args: &[String], strict: bool) -> Result
                 }
             }
         }
-        let label = match crate::shim::relative_path(cwd, dir) {
+        let label = match crate::fs::relative_path(cwd, dir) {
             rel if rel.is_empty() => ".".to_string(),
             rel => rel,
         };
         // Wired where check does not read wiring (`.cargo/config.toml`) but
         // in the graph all the same: used.
-        let in_graph = crate::graph::depended_on(&ws.metadata, dir);
+        let in_graph = crate::workspace::depended_on(&ws.metadata, dir);
         if !in_graph && !ws.wired.iter().any(|w| w.dir == *dir) {
             reasons.push(
                 "no `[patch]` entry or dependency of this workspace names this shim, so no build \

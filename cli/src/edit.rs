@@ -345,7 +345,7 @@ pub fn save(
         .lines()
         .filter(|l| l.starts_with("diff --git "))
         .count();
-    let shown = crate::shim::relative_path(cwd, &file);
+    let shown = crate::fs::relative_path(cwd, &file);
     shell.status("Saved", &format!("`{shown}` ({files} file(s))"));
     Ok(())
 }
@@ -419,7 +419,7 @@ fn add_patch(
     let file = folder.join(&file_name);
     crate::fs::write(&file, text)?;
     target.list(shim, &file)?;
-    let rel = crate::shim::relative_path(&shim.dir, &file);
+    let rel = crate::fs::relative_path(&shim.dir, &file);
     Ok((file, rel))
 }
 

@@ -21,7 +21,7 @@ pub fn fetch(shell: &Shell, cwd: &Path) -> Result<()> {
     }
     let mut failed = 0;
     for dir in &ws.shims {
-        let label = crate::shim::relative_path(cwd, dir);
+        let label = crate::fs::relative_path(cwd, dir);
         match fetch_one(dir) {
             Ok(shim) => {
                 let what = format!("{} {}", shim.upstream, shim.version);

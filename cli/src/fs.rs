@@ -1,8 +1,9 @@
 //! The file-system calls of the CLI, each failure naming its path in the
 //! CLI's words: ``cannot read `PATH`: CAUSE``. One place for the texts, so
-//! every command says the same thing for the same failure.
+//! every command says the same thing for the same failure. Also the path
+//! arithmetic the messages and manifests need ([`relative_path`]).
 
-use std::path::Path;
+use std::path::{Component, Path};
 
 use anyhow::{anyhow, Result};
 
@@ -69,4 +70,54 @@ pub fn scratch_dir() -> Result<tempfile::TempDir> {
 
 pub fn current_dir() -> Result<std::path::PathBuf> {
     std::env::current_dir().map_err(|e| anyhow!("cannot read the current directory: {e}"))
+}
+
+/// `to` relative to the directory `from`, both absolute, with `/`.
+pub fn relative_path(from: &Path, to: &Path) -> String {
+    let from = normalize(from);
+    let to = normalize(to);
+    let common = from.iter().zip(&to).take_while(|(a, b)| a == b).count();
+    let mut parts: Vec<String> = vec!["..".to_string(); from.len() - common];
+    parts.extend(
+        to[common..]
+            .iter()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned()),
+    );
+    parts.join("/")
+}
+
+/// `path` with `.` and `..` resolved lexically (no filesystem access).
+fn normalize(path: &Path) -> Vec<Component<'_>> {
+    let mut out: Vec<Component> = Vec::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir if matches!(out.last(), Some(Component::Normal(_))) => {
+                out.pop();
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relative_paths() {
+        assert_eq!(
+            relative_path(
+                Path::new("/w/ex/b/patched/s"),
+                Path::new("/w/ex/b/../../p/x.patch")
+            ),
+            "../../../../p/x.patch"
+        );
+        assert_eq!(
+            relative_path(Path::new("/w/patched/foo"), Path::new("/w/patches/a.patch")),
+            "../../patches/a.patch"
+        );
+        assert_eq!(relative_path(Path::new("/w"), Path::new("/w/p/x")), "p/x");
+    }
 }

@@ -18,24 +18,7 @@ use cargo_metadata::semver::Version;
 use cargo_metadata::{DependencyKind, Metadata, Package};
 use toml_edit::Item;
 
-use crate::workspace::{patch_header, patches_source, read_doc, ShimInfo};
-
-/// How a shim is wired into the workspace.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Wiring {
-    /// `[patch.SOURCE] KEY = { path = … }` in the root manifest.
-    Patch { source: String, key: String },
-    /// A path dependency of a package of the graph (a renamed shim).
-    Dependency { dependent: String },
-}
-
-/// One shim the workspace wires, and whether the graph uses it.
-#[derive(Debug, Clone)]
-pub struct WiredShim {
-    pub dir: PathBuf,
-    pub wiring: Wiring,
-    pub used: bool,
-}
+use crate::workspace::{patch_header, patches_source, ShimInfo, WiredShim, Wiring};
 
 /// What is wrong with a wired shim; `error` is false for what only deserves
 /// a warning.
@@ -44,87 +27,6 @@ pub struct Finding {
     pub dir: PathBuf,
     pub error: bool,
     pub text: String,
-}
-
-/// Every shim the workspace wires: the `[patch]` entries of the root
-/// manifest and the path dependencies of the graph's packages whose
-/// directory holds a build-patch shim, each with whether the resolved graph
-/// holds it.
-pub fn wired_shims(metadata: &Metadata) -> Vec<WiredShim> {
-    let in_graph = |dir: &Path| depended_on(metadata, dir);
-    let mut out: Vec<WiredShim> = Vec::new();
-    let mut add = |dir: PathBuf, wiring: Wiring| {
-        let dir = crate::workspace::canonical(&dir);
-        if !is_shim(&dir) || out.iter().any(|w| w.dir == dir) {
-            return;
-        }
-        let used = in_graph(&dir);
-        out.push(WiredShim { dir, wiring, used });
-    };
-    let root = metadata.workspace_root.as_std_path();
-    for (source, key, dir) in patch_entries(&root.join("Cargo.toml")) {
-        add(dir, Wiring::Patch { source, key });
-    }
-    for p in &metadata.packages {
-        for d in &p.dependencies {
-            if let Some(path) = &d.path {
-                add(
-                    path.as_std_path().to_path_buf(),
-                    Wiring::Dependency {
-                        dependent: format!("{} {}", p.name, p.version),
-                    },
-                );
-            }
-        }
-    }
-    out
-}
-
-/// Whether something in the resolved graph depends on the package in
-/// `dir`. Used means depended on: a shim that is a workspace member is
-/// listed among the packages even when every dependent takes the registry
-/// copy.
-pub fn depended_on(metadata: &Metadata, dir: &Path) -> bool {
-    let manifest = crate::workspace::canonical(&dir.join("Cargo.toml"));
-    let ids: Vec<&cargo_metadata::PackageId> = metadata
-        .packages
-        .iter()
-        .filter(|p| crate::workspace::canonical(p.manifest_path.as_std_path()) == manifest)
-        .map(|p| &p.id)
-        .collect();
-    metadata.resolve.as_ref().is_some_and(|r| {
-        r.nodes
-            .iter()
-            .any(|n| n.deps.iter().any(|d| ids.contains(&&d.pkg)))
-    })
-}
-
-/// The `[patch.SOURCE]` entries of `manifest` that have a `path`: source,
-/// key and absolute directory.
-pub fn patch_entries(manifest: &Path) -> Vec<(String, String, PathBuf)> {
-    let Ok(doc) = read_doc(manifest) else {
-        return Vec::new();
-    };
-    let base = manifest.parent().unwrap_or(Path::new("."));
-    let mut out = Vec::new();
-    let Some(sources) = doc.get("patch").and_then(Item::as_table_like) else {
-        return out;
-    };
-    for (source, table) in sources.iter() {
-        let Some(table) = table.as_table_like() else {
-            continue;
-        };
-        for (key, entry) in table.iter() {
-            if let Some(path) = entry.get("path").and_then(Item::as_str) {
-                out.push((source.to_string(), key.to_string(), base.join(path)));
-            }
-        }
-    }
-    out
-}
-
-fn is_shim(dir: &Path) -> bool {
-    ShimInfo::read(dir).is_ok()
 }
 
 /// What is wrong with the shims in `wired`: for each unused one, why and

@@ -341,14 +341,14 @@ fn new(shell: &Shell, args: &NewArgs) -> Result<()> {
         Some(p) => p.clone(),
         None => {
             let cwd = cwd()?;
-            let root = shim::locate_manifest(&cwd, true);
+            let root = workspace::locate_manifest(&cwd, true);
             let base = root.as_deref().and_then(|m| m.parent()).unwrap_or(&cwd);
             // A second shim of the crate goes beside the first.
             let mut dir = base.join("patched").join(name);
             if dir.join("Cargo.toml").exists() {
                 dir = base.join("patched").join(format!("{name}-{version}"));
             }
-            PathBuf::from(shim::relative_path(&cwd, &dir))
+            PathBuf::from(fs::relative_path(&cwd, &dir))
         }
     };
     let from = match (&args.git, &args.registry) {

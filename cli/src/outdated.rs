@@ -395,7 +395,7 @@ fn print_table(cwd: &Path, reports: &[Report]) {
         let v = |v: &Option<Version>| v.as_ref().map_or("none".to_string(), Version::to_string);
         println!(
             "{} ({} {}): newest compatible {}, newest {}",
-            crate::shim::relative_path(cwd, &r.shim.dir),
+            crate::fs::relative_path(cwd, &r.shim.dir),
             r.shim.upstream,
             r.shim.version,
             v(&r.compatible),
@@ -479,7 +479,7 @@ fn json(cwd: &Path, reports: &[Report]) -> String {
                 .collect();
             format!(
                 "{{\"shim\":{},\"crate\":{},\"version\":{},\"compatible\":{},\"latest\":{},\"actionable\":{},\"patches\":[{}]}}",
-                s(&crate::shim::relative_path(cwd, &r.shim.dir)),
+                s(&crate::fs::relative_path(cwd, &r.shim.dir)),
                 s(&r.shim.upstream),
                 s(&r.shim.version),
                 opt(&r.compatible),

@@ -10,13 +10,14 @@
 //! names (see `mirror_upstream`).
 
 use anyhow::{anyhow, Result};
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
 use build_patch::{Config, ManifestDifference, ManifestField, Output, BUILD_PATCH};
 use toml_edit::{value, Array, DocumentMut, Item, Table};
 
+use crate::fs::relative_path;
 use crate::shell::Shell;
-use crate::workspace::{read_doc, ShimInfo, Upstream};
+use crate::workspace::{locate_manifest, read_doc, ShimInfo, Upstream};
 
 /// What `new` was asked for.
 pub struct NewShim<'a> {
@@ -347,28 +348,6 @@ fn profile_note(shim_name: &str) -> String {
          workspace root's `Cargo.toml`:\n\n{}\n",
         indent(&profile)
     )
-}
-
-/// The `Cargo.toml` of the package (or, with `workspace`, of the workspace
-/// root) that `dir` is in, as `cargo locate-project` finds it; `None`
-/// outside a package.
-pub fn locate_manifest(dir: &Path, workspace: bool) -> Option<PathBuf> {
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let mut cmd = std::process::Command::new(cargo);
-    cmd.args(["locate-project", "--message-format", "plain"]);
-    if workspace {
-        cmd.arg("--workspace");
-    }
-    let out = cmd
-        .current_dir(dir)
-        .stderr(std::process::Stdio::null())
-        .output()
-        .ok()?;
-    if !out.status.success() {
-        return None;
-    }
-    let path = String::from_utf8(out.stdout).ok()?;
-    Some(PathBuf::from(path.trim_end()))
 }
 
 pub fn sync(shell: &Shell, dir: &Path) -> Result<()> {
@@ -1046,55 +1025,10 @@ fn indent(text: &str) -> String {
     text.lines().map(|l| format!("    {l}\n")).collect()
 }
 
-/// `to` relative to the directory `from`, both absolute, with `/`.
-pub fn relative_path(from: &Path, to: &Path) -> String {
-    let from = normalize(from);
-    let to = normalize(to);
-    let common = from.iter().zip(&to).take_while(|(a, b)| a == b).count();
-    let mut parts: Vec<String> = vec!["..".to_string(); from.len() - common];
-    parts.extend(
-        to[common..]
-            .iter()
-            .map(|c| c.as_os_str().to_string_lossy().into_owned()),
-    );
-    parts.join("/")
-}
-
-/// `path` with `.` and `..` resolved lexically (no filesystem access).
-fn normalize(path: &Path) -> Vec<Component<'_>> {
-    let mut out: Vec<Component> = Vec::new();
-    for c in path.components() {
-        match c {
-            Component::CurDir => {}
-            Component::ParentDir if matches!(out.last(), Some(Component::Normal(_))) => {
-                out.pop();
-            }
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use support::{assert_contains, assert_lacks};
-
-    #[test]
-    fn relative_paths() {
-        assert_eq!(
-            relative_path(
-                Path::new("/w/ex/b/patched/s"),
-                Path::new("/w/ex/b/../../p/x.patch")
-            ),
-            "../../../../p/x.patch"
-        );
-        assert_eq!(
-            relative_path(Path::new("/w/patched/foo"), Path::new("/w/patches/a.patch")),
-            "../../patches/a.patch"
-        );
-        assert_eq!(relative_path(Path::new("/w"), Path::new("/w/p/x")), "p/x");
-    }
 
     fn doc(s: &str) -> DocumentMut {
         s.parse().unwrap()

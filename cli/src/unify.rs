@@ -16,9 +16,9 @@ use std::path::{Path, PathBuf};
 use cargo_metadata::semver::{Version, VersionReq};
 use cargo_metadata::{DependencyKind, Metadata, Package, PackageId};
 
+use crate::fs::relative_path;
 use crate::require::{above_series, keeps_to_series, patch_file_name, requirement_patch};
 use crate::shell::Shell;
-use crate::shim::relative_path;
 use crate::workspace::{ShimInfo, Workspace};
 
 /// What `unify` was asked for.

@@ -12,8 +12,8 @@ use std::path::{Path, PathBuf};
 
 use toml_edit::{value, DocumentMut, InlineTable, Item, Table};
 
-use crate::shim::{locate_manifest, relative_path};
-use crate::workspace::{patch_header, read_doc, table_header, Upstream};
+use crate::fs::relative_path;
+use crate::workspace::{locate_manifest, patch_header, read_doc, table_header, Upstream};
 
 /// A shim to wire: the upstream crate, its version, the shim's directory
 /// (absolute) and, for a renamed shim, its package name.

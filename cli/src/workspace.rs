@@ -5,6 +5,7 @@ use anyhow::{anyhow, Context, Result};
 use std::path::{Path, PathBuf};
 
 use build_patch::Config;
+use cargo_metadata::Metadata;
 use toml_edit::{DocumentMut, Item};
 
 /// What a shim's `Cargo.toml` says about the patched crate.
@@ -54,6 +55,126 @@ pub const CRATES_IO: [&str; 2] = [
     "registry+https://github.com/rust-lang/crates.io-index",
     "sparse+https://index.crates.io/",
 ];
+
+/// The `Cargo.toml` of the package (or, with `workspace`, of the workspace
+/// root) that `dir` is in, as `cargo locate-project` finds it; `None`
+/// outside a package.
+pub fn locate_manifest(dir: &Path, workspace: bool) -> Option<PathBuf> {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut cmd = std::process::Command::new(cargo);
+    cmd.args(["locate-project", "--message-format", "plain"]);
+    if workspace {
+        cmd.arg("--workspace");
+    }
+    let out = cmd
+        .current_dir(dir)
+        .stderr(std::process::Stdio::null())
+        .output()
+        .ok()?;
+    if !out.status.success() {
+        return None;
+    }
+    let path = String::from_utf8(out.stdout).ok()?;
+    Some(PathBuf::from(path.trim_end()))
+}
+
+/// How a shim is wired into the workspace.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Wiring {
+    /// `[patch.SOURCE] KEY = { path = … }` in the root manifest.
+    Patch { source: String, key: String },
+    /// A path dependency of a package of the graph (a renamed shim).
+    Dependency { dependent: String },
+}
+
+/// One shim the workspace wires, and whether the graph uses it.
+#[derive(Debug, Clone)]
+pub struct WiredShim {
+    pub dir: PathBuf,
+    pub wiring: Wiring,
+    pub used: bool,
+}
+
+/// Every shim the workspace wires: the `[patch]` entries of the root
+/// manifest and the path dependencies of the graph's packages whose
+/// directory holds a build-patch shim, each with whether the resolved graph
+/// holds it.
+pub fn wired_shims(metadata: &Metadata) -> Vec<WiredShim> {
+    let in_graph = |dir: &Path| depended_on(metadata, dir);
+    let mut out: Vec<WiredShim> = Vec::new();
+    let mut add = |dir: PathBuf, wiring: Wiring| {
+        let dir = canonical(&dir);
+        if !is_shim(&dir) || out.iter().any(|w| w.dir == dir) {
+            return;
+        }
+        let used = in_graph(&dir);
+        out.push(WiredShim { dir, wiring, used });
+    };
+    let root = metadata.workspace_root.as_std_path();
+    for (source, key, dir) in patch_entries(&root.join("Cargo.toml")) {
+        add(dir, Wiring::Patch { source, key });
+    }
+    for p in &metadata.packages {
+        for d in &p.dependencies {
+            if let Some(path) = &d.path {
+                add(
+                    path.as_std_path().to_path_buf(),
+                    Wiring::Dependency {
+                        dependent: format!("{} {}", p.name, p.version),
+                    },
+                );
+            }
+        }
+    }
+    out
+}
+
+/// Whether something in the resolved graph depends on the package in
+/// `dir`. Used means depended on: a shim that is a workspace member is
+/// listed among the packages even when every dependent takes the registry
+/// copy.
+pub fn depended_on(metadata: &Metadata, dir: &Path) -> bool {
+    let manifest = canonical(&dir.join("Cargo.toml"));
+    let ids: Vec<&cargo_metadata::PackageId> = metadata
+        .packages
+        .iter()
+        .filter(|p| canonical(p.manifest_path.as_std_path()) == manifest)
+        .map(|p| &p.id)
+        .collect();
+    metadata.resolve.as_ref().is_some_and(|r| {
+        r.nodes
+            .iter()
+            .any(|n| n.deps.iter().any(|d| ids.contains(&&d.pkg)))
+    })
+}
+
+/// The `[patch.SOURCE]` entries of `manifest` that have a `path`: source,
+/// key and absolute directory.
+pub fn patch_entries(manifest: &Path) -> Vec<(String, String, PathBuf)> {
+    let Ok(doc) = read_doc(manifest) else {
+        return Vec::new();
+    };
+    let base = manifest.parent().unwrap_or(Path::new("."));
+    let mut out = Vec::new();
+    let Some(sources) = doc.get("patch").and_then(Item::as_table_like) else {
+        return out;
+    };
+    for (source, table) in sources.iter() {
+        let Some(table) = table.as_table_like() else {
+            continue;
+        };
+        for (key, entry) in table.iter() {
+            if let Some(path) = entry.get("path").and_then(Item::as_str) {
+                out.push((source.to_string(), key.to_string(), base.join(path)));
+            }
+        }
+    }
+    out
+}
+
+fn is_shim(dir: &Path) -> bool {
+    ShimInfo::read(dir).is_ok()
+}
 
 /// The name of the edit folder inside a shim's directory (`edit`, `save`,
 /// `upgrade`; left alone by `undo`).
@@ -374,7 +495,7 @@ pub struct Workspace {
     /// Every shim the workspace wires, whether the graph uses it or not.
     pub shims: Vec<PathBuf>,
     /// The wired shims, each with how it is wired and whether it is used.
-    pub wired: Vec<crate::graph::WiredShim>,
+    pub wired: Vec<WiredShim>,
     /// What `cargo metadata` said: the resolved graph.
     pub metadata: cargo_metadata::Metadata,
     /// `NAME@VERSION` of each shim as Cargo resolved it, by canonical directory.
@@ -387,7 +508,7 @@ impl Workspace {
         // the shim for the workspace (and write a `Cargo.lock` into it): the
         // workspace is the one around it.
         let around;
-        let cwd = match crate::shim::locate_manifest(cwd, false) {
+        let cwd = match locate_manifest(cwd, false) {
             Some(m) if in_own_shim(&m) => {
                 around = m
                     .parent()
@@ -429,7 +550,7 @@ impl Workspace {
         found.dedup();
         let mut shims: Vec<PathBuf> = found.iter().map(|(d, _)| d.clone()).collect();
         // Wired but not used: `[patch]` entries the graph dropped.
-        let wired = crate::graph::wired_shims(&metadata);
+        let wired = wired_shims(&metadata);
         shims.extend(wired.iter().filter(|w| !w.used).map(|w| w.dir.clone()));
         shims.sort();
         shims.dedup();
@@ -563,7 +684,7 @@ fn unambiguous_arg(cwd: &Path, shim: &ShimInfo, all: &[ShimInfo]) -> String {
 
 /// A directory as the user can type it from `cwd`.
 fn shown_dir(cwd: &Path, dir: &Path) -> String {
-    match crate::shim::relative_path(cwd, dir) {
+    match crate::fs::relative_path(cwd, dir) {
         rel if rel.is_empty() => ".".to_string(),
         rel => rel,
     }
@@ -672,11 +793,11 @@ impl PatchTarget {
             if !s.is_empty() && !s.ends_with('\n') {
                 s.push('\n');
             }
-            s.push_str(&crate::shim::relative_path(dir, file));
+            s.push_str(&crate::fs::relative_path(dir, file));
             s.push('\n');
             return crate::fs::write(series, s);
         }
-        let rel = crate::shim::relative_path(&shim.dir, file);
+        let rel = crate::fs::relative_path(&shim.dir, file);
         if self.in_dir {
             if file.parent().map(canonical) == Some(canonical(&self.folder)) {
                 return Ok(());
