@@ -671,9 +671,9 @@ fn dependency_sections<'a>(
     out
 }
 
-/// The spellings of a dependency table: the build's comparison reads both
-/// of build-dependencies (the later one winning, as here), Cargo prefers the
-/// first.
+/// The spellings of a dependency table. Of the two of build-dependencies,
+/// Cargo reads the first one a manifest has and ignores the other (it warns
+/// that it is redundant), and so does the build's comparison.
 fn spellings(build: bool) -> &'static [&'static str] {
     if build {
         &["build-dependencies", "build_dependencies"]
@@ -682,10 +682,21 @@ fn spellings(build: bool) -> &'static [&'static str] {
     }
 }
 
+/// The spelling of the table Cargo reads in `parent`: the first of
+/// `spellings` it has, else the first.
+fn read_spelling(parent: &Table, spellings: &'static [&'static str]) -> &'static str {
+    for k in spellings {
+        if parent.contains_key(k) {
+            return k;
+        }
+    }
+    spellings[0]
+}
+
 /// Fixes the dependencies of `section` in `doc` from `upstream`. A
-/// build-dependency goes in the table of the shim that holds it (or its
-/// `build-patch`), else in `[build-dependencies]`; a dependency the shim
-/// takes from a local copy keeps where it comes from.
+/// build-dependency goes in the table of the shim that Cargo reads (see
+/// [`spellings`]), and out of the other; a dependency the shim takes from a
+/// local copy keeps where it comes from.
 fn edit_dependencies(
     doc: &mut DocumentMut,
     upstream: &DocumentMut,
@@ -700,10 +711,7 @@ fn edit_dependencies(
             .and_then(|targets| targets.get(t))
             .and_then(Item::as_table),
     };
-    let up_tables: Vec<(Option<&Item>, &str)> = spellings
-        .iter()
-        .map(|k| (up_parent.and_then(|p| p.get(k)), *k))
-        .collect();
+    let up_table = up_parent.and_then(|p| p.get(read_spelling(p, spellings)));
     let parent = match section.target {
         None => Some(doc.as_table_mut()),
         Some(t) => doc
@@ -719,34 +727,15 @@ fn edit_dependencies(
     };
     let Some(parent) = parent else { return };
     // The upstream's order, for what a new table gets.
-    let up_names: Vec<&str> = up_tables
-        .iter()
-        .filter_map(|(t, _)| t.and_then(Item::as_table_like))
-        .flat_map(|t| t.iter().map(|(k, _)| k))
-        .collect();
+    let up_names: Vec<&str> = up_table
+        .and_then(Item::as_table_like)
+        .map(|t| t.iter().map(|(k, _)| k).collect())
+        .unwrap_or_default();
     let mut names = section.names.clone();
     names.sort_by_key(|n| up_names.iter().position(|u| u == n));
-    // Each name in one table of the shim: the last spelling that holds it,
-    // else the one that holds `build-patch`, else the first there is.
-    let holds = |parent: &Table, k: &str, name: &str| {
-        parent
-            .get(k)
-            .and_then(Item::as_table_like)
-            .is_some_and(|t| t.contains_key(name))
-    };
-    let home = spellings
-        .iter()
-        .rev()
-        .find(|k| holds(parent, k, BUILD_PATCH))
-        .or_else(|| spellings.iter().find(|k| parent.contains_key(k)))
-        .unwrap_or(&spellings[0]);
+    let table = read_spelling(parent, spellings);
     for name in &names {
-        let table = spellings
-            .iter()
-            .rev()
-            .find(|k| holds(parent, k, name))
-            .unwrap_or(home);
-        for other in spellings.iter().filter(|k| *k != table) {
+        for other in spellings.iter().filter(|k| **k != table) {
             if let Some(t) = parent.get_mut(other).and_then(Item::as_table_like_mut) {
                 t.remove(name);
             }
@@ -758,16 +747,12 @@ fn edit_dependencies(
         });
         let one = [*name];
         let mine = parent.get(table).and_then(|t| t.get(name)).cloned();
-        edit_table(
-            parent,
-            table,
-            pick(&up_tables, name),
-            &one,
-            |_, up| match mine.as_ref().filter(|_| local) {
+        edit_table(parent, table, up_table, &one, |_, up| {
+            match mine.as_ref().filter(|_| local) {
                 Some(mine) => keep_source(mine, up),
                 None => plain(up),
-            },
-        );
+            }
+        });
     }
     for k in spellings {
         if parent
@@ -794,17 +779,6 @@ fn edit_dependencies(
             }
         }
     }
-}
-
-/// The upstream table that has `name`: the last spelling that does (the one
-/// the build's comparison reads), else the first.
-fn pick<'a>(tables: &[(Option<&'a Item>, &str)], name: &str) -> Option<&'a Item> {
-    tables
-        .iter()
-        .rev()
-        .find(|(t, _)| t.and_then(|t| t.get(name)).is_some())
-        .or(tables.first())
-        .and_then(|(t, _)| *t)
 }
 
 fn implicit_table() -> Item {

@@ -416,6 +416,41 @@ fn sync_fixes_what_the_build_reads_from_an_underscored_build_dependencies_table(
 }
 
 #[test]
+fn sync_moves_a_build_dependency_out_of_the_table_cargo_ignores() {
+    // With both spellings, Cargo reads `[build-dependencies]` and ignores
+    // `[build_dependencies]`: a requirement there is none, for Cargo and for
+    // the build's comparison, and `sync` puts it where Cargo reads it.
+    let env = TestEnv::new();
+    env.publish(&Package::lib(
+        "helper",
+        "1.0.0",
+        "pub fn value() -> u32 { 7 }\n",
+    ));
+    let manifest = "[package]\nname = \"scripted\"\nversion = \"1.0.0\"\nedition = \"2021\"\n\n\
+                    [build-dependencies]\nhelper = \"1\"\n";
+    env.publish(
+        &Package::new("scripted", "1.0.0")
+            .file("Cargo.toml", manifest)
+            .file("src/lib.rs", "pub fn v() -> u32 { 2 }\n")
+            .file("build.rs", "fn main() {}\n"),
+    );
+    support::cli::new_shim(&env, "scripted@1.0.0");
+    let shim = wire(&env, "scripted", &["scripted::v()"]);
+    env.assert_prints("2\n");
+    support::cli::replace_in(&shim, "helper = \"1\"\n", "");
+    let text = read(&shim) + "\n[build_dependencies]\nhelper = \"1\"\n";
+    std::fs::write(&shim, text).unwrap();
+    build_refuses_then_sync_updates(&env, "scripted", "`helper`: missing in the shim");
+    let text = read(&shim);
+    assert_contains(
+        &text,
+        &["[build-dependencies]\nbuild-patch = ", "\nhelper = \"1\"\n"],
+    );
+    support::assert_lacks(&text, &["[build_dependencies]"]);
+    env.assert_prints("2\n");
+}
+
+#[test]
 fn sync_keeps_a_dependency_the_shim_takes_from_a_local_copy() {
     // The build does not compare the requirement or package of a `path`
     // dependency (a deliberate override): `sync` keeps it, and fixes what the
