@@ -299,11 +299,21 @@ fn show_line(line: &[u8]) -> String {
         match c {
             '\r' => s.push_str("^M"),
             '\t' => s.push_str("    "),
-            c if c.is_control() => s.push_str(&format!("\\x{:02x}", c as u32)),
+            c if c.is_control() => push_control_escape(&mut s, c),
             c => s.push(c),
         }
     }
     s
+}
+
+/// Appends a control character as `\x` and two hex digits (`\x1b`), as
+/// `format!("\x{:02x}")` would: control characters are below U+00A0.
+pub(crate) fn push_control_escape(s: &mut String, c: char) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let c = c as usize;
+    s.push_str("\\x");
+    s.push(char::from(HEX[(c >> 4) & 15]));
+    s.push(char::from(HEX[c & 15]));
 }
 
 const SHOWN_LINES: usize = 12;

@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
 use super::error::{Kind, PatchError};
+use super::parse::find_byte;
 use super::ChangedFile;
 
 /// A file's content and executable bit.
@@ -86,15 +87,7 @@ pub(crate) struct Finished {
 /// The index of the first `/` in `rel` at or after `from`: ancestors of a
 /// path are the prefixes before each.
 fn next_slash(rel: &str, from: usize) -> Option<usize> {
-    let bytes = rel.as_bytes();
-    let mut i = from;
-    while i < bytes.len() {
-        if bytes[i] == b'/' {
-            return Some(i);
-        }
-        i += 1;
-    }
-    None
+    find_byte(rel.as_bytes(), from, b'/')
 }
 
 fn disk_path(root: &Path, rel: &str) -> PathBuf {

@@ -415,7 +415,7 @@ fn header_name(rest: &[u8], line: usize) -> Result<HeaderName, ParseError> {
                 ))
             }
         }
-    } else if let Some(tab) = find_byte(rest, b'\t') {
+    } else if let Some(tab) = find_byte(rest, 0, b'\t') {
         (rest[..tab].to_vec(), &rest[tab + 1..])
     } else {
         // No tab: a date may still follow after a space (`diff -u` of some
@@ -486,7 +486,7 @@ fn parse_git(lines: &[&[u8]], start: usize) -> Result<(FilePatch, usize), ParseE
             }
         } else if let Some(r) = t.strip_prefix(b"index ") {
             // `index abc..def 100644`: the mode, if any, must be one we handle.
-            if let Some(sp) = find_byte(r, b' ') {
+            if let Some(sp) = find_byte(r, 0, b' ') {
                 git_mode(&r[sp + 1..], lineno)?;
             }
         } else if t.starts_with(b"similarity index ") || t.starts_with(b"dissimilarity index ") {
@@ -691,14 +691,15 @@ fn unquoted(s: &[u8]) -> Option<Vec<u8>> {
 
 /// `s` from its first `/` on.
 fn from_slash(s: &[u8]) -> Option<&[u8]> {
-    let i = find_byte(s, b'/')?;
+    let i = find_byte(s, 0, b'/')?;
     Some(&s[i..])
 }
 
-/// The index of the first `b` in `s` (a loop: unoptimised, an iterator's
-/// `position` with a closure compiles to several functions per use).
-fn find_byte(s: &[u8], b: u8) -> Option<usize> {
-    let mut i = 0;
+/// The index of the first `b` in `s` at or after `from` (a loop:
+/// unoptimised, an iterator's `position` with a closure compiles to several
+/// functions per use).
+pub(crate) fn find_byte(s: &[u8], from: usize, b: u8) -> Option<usize> {
+    let mut i = from;
     while i < s.len() {
         if s[i] == b {
             return Some(i);
