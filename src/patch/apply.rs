@@ -45,8 +45,7 @@ pub(crate) struct Placement {
 }
 
 /// The closest lines found for a hunk that did not match.
-#[derive(Debug, Clone)]
-#[cfg_attr(test, derive(PartialEq, Eq))]
+#[cfg_attr(test, derive(Debug, Clone, PartialEq, Eq))]
 pub(crate) struct Closest {
     /// 1-based line of the old file where the closest match starts.
     pub(crate) line: usize,

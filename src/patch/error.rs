@@ -94,7 +94,6 @@ struct Inner {
 }
 
 /// What a failed hunk expected and what was found instead.
-#[derive(Debug, Clone)]
 pub(crate) struct HunkDetail {
     /// 1-based hunk number within its file.
     pub(crate) number: usize,

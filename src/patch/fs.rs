@@ -76,7 +76,6 @@ fn is_exec(_meta: &fs::Metadata) -> bool {
 
 /// The overlay's changes, in path order, and the paths they create, change
 /// and delete.
-#[derive(Default)]
 pub(crate) struct Finished {
     pub(crate) files: Vec<ChangedFile>,
     pub(crate) created: Vec<PathBuf>,
@@ -253,7 +252,12 @@ impl<'a> Overlay<'a> {
     /// The changes: every file whose content or executable bit differs from
     /// what was on disk, and every file deleted, in path order.
     pub(crate) fn finish(self) -> Finished {
-        let mut out = Finished::default();
+        let mut out = Finished {
+            files: Vec::new(),
+            created: Vec::new(),
+            changed: Vec::new(),
+            deleted: Vec::new(),
+        };
         for entry in self.entries {
             let (rel, orig) = (entry.path, entry.original);
             let (bytes, executable, content_changed) = match (entry.current, &orig) {

@@ -255,17 +255,24 @@ impl Applied {
                 if h.offset == 0 && h.fuzz == 0 {
                     continue;
                 }
-                let mut s = format!(
-                    "hunk #{} of `{}` applied to `{}`",
-                    h.number, p.display, h.file
-                );
+                let mut s = String::from("hunk #");
+                s += &h.number.to_string();
+                s += " of `";
+                s += &p.display;
+                s += "` applied to `";
+                s += &h.file;
+                s += "`";
                 if h.offset != 0 {
-                    s += &format!(" at offset {}", h.offset);
+                    s += " at offset ";
+                    s += &h.offset.to_string();
                 }
                 if h.fuzz != 0 {
-                    s += &format!(" with fuzz {}", h.fuzz);
+                    s += " with fuzz ";
+                    s += &h.fuzz.to_string();
                 }
-                s += &format!(" (line {})", h.line);
+                s += " (line ";
+                s += &h.line.to_string();
+                s += ")";
                 out.push(s);
             }
         }
@@ -568,14 +575,19 @@ fn is_dev_null(name: &Option<HeaderName>) -> bool {
     matches!(name, Some(n) if n.dev_null)
 }
 
-/// The name a git diff gives one side, which must be there.
-fn git_name(name: Option<&[u8]>) -> Result<&[u8], PatchError> {
-    match name {
-        Some(n) => Ok(n),
-        None => Err(PatchError::new(
+/// The operation `kind` on `name`, checked; a git diff may give no name
+/// for a side, which is an error when that side is needed. (One function
+/// for both checks: each `?` of a caller compiles to several blocks.)
+fn checked_op(kind: OpKind, name: Option<&[u8]>, strip: usize) -> Result<Op, PatchError> {
+    let Some(name) = name else {
+        return Err(PatchError::new(
             Kind::Malformed,
             "the `diff --git` line names no file that can be told apart",
-        )),
+        ));
+    };
+    match checked(name, strip) {
+        Ok(target) => Ok(op(kind, target)),
+        Err(e) => Err(e),
     }
 }
 
@@ -595,16 +607,16 @@ fn resolve_git(fp: &FilePatch, g: &GitHeader, strip: usize) -> Result<Op, PatchE
                 None => g.b.as_deref(),
             };
             if g.new_file_mode.is_some() || is_dev_null(&fp.old) {
-                return Ok(op(OpKind::Create, checked(git_name(new)?, strip)?));
+                return checked_op(OpKind::Create, new, strip);
             }
             if g.deleted_file_mode.is_some() || is_dev_null(&fp.new) {
-                return Ok(op(OpKind::Delete, checked(git_name(old)?, strip)?));
+                return checked_op(OpKind::Delete, old, strip);
             }
             // Between two names without a rename header, GNU patch patches
             // the old name; so do we. The new name must still be safe.
-            let old = checked(git_name(old)?, strip)?;
-            checked(git_name(new)?, strip)?;
-            return Ok(op(OpKind::Modify, old));
+            let modify = checked_op(OpKind::Modify, old, strip)?;
+            checked_op(OpKind::Modify, new, strip)?;
+            return Ok(modify);
         }
     };
     let source = checked(from, bare)?;
@@ -654,10 +666,10 @@ fn resolve(overlay: &mut Overlay<'_>, fp: &FilePatch, strip: usize) -> Result<Op
         ));
     }
     if creates {
-        return Ok(op(OpKind::Create, checked(&new.raw, strip)?));
+        return checked_op(OpKind::Create, Some(&new.raw), strip);
     }
     if deletes {
-        return Ok(op(OpKind::Delete, checked(&old.raw, strip)?));
+        return checked_op(OpKind::Delete, Some(&old.raw), strip);
     }
     let old_p = checked(&old.raw, strip)?;
     let new_p = checked(&new.raw, strip)?;
@@ -681,10 +693,11 @@ fn resolve(overlay: &mut Overlay<'_>, fp: &FilePatch, strip: usize) -> Result<Op
 /// which one of its names exists, and that name.
 fn strip_hint(overlay: &mut Overlay<'_>, fp: &FilePatch, strip: usize) -> Option<(usize, String)> {
     let mut names: Vec<&[u8]> = Vec::new();
-    for n in [&fp.old, &fp.new] {
-        if let Some(n) = real_name(n) {
-            names.push(n);
-        }
+    if let Some(n) = real_name(&fp.old) {
+        names.push(n);
+    }
+    if let Some(n) = real_name(&fp.new) {
+        names.push(n);
     }
     if let Some(g) = &fp.git {
         if let Some(a) = &g.a {
@@ -910,10 +923,13 @@ fn run_hunks(
     let text = apply::Text::new(old);
     match apply::apply_hunks(&text, hunks, false, fuzz, budget) {
         Ok((bytes, places)) => {
-            for (i, p) in places.iter().enumerate() {
+            let mut i = 0;
+            while i < places.len() {
+                let p = places[i];
+                i += 1;
                 report.hunks.push(HunkReport {
                     file: target.to_string(),
-                    number: i + 1,
+                    number: i,
                     line: p.line,
                     offset: p.offset,
                     fuzz: p.fuzz,
