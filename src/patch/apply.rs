@@ -49,8 +49,9 @@ pub(crate) struct Placement {
 pub(crate) struct Closest {
     /// 1-based line of the old file where the closest match starts.
     pub(crate) line: usize,
-    /// The file's lines there, each with whether it differs from the hunk.
-    pub(crate) lines: Vec<(Vec<u8>, bool)>,
+    /// The file's lines there (fewer than the hunk's at the end of the
+    /// file); where one differs from the hunk's is for the message to see.
+    pub(crate) lines: Vec<Vec<u8>>,
     pub(crate) differing: usize,
 }
 
@@ -948,9 +949,8 @@ pub(crate) fn closest_match(
     while i < k {
         if start + i < n {
             let l = text.line(start + i);
-            let differs = l != pattern[i];
-            differing += usize::from(differs);
-            lines.push((l.to_vec(), differs));
+            differing += usize::from(l != pattern[i]);
+            lines.push(l.to_vec());
         } else {
             differing += 1;
         }

@@ -245,13 +245,10 @@ impl PatchError {
 
     /// The lines the failed hunk expected to find (with line terminators).
     pub fn expected_lines(&self) -> Vec<&[u8]> {
-        let mut out = Vec::new();
-        if let Some(h) = &self.inner.hunk {
-            for l in &h.expected {
-                out.push(l.as_slice());
-            }
+        match &self.inner.hunk {
+            Some(h) => slices(&h.expected),
+            None => Vec::new(),
         }
-        out
     }
 
     /// The 1-based line of the target where the lines most like the failed
@@ -263,13 +260,10 @@ impl PatchError {
 
     /// The lines of the target at [`PatchError::closest_line`].
     pub fn closest_lines(&self) -> Vec<&[u8]> {
-        let mut out = Vec::new();
-        if let Some(c) = self.closest() {
-            for (l, _) in &c.lines {
-                out.push(l.as_slice());
-            }
+        match self.closest() {
+            Some(c) => slices(&c.lines),
+            None => Vec::new(),
         }
-        out
     }
 
     fn closest(&self) -> Option<&Closest> {
@@ -283,6 +277,15 @@ impl PatchError {
     pub fn help(&self) -> Option<&str> {
         self.inner.help.as_deref()
     }
+}
+
+/// The lines, borrowed.
+fn slices(lines: &[Vec<u8>]) -> Vec<&[u8]> {
+    let mut out = Vec::with_capacity(lines.len());
+    for l in lines {
+        out.push(l.as_slice());
+    }
+    out
 }
 
 /// Renders one line of a file for a message: without its terminator, a
@@ -352,62 +355,45 @@ impl PatchError {
             Some(p) => p.as_str(),
             None => "<patch>",
         };
-        let line = match i.patch_line {
-            Some(l) => format!(", line {l}"),
-            None => String::new(),
+        // `patch `P` VERB `T``, or `patch `P`, line N` when the error is
+        // about no file of the tree (a series names no target), then the
+        // reason; an I/O error about no file of the tree is its reason alone
+        // (which names its path).
+        let target = match &i.target {
+            Some(t) if i.kind != Kind::Series => Some(t.as_str()),
+            _ => None,
         };
-        match (i.kind, &i.target) {
-            (Kind::HunkFailed, Some(t)) => {
-                let n = match &i.hunk {
-                    Some(h) => h.number,
-                    None => 0,
-                };
-                let n = n.to_string();
-                cat(
-                    &mut s,
-                    &[
-                        "patch `",
-                        patch,
-                        "` does not apply to `",
-                        t,
-                        "`: hunk #",
-                        &n,
-                        " failed",
-                    ],
-                );
-                if i.hunk.is_none() {
-                    cat(&mut s, &[": ", &i.reason]);
-                }
+        if let Some(t) = target {
+            let verb = match i.kind {
+                Kind::HunkFailed => "` does not apply to `",
+                Kind::AlreadyApplied => "` seems already applied to `",
+                _ => "` cannot be applied to `",
+            };
+            cat(&mut s, &["patch `", patch, verb, t, "`"]);
+        } else if i.kind != Kind::Io {
+            s.push_str(if i.kind == Kind::Series {
+                "patch series `"
+            } else {
+                "patch `"
+            });
+            s.push_str(patch);
+            s.push('`');
+            if let Some(l) = i.patch_line {
+                s.push_str(", line ");
+                s.push_str(&l.to_string());
             }
-            (Kind::AlreadyApplied, Some(t)) => cat(
-                &mut s,
-                &[
-                    "patch `",
-                    patch,
-                    "` seems already applied to `",
-                    t,
-                    "`: ",
-                    &i.reason,
-                ],
-            ),
-            (Kind::Series, _) => cat(
-                &mut s,
-                &["patch series `", patch, "`", &line, ": ", &i.reason],
-            ),
-            // Already the whole message, with its path.
-            (Kind::Io, None) => s.push_str(&i.reason),
-            (_, Some(t)) => cat(
-                &mut s,
-                &[
-                    "patch `",
-                    patch,
-                    "` cannot be applied to `",
-                    t,
-                    "`: ",
-                    &i.reason,
-                ],
-            ),
-            (_, None) => cat(&mut s, &["patch `", patch, "`", &line, ": ", &i.reason]),
+        }
+        if i.kind == Kind::HunkFailed && target.is_some() {
+            let n = match &i.hunk {
+                Some(h) => h.number,
+                None => 0,
+            };
+            cat(&mut s, &[": hunk #", &n.to_string(), " failed"]);
+        }
+        if i.kind == Kind::Io && target.is_none() {
+            s.push_str(&i.reason);
+        } else if i.kind != Kind::HunkFailed || target.is_none() || i.hunk.is_none() {
+            cat(&mut s, &[": ", &i.reason]);
         }
         if let Some(h) = &i.hunk {
             let at = h.expected_line.to_string();
@@ -447,8 +433,10 @@ impl PatchError {
                     );
                     let mut k = 0;
                     while k < c.lines.len() && k < SHOWN_LINES {
-                        let (l, differs) = &c.lines[k];
-                        numbered(&mut s, if *differs { "! " } else { "" }, c.line + k, l);
+                        // The hunk's lines are the ones expected.
+                        let l = &c.lines[k];
+                        let mark = if *l != h.expected[k] { "! " } else { "" };
+                        numbered(&mut s, mark, c.line + k, l);
                         k += 1;
                     }
                     more(&mut s, c.lines.len());

@@ -255,24 +255,17 @@ impl Applied {
                 if h.offset == 0 && h.fuzz == 0 {
                     continue;
                 }
-                let mut s = String::from("hunk #");
-                s += &h.number.to_string();
-                s += " of `";
-                s += &p.display;
-                s += "` applied to `";
-                s += &h.file;
-                s += "`";
+                let mut s = format!(
+                    "hunk #{} of `{}` applied to `{}`",
+                    h.number, p.display, h.file
+                );
                 if h.offset != 0 {
-                    s += " at offset ";
-                    s += &h.offset.to_string();
+                    s += &format!(" at offset {}", h.offset);
                 }
                 if h.fuzz != 0 {
-                    s += " with fuzz ";
-                    s += &h.fuzz.to_string();
+                    s += &format!(" with fuzz {}", h.fuzz);
                 }
-                s += " (line ";
-                s += &h.line.to_string();
-                s += ")";
+                s += &format!(" (line {})", h.line);
                 out.push(s);
             }
         }

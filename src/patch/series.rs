@@ -151,6 +151,12 @@ impl Loader<'_> {
                 names.insert(at, name);
             }
         }
+        // No patch in a listed directory is what a `.gitignore` of
+        // `*.patch` leaves in a fresh clone (an empty series is a start, as
+        // `save` appends to it, like an empty list).
+        if names.is_empty() {
+            return Err(lists_nothing(self.base, path));
+        }
         self.read.push(path.to_path_buf());
         for n in names {
             self.file(&path.join(n), None)?;
@@ -178,19 +184,12 @@ pub(crate) fn load(
             Ok(m) => m,
             Err(err) => return Err(not_found(base, &e.to_string_lossy(), &path, err, None)),
         };
-        let before = l.files.len();
         if meta.is_dir() {
             l.dir(&path)?;
         } else if path.file_name() == Some("series".as_ref()) {
             l.series(&path)?;
         } else {
             l.file(&path, None)?;
-        }
-        // An empty series is a start (`save` appends to it), like an empty
-        // list; a directory with no patch in it is what a `.gitignore` of
-        // `*.patch` leaves in a fresh clone.
-        if l.files.len() == before && meta.is_dir() && !path.join("series").is_file() {
-            return Err(lists_nothing(base, &path));
         }
     }
     Ok((l.files, l.read))
@@ -229,14 +228,19 @@ fn not_found(
         return PatchError::io("read", &abs, err);
     }
     let listed = normalise(Path::new(listed));
-    let shown = listed.display().to_string();
-    let mut text = format!("patch `{shown}`");
+    let mut text = String::from("patch `");
+    text += &listed.display().to_string();
+    text += "`";
     if let Some(series) = series {
-        text += &format!(" (in the series `{series}`)");
+        text += " (in the series `";
+        text += series;
+        text += "`)";
     }
     text += " does not exist";
     if abs != listed {
-        text += &format!(": there is no `{}`", abs.display());
+        text += ": there is no `";
+        text += &abs.display().to_string();
+        text += "`";
     }
     let e = PatchError::new(Kind::Io, text).with_source(&abs, err);
     match close_path(base, &listed) {
@@ -304,52 +308,67 @@ fn close_path(base: &Path, listed: &Path) -> Option<PathBuf> {
 /// The entry of `dir` whose name is closest to `name`: the same name but
 /// for the extension (`fix.diff` for `fix.patch`), or a few letters apart.
 fn close_name(dir: &Path, name: &str) -> Option<String> {
-    let stem = |n: &str| Path::new(n).file_stem().map(|s| s.to_os_string());
-    let stem_len = stem(name).map_or(0, |s| s.to_string_lossy().chars().count());
+    let name_stem = Path::new(name).file_stem();
+    let stem_len = match name_stem {
+        Some(s) => s.to_string_lossy().chars().count(),
+        None => 0,
+    };
     let limit = (stem_len / 4).clamp(1, 3);
-    let mut best: Option<(usize, String)> = None;
+    let lower = name.to_lowercase();
+    // The lowest score, then the first name in byte order.
+    let mut best = String::new();
+    let mut best_score = usize::MAX;
     for entry in fs::read_dir(dir).ok()? {
         let Ok(candidate) = entry.ok()?.file_name().into_string() else {
             continue;
         };
-        let score = if stem(&candidate) == stem(name)
-            || stem(&candidate).as_deref() == Some(name.as_ref())
-        {
+        if candidate == name {
+            continue;
+        }
+        let stem = Path::new(&candidate).file_stem();
+        let score = if stem == name_stem || stem == Some(name.as_ref()) {
             0
         } else {
-            distance(&name.to_lowercase(), &candidate.to_lowercase())
+            distance(&lower, &candidate.to_lowercase())
         };
-        if candidate != name
-            && score <= limit
-            && best
-                .as_ref()
-                .is_none_or(|b| (score, &candidate) < (b.0, &b.1))
-        {
-            best = Some((score, candidate));
+        if score <= limit && (score < best_score || (score == best_score && candidate < best)) {
+            best_score = score;
+            best = candidate;
         }
     }
-    best.map(|(_, n)| n)
+    if best_score == usize::MAX {
+        return None;
+    }
+    Some(best)
 }
 
 /// The edit distance between two strings (insertions, deletions and
 /// substitutions of one character each).
 fn distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
+    let mut b_chars = Vec::new();
+    let mut row = vec![0];
+    for c in b.chars() {
+        b_chars.push(c);
+        row.push(b_chars.len());
+    }
+    let mut i = 0;
+    for ca in a.chars() {
+        i += 1;
         let mut diagonal = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
+        row[0] = i;
+        let mut j = 0;
+        while j < b_chars.len() {
             let above = row[j + 1];
-            row[j + 1] = if ca == *cb {
+            row[j + 1] = if ca == b_chars[j] {
                 diagonal
             } else {
                 1 + diagonal.min(above).min(row[j])
             };
             diagonal = above;
+            j += 1;
         }
     }
-    row[b.len()]
+    row[b_chars.len()]
 }
 
 #[cfg(test)]
