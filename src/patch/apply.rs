@@ -895,7 +895,12 @@ pub(crate) fn closest_match(
     // votes[s] counts pattern lines agreeing when the pattern starts at
     // 0-based file line s - (k - 1) (shifted to stay non-negative); `voted`
     // lists the positions with a vote.
-    let mut votes = vec![0u32; n + k];
+    // (`u64`, as the hashes: a plain loop, and no other kind of vector,
+    // compiles to less than `vec![0; n + k]`.)
+    let mut votes: Vec<u64> = Vec::with_capacity(n + k);
+    while votes.len() < n + k {
+        votes.push(0);
+    }
     let mut voted = Vec::new();
     // A plain loop: unoptimised, an iterator adapter costs more per line
     // than the test it wraps.

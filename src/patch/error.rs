@@ -230,17 +230,22 @@ impl PatchError {
 
     /// The 1-based number of the hunk that failed, within its file.
     pub fn hunk_number(&self) -> Option<usize> {
-        self.inner.hunk.as_ref().map(|h| h.number)
+        let h = self.inner.hunk.as_ref()?;
+        Some(h.number)
     }
 
     /// The `@@` header line of the hunk that failed.
     pub fn hunk_header(&self) -> Option<&str> {
-        self.inner.hunk.as_ref().map(|h| h.header.as_str())
+        match &self.inner.hunk {
+            Some(h) => Some(&h.header),
+            None => None,
+        }
     }
 
     /// The 1-based line of the target where the failed hunk was expected.
     pub fn expected_line(&self) -> Option<usize> {
-        self.inner.hunk.as_ref().map(|h| h.expected_line)
+        let h = self.inner.hunk.as_ref()?;
+        Some(h.expected_line)
     }
 
     /// The lines the failed hunk expected to find (with line terminators).
@@ -291,7 +296,10 @@ fn slices(lines: &[Vec<u8>]) -> Vec<&[u8]> {
 /// Renders one line of a file for a message: without its terminator, a
 /// carriage return shown as `^M`, long lines cut.
 fn show_line(line: &[u8]) -> String {
-    let line = line.strip_suffix(b"\n").unwrap_or(line);
+    let line = match line.last() {
+        Some(b'\n') => &line[..line.len() - 1],
+        _ => line,
+    };
     let mut s = String::new();
     for c in String::from_utf8_lossy(line).chars() {
         if s.len() > 160 {

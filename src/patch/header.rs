@@ -66,9 +66,9 @@ pub fn fields(patch: &[u8]) -> Vec<(String, String)> {
 /// The value of the first field `name` (compared without case) of the
 /// header of `patch`.
 pub fn field(patch: &[u8], name: &str) -> Option<String> {
-    for (n, v) in fields(patch) {
+    for (n, v) in &mut fields(patch) {
         if same_ignoring_case(n.as_bytes(), name.as_bytes()) {
-            return Some(v);
+            return Some(std::mem::take(v));
         }
     }
     None

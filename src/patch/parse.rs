@@ -166,8 +166,14 @@ pub(crate) fn line_starts(bytes: &[u8]) -> Vec<usize> {
 
 /// The line without its `\n` or `\r\n`.
 fn trim_eol(line: &[u8]) -> &[u8] {
-    let line = line.strip_suffix(b"\n").unwrap_or(line);
-    line.strip_suffix(b"\r").unwrap_or(line)
+    let mut end = line.len();
+    if end > 0 && line[end - 1] == b'\n' {
+        end -= 1;
+    }
+    if end > 0 && line[end - 1] == b'\r' {
+        end -= 1;
+    }
+    &line[..end]
 }
 
 fn lossy(bytes: &[u8]) -> String {
@@ -310,7 +316,10 @@ fn line_range(t: &[u8], mut i: usize) -> Option<usize> {
 /// Decodes a C-quoted git name (`"a/x\tb"`), returning it and the rest of
 /// the input after the closing quote.
 pub(crate) fn unquote(s: &[u8]) -> Option<(Vec<u8>, &[u8])> {
-    let s = s.strip_prefix(b"\"")?;
+    if !s.starts_with(b"\"") {
+        return None;
+    }
+    let s = &s[1..];
     let mut out = Vec::new();
     let mut i = 0;
     while i < s.len() {
@@ -339,7 +348,10 @@ pub(crate) fn unquote(s: &[u8]) -> Option<(Vec<u8>, &[u8])> {
                                 _ => return None,
                             }
                         }
-                        out.push(u8::try_from(v).ok()?);
+                        if v > 0xff {
+                            return None;
+                        }
+                        out.push(v as u8);
                     }
                     _ => return None,
                 }
@@ -509,7 +521,8 @@ fn parse_git(lines: &[&[u8]], start: usize) -> Result<(FilePatch, usize), ParseE
                 };
                 *slot = Some(n);
             }
-        } else if let Some(r) = t.strip_prefix(b"index ") {
+        } else if t.starts_with(b"index ") {
+            let r = &t[b"index ".len()..];
             // `index abc..def 100644`: the mode, if any, must be one we handle.
             if let Some(sp) = find_byte(r, 0, b' ') {
                 git_mode(&r[sp + 1..], lineno)?;
@@ -665,9 +678,10 @@ fn split_git_names(rest: &[u8]) -> (Option<Vec<u8>>, Option<Vec<u8>>) {
         let Some((a, after)) = unquote(rest) else {
             return (None, None);
         };
-        let after = match after.strip_prefix(b" ") {
-            Some(after) => after,
-            None => after,
+        let after = if after.starts_with(b" ") {
+            &after[1..]
+        } else {
+            after
         };
         let b = if after.starts_with(b"\"") {
             unquoted(after)
@@ -862,7 +876,7 @@ fn hunk_range(header: &[u8], line: usize) -> Result<(usize, usize, usize, usize)
     let mut k = 0;
     while k < 2 {
         let part = parts[k];
-        if part.first() != Some(if k == 0 { &b'-' } else { &b'+' }) {
+        if part.is_empty() || part[0] != if k == 0 { b'-' } else { b'+' } {
             return Err(bad_range(
                 header,
                 line,

@@ -79,7 +79,7 @@ pub(crate) fn safe_path(name: &[u8], strip: usize) -> Result<String, Unsafe> {
             }
         }
     }
-    if name.get(start) == Some(&b'/') {
+    if start < name.len() && name[start] == b'/' {
         return Err(refuse(
             "the name is an absolute path once its prefix is stripped",
         ));
@@ -90,13 +90,13 @@ pub(crate) fn safe_path(name: &[u8], strip: usize) -> Result<String, Unsafe> {
     while start <= name.len() {
         let end = find_byte(name, start, b'/').unwrap_or(name.len());
         let part = &name[start..end];
-        if part == b".." {
+        if part == PARENT {
             return Err(refuse("the name contains a `..` component"));
         }
         if is_dot_git(part) {
             return Err(refuse("the name contains a `.git` component"));
         }
-        if !part.is_empty() && part != b"." {
+        if !part.is_empty() && part != CURRENT {
             if joined.is_empty() {
                 first = part;
             } else {
@@ -120,6 +120,9 @@ pub(crate) fn safe_path(name: &[u8], strip: usize) -> Result<String, Unsafe> {
     }
     Ok(joined)
 }
+
+const CURRENT: &[u8] = b".";
+const PARENT: &[u8] = b"..";
 
 /// Whether a component is `.git` in any case (`.GIT` is the same folder on
 /// case-insensitive file systems).

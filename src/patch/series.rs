@@ -23,22 +23,27 @@ pub(crate) fn parse_series(text: &str) -> Result<Vec<SeriesEntry>, (usize, Strin
     for (i, raw) in text.lines().enumerate() {
         let line = match raw.find('#') {
             Some(0) => "",
-            Some(p) if raw[..p].ends_with([' ', '\t']) => &raw[..p],
+            Some(p) if matches!(raw.as_bytes()[p - 1], b' ' | b'\t') => &raw[..p],
             _ => raw,
         };
         let mut words = line.split_whitespace();
         let Some(path) = words.next() else { continue };
         let mut strip = None;
         for w in words {
-            match w.strip_prefix("-p").map(str::parse::<usize>) {
-                Some(Ok(n)) if n < 64 => strip = Some(n),
-                _ => {
-                    return Err((
-                        i + 1,
-                        format!("unsupported option `{w}` for `{path}` (only `-pN` is understood)"),
-                    ))
-                }
-            }
+            let n = match w.strip_prefix("-p") {
+                Some(digits) => match digits.parse::<usize>() {
+                    Ok(n) if n < 64 => Some(n),
+                    _ => None,
+                },
+                None => None,
+            };
+            let Some(n) = n else {
+                return Err((
+                    i + 1,
+                    format!("unsupported option `{w}` for `{path}` (only `-pN` is understood)"),
+                ));
+            };
+            strip = Some(n);
         }
         out.push(SeriesEntry {
             path: path.to_string(),
@@ -106,7 +111,7 @@ impl Loader<'_> {
                     .with_line(line))
             }
         };
-        for e in entries {
+        for e in &entries {
             let patch = dir.join(&e.path);
             if let Err(err) = fs::metadata(&patch) {
                 let series = display_name(self.base, path);
@@ -158,8 +163,8 @@ impl Loader<'_> {
             return Err(lists_nothing(self.base, path));
         }
         self.read.push(path.to_path_buf());
-        for n in names {
-            self.file(&path.join(n), None)?;
+        for n in &names {
+            self.file(&path.join(n.as_str()), None)?;
         }
         Ok(())
     }
@@ -318,8 +323,14 @@ fn close_name(dir: &Path, name: &str) -> Option<String> {
     // The lowest score, then the first name in byte order.
     let mut best = String::new();
     let mut best_score = usize::MAX;
-    for entry in fs::read_dir(dir).ok()? {
-        let Ok(candidate) = entry.ok()?.file_name().into_string() else {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return None;
+    };
+    for entry in entries {
+        let Ok(entry) = entry else {
+            return None;
+        };
+        let Ok(candidate) = entry.file_name().into_string() else {
             continue;
         };
         if candidate == name {
