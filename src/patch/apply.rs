@@ -496,11 +496,6 @@ impl Matcher<'_, '_> {
         // last index where a window still fits in the file.
         let base = first_guess - 1 + w.pf as isize;
         let last = self.text.len() as isize - w.k as isize;
-        // Positions at distances `offset..=to` on both sides.
-        let positions = |offset: isize, to: isize| {
-            let side = |max: isize| (to.min(max) - offset + 1).max(0) as u64;
-            side(max_pos) + side(max_neg)
-        };
         while offset <= max_offset && *self.budget > 0 {
             let end = (offset + BLOCK - 1).min(max_offset);
             let mut found = None;
@@ -531,10 +526,12 @@ impl Matcher<'_, '_> {
                 }
             }
             if let Some(o) = found {
-                *self.budget = self.budget.saturating_sub(positions(offset, o - 1));
+                let passed = positions(offset, o - 1, max_pos, max_neg);
+                *self.budget = self.budget.saturating_sub(passed);
                 return o;
             }
-            *self.budget = self.budget.saturating_sub(positions(offset, end));
+            let passed = positions(offset, end, max_pos, max_neg);
+            *self.budget = self.budget.saturating_sub(passed);
             offset = end + 1;
         }
         offset
@@ -624,6 +621,14 @@ impl Matcher<'_, '_> {
         }
         None
     }
+}
+
+/// How many positions there are at distances `offset..=to` after the guess
+/// (up to `max_pos`) and before it (up to `max_neg`).
+fn positions(offset: isize, to: isize, max_pos: isize, max_neg: isize) -> u64 {
+    let after = (to.min(max_pos) - offset + 1).max(0);
+    let before = (to.min(max_neg) - offset + 1).max(0);
+    (after + before) as u64
 }
 
 /// Output under construction, with GNU's rule that a line appended after a

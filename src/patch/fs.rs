@@ -272,7 +272,10 @@ impl<'a> Overlay<'a> {
                     (None, false, true)
                 }
                 (Some(s), _) => {
-                    let s = Rc::try_unwrap(s).unwrap_or_else(|s| (*s).clone());
+                    let s = match Rc::try_unwrap(s) {
+                        Ok(s) => s,
+                        Err(shared) => (*shared).clone(),
+                    };
                     // `orig` is what the file held when read: the writer
                     // need not read it again to see whether the bytes
                     // changed (a mode change alone leaves the file, and its
@@ -432,7 +435,10 @@ pub(crate) fn write_through_temporary(
     sync: bool,
 ) -> Result<(), IoFailure> {
     let dir = path.parent().unwrap_or(Path::new("."));
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
+    let name = match path.file_name() {
+        Some(n) => n.to_str().unwrap_or("file"),
+        None => "file",
+    };
     // Unique to this call, not only to this process: threads of one process
     // (the library called twice at once) write the same files.
     static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);

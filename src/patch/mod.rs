@@ -1023,13 +1023,12 @@ fn hunk_error(failure: Failure, hunks: &[Hunk], target: &str, fuzz: usize) -> Pa
 fn searched_text(hunks: &[Hunk], index: usize, fuzz: usize) -> String {
     let h = &hunks[index];
     let lines = &h.lines;
-    let is_context = |i: usize| lines[i].kind == parse::LineKind::Context;
     let mut lead = 0;
-    while lead < lines.len() && is_context(lead) {
+    while lead < lines.len() && lines[lead].kind == parse::LineKind::Context {
         lead += 1;
     }
     let mut trail = 0;
-    while trail < lines.len() && is_context(lines.len() - 1 - trail) {
+    while trail < lines.len() && lines[lines.len() - 1 - trail].kind == parse::LineKind::Context {
         trail += 1;
     }
     let mut s = String::new();

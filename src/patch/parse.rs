@@ -329,14 +329,9 @@ pub(crate) fn unquote(s: &[u8]) -> Option<(Vec<u8>, &[u8])> {
                 let c = *s.get(i + 1)?;
                 i += 2;
                 match c {
-                    b'a' => out.push(7),
-                    b'b' => out.push(8),
-                    b't' => out.push(b'\t'),
-                    b'n' => out.push(b'\n'),
-                    b'v' => out.push(11),
-                    b'f' => out.push(12),
-                    b'r' => out.push(b'\r'),
-                    b'\\' | b'"' => out.push(c),
+                    b'a' | b'b' | b't' | b'n' | b'v' | b'f' | b'r' | b'\\' | b'"' => {
+                        out.push(escaped(c));
+                    }
                     b'0'..=b'7' => {
                         let mut v = u32::from(c - b'0');
                         for _ in 0..2 {
@@ -363,6 +358,20 @@ pub(crate) fn unquote(s: &[u8]) -> Option<(Vec<u8>, &[u8])> {
         }
     }
     None
+}
+
+/// The byte a C escape `\c` (not an octal one) stands for.
+fn escaped(c: u8) -> u8 {
+    match c {
+        b'a' => 7,
+        b'b' => 8,
+        b't' => b'\t',
+        b'n' => b'\n',
+        b'v' => 11,
+        b'f' => 12,
+        b'r' => b'\r',
+        _ => c,
+    }
 }
 
 /// Whether a `---`/`+++` timestamp is the Unix epoch, which `diff -N`
