@@ -703,7 +703,8 @@ pub(crate) fn apply_hunks(
         let fuzz_limit = max_fuzz.min(v.prefix.max(v.suffix));
         let guess = v.first + m.in_offset;
         let mut found = None;
-        for fuzz in 0..=fuzz_limit {
+        let mut fuzz = 0;
+        while fuzz <= fuzz_limit {
             if let Some(at) = m.locate(&v, fuzz) {
                 found = Some((at, fuzz));
                 break;
@@ -729,6 +730,7 @@ pub(crate) fn apply_hunks(
                     }
                 }
             }
+            fuzz += 1;
         }
         if *m.budget == 0 {
             return Err(Failure::TooExpensive { hunk: index });
@@ -737,7 +739,8 @@ pub(crate) fn apply_hunks(
             // Would a little more fuzz have placed it? Worth saying in the
             // error; probed on a copy of the state, nothing is applied.
             let mut fits_with = None;
-            for more in fuzz_limit + 1..=MAX_SUGGESTED_FUZZ.min(v.prefix.max(v.suffix)) {
+            let mut more = fuzz_limit + 1;
+            while more <= MAX_SUGGESTED_FUZZ.min(v.prefix.max(v.suffix)) {
                 let mut probe = Matcher {
                     text,
                     in_offset: m.in_offset,
@@ -749,6 +752,7 @@ pub(crate) fn apply_hunks(
                     fits_with = Some((more, at.max(1) as usize));
                     break;
                 }
+                more += 1;
             }
             let mut failure = no_match(text, &v, index, guess, m.budget);
             failure.fits_with = fits_with;
@@ -952,7 +956,9 @@ pub(crate) fn closest_match(
     }
     let best = best?;
     // Clamp the window to the file and report it line by line.
-    let start = (best as isize - (k as isize - 1)).clamp(0, n.saturating_sub(k) as isize) as usize;
+    let start = (best as isize - (k as isize - 1))
+        .max(0)
+        .min(n.saturating_sub(k) as isize) as usize;
     let mut lines = Vec::new();
     let mut differing = 0;
     let mut i = 0;

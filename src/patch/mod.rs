@@ -620,18 +620,33 @@ fn resolve_git(fp: &FilePatch, g: &GitHeader, strip: usize) -> Result<Op, PatchE
     })
 }
 
-/// GNU patch's order of preference between two names of a file: fewer
+/// Whether GNU patch prefers the name `a` to `b` for a file: fewer
 /// components, then a shorter base name, then a shorter name.
-fn name_key(p: &str) -> (usize, usize, usize) {
-    let base = match p.rfind('/') {
-        Some(i) => p.len() - i - 1,
-        None => p.len(),
-    };
-    let mut components = 1;
-    for b in p.bytes() {
-        components += usize::from(b == b'/');
+fn preferred(a: &str, b: &str) -> bool {
+    let (a, b) = (name_key(a), name_key(b));
+    let mut i = 0;
+    while i < 3 {
+        if a[i] != b[i] {
+            return a[i] < b[i];
+        }
+        i += 1;
     }
-    (components, base, p.len())
+    false
+}
+
+/// A name's components, base name length and length.
+fn name_key(p: &str) -> [usize; 3] {
+    let bytes = p.as_bytes();
+    let (mut components, mut base) = (1, bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'/' {
+            components += 1;
+            base = bytes.len() - i - 1;
+        }
+        i += 1;
+    }
+    [components, base, bytes.len()]
 }
 
 fn resolve(overlay: &mut Overlay<'_>, fp: &FilePatch, strip: usize) -> Result<Op, PatchError> {
@@ -672,7 +687,7 @@ fn resolve(overlay: &mut Overlay<'_>, fp: &FilePatch, strip: usize) -> Result<Op
     // when `---`/`+++` name files.
     let old_exists = overlay.get(&old_p)?.is_some();
     let new_exists = overlay.get(&new_p)?.is_some();
-    if new_exists && (!old_exists || name_key(&new_p) < name_key(&old_p)) {
+    if new_exists && (!old_exists || preferred(&new_p, &old_p)) {
         return Ok(op(OpKind::Modify, new_p));
     }
     if !old_exists && no_old_lines {

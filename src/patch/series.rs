@@ -20,7 +20,10 @@ pub(crate) struct SeriesEntry {
 /// and a `-pN` after the name sets the strip level for that patch.
 pub(crate) fn parse_series(text: &str) -> Result<Vec<SeriesEntry>, (usize, String)> {
     let mut out = Vec::new();
-    for (i, raw) in text.lines().enumerate() {
+    // 1-based, for the error.
+    let mut line_number = 0;
+    for raw in text.lines() {
+        line_number += 1;
         let line = match raw.find('#') {
             Some(0) => "",
             Some(p) if matches!(raw.as_bytes()[p - 1], b' ' | b'\t') => &raw[..p],
@@ -39,7 +42,7 @@ pub(crate) fn parse_series(text: &str) -> Result<Vec<SeriesEntry>, (usize, Strin
             };
             let Some(n) = n else {
                 return Err((
-                    i + 1,
+                    line_number,
                     format!("unsupported option `{w}` for `{path}` (only `-pN` is understood)"),
                 ));
             };
