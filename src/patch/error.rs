@@ -443,7 +443,11 @@ impl PatchError {
                     while k < c.lines.len() && k < SHOWN_LINES {
                         // The hunk's lines are the ones expected.
                         let l = &c.lines[k];
-                        let mark = if *l != h.expected[k] { "! " } else { "" };
+                        let mark = if l.as_slice() != h.expected[k].as_slice() {
+                            "! "
+                        } else {
+                            ""
+                        };
                         numbered(&mut s, mark, c.line + k, l);
                         k += 1;
                     }

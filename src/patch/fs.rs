@@ -120,7 +120,8 @@ fn check_ancestors(root: &Path, rel: &str, entries: &[Entry]) -> Result<bool, Pa
         if !on_disk {
             continue;
         }
-        match fs::symlink_metadata(disk_path(root, prefix)) {
+        // Every `symlink_metadata` here takes a `&Path`: one copy of it.
+        match fs::symlink_metadata(disk_path(root, prefix).as_path()) {
             Ok(m) if m.file_type().is_symlink() => {
                 return Err(PatchError::new(
                     Kind::Symlink,
@@ -201,7 +202,7 @@ impl<'a> Overlay<'a> {
             return Ok(None);
         }
         let path = disk_path(self.root, rel);
-        let meta = match fs::symlink_metadata(&path) {
+        let meta = match fs::symlink_metadata(path.as_path()) {
             Ok(m) => m,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(io_error("inspect", self.root, rel, e)),
@@ -281,7 +282,7 @@ impl<'a> Overlay<'a> {
                     // changed (a mode change alone leaves the file, and its
                     // mtime, alone).
                     let content_changed = match &orig {
-                        Some(o) => o.bytes != s.bytes,
+                        Some(o) => o.bytes.as_slice() != s.bytes.as_slice(),
                         None => true,
                     };
                     match orig {
@@ -333,7 +334,7 @@ pub(crate) fn write(root: &Path, files: &[ChangedFile]) -> Result<(), PatchError
         let rel = &file.path;
         make_parents(root, rel)?;
         let path = disk_path(root, rel);
-        if let Ok(m) = fs::symlink_metadata(&path) {
+        if let Ok(m) = fs::symlink_metadata(path.as_path()) {
             if !m.is_file() {
                 return Err(
                     PatchError::new(Kind::SpecialFile, "it is no longer a regular file")
@@ -344,7 +345,9 @@ pub(crate) fn write(root: &Path, files: &[ChangedFile]) -> Result<(), PatchError
         if file.content_changed {
             // Without waiting for the disk (no `fsync`), like the copies
             // beside these files in a staged tree.
-            write_through_temporary(&path, bytes, false).map_err(IoFailure::into_error)?;
+            if let Err(failure) = write_through_temporary(&path, bytes, false) {
+                return Err(failure.into_error());
+            }
         }
         set_exec(&path, file.executable)?;
     }
@@ -357,7 +360,7 @@ fn make_parents(root: &Path, rel: &str) -> Result<(), PatchError> {
     while let Some(slash) = next_slash(rel, from) {
         path.push(&rel[from..slash]);
         from = slash + 1;
-        match fs::symlink_metadata(&path) {
+        match fs::symlink_metadata(path.as_path()) {
             Ok(m) if m.is_dir() && !m.file_type().is_symlink() => {}
             Ok(_) => {
                 return Err(PatchError::new(

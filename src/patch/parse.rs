@@ -334,7 +334,7 @@ pub(crate) fn unquote(s: &[u8]) -> Option<(Vec<u8>, &[u8])> {
                     }
                     b'0'..=b'7' => {
                         let mut v = u32::from(c - b'0');
-                        for _ in 0..2 {
+                        for _ in 0..2usize {
                             match s.get(i) {
                                 Some(d @ b'0'..=b'7') => {
                                     v = v * 8 + u32::from(d - b'0');
@@ -430,6 +430,8 @@ fn is_epoch(ts: &[u8]) -> bool {
     day * 86400 + h * 3600 + m * 60 + sec - zone == 0
 }
 
+const DEV_NULL: &[u8] = b"/dev/null";
+
 /// Parses the name part of a `---`/`+++` line: a quoted name, or a name up
 /// to a tab, or a name followed by a date.
 fn header_name(rest: &[u8], line: usize) -> Result<HeaderName, ParseError> {
@@ -465,7 +467,7 @@ fn header_name(rest: &[u8], line: usize) -> Result<HeaderName, ParseError> {
         };
         (rest[..cut].to_vec(), ts)
     };
-    let dev_null = name == b"/dev/null";
+    let dev_null = name.as_slice() == DEV_NULL;
     Ok(HeaderName {
         raw: if dev_null { Vec::new() } else { name },
         dev_null,
@@ -604,11 +606,9 @@ fn git_field(t: &[u8]) -> Option<(usize, &[u8])> {
 /// An octal mode of a git header line, which must be one build-patch
 /// handles.
 fn git_mode(s: &[u8], line: usize) -> Result<u32, ParseError> {
-    let m = match std::str::from_utf8(s) {
-        Ok(s) => u32::from_str_radix(s.trim(), 8).ok(),
-        Err(_) => None,
-    };
-    let Some(m) = m else {
+    // Not UTF-8, it is not a number either.
+    let text = std::str::from_utf8(s).unwrap_or("");
+    let Ok(m) = u32::from_str_radix(text.trim(), 8) else {
         return Err(err(ParseErrorKind::Malformed, line, "malformed file mode"));
     };
     check_mode(m, line)?;

@@ -153,7 +153,7 @@ impl Loader<'_> {
             };
             if is_patch_name(&name) && is_file {
                 let mut at = names.len();
-                while at > 0 && names[at - 1].as_bytes() > name.as_bytes() {
+                while at > 0 && names[at - 1] > name {
                     at -= 1;
                 }
                 names.insert(at, name);
@@ -288,7 +288,7 @@ fn close_path(base: &Path, listed: &Path) -> Option<PathBuf> {
     if listed.is_absolute() {
         return None;
     }
-    let mut up = 0;
+    let mut up = 0usize;
     let mut tail = PathBuf::new();
     for c in listed.components() {
         if c == Component::ParentDir && tail.as_os_str().is_empty() {
@@ -358,12 +358,13 @@ fn close_name(dir: &Path, name: &str) -> Option<String> {
 
 /// The edit distance between two strings (insertions, deletions and
 /// substitutions of one character each).
+#[allow(clippy::explicit_counter_loop)] // a counter: less code to compile than `enumerate`
 fn distance(a: &str, b: &str) -> usize {
-    let mut b_chars = Vec::new();
+    // One row of the table, over `b`'s characters (read again for each row:
+    // names are short, and no vector of `char`s is compiled).
     let mut row = vec![0];
-    for c in b.chars() {
-        b_chars.push(c);
-        row.push(b_chars.len());
+    for _ in b.chars() {
+        row.push(row.len());
     }
     let mut i = 0;
     for ca in a.chars() {
@@ -371,9 +372,9 @@ fn distance(a: &str, b: &str) -> usize {
         let mut diagonal = row[0];
         row[0] = i;
         let mut j = 0;
-        while j < b_chars.len() {
+        for cb in b.chars() {
             let above = row[j + 1];
-            row[j + 1] = if ca == b_chars[j] {
+            row[j + 1] = if ca == cb {
                 diagonal
             } else {
                 1 + diagonal.min(above).min(row[j])
@@ -382,7 +383,7 @@ fn distance(a: &str, b: &str) -> usize {
             j += 1;
         }
     }
-    row[b_chars.len()]
+    row[row.len() - 1]
 }
 
 #[cfg(test)]
