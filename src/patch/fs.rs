@@ -14,7 +14,7 @@ use std::rc::Rc;
 
 use super::error::{Kind, PatchError};
 use super::parse::find_byte;
-use super::ChangedFile;
+use super::{Applied, ChangedFile, Changes};
 
 /// A file's content and executable bit.
 #[derive(Clone, PartialEq, Eq)]
@@ -72,15 +72,6 @@ fn is_exec(meta: &fs::Metadata) -> bool {
 #[cfg(not(unix))]
 fn is_exec(_meta: &fs::Metadata) -> bool {
     false
-}
-
-/// The overlay's changes, in path order, and the paths they create, change
-/// and delete.
-pub(crate) struct Finished {
-    pub(crate) files: Vec<ChangedFile>,
-    pub(crate) created: Vec<PathBuf>,
-    pub(crate) changed: Vec<PathBuf>,
-    pub(crate) deleted: Vec<PathBuf>,
 }
 
 /// The index of the first `/` in `rel` at or after `from`: ancestors of a
@@ -251,13 +242,18 @@ impl<'a> Overlay<'a> {
     }
 
     /// The changes: every file whose content or executable bit differs from
-    /// what was on disk, and every file deleted, in path order.
-    pub(crate) fn finish(self) -> Finished {
-        let mut out = Finished {
+    /// what was on disk, and every file deleted, in path order, with the
+    /// paths created, changed and deleted (the reports of the patches are
+    /// the caller's to add).
+    pub(crate) fn finish(self) -> Changes {
+        let mut out = Changes {
+            applied: Applied {
+                patches: Vec::new(),
+                created: Vec::new(),
+                changed: Vec::new(),
+                deleted: Vec::new(),
+            },
             files: Vec::new(),
-            created: Vec::new(),
-            changed: Vec::new(),
-            deleted: Vec::new(),
         };
         // Taken out of each entry in place (a loop over a borrowed list
         // compiles to less than one that consumes it).
@@ -269,7 +265,7 @@ impl<'a> Overlay<'a> {
                 (None, None) => continue,
                 (Some(s), Some(o)) if *s == **o => continue,
                 (None, Some(_)) => {
-                    out.deleted.push(PathBuf::from(&rel));
+                    out.applied.deleted.push(PathBuf::from(&rel));
                     (None, false, true)
                 }
                 (Some(s), _) => {
@@ -286,8 +282,8 @@ impl<'a> Overlay<'a> {
                         None => true,
                     };
                     match orig {
-                        Some(_) => out.changed.push(PathBuf::from(&rel)),
-                        None => out.created.push(PathBuf::from(&rel)),
+                        Some(_) => out.applied.changed.push(PathBuf::from(&rel)),
+                        None => out.applied.created.push(PathBuf::from(&rel)),
                     }
                     (Some(s.bytes), s.exec, content_changed)
                 }

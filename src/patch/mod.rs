@@ -413,16 +413,9 @@ pub fn apply_in_memory(
             Err(e) => return Err(e.with_patch(&patch.display)),
         }
     }
-    let done = overlay.finish();
-    Ok(Changes {
-        applied: Applied {
-            patches: reports,
-            created: done.created,
-            changed: done.changed,
-            deleted: done.deleted,
-        },
-        files: done.files,
-    })
+    let mut changes = overlay.finish();
+    changes.applied.patches = reports;
+    Ok(changes)
 }
 
 /// Applies `patches` in order to the directory `dir`, all or nothing.

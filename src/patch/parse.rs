@@ -1041,7 +1041,7 @@ fn parse_hunk(
 fn no_newline(body: &mut [HunkLine], i: usize) -> Result<(), ParseError> {
     match body.last_mut() {
         Some(last) if last.text.ends_with(b"\n") => {
-            last.text.pop();
+            last.text.truncate(last.text.len() - 1);
             Ok(())
         }
         _ => Err(err(
