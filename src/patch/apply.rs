@@ -27,9 +27,9 @@
 //! therefore costs time proportional to the file whatever the input, and a
 //! budget per call stops pathological patches.
 
-use std::cell::OnceCell;
+use std::cell::{Cell, OnceCell};
 
-use super::parse::{Hunk, LineKind};
+use super::parse::{Hunk, HunkLine, LineKind};
 
 /// Where a hunk was applied.
 #[derive(Clone, Copy)]
@@ -45,13 +45,13 @@ pub(crate) struct Placement {
 }
 
 /// The closest lines found for a hunk that did not match.
-#[derive(Debug, Clone)]
-#[cfg_attr(test, derive(PartialEq, Eq))]
+#[cfg_attr(test, derive(Debug, Clone, PartialEq, Eq))]
 pub(crate) struct Closest {
     /// 1-based line of the old file where the closest match starts.
     pub(crate) line: usize,
-    /// The file's lines there, each with whether it differs from the hunk.
-    pub(crate) lines: Vec<(Vec<u8>, bool)>,
+    /// The file's lines there (fewer than the hunk's at the end of the
+    /// file); where one differs from the hunk's is for the message to see.
+    pub(crate) lines: Vec<Vec<u8>>,
     pub(crate) differing: usize,
 }
 
@@ -115,7 +115,9 @@ struct View<'h> {
     pattern: Vec<&'h [u8]>,
     /// `line_hash` of each pattern line, on first need (see `hashes`).
     pattern_hashes: OnceCell<Vec<u64>>,
-    ops: Vec<(LineKind, &'h [u8])>,
+    /// The hunk's lines, each read through [`View::kind`].
+    lines: &'h [HunkLine],
+    reverse: bool,
     prefix: usize,
     suffix: usize,
 }
@@ -124,13 +126,34 @@ impl View<'_> {
     /// The hashes of the pattern's lines: needed only once a search goes
     /// past its direct probes, which most never do.
     fn hashes(&self) -> &[u64] {
-        self.pattern_hashes.get_or_init(|| {
-            let mut hashes = Vec::with_capacity(self.pattern.len());
-            for line in &self.pattern {
-                hashes.push(line_hash(line));
-            }
-            hashes
-        })
+        if let Some(hashes) = self.pattern_hashes.get() {
+            return hashes;
+        }
+        let mut hashes = Vec::with_capacity(self.pattern.len());
+        for line in &self.pattern {
+            hashes.push(line_hash(line));
+        }
+        cache(&self.pattern_hashes, hashes)
+    }
+
+    /// What line `i` of the hunk does in this direction.
+    fn kind(&self, i: usize) -> LineKind {
+        match (self.lines[i].kind, self.reverse) {
+            (LineKind::Delete, true) => LineKind::Insert,
+            (LineKind::Insert, true) => LineKind::Delete,
+            (k, _) => k,
+        }
+    }
+}
+
+/// Fills an empty `cell` with `hashes` and returns them: what
+/// `OnceCell::get_or_init` does, without its closure, which compiles to
+/// one function per call site.
+fn cache(cell: &OnceCell<Vec<u64>>, hashes: Vec<u64>) -> &[u64] {
+    let _ = cell.set(hashes);
+    match cell.get() {
+        Some(hashes) => hashes,
+        None => unreachable!("the cell was just filled"),
     }
 }
 
@@ -140,40 +163,38 @@ fn view(h: &Hunk, reverse: bool) -> View<'_> {
     } else {
         (h.old_start, h.old_count)
     };
-    let mut ops: Vec<(LineKind, &[u8])> = Vec::with_capacity(h.lines.len());
-    let mut pattern: Vec<&[u8]> = Vec::with_capacity(h.lines.len());
+    let mut v = View {
+        // A hunk that removes nothing inserts before the line after `start`.
+        first: if count == 0 { start + 1 } else { start } as isize,
+        pattern: Vec::with_capacity(h.lines.len()),
+        pattern_hashes: OnceCell::new(),
+        lines: &h.lines,
+        reverse,
+        prefix: 0,
+        suffix: 0,
+    };
     // Leading and trailing context, counted on the old side.
     let mut first_change = None;
     let mut last_change = 0;
-    for (i, l) in h.lines.iter().enumerate() {
-        let kind = match (l.kind, reverse) {
-            (LineKind::Delete, true) => LineKind::Insert,
-            (LineKind::Insert, true) => LineKind::Delete,
-            (k, _) => k,
-        };
+    let mut i = 0;
+    while i < h.lines.len() {
+        let kind = v.kind(i);
         if kind != LineKind::Insert {
-            pattern.push(l.text.as_slice());
+            v.pattern.push(h.lines[i].text.as_slice());
         }
         if kind != LineKind::Context {
-            first_change.get_or_insert(i);
+            if first_change.is_none() {
+                first_change = Some(i);
+            }
             last_change = i;
         }
-        ops.push((kind, l.text.as_slice()));
+        i += 1;
     }
-    let (prefix, suffix) = match first_change {
-        None => (pattern.len(), pattern.len()),
-        Some(f) => (f, ops.len() - 1 - last_change),
+    (v.prefix, v.suffix) = match first_change {
+        None => (v.pattern.len(), v.pattern.len()),
+        Some(f) => (f, h.lines.len() - 1 - last_change),
     };
-    // A hunk that removes nothing inserts before the line after `start`.
-    let first = if count == 0 { start + 1 } else { start };
-    View {
-        first: first as isize,
-        pattern,
-        pattern_hashes: OnceCell::new(),
-        ops,
-        prefix,
-        suffix,
-    }
+    v
 }
 
 /// The rolling hash works modulo the Mersenne prime 2^61 - 1, so reducing
@@ -308,32 +329,36 @@ impl<'a> Text<'a> {
     }
 
     fn hashes(&self) -> &[u64] {
-        self.hashes.get_or_init(|| {
-            let (bytes, starts) = (self.bytes, &self.starts);
-            let mut hashes = Vec::with_capacity(self.len());
-            let mut i = 0;
-            while i < self.len() {
-                hashes.push(hash_bytes(bytes, starts[i], starts[i + 1]));
-                i += 1;
-            }
-            hashes
-        })
+        if let Some(hashes) = self.hashes.get() {
+            return hashes;
+        }
+        let (bytes, starts) = (self.bytes, &self.starts);
+        let mut hashes = Vec::with_capacity(self.len());
+        let mut i = 0;
+        while i < self.len() {
+            hashes.push(hash_bytes(bytes, starts[i], starts[i + 1]));
+            i += 1;
+        }
+        cache(&self.hashes, hashes)
     }
 
     /// Rolling hash of lines `[from, to)` (0-based); `power` is
     /// `power(to - from)`.
     fn window(&self, from: usize, to: usize, power: u64) -> u64 {
-        let prefix = self.prefix.get_or_init(|| {
-            let hashes = self.hashes();
-            let mut prefix = Vec::with_capacity(hashes.len() + 1);
-            let mut acc = 0;
-            prefix.push(acc);
-            for &h in hashes {
-                acc = extend(acc, h);
+        let prefix = match self.prefix.get() {
+            Some(prefix) => prefix,
+            None => {
+                let hashes = self.hashes();
+                let mut prefix = Vec::with_capacity(hashes.len() + 1);
+                let mut acc = 0;
                 prefix.push(acc);
+                for &h in hashes {
+                    acc = extend(acc, h);
+                    prefix.push(acc);
+                }
+                cache(&self.prefix, prefix)
             }
-            prefix
-        });
+        };
         reduce(prefix[to] + HASH_MOD - mulmod(prefix[from], power))
     }
 }
@@ -344,18 +369,21 @@ struct Window {
     pf: usize,
     k: usize,
     /// The window's rolling hash and `power(k)`, on first need.
-    rolling: OnceCell<(u64, u64)>,
+    rolling: Cell<Option<(u64, u64)>>,
 }
 
 impl Window {
     fn rolling(&self, v: &View<'_>) -> (u64, u64) {
-        *self.rolling.get_or_init(|| {
-            let mut hash = 0;
-            for &h in &v.hashes()[self.pf..self.pf + self.k] {
-                hash = extend(hash, h);
-            }
-            (hash, power(self.k))
-        })
+        if let Some(rolling) = self.rolling.get() {
+            return rolling;
+        }
+        let mut hash = 0;
+        for &h in &v.hashes()[self.pf..self.pf + self.k] {
+            hash = extend(hash, h);
+        }
+        let rolling = (hash, power(self.k));
+        self.rolling.set(Some(rolling));
+        rolling
     }
 }
 
@@ -367,7 +395,7 @@ fn window(v: &View<'_>, pf: isize, sf: isize) -> Option<Window> {
     Some(Window {
         pf,
         k,
-        rolling: OnceCell::new(),
+        rolling: Cell::new(None),
     })
 }
 
@@ -427,13 +455,15 @@ impl Matcher<'_, '_> {
     /// Compares the pattern with the file's lines from 0-based `from`, up to
     /// the first difference, charging for each line compared.
     fn same_lines(&mut self, pattern: &[&[u8]], from: usize) -> bool {
-        for (i, want) in pattern.iter().enumerate() {
+        let mut i = 0;
+        while i < pattern.len() {
             let line = self.text.line(from + i);
             let cost = 1 + (line.len() / BYTES_PER_UNIT) as u64;
             *self.budget = self.budget.saturating_sub(cost);
-            if line != *want {
+            if line != pattern[i] {
                 return false;
             }
+            i += 1;
         }
         true
     }
@@ -466,11 +496,6 @@ impl Matcher<'_, '_> {
         // last index where a window still fits in the file.
         let base = first_guess - 1 + w.pf as isize;
         let last = self.text.len() as isize - w.k as isize;
-        // Positions at distances `offset..=to` on both sides.
-        let positions = |offset: isize, to: isize| {
-            let side = |max: isize| (to.min(max) - offset + 1).max(0) as u64;
-            side(max_pos) + side(max_neg)
-        };
         while offset <= max_offset && *self.budget > 0 {
             let end = (offset + BLOCK - 1).min(max_offset);
             let mut found = None;
@@ -494,14 +519,19 @@ impl Matcher<'_, '_> {
                 }
                 if hashes[i] == want {
                     let o = base - i as isize;
-                    found = Some(found.map_or(o, |f: isize| f.min(o)));
+                    found = match found {
+                        Some(f) if f < o => Some(f),
+                        _ => Some(o),
+                    };
                 }
             }
             if let Some(o) = found {
-                *self.budget = self.budget.saturating_sub(positions(offset, o - 1));
+                let passed = positions(offset, o - 1, max_pos, max_neg);
+                *self.budget = self.budget.saturating_sub(passed);
                 return o;
             }
-            *self.budget = self.budget.saturating_sub(positions(offset, end));
+            let passed = positions(offset, end, max_pos, max_neg);
+            *self.budget = self.budget.saturating_sub(passed);
             offset = end + 1;
         }
         offset
@@ -593,6 +623,14 @@ impl Matcher<'_, '_> {
     }
 }
 
+/// How many positions there are at distances `offset..=to` after the guess
+/// (up to `max_pos`) and before it (up to `max_neg`).
+fn positions(offset: isize, to: isize, max_pos: isize, max_neg: isize) -> u64 {
+    let after = (to.min(max_pos) - offset + 1).max(0);
+    let before = (to.min(max_neg) - offset + 1).max(0);
+    (after + before) as u64
+}
+
 /// Output under construction, with GNU's rule that a line appended after a
 /// line without a terminator first gets a `\n`.
 struct Out {
@@ -606,7 +644,7 @@ impl Out {
         if lines.is_empty() {
             return;
         }
-        if self.bytes.last().is_some_and(|&b| b != b'\n') {
+        if matches!(self.bytes.last(), Some(&b) if b != b'\n') {
             self.bytes.push(b'\n');
         }
         self.bytes.extend_from_slice(lines);
@@ -658,12 +696,15 @@ pub(crate) fn apply_hunks(
         budget,
         direct: 0,
     };
-    for (index, hunk) in hunks.iter().enumerate() {
+    let mut index = 0;
+    while index < hunks.len() {
+        let hunk = &hunks[index];
         let v = view(hunk, reverse);
         let fuzz_limit = max_fuzz.min(v.prefix.max(v.suffix));
         let guess = v.first + m.in_offset;
         let mut found = None;
-        for fuzz in 0..=fuzz_limit {
+        let mut fuzz = 0;
+        while fuzz <= fuzz_limit {
             if let Some(at) = m.locate(&v, fuzz) {
                 found = Some((at, fuzz));
                 break;
@@ -689,6 +730,7 @@ pub(crate) fn apply_hunks(
                     }
                 }
             }
+            fuzz += 1;
         }
         if *m.budget == 0 {
             return Err(Failure::TooExpensive { hunk: index });
@@ -697,7 +739,8 @@ pub(crate) fn apply_hunks(
             // Would a little more fuzz have placed it? Worth saying in the
             // error; probed on a copy of the state, nothing is applied.
             let mut fits_with = None;
-            for more in fuzz_limit + 1..=MAX_SUGGESTED_FUZZ.min(v.prefix.max(v.suffix)) {
+            let mut more = fuzz_limit + 1;
+            while more <= MAX_SUGGESTED_FUZZ.min(v.prefix.max(v.suffix)) {
                 let mut probe = Matcher {
                     text,
                     in_offset: m.in_offset,
@@ -709,6 +752,7 @@ pub(crate) fn apply_hunks(
                     fits_with = Some((more, at.max(1) as usize));
                     break;
                 }
+                more += 1;
             }
             let mut failure = no_match(text, &v, index, guess, m.budget);
             failure.fits_with = fits_with;
@@ -722,30 +766,29 @@ pub(crate) fn apply_hunks(
         // Replay the hunk: context lines are copied from the file, so fuzzed
         // context keeps the file's text, as with GNU patch.
         let mut old_idx: isize = 0;
-        for (kind, line) in &v.ops {
-            match kind {
-                LineKind::Context => old_idx += 1,
-                LineKind::Delete => {
-                    if !copy_till(text, &mut out, &mut m.frozen, at + old_idx - 1) {
-                        return Err(Failure::Misordered {
-                            hunk: index,
-                            line: at.max(0) as usize,
-                        });
-                    }
+        let mut i = 0;
+        while i < v.lines.len() {
+            let kind = v.kind(i);
+            if kind == LineKind::Context {
+                old_idx += 1;
+            } else {
+                // A change: the old lines before it are copied first.
+                if !copy_till(text, &mut out, &mut m.frozen, at + old_idx - 1) {
+                    return Err(Failure::Misordered {
+                        hunk: index,
+                        line: at.max(0) as usize,
+                    });
+                }
+                if kind == LineKind::Delete {
                     m.frozen += 1;
                     old_idx += 1;
-                }
-                LineKind::Insert => {
-                    if !copy_till(text, &mut out, &mut m.frozen, at + old_idx - 1) {
-                        return Err(Failure::Misordered {
-                            hunk: index,
-                            line: at.max(0) as usize,
-                        });
-                    }
-                    out.push(line);
+                } else {
+                    out.push(&v.lines[i].text);
                 }
             }
+            i += 1;
         }
+        index += 1;
     }
     let n = text.len() as isize;
     if m.frozen < n {
@@ -861,7 +904,12 @@ pub(crate) fn closest_match(
     // votes[s] counts pattern lines agreeing when the pattern starts at
     // 0-based file line s - (k - 1) (shifted to stay non-negative); `voted`
     // lists the positions with a vote.
-    let mut votes = vec![0u32; n + k];
+    // (`u64`, as the hashes: a plain loop, and no other kind of vector,
+    // compiles to less than `vec![0; n + k]`.)
+    let mut votes: Vec<u64> = Vec::with_capacity(n + k);
+    while votes.len() < n + k {
+        votes.push(0);
+    }
     let mut voted = Vec::new();
     // A plain loop: unoptimised, an iterator adapter costs more per line
     // than the test it wraps.
@@ -908,18 +956,21 @@ pub(crate) fn closest_match(
     }
     let best = best?;
     // Clamp the window to the file and report it line by line.
-    let start = (best as isize - (k as isize - 1)).clamp(0, n.saturating_sub(k) as isize) as usize;
+    let start = (best as isize - (k as isize - 1))
+        .max(0)
+        .min(n.saturating_sub(k) as isize) as usize;
     let mut lines = Vec::new();
     let mut differing = 0;
-    for (i, want) in pattern.iter().enumerate() {
+    let mut i = 0;
+    while i < k {
         if start + i < n {
             let l = text.line(start + i);
-            let differs = l != *want;
-            differing += usize::from(differs);
-            lines.push((l.to_vec(), differs));
+            differing += usize::from(l != pattern[i]);
+            lines.push(l.to_vec());
         } else {
             differing += 1;
         }
+        i += 1;
     }
     Some(Closest {
         line: start + 1,

@@ -94,7 +94,6 @@ struct Inner {
 }
 
 /// What a failed hunk expected and what was found instead.
-#[derive(Debug, Clone)]
 pub(crate) struct HunkDetail {
     /// 1-based hunk number within its file.
     pub(crate) number: usize,
@@ -231,28 +230,30 @@ impl PatchError {
 
     /// The 1-based number of the hunk that failed, within its file.
     pub fn hunk_number(&self) -> Option<usize> {
-        self.inner.hunk.as_ref().map(|h| h.number)
+        let h = self.inner.hunk.as_ref()?;
+        Some(h.number)
     }
 
     /// The `@@` header line of the hunk that failed.
     pub fn hunk_header(&self) -> Option<&str> {
-        self.inner.hunk.as_ref().map(|h| h.header.as_str())
+        match &self.inner.hunk {
+            Some(h) => Some(&h.header),
+            None => None,
+        }
     }
 
     /// The 1-based line of the target where the failed hunk was expected.
     pub fn expected_line(&self) -> Option<usize> {
-        self.inner.hunk.as_ref().map(|h| h.expected_line)
+        let h = self.inner.hunk.as_ref()?;
+        Some(h.expected_line)
     }
 
     /// The lines the failed hunk expected to find (with line terminators).
     pub fn expected_lines(&self) -> Vec<&[u8]> {
-        let mut out = Vec::new();
-        if let Some(h) = &self.inner.hunk {
-            for l in &h.expected {
-                out.push(l.as_slice());
-            }
+        match &self.inner.hunk {
+            Some(h) => slices(&h.expected),
+            None => Vec::new(),
         }
-        out
     }
 
     /// The 1-based line of the target where the lines most like the failed
@@ -264,13 +265,10 @@ impl PatchError {
 
     /// The lines of the target at [`PatchError::closest_line`].
     pub fn closest_lines(&self) -> Vec<&[u8]> {
-        let mut out = Vec::new();
-        if let Some(c) = self.closest() {
-            for (l, _) in &c.lines {
-                out.push(l.as_slice());
-            }
+        match self.closest() {
+            Some(c) => slices(&c.lines),
+            None => Vec::new(),
         }
-        out
     }
 
     fn closest(&self) -> Option<&Closest> {
@@ -286,10 +284,22 @@ impl PatchError {
     }
 }
 
+/// The lines, borrowed.
+fn slices(lines: &[Vec<u8>]) -> Vec<&[u8]> {
+    let mut out = Vec::with_capacity(lines.len());
+    for l in lines {
+        out.push(l.as_slice());
+    }
+    out
+}
+
 /// Renders one line of a file for a message: without its terminator, a
 /// carriage return shown as `^M`, long lines cut.
 fn show_line(line: &[u8]) -> String {
-    let line = line.strip_suffix(b"\n").unwrap_or(line);
+    let line = match line.last() {
+        Some(b'\n') => &line[..line.len() - 1],
+        _ => line,
+    };
     let mut s = String::new();
     for c in String::from_utf8_lossy(line).chars() {
         if s.len() > 160 {
@@ -299,11 +309,21 @@ fn show_line(line: &[u8]) -> String {
         match c {
             '\r' => s.push_str("^M"),
             '\t' => s.push_str("    "),
-            c if c.is_control() => s.push_str(&format!("\\x{:02x}", c as u32)),
+            c if c.is_control() => push_control_escape(&mut s, c),
             c => s.push(c),
         }
     }
     s
+}
+
+/// Appends a control character as `\x` and two hex digits (`\x1b`), as
+/// `format!("\x{:02x}")` would: control characters are below U+00A0.
+pub(crate) fn push_control_escape(s: &mut String, c: char) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let c = c as usize;
+    s.push_str("\\x");
+    s.push(char::from(HEX[(c >> 4) & 15]));
+    s.push(char::from(HEX[c & 15]));
 }
 
 const SHOWN_LINES: usize = 12;
@@ -343,62 +363,45 @@ impl PatchError {
             Some(p) => p.as_str(),
             None => "<patch>",
         };
-        let line = match i.patch_line {
-            Some(l) => format!(", line {l}"),
-            None => String::new(),
+        // `patch `P` VERB `T``, or `patch `P`, line N` when the error is
+        // about no file of the tree (a series names no target), then the
+        // reason; an I/O error about no file of the tree is its reason alone
+        // (which names its path).
+        let target = match &i.target {
+            Some(t) if i.kind != Kind::Series => Some(t.as_str()),
+            _ => None,
         };
-        match (i.kind, &i.target) {
-            (Kind::HunkFailed, Some(t)) => {
-                let n = match &i.hunk {
-                    Some(h) => h.number,
-                    None => 0,
-                };
-                let n = n.to_string();
-                cat(
-                    &mut s,
-                    &[
-                        "patch `",
-                        patch,
-                        "` does not apply to `",
-                        t,
-                        "`: hunk #",
-                        &n,
-                        " failed",
-                    ],
-                );
-                if i.hunk.is_none() {
-                    cat(&mut s, &[": ", &i.reason]);
-                }
+        if let Some(t) = target {
+            let verb = match i.kind {
+                Kind::HunkFailed => "` does not apply to `",
+                Kind::AlreadyApplied => "` seems already applied to `",
+                _ => "` cannot be applied to `",
+            };
+            cat(&mut s, &["patch `", patch, verb, t, "`"]);
+        } else if i.kind != Kind::Io {
+            s.push_str(if i.kind == Kind::Series {
+                "patch series `"
+            } else {
+                "patch `"
+            });
+            s.push_str(patch);
+            s.push('`');
+            if let Some(l) = i.patch_line {
+                s.push_str(", line ");
+                s.push_str(&l.to_string());
             }
-            (Kind::AlreadyApplied, Some(t)) => cat(
-                &mut s,
-                &[
-                    "patch `",
-                    patch,
-                    "` seems already applied to `",
-                    t,
-                    "`: ",
-                    &i.reason,
-                ],
-            ),
-            (Kind::Series, _) => cat(
-                &mut s,
-                &["patch series `", patch, "`", &line, ": ", &i.reason],
-            ),
-            // Already the whole message, with its path.
-            (Kind::Io, None) => s.push_str(&i.reason),
-            (_, Some(t)) => cat(
-                &mut s,
-                &[
-                    "patch `",
-                    patch,
-                    "` cannot be applied to `",
-                    t,
-                    "`: ",
-                    &i.reason,
-                ],
-            ),
-            (_, None) => cat(&mut s, &["patch `", patch, "`", &line, ": ", &i.reason]),
+        }
+        if i.kind == Kind::HunkFailed && target.is_some() {
+            let n = match &i.hunk {
+                Some(h) => h.number,
+                None => 0,
+            };
+            cat(&mut s, &[": hunk #", &n.to_string(), " failed"]);
+        }
+        if i.kind == Kind::Io && target.is_none() {
+            s.push_str(&i.reason);
+        } else if i.kind != Kind::HunkFailed || target.is_none() || i.hunk.is_none() {
+            cat(&mut s, &[": ", &i.reason]);
         }
         if let Some(h) = &i.hunk {
             let at = h.expected_line.to_string();
@@ -438,8 +441,14 @@ impl PatchError {
                     );
                     let mut k = 0;
                     while k < c.lines.len() && k < SHOWN_LINES {
-                        let (l, differs) = &c.lines[k];
-                        numbered(&mut s, if *differs { "! " } else { "" }, c.line + k, l);
+                        // The hunk's lines are the ones expected.
+                        let l = &c.lines[k];
+                        let mark = if l.as_slice() != h.expected[k].as_slice() {
+                            "! "
+                        } else {
+                            ""
+                        };
+                        numbered(&mut s, mark, c.line + k, l);
                         k += 1;
                     }
                     more(&mut s, c.lines.len());

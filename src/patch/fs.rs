@@ -13,7 +13,8 @@ use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
 use super::error::{Kind, PatchError};
-use super::ChangedFile;
+use super::parse::find_byte;
+use super::{Applied, ChangedFile, Changes};
 
 /// A file's content and executable bit.
 #[derive(Clone, PartialEq, Eq)]
@@ -73,28 +74,10 @@ fn is_exec(_meta: &fs::Metadata) -> bool {
     false
 }
 
-/// The overlay's changes, in path order, and the paths they create, change
-/// and delete.
-#[derive(Default)]
-pub(crate) struct Finished {
-    pub(crate) files: Vec<ChangedFile>,
-    pub(crate) created: Vec<PathBuf>,
-    pub(crate) changed: Vec<PathBuf>,
-    pub(crate) deleted: Vec<PathBuf>,
-}
-
 /// The index of the first `/` in `rel` at or after `from`: ancestors of a
 /// path are the prefixes before each.
 fn next_slash(rel: &str, from: usize) -> Option<usize> {
-    let bytes = rel.as_bytes();
-    let mut i = from;
-    while i < bytes.len() {
-        if bytes[i] == b'/' {
-            return Some(i);
-        }
-        i += 1;
-    }
-    None
+    find_byte(rel.as_bytes(), from, b'/')
 }
 
 fn disk_path(root: &Path, rel: &str) -> PathBuf {
@@ -128,7 +111,8 @@ fn check_ancestors(root: &Path, rel: &str, entries: &[Entry]) -> Result<bool, Pa
         if !on_disk {
             continue;
         }
-        match fs::symlink_metadata(disk_path(root, prefix)) {
+        // Every `symlink_metadata` here takes a `&Path`: one copy of it.
+        match fs::symlink_metadata(disk_path(root, prefix).as_path()) {
             Ok(m) if m.file_type().is_symlink() => {
                 return Err(PatchError::new(
                     Kind::Symlink,
@@ -209,7 +193,7 @@ impl<'a> Overlay<'a> {
             return Ok(None);
         }
         let path = disk_path(self.root, rel);
-        let meta = match fs::symlink_metadata(&path) {
+        let meta = match fs::symlink_metadata(path.as_path()) {
             Ok(m) => m,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(io_error("inspect", self.root, rel, e)),
@@ -258,28 +242,48 @@ impl<'a> Overlay<'a> {
     }
 
     /// The changes: every file whose content or executable bit differs from
-    /// what was on disk, and every file deleted, in path order.
-    pub(crate) fn finish(self) -> Finished {
-        let mut out = Finished::default();
-        for entry in self.entries {
-            let (rel, orig) = (entry.path, entry.original);
-            let (bytes, executable, content_changed) = match (entry.current, &orig) {
+    /// what was on disk, and every file deleted, in path order, with the
+    /// paths created, changed and deleted (the reports of the patches are
+    /// the caller's to add).
+    pub(crate) fn finish(self) -> Changes {
+        let mut out = Changes {
+            applied: Applied {
+                patches: Vec::new(),
+                created: Vec::new(),
+                changed: Vec::new(),
+                deleted: Vec::new(),
+            },
+            files: Vec::new(),
+        };
+        // Taken out of each entry in place (a loop over a borrowed list
+        // compiles to less than one that consumes it).
+        let mut entries = self.entries;
+        for entry in &mut entries {
+            let rel = std::mem::take(&mut entry.path);
+            let orig = entry.original.take();
+            let (bytes, executable, content_changed) = match (entry.current.take(), &orig) {
                 (None, None) => continue,
                 (Some(s), Some(o)) if *s == **o => continue,
                 (None, Some(_)) => {
-                    out.deleted.push(PathBuf::from(&rel));
+                    out.applied.deleted.push(PathBuf::from(&rel));
                     (None, false, true)
                 }
                 (Some(s), _) => {
-                    let s = Rc::try_unwrap(s).unwrap_or_else(|s| (*s).clone());
+                    let s = match Rc::try_unwrap(s) {
+                        Ok(s) => s,
+                        Err(shared) => (*shared).clone(),
+                    };
                     // `orig` is what the file held when read: the writer
                     // need not read it again to see whether the bytes
                     // changed (a mode change alone leaves the file, and its
                     // mtime, alone).
-                    let content_changed = orig.as_ref().map(|o| &o.bytes) != Some(&s.bytes);
+                    let content_changed = match &orig {
+                        Some(o) => o.bytes.as_slice() != s.bytes.as_slice(),
+                        None => true,
+                    };
                     match orig {
-                        Some(_) => out.changed.push(PathBuf::from(&rel)),
-                        None => out.created.push(PathBuf::from(&rel)),
+                        Some(_) => out.applied.changed.push(PathBuf::from(&rel)),
+                        None => out.applied.created.push(PathBuf::from(&rel)),
                     }
                     (Some(s.bytes), s.exec, content_changed)
                 }
@@ -326,7 +330,7 @@ pub(crate) fn write(root: &Path, files: &[ChangedFile]) -> Result<(), PatchError
         let rel = &file.path;
         make_parents(root, rel)?;
         let path = disk_path(root, rel);
-        if let Ok(m) = fs::symlink_metadata(&path) {
+        if let Ok(m) = fs::symlink_metadata(path.as_path()) {
             if !m.is_file() {
                 return Err(
                     PatchError::new(Kind::SpecialFile, "it is no longer a regular file")
@@ -337,7 +341,9 @@ pub(crate) fn write(root: &Path, files: &[ChangedFile]) -> Result<(), PatchError
         if file.content_changed {
             // Without waiting for the disk (no `fsync`), like the copies
             // beside these files in a staged tree.
-            write_through_temporary(&path, bytes, false).map_err(IoFailure::into_error)?;
+            if let Err(failure) = write_through_temporary(&path, bytes, false) {
+                return Err(failure.into_error());
+            }
         }
         set_exec(&path, file.executable)?;
     }
@@ -350,7 +356,7 @@ fn make_parents(root: &Path, rel: &str) -> Result<(), PatchError> {
     while let Some(slash) = next_slash(rel, from) {
         path.push(&rel[from..slash]);
         from = slash + 1;
-        match fs::symlink_metadata(&path) {
+        match fs::symlink_metadata(path.as_path()) {
             Ok(m) if m.is_dir() && !m.file_type().is_symlink() => {}
             Ok(_) => {
                 return Err(PatchError::new(
@@ -428,7 +434,10 @@ pub(crate) fn write_through_temporary(
     sync: bool,
 ) -> Result<(), IoFailure> {
     let dir = path.parent().unwrap_or(Path::new("."));
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
+    let name = match path.file_name() {
+        Some(n) => n.to_str().unwrap_or("file"),
+        None => "file",
+    };
     // Unique to this call, not only to this process: threads of one process
     // (the library called twice at once) write the same files.
     static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);

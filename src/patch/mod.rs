@@ -413,16 +413,9 @@ pub fn apply_in_memory(
             Err(e) => return Err(e.with_patch(&patch.display)),
         }
     }
-    let done = overlay.finish();
-    Ok(Changes {
-        applied: Applied {
-            patches: reports,
-            created: done.created,
-            changed: done.changed,
-            deleted: done.deleted,
-        },
-        files: done.files,
-    })
+    let mut changes = overlay.finish();
+    changes.applied.patches = reports;
+    Ok(changes)
 }
 
 /// Applies `patches` in order to the directory `dir`, all or nothing.
@@ -568,14 +561,19 @@ fn is_dev_null(name: &Option<HeaderName>) -> bool {
     matches!(name, Some(n) if n.dev_null)
 }
 
-/// The name a git diff gives one side, which must be there.
-fn git_name(name: Option<&[u8]>) -> Result<&[u8], PatchError> {
-    match name {
-        Some(n) => Ok(n),
-        None => Err(PatchError::new(
+/// The operation `kind` on `name`, checked; a git diff may give no name
+/// for a side, which is an error when that side is needed. (One function
+/// for both checks: each `?` of a caller compiles to several blocks.)
+fn checked_op(kind: OpKind, name: Option<&[u8]>, strip: usize) -> Result<Op, PatchError> {
+    let Some(name) = name else {
+        return Err(PatchError::new(
             Kind::Malformed,
             "the `diff --git` line names no file that can be told apart",
-        )),
+        ));
+    };
+    match checked(name, strip) {
+        Ok(target) => Ok(op(kind, target)),
+        Err(e) => Err(e),
     }
 }
 
@@ -595,16 +593,16 @@ fn resolve_git(fp: &FilePatch, g: &GitHeader, strip: usize) -> Result<Op, PatchE
                 None => g.b.as_deref(),
             };
             if g.new_file_mode.is_some() || is_dev_null(&fp.old) {
-                return Ok(op(OpKind::Create, checked(git_name(new)?, strip)?));
+                return checked_op(OpKind::Create, new, strip);
             }
             if g.deleted_file_mode.is_some() || is_dev_null(&fp.new) {
-                return Ok(op(OpKind::Delete, checked(git_name(old)?, strip)?));
+                return checked_op(OpKind::Delete, old, strip);
             }
             // Between two names without a rename header, GNU patch patches
             // the old name; so do we. The new name must still be safe.
-            let old = checked(git_name(old)?, strip)?;
-            checked(git_name(new)?, strip)?;
-            return Ok(op(OpKind::Modify, old));
+            let modify = checked_op(OpKind::Modify, old, strip)?;
+            checked_op(OpKind::Modify, new, strip)?;
+            return Ok(modify);
         }
     };
     let source = checked(from, bare)?;
@@ -615,18 +613,33 @@ fn resolve_git(fp: &FilePatch, g: &GitHeader, strip: usize) -> Result<Op, PatchE
     })
 }
 
-/// GNU patch's order of preference between two names of a file: fewer
+/// Whether GNU patch prefers the name `a` to `b` for a file: fewer
 /// components, then a shorter base name, then a shorter name.
-fn name_key(p: &str) -> (usize, usize, usize) {
-    let base = match p.rfind('/') {
-        Some(i) => p.len() - i - 1,
-        None => p.len(),
-    };
-    let mut components = 1;
-    for b in p.bytes() {
-        components += usize::from(b == b'/');
+fn preferred(a: &str, b: &str) -> bool {
+    let (a, b) = (name_key(a), name_key(b));
+    let mut i = 0;
+    while i < 3 {
+        if a[i] != b[i] {
+            return a[i] < b[i];
+        }
+        i += 1;
     }
-    (components, base, p.len())
+    false
+}
+
+/// A name's components, base name length and length.
+fn name_key(p: &str) -> [usize; 3] {
+    let bytes = p.as_bytes();
+    let (mut components, mut base) = (1, bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'/' {
+            components += 1;
+            base = bytes.len() - i - 1;
+        }
+        i += 1;
+    }
+    [components, base, bytes.len()]
 }
 
 fn resolve(overlay: &mut Overlay<'_>, fp: &FilePatch, strip: usize) -> Result<Op, PatchError> {
@@ -654,10 +667,10 @@ fn resolve(overlay: &mut Overlay<'_>, fp: &FilePatch, strip: usize) -> Result<Op
         ));
     }
     if creates {
-        return Ok(op(OpKind::Create, checked(&new.raw, strip)?));
+        return checked_op(OpKind::Create, Some(&new.raw), strip);
     }
     if deletes {
-        return Ok(op(OpKind::Delete, checked(&old.raw, strip)?));
+        return checked_op(OpKind::Delete, Some(&old.raw), strip);
     }
     let old_p = checked(&old.raw, strip)?;
     let new_p = checked(&new.raw, strip)?;
@@ -667,7 +680,7 @@ fn resolve(overlay: &mut Overlay<'_>, fp: &FilePatch, strip: usize) -> Result<Op
     // when `---`/`+++` name files.
     let old_exists = overlay.get(&old_p)?.is_some();
     let new_exists = overlay.get(&new_p)?.is_some();
-    if new_exists && (!old_exists || name_key(&new_p) < name_key(&old_p)) {
+    if new_exists && (!old_exists || preferred(&new_p, &old_p)) {
         return Ok(op(OpKind::Modify, new_p));
     }
     if !old_exists && no_old_lines {
@@ -681,10 +694,11 @@ fn resolve(overlay: &mut Overlay<'_>, fp: &FilePatch, strip: usize) -> Result<Op
 /// which one of its names exists, and that name.
 fn strip_hint(overlay: &mut Overlay<'_>, fp: &FilePatch, strip: usize) -> Option<(usize, String)> {
     let mut names: Vec<&[u8]> = Vec::new();
-    for n in [&fp.old, &fp.new] {
-        if let Some(n) = real_name(n) {
-            names.push(n);
-        }
+    if let Some(n) = real_name(&fp.old) {
+        names.push(n);
+    }
+    if let Some(n) = real_name(&fp.new) {
+        names.push(n);
     }
     if let Some(g) = &fp.git {
         if let Some(a) = &g.a {
@@ -910,10 +924,13 @@ fn run_hunks(
     let text = apply::Text::new(old);
     match apply::apply_hunks(&text, hunks, false, fuzz, budget) {
         Ok((bytes, places)) => {
-            for (i, p) in places.iter().enumerate() {
+            let mut i = 0;
+            while i < places.len() {
+                let p = places[i];
+                i += 1;
                 report.hunks.push(HunkReport {
                     file: target.to_string(),
-                    number: i + 1,
+                    number: i,
                     line: p.line,
                     offset: p.offset,
                     fuzz: p.fuzz,
@@ -1014,13 +1031,12 @@ fn hunk_error(failure: Failure, hunks: &[Hunk], target: &str, fuzz: usize) -> Pa
 fn searched_text(hunks: &[Hunk], index: usize, fuzz: usize) -> String {
     let h = &hunks[index];
     let lines = &h.lines;
-    let is_context = |i: usize| lines[i].kind == parse::LineKind::Context;
     let mut lead = 0;
-    while lead < lines.len() && is_context(lead) {
+    while lead < lines.len() && lines[lead].kind == parse::LineKind::Context {
         lead += 1;
     }
     let mut trail = 0;
-    while trail < lines.len() && is_context(lines.len() - 1 - trail) {
+    while trail < lines.len() && lines[lines.len() - 1 - trail].kind == parse::LineKind::Context {
         trail += 1;
     }
     let mut s = String::new();

@@ -8,6 +8,9 @@
 //! `.git` components. What remains is a relative path of plain components
 //! separated by `/`, valid UTF-8 so that it means the same on every platform.
 
+use super::error::push_control_escape;
+use super::parse::find_byte;
+
 /// Why a name was refused.
 #[cfg_attr(test, derive(Debug, Clone, PartialEq, Eq))]
 pub(crate) struct Unsafe {
@@ -26,7 +29,7 @@ pub(crate) fn printable(name: &[u8]) -> String {
             '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),
             '\0' => out.push_str("\\0"),
-            c if c.is_control() => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c if c.is_control() => push_control_escape(&mut out, c),
             c => out.push(c),
         }
     }
@@ -36,6 +39,10 @@ pub(crate) fn printable(name: &[u8]) -> String {
 /// Strips `strip` leading components from `name` and checks what is left.
 /// `strip` counts slashes, as `patch -pN` does; a name with fewer components
 /// than that is refused.
+///
+/// Byte by byte, with no `str` searches and no list of components: each
+/// kept component goes straight into the result (unoptimised, in a build
+/// script, pattern searches and `join` compile to far more than this).
 pub(crate) fn safe_path(name: &[u8], strip: usize) -> Result<String, Unsafe> {
     let refuse = |reason| Unsafe {
         name: printable(name),
@@ -56,15 +63,15 @@ pub(crate) fn safe_path(name: &[u8], strip: usize) -> Result<String, Unsafe> {
     let Ok(name_str) = std::str::from_utf8(name) else {
         return Err(refuse("the name is not valid UTF-8"));
     };
-    if name_str.starts_with('/') {
+    if name[0] == b'/' {
         return Err(refuse("the name is an absolute path"));
     }
     // Strip exactly `strip` slash-separated components; an empty component
     // left at the front (from `b//etc/x`) makes the rest absolute.
-    let mut rest = name_str;
+    let mut start = 0;
     for _ in 0..strip {
-        match rest.find('/') {
-            Some(i) => rest = &rest[i + 1..],
+        match find_byte(name, start, b'/') {
+            Some(i) => start = i + 1,
             None => {
                 return Err(refuse(
                     "the name has fewer leading components than the strip level",
@@ -72,36 +79,59 @@ pub(crate) fn safe_path(name: &[u8], strip: usize) -> Result<String, Unsafe> {
             }
         }
     }
-    if rest.starts_with('/') {
+    if start < name.len() && name[start] == b'/' {
         return Err(refuse(
             "the name is an absolute path once its prefix is stripped",
         ));
     }
-    let mut parts = Vec::new();
-    for part in rest.split('/') {
-        match part {
-            "" | "." => continue,
-            ".." => return Err(refuse("the name contains a `..` component")),
-            p if p.eq_ignore_ascii_case(".git") => {
-                return Err(refuse("the name contains a `.git` component"))
-            }
-            p => parts.push(p),
+    // The components left, `.` and empty ones dropped, joined by `/`.
+    let mut joined = String::with_capacity(name.len() - start);
+    let mut first: &[u8] = b"";
+    while start <= name.len() {
+        let end = find_byte(name, start, b'/').unwrap_or(name.len());
+        let part = &name[start..end];
+        if part == PARENT {
+            return Err(refuse("the name contains a `..` component"));
         }
+        if is_dot_git(part) {
+            return Err(refuse("the name contains a `.git` component"));
+        }
+        if !part.is_empty() && part != CURRENT {
+            if joined.is_empty() {
+                first = part;
+            } else {
+                joined.push('/');
+            }
+            // At `/` boundaries, so on character boundaries.
+            joined.push_str(&name_str[start..end]);
+        }
+        start = end + 1;
     }
-    if parts.is_empty() {
+    if joined.is_empty() {
         return Err(refuse("the name names no file"));
     }
-    let first = parts[0].as_bytes();
     if first.len() >= 2 && first[0].is_ascii_alphabetic() && first[1] == b':' {
         return Err(refuse("the name starts with a Windows drive letter"));
     }
-    let joined = parts.join("/");
-    if joined.contains(':') {
+    if joined.as_bytes().contains(&b':') {
         // `:` names alternate data streams on Windows and is a drive
         // separator; no crate source needs it.
         return Err(refuse("the name contains `:`"));
     }
     Ok(joined)
+}
+
+const CURRENT: &[u8] = b".";
+const PARENT: &[u8] = b"..";
+
+/// Whether a component is `.git` in any case (`.GIT` is the same folder on
+/// case-insensitive file systems).
+fn is_dot_git(part: &[u8]) -> bool {
+    part.len() == 4
+        && part[0] == b'.'
+        && part[1].eq_ignore_ascii_case(&b'g')
+        && part[2].eq_ignore_ascii_case(&b'i')
+        && part[3].eq_ignore_ascii_case(&b't')
 }
 
 #[cfg(test)]

@@ -20,25 +20,33 @@ pub(crate) struct SeriesEntry {
 /// and a `-pN` after the name sets the strip level for that patch.
 pub(crate) fn parse_series(text: &str) -> Result<Vec<SeriesEntry>, (usize, String)> {
     let mut out = Vec::new();
-    for (i, raw) in text.lines().enumerate() {
+    // 1-based, for the error.
+    let mut line_number = 0;
+    for raw in text.lines() {
+        line_number += 1;
         let line = match raw.find('#') {
             Some(0) => "",
-            Some(p) if raw[..p].ends_with([' ', '\t']) => &raw[..p],
+            Some(p) if matches!(raw.as_bytes()[p - 1], b' ' | b'\t') => &raw[..p],
             _ => raw,
         };
         let mut words = line.split_whitespace();
         let Some(path) = words.next() else { continue };
         let mut strip = None;
         for w in words {
-            match w.strip_prefix("-p").map(str::parse::<usize>) {
-                Some(Ok(n)) if n < 64 => strip = Some(n),
-                _ => {
-                    return Err((
-                        i + 1,
-                        format!("unsupported option `{w}` for `{path}` (only `-pN` is understood)"),
-                    ))
-                }
-            }
+            let n = match w.strip_prefix("-p") {
+                Some(digits) => match digits.parse::<usize>() {
+                    Ok(n) if n < 64 => Some(n),
+                    _ => None,
+                },
+                None => None,
+            };
+            let Some(n) = n else {
+                return Err((
+                    line_number,
+                    format!("unsupported option `{w}` for `{path}` (only `-pN` is understood)"),
+                ));
+            };
+            strip = Some(n);
         }
         out.push(SeriesEntry {
             path: path.to_string(),
@@ -106,7 +114,7 @@ impl Loader<'_> {
                     .with_line(line))
             }
         };
-        for e in entries {
+        for e in &entries {
             let patch = dir.join(&e.path);
             if let Err(err) = fs::metadata(&patch) {
                 let series = display_name(self.base, path);
@@ -145,15 +153,21 @@ impl Loader<'_> {
             };
             if is_patch_name(&name) && is_file {
                 let mut at = names.len();
-                while at > 0 && names[at - 1].as_bytes() > name.as_bytes() {
+                while at > 0 && names[at - 1] > name {
                     at -= 1;
                 }
                 names.insert(at, name);
             }
         }
+        // No patch in a listed directory is what a `.gitignore` of
+        // `*.patch` leaves in a fresh clone (an empty series is a start, as
+        // `save` appends to it, like an empty list).
+        if names.is_empty() {
+            return Err(lists_nothing(self.base, path));
+        }
         self.read.push(path.to_path_buf());
-        for n in names {
-            self.file(&path.join(n), None)?;
+        for n in &names {
+            self.file(&path.join(n.as_str()), None)?;
         }
         Ok(())
     }
@@ -178,19 +192,12 @@ pub(crate) fn load(
             Ok(m) => m,
             Err(err) => return Err(not_found(base, &e.to_string_lossy(), &path, err, None)),
         };
-        let before = l.files.len();
         if meta.is_dir() {
             l.dir(&path)?;
         } else if path.file_name() == Some("series".as_ref()) {
             l.series(&path)?;
         } else {
             l.file(&path, None)?;
-        }
-        // An empty series is a start (`save` appends to it), like an empty
-        // list; a directory with no patch in it is what a `.gitignore` of
-        // `*.patch` leaves in a fresh clone.
-        if l.files.len() == before && meta.is_dir() && !path.join("series").is_file() {
-            return Err(lists_nothing(base, &path));
         }
     }
     Ok((l.files, l.read))
@@ -229,14 +236,19 @@ fn not_found(
         return PatchError::io("read", &abs, err);
     }
     let listed = normalise(Path::new(listed));
-    let shown = listed.display().to_string();
-    let mut text = format!("patch `{shown}`");
+    let mut text = String::from("patch `");
+    text += &listed.display().to_string();
+    text += "`";
     if let Some(series) = series {
-        text += &format!(" (in the series `{series}`)");
+        text += " (in the series `";
+        text += series;
+        text += "`)";
     }
     text += " does not exist";
     if abs != listed {
-        text += &format!(": there is no `{}`", abs.display());
+        text += ": there is no `";
+        text += &abs.display().to_string();
+        text += "`";
     }
     let e = PatchError::new(Kind::Io, text).with_source(&abs, err);
     match close_path(base, &listed) {
@@ -276,7 +288,7 @@ fn close_path(base: &Path, listed: &Path) -> Option<PathBuf> {
     if listed.is_absolute() {
         return None;
     }
-    let mut up = 0;
+    let mut up = 0usize;
     let mut tail = PathBuf::new();
     for c in listed.components() {
         if c == Component::ParentDir && tail.as_os_str().is_empty() {
@@ -304,52 +316,74 @@ fn close_path(base: &Path, listed: &Path) -> Option<PathBuf> {
 /// The entry of `dir` whose name is closest to `name`: the same name but
 /// for the extension (`fix.diff` for `fix.patch`), or a few letters apart.
 fn close_name(dir: &Path, name: &str) -> Option<String> {
-    let stem = |n: &str| Path::new(n).file_stem().map(|s| s.to_os_string());
-    let stem_len = stem(name).map_or(0, |s| s.to_string_lossy().chars().count());
+    let name_stem = Path::new(name).file_stem();
+    let stem_len = match name_stem {
+        Some(s) => s.to_string_lossy().chars().count(),
+        None => 0,
+    };
     let limit = (stem_len / 4).clamp(1, 3);
-    let mut best: Option<(usize, String)> = None;
-    for entry in fs::read_dir(dir).ok()? {
-        let Ok(candidate) = entry.ok()?.file_name().into_string() else {
+    let lower = name.to_lowercase();
+    // The lowest score, then the first name in byte order.
+    let mut best = String::new();
+    let mut best_score = usize::MAX;
+    let Ok(entries) = fs::read_dir(dir) else {
+        return None;
+    };
+    for entry in entries {
+        let Ok(entry) = entry else {
+            return None;
+        };
+        let Ok(candidate) = entry.file_name().into_string() else {
             continue;
         };
-        let score = if stem(&candidate) == stem(name)
-            || stem(&candidate).as_deref() == Some(name.as_ref())
-        {
+        if candidate == name {
+            continue;
+        }
+        let stem = Path::new(&candidate).file_stem();
+        let score = if stem == name_stem || stem == Some(name.as_ref()) {
             0
         } else {
-            distance(&name.to_lowercase(), &candidate.to_lowercase())
+            distance(&lower, &candidate.to_lowercase())
         };
-        if candidate != name
-            && score <= limit
-            && best
-                .as_ref()
-                .is_none_or(|b| (score, &candidate) < (b.0, &b.1))
-        {
-            best = Some((score, candidate));
+        if score <= limit && (score < best_score || (score == best_score && candidate < best)) {
+            best_score = score;
+            best = candidate;
         }
     }
-    best.map(|(_, n)| n)
+    if best_score == usize::MAX {
+        return None;
+    }
+    Some(best)
 }
 
 /// The edit distance between two strings (insertions, deletions and
 /// substitutions of one character each).
+#[allow(clippy::explicit_counter_loop)] // a counter: less code to compile than `enumerate`
 fn distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
+    // One row of the table, over `b`'s characters (read again for each row:
+    // names are short, and no vector of `char`s is compiled).
+    let mut row = vec![0];
+    for _ in b.chars() {
+        row.push(row.len());
+    }
+    let mut i = 0;
+    for ca in a.chars() {
+        i += 1;
         let mut diagonal = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
+        row[0] = i;
+        let mut j = 0;
+        for cb in b.chars() {
             let above = row[j + 1];
-            row[j + 1] = if ca == *cb {
+            row[j + 1] = if ca == cb {
                 diagonal
             } else {
                 1 + diagonal.min(above).min(row[j])
             };
             diagonal = above;
+            j += 1;
         }
     }
-    row[b.len()]
+    row[row.len() - 1]
 }
 
 #[cfg(test)]
