@@ -178,7 +178,7 @@ pub(crate) fn model(doc: &Table) -> Model {
 fn spelled<'a>(table: &'a Table, key: &str) -> Option<&'a Value> {
     match table.get(key) {
         Some(v) => Some(v),
-        None => table.get(&key.replace('-', "_")),
+        None => table.get(&underscored(key)),
     }
 }
 
