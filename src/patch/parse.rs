@@ -607,9 +607,11 @@ fn git_field(t: &[u8]) -> Option<(usize, &[u8])> {
 /// handles.
 fn git_mode(s: &[u8], line: usize) -> Result<u32, ParseError> {
     // Not UTF-8, it is not a number either.
-    let text = std::str::from_utf8(s).unwrap_or("");
-    let Ok(m) = u32::from_str_radix(text.trim(), 8) else {
-        return Err(err(ParseErrorKind::Malformed, line, "malformed file mode"));
+    let text = std::str::from_utf8(s).unwrap_or("").trim();
+    // Read at the crate's one integer width (less code to compile).
+    let m = match i64::from_str_radix(text, 8) {
+        Ok(m) if !text.starts_with('-') && m <= i64::from(u32::MAX) => m as u32,
+        _ => return Err(err(ParseErrorKind::Malformed, line, "malformed file mode")),
     };
     check_mode(m, line)?;
     Ok(m)

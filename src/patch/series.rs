@@ -34,8 +34,9 @@ pub(crate) fn parse_series(text: &str) -> Result<Vec<SeriesEntry>, (usize, Strin
         let mut strip = None;
         for w in words {
             let n = match w.strip_prefix("-p") {
-                Some(digits) => match digits.parse::<usize>() {
-                    Ok(n) if n < 64 => Some(n),
+                // Integers are read at one width in the crate (less code).
+                Some(digits) => match digits.parse::<i64>() {
+                    Ok(n) if !digits.starts_with('-') && n < 64 => Some(n as usize),
                     _ => None,
                 },
                 None => None,
