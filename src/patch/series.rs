@@ -410,6 +410,13 @@ mod tests {
             "a.patch Some(0)\nsub/b.diff Some(2)\n",
         );
         check("a#b.patch\n", "a#b.patch None\n");
+        for bad in ["-p-1", "-p64", "-px", "-p"] {
+            check(
+                &format!("a.patch {bad}\n"),
+                &format!("error at 1: unsupported option `{bad}` for `a.patch` (only `-pN` is understood)\n"),
+            );
+        }
+        check("a.patch -p63\n", "a.patch Some(63)\n");
         check(
             "a.patch -R\n",
             "error at 1: unsupported option `-R` for `a.patch` (only `-pN` is understood)\n",
