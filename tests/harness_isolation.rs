@@ -1,7 +1,9 @@
 //! The harness never lets a test pass on another test's build.
 //!
-//! Tests that do not call `isolated_target` share a target directory (so
-//! that build-patch is compiled once), and Cargo names a unit of a path
+//! Tests that do not call `isolated_target` share target directories (so
+//! that build-patch is compiled once per folder, not per test; the harness
+//! gives each environment one alone and keeps only build-patch's
+//! fingerprints when it takes it), and Cargo names a unit of a path
 //! package by its path relative to the workspace root: two test workspaces
 //! of one layout have the same `deps/app-HASH` and fingerprint, which Cargo
 //! finds fresh when the sources are older than the outputs. Each test here
