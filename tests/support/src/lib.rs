@@ -6,6 +6,17 @@
 //! itself, and one workspace. Nothing reaches the network or the user's own
 //! `~/.cargo`.
 //!
+//! No test passes on another test's build. The target directory of an
+//! environment is its own (`isolated_target`) or one of the shared ones in
+//! `target/test-workspaces`, which it holds alone while it lives and where,
+//! when it takes one, every fingerprint but build-patch's is removed: Cargo
+//! reuses build-patch (compiled once per shared folder, and there are as
+//! many folders as environments ever alive at once) and rebuilds the rest.
+//! Cargo names the units of a path package inside a workspace by their path
+//! relative to the workspace root and trusts them when their sources are
+//! older than their outputs, so two test workspaces of one layout sharing a
+//! target would share `deps/app-HASH` (`tests/harness_isolation.rs`).
+//!
 //! Beside the harness: [`rng`], the tests' one seeded random source;
 //! [`tree`], writing, reading and comparing file trees; [`cli`], running
 //! `cargo build-patch`; [`reliability`], what the reliability tests share.
@@ -41,14 +52,72 @@ pub fn repo_root() -> PathBuf {
         .to_path_buf()
 }
 
-/// A target directory shared by the tests that do not care about theirs, so
-/// that build-patch itself is compiled once for all of them.
-pub fn shared_target_dir() -> PathBuf {
+/// The folder of the target directories the tests share (those that do not
+/// call [`TestEnv::isolated_target`]): `target/test-workspaces/N`, each
+/// held by one [`TestEnv`] at a time (`N.lock`), so that build-patch is
+/// compiled once per folder instead of once per test.
+fn shared_targets() -> PathBuf {
     repo_root().join("target").join("test-workspaces")
+}
+
+/// A shared target directory for one [`TestEnv`], held until the returned
+/// lock is dropped: the first `N` whose `N.lock` no other environment (of
+/// this process or another) holds. What a previous holder compiled there is
+/// forgotten but build-patch (see the module documentation): the one
+/// package every test compiles from the same files, the repository's,
+/// outside any test workspace.
+fn take_shared_target() -> (PathBuf, std::fs::File) {
+    let dir = shared_targets();
+    std::fs::create_dir_all(&dir).unwrap();
+    for n in 0.. {
+        let lock = std::fs::File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(dir.join(format!("{n}.lock")))
+            .unwrap();
+        match lock.try_lock() {
+            Ok(()) => {
+                let target = dir.join(n.to_string());
+                forget_all_but_build_patch(&target);
+                return (target, lock);
+            }
+            Err(std::fs::TryLockError::WouldBlock) => continue,
+            Err(std::fs::TryLockError::Error(e)) => panic!("cannot lock {n}.lock: {e}"),
+        }
+    }
+    unreachable!()
+}
+
+/// Removes every fingerprint but build-patch's from a target directory
+/// (`PROFILE/.fingerprint/NAME-HASH` and `TRIPLE/PROFILE/.fingerprint/...`).
+fn forget_all_but_build_patch(target: &Path) {
+    let dirs = |d: &Path| -> Vec<PathBuf> {
+        std::fs::read_dir(d).map_or(Vec::new(), |rd| {
+            rd.flatten()
+                .map(|e| e.path())
+                .filter(|p| p.is_dir())
+                .collect()
+        })
+    };
+    let profiles = dirs(target)
+        .into_iter()
+        .flat_map(|d| std::iter::once(d.clone()).chain(dirs(&d)));
+    for profile in profiles.collect::<Vec<_>>() {
+        for unit in dirs(&profile.join(".fingerprint")) {
+            let name = unit.file_name().unwrap_or_default().to_string_lossy();
+            if name.rsplit_once('-').map(|(n, _)| n) != Some("build-patch") {
+                std::fs::remove_dir_all(&unit).unwrap();
+            }
+        }
+    }
 }
 
 pub struct TestEnv {
     _tmp: tempfile::TempDir,
+    /// The lock on a shared target directory, released after `_tmp` is
+    /// removed; `None` with [`TestEnv::isolated_target`].
+    shared_target: Option<std::fs::File>,
     pub root: PathBuf,
     pub home: PathBuf,
     pub registry: PathBuf,
@@ -64,7 +133,8 @@ impl Default for TestEnv {
 
 impl TestEnv {
     /// A fresh environment with an empty registry and workspace; its target
-    /// directory is the shared one.
+    /// directory is one of the shared ones, its own while it lives, where
+    /// only build-patch's build may be reused (see [`take_shared_target`]).
     pub fn new() -> TestEnv {
         let tmp = tempfile::Builder::new()
             .prefix("build-patch-test-")
@@ -87,13 +157,15 @@ impl TestEnv {
             ),
         )
         .unwrap();
+        let (target_dir, lock) = take_shared_target();
         TestEnv {
             _tmp: tmp,
+            shared_target: Some(lock),
             root,
             home,
             registry,
             ws,
-            target_dir: shared_target_dir(),
+            target_dir,
         }
     }
 
@@ -101,6 +173,7 @@ impl TestEnv {
     /// rebuilds, `cargo clean` and killed builds).
     pub fn isolated_target(mut self) -> TestEnv {
         self.target_dir = self.root.join("target");
+        self.shared_target = None;
         self
     }
 
@@ -213,20 +286,7 @@ impl TestEnv {
     }
 
     /// Runs cargo and returns its outcome.
-    ///
-    /// In the shared target directory, under a lock held by one such command
-    /// at a time: every workspace's program is `target/debug/app` there, and
-    /// `cargo run` executes it after releasing Cargo's own lock on the
-    /// directory, so another test's build in between (a different workspace,
-    /// its own `deps/app-HASH`) would make it run that test's program.
     pub fn run(&self, args: &[&str]) -> Run {
-        let _lock = (self.target_dir == shared_target_dir()).then(|| {
-            std::fs::create_dir_all(&self.target_dir).unwrap();
-            let lock = std::fs::File::create(self.target_dir.join(".test-workspaces.lock"));
-            let lock = lock.unwrap();
-            lock.lock().unwrap();
-            lock
-        });
         Run::of(self.cargo(args), args)
     }
 
@@ -920,4 +980,45 @@ macro_rules! registry_tests {
             $scenario($crate::TestEnv::sparse_registry);
         }
     };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_shared_target_keeps_the_fingerprints_of_build_patch_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let units = [
+            (
+                "debug/.fingerprint/build-patch-0123456789abcdef/lib-build_patch",
+                true,
+            ),
+            ("debug/.fingerprint/app-0123456789abcdef/bin-app", false),
+            (
+                "debug/.fingerprint/build-patch-patched-0123456789abcdef/x",
+                false,
+            ),
+            (
+                "release/.fingerprint/greet-0123456789abcdef/lib-greet",
+                false,
+            ),
+            (
+                "release/.fingerprint/build-patch-fedcba9876543210/lib",
+                true,
+            ),
+            (
+                "x86_64-unknown-linux-gnu/debug/.fingerprint/app-0123456789abcdef/x",
+                false,
+            ),
+            ("debug/deps/libapp-0123456789abcdef.rlib", true),
+        ];
+        for (path, _) in units {
+            write(&dir.path().join(path), "");
+        }
+        forget_all_but_build_patch(dir.path());
+        for (path, kept) in units {
+            assert_eq!(dir.path().join(path).exists(), kept, "{path}");
+        }
+    }
 }
