@@ -419,9 +419,11 @@ fn sorted_by_path(entries: Vec<(PathBuf, std::fs::Metadata)>) -> Vec<(PathBuf, s
 ///
 /// Every file is a new, independent copy (never a hard link), so nothing
 /// written to the staged copy can reach the pristine source. One thread
-/// copies the files, in walk order: threads were tried (docs/benchmarks.md,
-/// "4. Staging") and measured no faster on a loaded build machine, while their
-/// code was compiled by every user's build.
+/// copies the files, in walk order. Up to four threads were tried
+/// (docs/benchmarks.md, "4. Staging"): on 2 cores they staged `windows`
+/// (702 files) in about 0.7 of the time, but only crates of more than 128
+/// files used them, while their code was some 4 % of what every user
+/// compiles of build-patch, on every clean build.
 pub(crate) fn copy_tree(
     src: &Path,
     dst: &Path,
