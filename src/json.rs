@@ -273,15 +273,11 @@ impl Parser<'_> {
 
     /// Reads four hexadecimal digits after `\u`.
     fn hex4(&mut self) -> Result<u32, JsonError> {
-        let hex = self.src.get(self.pos..self.pos + 4).unwrap_or("");
-        if hex.len() != 4 || !crate::toml::is_hex(hex) {
+        let Some(code) = crate::toml::hex_value(&self.src[self.pos..], 4) else {
             return Err(self.error("expected four hexadecimal digits after `\\u`"));
-        }
+        };
         self.pos += 4;
-        match u32::from_str_radix(hex, 16) {
-            Ok(code) => Ok(code),
-            Err(_) => Err(self.error("invalid `\\u` escape")),
-        }
+        Ok(code)
     }
 
     fn string(&mut self) -> Result<String, JsonError> {

@@ -15,8 +15,7 @@ use std::fmt;
 use crate::map::Map;
 
 /// A TOML value.
-#[derive(PartialEq)]
-#[cfg_attr(test, derive(Debug))]
+#[cfg_attr(test, derive(Debug, PartialEq))]
 pub(crate) enum Value {
     /// A string, with escapes resolved.
     String(String),
@@ -147,10 +146,11 @@ pub(crate) fn parse(text: &str) -> Result<Table, TomlError> {
         src: text,
         // A byte order mark is not part of the document (the `toml` crate
         // skips it too).
-        pos: if text.starts_with('\u{feff}') { 3 } else { 0 },
+        pos: if text.starts_with("\u{feff}") { 3 } else { 0 },
         depth: 0,
     };
-    let root = parser.document()?;
+    let mut root = Section::new(Kind::Header);
+    parser.document(&mut root)?;
     Ok(root.into_table())
 }
 
@@ -224,23 +224,25 @@ impl Section {
             return Err("expected a key".to_string());
         };
         let mut table = self;
-        for (i, key) in parents.iter().enumerate() {
-            let node = table
-                .entries
-                .get_or_insert_with(key.clone(), || Node::Table(Section::new(Kind::Dotted)));
+        for i in 0..parents.len() {
+            let node = table.entries.get_or_insert_with(parents[i].clone(), || {
+                Node::Table(Section::new(Kind::Dotted))
+            });
             table = match node {
                 Node::Table(section) if section.kind == Kind::Dotted => section,
                 _ => {
-                    return Err(format!(
-                        "cannot add key `{}`: `{}` is already defined",
-                        display_key(keys),
-                        display_key(&keys[..=i])
-                    ))
+                    return Err(message(&[
+                        "cannot add key `",
+                        &display_key(keys),
+                        "`: `",
+                        &display_key(&keys[..=i]),
+                        "` is already defined",
+                    ]))
                 }
             };
         }
         if table.entries.contains_key(last) {
-            return Err(format!("duplicate key `{}`", display_key(keys)));
+            return Err(message(&["duplicate key `", &display_key(keys), "`"]));
         }
         table.entries.insert(last.clone(), Node::Leaf(value));
         Ok(())
@@ -253,10 +255,10 @@ fn open_section(root: &mut Section, keys: &[String], array: bool) -> Result<(), 
         return Err("expected a key".to_string());
     };
     let mut table = root;
-    for (i, key) in parents.iter().enumerate() {
-        let node = table
-            .entries
-            .get_or_insert_with(key.clone(), || Node::Table(Section::new(Kind::Implicit)));
+    for i in 0..parents.len() {
+        let node = table.entries.get_or_insert_with(parents[i].clone(), || {
+            Node::Table(Section::new(Kind::Implicit))
+        });
         table = match node {
             Node::Table(section) => section,
             Node::Tables(sections) => match sections.last_mut() {
@@ -264,16 +266,18 @@ fn open_section(root: &mut Section, keys: &[String], array: bool) -> Result<(), 
                 None => return Err("internal error: empty array of tables".to_string()),
             },
             Node::Leaf(value) => {
-                return Err(format!(
-                    "cannot define table `{}`: `{}` is already defined as {}",
-                    display_key(keys),
-                    display_key(&keys[..=i]),
-                    with_article(value)
-                ))
+                return Err(message(&[
+                    "cannot define table `",
+                    &display_key(keys),
+                    "`: `",
+                    &display_key(&keys[..=i]),
+                    "` is already defined as ",
+                    with_article(value),
+                ]))
             }
         };
     }
-    let name = display_key(keys);
+    let name = &display_key(keys);
     match table.entries.get_mut(last) {
         None => {
             let node = if array {
@@ -292,18 +296,31 @@ fn open_section(root: &mut Section, keys: &[String], array: bool) -> Result<(), 
             section.kind = Kind::Header;
             Ok(())
         }
-        Some(Node::Table(_)) if array => Err(format!(
-            "cannot define array of tables `{name}`: `{name}` is already a table"
-        )),
-        Some(Node::Tables(_)) => Err(format!(
-            "cannot define table `{name}`: `{name}` is already an array of tables"
-        )),
-        Some(Node::Table(_)) => Err(format!("table `{name}` is defined twice")),
-        Some(Node::Leaf(value)) => Err(format!(
-            "cannot define {} `{name}`: `{name}` is already defined as {}",
+        Some(Node::Table(_)) if array => Err(message(&[
+            "cannot define array of tables `",
+            name,
+            "`: `",
+            name,
+            "` is already a table",
+        ])),
+        Some(Node::Tables(_)) => Err(message(&[
+            "cannot define table `",
+            name,
+            "`: `",
+            name,
+            "` is already an array of tables",
+        ])),
+        Some(Node::Table(_)) => Err(message(&["table `", name, "` is defined twice"])),
+        Some(Node::Leaf(value)) => Err(message(&[
+            "cannot define ",
             if array { "array of tables" } else { "table" },
-            with_article(value)
-        )),
+            " `",
+            name,
+            "`: `",
+            name,
+            "` is already defined as ",
+            with_article(value),
+        ])),
     }
 }
 
@@ -321,13 +338,26 @@ fn section_mut<'a>(root: &'a mut Section, keys: &[String]) -> Option<&'a mut Sec
 }
 
 /// The type of `value` with its article: `an integer`, `a string`.
-fn with_article(value: &Value) -> String {
-    let type_name = value.type_name();
-    let article = match type_name {
-        "integer" | "array" => "an",
-        _ => "a",
-    };
-    format!("{article} {type_name}")
+fn with_article(value: &Value) -> &'static str {
+    match value {
+        Value::String(_) => "a string",
+        Value::Integer(_) => "an integer",
+        Value::Float(_) => "a float",
+        Value::Boolean(_) => "a boolean",
+        Value::Datetime(_) => "a datetime",
+        Value::Array(_) => "an array",
+        Value::Table(_) => "a table",
+    }
+}
+
+/// The pieces of a message, joined: one plain function rather than a `format!` at
+/// each of the many error sites, which each compiled to their own code.
+fn message(parts: &[&str]) -> String {
+    let mut out = String::new();
+    for part in parts {
+        out.push_str(part);
+    }
+    out
 }
 
 /// A dotted key as it would be written, quoting components that are not bare keys.
@@ -346,14 +376,15 @@ fn display_key(keys: &[String]) -> String {
     out
 }
 
-/// Whether `s` is hexadecimal digits; shared with the JSON reader.
-pub(crate) fn is_hex(s: &str) -> bool {
-    for b in s.bytes() {
-        if !b.is_ascii_hexdigit() {
-            return false;
-        }
+/// The number written with the `len` hexadecimal digits at the start of `s`, if
+/// there are that many (`len` at most 8); shared with the JSON reader.
+pub(crate) fn hex_value(s: &str, len: usize) -> Option<u32> {
+    let digits = s.as_bytes().get(..len)?;
+    let mut n = 0;
+    for &b in digits {
+        n = n * 16 + (b as char).to_digit(16)?;
     }
-    true
+    Some(n)
 }
 
 fn is_bare_key_byte(b: u8) -> bool {
@@ -368,18 +399,25 @@ fn is_scalar_byte(b: u8) -> bool {
 
 /// Control characters that TOML forbids in strings and comments (tab is allowed, and
 /// newlines are handled by the callers).
-fn is_forbidden_control(c: char) -> bool {
-    matches!(c, '\u{0}'..='\u{8}' | '\u{a}'..='\u{1f}' | '\u{7f}')
+fn is_forbidden_control(b: u8) -> bool {
+    matches!(b, 0..=8 | 0xa..=0x1f | 0x7f)
 }
 
 /// The 1-based line and column (in characters) of byte offset `pos` of
 /// `src`, for error messages; shared with the JSON reader.
 pub(crate) fn line_and_column(src: &str, pos: usize) -> (usize, usize) {
     let pos = pos.min(src.len());
-    let before = &src[..pos];
-    let line = before.matches('\n').count() + 1;
-    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-    (line, before[line_start..].chars().count() + 1)
+    let (mut line, mut line_start) = (1, 0);
+    let bytes = src.as_bytes();
+    let mut i = 0;
+    while i < pos {
+        if bytes[i] == b'\n' {
+            line += 1;
+            line_start = i + 1;
+        }
+        i += 1;
+    }
+    (line, src[line_start..pos].chars().count() + 1)
 }
 
 struct Parser<'a> {
@@ -391,19 +429,19 @@ struct Parser<'a> {
 }
 
 impl Parser<'_> {
-    fn error_at(&self, pos: usize, message: impl Into<String>) -> TomlError {
-        SyntaxError::new(self.src, pos, message.into())
+    fn error_at(&self, pos: usize, message: &str) -> TomlError {
+        SyntaxError::new(self.src, pos, message.to_string())
     }
 
     /// `result`, its error placed at `start`.
-    fn at<T>(&self, start: usize, result: Result<T, String>) -> Result<T, TomlError> {
+    fn at(&self, start: usize, result: Result<(), String>) -> Result<(), TomlError> {
         match result {
-            Ok(value) => Ok(value),
-            Err(message) => Err(self.error_at(start, message)),
+            Ok(()) => Ok(()),
+            Err(message) => Err(SyntaxError::new(self.src, start, message)),
         }
     }
 
-    fn error(&self, message: impl Into<String>) -> TomlError {
+    fn error(&self, message: &str) -> TomlError {
         self.error_at(self.pos, message)
     }
 
@@ -413,10 +451,6 @@ impl Parser<'_> {
 
     fn peek_at(&self, offset: usize) -> Option<u8> {
         self.src.as_bytes().get(self.pos + offset).copied()
-    }
-
-    fn peek_char(&self) -> Option<char> {
-        self.src[self.pos..].chars().next()
     }
 
     fn eat(&mut self, b: u8) -> bool {
@@ -467,17 +501,18 @@ impl Parser<'_> {
             return Ok(());
         }
         self.pos += 1;
-        while let Some(c) = self.peek_char() {
-            match c {
-                '\n' => break,
-                '\r' if self.peek_at(1) == Some(b'\n') => break,
-                c if is_forbidden_control(c) => {
-                    return Err(self.error(format!(
-                        "control character U+{:04X} is not allowed in a comment",
-                        c as u32
+        // Byte by byte: the characters that end a comment or are not allowed in one are
+        // all ASCII, and the bytes of other characters never are.
+        while let Some(b) = self.peek() {
+            match b {
+                b'\n' => break,
+                b'\r' if self.peek_at(1) == Some(b'\n') => break,
+                b if is_forbidden_control(b) => {
+                    return Err(self.error(&format!(
+                        "control character U+{b:04X} is not allowed in a comment"
                     )))
                 }
-                c => self.pos += c.len_utf8(),
+                _ => self.pos += 1,
             }
         }
         Ok(())
@@ -501,12 +536,11 @@ impl Parser<'_> {
         if self.pos == self.src.len() || self.eat_newline()? {
             Ok(())
         } else {
-            Err(self.error(format!("expected a newline after {after}")))
+            Err(self.error(&message(&["expected a newline after ", after])))
         }
     }
 
-    fn document(&mut self) -> Result<Section, TomlError> {
-        let mut root = Section::new(Kind::Header);
+    fn document(&mut self, root: &mut Section) -> Result<(), TomlError> {
         let mut current: Vec<String> = Vec::new();
         loop {
             self.skip_whitespace();
@@ -515,12 +549,11 @@ impl Parser<'_> {
                 continue;
             }
             match self.peek() {
-                None => break,
-                Some(b'[') => current = self.header(&mut root)?,
-                Some(_) => self.key_value(&mut root, &current)?,
+                None => return Ok(()),
+                Some(b'[') => current = self.header(root)?,
+                Some(_) => self.key_value(root, &current)?,
             }
         }
-        Ok(root)
     }
 
     /// Reads a `[table]` or `[[array of tables]]` header and opens its table;
@@ -547,37 +580,53 @@ impl Parser<'_> {
 
     /// Reads a `key = value` line into the table of the header `current`.
     fn key_value(&mut self, root: &mut Section, current: &[String]) -> Result<(), TomlError> {
+        let Some(section) = section_mut(root, current) else {
+            return Err(self.error("internal error: lost the current table"));
+        };
+        self.depth = current.len();
+        let entry = self.entry(section, false);
+        self.depth = 0;
+        entry?;
+        self.end_of_line("a key/value pair")
+    }
+
+    /// Reads `key = value` into `table`: a line of a table, or an entry of an inline
+    /// table (`inline`), where Cargo's parser also allows line breaks and comments
+    /// around the `=`.
+    fn entry(&mut self, table: &mut Section, inline: bool) -> Result<(), TomlError> {
         let start = self.pos;
         let keys = self.key()?;
-        self.depth = current.len();
         self.check_key_depth(&keys, start)?;
-        self.skip_whitespace();
+        if inline {
+            self.skip_blank()?;
+        } else {
+            self.skip_whitespace();
+        }
         self.expect(b'=', "expected `=` after key")?;
-        self.skip_whitespace();
+        if inline {
+            self.skip_blank()?;
+        } else {
+            self.skip_whitespace();
+        }
         self.depth += keys.len();
         let value = self.value();
-        self.depth = 0;
+        self.depth -= keys.len();
         let value = value?;
-        let Some(section) = section_mut(root, current) else {
-            return Err(self.error_at(start, "internal error: lost the current table"));
-        };
-        self.at(start, section.insert(&keys, value))?;
-        self.end_of_line("a key/value pair")
+        self.at(start, table.insert(&keys, value))
     }
 
     /// Reads a possibly dotted key.
     fn key(&mut self) -> Result<Vec<String>, TomlError> {
-        let mut keys = vec![self.simple_key()?];
+        let mut keys = Vec::new();
         loop {
+            keys.push(self.simple_key()?);
             let save = self.pos;
             self.skip_whitespace();
-            if self.eat(b'.') {
-                self.skip_whitespace();
-                keys.push(self.simple_key()?);
-            } else {
+            if !self.eat(b'.') {
                 self.pos = save;
                 return Ok(keys);
             }
+            self.skip_whitespace();
         }
     }
 
@@ -610,7 +659,7 @@ impl Parser<'_> {
         read: fn(&mut Self) -> Result<Value, TomlError>,
     ) -> Result<Value, TomlError> {
         if self.depth >= MAX_DEPTH {
-            return Err(self.error(format!(
+            return Err(self.error(&format!(
                 "arrays and inline tables are nested more than {MAX_DEPTH} deep"
             )));
         }
@@ -626,58 +675,56 @@ impl Parser<'_> {
         if self.depth + keys.len() > MAX_DEPTH {
             return Err(self.error_at(
                 start,
-                format!("tables are nested more than {MAX_DEPTH} deep (counting each part of a dotted key)"),
+                &format!("tables are nested more than {MAX_DEPTH} deep (counting each part of a dotted key)"),
             ));
         }
         Ok(())
     }
 
     fn array(&mut self) -> Result<Value, TomlError> {
-        self.pos += 1; // `[`
         let mut items = Vec::new();
+        self.array_items(&mut items)?;
+        Ok(Value::Array(items))
+    }
+
+    /// Reads the elements of an array into `items`, from its `[` to its `]`.
+    fn array_items(&mut self, items: &mut Vec<Value>) -> Result<(), TomlError> {
+        self.pos += 1; // `[`
         loop {
             self.skip_blank()?;
             if self.eat(b']') {
-                break;
+                return Ok(());
             }
             items.push(self.value()?);
             self.skip_blank()?;
             if self.eat(b']') {
-                break;
+                return Ok(());
             }
             self.expect(b',', "expected `,` or `]` after an array element")?;
         }
-        Ok(Value::Array(items))
     }
 
     fn inline_table(&mut self) -> Result<Value, TomlError> {
-        self.pos += 1; // `{`
         let mut table = Section::new(Kind::Dotted);
+        self.inline_entries(&mut table)?;
+        Ok(Value::Table(table.into_table()))
+    }
+
+    /// Reads the entries of an inline table into `table`, from its `{` to its `}`.
+    fn inline_entries(&mut self, table: &mut Section) -> Result<(), TomlError> {
+        self.pos += 1; // `{`
         loop {
             self.skip_blank()?;
             if self.eat(b'}') {
-                break;
+                return Ok(());
             }
-            let start = self.pos;
-            let keys = self.key()?;
-            self.check_key_depth(&keys, start)?;
-            // Cargo's parser also allows line breaks and comments around the `=` of an
-            // inline table entry.
-            self.skip_blank()?;
-            self.expect(b'=', "expected `=` after key")?;
-            self.skip_blank()?;
-            self.depth += keys.len();
-            let value = self.value();
-            self.depth -= keys.len();
-            let value = value?;
-            self.at(start, table.insert(&keys, value))?;
+            self.entry(table, true)?;
             self.skip_blank()?;
             if self.eat(b'}') {
-                break;
+                return Ok(());
             }
             self.expect(b',', "expected `,` or `}` after an inline table entry")?;
         }
-        Ok(Value::Table(table.into_table()))
     }
 
     /// Reads an integer, float, boolean or datetime.
@@ -686,12 +733,11 @@ impl Parser<'_> {
         while self.peek().is_some_and(is_scalar_byte) {
             self.pos += 1;
         }
+        let src = self.src.as_bytes();
         // A date may be followed by a space and a time.
-        if is_full_date(&self.src[start..self.pos])
-            && self.peek() == Some(b' ')
-            && matches!(self.peek_at(1), Some(b'0'..=b'9'))
-            && matches!(self.peek_at(2), Some(b'0'..=b'9'))
-            && self.peek_at(3) == Some(b':')
+        if self.pos - start == 10
+            && has_shape(src, start, b"9999-99-99")
+            && has_shape(src, self.pos, b" 99:")
         {
             self.pos += 1;
             while self.peek().is_some_and(is_scalar_byte) {
@@ -704,23 +750,24 @@ impl Parser<'_> {
             Ok(Value::Boolean(true))
         } else if token == "false" {
             Ok(Value::Boolean(false))
-        } else if (b.len() >= 5 && b[..4].iter().all(u8::is_ascii_digit) && b[4] == b'-')
-            || (b.len() >= 3 && b[..2].iter().all(u8::is_ascii_digit) && b[2] == b':')
-        {
-            match check_datetime(token) {
+        } else if has_shape(b, 0, b"9999-") || has_shape(b, 0, b"99:") {
+            match datetime_problem(b) {
                 Ok(()) => Ok(Value::Datetime(token.to_string())),
-                Err(m) => Err(m),
+                Err(what) => Err(message(&[what, " datetime `", token, "`"])),
             }
         } else {
             number(token)
         };
-        self.at(start, result)
+        match result {
+            Ok(value) => Ok(value),
+            Err(message) => Err(SyntaxError::new(self.src, start, message)),
+        }
     }
 
     /// Reads one escape sequence after its backslash, appending the character.
     fn escape(&mut self, out: &mut String) -> Result<(), TomlError> {
         let start = self.pos - 1;
-        let Some(c) = self.peek_char() else {
+        let Some(c) = self.src[self.pos..].chars().next() else {
             return Err(self.error("unterminated string"));
         };
         self.pos += c.len_utf8();
@@ -739,21 +786,20 @@ impl Parser<'_> {
                     'u' => 4,
                     _ => 8,
                 };
-                let hex = self.src.get(self.pos..self.pos + len).unwrap_or("");
-                if hex.len() != len || !is_hex(hex) {
+                let Some(code) = hex_value(&self.src[self.pos..], len) else {
                     return Err(self.error_at(
                         start,
-                        format!("expected {len} hexadecimal digits after `\\{c}`"),
+                        &format!("expected {len} hexadecimal digits after `\\{c}`"),
                     ));
-                }
+                };
+                let hex = &self.src[self.pos..self.pos + len];
                 self.pos += len;
-                let code = u32::from_str_radix(hex, 16).unwrap_or(u32::MAX);
                 match char::from_u32(code) {
                     Some(c) => c,
                     None => {
                         return Err(self.error_at(
                             start,
-                            format!("`\\{c}{hex}` is not a Unicode scalar value"),
+                            &format!("`\\{c}{hex}` is not a Unicode scalar value"),
                         ))
                     }
                 }
@@ -761,7 +807,7 @@ impl Parser<'_> {
             other => {
                 return Err(self.error_at(
                     start,
-                    format!("invalid escape sequence `\\{}`", other.escape_debug()),
+                    &format!("invalid escape sequence `\\{}`", other.escape_debug()),
                 ))
             }
         };
@@ -772,6 +818,13 @@ impl Parser<'_> {
     /// Reads a string of either kind (`"` or `'` as `quote`), one-line or multi-line.
     /// A key may only be a one-line string.
     fn string(&mut self, quote: u8, key: bool) -> Result<String, TomlError> {
+        let mut out = String::new();
+        self.string_into(quote, key, &mut out)?;
+        Ok(out)
+    }
+
+    /// [`Parser::string`], appending the content to `out`.
+    fn string_into(&mut self, quote: u8, key: bool, out: &mut String) -> Result<(), TomlError> {
         let multiline = self.peek_at(1) == Some(quote) && self.peek_at(2) == Some(quote);
         if multiline && key {
             return Err(self.error("multi-line strings are not allowed as keys"));
@@ -781,20 +834,20 @@ impl Parser<'_> {
         if multiline {
             self.eat_newline()?;
         }
-        let mut out = String::new();
+        // Byte by byte, as in `skip_comment`: the bytes that need a look are ASCII.
         loop {
-            let Some(c) = self.peek_char() else {
+            let Some(b) = self.peek() else {
                 return Err(self.unterminated(start, multiline));
             };
-            if c == quote as char {
+            if b == quote {
                 if !multiline {
                     self.pos += 1;
-                    return Ok(out);
+                    return Ok(());
                 }
-                if self.multiline_close(quote, &mut out)? {
-                    return Ok(out);
+                if self.multiline_close(quote, out)? {
+                    return Ok(());
                 }
-            } else if c == '\\' && quote == b'"' {
+            } else if b == b'\\' && quote == b'"' {
                 self.pos += 1;
                 if multiline {
                     // A backslash at the end of a line trims it and all whitespace and
@@ -812,24 +865,32 @@ impl Parser<'_> {
                     }
                     self.pos = save;
                 }
-                self.escape(&mut out)?;
-            } else if c == '\n' || c == '\r' {
+                self.escape(out)?;
+            } else if b == b'\n' || b == b'\r' {
                 if !multiline {
                     return Err(self.unterminated(start, multiline));
                 }
                 let before = self.pos;
                 self.eat_newline()?;
                 out.push_str(&self.src[before..self.pos]);
-            } else if is_forbidden_control(c) {
+            } else if is_forbidden_control(b) {
                 let rule = if quote == b'"' {
                     "must be escaped in a string"
                 } else {
                     "is not allowed in a literal string"
                 };
-                return Err(self.error(format!("control character U+{:04X} {rule}", c as u32)));
+                return Err(self.error(&format!("control character U+{b:04X} {rule}")));
             } else {
-                out.push(c);
-                self.pos += c.len_utf8();
+                // A run of other characters, copied in one go.
+                let run_start = self.pos;
+                self.pos += 1;
+                while let Some(b) = self.peek() {
+                    if b == quote || b == b'\\' || is_forbidden_control(b) {
+                        break;
+                    }
+                    self.pos += 1;
+                }
+                out.push_str(&self.src[run_start..self.pos]);
             }
         }
     }
@@ -850,38 +911,31 @@ impl Parser<'_> {
         while self.peek_at(run) == Some(quote) {
             run += 1;
         }
-        if run < 3 {
-            for _ in 0..run {
-                out.push(quote as char);
-            }
-            self.pos += run;
-            return Ok(false);
-        }
         if run > 5 {
             return Err(self.error_at(
                 self.pos + 5,
                 "too many quotes at the end of a multi-line string",
             ));
         }
-        for _ in 3..run {
-            out.push(quote as char);
-        }
+        let closes = run >= 3;
+        let content = if closes { run - 3 } else { run };
+        out.push_str(&self.src[self.pos..self.pos + content]);
         self.pos += run;
-        Ok(true)
+        Ok(closes)
     }
 }
 
-/// Whether `s` is exactly `YYYY-MM-DD` in shape.
-fn is_full_date(s: &str) -> bool {
-    let b = s.as_bytes();
-    if b.len() != 10 {
+/// Whether `b` holds `shape` at byte `at`, each `9` of the shape standing for any
+/// digit: `has_shape(b, 0, b"9999-99-99")` for a date.
+fn has_shape(b: &[u8], at: usize, shape: &[u8]) -> bool {
+    let Some(part) = b.get(at..at + shape.len()) else {
         return false;
-    }
-    for (i, &c) in b.iter().enumerate() {
-        let ok = if i == 4 || i == 7 {
-            c == b'-'
+    };
+    for i in 0..shape.len() {
+        let ok = if shape[i] == b'9' {
+            part[i].is_ascii_digit()
         } else {
-            c.is_ascii_digit()
+            part[i] == shape[i]
         };
         if !ok {
             return false;
@@ -890,41 +944,32 @@ fn is_full_date(s: &str) -> bool {
     true
 }
 
-/// The number written with the `len` digits of `b` at `from`, if they are digits.
-fn digits_at(b: &[u8], from: usize, len: usize) -> Option<u32> {
-    let part = b.get(from..from + len)?;
+/// The number written with the `len` digits of `b` at `from`, which
+/// [`has_shape`] checked.
+fn digits_at(b: &[u8], from: usize, len: usize) -> u32 {
     let mut n = 0;
-    for &d in part {
-        if !d.is_ascii_digit() {
-            return None;
-        }
+    for &d in &b[from..from + len] {
         n = n * 10 + u32::from(d - b'0');
     }
-    Some(n)
+    n
 }
 
-/// Checks an RFC 3339 date-time, date or time as TOML allows it.
-fn check_datetime(s: &str) -> Result<(), String> {
-    match datetime_problem(s.as_bytes()) {
-        Ok(()) => Ok(()),
-        Err(what) => Err(format!("{what} datetime `{s}`")),
-    }
+/// Whether `b` has an `HH:MM` at `at`, with an hour up to 23 and a minute up to 59.
+fn is_hour_minute(b: &[u8], at: usize) -> bool {
+    has_shape(b, at, b"99:99") && digits_at(b, at, 2) <= 23 && digits_at(b, at + 3, 2) <= 59
 }
 
-/// What is wrong with a datetime (`invalid`, `invalid month in`, `invalid day in`).
+/// What is wrong with an RFC 3339 date-time, date or time as TOML allows it
+/// (`invalid`, `invalid month in`, `invalid day in`).
 fn datetime_problem(b: &[u8]) -> Result<(), &'static str> {
     const INVALID: Result<(), &str> = Err("invalid");
     let mut i = 0;
     let has_date = b.get(4) == Some(&b'-');
     if has_date {
-        let (Some(year), Some(month), Some(day)) =
-            (digits_at(b, 0, 4), digits_at(b, 5, 2), digits_at(b, 8, 2))
-        else {
-            return INVALID;
-        };
-        if b.get(7) != Some(&b'-') {
+        if !has_shape(b, 0, b"9999-99-99") {
             return INVALID;
         }
+        let (year, month, day) = (digits_at(b, 0, 4), digits_at(b, 5, 2), digits_at(b, 8, 2));
         let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
         let days = match month {
             1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
@@ -945,18 +990,15 @@ fn datetime_problem(b: &[u8]) -> Result<(), &'static str> {
         }
         i += 1;
     }
-    let (Some(hour), Some(minute)) = (digits_at(b, i, 2), digits_at(b, i + 3, 2)) else {
-        return INVALID;
-    };
-    if b.get(i + 2) != Some(&b':') || hour > 23 || minute > 59 {
+    if !is_hour_minute(b, i) {
         return INVALID;
     }
     i += 5;
     if b.get(i) == Some(&b':') {
-        match digits_at(b, i + 1, 2) {
-            Some(second) if second <= 60 => i += 3,
-            _ => return INVALID,
+        if !has_shape(b, i + 1, b"99") || digits_at(b, i + 1, 2) > 60 {
+            return INVALID;
         }
+        i += 3;
         if b.get(i) == Some(&b'.') {
             i += 1;
             let from = i;
@@ -972,11 +1014,7 @@ fn datetime_problem(b: &[u8]) -> Result<(), &'static str> {
         match b.get(i) {
             Some(b'Z' | b'z') => i += 1,
             Some(b'+' | b'-') => {
-                let (Some(hour), Some(minute)) = (digits_at(b, i + 1, 2), digits_at(b, i + 4, 2))
-                else {
-                    return INVALID;
-                };
-                if b.get(i + 3) != Some(&b':') || hour > 23 || minute > 59 {
+                if !is_hour_minute(b, i + 1) {
                     return INVALID;
                 }
                 i += 6;
@@ -991,11 +1029,12 @@ fn datetime_problem(b: &[u8]) -> Result<(), &'static str> {
     }
 }
 
-/// Appends to `out` the digits of `s`, if it is digits with single underscores between
-/// them.
-fn push_digits(out: &mut String, s: &str, is_digit: fn(&u8) -> bool) -> bool {
+/// Appends to `out` the digits of `s` in `radix`, if it is such digits with single
+/// underscores between them.
+fn push_digits(out: &mut String, s: &str, radix: u32) -> bool {
     let b = s.as_bytes();
-    if b.is_empty() || !is_digit(&b[0]) || !is_digit(&b[b.len() - 1]) {
+    let is_digit = |c: u8| char::from(c).is_digit(radix);
+    if b.is_empty() || !is_digit(b[0]) || !is_digit(b[b.len() - 1]) {
         return false;
     }
     let mut prev_underscore = false;
@@ -1005,7 +1044,7 @@ fn push_digits(out: &mut String, s: &str, is_digit: fn(&u8) -> bool) -> bool {
                 return false;
             }
             prev_underscore = true;
-        } else if is_digit(&c) {
+        } else if is_digit(c) {
             prev_underscore = false;
             out.push(c as char);
         } else {
@@ -1016,11 +1055,15 @@ fn push_digits(out: &mut String, s: &str, is_digit: fn(&u8) -> bool) -> bool {
 }
 
 fn invalid_number(token: &str) -> String {
-    format!("invalid number `{token}`")
+    message(&["invalid number `", token, "`"])
 }
 
-fn too_big(token: &str) -> String {
-    format!("integer `{token}` does not fit in 64 bits")
+/// The integer written with `digits` (a sign allowed) in `radix`.
+fn integer(digits: &str, radix: u32, token: &str) -> Result<Value, String> {
+    match i64::from_str_radix(digits, radix) {
+        Ok(i) => Ok(Value::Integer(i)),
+        Err(_) => Err(message(&["integer `", token, "` does not fit in 64 bits"])),
+    }
 }
 
 /// A leading `+` or `-` of `s` (or nothing), and the rest.
@@ -1029,6 +1072,17 @@ fn split_sign(s: &str) -> (&str, &str) {
         Some(b'+' | b'-') => s.split_at(1),
         _ => ("", s),
     }
+}
+
+/// Where the digits of a part of a decimal number end: at its first `.`, `e` or `E`,
+/// or its end.
+fn part_end(s: &str) -> usize {
+    let b = s.as_bytes();
+    let mut i = 0;
+    while i < b.len() && !matches!(b[i], b'.' | b'e' | b'E') {
+        i += 1;
+    }
+    i
 }
 
 /// Reads an integer or float token.
@@ -1044,65 +1098,66 @@ fn number(token: &str) -> Result<Value, String> {
     }
     // The number without underscores, as Rust's parsers read it.
     let mut digits = String::with_capacity(token.len());
-    let (radix, is_digit): (u32, fn(&u8) -> bool) = match rest.get(..2) {
-        Some("0x") => (16, u8::is_ascii_hexdigit),
-        Some("0o") => (8, |b| (b'0'..=b'7').contains(b)),
-        Some("0b") => (2, |b| matches!(b, b'0' | b'1')),
-        _ => (10, u8::is_ascii_digit),
+    let radix = match rest.as_bytes() {
+        [b'0', b'x', ..] => 16,
+        [b'0', b'o', ..] => 8,
+        [b'0', b'b', ..] => 2,
+        _ => 10,
     };
     if radix != 10 {
         if !sign.is_empty() {
-            return Err(format!(
-                "a sign is not allowed on `{}` integers: `{token}`",
-                &rest[..2]
-            ));
+            return Err(message(&[
+                "a sign is not allowed on `",
+                &rest[..2],
+                "` integers: `",
+                token,
+                "`",
+            ]));
         }
-        if !push_digits(&mut digits, &rest[2..], is_digit) {
+        if !push_digits(&mut digits, &rest[2..], radix) {
             return Err(invalid_number(token));
         }
-        return match i64::from_str_radix(&digits, radix) {
-            Ok(i) => Ok(Value::Integer(i)),
-            Err(_) => Err(too_big(token)),
-        };
+        return integer(&digits, radix, token);
     }
     digits.push_str(sign);
-    let int_end = rest.find(['.', 'e', 'E']).unwrap_or(rest.len());
-    if !push_digits(&mut digits, &rest[..int_end], u8::is_ascii_digit) {
+    let int_end = part_end(rest);
+    if !push_digits(&mut digits, &rest[..int_end], 10) {
         return Err(invalid_number(token));
     }
-    let int_part = &digits[sign.len()..];
-    if int_part.len() > 1 && int_part.starts_with('0') {
-        return Err(format!("leading zeros are not allowed: `{token}`"));
+    let int_part = &digits.as_bytes()[sign.len()..];
+    if int_part.len() > 1 && int_part[0] == b'0' {
+        return Err(message(&["leading zeros are not allowed: `", token, "`"]));
     }
     if int_end == rest.len() {
-        return match digits.parse() {
-            Ok(i) => Ok(Value::Integer(i)),
-            Err(_) => Err(too_big(token)),
-        };
+        return integer(&digits, 10, token);
     }
     let mut tail = &rest[int_end..];
-    if let Some(after_dot) = tail.strip_prefix('.') {
-        let frac_end = after_dot.find(['e', 'E']).unwrap_or(after_dot.len());
+    if tail.as_bytes()[0] == b'.' {
+        let after_dot = &tail[1..];
+        // A second `.` ends the fraction too, and then fails as a tail.
+        let frac_end = part_end(after_dot);
         digits.push('.');
-        if !push_digits(&mut digits, &after_dot[..frac_end], u8::is_ascii_digit) {
+        if !push_digits(&mut digits, &after_dot[..frac_end], 10) {
             return Err(invalid_number(token));
         }
         tail = &after_dot[frac_end..];
     }
-    if let Some(exponent) = tail.strip_prefix(['e', 'E']) {
-        let (exp_sign, exp_digits) = split_sign(exponent);
-        digits.push('e');
-        digits.push_str(exp_sign);
-        if !push_digits(&mut digits, exp_digits, u8::is_ascii_digit) {
-            return Err(invalid_number(token));
+    match tail.as_bytes().first() {
+        Some(b'e' | b'E') => {
+            let (exp_sign, exp_digits) = split_sign(&tail[1..]);
+            digits.push('e');
+            digits.push_str(exp_sign);
+            if !push_digits(&mut digits, exp_digits, 10) {
+                return Err(invalid_number(token));
+            }
         }
-    } else if !tail.is_empty() {
-        return Err(invalid_number(token));
+        Some(_) => return Err(invalid_number(token)),
+        None => {}
     }
     match digits.parse::<f64>() {
         // Like the `toml` crate, reject a finite literal too large for a float rather
         // than read it as infinity.
-        Ok(f) if f.is_infinite() => Err(format!("float `{token}` is out of range")),
+        Ok(f) if f.is_infinite() => Err(message(&["float `", token, "` is out of range"])),
         Ok(f) => Ok(Value::Float(f)),
         Err(_) => Err(invalid_number(token)),
     }
