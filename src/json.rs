@@ -233,42 +233,36 @@ impl Parser<'_> {
 
     fn number(&mut self) -> Result<Json, JsonError> {
         let start = self.pos;
-        let bytes = self.src.as_bytes();
-        let digits = |mut i: usize| {
-            while bytes.get(i).is_some_and(u8::is_ascii_digit) {
-                i += 1;
+        self.eat(b'-');
+        match self.peek() {
+            Some(b'0') => self.pos += 1,
+            Some(b'1'..=b'9') => {
+                self.skip_digits();
             }
-            i
-        };
-        let mut i = start;
-        if bytes.get(i) == Some(&b'-') {
-            i += 1;
+            _ => return Err(self.error("expected a digit")),
         }
-        match bytes.get(i) {
-            Some(b'0') => i += 1,
-            Some(b'1'..=b'9') => i = digits(i),
-            _ => return Err(self.error_at(i, "expected a digit")),
+        if self.eat(b'.') && !self.skip_digits() {
+            return Err(self.error("expected a digit after the decimal point"));
         }
-        if bytes.get(i) == Some(&b'.') {
-            let end = digits(i + 1);
-            if end == i + 1 {
-                return Err(self.error_at(end, "expected a digit after the decimal point"));
+        if matches!(self.peek(), Some(b'e' | b'E')) {
+            self.pos += 1;
+            if matches!(self.peek(), Some(b'+' | b'-')) {
+                self.pos += 1;
             }
-            i = end;
-        }
-        if matches!(bytes.get(i), Some(b'e' | b'E')) {
-            i += 1;
-            if matches!(bytes.get(i), Some(b'+' | b'-')) {
-                i += 1;
+            if !self.skip_digits() {
+                return Err(self.error("expected a digit in the exponent"));
             }
-            let end = digits(i);
-            if end == i {
-                return Err(self.error_at(end, "expected a digit in the exponent"));
-            }
-            i = end;
         }
-        self.pos = i;
-        Ok(Json::Number(self.src[start..i].to_string()))
+        Ok(Json::Number(self.src[start..self.pos].to_string()))
+    }
+
+    /// Skips digits; whether there was one.
+    fn skip_digits(&mut self) -> bool {
+        let start = self.pos;
+        while matches!(self.peek(), Some(b'0'..=b'9')) {
+            self.pos += 1;
+        }
+        self.pos > start
     }
 
     /// Reads four hexadecimal digits after `\u`.
@@ -334,26 +328,19 @@ impl Parser<'_> {
     /// Reads the rest of a `\u` escape, including the low half of a surrogate pair.
     fn unicode_escape(&mut self, escape_start: usize) -> Result<char, JsonError> {
         let high = self.hex4()?;
-        let code = match high {
-            0xD800..=0xDBFF => {
-                if !self.src[self.pos..].starts_with("\\u") {
-                    return Err(self.error_at(escape_start, "unpaired surrogate in a `\\u` escape"));
-                }
-                self.pos += 2;
-                let low = self.hex4()?;
-                if !(0xDC00..=0xDFFF).contains(&low) {
-                    return Err(self.error_at(escape_start, "unpaired surrogate in a `\\u` escape"));
-                }
-                0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00)
+        let mut code = high;
+        if (0xD800..=0xDBFF).contains(&high) && self.src[self.pos..].starts_with("\\u") {
+            self.pos += 2;
+            let low = self.hex4()?;
+            if (0xDC00..=0xDFFF).contains(&low) {
+                code = 0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00);
             }
-            0xDC00..=0xDFFF => {
-                return Err(self.error_at(escape_start, "unpaired surrogate in a `\\u` escape"))
-            }
-            code => code,
-        };
+        }
         match char::from_u32(code) {
             Some(c) => Ok(c),
-            None => Err(self.error_at(escape_start, "invalid `\\u` escape")),
+            // Four digits or a pair make at most U+10FFFF, so only a surrogate left
+            // without its other half is no character.
+            None => Err(self.error_at(escape_start, "unpaired surrogate in a `\\u` escape")),
         }
     }
 }

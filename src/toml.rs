@@ -22,10 +22,13 @@ pub(crate) enum Value {
     /// An integer in any base.
     Integer(i64),
     /// A float, including `inf` and `nan`.
+    // Only the tests and the fuzz checks read floats and datetimes.
+    #[cfg_attr(not(any(test, feature = "__fuzz")), allow(dead_code))]
     Float(f64),
     /// `true` or `false`.
     Boolean(bool),
     /// An offset or local date-time, date or time, exactly as written.
+    #[cfg_attr(not(any(test, feature = "__fuzz")), allow(dead_code))]
     Datetime(String),
     /// An array, whether written inline or as an array of tables.
     Array(Vec<Value>),
@@ -266,19 +269,12 @@ fn open_section(root: &mut Section, keys: &[String], array: bool) -> Result<(), 
                 None => return Err("internal error: empty array of tables".to_string()),
             },
             Node::Leaf(value) => {
-                return Err(message(&[
-                    "cannot define table `",
-                    &display_key(keys),
-                    "`: `",
-                    &display_key(&keys[..=i]),
-                    "` is already defined as ",
-                    with_article(value),
-                ]))
+                return Err(cannot_define("table", keys, &keys[..=i], defined_as(value)))
             }
         };
     }
-    let name = &display_key(keys);
-    match table.entries.get_mut(last) {
+    let what = if array { "array of tables" } else { "table" };
+    let already = match table.entries.get_mut(last) {
         None => {
             let node = if array {
                 Node::Tables(vec![Section::new(Kind::Header)])
@@ -286,42 +282,42 @@ fn open_section(root: &mut Section, keys: &[String], array: bool) -> Result<(), 
                 Node::Table(Section::new(Kind::Header))
             };
             table.entries.insert(last.clone(), node);
-            Ok(())
+            return Ok(());
         }
         Some(Node::Tables(sections)) if array => {
             sections.push(Section::new(Kind::Header));
-            Ok(())
+            return Ok(());
         }
         Some(Node::Table(section)) if !array && section.kind == Kind::Implicit => {
             section.kind = Kind::Header;
-            Ok(())
+            return Ok(());
         }
-        Some(Node::Table(_)) if array => Err(message(&[
-            "cannot define array of tables `",
-            name,
-            "`: `",
-            name,
-            "` is already a table",
-        ])),
-        Some(Node::Tables(_)) => Err(message(&[
-            "cannot define table `",
-            name,
-            "`: `",
-            name,
-            "` is already an array of tables",
-        ])),
-        Some(Node::Table(_)) => Err(message(&["table `", name, "` is defined twice"])),
-        Some(Node::Leaf(value)) => Err(message(&[
-            "cannot define ",
-            if array { "array of tables" } else { "table" },
-            " `",
-            name,
-            "`: `",
-            name,
-            "` is already defined as ",
-            with_article(value),
-        ])),
-    }
+        Some(Node::Table(_)) if !array => {
+            return Err(message(&[
+                "table `",
+                &display_key(keys),
+                "` is defined twice",
+            ]))
+        }
+        Some(Node::Table(_)) => "a table",
+        Some(Node::Tables(_)) => "an array of tables",
+        Some(Node::Leaf(value)) => defined_as(value),
+    };
+    Err(cannot_define(what, keys, keys, already))
+}
+
+/// "cannot define {what} `{keys}`: `{defined}` is already {already}".
+fn cannot_define(what: &str, keys: &[String], defined: &[String], already: &str) -> String {
+    message(&[
+        "cannot define ",
+        what,
+        " `",
+        &display_key(keys),
+        "`: `",
+        &display_key(defined),
+        "` is already ",
+        already,
+    ])
 }
 
 /// Finds the table that key/value pairs go into after the header `keys`.
@@ -337,16 +333,16 @@ fn section_mut<'a>(root: &'a mut Section, keys: &[String]) -> Option<&'a mut Sec
     Some(table)
 }
 
-/// The type of `value` with its article: `an integer`, `a string`.
-fn with_article(value: &Value) -> &'static str {
+/// What `value` is defined as, for error messages: `defined as an integer`.
+fn defined_as(value: &Value) -> &'static str {
     match value {
-        Value::String(_) => "a string",
-        Value::Integer(_) => "an integer",
-        Value::Float(_) => "a float",
-        Value::Boolean(_) => "a boolean",
-        Value::Datetime(_) => "a datetime",
-        Value::Array(_) => "an array",
-        Value::Table(_) => "a table",
+        Value::String(_) => "defined as a string",
+        Value::Integer(_) => "defined as an integer",
+        Value::Float(_) => "defined as a float",
+        Value::Boolean(_) => "defined as a boolean",
+        Value::Datetime(_) => "defined as a datetime",
+        Value::Array(_) => "defined as an array",
+        Value::Table(_) => "defined as a table",
     }
 }
 
@@ -399,8 +395,8 @@ fn is_scalar_byte(b: u8) -> bool {
 
 /// Control characters that TOML forbids in strings and comments (tab is allowed, and
 /// newlines are handled by the callers).
-fn is_forbidden_control(b: u8) -> bool {
-    matches!(b, 0..=8 | 0xa..=0x1f | 0x7f)
+fn is_forbidden_control(c: char) -> bool {
+    matches!(c, '\u{0}'..='\u{8}' | '\u{a}'..='\u{1f}' | '\u{7f}')
 }
 
 /// The 1-based line and column (in characters) of byte offset `pos` of
@@ -453,6 +449,10 @@ impl Parser<'_> {
         self.src.as_bytes().get(self.pos + offset).copied()
     }
 
+    fn peek_char(&self) -> Option<char> {
+        self.src[self.pos..].chars().next()
+    }
+
     fn eat(&mut self, b: u8) -> bool {
         if self.peek() == Some(b) {
             self.pos += 1;
@@ -501,18 +501,17 @@ impl Parser<'_> {
             return Ok(());
         }
         self.pos += 1;
-        // Byte by byte: the characters that end a comment or are not allowed in one are
-        // all ASCII, and the bytes of other characters never are.
-        while let Some(b) = self.peek() {
-            match b {
-                b'\n' => break,
-                b'\r' if self.peek_at(1) == Some(b'\n') => break,
-                b if is_forbidden_control(b) => {
+        while let Some(c) = self.peek_char() {
+            match c {
+                '\n' => break,
+                '\r' if self.peek_at(1) == Some(b'\n') => break,
+                c if is_forbidden_control(c) => {
                     return Err(self.error(&format!(
-                        "control character U+{b:04X} is not allowed in a comment"
+                        "control character U+{:04X} is not allowed in a comment",
+                        c as u32
                     )))
                 }
-                _ => self.pos += 1,
+                c => self.pos += c.len_utf8(),
             }
         }
         Ok(())
@@ -682,49 +681,39 @@ impl Parser<'_> {
     }
 
     fn array(&mut self) -> Result<Value, TomlError> {
-        let mut items = Vec::new();
-        self.array_items(&mut items)?;
-        Ok(Value::Array(items))
-    }
-
-    /// Reads the elements of an array into `items`, from its `[` to its `]`.
-    fn array_items(&mut self, items: &mut Vec<Value>) -> Result<(), TomlError> {
         self.pos += 1; // `[`
+        let mut items = Vec::new();
         loop {
             self.skip_blank()?;
             if self.eat(b']') {
-                return Ok(());
+                break;
             }
             items.push(self.value()?);
             self.skip_blank()?;
             if self.eat(b']') {
-                return Ok(());
+                break;
             }
             self.expect(b',', "expected `,` or `]` after an array element")?;
         }
+        Ok(Value::Array(items))
     }
 
     fn inline_table(&mut self) -> Result<Value, TomlError> {
-        let mut table = Section::new(Kind::Dotted);
-        self.inline_entries(&mut table)?;
-        Ok(Value::Table(table.into_table()))
-    }
-
-    /// Reads the entries of an inline table into `table`, from its `{` to its `}`.
-    fn inline_entries(&mut self, table: &mut Section) -> Result<(), TomlError> {
         self.pos += 1; // `{`
+        let mut table = Section::new(Kind::Dotted);
         loop {
             self.skip_blank()?;
             if self.eat(b'}') {
-                return Ok(());
+                break;
             }
-            self.entry(table, true)?;
+            self.entry(&mut table, true)?;
             self.skip_blank()?;
             if self.eat(b'}') {
-                return Ok(());
+                break;
             }
             self.expect(b',', "expected `,` or `}` after an inline table entry")?;
         }
+        Ok(Value::Table(table.into_table()))
     }
 
     /// Reads an integer, float, boolean or datetime.
@@ -767,7 +756,7 @@ impl Parser<'_> {
     /// Reads one escape sequence after its backslash, appending the character.
     fn escape(&mut self, out: &mut String) -> Result<(), TomlError> {
         let start = self.pos - 1;
-        let Some(c) = self.src[self.pos..].chars().next() else {
+        let Some(c) = self.peek_char() else {
             return Err(self.error("unterminated string"));
         };
         self.pos += c.len_utf8();
@@ -818,13 +807,6 @@ impl Parser<'_> {
     /// Reads a string of either kind (`"` or `'` as `quote`), one-line or multi-line.
     /// A key may only be a one-line string.
     fn string(&mut self, quote: u8, key: bool) -> Result<String, TomlError> {
-        let mut out = String::new();
-        self.string_into(quote, key, &mut out)?;
-        Ok(out)
-    }
-
-    /// [`Parser::string`], appending the content to `out`.
-    fn string_into(&mut self, quote: u8, key: bool, out: &mut String) -> Result<(), TomlError> {
         let multiline = self.peek_at(1) == Some(quote) && self.peek_at(2) == Some(quote);
         if multiline && key {
             return Err(self.error("multi-line strings are not allowed as keys"));
@@ -834,20 +816,20 @@ impl Parser<'_> {
         if multiline {
             self.eat_newline()?;
         }
-        // Byte by byte, as in `skip_comment`: the bytes that need a look are ASCII.
+        let mut out = String::new();
         loop {
-            let Some(b) = self.peek() else {
+            let Some(c) = self.peek_char() else {
                 return Err(self.unterminated(start, multiline));
             };
-            if b == quote {
+            if c == quote as char {
                 if !multiline {
                     self.pos += 1;
-                    return Ok(());
+                    return Ok(out);
                 }
-                if self.multiline_close(quote, out)? {
-                    return Ok(());
+                if self.multiline_close(quote, &mut out)? {
+                    return Ok(out);
                 }
-            } else if b == b'\\' && quote == b'"' {
+            } else if c == '\\' && quote == b'"' {
                 self.pos += 1;
                 if multiline {
                     // A backslash at the end of a line trims it and all whitespace and
@@ -865,32 +847,24 @@ impl Parser<'_> {
                     }
                     self.pos = save;
                 }
-                self.escape(out)?;
-            } else if b == b'\n' || b == b'\r' {
+                self.escape(&mut out)?;
+            } else if c == '\n' || c == '\r' {
                 if !multiline {
                     return Err(self.unterminated(start, multiline));
                 }
                 let before = self.pos;
                 self.eat_newline()?;
                 out.push_str(&self.src[before..self.pos]);
-            } else if is_forbidden_control(b) {
+            } else if is_forbidden_control(c) {
                 let rule = if quote == b'"' {
                     "must be escaped in a string"
                 } else {
                     "is not allowed in a literal string"
                 };
-                return Err(self.error(&format!("control character U+{b:04X} {rule}")));
+                return Err(self.error(&format!("control character U+{:04X} {rule}", c as u32)));
             } else {
-                // A run of other characters, copied in one go.
-                let run_start = self.pos;
-                self.pos += 1;
-                while let Some(b) = self.peek() {
-                    if b == quote || b == b'\\' || is_forbidden_control(b) {
-                        break;
-                    }
-                    self.pos += 1;
-                }
-                out.push_str(&self.src[run_start..self.pos]);
+                out.push(c);
+                self.pos += c.len_utf8();
             }
         }
     }
