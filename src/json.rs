@@ -267,11 +267,15 @@ impl Parser<'_> {
 
     /// Reads four hexadecimal digits after `\u`.
     fn hex4(&mut self) -> Result<u32, JsonError> {
-        let Some(code) = crate::toml::hex_value(&self.src[self.pos..], 4) else {
+        let hex = self.src.get(self.pos..self.pos + 4).unwrap_or("");
+        if hex.len() != 4 || !crate::toml::is_hex(hex) {
             return Err(self.error("expected four hexadecimal digits after `\\u`"));
-        };
+        }
         self.pos += 4;
-        Ok(code)
+        match u32::from_str_radix(hex, 16) {
+            Ok(code) => Ok(code),
+            Err(_) => Err(self.error("invalid `\\u` escape")),
+        }
     }
 
     fn string(&mut self) -> Result<String, JsonError> {

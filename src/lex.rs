@@ -94,16 +94,12 @@ pub(crate) enum Docs {
 /// `Some(true)` for an inner one (`//!`, `/*!`), `Some(false)` for an outer one
 /// (`///` but `////`, `/**` but `/***` and `/**/`), as rustc decides.
 pub(crate) fn doc_comment(rest: &str) -> Option<bool> {
-    let b = rest.as_bytes();
-    if b.len() < 3 || b[0] != b'/' || !matches!(b[1], b'/' | b'*') {
-        return None;
-    }
-    match (b[1], b[2], b.get(3).copied()) {
-        (_, b'!', _) => Some(true),
-        (b'/', b'/', Some(b'/')) => None,
-        (b'/', b'/', _) => Some(false),
-        (b'*', b'*', Some(b'*' | b'/')) => None,
-        (b'*', b'*', _) => Some(false),
+    match rest.as_bytes() {
+        [b'/', b'/' | b'*', b'!', ..] => Some(true),
+        [b'/', b'/', b'/', b'/', ..] => None,
+        [b'/', b'/', b'/', ..] => Some(false),
+        [b'/', b'*', b'*', b'*' | b'/', ..] => None,
+        [b'/', b'*', b'*', ..] => Some(false),
         _ => None,
     }
 }
@@ -216,22 +212,24 @@ impl<'a> Lexer<'a> {
     /// Skips a `/* */` comment, which may nest.
     pub(crate) fn skip_block_comment(&mut self) -> Result<(), LexError> {
         let start = self.pos;
-        let b = self.src.as_bytes();
-        let mut i = start + 2;
+        let mut rest = &self.src.as_bytes()[start + 2..];
         let mut depth = 1u32;
-        while i + 1 < b.len() {
-            if b[i] == b'/' && b[i + 1] == b'*' {
-                depth += 1;
-                i += 2;
-            } else if b[i] == b'*' && b[i + 1] == b'/' {
-                depth -= 1;
-                i += 2;
-                if depth == 0 {
-                    self.pos = i;
-                    return Ok(());
+        loop {
+            match rest {
+                [b'/', b'*', after @ ..] => {
+                    depth += 1;
+                    rest = after;
                 }
-            } else {
-                i += 1;
+                [b'*', b'/', after @ ..] => {
+                    depth -= 1;
+                    rest = after;
+                    if depth == 0 {
+                        self.pos = self.src.len() - rest.len();
+                        return Ok(());
+                    }
+                }
+                [_, after @ ..] => rest = after,
+                [] => break,
             }
         }
         self.pos = self.src.len();

@@ -149,7 +149,7 @@ pub(crate) fn parse(text: &str) -> Result<Table, TomlError> {
         src: text,
         // A byte order mark is not part of the document (the `toml` crate
         // skips it too).
-        pos: if text.starts_with("\u{feff}") { 3 } else { 0 },
+        pos: if text.starts_with('\u{feff}') { 3 } else { 0 },
         depth: 0,
     };
     let mut root = Section::new(Kind::Header);
@@ -372,15 +372,14 @@ fn display_key(keys: &[String]) -> String {
     out
 }
 
-/// The number written with the `len` hexadecimal digits at the start of `s`, if
-/// there are that many (`len` at most 8); shared with the JSON reader.
-pub(crate) fn hex_value(s: &str, len: usize) -> Option<u32> {
-    let digits = s.as_bytes().get(..len)?;
-    let mut n = 0;
-    for &b in digits {
-        n = n * 16 + (b as char).to_digit(16)?;
+/// Whether `s` is hexadecimal digits; shared with the JSON reader.
+pub(crate) fn is_hex(s: &str) -> bool {
+    for b in s.bytes() {
+        if !b.is_ascii_hexdigit() {
+            return false;
+        }
     }
-    Some(n)
+    true
 }
 
 fn is_bare_key_byte(b: u8) -> bool {
@@ -403,17 +402,10 @@ fn is_forbidden_control(c: char) -> bool {
 /// `src`, for error messages; shared with the JSON reader.
 pub(crate) fn line_and_column(src: &str, pos: usize) -> (usize, usize) {
     let pos = pos.min(src.len());
-    let (mut line, mut line_start) = (1, 0);
-    let bytes = src.as_bytes();
-    let mut i = 0;
-    while i < pos {
-        if bytes[i] == b'\n' {
-            line += 1;
-            line_start = i + 1;
-        }
-        i += 1;
-    }
-    (line, src[line_start..pos].chars().count() + 1)
+    let before = &src[..pos];
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    (line, before[line_start..].chars().count() + 1)
 }
 
 struct Parser<'a> {
@@ -425,8 +417,8 @@ struct Parser<'a> {
 }
 
 impl Parser<'_> {
-    fn error_at(&self, pos: usize, message: &str) -> TomlError {
-        SyntaxError::new(self.src, pos, message.to_string())
+    fn error_at(&self, pos: usize, message: impl Into<String>) -> TomlError {
+        SyntaxError::new(self.src, pos, message.into())
     }
 
     /// `result`, its error placed at `start`.
@@ -437,7 +429,7 @@ impl Parser<'_> {
         }
     }
 
-    fn error(&self, message: &str) -> TomlError {
+    fn error(&self, message: impl Into<String>) -> TomlError {
         self.error_at(self.pos, message)
     }
 
@@ -506,7 +498,7 @@ impl Parser<'_> {
                 '\n' => break,
                 '\r' if self.peek_at(1) == Some(b'\n') => break,
                 c if is_forbidden_control(c) => {
-                    return Err(self.error(&format!(
+                    return Err(self.error(format!(
                         "control character U+{:04X} is not allowed in a comment",
                         c as u32
                     )))
@@ -535,7 +527,7 @@ impl Parser<'_> {
         if self.pos == self.src.len() || self.eat_newline()? {
             Ok(())
         } else {
-            Err(self.error(&message(&["expected a newline after ", after])))
+            Err(self.error(message(&["expected a newline after ", after])))
         }
     }
 
@@ -658,7 +650,7 @@ impl Parser<'_> {
         read: fn(&mut Self) -> Result<Value, TomlError>,
     ) -> Result<Value, TomlError> {
         if self.depth >= MAX_DEPTH {
-            return Err(self.error(&format!(
+            return Err(self.error(format!(
                 "arrays and inline tables are nested more than {MAX_DEPTH} deep"
             )));
         }
@@ -674,7 +666,7 @@ impl Parser<'_> {
         if self.depth + keys.len() > MAX_DEPTH {
             return Err(self.error_at(
                 start,
-                &format!("tables are nested more than {MAX_DEPTH} deep (counting each part of a dotted key)"),
+                format!("tables are nested more than {MAX_DEPTH} deep (counting each part of a dotted key)"),
             ));
         }
         Ok(())
@@ -775,20 +767,21 @@ impl Parser<'_> {
                     'u' => 4,
                     _ => 8,
                 };
-                let Some(code) = hex_value(&self.src[self.pos..], len) else {
+                let hex = self.src.get(self.pos..self.pos + len).unwrap_or("");
+                if hex.len() != len || !is_hex(hex) {
                     return Err(self.error_at(
                         start,
-                        &format!("expected {len} hexadecimal digits after `\\{c}`"),
+                        format!("expected {len} hexadecimal digits after `\\{c}`"),
                     ));
-                };
-                let hex = &self.src[self.pos..self.pos + len];
+                }
                 self.pos += len;
+                let code = u32::from_str_radix(hex, 16).unwrap_or(u32::MAX);
                 match char::from_u32(code) {
                     Some(c) => c,
                     None => {
                         return Err(self.error_at(
                             start,
-                            &format!("`\\{c}{hex}` is not a Unicode scalar value"),
+                            format!("`\\{c}{hex}` is not a Unicode scalar value"),
                         ))
                     }
                 }
@@ -796,7 +789,7 @@ impl Parser<'_> {
             other => {
                 return Err(self.error_at(
                     start,
-                    &format!("invalid escape sequence `\\{}`", other.escape_debug()),
+                    format!("invalid escape sequence `\\{}`", other.escape_debug()),
                 ))
             }
         };
@@ -861,7 +854,7 @@ impl Parser<'_> {
                 } else {
                     "is not allowed in a literal string"
                 };
-                return Err(self.error(&format!("control character U+{:04X} {rule}", c as u32)));
+                return Err(self.error(format!("control character U+{:04X} {rule}", c as u32)));
             } else {
                 out.push(c);
                 self.pos += c.len_utf8();
@@ -1007,8 +1000,10 @@ fn datetime_problem(b: &[u8]) -> Result<(), &'static str> {
 /// underscores between them.
 fn push_digits(out: &mut String, s: &str, radix: u32) -> bool {
     let b = s.as_bytes();
-    let is_digit = |c: u8| char::from(c).is_digit(radix);
-    if b.is_empty() || !is_digit(b[0]) || !is_digit(b[b.len() - 1]) {
+    let (Some(&first), Some(&last)) = (b.first(), b.last()) else {
+        return false;
+    };
+    if !char::from(first).is_digit(radix) || !char::from(last).is_digit(radix) {
         return false;
     }
     let mut prev_underscore = false;
@@ -1018,7 +1013,7 @@ fn push_digits(out: &mut String, s: &str, radix: u32) -> bool {
                 return false;
             }
             prev_underscore = true;
-        } else if is_digit(c) {
+        } else if char::from(c).is_digit(radix) {
             prev_underscore = false;
             out.push(c as char);
         } else {
