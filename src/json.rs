@@ -82,6 +82,8 @@ pub(crate) type JsonError = crate::toml::SyntaxError;
 
 /// How deeply arrays and objects may nest; `cargo metadata` output nests about ten deep.
 const MAX_DEPTH: usize = 256;
+// The message says 256 in words: a constant string rather than a `format!`.
+const _: () = assert!(MAX_DEPTH == 256);
 
 /// Parses one JSON value, with only whitespace around it.
 pub(crate) fn parse(text: &str) -> Result<Json, JsonError> {
@@ -163,9 +165,7 @@ impl Parser<'_> {
         read: fn(&mut Self) -> Result<Json, JsonError>,
     ) -> Result<Json, JsonError> {
         if self.depth >= MAX_DEPTH {
-            return Err(self.error(&format!(
-                "arrays and objects are nested more than {MAX_DEPTH} deep"
-            )));
+            return Err(self.error("arrays and objects are nested more than 256 deep"));
         }
         self.depth += 1;
         let value = read(self);

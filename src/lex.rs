@@ -54,8 +54,8 @@ impl Token {
 }
 
 /// The construct an error is about: it starts but never ends.
-#[derive(Clone, Copy, PartialEq, Eq)]
-#[cfg_attr(test, derive(Debug))]
+#[derive(Clone, Copy)]
+#[cfg_attr(test, derive(Debug, PartialEq, Eq))]
 pub(crate) enum Unterminated {
     /// `/*` without its `*/`.
     BlockComment,
@@ -80,7 +80,7 @@ pub(crate) struct LexError {
 }
 
 /// Which doc comments [`Lexer::skip_trivia`] stops at rather than skipping.
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy)]
 pub(crate) enum Docs {
     /// None: it skips every comment.
     Skip,
@@ -241,9 +241,9 @@ impl<'a> Lexer<'a> {
         loop {
             self.skip_whitespace();
             let rest = self.rest();
-            if docs != Docs::Skip {
+            if !matches!(docs, Docs::Skip) {
                 if let Some(inner) = doc_comment(rest) {
-                    if !inner || docs == Docs::StopAtAll {
+                    if !inner || matches!(docs, Docs::StopAtAll) {
                         return Ok(());
                     }
                 }

@@ -163,9 +163,10 @@ pub(crate) fn parse(text: &str) -> Result<Table, TomlError> {
 /// stack (`[a.a.a...]` 10,000 deep did, before keys counted). Cargo's manifests nest
 /// about five deep.
 const MAX_DEPTH: usize = 128;
+// The messages say 128 in words: a constant string rather than a `format!` each.
+const _: () = assert!(MAX_DEPTH == 128);
 
 /// How a table came to exist, which decides whether it may be extended later.
-#[derive(Clone, Copy, PartialEq, Eq)]
 enum Kind {
     /// Created only as the parent of a header, e.g. `a` by `[a.b]`; a later `[a]` may
     /// still define it.
@@ -232,7 +233,7 @@ impl Section {
                 Node::Table(Section::new(Kind::Dotted))
             });
             table = match node {
-                Node::Table(section) if section.kind == Kind::Dotted => section,
+                Node::Table(section) if matches!(section.kind, Kind::Dotted) => section,
                 _ => {
                     return Err(message(&[
                         "cannot add key `",
@@ -288,7 +289,7 @@ fn open_section(root: &mut Section, keys: &[String], array: bool) -> Result<(), 
             sections.push(Section::new(Kind::Header));
             return Ok(());
         }
-        Some(Node::Table(section)) if !array && section.kind == Kind::Implicit => {
+        Some(Node::Table(section)) if !array && matches!(section.kind, Kind::Implicit) => {
             section.kind = Kind::Header;
             return Ok(());
         }
@@ -398,6 +399,11 @@ fn is_forbidden_control(c: char) -> bool {
     matches!(c, '\u{0}'..='\u{8}' | '\u{a}'..='\u{1f}' | '\u{7f}')
 }
 
+/// The message for a forbidden control character `c`: "control character U+0001 {rule}".
+fn control_character(c: char, rule: &str) -> String {
+    format!("control character U+{:04X} {rule}", c as u32)
+}
+
 /// The 1-based line and column (in characters) of byte offset `pos` of
 /// `src`, for error messages; shared with the JSON reader.
 pub(crate) fn line_and_column(src: &str, pos: usize) -> (usize, usize) {
@@ -498,10 +504,7 @@ impl Parser<'_> {
                 '\n' => break,
                 '\r' if self.peek_at(1) == Some(b'\n') => break,
                 c if is_forbidden_control(c) => {
-                    return Err(self.error(format!(
-                        "control character U+{:04X} is not allowed in a comment",
-                        c as u32
-                    )))
+                    return Err(self.error(control_character(c, "is not allowed in a comment")))
                 }
                 c => self.pos += c.len_utf8(),
             }
@@ -520,14 +523,15 @@ impl Parser<'_> {
         }
     }
 
-    /// Requires the rest of the line to be empty apart from whitespace and a comment.
-    fn end_of_line(&mut self, after: &str) -> Result<(), TomlError> {
+    /// Requires the rest of the line to be empty apart from whitespace and a comment;
+    /// `message` says what it follows.
+    fn end_of_line(&mut self, message: &'static str) -> Result<(), TomlError> {
         self.skip_whitespace();
         self.skip_comment()?;
         if self.pos == self.src.len() || self.eat_newline()? {
             Ok(())
         } else {
-            Err(self.error(message(&["expected a newline after ", after])))
+            Err(self.error(message))
         }
     }
 
@@ -565,7 +569,7 @@ impl Parser<'_> {
             self.expect(b']', "expected `]` to close the table header")?;
         }
         self.at(start, open_section(root, &keys, array))?;
-        self.end_of_line("a table header")?;
+        self.end_of_line("expected a newline after a table header")?;
         Ok(keys)
     }
 
@@ -578,7 +582,7 @@ impl Parser<'_> {
         let entry = self.entry(section, false);
         self.depth = 0;
         entry?;
-        self.end_of_line("a key/value pair")
+        self.end_of_line("expected a newline after a key/value pair")
     }
 
     /// Reads `key = value` into `table`: a line of a table, or an entry of an inline
@@ -650,9 +654,7 @@ impl Parser<'_> {
         read: fn(&mut Self) -> Result<Value, TomlError>,
     ) -> Result<Value, TomlError> {
         if self.depth >= MAX_DEPTH {
-            return Err(self.error(format!(
-                "arrays and inline tables are nested more than {MAX_DEPTH} deep"
-            )));
+            return Err(self.error("arrays and inline tables are nested more than 128 deep"));
         }
         self.depth += 1;
         let value = read(self);
@@ -666,7 +668,7 @@ impl Parser<'_> {
         if self.depth + keys.len() > MAX_DEPTH {
             return Err(self.error_at(
                 start,
-                format!("tables are nested more than {MAX_DEPTH} deep (counting each part of a dotted key)"),
+                "tables are nested more than 128 deep (counting each part of a dotted key)",
             ));
         }
         Ok(())
@@ -762,16 +764,24 @@ impl Parser<'_> {
             '"' => '"',
             '\\' => '\\',
             'x' | 'u' | 'U' => {
-                let len = match c {
-                    'x' => 2,
-                    'u' => 4,
-                    _ => 8,
+                // The escape, e.g. `\u`, for the messages.
+                let escape = &self.src[start..self.pos];
+                let (len, digits) = match c {
+                    'x' => (2, "2"),
+                    'u' => (4, "4"),
+                    _ => (8, "8"),
                 };
                 let hex = self.src.get(self.pos..self.pos + len).unwrap_or("");
                 if hex.len() != len || !is_hex(hex) {
                     return Err(self.error_at(
                         start,
-                        format!("expected {len} hexadecimal digits after `\\{c}`"),
+                        message(&[
+                            "expected ",
+                            digits,
+                            " hexadecimal digits after `",
+                            escape,
+                            "`",
+                        ]),
                     ));
                 }
                 self.pos += len;
@@ -781,7 +791,7 @@ impl Parser<'_> {
                     None => {
                         return Err(self.error_at(
                             start,
-                            format!("`\\{c}{hex}` is not a Unicode scalar value"),
+                            message(&["`", escape, hex, "` is not a Unicode scalar value"]),
                         ))
                     }
                 }
@@ -854,7 +864,7 @@ impl Parser<'_> {
                 } else {
                     "is not allowed in a literal string"
                 };
-                return Err(self.error(format!("control character U+{:04X} {rule}", c as u32)));
+                return Err(self.error(control_character(c, rule)));
             } else {
                 out.push(c);
                 self.pos += c.len_utf8();
