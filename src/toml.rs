@@ -1006,31 +1006,24 @@ fn datetime_problem(b: &[u8]) -> Result<(), &'static str> {
     }
 }
 
-/// Appends to `out` the digits of `s` in `radix`, if it is such digits with single
-/// underscores between them.
-fn push_digits(out: &mut String, s: &str, radix: u32) -> bool {
-    let b = s.as_bytes();
-    let (Some(&first), Some(&last)) = (b.first(), b.last()) else {
-        return false;
-    };
-    if !char::from(first).is_digit(radix) || !char::from(last).is_digit(radix) {
-        return false;
-    }
-    let mut prev_underscore = false;
-    for &c in b {
-        if c == b'_' {
-            if prev_underscore {
-                return false;
-            }
-            prev_underscore = true;
-        } else if char::from(c).is_digit(radix) {
-            prev_underscore = false;
-            out.push(c as char);
-        } else {
-            return false;
+/// Appends to `out` the digits in `radix` at `b[*i..]`, which may have single
+/// underscores between them, and steps over them; whether there was a digit.
+fn push_digits(out: &mut String, b: &[u8], i: &mut usize, radix: u32) -> bool {
+    let start = *i;
+    while let Some(&c) = b.get(*i) {
+        let digit = char::from(c).is_digit(radix);
+        let underscore = c == b'_'
+            && *i > start
+            && matches!(b.get(*i + 1), Some(&d) if char::from(d).is_digit(radix));
+        if !digit && !underscore {
+            break;
         }
+        if digit {
+            out.push(char::from(c));
+        }
+        *i += 1;
     }
-    true
+    *i > start
 }
 
 fn invalid_number(token: &str) -> String {
@@ -1053,17 +1046,6 @@ fn split_sign(s: &str) -> (&str, &str) {
     }
 }
 
-/// Where the digits of a part of a decimal number end: at its first `.`, `e` or `E`,
-/// or its end.
-fn part_end(s: &str) -> usize {
-    let b = s.as_bytes();
-    let mut i = 0;
-    while i < b.len() && !matches!(b[i], b'.' | b'e' | b'E') {
-        i += 1;
-    }
-    i
-}
-
 /// Reads an integer or float token.
 fn number(token: &str) -> Result<Value, String> {
     let (sign, rest) = split_sign(token);
@@ -1075,9 +1057,10 @@ fn number(token: &str) -> Result<Value, String> {
         };
         return Ok(Value::Float(if sign == "-" { -f } else { f }));
     }
+    let b = rest.as_bytes();
     // The number without underscores, as Rust's parsers read it.
     let mut digits = String::with_capacity(token.len());
-    let radix = match rest.as_bytes() {
+    let radix = match b {
         [b'0', b'x', ..] => 16,
         [b'0', b'o', ..] => 8,
         [b'0', b'b', ..] => 2,
@@ -1093,45 +1076,46 @@ fn number(token: &str) -> Result<Value, String> {
                 "`",
             ]));
         }
-        if !push_digits(&mut digits, &rest[2..], radix) {
+        let mut i = 2;
+        if !push_digits(&mut digits, b, &mut i, radix) || i != b.len() {
             return Err(invalid_number(token));
         }
         return integer(&digits, radix, token);
     }
+    // An integer part, then a fraction after `.` and an exponent after `e` or `E`.
     digits.push_str(sign);
-    let int_end = part_end(rest);
-    if !push_digits(&mut digits, &rest[..int_end], 10) {
+    let mut i = 0;
+    if !push_digits(&mut digits, b, &mut i, 10)
+        || !matches!(b.get(i), None | Some(b'.' | b'e' | b'E'))
+    {
         return Err(invalid_number(token));
     }
-    let int_part = &digits.as_bytes()[sign.len()..];
-    if int_part.len() > 1 && int_part[0] == b'0' {
+    if i > 1 && b[0] == b'0' {
         return Err(message(&["leading zeros are not allowed: `", token, "`"]));
     }
-    if int_end == rest.len() {
+    if i == b.len() {
         return integer(&digits, 10, token);
     }
-    let mut tail = &rest[int_end..];
-    if tail.as_bytes()[0] == b'.' {
-        let after_dot = &tail[1..];
-        // A second `.` ends the fraction too, and then fails as a tail.
-        let frac_end = part_end(after_dot);
+    if b[i] == b'.' {
         digits.push('.');
-        if !push_digits(&mut digits, &after_dot[..frac_end], 10) {
+        i += 1;
+        if !push_digits(&mut digits, b, &mut i, 10) {
             return Err(invalid_number(token));
         }
-        tail = &after_dot[frac_end..];
     }
-    match tail.as_bytes().first() {
-        Some(b'e' | b'E') => {
-            let (exp_sign, exp_digits) = split_sign(&tail[1..]);
-            digits.push('e');
-            digits.push_str(exp_sign);
-            if !push_digits(&mut digits, exp_digits, 10) {
-                return Err(invalid_number(token));
-            }
+    if matches!(b.get(i), Some(b'e' | b'E')) {
+        digits.push('e');
+        i += 1;
+        if let Some(&sign @ (b'+' | b'-')) = b.get(i) {
+            digits.push(char::from(sign));
+            i += 1;
         }
-        Some(_) => return Err(invalid_number(token)),
-        None => {}
+        if !push_digits(&mut digits, b, &mut i, 10) {
+            return Err(invalid_number(token));
+        }
+    }
+    if i != b.len() {
+        return Err(invalid_number(token));
     }
     match digits.parse::<f64>() {
         // Like the `toml` crate, reject a finite literal too large for a float rather
