@@ -273,13 +273,12 @@ impl<'a> Lexer<'a> {
         let Some(c) = self.peek() else {
             return Ok(Kind::Punct(' '));
         };
+        // The literals' readers return the kind of token they read.
         if c == '"' {
-            self.quoted(b'"', Unterminated::Str)?;
-            return Ok(Kind::Str);
+            return self.quoted(b'"', Unterminated::Str, Kind::Str);
         }
         if c == '\'' {
-            self.char_or_lifetime(Unterminated::Char)?;
-            return Ok(Kind::Literal);
+            return self.char_or_lifetime(Unterminated::Char);
         }
         if c.is_ascii_digit() {
             let b = self.src.as_bytes();
@@ -310,12 +309,12 @@ impl<'a> Lexer<'a> {
                     hashes += 1;
                 }
                 if rest[hashes..].starts_with('"') {
-                    self.raw_string(start, hashes)?;
-                    return Ok(if ident == "r" {
+                    let kind = if ident == "r" {
                         Kind::RawStr
                     } else {
                         Kind::Literal
-                    });
+                    };
+                    return self.raw_string(start, hashes, kind);
                 }
                 if ident == "r" && hashes == 1 {
                     self.pos += 1;
@@ -324,20 +323,16 @@ impl<'a> Lexer<'a> {
                 }
             }
             ("b" | "c", Some(b'"')) => {
-                self.quoted(b'"', Unterminated::Str)?;
-                return Ok(Kind::Literal);
+                return self.quoted(b'"', Unterminated::Str, Kind::Literal);
             }
-            ("b", Some(b'\'')) => {
-                self.char_or_lifetime(Unterminated::Byte)?;
-                return Ok(Kind::Literal);
-            }
+            ("b", Some(b'\'')) => return self.char_or_lifetime(Unterminated::Byte),
             _ => {}
         }
         Ok(Kind::Ident)
     }
 
-    /// Reads a quoted literal with escapes, from its opening quote.
-    fn quoted(&mut self, quote: u8, what: Unterminated) -> Result<(), LexError> {
+    /// Reads a quoted literal with escapes, from its opening quote; returns `kind`.
+    fn quoted(&mut self, quote: u8, what: Unterminated, kind: Kind) -> Result<Kind, LexError> {
         let start = self.pos;
         let b = self.src.as_bytes();
         let mut i = start + 1;
@@ -346,7 +341,7 @@ impl<'a> Lexer<'a> {
                 i += 2;
             } else if b[i] == quote {
                 self.pos = i + 1;
-                return Ok(());
+                return Ok(kind);
             } else {
                 i += 1;
             }
@@ -356,7 +351,8 @@ impl<'a> Lexer<'a> {
     }
 
     /// Reads a raw string from its prefix at `start`; `hashes` hashes follow it.
-    fn raw_string(&mut self, start: usize, hashes: usize) -> Result<(), LexError> {
+    /// Returns `kind`.
+    fn raw_string(&mut self, start: usize, hashes: usize, kind: Kind) -> Result<Kind, LexError> {
         self.pos += hashes + 1;
         let mut terminator = String::with_capacity(hashes + 1);
         terminator.push('"');
@@ -366,7 +362,7 @@ impl<'a> Lexer<'a> {
         match self.rest().find(terminator.as_str()) {
             Some(i) => {
                 self.pos += i + terminator.len();
-                Ok(())
+                Ok(kind)
             }
             None => {
                 self.pos = self.src.len();
@@ -376,20 +372,21 @@ impl<'a> Lexer<'a> {
     }
 
     /// Reads a char literal (`'a'`, `'\''`, `'\u{1F600}'`), or a lifetime (`'a`), from
-    /// its quote; `what` for a char literal, or a byte literal after `b`.
-    fn char_or_lifetime(&mut self, what: Unterminated) -> Result<(), LexError> {
+    /// its quote; `what` for a char literal, or a byte literal after `b`. Returns
+    /// [`Kind::Literal`], the kind of both.
+    fn char_or_lifetime(&mut self, what: Unterminated) -> Result<Kind, LexError> {
         let start = self.pos;
         let mut chars = self.src[start + 1..].chars();
         match (chars.next(), chars.next()) {
-            (Some('\\'), _) => self.quoted(b'\'', what),
+            (Some('\\'), _) => self.quoted(b'\'', what, Kind::Literal),
             (Some(c), Some('\'')) => {
                 self.pos += 1 + c.len_utf8() + 1;
-                Ok(())
+                Ok(Kind::Literal)
             }
             (Some(c), _) if is_ident_start(c) => {
                 self.pos += 1;
                 self.eat_while(is_ident_continue);
-                Ok(())
+                Ok(Kind::Literal)
             }
             _ => Err(self.error(start, what)),
         }

@@ -395,12 +395,12 @@ pub(crate) fn shim_recursion_limit(upstream: &SplitRoot) -> String {
 /// crate attributes and its top-level `extern crate` items (in any order; whitespace
 /// and comments do not matter). Returns what to change, if anything.
 pub(crate) fn compare(upstream: &SplitRoot, shim: &SplitRoot) -> Option<String> {
+    let mut extra = affecting(shim);
     // The shim's own recursion limit is no upstream attribute; old shims lack it.
-    let own_limit = normalized(&shim_recursion_limit(upstream));
-    let mut shim_attrs = affecting(shim);
-    take(&mut shim_attrs, &own_limit);
-    let (missing_attrs, mut extra) = differences(affecting(upstream), shim_attrs);
-    let (missing_crates, extra_crates) = differences(crates(upstream), crates(shim));
+    take(&mut extra, &normalized(&shim_recursion_limit(upstream)));
+    let missing_attrs = missing(affecting(upstream), &mut extra);
+    let mut extra_crates = crates(shim);
+    let missing_crates = missing(crates(upstream), &mut extra_crates);
     for e in extra_crates {
         extra.push(e);
     }
@@ -484,19 +484,16 @@ pub(crate) fn repeated_kept_crates<'a>(
     out
 }
 
-/// What `upstream` has that `shim` lacks, and the reverse, comparing
-/// [`normalized`] texts as multisets; each list in its own order.
-fn differences<'a>(
-    upstream: Vec<&'a str>,
-    mut extra: Vec<&'a str>,
-) -> (Vec<&'a str>, Vec<&'a str>) {
+/// What `upstream` has that `extra` lacks, comparing [`normalized`] texts as
+/// multisets, in its order; what matches is taken out of `extra`.
+fn missing<'a>(upstream: Vec<&'a str>, extra: &mut Vec<&'a str>) -> Vec<&'a str> {
     let mut missing = Vec::new();
     for text in upstream {
-        if !take(&mut extra, &normalized(text)) {
+        if !take(extra, &normalized(text)) {
             missing.push(text);
         }
     }
-    (missing, extra)
+    missing
 }
 
 /// Removes from `texts` the first whose [`normalized`] text is `key`; whether there

@@ -512,23 +512,24 @@ impl Parser<'_> {
         Ok(())
     }
 
+    /// Skips whitespace and a comment, then reads a newline if there is one; whether
+    /// there was.
+    fn blank_line(&mut self) -> Result<bool, TomlError> {
+        self.skip_whitespace();
+        self.skip_comment()?;
+        self.eat_newline()
+    }
+
     /// Skips whitespace, comments and newlines, as allowed between array elements.
     fn skip_blank(&mut self) -> Result<(), TomlError> {
-        loop {
-            self.skip_whitespace();
-            self.skip_comment()?;
-            if !self.eat_newline()? {
-                return Ok(());
-            }
-        }
+        while self.blank_line()? {}
+        Ok(())
     }
 
     /// Requires the rest of the line to be empty apart from whitespace and a comment;
     /// `message` says what it follows.
     fn end_of_line(&mut self, message: &'static str) -> Result<(), TomlError> {
-        self.skip_whitespace();
-        self.skip_comment()?;
-        if self.pos == self.src.len() || self.eat_newline()? {
+        if self.blank_line()? || self.pos == self.src.len() {
             Ok(())
         } else {
             Err(self.error(message))
@@ -538,28 +539,25 @@ impl Parser<'_> {
     fn document(&mut self, root: &mut Section) -> Result<(), TomlError> {
         let mut current: Vec<String> = Vec::new();
         loop {
-            self.skip_whitespace();
-            self.skip_comment()?;
-            if self.eat_newline()? {
+            if self.blank_line()? {
                 continue;
             }
             match self.peek() {
                 None => return Ok(()),
-                Some(b'[') => current = self.header(root)?,
+                Some(b'[') => self.header(root, &mut current)?,
                 Some(_) => self.key_value(root, &current)?,
             }
         }
     }
 
-    /// Reads a `[table]` or `[[array of tables]]` header and opens its table;
-    /// returns its keys.
-    fn header(&mut self, root: &mut Section) -> Result<Vec<String>, TomlError> {
+    /// Reads a `[table]` or `[[array of tables]]` header and opens its table, whose
+    /// keys become `current`.
+    fn header(&mut self, root: &mut Section, current: &mut Vec<String>) -> Result<(), TomlError> {
         let start = self.pos;
         self.pos += 1;
         let array = self.eat(b'[');
         self.skip_whitespace();
-        let keys = self.key()?;
-        self.check_key_depth(&keys, start)?;
+        let keys = self.key(start)?;
         self.skip_whitespace();
         if array {
             if !(self.eat(b']') && self.eat(b']')) {
@@ -569,8 +567,8 @@ impl Parser<'_> {
             self.expect(b']', "expected `]` to close the table header")?;
         }
         self.at(start, open_section(root, &keys, array))?;
-        self.end_of_line("expected a newline after a table header")?;
-        Ok(keys)
+        *current = keys;
+        self.end_of_line("expected a newline after a table header")
     }
 
     /// Reads a `key = value` line into the table of the header `current`.
@@ -590,8 +588,7 @@ impl Parser<'_> {
     /// around the `=`.
     fn entry(&mut self, table: &mut Section, inline: bool) -> Result<(), TomlError> {
         let start = self.pos;
-        let keys = self.key()?;
-        self.check_key_depth(&keys, start)?;
+        let keys = self.key(start)?;
         if inline {
             self.skip_blank()?;
         } else {
@@ -610,8 +607,9 @@ impl Parser<'_> {
         self.at(start, table.insert(&keys, value))
     }
 
-    /// Reads a possibly dotted key.
-    fn key(&mut self) -> Result<Vec<String>, TomlError> {
+    /// Reads a possibly dotted key. Fails, at `start`, when its tables would nest more
+    /// than [`MAX_DEPTH`] deep.
+    fn key(&mut self, start: usize) -> Result<Vec<String>, TomlError> {
         let mut keys = Vec::new();
         loop {
             keys.push(self.simple_key()?);
@@ -619,10 +617,17 @@ impl Parser<'_> {
             self.skip_whitespace();
             if !self.eat(b'.') {
                 self.pos = save;
-                return Ok(keys);
+                break;
             }
             self.skip_whitespace();
         }
+        if self.depth + keys.len() > MAX_DEPTH {
+            return Err(self.error_at(
+                start,
+                "tables are nested more than 128 deep (counting each part of a dotted key)",
+            ));
+        }
+        Ok(keys)
     }
 
     fn simple_key(&mut self) -> Result<String, TomlError> {
@@ -660,18 +665,6 @@ impl Parser<'_> {
         let value = read(self);
         self.depth -= 1;
         value
-    }
-
-    /// Fails when the tables of the key `keys`, read at `start`, would nest more than
-    /// [`MAX_DEPTH`] deep.
-    fn check_key_depth(&self, keys: &[String], start: usize) -> Result<(), TomlError> {
-        if self.depth + keys.len() > MAX_DEPTH {
-            return Err(self.error_at(
-                start,
-                "tables are nested more than 128 deep (counting each part of a dotted key)",
-            ));
-        }
-        Ok(())
     }
 
     fn array(&mut self) -> Result<Value, TomlError> {
