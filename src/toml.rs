@@ -1023,20 +1023,22 @@ fn invalid_number(token: &str) -> String {
     message(&["invalid number `", token, "`"])
 }
 
-/// The integer written with `digits` (a sign allowed) in `radix`.
-fn integer(digits: &str, radix: u32, token: &str) -> Result<Value, String> {
-    match i64::from_str_radix(digits, radix) {
-        Ok(i) => Ok(Value::Integer(i)),
-        Err(_) => Err(message(&["integer `", token, "` does not fit in 64 bits"])),
-    }
-}
-
 /// A leading `+` or `-` of `s` (or nothing), and the rest.
 fn split_sign(s: &str) -> (&str, &str) {
     match s.as_bytes().first() {
         Some(b'+' | b'-') => s.split_at(1),
         _ => ("", s),
     }
+}
+
+/// What the digits of a number token make.
+enum Number {
+    Integer,
+    Float,
+    /// Not a TOML number.
+    Invalid,
+    /// An integer part with leading zeros.
+    LeadingZeros,
 }
 
 /// Reads an integer or float token.
@@ -1051,49 +1053,67 @@ fn number(token: &str) -> Result<Value, String> {
         return Ok(Value::Float(if sign == "-" { -f } else { f }));
     }
     let b = rest.as_bytes();
-    // The number without underscores, as Rust's parsers read it.
-    let mut digits = String::with_capacity(token.len());
     let radix = match b {
         [b'0', b'x', ..] => 16,
         [b'0', b'o', ..] => 8,
         [b'0', b'b', ..] => 2,
         _ => 10,
     };
-    if radix != 10 {
-        if !sign.is_empty() {
-            return Err(message(&[
-                "a sign is not allowed on `",
-                &rest[..2],
-                "` integers: `",
-                token,
-                "`",
-            ]));
-        }
-        let mut i = 2;
-        if !push_digits(&mut digits, b, &mut i, radix) || i != b.len() {
-            return Err(invalid_number(token));
-        }
-        return integer(&digits, radix, token);
+    if radix != 10 && !sign.is_empty() {
+        return Err(message(&[
+            "a sign is not allowed on `",
+            &rest[..2],
+            "` integers: `",
+            token,
+            "`",
+        ]));
     }
-    // An integer part, then a fraction after `.` and an exponent after `e` or `E`.
+    // The number without underscores, as Rust's parsers read it.
+    let mut digits = String::with_capacity(token.len());
     digits.push_str(sign);
+    match number_digits(b, radix, &mut digits) {
+        Number::Integer => match i64::from_str_radix(&digits, radix) {
+            Ok(i) => Ok(Value::Integer(i)),
+            Err(_) => Err(message(&["integer `", token, "` does not fit in 64 bits"])),
+        },
+        Number::Float => match digits.parse::<f64>() {
+            // Like the `toml` crate, reject a finite literal too large for a float
+            // rather than read it as infinity.
+            Ok(f) if f.is_infinite() => Err(message(&["float `", token, "` is out of range"])),
+            Ok(f) => Ok(Value::Float(f)),
+            Err(_) => Err(invalid_number(token)),
+        },
+        Number::Invalid => Err(invalid_number(token)),
+        Number::LeadingZeros => Err(message(&["leading zeros are not allowed: `", token, "`"])),
+    }
+}
+
+/// Appends to `digits` the digits of the number `b` (without its sign) in `radix`:
+/// after a `0x`, `0o` or `0b` an integer; else an integer part, then a fraction
+/// after `.` and an exponent after `e` or `E`.
+fn number_digits(b: &[u8], radix: u32, digits: &mut String) -> Number {
+    if radix != 10 {
+        let mut i = 2;
+        if !push_digits(digits, b, &mut i, radix) || i != b.len() {
+            return Number::Invalid;
+        }
+        return Number::Integer;
+    }
     let mut i = 0;
-    if !push_digits(&mut digits, b, &mut i, 10)
-        || !matches!(b.get(i), None | Some(b'.' | b'e' | b'E'))
-    {
-        return Err(invalid_number(token));
+    if !push_digits(digits, b, &mut i, 10) || !matches!(b.get(i), None | Some(b'.' | b'e' | b'E')) {
+        return Number::Invalid;
     }
     if i > 1 && b[0] == b'0' {
-        return Err(message(&["leading zeros are not allowed: `", token, "`"]));
+        return Number::LeadingZeros;
     }
     if i == b.len() {
-        return integer(&digits, 10, token);
+        return Number::Integer;
     }
     if b[i] == b'.' {
         digits.push('.');
         i += 1;
-        if !push_digits(&mut digits, b, &mut i, 10) {
-            return Err(invalid_number(token));
+        if !push_digits(digits, b, &mut i, 10) {
+            return Number::Invalid;
         }
     }
     if matches!(b.get(i), Some(b'e' | b'E')) {
@@ -1103,19 +1123,14 @@ fn number(token: &str) -> Result<Value, String> {
             digits.push(char::from(sign));
             i += 1;
         }
-        if !push_digits(&mut digits, b, &mut i, 10) {
-            return Err(invalid_number(token));
+        if !push_digits(digits, b, &mut i, 10) {
+            return Number::Invalid;
         }
     }
-    if i != b.len() {
-        return Err(invalid_number(token));
-    }
-    match digits.parse::<f64>() {
-        // Like the `toml` crate, reject a finite literal too large for a float rather
-        // than read it as infinity.
-        Ok(f) if f.is_infinite() => Err(message(&["float `", token, "` is out of range"])),
-        Ok(f) => Ok(Value::Float(f)),
-        Err(_) => Err(invalid_number(token)),
+    if i == b.len() {
+        Number::Float
+    } else {
+        Number::Invalid
     }
 }
 
