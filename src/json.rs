@@ -265,17 +265,14 @@ impl Parser<'_> {
         self.pos > start
     }
 
-    /// Reads four hexadecimal digits after `\u`.
-    fn hex4(&mut self) -> Result<u32, JsonError> {
+    /// Reads four hexadecimal digits after `\u`, if they are there.
+    fn hex4(&mut self) -> Option<u32> {
         let hex = self.src.get(self.pos..self.pos + 4).unwrap_or("");
         if hex.len() != 4 || !crate::toml::is_hex(hex) {
-            return Err(self.error("expected four hexadecimal digits after `\\u`"));
+            return None;
         }
         self.pos += 4;
-        match u32::from_str_radix(hex, 16) {
-            Ok(code) => Ok(code),
-            Err(_) => Err(self.error("invalid `\\u` escape")),
-        }
+        u32::from_str_radix(hex, 16).ok()
     }
 
     fn string(&mut self) -> Result<String, JsonError> {
@@ -331,11 +328,16 @@ impl Parser<'_> {
 
     /// Reads the rest of a `\u` escape, including the low half of a surrogate pair.
     fn unicode_escape(&mut self, escape_start: usize) -> Result<char, JsonError> {
-        let high = self.hex4()?;
+        const NOT_HEX: &str = "expected four hexadecimal digits after `\\u`";
+        let Some(high) = self.hex4() else {
+            return Err(self.error(NOT_HEX));
+        };
         let mut code = high;
         if (0xD800..=0xDBFF).contains(&high) && self.src[self.pos..].starts_with("\\u") {
             self.pos += 2;
-            let low = self.hex4()?;
+            let Some(low) = self.hex4() else {
+                return Err(self.error(NOT_HEX));
+            };
             if (0xDC00..=0xDFFF).contains(&low) {
                 code = 0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00);
             }

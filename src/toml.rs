@@ -460,14 +460,6 @@ impl Parser<'_> {
         }
     }
 
-    fn expect(&mut self, b: u8, message: &str) -> Result<(), TomlError> {
-        if self.eat(b) {
-            Ok(())
-        } else {
-            Err(self.error(message))
-        }
-    }
-
     fn skip_whitespace(&mut self) {
         while matches!(self.peek(), Some(b' ' | b'\t')) {
             self.pos += 1;
@@ -564,7 +556,9 @@ impl Parser<'_> {
                 return Err(self.error("expected `]]` to close the array of tables header"));
             }
         } else {
-            self.expect(b']', "expected `]` to close the table header")?;
+            if !self.eat(b']') {
+                return Err(self.error("expected `]` to close the table header"));
+            }
         }
         self.at(start, open_section(root, &keys, array))?;
         *current = keys;
@@ -594,7 +588,9 @@ impl Parser<'_> {
         } else {
             self.skip_whitespace();
         }
-        self.expect(b'=', "expected `=` after key")?;
+        if !self.eat(b'=') {
+            return Err(self.error("expected `=` after key"));
+        }
         if inline {
             self.skip_blank()?;
         } else {
@@ -680,7 +676,9 @@ impl Parser<'_> {
             if self.eat(b']') {
                 break;
             }
-            self.expect(b',', "expected `,` or `]` after an array element")?;
+            if !self.eat(b',') {
+                return Err(self.error("expected `,` or `]` after an array element"));
+            }
         }
         Ok(Value::Array(items))
     }
@@ -698,7 +696,9 @@ impl Parser<'_> {
             if self.eat(b'}') {
                 break;
             }
-            self.expect(b',', "expected `,` or `}` after an inline table entry")?;
+            if !self.eat(b',') {
+                return Err(self.error("expected `,` or `}` after an inline table entry"));
+            }
         }
         Ok(Value::Table(table.into_table()))
     }
