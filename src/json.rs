@@ -180,27 +180,18 @@ impl Parser<'_> {
         self.eat(close)
     }
 
-    /// After an element: whether `close` ends the array or object (else a `,` must
-    /// follow, or the error is `message`).
-    fn next_item(&mut self, close: u8, message: &str) -> Result<bool, JsonError> {
-        self.skip_whitespace();
-        if self.eat(close) {
-            return Ok(true);
-        }
-        if !self.eat(b',') {
-            return Err(self.error(message));
-        }
-        Ok(false)
-    }
-
     fn array(&mut self) -> Result<Json, JsonError> {
         let mut items = Vec::new();
         if !self.open(b']') {
             loop {
                 self.skip_whitespace();
                 items.push(self.value()?);
-                if self.next_item(b']', "expected `,` or `]` after an array element")? {
+                self.skip_whitespace();
+                if self.eat(b']') {
                     break;
+                }
+                if !self.eat(b',') {
+                    return Err(self.error("expected `,` or `]` after an array element"));
                 }
             }
         }
@@ -223,8 +214,12 @@ impl Parser<'_> {
                 self.skip_whitespace();
                 let value = self.value()?;
                 map.insert(key, value);
-                if self.next_item(b'}', "expected `,` or `}` after an object entry")? {
+                self.skip_whitespace();
+                if self.eat(b'}') {
                     break;
+                }
+                if !self.eat(b',') {
+                    return Err(self.error("expected `,` or `}` after an object entry"));
                 }
             }
         }

@@ -560,7 +560,9 @@ impl Parser<'_> {
                 return Err(self.error("expected `]` to close the table header"));
             }
         }
-        self.at(start, open_section(root, &keys, array))?;
+        if let Err(message) = open_section(root, &keys, array) {
+            return Err(SyntaxError::new(self.src, start, message));
+        }
         *current = keys;
         self.end_of_line("expected a newline after a table header")
     }
