@@ -175,7 +175,7 @@ pub(crate) fn split_root(text: &str) -> Result<SplitRoot, RootError> {
     let first_item = lexer.pos + (text.len() - src.len());
     let mut extern_crates = Vec::new();
     let mut kept_extern_crates = Vec::new();
-    for (start, end, moves) in top_level_extern_crates(&mut lexer) {
+    for &(start, end, moves) in &top_level_extern_crates(&mut lexer) {
         let item = ExternCrate {
             text: src[start..end].to_string(),
             #[cfg(any(test, feature = "__fuzz"))]
@@ -401,12 +401,10 @@ pub(crate) fn compare(upstream: &SplitRoot, shim: &SplitRoot) -> Option<String> 
     let missing_attrs = missing(affecting(upstream), &mut extra);
     let mut extra_crates = crates(shim);
     let missing_crates = missing(crates(upstream), &mut extra_crates);
-    for e in extra_crates {
+    for &e in &extra_crates {
         extra.push(e);
     }
-    for e in repeated_kept_crates(upstream, shim) {
-        extra.push(&e.text);
-    }
+    repeated_kept_crates(upstream, shim, &mut extra);
     if missing_attrs.is_empty() && missing_crates.is_empty() && extra.is_empty() {
         return None;
     }
@@ -464,31 +462,30 @@ fn list(message: &mut String, heading: &str, items: &[&str]) {
     }
 }
 
-/// The plain `extern crate` items of the shim's root that repeat one the
-/// upstream root keeps in the compile root: rustc would see the name defined
-/// twice (E0259), so they are extra.
+/// Appends to `out` the texts of the plain `extern crate` items of the shim's root
+/// that repeat one the upstream root keeps in the compile root: rustc would see the
+/// name defined twice (E0259), so they are extra.
 pub(crate) fn repeated_kept_crates<'a>(
     upstream: &SplitRoot,
     shim: &'a SplitRoot,
-) -> Vec<&'a ExternCrate> {
-    let mut out = Vec::new();
+    out: &mut Vec<&'a str>,
+) {
     for e in &shim.kept_extern_crates {
         let key = normalized(&e.text);
         for kept in &upstream.kept_extern_crates {
             if normalized(&kept.text) == key {
-                out.push(e);
+                out.push(&e.text);
                 break;
             }
         }
     }
-    out
 }
 
 /// What `upstream` has that `extra` lacks, comparing [`normalized`] texts as
 /// multisets, in its order; what matches is taken out of `extra`.
 fn missing<'a>(upstream: Vec<&'a str>, extra: &mut Vec<&'a str>) -> Vec<&'a str> {
     let mut missing = Vec::new();
-    for text in upstream {
+    for &text in &upstream {
         if !take(extra, &normalized(text)) {
             missing.push(text);
         }

@@ -360,11 +360,16 @@ fn message(parts: &[&str]) -> String {
 /// A dotted key as it would be written, quoting components that are not bare keys.
 fn display_key(keys: &[String]) -> String {
     let mut out = String::new();
-    for (i, k) in keys.iter().enumerate() {
-        if i > 0 {
+    for k in keys {
+        // Every key shows as something (an empty one as `""`).
+        if !out.is_empty() {
             out.push('.');
         }
-        if !k.is_empty() && k.bytes().all(is_bare_key_byte) {
+        let mut bare = !k.is_empty();
+        for b in k.bytes() {
+            bare &= is_bare_key_byte(b);
+        }
+        if bare {
             out.push_str(k);
         } else {
             out.push_str(&format!("{k:?}"));
