@@ -191,8 +191,9 @@ enum Node {
     Leaf(Value),
     /// A table defined by headers or dotted keys.
     Table(Section),
-    /// An array of tables; never empty.
-    Tables(Vec<Section>),
+    /// An array of tables: the tables before the last one, which no header can reach
+    /// any more, already converted, and the last one.
+    Tables { closed: Vec<Value>, last: Section },
 }
 
 impl Section {
@@ -209,12 +210,9 @@ impl Section {
             let value = match node {
                 Node::Leaf(value) => value,
                 Node::Table(section) => Value::Table(section.into_table()),
-                Node::Tables(sections) => {
-                    let mut array = Vec::with_capacity(sections.len());
-                    for s in sections {
-                        array.push(Value::Table(s.into_table()));
-                    }
-                    Value::Array(array)
+                Node::Tables { mut closed, last } => {
+                    closed.push(Value::Table(last.into_table()));
+                    Value::Array(closed)
                 }
             };
             table.insert(key, value);
@@ -265,10 +263,7 @@ fn open_section(root: &mut Section, keys: &[String], array: bool) -> Result<(), 
         });
         table = match node {
             Node::Table(section) => section,
-            Node::Tables(sections) => match sections.last_mut() {
-                Some(section) => section,
-                None => return Err("internal error: empty array of tables".to_string()),
-            },
+            Node::Tables { last, .. } => last,
             Node::Leaf(value) => {
                 return Err(cannot_define("table", keys, &keys[..=i], defined_as(value)))
             }
@@ -278,15 +273,19 @@ fn open_section(root: &mut Section, keys: &[String], array: bool) -> Result<(), 
     let already = match table.entries.get_mut(last) {
         None => {
             let node = if array {
-                Node::Tables(vec![Section::new(Kind::Header)])
+                Node::Tables {
+                    closed: Vec::new(),
+                    last: Section::new(Kind::Header),
+                }
             } else {
                 Node::Table(Section::new(Kind::Header))
             };
             table.entries.insert(last.clone(), node);
             return Ok(());
         }
-        Some(Node::Tables(sections)) if array => {
-            sections.push(Section::new(Kind::Header));
+        Some(Node::Tables { closed, last }) if array => {
+            let done = std::mem::replace(last, Section::new(Kind::Header));
+            closed.push(Value::Table(done.into_table()));
             return Ok(());
         }
         Some(Node::Table(section)) if !array && matches!(section.kind, Kind::Implicit) => {
@@ -301,7 +300,7 @@ fn open_section(root: &mut Section, keys: &[String], array: bool) -> Result<(), 
             ]))
         }
         Some(Node::Table(_)) => "a table",
-        Some(Node::Tables(_)) => "an array of tables",
+        Some(Node::Tables { .. }) => "an array of tables",
         Some(Node::Leaf(value)) => defined_as(value),
     };
     Err(cannot_define(what, keys, keys, already))
@@ -327,7 +326,7 @@ fn section_mut<'a>(root: &'a mut Section, keys: &[String]) -> Option<&'a mut Sec
     for key in keys {
         table = match table.entries.get_mut(key)? {
             Node::Table(section) => section,
-            Node::Tables(sections) => sections.last_mut()?,
+            Node::Tables { last, .. } => last,
             Node::Leaf(_) => return None,
         };
     }
