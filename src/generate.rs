@@ -259,13 +259,14 @@ impl Output {
         // Read again: the attributes moved the items. Plain `extern crate`
         // items the compile root keeps go too, where the shim repeats them.
         let shim = split_shim_root(&text)?;
-        let repeated = root::repeated_kept_crates(upstream, &shim);
+        let mut repeated = Vec::new();
+        root::repeated_kept_crates(upstream, &shim, &mut repeated);
         Ok(replace_items(
             &text,
             shim.extern_crates
                 .iter()
-                .chain(repeated)
-                .map(|e| e.text.as_str()),
+                .map(|e| e.text.as_str())
+                .chain(repeated),
             upstream.extern_crates.iter().map(|e| e.text.as_str()),
             shim.first_item,
         ))

@@ -82,6 +82,8 @@ pub(crate) type JsonError = crate::toml::SyntaxError;
 
 /// How deeply arrays and objects may nest; `cargo metadata` output nests about ten deep.
 const MAX_DEPTH: usize = 256;
+// The message says 256 in words: a constant string rather than a `format!`.
+const _: () = assert!(MAX_DEPTH == 256);
 
 /// Parses one JSON value, with only whitespace around it.
 pub(crate) fn parse(text: &str) -> Result<Json, JsonError> {
@@ -163,9 +165,7 @@ impl Parser<'_> {
         read: fn(&mut Self) -> Result<Json, JsonError>,
     ) -> Result<Json, JsonError> {
         if self.depth >= MAX_DEPTH {
-            return Err(self.error(&format!(
-                "arrays and objects are nested more than {MAX_DEPTH} deep"
-            )));
+            return Err(self.error("arrays and objects are nested more than 256 deep"));
         }
         self.depth += 1;
         let value = read(self);
@@ -180,27 +180,18 @@ impl Parser<'_> {
         self.eat(close)
     }
 
-    /// After an element: whether `close` ends the array or object (else a `,` must
-    /// follow, or the error is `message`).
-    fn next_item(&mut self, close: u8, message: &str) -> Result<bool, JsonError> {
-        self.skip_whitespace();
-        if self.eat(close) {
-            return Ok(true);
-        }
-        if !self.eat(b',') {
-            return Err(self.error(message));
-        }
-        Ok(false)
-    }
-
     fn array(&mut self) -> Result<Json, JsonError> {
         let mut items = Vec::new();
         if !self.open(b']') {
             loop {
                 self.skip_whitespace();
                 items.push(self.value()?);
-                if self.next_item(b']', "expected `,` or `]` after an array element")? {
+                self.skip_whitespace();
+                if self.eat(b']') {
                     break;
+                }
+                if !self.eat(b',') {
+                    return Err(self.error("expected `,` or `]` after an array element"));
                 }
             }
         }
@@ -223,8 +214,12 @@ impl Parser<'_> {
                 self.skip_whitespace();
                 let value = self.value()?;
                 map.insert(key, value);
-                if self.next_item(b'}', "expected `,` or `}` after an object entry")? {
+                self.skip_whitespace();
+                if self.eat(b'}') {
                     break;
+                }
+                if !self.eat(b',') {
+                    return Err(self.error("expected `,` or `}` after an object entry"));
                 }
             }
         }
@@ -233,55 +228,46 @@ impl Parser<'_> {
 
     fn number(&mut self) -> Result<Json, JsonError> {
         let start = self.pos;
-        let bytes = self.src.as_bytes();
-        let digits = |mut i: usize| {
-            while bytes.get(i).is_some_and(u8::is_ascii_digit) {
-                i += 1;
+        self.eat(b'-');
+        match self.peek() {
+            Some(b'0') => self.pos += 1,
+            Some(b'1'..=b'9') => {
+                self.skip_digits();
             }
-            i
-        };
-        let mut i = start;
-        if bytes.get(i) == Some(&b'-') {
-            i += 1;
+            _ => return Err(self.error("expected a digit")),
         }
-        match bytes.get(i) {
-            Some(b'0') => i += 1,
-            Some(b'1'..=b'9') => i = digits(i),
-            _ => return Err(self.error_at(i, "expected a digit")),
+        if self.eat(b'.') && !self.skip_digits() {
+            return Err(self.error("expected a digit after the decimal point"));
         }
-        if bytes.get(i) == Some(&b'.') {
-            let end = digits(i + 1);
-            if end == i + 1 {
-                return Err(self.error_at(end, "expected a digit after the decimal point"));
+        if matches!(self.peek(), Some(b'e' | b'E')) {
+            self.pos += 1;
+            if matches!(self.peek(), Some(b'+' | b'-')) {
+                self.pos += 1;
             }
-            i = end;
-        }
-        if matches!(bytes.get(i), Some(b'e' | b'E')) {
-            i += 1;
-            if matches!(bytes.get(i), Some(b'+' | b'-')) {
-                i += 1;
+            if !self.skip_digits() {
+                return Err(self.error("expected a digit in the exponent"));
             }
-            let end = digits(i);
-            if end == i {
-                return Err(self.error_at(end, "expected a digit in the exponent"));
-            }
-            i = end;
         }
-        self.pos = i;
-        Ok(Json::Number(self.src[start..i].to_string()))
+        Ok(Json::Number(self.src[start..self.pos].to_string()))
     }
 
-    /// Reads four hexadecimal digits after `\u`.
-    fn hex4(&mut self) -> Result<u32, JsonError> {
+    /// Skips digits; whether there was one.
+    fn skip_digits(&mut self) -> bool {
+        let start = self.pos;
+        while matches!(self.peek(), Some(b'0'..=b'9')) {
+            self.pos += 1;
+        }
+        self.pos > start
+    }
+
+    /// Reads four hexadecimal digits after `\u`, if they are there.
+    fn hex4(&mut self) -> Option<u32> {
         let hex = self.src.get(self.pos..self.pos + 4).unwrap_or("");
         if hex.len() != 4 || !crate::toml::is_hex(hex) {
-            return Err(self.error("expected four hexadecimal digits after `\\u`"));
+            return None;
         }
         self.pos += 4;
-        match u32::from_str_radix(hex, 16) {
-            Ok(code) => Ok(code),
-            Err(_) => Err(self.error("invalid `\\u` escape")),
-        }
+        u32::from_str_radix(hex, 16).ok()
     }
 
     fn string(&mut self) -> Result<String, JsonError> {
@@ -337,27 +323,25 @@ impl Parser<'_> {
 
     /// Reads the rest of a `\u` escape, including the low half of a surrogate pair.
     fn unicode_escape(&mut self, escape_start: usize) -> Result<char, JsonError> {
-        let high = self.hex4()?;
-        let code = match high {
-            0xD800..=0xDBFF => {
-                if !self.src[self.pos..].starts_with("\\u") {
-                    return Err(self.error_at(escape_start, "unpaired surrogate in a `\\u` escape"));
-                }
-                self.pos += 2;
-                let low = self.hex4()?;
-                if !(0xDC00..=0xDFFF).contains(&low) {
-                    return Err(self.error_at(escape_start, "unpaired surrogate in a `\\u` escape"));
-                }
-                0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00)
-            }
-            0xDC00..=0xDFFF => {
-                return Err(self.error_at(escape_start, "unpaired surrogate in a `\\u` escape"))
-            }
-            code => code,
+        const NOT_HEX: &str = "expected four hexadecimal digits after `\\u`";
+        let Some(high) = self.hex4() else {
+            return Err(self.error(NOT_HEX));
         };
+        let mut code = high;
+        if (0xD800..=0xDBFF).contains(&high) && self.src[self.pos..].starts_with("\\u") {
+            self.pos += 2;
+            let Some(low) = self.hex4() else {
+                return Err(self.error(NOT_HEX));
+            };
+            if (0xDC00..=0xDFFF).contains(&low) {
+                code = 0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00);
+            }
+        }
         match char::from_u32(code) {
             Some(c) => Ok(c),
-            None => Err(self.error_at(escape_start, "invalid `\\u` escape")),
+            // Four digits or a pair make at most U+10FFFF, so only a surrogate left
+            // without its other half is no character.
+            None => Err(self.error_at(escape_start, "unpaired surrogate in a `\\u` escape")),
         }
     }
 }

@@ -54,8 +54,8 @@ impl Token {
 }
 
 /// The construct an error is about: it starts but never ends.
-#[derive(Clone, Copy, PartialEq, Eq)]
-#[cfg_attr(test, derive(Debug))]
+#[derive(Clone, Copy)]
+#[cfg_attr(test, derive(Debug, PartialEq, Eq))]
 pub(crate) enum Unterminated {
     /// `/*` without its `*/`.
     BlockComment,
@@ -80,7 +80,7 @@ pub(crate) struct LexError {
 }
 
 /// Which doc comments [`Lexer::skip_trivia`] stops at rather than skipping.
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy)]
 pub(crate) enum Docs {
     /// None: it skips every comment.
     Skip,
@@ -94,16 +94,12 @@ pub(crate) enum Docs {
 /// `Some(true)` for an inner one (`//!`, `/*!`), `Some(false)` for an outer one
 /// (`///` but `////`, `/**` but `/***` and `/**/`), as rustc decides.
 pub(crate) fn doc_comment(rest: &str) -> Option<bool> {
-    let b = rest.as_bytes();
-    if b.len() < 3 || b[0] != b'/' || !matches!(b[1], b'/' | b'*') {
-        return None;
-    }
-    match (b[1], b[2], b.get(3).copied()) {
-        (_, b'!', _) => Some(true),
-        (b'/', b'/', Some(b'/')) => None,
-        (b'/', b'/', _) => Some(false),
-        (b'*', b'*', Some(b'*' | b'/')) => None,
-        (b'*', b'*', _) => Some(false),
+    match rest.as_bytes() {
+        [b'/', b'/' | b'*', b'!', ..] => Some(true),
+        [b'/', b'/', b'/', b'/', ..] => None,
+        [b'/', b'/', b'/', ..] => Some(false),
+        [b'/', b'*', b'*', b'*' | b'/', ..] => None,
+        [b'/', b'*', b'*', ..] => Some(false),
         _ => None,
     }
 }
@@ -216,22 +212,24 @@ impl<'a> Lexer<'a> {
     /// Skips a `/* */` comment, which may nest.
     pub(crate) fn skip_block_comment(&mut self) -> Result<(), LexError> {
         let start = self.pos;
-        let b = self.src.as_bytes();
-        let mut i = start + 2;
+        let mut rest = &self.src.as_bytes()[start + 2..];
         let mut depth = 1u32;
-        while i + 1 < b.len() {
-            if b[i] == b'/' && b[i + 1] == b'*' {
-                depth += 1;
-                i += 2;
-            } else if b[i] == b'*' && b[i + 1] == b'/' {
-                depth -= 1;
-                i += 2;
-                if depth == 0 {
-                    self.pos = i;
-                    return Ok(());
+        loop {
+            match rest {
+                [b'/', b'*', after @ ..] => {
+                    depth += 1;
+                    rest = after;
                 }
-            } else {
-                i += 1;
+                [b'*', b'/', after @ ..] => {
+                    depth -= 1;
+                    rest = after;
+                    if depth == 0 {
+                        self.pos = self.src.len() - rest.len();
+                        return Ok(());
+                    }
+                }
+                [_, after @ ..] => rest = after,
+                [] => break,
             }
         }
         self.pos = self.src.len();
@@ -243,9 +241,9 @@ impl<'a> Lexer<'a> {
         loop {
             self.skip_whitespace();
             let rest = self.rest();
-            if docs != Docs::Skip {
+            if !matches!(docs, Docs::Skip) {
                 if let Some(inner) = doc_comment(rest) {
-                    if !inner || docs == Docs::StopAtAll {
+                    if !inner || matches!(docs, Docs::StopAtAll) {
                         return Ok(());
                     }
                 }
@@ -275,13 +273,12 @@ impl<'a> Lexer<'a> {
         let Some(c) = self.peek() else {
             return Ok(Kind::Punct(' '));
         };
+        // The literals' readers return the kind of token they read.
         if c == '"' {
-            self.quoted(b'"', Unterminated::Str)?;
-            return Ok(Kind::Str);
+            return self.quoted(b'"', Unterminated::Str, Kind::Str);
         }
         if c == '\'' {
-            self.char_or_lifetime(Unterminated::Char)?;
-            return Ok(Kind::Literal);
+            return self.char_or_lifetime(Unterminated::Char);
         }
         if c.is_ascii_digit() {
             let b = self.src.as_bytes();
@@ -312,12 +309,12 @@ impl<'a> Lexer<'a> {
                     hashes += 1;
                 }
                 if rest[hashes..].starts_with('"') {
-                    self.raw_string(start, hashes)?;
-                    return Ok(if ident == "r" {
+                    let kind = if ident == "r" {
                         Kind::RawStr
                     } else {
                         Kind::Literal
-                    });
+                    };
+                    return self.raw_string(start, hashes, kind);
                 }
                 if ident == "r" && hashes == 1 {
                     self.pos += 1;
@@ -326,20 +323,16 @@ impl<'a> Lexer<'a> {
                 }
             }
             ("b" | "c", Some(b'"')) => {
-                self.quoted(b'"', Unterminated::Str)?;
-                return Ok(Kind::Literal);
+                return self.quoted(b'"', Unterminated::Str, Kind::Literal);
             }
-            ("b", Some(b'\'')) => {
-                self.char_or_lifetime(Unterminated::Byte)?;
-                return Ok(Kind::Literal);
-            }
+            ("b", Some(b'\'')) => return self.char_or_lifetime(Unterminated::Byte),
             _ => {}
         }
         Ok(Kind::Ident)
     }
 
-    /// Reads a quoted literal with escapes, from its opening quote.
-    fn quoted(&mut self, quote: u8, what: Unterminated) -> Result<(), LexError> {
+    /// Reads a quoted literal with escapes, from its opening quote; returns `kind`.
+    fn quoted(&mut self, quote: u8, what: Unterminated, kind: Kind) -> Result<Kind, LexError> {
         let start = self.pos;
         let b = self.src.as_bytes();
         let mut i = start + 1;
@@ -348,7 +341,7 @@ impl<'a> Lexer<'a> {
                 i += 2;
             } else if b[i] == quote {
                 self.pos = i + 1;
-                return Ok(());
+                return Ok(kind);
             } else {
                 i += 1;
             }
@@ -358,7 +351,8 @@ impl<'a> Lexer<'a> {
     }
 
     /// Reads a raw string from its prefix at `start`; `hashes` hashes follow it.
-    fn raw_string(&mut self, start: usize, hashes: usize) -> Result<(), LexError> {
+    /// Returns `kind`.
+    fn raw_string(&mut self, start: usize, hashes: usize, kind: Kind) -> Result<Kind, LexError> {
         self.pos += hashes + 1;
         let mut terminator = String::with_capacity(hashes + 1);
         terminator.push('"');
@@ -368,7 +362,7 @@ impl<'a> Lexer<'a> {
         match self.rest().find(terminator.as_str()) {
             Some(i) => {
                 self.pos += i + terminator.len();
-                Ok(())
+                Ok(kind)
             }
             None => {
                 self.pos = self.src.len();
@@ -378,20 +372,21 @@ impl<'a> Lexer<'a> {
     }
 
     /// Reads a char literal (`'a'`, `'\''`, `'\u{1F600}'`), or a lifetime (`'a`), from
-    /// its quote; `what` for a char literal, or a byte literal after `b`.
-    fn char_or_lifetime(&mut self, what: Unterminated) -> Result<(), LexError> {
+    /// its quote; `what` for a char literal, or a byte literal after `b`. Returns
+    /// [`Kind::Literal`], the kind of both.
+    fn char_or_lifetime(&mut self, what: Unterminated) -> Result<Kind, LexError> {
         let start = self.pos;
         let mut chars = self.src[start + 1..].chars();
         match (chars.next(), chars.next()) {
-            (Some('\\'), _) => self.quoted(b'\'', what),
+            (Some('\\'), _) => self.quoted(b'\'', what, Kind::Literal),
             (Some(c), Some('\'')) => {
                 self.pos += 1 + c.len_utf8() + 1;
-                Ok(())
+                Ok(Kind::Literal)
             }
             (Some(c), _) if is_ident_start(c) => {
                 self.pos += 1;
                 self.eat_while(is_ident_continue);
-                Ok(())
+                Ok(Kind::Literal)
             }
             _ => Err(self.error(start, what)),
         }

@@ -112,7 +112,7 @@ impl std::error::Error for RootError {}
 /// up to the first other token. Inner attributes after it belong to inner modules and
 /// functions and are left alone.
 pub(crate) fn split_root(text: &str) -> Result<SplitRoot, RootError> {
-    let src = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let src = text.strip_prefix("\u{feff}").unwrap_or(text);
     let mut lexer = Lexer::new(src);
     #[cfg(any(test, feature = "__fuzz"))]
     let mut lines = Lines {
@@ -155,7 +155,7 @@ pub(crate) fn split_root(text: &str) -> Result<SplitRoot, RootError> {
                 break;
             }
             lexer.pos += 1;
-            let trees = group(&mut lexer, ']', start)?;
+            let trees = group(&mut lexer, ']', start, true)?;
             attrs.push(InnerAttr {
                 text: src[start..lexer.pos].to_string(),
                 #[cfg(any(test, feature = "__fuzz"))]
@@ -175,7 +175,7 @@ pub(crate) fn split_root(text: &str) -> Result<SplitRoot, RootError> {
     let first_item = lexer.pos + (text.len() - src.len());
     let mut extern_crates = Vec::new();
     let mut kept_extern_crates = Vec::new();
-    for (start, end, moves) in top_level_extern_crates(&mut lexer) {
+    for &(start, end, moves) in &top_level_extern_crates(&mut lexer) {
         let item = ExternCrate {
             text: src[start..end].to_string(),
             #[cfg(any(test, feature = "__fuzz"))]
@@ -251,21 +251,22 @@ fn top_level_extern_crates(lexer: &mut Lexer<'_>) -> Vec<(usize, usize, bool)> {
             }
             continue;
         }
-        // Only the brackets of attributes matter: the other groups are skipped
-        // without reading their trees (in a 50 MB root, that was most of the time).
-        let open = rest.as_bytes()[0];
-        let tree = if open == b'(' || open == b'{' {
+        let c = lexer.peek().unwrap_or_default();
+        let tree = if let Some(close) = closing(c) {
             lexer.pos += 1;
-            let close = if open == b'(' { ')' } else { '}' };
-            match skip_group(lexer, close, start) {
-                Ok(()) => Ok(Tree::Group(char::from(open), Vec::new())),
-                Err(e) => Err(e),
+            // Only the brackets of attributes matter: the other groups are skipped
+            // without keeping their trees (in a 50 MB root, that was most of the time).
+            match group(lexer, close, start, c == '[') {
+                Ok(trees) => Tree::Group(c, trees),
+                Err(_) => break,
             }
-        } else {
-            tree(lexer)
-        };
-        let Ok(tree) = tree else {
+        } else if matches!(c, ')' | ']' | '}') {
             break;
+        } else {
+            match token(lexer) {
+                Ok(tree) => tree,
+                Err(_) => break,
+            }
         };
         let ends_item = matches!(tree, Tree::Punct(';') | Tree::Group('{', _));
         item.push(tree);
@@ -285,30 +286,25 @@ fn top_level_extern_crates(lexer: &mut Lexer<'_>) -> Vec<(usize, usize, bool)> {
 /// crate` item (or is `extern crate self`), else whether it must move: it has
 /// `#[macro_use]` (also inside `cfg_attr`) or a rename.
 fn extern_crate_moves(item: &[Tree<'_>]) -> Option<bool> {
-    let ident = |i: usize, name: &str| is_ident(item.get(i), name);
-    let mut i = 0;
+    let mut rest = item;
     let mut macro_use = false;
-    while is_punct(item.get(i), '#') {
-        let Some(Tree::Group('[', attr)) = item.get(i + 1) else {
-            break;
-        };
+    while let [Tree::Punct('#'), Tree::Group('[', attr), after @ ..] = rest {
         macro_use |= mentions(attr, "macro_use");
-        i += 2;
+        rest = after;
     }
-    if ident(i, "pub") {
-        i += 1;
-        if matches!(item.get(i), Some(Tree::Group('(', _))) {
-            i += 1;
+    if let [Tree::Ident("pub"), after @ ..] = rest {
+        rest = after;
+        if let [Tree::Group('(', _), after @ ..] = rest {
+            rest = after;
         }
     }
-    let is_extern_crate = ident(i, "extern")
-        && ident(i + 1, "crate")
-        && matches!(item.get(i + 2), Some(Tree::Ident(_)))
-        && !ident(i + 2, "self");
-    if is_extern_crate {
-        Some(macro_use || ident(i + 3, "as"))
-    } else {
-        None
+    match rest {
+        [Tree::Ident("extern"), Tree::Ident("crate"), Tree::Ident(name), after @ ..]
+            if *name != "self" =>
+        {
+            Some(macro_use || matches!(after, [Tree::Ident("as"), ..]))
+        }
+        _ => None,
     }
 }
 
@@ -399,21 +395,16 @@ pub(crate) fn shim_recursion_limit(upstream: &SplitRoot) -> String {
 /// crate attributes and its top-level `extern crate` items (in any order; whitespace
 /// and comments do not matter). Returns what to change, if anything.
 pub(crate) fn compare(upstream: &SplitRoot, shim: &SplitRoot) -> Option<String> {
+    let mut extra = affecting(shim);
     // The shim's own recursion limit is no upstream attribute; old shims lack it.
-    let own_limit = normalized(&shim_recursion_limit(upstream));
-    let mut shim_attrs = affecting(shim);
-    for i in 0..shim_attrs.len() {
-        if normalized(shim_attrs[i]) == own_limit {
-            shim_attrs.remove(i);
-            break;
-        }
+    take(&mut extra, &normalized(&shim_recursion_limit(upstream)));
+    let missing_attrs = missing(affecting(upstream), &mut extra);
+    let mut extra_crates = crates(shim);
+    let missing_crates = missing(crates(upstream), &mut extra_crates);
+    for &e in &extra_crates {
+        extra.push(e);
     }
-    let (missing_attrs, mut extra) = differences(affecting(upstream), shim_attrs);
-    let (missing_crates, extra_crates) = differences(crates(upstream), crates(shim));
-    extra.extend(extra_crates);
-    for e in repeated_kept_crates(upstream, shim) {
-        extra.push(&e.text);
-    }
+    repeated_kept_crates(upstream, shim, &mut extra);
     if missing_attrs.is_empty() && missing_crates.is_empty() && extra.is_empty() {
         return None;
     }
@@ -471,48 +462,47 @@ fn list(message: &mut String, heading: &str, items: &[&str]) {
     }
 }
 
-/// The plain `extern crate` items of the shim's root that repeat one the
-/// upstream root keeps in the compile root: rustc would see the name defined
-/// twice (E0259), so they are extra.
+/// Appends to `out` the texts of the plain `extern crate` items of the shim's root
+/// that repeat one the upstream root keeps in the compile root: rustc would see the
+/// name defined twice (E0259), so they are extra.
 pub(crate) fn repeated_kept_crates<'a>(
     upstream: &SplitRoot,
     shim: &'a SplitRoot,
-) -> Vec<&'a ExternCrate> {
-    let mut kept = Vec::new();
-    for e in &upstream.kept_extern_crates {
-        kept.push(normalized(&e.text));
-    }
-    let mut out = Vec::new();
+    out: &mut Vec<&'a str>,
+) {
     for e in &shim.kept_extern_crates {
-        if kept.contains(&normalized(&e.text)) {
-            out.push(e);
-        }
-    }
-    out
-}
-
-/// What `upstream` has that `shim` lacks, and the reverse, comparing
-/// [`normalized`] texts as multisets; each list in its own order.
-fn differences<'a>(
-    upstream: Vec<&'a str>,
-    mut extra: Vec<&'a str>,
-) -> (Vec<&'a str>, Vec<&'a str>) {
-    let mut missing = Vec::new();
-    for text in upstream {
-        let key = normalized(text);
-        let mut found = false;
-        for i in 0..extra.len() {
-            if normalized(extra[i]) == key {
-                extra.remove(i);
-                found = true;
+        let key = normalized(&e.text);
+        for kept in &upstream.kept_extern_crates {
+            if normalized(&kept.text) == key {
+                out.push(&e.text);
                 break;
             }
         }
-        if !found {
+    }
+}
+
+/// What `upstream` has that `extra` lacks, comparing [`normalized`] texts as
+/// multisets, in its order; what matches is taken out of `extra`.
+fn missing<'a>(upstream: Vec<&'a str>, extra: &mut Vec<&'a str>) -> Vec<&'a str> {
+    let mut missing = Vec::new();
+    for &text in &upstream {
+        if !take(extra, &normalized(text)) {
             missing.push(text);
         }
     }
-    (missing, extra)
+    missing
+}
+
+/// Removes from `texts` the first whose [`normalized`] text is `key`; whether there
+/// was one.
+fn take(texts: &mut Vec<&str>, key: &str) -> bool {
+    for i in 0..texts.len() {
+        if normalized(texts[i]) == key {
+            texts.remove(i);
+            return true;
+        }
+    }
+    false
 }
 
 /// Attributes that never change what rustc compiles: lints and documentation. Dropping
@@ -534,50 +524,55 @@ const NOT_AFFECTING: &[&str] = &[
 /// safer than silently compiling the upstream without them. Tool attributes such as
 /// `rustfmt::skip` or `clippy::msrv` only configure tools.
 fn affects_compilation(trees: &[Tree<'_>]) -> bool {
-    let mut path = Vec::new();
-    let mut i = 0;
+    // The attribute's path: its first name, and how many names it has.
+    let mut name = "";
+    let mut names = 0;
+    let mut rest = trees;
     loop {
-        while is_punct(trees.get(i), ':') {
-            i += 1;
+        while let [Tree::Punct(':'), after @ ..] = rest {
+            rest = after;
         }
-        match trees.get(i) {
-            Some(Tree::Ident(name)) => {
-                path.push(*name);
-                i += 1;
-            }
-            _ => break,
+        let [Tree::Ident(n), after @ ..] = rest else {
+            break;
+        };
+        if names == 0 {
+            name = n;
         }
-        if !is_punct(trees.get(i), ':') {
+        names += 1;
+        rest = after;
+        if !matches!(rest, [Tree::Punct(':'), ..]) {
             break;
         }
     }
-    let args = match trees.get(i) {
-        Some(Tree::Group('(', inner)) => Some(inner.as_slice()),
+    let args = match rest {
+        [Tree::Group('(', inner), ..] => Some(inner.as_slice()),
         _ => None,
     };
-    match (path.as_slice(), args) {
-        (["unsafe"], Some(inner)) => affects_compilation(inner),
-        (["cfg_attr"], Some(inner)) => {
-            // `cfg_attr(predicate, attr, attr, ...)`: whatever it may apply.
-            let mut any = false;
+    match (names, args) {
+        (0, _) => true,
+        (1, Some(inner)) if name == "unsafe" => affects_compilation(inner),
+        (1, Some(inner)) if name == "cfg_attr" => {
+            // `cfg_attr(predicate, attr, attr, ...)`: whatever it may apply, the parts
+            // after the first comma.
             let mut from = 0;
-            for (j, t) in inner.iter().enumerate() {
-                if matches!(t, Tree::Punct(',')) || j + 1 == inner.len() {
-                    let end = if matches!(t, Tree::Punct(',')) {
-                        j
-                    } else {
-                        j + 1
-                    };
-                    if from > 0 && end > from {
-                        any |= affects_compilation(&inner[from..end]);
+            for j in 0..=inner.len() {
+                if j == inner.len() || is_punct(inner.get(j), ',') {
+                    if from > 0 && j > from && affects_compilation(&inner[from..j]) {
+                        return true;
                     }
                     from = j + 1;
                 }
             }
-            any
+            false
         }
-        ([name], _) => !NOT_AFFECTING.contains(name),
-        ([], _) => true,
+        (1, _) => {
+            for n in NOT_AFFECTING {
+                if *n == name {
+                    return false;
+                }
+            }
+            true
+        }
         _ => false,
     }
 }
@@ -609,10 +604,6 @@ enum Tree<'a> {
     Literal,
     /// A delimited group, by its opening delimiter.
     Group(char, Vec<Tree<'a>>),
-}
-
-fn is_ident(tree: Option<&Tree<'_>>, name: &str) -> bool {
-    matches!(tree, Some(Tree::Ident(n)) if *n == name)
 }
 
 fn is_punct(tree: Option<&Tree<'_>>, c: char) -> bool {
@@ -663,21 +654,6 @@ fn opening(close: char) -> char {
     }
 }
 
-/// Reads one token tree: a delimited group or a single token, at a position that is
-/// not whitespace, a comment or the end.
-fn tree<'a>(lexer: &mut Lexer<'a>) -> Result<Tree<'a>, RootError> {
-    let start = lexer.pos;
-    let c = lexer.peek().unwrap_or_default();
-    if let Some(close) = closing(c) {
-        lexer.pos += 1;
-        return Ok(Tree::Group(c, group(lexer, close, start)?));
-    }
-    if matches!(c, ')' | ']' | '}') {
-        return Err(error(lexer.src, start, format!("unexpected `{c}`")));
-    }
-    token(lexer)
-}
-
 /// Reads one token other than a delimiter, at a position that is not whitespace, a
 /// comment or the end.
 fn token<'a>(lexer: &mut Lexer<'a>) -> Result<Tree<'a>, RootError> {
@@ -689,51 +665,56 @@ fn token<'a>(lexer: &mut Lexer<'a>) -> Result<Tree<'a>, RootError> {
     })
 }
 
-/// Reads the token trees up to the delimiter `close`, which it consumes.
-/// `attr_start` is where the attribute starts, for error messages.
+/// Reads the token trees up to the delimiter `close`, which it consumes, or with `keep`
+/// false only skips them (and returns none). `attr_start` is where the attribute
+/// starts, for error messages.
+///
+/// Iterative, for groups of any depth (a root nesting brackets 100,000 deep overflowed
+/// the build script's stack). Trees are kept down to [`MAX_NESTING`] deep: a group
+/// that deep stands for `, _`, a part that may change compilation, so that a leading
+/// attribute that deep is carried to the shim, never dropped.
 fn group<'a>(
     lexer: &mut Lexer<'a>,
     close: char,
     attr_start: usize,
+    keep: bool,
 ) -> Result<Vec<Tree<'a>>, RootError> {
-    group_at(lexer, close, attr_start, 0)
-}
-
-/// [`group`] for a group nested `depth` deep in the tree being read. Past
-/// [`MAX_NESTING`], the rest is skipped without recursing (a root nesting brackets
-/// 100,000 deep overflowed the build script's stack) and stands for a part that may
-/// change compilation: a leading attribute that deep is carried to the shim, never
-/// dropped.
-fn group_at<'a>(
-    lexer: &mut Lexer<'a>,
-    close: char,
-    attr_start: usize,
-    depth: usize,
-) -> Result<Vec<Tree<'a>>, RootError> {
-    if depth >= MAX_NESTING {
-        skip_group(lexer, close, attr_start)?;
-        return Ok(vec![Tree::Punct(','), Tree::Ident("")]);
-    }
-    let open_pos = lexer.pos.saturating_sub(1);
-    let mut trees = Vec::new();
+    // The groups open, innermost last: the delimiter that closes each, where it
+    // opened, and its trees so far.
+    let mut open = Vec::new();
+    open.push((close, lexer.pos.saturating_sub(1), Vec::new()));
     loop {
         lexer.skip_trivia(Docs::Skip)?;
+        let depth = open.len() - 1;
+        let (close, open_pos) = (open[depth].0, open[depth].1);
         let Some(c) = lexer.peek() else {
             return Err(unterminated(lexer, attr_start, close, open_pos));
         };
-        if c == close {
+        let tree = if c == close {
             lexer.pos += 1;
-            return Ok(trees);
-        }
-        if matches!(c, ')' | ']' | '}') {
+            let Some((_, _, mut trees)) = open.pop() else {
+                return Ok(Vec::new()); // never: the group being read is on the stack
+            };
+            if depth == 0 {
+                return Ok(trees);
+            }
+            if depth == MAX_NESTING {
+                trees.push(Tree::Punct(','));
+                trees.push(Tree::Ident(""));
+            }
+            Tree::Group(opening(close), trees)
+        } else if matches!(c, ')' | ']' | '}') {
             return Err(mismatched(lexer, c, close, open_pos));
-        }
-        if let Some(close) = closing(c) {
+        } else if let Some(close) = closing(c) {
+            open.push((close, lexer.pos, Vec::new()));
             lexer.pos += 1;
-            let inner = group_at(lexer, close, attr_start, depth + 1)?;
-            trees.push(Tree::Group(c, inner));
+            continue;
         } else {
-            trees.push(token(lexer)?);
+            token(lexer)?
+        };
+        let parent = open.len() - 1;
+        if keep && parent < MAX_NESTING {
+            open[parent].2.push(tree);
         }
     }
 }
@@ -762,32 +743,7 @@ fn mismatched(lexer: &Lexer<'_>, found: char, close: char, open_pos: usize) -> R
     )
 }
 
-/// Skips the rest of a group up to the delimiter `close`, which it consumes, with the
-/// errors of [`group`]; iterative, for groups of any depth.
-fn skip_group(lexer: &mut Lexer<'_>, close: char, attr_start: usize) -> Result<(), RootError> {
-    // The closing delimiters expected, innermost last, with where each opened.
-    let mut open = vec![(close, lexer.pos.saturating_sub(1))];
-    while let Some(&(close, open_pos)) = open.last() {
-        lexer.skip_trivia(Docs::Skip)?;
-        let Some(c) = lexer.peek() else {
-            return Err(unterminated(lexer, attr_start, close, open_pos));
-        };
-        if c == close {
-            lexer.pos += 1;
-            open.pop();
-        } else if matches!(c, ')' | ']' | '}') {
-            return Err(mismatched(lexer, c, close, open_pos));
-        } else if let Some(close) = closing(c) {
-            open.push((close, lexer.pos));
-            lexer.pos += 1;
-        } else {
-            lexer.token()?;
-        }
-    }
-    Ok(())
-}
-
-/// How deeply the splitter reads brackets into token trees (see [`group_at`]); real
+/// How deeply the splitter reads brackets into token trees (see [`group`]); real
 /// attributes nest a few levels.
 const MAX_NESTING: usize = 128;
 

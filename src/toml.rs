@@ -15,18 +15,20 @@ use std::fmt;
 use crate::map::Map;
 
 /// A TOML value.
-#[derive(PartialEq)]
-#[cfg_attr(test, derive(Debug))]
+#[cfg_attr(test, derive(Debug, PartialEq))]
 pub(crate) enum Value {
     /// A string, with escapes resolved.
     String(String),
     /// An integer in any base.
     Integer(i64),
     /// A float, including `inf` and `nan`.
+    // Only the tests and the fuzz checks read floats and datetimes.
+    #[cfg_attr(not(any(test, feature = "__fuzz")), allow(dead_code))]
     Float(f64),
     /// `true` or `false`.
     Boolean(bool),
     /// An offset or local date-time, date or time, exactly as written.
+    #[cfg_attr(not(any(test, feature = "__fuzz")), allow(dead_code))]
     Datetime(String),
     /// An array, whether written inline or as an array of tables.
     Array(Vec<Value>),
@@ -150,7 +152,8 @@ pub(crate) fn parse(text: &str) -> Result<Table, TomlError> {
         pos: if text.starts_with('\u{feff}') { 3 } else { 0 },
         depth: 0,
     };
-    let root = parser.document()?;
+    let mut root = Section::new(Kind::Header);
+    parser.document(&mut root)?;
     Ok(root.into_table())
 }
 
@@ -160,9 +163,10 @@ pub(crate) fn parse(text: &str) -> Result<Table, TomlError> {
 /// stack (`[a.a.a...]` 10,000 deep did, before keys counted). Cargo's manifests nest
 /// about five deep.
 const MAX_DEPTH: usize = 128;
+// The messages say 128 in words: a constant string rather than a `format!` each.
+const _: () = assert!(MAX_DEPTH == 128);
 
 /// How a table came to exist, which decides whether it may be extended later.
-#[derive(Clone, Copy, PartialEq, Eq)]
 enum Kind {
     /// Created only as the parent of a header, e.g. `a` by `[a.b]`; a later `[a]` may
     /// still define it.
@@ -187,8 +191,9 @@ enum Node {
     Leaf(Value),
     /// A table defined by headers or dotted keys.
     Table(Section),
-    /// An array of tables; never empty.
-    Tables(Vec<Section>),
+    /// An array of tables: the tables before the last one, which no header can reach
+    /// any more, already converted, and the last one.
+    Tables { closed: Vec<Value>, last: Section },
 }
 
 impl Section {
@@ -205,12 +210,9 @@ impl Section {
             let value = match node {
                 Node::Leaf(value) => value,
                 Node::Table(section) => Value::Table(section.into_table()),
-                Node::Tables(sections) => {
-                    let mut array = Vec::with_capacity(sections.len());
-                    for s in sections {
-                        array.push(Value::Table(s.into_table()));
-                    }
-                    Value::Array(array)
+                Node::Tables { mut closed, last } => {
+                    closed.push(Value::Table(last.into_table()));
+                    Value::Array(closed)
                 }
             };
             table.insert(key, value);
@@ -224,23 +226,25 @@ impl Section {
             return Err("expected a key".to_string());
         };
         let mut table = self;
-        for (i, key) in parents.iter().enumerate() {
-            let node = table
-                .entries
-                .get_or_insert_with(key.clone(), || Node::Table(Section::new(Kind::Dotted)));
+        for i in 0..parents.len() {
+            let node = table.entries.get_or_insert_with(parents[i].clone(), || {
+                Node::Table(Section::new(Kind::Dotted))
+            });
             table = match node {
-                Node::Table(section) if section.kind == Kind::Dotted => section,
+                Node::Table(section) if matches!(section.kind, Kind::Dotted) => section,
                 _ => {
-                    return Err(format!(
-                        "cannot add key `{}`: `{}` is already defined",
-                        display_key(keys),
-                        display_key(&keys[..=i])
-                    ))
+                    return Err(message(&[
+                        "cannot add key `",
+                        &display_key(keys),
+                        "`: `",
+                        &display_key(&keys[..=i]),
+                        "` is already defined",
+                    ]))
                 }
             };
         }
         if table.entries.contains_key(last) {
-            return Err(format!("duplicate key `{}`", display_key(keys)));
+            return Err(message(&["duplicate key `", &display_key(keys), "`"]));
         }
         table.entries.insert(last.clone(), Node::Leaf(value));
         Ok(())
@@ -253,58 +257,67 @@ fn open_section(root: &mut Section, keys: &[String], array: bool) -> Result<(), 
         return Err("expected a key".to_string());
     };
     let mut table = root;
-    for (i, key) in parents.iter().enumerate() {
-        let node = table
-            .entries
-            .get_or_insert_with(key.clone(), || Node::Table(Section::new(Kind::Implicit)));
+    for i in 0..parents.len() {
+        let node = table.entries.get_or_insert_with(parents[i].clone(), || {
+            Node::Table(Section::new(Kind::Implicit))
+        });
         table = match node {
             Node::Table(section) => section,
-            Node::Tables(sections) => match sections.last_mut() {
-                Some(section) => section,
-                None => return Err("internal error: empty array of tables".to_string()),
-            },
+            Node::Tables { last, .. } => last,
             Node::Leaf(value) => {
-                return Err(format!(
-                    "cannot define table `{}`: `{}` is already defined as {}",
-                    display_key(keys),
-                    display_key(&keys[..=i]),
-                    with_article(value)
-                ))
+                return Err(cannot_define("table", keys, &keys[..=i], defined_as(value)))
             }
         };
     }
-    let name = display_key(keys);
-    match table.entries.get_mut(last) {
+    let what = if array { "array of tables" } else { "table" };
+    let already = match table.entries.get_mut(last) {
         None => {
             let node = if array {
-                Node::Tables(vec![Section::new(Kind::Header)])
+                Node::Tables {
+                    closed: Vec::new(),
+                    last: Section::new(Kind::Header),
+                }
             } else {
                 Node::Table(Section::new(Kind::Header))
             };
             table.entries.insert(last.clone(), node);
-            Ok(())
+            return Ok(());
         }
-        Some(Node::Tables(sections)) if array => {
-            sections.push(Section::new(Kind::Header));
-            Ok(())
+        Some(Node::Tables { closed, last }) if array => {
+            let done = std::mem::replace(last, Section::new(Kind::Header));
+            closed.push(Value::Table(done.into_table()));
+            return Ok(());
         }
-        Some(Node::Table(section)) if !array && section.kind == Kind::Implicit => {
+        Some(Node::Table(section)) if !array && matches!(section.kind, Kind::Implicit) => {
             section.kind = Kind::Header;
-            Ok(())
+            return Ok(());
         }
-        Some(Node::Table(_)) if array => Err(format!(
-            "cannot define array of tables `{name}`: `{name}` is already a table"
-        )),
-        Some(Node::Tables(_)) => Err(format!(
-            "cannot define table `{name}`: `{name}` is already an array of tables"
-        )),
-        Some(Node::Table(_)) => Err(format!("table `{name}` is defined twice")),
-        Some(Node::Leaf(value)) => Err(format!(
-            "cannot define {} `{name}`: `{name}` is already defined as {}",
-            if array { "array of tables" } else { "table" },
-            with_article(value)
-        )),
-    }
+        Some(Node::Table(_)) if !array => {
+            return Err(message(&[
+                "table `",
+                &display_key(keys),
+                "` is defined twice",
+            ]))
+        }
+        Some(Node::Table(_)) => "a table",
+        Some(Node::Tables { .. }) => "an array of tables",
+        Some(Node::Leaf(value)) => defined_as(value),
+    };
+    Err(cannot_define(what, keys, keys, already))
+}
+
+/// "cannot define {what} `{keys}`: `{defined}` is already {already}".
+fn cannot_define(what: &str, keys: &[String], defined: &[String], already: &str) -> String {
+    message(&[
+        "cannot define ",
+        what,
+        " `",
+        &display_key(keys),
+        "`: `",
+        &display_key(defined),
+        "` is already ",
+        already,
+    ])
 }
 
 /// Finds the table that key/value pairs go into after the header `keys`.
@@ -313,31 +326,49 @@ fn section_mut<'a>(root: &'a mut Section, keys: &[String]) -> Option<&'a mut Sec
     for key in keys {
         table = match table.entries.get_mut(key)? {
             Node::Table(section) => section,
-            Node::Tables(sections) => sections.last_mut()?,
+            Node::Tables { last, .. } => last,
             Node::Leaf(_) => return None,
         };
     }
     Some(table)
 }
 
-/// The type of `value` with its article: `an integer`, `a string`.
-fn with_article(value: &Value) -> String {
-    let type_name = value.type_name();
-    let article = match type_name {
-        "integer" | "array" => "an",
-        _ => "a",
-    };
-    format!("{article} {type_name}")
+/// What `value` is defined as, for error messages: `defined as an integer`.
+fn defined_as(value: &Value) -> &'static str {
+    match value {
+        Value::String(_) => "defined as a string",
+        Value::Integer(_) => "defined as an integer",
+        Value::Float(_) => "defined as a float",
+        Value::Boolean(_) => "defined as a boolean",
+        Value::Datetime(_) => "defined as a datetime",
+        Value::Array(_) => "defined as an array",
+        Value::Table(_) => "defined as a table",
+    }
+}
+
+/// The pieces of a message, joined: one plain function rather than a `format!` at
+/// each of the many error sites, which each compiled to their own code.
+fn message(parts: &[&str]) -> String {
+    let mut out = String::new();
+    for part in parts {
+        out.push_str(part);
+    }
+    out
 }
 
 /// A dotted key as it would be written, quoting components that are not bare keys.
 fn display_key(keys: &[String]) -> String {
     let mut out = String::new();
-    for (i, k) in keys.iter().enumerate() {
-        if i > 0 {
+    for k in keys {
+        // Every key shows as something (an empty one as `""`).
+        if !out.is_empty() {
             out.push('.');
         }
-        if !k.is_empty() && k.bytes().all(is_bare_key_byte) {
+        let mut bare = !k.is_empty();
+        for b in k.bytes() {
+            bare &= is_bare_key_byte(b);
+        }
+        if bare {
             out.push_str(k);
         } else {
             out.push_str(&format!("{k:?}"));
@@ -372,6 +403,11 @@ fn is_forbidden_control(c: char) -> bool {
     matches!(c, '\u{0}'..='\u{8}' | '\u{a}'..='\u{1f}' | '\u{7f}')
 }
 
+/// The message for a forbidden control character `c`: "control character U+0001 {rule}".
+fn control_character(c: char, rule: &str) -> String {
+    format!("control character U+{:04X} {rule}", c as u32)
+}
+
 /// The 1-based line and column (in characters) of byte offset `pos` of
 /// `src`, for error messages; shared with the JSON reader.
 pub(crate) fn line_and_column(src: &str, pos: usize) -> (usize, usize) {
@@ -396,10 +432,10 @@ impl Parser<'_> {
     }
 
     /// `result`, its error placed at `start`.
-    fn at<T>(&self, start: usize, result: Result<T, String>) -> Result<T, TomlError> {
+    fn at(&self, start: usize, result: Result<(), String>) -> Result<(), TomlError> {
         match result {
-            Ok(value) => Ok(value),
-            Err(message) => Err(self.error_at(start, message)),
+            Ok(()) => Ok(()),
+            Err(message) => Err(SyntaxError::new(self.src, start, message)),
         }
     }
 
@@ -425,14 +461,6 @@ impl Parser<'_> {
             true
         } else {
             false
-        }
-    }
-
-    fn expect(&mut self, b: u8, message: &str) -> Result<(), TomlError> {
-        if self.eat(b) {
-            Ok(())
-        } else {
-            Err(self.error(message))
         }
     }
 
@@ -472,10 +500,7 @@ impl Parser<'_> {
                 '\n' => break,
                 '\r' if self.peek_at(1) == Some(b'\n') => break,
                 c if is_forbidden_control(c) => {
-                    return Err(self.error(format!(
-                        "control character U+{:04X} is not allowed in a comment",
-                        c as u32
-                    )))
+                    return Err(self.error(control_character(c, "is not allowed in a comment")))
                 }
                 c => self.pos += c.len_utf8(),
             }
@@ -483,102 +508,128 @@ impl Parser<'_> {
         Ok(())
     }
 
-    /// Skips whitespace, comments and newlines, as allowed between array elements.
-    fn skip_blank(&mut self) -> Result<(), TomlError> {
-        loop {
-            self.skip_whitespace();
-            self.skip_comment()?;
-            if !self.eat_newline()? {
-                return Ok(());
-            }
-        }
-    }
-
-    /// Requires the rest of the line to be empty apart from whitespace and a comment.
-    fn end_of_line(&mut self, after: &str) -> Result<(), TomlError> {
+    /// Skips whitespace and a comment, then reads a newline if there is one; whether
+    /// there was.
+    fn blank_line(&mut self) -> Result<bool, TomlError> {
         self.skip_whitespace();
         self.skip_comment()?;
-        if self.pos == self.src.len() || self.eat_newline()? {
+        self.eat_newline()
+    }
+
+    /// Skips whitespace, comments and newlines, as allowed between array elements.
+    fn skip_blank(&mut self) -> Result<(), TomlError> {
+        while self.blank_line()? {}
+        Ok(())
+    }
+
+    /// Requires the rest of the line to be empty apart from whitespace and a comment;
+    /// `message` says what it follows.
+    fn end_of_line(&mut self, message: &'static str) -> Result<(), TomlError> {
+        if self.blank_line()? || self.pos == self.src.len() {
             Ok(())
         } else {
-            Err(self.error(format!("expected a newline after {after}")))
+            Err(self.error(message))
         }
     }
 
-    fn document(&mut self) -> Result<Section, TomlError> {
-        let mut root = Section::new(Kind::Header);
+    fn document(&mut self, root: &mut Section) -> Result<(), TomlError> {
         let mut current: Vec<String> = Vec::new();
         loop {
-            self.skip_whitespace();
-            self.skip_comment()?;
-            if self.eat_newline()? {
+            if self.blank_line()? {
                 continue;
             }
             match self.peek() {
-                None => break,
-                Some(b'[') => current = self.header(&mut root)?,
-                Some(_) => self.key_value(&mut root, &current)?,
+                None => return Ok(()),
+                Some(b'[') => self.header(root, &mut current)?,
+                Some(_) => self.key_value(root, &current)?,
             }
         }
-        Ok(root)
     }
 
-    /// Reads a `[table]` or `[[array of tables]]` header and opens its table;
-    /// returns its keys.
-    fn header(&mut self, root: &mut Section) -> Result<Vec<String>, TomlError> {
+    /// Reads a `[table]` or `[[array of tables]]` header and opens its table, whose
+    /// keys become `current`.
+    fn header(&mut self, root: &mut Section, current: &mut Vec<String>) -> Result<(), TomlError> {
         let start = self.pos;
         self.pos += 1;
         let array = self.eat(b'[');
         self.skip_whitespace();
-        let keys = self.key()?;
-        self.check_key_depth(&keys, start)?;
+        let keys = self.key(start)?;
         self.skip_whitespace();
         if array {
             if !(self.eat(b']') && self.eat(b']')) {
                 return Err(self.error("expected `]]` to close the array of tables header"));
             }
         } else {
-            self.expect(b']', "expected `]` to close the table header")?;
+            if !self.eat(b']') {
+                return Err(self.error("expected `]` to close the table header"));
+            }
         }
-        self.at(start, open_section(root, &keys, array))?;
-        self.end_of_line("a table header")?;
-        Ok(keys)
+        if let Err(message) = open_section(root, &keys, array) {
+            return Err(SyntaxError::new(self.src, start, message));
+        }
+        *current = keys;
+        self.end_of_line("expected a newline after a table header")
     }
 
     /// Reads a `key = value` line into the table of the header `current`.
     fn key_value(&mut self, root: &mut Section, current: &[String]) -> Result<(), TomlError> {
-        let start = self.pos;
-        let keys = self.key()?;
-        self.depth = current.len();
-        self.check_key_depth(&keys, start)?;
-        self.skip_whitespace();
-        self.expect(b'=', "expected `=` after key")?;
-        self.skip_whitespace();
-        self.depth += keys.len();
-        let value = self.value();
-        self.depth = 0;
-        let value = value?;
         let Some(section) = section_mut(root, current) else {
-            return Err(self.error_at(start, "internal error: lost the current table"));
+            return Err(self.error("internal error: lost the current table"));
         };
-        self.at(start, section.insert(&keys, value))?;
-        self.end_of_line("a key/value pair")
+        self.depth = current.len();
+        let entry = self.entry(section, false);
+        self.depth = 0;
+        entry?;
+        self.end_of_line("expected a newline after a key/value pair")
     }
 
-    /// Reads a possibly dotted key.
-    fn key(&mut self) -> Result<Vec<String>, TomlError> {
-        let mut keys = vec![self.simple_key()?];
+    /// Reads `key = value` into `table`: a line of a table, or an entry of an inline
+    /// table (`inline`), where Cargo's parser also allows line breaks and comments
+    /// around the `=`.
+    fn entry(&mut self, table: &mut Section, inline: bool) -> Result<(), TomlError> {
+        let start = self.pos;
+        let keys = self.key(start)?;
+        if inline {
+            self.skip_blank()?;
+        } else {
+            self.skip_whitespace();
+        }
+        if !self.eat(b'=') {
+            return Err(self.error("expected `=` after key"));
+        }
+        if inline {
+            self.skip_blank()?;
+        } else {
+            self.skip_whitespace();
+        }
+        self.depth += keys.len();
+        let value = self.value();
+        self.depth -= keys.len();
+        let value = value?;
+        self.at(start, table.insert(&keys, value))
+    }
+
+    /// Reads a possibly dotted key. Fails, at `start`, when its tables would nest more
+    /// than [`MAX_DEPTH`] deep.
+    fn key(&mut self, start: usize) -> Result<Vec<String>, TomlError> {
+        let mut keys = Vec::new();
         loop {
+            keys.push(self.simple_key()?);
             let save = self.pos;
             self.skip_whitespace();
-            if self.eat(b'.') {
-                self.skip_whitespace();
-                keys.push(self.simple_key()?);
-            } else {
+            if !self.eat(b'.') {
                 self.pos = save;
-                return Ok(keys);
+                break;
             }
+            self.skip_whitespace();
         }
+        if self.depth + keys.len() > MAX_DEPTH {
+            return Err(self.error_at(
+                start,
+                "tables are nested more than 128 deep (counting each part of a dotted key)",
+            ));
+        }
+        Ok(keys)
     }
 
     fn simple_key(&mut self) -> Result<String, TomlError> {
@@ -610,26 +661,12 @@ impl Parser<'_> {
         read: fn(&mut Self) -> Result<Value, TomlError>,
     ) -> Result<Value, TomlError> {
         if self.depth >= MAX_DEPTH {
-            return Err(self.error(format!(
-                "arrays and inline tables are nested more than {MAX_DEPTH} deep"
-            )));
+            return Err(self.error("arrays and inline tables are nested more than 128 deep"));
         }
         self.depth += 1;
         let value = read(self);
         self.depth -= 1;
         value
-    }
-
-    /// Fails when the tables of the key `keys`, read at `start`, would nest more than
-    /// [`MAX_DEPTH`] deep.
-    fn check_key_depth(&self, keys: &[String], start: usize) -> Result<(), TomlError> {
-        if self.depth + keys.len() > MAX_DEPTH {
-            return Err(self.error_at(
-                start,
-                format!("tables are nested more than {MAX_DEPTH} deep (counting each part of a dotted key)"),
-            ));
-        }
-        Ok(())
     }
 
     fn array(&mut self) -> Result<Value, TomlError> {
@@ -645,7 +682,9 @@ impl Parser<'_> {
             if self.eat(b']') {
                 break;
             }
-            self.expect(b',', "expected `,` or `]` after an array element")?;
+            if !self.eat(b',') {
+                return Err(self.error("expected `,` or `]` after an array element"));
+            }
         }
         Ok(Value::Array(items))
     }
@@ -658,24 +697,14 @@ impl Parser<'_> {
             if self.eat(b'}') {
                 break;
             }
-            let start = self.pos;
-            let keys = self.key()?;
-            self.check_key_depth(&keys, start)?;
-            // Cargo's parser also allows line breaks and comments around the `=` of an
-            // inline table entry.
-            self.skip_blank()?;
-            self.expect(b'=', "expected `=` after key")?;
-            self.skip_blank()?;
-            self.depth += keys.len();
-            let value = self.value();
-            self.depth -= keys.len();
-            let value = value?;
-            self.at(start, table.insert(&keys, value))?;
+            self.entry(&mut table, true)?;
             self.skip_blank()?;
             if self.eat(b'}') {
                 break;
             }
-            self.expect(b',', "expected `,` or `}` after an inline table entry")?;
+            if !self.eat(b',') {
+                return Err(self.error("expected `,` or `}` after an inline table entry"));
+            }
         }
         Ok(Value::Table(table.into_table()))
     }
@@ -686,12 +715,11 @@ impl Parser<'_> {
         while self.peek().is_some_and(is_scalar_byte) {
             self.pos += 1;
         }
+        let src = self.src.as_bytes();
         // A date may be followed by a space and a time.
-        if is_full_date(&self.src[start..self.pos])
-            && self.peek() == Some(b' ')
-            && matches!(self.peek_at(1), Some(b'0'..=b'9'))
-            && matches!(self.peek_at(2), Some(b'0'..=b'9'))
-            && self.peek_at(3) == Some(b':')
+        if self.pos - start == 10
+            && has_shape(src, start, b"9999-99-99")
+            && has_shape(src, self.pos, b" 99:")
         {
             self.pos += 1;
             while self.peek().is_some_and(is_scalar_byte) {
@@ -704,17 +732,18 @@ impl Parser<'_> {
             Ok(Value::Boolean(true))
         } else if token == "false" {
             Ok(Value::Boolean(false))
-        } else if (b.len() >= 5 && b[..4].iter().all(u8::is_ascii_digit) && b[4] == b'-')
-            || (b.len() >= 3 && b[..2].iter().all(u8::is_ascii_digit) && b[2] == b':')
-        {
-            match check_datetime(token) {
+        } else if has_shape(b, 0, b"9999-") || has_shape(b, 0, b"99:") {
+            match datetime_problem(b) {
                 Ok(()) => Ok(Value::Datetime(token.to_string())),
-                Err(m) => Err(m),
+                Err(what) => Err(message(&[what, " datetime `", token, "`"])),
             }
         } else {
             number(token)
         };
-        self.at(start, result)
+        match result {
+            Ok(value) => Ok(value),
+            Err(message) => Err(SyntaxError::new(self.src, start, message)),
+        }
     }
 
     /// Reads one escape sequence after its backslash, appending the character.
@@ -734,16 +763,24 @@ impl Parser<'_> {
             '"' => '"',
             '\\' => '\\',
             'x' | 'u' | 'U' => {
-                let len = match c {
-                    'x' => 2,
-                    'u' => 4,
-                    _ => 8,
+                // The escape, e.g. `\u`, for the messages.
+                let escape = &self.src[start..self.pos];
+                let (len, digits) = match c {
+                    'x' => (2, "2"),
+                    'u' => (4, "4"),
+                    _ => (8, "8"),
                 };
                 let hex = self.src.get(self.pos..self.pos + len).unwrap_or("");
                 if hex.len() != len || !is_hex(hex) {
                     return Err(self.error_at(
                         start,
-                        format!("expected {len} hexadecimal digits after `\\{c}`"),
+                        message(&[
+                            "expected ",
+                            digits,
+                            " hexadecimal digits after `",
+                            escape,
+                            "`",
+                        ]),
                     ));
                 }
                 self.pos += len;
@@ -753,7 +790,7 @@ impl Parser<'_> {
                     None => {
                         return Err(self.error_at(
                             start,
-                            format!("`\\{c}{hex}` is not a Unicode scalar value"),
+                            message(&["`", escape, hex, "` is not a Unicode scalar value"]),
                         ))
                     }
                 }
@@ -826,7 +863,7 @@ impl Parser<'_> {
                 } else {
                     "is not allowed in a literal string"
                 };
-                return Err(self.error(format!("control character U+{:04X} {rule}", c as u32)));
+                return Err(self.error(control_character(c, rule)));
             } else {
                 out.push(c);
                 self.pos += c.len_utf8();
@@ -850,38 +887,31 @@ impl Parser<'_> {
         while self.peek_at(run) == Some(quote) {
             run += 1;
         }
-        if run < 3 {
-            for _ in 0..run {
-                out.push(quote as char);
-            }
-            self.pos += run;
-            return Ok(false);
-        }
         if run > 5 {
             return Err(self.error_at(
                 self.pos + 5,
                 "too many quotes at the end of a multi-line string",
             ));
         }
-        for _ in 3..run {
-            out.push(quote as char);
-        }
+        let closes = run >= 3;
+        let content = if closes { run - 3 } else { run };
+        out.push_str(&self.src[self.pos..self.pos + content]);
         self.pos += run;
-        Ok(true)
+        Ok(closes)
     }
 }
 
-/// Whether `s` is exactly `YYYY-MM-DD` in shape.
-fn is_full_date(s: &str) -> bool {
-    let b = s.as_bytes();
-    if b.len() != 10 {
+/// Whether `b` holds `shape` at byte `at`, each `9` of the shape standing for any
+/// digit: `has_shape(b, 0, b"9999-99-99")` for a date.
+fn has_shape(b: &[u8], at: usize, shape: &[u8]) -> bool {
+    let Some(part) = b.get(at..at + shape.len()) else {
         return false;
-    }
-    for (i, &c) in b.iter().enumerate() {
-        let ok = if i == 4 || i == 7 {
-            c == b'-'
+    };
+    for i in 0..shape.len() {
+        let ok = if shape[i] == b'9' {
+            part[i].is_ascii_digit()
         } else {
-            c.is_ascii_digit()
+            part[i] == shape[i]
         };
         if !ok {
             return false;
@@ -890,41 +920,32 @@ fn is_full_date(s: &str) -> bool {
     true
 }
 
-/// The number written with the `len` digits of `b` at `from`, if they are digits.
-fn digits_at(b: &[u8], from: usize, len: usize) -> Option<u32> {
-    let part = b.get(from..from + len)?;
+/// The number written with the `len` digits of `b` at `from`, which
+/// [`has_shape`] checked.
+fn digits_at(b: &[u8], from: usize, len: usize) -> u32 {
     let mut n = 0;
-    for &d in part {
-        if !d.is_ascii_digit() {
-            return None;
-        }
+    for &d in &b[from..from + len] {
         n = n * 10 + u32::from(d - b'0');
     }
-    Some(n)
+    n
 }
 
-/// Checks an RFC 3339 date-time, date or time as TOML allows it.
-fn check_datetime(s: &str) -> Result<(), String> {
-    match datetime_problem(s.as_bytes()) {
-        Ok(()) => Ok(()),
-        Err(what) => Err(format!("{what} datetime `{s}`")),
-    }
+/// Whether `b` has an `HH:MM` at `at`, with an hour up to 23 and a minute up to 59.
+fn is_hour_minute(b: &[u8], at: usize) -> bool {
+    has_shape(b, at, b"99:99") && digits_at(b, at, 2) <= 23 && digits_at(b, at + 3, 2) <= 59
 }
 
-/// What is wrong with a datetime (`invalid`, `invalid month in`, `invalid day in`).
+/// What is wrong with an RFC 3339 date-time, date or time as TOML allows it
+/// (`invalid`, `invalid month in`, `invalid day in`).
 fn datetime_problem(b: &[u8]) -> Result<(), &'static str> {
     const INVALID: Result<(), &str> = Err("invalid");
     let mut i = 0;
     let has_date = b.get(4) == Some(&b'-');
     if has_date {
-        let (Some(year), Some(month), Some(day)) =
-            (digits_at(b, 0, 4), digits_at(b, 5, 2), digits_at(b, 8, 2))
-        else {
-            return INVALID;
-        };
-        if b.get(7) != Some(&b'-') {
+        if !has_shape(b, 0, b"9999-99-99") {
             return INVALID;
         }
+        let (year, month, day) = (digits_at(b, 0, 4), digits_at(b, 5, 2), digits_at(b, 8, 2));
         let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
         let days = match month {
             1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
@@ -945,18 +966,15 @@ fn datetime_problem(b: &[u8]) -> Result<(), &'static str> {
         }
         i += 1;
     }
-    let (Some(hour), Some(minute)) = (digits_at(b, i, 2), digits_at(b, i + 3, 2)) else {
-        return INVALID;
-    };
-    if b.get(i + 2) != Some(&b':') || hour > 23 || minute > 59 {
+    if !is_hour_minute(b, i) {
         return INVALID;
     }
     i += 5;
     if b.get(i) == Some(&b':') {
-        match digits_at(b, i + 1, 2) {
-            Some(second) if second <= 60 => i += 3,
-            _ => return INVALID,
+        if !has_shape(b, i + 1, b"99") || digits_at(b, i + 1, 2) > 60 {
+            return INVALID;
         }
+        i += 3;
         if b.get(i) == Some(&b'.') {
             i += 1;
             let from = i;
@@ -972,11 +990,7 @@ fn datetime_problem(b: &[u8]) -> Result<(), &'static str> {
         match b.get(i) {
             Some(b'Z' | b'z') => i += 1,
             Some(b'+' | b'-') => {
-                let (Some(hour), Some(minute)) = (digits_at(b, i + 1, 2), digits_at(b, i + 4, 2))
-                else {
-                    return INVALID;
-                };
-                if b.get(i + 3) != Some(&b':') || hour > 23 || minute > 59 {
+                if !is_hour_minute(b, i + 1) {
                     return INVALID;
                 }
                 i += 6;
@@ -991,36 +1005,28 @@ fn datetime_problem(b: &[u8]) -> Result<(), &'static str> {
     }
 }
 
-/// Appends to `out` the digits of `s`, if it is digits with single underscores between
-/// them.
-fn push_digits(out: &mut String, s: &str, is_digit: fn(&u8) -> bool) -> bool {
-    let b = s.as_bytes();
-    if b.is_empty() || !is_digit(&b[0]) || !is_digit(&b[b.len() - 1]) {
-        return false;
-    }
-    let mut prev_underscore = false;
-    for &c in b {
-        if c == b'_' {
-            if prev_underscore {
-                return false;
-            }
-            prev_underscore = true;
-        } else if is_digit(&c) {
-            prev_underscore = false;
-            out.push(c as char);
-        } else {
-            return false;
+/// Appends to `out` the digits in `radix` at `b[*i..]`, which may have single
+/// underscores between them, and steps over them; whether there was a digit.
+fn push_digits(out: &mut String, b: &[u8], i: &mut usize, radix: u32) -> bool {
+    let start = *i;
+    while let Some(&c) = b.get(*i) {
+        let digit = char::from(c).is_digit(radix);
+        let underscore = c == b'_'
+            && *i > start
+            && matches!(b.get(*i + 1), Some(&d) if char::from(d).is_digit(radix));
+        if !digit && !underscore {
+            break;
         }
+        if digit {
+            out.push(char::from(c));
+        }
+        *i += 1;
     }
-    true
+    *i > start
 }
 
 fn invalid_number(token: &str) -> String {
-    format!("invalid number `{token}`")
-}
-
-fn too_big(token: &str) -> String {
-    format!("integer `{token}` does not fit in 64 bits")
+    message(&["invalid number `", token, "`"])
 }
 
 /// A leading `+` or `-` of `s` (or nothing), and the rest.
@@ -1029,6 +1035,16 @@ fn split_sign(s: &str) -> (&str, &str) {
         Some(b'+' | b'-') => s.split_at(1),
         _ => ("", s),
     }
+}
+
+/// What the digits of a number token make.
+enum Number {
+    Integer,
+    Float,
+    /// Not a TOML number.
+    Invalid,
+    /// An integer part with leading zeros.
+    LeadingZeros,
 }
 
 /// Reads an integer or float token.
@@ -1042,69 +1058,85 @@ fn number(token: &str) -> Result<Value, String> {
         };
         return Ok(Value::Float(if sign == "-" { -f } else { f }));
     }
+    let b = rest.as_bytes();
+    let radix = match b {
+        [b'0', b'x', ..] => 16,
+        [b'0', b'o', ..] => 8,
+        [b'0', b'b', ..] => 2,
+        _ => 10,
+    };
+    if radix != 10 && !sign.is_empty() {
+        return Err(message(&[
+            "a sign is not allowed on `",
+            &rest[..2],
+            "` integers: `",
+            token,
+            "`",
+        ]));
+    }
     // The number without underscores, as Rust's parsers read it.
     let mut digits = String::with_capacity(token.len());
-    let (radix, is_digit): (u32, fn(&u8) -> bool) = match rest.get(..2) {
-        Some("0x") => (16, u8::is_ascii_hexdigit),
-        Some("0o") => (8, |b| (b'0'..=b'7').contains(b)),
-        Some("0b") => (2, |b| matches!(b, b'0' | b'1')),
-        _ => (10, u8::is_ascii_digit),
-    };
-    if radix != 10 {
-        if !sign.is_empty() {
-            return Err(format!(
-                "a sign is not allowed on `{}` integers: `{token}`",
-                &rest[..2]
-            ));
-        }
-        if !push_digits(&mut digits, &rest[2..], is_digit) {
-            return Err(invalid_number(token));
-        }
-        return match i64::from_str_radix(&digits, radix) {
-            Ok(i) => Ok(Value::Integer(i)),
-            Err(_) => Err(too_big(token)),
-        };
-    }
     digits.push_str(sign);
-    let int_end = rest.find(['.', 'e', 'E']).unwrap_or(rest.len());
-    if !push_digits(&mut digits, &rest[..int_end], u8::is_ascii_digit) {
-        return Err(invalid_number(token));
-    }
-    let int_part = &digits[sign.len()..];
-    if int_part.len() > 1 && int_part.starts_with('0') {
-        return Err(format!("leading zeros are not allowed: `{token}`"));
-    }
-    if int_end == rest.len() {
-        return match digits.parse() {
+    match number_digits(b, radix, &mut digits) {
+        Number::Integer => match i64::from_str_radix(&digits, radix) {
             Ok(i) => Ok(Value::Integer(i)),
-            Err(_) => Err(too_big(token)),
-        };
+            Err(_) => Err(message(&["integer `", token, "` does not fit in 64 bits"])),
+        },
+        Number::Float => match digits.parse::<f64>() {
+            // Like the `toml` crate, reject a finite literal too large for a float
+            // rather than read it as infinity.
+            Ok(f) if f.is_infinite() => Err(message(&["float `", token, "` is out of range"])),
+            Ok(f) => Ok(Value::Float(f)),
+            Err(_) => Err(invalid_number(token)),
+        },
+        Number::Invalid => Err(invalid_number(token)),
+        Number::LeadingZeros => Err(message(&["leading zeros are not allowed: `", token, "`"])),
     }
-    let mut tail = &rest[int_end..];
-    if let Some(after_dot) = tail.strip_prefix('.') {
-        let frac_end = after_dot.find(['e', 'E']).unwrap_or(after_dot.len());
+}
+
+/// Appends to `digits` the digits of the number `b` (without its sign) in `radix`:
+/// after a `0x`, `0o` or `0b` an integer; else an integer part, then a fraction
+/// after `.` and an exponent after `e` or `E`.
+fn number_digits(b: &[u8], radix: u32, digits: &mut String) -> Number {
+    if radix != 10 {
+        let mut i = 2;
+        if !push_digits(digits, b, &mut i, radix) || i != b.len() {
+            return Number::Invalid;
+        }
+        return Number::Integer;
+    }
+    let mut i = 0;
+    if !push_digits(digits, b, &mut i, 10) || !matches!(b.get(i), None | Some(b'.' | b'e' | b'E')) {
+        return Number::Invalid;
+    }
+    if i > 1 && b[0] == b'0' {
+        return Number::LeadingZeros;
+    }
+    if i == b.len() {
+        return Number::Integer;
+    }
+    if b[i] == b'.' {
         digits.push('.');
-        if !push_digits(&mut digits, &after_dot[..frac_end], u8::is_ascii_digit) {
-            return Err(invalid_number(token));
+        i += 1;
+        if !push_digits(digits, b, &mut i, 10) {
+            return Number::Invalid;
         }
-        tail = &after_dot[frac_end..];
     }
-    if let Some(exponent) = tail.strip_prefix(['e', 'E']) {
-        let (exp_sign, exp_digits) = split_sign(exponent);
+    if matches!(b.get(i), Some(b'e' | b'E')) {
         digits.push('e');
-        digits.push_str(exp_sign);
-        if !push_digits(&mut digits, exp_digits, u8::is_ascii_digit) {
-            return Err(invalid_number(token));
+        i += 1;
+        if let Some(&sign @ (b'+' | b'-')) = b.get(i) {
+            digits.push(char::from(sign));
+            i += 1;
         }
-    } else if !tail.is_empty() {
-        return Err(invalid_number(token));
+        if !push_digits(digits, b, &mut i, 10) {
+            return Number::Invalid;
+        }
     }
-    match digits.parse::<f64>() {
-        // Like the `toml` crate, reject a finite literal too large for a float rather
-        // than read it as infinity.
-        Ok(f) if f.is_infinite() => Err(format!("float `{token}` is out of range")),
-        Ok(f) => Ok(Value::Float(f)),
-        Err(_) => Err(invalid_number(token)),
+    if i == b.len() {
+        Number::Float
+    } else {
+        Number::Invalid
     }
 }
 

@@ -147,7 +147,9 @@ fn inherited_key(table: &toml::Table, prefix: &str) -> Option<String> {
         };
         match v {
             toml::Value::Table(_) if key == "workspace" => None,
-            toml::Value::Table(t) if t.get("workspace") == Some(&toml::Value::Boolean(true)) => {
+            toml::Value::Table(t)
+                if t.get("workspace").and_then(toml::Value::as_bool) == Some(true) =>
+            {
                 Some(key)
             }
             toml::Value::Table(t) => inherited_key(t, &key),
