@@ -267,7 +267,8 @@ impl Parser<'_> {
             return None;
         }
         self.pos += 4;
-        u32::from_str_radix(hex, 16).ok()
+        // Four hexadecimal digits: they fit. (i64, the crate's one integer width.)
+        i64::from_str_radix(hex, 16).ok().map(|v| v as u32)
     }
 
     fn string(&mut self) -> Result<String, JsonError> {

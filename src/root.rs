@@ -379,8 +379,11 @@ pub(crate) fn shim_recursion_limit(upstream: &SplitRoot) -> String {
             rest = &rest[i + KEY.len()..];
             let end = rest.find('"').unwrap_or(rest.len());
             if end < rest.len() {
-                if let Ok(value) = rest[..end].parse::<u32>() {
-                    limit = limit.max(value);
+                // Read as i64, the crate's one integer width (less code).
+                if let Ok(value) = rest[..end].parse::<i64>() {
+                    if let Ok(value) = u32::try_from(value) {
+                        limit = limit.max(value);
+                    }
                 }
             }
         }

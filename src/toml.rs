@@ -784,7 +784,11 @@ impl Parser<'_> {
                     ));
                 }
                 self.pos += len;
-                let code = u32::from_str_radix(hex, 16).unwrap_or(u32::MAX);
+                // Read as i64, the crate's one integer width (less code).
+                let code = match i64::from_str_radix(hex, 16) {
+                    Ok(v) => u32::try_from(v).unwrap_or(u32::MAX),
+                    Err(_) => u32::MAX,
+                };
                 match char::from_u32(code) {
                     Some(c) => c,
                     None => {
