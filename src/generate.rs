@@ -173,10 +173,12 @@ impl ManifestDifference {
         &self.text
     }
 
-    /// Whether the shim names this dependency by `path` or `git`: a
-    /// deliberate override, whose requirement and package the build does
-    /// not compare (only `optional`, `default-features` and `features`), so
-    /// a fix keeps them and where it comes from. False for any other field.
+    /// Whether the shim names this dependency by `path`: a deliberate
+    /// override, a local copy, whose requirement, package and source the
+    /// build does not compare (only `optional`, `default-features` and
+    /// `features`), so a fix keeps them and where it comes from. False for
+    /// any other field (a `git` dependency of the shim's is compared like
+    /// any other: its repository and reference are its source).
     pub fn is_local_override(&self) -> bool {
         self.local_override
     }
@@ -286,7 +288,7 @@ impl Output {
         for d in manifest::compare(&self.upstream_model, &shim.model) {
             let local_override = match d.field {
                 manifest::Field::Dependency(key) => {
-                    shim.model.deps.get(key).is_some_and(|d| d.local)
+                    shim.model.deps.get(key).is_some_and(|d| d.path)
                 }
                 _ => false,
             };

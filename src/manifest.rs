@@ -104,9 +104,15 @@ pub(crate) struct Dep {
     pub optional: bool,
     pub default_features: bool,
     pub features: Set<String>,
-    /// A `path` or `git` dependency: the shim points at another local copy on
-    /// purpose, so its package and requirement are not compared.
-    pub local: bool,
+    /// Where it comes from when not by `path`, for messages: empty for
+    /// crates.io, else ``git `URL` tag `T` ``, ``registry `NAME` `` and the like.
+    pub source: String,
+    /// A `path` dependency. In a shim, a local copy the shim points at on
+    /// purpose (an override the build accepts): its package, requirement
+    /// and source are not compared. In an upstream, a sibling of its
+    /// repository, which a shim names otherwise (by `git`, or by version
+    /// only): its source is not compared.
+    pub path: bool,
 }
 
 /// Reads the model of a manifest.
@@ -264,13 +270,47 @@ fn read_deps(
                         .and_then(Value::as_bool)
                         .unwrap_or(true),
                     features: string_set(t.get("features")),
-                    local: t.contains_key("path") || t.contains_key("git"),
+                    source: source_of(t),
+                    path: t.contains_key("path"),
                 }
             }
             _ => continue,
         };
         out.insert(key, dep);
     }
+}
+
+/// Where a dependency table says the dependency comes from, but for `path`
+/// (see [`Dep::source`]).
+fn source_of(t: &Table) -> String {
+    let text = |k: &str| t.get(k).and_then(Value::as_str);
+    let mut out = String::new();
+    if let Some(url) = text("git") {
+        out.push_str("git `");
+        out.push_str(url);
+        out.push('`');
+        for k in ["rev", "tag", "branch"] {
+            if let Some(r) = text(k) {
+                out.push(' ');
+                out.push_str(k);
+                out.push_str(" `");
+                out.push_str(r);
+                out.push('`');
+            }
+        }
+    }
+    for k in ["registry", "registry-index"] {
+        if let Some(r) = text(k) {
+            if !out.is_empty() {
+                out.push(' ');
+            }
+            out.push_str(k);
+            out.push_str(" `");
+            out.push_str(r);
+            out.push('`');
+        }
+    }
+    out
 }
 
 /// The strings of an array.
@@ -412,10 +452,19 @@ fn compare_dep(u: &Dep, s: &Dep) -> Option<String> {
         }
         line.push_str(&diff);
     };
-    if !s.local && u.req != s.req {
+    // A shim's `path` dependency is a deliberate override; an upstream's,
+    // a sibling that a shim names by `git` or by version.
+    if !s.path && !u.path && u.source != s.source {
+        let show = |source: &str| match source {
+            "" => "crates.io".to_string(),
+            s => s.to_string(),
+        };
+        add(pair("source", &show(&u.source), &show(&s.source)));
+    }
+    if !s.path && u.req != s.req {
         add(pair("requirement", &ticked(&u.req), &ticked(&s.req)));
     }
-    if !s.local && u.package != s.package {
+    if !s.path && u.package != s.package {
         add(pair(
             "package",
             &show_opt(&u.package),
@@ -693,6 +742,48 @@ rand = "0.8"
         check(
             "[package]\nname = \"a\"\n[dependencies]\nb = \"1.2\"\n",
             "[package]\nname = \"a\"\n[dependencies]\nb = { package = \"b-patched\", path = \"../b\" }\n",
+            &[],
+        );
+    }
+
+    /// Where a dependency comes from is compared, but for a shim's `path`
+    /// (an override) and an upstream's (a sibling in its repository): a
+    /// shim left on a git fork after the patch that asked for it was
+    /// dropped is refused.
+    #[test]
+    fn the_source_of_a_dependency_counts() {
+        let up = |dep: &str| format!("[package]\nname = \"a\"\n[dependencies]\nb = {dep}\n");
+        check(
+            &up("\"1\""),
+            &up("{ git = \"https://example.com/fork\" }"),
+            &["[dependencies] `b`: source upstream crates.io, the shim git `https://example.com/fork`; \
+               requirement upstream `^1`, the shim `*`"],
+        );
+        check(
+            &up("{ git = \"https://e.com/b\", rev = \"2\" }"),
+            &up("{ git = \"https://e.com/b\", branch = \"main\" }"),
+            &[
+                "[dependencies] `b`: source upstream git `https://e.com/b` rev `2`, the shim git \
+               `https://e.com/b` branch `main`",
+            ],
+        );
+        check(
+            &up("{ version = \"1\", registry-index = \"sparse+https://r/\" }"),
+            &up("\"1\""),
+            &[
+                "[dependencies] `b`: source upstream registry-index `sparse+https://r/`, the shim \
+               crates.io",
+            ],
+        );
+        // An upstream's sibling by path, which the shim names by git.
+        check(
+            &up("{ path = \"../b\" }"),
+            &up("{ git = \"https://e.com/repo\", tag = \"v1\" }"),
+            &[],
+        );
+        check(
+            &up("{ git = \"https://e.com/b\", tag = \"v1\", version = \"1\" }"),
+            &up("{ version = \"1\", git = \"https://e.com/b\", tag = \"v1\" }"),
             &[],
         );
     }

@@ -636,3 +636,72 @@ fn new_mirrors_the_build_dependencies_cargo_reads_of_an_old_manifest() {
     support::assert_lacks(&text, &["helper"]);
     env.assert_prints("3\n");
 }
+
+// A dependency's source is the shim's to mirror: a patch that moves a
+// dependency to a git fork, then goes, must leave the shim on the registry
+// (found by review: `sync` said "Fresh" and the app ran the fork).
+#[test]
+fn sync_takes_a_dependency_back_to_the_registry_when_the_patch_that_moved_it_goes() {
+    let env = TestEnv::new();
+    env.allow_file_fetches("");
+    env.publish(&Package::lib("base", "1.0.0", "pub const V: u32 = 1;\n"));
+    let repo = env.git_repo(
+        "base",
+        &[
+            (
+                "Cargo.toml",
+                "[package]\nname = \"base\"\nversion = \"1.0.0\"\nedition = \"2021\"\n",
+            ),
+            ("src/lib.rs", "pub const V: u32 = 42;\n"),
+        ],
+    );
+    let manifest = "[package]\nname = \"uses-base\"\nversion = \"1.0.0\"\nedition = \"2021\"\n\n\
+                    [dependencies]\nbase = \"1\"\n";
+    env.publish(
+        &Package::new("uses-base", "1.0.0")
+            .file("Cargo.toml", manifest)
+            .file("src/lib.rs", "pub fn v() -> u32 { base::V }\n"),
+    );
+    let to_git = manifest.replace(
+        "base = \"1\"",
+        &format!("base = {{ git = \"{}\" }}", repo.url()),
+    );
+    env.file(
+        "patches/git.patch",
+        &unified_diff("Cargo.toml", manifest, &to_git),
+    );
+    support::cli::new_shim(&env, "uses-base@1.0.0");
+    env.app(
+        "uses-base = \"1\"",
+        "[patch.crates-io]\nuses-base = { path = \"patched/uses-base\" }",
+    );
+    env.main_printing(&["uses_base::v()"]);
+    let shim = env.ws.join("patched/uses-base/Cargo.toml");
+    env.assert_prints("1\n");
+    // The patch moves `base` to the git fork: sync writes it, the app says 42.
+    support::cli::replace_in(
+        &shim,
+        "patches = []",
+        "patches = [\"../../patches/git.patch\"]",
+    );
+    // The build refuses the shim until it follows; sync writes the git source.
+    build_refuses_then_sync_updates(&env, "uses-base", "`base`: source upstream git");
+    env.assert_prints("42\n");
+    // The patch is dropped (the patched upstream is the registry's again).
+    support::cli::replace_in(
+        &shim,
+        "patches = [\"../../patches/git.patch\"]",
+        "patches = []",
+    );
+    // A shim left on the fork is refused (it would build the fork), and
+    // sync takes it back to the registry: no "Fresh" on a stale source.
+    build_refuses_then_sync_updates(
+        &env,
+        "uses-base",
+        "`base`: source upstream crates.io, the shim git",
+    );
+    let text = read(&shim);
+    assert_contains(&text, &["base = \"1\""]);
+    support::assert_lacks(&text, &["git ="]);
+    env.assert_prints("1\n");
+}
