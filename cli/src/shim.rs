@@ -937,7 +937,9 @@ fn follow_git_reference(doc: &mut DocumentMut, upstream: &DocumentMut, from: &Up
         }
     }
     for (target, up) in parents {
-        for kind in ["dependencies", "build-dependencies", "build_dependencies"] {
+        for build in [false, true] {
+            // The tables Cargo reads, here and in the shim.
+            let kind = read_spelling(up, spellings(build));
             let Some(deps) = up.get(kind).and_then(Item::as_table_like) else {
                 continue;
             };
@@ -945,12 +947,22 @@ fn follow_git_reference(doc: &mut DocumentMut, upstream: &DocumentMut, from: &Up
                 if dep.get("path").is_none() {
                     continue;
                 }
+                // `Table::get_mut`, which never inserts (an `Item`'s
+                // index does).
                 let parent = match &target {
-                    None => Some(doc.as_item_mut()),
-                    Some(t) => doc.get_mut("target").and_then(|ts| ts.get_mut(t)),
+                    None => Some(doc.as_table_mut()),
+                    Some(t) => doc
+                        .as_table_mut()
+                        .get_mut("target")
+                        .and_then(Item::as_table_mut)
+                        .and_then(|ts| ts.get_mut(t))
+                        .and_then(Item::as_table_mut),
                 };
+                let Some(parent) = parent else { continue };
+                let my_kind = read_spelling(parent, spellings(build));
                 let mine = parent
-                    .and_then(|p| p.get_mut(kind))
+                    .get_mut(my_kind)
+                    .and_then(Item::as_table_like_mut)
                     .and_then(|d| d.get_mut(name))
                     .and_then(Item::as_table_like_mut);
                 let Some(mine) = mine else { continue };
@@ -1212,5 +1224,76 @@ std = []
                 r#"baz = { path = "../baz" }"#,
             ],
         );
+    }
+
+    /// A git upstream at a tag (`Upstream::Git`), for the mirroring tests.
+    fn git_at(tag: &str) -> Upstream {
+        Upstream::Git {
+            url: "file:///r".into(),
+            reference: Some(("tag".into(), tag.into())),
+        }
+    }
+
+    /// Where a dependency comes from is mirrored (git repository and
+    /// reference, registry), but for a `path` the shim takes on purpose.
+    #[test]
+    fn dependency_sources_follow_the_upstream() {
+        let pkg = "[package]\nname = \"bar\"\nversion = \"0.3.0\"\nedition = \"2015\"\n";
+        let cases = [
+            (
+                "[dependencies]\nfoo = { git = \"https://example.com/foo\", rev = \"abc\" }\n",
+                "[dependencies]\nfoo = { git = \"https://example.com/foo\", branch = \"fix\" }\n",
+                "rev = \"abc\"",
+                "branch",
+            ),
+            (
+                "[dependencies]\nfoo = \"1.3\"\n",
+                "[dependencies]\nfoo = { git = \"https://example.com/foo\", branch = \"fix\" }\n",
+                "foo = \"1.3\"",
+                "git",
+            ),
+            (
+                "[dependencies]\nx = { version = \"1\", registry-index = \"sparse+https://alt.example/\" }\n",
+                "[dependencies]\nx = \"1\"\n",
+                "registry-index",
+                "x = \"1\"\n",
+            ),
+        ];
+        for (up, mine, has, lacks) in cases {
+            let mut shim = doc(&format!("{pkg}{mine}"));
+            let text = mirrored(&mut shim, &format!("{pkg}{up}"));
+            assert_contains(&text, &[has]);
+            assert_lacks(&text, &[lacks]);
+        }
+        // Another repository's pin, in a git upstream: the upstream's.
+        let mut shim = doc(&format!(
+            "{pkg}[dependencies]\nother = {{ git = \"https://example.com/other\", rev = \"aaaa\" }}\n"
+        ));
+        let up = format!("{pkg}[dependencies]\nother = {{ git = \"https://example.com/other\", rev = \"bbbb\" }}\n");
+        assert_contains(
+            &mirrored_from(&mut shim, &up, &git_at("v2")),
+            &["rev = \"bbbb\""],
+        );
+    }
+
+    /// A git upstream's siblings (by `path`) follow the shim's tag, in the
+    /// build-dependency table Cargo reads, and nothing else is added.
+    #[test]
+    fn siblings_of_a_git_upstream_follow_the_tag_in_either_spelling() {
+        let pkg = "[package]\nname = \"bar\"\nversion = \"0.3.0\"\nedition = \"2015\"\n";
+        for (up_table, shim_table) in [
+            ("build_dependencies", "build-dependencies"),
+            ("build-dependencies", "build_dependencies"),
+            ("build-dependencies", "build-dependencies"),
+        ] {
+            let up = format!("{pkg}[{up_table}]\nhelper = {{ path = \"../helper\" }}\n");
+            let mut shim = doc(&format!(
+                "{pkg}[{shim_table}]\nbuild-patch = {{ path = \"../bp\" }}\n\
+                 helper = {{ git = \"file:///r\", tag = \"v1\" }}\n"
+            ));
+            let text = mirrored_from(&mut shim, &up, &git_at("v2"));
+            assert_contains(&text, &["tag = \"v2\""]);
+            assert_lacks(&text, &["= {}", "tag = \"v1\""]);
+        }
     }
 }
