@@ -183,7 +183,8 @@ pub fn try_build() -> Result<Output> {
 /// ```
 ///
 /// Outside a build script (a tool, a test), every input Cargo would give is
-/// set on the builder, and nothing is printed for Cargo:
+/// set on the builder, and nothing is printed for Cargo. [`Config::stage`],
+/// which stages without a shim, needs the `generate` feature (a tool's):
 ///
 /// ```no_run
 /// let out = build_patch::Config::new()
