@@ -313,6 +313,13 @@ impl Output {
         Ok(out)
     }
 
+    /// Whether the patched upstream is a proc-macro crate as the build reads
+    /// it (`proc-macro = true`, or `crate-type = ["proc-macro"]`): what a fix
+    /// of [`ManifestField::ProcMacro`] writes.
+    pub fn upstream_is_proc_macro(&self) -> bool {
+        self.upstream_model.proc_macro
+    }
+
     /// The items of the patched upstream's feature `name` as the build
     /// compares them, sorted: those that enable a dev-only dependency left
     /// out (a shim has no dev-dependencies). `None` when the upstream has no

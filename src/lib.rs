@@ -606,7 +606,14 @@ pub fn same_git_url(a: &str, b: &str) -> bool {
 /// // Field names are read without case (DEP-3); the header ends at any diff line.
 /// assert_eq!(build_patch::recorded_version(b"applies-to: a 1.0.0\n").as_deref(), Some("a 1.0.0"));
 /// assert_eq!(build_patch::recorded_version(b"diff -ruN a b\nApplies-to: a 1.0.0\n"), None);
+/// assert_eq!(build_patch::recorded_version(b"Applies-to: a 1.0.0\n  so it goes\n").as_deref(), Some("a 1.0.0"));
 /// ```
 pub fn recorded_version(patch: &[u8]) -> Option<String> {
-    patch::header::field(patch, "Applies-to")
+    // One line: an indented line after it is the patch's text, not more of
+    // the version.
+    let mut value = patch::header::field(patch, "Applies-to")?;
+    if let Some(end) = value.find('\n') {
+        value.truncate(end);
+    }
+    Some(value)
 }

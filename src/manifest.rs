@@ -124,10 +124,16 @@ pub(crate) fn model(doc: &Table) -> Model {
     };
     let name = s(&["package", "name"]).unwrap_or_default();
     let lib_name = s(&["lib", "name"]).unwrap_or_else(|| underscored(&name));
+    // `proc-macro = true`, else (as Cargo reads it) `crate-type =
+    // ["proc-macro"]`.
     let proc_macro = match doc.get("lib") {
-        Some(Value::Table(lib)) => {
-            spelled(lib, "proc-macro").and_then(Value::as_bool) == Some(true)
-        }
+        Some(Value::Table(lib)) => match spelled(lib, "proc-macro") {
+            Some(v) => v.as_bool() == Some(true),
+            None => match spelled(lib, "crate-type") {
+                Some(Value::Array(types)) => types.iter().any(|t| t.as_str() == Some("proc-macro")),
+                _ => false,
+            },
+        },
         _ => false,
     };
     let mut deps = Map::new();
@@ -711,6 +717,18 @@ rand = "0.8"
         assert!(!both.proc_macro);
         assert!((&both.deps).into_iter().all(|(_, d)| d.default_features));
         // The old spelling alone still counts.
+        for (lib, proc_macro) in [
+            ("crate-type = [\"proc-macro\"]", true),
+            ("crate_type = [\"rlib\", \"proc-macro\"]", true),
+            ("proc-macro = false\ncrate-type = [\"proc-macro\"]", false),
+            ("crate-type = [\"rlib\"]", false),
+        ] {
+            assert_eq!(
+                m(&format!("[lib]\n{lib}\n")).proc_macro,
+                proc_macro,
+                "{lib}"
+            );
+        }
         let old = m("[package]\nname = \"s\"\n[build_dependencies]\nhelper = \"1\"\n[lib]\nproc_macro = true\n");
         assert_eq!(old.deps.keys().count(), 1);
         assert!(old.proc_macro);

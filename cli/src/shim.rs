@@ -536,13 +536,14 @@ fn mirror_upstream(
                     copy_entry(lib, up_lib, "name");
                     continue;
                 }
-                // Written `proc-macro`, however the upstream spells it.
+                // Written `proc-macro`, however the upstream says it (either
+                // spelling, or `crate-type`).
                 lib.remove("proc_macro");
-                let up = up_lib.and_then(|l| l.get("proc-macro").or_else(|| l.get("proc_macro")));
-                match up {
-                    Some(v) => lib.insert("proc-macro", plain(v)),
-                    None => lib.remove("proc-macro"),
-                };
+                if out.upstream_is_proc_macro() {
+                    lib.insert("proc-macro", value(true));
+                } else {
+                    lib.remove("proc-macro");
+                }
             }
         }
         if doc
@@ -1295,5 +1296,13 @@ std = []
             assert_contains(&text, &["tag = \"v2\""]);
             assert_lacks(&text, &["= {}", "tag = \"v1\""]);
         }
+    }
+
+    /// A proc-macro crate said by `crate-type`, as Cargo reads it.
+    #[test]
+    fn a_proc_macro_by_crate_type_is_mirrored() {
+        let up = "[package]\nname = \"bar\"\nversion = \"0.3.0\"\n[lib]\ncrate-type = [\"proc-macro\"]\n";
+        let mut shim = doc("[package]\nname = \"bar\"\nversion = \"0.3.0\"\n");
+        assert_contains(&mirrored(&mut shim, up), &["[lib]\nproc-macro = true"]);
     }
 }
