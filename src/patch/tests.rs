@@ -298,6 +298,19 @@ fn refused_formats_and_modes() {
             "diff --git a/o b/n\nrename to n\n",
             "rename header names only one side",
         ),
+        // Not octal numbers of a mode, however an integer parser reads them.
+        (
+            "diff --git a/f b/f\nnew file mode -100644\n",
+            "malformed file mode",
+        ),
+        (
+            "diff --git a/f b/f\nnew file mode 100648\n",
+            "malformed file mode",
+        ),
+        (
+            "diff --git a/f b/f\nold mode 77777777777\nnew mode 100644\n",
+            "malformed file mode",
+        ),
     ] {
         let out = run(&[("f", "x\n")], &[patch]);
         assert!(out.contains(needle), "patch:\n{patch}\ngot: {out}");
