@@ -289,30 +289,15 @@ fn read_deps(
 /// Where a dependency table says the dependency comes from, but for `path`
 /// (see [`Dep::source`]).
 fn source_of(t: &Table) -> String {
-    let text = |k: &str| t.get(k).and_then(Value::as_str);
     let mut out = String::new();
-    if let Some(url) = text("git") {
-        out.push_str("git `");
-        out.push_str(url);
-        out.push('`');
-        for k in ["rev", "tag", "branch"] {
-            if let Some(r) = text(k) {
-                out.push(' ');
-                out.push_str(k);
-                out.push_str(" `");
-                out.push_str(r);
-                out.push('`');
-            }
-        }
-    }
-    for k in ["registry", "registry-index"] {
-        if let Some(r) = text(k) {
+    for k in ["git", "rev", "tag", "branch", "registry", "registry-index"] {
+        if let Some(v) = t.get(k).and_then(Value::as_str) {
             if !out.is_empty() {
                 out.push(' ');
             }
             out.push_str(k);
             out.push_str(" `");
-            out.push_str(r);
+            out.push_str(v);
             out.push('`');
         }
     }
