@@ -184,6 +184,21 @@ impl ManifestDifference {
     }
 }
 
+/// Of a manifest key (`build-dependencies`, `default-features`) and its old
+/// underscored spelling, the one Cargo reads in a table that `has` the keys
+/// given, as the shim's build reads manifests: the hyphenated one when
+/// present, else the underscored one when present, else the hyphenated.
+///
+/// ```
+/// let has = |k: &str| k == "build_dependencies";
+/// assert_eq!(build_patch::spelling_cargo_reads("build-dependencies", &has), "build_dependencies");
+/// let both = |k: &str| k.starts_with("build");
+/// assert_eq!(build_patch::spelling_cargo_reads("build-dependencies", &both), "build-dependencies");
+/// ```
+pub fn spelling_cargo_reads(key: &str, has: &dyn Fn(&str) -> bool) -> String {
+    manifest::spelling(key, has)
+}
+
 /// Whether a file counts as executable for build-patch (staged with mode
 /// 755, and `100755` in a git diff): any executable bit on Unix; never
 /// elsewhere.

@@ -129,8 +129,8 @@ use std::process::ExitCode;
 pub use error::{Error, ErrorKind, Result};
 #[cfg(feature = "generate")]
 pub use generate::{
-    is_executable, parse_shim_settings, ManifestDifference, ManifestField, ShimSettings,
-    BUILD_PATCH, ROOT_FILE,
+    is_executable, parse_shim_settings, spelling_cargo_reads, ManifestDifference, ManifestField,
+    ShimSettings, BUILD_PATCH, ROOT_FILE,
 };
 
 use config::Settings;

@@ -183,15 +183,26 @@ pub(crate) fn model(doc: &Table) -> Model {
     }
 }
 
-/// The value of `key` (hyphenated: `build-dependencies`) in `table`, or of
-/// its old underscored spelling (`build_dependencies`) when it has none: of
-/// the two, Cargo reads the hyphenated one and warns that the other is
-/// redundant.
-fn spelled<'a>(table: &'a Table, key: &str) -> Option<&'a Value> {
-    match table.get(key) {
-        Some(v) => Some(v),
-        None => table.get(&underscored(key)),
+/// Of a manifest key (hyphenated: `build-dependencies`) and its old
+/// underscored spelling (`build_dependencies`), the one Cargo reads in a
+/// table that `has` the keys given: the hyphenated one when the table has
+/// it (Cargo warns that the other is redundant), else the underscored one
+/// when it has that, else the hyphenated. The one rule: the readers here and
+/// the CLI's editor (through `generate`) both use it.
+pub(crate) fn spelling(key: &str, has: &dyn Fn(&str) -> bool) -> String {
+    if !has(key) {
+        let old = underscored(key);
+        if has(&old) {
+            return old;
+        }
     }
+    key.to_string()
+}
+
+/// The value of `key` in `table`, under the spelling Cargo reads
+/// ([`spelling`]).
+fn spelled<'a>(table: &'a Table, key: &str) -> Option<&'a Value> {
+    table.get(&spelling(key, &|k| table.contains_key(k)))
 }
 
 /// The dependency a feature item refers to: `dep:x`, `x/feat` and `x?/feat`

@@ -580,7 +580,7 @@ fn mirror_upstream(
         },
     );
     for section in dependency_sections(&differences, upstream) {
-        edit_dependencies(doc, upstream, &section, &differences);
+        edit_dependencies(doc, upstream, &section);
     }
     follow_git_reference(doc, raw, from);
     let left = compare(doc)?;
@@ -623,11 +623,12 @@ fn copy_entry(
 }
 
 /// One dependency table of the comparison: build-dependencies or not, of a
-/// target or not, and the names in it that differ.
+/// target or not, and the names in it that differ, each with whether the
+/// shim takes it from a local copy ([`ManifestDifference::is_local_override`]).
 struct Section<'a> {
     build: bool,
     target: Option<&'a str>,
-    names: Vec<&'a str>,
+    names: Vec<(&'a str, bool)>,
 }
 
 /// The dependency tables that differ, in the order a new shim writes them:
@@ -652,11 +653,11 @@ fn dependency_sections<'a>(
             .iter_mut()
             .find(|s| s.build == *build && s.target == target)
         {
-            Some(s) => s.names.push(name),
+            Some(s) => s.names.push((name, d.is_local_override())),
             None => out.push(Section {
                 build: *build,
                 target,
-                names: vec![name],
+                names: vec![(name, d.is_local_override())],
             }),
         }
     }
@@ -672,9 +673,8 @@ fn dependency_sections<'a>(
     out
 }
 
-/// The spellings of a dependency table. Of the two of build-dependencies,
-/// Cargo reads the first one a manifest has and ignores the other (it warns
-/// that it is redundant), and so does the build's comparison.
+/// The spellings of a dependency table: both of build-dependencies, whose
+/// old underscored one an old manifest may still hold.
 fn spellings(build: bool) -> &'static [&'static str] {
     if build {
         &["build-dependencies", "build_dependencies"]
@@ -683,27 +683,17 @@ fn spellings(build: bool) -> &'static [&'static str] {
     }
 }
 
-/// The spelling of the table Cargo reads in `parent`: the first of
-/// `spellings` it has, else the first.
-fn read_spelling(parent: &Table, spellings: &'static [&'static str]) -> &'static str {
-    for k in spellings {
-        if parent.contains_key(k) {
-            return k;
-        }
-    }
-    spellings[0]
+/// The spelling of the dependency table Cargo reads in `parent`, by the
+/// library's rule (the build's comparison reads manifests by it).
+fn read_spelling(parent: &Table, build: bool) -> String {
+    build_patch::spelling_cargo_reads(spellings(build)[0], &|k| parent.contains_key(k))
 }
 
 /// Fixes the dependencies of `section` in `doc` from `upstream`. A
 /// build-dependency goes in the table of the shim that Cargo reads (see
 /// [`spellings`]), and out of the other; a dependency the shim takes from a
 /// local copy keeps where it comes from.
-fn edit_dependencies(
-    doc: &mut DocumentMut,
-    upstream: &DocumentMut,
-    section: &Section<'_>,
-    differences: &[ManifestDifference],
-) {
+fn edit_dependencies(doc: &mut DocumentMut, upstream: &DocumentMut, section: &Section<'_>) {
     let spellings = spellings(section.build);
     let up_parent = match section.target {
         None => Some(upstream.as_table()),
@@ -712,7 +702,7 @@ fn edit_dependencies(
             .and_then(|targets| targets.get(t))
             .and_then(Item::as_table),
     };
-    let up_table = up_parent.and_then(|p| p.get(read_spelling(p, spellings)));
+    let up_table = up_parent.and_then(|p| p.get(&read_spelling(p, section.build)));
     let parent = match section.target {
         None => Some(doc.as_table_mut()),
         Some(t) => doc
@@ -733,23 +723,19 @@ fn edit_dependencies(
         .map(|t| t.iter().map(|(k, _)| k).collect())
         .unwrap_or_default();
     let mut names = section.names.clone();
-    names.sort_by_key(|n| up_names.iter().position(|u| u == n));
-    let table = read_spelling(parent, spellings);
-    for name in &names {
+    names.sort_by_key(|(n, _)| up_names.iter().position(|u| u == n));
+    let table = read_spelling(parent, section.build);
+    let table = table.as_str();
+    for (name, local) in &names {
         for other in spellings.iter().filter(|k| **k != table) {
             if let Some(t) = parent.get_mut(other).and_then(Item::as_table_like_mut) {
                 t.remove(name);
             }
         }
-        let local = differences.iter().any(|d| {
-            d.is_local_override()
-                && matches!(d.field(), ManifestField::Dependency { build, target, name: n }
-                    if *build == section.build && target.as_deref() == section.target && n == name)
-        });
         let one = [*name];
         let mine = parent.get(table).and_then(|t| t.get(name)).cloned();
         edit_table(parent, table, up_table, &one, |_, up| {
-            match mine.as_ref().filter(|_| local) {
+            match mine.as_ref().filter(|_| *local) {
                 Some(mine) => keep_source(mine, up),
                 None => plain(up),
             }
@@ -923,8 +909,9 @@ fn without_local_paths(upstream: &DocumentMut, from: &Upstream) -> DocumentMut {
 /// Points the dependencies that the git upstream `upstream` names by `path`
 /// (packages of its repository, which the shim names by `git`) at the
 /// shim's reference, where the shim names them in the same repository: a
-/// generation choice (the build does not compare where a `git` dependency
-/// comes from), so that `upgrade --tag` moves them with the shim.
+/// generation choice (the build does not compare the source of a
+/// dependency the upstream names by `path`), so that `upgrade --tag` moves
+/// them with the shim.
 fn follow_git_reference(doc: &mut DocumentMut, upstream: &DocumentMut, from: &Upstream) {
     let Upstream::Git { url, .. } = from else {
         return;
@@ -940,8 +927,8 @@ fn follow_git_reference(doc: &mut DocumentMut, upstream: &DocumentMut, from: &Up
     for (target, up) in parents {
         for build in [false, true] {
             // The tables Cargo reads, here and in the shim.
-            let kind = read_spelling(up, spellings(build));
-            let Some(deps) = up.get(kind).and_then(Item::as_table_like) else {
+            let kind = read_spelling(up, build);
+            let Some(deps) = up.get(&kind).and_then(Item::as_table_like) else {
                 continue;
             };
             for (name, dep) in deps.iter() {
@@ -960,9 +947,9 @@ fn follow_git_reference(doc: &mut DocumentMut, upstream: &DocumentMut, from: &Up
                         .and_then(Item::as_table_mut),
                 };
                 let Some(parent) = parent else { continue };
-                let my_kind = read_spelling(parent, spellings(build));
+                let my_kind = read_spelling(parent, build);
                 let mine = parent
-                    .get_mut(my_kind)
+                    .get_mut(&my_kind)
                     .and_then(Item::as_table_like_mut)
                     .and_then(|d| d.get_mut(name))
                     .and_then(Item::as_table_like_mut);
