@@ -5,8 +5,9 @@
 # same vendored source (a `directory` source replacing crates.io), as crates.io
 # would give them: not a path dependency, so no incremental compilation and
 # capped lints, like any registry crate. build-patch is packaged from the work
-# tree with `cargo package`. A third variant has build-patch as a path
-# dependency, as the examples have it.
+# tree with `cargo package`. A third variant enables the feature a shim of a
+# crate with a build script enables (`upstream-build-script`); a fourth has
+# build-patch as a path dependency, as the examples have it.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 W=$WORK/dep
@@ -32,6 +33,8 @@ user_package() {
 }
 user_package cc 'cc = "1"' 'let _ = cc::Build::new();'
 user_package build-patch 'build-patch = "0.1"' 'let _ = build_patch::Config::new();'
+user_package build-patch-script 'build-patch = { version = "0.1", features = ["upstream-build-script"] }' \
+    'let _ = build_patch::Config::new();'
 user_package build-patch-path "build-patch = { path = \"$SNAPSHOT\" }" 'let _ = build_patch::Config::new();'
 
 # cc and its dependencies, vendored from Cargo's cache (or crates.io).
@@ -39,7 +42,7 @@ user_package build-patch-path "build-patch = { path = \"$SNAPSHOT\" }" 'let _ = 
     cargo vendor -q --versioned-dirs "$W/vendor-cc" >/dev/null && mv config.off .cargo/config.toml)
 cp -r "$W"/vendor-cc/* "$W/vendor/"
 # Cargo reads `.cargo/config.toml` from the current directory: build from there.
-for p in cc build-patch build-patch-path; do
+for p in cc build-patch build-patch-script build-patch-path; do
     (cd "$W/$p" && cargo generate-lockfile -q --offline && cargo build -q --offline)
 done
 echo "cc's build-dependency graph: $(cd "$W/cc" && cargo tree -q --offline -e normal,build --prefix none | sort -u | tr '\n' ' ')"
@@ -49,6 +52,7 @@ clean() { echo "cd '$W/$1' && cargo clean -q"; }
 compare compile-dep "${RUNS:-5}" 1 -- \
     "cc (registry)" "$(clean cc)" "$(build cc)" \
     "build-patch (registry)" "$(clean build-patch)" "$(build build-patch)" \
+    "build-patch (registry, upstream-build-script)" "$(clean build-patch-script)" "$(build build-patch-script)" \
     "build-patch (path dependency)" "$(clean build-patch-path)" "$(build build-patch-path)"
 
 
@@ -97,7 +101,7 @@ WRAPPER
         echo "| --- | --- | ---: | ---: |"
     } >"$out"
     base=
-    for p in cc build-patch; do
+    for p in cc build-patch build-patch-script; do
         counts=$W/$p.instructions
         rm -f "$counts"
         (cd "$W/$p" && cargo clean -q &&

@@ -41,6 +41,7 @@ impl Directives {
     }
 
     /// A line as it is: what the upstream build script printed.
+    #[cfg(feature = "upstream-build-script")]
     pub fn raw(&mut self, line: &str) {
         self.lines.push(line.to_string());
     }

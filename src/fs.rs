@@ -9,6 +9,7 @@ use std::path::Path;
 
 use crate::error::{Error, Result};
 
+#[cfg(feature = "upstream-build-script")] // the build script's local files
 pub(crate) fn read(path: &Path) -> Result<Vec<u8>> {
     fs::read(path).map_err(io_error("read", path))
 }

@@ -12,6 +12,11 @@ use crate::{build_script, config, manifest, root, Output};
 /// which the shim's manifest has and the upstream's does not.
 pub const BUILD_PATCH: &str = crate::manifest::BUILD_PATCH;
 
+/// The feature of build-patch that runs the patched upstream build script:
+/// a shim whose upstream crate has a build script enables it on its
+/// [`BUILD_PATCH`] build-dependency, and its build refuses it otherwise.
+pub const BUILD_SCRIPT_FEATURE: &str = crate::manifest::BUILD_SCRIPT_FEATURE;
+
 /// The file name of the compile root build-patch writes beside the patched
 /// upstream library root in the staged copy (`src/.build-patch-root.rs`):
 /// not part of the upstream, so never part of a patch.
@@ -151,6 +156,10 @@ pub enum ManifestField {
         /// The name the code uses (the key of the table).
         name: String,
     },
+    /// The shim's own `build-patch` build-dependency does not enable
+    /// [`BUILD_SCRIPT_FEATURE`], which running the patched upstream's build
+    /// script needs.
+    BuildScriptFeature,
 }
 
 /// One difference between a shim's manifest and the patched upstream's.
@@ -300,7 +309,8 @@ impl Output {
     ) -> Result<Vec<ManifestDifference>> {
         let shim = config::parse_shim_manifest(text, path)?;
         let mut out = Vec::new();
-        for d in manifest::compare(&self.upstream_model, &shim.model) {
+        let script = self.build_script.as_deref();
+        for d in manifest::compare(&self.upstream_model, script, &shim.model) {
             let local_override = match d.field {
                 manifest::Field::Dependency(key) => {
                     shim.model.deps.get(key).is_some_and(|d| d.path)
@@ -318,6 +328,7 @@ impl Output {
                     target: key.target.clone(),
                     name: key.name.clone(),
                 },
+                manifest::Field::BuildScriptFeature => ManifestField::BuildScriptFeature,
             };
             out.push(ManifestDifference {
                 field,

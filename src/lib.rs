@@ -97,6 +97,12 @@
 //! upstream's, the rest as Cargo set it for the shim) and forwards its
 //! directives (`rustc-cfg`, `rustc-env`, `rustc-link-lib`, metadata for
 //! `links`, ...).
+//!
+//! That needs the `upstream-build-script` feature, which such a shim
+//! enables on its own build-dependency (`new` and `sync` write it), and
+//! which the build checks for: `build-patch = { version = "0.1", features =
+//! ["upstream-build-script"] }`. Shims of crates without a build script do
+//! not compile it.
 
 #![deny(missing_docs)]
 
@@ -130,7 +136,7 @@ pub use error::{Error, ErrorKind, Result};
 #[cfg(feature = "generate")]
 pub use generate::{
     is_executable, parse_shim_settings, spelling_cargo_reads, ManifestDifference, ManifestField,
-    ShimSettings, BUILD_PATCH, ROOT_FILE,
+    ShimSettings, BUILD_PATCH, BUILD_SCRIPT_FEATURE, ROOT_FILE,
 };
 
 use config::Settings;
@@ -183,7 +189,7 @@ pub fn try_build() -> Result<Output> {
 /// ```
 ///
 /// Outside a build script (a tool, a test), every input Cargo would give is
-/// set on the builder, and nothing is printed for Cargo. [`Config::stage`],
+/// set on the builder, and nothing is printed for Cargo. `Config::stage`,
 /// which stages without a shim, needs the `generate` feature (a tool's):
 ///
 /// ```no_run
@@ -384,7 +390,9 @@ impl Config {
     /// the upstream's environment, and forwards what it prints for Cargo.
     /// In that child process (marked by a private environment variable,
     /// removed before `main` runs) `build` only calls `main` and exits with
-    /// its status.
+    /// its status. Running it needs the `upstream-build-script` feature,
+    /// which the shim's manifest must enable on its `build-patch`
+    /// build-dependency: the build refuses the shim otherwise.
     pub fn upstream_build_script(&mut self, main: fn() -> ExitCode) -> &mut Config {
         self.upstream_main = Some(main);
         self

@@ -14,12 +14,14 @@
 //! included, by name in code, package, requirement, `optional`,
 //! `default-features` and `features`; every build-dependency the same way
 //! (the shim compiles the upstream build script, see `build_script`), except
-//! the shim's own `build-patch`. Not compared: dev-dependencies (never built
-//! for a dependency), metadata. The `build` key is checked with the build
-//! script itself.
+//! the shim's own `build-patch`, which must instead enable
+//! [`BUILD_SCRIPT_FEATURE`] when the patched upstream has a build script.
+//! Not compared: dev-dependencies (never built for a dependency), metadata.
+//! The `build` key is checked with the build script itself.
 
 use std::cmp::Ordering;
 use std::fmt;
+use std::path::Path;
 
 use crate::map::{Map, Set};
 use crate::toml::{self, Table, Value};
@@ -38,6 +40,9 @@ pub(crate) struct Model {
     pub deps: Map<DepKey, Dep>,
     /// `[package] build`, when set.
     pub build: Option<BuildSetting>,
+    /// The features a shim enables on its `build-patch` build-dependency (of
+    /// `[build-dependencies]`, not of a target's); empty for an upstream.
+    pub build_patch_features: Set<String>,
 }
 
 /// The `build` key of `[package]`.
@@ -69,6 +74,12 @@ impl DepKind {
 
 /// The shim's own build-dependency, which the upstream does not have.
 pub(crate) const BUILD_PATCH: &str = "build-patch";
+
+/// The feature of build-patch that runs the patched upstream build script: a
+/// shim whose upstream has one must enable it on its `build-patch`
+/// build-dependency, since Cargo decides build-patch's features from the
+/// shim's manifest.
+pub(crate) const BUILD_SCRIPT_FEATURE: &str = "upstream-build-script";
 
 /// A dependency's identity: its table and the name the code uses.
 #[derive(PartialEq, Eq, PartialOrd, Ord)]
@@ -136,7 +147,7 @@ pub(crate) fn model(doc: &Table) -> Model {
         },
         _ => false,
     };
-    let mut deps = Map::new();
+    let mut deps = Deps::default();
     for kind in [DepKind::Normal, DepKind::Build] {
         read_deps(spelled(doc, kind.table()), kind, None, &mut deps);
         if let Some(Value::Table(targets)) = doc.get("target") {
@@ -177,10 +188,18 @@ pub(crate) fn model(doc: &Table) -> Model {
         proc_macro,
         links: s(&["package", "links"]),
         features,
-        deps,
+        deps: deps.compared,
         build,
+        build_patch_features: deps.build_patch_features,
         name,
     }
+}
+
+/// The dependencies of a manifest, as [`read_deps`] sorts them.
+#[derive(Default)]
+struct Deps {
+    compared: Map<DepKey, Dep>,
+    build_patch_features: Set<String>,
 }
 
 /// Of a manifest key (hyphenated: `build-dependencies`) and its old
@@ -253,17 +272,19 @@ pub(crate) fn dev_only_deps(doc: &Table) -> Set<String> {
     only
 }
 
-fn read_deps(
-    table: Option<&Value>,
-    kind: DepKind,
-    target: Option<&str>,
-    out: &mut Map<DepKey, Dep>,
-) {
+fn read_deps(table: Option<&Value>, kind: DepKind, target: Option<&str>, out: &mut Deps) {
     let Some(Value::Table(table)) = table else {
         return;
     };
     for (name, spec) in table {
         if kind == DepKind::Build && name == BUILD_PATCH {
+            // Only the table every host reads: one of a target would leave
+            // the feature off elsewhere.
+            if let (None, Value::Table(t)) = (target, spec) {
+                for f in &string_set(t.get("features")) {
+                    out.build_patch_features.insert(f.clone());
+                }
+            }
             continue;
         }
         let key = DepKey {
@@ -293,7 +314,7 @@ fn read_deps(
             }
             _ => continue,
         };
-        out.insert(key, dep);
+        out.compared.insert(key, dep);
     }
 }
 
@@ -375,6 +396,9 @@ pub(crate) enum Field<'a> {
     Feature(&'a str),
     /// A dependency.
     Dependency(&'a DepKey),
+    /// The shim's `build-patch` build-dependency lacks
+    /// [`BUILD_SCRIPT_FEATURE`].
+    BuildScriptFeature,
 }
 
 /// `name` with `_` for each `-`, as Cargo makes a library name.
@@ -386,7 +410,11 @@ fn underscored(name: &str) -> String {
     out
 }
 
-pub(crate) fn compare<'a>(upstream: &'a Model, shim: &'a Model) -> Vec<Difference<'a>> {
+pub(crate) fn compare<'a>(
+    upstream: &'a Model,
+    upstream_script: Option<&Path>,
+    shim: &'a Model,
+) -> Vec<Difference<'a>> {
     let mut out = Vec::new();
     let graph_wide = upstream.name == shim.name;
     if upstream.edition != shim.edition {
@@ -440,6 +468,17 @@ pub(crate) fn compare<'a>(upstream: &'a Model, shim: &'a Model) -> Vec<Differenc
             (None, None) => continue,
         };
         out.push(Difference::new(Field::Dependency(key), text));
+    }
+    if let Some(script) = upstream_script {
+        if !shim.build_patch_features.contains(BUILD_SCRIPT_FEATURE) {
+            let text = format!(
+                "[build-dependencies] `{BUILD_PATCH}`: feature `{BUILD_SCRIPT_FEATURE}` missing \
+                 (the patched upstream has a build script, `{}`, which build-patch runs only \
+                 with that feature)",
+                script.display()
+            );
+            out.push(Difference::new(Field::BuildScriptFeature, text));
+        }
     }
     out
 }
@@ -577,7 +616,7 @@ mod tests {
     /// `check(upstream, shim, expected lines)`.
     fn check(upstream: &str, shim: &str, expected: &[&str]) {
         let (upstream_model, shim_model) = (m(upstream), m(shim));
-        let got: Vec<String> = compare(&upstream_model, &shim_model)
+        let got: Vec<String> = compare(&upstream_model, None, &shim_model)
             .into_iter()
             .map(|d| d.text)
             .collect();
@@ -688,6 +727,37 @@ rand = "0.8"
             m("[package]\nbuild = false\n").build,
             Some(BuildSetting::Off)
         );
+    }
+
+    /// The build-patch feature that runs the upstream build script, which
+    /// Cargo enables from the shim's own `[build-dependencies]` only.
+    #[test]
+    fn an_upstream_build_script_needs_the_feature_on_build_patch() {
+        let up = m("[package]\nname = \"s\"\n");
+        let differences = |shim: &str, script: Option<&str>| -> Vec<String> {
+            let shim = m(shim);
+            compare(&up, script.map(Path::new), &shim)
+                .into_iter()
+                .map(|d| d.text)
+                .collect()
+        };
+        let missing = "[build-dependencies] `build-patch`: feature `upstream-build-script` \
+                       missing (the patched upstream has a build script, `build.rs`, which \
+                       build-patch runs only with that feature)";
+        for shim in [
+            "[package]\nname = \"s\"\n[build-dependencies]\nbuild-patch = \"0.1\"\n",
+            "[package]\nname = \"s\"\n[build-dependencies]\n\
+             build-patch = { path = \"../bp\", features = [\"other\"] }\n",
+            // Another host would build without it.
+            "[package]\nname = \"s\"\n[target.'cfg(unix)'.build-dependencies]\n\
+             build-patch = { version = \"0.1\", features = [\"upstream-build-script\"] }\n",
+        ] {
+            assert_eq!(differences(shim, Some("build.rs")), [missing], "{shim}");
+            assert!(differences(shim, None).is_empty(), "{shim}");
+        }
+        let enabled = "[package]\nname = \"s\"\n[build_dependencies]\n\
+                       build-patch = { version = \"0.1\", features = [\"upstream-build-script\"] }\n";
+        assert!(differences(enabled, Some("build.rs")).is_empty());
     }
 
     /// Of a key's two spellings, Cargo reads the hyphenated one and ignores

@@ -152,7 +152,9 @@ fn required(value: &Option<PathBuf>, var: &str) -> Result<PathBuf> {
 /// In the child process that runs the upstream build script (marked by a
 /// private environment variable), runs `main` and returns its exit code;
 /// elsewhere `None`. The marker is removed first: `main` must not see (nor
-/// pass on) it.
+/// pass on) it. Without the `upstream-build-script` feature nothing starts
+/// that child.
+#[cfg(feature = "upstream-build-script")]
 pub(crate) fn run_upstream_child(main: Option<fn() -> ExitCode>) -> Option<ExitCode> {
     let main = main?;
     env_var(build_script::CHILD_ENV)?;
@@ -161,6 +163,12 @@ pub(crate) fn run_upstream_child(main: Option<fn() -> ExitCode>) -> Option<ExitC
     use std::io::Write as _;
     let _ = std::io::stdout().flush();
     Some(code)
+}
+
+/// See above: without the feature, this process is never that child.
+#[cfg(not(feature = "upstream-build-script"))]
+pub(crate) fn run_upstream_child(_main: Option<fn() -> ExitCode>) -> Option<ExitCode> {
+    None
 }
 
 /// `Config::stage`: the patched upstream without a shim.
@@ -253,7 +261,12 @@ fn check_against_upstream(
             &shim.manifest_path,
         ),
     };
-    let differences = manifest::compare(&staged.manifest.model, &shim.manifest.model);
+    let script = build_script::script_path(&staged.manifest.model.build, &staged.dir);
+    let differences = manifest::compare(
+        &staged.manifest.model,
+        script.as_deref(),
+        &shim.manifest.model,
+    );
     if !differences.is_empty() {
         return Err(manifest_mismatch(
             name,
@@ -406,6 +419,7 @@ fn no_upstream_script(what: &str, sync_help: &str) -> Error {
 }
 
 /// Refuses a shim whose build script is not the patched upstream's `script`.
+#[cfg(feature = "upstream-build-script")]
 fn check_script_copy(
     staged_dir: &Path,
     script: &Path,
@@ -441,6 +455,7 @@ fn check_script_copy(
 }
 
 /// Checks the shim's copy of the patched upstream build script and runs it.
+#[cfg_attr(not(feature = "upstream-build-script"), allow(unused_variables))]
 fn upstream_build_script(
     inputs: &Inputs,
     staged: &stage::Staged,
@@ -481,32 +496,59 @@ fn upstream_build_script(
         (None, Some(_)) => return Err(no_upstream_script(&what, &sync_help)),
         (Some(script), Some(main)) => (script, Some(main)),
     };
-    check_script_copy(&staged.dir, &script, shim, shim_dir, &what, &sync_help)?;
-    if inputs.verify_only {
-        return Ok(());
-    }
-    build_script::run(
-        &build_script::Run {
-            staged: &staged.dir,
-            pristine: pristine_dir,
-            pkg_env: &staged.manifest.pkg_env,
-            what: &what,
-        },
-        directives,
-    )?;
-    // The upstream script shares OUT_DIR with build-patch, which owns
-    // `OUT_DIR/build-patch/`.
-    if !staged.entry.is_file() || !staged.dir.is_dir() {
-        return Err(Error::new(
-            ErrorKind::BuildScript,
-            format!(
+    #[cfg(not(feature = "upstream-build-script"))]
+    return Err(feature_off(&what, &script));
+    #[cfg(feature = "upstream-build-script")]
+    {
+        check_script_copy(&staged.dir, &script, shim, shim_dir, &what, &sync_help)?;
+        if inputs.verify_only {
+            return Ok(());
+        }
+        build_script::run(
+            &build_script::Run {
+                staged: &staged.dir,
+                pristine: pristine_dir,
+                pkg_env: &staged.manifest.pkg_env,
+                what: &what,
+            },
+            directives,
+        )?;
+        // The upstream script shares OUT_DIR with build-patch, which owns
+        // `OUT_DIR/build-patch/`.
+        if !staged.entry.is_file() || !staged.dir.is_dir() {
+            return Err(Error::new(
+                ErrorKind::BuildScript,
+                format!(
                 "the build script of `{what}` removed `{}`, which build-patch owns in OUT_DIR\n  \
                  see docs/limits.md, \"Upstream build scripts\"",
                 staged.entry.parent().unwrap_or(&staged.entry).display()
             ),
-        ));
+            ));
+        }
+        Ok(())
     }
-    Ok(())
+}
+
+/// A shim whose upstream has a build script, built without the feature that
+/// runs it. The manifest check refuses such a shim first (its manifest does
+/// not enable the feature), unless the shim enables it in a table this host
+/// does not read (a target-specific one).
+#[cfg(not(feature = "upstream-build-script"))]
+fn feature_off(what: &str, script: &Path) -> Error {
+    Error::new(
+        ErrorKind::BuildScript,
+        format!(
+            "the patched `{what}` has a build script (`{}`), and this build of build-patch \
+             cannot run it: it was compiled without its feature `{}`\n  help: enable it for \
+             every host, in the shim's `[build-dependencies]`: `{} = {{ version = \"{}\", \
+             features = [\"{}\"] }}`",
+            script.display(),
+            manifest::BUILD_SCRIPT_FEATURE,
+            manifest::BUILD_PATCH,
+            env!("CARGO_PKG_VERSION"),
+            manifest::BUILD_SCRIPT_FEATURE,
+        ),
+    )
 }
 
 /// The patched upstream, staged.

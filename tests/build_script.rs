@@ -119,6 +119,7 @@ fn probe_shim(env: &TestEnv, patches: &[&str]) {
 /// `patches`.
 fn probe_shim_manifest(patches: &[&str]) -> Shim {
     let mut shim = Shim::graph_wide("probe", "1.0.0")
+        .runs_upstream_build_script()
         .manifest_extra("\n[features]\nfast = []\n")
         .package_extra("build = \"build.rs\"\n");
     for p in patches {
@@ -264,7 +265,10 @@ fn a_failing_build_script_fails_the_build_with_its_own_output() {
         ("failing", "libfrob not found: install libfrob-dev"),
         ("erring", "Error: \"no frobnicator\""),
     ] {
-        env.shim(&format!("patched/{name}"), &Shim::graph_wide(name, "1.0.0"));
+        env.shim(
+            &format!("patched/{name}"),
+            &Shim::graph_wide(name, "1.0.0").runs_upstream_build_script(),
+        );
         write_build_files(&env, &format!("patched/{name}"), name, "1.0.0", &[]);
         env.app_manifest(&format!(
             "{name} = \"1\"\n\n[patch.crates-io]\n{name} = {{ path = \"patched/{name}\" }}\n"
@@ -316,6 +320,7 @@ fn edition_2015_build_dependencies_and_local_modules() {
     );
     env.add_build_dep_to_index("gencode", "twice", "^1");
     let shim = Shim::graph_wide("gencode", "0.5.0")
+        .runs_upstream_build_script()
         .edition("2015")
         .manifest_extra("twice = \"1\"\n")
         .package_extra("build = \"build/main.rs\"\n");
@@ -340,6 +345,7 @@ fn edition_2015_build_dependencies_and_local_modules() {
     // says so. (Without it at all, the shim's build script would not
     // compile: Cargo's "can't find crate for `twice`".)
     let shim = Shim::graph_wide("gencode", "0.5.0")
+        .runs_upstream_build_script()
         .edition("2015")
         .manifest_extra("twice = \"1.0\"\n")
         .package_extra("build = \"build/main.rs\"\n");
@@ -386,7 +392,9 @@ fn links_metadata_reaches_dependents_and_link_directives_apply() {
                 "pub fn info() -> String { format!(\"{} {} zlib={}\", env!(\"NATIVE_INCLUDE\"), env!(\"NATIVE_VERSION\"), !native::zlib_version().is_empty()) }\n",
             ),
     );
-    let shim = Shim::graph_wide("native", "1.0.0").package_extra("links = \"native\"\n");
+    let shim = Shim::graph_wide("native", "1.0.0")
+        .runs_upstream_build_script()
+        .package_extra("links = \"native\"\n");
     env.shim("patched/native", &shim);
     write_build_files(&env, "patched/native", "native", "1.0.0", &[]);
     env.app_manifest(
@@ -398,6 +406,7 @@ fn links_metadata_reaches_dependents_and_link_directives_apply() {
     // The other way round: a shimmed crate's build script reads the
     // DEP_* metadata of a registry `links` crate it depends on.
     let shim = Shim::graph_wide("uses-native", "1.0.0")
+        .runs_upstream_build_script()
         .manifest_extra("\n[dependencies]\nnative = \"1\"\n")
         .package_extra("build = \"build.rs\"\n");
     env.shim("patched/uses-native", &shim);
@@ -447,7 +456,10 @@ fn chatty_crate() -> Package {
 fn a_build_script_printing_a_million_directives_builds_as_from_the_registry() {
     let env = TestEnv::new();
     env.publish(&chatty_crate());
-    env.shim("patched/chatty", &Shim::graph_wide("chatty", "1.0.0"));
+    env.shim(
+        "patched/chatty",
+        &Shim::graph_wide("chatty", "1.0.0").runs_upstream_build_script(),
+    );
     write_build_files(&env, "patched/chatty", "chatty", "1.0.0", &[]);
     env.app(
         "chatty = \"1\"",
@@ -484,7 +496,10 @@ fn a_build_script_that_never_exits_stops_with_the_build() {
             )
             .file("src/lib.rs", ""),
     );
-    env.shim("patched/hang", &Shim::graph_wide("hang", "1.0.0"));
+    env.shim(
+        "patched/hang",
+        &Shim::graph_wide("hang", "1.0.0").runs_upstream_build_script(),
+    );
     write_build_files(&env, "patched/hang", "hang", "1.0.0", &[]);
     env.app(
         "hang = \"1\"",
@@ -539,4 +554,54 @@ fn a_build_script_that_never_exits_stops_with_the_build() {
         std::thread::sleep(Duration::from_millis(100));
         waited += Duration::from_millis(100);
     }
+}
+
+/// Cargo compiles build-patch with the features of every shim's manifest
+/// together, but decides nothing from the staged upstream: a shim whose
+/// upstream has a build script must enable `upstream-build-script` itself.
+/// Without it the build fails, also when another shim enables the feature
+/// for the whole build, so that its outcome does not depend on the other.
+#[test]
+fn a_shim_without_the_build_script_feature_fails_even_when_another_enables_it() {
+    let env = TestEnv::new();
+    env.publish(&probe_crate());
+    env.publish(
+        &Package::new("other", "1.0.0")
+            .file(
+                "build.rs",
+                "fn main() {\n    println!(\"cargo:rustc-env=OTHER=ran\");\n}\n",
+            )
+            .file(
+                "src/lib.rs",
+                "pub fn ran() -> &'static str { env!(\"OTHER\") }\n",
+            ),
+    );
+    let mut probe = probe_shim_manifest(&[]);
+    probe.build_patch_features.clear();
+    env.shim("patched/probe", &probe);
+    write_build_files(&env, "patched/probe", "probe", "1.0.0", &[]);
+    env.app_manifest("probe = \"1\"\n\n[patch.crates-io]\nprobe = { path = \"patched/probe\" }\n")
+        .main_printing(&["probe::report()"]);
+    let missing = "[build-dependencies] `build-patch`: feature `upstream-build-script` missing \
+                   (the patched upstream has a build script, `build.rs`, which build-patch runs \
+                   only with that feature)";
+    let alone = env.fails(&["build"]);
+    assert_contains(&alone.stderr, &[missing, "cargo build-patch sync"]);
+
+    env.shim(
+        "patched/other",
+        &Shim::graph_wide("other", "1.0.0").runs_upstream_build_script(),
+    );
+    write_build_files(&env, "patched/other", "other", "1.0.0", &[]);
+    env.app_manifest(
+        "probe = \"1\"\nother = \"1\"\n\n[patch.crates-io]\nprobe = { path = \"patched/probe\" }\n\
+         other = { path = \"patched/other\" }\n",
+    )
+    .main_printing(&["probe::report()", "other::ran()"]);
+    let with_other = env.fails(&["build"]);
+    assert_contains(&with_other.stderr, &[missing]);
+
+    env.shim("patched/probe", &probe_shim_manifest(&[]));
+    write_build_files(&env, "patched/probe", "probe", "1.0.0", &[]);
+    env.assert_prints("rustc=true fast=false saw=probe 1.0.0 profile=debug words=alpha,beta ran\n");
 }

@@ -12,7 +12,9 @@
 use anyhow::{anyhow, Result};
 use std::path::{Path, PathBuf};
 
-use build_patch::{Config, ManifestDifference, ManifestField, Output, BUILD_PATCH};
+use build_patch::{
+    Config, ManifestDifference, ManifestField, Output, BUILD_PATCH, BUILD_SCRIPT_FEATURE,
+};
 use toml_edit::{value, Array, DocumentMut, Item, Table};
 
 use crate::fs::relative_path;
@@ -196,16 +198,8 @@ pub fn new(shell: &Shell, req: &NewShim<'_>) -> Result<()> {
         &out,
         req.from,
         &abs_dir.join("Cargo.toml"),
+        Some(build_patch_dep(req.build_patch_path, &abs_dir, &cwd)),
     )?;
-    // After the upstream's build-dependencies, if any.
-    doc.entry("build-dependencies")
-        .or_insert_with(|| Item::Table(Table::new()))
-        .as_table_like_mut()
-        .expect("[build-dependencies] is a table")
-        .insert(
-            BUILD_PATCH,
-            build_patch_dep(req.build_patch_path, &abs_dir, &cwd),
-        );
 
     let lib_rs = out.shim_lib_rs().map_err(crate::opaque)?;
     let build_files = out.shim_build_files(None).map_err(crate::opaque)?;
@@ -370,7 +364,7 @@ pub fn sync(shell: &Shell, dir: &Path) -> Result<()> {
     let upstream = read_doc(&out.staged_dir().join("Cargo.toml"))?;
 
     let before = doc.to_string();
-    mirror_upstream(&mut doc, &upstream, &out, &info.from, &manifest_path)?;
+    mirror_upstream(&mut doc, &upstream, &out, &info.from, &manifest_path, None)?;
     let after = doc.to_string();
     if before != after {
         write(&manifest_path, &after)?;
@@ -480,6 +474,7 @@ fn mirror_upstream(
     out: &Output,
     from: &Upstream,
     path: &Path,
+    build_patch: Option<Item>,
 ) -> Result<()> {
     let raw = upstream;
     let upstream = &without_local_paths(raw, from);
@@ -582,6 +577,21 @@ fn mirror_upstream(
     for section in dependency_sections(&differences, upstream) {
         edit_dependencies(doc, upstream, &section);
     }
+    if let Some(entry) = build_patch {
+        // `new`: after the upstream's build-dependencies, if any.
+        let table = read_spelling(doc.as_table(), true);
+        doc.entry(&table)
+            .or_insert_with(|| Item::Table(Table::new()))
+            .as_table_like_mut()
+            .expect("a new shim's [build-dependencies] is a table")
+            .insert(BUILD_PATCH, entry);
+    }
+    if differences
+        .iter()
+        .any(|d| *d.field() == ManifestField::BuildScriptFeature)
+    {
+        enable_build_script_feature(doc);
+    }
     follow_git_reference(doc, raw, from);
     let left = compare(doc)?;
     if left.is_empty() {
@@ -603,6 +613,41 @@ fn mirror_upstream(
          other value: fix these by hand",
     );
     Err(anyhow!(text))
+}
+
+/// Adds [`BUILD_SCRIPT_FEATURE`] to the features of the shim's `build-patch`
+/// build-dependency (in the table Cargo reads), which a requirement alone
+/// (`build-patch = "0.1"`) becomes a table for. Nothing happens when the
+/// shim has no such entry, or it is not a table or a string: the comparison
+/// after the edits then reports it.
+fn enable_build_script_feature(doc: &mut DocumentMut) {
+    let table = read_spelling(doc.as_table(), true);
+    let Some(deps) = doc.get_mut(&table).and_then(Item::as_table_like_mut) else {
+        return;
+    };
+    let Some(entry) = deps.get_mut(BUILD_PATCH) else {
+        return;
+    };
+    if let Some(req) = entry.as_str() {
+        let mut t = toml_edit::InlineTable::new();
+        t.insert("version", req.into());
+        *entry = value(t);
+    }
+    let Some(t) = entry.as_table_like_mut() else {
+        return;
+    };
+    let features = t.entry("features").or_insert_with(|| value(Array::new()));
+    if let Some(features) = features.as_array_mut() {
+        if !features
+            .iter()
+            .any(|f| f.as_str() == Some(BUILD_SCRIPT_FEATURE))
+        {
+            features.push(BUILD_SCRIPT_FEATURE);
+        }
+    }
+    if let Some(t) = entry.as_inline_table_mut() {
+        t.fmt();
+    }
 }
 
 /// `parent[key]` as `upstream[key]` says: copied, or removed when the
@@ -1041,8 +1086,33 @@ mod tests {
         .cargo_directives(false);
         let out = cfg.stage().unwrap();
         let staged = read_doc(&out.staged_dir().join("Cargo.toml")).unwrap();
-        mirror_upstream(shim, &staged, &out, from, Path::new("Cargo.toml")).unwrap();
+        mirror_upstream(shim, &staged, &out, from, Path::new("Cargo.toml"), None).unwrap();
         shim.to_string()
+    }
+
+    /// An upstream with a build script needs build-patch's feature: a plain
+    /// requirement becomes a table, an existing feature list gets it once.
+    #[test]
+    fn an_upstream_build_script_enables_the_feature_on_build_patch() {
+        let up = "[package]\nname = \"s\"\nversion = \"1.0.0\"\nbuild = \"build.rs\"\n";
+        for (entry, expected) in [
+            (
+                "build-patch = \"0.1\"",
+                "build-patch = { version = \"0.1\", features = [\"upstream-build-script\"] }",
+            ),
+            (
+                "build-patch = { version = \"0.1\", features = [\"x\"] }",
+                "build-patch = { version = \"0.1\", features = [\"x\", \"upstream-build-script\"] }",
+            ),
+        ] {
+            let mut shim = doc(&format!(
+                "[package]\nname = \"s\"\nversion = \"1.0.0\"\n\n[build-dependencies]\n{entry}\n"
+            ));
+            let text = mirrored(&mut shim, up);
+            assert_contains(&text, &[expected]);
+            let mut again = doc(&text);
+            assert_eq!(mirrored(&mut again, up), text);
+        }
     }
 
     #[test]
@@ -1057,7 +1127,7 @@ mod tests {
             &text,
             &[
                 "build = \"build/main.rs\"",
-                "build-patch = { path = \"../bp\" }",
+                "build-patch = { path = \"../bp\", features = [\"upstream-build-script\"] }",
                 "cc = \"1.0\"",
                 ".build-dependencies]\nvcpkg = \"0.2\"",
             ],

@@ -4,7 +4,7 @@
 //! script while keeping the shim's own glue.
 
 use support::cli::cli;
-use support::{assert_contains, assert_starts, read, unified_diff, Package, TestEnv};
+use support::{assert_contains, assert_lacks, assert_starts, read, unified_diff, Package, TestEnv};
 
 const BUILD: &str = r#"//! Generates the greeting.
 #![allow(unused)]
@@ -68,6 +68,7 @@ fn new_copies_the_build_script_and_sync_follows_a_patch_to_it() {
             "build = \"build/main.rs\"",
             "twice = \"1\"",
             "build-patch = {",
+            "features = [\"upstream-build-script\"] }",
         ],
     );
     let script = read(shim.join("build/main.rs"));
@@ -144,4 +145,50 @@ fn new_copies_the_build_script_and_sync_follows_a_patch_to_it() {
         out.contains("out of date") || out.contains("does not run it"),
         "{out}"
     );
+}
+
+/// A patch that gives the upstream a build script makes the shim need
+/// build-patch's `upstream-build-script` feature: the build says so, and
+/// `sync` enables it with the script, in one step.
+#[test]
+fn sync_enables_the_build_script_feature_when_a_patch_adds_a_build_script() {
+    let env = TestEnv::new();
+    let lib = "pub fn configured() -> bool { cfg!(plain_configured) }\n";
+    env.publish(&Package::lib("plain", "1.0.0", lib));
+    env.app_manifest("plain = \"1\"\n\n[patch.crates-io]\nplain = { path = \"patched/plain\" }\n")
+        .main_printing(&["plain::configured()"]);
+    support::cli::new_shim(&env, "plain@1.0.0");
+    let shim = env.ws.join("patched/plain");
+    let manifest_path = shim.join("Cargo.toml");
+    assert_lacks(&read(&manifest_path), &["upstream-build-script"]);
+    env.assert_prints("false\n");
+
+    let script =
+        "fn main() {\n    println!(\"cargo:rustc-check-cfg=cfg(plain_configured)\");\n    \
+                  println!(\"cargo:rustc-cfg=plain_configured\");\n}\n";
+    env.file(
+        "patches/script.patch",
+        &unified_diff("build.rs", "", script),
+    );
+    let text =
+        read(&manifest_path).replace("patches = []", "patches = [\"../../patches/script.patch\"]");
+    std::fs::write(&manifest_path, text).unwrap();
+    let run = env.fails(&["build"]);
+    assert_contains(
+        &run.stderr,
+        &[
+            "[build-dependencies] `build-patch`: feature `upstream-build-script` missing",
+            "cargo build-patch sync",
+        ],
+    );
+
+    let (ok, out) = cli(&env, &["sync", "patched/plain"]);
+    assert!(ok, "{out}");
+    assert_contains(
+        &read(&manifest_path),
+        &["features = [\"upstream-build-script\"]"],
+    );
+    env.assert_prints("true\n");
+    let (ok, out) = cli(&env, &["sync", "patched/plain"]);
+    assert!(ok && out.contains("Fresh"), "{out}");
 }

@@ -444,9 +444,14 @@ impl TestEnv {
                 .join(", ")
         );
         manifest.push_str(&shim.metadata_extra);
+        let features = if shim.build_patch_features.is_empty() {
+            String::new()
+        } else {
+            format!(", features = {:?}", shim.build_patch_features)
+        };
         let _ = writeln!(
             manifest,
-            "\n[build-dependencies]\nbuild-patch = {{ path = {:?} }}",
+            "\n[build-dependencies]\nbuild-patch = {{ path = {:?}{features} }}",
             repo_root().display().to_string()
         );
         manifest.push_str(&shim.manifest_extra);
@@ -577,6 +582,8 @@ pub struct Shim {
     pub metadata_extra: String,
     /// Tables appended at the end (`[dependencies]`, `[lib]`, ...).
     pub manifest_extra: String,
+    /// The features the shim enables on its `build-patch` build-dependency.
+    pub build_patch_features: Vec<String>,
 }
 
 impl Shim {
@@ -592,6 +599,7 @@ impl Shim {
             package_extra: String::new(),
             metadata_extra: String::new(),
             manifest_extra: String::new(),
+            build_patch_features: Vec::new(),
         }
     }
 
@@ -605,6 +613,14 @@ impl Shim {
 
     pub fn patch(mut self, p: &str) -> Shim {
         self.patches.push(p.into());
+        self
+    }
+
+    /// Enables build-patch's `upstream-build-script` feature, as `cargo
+    /// build-patch new` does for an upstream with a build script.
+    pub fn runs_upstream_build_script(mut self) -> Shim {
+        self.build_patch_features
+            .push("upstream-build-script".into());
         self
     }
 }
