@@ -218,6 +218,16 @@ pub(crate) fn check_shim(cfg: &Config) -> Result<()> {
 /// the directives, not yet printed.
 pub(crate) fn build(cfg: &Config) -> Result<Output> {
     let inputs = Inputs::read(cfg);
+    // A tool names the shim; a shim's own build script that only verified
+    // would compile the crate without its upstream build script.
+    if inputs.verify_only && inputs.manifest_dir.is_none() {
+        return Err(Error::new(
+            ErrorKind::Config,
+            "`Config::verify_only` is for tools, which name the shim with \
+             `Config::manifest_dir`: in a shim's build script it would skip the upstream \
+             build script\n  help: remove `.verify_only(...)` from the shim's build script",
+        ));
+    }
     let mut directives = Directives::default();
     // Kept whole (not taken apart): an early return then drops one value.
     let shim = read_shim(&inputs, &mut directives)?;

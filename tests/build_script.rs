@@ -605,3 +605,70 @@ fn a_shim_without_the_build_script_feature_fails_even_when_another_enables_it() 
     write_build_files(&env, "patched/probe", "probe", "1.0.0", &[]);
     env.assert_prints("rustc=true fast=false saw=probe 1.0.0 profile=debug words=alpha,beta ran\n");
 }
+
+/// `Config::verify_only` is for tools: in a shim's own build script it would
+/// compile the crate without the upstream build script, so the build fails.
+#[test]
+fn verify_only_in_a_shim_build_script_fails_the_build() {
+    let env = TestEnv::new();
+    env.publish(&probe_crate());
+    probe_shim(&env, &[]);
+    let script = env.ws.join("patched/probe/build.rs");
+    let text = std::fs::read_to_string(&script).unwrap();
+    let call = ".upstream_build_script(__build_patch_upstream_main_report)";
+    assert!(text.contains(call), "{text}");
+    write(
+        &script,
+        &text.replace(call, &format!("{call}\n        .verify_only(true)")),
+    );
+    app(&env, "\"1\"", true);
+    let run = env.fails(&["build"]);
+    assert_contains(
+        &run.stderr,
+        &[
+            "`Config::verify_only` is for tools",
+            "remove `.verify_only(...)`",
+        ],
+    );
+}
+
+/// A patch that deletes the build script but leaves the `build` key: the
+/// build says which, rather than failing to read a file.
+#[test]
+fn a_patch_removing_the_build_script_but_not_the_build_key_is_named() {
+    let env = TestEnv::new();
+    env.publish(&probe_crate());
+    let mut removal = String::from("--- a/build.rs\n+++ /dev/null\n");
+    removal.push_str(&format!("@@ -1,{} +0,0 @@\n", PROBE_BUILD.lines().count()));
+    for line in PROBE_BUILD.lines() {
+        removal.push('-');
+        removal.push_str(line);
+        removal.push('\n');
+    }
+    env.file("patches/no-script.patch", &removal);
+    // What `new` and `sync` say, then the build of the shim made before.
+    let mut cfg = build_patch::Config::new();
+    cfg.upstream("probe", "1.0.0")
+        .source(env.unpack("probe", "1.0.0"))
+        .manifest_dir(&env.ws)
+        .out_dir(env.ws.join("scratch"))
+        .patch("patches/no-script.patch");
+    let staged = cfg.stage().unwrap();
+    let named = "cannot prepare the upstream build script `build.rs` for the shim: the patched \
+                 `Cargo.toml` names it (`build`), but the patched crate has no such file";
+    let e = staged.shim_build_files(None).unwrap_err().to_string();
+    assert!(e.contains(named), "{e}");
+    probe_shim(&env, &[]);
+    let manifest = env.ws.join("patched/probe/Cargo.toml");
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    write(
+        &manifest,
+        &text.replace(
+            "patches = []",
+            "patches = [\"../../patches/no-script.patch\"]",
+        ),
+    );
+    app(&env, "\"1\"", true);
+    let run = env.fails(&["build"]);
+    assert_contains(&run.stderr, &[named]);
+}

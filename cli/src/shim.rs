@@ -628,10 +628,15 @@ fn enable_build_script_feature(doc: &mut DocumentMut) {
     let Some(entry) = deps.get_mut(BUILD_PATCH) else {
         return;
     };
-    if let Some(req) = entry.as_str() {
-        let mut t = toml_edit::InlineTable::new();
-        t.insert("version", req.into());
-        *entry = value(t);
+    if let Some(req) = entry.as_value() {
+        if let Some(v) = req.as_str() {
+            // A comment after the requirement stays after the table.
+            let mut t = toml_edit::InlineTable::new();
+            t.insert("version", v.into());
+            let mut table = toml_edit::Value::InlineTable(t);
+            *table.decor_mut() = req.decor().clone();
+            *entry = Item::Value(table);
+        }
     }
     let Some(t) = entry.as_table_like_mut() else {
         return;
@@ -1097,8 +1102,8 @@ mod tests {
         let up = "[package]\nname = \"s\"\nversion = \"1.0.0\"\nbuild = \"build.rs\"\n";
         for (entry, expected) in [
             (
-                "build-patch = \"0.1\"",
-                "build-patch = { version = \"0.1\", features = [\"upstream-build-script\"] }",
+                "build-patch = \"0.1\" # the series we test",
+                "build-patch = { version = \"0.1\", features = [\"upstream-build-script\"] } # the series we test",
             ),
             (
                 "build-patch = { version = \"0.1\", features = [\"x\"] }",

@@ -419,9 +419,9 @@ impl ShimInfo {
             ".package(",
             ".manifest_dir(",
             ".git(",
-            ".rev(",
-            ".tag(",
-            ".branch(",
+            ".git_rev(",
+            ".git_tag(",
+            ".git_branch(",
             ".registry(",
         ];
         let found: Vec<&str> = SETTERS

@@ -37,6 +37,13 @@ pub(crate) fn shim_files(
     script: &Path,
     glue: Option<&str>,
 ) -> Result<Vec<(PathBuf, Vec<u8>)>> {
+    if !staged.join(script).is_file() {
+        return Err(script_error(
+            script,
+            "the patched `Cargo.toml` names it (`build`), but the patched crate has no such \
+             file: a patch that removes a build script must also remove the `build` key",
+        ));
+    }
     let text = fs::read_to_string(&staged.join(script))?;
     let renamed = match rename_main(&text) {
         Ok(renamed) => renamed,
