@@ -517,6 +517,16 @@ fn a_shim_configured_in_its_build_script_is_refused_not_misread() {
     );
     fails(&env, &["upgrade", "greet", "1.0.0"]);
     fails(&env, &["sync", "patched/greet"]);
+    // The git setters by their names.
+    env.file(
+        "patched/greet/build.rs",
+        "fn main() {\n    build_patch::Config::new().git(\"https://example.org/greet\").git_tag(\"v1\").build();\n}\n",
+    );
+    fails_with(
+        &env,
+        &["check"],
+        &["gives build-patch settings in code (`git(…)`, `git_tag(…)`)"],
+    );
 }
 
 #[test]
