@@ -786,7 +786,10 @@ impl Parser<'_> {
                 self.pos += len;
                 // Read as i64, the crate's one integer width (less code).
                 let code = match i64::from_str_radix(hex, 16) {
-                    Ok(v) => u32::try_from(v).unwrap_or(u32::MAX),
+                    Ok(v) => match u32::try_from(v) {
+                        Ok(code) => code,
+                        Err(_) => u32::MAX,
+                    },
                     Err(_) => u32::MAX,
                 };
                 match char::from_u32(code) {
@@ -800,10 +803,16 @@ impl Parser<'_> {
                 }
             }
             other => {
+                // `{:?}` of a char is `char::escape_debug` in single quotes
+                // (`"`, the one difference, is a valid escape above), and it
+                // is compiled in core: `escape_debug` itself would be
+                // compiled here, some 550 lines of LLVM IR.
+                let quoted = format!("{other:?}");
+                let escaped = &quoted[1..quoted.len() - 1];
                 return Err(self.error_at(
                     start,
-                    format!("invalid escape sequence `\\{}`", other.escape_debug()),
-                ))
+                    format!("invalid escape sequence `\\{escaped}`"),
+                ));
             }
         };
         out.push(c);
