@@ -362,12 +362,14 @@ fn version_mismatch(t: &toml::Table, path: &Path) -> Result<Option<VersionMismat
 fn git_ref<'a>(t: &'a toml::Table, path: &Path) -> Result<Option<(&'static str, &'a str)>> {
     let mut git_ref = None;
     let mut ref_keys = String::new();
+    let mut twice = false;
     for key in ["rev", "tag", "branch"] {
         let Some(value) = string(t, key, path)? else {
             continue;
         };
         if !ref_keys.is_empty() {
             ref_keys.push_str(" and ");
+            twice = true;
         }
         ref_keys.push('`');
         ref_keys.push_str(key);
@@ -377,7 +379,7 @@ fn git_ref<'a>(t: &'a toml::Table, path: &Path) -> Result<Option<(&'static str, 
         }
         git_ref = Some((key, value));
     }
-    if ref_keys.contains(" and ") {
+    if twice {
         return Err(config_error(
             path,
             format!(

@@ -104,6 +104,25 @@ pub(crate) fn doc_comment(rest: &str) -> Option<bool> {
     }
 }
 
+/// Where `needle` first occurs in `haystack`, searched byte by byte. The
+/// crate's substring search: `str::find` or `str::contains` with a `&str`
+/// pattern (or a `char` one, which std searches for as a `&str`) compiles
+/// std's two-way searcher into the crate, some 2,000 lines of LLVM IR that
+/// every user compiles, for needles of a few bytes in texts of a few
+/// kilobytes. A match of a non-empty needle in a `&str` starts and ends at
+/// char boundaries, as `str::find`'s does.
+pub(crate) fn find_str(haystack: &str, needle: &str) -> Option<usize> {
+    let (haystack, needle) = (haystack.as_bytes(), needle.as_bytes());
+    let mut i = 0;
+    while i + needle.len() <= haystack.len() {
+        if haystack[i..].starts_with(needle) {
+            return Some(i);
+        }
+        i += 1;
+    }
+    None
+}
+
 /// Rust's whitespace: Unicode `Pattern_White_Space`, the left-to-right and
 /// right-to-left marks and the line and paragraph separators included, a no-break
 /// space not.
@@ -359,7 +378,7 @@ impl<'a> Lexer<'a> {
         for _ in 0..hashes {
             terminator.push('#');
         }
-        match self.rest().find(terminator.as_str()) {
+        match find_str(self.rest(), &terminator) {
             Some(i) => {
                 self.pos += i + terminator.len();
                 Ok(kind)

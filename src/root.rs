@@ -375,7 +375,7 @@ pub(crate) fn shim_recursion_limit(upstream: &SplitRoot) -> String {
     for a in &upstream.attrs {
         let text = normalized(&a.text);
         let mut rest = text.as_str();
-        while let Some(i) = rest.find(KEY) {
+        while let Some(i) = lex::find_str(rest, KEY) {
             rest = &rest[i + KEY.len()..];
             let end = rest.find('"').unwrap_or(rest.len());
             if end < rest.len() {

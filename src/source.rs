@@ -33,7 +33,7 @@ use std::process::{Command, Stdio};
 
 use crate::config::{GitRef, Remote};
 use crate::error::{Error, ErrorKind, Result};
-use crate::{fs, json, toml};
+use crate::{fs, json, lex, toml};
 
 /// Where a pristine source was found.
 #[derive(PartialEq)]
@@ -422,7 +422,8 @@ fn not_available(req: &Request<'_>, stderr: &str) -> Error {
     let (name, version) = (req.name, req.version);
     let from = describe_remote(req.remote);
     let mut text = if req.remote != &Remote::CratesIo
-        && stderr.contains(&format!("no matching package named `{name}` found"))
+        && lex::find_str(stderr, &format!("no matching package named `{name}` found"))
+            .is_some()
     {
         // Cargo reached the source: the package is not there.
         format!(
@@ -499,7 +500,7 @@ pub(crate) fn same_git_url(a: &str, b: &str) -> bool {
     let canonical = |u: &str| {
         let u = u.trim_end_matches('/');
         let u = u.strip_suffix(".git").unwrap_or(u);
-        if u.contains("://github.com/") {
+        if lex::find_str(u, "://github.com/").is_some() {
             u.to_ascii_lowercase()
         } else {
             u.to_string()
@@ -661,18 +662,47 @@ pub(crate) fn parent_cargo_is_offline() -> bool {
         return false;
     };
     // The fields after the command name, which is in parentheses and may
-    // itself hold spaces: state, then the parent's pid.
-    let after = stat.rsplit_once(')').map(|(_, rest)| rest).unwrap_or("");
-    let Some(ppid) = after.split_whitespace().nth(1) else {
+    // itself hold spaces: state, then the parent's pid. The kernel writes
+    // them in ASCII, separated by spaces. Read with byte loops:
+    // `rsplit_once`, `split_whitespace().nth` and a slice `split` compiled
+    // to some 870 lines of LLVM IR here.
+    let s = stat.as_bytes();
+    let mut pos = s.len();
+    while pos > 0 && s[pos - 1] != b')' {
+        pos -= 1;
+    }
+    if pos == 0 {
         return false;
+    }
+    let mut field = 0;
+    let ppid = loop {
+        while pos < s.len() && s[pos].is_ascii_whitespace() {
+            pos += 1;
+        }
+        if pos == s.len() {
+            return false;
+        }
+        let start = pos;
+        while pos < s.len() && !s[pos].is_ascii_whitespace() {
+            pos += 1;
+        }
+        if field == 1 {
+            break &stat[start..pos];
+        }
+        field += 1;
     };
     let Ok(cmdline) = std::fs::read(format!("/proc/{ppid}/cmdline")) else {
         return false;
     };
-    for arg in cmdline.split(|b| *b == 0) {
-        if arg == b"--offline" || arg == b"--frozen" {
+    // The arguments, each ended by a NUL.
+    let mut start = 0;
+    while start < cmdline.len() {
+        let end = crate::patch::find_byte(&cmdline, start, 0).unwrap_or(cmdline.len());
+        let arg = &cmdline[start..end];
+        if arg == &b"--offline"[..] || arg == &b"--frozen"[..] {
             return true;
         }
+        start = end + 1;
     }
     false
 }
