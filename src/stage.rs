@@ -365,8 +365,11 @@ fn read_dir_sorted(dir: &Path) -> Result<Vec<(PathBuf, std::fs::Metadata)>> {
 }
 
 /// `entries` in the order of their paths: a plain merge sort of their
-/// indices, a small fraction of the code `sort_by` compiles to.
-fn sorted_by_path(entries: Vec<(PathBuf, std::fs::Metadata)>) -> Vec<(PathBuf, std::fs::Metadata)> {
+/// indices, a small fraction of the code `sort_by` compiles to, then the
+/// entries moved into that order in place.
+fn sorted_by_path(
+    mut entries: Vec<(PathBuf, std::fs::Metadata)>,
+) -> Vec<(PathBuf, std::fs::Metadata)> {
     let n = entries.len();
     let mut order = Vec::with_capacity(n);
     for i in 0..n {
@@ -396,17 +399,21 @@ fn sorted_by_path(entries: Vec<(PathBuf, std::fs::Metadata)>) -> Vec<(PathBuf, s
         std::mem::swap(&mut order, &mut merged);
         width *= 2;
     }
-    let mut slots = Vec::with_capacity(n);
-    for entry in entries {
-        slots.push(Some(entry));
-    }
-    let mut out = Vec::with_capacity(n);
-    for i in order {
-        if let Some(entry) = slots[i].take() {
-            out.push(entry);
+    // Slot `k` takes the entry `order[k]`: one cycle of that permutation
+    // at a time, each swap putting one entry in its place, and its slot
+    // marked done (`order[k] == k`). Swaps rather than a vector of
+    // `Option`s taken from: less code for every type involved.
+    for start in 0..n {
+        let mut k = start;
+        while order[k] != start {
+            let next = order[k];
+            entries.swap(k, next);
+            order[k] = k;
+            k = next;
         }
+        order[k] = k;
     }
-    out
+    entries
 }
 
 /// Copies the regular files and directories of `src` into `dst` (created).
@@ -432,18 +439,27 @@ pub(crate) fn copy_tree(
 ) -> Result<()> {
     let canonical_src = std::fs::canonicalize(src).map_err(crate::fs::io_error("open", src))?;
     fs::create_dir_all(dst)?;
-    let mut stack = vec![(src.to_path_buf(), dst.to_path_buf(), true)];
-    while let Some((from_dir, to_dir, top)) = stack.pop() {
+    // The directories still to copy, and where to: two stacks in step, as
+    // a stack of tuples would compile its own vector and drop code. The
+    // first one popped is the top directory.
+    let mut from_dirs = vec![src.to_path_buf()];
+    let mut to_dirs = vec![dst.to_path_buf()];
+    let mut top = true;
+    while let Some(from_dir) = from_dirs.pop() {
+        let Some(to_dir) = to_dirs.pop() else {
+            break;
+        };
         for (from, meta) in read_dir_sorted(&from_dir)? {
             let name = from.file_name().unwrap_or_default();
-            if top && skip_top.contains(&name.to_string_lossy().as_ref()) {
+            if top && skip_top.contains(&&*name.to_string_lossy()) {
                 continue;
             }
             let to = to_dir.join(name);
             let ft = meta.file_type();
             let why = if ft.is_dir() {
                 std::fs::create_dir(&to).map_err(crate::fs::io_error("create directory", &to))?;
-                stack.push((from, to, false));
+                from_dirs.push(from);
+                to_dirs.push(to);
                 continue;
             } else if ft.is_file() {
                 copy_file(&from, &to, &meta)?;
@@ -461,9 +477,13 @@ pub(crate) fn copy_tree(
             } else {
                 "is not a regular file"
             };
-            let rel = from.strip_prefix(src).unwrap_or(&from);
+            let rel = match from.strip_prefix(src) {
+                Ok(rel) => rel,
+                Err(_) => &from,
+            };
             skipped.push(format!("`{}` {why}", rel.display()));
         }
+        top = false;
     }
     Ok(())
 }
