@@ -107,17 +107,27 @@ pub(crate) struct Settings {
 impl Settings {
     /// Fills every field the builder left unset from `other` (the manifest).
     pub fn or(self, other: Settings) -> Settings {
+        // `$a.or($b)`, written out: `Option::or` compiled once for each of
+        // the six field types, some 320 lines of LLVM IR.
+        macro_rules! or {
+            ($a:expr, $b:expr) => {
+                match $a {
+                    Some(v) => Some(v),
+                    None => $b,
+                }
+            };
+        }
         Settings {
-            crate_name: self.crate_name.or(other.crate_name),
-            version: self.version.or(other.version),
-            patches: self.patches.or(other.patches),
-            strip: self.strip.or(other.strip),
-            fuzz: self.fuzz.or(other.fuzz),
-            source: self.source.or(other.source),
-            version_mismatch: self.version_mismatch.or(other.version_mismatch),
-            git: self.git.or(other.git),
-            git_ref: self.git_ref.or(other.git_ref),
-            registry: self.registry.or(other.registry),
+            crate_name: or!(self.crate_name, other.crate_name),
+            version: or!(self.version, other.version),
+            patches: or!(self.patches, other.patches),
+            strip: or!(self.strip, other.strip),
+            fuzz: or!(self.fuzz, other.fuzz),
+            source: or!(self.source, other.source),
+            version_mismatch: or!(self.version_mismatch, other.version_mismatch),
+            git: or!(self.git, other.git),
+            git_ref: or!(self.git_ref, other.git_ref),
+            registry: or!(self.registry, other.registry),
         }
     }
 
