@@ -311,8 +311,8 @@ fn check_keys(t: &toml::Table, path: &Path) -> Result<()> {
             continue;
         }
         let mut keys = String::new();
-        for (i, k) in KEYS.iter().enumerate() {
-            if i > 0 {
+        for k in KEYS {
+            if !keys.is_empty() {
                 keys.push_str(", ");
             }
             keys.push('`');
@@ -417,7 +417,7 @@ fn string<'a>(t: &'a toml::Table, key: &str, path: &Path) -> Result<Option<&'a s
 fn count(t: &toml::Table, key: &str, path: &Path) -> Result<Option<usize>> {
     match t.get(key) {
         None => Ok(None),
-        Some(Value::Integer(n)) if (0..=1000).contains(n) => Ok(Some(*n as usize)),
+        Some(Value::Integer(n @ 0..=1000)) => Ok(Some(*n as usize)),
         Some(v) => Err(config_error(
             path,
             format!(
@@ -430,7 +430,9 @@ fn count(t: &toml::Table, key: &str, path: &Path) -> Result<Option<usize>> {
 
 fn describe(v: &Value) -> String {
     match v {
-        Value::Integer(n) => n.to_string(),
+        // `format!`, not `to_string`, which compiles its own integer
+        // formatting here.
+        Value::Integer(n) => format!("{n}"),
         other => other.type_name().to_string(),
     }
 }
@@ -448,18 +450,23 @@ fn config_error(path: &Path, text: String) -> Error {
 /// Whether `version` is one exact semver version (`1.2.3`, `1.2.3-rc.1`,
 /// `0.1.11+1.0.8`), not a requirement.
 pub(crate) fn is_exact_version(version: &str) -> bool {
-    let core = match version.find(['-', '+']) {
-        Some(end) => &version[..end],
-        None => version,
-    };
-    let mut parts = 0;
-    for part in core.split('.') {
-        if part.is_empty() || !part.bytes().all(|b| b.is_ascii_digit()) {
-            return false;
+    // Byte by byte up to the first `-` or `+`: three non-empty runs of
+    // digits, separated by dots.
+    let mut parts = 1;
+    let mut digits = 0;
+    for &b in version.as_bytes() {
+        match b {
+            b'-' | b'+' => break,
+            b'.' if digits == 0 => return false,
+            b'.' => {
+                parts += 1;
+                digits = 0;
+            }
+            b'0'..=b'9' => digits += 1,
+            _ => return false,
         }
-        parts += 1;
     }
-    parts == 3
+    digits > 0 && parts == 3
 }
 
 #[cfg(test)]

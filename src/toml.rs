@@ -413,8 +413,18 @@ fn control_character(c: char, rule: &str) -> String {
 pub(crate) fn line_and_column(src: &str, pos: usize) -> (usize, usize) {
     let pos = pos.min(src.len());
     let before = &src[..pos];
-    let line = before.matches('\n').count() + 1;
-    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    // One pass over the bytes for the line breaks (`rfind` compiled a
+    // reverse char searcher here).
+    let bytes = before.as_bytes();
+    let (mut line, mut line_start) = (1, 0);
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'\n' {
+            line += 1;
+            line_start = i + 1;
+        }
+        i += 1;
+    }
     (line, before[line_start..].chars().count() + 1)
 }
 
@@ -785,11 +795,9 @@ impl Parser<'_> {
                 }
                 self.pos += len;
                 // Read as i64, the crate's one integer width (less code).
+                // At most eight hexadecimal digits: it fits a u32.
                 let code = match i64::from_str_radix(hex, 16) {
-                    Ok(v) => match u32::try_from(v) {
-                        Ok(code) => code,
-                        Err(_) => u32::MAX,
-                    },
+                    Ok(v) => v as u32,
                     Err(_) => u32::MAX,
                 };
                 match char::from_u32(code) {
