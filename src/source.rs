@@ -268,10 +268,17 @@ pub(crate) fn follows_lock(remote: &Remote) -> bool {
 
 /// The nearest `Cargo.lock` in `start` or above: the workspace's.
 pub(crate) fn nearest_lock(start: &Path) -> Option<PathBuf> {
-    start
-        .ancestors()
-        .map(|d| d.join("Cargo.lock"))
-        .find(|p| p.is_file())
+    // A loop over the ancestors: `ancestors().map().find()` with closures
+    // compiled to some 400 lines of LLVM IR.
+    let mut dir = Some(start);
+    while let Some(d) = dir {
+        let lock = d.join("Cargo.lock");
+        if lock.is_file() {
+            return Some(lock);
+        }
+        dir = d.parent();
+    }
+    None
 }
 
 /// The commit the nearest `Cargo.lock` above `start` records for package
@@ -306,7 +313,7 @@ fn locked_branch_commit(
             None => (repo, None),
         };
         if same_git_url(repo_url, url) && found_query == query.as_deref() {
-            if commit.is_empty() || !commit.bytes().all(|b| b.is_ascii_hexdigit()) {
+            if commit.is_empty() || !toml::is_hex(commit) {
                 return None;
             }
             return Some((commit.to_string(), lock));
