@@ -238,9 +238,10 @@ fn locked_remote(req: &Request<'_>) -> (Remote, Option<String>) {
             let note = format!(
                 "note: {} stands for the commit {commit}, which `{}` records for it; `cargo \
                  update -p {}` moves the lock to the branch's head",
-                b.map_or("the default branch".to_string(), |b| format!(
-                    "the branch `{b}`"
-                )),
+                match b {
+                    Some(b) => format!("the branch `{b}`"),
+                    None => "the default branch".to_string(),
+                },
                 lock.display(),
                 req.name
             );
@@ -467,12 +468,13 @@ fn not_available(req: &Request<'_>, stderr: &str) -> Error {
         Remote::Git { url, reference } => format!(
             "  help: check that `{url}` has {} (`git ls-remote {url}`) and a package named \
              `{name}` (Cargo finds it by name anywhere in the repository); {cached}",
-            reference
-                .as_ref()
-                .map_or("a default branch".to_string(), |r| {
+            match reference {
+                Some(r) => {
                     let (key, value) = r.key_value();
                     format!("the {key} `{value}`")
-                })
+                }
+                None => "a default branch".to_string(),
+            }
         ),
     });
     Error::new(ErrorKind::Source, text)
@@ -504,8 +506,12 @@ const CRATES_IO: &[&str] = &[
 /// Whether two git URLs name one repository for Cargo, which ignores a
 /// trailing `/` or `.git` (and, on github.com, case).
 pub(crate) fn same_git_url(a: &str, b: &str) -> bool {
-    let canonical = |u: &str| {
-        let u = u.trim_end_matches('/');
+    let canonical = |mut u: &str| {
+        // Every trailing `/` off (`trim_end_matches` compiles a reverse
+        // char searcher into the crate).
+        while let Some(rest) = u.strip_suffix('/') {
+            u = rest;
+        }
         let u = u.strip_suffix(".git").unwrap_or(u);
         if lex::find_str(u, "://github.com/").is_some() {
             u.to_ascii_lowercase()
@@ -529,7 +535,13 @@ fn is_from(source_id: &str, remote: &Remote) -> bool {
         }
         Remote::Git { url, .. } => match source_id.strip_prefix("git+") {
             Some(rest) => {
-                let end = rest.find(['?', '#']).unwrap_or(rest.len());
+                // Up to the first `?` or `#`, byte by byte (`find` with an
+                // array of chars compiles its own searcher).
+                let bytes = rest.as_bytes();
+                let mut end = 0;
+                while end < bytes.len() && bytes[end] != b'?' && bytes[end] != b'#' {
+                    end += 1;
+                }
                 same_git_url(&rest[..end], url)
             }
             None => false,
@@ -720,10 +732,11 @@ pub(crate) fn default_cargo_home(
     cargo_home: Option<OsString>,
     home: Option<OsString>,
 ) -> Option<PathBuf> {
-    if let Some(v) = cargo_home.filter(|v| !v.is_empty()) {
-        return Some(PathBuf::from(v));
+    // A match, not `filter` with a closure (less code).
+    match cargo_home {
+        Some(v) if !v.is_empty() => Some(PathBuf::from(v)),
+        _ => home.map(|h| PathBuf::from(h).join(".cargo")),
     }
-    home.map(|h| PathBuf::from(h).join(".cargo"))
 }
 
 #[cfg(test)]

@@ -111,7 +111,10 @@ pub(crate) fn stage(req: &StageRequest<'_>) -> Result<Staged> {
     let stamp = stamp_text(req)?;
 
     let up_to_date = dir.is_dir()
-        && std::fs::read(&stamp_path).is_ok_and(|existing| existing == stamp.as_bytes());
+        && match std::fs::read(&stamp_path) {
+            Ok(existing) => existing == stamp.as_bytes(),
+            Err(_) => false,
+        };
     let mut skipped = Vec::new();
     let mut fuzzed = Vec::new();
     let (manifest, split) = if up_to_date {
@@ -169,11 +172,10 @@ fn build_tree(
     skipped: &mut Vec<String>,
     fuzzed: &mut Vec<String>,
 ) -> Result<(UpstreamManifest, root::SplitRoot)> {
-    let git_checkout = req
-        .pristine
-        .pinned
-        .as_deref()
-        .is_some_and(|p| p.starts_with("git+"));
+    let git_checkout = match &req.pristine.pinned {
+        Some(p) => p.starts_with("git+"),
+        None => false,
+    };
     let skip_top: &[&str] = match req.pristine.origin {
         // A path source may be a working copy with build output in it.
         Origin::Local => &[".cargo-ok", ".cargo-checksum.json", "target", ".git"],
@@ -329,11 +331,14 @@ fn fingerprint_dir(dir: &Path) -> Result<u64> {
                 let _ = writeln!(acc, "{}/", path.display());
                 stack.push(path);
             } else {
-                let mtime = meta
-                    .modified()
-                    .ok()
-                    .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-                    .map_or(0, |d| d.as_nanos());
+                // Matches, not `ok().and_then().map_or()` with closures.
+                let mtime = match meta.modified() {
+                    Ok(t) => match t.duration_since(std::time::UNIX_EPOCH) {
+                        Ok(d) => d.as_nanos(),
+                        Err(_) => 0,
+                    },
+                    Err(_) => 0,
+                };
                 let _ = writeln!(acc, "{} {} {mtime}", path.display(), meta.len());
             }
         }
