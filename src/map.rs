@@ -74,8 +74,10 @@ impl<K: Ord, V> Map<K, V> {
     where
         K: Borrow<Q>,
     {
-        let i = self.find(key).ok()?;
-        Some(&self.entries[i].1)
+        match self.find(key) {
+            Ok(i) => Some(&self.entries[i].1),
+            Err(_) => None,
+        }
     }
 
     /// The value of `key`, to change it.
@@ -83,8 +85,10 @@ impl<K: Ord, V> Map<K, V> {
     where
         K: Borrow<Q>,
     {
-        let i = self.find(key).ok()?;
-        Some(&mut self.entries[i].1)
+        match self.find(key) {
+            Ok(i) => Some(&mut self.entries[i].1),
+            Err(_) => None,
+        }
     }
 
     /// Whether `key` has a value.

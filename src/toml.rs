@@ -237,7 +237,7 @@ impl Section {
                         "cannot add key `",
                         &display_key(keys),
                         "`: `",
-                        &display_key(&keys[..=i]),
+                        &display_key(&keys[..i + 1]),
                         "` is already defined",
                     ]))
                 }
@@ -265,7 +265,7 @@ fn open_section(root: &mut Section, keys: &[String], array: bool) -> Result<(), 
             Node::Table(section) => section,
             Node::Tables { last, .. } => last,
             Node::Leaf(value) => {
-                return Err(cannot_define("table", keys, &keys[..=i], defined_as(value)))
+                return Err(cannot_define("table", keys, &keys[..i + 1], defined_as(value)))
             }
         };
     }
@@ -961,7 +961,7 @@ fn is_hour_minute(b: &[u8], at: usize) -> bool {
 fn datetime_problem(b: &[u8]) -> Result<(), &'static str> {
     const INVALID: Result<(), &str> = Err("invalid");
     let mut i = 0;
-    let has_date = b.get(4) == Some(&b'-');
+    let has_date = matches!(b.get(4), Some(b'-'));
     if has_date {
         if !has_shape(b, 0, b"9999-99-99") {
             return INVALID;
@@ -991,12 +991,12 @@ fn datetime_problem(b: &[u8]) -> Result<(), &'static str> {
         return INVALID;
     }
     i += 5;
-    if b.get(i) == Some(&b':') {
+    if matches!(b.get(i), Some(b':')) {
         if !has_shape(b, i + 1, b"99") || digits_at(b, i + 1, 2) > 60 {
             return INVALID;
         }
         i += 3;
-        if b.get(i) == Some(&b'.') {
+        if matches!(b.get(i), Some(b'.')) {
             i += 1;
             let from = i;
             while b.get(i).is_some_and(u8::is_ascii_digit) {
