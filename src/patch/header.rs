@@ -39,7 +39,12 @@ pub fn fields(patch: &[u8]) -> Vec<(String, String)> {
     let mut out: Vec<(String, String)> = Vec::new();
     let mut open = false;
     for line in header.lines() {
-        let line = line.trim_end_matches('\r');
+        // Every trailing `\r` off, with `strip_suffix`: `trim_end_matches`
+        // compiles a reverse char searcher into the crate.
+        let mut line = line;
+        while let Some(rest) = line.strip_suffix('\r') {
+            line = rest;
+        }
         if (line.starts_with(' ') || line.starts_with('\t')) && open {
             if let Some((_, value)) = out.last_mut() {
                 value.push('\n');
