@@ -52,6 +52,13 @@ impl<K, V> Map<K, V> {
         }
     }
 
+    /// Adds an entry whose key comes after every key of the map, as when
+    /// copying another map's entries in order: no search, and no
+    /// insertion code compiled for a map type only ever filled this way.
+    pub(crate) fn push_last(&mut self, key: K, value: V) {
+        self.entries.push(Box::new((key, value)));
+    }
+
     /// The keys, in order.
     #[cfg(test)]
     pub(crate) fn keys(&self) -> impl Iterator<Item = &K> {

@@ -206,6 +206,7 @@ impl Section {
 
     fn into_table(self) -> Table {
         let mut table = Table::new();
+        // In key order, each key once: `push_last` keeps the map sorted.
         for (key, node) in self.entries {
             let value = match node {
                 Node::Leaf(value) => value,
@@ -215,7 +216,7 @@ impl Section {
                     Value::Array(closed)
                 }
             };
-            table.insert(key, value);
+            table.push_last(key, value);
         }
         table
     }
