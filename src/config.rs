@@ -246,9 +246,10 @@ fn header_names(text: &str) -> Option<String> {
             return None;
         }
         if let Some(rest) = line.strip_prefix("# A build-patch shim: compiles ") {
-            let mut words = rest.split_whitespace();
-            if let (Some(name), Some(version)) = (words.next(), words.next()) {
-                return Some(format!("{name} {version}"));
+            if let Some((name, rest)) = crate::patch::first_word(rest) {
+                if let Some((version, _)) = crate::patch::first_word(rest) {
+                    return Some(format!("{name} {version}"));
+                }
             }
         }
     }

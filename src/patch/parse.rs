@@ -385,8 +385,10 @@ fn is_epoch(ts: &[u8]) -> bool {
     if ts.starts_with("Thu Jan  1 00:00:00") && ts.ends_with(" 1970") {
         return true;
     }
-    let mut parts = ts.split_whitespace();
-    let (Some(date), Some(time)) = (parts.next(), parts.next()) else {
+    let Some((date, rest)) = first_word(ts) else {
+        return false;
+    };
+    let Some((time, rest)) = first_word(rest) else {
         return false;
     };
     let day = match date {
@@ -410,9 +412,9 @@ fn is_epoch(ts: &[u8]) -> bool {
         return false;
     }
     let [h, m, sec] = hms;
-    let zone = match parts.next() {
+    let zone = match first_word(rest) {
         None => 0,
-        Some(z) => {
+        Some((z, _)) => {
             let (sign, digits) = match z.as_bytes().first() {
                 Some(b'+') => (1, &z[1..]),
                 Some(b'-') => (-1, &z[1..]),
@@ -743,6 +745,25 @@ fn unquoted(s: &[u8]) -> Option<Vec<u8>> {
 fn from_slash(s: &[u8]) -> Option<&[u8]> {
     let i = find_byte(s, 0, b'/')?;
     Some(&s[i..])
+}
+
+/// The first word of `s` and the text after it, words being separated by
+/// whitespace as `str::split_whitespace` separates them (Unicode
+/// `White_Space`); `None` when `s` has no word. A loop over the chars:
+/// `split_whitespace` compiled to some 500 lines of LLVM IR.
+pub(crate) fn first_word(s: &str) -> Option<(&str, &str)> {
+    let mut start = None;
+    for (i, c) in s.char_indices() {
+        match (start, c.is_whitespace()) {
+            (None, false) => start = Some(i),
+            (Some(word), true) => return Some((&s[word..i], &s[i..])),
+            _ => {}
+        }
+    }
+    match start {
+        Some(word) => Some((&s[word..], "")),
+        None => None,
+    }
 }
 
 /// The index of the first `b` in `s` at or after `from` (a loop:

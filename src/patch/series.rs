@@ -6,6 +6,7 @@ use std::io;
 use std::path::{Component, Path, PathBuf};
 
 use super::error::{Kind, PatchError};
+use super::parse::first_word;
 use super::PatchFile;
 
 /// One entry of a quilt series: the patch path and its `-pN`, if given.
@@ -29,10 +30,12 @@ pub(crate) fn parse_series(text: &str) -> Result<Vec<SeriesEntry>, (usize, Strin
             Some(p) if matches!(raw.as_bytes()[p - 1], b' ' | b'\t') => &raw[..p],
             _ => raw,
         };
-        let mut words = line.split_whitespace();
-        let Some(path) = words.next() else { continue };
+        let Some((path, mut rest)) = first_word(line) else {
+            continue;
+        };
         let mut strip = None;
-        for w in words {
+        while let Some((w, after)) = first_word(rest) {
+            rest = after;
             let n = match w.strip_prefix("-p") {
                 // Integers are read at one width in the crate (less code).
                 Some(digits) => match digits.parse::<i64>() {
