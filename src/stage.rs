@@ -251,10 +251,10 @@ fn entry_file(dir_name: &str, manifest: &UpstreamManifest) -> String {
 fn remove_leftovers(work_dir: &Path, dir_name: &str) -> Result<()> {
     let tmp_prefix = format!(".{dir_name}.tmp-");
     let old_prefix = format!("{dir_name}.old-");
-    for (path, meta) in read_dir_sorted(work_dir)? {
+    for (path, meta) in &read_dir_sorted(work_dir)? {
         let name = path.file_name().unwrap_or_default().to_string_lossy();
         if meta.is_dir() && (name.starts_with(&tmp_prefix) || name.starts_with(&old_prefix)) {
-            fs::remove_dir_all(&path)?;
+            fs::remove_dir_all(path)?;
         }
     }
     Ok(())
@@ -326,10 +326,10 @@ fn fingerprint_dir(dir: &Path) -> Result<u64> {
     let mut acc = String::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
-        for (path, meta) in read_dir_sorted(&d)? {
+        for (path, meta) in &read_dir_sorted(&d)? {
             if meta.is_dir() {
                 let _ = writeln!(acc, "{}/", path.display());
-                stack.push(path);
+                stack.push(path.clone());
             } else {
                 // Matches, not `ok().and_then().map_or()` with closures.
                 let mtime = match meta.modified() {
@@ -454,7 +454,9 @@ pub(crate) fn copy_tree(
         let Some(to_dir) = to_dirs.pop() else {
             break;
         };
-        for (from, meta) in read_dir_sorted(&from_dir)? {
+        // By reference (a directory's path is cloned onto the stack): a
+        // by-value walk compiles its own iterator code for the entries.
+        for (from, meta) in &read_dir_sorted(&from_dir)? {
             let name = from.file_name().unwrap_or_default();
             if top && skip_top.contains(&&*name.to_string_lossy()) {
                 continue;
@@ -463,14 +465,14 @@ pub(crate) fn copy_tree(
             let ft = meta.file_type();
             let why = if ft.is_dir() {
                 std::fs::create_dir(&to).map_err(crate::fs::io_error("create directory", &to))?;
-                from_dirs.push(from);
+                from_dirs.push(from.clone());
                 to_dirs.push(to);
                 continue;
             } else if ft.is_file() {
-                copy_file(&from, &to, &meta)?;
+                copy_file(from, &to, meta)?;
                 continue;
             } else if ft.is_symlink() {
-                match std::fs::canonicalize(&from) {
+                match std::fs::canonicalize(from) {
                     Ok(target) if target.starts_with(&canonical_src) && target.is_file() => {
                         let meta = std::fs::metadata(&target)
                             .map_err(crate::fs::io_error("inspect", &target))?;
@@ -484,7 +486,7 @@ pub(crate) fn copy_tree(
             };
             let rel = match from.strip_prefix(src) {
                 Ok(rel) => rel,
-                Err(_) => &from,
+                Err(_) => from,
             };
             skipped.push(format!("`{}` {why}", rel.display()));
         }
