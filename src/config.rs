@@ -241,7 +241,7 @@ pub(crate) fn parse_shim_manifest(text: &str, path: &Path) -> Result<ShimManifes
 /// the comments that open the manifest.
 fn header_names(text: &str) -> Option<String> {
     for line in text.lines() {
-        let line = line.trim();
+        let line = crate::patch::trim_whitespace(line);
         if !line.is_empty() && !line.starts_with('#') {
             return None;
         }

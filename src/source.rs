@@ -422,7 +422,7 @@ fn run_metadata(
     if out.status.success() {
         Ok(Ok(String::from_utf8_lossy(&out.stdout).into_owned()))
     } else {
-        Ok(Err(String::from_utf8_lossy(&out.stderr).trim().to_string()))
+        Ok(Err(crate::patch::trim_whitespace(&String::from_utf8_lossy(&out.stderr)).to_string()))
     }
 }
 

@@ -5,6 +5,8 @@
 //! version a patch was made for) and the CLI (keeping a header when a patch
 //! is refreshed; provenance).
 
+use super::parse::trim_whitespace;
+
 /// The length in bytes of the header of `patch`: everything before the
 /// line that starts its first file diff (`diff --git `, another `diff -`
 /// command line, `--- `, or quilt's `Index: `).
@@ -48,7 +50,7 @@ pub fn fields(patch: &[u8]) -> Vec<(String, String)> {
         if (line.starts_with(' ') || line.starts_with('\t')) && open {
             if let Some((_, value)) = out.last_mut() {
                 value.push('\n');
-                value.push_str(line.trim());
+                value.push_str(trim_whitespace(line));
             }
             continue;
         }
@@ -61,7 +63,7 @@ pub fn fields(patch: &[u8]) -> Vec<(String, String)> {
             is_name &= c.is_ascii_alphanumeric() || c == b'-' || c == b'_';
         }
         if is_name {
-            out.push((name.to_string(), value.trim().to_string()));
+            out.push((name.to_string(), trim_whitespace(value).to_string()));
             open = true;
         }
     }
