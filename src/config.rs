@@ -85,7 +85,7 @@ pub(crate) enum Remote {
 }
 
 /// The settings of one shim, after merging the manifest with the builder.
-#[derive(Clone, Default, Debug)]
+#[derive(Default, Debug)]
 pub(crate) struct Settings {
     pub crate_name: Option<String>,
     pub version: Option<String>,
@@ -102,6 +102,35 @@ pub(crate) struct Settings {
     pub git_ref: Option<GitRef>,
     /// `registry`: the alternative registry holding the upstream.
     pub registry: Option<String>,
+}
+
+/// Written out for `patches`: the derived clone of its `Vec<PathBuf>`
+/// compiled `to_vec` into the crate, some 330 lines of LLVM IR.
+impl Clone for Settings {
+    fn clone(&self) -> Settings {
+        let patches = match &self.patches {
+            Some(list) => {
+                let mut copy = Vec::with_capacity(list.len());
+                for p in list {
+                    copy.push(p.clone());
+                }
+                Some(copy)
+            }
+            None => None,
+        };
+        Settings {
+            crate_name: self.crate_name.clone(),
+            version: self.version.clone(),
+            patches,
+            strip: self.strip,
+            fuzz: self.fuzz,
+            source: self.source.clone(),
+            version_mismatch: self.version_mismatch,
+            git: self.git.clone(),
+            git_ref: self.git_ref.clone(),
+            registry: self.registry.clone(),
+        }
+    }
 }
 
 impl Settings {
