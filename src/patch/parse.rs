@@ -609,7 +609,10 @@ fn git_field(t: &[u8]) -> Option<(usize, &[u8])> {
 /// handles.
 fn git_mode(s: &[u8], line: usize) -> Result<u32, ParseError> {
     // Not UTF-8, it is not a number either.
-    let text = trim_whitespace(std::str::from_utf8(s).unwrap_or(""));
+    let text = match std::str::from_utf8(s) {
+        Ok(text) => trim_whitespace(text),
+        Err(_) => "",
+    };
     // Read at the crate's one integer width (less code to compile).
     let m = match i64::from_str_radix(text, 8) {
         Ok(m) if !text.starts_with('-') && m <= i64::from(u32::MAX) => m as u32,

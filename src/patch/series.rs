@@ -325,7 +325,12 @@ fn close_name(dir: &Path, name: &str) -> Option<String> {
         Some(s) => s.to_string_lossy().chars().count(),
         None => 0,
     };
-    let limit = (stem_len / 4).clamp(1, 3);
+    // `(stem_len / 4).clamp(1, 3)`, as a match (less code).
+    let limit = match stem_len / 4 {
+        0 => 1,
+        q @ 1..=3 => q,
+        _ => 3,
+    };
     let lower = name.to_lowercase();
     // The lowest score, then the first name in byte order.
     let mut best = String::new();
