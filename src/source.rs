@@ -112,14 +112,14 @@ pub(crate) fn find(req: &Request<'_>) -> Result<Pristine> {
 /// folder names do not say which is crates.io's, so Cargo is asked.
 pub(crate) fn find_in_registry_cache(home: &Path, name: &str, version: &str) -> Option<PathBuf> {
     let src = home.join("registry").join("src");
-    let Ok(entries) = std::fs::read_dir(&src) else {
+    let Ok(entries) = std::fs::read_dir(src.as_path()) else {
         return None;
     };
     let dir_name = format!("{name}-{version}");
     let mut found = None;
     for entry in entries {
         let Ok(entry) = entry else { continue };
-        let dir = entry.path().join(&dir_name);
+        let dir = entry.path().join(dir_name.as_str());
         if dir.join(".cargo-ok").is_file() && dir.join("Cargo.toml").is_file() {
             if found.is_some() {
                 return None;
@@ -135,7 +135,9 @@ pub(crate) fn find_in_registry_cache(home: &Path, name: &str, version: &str) -> 
 /// (see `stage::copy_tree`). So a manifest linked from elsewhere is not read.
 fn is_file_inside(dir: &Path, path: &Path) -> bool {
     match (std::fs::canonicalize(dir), std::fs::canonicalize(path)) {
-        (Ok(dir), Ok(path)) => path.starts_with(dir) && path.is_file(),
+        // (`&Path` and `&str` arguments, as elsewhere in the crate: std's generic
+        // file and path functions compile once for each argument type.)
+        (Ok(dir), Ok(path)) => path.starts_with(dir.as_path()) && path.is_file(),
         _ => false,
     }
 }
@@ -292,7 +294,7 @@ fn locked_branch_commit(
     branch: Option<&str>,
 ) -> Option<(String, PathBuf)> {
     let lock = nearest_lock(start)?;
-    let doc = toml::parse(&std::fs::read_to_string(&lock).ok()?).ok()?;
+    let doc = toml::parse(&std::fs::read_to_string(lock.as_path()).ok()?).ok()?;
     let query = branch.map(|b| format!("branch={b}"));
     for package in toml::get(&doc, &["package"])?.as_array()? {
         let Some(package) = package.as_table() else {
@@ -422,7 +424,10 @@ fn run_metadata(
     if out.status.success() {
         Ok(Ok(String::from_utf8_lossy(&out.stdout).into_owned()))
     } else {
-        Ok(Err(crate::patch::trim_whitespace(&String::from_utf8_lossy(&out.stderr)).to_string()))
+        Ok(Err(crate::patch::trim_whitespace(
+            &String::from_utf8_lossy(&out.stderr),
+        )
+        .to_string()))
     }
 }
 
@@ -430,8 +435,7 @@ fn not_available(req: &Request<'_>, stderr: &str) -> Error {
     let (name, version) = (req.name, req.version);
     let from = describe_remote(req.remote);
     let mut text = if req.remote != &Remote::CratesIo
-        && lex::find_str(stderr, &format!("no matching package named `{name}` found"))
-            .is_some()
+        && lex::find_str(stderr, &format!("no matching package named `{name}` found")).is_some()
     {
         // Cargo reached the source: the package is not there.
         format!(
@@ -677,7 +681,7 @@ fn not_listed(
 /// only `CARGO_NET_OFFLINE` / `net.offline` (which the nested call reads by
 /// itself) keep it offline. See docs/limits.md.
 pub(crate) fn parent_cargo_is_offline() -> bool {
-    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+    let Ok(stat) = std::fs::read_to_string(Path::new("/proc/self/stat")) else {
         return false;
     };
     // The fields after the command name, which is in parentheses and may
@@ -710,7 +714,7 @@ pub(crate) fn parent_cargo_is_offline() -> bool {
         }
         field += 1;
     };
-    let Ok(cmdline) = std::fs::read(format!("/proc/{ppid}/cmdline")) else {
+    let Ok(cmdline) = std::fs::read(Path::new(&format!("/proc/{ppid}/cmdline"))) else {
         return false;
     };
     // The arguments, each ended by a NUL.

@@ -106,7 +106,7 @@ fn restage(
 pub(crate) fn stage(req: &StageRequest<'_>) -> Result<Staged> {
     let lock = lock_work_dir(req.work_dir)?;
     let dir_name = format!("{}-{}", req.name, req.version);
-    let dir = req.work_dir.join(&dir_name);
+    let dir = req.work_dir.join(dir_name.as_str());
     let stamp_path = req.work_dir.join(format!("{dir_name}.stamp"));
     let stamp = stamp_text(req)?;
 
@@ -265,7 +265,7 @@ fn replace_dir(tmp: &Path, dir: &Path) -> Result<()> {
     if dir.exists() {
         // Not `with_extension`: `shlex-1.1.0` has the "extension" `0`.
         let name = dir.file_name().unwrap_or_default().to_string_lossy();
-        let old = dir.with_file_name(format!("{name}.old-{}", std::process::id()));
+        let old = dir.with_file_name(format!("{name}.old-{}", std::process::id()).as_str());
         fs::remove_dir_all(&old)?;
         fs::rename(dir, &old)?;
         fs::rename(tmp, dir)?;
@@ -461,7 +461,9 @@ pub(crate) fn copy_tree(
             if top && skip_top.contains(&&*name.to_string_lossy()) {
                 continue;
             }
-            let to = to_dir.join(name);
+            // (`&Path` and `&str` arguments, as elsewhere in the crate: std's generic
+            // file and path functions compile once for each argument type.)
+            let to = to_dir.join(Path::new(name));
             let ft = meta.file_type();
             let why = if ft.is_dir() {
                 std::fs::create_dir(&to).map_err(crate::fs::io_error("create directory", &to))?;
@@ -472,9 +474,11 @@ pub(crate) fn copy_tree(
                 copy_file(from, &to, meta)?;
                 continue;
             } else if ft.is_symlink() {
-                match std::fs::canonicalize(from) {
-                    Ok(target) if target.starts_with(&canonical_src) && target.is_file() => {
-                        let meta = std::fs::metadata(&target)
+                match std::fs::canonicalize(from.as_path()) {
+                    Ok(target)
+                        if target.starts_with(canonical_src.as_path()) && target.is_file() =>
+                    {
+                        let meta = std::fs::metadata(target.as_path())
                             .map_err(crate::fs::io_error("inspect", &target))?;
                         copy_file(&target, &to, &meta)?;
                         continue;

@@ -119,8 +119,10 @@ impl Loader<'_> {
             }
         };
         for e in &entries {
-            let patch = dir.join(&e.path);
-            if let Err(err) = fs::metadata(&patch) {
+            // (`&Path` and `&str` arguments, as elsewhere in the crate: std's generic
+            // file and path functions compile once for each argument type.)
+            let patch = dir.join(e.path.as_str());
+            if let Err(err) = fs::metadata(patch.as_path()) {
                 let series = display_name(self.base, path);
                 return Err(not_found(dir, &e.path, &patch, err, Some(&series)));
             }
@@ -192,7 +194,7 @@ pub(crate) fn load(
         } else {
             base.join(e)
         };
-        let meta = match fs::metadata(&path) {
+        let meta = match fs::metadata(path.as_path()) {
             Ok(m) => m,
             Err(err) => return Err(not_found(base, &e.to_string_lossy(), &path, err, None)),
         };
