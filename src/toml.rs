@@ -266,7 +266,12 @@ fn open_section(root: &mut Section, keys: &[String], array: bool) -> Result<(), 
             Node::Table(section) => section,
             Node::Tables { last, .. } => last,
             Node::Leaf(value) => {
-                return Err(cannot_define("table", keys, &keys[..i + 1], defined_as(value)))
+                return Err(cannot_define(
+                    "table",
+                    keys,
+                    &keys[..i + 1],
+                    defined_as(value),
+                ))
             }
         };
     }
@@ -818,10 +823,7 @@ impl Parser<'_> {
                 // compiled here, some 550 lines of LLVM IR.
                 let quoted = format!("{other:?}");
                 let escaped = &quoted[1..quoted.len() - 1];
-                return Err(self.error_at(
-                    start,
-                    format!("invalid escape sequence `\\{escaped}`"),
-                ));
+                return Err(self.error_at(start, format!("invalid escape sequence `\\{escaped}`")));
             }
         };
         out.push(c);
