@@ -157,12 +157,17 @@ fn check_local(dir: &Path, name: &str, version: &str) -> Result<()> {
         ));
     }
     let text = fs::read_to_string(&manifest)?;
-    let doc = toml::parse(&text).map_err(|e| {
-        Error::new(
-            ErrorKind::Source,
-            format!("failed to parse `{}`: {e}", manifest.display()),
-        )
-    })?;
+    // Matches rather than `map_err` with a closure, here and below: each
+    // closure compiles its own `map_err`.
+    let doc = match toml::parse(&text) {
+        Ok(doc) => doc,
+        Err(e) => {
+            return Err(Error::new(
+                ErrorKind::Source,
+                format!("failed to parse `{}`: {e}", manifest.display()),
+            ))
+        }
+    };
     let found_name = toml::get(&doc, &["package", "name"]).and_then(toml::Value::as_str);
     let found_version = toml::get(&doc, &["package", "version"]).and_then(toml::Value::as_str);
     if found_name != Some(name) || found_version != Some(version) {
@@ -234,7 +239,10 @@ fn locked_remote(req: &Request<'_>) -> (Remote, Option<String>) {
         )),
         _ => None,
     };
-    let locked = branch.and_then(|(url, b)| locked_branch_commit(req.cwd, req.name, url, b));
+    let locked = match branch {
+        Some((url, b)) => locked_branch_commit(req.cwd, req.name, url, b),
+        None => None,
+    };
     match (locked, branch) {
         (Some((commit, lock)), Some((url, b))) => {
             let note = format!(
@@ -307,8 +315,10 @@ fn locked_branch_commit(
             continue;
         };
         // `git+URL?branch=B#COMMIT`, or `git+URL#COMMIT` for the default branch.
-        let Some((repo, commit)) = source.strip_prefix("git+").and_then(|s| s.split_once('#'))
-        else {
+        let Some(rest) = source.strip_prefix("git+") else {
+            continue;
+        };
+        let Some((repo, commit)) = rest.split_once('#') else {
             continue;
         };
         let (repo_url, found_query) = match repo.split_once('?') {
@@ -410,17 +420,20 @@ fn run_metadata(
     if offline {
         cmd.arg("--offline");
     }
-    let out = cmd.output().map_err(|e| {
-        Error::new(
-            ErrorKind::Cargo,
-            format!(
-                "failed to run `{} metadata` to fetch `{} {}`: {e}",
-                req.cargo.display(),
-                req.name,
-                req.version
-            ),
-        )
-    })?;
+    let out = match cmd.output() {
+        Ok(out) => out,
+        Err(e) => {
+            return Err(Error::new(
+                ErrorKind::Cargo,
+                format!(
+                    "failed to run `{} metadata` to fetch `{} {}`: {e}",
+                    req.cargo.display(),
+                    req.name,
+                    req.version
+                ),
+            ))
+        }
+    };
     if out.status.success() {
         Ok(Ok(String::from_utf8_lossy(&out.stdout).into_owned()))
     } else {
@@ -599,7 +612,11 @@ fn pick_package(
             continue;
         }
         let source_id = source_id.to_string();
-        let pinned = (*remote != Remote::CratesIo).then(|| source_id.clone());
+        let pinned = if *remote != Remote::CratesIo {
+            Some(source_id.clone())
+        } else {
+            None
+        };
         return Ok(Pristine {
             dir,
             origin: Origin::Cargo { source_id },

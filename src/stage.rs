@@ -149,12 +149,15 @@ pub(crate) fn stage(req: &StageRequest<'_>) -> Result<Staged> {
 
 /// Reads and splits a library root (the upstream's or the shim's).
 pub(crate) fn split_root_file(path: &Path) -> Result<root::SplitRoot> {
-    root::split_root(&fs::read_to_string(path)?).map_err(|e| {
-        Error::new(
+    // Matches rather than `map_err` with a closure, here and below: each
+    // closure compiles its own `map_err`.
+    match root::split_root(&fs::read_to_string(path)?) {
+        Ok(split) => Ok(split),
+        Err(e) => Err(Error::new(
             ErrorKind::Root,
             format!("cannot read the attributes of `{}`: {e}", path.display()),
-        )
-    })
+        )),
+    }
 }
 
 /// The patched manifest of the tree at `dir`.
@@ -213,15 +216,18 @@ fn build_tree(
 fn write_compile_root(tree: &Path, lib_path: &Path) -> Result<root::SplitRoot> {
     let lib = tree.join(lib_path);
     let text = fs::read_to_string(&lib)?;
-    let split = root::split_root(&text).map_err(|e| {
-        Error::new(
-            ErrorKind::Root,
-            format!(
-                "cannot read the leading attributes of the upstream library root `{}`: {e}",
-                lib_path.display()
-            ),
-        )
-    })?;
+    let split = match root::split_root(&text) {
+        Ok(split) => split,
+        Err(e) => {
+            return Err(Error::new(
+                ErrorKind::Root,
+                format!(
+                    "cannot read the leading attributes of the upstream library root `{}`: {e}",
+                    lib_path.display()
+                ),
+            ))
+        }
+    };
     let root_path = lib.with_file_name(ROOT_FILE);
     fs::write_if_changed(&root_path, split.body.as_bytes())?;
     Ok(split)
