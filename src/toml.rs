@@ -664,7 +664,7 @@ impl Parser<'_> {
 
     fn value(&mut self) -> Result<Value, TomlError> {
         match self.peek() {
-            Some(q @ (b'"' | b'\'')) => self.string(q, false).map(Value::String),
+            Some(q @ (b'"' | b'\'')) => Ok(Value::String(self.string(q, false)?)),
             Some(b'[') => self.nested(Parser::array),
             Some(b'{') => self.nested(Parser::inline_table),
             Some(b) if is_scalar_byte(b) => self.scalar(),
