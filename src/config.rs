@@ -85,7 +85,7 @@ pub(crate) enum Remote {
 }
 
 /// The settings of one shim, after merging the manifest with the builder.
-#[derive(Clone, Default, Debug)]
+#[derive(Default, Debug)]
 pub(crate) struct Settings {
     pub crate_name: Option<String>,
     pub version: Option<String>,
@@ -104,20 +104,59 @@ pub(crate) struct Settings {
     pub registry: Option<String>,
 }
 
+/// Written out for `patches`: the derived clone of its `Vec<PathBuf>`
+/// compiled `to_vec` into the crate, some 330 lines of LLVM IR.
+impl Clone for Settings {
+    fn clone(&self) -> Settings {
+        let patches = match &self.patches {
+            Some(list) => {
+                let mut copy = Vec::with_capacity(list.len());
+                for p in list {
+                    copy.push(p.clone());
+                }
+                Some(copy)
+            }
+            None => None,
+        };
+        Settings {
+            crate_name: self.crate_name.clone(),
+            version: self.version.clone(),
+            patches,
+            strip: self.strip,
+            fuzz: self.fuzz,
+            source: self.source.clone(),
+            version_mismatch: self.version_mismatch,
+            git: self.git.clone(),
+            git_ref: self.git_ref.clone(),
+            registry: self.registry.clone(),
+        }
+    }
+}
+
 impl Settings {
     /// Fills every field the builder left unset from `other` (the manifest).
     pub fn or(self, other: Settings) -> Settings {
+        // `$a.or($b)`, written out: `Option::or` compiled once for each of
+        // the six field types, some 320 lines of LLVM IR.
+        macro_rules! or {
+            ($a:expr, $b:expr) => {
+                match $a {
+                    Some(v) => Some(v),
+                    None => $b,
+                }
+            };
+        }
         Settings {
-            crate_name: self.crate_name.or(other.crate_name),
-            version: self.version.or(other.version),
-            patches: self.patches.or(other.patches),
-            strip: self.strip.or(other.strip),
-            fuzz: self.fuzz.or(other.fuzz),
-            source: self.source.or(other.source),
-            version_mismatch: self.version_mismatch.or(other.version_mismatch),
-            git: self.git.or(other.git),
-            git_ref: self.git_ref.or(other.git_ref),
-            registry: self.registry.or(other.registry),
+            crate_name: or!(self.crate_name, other.crate_name),
+            version: or!(self.version, other.version),
+            patches: or!(self.patches, other.patches),
+            strip: or!(self.strip, other.strip),
+            fuzz: or!(self.fuzz, other.fuzz),
+            source: or!(self.source, other.source),
+            version_mismatch: or!(self.version_mismatch, other.version_mismatch),
+            git: or!(self.git, other.git),
+            git_ref: or!(self.git_ref, other.git_ref),
+            registry: or!(self.registry, other.registry),
         }
     }
 
@@ -231,14 +270,15 @@ pub(crate) fn parse_shim_manifest(text: &str, path: &Path) -> Result<ShimManifes
 /// the comments that open the manifest.
 fn header_names(text: &str) -> Option<String> {
     for line in text.lines() {
-        let line = line.trim();
+        let line = crate::patch::trim_whitespace(line);
         if !line.is_empty() && !line.starts_with('#') {
             return None;
         }
         if let Some(rest) = line.strip_prefix("# A build-patch shim: compiles ") {
-            let mut words = rest.split_whitespace();
-            if let (Some(name), Some(version)) = (words.next(), words.next()) {
-                return Some(format!("{name} {version}"));
+            if let Some((name, rest)) = crate::patch::first_word(rest) {
+                if let Some((version, _)) = crate::patch::first_word(rest) {
+                    return Some(format!("{name} {version}"));
+                }
             }
         }
     }
@@ -301,8 +341,8 @@ fn check_keys(t: &toml::Table, path: &Path) -> Result<()> {
             continue;
         }
         let mut keys = String::new();
-        for (i, k) in KEYS.iter().enumerate() {
-            if i > 0 {
+        for k in KEYS {
+            if !keys.is_empty() {
                 keys.push_str(", ");
             }
             keys.push('`');
@@ -362,12 +402,14 @@ fn version_mismatch(t: &toml::Table, path: &Path) -> Result<Option<VersionMismat
 fn git_ref<'a>(t: &'a toml::Table, path: &Path) -> Result<Option<(&'static str, &'a str)>> {
     let mut git_ref = None;
     let mut ref_keys = String::new();
+    let mut twice = false;
     for key in ["rev", "tag", "branch"] {
         let Some(value) = string(t, key, path)? else {
             continue;
         };
         if !ref_keys.is_empty() {
             ref_keys.push_str(" and ");
+            twice = true;
         }
         ref_keys.push('`');
         ref_keys.push_str(key);
@@ -377,7 +419,7 @@ fn git_ref<'a>(t: &'a toml::Table, path: &Path) -> Result<Option<(&'static str, 
         }
         git_ref = Some((key, value));
     }
-    if ref_keys.contains(" and ") {
+    if twice {
         return Err(config_error(
             path,
             format!(
@@ -405,7 +447,7 @@ fn string<'a>(t: &'a toml::Table, key: &str, path: &Path) -> Result<Option<&'a s
 fn count(t: &toml::Table, key: &str, path: &Path) -> Result<Option<usize>> {
     match t.get(key) {
         None => Ok(None),
-        Some(Value::Integer(n)) if (0..=1000).contains(n) => Ok(Some(*n as usize)),
+        Some(Value::Integer(n @ 0..=1000)) => Ok(Some(*n as usize)),
         Some(v) => Err(config_error(
             path,
             format!(
@@ -418,7 +460,9 @@ fn count(t: &toml::Table, key: &str, path: &Path) -> Result<Option<usize>> {
 
 fn describe(v: &Value) -> String {
     match v {
-        Value::Integer(n) => n.to_string(),
+        // `format!`, not `to_string`, which compiles its own integer
+        // formatting here.
+        Value::Integer(n) => format!("{n}"),
         other => other.type_name().to_string(),
     }
 }
@@ -436,18 +480,23 @@ fn config_error(path: &Path, text: String) -> Error {
 /// Whether `version` is one exact semver version (`1.2.3`, `1.2.3-rc.1`,
 /// `0.1.11+1.0.8`), not a requirement.
 pub(crate) fn is_exact_version(version: &str) -> bool {
-    let core = match version.find(['-', '+']) {
-        Some(end) => &version[..end],
-        None => version,
-    };
-    let mut parts = 0;
-    for part in core.split('.') {
-        if part.is_empty() || !part.bytes().all(|b| b.is_ascii_digit()) {
-            return false;
+    // Byte by byte up to the first `-` or `+`: three non-empty runs of
+    // digits, separated by dots.
+    let mut parts = 1;
+    let mut digits = 0;
+    for &b in version.as_bytes() {
+        match b {
+            b'-' | b'+' => break,
+            b'.' if digits == 0 => return false,
+            b'.' => {
+                parts += 1;
+                digits = 0;
+            }
+            b'0'..=b'9' => digits += 1,
+            _ => return false,
         }
-        parts += 1;
     }
-    parts == 3
+    digits > 0 && parts == 3
 }
 
 #[cfg(test)]

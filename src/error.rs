@@ -191,7 +191,8 @@ impl fmt::Display for Error {
                 path,
                 source,
             } => format!("failed to {action} `{}`: {source}", path.display()),
-            Kind::Patch(p) => p.to_string(),
+            // Its `Display` text (`to_string` would compile its own copy).
+            Kind::Patch(p) => p.message(),
             Kind::Message { text, .. } => text.clone(),
         };
         let (first, rest) = text.split_once('\n').unwrap_or((&text, ""));

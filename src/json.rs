@@ -141,7 +141,7 @@ impl Parser<'_> {
         match self.peek() {
             Some(b'{') => self.nested(Parser::object),
             Some(b'[') => self.nested(Parser::array),
-            Some(b'"') => self.string().map(Json::String),
+            Some(b'"') => Ok(Json::String(self.string()?)),
             Some(b'-' | b'0'..=b'9') => self.number(),
             Some(b't') => self.word("true", Json::Bool(true)),
             Some(b'f') => self.word("false", Json::Bool(false)),
@@ -268,7 +268,10 @@ impl Parser<'_> {
         }
         self.pos += 4;
         // Four hexadecimal digits: they fit. (i64, the crate's one integer width.)
-        i64::from_str_radix(hex, 16).ok().map(|v| v as u32)
+        match i64::from_str_radix(hex, 16) {
+            Ok(v) => Some(v as u32),
+            Err(_) => None,
+        }
     }
 
     fn string(&mut self) -> Result<String, JsonError> {
@@ -329,12 +332,13 @@ impl Parser<'_> {
             return Err(self.error(NOT_HEX));
         };
         let mut code = high;
-        if (0xD800..=0xDBFF).contains(&high) && self.src[self.pos..].starts_with("\\u") {
+        // Range patterns, not `RangeInclusive::contains` (code compiled here).
+        if matches!(high, 0xD800..=0xDBFF) && self.src[self.pos..].starts_with("\\u") {
             self.pos += 2;
             let Some(low) = self.hex4() else {
                 return Err(self.error(NOT_HEX));
             };
-            if (0xDC00..=0xDFFF).contains(&low) {
+            if matches!(low, 0xDC00..=0xDFFF) {
                 code = 0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00);
             }
         }

@@ -104,6 +104,39 @@ pub(crate) fn doc_comment(rest: &str) -> Option<bool> {
     }
 }
 
+/// Where `needle` first occurs in `haystack`, searched byte by byte. The
+/// crate's substring search: `str::find` or `str::contains` with a `&str`
+/// pattern (or a `char` one, which std searches for as a `&str`) compiles
+/// std's two-way searcher into the crate, some 2,000 lines of LLVM IR that
+/// every user compiles, for needles of a few bytes in texts of a few
+/// kilobytes. A match of a non-empty needle in a `&str` starts and ends at
+/// char boundaries, as `str::find`'s does.
+pub(crate) fn find_str(haystack: &str, needle: &str) -> Option<usize> {
+    let (haystack, needle) = (haystack.as_bytes(), needle.as_bytes());
+    let mut i = 0;
+    while i + needle.len() <= haystack.len() {
+        if haystack[i..].starts_with(needle) {
+            return Some(i);
+        }
+        i += 1;
+    }
+    None
+}
+
+/// The number of line breaks (`\n`) in `s`, counted byte by byte
+/// (`matches('\n').count()` compiles a searcher and a fold here).
+pub(crate) fn count_newlines(s: &str) -> usize {
+    let bytes = s.as_bytes();
+    let (mut n, mut i) = (0, 0);
+    while i < bytes.len() {
+        if bytes[i] == b'\n' {
+            n += 1;
+        }
+        i += 1;
+    }
+    n
+}
+
 /// Rust's whitespace: Unicode `Pattern_White_Space`, the left-to-right and
 /// right-to-left marks and the line and paragraph separators included, a no-break
 /// space not.
@@ -177,7 +210,7 @@ impl<'a> Lexer<'a> {
     fn error(&self, start: usize, what: Unterminated) -> LexError {
         LexError {
             what,
-            line: self.src[..start].matches('\n').count() + 1,
+            line: count_newlines(&self.src[..start]) + 1,
         }
     }
 
@@ -286,7 +319,7 @@ impl<'a> Lexer<'a> {
             loop {
                 self.eat_while(is_ident_continue);
                 // A decimal point followed by a digit (`1.5`, not `1..2` or `1.f()`).
-                if b.get(self.pos) == Some(&b'.')
+                if matches!(b.get(self.pos), Some(b'.'))
                     && b.get(self.pos + 1).is_some_and(u8::is_ascii_digit)
                 {
                     self.pos += 1;
@@ -305,7 +338,7 @@ impl<'a> Lexer<'a> {
         match (ident, rest.as_bytes().first()) {
             ("r" | "br" | "cr", Some(b'"' | b'#')) => {
                 let mut hashes = 0;
-                while rest.as_bytes().get(hashes) == Some(&b'#') {
+                while matches!(rest.as_bytes().get(hashes), Some(b'#')) {
                     hashes += 1;
                 }
                 if rest[hashes..].starts_with('"') {
@@ -359,7 +392,7 @@ impl<'a> Lexer<'a> {
         for _ in 0..hashes {
             terminator.push('#');
         }
-        match self.rest().find(terminator.as_str()) {
+        match find_str(self.rest(), &terminator) {
             Some(i) => {
                 self.pos += i + terminator.len();
                 Ok(kind)

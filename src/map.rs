@@ -52,6 +52,13 @@ impl<K, V> Map<K, V> {
         }
     }
 
+    /// Adds an entry whose key comes after every key of the map, as when
+    /// copying another map's entries in order: no search, and no
+    /// insertion code compiled for a map type only ever filled this way.
+    pub(crate) fn push_last(&mut self, key: K, value: V) {
+        self.entries.push(Box::new((key, value)));
+    }
+
     /// The keys, in order.
     #[cfg(test)]
     pub(crate) fn keys(&self) -> impl Iterator<Item = &K> {
@@ -74,8 +81,10 @@ impl<K: Ord, V> Map<K, V> {
     where
         K: Borrow<Q>,
     {
-        let i = self.find(key).ok()?;
-        Some(&self.entries[i].1)
+        match self.find(key) {
+            Ok(i) => Some(&self.entries[i].1),
+            Err(_) => None,
+        }
     }
 
     /// The value of `key`, to change it.
@@ -83,8 +92,10 @@ impl<K: Ord, V> Map<K, V> {
     where
         K: Borrow<Q>,
     {
-        let i = self.find(key).ok()?;
-        Some(&mut self.entries[i].1)
+        match self.find(key) {
+            Ok(i) => Some(&mut self.entries[i].1),
+            Err(_) => None,
+        }
     }
 
     /// Whether `key` has a value.

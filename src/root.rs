@@ -214,7 +214,7 @@ impl Lines<'_> {
         if pos < self.pos {
             (self.pos, self.line) = (0, 1);
         }
-        self.line += self.src[self.pos..pos].matches('\n').count();
+        self.line += lex::count_newlines(&self.src[self.pos..pos]);
         self.pos = pos;
         self.line
     }
@@ -242,7 +242,9 @@ fn top_level_extern_crates(lexer: &mut Lexer<'_>) -> Vec<(usize, usize, bool)> {
         if rest.is_empty() {
             break;
         }
-        item_start.get_or_insert(start);
+        if item_start.is_none() {
+            item_start = Some(start);
+        }
         if lex::doc_comment(rest) == Some(false) {
             if rest.starts_with("///") {
                 lexer.skip_line_comment();
@@ -375,14 +377,16 @@ pub(crate) fn shim_recursion_limit(upstream: &SplitRoot) -> String {
     for a in &upstream.attrs {
         let text = normalized(&a.text);
         let mut rest = text.as_str();
-        while let Some(i) = rest.find(KEY) {
+        while let Some(i) = lex::find_str(rest, KEY) {
             rest = &rest[i + KEY.len()..];
             let end = rest.find('"').unwrap_or(rest.len());
             if end < rest.len() {
                 // Read as i64, the crate's one integer width (less code).
                 if let Ok(value) = rest[..end].parse::<i64>() {
                     if let Ok(value) = u32::try_from(value) {
-                        limit = limit.max(value);
+                        if value > limit {
+                            limit = value;
+                        }
                     }
                 }
             }
@@ -558,7 +562,7 @@ fn affects_compilation(trees: &[Tree<'_>]) -> bool {
             // `cfg_attr(predicate, attr, attr, ...)`: whatever it may apply, the parts
             // after the first comma.
             let mut from = 0;
-            for j in 0..=inner.len() {
+            for j in 0..inner.len() + 1 {
                 if j == inner.len() || is_punct(inner.get(j), ',') {
                     if from > 0 && j > from && affects_compilation(&inner[from..j]) {
                         return true;
@@ -629,7 +633,7 @@ impl From<LexError> for RootError {
 }
 
 fn line_of(src: &str, pos: usize) -> usize {
-    src[..pos].matches('\n').count() + 1
+    lex::count_newlines(&src[..pos]) + 1
 }
 
 fn error(src: &str, pos: usize, message: String) -> RootError {

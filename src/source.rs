@@ -33,7 +33,7 @@ use std::process::{Command, Stdio};
 
 use crate::config::{GitRef, Remote};
 use crate::error::{Error, ErrorKind, Result};
-use crate::{fs, json, toml};
+use crate::{fs, json, lex, toml};
 
 /// Where a pristine source was found.
 #[derive(PartialEq)]
@@ -112,14 +112,14 @@ pub(crate) fn find(req: &Request<'_>) -> Result<Pristine> {
 /// folder names do not say which is crates.io's, so Cargo is asked.
 pub(crate) fn find_in_registry_cache(home: &Path, name: &str, version: &str) -> Option<PathBuf> {
     let src = home.join("registry").join("src");
-    let Ok(entries) = std::fs::read_dir(&src) else {
+    let Ok(entries) = std::fs::read_dir(src.as_path()) else {
         return None;
     };
     let dir_name = format!("{name}-{version}");
     let mut found = None;
     for entry in entries {
         let Ok(entry) = entry else { continue };
-        let dir = entry.path().join(&dir_name);
+        let dir = entry.path().join(dir_name.as_str());
         if dir.join(".cargo-ok").is_file() && dir.join("Cargo.toml").is_file() {
             if found.is_some() {
                 return None;
@@ -135,7 +135,9 @@ pub(crate) fn find_in_registry_cache(home: &Path, name: &str, version: &str) -> 
 /// (see `stage::copy_tree`). So a manifest linked from elsewhere is not read.
 fn is_file_inside(dir: &Path, path: &Path) -> bool {
     match (std::fs::canonicalize(dir), std::fs::canonicalize(path)) {
-        (Ok(dir), Ok(path)) => path.starts_with(dir) && path.is_file(),
+        // (`&Path` and `&str` arguments, as elsewhere in the crate: std's generic
+        // file and path functions compile once for each argument type.)
+        (Ok(dir), Ok(path)) => path.starts_with(dir.as_path()) && path.is_file(),
         _ => false,
     }
 }
@@ -155,12 +157,17 @@ fn check_local(dir: &Path, name: &str, version: &str) -> Result<()> {
         ));
     }
     let text = fs::read_to_string(&manifest)?;
-    let doc = toml::parse(&text).map_err(|e| {
-        Error::new(
-            ErrorKind::Source,
-            format!("failed to parse `{}`: {e}", manifest.display()),
-        )
-    })?;
+    // Matches rather than `map_err` with a closure, here and below: each
+    // closure compiles its own `map_err`.
+    let doc = match toml::parse(&text) {
+        Ok(doc) => doc,
+        Err(e) => {
+            return Err(Error::new(
+                ErrorKind::Source,
+                format!("failed to parse `{}`: {e}", manifest.display()),
+            ))
+        }
+    };
     let found_name = toml::get(&doc, &["package", "name"]).and_then(toml::Value::as_str);
     let found_version = toml::get(&doc, &["package", "version"]).and_then(toml::Value::as_str);
     if found_name != Some(name) || found_version != Some(version) {
@@ -232,15 +239,19 @@ fn locked_remote(req: &Request<'_>) -> (Remote, Option<String>) {
         )),
         _ => None,
     };
-    let locked = branch.and_then(|(url, b)| locked_branch_commit(req.cwd, req.name, url, b));
+    let locked = match branch {
+        Some((url, b)) => locked_branch_commit(req.cwd, req.name, url, b),
+        None => None,
+    };
     match (locked, branch) {
         (Some((commit, lock)), Some((url, b))) => {
             let note = format!(
                 "note: {} stands for the commit {commit}, which `{}` records for it; `cargo \
                  update -p {}` moves the lock to the branch's head",
-                b.map_or("the default branch".to_string(), |b| format!(
-                    "the branch `{b}`"
-                )),
+                match b {
+                    Some(b) => format!("the branch `{b}`"),
+                    None => "the default branch".to_string(),
+                },
                 lock.display(),
                 req.name
             );
@@ -268,10 +279,17 @@ pub(crate) fn follows_lock(remote: &Remote) -> bool {
 
 /// The nearest `Cargo.lock` in `start` or above: the workspace's.
 pub(crate) fn nearest_lock(start: &Path) -> Option<PathBuf> {
-    start
-        .ancestors()
-        .map(|d| d.join("Cargo.lock"))
-        .find(|p| p.is_file())
+    // A loop over the ancestors: `ancestors().map().find()` with closures
+    // compiled to some 400 lines of LLVM IR.
+    let mut dir = Some(start);
+    while let Some(d) = dir {
+        let lock = d.join("Cargo.lock");
+        if lock.is_file() {
+            return Some(lock);
+        }
+        dir = d.parent();
+    }
+    None
 }
 
 /// The commit the nearest `Cargo.lock` above `start` records for package
@@ -284,7 +302,7 @@ fn locked_branch_commit(
     branch: Option<&str>,
 ) -> Option<(String, PathBuf)> {
     let lock = nearest_lock(start)?;
-    let doc = toml::parse(&std::fs::read_to_string(&lock).ok()?).ok()?;
+    let doc = toml::parse(&std::fs::read_to_string(lock.as_path()).ok()?).ok()?;
     let query = branch.map(|b| format!("branch={b}"));
     for package in toml::get(&doc, &["package"])?.as_array()? {
         let Some(package) = package.as_table() else {
@@ -297,8 +315,10 @@ fn locked_branch_commit(
             continue;
         };
         // `git+URL?branch=B#COMMIT`, or `git+URL#COMMIT` for the default branch.
-        let Some((repo, commit)) = source.strip_prefix("git+").and_then(|s| s.split_once('#'))
-        else {
+        let Some(rest) = source.strip_prefix("git+") else {
+            continue;
+        };
+        let Some((repo, commit)) = rest.split_once('#') else {
             continue;
         };
         let (repo_url, found_query) = match repo.split_once('?') {
@@ -306,7 +326,7 @@ fn locked_branch_commit(
             None => (repo, None),
         };
         if same_git_url(repo_url, url) && found_query == query.as_deref() {
-            if commit.is_empty() || !commit.bytes().all(|b| b.is_ascii_hexdigit()) {
+            if commit.is_empty() || !toml::is_hex(commit) {
                 return None;
             }
             return Some((commit.to_string(), lock));
@@ -400,21 +420,27 @@ fn run_metadata(
     if offline {
         cmd.arg("--offline");
     }
-    let out = cmd.output().map_err(|e| {
-        Error::new(
-            ErrorKind::Cargo,
-            format!(
-                "failed to run `{} metadata` to fetch `{} {}`: {e}",
-                req.cargo.display(),
-                req.name,
-                req.version
-            ),
-        )
-    })?;
+    let out = match cmd.output() {
+        Ok(out) => out,
+        Err(e) => {
+            return Err(Error::new(
+                ErrorKind::Cargo,
+                format!(
+                    "failed to run `{} metadata` to fetch `{} {}`: {e}",
+                    req.cargo.display(),
+                    req.name,
+                    req.version
+                ),
+            ))
+        }
+    };
     if out.status.success() {
         Ok(Ok(String::from_utf8_lossy(&out.stdout).into_owned()))
     } else {
-        Ok(Err(String::from_utf8_lossy(&out.stderr).trim().to_string()))
+        Ok(Err(crate::patch::trim_whitespace(
+            &String::from_utf8_lossy(&out.stderr),
+        )
+        .to_string()))
     }
 }
 
@@ -422,7 +448,7 @@ fn not_available(req: &Request<'_>, stderr: &str) -> Error {
     let (name, version) = (req.name, req.version);
     let from = describe_remote(req.remote);
     let mut text = if req.remote != &Remote::CratesIo
-        && stderr.contains(&format!("no matching package named `{name}` found"))
+        && lex::find_str(stderr, &format!("no matching package named `{name}` found")).is_some()
     {
         // Cargo reached the source: the package is not there.
         format!(
@@ -459,12 +485,13 @@ fn not_available(req: &Request<'_>, stderr: &str) -> Error {
         Remote::Git { url, reference } => format!(
             "  help: check that `{url}` has {} (`git ls-remote {url}`) and a package named \
              `{name}` (Cargo finds it by name anywhere in the repository); {cached}",
-            reference
-                .as_ref()
-                .map_or("a default branch".to_string(), |r| {
+            match reference {
+                Some(r) => {
                     let (key, value) = r.key_value();
                     format!("the {key} `{value}`")
-                })
+                }
+                None => "a default branch".to_string(),
+            }
         ),
     });
     Error::new(ErrorKind::Source, text)
@@ -496,10 +523,14 @@ const CRATES_IO: &[&str] = &[
 /// Whether two git URLs name one repository for Cargo, which ignores a
 /// trailing `/` or `.git` (and, on github.com, case).
 pub(crate) fn same_git_url(a: &str, b: &str) -> bool {
-    let canonical = |u: &str| {
-        let u = u.trim_end_matches('/');
+    let canonical = |mut u: &str| {
+        // Every trailing `/` off (`trim_end_matches` compiles a reverse
+        // char searcher into the crate).
+        while let Some(rest) = u.strip_suffix('/') {
+            u = rest;
+        }
         let u = u.strip_suffix(".git").unwrap_or(u);
-        if u.contains("://github.com/") {
+        if lex::find_str(u, "://github.com/").is_some() {
             u.to_ascii_lowercase()
         } else {
             u.to_string()
@@ -521,7 +552,13 @@ fn is_from(source_id: &str, remote: &Remote) -> bool {
         }
         Remote::Git { url, .. } => match source_id.strip_prefix("git+") {
             Some(rest) => {
-                let end = rest.find(['?', '#']).unwrap_or(rest.len());
+                // Up to the first `?` or `#`, byte by byte (`find` with an
+                // array of chars compiles its own searcher).
+                let bytes = rest.as_bytes();
+                let mut end = 0;
+                while end < bytes.len() && bytes[end] != b'?' && bytes[end] != b'#' {
+                    end += 1;
+                }
                 same_git_url(&rest[..end], url)
             }
             None => false,
@@ -575,7 +612,11 @@ fn pick_package(
             continue;
         }
         let source_id = source_id.to_string();
-        let pinned = (*remote != Remote::CratesIo).then(|| source_id.clone());
+        let pinned = if *remote != Remote::CratesIo {
+            Some(source_id.clone())
+        } else {
+            None
+        };
         return Ok(Pristine {
             dir,
             origin: Origin::Cargo { source_id },
@@ -657,22 +698,51 @@ fn not_listed(
 /// only `CARGO_NET_OFFLINE` / `net.offline` (which the nested call reads by
 /// itself) keep it offline. See docs/limits.md.
 pub(crate) fn parent_cargo_is_offline() -> bool {
-    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+    let Ok(stat) = std::fs::read_to_string(Path::new("/proc/self/stat")) else {
         return false;
     };
     // The fields after the command name, which is in parentheses and may
-    // itself hold spaces: state, then the parent's pid.
-    let after = stat.rsplit_once(')').map(|(_, rest)| rest).unwrap_or("");
-    let Some(ppid) = after.split_whitespace().nth(1) else {
+    // itself hold spaces: state, then the parent's pid. The kernel writes
+    // them in ASCII, separated by spaces. Read with byte loops:
+    // `rsplit_once`, `split_whitespace().nth` and a slice `split` compiled
+    // to some 870 lines of LLVM IR here.
+    let s = stat.as_bytes();
+    let mut pos = s.len();
+    while pos > 0 && s[pos - 1] != b')' {
+        pos -= 1;
+    }
+    if pos == 0 {
+        return false;
+    }
+    let mut field = 0;
+    let ppid = loop {
+        while pos < s.len() && s[pos].is_ascii_whitespace() {
+            pos += 1;
+        }
+        if pos == s.len() {
+            return false;
+        }
+        let start = pos;
+        while pos < s.len() && !s[pos].is_ascii_whitespace() {
+            pos += 1;
+        }
+        if field == 1 {
+            break &stat[start..pos];
+        }
+        field += 1;
+    };
+    let Ok(cmdline) = std::fs::read(Path::new(&format!("/proc/{ppid}/cmdline"))) else {
         return false;
     };
-    let Ok(cmdline) = std::fs::read(format!("/proc/{ppid}/cmdline")) else {
-        return false;
-    };
-    for arg in cmdline.split(|b| *b == 0) {
-        if arg == b"--offline" || arg == b"--frozen" {
+    // The arguments, each ended by a NUL.
+    let mut start = 0;
+    while start < cmdline.len() {
+        let end = crate::patch::find_byte(&cmdline, start, 0).unwrap_or(cmdline.len());
+        let arg = &cmdline[start..end];
+        if arg == &b"--offline"[..] || arg == &b"--frozen"[..] {
             return true;
         }
+        start = end + 1;
     }
     false
 }
@@ -683,10 +753,11 @@ pub(crate) fn default_cargo_home(
     cargo_home: Option<OsString>,
     home: Option<OsString>,
 ) -> Option<PathBuf> {
-    if let Some(v) = cargo_home.filter(|v| !v.is_empty()) {
-        return Some(PathBuf::from(v));
+    // A match, not `filter` with a closure (less code).
+    match cargo_home {
+        Some(v) if !v.is_empty() => Some(PathBuf::from(v)),
+        _ => home.map(|h| PathBuf::from(h).join(".cargo")),
     }
-    home.map(|h| PathBuf::from(h).join(".cargo"))
 }
 
 #[cfg(test)]

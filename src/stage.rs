@@ -106,12 +106,15 @@ fn restage(
 pub(crate) fn stage(req: &StageRequest<'_>) -> Result<Staged> {
     let lock = lock_work_dir(req.work_dir)?;
     let dir_name = format!("{}-{}", req.name, req.version);
-    let dir = req.work_dir.join(&dir_name);
+    let dir = req.work_dir.join(dir_name.as_str());
     let stamp_path = req.work_dir.join(format!("{dir_name}.stamp"));
     let stamp = stamp_text(req)?;
 
     let up_to_date = dir.is_dir()
-        && std::fs::read(&stamp_path).is_ok_and(|existing| existing == stamp.as_bytes());
+        && match std::fs::read(&stamp_path) {
+            Ok(existing) => existing == stamp.as_bytes(),
+            Err(_) => false,
+        };
     let mut skipped = Vec::new();
     let mut fuzzed = Vec::new();
     let (manifest, split) = if up_to_date {
@@ -146,12 +149,15 @@ pub(crate) fn stage(req: &StageRequest<'_>) -> Result<Staged> {
 
 /// Reads and splits a library root (the upstream's or the shim's).
 pub(crate) fn split_root_file(path: &Path) -> Result<root::SplitRoot> {
-    root::split_root(&fs::read_to_string(path)?).map_err(|e| {
-        Error::new(
+    // Matches rather than `map_err` with a closure, here and below: each
+    // closure compiles its own `map_err`.
+    match root::split_root(&fs::read_to_string(path)?) {
+        Ok(split) => Ok(split),
+        Err(e) => Err(Error::new(
             ErrorKind::Root,
             format!("cannot read the attributes of `{}`: {e}", path.display()),
-        )
-    })
+        )),
+    }
 }
 
 /// The patched manifest of the tree at `dir`.
@@ -169,11 +175,10 @@ fn build_tree(
     skipped: &mut Vec<String>,
     fuzzed: &mut Vec<String>,
 ) -> Result<(UpstreamManifest, root::SplitRoot)> {
-    let git_checkout = req
-        .pristine
-        .pinned
-        .as_deref()
-        .is_some_and(|p| p.starts_with("git+"));
+    let git_checkout = match &req.pristine.pinned {
+        Some(p) => p.starts_with("git+"),
+        None => false,
+    };
     let skip_top: &[&str] = match req.pristine.origin {
         // A path source may be a working copy with build output in it.
         Origin::Local => &[".cargo-ok", ".cargo-checksum.json", "target", ".git"],
@@ -211,15 +216,18 @@ fn build_tree(
 fn write_compile_root(tree: &Path, lib_path: &Path) -> Result<root::SplitRoot> {
     let lib = tree.join(lib_path);
     let text = fs::read_to_string(&lib)?;
-    let split = root::split_root(&text).map_err(|e| {
-        Error::new(
-            ErrorKind::Root,
-            format!(
-                "cannot read the leading attributes of the upstream library root `{}`: {e}",
-                lib_path.display()
-            ),
-        )
-    })?;
+    let split = match root::split_root(&text) {
+        Ok(split) => split,
+        Err(e) => {
+            return Err(Error::new(
+                ErrorKind::Root,
+                format!(
+                    "cannot read the leading attributes of the upstream library root `{}`: {e}",
+                    lib_path.display()
+                ),
+            ))
+        }
+    };
     let root_path = lib.with_file_name(ROOT_FILE);
     fs::write_if_changed(&root_path, split.body.as_bytes())?;
     Ok(split)
@@ -249,10 +257,10 @@ fn entry_file(dir_name: &str, manifest: &UpstreamManifest) -> String {
 fn remove_leftovers(work_dir: &Path, dir_name: &str) -> Result<()> {
     let tmp_prefix = format!(".{dir_name}.tmp-");
     let old_prefix = format!("{dir_name}.old-");
-    for (path, meta) in read_dir_sorted(work_dir)? {
+    for (path, meta) in &read_dir_sorted(work_dir)? {
         let name = path.file_name().unwrap_or_default().to_string_lossy();
         if meta.is_dir() && (name.starts_with(&tmp_prefix) || name.starts_with(&old_prefix)) {
-            fs::remove_dir_all(&path)?;
+            fs::remove_dir_all(path)?;
         }
     }
     Ok(())
@@ -263,7 +271,7 @@ fn replace_dir(tmp: &Path, dir: &Path) -> Result<()> {
     if dir.exists() {
         // Not `with_extension`: `shlex-1.1.0` has the "extension" `0`.
         let name = dir.file_name().unwrap_or_default().to_string_lossy();
-        let old = dir.with_file_name(format!("{name}.old-{}", std::process::id()));
+        let old = dir.with_file_name(format!("{name}.old-{}", std::process::id()).as_str());
         fs::remove_dir_all(&old)?;
         fs::rename(dir, &old)?;
         fs::rename(tmp, dir)?;
@@ -324,16 +332,19 @@ fn fingerprint_dir(dir: &Path) -> Result<u64> {
     let mut acc = String::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
-        for (path, meta) in read_dir_sorted(&d)? {
+        for (path, meta) in &read_dir_sorted(&d)? {
             if meta.is_dir() {
                 let _ = writeln!(acc, "{}/", path.display());
-                stack.push(path);
+                stack.push(path.clone());
             } else {
-                let mtime = meta
-                    .modified()
-                    .ok()
-                    .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-                    .map_or(0, |d| d.as_nanos());
+                // Matches, not `ok().and_then().map_or()` with closures.
+                let mtime = match meta.modified() {
+                    Ok(t) => match t.duration_since(std::time::UNIX_EPOCH) {
+                        Ok(d) => d.as_nanos(),
+                        Err(_) => 0,
+                    },
+                    Err(_) => 0,
+                };
                 let _ = writeln!(acc, "{} {} {mtime}", path.display(), meta.len());
             }
         }
@@ -365,8 +376,11 @@ fn read_dir_sorted(dir: &Path) -> Result<Vec<(PathBuf, std::fs::Metadata)>> {
 }
 
 /// `entries` in the order of their paths: a plain merge sort of their
-/// indices, a small fraction of the code `sort_by` compiles to.
-fn sorted_by_path(entries: Vec<(PathBuf, std::fs::Metadata)>) -> Vec<(PathBuf, std::fs::Metadata)> {
+/// indices, a small fraction of the code `sort_by` compiles to, then the
+/// entries moved into that order in place.
+fn sorted_by_path(
+    mut entries: Vec<(PathBuf, std::fs::Metadata)>,
+) -> Vec<(PathBuf, std::fs::Metadata)> {
     let n = entries.len();
     let mut order = Vec::with_capacity(n);
     for i in 0..n {
@@ -396,17 +410,21 @@ fn sorted_by_path(entries: Vec<(PathBuf, std::fs::Metadata)>) -> Vec<(PathBuf, s
         std::mem::swap(&mut order, &mut merged);
         width *= 2;
     }
-    let mut slots = Vec::with_capacity(n);
-    for entry in entries {
-        slots.push(Some(entry));
-    }
-    let mut out = Vec::with_capacity(n);
-    for i in order {
-        if let Some(entry) = slots[i].take() {
-            out.push(entry);
+    // Slot `k` takes the entry `order[k]`: one cycle of that permutation
+    // at a time, each swap putting one entry in its place, and its slot
+    // marked done (`order[k] == k`). Swaps rather than a vector of
+    // `Option`s taken from: less code for every type involved.
+    for start in 0..n {
+        let mut k = start;
+        while order[k] != start {
+            let next = order[k];
+            entries.swap(k, next);
+            order[k] = k;
+            k = next;
         }
+        order[k] = k;
     }
-    out
+    entries
 }
 
 /// Copies the regular files and directories of `src` into `dst` (created).
@@ -432,26 +450,41 @@ pub(crate) fn copy_tree(
 ) -> Result<()> {
     let canonical_src = std::fs::canonicalize(src).map_err(crate::fs::io_error("open", src))?;
     fs::create_dir_all(dst)?;
-    let mut stack = vec![(src.to_path_buf(), dst.to_path_buf(), true)];
-    while let Some((from_dir, to_dir, top)) = stack.pop() {
-        for (from, meta) in read_dir_sorted(&from_dir)? {
+    // The directories still to copy, and where to: two stacks in step, as
+    // a stack of tuples would compile its own vector and drop code. The
+    // first one popped is the top directory.
+    let mut from_dirs = vec![src.to_path_buf()];
+    let mut to_dirs = vec![dst.to_path_buf()];
+    let mut top = true;
+    while let Some(from_dir) = from_dirs.pop() {
+        let Some(to_dir) = to_dirs.pop() else {
+            break;
+        };
+        // By reference (a directory's path is cloned onto the stack): a
+        // by-value walk compiles its own iterator code for the entries.
+        for (from, meta) in &read_dir_sorted(&from_dir)? {
             let name = from.file_name().unwrap_or_default();
-            if top && skip_top.contains(&name.to_string_lossy().as_ref()) {
+            if top && skip_top.contains(&&*name.to_string_lossy()) {
                 continue;
             }
-            let to = to_dir.join(name);
+            // (`&Path` and `&str` arguments, as elsewhere in the crate: std's generic
+            // file and path functions compile once for each argument type.)
+            let to = to_dir.join(Path::new(name));
             let ft = meta.file_type();
             let why = if ft.is_dir() {
                 std::fs::create_dir(&to).map_err(crate::fs::io_error("create directory", &to))?;
-                stack.push((from, to, false));
+                from_dirs.push(from.clone());
+                to_dirs.push(to);
                 continue;
             } else if ft.is_file() {
-                copy_file(&from, &to, &meta)?;
+                copy_file(from, &to, meta)?;
                 continue;
             } else if ft.is_symlink() {
-                match std::fs::canonicalize(&from) {
-                    Ok(target) if target.starts_with(&canonical_src) && target.is_file() => {
-                        let meta = std::fs::metadata(&target)
+                match std::fs::canonicalize(from.as_path()) {
+                    Ok(target)
+                        if target.starts_with(canonical_src.as_path()) && target.is_file() =>
+                    {
+                        let meta = std::fs::metadata(target.as_path())
                             .map_err(crate::fs::io_error("inspect", &target))?;
                         copy_file(&target, &to, &meta)?;
                         continue;
@@ -461,9 +494,13 @@ pub(crate) fn copy_tree(
             } else {
                 "is not a regular file"
             };
-            let rel = from.strip_prefix(src).unwrap_or(&from);
+            let rel = match from.strip_prefix(src) {
+                Ok(rel) => rel,
+                Err(_) => from,
+            };
             skipped.push(format!("`{}` {why}", rel.display()));
         }
+        top = false;
     }
     Ok(())
 }

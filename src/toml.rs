@@ -206,6 +206,7 @@ impl Section {
 
     fn into_table(self) -> Table {
         let mut table = Table::new();
+        // In key order, each key once: `push_last` keeps the map sorted.
         for (key, node) in self.entries {
             let value = match node {
                 Node::Leaf(value) => value,
@@ -215,7 +216,7 @@ impl Section {
                     Value::Array(closed)
                 }
             };
-            table.insert(key, value);
+            table.push_last(key, value);
         }
         table
     }
@@ -237,7 +238,7 @@ impl Section {
                         "cannot add key `",
                         &display_key(keys),
                         "`: `",
-                        &display_key(&keys[..=i]),
+                        &display_key(&keys[..i + 1]),
                         "` is already defined",
                     ]))
                 }
@@ -265,7 +266,12 @@ fn open_section(root: &mut Section, keys: &[String], array: bool) -> Result<(), 
             Node::Table(section) => section,
             Node::Tables { last, .. } => last,
             Node::Leaf(value) => {
-                return Err(cannot_define("table", keys, &keys[..=i], defined_as(value)))
+                return Err(cannot_define(
+                    "table",
+                    keys,
+                    &keys[..i + 1],
+                    defined_as(value),
+                ))
             }
         };
     }
@@ -413,8 +419,18 @@ fn control_character(c: char, rule: &str) -> String {
 pub(crate) fn line_and_column(src: &str, pos: usize) -> (usize, usize) {
     let pos = pos.min(src.len());
     let before = &src[..pos];
-    let line = before.matches('\n').count() + 1;
-    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    // One pass over the bytes for the line breaks (`rfind` compiled a
+    // reverse char searcher here).
+    let bytes = before.as_bytes();
+    let (mut line, mut line_start) = (1, 0);
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'\n' {
+            line += 1;
+            line_start = i + 1;
+        }
+        i += 1;
+    }
     (line, before[line_start..].chars().count() + 1)
 }
 
@@ -648,7 +664,7 @@ impl Parser<'_> {
 
     fn value(&mut self) -> Result<Value, TomlError> {
         match self.peek() {
-            Some(q @ (b'"' | b'\'')) => self.string(q, false).map(Value::String),
+            Some(q @ (b'"' | b'\'')) => Ok(Value::String(self.string(q, false)?)),
             Some(b'[') => self.nested(Parser::array),
             Some(b'{') => self.nested(Parser::inline_table),
             Some(b) if is_scalar_byte(b) => self.scalar(),
@@ -785,8 +801,9 @@ impl Parser<'_> {
                 }
                 self.pos += len;
                 // Read as i64, the crate's one integer width (less code).
+                // At most eight hexadecimal digits: it fits a u32.
                 let code = match i64::from_str_radix(hex, 16) {
-                    Ok(v) => u32::try_from(v).unwrap_or(u32::MAX),
+                    Ok(v) => v as u32,
                     Err(_) => u32::MAX,
                 };
                 match char::from_u32(code) {
@@ -800,10 +817,13 @@ impl Parser<'_> {
                 }
             }
             other => {
-                return Err(self.error_at(
-                    start,
-                    format!("invalid escape sequence `\\{}`", other.escape_debug()),
-                ))
+                // `{:?}` of a char is `char::escape_debug` in single quotes
+                // (`"`, the one difference, is a valid escape above), and it
+                // is compiled in core: `escape_debug` itself would be
+                // compiled here, some 550 lines of LLVM IR.
+                let quoted = format!("{other:?}");
+                let escaped = &quoted[1..quoted.len() - 1];
+                return Err(self.error_at(start, format!("invalid escape sequence `\\{escaped}`")));
             }
         };
         out.push(c);
@@ -944,7 +964,7 @@ fn is_hour_minute(b: &[u8], at: usize) -> bool {
 fn datetime_problem(b: &[u8]) -> Result<(), &'static str> {
     const INVALID: Result<(), &str> = Err("invalid");
     let mut i = 0;
-    let has_date = b.get(4) == Some(&b'-');
+    let has_date = matches!(b.get(4), Some(b'-'));
     if has_date {
         if !has_shape(b, 0, b"9999-99-99") {
             return INVALID;
@@ -974,12 +994,12 @@ fn datetime_problem(b: &[u8]) -> Result<(), &'static str> {
         return INVALID;
     }
     i += 5;
-    if b.get(i) == Some(&b':') {
+    if matches!(b.get(i), Some(b':')) {
         if !has_shape(b, i + 1, b"99") || digits_at(b, i + 1, 2) > 60 {
             return INVALID;
         }
         i += 3;
-        if b.get(i) == Some(&b'.') {
+        if matches!(b.get(i), Some(b'.')) {
             i += 1;
             let from = i;
             while b.get(i).is_some_and(u8::is_ascii_digit) {

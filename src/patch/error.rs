@@ -356,7 +356,7 @@ fn more(s: &mut String, shown: usize) {
 impl PatchError {
     /// The whole message (built as one string: it compiles to far less than
     /// a chain of `write!`s).
-    fn message(&self) -> String {
+    pub(crate) fn message(&self) -> String {
         let i = &*self.inner;
         let mut s = String::new();
         let patch = match &i.patch {

@@ -311,7 +311,7 @@ pub(crate) fn write(root: &Path, files: &[ChangedFile]) -> Result<(), PatchError
         // Re-check right before acting: nothing must be a link.
         check_ancestors(root, &file.path, &[])?;
         let path = disk_path(root, &file.path);
-        match fs::remove_file(&path) {
+        match fs::remove_file(path.as_path()) {
             Err(e) if e.kind() != io::ErrorKind::NotFound => {
                 return Err(PatchError::io("remove file", &path, e))
             }
@@ -458,8 +458,10 @@ pub(crate) fn write_through_temporary(
         return Err(IoFailure::new("write", &tmp, e));
     }
     drop(f);
-    if let Err(e) = fs::rename(&tmp, path) {
-        let _ = fs::remove_file(&tmp);
+    // (`&Path` and `&str` arguments, as elsewhere in the crate: std's generic
+    // file and path functions compile once for each argument type.)
+    if let Err(e) = fs::rename(tmp.as_path(), path) {
+        let _ = fs::remove_file(tmp.as_path());
         return Err(IoFailure::new("rename into place", path, e));
     }
     Ok(())

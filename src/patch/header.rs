@@ -5,6 +5,8 @@
 //! version a patch was made for) and the CLI (keeping a header when a patch
 //! is refreshed; provenance).
 
+use super::parse::trim_whitespace;
+
 /// The length in bytes of the header of `patch`: everything before the
 /// line that starts its first file diff (`diff --git `, another `diff -`
 /// command line, `--- `, or quilt's `Index: `).
@@ -39,11 +41,16 @@ pub fn fields(patch: &[u8]) -> Vec<(String, String)> {
     let mut out: Vec<(String, String)> = Vec::new();
     let mut open = false;
     for line in header.lines() {
-        let line = line.trim_end_matches('\r');
+        // Every trailing `\r` off, with `strip_suffix`: `trim_end_matches`
+        // compiles a reverse char searcher into the crate.
+        let mut line = line;
+        while let Some(rest) = line.strip_suffix('\r') {
+            line = rest;
+        }
         if (line.starts_with(' ') || line.starts_with('\t')) && open {
             if let Some((_, value)) = out.last_mut() {
                 value.push('\n');
-                value.push_str(line.trim());
+                value.push_str(trim_whitespace(line));
             }
             continue;
         }
@@ -56,7 +63,7 @@ pub fn fields(patch: &[u8]) -> Vec<(String, String)> {
             is_name &= c.is_ascii_alphanumeric() || c == b'-' || c == b'_';
         }
         if is_name {
-            out.push((name.to_string(), value.trim().to_string()));
+            out.push((name.to_string(), trim_whitespace(value).to_string()));
             open = true;
         }
     }

@@ -79,6 +79,7 @@ use std::path::{Path, PathBuf};
 
 pub use error::{PatchError, PatchErrorKind};
 pub(crate) use fs::write_through_temporary;
+pub(crate) use parse::{find_byte, first_word, trim_whitespace};
 
 use apply::Failure;
 use error::{HunkDetail, Kind};

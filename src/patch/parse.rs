@@ -381,12 +381,14 @@ fn escaped(c: u8) -> u8 {
 /// 00:00:00 1970` form is recognised too.
 fn is_epoch(ts: &[u8]) -> bool {
     let ts = String::from_utf8_lossy(ts);
-    let ts = ts.trim();
+    let ts = trim_whitespace(&ts);
     if ts.starts_with("Thu Jan  1 00:00:00") && ts.ends_with(" 1970") {
         return true;
     }
-    let mut parts = ts.split_whitespace();
-    let (Some(date), Some(time)) = (parts.next(), parts.next()) else {
+    let Some((date, rest)) = first_word(ts) else {
+        return false;
+    };
+    let Some((time, rest)) = first_word(rest) else {
         return false;
     };
     let day = match date {
@@ -410,9 +412,9 @@ fn is_epoch(ts: &[u8]) -> bool {
         return false;
     }
     let [h, m, sec] = hms;
-    let zone = match parts.next() {
+    let zone = match first_word(rest) {
         None => 0,
-        Some(z) => {
+        Some((z, _)) => {
             let (sign, digits) = match z.as_bytes().first() {
                 Some(b'+') => (1, &z[1..]),
                 Some(b'-') => (-1, &z[1..]),
@@ -607,7 +609,10 @@ fn git_field(t: &[u8]) -> Option<(usize, &[u8])> {
 /// handles.
 fn git_mode(s: &[u8], line: usize) -> Result<u32, ParseError> {
     // Not UTF-8, it is not a number either.
-    let text = std::str::from_utf8(s).unwrap_or("").trim();
+    let text = match std::str::from_utf8(s) {
+        Ok(text) => trim_whitespace(text),
+        Err(_) => "",
+    };
     // Read at the crate's one integer width (less code to compile).
     let m = match i64::from_str_radix(text, 8) {
         Ok(m) if !text.starts_with('-') && m <= i64::from(u32::MAX) => m as u32,
@@ -743,6 +748,45 @@ fn unquoted(s: &[u8]) -> Option<Vec<u8>> {
 fn from_slash(s: &[u8]) -> Option<&[u8]> {
     let i = find_byte(s, 0, b'/')?;
     Some(&s[i..])
+}
+
+/// `s` without its leading and trailing whitespace, as `str::trim` takes it
+/// off (Unicode `White_Space`). One forward loop over the chars: `trim`
+/// compiled its searchers and a reverse char decoder here, some 600 lines of
+/// LLVM IR.
+pub(crate) fn trim_whitespace(s: &str) -> &str {
+    let (mut start, mut end) = (None, 0);
+    for (i, c) in s.char_indices() {
+        if !c.is_whitespace() {
+            if start.is_none() {
+                start = Some(i);
+            }
+            end = i + c.len_utf8();
+        }
+    }
+    match start {
+        Some(start) => &s[start..end],
+        None => "",
+    }
+}
+
+/// The first word of `s` and the text after it, words being separated by
+/// whitespace as `str::split_whitespace` separates them (Unicode
+/// `White_Space`); `None` when `s` has no word. A loop over the chars:
+/// `split_whitespace` compiled to some 500 lines of LLVM IR.
+pub(crate) fn first_word(s: &str) -> Option<(&str, &str)> {
+    let mut start = None;
+    for (i, c) in s.char_indices() {
+        match (start, c.is_whitespace()) {
+            (None, false) => start = Some(i),
+            (Some(word), true) => return Some((&s[word..i], &s[i..])),
+            _ => {}
+        }
+    }
+    match start {
+        Some(word) => Some((&s[word..], "")),
+        None => None,
+    }
 }
 
 /// The index of the first `b` in `s` at or after `from` (a loop:

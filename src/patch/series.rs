@@ -6,6 +6,7 @@ use std::io;
 use std::path::{Component, Path, PathBuf};
 
 use super::error::{Kind, PatchError};
+use super::parse::first_word;
 use super::PatchFile;
 
 /// One entry of a quilt series: the patch path and its `-pN`, if given.
@@ -29,10 +30,12 @@ pub(crate) fn parse_series(text: &str) -> Result<Vec<SeriesEntry>, (usize, Strin
             Some(p) if matches!(raw.as_bytes()[p - 1], b' ' | b'\t') => &raw[..p],
             _ => raw,
         };
-        let mut words = line.split_whitespace();
-        let Some(path) = words.next() else { continue };
+        let Some((path, mut rest)) = first_word(line) else {
+            continue;
+        };
         let mut strip = None;
-        for w in words {
+        while let Some((w, after)) = first_word(rest) {
+            rest = after;
             let n = match w.strip_prefix("-p") {
                 // Integers are read at one width in the crate (less code).
                 Some(digits) => match digits.parse::<i64>() {
@@ -116,8 +119,10 @@ impl Loader<'_> {
             }
         };
         for e in &entries {
-            let patch = dir.join(&e.path);
-            if let Err(err) = fs::metadata(&patch) {
+            // (`&Path` and `&str` arguments, as elsewhere in the crate: std's generic
+            // file and path functions compile once for each argument type.)
+            let patch = dir.join(e.path.as_str());
+            if let Err(err) = fs::metadata(patch.as_path()) {
                 let series = display_name(self.base, path);
                 return Err(not_found(dir, &e.path, &patch, err, Some(&series)));
             }
@@ -189,7 +194,7 @@ pub(crate) fn load(
         } else {
             base.join(e)
         };
-        let meta = match fs::metadata(&path) {
+        let meta = match fs::metadata(path.as_path()) {
             Ok(m) => m,
             Err(err) => return Err(not_found(base, &e.to_string_lossy(), &path, err, None)),
         };
@@ -322,7 +327,12 @@ fn close_name(dir: &Path, name: &str) -> Option<String> {
         Some(s) => s.to_string_lossy().chars().count(),
         None => 0,
     };
-    let limit = (stem_len / 4).clamp(1, 3);
+    // `(stem_len / 4).clamp(1, 3)`, as a match (less code).
+    let limit = match stem_len / 4 {
+        0 => 1,
+        q @ 1..=3 => q,
+        _ => 3,
+    };
     let lower = name.to_lowercase();
     // The lowest score, then the first name in byte order.
     let mut best = String::new();
