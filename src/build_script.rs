@@ -97,7 +97,7 @@ pub(crate) fn script_path(setting: &Option<BuildSetting>, root: &Path) -> Option
 /// The glue of an existing shim build script (what follows
 /// [`GLUE_MARKER`]), to keep it when the script is regenerated.
 pub(crate) fn existing_glue(text: &str) -> Option<&str> {
-    let at = text.find(GLUE_MARKER)?;
+    let at = crate::lex::find_str(text, GLUE_MARKER)?;
     let rest = &text[at + GLUE_MARKER.len()..];
     if let Some(glue) = rest.strip_prefix("\r\n") {
         return Some(glue);

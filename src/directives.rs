@@ -47,7 +47,10 @@ impl Directives {
     }
 
     fn push(&mut self, directive: &str, value: &str) {
-        debug_assert!(!value.contains('\n'), "{directive} value has a newline");
+        debug_assert!(
+            !value.as_bytes().contains(&b'\n'),
+            "{directive} value has a newline"
+        );
         // The single-colon form: Cargo refuses `cargo::` in a package whose
         // `rust-version` is older than 1.77, and a shim mirrors the
         // upstream's `rust-version`.

@@ -763,7 +763,7 @@ fn with_refresh_help(e: Error, shim_dir: &Path, version: &str) -> Error {
 /// directory quoted when it has a space).
 fn upgrade_command(shim_dir: &Path, version: &str) -> String {
     let dir = shim_dir.display().to_string();
-    let dir = if dir.contains(' ') {
+    let dir = if dir.as_bytes().contains(&b' ') {
         format!("\"{dir}\"")
     } else {
         dir
