@@ -529,10 +529,10 @@ fn upstream_build_script(
             return Err(Error::new(
                 ErrorKind::BuildScript,
                 format!(
-                "the build script of `{what}` removed `{}`, which build-patch owns in OUT_DIR\n  \
-                 see docs/limits.md, \"Upstream build scripts\"",
-                staged.entry.parent().unwrap_or(&staged.entry).display()
-            ),
+                    "the build script of `{what}` removed `{}`, which build-patch owns in \
+                     OUT_DIR\n  see docs/limits.md, \"Upstream build scripts\"",
+                    staged.entry.parent().unwrap_or(&staged.entry).display()
+                ),
             ));
         }
         Ok(())
@@ -540,9 +540,10 @@ fn upstream_build_script(
 }
 
 /// A shim whose upstream has a build script, built without the feature that
-/// runs it. The manifest check refuses such a shim first (its manifest does
-/// not enable the feature), unless the shim enables it in a table this host
-/// does not read (a target-specific one).
+/// runs it. The manifest check refuses such a shim first: it passes only
+/// when the shim's own `[build-dependencies]` entry enables the feature,
+/// and Cargo then compiles it in. This is the guard should a shim get here
+/// some other way: never stage it without its build script.
 #[cfg(not(feature = "upstream-build-script"))]
 fn feature_off(what: &str, script: &Path) -> Error {
     Error::new(

@@ -456,7 +456,11 @@ fn sync_build_files(
 /// written, comments and formatting included. Then the library compares
 /// again, and any difference left (a value where a table belongs, which
 /// this does not write over) is an error that lists them: `new` and `sync`
-/// never report a shim its build would refuse.
+/// never report a shim its build would refuse. `build_patch` is `new`'s
+/// entry for the shim's own build-dependency, inserted after the
+/// upstream's build-dependencies (and given the feature that runs the
+/// upstream build script when the comparison asks for it, as an existing
+/// entry is).
 ///
 /// Besides, choices of generation the build does not check (`new` writes
 /// them, `sync` keeps them up to date):
