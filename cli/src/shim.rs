@@ -595,6 +595,10 @@ fn mirror_upstream(
         .any(|d| *d.field() == ManifestField::BuildScriptFeature)
     {
         enable_build_script_feature(doc);
+    } else if out.upstream_build_script().is_none() {
+        // A generation choice: the feature costs every build of the shim
+        // and runs nothing once the upstream has no build script.
+        disable_build_script_feature(doc);
     }
     follow_git_reference(doc, raw, from);
     let left = compare(doc)?;
@@ -656,6 +660,34 @@ fn enable_build_script_feature(doc: &mut DocumentMut) {
     }
     if let Some(t) = entry.as_inline_table_mut() {
         t.fmt();
+    }
+}
+
+/// Takes [`BUILD_SCRIPT_FEATURE`] out of the features of the shim's
+/// `build-patch` build-dependency (in the table Cargo reads), and an empty
+/// `features` with it.
+fn disable_build_script_feature(doc: &mut DocumentMut) {
+    let table = read_spelling(doc.as_table(), true);
+    let Some(t) = doc
+        .get_mut(&table)
+        .and_then(Item::as_table_like_mut)
+        .and_then(|deps| deps.get_mut(BUILD_PATCH))
+        .and_then(Item::as_table_like_mut)
+    else {
+        return;
+    };
+    let Some(features) = t.get_mut("features").and_then(Item::as_array_mut) else {
+        return;
+    };
+    let before = features.len();
+    features.retain(|f| f.as_str() != Some(BUILD_SCRIPT_FEATURE));
+    if features.len() == before {
+        return;
+    }
+    if features.is_empty() {
+        t.remove("features");
+    } else {
+        features.fmt();
     }
 }
 
@@ -1121,6 +1153,10 @@ mod tests {
             assert_contains(&text, &[expected]);
             let mut again = doc(&text);
             assert_eq!(mirrored(&mut again, up), text);
+            // The upstream loses its build script: the feature goes.
+            let mut without = doc(&text);
+            let plain = mirrored(&mut without, "[package]\nname = \"s\"\nversion = \"1.0.0\"\n");
+            assert_lacks(&plain, &["upstream-build-script"]);
         }
     }
 
