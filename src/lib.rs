@@ -217,6 +217,7 @@ pub struct Config {
     offline: Option<bool>,
     emit: bool,
     upstream_main: Option<fn() -> ExitCode>,
+    compiled_for: Option<PathBuf>,
     verify_only: bool,
 }
 
@@ -242,6 +243,7 @@ impl Config {
             offline: None,
             emit: true,
             upstream_main: None,
+            compiled_for: None,
             verify_only: false,
         }
     }
@@ -395,6 +397,18 @@ impl Config {
     /// build-dependency: the build refuses the shim otherwise.
     pub fn upstream_build_script(&mut self, main: fn() -> ExitCode) -> &mut Config {
         self.upstream_main = Some(main);
+        self
+    }
+
+    /// The directory of the shim this build script was compiled for: the
+    /// generated glue passes `env!("CARGO_MANIFEST_DIR")`. When Cargo runs
+    /// it for another directory, the build fails rather than run the copy
+    /// of the upstream build script compiled into it, which is the other
+    /// shim's: Cargo reuses a build script compiled for another workspace's
+    /// shim at the same place when the two share a target directory
+    /// (rust-lang/cargo#12516). With the `upstream-build-script` feature.
+    pub fn compiled_for(&mut self, shim_dir: &str) -> &mut Config {
+        self.compiled_for = Some(PathBuf::from(shim_dir));
         self
     }
 

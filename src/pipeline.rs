@@ -51,6 +51,10 @@ pub(crate) struct Inputs {
     /// [`Config::offline`], else whether the outer Cargo is offline.
     pub offline: bool,
     pub upstream_main: Option<fn() -> ExitCode>,
+    /// [`Config::compiled_for`] (checked with the `upstream-build-script`
+    /// feature, which the shims whose glue sets it have).
+    #[cfg_attr(not(feature = "upstream-build-script"), allow(dead_code))]
+    pub compiled_for: Option<PathBuf>,
     pub verify_only: bool,
 }
 
@@ -124,6 +128,7 @@ impl Inputs {
                 None => source::parent_cargo_is_offline(),
             },
             upstream_main: cfg.upstream_main,
+            compiled_for: cfg.compiled_for.clone(),
             verify_only: cfg.verify_only,
         }
     }
@@ -231,6 +236,8 @@ pub(crate) fn build(cfg: &Config) -> Result<Output> {
     let mut directives = Directives::default();
     // Kept whole (not taken apart): an early return then drops one value.
     let shim = read_shim(&inputs, &mut directives)?;
+    #[cfg(feature = "upstream-build-script")]
+    check_compiled_for(&inputs, &shim)?;
     let up = match stage_upstream(
         &inputs,
         &shim.settings,
@@ -560,6 +567,34 @@ fn feature_off(what: &str, script: &Path) -> Error {
             manifest::BUILD_SCRIPT_FEATURE,
         ),
     )
+}
+
+/// Refuses a shim's build script that Cargo compiled for another shim
+/// directory ([`Config::compiled_for`]): it holds that shim's copy of the
+/// upstream build script.
+#[cfg(feature = "upstream-build-script")]
+fn check_compiled_for(inputs: &Inputs, shim: &Shim) -> Result<()> {
+    let Some(compiled) = &inputs.compiled_for else {
+        return Ok(());
+    };
+    if *compiled == shim.manifest_dir {
+        return Ok(());
+    }
+    let script = build_script::script_path(&shim.manifest.model.build, &shim.manifest_dir)
+        .unwrap_or_else(|| PathBuf::from("build.rs"));
+    Err(Error::new(
+        ErrorKind::BuildScript,
+        format!(
+            "the shim's build script was compiled for the shim in `{}`, and Cargo runs it for \
+             the one in `{}`: it reused another workspace's build of a shim at the same place \
+             in a shared target directory (rust-lang/cargo#12516), so the copy of the upstream \
+             build script in it is that shim's\n  help: `touch {}` to rebuild it, and give \
+             each workspace its own target directory; see docs/limits.md, \"Wiring\"",
+            compiled.display(),
+            shim.manifest_dir.display(),
+            shim.manifest_dir.join(script).display()
+        ),
+    ))
 }
 
 /// The patched upstream, staged.

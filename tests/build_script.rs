@@ -100,6 +100,19 @@ fn probe_crate() -> Package {
         .file("data/words.txt", "alpha\nbeta\n")
 }
 
+/// `patches/build.patch`: probe's build script sets `probe_fast` with or
+/// without the feature.
+fn write_fast_always_patch(env: &TestEnv) {
+    let fast_always = PROBE_BUILD.replace(
+        "println!(\"cargo:rustc-cfg=probe_fast\");",
+        "println!(\"cargo:rustc-cfg=probe_fast\");\n    } else {\n        println!(\"cargo:rustc-cfg=probe_fast\");",
+    );
+    env.file(
+        "patches/build.patch",
+        &unified_diff("build.rs", PROBE_BUILD, &fast_always),
+    );
+}
+
 fn app(env: &TestEnv, dep: &str, patch: bool) {
     let patch = if patch {
         "\n[patch.crates-io]\nprobe = { path = \"patched/probe\" }\n"
@@ -192,14 +205,7 @@ fn a_patch_to_the_build_script_and_its_data_takes_effect_once_the_shim_is_synced
 
     // A patch to the build script itself: the shim's compiled copy is now
     // stale, and the build says so.
-    let patched_build = PROBE_BUILD.replace(
-        "println!(\"cargo:rustc-cfg=probe_fast\");",
-        "println!(\"cargo:rustc-cfg=probe_fast\");\n    } else {\n        println!(\"cargo:rustc-cfg=probe_fast\");",
-    );
-    env.file(
-        "patches/build.patch",
-        &unified_diff("build.rs", PROBE_BUILD, &patched_build),
-    );
+    write_fast_always_patch(&env);
     let shim = probe_shim_manifest(&["../../patches/words.patch", "../../patches/build.patch"]);
     let old_build = std::fs::read_to_string(env.ws.join("patched/probe/build.rs")).unwrap();
     env.shim("patched/probe", &shim);
@@ -671,4 +677,67 @@ fn a_patch_removing_the_build_script_but_not_the_build_key_is_named() {
     app(&env, "\"1\"", true);
     let run = env.fails(&["build"]);
     assert_contains(&run.stderr, &[named]);
+}
+
+/// Two workspaces with a shim at the same place, one target directory:
+/// Cargo reuses the first one's compiled shim build script for the second
+/// (rust-lang/cargo#12516), with the first one's patched copy of the
+/// upstream build script in it. The glue says which shim it was compiled
+/// for, and the build fails instead of running the other's script.
+#[test]
+fn a_shim_build_script_compiled_for_another_workspace_is_refused() {
+    let older = TestEnv::new().isolated_target();
+    let newer = TestEnv::new().isolated_target();
+    for env in [&older, &newer] {
+        env.publish(&probe_crate());
+    }
+    probe_shim(&older, &[]);
+    app(&older, "\"1\"", true);
+    // Its files predate the other workspace's build.
+    let old = std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_600_000_000);
+    let mut dirs = vec![older.ws.clone()];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                dirs.push(path.clone());
+            }
+            std::fs::File::options()
+                .write(!path.is_dir())
+                .read(true)
+                .open(&path)
+                .unwrap()
+                .set_modified(old)
+                .unwrap();
+        }
+    }
+    write_fast_always_patch(&newer);
+    probe_shim(&newer, &["../../patches/build.patch"]);
+    app(&newer, "\"1\"", true);
+    assert!(newer.ok(&["run", "-q"]).stdout.contains("fast=true"));
+
+    let mut older = older;
+    older.target_dir = newer.target_dir.clone();
+    let run = older.fails(&["build"]);
+    let shim = older.ws.join("patched/probe");
+    assert_contains(
+        &run.stderr,
+        &[
+            &format!(
+                "the shim's build script was compiled for the shim in `{}`, and Cargo runs it \
+                 for the one in `{}`",
+                newer.ws.join("patched/probe").display(),
+                shim.display()
+            ),
+            "rust-lang/cargo#12516",
+        ],
+    );
+    // As the help says: touched, it is compiled from this workspace's copy.
+    std::fs::File::options()
+        .write(true)
+        .open(shim.join("build.rs"))
+        .unwrap()
+        .set_modified(std::time::SystemTime::now())
+        .unwrap();
+    assert!(older.ok(&["run", "-q"]).stdout.contains("fast=false"));
 }

@@ -43,6 +43,7 @@ fn rustc_version() -> Option<RustcVersion> {
 fn main() {
     build_patch::Config::new()
         .upstream_build_script(__build_patch_upstream_main_report)
+        .compiled_for(env!("CARGO_MANIFEST_DIR"))
         .build();
 }
 
