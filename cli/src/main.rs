@@ -471,12 +471,35 @@ fn locked_version(shell: &Shell, name: &str) -> Result<String> {
     versions.dedup();
     match versions.as_slice() {
         [one] => {
-            shell.status("Using", &format!("{name} {one}, the version in `Cargo.lock`"));
+            shell.status(
+                "Using",
+                &format!("{name} {one}, the version in `Cargo.lock`"),
+            );
             Ok(one.clone())
         }
-        [] => Err(anyhow!(
-            "`{name}` names no version, and the workspace's graph has no `{name}` to take it from\n  {help}"
-        )),
+        [] => {
+            // A graph-wide shim already wired: the graph has only that one.
+            let local: Vec<String> = ws
+                .metadata
+                .packages
+                .iter()
+                .filter(|p| p.name.as_str() == name)
+                .filter_map(|p| p.manifest_path.parent())
+                .map(|dir| format!("`{dir}`"))
+                .collect();
+            if local.is_empty() {
+                Err(anyhow!(
+                    "`{name}` names no version, and the workspace's graph has no `{name}` to take it from\n  {help}"
+                ))
+            } else {
+                Err(anyhow!(
+                    "`{name}` names no version, and the workspace's graph takes `{name}` only from \
+                     {} (a path package, such as a shim wired in already), not from a registry \
+                     or git\n  {help}",
+                    local.join(", ")
+                ))
+            }
+        }
         many => Err(anyhow!(
             "`{name}` names no version, and the workspace's graph has {} of them: {}\n  help: name \
              one, e.g. `{name}@{}`",

@@ -634,3 +634,22 @@ fn a_shim_wired_in_cargo_config_and_used_passes_check() {
     ok_with(&env, &["check"], &["Checked `patched/greet`"]);
     assert!(env.ok(&["run", "-q"]).stdout.contains("Hi you"));
 }
+
+/// `new NAME` without a version once a graph-wide shim of it is wired: the
+/// graph holds only the shim, and the error says so.
+#[test]
+fn new_without_a_version_names_the_shim_the_graph_already_takes() {
+    let env = env_with_greet();
+    locked(&env, "greet = \"1\"");
+    new_ok(&env, &["greet@1.0.1", "--patch", "patches/hi.patch"]);
+    let (ok, out) = new(&env, &["greet", "--path", "patched/again"]);
+    assert!(!ok, "{out}");
+    assert_contains(
+        &out,
+        &[&format!(
+            "the workspace's graph takes `greet` only from `{}` (a path package, such as a \
+             shim wired in already)",
+            env.ws.join("patched/greet").display()
+        )],
+    );
+}
