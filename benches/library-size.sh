@@ -8,6 +8,11 @@
 #   benches/library-size.sh          LLVM IR lines per module, rustc CPU vs cc
 #   MIR=1 benches/library-size.sh    also MIR lines per function (type check
 #                                    and borrow check scale with them)
+#   INSTRUCTIONS=1 benches/library-size.sh
+#                                    also the instructions rustc executes for
+#                                    the library alone (cachegrind, about a
+#                                    minute; the figure compile-dep.sh gives
+#                                    with INSTRUCTIONS=1, without the rest)
 #
 # The library is compiled as a dependency of a scratch package, without
 # debuginfo and without incremental compilation, as Cargo compiles a
@@ -75,4 +80,18 @@ if [[ ${MIR:-0} == 1 ]]; then
     awk '/^fn / { name = $0; sub(/\) -> .*|\(_1.*|\(\) .*/, "", name); sub(/^fn /, "", name) }
          /^fn /, /^}/ { n[name]++ }
          END { for (k in n) print n[k], k }' mir.txt | sort -rn | head -"${TOP:-30}"
+fi
+
+if [[ ${INSTRUCTIONS:-0} == 1 ]]; then
+    need valgrind
+    cat >count-rustc <<'WRAP'
+#!/usr/bin/env bash
+exec valgrind --tool=cachegrind --cache-sim=no --cachegrind-out-file=/dev/null --log-file="$COUNT_LOG" "$@"
+WRAP
+    chmod +x count-rustc
+    cargo clean -q -p build-patch
+    COUNT_LOG=$W/count.log cargo rustc -q -p build-patch --lib \
+        --config "build.rustc-wrapper='$W/count-rustc'" -- --cap-lints allow
+    echo "instructions rustc executed for the library: $(sed -n 's/.*I *refs: *//p' count.log | tr -d ',' |
+        awk '{ printf "%.1f M", $1 / 1e6 }')"
 fi
