@@ -542,7 +542,7 @@ impl std::fmt::Debug for Output {
 impl Output {
     fn new(staged: stage::Staged, directives: Vec<String>) -> Output {
         Output {
-            build_script: build_script::script_path(&staged.manifest.model.build, &staged.dir),
+            build_script: staged.build_script,
             staged_dir: staged.dir,
             entry: staged.entry,
             #[cfg(feature = "generate")]

@@ -278,10 +278,9 @@ fn check_against_upstream(
             &shim.manifest_path,
         ),
     };
-    let script = build_script::script_path(&staged.manifest.model.build, &staged.dir);
     let differences = manifest::compare(
         &staged.manifest.model,
-        script.as_deref(),
+        staged.build_script.as_deref(),
         &shim.manifest.model,
     );
     if !differences.is_empty() {
@@ -484,9 +483,8 @@ fn upstream_build_script(
 ) -> Result<()> {
     let what = format!("{} {}", staged.manifest.name, staged.manifest.version);
     let sync_help = fix.help("write it");
-    let script = build_script::script_path(&staged.manifest.model.build, &staged.dir);
-    let (script, _main) = match (script, inputs.upstream_main) {
-        (Some(script), _) if inputs.verify_only => (script, inputs.upstream_main),
+    let script = match (staged.build_script.as_deref(), inputs.upstream_main) {
+        (Some(script), _) if inputs.verify_only => script,
         // A tool cannot see whether the shim's script calls an upstream
         // `main`: its text says so.
         (None, main) if inputs.verify_only => {
@@ -511,13 +509,13 @@ fn upstream_build_script(
             ))
         }
         (None, Some(_)) => return Err(no_upstream_script(&what, &sync_help)),
-        (Some(script), Some(main)) => (script, Some(main)),
+        (Some(script), Some(_)) => script,
     };
     #[cfg(not(feature = "upstream-build-script"))]
-    return Err(feature_off(&what, &script));
+    return Err(feature_off(&what, script));
     #[cfg(feature = "upstream-build-script")]
     {
-        check_script_copy(&staged.dir, &script, shim, shim_dir, &what, &sync_help)?;
+        check_script_copy(&staged.dir, script, shim, shim_dir, &what, &sync_help)?;
         if inputs.verify_only {
             return Ok(());
         }

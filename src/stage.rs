@@ -52,6 +52,8 @@ pub(crate) struct Staged {
     pub manifest: UpstreamManifest,
     /// The patched upstream library root, split.
     pub root: root::SplitRoot,
+    /// The patched upstream build script, relative to `dir`, if it has one.
+    pub build_script: Option<PathBuf>,
     /// The file the shim's `include!` line names.
     pub entry: PathBuf,
     /// Whether this run staged anew (false: an up-to-date copy was there).
@@ -136,10 +138,12 @@ pub(crate) fn stage(req: &StageRequest<'_>) -> Result<Staged> {
     let entry = req.work_dir.join("lib.rs");
     fs::write_if_changed(&entry, entry_file(&dir_name, &manifest).as_bytes())?;
     drop(lock);
+    let build_script = crate::build_script::script_path(&manifest.model.build, &dir);
     Ok(Staged {
         dir,
         manifest,
         root: split,
+        build_script,
         entry,
         restaged: !up_to_date,
         skipped,
