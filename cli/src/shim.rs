@@ -629,11 +629,7 @@ fn mirror_upstream(
 /// shim has no such entry, or it is not a table or a string: the comparison
 /// after the edits then reports it.
 fn enable_build_script_feature(doc: &mut DocumentMut) {
-    let table = read_spelling(doc.as_table(), true);
-    let Some(deps) = doc.get_mut(&table).and_then(Item::as_table_like_mut) else {
-        return;
-    };
-    let Some(entry) = deps.get_mut(BUILD_PATCH) else {
+    let Some(entry) = build_patch_entry(doc) else {
         return;
     };
     if let Some(req) = entry.as_value() {
@@ -667,13 +663,7 @@ fn enable_build_script_feature(doc: &mut DocumentMut) {
 /// `build-patch` build-dependency (in the table Cargo reads), and an empty
 /// `features` with it.
 fn disable_build_script_feature(doc: &mut DocumentMut) {
-    let table = read_spelling(doc.as_table(), true);
-    let Some(t) = doc
-        .get_mut(&table)
-        .and_then(Item::as_table_like_mut)
-        .and_then(|deps| deps.get_mut(BUILD_PATCH))
-        .and_then(Item::as_table_like_mut)
-    else {
+    let Some(t) = build_patch_entry(doc).and_then(Item::as_table_like_mut) else {
         return;
     };
     let Some(features) = t.get_mut("features").and_then(Item::as_array_mut) else {
@@ -689,6 +679,15 @@ fn disable_build_script_feature(doc: &mut DocumentMut) {
     } else {
         features.fmt();
     }
+}
+
+/// The shim's own `build-patch` entry, in the `[build-dependencies]` table
+/// Cargo reads (the one whose features the build compares).
+fn build_patch_entry(doc: &mut DocumentMut) -> Option<&mut Item> {
+    let table = read_spelling(doc.as_table(), true);
+    doc.get_mut(&table)?
+        .as_table_like_mut()?
+        .get_mut(BUILD_PATCH)
 }
 
 /// `parent[key]` as `upstream[key]` says: copied, or removed when the
