@@ -694,23 +694,7 @@ fn a_shim_build_script_compiled_for_another_workspace_is_refused() {
     probe_shim(&older, &[]);
     app(&older, "\"1\"", true);
     // Its files predate the other workspace's build.
-    let old = std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_600_000_000);
-    let mut dirs = vec![older.ws.clone()];
-    while let Some(dir) = dirs.pop() {
-        for entry in std::fs::read_dir(&dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                dirs.push(path.clone());
-            }
-            std::fs::File::options()
-                .write(!path.is_dir())
-                .read(true)
-                .open(&path)
-                .unwrap()
-                .set_modified(old)
-                .unwrap();
-        }
-    }
+    support::tree::backdate(&older.ws);
     write_fast_always_patch(&newer);
     probe_shim(&newer, &["../../patches/build.patch"]);
     app(&newer, "\"1\"", true);

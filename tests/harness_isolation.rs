@@ -16,22 +16,7 @@
 //! script prints absolute `rerun-if-changed` paths (Cargo reruns it when
 //! they change): those two tests guard what Cargo does today.
 
-use std::path::Path;
-use std::time::{Duration, SystemTime};
-
 use support::{unified_diff, Package, Shim, TestEnv};
-
-/// Sets the modification time of every file under `dir` (the workspace, not
-/// its `target`) to a day ago: older than any build of the other workspace.
-fn backdate(dir: &Path) {
-    let day_ago = SystemTime::now() - Duration::from_secs(24 * 60 * 60);
-    for (_, path, meta) in support::tree::entries(dir) {
-        if meta.is_file() {
-            let file = std::fs::File::options().write(true).open(&path).unwrap();
-            file.set_modified(day_ago).unwrap();
-        }
-    }
-}
 
 /// A workspace whose program prints `word`: the package `app` alone.
 fn app_printing(word: &str) -> TestEnv {
@@ -45,7 +30,7 @@ fn a_workspace_built_after_another_of_its_layout_runs_its_own_program() {
     let first = app_printing("first");
     let second = app_printing("second");
     first.assert_prints("first\n");
-    backdate(&second.ws);
+    support::tree::backdate(&second.ws);
     second.assert_prints("second\n");
     // And the first one's is still its own.
     first.assert_prints("first\n");
@@ -55,7 +40,7 @@ fn a_workspace_built_after_another_of_its_layout_runs_its_own_program() {
 fn a_workspace_made_after_another_was_dropped_runs_its_own_program() {
     app_printing("gone").assert_prints("gone\n");
     let later = app_printing("later");
-    backdate(&later.ws);
+    support::tree::backdate(&later.ws);
     later.assert_prints("later\n");
 }
 
@@ -82,7 +67,7 @@ fn a_shim_with_another_patch_is_staged_again() {
     let first = patched_greet(lib, "hello", "hello, one");
     let second = patched_greet(lib, "hello", "hello, two");
     first.assert_prints("hello, one\n");
-    backdate(&second.ws);
+    support::tree::backdate(&second.ws);
     let run = second.ok(&["build", "-v"]);
     assert!(run.ran_build_script_of("greet"), "{}", run.stderr);
     second.assert_prints("hello, two\n");
@@ -103,7 +88,7 @@ fn a_registry_package_of_another_content_is_compiled_again() {
     let first = word("first");
     let second = word("second");
     first.assert_prints("first\n");
-    backdate(&second.ws);
+    support::tree::backdate(&second.ws);
     second.assert_prints("second\n");
 }
 
@@ -134,6 +119,6 @@ fn a_shim_over_another_registry_source_with_the_same_patch_is_staged_again() {
     let first = make("one");
     let second = make("two");
     first.assert_prints("one true\n");
-    backdate(&second.ws);
+    support::tree::backdate(&second.ws);
     second.assert_prints("two true\n");
 }

@@ -13,6 +13,19 @@ pub fn write(path: &Path, contents: &str) {
     fs::write(path, contents).unwrap();
 }
 
+/// Sets the modification time of every file under `dir` (a workspace, not
+/// its `target`) to a day ago: older than any build of another workspace,
+/// for tests of what Cargo reuses across workspaces.
+pub fn backdate(dir: &Path) {
+    let day_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(24 * 60 * 60);
+    for (_, path, meta) in entries(dir) {
+        if meta.is_file() {
+            let file = fs::File::options().write(true).open(&path).unwrap();
+            file.set_modified(day_ago).unwrap();
+        }
+    }
+}
+
 /// The text of a file; panics naming it.
 #[track_caller]
 pub fn read(path: impl AsRef<Path>) -> String {
